@@ -1,0 +1,195 @@
+#pragma once
+// The op registry: one row per operator, one column per concern. Every stage (import,
+// shape inference, reference execution, quantization, placement, cost) asks this table
+// about an op instead of switching on op type. A new stage adds a column here.
+//
+//   reg.add("Relu")
+//       .doc("max(x, 0)")
+//       .numInputs(1).numOutputs(1)
+//       .inferShape(sameAsInput0)
+//       .kernel(reluKernel)
+//       .quantPolicy(QuantPolicy::Requantize);
+#include "core/Graph.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+// Where a node runs on the accelerator.
+enum class Placement { Analog, Digital, Unsupported };
+const char* placementName(Placement placement);
+
+struct PlacementDecision {
+    Placement placement = Placement::Digital;
+    std::string reason; // why (always set for Unsupported)
+};
+
+// How the quantizer treats an op's output.
+enum class QuantPolicy {
+    AnalogMatmul,  // weights to levels, inputs to DAC codes, output through the ADC
+    Requantize,    // digital op on codes: output gets its own calibrated scale
+    ShareScale,    // output reuses the input's scale (MaxPool, Reshape, Concat...)
+    KeepFloat,     // computed in higher precision on the processor (Softmax, Sigmoid...)
+    ShapeOnly,     // produces shapes/indices, not activations
+};
+const char* quantPolicyName(QuantPolicy policy);
+
+struct OpCost {
+    int64_t macs = 0;        // multiply-accumulates (or elementwise ops for digital work)
+    int64_t params = 0;      // constant weight elements
+    int64_t outputBytes = 0; // FP32 activation bytes produced
+};
+
+// Read-only view of a node's inputs during shape inference.
+class InferContext {
+public:
+    InferContext(const Graph& graph, Node& node, const std::vector<const Tensor*>& knownInputs)
+        : m_graph(graph), m_node(node), m_known(knownInputs)
+    {
+    }
+    const Node& node() const { return m_node; }
+    const Attributes& attrs() const { return m_node.attrs; }
+    size_t numInputs() const { return m_node.inputs.size(); }
+    bool hasInput(size_t i) const { return m_node.hasInput(i); }
+    const Shape& inShape(size_t i) const { return m_graph.value(m_node.inputs.at(i)).shape; }
+    DType inType(size_t i) const { return m_graph.value(m_node.inputs.at(i)).dtype; }
+    int64_t inRank(size_t i) const { return static_cast<int64_t>(inShape(i).size()); }
+    // The input's value when it is known before running (constant or foldable), else null.
+    const Tensor* inConst(size_t i) const { return i < m_known.size() ? m_known[i] : nullptr; }
+    // Like inConst, but fails with a message naming the node when the value is not known.
+    const Tensor& requireConst(size_t i, const char* what) const;
+    size_t numOutputs() const { return m_node.outputs.size(); }
+    void setOutput(size_t i, DType type, Shape shape);
+    // For ops whose output is known without running (Shape, Constant): record the value
+    // so later nodes (Reshape targets, Slice bounds) can use it during inference.
+    void setOutputValue(size_t i, Tensor value);
+    [[noreturn]] void fail(const std::string& message) const;
+
+    const std::vector<std::pair<DType, Shape>>& outputs() const { return m_outputs; }
+    const std::vector<Tensor>& outputValues() const { return m_outputValues; }
+
+private:
+    const Graph& m_graph;
+    Node& m_node;
+    const std::vector<const Tensor*>& m_known;
+    std::vector<std::pair<DType, Shape>> m_outputs;
+    std::vector<Tensor> m_outputValues; // invalid Tensor where unknown
+};
+
+// Inputs and preallocated outputs (shapes from inference) of one kernel call.
+class KernelContext {
+public:
+    KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor*> outputs,
+                  std::vector<float>& scratch)
+        : m_node(node), m_inputs(std::move(inputs)), m_outputs(std::move(outputs)), m_scratch(scratch)
+    {
+    }
+    const Node& node() const { return m_node; }
+    const Attributes& attrs() const { return m_node.attrs; }
+    size_t numInputs() const { return m_inputs.size(); }
+    bool hasInput(size_t i) const { return i < m_inputs.size() && m_inputs[i] != nullptr; }
+    const Tensor& in(size_t i) const { return *m_inputs.at(i); }
+    size_t numOutputs() const { return m_outputs.size(); }
+    Tensor& out(size_t i) const { return *m_outputs.at(i); }
+    // Reusable float workspace owned by the executor (im2col and friends).
+    float* scratch(size_t count) const
+    {
+        if (m_scratch.size() < count)
+            m_scratch.resize(count);
+        return m_scratch.data();
+    }
+
+private:
+    const Node& m_node;
+    std::vector<const Tensor*> m_inputs;
+    std::vector<Tensor*> m_outputs;
+    std::vector<float>& m_scratch;
+};
+
+using ShapeFn = std::function<void(InferContext&)>;
+using KernelFn = std::function<void(KernelContext&)>;
+using PlacementFn = std::function<PlacementDecision(const Node&, const Graph&)>;
+using CostFn = std::function<OpCost(const Node&, const Graph&)>;
+
+struct AttrSpec {
+    std::string name;
+    AttrValue defaultValue;
+    std::string doc;
+};
+
+class OpDef {
+public:
+    explicit OpDef(std::string name) : m_name(std::move(name)) {}
+
+    OpDef& doc(std::string text) { m_doc = std::move(text); return *this; }
+    OpDef& numInputs(int minCount, int maxCount = -1)
+    {
+        m_minInputs = minCount;
+        m_maxInputs = maxCount < 0 ? minCount : maxCount;
+        return *this;
+    }
+    OpDef& numOutputs(int minCount, int maxCount = -1)
+    {
+        m_minOutputs = minCount;
+        m_maxOutputs = maxCount < 0 ? minCount : maxCount;
+        return *this;
+    }
+    OpDef& attr(std::string name, AttrValue defaultValue, std::string doc = {})
+    {
+        m_attrs.push_back({std::move(name), std::move(defaultValue), std::move(doc)});
+        return *this;
+    }
+    OpDef& inferShape(ShapeFn fn) { m_inferShape = std::move(fn); return *this; }
+    OpDef& kernel(KernelFn fn) { m_kernel = std::move(fn); return *this; }
+    OpDef& placement(PlacementFn fn) { m_placement = std::move(fn); return *this; }
+    OpDef& quantPolicy(QuantPolicy policy) { m_quantPolicy = policy; return *this; }
+    OpDef& cost(CostFn fn) { m_cost = std::move(fn); return *this; }
+
+    const std::string& name() const { return m_name; }
+    const std::string& docText() const { return m_doc; }
+    int minInputs() const { return m_minInputs; }
+    int maxInputs() const { return m_maxInputs; }
+    int minOutputs() const { return m_minOutputs; }
+    int maxOutputs() const { return m_maxOutputs; }
+    const std::vector<AttrSpec>& attrs() const { return m_attrs; }
+    const ShapeFn& shapeFn() const { return m_inferShape; }
+    const KernelFn& kernelFn() const { return m_kernel; }
+    QuantPolicy quantPolicyValue() const { return m_quantPolicy; }
+
+    PlacementDecision placeNode(const Node& node, const Graph& graph) const;
+    OpCost costOf(const Node& node, const Graph& graph) const;
+
+private:
+    std::string m_name;
+    std::string m_doc;
+    int m_minInputs = 1, m_maxInputs = 1, m_minOutputs = 1, m_maxOutputs = 1;
+    std::vector<AttrSpec> m_attrs;
+    ShapeFn m_inferShape;
+    KernelFn m_kernel;
+    PlacementFn m_placement;
+    CostFn m_cost;
+    QuantPolicy m_quantPolicy = QuantPolicy::Requantize;
+};
+
+class OpRegistry {
+public:
+    // The process-wide table, filled on first use by the register*Ops functions.
+    static const OpRegistry& global();
+
+    OpDef& add(const std::string& name);
+    const OpDef* find(const std::string& name) const;
+    std::vector<const OpDef*> all() const;
+
+private:
+    std::map<std::string, std::unique_ptr<OpDef>> m_ops;
+};
+
+// Placement helper for Conv/Gemm/MatMul-like ops: analog when input `weightInput` is a
+// constant, digital otherwise.
+PlacementFn analogWhenWeightConstant(size_t weightInput);
+
+} // namespace tessera

@@ -1,0 +1,14 @@
+#pragma once
+// One function per family of ops; each adds its rows to the registry.
+namespace tessera {
+class OpRegistry;
+void registerConvOps(OpRegistry& registry);        // Conv, ConvTranspose
+void registerMatmulOps(OpRegistry& registry);      // Gemm, MatMul
+void registerPoolOps(OpRegistry& registry);        // MaxPool, AveragePool, Global*Pool
+void registerNormOps(OpRegistry& registry);        // BatchNormalization
+void registerElementwiseOps(OpRegistry& registry); // Add, Sub, Mul, Div, Pow, Sqrt, Exp, Erf, Identity, Dropout, Cast
+void registerActivationOps(OpRegistry& registry);  // Relu, LeakyRelu, PRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish
+void registerShapeOps(OpRegistry& registry);       // Reshape, Flatten, Transpose, (Un)Squeeze, Concat, Split, Slice, Gather, Shape, Constant, Pad
+void registerReduceOps(OpRegistry& registry);      // Softmax, LogSoftmax, ReduceMean
+void registerResizeOps(OpRegistry& registry);      // Resize
+} // namespace tessera
