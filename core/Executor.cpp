@@ -13,7 +13,7 @@ Executor::Executor(const Graph& graph, ExecutorOptions options)
 {
     for (NodeId id : m_order) {
         const Node& node = graph.node(id);
-        if (!node.op->kernelFn())
+        if (!node.op || !node.op->kernelFn())
             fail(describeNode(node), ": the reference executor has no kernel for this operator");
     }
     planBuffers();

@@ -35,13 +35,13 @@ ValueId Graph::addConstant(const std::string& name, Tensor data)
 }
 
 NodeId Graph::addNode(const std::string& name, const std::string& opType, std::vector<ValueId> inputs,
-                      std::vector<ValueId> outputs, Attributes attrs)
+                      std::vector<ValueId> outputs, Attributes attrs, bool allowUnknownOp)
 {
     Node n;
     n.name = name;
     n.opType = opType;
     n.op = OpRegistry::global().find(opType);
-    if (!n.op)
+    if (!n.op && !allowUnknownOp)
         fail(describeNode(n), ": operator '", opType, "' is not supported");
     n.inputs = std::move(inputs);
     n.outputs = std::move(outputs);

@@ -49,9 +49,11 @@ public:
 
     ValueId addValue(const std::string& name, DType dtype = DType::Undefined, Shape shape = {});
     ValueId addConstant(const std::string& name, Tensor data);
-    // Adds a node; throws tessera::Error naming the node if the op is not registered.
+    // Adds a node; throws tessera::Error naming the node if the op is not registered,
+    // unless allowUnknownOp (lenient import for inspection: the node keeps op == nullptr,
+    // is placed Unsupported, and the executor refuses the graph).
     NodeId addNode(const std::string& name, const std::string& opType, std::vector<ValueId> inputs,
-                   std::vector<ValueId> outputs, Attributes attrs = {});
+                   std::vector<ValueId> outputs, Attributes attrs = {}, bool allowUnknownOp = false);
     void removeNode(NodeId id) { m_nodes[id].removed = true; }
     void markGraphInput(ValueId id) { m_inputs.push_back(id); }
     void markGraphOutput(ValueId id) { m_outputs.push_back(id); }

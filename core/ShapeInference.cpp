@@ -9,6 +9,8 @@ namespace {
 
 void checkArity(const Node& node)
 {
+    if (!node.op)
+        fail(describeNode(node), ": operator '", node.opType, "' is not supported");
     const OpDef& op = *node.op;
     int inputs = static_cast<int>(node.inputs.size());
     if (inputs < op.minInputs() || inputs > op.maxInputs())

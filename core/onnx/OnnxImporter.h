@@ -1,0 +1,54 @@
+#pragma once
+// ONNX -> Graph. Reads opsets 7..17 as exported by torch.onnx.export and paddle2onnx,
+// normalizes older opset forms (Clip/Pad/Slice/Split/Squeeze/Unsqueeze/ReduceMean
+// attributes) to the newest form the registry knows, turns Constant nodes into
+// constants, fixes symbolic dims, and infers static shapes.
+// Every failure throws tessera::Error naming the file and the node/op/tensor.
+#include "core/Graph.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+struct ImportOptions {
+    // Fixed shapes for named inputs (e.g. the batch of an .npy file).
+    std::map<std::string, Shape> inputShapes;
+    // Value given to symbolic/unknown dims of inputs not listed above.
+    int64_t dynamicDimValue = 1;
+    // Keep nodes whose op is not registered (op == nullptr) instead of failing, and
+    // skip shape inference; for inspection views only.
+    bool lenient = false;
+    // Run the default cleanup pipeline (folding, BN folding, fusion, DCE) after import.
+    bool runCleanupPasses = false;
+};
+
+struct UnsupportedNode {
+    std::string nodeName;
+    std::string opType;
+    std::string reason;
+};
+
+struct ImportReport {
+    std::string sourcePath;
+    int64_t opsetVersion = 0;
+    std::string producer; // e.g. "pytorch 1.13"
+    std::vector<UnsupportedNode> unsupported; // filled in lenient mode
+};
+
+struct ImportedModel {
+    Graph graph;
+    ImportReport report;
+};
+
+ImportedModel importOnnxFile(const std::string& path, const ImportOptions& options = {});
+// `bytes` is a serialized ModelProto; `sourceName` is used in messages. External data
+// is resolved relative to `baseDir` (empty: external data is an error).
+ImportedModel importOnnxBytes(const std::string& bytes, const std::string& sourceName,
+                              const ImportOptions& options = {}, const std::string& baseDir = {});
+
+// A serialized onnx TensorProto file (the backend test data's input_N.pb/output_N.pb).
+Tensor readTensorProtoFile(const std::string& path);
+
+} // namespace tessera
