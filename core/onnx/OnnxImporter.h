@@ -35,6 +35,9 @@ struct ImportReport {
     int64_t opsetVersion = 0;
     std::string producer; // e.g. "pytorch 1.13"
     std::vector<UnsupportedNode> unsupported; // filled in lenient mode
+    // Lenient mode only: problems that did not stop the import (e.g. shape inference
+    // failed, so shapes are missing).
+    std::vector<std::string> warnings;
 };
 
 struct ImportedModel {
