@@ -1,0 +1,118 @@
+#pragma once
+// The integer arithmetic every stage shares (quantizer, compiler, simulator): rounding,
+// saturation, code ranges and the fixed-point requantizer. One definition, so all stages
+// agree bit for bit. See docs/analog-model.md.
+//
+// Rounding rule, everywhere: round half to EVEN ("banker's rounding", IEEE 754 default,
+// the rule of ONNX QuantizeLinear). It applies to float->code quantization (roundHalfEven),
+// to the requantizer's rounding right shift (roundingShiftRightEven) and to the ADC.
+// Saturation, everywhere: clamp to the code range after rounding (never wrap).
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace tessera::analog {
+
+// Nearest integer to `x`, ties to even; saturates to the int64 range (NaN -> 0).
+inline int64_t roundHalfEven(double x)
+{
+    if (std::isnan(x))
+        return 0;
+    if (x >= 9.2e18)
+        return std::numeric_limits<int64_t>::max();
+    if (x <= -9.2e18)
+        return std::numeric_limits<int64_t>::min();
+    // Explicit ties-to-even (independent of the floating-point environment's mode).
+    const double f = std::floor(x);
+    const double diff = x - f; // exact for |x| < 2^52; 0 above (x already integral)
+    double r;
+    if (diff > 0.5)
+        r = f + 1.0;
+    else if (diff < 0.5)
+        r = f;
+    else
+        r = std::fmod(f, 2.0) == 0.0 ? f : f + 1.0;
+    return static_cast<int64_t>(r);
+}
+
+inline int64_t saturate(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Arithmetic right shift by `shift` bits rounding to nearest, ties to even. shift >= 0.
+inline int64_t roundingShiftRightEven(__int128 v, int shift)
+{
+    if (shift <= 0)
+        return static_cast<int64_t>(v);
+    if (shift >= 126)
+        return 0;
+    const __int128 one = 1;
+    __int128 q = v >> shift; // floor division (arithmetic shift)
+    __int128 r = v - (q << shift);
+    __int128 half = one << (shift - 1);
+    if (r > half || (r == half && (q & 1) != 0))
+        q += 1;
+    return static_cast<int64_t>(q);
+}
+
+// The integer code range of a `bits`-wide quantity. Signed codes are SYMMETRIC
+// [-(2^(b-1)-1), 2^(b-1)-1] (no -2^(b-1): the range is the same both ways and the zero
+// point is always 0). Unsigned codes are [0, 2^b-1] (inputs after ReLU).
+struct CodeRange {
+    int64_t lo = 0;
+    int64_t hi = 0;
+};
+inline CodeRange codeRange(int bits, bool isSigned)
+{
+    if (isSigned)
+        return {-((int64_t(1) << (bits - 1)) - 1), (int64_t(1) << (bits - 1)) - 1};
+    return {0, (int64_t(1) << bits) - 1};
+}
+// The largest code magnitude: the divisor that turns a calibrated max |x| into a scale.
+inline int64_t maxCode(int bits, bool isSigned) { return codeRange(bits, isSigned).hi; }
+
+// Float -> code with scale `scale` (> 0): saturate(roundHalfEven(x / scale)).
+inline int64_t quantizeValue(double x, double scale, CodeRange range)
+{
+    return saturate(roundHalfEven(x / scale), range.lo, range.hi);
+}
+
+// A positive real multiplier m represented as multiplier * 2^-shift, with multiplier in
+// [2^30, 2^31) (a Q31 mantissa) and shift in [0, 126]. apply(v) = round(v * m), ties to
+// even, computed exactly in 128-bit integers. Relative representation error <= 2^-31.
+struct Requantizer {
+    int64_t multiplier = 0; // 0 means m == 0 (apply returns 0)
+    int shift = 0;
+
+    // m must be finite and >= 0 and < 2^31.
+    static Requantizer fromReal(double m)
+    {
+        Requantizer q;
+        if (!(m > 0.0) || !std::isfinite(m))
+            return q;
+        int exponent = 0;
+        double mantissa = std::frexp(m, &exponent); // m = mantissa * 2^exponent, mantissa in [0.5, 1)
+        int64_t mult = roundHalfEven(mantissa * 2147483648.0);
+        if (mult == (int64_t(1) << 31)) {
+            mult >>= 1;
+            ++exponent;
+        }
+        int shift = 31 - exponent;
+        if (shift < 0) { // m >= 2^31: not representable; callers validate scales first
+            shift = 0;
+            mult = std::numeric_limits<int32_t>::max();
+        }
+        if (shift > 126)
+            return q;
+        q.multiplier = mult;
+        q.shift = shift;
+        return q;
+    }
+    double real() const { return std::ldexp(static_cast<double>(multiplier), -shift); }
+    int64_t apply(int64_t v) const
+    {
+        if (multiplier == 0)
+            return 0;
+        return roundingShiftRightEven(static_cast<__int128>(v) * multiplier, shift);
+    }
+};
+
+} // namespace tessera::analog

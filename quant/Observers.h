@@ -1,0 +1,51 @@
+#pragma once
+// Range observers: pick a clipping threshold T for a tensor from calibration statistics,
+// so that scale = T / maxCode(bits). Activations are observed as a histogram of |x|
+// (symmetric quantization, zero point 0); weights per output channel from their values.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+enum class ObserverKind {
+    MinMax,     // T = max |x|: never clips
+    Percentile, // T = the given percentile of |x| (default 99.99)
+    Mse,        // T minimizing expected squared error (clipping + rounding) on the histogram
+    Entropy,    // T minimizing KL(P || Q) between the histogram and its quantized form (TensorRT)
+};
+const char* observerName(ObserverKind kind);
+// Parses "minmax" | "percentile" | "mse" | "entropy"; throws tessera::Error otherwise.
+ObserverKind parseObserver(const std::string& name);
+
+struct ObserverOptions {
+    ObserverKind kind = ObserverKind::MinMax;
+    double percentile = 99.99;
+    int bins = 2048;
+};
+
+// A histogram of |x| over [0, maxAbs] built in a second pass once maxAbs is known.
+class AbsHistogram {
+public:
+    AbsHistogram() = default;
+    AbsHistogram(double maxAbs, int bins);
+    void add(const float* data, int64_t count);
+    double binWidth() const { return m_width; }
+    const std::vector<double>& counts() const { return m_counts; }
+    double maxAbs() const { return m_maxAbs; }
+
+private:
+    double m_maxAbs = 0.0;
+    double m_width = 0.0;
+    std::vector<double> m_counts;
+};
+
+// The clipping threshold for `levels` positive quantization levels (maxCode(bits)).
+double chooseThreshold(const AbsHistogram& hist, int64_t levels, const ObserverOptions& options);
+
+// Per-output-channel symmetric scales for a [n, k] row-major weight matrix with
+// `bits`-bit levels. MinMax: max|w| / qmax; Mse: the clip ratio in [0.3, 1] (100 steps)
+// minimizing the channel's squared quantization error. Zero channels get scale 1.
+std::vector<double> weightScales(const float* weights, int64_t n, int64_t k, int bits, ObserverKind kind);
+
+} // namespace tessera::quant
