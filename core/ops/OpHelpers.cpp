@@ -3,6 +3,7 @@
 #include "core/Error.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 namespace tessera::ops {
@@ -72,6 +73,124 @@ void FusedActivation::apply(float* data, int64_t count) const
     else if (kind == Kind::Clip)
         for (int64_t i = 0; i < count; ++i)
             data[i] = std::min(std::max(data[i], lo), hi);
+}
+
+
+void failUnsupportedType(const Node& node, DType type)
+{
+    fail(describeNode(node), ": element type ", dtypeName(type), " is not supported");
+}
+
+std::vector<int64_t> normalizeAxes(const InferContext& ctx, const std::vector<int64_t>& axes, int64_t rank)
+{
+    std::vector<int64_t> out;
+    for (int64_t a : axes) {
+        if (a < -rank || a >= rank)
+            ctx.fail(strCat("axis ", a, " is out of range for rank ", rank));
+        int64_t n = a < 0 ? a + rank : a;
+        if (std::find(out.begin(), out.end(), n) != out.end())
+            ctx.fail(strCat("axis ", a, " is listed twice"));
+        out.push_back(n);
+    }
+    return out;
+}
+
+namespace {
+
+template <class T>
+void stridedCopyTyped(const T* src, T* dst, const Shape& shape, const std::vector<int64_t>& strides, int64_t offset)
+{
+    const size_t rank = shape.size();
+    const int64_t inner = shape[rank - 1];
+    const int64_t innerStride = strides[rank - 1];
+    int64_t outer = 1;
+    for (size_t d = 0; d + 1 < rank; ++d)
+        outer *= shape[d];
+    std::vector<int64_t> counter(rank, 0);
+    for (int64_t o = 0; o < outer; ++o) {
+        const T* s = src + offset;
+        if (innerStride == 1)
+            std::memcpy(dst, s, static_cast<size_t>(inner) * sizeof(T));
+        else
+            for (int64_t i = 0; i < inner; ++i)
+                dst[i] = s[i * innerStride];
+        dst += inner;
+        for (size_t d = rank - 1; d-- > 0;) { // advance the odometer over the outer dims
+            offset += strides[d];
+            if (++counter[d] < shape[d])
+                break;
+            offset -= strides[d] * shape[d];
+            counter[d] = 0;
+        }
+    }
+}
+
+} // namespace
+
+void stridedCopy(const void* src, void* dst, size_t elemSize, const Shape& outShape,
+                 const std::vector<int64_t>& srcStrides, int64_t srcOffset)
+{
+    if (numElements(outShape) == 0)
+        return;
+    // Drop size-1 dims and merge dims that are contiguous in the source: fewer, longer loops.
+    Shape shape;
+    std::vector<int64_t> strides;
+    for (size_t d = 0; d < outShape.size(); ++d) {
+        if (outShape[d] == 1)
+            continue;
+        if (!shape.empty() && strides.back() == srcStrides[d] * outShape[d]) {
+            shape.back() *= outShape[d];
+            strides.back() = srcStrides[d];
+        } else {
+            shape.push_back(outShape[d]);
+            strides.push_back(srcStrides[d]);
+        }
+    }
+    if (shape.empty()) {
+        shape.push_back(1);
+        strides.push_back(1);
+    }
+    switch (elemSize) {
+    case 1: stridedCopyTyped(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), shape, strides, srcOffset); break;
+    case 2: stridedCopyTyped(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), shape, strides, srcOffset); break;
+    case 4: stridedCopyTyped(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), shape, strides, srcOffset); break;
+    case 8: stridedCopyTyped(static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), shape, strides, srcOffset); break;
+    default: assert(false && "unexpected element size");
+    }
+}
+
+
+PlacementDecision freeDataMovement(const Node&, const Graph&)
+{
+    return {Placement::Digital, "free data movement: only relabels or forwards data, compiled into addressing"};
+}
+
+OpCost noArithmetic(const Node&, const Graph&)
+{
+    return {};
+}
+
+void copyInput0(KernelContext& ctx)
+{
+    assert(ctx.in(0).byteSize() == ctx.out(0).byteSize());
+    if (ctx.in(0).byteSize() && ctx.in(0).rawData() != ctx.out(0).rawData())
+        std::memcpy(ctx.out(0).mutableRawData(), ctx.in(0).rawData(), ctx.in(0).byteSize());
+}
+
+DType dtypeFromOnnxCode(int64_t code)
+{
+    switch (code) { // onnx.proto TensorProto.DataType
+    case 1: return DType::Float32;
+    case 2: return DType::UInt8;
+    case 3: return DType::Int8;
+    case 5: return DType::Int16;
+    case 6: return DType::Int32;
+    case 7: return DType::Int64;
+    case 9: return DType::Bool;
+    case 10: return DType::Float16;
+    case 11: return DType::Float64;
+    default: fail("ONNX element type code ", code, " is not supported (Tessera tensors are float16/32/64, int8..64, uint8, bool)");
+    }
 }
 
 } // namespace tessera::ops

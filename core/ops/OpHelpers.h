@@ -70,4 +70,91 @@ struct FusedActivation {
     void apply(float* data, int64_t count) const;
 };
 
+
+// Fails with "<node>: element type X is not supported".
+[[noreturn]] void failUnsupportedType(const Node& node, DType type);
+
+// Calls fn(T{}) with the C++ type of a numeric dtype (float, double, signed ints, uint8);
+// fails naming the node for other types (bool, float16).
+template <class Fn> void dispatchNumeric(DType type, const Node& node, Fn&& fn)
+{
+    switch (type) {
+    case DType::Float32: fn(float{}); break;
+    case DType::Float64: fn(double{}); break;
+    case DType::Int64: fn(int64_t{}); break;
+    case DType::Int32: fn(int32_t{}); break;
+    case DType::Int16: fn(int16_t{}); break;
+    case DType::Int8: fn(int8_t{}); break;
+    case DType::UInt8: fn(uint8_t{}); break;
+    default: failUnsupportedType(node, type);
+    }
+}
+
+// Like dispatchNumeric, also accepting bool.
+template <class Fn> void dispatchAnyType(DType type, const Node& node, Fn&& fn)
+{
+    if (type == DType::Bool)
+        fn(bool{});
+    else
+        dispatchNumeric(type, node, fn);
+}
+
+// Calls fn with float or double; fails naming the node for other types.
+template <class Fn> void dispatchFloat(DType type, const Node& node, Fn&& fn)
+{
+    if (type == DType::Float32)
+        fn(float{});
+    else if (type == DType::Float64)
+        fn(double{});
+    else
+        failUnsupportedType(node, type);
+}
+
+// Normalizes a list of axes into [0, rank) and fails on duplicates or out-of-range axes.
+std::vector<int64_t> normalizeAxes(const InferContext& ctx, const std::vector<int64_t>& axes, int64_t rank);
+
+// Copies a strided view of `src` into contiguous `dst` (row-major over outShape): output
+// element (i0..in) reads src[srcOffset + sum(ik * srcStrides[k])], strides in elements and
+// possibly negative or zero. Transpose, Slice, Split and Expand-like copies all reduce to it.
+void stridedCopy(const void* src, void* dst, size_t elemSize, const Shape& outShape,
+                 const std::vector<int64_t>& srcStrides, int64_t srcOffset);
+
+
+// y = fn(x) element by element over input 0 into output 0 (same shape), for float types;
+// fn is a generic lambda so it is instantiated (and inlined) per element type.
+template <class Fn> void mapFloat(KernelContext& ctx, Fn&& fn)
+{
+    dispatchFloat(ctx.in(0).dtype(), ctx.node(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* x = ctx.in(0).data<T>();
+        T* y = ctx.out(0).mutableData<T>();
+        for (int64_t i = 0, n = ctx.in(0).numel(); i < n; ++i)
+            y[i] = static_cast<T>(fn(x[i]));
+    });
+}
+
+// Same as mapFloat for every numeric type (Relu, Clip on int8...).
+template <class Fn> void mapNumeric(KernelContext& ctx, Fn&& fn)
+{
+    dispatchNumeric(ctx.in(0).dtype(), ctx.node(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* x = ctx.in(0).data<T>();
+        T* y = ctx.out(0).mutableData<T>();
+        for (int64_t i = 0, n = ctx.in(0).numel(); i < n; ++i)
+            y[i] = static_cast<T>(fn(x[i]));
+    });
+}
+
+// Placement of ops that only move or relabel data (Reshape, Shape, Identity...): they
+// cost nothing on the device, the compiler turns them into addressing.
+PlacementDecision freeDataMovement(const Node& node, const Graph& graph);
+// Cost of such ops: no arithmetic.
+OpCost noArithmetic(const Node& node, const Graph& graph);
+// Copies input 0 to output 0 (same byte size), for Identity/Reshape-like kernels.
+void copyInput0(KernelContext& ctx);
+
+// The DType of an ONNX TensorProto.DataType code (Cast's `to`); fails for codes the
+// Tensor type does not have (string, bfloat16, uint16/32/64, complex).
+DType dtypeFromOnnxCode(int64_t code);
+
 } // namespace tessera::ops
