@@ -1,0 +1,13 @@
+#pragma once
+// Removes nodes none of whose outputs reach a graph output.
+#include "core/passes/Pass.h"
+
+namespace tessera {
+
+class DeadCodeElimination : public Pass {
+public:
+    std::string name() const override { return "DeadCodeElimination"; }
+    bool run(Graph& graph) override;
+};
+
+} // namespace tessera
