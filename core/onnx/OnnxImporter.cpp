@@ -77,7 +77,7 @@ std::optional<AttrValue> convertAttribute(const onnx::AttributeProto& a, const s
 }
 
 // Why a node cannot be imported, or nullopt when its op is known.
-std::optional<std::string> unsupportedReason(const onnximport::NodeDraft& node)
+std::optional<std::string> unsupportedReason(const std::string& opType, const std::string& domain, bool hasSubgraph)
 {
     static const std::map<std::string, std::string> reasons = {
         {"LSTM", "recurrent layers are not supported by the accelerator"},
@@ -88,14 +88,49 @@ std::optional<std::string> unsupportedReason(const onnximport::NodeDraft& node)
         {"Scan", "control flow (subgraphs) is not supported"},
         {"Upsample", "Upsample with scales computed at run time is not supported"},
     };
-    if (!node.domain.empty())
-        return strCat("operator from domain '", node.domain, "' is not supported");
-    if (node.hasSubgraph)
+    if (!domain.empty() && domain != "ai.onnx")
+        return strCat("operator from domain '", domain, "' is not supported");
+    if (hasSubgraph)
         return std::string("control flow (subgraphs) is not supported");
-    if (OpRegistry::global().find(node.opType))
+    if (OpRegistry::global().find(opType))
         return std::nullopt;
-    auto it = reasons.find(node.opType);
+    auto it = reasons.find(opType);
     return it != reasons.end() ? it->second : std::string("operator is not implemented in Tessera's op registry");
+}
+
+std::optional<std::string> unsupportedReason(const NodeDraft& node)
+{
+    return unsupportedReason(node.opType, node.domain, node.hasSubgraph);
+}
+
+// Unsupported nodes inside a control-flow node's subgraphs (Silero VAD hides its LSTM in
+// an If branch): listed too, so the user sees everything that blocks the model.
+void collectNestedUnsupported(const onnx::NodeProto& parent, const std::string& parentName,
+                              std::vector<UnsupportedNode>& out, int depth = 0)
+{
+    if (depth > 8) // malformed files can nest deeply; the outer node is reported anyway
+        return;
+    for (const auto& a : parent.attribute()) {
+        std::vector<const onnx::GraphProto*> graphs;
+        if (a.has_g())
+            graphs.push_back(&a.g());
+        for (const auto& g : a.graphs())
+            graphs.push_back(&g);
+        for (const onnx::GraphProto* g : graphs)
+            for (int i = 0; i < g->node_size(); ++i) {
+                const onnx::NodeProto& n = g->node(i);
+                if (n.op_type() == "Constant")
+                    continue;
+                bool nested = false;
+                for (const auto& na : n.attribute())
+                    nested |= na.has_g() || na.graphs_size() > 0;
+                std::string name = n.name().empty() ? strCat(n.op_type(), "_", i) : n.name();
+                if (auto reason = unsupportedReason(n.op_type(), n.domain(), nested))
+                    out.push_back({name, n.op_type(), strCat(*reason, "; inside ", parent.op_type(), " node '", parentName, "'")});
+                if (nested)
+                    collectNestedUnsupported(n, name, out, depth + 1);
+            }
+    }
 }
 
 class ModelBuilder {
@@ -317,6 +352,8 @@ void ModelBuilder::addNodes(std::vector<NodeDraft>& drafts, ImportReport& report
         normalizeLegacyForm(d, m_opset, m_graph);
         if (auto reason = unsupportedReason(d))
             unsupported.push_back({d.name, d.opType, *reason});
+        if (d.hasSubgraph)
+            collectNestedUnsupported(n, d.name, unsupported);
     }
     if (!unsupported.empty() && !m_options.lenient)
         failUnsupported(unsupported);
