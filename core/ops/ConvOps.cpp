@@ -1,11 +1,274 @@
+// Conv and ConvTranspose (1-D to 3-D, groups, dilations, pads/auto_pad), FP32.
+// Conv runs as im2col + GEMM per image and group (1x1 stride-1 convs skip im2col);
+// depthwise convs (one input channel per group) use a direct loop instead.
+#include "core/Error.h"
+#include "core/ops/Gemm.h"
+#include "core/ops/GemmOpHelpers.h"
+#include "core/ops/Im2col.h"
 #include "core/ops/OpGroups.h"
 #include "core/ops/OpHelpers.h"
 
+#include <algorithm>
+
 namespace tessera {
+
+namespace {
+
+using ops::Geometry;
+
+Shape spatialOf(const Shape& shape) { return Shape(shape.begin() + 2, shape.end()); }
+
+// Checks the optional kernel_shape attribute against the weight's spatial dims.
+void checkKernelShape(const InferContext& ctx, const Shape& kernel)
+{
+    std::vector<int64_t> attr = ctx.attrs().getInts("kernel_shape", kernel);
+    if (attr != kernel)
+        ctx.fail(strCat("kernel_shape ", shapeToString(attr), " does not match the weight's spatial dims ",
+                        shapeToString(kernel)));
+}
+
+void checkBias(const InferContext& ctx, int64_t channels)
+{
+    if (ctx.hasInput(2) && ctx.inShape(2) != Shape{channels})
+        ctx.fail(strCat("bias shape ", shapeToString(ctx.inShape(2)), " does not match the ", channels,
+                        " output channels"));
+}
+
+int64_t readGroup(const Node& node)
+{
+    int64_t group = node.attrs.getInt("group", 1);
+    if (group < 1)
+        fail(describeNode(node), ": group must be >= 1, got ", group);
+    return group;
+}
+
+// Adds the per-channel bias to each output plane and applies the fused activation.
+void finishPlanes(float* y, int64_t channels, int64_t planeSize, const float* bias, const ops::FusedActivation& act)
+{
+    if (bias)
+        for (int64_t c = 0; c < channels; ++c) {
+            float* plane = y + c * planeSize;
+            const float b = bias[c];
+            for (int64_t i = 0; i < planeSize; ++i)
+                plane[i] += b;
+        }
+    act.apply(y, channels * planeSize);
+}
+
+// ---- Conv ------------------------------------------------------------------------
+
+void convShape(InferContext& ctx)
+{
+    for (size_t i = 0; i < 3; ++i)
+        ops::requireFloat32(ctx, i);
+    const Shape& x = ctx.inShape(0);
+    const Shape& w = ctx.inShape(1);
+    ops::checkSpatialRank(ctx.node(), x, "input");
+    if (w.size() != x.size())
+        ctx.fail(strCat("weight shape ", shapeToString(w), " must have the input's rank ", x.size()));
+    const int64_t group = readGroup(ctx.node());
+    if (x[1] != w[1] * group)
+        ctx.fail(strCat("input channels ", x[1], " do not match weight's ", w[1], " x group ", group));
+    if (w[0] % group != 0)
+        ctx.fail(strCat("output channels ", w[0], " are not divisible by group ", group));
+    const Shape kernel = spatialOf(w);
+    checkKernelShape(ctx, kernel);
+    checkBias(ctx, w[0]);
+    ops::FusedActivation::fromAttrs(ctx.attrs()); // validates the fused attributes
+    ops::Window window = ops::convWindow(ctx.node(), spatialOf(x), kernel, false);
+    Shape out{x[0], w[0]};
+    out.insert(out.end(), window.outSpatial.begin(), window.outSpatial.end());
+    ctx.setOutput(0, DType::Float32, out);
+}
+
+// Depthwise: each output channel reads one input channel; direct accumulation per tap.
+void depthwiseConv(const Geometry& g, const float* x, const float* w, int64_t inChannels, int64_t outChannels,
+                   float* y)
+{
+    const int64_t multiplier = outChannels / inChannels, inSize = g.inSize(), outSize = g.outSize();
+    const int64_t kernelSize = g.kernelSize(), sw = g.stride[2];
+    for (int64_t m = 0; m < outChannels; ++m) {
+        const float* in = x + (m / multiplier) * inSize;
+        float* out = y + m * outSize;
+        std::fill(out, out + outSize, 0.0f);
+        ops::forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
+            const float weight = w[m * kernelSize + k];
+            ops::forEachWindowRun(
+                g, kd, kh, kw,
+                [&](int64_t o, int64_t n, int64_t i) {
+                    if (sw == 1)
+                        for (int64_t j = 0; j < n; ++j)
+                            out[o + j] += weight * in[i + j];
+                    else
+                        for (int64_t j = 0; j < n; ++j)
+                            out[o + j] += weight * in[i + j * sw];
+                },
+                [](int64_t, int64_t) {});
+        });
+    }
+}
+
+void convKernel(KernelContext& ctx)
+{
+    const Tensor& xt = ctx.in(0);
+    const Tensor& wt = ctx.in(1);
+    Tensor& yt = ctx.out(0);
+    const int64_t batch = xt.dim(0), channels = xt.dim(1), outChannels = wt.dim(0);
+    const int64_t group = readGroup(ctx.node());
+    const int64_t groupIn = channels / group, groupOut = outChannels / group;
+    const Shape xSpatial = spatialOf(xt.shape()), ySpatial = spatialOf(yt.shape());
+    const Geometry g = ops::makeGeometry(ops::convWindow(ctx.node(), xSpatial, spatialOf(wt.shape()), false),
+                                         xSpatial, ySpatial);
+    const float* x = xt.data<float>();
+    const float* w = wt.data<float>();
+    const float* bias = ctx.hasInput(2) ? ctx.in(2).data<float>() : nullptr;
+    float* y = yt.mutableData<float>();
+    const auto act = ops::FusedActivation::fromAttrs(ctx.attrs());
+    const int64_t inSize = g.inSize(), outSize = g.outSize(), kernelRows = groupIn * g.kernelSize();
+    const bool pointwise = g.kernelSize() == 1 && g.pad[0] == 0 && g.pad[1] == 0 && g.pad[2] == 0 &&
+                           g.stride[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
+    float* col = pointwise || groupIn == 1 ? nullptr : ctx.scratch(static_cast<size_t>(kernelRows * outSize));
+    for (int64_t n = 0; n < batch; ++n) {
+        const float* xn = x + n * channels * inSize;
+        float* yn = y + n * outChannels * outSize;
+        if (groupIn == 1) {
+            depthwiseConv(g, xn, w, channels, outChannels, yn);
+        } else {
+            for (int64_t gi = 0; gi < group; ++gi) {
+                const float* xg = xn + gi * groupIn * inSize;
+                const float* b = xg;
+                if (!pointwise) {
+                    ops::im2col(g, xg, groupIn, col);
+                    b = col;
+                }
+                ops::sgemm(false, false, groupOut, outSize, kernelRows, 1.0f, w + gi * groupOut * kernelRows,
+                           kernelRows, b, outSize, 0.0f, yn + gi * groupOut * outSize, outSize);
+            }
+        }
+        finishPlanes(yn, outChannels, outSize, bias, act);
+    }
+}
+
+OpCost convCost(const Node& node, const Graph& graph)
+{
+    const Shape& w = graph.value(node.inputs[1]).shape;
+    const Shape& y = graph.value(node.outputs[0]).shape;
+    OpCost cost;
+    // Each output element is a dot product over (C / group) x kernel taps.
+    cost.macs = numElements(y) * numElements(w) / std::max<int64_t>(w[0], 1);
+    cost.params = ops::constantElements(node, graph, 1) + ops::constantElements(node, graph, 2);
+    return cost;
+}
+
+// ---- ConvTranspose -----------------------------------------------------------------
+
+void convTransposeShape(InferContext& ctx)
+{
+    for (size_t i = 0; i < 3; ++i)
+        ops::requireFloat32(ctx, i);
+    const Shape& x = ctx.inShape(0);
+    const Shape& w = ctx.inShape(1);
+    ops::checkSpatialRank(ctx.node(), x, "input");
+    if (w.size() != x.size())
+        ctx.fail(strCat("weight shape ", shapeToString(w), " must have the input's rank ", x.size()));
+    const int64_t group = readGroup(ctx.node());
+    if (x[1] != w[0])
+        ctx.fail(strCat("input channels ", x[1], " do not match weight's first dim ", w[0]));
+    if (w[0] % group != 0)
+        ctx.fail(strCat("input channels ", w[0], " are not divisible by group ", group));
+    const Shape kernel = spatialOf(w);
+    checkKernelShape(ctx, kernel);
+    checkBias(ctx, w[1] * group);
+    ops::FusedActivation::fromAttrs(ctx.attrs());
+    ops::Window window = ops::convTransposeWindow(ctx.node(), spatialOf(x), kernel);
+    Shape out{x[0], w[1] * group};
+    out.insert(out.end(), window.outSpatial.begin(), window.outSpatial.end());
+    ctx.setOutput(0, DType::Float32, out);
+}
+
+// Per image and group: col = W_g^T x X_g (GEMM), then col2im scatters it into Y.
+void convTransposeKernel(KernelContext& ctx)
+{
+    const Tensor& xt = ctx.in(0);
+    const Tensor& wt = ctx.in(1);
+    Tensor& yt = ctx.out(0);
+    const int64_t batch = xt.dim(0), channels = xt.dim(1), group = readGroup(ctx.node());
+    const int64_t groupIn = channels / group, groupOut = wt.dim(1), outChannels = groupOut * group;
+    const Shape xSpatial = spatialOf(xt.shape()), ySpatial = spatialOf(yt.shape());
+    // The transpose of a conv from Y to X: Y is the padded side of the geometry.
+    const Geometry g = ops::makeGeometry(ops::convTransposeWindow(ctx.node(), xSpatial, spatialOf(wt.shape())),
+                                         ySpatial, xSpatial);
+    const float* x = xt.data<float>();
+    const float* w = wt.data<float>();
+    const float* bias = ctx.hasInput(2) ? ctx.in(2).data<float>() : nullptr;
+    float* y = yt.mutableData<float>();
+    const auto act = ops::FusedActivation::fromAttrs(ctx.attrs());
+    const int64_t xSize = g.outSize(), ySize = g.inSize(), colRows = groupOut * g.kernelSize();
+    float* col = ctx.scratch(static_cast<size_t>(colRows * xSize));
+    std::fill(y, y + yt.numel(), 0.0f);
+    for (int64_t n = 0; n < batch; ++n) {
+        float* yn = y + n * outChannels * ySize;
+        for (int64_t gi = 0; gi < group; ++gi) {
+            const float* xg = x + (n * channels + gi * groupIn) * xSize;
+            ops::sgemm(true, false, colRows, xSize, groupIn, 1.0f, w + gi * groupIn * colRows, colRows, xg, xSize,
+                       0.0f, col, xSize);
+            ops::col2imAdd(g, col, groupOut, yn + gi * groupOut * ySize);
+        }
+        finishPlanes(yn, outChannels, ySize, bias, act);
+    }
+}
+
+OpCost convTransposeCost(const Node& node, const Graph& graph)
+{
+    const Shape& x = graph.value(node.inputs[0]).shape;
+    const Shape& w = graph.value(node.inputs[1]).shape;
+    OpCost cost;
+    // Every input element is scattered through (M / group) x kernel taps.
+    cost.macs = numElements(x) * numElements(w) / std::max<int64_t>(w[0], 1);
+    cost.params = ops::constantElements(node, graph, 1) + ops::constantElements(node, graph, 2);
+    return cost;
+}
+
+void addWindowAttrs(OpDef& op)
+{
+    op.attr("auto_pad", std::string("NOTSET"), "NOTSET | SAME_UPPER | SAME_LOWER | VALID")
+        .attr("dilations", std::vector<int64_t>{}, "per spatial dim; default 1")
+        .attr("group", int64_t{1}, "channel groups (group == C: depthwise)")
+        .attr("kernel_shape", std::vector<int64_t>{}, "default: the weight's spatial dims")
+        .attr("pads", std::vector<int64_t>{}, "begin..., end...; default 0")
+        .attr("strides", std::vector<int64_t>{}, "per spatial dim; default 1");
+    ops::addFusedActivationAttrs(op);
+}
+
+} // namespace
 
 void registerConvOps(OpRegistry& r)
 {
-    (void)r;
+    OpDef& conv = r.add("Conv")
+                      .doc("N-d convolution (1 to 3 spatial dims): Y = W * X + B, with groups, dilations, "
+                           "strides and pads")
+                      .numInputs(2, 3)
+                      .numOutputs(1)
+                      .inferShape(convShape)
+                      .kernel(convKernel)
+                      .placement(analogWhenWeightConstant(1))
+                      .quantPolicy(QuantPolicy::AnalogMatmul)
+                      .cost(convCost);
+    addWindowAttrs(conv);
+
+    OpDef& convT = r.add("ConvTranspose")
+                       .doc("transposed (fractionally strided) convolution, 1 to 3 spatial dims; output size "
+                            "from output_shape, output_padding, pads or auto_pad")
+                       .numInputs(2, 3)
+                       .numOutputs(1)
+                       .inferShape(convTransposeShape)
+                       .kernel(convTransposeKernel)
+                       .placement(analogWhenWeightConstant(1))
+                       .quantPolicy(QuantPolicy::AnalogMatmul)
+                       .cost(convTransposeCost);
+    addWindowAttrs(convT);
+    convT.attr("output_padding", std::vector<int64_t>{}, "extra size at the end of each spatial dim; default 0")
+        .attr("output_shape", std::vector<int64_t>{}, "explicit output spatial size; pads are derived from it");
 }
 
 } // namespace tessera

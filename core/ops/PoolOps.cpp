@@ -1,11 +1,287 @@
+// MaxPool (with optional Indices), AveragePool, GlobalAveragePool, GlobalMaxPool.
+// Windowed pools walk each kernel offset over the output in contiguous runs (the same
+// walker as im2col), so padding, dilation and ceil_mode are handled in one place.
+#include "core/Error.h"
+#include "core/ops/GemmOpHelpers.h"
+#include "core/ops/Im2col.h"
 #include "core/ops/OpGroups.h"
 #include "core/ops/OpHelpers.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace tessera {
+
+namespace {
+
+using ops::Geometry;
+
+Shape spatialOf(const Shape& shape) { return Shape(shape.begin() + 2, shape.end()); }
+
+Shape kernelShapeOf(const Node& node, size_t rank)
+{
+    if (!node.attrs.has("kernel_shape"))
+        fail(describeNode(node), ": the kernel_shape attribute is required");
+    return ops::spatialInts(node, "kernel_shape", rank, 1, 1);
+}
+
+ops::Window poolWindow(const Node& node, const Shape& input)
+{
+    const Shape spatial = spatialOf(input);
+    const bool ceilMode = node.attrs.getInt("ceil_mode", 0) != 0;
+    return ops::convWindow(node, spatial, kernelShapeOf(node, spatial.size()), ceilMode);
+}
+
+Shape pooledShape(const Shape& input, const Shape& outSpatial)
+{
+    Shape out{input[0], input[1]};
+    out.insert(out.end(), outSpatial.begin(), outSpatial.end());
+    return out;
+}
+
+void maxPoolShape(InferContext& ctx)
+{
+    const DType type = ctx.inType(0);
+    if (type != DType::Float32 && type != DType::UInt8 && type != DType::Int8)
+        ctx.fail(strCat("element type ", dtypeName(type), " is not supported (float32, uint8, int8)"));
+    ops::checkSpatialRank(ctx.node(), ctx.inShape(0), "input");
+    const int64_t order = ctx.attrs().getInt("storage_order", 0);
+    if (order != 0 && order != 1)
+        ctx.fail(strCat("storage_order must be 0 (row major) or 1 (column major), got ", order));
+    const Shape out = pooledShape(ctx.inShape(0), poolWindow(ctx.node(), ctx.inShape(0)).outSpatial);
+    ctx.setOutput(0, type, out);
+    if (ctx.numOutputs() > 1)
+        ctx.setOutput(1, DType::Int64, out);
+}
+
+// Index of spatial element `i` (row-major in geometry g) in column-major order.
+int64_t columnMajor(const Geometry& g, int64_t i)
+{
+    const int64_t w = i % g.in[2], h = (i / g.in[2]) % g.in[1], d = i / (g.in[2] * g.in[1]);
+    return d + g.in[0] * (h + g.in[1] * w);
+}
+
+template <class T>
+void maxPoolPlane(const Geometry& g, const T* in, T* out, int64_t* indices)
+{
+    const int64_t sw = g.stride[2];
+    std::fill(out, out + g.outSize(), std::numeric_limits<T>::lowest());
+    if (indices)
+        std::fill(indices, indices + g.outSize(), int64_t{-1});
+    ops::forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t) {
+        ops::forEachWindowRun(
+            g, kd, kh, kw,
+            [&](int64_t o, int64_t n, int64_t i) {
+                if (!indices) {
+                    for (int64_t j = 0; j < n; ++j)
+                        out[o + j] = std::max(out[o + j], in[i + j * sw]);
+                    return;
+                }
+                for (int64_t j = 0; j < n; ++j) // strict '>': the first maximum wins, like ORT
+                    if (in[i + j * sw] > out[o + j] || indices[o + j] < 0) {
+                        out[o + j] = in[i + j * sw];
+                        indices[o + j] = i + j * sw;
+                    }
+            },
+            [](int64_t, int64_t) {});
+    });
+}
+
+void maxPoolKernel(KernelContext& ctx)
+{
+    const Tensor& x = ctx.in(0);
+    Tensor& y = ctx.out(0);
+    const ops::Window window = poolWindow(ctx.node(), x.shape());
+    const Geometry g = ops::makeGeometry(window, spatialOf(x.shape()), spatialOf(y.shape()));
+    const int64_t planes = x.dim(0) * x.dim(1), inSize = g.inSize(), outSize = g.outSize();
+    int64_t* indices = ctx.numOutputs() > 1 ? ctx.out(1).mutableData<int64_t>() : nullptr;
+    const bool columnOrder = ctx.attrs().getInt("storage_order", 0) == 1;
+    auto run = [&](auto tag) {
+        using T = decltype(tag);
+        const T* in = x.data<T>();
+        T* out = y.mutableData<T>();
+        for (int64_t p = 0; p < planes; ++p) {
+            int64_t* planeIndices = indices ? indices + p * outSize : nullptr;
+            maxPoolPlane(g, in + p * inSize, out + p * outSize, planeIndices);
+            if (planeIndices) // Indices address the whole input tensor, not the plane
+                for (int64_t o = 0; o < outSize; ++o)
+                    planeIndices[o] = p * inSize + (columnOrder ? columnMajor(g, planeIndices[o]) : planeIndices[o]);
+        }
+    };
+    switch (x.dtype()) {
+    case DType::Float32: run(float{}); break;
+    case DType::UInt8: run(uint8_t{}); break;
+    case DType::Int8: run(int8_t{}); break;
+    default: fail(describeNode(ctx.node()), ": element type ", dtypeName(x.dtype()), " is not supported");
+    }
+}
+
+void averagePoolShape(InferContext& ctx)
+{
+    ops::requireFloat32(ctx, 0);
+    ops::checkSpatialRank(ctx.node(), ctx.inShape(0), "input");
+    ctx.setOutput(0, DType::Float32, pooledShape(ctx.inShape(0), poolWindow(ctx.node(), ctx.inShape(0)).outSpatial));
+}
+
+// 1 / (number of taps averaged) per output position: taps inside the input, or with
+// count_include_pad also those in the explicit padding (never past it, for ceil_mode).
+void averageScales(const ops::Window& window, Geometry g, bool includePad, float* scales)
+{
+    if (includePad) {
+        const size_t rank = window.kernel.size(), skip = ops::kMaxSpatialRank - rank;
+        for (size_t i = 0; i < rank; ++i) {
+            g.in[skip + i] += window.padsBegin[i] + window.padsEnd[i];
+            g.pad[skip + i] = 0;
+        }
+    }
+    std::fill(scales, scales + g.outSize(), 0.0f);
+    ops::forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t) {
+        ops::forEachWindowRun(
+            g, kd, kh, kw,
+            [&](int64_t o, int64_t n, int64_t) {
+                for (int64_t j = 0; j < n; ++j)
+                    scales[o + j] += 1.0f;
+            },
+            [](int64_t, int64_t) {});
+    });
+    for (int64_t o = 0; o < g.outSize(); ++o)
+        scales[o] = scales[o] > 0.0f ? 1.0f / scales[o] : 0.0f;
+}
+
+void averagePoolKernel(KernelContext& ctx)
+{
+    const Tensor& x = ctx.in(0);
+    Tensor& y = ctx.out(0);
+    const ops::Window window = poolWindow(ctx.node(), x.shape());
+    const Geometry g = ops::makeGeometry(window, spatialOf(x.shape()), spatialOf(y.shape()));
+    const int64_t planes = x.dim(0) * x.dim(1), inSize = g.inSize(), outSize = g.outSize(), sw = g.stride[2];
+    float* scales = ctx.scratch(static_cast<size_t>(outSize));
+    averageScales(window, g, ctx.attrs().getInt("count_include_pad", 0) != 0, scales);
+    const float* xData = x.data<float>();
+    float* yData = y.mutableData<float>();
+    for (int64_t p = 0; p < planes; ++p) {
+        const float* in = xData + p * inSize;
+        float* out = yData + p * outSize;
+        std::fill(out, out + outSize, 0.0f);
+        ops::forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t) {
+            ops::forEachWindowRun(
+                g, kd, kh, kw,
+                [&](int64_t o, int64_t n, int64_t i) {
+                    for (int64_t j = 0; j < n; ++j)
+                        out[o + j] += in[i + j * sw];
+                },
+                [](int64_t, int64_t) {});
+        });
+        for (int64_t o = 0; o < outSize; ++o)
+            out[o] *= scales[o];
+    }
+}
+
+OpCost windowPoolCost(const Node& node, const Graph& graph)
+{
+    const Shape& y = graph.value(node.outputs[0]).shape;
+    OpCost cost;
+    cost.macs = numElements(y) * numElements(node.attrs.getInts("kernel_shape", {}));
+    return cost;
+}
+
+// ---- Global pools ----------------------------------------------------------------
+
+void globalPoolShape(InferContext& ctx)
+{
+    const Shape& x = ctx.inShape(0);
+    if (x.size() < 3)
+        ctx.fail(strCat("input ", shapeToString(x), " must be [N, C, spatial...] with at least one spatial dim"));
+    ops::requireFloat32(ctx, 0);
+    Shape out(x.size(), 1);
+    out[0] = x[0];
+    out[1] = x[1];
+    ctx.setOutput(0, DType::Float32, out);
+}
+
+template <class Reduce> void globalPoolKernel(KernelContext& ctx, Reduce reduce)
+{
+    const Tensor& x = ctx.in(0);
+    const int64_t planes = x.dim(0) * x.dim(1), size = x.numel() / std::max<int64_t>(planes, 1);
+    const float* in = x.data<float>();
+    float* out = ctx.out(0).mutableData<float>();
+    for (int64_t p = 0; p < planes; ++p)
+        out[p] = reduce(in + p * size, size);
+}
+
+OpCost globalPoolCost(const Node& node, const Graph& graph)
+{
+    OpCost cost;
+    cost.macs = numElements(graph.value(node.inputs[0]).shape);
+    return cost;
+}
+
+void addPoolAttrs(OpDef& op)
+{
+    op.attr("auto_pad", std::string("NOTSET"), "NOTSET | SAME_UPPER | SAME_LOWER | VALID")
+        .attr("ceil_mode", int64_t{0}, "1: round the window count up (no window starts in the end padding)")
+        .attr("dilations", std::vector<int64_t>{}, "per spatial dim; default 1")
+        .attr("kernel_shape", std::vector<int64_t>{}, "required: window size per spatial dim")
+        .attr("pads", std::vector<int64_t>{}, "begin..., end...; default 0")
+        .attr("strides", std::vector<int64_t>{}, "per spatial dim; default 1");
+}
+
+} // namespace
 
 void registerPoolOps(OpRegistry& r)
 {
-    (void)r;
+    OpDef& maxPool = r.add("MaxPool")
+                         .doc("max over sliding windows (1 to 3 spatial dims); optional Indices output: "
+                              "flat index into X, row or column major per storage_order")
+                         .numInputs(1)
+                         .numOutputs(1, 2)
+                         .attr("storage_order", int64_t{0}, "Indices order: 0 row major, 1 column major")
+                         .inferShape(maxPoolShape)
+                         .kernel(maxPoolKernel)
+                         .quantPolicy(QuantPolicy::ShareScale)
+                         .cost(windowPoolCost);
+    addPoolAttrs(maxPool);
+
+    OpDef& avgPool = r.add("AveragePool")
+                         .doc("mean over sliding windows (1 to 3 spatial dims); padding counts only with "
+                              "count_include_pad")
+                         .numInputs(1)
+                         .numOutputs(1)
+                         .attr("count_include_pad", int64_t{0}, "1: padded positions count in the divisor")
+                         .inferShape(averagePoolShape)
+                         .kernel(averagePoolKernel)
+                         .quantPolicy(QuantPolicy::Requantize)
+                         .cost(windowPoolCost);
+    addPoolAttrs(avgPool);
+
+    r.add("GlobalAveragePool")
+        .doc("mean over all spatial dims: [N, C, ...] -> [N, C, 1, ...]")
+        .numInputs(1)
+        .numOutputs(1)
+        .inferShape(globalPoolShape)
+        .kernel([](KernelContext& ctx) {
+            globalPoolKernel(ctx, [](const float* p, int64_t n) {
+                double sum = 0.0; // double: long planes would lose low bits in float
+                for (int64_t i = 0; i < n; ++i)
+                    sum += p[i];
+                return static_cast<float>(sum / static_cast<double>(n));
+            });
+        })
+        .quantPolicy(QuantPolicy::Requantize)
+        .cost(globalPoolCost);
+
+    r.add("GlobalMaxPool")
+        .doc("max over all spatial dims: [N, C, ...] -> [N, C, 1, ...]")
+        .numInputs(1)
+        .numOutputs(1)
+        .inferShape(globalPoolShape)
+        .kernel([](KernelContext& ctx) {
+            globalPoolKernel(ctx, [](const float* p, int64_t n) {
+                return n ? *std::max_element(p, p + n) : -std::numeric_limits<float>::infinity();
+            });
+        })
+        .quantPolicy(QuantPolicy::ShareScale)
+        .cost(globalPoolCost);
 }
 
 } // namespace tessera

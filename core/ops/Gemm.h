@@ -1,0 +1,15 @@
+#pragma once
+// Single-precision matrix multiply for the FP32 reference kernels (Conv, ConvTranspose,
+// Gemm, MatMul), backed by Eigen's blocked GEMM. Single-threaded by design: the executor
+// is an oracle, and benchmarks compare it with single-threaded ONNX Runtime.
+#include <cstdint>
+
+namespace tessera::ops {
+
+// Row-major C[M x N] = alpha * op(A) * op(B) + beta * C, where op(A) is M x K (A stored
+// K x M when transA) and op(B) is K x N (B stored N x K when transB). lda/ldb/ldc are
+// the row strides of the stored matrices. beta == 0 ignores C's old contents (NaN too).
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+} // namespace tessera::ops

@@ -1,0 +1,200 @@
+#include "core/ops/Im2col.h"
+
+#include "core/Error.h"
+
+#include <algorithm>
+
+namespace tessera::ops {
+
+namespace {
+
+// Division rounding toward -inf / +inf for a positive divisor (numerators may be negative).
+int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+
+int64_t dilatedKernel(const Window& w, size_t i) { return (w.kernel[i] - 1) * w.dilations[i] + 1; }
+
+void readPads(const Node& node, Window& w, size_t rank)
+{
+    std::vector<int64_t> pads = node.attrs.getInts("pads", std::vector<int64_t>(2 * rank, 0));
+    if (pads.size() != 2 * rank)
+        fail(describeNode(node), ": 'pads' has ", pads.size(), " values, expected ", 2 * rank, " (begin and end for ",
+             rank, " spatial dims)");
+    for (int64_t p : pads)
+        if (p < 0)
+            fail(describeNode(node), ": 'pads' must not be negative, got ", p);
+    w.padsBegin.assign(pads.begin(), pads.begin() + rank);
+    w.padsEnd.assign(pads.begin() + rank, pads.end());
+}
+
+} // namespace
+
+AutoPad readAutoPad(const Node& node)
+{
+    std::string mode = node.attrs.getString("auto_pad", "NOTSET");
+    if (mode == "NOTSET" || mode.empty())
+        return AutoPad::NotSet;
+    if (mode == "SAME_UPPER")
+        return AutoPad::SameUpper;
+    if (mode == "SAME_LOWER")
+        return AutoPad::SameLower;
+    if (mode == "VALID")
+        return AutoPad::Valid;
+    fail(describeNode(node), ": unknown auto_pad '", mode, "' (expected NOTSET, SAME_UPPER, SAME_LOWER or VALID)");
+}
+
+std::vector<int64_t> spatialInts(const Node& node, const char* name, size_t rank, int64_t fallback, int64_t minValue)
+{
+    std::vector<int64_t> values = node.attrs.getInts(name, std::vector<int64_t>(rank, fallback));
+    if (values.size() != rank)
+        fail(describeNode(node), ": '", name, "' has ", values.size(), " values, expected ", rank,
+             " (one per spatial dim)");
+    for (int64_t v : values)
+        if (v < minValue)
+            fail(describeNode(node), ": '", name, "' values must be >= ", minValue, ", got ", v);
+    return values;
+}
+
+void checkSpatialRank(const Node& node, const Shape& input, const char* what)
+{
+    if (input.size() < 3 || input.size() > 2 + kMaxSpatialRank)
+        fail(describeNode(node), ": ", what, " ", shapeToString(input),
+             " must be [N, C, spatial...] with 1 to 3 spatial dims");
+}
+
+Window convWindow(const Node& node, const Shape& inSpatial, const Shape& kernel, bool ceilMode)
+{
+    const size_t rank = inSpatial.size();
+    Window w;
+    w.kernel = kernel;
+    w.strides = spatialInts(node, "strides", rank, 1, 1);
+    w.dilations = spatialInts(node, "dilations", rank, 1, 1);
+    readPads(node, w, rank);
+    const AutoPad autoPad = readAutoPad(node);
+    w.outSpatial.resize(rank);
+    for (size_t i = 0; i < rank; ++i) {
+        const int64_t dk = dilatedKernel(w, i), s = w.strides[i], in = inSpatial[i];
+        if (autoPad == AutoPad::SameUpper || autoPad == AutoPad::SameLower) {
+            w.outSpatial[i] = ceilDiv(in, s);
+            int64_t total = std::max<int64_t>(0, (w.outSpatial[i] - 1) * s + dk - in);
+            w.padsBegin[i] = autoPad == AutoPad::SameUpper ? total / 2 : total - total / 2;
+            w.padsEnd[i] = total - w.padsBegin[i];
+            continue;
+        }
+        if (autoPad == AutoPad::Valid)
+            w.padsBegin[i] = w.padsEnd[i] = 0;
+        const int64_t span = in + w.padsBegin[i] + w.padsEnd[i] - dk;
+        if (span < 0)
+            fail(describeNode(node), ": kernel extent ", dk, " along spatial dim ", i, " exceeds the padded input ",
+                 in + w.padsBegin[i] + w.padsEnd[i]);
+        int64_t out = (ceilMode ? ceilDiv(span, s) : span / s) + 1;
+        // ceil_mode must not start a window in the end padding (ONNX/ORT rule).
+        if (ceilMode && (out - 1) * s >= in + w.padsBegin[i])
+            --out;
+        w.outSpatial[i] = out;
+    }
+    return w;
+}
+
+Window convTransposeWindow(const Node& node, const Shape& inSpatial, const Shape& kernel)
+{
+    const size_t rank = inSpatial.size();
+    Window w;
+    w.kernel = kernel;
+    w.strides = spatialInts(node, "strides", rank, 1, 1);
+    w.dilations = spatialInts(node, "dilations", rank, 1, 1);
+    readPads(node, w, rank);
+    std::vector<int64_t> outputPadding = spatialInts(node, "output_padding", rank, 0, 0);
+    std::vector<int64_t> outputShape = node.attrs.getInts("output_shape", {});
+    if (outputShape.size() == rank + 2) // some exporters give [N, C, spatial...]
+        outputShape.erase(outputShape.begin(), outputShape.begin() + 2);
+    if (!outputShape.empty() && outputShape.size() != rank)
+        fail(describeNode(node), ": 'output_shape' has ", outputShape.size(), " values, expected ", rank);
+    const AutoPad autoPad = readAutoPad(node);
+    w.outSpatial.resize(rank);
+    for (size_t i = 0; i < rank; ++i) {
+        const int64_t full = w.strides[i] * (inSpatial[i] - 1) + outputPadding[i] + dilatedKernel(w, i);
+        if (autoPad == AutoPad::Valid)
+            w.padsBegin[i] = w.padsEnd[i] = 0;
+        int64_t target = full - w.padsBegin[i] - w.padsEnd[i];
+        if (!outputShape.empty())
+            target = outputShape[i];
+        else if (autoPad == AutoPad::SameUpper || autoPad == AutoPad::SameLower)
+            target = inSpatial[i] * w.strides[i];
+        if (!outputShape.empty() || autoPad == AutoPad::SameUpper || autoPad == AutoPad::SameLower) {
+            // Pads follow from the target size; SAME_UPPER puts the odd one at the end.
+            const int64_t total = full - target;
+            w.padsBegin[i] = autoPad == AutoPad::SameUpper ? floorDiv(total, 2) : total - floorDiv(total, 2);
+            w.padsEnd[i] = total - w.padsBegin[i];
+        }
+        if (target <= 0)
+            fail(describeNode(node), ": output spatial dim ", i, " would be ", target);
+        w.outSpatial[i] = target;
+    }
+    return w;
+}
+
+Geometry makeGeometry(const Window& window, const Shape& inSpatial, const Shape& outSpatial)
+{
+    Geometry g;
+    const size_t rank = inSpatial.size(), skip = kMaxSpatialRank - rank;
+    assert(rank <= kMaxSpatialRank && outSpatial.size() == rank && window.kernel.size() == rank);
+    for (size_t i = 0; i < rank; ++i) {
+        g.in[skip + i] = inSpatial[i];
+        g.out[skip + i] = outSpatial[i];
+        g.kernel[skip + i] = window.kernel[i];
+        g.stride[skip + i] = window.strides[i];
+        g.dilation[skip + i] = window.dilations[i];
+        g.pad[skip + i] = window.padsBegin[i];
+    }
+    return g;
+}
+
+void validRange(int64_t start, int64_t stride, int64_t limit, int64_t count, int64_t& lo, int64_t& hi)
+{
+    lo = std::clamp<int64_t>(ceilDiv(-start, stride), 0, count);
+    hi = std::clamp<int64_t>(ceilDiv(limit - start, stride), lo, count);
+}
+
+void im2col(const Geometry& g, const float* input, int64_t channels, float* col)
+{
+    const int64_t inSize = g.inSize(), outSize = g.outSize(), kernelSize = g.kernelSize();
+    const int64_t sw = g.stride[2];
+    for (int64_t c = 0; c < channels; ++c) {
+        const float* plane = input + c * inSize;
+        forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
+            float* row = col + (c * kernelSize + k) * outSize;
+            forEachWindowRun(
+                g, kd, kh, kw,
+                [&](int64_t o, int64_t n, int64_t i) {
+                    if (sw == 1)
+                        std::memcpy(row + o, plane + i, static_cast<size_t>(n) * sizeof(float));
+                    else
+                        for (int64_t j = 0; j < n; ++j)
+                            row[o + j] = plane[i + j * sw];
+                },
+                [&](int64_t o, int64_t n) { std::memset(row + o, 0, static_cast<size_t>(n) * sizeof(float)); });
+        });
+    }
+}
+
+void col2imAdd(const Geometry& g, const float* col, int64_t channels, float* planes)
+{
+    const int64_t inSize = g.inSize(), outSize = g.outSize(), kernelSize = g.kernelSize();
+    const int64_t sw = g.stride[2];
+    for (int64_t c = 0; c < channels; ++c) {
+        float* plane = planes + c * inSize;
+        forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
+            const float* row = col + (c * kernelSize + k) * outSize;
+            forEachWindowRun(
+                g, kd, kh, kw,
+                [&](int64_t o, int64_t n, int64_t i) {
+                    for (int64_t j = 0; j < n; ++j)
+                        plane[i + j * sw] += row[o + j];
+                },
+                [](int64_t, int64_t) {});
+        });
+    }
+}
+
+} // namespace tessera::ops
