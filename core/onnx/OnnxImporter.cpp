@@ -20,11 +20,6 @@ namespace tessera {
 
 using namespace onnximport;
 
-// The cleanup passes live in core/passes and may not be linked into every build yet;
-// weak references let the importer report that instead of failing to link.
-bool runPipeline(Graph& graph, const PassList& passes, const PipelineOptions& options) __attribute__((weak));
-PassList defaultPipeline() __attribute__((weak));
-
 namespace {
 
 constexpr int64_t kMinOpset = 7;
@@ -426,11 +421,8 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
                 throw;
             report.warnings.push_back(strCat("shape inference failed: ", e.what()));
         }
-        if (m_options.runCleanupPasses && report.warnings.empty()) {
-            if (!&runPipeline || !&defaultPipeline)
-                fail("cleanup passes were requested but are not part of this build");
+        if (m_options.runCleanupPasses && report.warnings.empty())
             runPipeline(m_graph, defaultPipeline());
-        }
     }
     m_graph.compact();
     result.graph = std::move(m_graph);
