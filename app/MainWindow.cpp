@@ -1,0 +1,415 @@
+#include "app/MainWindow.h"
+
+#include "app/model/ModelLoader.h"
+#include "app/panels/InspectorPanel.h"
+#include "app/panels/LogPanel.h"
+#include "app/panels/SummaryPanel.h"
+#include "app/views/GraphScene.h"
+#include "app/views/GraphView.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QToolButton>
+
+static void initStudioResources()
+{
+    Q_INIT_RESOURCE(studio); // resources live in a static library
+}
+
+namespace tessera::studio {
+
+namespace {
+constexpr int kMaxRecent = 10;
+constexpr int kStateVersion = 1; // bump when the default dock layout changes
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    initStudioResources();
+    setWindowIcon(QIcon(":/icons/tessera.svg"));
+    setAcceptDrops(true);
+    setDockOptions(AnimatedDocks | AllowTabbedDocks | AllowNestedDocks);
+    m_layout = new LayoutController(&m_model, &m_jobs, this);
+    m_search = new SearchController(&m_model, this);
+    m_navigation = new NavigationController(&m_model, this);
+    m_scene = new GraphScene(&m_model, this);
+    m_view = new GraphView(m_scene, m_navigation, this);
+    setCentralWidget(m_view);
+
+    connect(m_layout, &LayoutController::layoutReady, this, [this] {
+        m_scene->build(m_layout->layoutDocument(), *m_layout->layout());
+        statusBar()->showMessage(tr("Laid out %1 nodes with %2 in %3 ms")
+                                     .arg(m_layout->layoutDocument()->displayNodes().size())
+                                     .arg(m_layout->layout()->engine)
+                                     .arg(m_layout->layout()->milliseconds, 0, 'f', 0),
+                                 8000);
+        emit documentShown();
+    });
+    connect(&m_model, &ProjectModel::modifiedChanged, this, [this] { updateTitle(); });
+    connect(&m_model, &ProjectModel::projectChanged, this, [this] { updateTitle(); });
+    connect(&m_model, &ProjectModel::documentChanged, this, [this] { updateTitle(); });
+
+    createPanels();
+    createActions();
+    createToolBar();
+    createStatusBar();
+    restoreSettings();
+    updateTitle();
+}
+
+MainWindow::~MainWindow()
+{
+    m_jobs.cancelAll();
+}
+
+QDockWidget* MainWindow::addPanel(const QString& id, const QString& title, QWidget* panel, Qt::DockWidgetArea area)
+{
+    auto* dock = new QDockWidget(title, this);
+    dock->setObjectName(id);
+    dock->setWidget(panel);
+    dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(area, dock);
+    if (m_panelsMenu)
+        m_panelsMenu->addAction(dock->toggleViewAction());
+    return dock;
+}
+
+void MainWindow::createPanels()
+{
+    m_summary = new SummaryPanel(&m_model);
+    m_inspector = new InspectorPanel(&m_model);
+    m_log = new LogPanel(&m_jobs);
+    QDockWidget* summary = addPanel("summary", tr("Model Summary"), m_summary, Qt::LeftDockWidgetArea);
+    QDockWidget* inspector = addPanel("inspector", tr("Inspector"), m_inspector, Qt::RightDockWidgetArea);
+    QDockWidget* log = addPanel("log", tr("Log"), m_log, Qt::BottomDockWidgetArea);
+    resizeDocks({summary, inspector}, {330, 380}, Qt::Horizontal);
+    resizeDocks({log}, {130}, Qt::Vertical);
+    connect(m_inspector, &InspectorPanel::message, m_log, &LogPanel::append);
+}
+
+void MainWindow::createActions()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(QIcon(":/icons/open.svg"), tr("&Open…"), this, &MainWindow::onOpen);
+    open->setShortcut(QKeySequence::Open);
+    open->setObjectName("actionOpen");
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addSeparator();
+    QAction* save = file->addAction(QIcon(":/icons/save.svg"), tr("&Save Project"), this, &MainWindow::onSave);
+    save->setShortcut(QKeySequence::Save);
+    save->setObjectName("actionSave");
+    file->addAction(tr("Save Project &As…"), this, &MainWindow::onSaveAs)->setShortcut(QKeySequence::SaveAs);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = m_model.undoStack()->createUndoAction(this);
+    undo->setShortcut(QKeySequence::Undo);
+    undo->setIcon(QIcon(":/icons/undo.svg"));
+    QAction* redo = m_model.undoStack()->createRedoAction(this);
+    redo->setShortcut(QKeySequence::Redo);
+    redo->setIcon(QIcon(":/icons/redo.svg"));
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    QAction* find = edit->addAction(QIcon(":/icons/search.svg"), tr("&Find Node…"), this, [this] {
+        m_searchField->setFocus();
+        m_searchField->selectAll();
+    });
+    find->setShortcut(QKeySequence::Find);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    m_viewMenu->addAction(QIcon(":/icons/zoom-in.svg"), tr("Zoom &In"), this, [this] { m_view->zoomBy(1.25); })
+        ->setShortcut(QKeySequence::ZoomIn);
+    m_viewMenu->addAction(QIcon(":/icons/zoom-out.svg"), tr("Zoom &Out"), this, [this] { m_view->zoomBy(0.8); })
+        ->setShortcut(QKeySequence::ZoomOut);
+    m_viewMenu->addAction(QIcon(":/icons/fit.svg"), tr("&Fit to Window"), this, [this] { m_view->fitToWindow(); })
+        ->setShortcut(Qt::CTRL | Qt::Key_0);
+    QAction* minimap = m_viewMenu->addAction(tr("&Minimap"));
+    minimap->setCheckable(true);
+    minimap->setChecked(true);
+    connect(minimap, &QAction::toggled, m_view, &GraphView::setMinimapVisible);
+    m_viewMenu->addAction(QIcon(":/icons/relayout.svg"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
+    m_viewMenu->addSeparator();
+    m_panelsMenu = m_viewMenu->addMenu(tr("&Panels"));
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        m_panelsMenu->addAction(dock->toggleViewAction());
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard Shortcuts"), this, [this] {
+        QMessageBox::information(this, tr("Keyboard shortcuts"),
+                                 tr("Ctrl+F  find node by name or op (Enter: next match)\n"
+                                    "Up / Down  go to producer / consumer\n"
+                                    "Left / Right  previous / next sibling\n"
+                                    "+ / -  zoom,  0  fit to window,  drag to pan\n"
+                                    "Ctrl+Z / Ctrl+Shift+Z  undo / redo"));
+    });
+    help->addAction(tr("&About Tessera Studio"), this, [this] {
+        QMessageBox::about(this, tr("About Tessera Studio"),
+                           tr("Tessera Studio %1\nImport, inspect, quantize and compile ONNX models for analog "
+                              "matrix processors.")
+                               .arg(QApplication::applicationVersion()));
+    });
+    rebuildRecentMenu();
+}
+
+void MainWindow::createToolBar()
+{
+    QToolBar* bar = addToolBar(tr("Main"));
+    bar->setObjectName("mainToolBar");
+    bar->setIconSize(QSize(20, 20));
+    bar->setMovable(false);
+    for (QAction* a : findChildren<QAction*>())
+        if (a->objectName() == "actionOpen" || a->objectName() == "actionSave")
+            bar->addAction(a);
+    bar->addSeparator();
+    bar->addActions({m_viewMenu->actions().at(0), m_viewMenu->actions().at(1), m_viewMenu->actions().at(2)});
+    bar->addSeparator();
+    m_searchField = new QLineEdit;
+    m_searchField->setPlaceholderText(tr("Find node by name or op  (Ctrl+F)"));
+    m_searchField->setClearButtonEnabled(true);
+    m_searchField->setMaximumWidth(320);
+    m_searchField->addAction(QIcon(":/icons/search.svg"), QLineEdit::LeadingPosition);
+    bar->addWidget(m_searchField);
+    m_searchStatus = new QLabel;
+    m_searchStatus->setContentsMargins(8, 0, 8, 0);
+    bar->addWidget(m_searchStatus);
+    connect(m_searchField, &QLineEdit::returnPressed, this, [this] { m_search->findNext(m_searchField->text()); });
+    connect(m_search, &SearchController::statusChanged, m_searchStatus, &QLabel::setText);
+}
+
+void MainWindow::createStatusBar()
+{
+    m_zoomLabel = new QLabel;
+    m_progress = new QProgressBar;
+    m_progress->setMaximumWidth(180);
+    m_progress->setRange(0, 1000);
+    m_progress->setTextVisible(false);
+    m_progress->hide();
+    m_cancel = new QToolButton;
+    m_cancel->setIcon(QIcon(":/icons/cancel.svg"));
+    m_cancel->setToolTip(tr("Cancel the running job"));
+    m_cancel->setAutoRaise(true);
+    m_cancel->hide();
+    m_statusText = new QLabel;
+    statusBar()->addPermanentWidget(m_statusText);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancel);
+    statusBar()->addPermanentWidget(m_zoomLabel);
+    connect(m_view, &GraphView::zoomChanged, this, [this](double z) { m_zoomLabel->setText(QString("%1%").arg(qRound(z * 100))); });
+    connect(m_cancel, &QToolButton::clicked, this, [this] { m_jobs.cancelAll(); });
+    connect(&m_jobs, &JobManager::jobStarted, this, [this](int id, const QString& title) {
+        m_shownJob = id;
+        m_statusText->setText(title);
+        m_progress->setValue(0);
+    });
+    connect(&m_jobs, &JobManager::jobProgress, this, [this](int id, double fraction, const QString& message) {
+        if (id != m_shownJob)
+            return;
+        m_progress->setValue(static_cast<int>(fraction * 1000));
+        m_statusText->setText(message);
+    });
+    connect(&m_jobs, &JobManager::busyChanged, this, [this](bool busy) {
+        m_progress->setVisible(busy);
+        m_cancel->setVisible(busy);
+        if (!busy)
+            m_statusText->clear();
+    });
+    connect(m_log, &LogPanel::errorLogged, this,
+            [this](const QString& text) { statusBar()->showMessage(tr("Error: %1  (details in the Log panel)").arg(text.left(160)), 15000); });
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    if (!restoreGeometry(settings.value("window/geometry").toByteArray()))
+        resize(1500, 920);
+    restoreState(settings.value("window/state").toByteArray(), kStateVersion);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (!maybeSave()) {
+        event->ignore();
+        return;
+    }
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState(kStateVersion));
+    m_jobs.cancelAll();
+    event->accept();
+}
+
+bool MainWindow::maybeSave()
+{
+    if (!m_model.isModified() || !isVisible())
+        return true;
+    const auto answer = QMessageBox::question(this, tr("Unsaved changes"), tr("Save changes to the project?"),
+                                              QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+    if (answer == QMessageBox::Save)
+        return onSave();
+    return answer == QMessageBox::Discard;
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
+        if (suffix == "onnx" || suffix == "tessera") {
+            event->acceptProposedAction();
+            return;
+        }
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const auto urls = event->mimeData()->urls();
+    if (!urls.isEmpty())
+        openPath(urls.first().toLocalFile());
+}
+
+void MainWindow::onOpen()
+{
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open model or project"), settings.value("lastDir").toString(),
+                                                      tr("Models and projects (*.onnx *.tessera);;ONNX models (*.onnx);;"
+                                                         "Tessera projects (*.tessera);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    settings.setValue("lastDir", QFileInfo(path).absolutePath());
+    openPath(path);
+}
+
+void MainWindow::openPath(const QString& path)
+{
+    if (!maybeSave())
+        return;
+    if (QFileInfo(path).suffix().toLower() == "tessera") {
+        try {
+            ProjectFile project = readProjectFile(path);
+            const QString modelPath = project.modelPath;
+            loadModel(modelPath, std::move(project), path);
+        } catch (const std::exception& e) {
+            m_log->append(QString::fromUtf8(e.what()), true);
+        }
+        return;
+    }
+    loadModel(path, std::nullopt, {});
+}
+
+void MainWindow::loadModel(const QString& modelPath, std::optional<ProjectFile> project, const QString& projectPath)
+{
+    const std::string path = modelPath.toStdString();
+    const QString title = tr("Open %1").arg(QFileInfo(modelPath).fileName());
+    const QString recent = projectPath.isEmpty() ? modelPath : projectPath;
+    m_jobs.start(title, "load", [this, path, project, projectPath, modelPath, recent](ProgressSink& progress) -> JobApply {
+        DocumentPtr doc = loadModelDocument(path, progress);
+        return [this, doc, project, projectPath, modelPath, recent] {
+            if (project)
+                m_model.adoptProject(*project, projectPath);
+            else
+                m_model.newProject(modelPath);
+            m_model.setDocument(doc);
+            addRecentFile(recent);
+            if (doc->isLenient())
+                m_log->append(tr("%1 has unsupported parts; shown for inspection: %2")
+                                  .arg(QFileInfo(modelPath).fileName(), QString::fromStdString(doc->strictImportError())),
+                              true);
+        };
+    });
+}
+
+void MainWindow::showDocument(DocumentPtr doc)
+{
+    m_model.newProject(QString::fromStdString(doc->sourcePath()));
+    m_model.setDocument(std::move(doc));
+}
+
+bool MainWindow::saveProjectTo(const QString& path)
+{
+    try {
+        m_model.saveProject(path);
+        addRecentFile(path);
+        m_log->append(tr("Saved project %1").arg(path));
+        return true;
+    } catch (const std::exception& e) {
+        m_log->append(QString::fromUtf8(e.what()), true);
+        return false;
+    }
+}
+
+bool MainWindow::onSave()
+{
+    if (m_model.projectPath().isEmpty())
+        return onSaveAs();
+    return saveProjectTo(m_model.projectPath());
+}
+
+bool MainWindow::onSaveAs()
+{
+    if (m_model.project().modelPath.isEmpty())
+        return false;
+    const QFileInfo model(m_model.project().modelPath);
+    const QString suggested = m_model.projectPath().isEmpty() ? model.absolutePath() + "/" + model.completeBaseName() + ".tessera"
+                                                              : m_model.projectPath();
+    QString path = QFileDialog::getSaveFileName(this, tr("Save project"), suggested, tr("Tessera projects (*.tessera)"));
+    if (path.isEmpty())
+        return false;
+    if (!path.endsWith(".tessera"))
+        path += ".tessera";
+    return saveProjectTo(path);
+}
+
+QStringList MainWindow::recentFiles() const
+{
+    return QSettings().value("recentFiles").toStringList();
+}
+
+void MainWindow::addRecentFile(const QString& path)
+{
+    QStringList files = recentFiles();
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    files.removeAll(abs);
+    files.prepend(abs);
+    while (files.size() > kMaxRecent)
+        files.removeLast();
+    QSettings().setValue("recentFiles", files);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList files = recentFiles();
+    for (const QString& f : files)
+        m_recentMenu->addAction(QFileInfo(f).fileName(), this, [this, f] { openPath(f); })->setToolTip(f);
+    m_recentMenu->setEnabled(!files.isEmpty());
+    m_recentMenu->setToolTipsVisible(true);
+}
+
+void MainWindow::updateTitle()
+{
+    QString name = tr("untitled");
+    if (!m_model.projectPath().isEmpty())
+        name = QFileInfo(m_model.projectPath()).fileName();
+    else if (!m_model.project().modelPath.isEmpty())
+        name = QFileInfo(m_model.project().modelPath).fileName();
+    setWindowTitle(QString("%1[*] — Tessera Studio").arg(name));
+    setWindowModified(m_model.isModified());
+}
+
+} // namespace tessera::studio

@@ -1,0 +1,98 @@
+#pragma once
+// The studio frame: graph view in the centre, docks around it, one job framework, one
+// project model. New panels (quantization, tile packing, simulation) call addPanel().
+#include "app/controllers/LayoutController.h"
+#include "app/controllers/NavigationController.h"
+#include "app/controllers/SearchController.h"
+#include "app/jobs/JobManager.h"
+#include "app/model/ProjectModel.h"
+
+#include <QMainWindow>
+
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QToolButton;
+class QMenu;
+
+namespace tessera::studio {
+
+class GraphScene;
+class GraphView;
+class InspectorPanel;
+class SummaryPanel;
+class LogPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a model (.onnx) or a project (.tessera) in the background.
+    void openPath(const QString& path);
+    // Shows an in-memory document (synthetic graphs, tests).
+    void showDocument(DocumentPtr doc);
+    bool saveProjectTo(const QString& path); // false (and a log entry) on failure
+
+    // Adds a dock with a View menu toggle; `id` names it in the saved window state.
+    QDockWidget* addPanel(const QString& id, const QString& title, QWidget* panel, Qt::DockWidgetArea area);
+
+    ProjectModel* projectModel() { return &m_model; }
+    JobManager* jobs() { return &m_jobs; }
+    LayoutController* layoutController() { return m_layout; }
+    SearchController* searchController() { return m_search; }
+    GraphScene* graphScene() const { return m_scene; }
+    GraphView* graphView() const { return m_view; }
+    InspectorPanel* inspector() const { return m_inspector; }
+    SummaryPanel* summary() const { return m_summary; }
+    LogPanel* log() const { return m_log; }
+    QLineEdit* searchField() const { return m_searchField; }
+    QStringList recentFiles() const;
+
+signals:
+    void documentShown(); // graph built in the scene after a load/layout
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createActions();
+    void createToolBar();
+    void createStatusBar();
+    void createPanels();
+    void restoreSettings();
+    void loadModel(const QString& modelPath, std::optional<ProjectFile> project, const QString& projectPath);
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
+    void updateTitle();
+    void onOpen();
+    bool onSave();
+    bool onSaveAs();
+    bool maybeSave();
+
+    ProjectModel m_model;
+    JobManager m_jobs;
+    LayoutController* m_layout;
+    SearchController* m_search;
+    NavigationController* m_navigation;
+    GraphScene* m_scene;
+    GraphView* m_view;
+    InspectorPanel* m_inspector = nullptr;
+    SummaryPanel* m_summary = nullptr;
+    LogPanel* m_log = nullptr;
+    QMenu* m_viewMenu = nullptr;
+    QMenu* m_panelsMenu = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QLineEdit* m_searchField = nullptr;
+    QLabel* m_searchStatus = nullptr;
+    QLabel* m_statusText = nullptr;
+    QLabel* m_zoomLabel = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QToolButton* m_cancel = nullptr;
+    int m_shownJob = 0;
+};
+
+} // namespace tessera::studio

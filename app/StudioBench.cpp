@@ -1,0 +1,88 @@
+#include "app/StudioBench.h"
+
+#include "app/controllers/LayoutController.h"
+#include "app/controllers/NavigationController.h"
+#include "app/model/ModelLoader.h"
+#include "app/model/SyntheticGraph.h"
+#include "app/views/GraphScene.h"
+#include "app/views/GraphView.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+
+#include <cstdio>
+
+namespace tessera::studio {
+
+namespace {
+
+double msSince(const QElapsedTimer& t)
+{
+    return static_cast<double>(t.nsecsElapsed()) / 1e6;
+}
+
+BenchRow benchOne(const QString& source, LayoutEngine engine)
+{
+    SilentProgress quiet;
+    DocumentPtr doc = source.startsWith("synthetic:") ? makeSyntheticDocument(source.mid(10).toInt())
+                                                      : loadModelDocument(source.toStdString(), quiet);
+    BenchRow row;
+    row.name = source.section('/', -1);
+    row.nodes = static_cast<int>(doc->displayNodes().size());
+    row.edges = static_cast<int>(doc->displayEdges().size());
+
+    QElapsedTimer clock;
+    clock.start();
+    const LayoutInput input = LayoutController::layoutInputFor(*doc);
+    const LayoutResult layout = computeLayout(input, engine, quiet);
+    row.layoutMs = msSince(clock);
+    row.engine = layout.engine;
+
+    ProjectModel model;
+    model.setDocument(doc);
+    NavigationController navigation(&model);
+    GraphScene scene(&model);
+    GraphView view(&scene, &navigation);
+    view.resize(1400, 900);
+    view.show();
+    QCoreApplication::processEvents();
+    clock.restart();
+    scene.build(doc, layout);
+    row.buildMs = msSince(clock);
+    bool painted = false;
+    QObject::connect(&view, &GraphView::firstPainted, [&] { painted = true; });
+    view.viewport()->repaint(); // synchronous paint, as the first frame after build
+    while (!painted && clock.elapsed() < 30000)
+        QCoreApplication::processEvents();
+    row.firstPaintMs = view.lastFirstPaintMs() - row.buildMs > 0 ? view.lastFirstPaintMs() - row.buildMs : view.lastFirstPaintMs();
+    return row;
+}
+
+} // namespace
+
+QVector<BenchRow> runLayoutBench(const QStringList& sources, LayoutEngine engine)
+{
+    QVector<BenchRow> rows;
+    for (const QString& s : sources)
+        rows.append(benchOne(s, engine));
+    return rows;
+}
+
+int printLayoutBench(const QStringList& sources, LayoutEngine engine)
+{
+    std::printf("%-28s %6s %6s  %-16s %10s %10s %12s %10s\n", "graph", "nodes", "edges", "engine", "layout ms",
+                "scene ms", "1st paint ms", "total ms");
+    for (const QString& s : sources) {
+        try {
+            const BenchRow r = benchOne(s, engine);
+            std::printf("%-28s %6d %6d  %-16s %10.1f %10.1f %12.1f %10.1f\n", qPrintable(r.name), r.nodes, r.edges,
+                        qPrintable(r.engine), r.layoutMs, r.buildMs, r.firstPaintMs, r.layoutMs + r.buildMs + r.firstPaintMs);
+        } catch (const std::exception& e) {
+            std::printf("%-28s failed: %s\n", qPrintable(s), e.what());
+        }
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
+} // namespace tessera::studio

@@ -1,0 +1,24 @@
+#pragma once
+// `tessera-studio --bench-layout`: layout + first-paint times for models and generated
+// graphs, printed as a table (numbers quoted in docs/studio.md).
+#include "app/layout/GraphLayout.h"
+
+#include <QStringList>
+
+namespace tessera::studio {
+
+struct BenchRow {
+    QString name;
+    int nodes = 0;
+    int edges = 0;
+    QString engine;
+    double layoutMs = 0;
+    double buildMs = 0;      // scene items
+    double firstPaintMs = 0; // first paint of the fitted view
+};
+
+// Each entry of `sources` is a model path or "synthetic:N".
+QVector<BenchRow> runLayoutBench(const QStringList& sources, LayoutEngine engine);
+int printLayoutBench(const QStringList& sources, LayoutEngine engine);
+
+} // namespace tessera::studio

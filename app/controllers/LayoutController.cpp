@@ -1,0 +1,46 @@
+#include "app/controllers/LayoutController.h"
+
+#include "app/views/NodeStyle.h"
+
+namespace tessera::studio {
+
+LayoutController::LayoutController(ProjectModel* model, JobManager* jobs, QObject* parent)
+    : QObject(parent), m_model(model), m_jobs(jobs)
+{
+    connect(m_model, &ProjectModel::documentChanged, this, [this] { relayout(); });
+}
+
+LayoutInput LayoutController::layoutInputFor(const GraphDocument& doc)
+{
+    LayoutInput input;
+    input.sizes.reserve(doc.displayNodes().size());
+    for (const DisplayNode& n : doc.displayNodes())
+        input.sizes.push_back(nodeSize(nodeLabel(doc, n)));
+    for (const DisplayEdge& e : doc.displayEdges())
+        input.edges.emplace_back(e.from, e.to);
+    return input;
+}
+
+int LayoutController::relayout()
+{
+    DocumentPtr doc = m_model->document();
+    if (!doc)
+        return 0;
+    // Sizes need font metrics, so they are measured here on the UI thread.
+    auto input = std::make_shared<LayoutInput>(layoutInputFor(*doc));
+    const LayoutEngine engine = m_engine;
+    const QString title = QString("Layout (%1 nodes)").arg(doc->displayNodes().size());
+    m_pendingJob = m_jobs->start(title, "layout", [this, doc, input, engine](ProgressSink& progress) -> JobApply {
+        auto result = std::make_shared<const LayoutResult>(computeLayout(*input, engine, progress));
+        return [this, doc, result] {
+            if (m_model->document() != doc)
+                return; // the document changed while this layout ran
+            m_layout = result;
+            m_layoutDocument = doc;
+            emit layoutReady();
+        };
+    });
+    return m_pendingJob;
+}
+
+} // namespace tessera::studio

@@ -1,0 +1,41 @@
+#pragma once
+// Lays out the current document whenever it changes, as a "layout" job: a newer request
+// cancels the older one, and a result for a document that is no longer current is dropped.
+#include "app/jobs/JobManager.h"
+#include "app/layout/GraphLayout.h"
+#include "app/model/ProjectModel.h"
+
+#include <memory>
+
+namespace tessera::studio {
+
+class LayoutController : public QObject {
+    Q_OBJECT
+public:
+    LayoutController(ProjectModel* model, JobManager* jobs, QObject* parent = nullptr);
+
+    void setEngine(LayoutEngine engine) { m_engine = engine; }
+    LayoutEngine engine() const { return m_engine; }
+    // Starts a layout of the current document (no-op without one). Returns the job id.
+    int relayout();
+
+    // The last finished layout and the document it belongs to.
+    const std::shared_ptr<const LayoutResult>& layout() const { return m_layout; }
+    const DocumentPtr& layoutDocument() const { return m_layoutDocument; }
+    int pendingJob() const { return m_pendingJob; }
+
+    static LayoutInput layoutInputFor(const GraphDocument& doc);
+
+signals:
+    void layoutReady();
+
+private:
+    ProjectModel* m_model;
+    JobManager* m_jobs;
+    LayoutEngine m_engine = LayoutEngine::Auto;
+    std::shared_ptr<const LayoutResult> m_layout;
+    DocumentPtr m_layoutDocument;
+    int m_pendingJob = 0;
+};
+
+} // namespace tessera::studio

@@ -1,0 +1,52 @@
+// tessera-studio [model.onnx | project.tessera]
+//   --synthetic N      open a generated N-node graph
+//   --bench-layout     print layout + first-paint times for the given files / synthetic:N
+//   --engine E         auto | graphviz | igraph
+#include "app/MainWindow.h"
+#include "app/StudioBench.h"
+#include "app/model/SyntheticGraph.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+
+using namespace tessera::studio;
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName("Tessera");
+    QApplication::setApplicationName("Tessera Studio");
+    QApplication::setApplicationVersion("0.1.0");
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription("Tessera Studio: inspect ONNX models for analog matrix processors");
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument("file", "model (.onnx) or project (.tessera) to open; with --bench-layout, "
+                                         "several files or synthetic:N");
+    QCommandLineOption synthetic("synthetic", "Open a generated graph of about N nodes.", "N");
+    QCommandLineOption bench("bench-layout", "Print layout and first-paint times and exit.");
+    QCommandLineOption engine("engine", "Layout engine: auto, graphviz or igraph.", "engine", "auto");
+    parser.addOptions({synthetic, bench, engine});
+    parser.process(app);
+
+    const QString engineName = parser.value(engine);
+    const LayoutEngine layoutEngine = engineName == "graphviz" ? LayoutEngine::Graphviz
+                                      : engineName == "igraph" ? LayoutEngine::Igraph
+                                                               : LayoutEngine::Auto;
+    if (parser.isSet(bench)) {
+        QStringList sources = parser.positionalArguments();
+        if (sources.isEmpty())
+            sources << "synthetic:8000";
+        return printLayoutBench(sources, layoutEngine);
+    }
+
+    MainWindow window;
+    window.layoutController()->setEngine(layoutEngine);
+    window.show();
+    if (parser.isSet(synthetic))
+        window.showDocument(makeSyntheticDocument(parser.value(synthetic).toInt()));
+    else if (!parser.positionalArguments().isEmpty())
+        window.openPath(parser.positionalArguments().first());
+    return app.exec();
+}

@@ -1,0 +1,148 @@
+#include "app/model/GraphDocument.h"
+
+#include "core/Error.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <unordered_map>
+
+namespace tessera::studio {
+
+GraphDocument::GraphDocument(Graph graph, ImportReport report, std::string sourcePath, std::string strictError)
+    : m_graph(std::move(graph)), m_report(std::move(report)), m_sourcePath(std::move(sourcePath)),
+      m_strictError(std::move(strictError))
+{
+    try {
+        m_ordered = m_graph.topologicalOrder();
+    } catch (const Error&) {
+        // A leniently imported graph may be malformed; draw it in file order anyway.
+        m_ordered = m_graph.liveNodes();
+    }
+    m_topoRank.assign(m_graph.nodeSlotCount(), -1);
+    for (size_t i = 0; i < m_ordered.size(); ++i)
+        m_topoRank[m_ordered[i]] = static_cast<int>(i);
+    analyse();
+    buildDisplay();
+}
+
+void GraphDocument::analyse()
+{
+    std::unordered_map<std::string, std::string> importReasons;
+    for (const UnsupportedNode& u : m_report.unsupported)
+        importReasons[u.nodeName] = u.reason;
+
+    m_analysis.assign(m_graph.nodeSlotCount(), {});
+    for (NodeId id : m_ordered) {
+        const Node& node = m_graph.node(id);
+        NodeAnalysis& a = m_analysis[id];
+        if (!node.op) {
+            auto it = importReasons.find(node.name);
+            a.placement = {Placement::Unsupported, it != importReasons.end() && !it->second.empty()
+                                                       ? it->second
+                                                       : strCat("operator '", node.opType, "' is not in the op registry")};
+        } else {
+            try {
+                a.placement = node.op->placeNode(node, m_graph);
+                a.cost = node.op->costOf(node, m_graph);
+            } catch (const Error& e) {
+                a.placement = {Placement::Unsupported, e.what()};
+            }
+        }
+        int p = static_cast<int>(a.placement.placement);
+        m_totals.nodes++;
+        m_totals.params += a.cost.params;
+        m_totals.macs += a.cost.macs;
+        m_totals.nodesByOp[node.opType]++;
+        m_totals.nodesByPlacement[p]++;
+        m_totals.macsByPlacement[p] += a.cost.macs;
+    }
+}
+
+void GraphDocument::buildDisplay()
+{
+    m_displayOfNode.assign(m_graph.nodeSlotCount(), -1);
+    std::unordered_map<ValueId, int> inputPill;
+    for (ValueId v : m_graph.inputs()) {
+        if (m_graph.value(v).isConstant())
+            continue;
+        inputPill[v] = static_cast<int>(m_displayNodes.size());
+        m_displayNodes.push_back({DisplayKind::GraphInput, kNoNode, v});
+    }
+    for (NodeId id : m_ordered) {
+        m_displayOfNode[id] = static_cast<int>(m_displayNodes.size());
+        m_displayNodes.push_back({DisplayKind::Op, id, kNoValue});
+    }
+    // The display index that produces a value, or -1 (constants, dangling values).
+    auto sourceOf = [&](ValueId v) {
+        NodeId producer = m_graph.value(v).producer;
+        if (producer != kNoNode)
+            return m_displayOfNode[producer];
+        auto it = inputPill.find(v);
+        return it == inputPill.end() ? -1 : it->second;
+    };
+    for (NodeId id : m_ordered) {
+        const Node& node = m_graph.node(id);
+        for (ValueId v : node.inputs) {
+            if (v == kNoValue || m_graph.value(v).isConstant())
+                continue;
+            int from = sourceOf(v);
+            if (from >= 0)
+                m_displayEdges.push_back({from, m_displayOfNode[id], v});
+        }
+    }
+    for (ValueId v : m_graph.outputs()) {
+        int from = sourceOf(v);
+        int pill = static_cast<int>(m_displayNodes.size());
+        m_displayNodes.push_back({DisplayKind::GraphOutput, kNoNode, v});
+        if (from >= 0)
+            m_displayEdges.push_back({from, pill, v});
+    }
+}
+
+int GraphDocument::displayIndexOf(NodeId node) const
+{
+    return node >= 0 && static_cast<size_t>(node) < m_displayOfNode.size() ? m_displayOfNode[node] : -1;
+}
+
+std::vector<NodeId> GraphDocument::consumersOf(NodeId id) const
+{
+    std::vector<NodeId> result;
+    for (ValueId out : m_graph.node(id).outputs)
+        for (NodeId c : m_graph.value(out).consumers)
+            if (!m_graph.node(c).removed && std::find(result.begin(), result.end(), c) == result.end())
+                result.push_back(c);
+    std::sort(result.begin(), result.end(), [&](NodeId a, NodeId b) { return m_topoRank[a] < m_topoRank[b]; });
+    return result;
+}
+
+std::vector<NodeId> GraphDocument::producersOf(NodeId id) const
+{
+    std::vector<NodeId> result;
+    for (ValueId in : m_graph.node(id).inputs) {
+        if (in == kNoValue)
+            continue;
+        NodeId p = m_graph.value(in).producer;
+        if (p != kNoNode && std::find(result.begin(), result.end(), p) == result.end())
+            result.push_back(p);
+    }
+    return result;
+}
+
+std::string humanCount(int64_t value)
+{
+    const char* units[] = {"", " K", " M", " G", " T"};
+    double v = static_cast<double>(value);
+    int unit = 0;
+    while (v >= 1000.0 && unit < 4) {
+        v /= 1000.0;
+        ++unit;
+    }
+    char buf[32];
+    if (unit == 0)
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(value));
+    else
+        std::snprintf(buf, sizeof buf, v < 10 ? "%.2f%s" : (v < 100 ? "%.1f%s" : "%.0f%s"), v, units[unit]);
+    return buf;
+}
+
+} // namespace tessera::studio

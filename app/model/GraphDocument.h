@@ -1,0 +1,96 @@
+#pragma once
+// The loaded model as every studio view sees it: the imported graph plus what the views
+// derive from it once (placement and cost per node, display nodes/edges, totals).
+// Immutable after construction, so worker threads (layout) can read it while the UI does.
+#include "core/Graph.h"
+#include "core/OpRegistry.h"
+#include "core/onnx/OnnxImporter.h"
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera::studio {
+
+enum class DisplayKind { Op, GraphInput, GraphOutput };
+
+// One box in the graph view: an op node, or a pill for a graph input/output. Constant
+// values are never drawn; the inspector lists them as node inputs.
+struct DisplayNode {
+    DisplayKind kind = DisplayKind::Op;
+    NodeId node = kNoNode;    // for Op
+    ValueId value = kNoValue; // for GraphInput / GraphOutput
+};
+
+struct DisplayEdge {
+    int from = -1; // display node indices
+    int to = -1;
+    ValueId value = kNoValue; // the tensor flowing along the edge
+};
+
+struct NodeAnalysis {
+    PlacementDecision placement;
+    OpCost cost;
+};
+
+struct ModelTotals {
+    int nodes = 0;
+    int64_t params = 0;
+    int64_t macs = 0;
+    std::map<std::string, int> nodesByOp;
+    std::array<int, 3> nodesByPlacement{}; // indexed by Placement
+    std::array<int64_t, 3> macsByPlacement{};
+};
+
+class GraphDocument {
+public:
+    // `strictError` is the strict import's message when the graph was imported leniently.
+    GraphDocument(Graph graph, ImportReport report, std::string sourcePath, std::string strictError = {});
+
+    const Graph& graph() const { return m_graph; }
+    const ImportReport& report() const { return m_report; }
+    const std::string& sourcePath() const { return m_sourcePath; }
+    const std::string& strictImportError() const { return m_strictError; }
+    bool isLenient() const { return !m_strictError.empty(); }
+
+    const std::vector<DisplayNode>& displayNodes() const { return m_displayNodes; }
+    const std::vector<DisplayEdge>& displayEdges() const { return m_displayEdges; }
+    // -1 when the node is not drawn (removed).
+    int displayIndexOf(NodeId node) const;
+    const NodeAnalysis& analysis(NodeId node) const { return m_analysis.at(node); }
+    const ModelTotals& totals() const { return m_totals; }
+    // Drawn op nodes in topological order.
+    const std::vector<NodeId>& orderedNodes() const { return m_ordered; }
+
+    // Producer node of a value, kNoNode for graph inputs/constants.
+    NodeId producerOf(ValueId value) const { return m_graph.value(value).producer; }
+    // Live consumer nodes of a node's outputs, in topological order, without duplicates.
+    std::vector<NodeId> consumersOf(NodeId node) const;
+    // Producer nodes of a node's non-constant inputs, without duplicates.
+    std::vector<NodeId> producersOf(NodeId node) const;
+
+private:
+    void analyse();
+    void buildDisplay();
+
+    Graph m_graph;
+    ImportReport m_report;
+    std::string m_sourcePath;
+    std::string m_strictError;
+    std::vector<NodeAnalysis> m_analysis; // by node id
+    std::vector<NodeId> m_ordered;
+    std::vector<int> m_displayOfNode;     // by node id
+    std::vector<int> m_topoRank;          // by node id
+    std::vector<DisplayNode> m_displayNodes;
+    std::vector<DisplayEdge> m_displayEdges;
+    ModelTotals m_totals;
+};
+
+using DocumentPtr = std::shared_ptr<const GraphDocument>;
+
+// "12.3 M" style numbers for counts (params, MACs).
+std::string humanCount(int64_t value);
+
+} // namespace tessera::studio

@@ -1,0 +1,38 @@
+#include "app/model/ModelLoader.h"
+
+#include "core/Error.h"
+
+#include <filesystem>
+
+namespace tessera::studio {
+
+DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress)
+{
+    progress.checkpoint(0.0, "reading " + path);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        fail("cannot open '", path, "': no such file");
+    std::string strictError;
+    ImportedModel model;
+    try {
+        model = importOnnxFile(path);
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {
+        strictError = e.what();
+        progress.checkpoint(0.4, "strict import failed, importing for inspection only");
+        ImportOptions lenient;
+        lenient.lenient = true;
+        try {
+            model = importOnnxFile(path, lenient);
+        } catch (const Error&) {
+            throw Error(strictError); // the strict message is the more precise one
+        }
+    }
+    progress.checkpoint(0.7, "analysing graph");
+    auto doc = std::make_shared<GraphDocument>(std::move(model.graph), std::move(model.report), path, strictError);
+    progress.checkpoint(1.0, "loaded");
+    return doc;
+}
+
+} // namespace tessera::studio

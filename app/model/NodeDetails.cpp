@@ -1,0 +1,84 @@
+#include "app/model/NodeDetails.h"
+
+#include "app/views/NodeStyle.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace tessera::studio {
+
+namespace {
+
+TensorRow tensorRow(const Graph& g, const QString& role, ValueId id)
+{
+    TensorRow row;
+    row.role = role;
+    row.value = id;
+    if (id == kNoValue) {
+        row.name = QStringLiteral("(omitted)");
+        return row;
+    }
+    const Value& v = g.value(id);
+    row.name = QString::fromStdString(v.name);
+    row.dtype = dtypeName(v.dtype);
+    row.shape = shapeText(v.shape);
+    row.constant = v.isConstant();
+    return row;
+}
+
+} // namespace
+
+NodeDetails describeNodeDetails(const GraphDocument& doc, NodeId id)
+{
+    const Graph& g = doc.graph();
+    const Node& node = g.node(id);
+    const NodeAnalysis& a = doc.analysis(id);
+    NodeDetails d;
+    d.opType = QString::fromStdString(node.opType);
+    d.name = QString::fromStdString(node.name);
+    d.opDoc = node.op ? QString::fromStdString(node.op->docText()) : QString();
+    d.placement = placementName(a.placement.placement);
+    d.placementReason = QString::fromStdString(a.placement.reason);
+    for (const auto& [name, value] : node.attrs.all())
+        d.attributes.append({QString::fromStdString(name), QString::fromStdString(attrValueToString(value))});
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+        d.inputs.append(tensorRow(g, QString("input %1").arg(i), node.inputs[i]));
+    for (size_t i = 0; i < node.outputs.size(); ++i)
+        d.outputs.append(tensorRow(g, QString("output %1").arg(i), node.outputs[i]));
+    d.params = a.cost.params;
+    d.macs = a.cost.macs;
+    d.outputBytes = a.cost.outputBytes;
+    return d;
+}
+
+TensorStats tensorStats(const Tensor& tensor, int bins)
+{
+    TensorStats s;
+    s.count = tensor.numel();
+    if (s.count == 0 || bins <= 0)
+        return s;
+    s.min = std::numeric_limits<double>::infinity();
+    s.max = -s.min;
+    double sum = 0, sumSq = 0;
+    for (int64_t i = 0; i < s.count; ++i) {
+        const double v = tensor.valueAsDouble(i);
+        s.min = std::min(s.min, v);
+        s.max = std::max(s.max, v);
+        sum += v;
+        sumSq += v * v;
+    }
+    s.mean = sum / static_cast<double>(s.count);
+    s.std = std::sqrt(std::max(0.0, sumSq / static_cast<double>(s.count) - s.mean * s.mean));
+    const double width = s.max > s.min ? (s.max - s.min) / bins : 1.0;
+    s.binCounts.assign(bins, 0);
+    for (int b = 0; b < bins; ++b)
+        s.binCenters.push_back(s.min + (b + 0.5) * width);
+    for (int64_t i = 0; i < s.count; ++i) {
+        int b = static_cast<int>((tensor.valueAsDouble(i) - s.min) / width);
+        s.binCounts[std::clamp(b, 0, bins - 1)] += 1;
+    }
+    return s;
+}
+
+} // namespace tessera::studio

@@ -1,0 +1,47 @@
+#pragma once
+// What the inspector shows about a node, computed without widgets so tests can check it.
+#include "app/model/GraphDocument.h"
+
+#include <QString>
+#include <QVector>
+
+#include <vector>
+
+namespace tessera::studio {
+
+struct TensorRow {
+    QString role;  // "input 0", "output 0"
+    QString name;
+    QString dtype;
+    QString shape;
+    bool constant = false;
+    ValueId value = kNoValue;
+};
+
+struct NodeDetails {
+    QString opType;
+    QString name;
+    QString opDoc;
+    QString placement; // "analog" / "digital" / "unsupported"
+    QString placementReason;
+    QVector<QPair<QString, QString>> attributes; // name -> value text (explicit ones)
+    QVector<TensorRow> inputs;
+    QVector<TensorRow> outputs;
+    int64_t params = 0;
+    int64_t macs = 0;
+    int64_t outputBytes = 0;
+};
+
+NodeDetails describeNodeDetails(const GraphDocument& doc, NodeId node);
+
+struct TensorStats {
+    int64_t count = 0;
+    double min = 0, max = 0, mean = 0, std = 0;
+    std::vector<double> binCenters;
+    std::vector<double> binCounts;
+};
+
+// Statistics and a `bins`-bin histogram of a numeric tensor (any dtype).
+TensorStats tensorStats(const Tensor& tensor, int bins = 64);
+
+} // namespace tessera::studio

@@ -1,0 +1,105 @@
+#include "app/model/ProjectFile.h"
+
+#include "core/Error.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSaveFile>
+
+namespace tessera::studio {
+
+namespace {
+
+constexpr const char* kFormat = "tessera-project";
+
+QString toRelative(const QString& path, const QString& dir)
+{
+    return path.isEmpty() ? QString() : QDir(dir).relativeFilePath(path);
+}
+
+QString toAbsolute(const QString& path, const QString& dir)
+{
+    return path.isEmpty() ? QString() : QDir::cleanPath(QDir(dir).absoluteFilePath(path));
+}
+
+} // namespace
+
+bool ProjectFile::operator==(const ProjectFile& o) const
+{
+    return modelPath == o.modelPath && datasetPath == o.datasetPath && hardwareTarget == o.hardwareTarget &&
+           layers == o.layers && panels == o.panels;
+}
+
+QJsonObject projectToJson(const ProjectFile& project, const QString& projectDir)
+{
+    QJsonObject layers;
+    for (auto it = project.layers.begin(); it != project.layers.end(); ++it)
+        if (!it.value().isEmpty())
+            layers.insert(it.key(), it.value());
+    QJsonObject json;
+    json["format"] = kFormat;
+    json["version"] = ProjectFile::kVersion;
+    json["model"] = toRelative(project.modelPath, projectDir);
+    json["dataset"] = toRelative(project.datasetPath, projectDir);
+    json["hardware"] = QJsonObject{{"target", project.hardwareTarget}};
+    json["layers"] = layers;
+    json["panels"] = project.panels;
+    return json;
+}
+
+ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, const QString& sourceName)
+{
+    auto bad = [&](const QString& what) { fail(sourceName.toStdString(), ": ", what.toStdString()); };
+    if (json.value("format").toString() != kFormat)
+        bad("not a Tessera project (\"format\" is not \"tessera-project\")");
+    int version = json.value("version").toInt(0);
+    if (version < 1 || version > ProjectFile::kVersion)
+        bad(QString("unsupported project version %1 (this build reads 1..%2)").arg(version).arg(ProjectFile::kVersion));
+    if (!json.value("model").isString() || json.value("model").toString().isEmpty())
+        bad("\"model\" must name the model file");
+    ProjectFile project;
+    project.modelPath = toAbsolute(json.value("model").toString(), projectDir);
+    project.datasetPath = toAbsolute(json.value("dataset").toString(), projectDir);
+    project.hardwareTarget = json.value("hardware").toObject().value("target").toString();
+    const QJsonValue layers = json.value("layers");
+    if (!layers.isUndefined() && !layers.isObject())
+        bad("\"layers\" must be an object of per-layer choices");
+    const QJsonObject layerObj = layers.toObject();
+    for (auto it = layerObj.begin(); it != layerObj.end(); ++it) {
+        if (!it.value().isObject())
+            bad(QString("layer '%1': choices must be an object").arg(it.key()));
+        project.layers.insert(it.key(), it.value().toObject());
+    }
+    project.panels = json.value("panels").toObject();
+    return project;
+}
+
+void writeProjectFile(const QString& path, const ProjectFile& project)
+{
+    const QString dir = QFileInfo(path).absolutePath();
+    const QByteArray bytes = QJsonDocument(projectToJson(project, dir)).toJson(QJsonDocument::Indented);
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        fail("cannot write project '", path.toStdString(), "': ", file.errorString().toStdString());
+    file.write(bytes);
+    if (!file.commit())
+        fail("cannot write project '", path.toStdString(), "': ", file.errorString().toStdString());
+}
+
+ProjectFile readProjectFile(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        fail("cannot open project '", path.toStdString(), "': ", file.errorString().toStdString());
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
+    if (err.error != QJsonParseError::NoError)
+        fail(path.toStdString(), ": invalid JSON at offset ", err.offset, ": ", err.errorString().toStdString());
+    if (!doc.isObject())
+        fail(path.toStdString(), ": a project file must hold a JSON object");
+    return projectFromJson(doc.object(), QFileInfo(path).absolutePath(), path);
+}
+
+} // namespace tessera::studio

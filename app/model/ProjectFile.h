@@ -1,0 +1,31 @@
+#pragma once
+// The .tessera project file (JSON; schema in docs/project-file.md). Paths are stored
+// relative to the project file so a project folder can be moved as a whole.
+#include <QJsonObject>
+#include <QMap>
+#include <QString>
+
+namespace tessera::studio {
+
+struct ProjectFile {
+    static constexpr int kVersion = 1;
+    QString modelPath;      // absolute in memory, relative on disk
+    QString datasetPath;    // absolute in memory, relative on disk; empty when unset
+    QString hardwareTarget; // e.g. "amp-m1076"
+    // Per-layer choices by node name: {"bits": 4, ...}. Panels add their own keys.
+    QMap<QString, QJsonObject> layers;
+    // Free-form state owned by panels, by panel id.
+    QJsonObject panels;
+
+    bool operator==(const ProjectFile& other) const;
+};
+
+QJsonObject projectToJson(const ProjectFile& project, const QString& projectDir);
+// Throws tessera::Error naming `sourceName` when the JSON does not follow the schema.
+ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, const QString& sourceName);
+
+// Atomic write (QSaveFile: a crash never leaves a half-written project). Throws tessera::Error.
+void writeProjectFile(const QString& path, const ProjectFile& project);
+ProjectFile readProjectFile(const QString& path);
+
+} // namespace tessera::studio

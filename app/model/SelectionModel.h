@@ -1,0 +1,34 @@
+#pragma once
+// The one selection every view shares: selecting a node in the graph, the summary or the
+// search selects it everywhere.
+#include "core/Graph.h"
+
+#include <QObject>
+#include <QVector>
+
+namespace tessera::studio {
+
+class SelectionModel : public QObject {
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    NodeId current() const { return m_current; }
+    const QVector<NodeId>& selected() const { return m_selected; }
+    bool isSelected(NodeId node) const { return m_selected.contains(node); }
+
+    // Selects one node. `reveal` asks views to scroll it into view (search, summary click).
+    void select(NodeId node, bool reveal = true);
+    // Several nodes (rubber band); current is the first. Does not reveal.
+    void setSelection(const QVector<NodeId>& nodes);
+    void clear();
+
+signals:
+    void selectionChanged(tessera::NodeId current, bool reveal);
+
+private:
+    NodeId m_current = kNoNode;
+    QVector<NodeId> m_selected;
+};
+
+} // namespace tessera::studio

@@ -1,0 +1,54 @@
+#pragma once
+// Inspector dock: the selected node's op, placement, attributes, input/output tensors,
+// params and MACs, and for a constant (weight) input its histogram and statistics, with
+// export to .npy.
+#include "app/model/NodeDetails.h"
+#include "app/model/ProjectModel.h"
+
+#include <QWidget>
+
+class QCustomPlot;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QTreeWidget;
+
+namespace tessera::studio {
+
+class InspectorPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit InspectorPanel(ProjectModel* model, QWidget* parent = nullptr);
+
+    // For tests: what is shown.
+    NodeId shownNode() const { return m_node; }
+    QTreeWidget* tree() const { return m_tree; }
+    QString headerText() const;
+    ValueId shownTensor() const { return m_tensor; }
+    const TensorStats& shownStats() const { return m_stats; }
+    // Writes the tensor shown in the histogram to `path` (.npy). Throws tessera::Error.
+    void exportShownTensor(const QString& path) const;
+
+signals:
+    void message(const QString& text, bool isError);
+
+private:
+    void showNode(NodeId node);
+    void showTensor(ValueId value);
+    void onExportClicked();
+
+    ProjectModel* m_model;
+    NodeId m_node = kNoNode;
+    ValueId m_tensor = kNoValue;
+    TensorStats m_stats;
+    QLabel* m_title;
+    QLabel* m_placement;
+    QTreeWidget* m_tree;
+    QComboBox* m_tensorChoice;
+    QCustomPlot* m_plot;
+    QLabel* m_statsLabel;
+    QPushButton* m_export;
+    QWidget* m_weightsBox;
+};
+
+} // namespace tessera::studio

@@ -1,0 +1,135 @@
+#include "app/panels/SummaryPanel.h"
+
+#include "app/views/NodeStyle.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace tessera::studio {
+
+namespace {
+constexpr int kNodeRole = Qt::UserRole + 1;
+}
+
+SummaryPanel::SummaryPanel(ProjectModel* model, QWidget* parent) : QWidget(parent), m_model(model)
+{
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(8, 8, 8, 8);
+    m_totals = new QLabel;
+    m_totals->setTextFormat(Qt::RichText);
+    m_importNote = new QLabel;
+    m_importNote->setWordWrap(true);
+    m_importNote->setStyleSheet("QLabel { background:#fef2f2; color:#991b1b; border:1px solid #fecaca; "
+                                "border-radius:4px; padding:6px; }");
+    m_importNote->hide();
+    m_ops = new QTreeWidget;
+    m_ops->setHeaderLabels({tr("Op"), tr("Count")});
+    m_ops->setRootIsDecorated(false);
+    m_ops->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_placements = new QTreeWidget;
+    m_placements->setHeaderLabels({tr("Where it runs"), tr("Why")});
+    m_placements->header()->setSectionResizeMode(0, QHeaderView::Interactive);
+    m_placements->setColumnWidth(0, 200);
+    auto* split = new QSplitter(Qt::Vertical);
+    split->addWidget(m_ops);
+    split->addWidget(m_placements);
+    split->setStretchFactor(1, 2);
+    layout->addWidget(m_totals);
+    layout->addWidget(m_importNote);
+    layout->addWidget(split, 1);
+
+    connect(m_model, &ProjectModel::documentChanged, this, &SummaryPanel::rebuild);
+    connect(m_placements, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+        const QVariant node = item->data(0, kNodeRole);
+        if (node.isValid())
+            m_model->selection()->select(node.toInt(), true);
+    });
+    connect(m_model->selection(), &SelectionModel::selectionChanged, this, [this](NodeId current) {
+        QTreeWidgetItem* item = itemForNode(current);
+        m_placements->blockSignals(true);
+        m_placements->setCurrentItem(item);
+        if (item)
+            m_placements->scrollToItem(item);
+        m_placements->blockSignals(false);
+    });
+    rebuild();
+}
+
+QString SummaryPanel::totalsText() const
+{
+    return m_totals->text();
+}
+
+QTreeWidgetItem* SummaryPanel::itemForNode(NodeId node) const
+{
+    for (int g = 0; g < m_placements->topLevelItemCount(); ++g) {
+        QTreeWidgetItem* group = m_placements->topLevelItem(g);
+        for (int i = 0; i < group->childCount(); ++i)
+            if (group->child(i)->data(0, kNodeRole).toInt() == node)
+                return group->child(i);
+    }
+    return nullptr;
+}
+
+void SummaryPanel::rebuild()
+{
+    m_ops->clear();
+    m_placements->clear();
+    const DocumentPtr& doc = m_model->document();
+    if (!doc) {
+        m_totals->setText(tr("No model loaded"));
+        m_importNote->hide();
+        return;
+    }
+    const ModelTotals& t = doc->totals();
+    auto pct = [&](int p) { return t.macs > 0 ? 100.0 * t.macsByPlacement[p] / t.macs : 0.0; };
+    m_totals->setText(tr("<table cellspacing=2>"
+                         "<tr><td><b>Nodes</b></td><td>%1</td><td>&nbsp;&nbsp;<b>Params</b></td><td>%2</td></tr>"
+                         "<tr><td><b>MACs</b></td><td>%3</td><td>&nbsp;&nbsp;<b>Analog MACs</b></td><td>%4%</td></tr>"
+                         "</table>")
+                          .arg(t.nodes)
+                          .arg(QString::fromStdString(humanCount(t.params)))
+                          .arg(QString::fromStdString(humanCount(t.macs)))
+                          .arg(pct(static_cast<int>(Placement::Analog)), 0, 'f', 1));
+    m_importNote->setVisible(doc->isLenient());
+    if (doc->isLenient())
+        m_importNote->setText(tr("Shown for inspection only — strict import failed: %1")
+                                  .arg(QString::fromStdString(doc->strictImportError())));
+
+    std::vector<std::pair<std::string, int>> ops(t.nodesByOp.begin(), t.nodesByOp.end());
+    std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    for (const auto& [op, count] : ops) {
+        auto* item = new QTreeWidgetItem(m_ops, {QString::fromStdString(op), QString::number(count)});
+        item->setTextAlignment(1, Qt::AlignRight);
+    }
+    // Unsupported first: that list is what the user has to act on.
+    for (Placement p : {Placement::Unsupported, Placement::Analog, Placement::Digital}) {
+        const int count = t.nodesByPlacement[static_cast<int>(p)];
+        if (count == 0)
+            continue;
+        auto* group = new QTreeWidgetItem(m_placements, {QString("%1 (%2)").arg(placementName(p)).arg(count)});
+        group->setForeground(0, style::placementColor(p));
+        QFont f = group->font(0);
+        f.setBold(true);
+        group->setFont(0, f);
+        for (NodeId id : doc->orderedNodes()) {
+            const auto& placement = doc->analysis(id).placement;
+            if (placement.placement != p)
+                continue;
+            const Node& n = doc->graph().node(id);
+            auto* item = new QTreeWidgetItem(group, {QString("%1  %2").arg(QString::fromStdString(n.opType),
+                                                                          QString::fromStdString(n.name)),
+                                                     QString::fromStdString(placement.reason)});
+            item->setData(0, kNodeRole, id);
+            item->setToolTip(1, item->text(1));
+        }
+        group->setExpanded(p == Placement::Unsupported || count <= 50);
+    }
+}
+
+} // namespace tessera::studio

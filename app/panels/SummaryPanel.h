@@ -1,0 +1,34 @@
+#pragma once
+// Model summary dock: totals (params, MACs, layers by kind), and what runs where, with
+// every unsupported node and why. Clicking an entry selects and reveals its node.
+#include "app/model/ProjectModel.h"
+
+#include <QWidget>
+
+class QLabel;
+class QTreeWidget;
+class QTreeWidgetItem;
+
+namespace tessera::studio {
+
+class SummaryPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SummaryPanel(ProjectModel* model, QWidget* parent = nullptr);
+
+    QTreeWidget* placementTree() const { return m_placements; }
+    QString totalsText() const;
+    // The tree item for a node (nullptr if not listed).
+    QTreeWidgetItem* itemForNode(NodeId node) const;
+
+private:
+    void rebuild();
+
+    ProjectModel* m_model;
+    QLabel* m_totals;
+    QLabel* m_importNote;
+    QTreeWidget* m_ops;
+    QTreeWidget* m_placements;
+};
+
+} // namespace tessera::studio

@@ -1,0 +1,147 @@
+#include "app/views/GraphItems.h"
+
+#include <QFontMetricsF>
+#include <QGraphicsSceneHoverEvent>
+#include <QPainter>
+#include <QPainterPathStroker>
+#include <QStyleOptionGraphicsItem>
+#include <QtMath>
+
+namespace tessera::studio {
+
+NodeItem::NodeItem(int displayIndex, const DisplayNode& node, NodeLabel label, QColor color, QSizeF size)
+    : m_index(displayIndex), m_node(node), m_label(std::move(label)), m_color(color),
+      m_rect(-size.width() / 2, -size.height() / 2, size.width(), size.height())
+{
+    setFlags(ItemIsSelectable);
+    setZValue(1);
+}
+
+void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*)
+{
+    const double lod = option->levelOfDetailFromTransform(painter->worldTransform());
+    const bool selected = isSelected();
+    if (lod < 0.3) { // far away: a coloured block is all that reads
+        painter->fillRect(m_rect, selected ? style::highlightColor() : m_color);
+        return;
+    }
+    const bool pill = m_node.kind != DisplayKind::Op;
+    const double radius = pill ? m_rect.height() / 2 : 5;
+    painter->setRenderHint(QPainter::Antialiasing, lod > 0.6);
+    QPen border(selected ? style::highlightColor() : m_color.darker(130), selected ? 3 : 1);
+    painter->setPen(border);
+    painter->setBrush(pill ? QColor(0xee, 0xf0, 0xf3) : Qt::white);
+    painter->drawRoundedRect(m_rect, radius, radius);
+    if (lod < 0.55) {
+        painter->fillRect(QRectF(m_rect.left(), m_rect.top(), m_rect.width(), style::kHeaderHeight).adjusted(1, 1, -1, 0),
+                          m_color);
+        return;
+    }
+    // Header band with the op type.
+    QPainterPath header;
+    header.setFillRule(Qt::WindingFill); // the two shapes overlap; keep the union
+    QRectF head(m_rect.left(), m_rect.top(), m_rect.width(), style::kHeaderHeight);
+    if (pill) {
+        header.addRoundedRect(m_rect, radius, radius);
+    } else {
+        header.addRoundedRect(head, radius, radius);
+        header.addRect(head.adjusted(0, radius, 0, 0));
+    }
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(pill ? QColor(0xee, 0xf0, 0xf3) : m_color);
+    painter->drawPath(header);
+    painter->setPen(pill ? m_color.darker(140) : Qt::white);
+    painter->setFont(style::titleFont());
+    painter->drawText(head, Qt::AlignCenter, m_label.title);
+    painter->setFont(style::bodyFont());
+    painter->setPen(QColor(0x1f, 0x29, 0x37));
+    QRectF line(m_rect.left() + 4, head.bottom() + 1, m_rect.width() - 8, style::kLineHeight);
+    painter->drawText(line, Qt::AlignCenter, m_label.name);
+    painter->setPen(QColor(0x6b, 0x72, 0x80));
+    painter->drawText(line.translated(0, style::kLineHeight), Qt::AlignCenter, m_label.shape);
+    if (selected) { // redraw the border on top of the header
+        painter->setPen(border);
+        painter->setBrush(Qt::NoBrush);
+        painter->drawRoundedRect(m_rect, radius, radius);
+    }
+}
+
+EdgeItem::EdgeItem(QPainterPath path, QString tensorText) : m_path(std::move(path)), m_text(std::move(tensorText))
+{
+    m_bounds = m_path.controlPointRect().adjusted(-6, -6, 6, 6);
+    setAcceptHoverEvents(true);
+    setZValue(0);
+}
+
+QPainterPath EdgeItem::shape() const
+{
+    QPainterPathStroker stroker;
+    stroker.setWidth(8);
+    return stroker.createStroke(m_path);
+}
+
+void EdgeItem::setHighlighted(bool on)
+{
+    if (m_highlighted == on)
+        return;
+    m_highlighted = on;
+    update();
+}
+
+void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*)
+{
+    const double lod = option->levelOfDetailFromTransform(painter->worldTransform());
+    const bool strong = m_hovered || m_highlighted;
+    const QColor color = strong ? style::highlightColor() : style::edgeColor();
+    if (lod < 0.3) {
+        QPen pen(color, 0); // cosmetic hairline
+        painter->setPen(pen);
+        painter->drawPath(m_path);
+        return;
+    }
+    painter->setRenderHint(QPainter::Antialiasing, true);
+    painter->setPen(QPen(color, strong ? 2.5 : 1.3));
+    painter->setBrush(Qt::NoBrush);
+    painter->drawPath(m_path);
+    // Arrowhead at the target end.
+    const QPointF tip = m_path.pointAtPercent(1.0);
+    const double angle = qDegreesToRadians(m_path.angleAtPercent(0.98));
+    const QPointF dir(std::cos(angle), -std::sin(angle));
+    const QPointF normal(-dir.y(), dir.x());
+    QPolygonF head{tip, tip - dir * 8 + normal * 4, tip - dir * 8 - normal * 4};
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(color);
+    painter->drawPolygon(head);
+    if (m_hovered) { // the tensor's shape, next to the edge's middle
+        painter->setFont(style::bodyFont());
+        const QPointF mid = m_path.pointAtPercent(0.5);
+        QFontMetricsF fm(painter->font());
+        QRectF box(mid + QPointF(6, -9), QSizeF(fm.horizontalAdvance(m_text) + 8, 18));
+        painter->setBrush(QColor(0xff, 0xfb, 0xeb));
+        painter->setPen(QPen(style::highlightColor(), 1));
+        painter->drawRoundedRect(box, 3, 3);
+        painter->setPen(QColor(0x1f, 0x29, 0x37));
+        painter->drawText(box, Qt::AlignCenter, m_text);
+    }
+}
+
+void EdgeItem::hoverEnterEvent(QGraphicsSceneHoverEvent*)
+{
+    prepareGeometryChange();
+    m_hovered = true;
+    QFontMetricsF fm(style::bodyFont());
+    const QPointF mid = m_path.pointAtPercent(0.5);
+    m_bounds |= QRectF(mid + QPointF(0, -12), QSizeF(fm.horizontalAdvance(m_text) + 24, 26));
+    setZValue(2);
+    setToolTip(m_text);
+    update();
+}
+
+void EdgeItem::hoverLeaveEvent(QGraphicsSceneHoverEvent*)
+{
+    m_hovered = false;
+    setZValue(0);
+    update();
+}
+
+} // namespace tessera::studio

@@ -1,0 +1,55 @@
+#pragma once
+// Scene items for the graph view. Painting degrades with zoom (level of detail) so an
+// 8,000-node graph fitted to the window paints as plain coloured boxes.
+#include "app/views/NodeStyle.h"
+
+#include <QGraphicsItem>
+
+namespace tessera::studio {
+
+class NodeItem : public QGraphicsItem {
+public:
+    enum { Type = UserType + 1 };
+    NodeItem(int displayIndex, const DisplayNode& node, NodeLabel label, QColor color, QSizeF size);
+
+    int type() const override { return Type; }
+    int displayIndex() const { return m_index; }
+    NodeId nodeId() const { return m_node.node; }
+    const DisplayNode& displayNode() const { return m_node; }
+    const NodeLabel& label() const { return m_label; }
+    QRectF boundingRect() const override { return m_rect; }
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+private:
+    int m_index;
+    DisplayNode m_node;
+    NodeLabel m_label;
+    QColor m_color;
+    QRectF m_rect;
+};
+
+class EdgeItem : public QGraphicsItem {
+public:
+    enum { Type = UserType + 2 };
+    EdgeItem(QPainterPath path, QString tensorText);
+
+    int type() const override { return Type; }
+    const QString& tensorText() const { return m_text; }
+    QRectF boundingRect() const override { return m_bounds; }
+    QPainterPath shape() const override;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+    void setHighlighted(bool on);
+
+protected:
+    void hoverEnterEvent(QGraphicsSceneHoverEvent* event) override;
+    void hoverLeaveEvent(QGraphicsSceneHoverEvent* event) override;
+
+private:
+    QPainterPath m_path;
+    QString m_text;
+    QRectF m_bounds;
+    bool m_hovered = false;
+    bool m_highlighted = false;
+};
+
+} // namespace tessera::studio

@@ -1,0 +1,249 @@
+#include "app/views/GraphView.h"
+
+#include <QKeyEvent>
+#include <QPainter>
+#include <QScrollBar>
+#include <QWheelEvent>
+
+#include <cmath>
+
+namespace tessera::studio {
+
+GraphView::GraphView(GraphScene* scene, NavigationController* navigation, QWidget* parent)
+    : QGraphicsView(scene, parent), m_scene(scene), m_navigation(navigation)
+{
+    setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing);
+    setDragMode(QGraphicsView::ScrollHandDrag);
+    setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+    setViewportUpdateMode(QGraphicsView::SmartViewportUpdate);
+    setOptimizationFlags(QGraphicsView::DontSavePainterState | QGraphicsView::DontAdjustForAntialiasing);
+    setFrameShape(QFrame::NoFrame);
+    setFocusPolicy(Qt::StrongFocus);
+    m_minimap = new Minimap(this);
+    m_legend = new Legend(this);
+    m_minimap->hide();
+    m_legend->hide();
+    connect(m_scene, &GraphScene::built, this, &GraphView::onBuilt);
+    connect(m_scene, &GraphScene::revealRequested, this, [this](const QRectF& rect) {
+        if (zoom() < 0.6) { // make the node readable, then centre it
+            const double factor = 0.9 / zoom();
+            scale(factor, factor);
+            emit zoomChanged(zoom());
+        }
+        centerOn(rect.center());
+        m_minimap->update();
+    });
+}
+
+void GraphView::onBuilt()
+{
+    m_buildClock.start();
+    m_awaitingFirstPaint = true;
+    m_legend->setDocument(m_scene->document());
+    m_legend->setVisible(m_scene->document() != nullptr);
+    fitToWindow();
+    m_minimap->refreshPicture();
+    m_minimap->setVisible(m_minimapWanted && m_scene->nodeItemCount() > 0);
+    placeOverlays();
+    viewport()->update();
+}
+
+void GraphView::zoomBy(double factor)
+{
+    const double target = std::clamp(zoom() * factor, 0.01, 4.0);
+    factor = target / zoom();
+    scale(factor, factor);
+    emit zoomChanged(zoom());
+    m_minimap->update();
+}
+
+void GraphView::fitToWindow()
+{
+    if (scene()->items().isEmpty())
+        return;
+    fitInView(sceneRect(), Qt::KeepAspectRatio);
+    // A small graph would be blown up; show it at natural size at most.
+    if (zoom() > 1.0)
+        setTransform(QTransform());
+    // A tall narrow graph fitted whole is unreadable; start at the top at a readable zoom.
+    if (zoom() < 0.35 && m_scene->nodeItemCount() < 400) {
+        setTransform(QTransform::fromScale(0.6, 0.6));
+        centerOn(sceneRect().center().x(), sceneRect().top() + viewport()->height() / 1.2);
+    }
+    emit zoomChanged(zoom());
+    m_minimap->update();
+}
+
+void GraphView::setMinimapVisible(bool visible)
+{
+    m_minimapWanted = visible;
+    m_minimap->setVisible(visible && m_scene->nodeItemCount() > 0);
+}
+
+void GraphView::wheelEvent(QWheelEvent* event)
+{
+    if (event->modifiers() & Qt::ShiftModifier) { // shift+wheel scrolls sideways
+        QGraphicsView::wheelEvent(event);
+        return;
+    }
+    zoomBy(std::pow(1.0015, event->angleDelta().y()));
+    event->accept();
+}
+
+void GraphView::keyPressEvent(QKeyEvent* event)
+{
+    switch (event->key()) {
+    case Qt::Key_Plus:
+    case Qt::Key_Equal: zoomBy(1.25); return;
+    case Qt::Key_Minus: zoomBy(1 / 1.25); return;
+    case Qt::Key_0: fitToWindow(); return;
+    case Qt::Key_Up: m_navigation->goToProducer(); return;
+    case Qt::Key_Down: m_navigation->goToConsumer(); return;
+    case Qt::Key_Left: m_navigation->goToSibling(-1); return;
+    case Qt::Key_Right: m_navigation->goToSibling(+1); return;
+    default: QGraphicsView::keyPressEvent(event);
+    }
+}
+
+void GraphView::resizeEvent(QResizeEvent* event)
+{
+    QGraphicsView::resizeEvent(event);
+    placeOverlays();
+}
+
+void GraphView::paintEvent(QPaintEvent* event)
+{
+    QGraphicsView::paintEvent(event);
+    if (m_awaitingFirstPaint) {
+        m_awaitingFirstPaint = false;
+        m_firstPaintMs = static_cast<double>(m_buildClock.nsecsElapsed()) / 1e6;
+        emit firstPainted(m_firstPaintMs);
+    }
+}
+
+void GraphView::scrollContentsBy(int dx, int dy)
+{
+    QGraphicsView::scrollContentsBy(dx, dy);
+    m_minimap->update();
+}
+
+void GraphView::placeOverlays()
+{
+    const QRect area = viewport()->geometry();
+    const int w = std::clamp(area.width() / 5, 140, 240);
+    const int h = std::clamp(area.height() / 3, 120, 260);
+    m_minimap->setGeometry(area.right() - w - 12, area.bottom() - h - 12, w, h);
+    m_legend->move(area.left() + 12, area.top() + 12);
+}
+
+Minimap::Minimap(GraphView* view) : QWidget(view), m_view(view)
+{
+    setCursor(Qt::PointingHandCursor);
+    setToolTip(tr("Overview: click or drag to move the view"));
+}
+
+void Minimap::refreshPicture()
+{
+    QGraphicsScene* scene = m_view->scene();
+    const QRectF src = scene->sceneRect();
+    if (src.isEmpty()) {
+        m_picture = QPixmap();
+        return;
+    }
+    QSizeF size = src.size();
+    size.scale(QSizeF(480, 520), Qt::KeepAspectRatio);
+    m_picture = QPixmap(size.toSize());
+    m_picture.fill(style::canvasColor());
+    QPainter p(&m_picture);
+    scene->render(&p, QRectF(QPointF(0, 0), size), src);
+    update();
+}
+
+QRectF Minimap::pictureRect() const
+{
+    if (m_picture.isNull())
+        return {};
+    QSizeF size = m_picture.size();
+    size.scale(QSizeF(width() - 8, height() - 8), Qt::KeepAspectRatio);
+    return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
+}
+
+void Minimap::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QColor(0xd1, 0xd5, 0xdb));
+    p.setBrush(QColor(255, 255, 255, 235));
+    p.drawRoundedRect(rect().adjusted(0, 0, -1, -1), 6, 6);
+    const QRectF target = pictureRect();
+    if (target.isEmpty())
+        return;
+    p.drawPixmap(target, m_picture, m_picture.rect());
+    // The visible part of the scene, mapped into the picture.
+    const QRectF scene = m_view->scene()->sceneRect();
+    const QRectF visible = m_view->mapToScene(m_view->viewport()->rect()).boundingRect().intersected(scene);
+    const double sx = target.width() / scene.width(), sy = target.height() / scene.height();
+    QRectF frame(target.left() + (visible.left() - scene.left()) * sx, target.top() + (visible.top() - scene.top()) * sy,
+                 visible.width() * sx, visible.height() * sy);
+    p.setPen(QPen(style::highlightColor(), 1.5));
+    p.setBrush(QColor(245, 158, 11, 40));
+    p.drawRect(frame);
+}
+
+void Minimap::centerViewAt(const QPointF& pos)
+{
+    const QRectF target = pictureRect();
+    if (target.isEmpty())
+        return;
+    const QRectF scene = m_view->scene()->sceneRect();
+    m_view->centerOn(scene.left() + (pos.x() - target.left()) / target.width() * scene.width(),
+                     scene.top() + (pos.y() - target.top()) / target.height() * scene.height());
+    update();
+}
+
+void Minimap::mousePressEvent(QMouseEvent* event) { centerViewAt(event->position()); }
+void Minimap::mouseMoveEvent(QMouseEvent* event) { centerViewAt(event->position()); }
+
+Legend::Legend(QWidget* parent) : QWidget(parent)
+{
+    setAttribute(Qt::WA_TransparentForMouseEvents);
+}
+
+void Legend::setDocument(const DocumentPtr& doc)
+{
+    m_rows.clear();
+    if (doc) {
+        const auto& counts = doc->totals().nodesByPlacement;
+        for (Placement p : {Placement::Analog, Placement::Digital, Placement::Unsupported})
+            m_rows.append({style::placementColor(p),
+                           QString("%1  %2").arg(placementName(p)).arg(counts[static_cast<int>(p)])});
+        m_rows.append({style::ioColor(), tr("graph input / output")});
+    }
+    QFontMetrics fm(style::bodyFont());
+    int w = 0;
+    for (const auto& row : m_rows)
+        w = std::max(w, fm.horizontalAdvance(row.second));
+    resize(w + 44, static_cast<int>(m_rows.size()) * 20 + 12);
+    update();
+}
+
+void Legend::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QColor(0xd1, 0xd5, 0xdb));
+    p.setBrush(QColor(255, 255, 255, 235));
+    p.drawRoundedRect(rect().adjusted(0, 0, -1, -1), 6, 6);
+    p.setFont(style::bodyFont());
+    int y = 8;
+    for (const auto& [color, text] : m_rows) {
+        p.setPen(Qt::NoPen);
+        p.setBrush(color);
+        p.drawRoundedRect(QRectF(10, y + 3, 14, 12), 2, 2);
+        p.setPen(QColor(0x1f, 0x29, 0x37));
+        p.drawText(QRect(32, y, width() - 36, 18), Qt::AlignVCenter | Qt::AlignLeft, text);
+        y += 20;
+    }
+}
+
+} // namespace tessera::studio
