@@ -1,0 +1,240 @@
+#include "quant/Calibrator.h"
+
+#include "core/Error.h"
+#include "core/Executor.h"
+#include "core/OpRegistry.h"
+#include "core/analog/AnalogLowering.h"
+#include "quant/QuantizedExecutor.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessera::quant {
+
+namespace {
+
+struct ValueStats {
+    double min = 1e300, max = -1e300;
+    AbsHistogram hist;
+};
+
+using StatsMap = std::map<std::string, ValueStats>;
+
+void observeRange(ValueStats& s, const float* d, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+        if (std::isfinite(d[i])) {
+            s.min = std::min<double>(s.min, d[i]);
+            s.max = std::max<double>(s.max, d[i]);
+        }
+}
+
+// Runs the FP32 graph over the data; `fn(name, data, count)` sees the graph input and
+// every float activation.
+void forEachActivation(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress,
+                       double begin, double end, const std::function<void(const std::string&, const Tensor&)>& fn)
+{
+    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+        if (progress)
+            progress->checkpoint(begin + (end - begin) * first / data.count(), "calibrating activations");
+        const Graph& g = model.forBatch(batch.dim(0));
+        fn(g.value(g.inputs()[0]).name, batch);
+        Executor exec(g);
+        exec.run({batch}, [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
+            for (size_t i = 0; i < outs.size(); ++i)
+                if (outs[i]->dtype() == DType::Float32)
+                    fn(g.value(node.outputs[i]).name, *outs[i]);
+        });
+    });
+}
+
+TensorQuant ownQuant(const ValueStats& s, int bits, const ObserverOptions& obs, const std::string& policy)
+{
+    TensorQuant q;
+    q.bits = bits;
+    q.isSigned = s.min < 0.0;
+    q.observedMin = s.min;
+    q.observedMax = s.max;
+    q.policy = policy;
+    const int64_t levels = analog::maxCode(bits, q.isSigned);
+    const double t = obs.kind == ObserverKind::MinMax ? std::max(std::fabs(s.min), std::fabs(s.max))
+                                                      : chooseThreshold(s.hist, levels, obs);
+    q.scale = t > 0.0 && std::isfinite(t) ? t / static_cast<double>(levels) : 1.0;
+    return q;
+}
+
+void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
+{
+    const QuantConfig& c = r.config;
+    auto statsOf = [&](const std::string& name) {
+        auto it = stats.find(name);
+        if (it == stats.end())
+            fail("calibration saw no data for tensor '", name, "'");
+        return it->second;
+    };
+    for (ValueId in : g.inputs())
+        if (g.value(in).dtype == DType::Float32)
+            r.tensors[g.value(in).name] = ownQuant(statsOf(g.value(in).name), c.activationBits, c.activationObserver, "graph-input");
+    for (NodeId id : g.topologicalOrder()) {
+        const Node& node = g.node(id);
+        const QuantPolicy policy = node.op->quantPolicyValue();
+        for (ValueId out : node.outputs) {
+            const Value& v = g.value(out);
+            TensorQuant q;
+            q.quantized = false;
+            q.policy = quantPolicyName(policy);
+            if (v.dtype == DType::Float32 && policy != QuantPolicy::KeepFloat && policy != QuantPolicy::ShapeOnly) {
+                q = ownQuant(statsOf(v.name), c.activationBits, c.activationObserver, quantPolicyName(policy));
+                const TensorQuant* shared = nullptr;
+                if (policy == QuantPolicy::ShareScale && node.hasInput(0) && !g.value(node.inputs[0]).isConstant())
+                    shared = r.findTensor(g.value(node.inputs[0]).name);
+                if (shared && shared->quantized) { // same codes as the input: no requantization
+                    q.scale = shared->scale;
+                    q.bits = shared->bits;
+                    q.isSigned = shared->isSigned;
+                }
+            } else if (v.dtype == DType::Float32) {
+                const ValueStats& s = statsOf(v.name);
+                q.observedMin = s.min;
+                q.observedMax = s.max;
+            }
+            r.tensors[v.name] = q;
+        }
+    }
+    // Every analog layer's input passes through DACs: it must have codes.
+    for (NodeId id : g.topologicalOrder()) {
+        const Node& node = g.node(id);
+        if (!analog::isLowerableAnalogNode(g, node))
+            continue;
+        const std::string& in = g.value(node.inputs[0]).name;
+        TensorQuant& q = r.tensors[in];
+        if (!q.quantized)
+            q = ownQuant(statsOf(in), c.activationBits, c.activationObserver, "dac-input");
+    }
+}
+
+void assignLayers(QuantResult& r, const Graph& g)
+{
+    const QuantConfig& c = r.config;
+    for (NodeId id : g.topologicalOrder()) {
+        const Node& node = g.node(id);
+        if (!analog::isLowerableAnalogNode(g, node))
+            continue;
+        const analog::AnalogMatmulView view = analog::lowerAnalogNode(g, node);
+        LayerQuant l;
+        l.node = node.name;
+        l.opType = node.opType;
+        l.input = g.value(node.inputs[0]).name;
+        l.output = g.value(node.outputs[0]).name;
+        auto wb = c.layerWeightBits.find(node.name);
+        l.weightBits = wb == c.layerWeightBits.end() ? c.weightBits : wb->second;
+        auto ab = c.layerAdcBits.find(node.name);
+        l.adcBits = ab == c.layerAdcBits.end() ? c.adcBits : ab->second;
+        l.inputBits = r.tensors.at(l.input).bits;
+        l.rows = view.rows;
+        l.cols = view.cols;
+        l.groups = view.groups;
+        l.rowBlocks = (view.rows + c.geometry.rows - 1) / c.geometry.rows;
+        l.weightScales = weightScales(view.weights.data(), view.cols, view.rows, l.weightBits, c.weightObserver);
+        r.layers.push_back(std::move(l));
+    }
+}
+
+} // namespace
+
+void validateConfig(const QuantConfig& c, const Graph& g)
+{
+    checkActivationBits(c.activationBits, "quantization config");
+    checkWeightBits(c.weightBits, "quantization config");
+    checkAdcBits(c.adcBits, "quantization config");
+    if (c.geometry.rows <= 0 || c.geometry.cols <= 0)
+        fail("quantization config: array size must be positive");
+    auto checkLayer = [&](const std::string& name) {
+        std::optional<NodeId> id = g.findNode(name);
+        if (!id || !analog::isLowerableAnalogNode(g, g.node(*id)))
+            fail("quantization config: unknown analog layer '", name, "' in model '", g.name, "'");
+    };
+    for (const auto& [name, bits] : c.layerWeightBits) {
+        checkLayer(name);
+        checkWeightBits(bits, strCat("layer '", name, "'"));
+    }
+    for (const auto& [name, bits] : c.layerAdcBits) {
+        checkLayer(name);
+        checkAdcBits(bits, strCat("layer '", name, "'"));
+    }
+}
+
+QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& config, ProgressSink* progress,
+                      int64_t batchSize)
+{
+    if (data.count() == 0)
+        fail(data.source, ": calibration data is empty");
+    const Graph& g0 = model.forBatch(std::min(batchSize, data.count()));
+    checkDatasetFitsGraph(data, g0);
+    validateConfig(config, g0);
+    QuantResult r;
+    r.model = model.name();
+    r.config = config;
+
+    StatsMap stats;
+    forEachActivation(model, data, batchSize, progress, 0.0, 0.3, [&](const std::string& name, const Tensor& t) {
+        observeRange(stats[name], t.data<float>(), t.numel());
+    });
+    if (config.activationObserver.kind != ObserverKind::MinMax) {
+        for (auto& [name, s] : stats)
+            s.hist = AbsHistogram(std::max(std::fabs(s.min), std::fabs(s.max)), config.activationObserver.bins);
+        forEachActivation(model, data, batchSize, progress, 0.3, 0.6, [&](const std::string& name, const Tensor& t) {
+            stats[name].hist.add(t.data<float>(), t.numel());
+        });
+    }
+    assignTensors(r, g0, stats);
+    assignLayers(r, g0);
+    if (config.calibrateAdc) {
+        if (progress) {
+            SubProgress sub(*progress, 0.6, 1.0);
+            calibrateAdcRanges(r, model, data, &sub, batchSize);
+        } else {
+            calibrateAdcRanges(r, model, data, nullptr, batchSize);
+        }
+    }
+    return r;
+}
+
+void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
+                        int64_t batchSize)
+{
+    QuantizedExecutorOptions opt;
+    opt.transparentAdc = true;
+    opt.recordAdcRanges = true;
+    opt.nonIdealities = false;
+    std::map<std::string, int64_t> ranges;
+    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+        if (progress)
+            progress->checkpoint(static_cast<double>(first) / data.count(), "calibrating ADC ranges");
+        QuantizedExecutor exec(model.forBatch(batch.dim(0)), result, opt);
+        exec.run({batch});
+        for (const auto& [name, v] : exec.adcRanges())
+            ranges[name] = std::max(ranges[name], v);
+    });
+    for (LayerQuant& l : result.layers)
+        l.adcRange = std::max<int64_t>(1, ranges[l.node]);
+}
+
+void setLayerWeightBits(QuantResult& result, const Graph& graph, const std::string& layer, int bits)
+{
+    LayerQuant* l = result.findLayer(layer);
+    if (!l)
+        fail("unknown analog layer '", layer, "' in the quantization result of '", result.model, "'");
+    checkWeightBits(bits, strCat("layer '", layer, "'"));
+    std::optional<NodeId> id = graph.findNode(layer);
+    if (!id)
+        fail("unknown layer '", layer, "' in graph '", graph.name, "'");
+    const analog::AnalogMatmulView view = analog::lowerAnalogNode(graph, graph.node(*id));
+    const double ratio = static_cast<double>(analog::maxCode(bits, true)) / analog::maxCode(l->weightBits, true);
+    l->adcRange = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(l->adcRange * ratio)));
+    l->weightBits = bits;
+    l->weightScales = weightScales(view.weights.data(), view.cols, view.rows, bits, result.config.weightObserver);
+    result.config.layerWeightBits[layer] = bits;
+}
+
+} // namespace tessera::quant

@@ -1,0 +1,30 @@
+#pragma once
+// Post-training quantization: runs the FP32 graph over calibration data, picks every
+// activation tensor's scale with the configured observer, every analog layer's
+// per-channel weight scales, then calibrates each layer's ADC range by running the
+// quantized model (docs/quantization.md).
+#include "core/Progress.h"
+#include "quant/Dataset.h"
+#include "quant/QuantResult.h"
+
+namespace tessera::quant {
+
+// Throws tessera::Error (nothing written) on bad data or config: wrong shape/dtype,
+// empty data, bit depths out of range, unknown layer names in per-layer overrides.
+QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& config,
+                      ProgressSink* progress = nullptr, int64_t batchSize = 64);
+
+// Sets one layer's weight bits and recomputes its weight scales with the configured
+// weight observer; its ADC range is rescaled by the ratio of the largest levels (an
+// approximation: call calibrateAdcRanges for measured ranges). Throws on an unknown
+// layer or bits out of range.
+void setLayerWeightBits(QuantResult& result, const Graph& graph, const std::string& layer, int bits);
+
+// Re-measures every analog layer's ADC range on `data` (ideal ADCs, no non-idealities).
+void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress = nullptr,
+                        int64_t batchSize = 64);
+
+// Validates per-layer overrides and bit depths against the graph's analog layers.
+void validateConfig(const QuantConfig& config, const Graph& graph);
+
+} // namespace tessera::quant

@@ -1,0 +1,58 @@
+#pragma once
+// Calibration / evaluation data and the model graphs it runs through.
+//  - Dataset: a float32 [N, ...] input tensor (one graph input) plus optional int labels,
+//    from .npy files (several files are concatenated as batches) or an image folder
+//    (quant/ImageFolder.h).
+//  - ModelGraphs: the model imported once per batch size (shapes are static), so data
+//    of any length runs in batches without padding.
+#include "core/Graph.h"
+#include "core/onnx/OnnxImporter.h"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+struct Dataset {
+    Tensor inputs;               // float32 [N, ...]
+    std::vector<int64_t> labels; // empty or N entries
+    std::string source;
+    int64_t count() const { return inputs.isValid() ? inputs.dim(0) : 0; }
+};
+
+// Loads inputs from one or more .npy files (concatenated along axis 0; float32 or
+// float64) and labels from an optional integer .npy. Throws tessera::Error naming the
+// file on a wrong dtype, mismatched shapes, empty data or NaN/Inf.
+Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::string& labelsPath = {});
+
+// Checks that `data` fits the graph's single input ([N] + input shape[1:]); errors name
+// the data source and the input.
+void checkDatasetFitsGraph(const Dataset& data, const Graph& graph);
+
+// Rows [begin, begin + count) of a [N, ...] tensor (a copy).
+Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count);
+
+class ModelGraphs {
+public:
+    // Imports `onnxPath` (cleanup passes on) once per batch size.
+    explicit ModelGraphs(std::string onnxPath);
+    // A fixed graph (tests): other batch sizes are derived by re-inferring a copy.
+    explicit ModelGraphs(Graph graph);
+
+    const Graph& forBatch(int64_t batch);
+    const std::string& name() const { return m_name; }
+
+private:
+    std::string m_path;
+    std::string m_name;
+    std::unique_ptr<Graph> m_template;
+    std::map<int64_t, std::unique_ptr<Graph>> m_graphs;
+};
+
+// Calls fn(batch inputs, first row) over `data` in batches of at most `batchSize`.
+void forEachBatch(const Dataset& data, int64_t batchSize, const std::function<void(const Tensor&, int64_t)>& fn);
+
+} // namespace tessera::quant

@@ -1,0 +1,167 @@
+#include "quant/Evaluate.h"
+
+#include "core/Error.h"
+#include "core/Executor.h"
+#include "core/analog/AnalogLowering.h"
+#include "quant/QuantizedExecutor.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace tessera::quant {
+
+namespace {
+
+int64_t argmax(const float* d, int64_t n)
+{
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; ++i)
+        if (d[i] > d[best])
+            best = i;
+    return best;
+}
+
+void appendOutput(std::vector<float>& all, const Tensor& out)
+{
+    const std::vector<float> v = out.castTo(DType::Float32).toFloatVector();
+    all.insert(all.end(), v.begin(), v.end());
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct Accum {
+    double signal = 0.0, noise = 0.0;
+    void add(const float* fp, const float* q, int64_t n)
+    {
+        for (int64_t i = 0; i < n; ++i) {
+            signal += double(fp[i]) * fp[i];
+            noise += (double(fp[i]) - q[i]) * (double(fp[i]) - q[i]);
+        }
+    }
+};
+
+} // namespace
+
+double sqnrDb(double signal, double noise)
+{
+    if (noise <= 0.0)
+        return std::numeric_limits<double>::infinity();
+    if (signal <= 0.0)
+        return -std::numeric_limits<double>::infinity();
+    return 10.0 * std::log10(signal / noise);
+}
+
+Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
+{
+    Fp32Reference ref;
+    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+        if (progress)
+            progress->checkpoint(static_cast<double>(first) / data.count(), "running FP32 reference");
+        const Graph& g = model.forBatch(batch.dim(0));
+        checkDatasetFitsGraph(data, g);
+        Executor exec(g);
+        appendOutput(ref.outputs, exec.run({batch})[0]);
+    });
+    ref.perSample = static_cast<int64_t>(ref.outputs.size()) / data.count();
+    return ref;
+}
+
+std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantResult& result, const Dataset& data,
+                                       int64_t batchSize, ProgressSink* progress)
+{
+    std::vector<float> all;
+    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+        if (progress)
+            progress->checkpoint(static_cast<double>(first) / data.count(), "running quantized");
+        const Graph& g = model.forBatch(batch.dim(0));
+        checkDatasetFitsGraph(data, g);
+        QuantizedExecutor exec(g, result);
+        appendOutput(all, exec.run({batch})[0]);
+    });
+    return all;
+}
+
+EvalReport evaluate(ModelGraphs& model, const QuantResult& result, const Dataset& data, const EvalOptions& options,
+                    ProgressSink* progress, const Fp32Reference* reference)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    EvalReport rep;
+    rep.samples = data.count();
+    rep.hasLabels = !data.labels.empty();
+    std::vector<float> fpOut, qOut;
+    std::map<std::string, Accum> perNode;
+    std::vector<LayerError> order;
+    forEachBatch(data, options.batchSize, [&](const Tensor& batch, int64_t first) {
+        if (progress)
+            progress->checkpoint(static_cast<double>(first) / data.count(), "evaluating");
+        const Graph& g = model.forBatch(batch.dim(0));
+        checkDatasetFitsGraph(data, g);
+        ExecutorOptions eo;
+        eo.reuseBuffers = !options.perLayer;
+        Executor fp(g, eo);
+        if (!reference || options.perLayer)
+            appendOutput(fpOut, fp.run({batch})[0]);
+        QuantizedExecutor qx(g, result);
+        Executor::NodeObserver observer;
+        if (options.perLayer)
+            observer = [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
+                const Tensor& f = fp.valueTensor(node.outputs[0]);
+                if (f.dtype() != DType::Float32)
+                    return;
+                if (!perNode.count(node.name))
+                    order.push_back({node.name, node.opType, g.value(node.outputs[0]).name,
+                                     analog::isLowerableAnalogNode(g, node), 0.0});
+                perNode[node.name].add(f.data<float>(), outs[0]->data<float>(), f.numel());
+            };
+        appendOutput(qOut, qx.run({batch}, observer)[0]);
+    });
+    if (reference && !options.perLayer)
+        fpOut = reference->outputs;
+    if (fpOut.size() != qOut.size())
+        fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
+    const int64_t per = static_cast<int64_t>(qOut.size()) / rep.samples;
+    int64_t fpCorrect = 0, qCorrect = 0, agree = 0;
+    Accum out;
+    out.add(fpOut.data(), qOut.data(), static_cast<int64_t>(qOut.size()));
+    for (int64_t i = 0; i < rep.samples; ++i) {
+        const int64_t a = argmax(fpOut.data() + i * per, per), b = argmax(qOut.data() + i * per, per);
+        agree += a == b;
+        if (rep.hasLabels) {
+            fpCorrect += a == data.labels[i];
+            qCorrect += b == data.labels[i];
+        }
+    }
+    rep.agreement = double(agree) / rep.samples;
+    rep.fp32Top1 = double(fpCorrect) / rep.samples;
+    rep.quantTop1 = double(qCorrect) / rep.samples;
+    rep.outputSqnrDb = sqnrDb(out.signal, out.noise);
+    for (LayerError& l : order) {
+        l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);
+        rep.layers.push_back(l);
+    }
+    rep.seconds = secondsSince(t0);
+    return rep;
+}
+
+nlohmann::json toJson(const EvalReport& r)
+{
+    auto db = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerError& l : r.layers)
+        layers.push_back({{"node", l.node}, {"op", l.opType}, {"value", l.value}, {"analog", l.analog},
+                          {"sqnr_db", db(l.sqnrDb)}});
+    nlohmann::json j{{"samples", r.samples},     {"agreement", r.agreement},     {"output_sqnr_db", db(r.outputSqnrDb)},
+                     {"seconds", r.seconds},     {"layers", layers}};
+    if (r.hasLabels) {
+        j["fp32_top1"] = r.fp32Top1;
+        j["quant_top1"] = r.quantTop1;
+    }
+    return j;
+}
+
+} // namespace tessera::quant

@@ -1,0 +1,206 @@
+#include "quant/QuantResult.h"
+
+#include "core/Error.h"
+#include "core/io/FileIO.h"
+
+#include <cmath>
+
+namespace tessera::quant {
+
+using nlohmann::json;
+
+const LayerQuant* QuantResult::findLayer(const std::string& node) const
+{
+    for (const LayerQuant& l : layers)
+        if (l.node == node)
+            return &l;
+    return nullptr;
+}
+
+LayerQuant* QuantResult::findLayer(const std::string& node)
+{
+    return const_cast<LayerQuant*>(static_cast<const QuantResult*>(this)->findLayer(node));
+}
+
+const TensorQuant* QuantResult::findTensor(const std::string& value) const
+{
+    auto it = tensors.find(value);
+    return it == tensors.end() ? nullptr : &it->second;
+}
+
+void checkWeightBits(int bits, const std::string& where)
+{
+    if (bits < 2 || bits > 8)
+        fail(where, ": weight bits ", bits, " out of range (2..8)");
+}
+void checkActivationBits(int bits, const std::string& where)
+{
+    if (bits < 2 || bits > 16)
+        fail(where, ": activation bits ", bits, " out of range (2..16)");
+}
+void checkAdcBits(int bits, const std::string& where)
+{
+    if (bits < 2 || bits > 32)
+        fail(where, ": ADC bits ", bits, " out of range (2..32)");
+}
+
+namespace {
+
+json configToJson(const QuantConfig& c)
+{
+    return json{{"activation_bits", c.activationBits},
+                {"weight_bits", c.weightBits},
+                {"adc_bits", c.adcBits},
+                {"activation_observer", observerName(c.activationObserver.kind)},
+                {"percentile", c.activationObserver.percentile},
+                {"histogram_bins", c.activationObserver.bins},
+                {"weight_observer", observerName(c.weightObserver)},
+                {"layer_weight_bits", c.layerWeightBits},
+                {"layer_adc_bits", c.layerAdcBits},
+                {"array_rows", c.geometry.rows},
+                {"array_cols", c.geometry.cols},
+                {"calibrate_adc", c.calibrateAdc},
+                {"non_idealities",
+                 {{"weight_program_noise", c.nonIdealities.weightProgramNoise},
+                  {"read_noise", c.nonIdealities.readNoise},
+                  {"adc_offset_lsb", c.nonIdealities.adcOffset},
+                  {"seed", c.nonIdealities.seed}}}};
+}
+
+QuantConfig configFromJson(const json& j, const std::string& src)
+{
+    QuantConfig c;
+    c.activationBits = j.at("activation_bits").get<int>();
+    c.weightBits = j.at("weight_bits").get<int>();
+    c.adcBits = j.at("adc_bits").get<int>();
+    c.activationObserver.kind = parseObserver(j.at("activation_observer").get<std::string>());
+    c.activationObserver.percentile = j.value("percentile", 99.99);
+    c.activationObserver.bins = j.value("histogram_bins", 2048);
+    c.weightObserver = parseObserver(j.at("weight_observer").get<std::string>());
+    c.layerWeightBits = j.value("layer_weight_bits", std::map<std::string, int>{});
+    c.layerAdcBits = j.value("layer_adc_bits", std::map<std::string, int>{});
+    c.geometry.rows = j.value("array_rows", int64_t{1024});
+    c.geometry.cols = j.value("array_cols", int64_t{1024});
+    c.calibrateAdc = j.value("calibrate_adc", true);
+    if (j.contains("non_idealities")) {
+        const json& n = j["non_idealities"];
+        c.nonIdealities.weightProgramNoise = n.value("weight_program_noise", 0.0);
+        c.nonIdealities.readNoise = n.value("read_noise", 0.0);
+        c.nonIdealities.adcOffset = n.value("adc_offset_lsb", 0.0);
+        c.nonIdealities.seed = n.value("seed", uint64_t{0});
+    }
+    checkActivationBits(c.activationBits, src);
+    checkWeightBits(c.weightBits, src);
+    checkAdcBits(c.adcBits, src);
+    if (c.geometry.rows <= 0 || c.geometry.cols <= 0)
+        fail(src, ": array size must be positive");
+    return c;
+}
+
+bool positiveFinite(double v) { return std::isfinite(v) && v > 0.0; }
+
+} // namespace
+
+json toJson(const QuantResult& r)
+{
+    json tensors = json::object();
+    for (const auto& [name, t] : r.tensors)
+        tensors[name] = json{{"quantized", t.quantized}, {"scale", t.scale},       {"bits", t.bits},
+                             {"signed", t.isSigned},     {"min", t.observedMin},   {"max", t.observedMax},
+                             {"policy", t.policy}};
+    json layers = json::array();
+    for (const LayerQuant& l : r.layers)
+        layers.push_back(json{{"node", l.node},
+                              {"op", l.opType},
+                              {"input", l.input},
+                              {"output", l.output},
+                              {"weight_bits", l.weightBits},
+                              {"input_bits", l.inputBits},
+                              {"adc_bits", l.adcBits},
+                              {"adc_range", l.adcRange},
+                              {"rows", l.rows},
+                              {"cols", l.cols},
+                              {"groups", l.groups},
+                              {"row_blocks", l.rowBlocks},
+                              {"weight_scales", l.weightScales}});
+    return json{{"format", "tessera-quant"},
+                {"version", QuantResult::kFormatVersion},
+                {"model", r.model},
+                {"rounding", "round-half-to-even; saturating; symmetric codes, zero point 0"},
+                {"config", configToJson(r.config)},
+                {"tensors", tensors},
+                {"layers", layers}};
+}
+
+QuantResult quantResultFromJson(const json& j, const std::string& src)
+{
+    QuantResult r;
+    try {
+        if (j.value("format", std::string()) != "tessera-quant")
+            fail(src, ": not a Tessera quantization file (missing \"format\": \"tessera-quant\")");
+        if (j.at("version").get<int>() != QuantResult::kFormatVersion)
+            fail(src, ": unsupported version ", j.at("version").get<int>());
+        r.model = j.value("model", std::string());
+        r.config = configFromJson(j.at("config"), src);
+        for (const auto& [name, t] : j.at("tensors").items()) {
+            TensorQuant q;
+            q.quantized = t.at("quantized").get<bool>();
+            q.scale = t.at("scale").get<double>();
+            q.bits = t.at("bits").get<int>();
+            q.isSigned = t.at("signed").get<bool>();
+            q.observedMin = t.value("min", 0.0);
+            q.observedMax = t.value("max", 0.0);
+            q.policy = t.value("policy", std::string());
+            if (q.quantized && !positiveFinite(q.scale))
+                fail(src, ": tensor '", name, "' has a non-positive or non-finite scale");
+            if (q.quantized)
+                checkActivationBits(q.bits, strCat(src, ": tensor '", name, "'"));
+            r.tensors[name] = q;
+        }
+        for (const json& l : j.at("layers")) {
+            LayerQuant q;
+            q.node = l.at("node").get<std::string>();
+            q.opType = l.value("op", std::string());
+            q.input = l.at("input").get<std::string>();
+            q.output = l.at("output").get<std::string>();
+            q.weightBits = l.at("weight_bits").get<int>();
+            q.inputBits = l.at("input_bits").get<int>();
+            q.adcBits = l.at("adc_bits").get<int>();
+            q.adcRange = l.at("adc_range").get<int64_t>();
+            q.rows = l.value("rows", int64_t{0});
+            q.cols = l.value("cols", int64_t{0});
+            q.groups = l.value("groups", int64_t{1});
+            q.rowBlocks = l.value("row_blocks", int64_t{1});
+            q.weightScales = l.at("weight_scales").get<std::vector<double>>();
+            const std::string where = strCat(src, ": layer '", q.node, "'");
+            checkWeightBits(q.weightBits, where);
+            checkActivationBits(q.inputBits, where);
+            checkAdcBits(q.adcBits, where);
+            for (double s : q.weightScales)
+                if (!positiveFinite(s))
+                    fail(where, ": weight scales must be positive and finite");
+            r.layers.push_back(std::move(q));
+        }
+    } catch (const json::exception& e) {
+        fail(src, ": malformed quantization file: ", e.what());
+    }
+    return r;
+}
+
+void writeQuantResult(const std::string& path, const QuantResult& result)
+{
+    writeFileAtomic(path, toJson(result).dump(1) + "\n");
+}
+
+QuantResult readQuantResult(const std::string& path)
+{
+    json j;
+    try {
+        j = json::parse(readFileBytes(path));
+    } catch (const json::exception& e) {
+        fail(path, ": not valid JSON: ", e.what());
+    }
+    return quantResultFromJson(j, path);
+}
+
+} // namespace tessera::quant

@@ -1,0 +1,205 @@
+#include "quant/QuantizedExecutor.h"
+
+#include "core/Error.h"
+#include "core/OpRegistry.h"
+#include "core/analog/Numerics.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace tessera::quant {
+
+using namespace tessera::analog;
+
+struct QuantizedExecutor::AnalogNode {
+    AnalogMatmulView view;
+    std::unique_ptr<AnalogLayer> layer;
+    const TensorQuant* input = nullptr;
+};
+
+void fakeQuantize(float* data, int64_t count, const TensorQuant& q)
+{
+    const CodeRange range = codeRange(q.bits, q.isSigned);
+    for (int64_t i = 0; i < count; ++i)
+        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], q.scale, range)) * q.scale);
+}
+
+AnalogLayerParams layerParams(const QuantResult& result, const LayerQuant& layer, const AnalogMatmulView& view)
+{
+    const TensorQuant* in = result.findTensor(layer.input);
+    const TensorQuant* out = result.findTensor(layer.output);
+    if (!in || !in->quantized || !out || !out->quantized)
+        fail("layer '", layer.node, "': its input and output tensors must be quantized in the result");
+    if (view.rows != layer.rows || view.cols != layer.cols || view.groups != layer.groups)
+        fail("layer '", layer.node, "': the result's geometry (", layer.rows, "x", layer.cols, ", groups ", layer.groups,
+             ") does not match the graph (", view.rows, "x", view.cols, ", groups ", view.groups, ")");
+    AnalogLayerParams p;
+    p.name = layer.node;
+    p.rows = view.rows;
+    p.cols = view.cols;
+    p.groups = view.groups;
+    p.numerics.weightBits = layer.weightBits;
+    p.numerics.inputBits = in->bits;
+    p.numerics.inputSigned = in->isSigned;
+    p.numerics.adcBits = layer.adcBits;
+    p.numerics.adcRange = layer.adcRange;
+    p.numerics.rowsPerBlock = result.config.geometry.rows;
+    p.inputScale = in->scale;
+    p.weightScales = layer.weightScales;
+    p.output.scale = out->scale;
+    p.output.bits = out->bits;
+    p.output.isSigned = out->isSigned;
+    p.output.clampLo = view.clampLo;
+    p.output.clampHi = view.clampHi;
+    return p;
+}
+
+QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantResult& result, QuantizedExecutorOptions options)
+    : m_graph(graph), m_result(result), m_options(options), m_order(graph.topologicalOrder()),
+      m_quantOf(graph.valueCount(), nullptr), m_values(graph.valueCount())
+{
+    for (ValueId id = 0; id < static_cast<ValueId>(graph.valueCount()); ++id) {
+        const Value& v = graph.value(id);
+        if (v.isConstant())
+            m_values[id] = v.constant;
+        else if (const TensorQuant* q = result.findTensor(v.name); q && q->quantized && v.dtype == DType::Float32)
+            m_quantOf[id] = q;
+    }
+    m_lastUse.assign(graph.valueCount(), -1);
+    for (int step = 0; step < static_cast<int>(m_order.size()); ++step) {
+        const Node& node = graph.node(m_order[step]);
+        if (!node.op || !node.op->kernelFn())
+            fail(describeNode(node), ": the quantized executor has no kernel for this operator");
+        for (ValueId in : node.inputs)
+            if (in != kNoValue)
+                m_lastUse[in] = step;
+    }
+    for (ValueId out : graph.outputs())
+        m_lastUse[out] = static_cast<int>(m_order.size());
+    for (size_t i = 0; i < result.layers.size(); ++i) {
+        std::optional<NodeId> id = graph.findNode(result.layers[i].node);
+        if (!id)
+            fail("quantization result: layer '", result.layers[i].node, "' is not a node of graph '", graph.name, "'");
+        prepareAnalog(*id, i);
+    }
+    for (NodeId id : m_order)
+        if (analog::isAnalogPlaced(graph, graph.node(id)) && !m_analog.count(id))
+            m_fallbacks.push_back(graph.node(id).name);
+}
+
+QuantizedExecutor::~QuantizedExecutor() = default;
+
+void QuantizedExecutor::prepareAnalog(NodeId id, size_t layerIndex)
+{
+    const Node& node = m_graph.node(id);
+    const LayerQuant& layer = m_result.layers[layerIndex];
+    auto a = std::make_unique<AnalogNode>();
+    a->view = lowerAnalogNode(m_graph, node);
+    AnalogLayerParams params = layerParams(m_result, layer, a->view);
+    if (m_options.transparentAdc) {
+        params.numerics.adcBits = 32;
+        params.numerics.adcRange = 0;
+    }
+    NonIdealities ni = m_options.nonIdealities ? m_result.config.nonIdealities : NonIdealities{};
+    a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), a->view.bias, ni, layerIndex);
+    a->input = m_result.findTensor(layer.input);
+    if (m_graph.value(node.inputs[0]).name != layer.input)
+        fail("layer '", layer.node, "': result says input '", layer.input, "', graph has '",
+             m_graph.value(node.inputs[0]).name, "'");
+    m_analog[id] = std::move(a);
+}
+
+void QuantizedExecutor::bindInputs(const std::vector<Tensor>& inputs)
+{
+    const auto& graphInputs = m_graph.inputs();
+    if (inputs.size() != graphInputs.size())
+        fail("graph '", m_graph.name, "' takes ", graphInputs.size(), " inputs, got ", inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const ValueId id = graphInputs[i];
+        const Value& v = m_graph.value(id);
+        if (inputs[i].dtype() != v.dtype || inputs[i].shape() != v.shape)
+            fail("input '", v.name, "' expects ", dtypeName(v.dtype), shapeToString(v.shape), ", got ",
+                 dtypeName(inputs[i].dtype()), shapeToString(inputs[i].shape()));
+        m_values[id] = inputs[i].clone();
+        if (m_quantOf[id])
+            fakeQuantize(m_values[id].mutableData<float>(), m_values[id].numel(), *m_quantOf[id]);
+    }
+}
+
+void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
+{
+    const Tensor& x = m_values[node.inputs[0]];
+    Tensor codes(DType::Int32, x.shape());
+    const CodeRange inRange = a.layer->inputRange();
+    const float* xd = x.data<float>();
+    int32_t* cd = codes.mutableData<int32_t>();
+    for (int64_t i = 0; i < x.numel(); ++i)
+        cd[i] = static_cast<int32_t>(quantizeValue(xd[i], a.input->scale, inRange));
+    int64_t m = 0;
+    const std::vector<int32_t> matrix = analogInputMatrix(m_graph, node, a.view, codes, m);
+    if (m_options.recordAdcRanges) {
+        int64_t& r = m_adcRanges[node.name];
+        r = std::max(r, a.layer->maxAbsBlockSum(matrix.data(), m));
+    }
+    std::vector<int32_t> y(static_cast<size_t>(m * a.view.cols));
+    a.layer->run(matrix.data(), m, y.data());
+    const Value& outValue = m_graph.value(node.outputs[0]);
+    Tensor outCodes(DType::Int32, outValue.shape);
+    scatterAnalogOutput(m_graph, node, a.view, y, outCodes);
+    Tensor out(DType::Float32, outValue.shape);
+    const double sy = a.layer->params().output.scale;
+    const int32_t* oc = outCodes.data<int32_t>();
+    float* od = out.mutableData<float>();
+    for (int64_t i = 0; i < out.numel(); ++i)
+        od[i] = static_cast<float>(oc[i] * sy);
+    m_values[node.outputs[0]] = out;
+}
+
+void QuantizedExecutor::runDigital(const Node& node)
+{
+    std::vector<const Tensor*> ins;
+    std::vector<Tensor*> outs;
+    for (ValueId in : node.inputs)
+        ins.push_back(in == kNoValue ? nullptr : &m_values[in]);
+    for (ValueId out : node.outputs) {
+        const Value& v = m_graph.value(out);
+        m_values[out] = Tensor(v.dtype, v.shape);
+        outs.push_back(&m_values[out]);
+    }
+    KernelContext ctx(node, ins, outs, m_scratch);
+    node.op->kernelFn()(ctx);
+    for (ValueId out : node.outputs)
+        if (m_quantOf[out])
+            fakeQuantize(m_values[out].mutableData<float>(), m_values[out].numel(), *m_quantOf[out]);
+}
+
+std::vector<Tensor> QuantizedExecutor::run(const std::vector<Tensor>& inputs, const NodeObserver& observer,
+                                           ProgressSink* progress)
+{
+    bindInputs(inputs);
+    for (size_t step = 0; step < m_order.size(); ++step) {
+        if (progress)
+            progress->checkpoint(static_cast<double>(step) / m_order.size(), "running quantized");
+        const Node& node = m_graph.node(m_order[step]);
+        auto it = m_analog.find(m_order[step]);
+        if (it != m_analog.end())
+            runAnalog(*it->second, node);
+        else
+            runDigital(node);
+        if (observer) {
+            std::vector<const Tensor*> outs;
+            for (ValueId out : node.outputs)
+                outs.push_back(&m_values[out]);
+            observer(m_order[step], node, outs);
+        }
+        for (ValueId in : node.inputs) // release dead activations
+            if (in != kNoValue && m_lastUse[in] == static_cast<int>(step) && !m_graph.value(in).isConstant())
+                m_values[in] = Tensor();
+    }
+    std::vector<Tensor> outputs;
+    for (ValueId out : m_graph.outputs())
+        outputs.push_back(m_values[out]);
+    return outputs;
+}
+
+} // namespace tessera::quant

@@ -1,0 +1,80 @@
+#pragma once
+// The quantized reference executor: runs a graph exactly as the analog numeric model
+// (core/analog) says, with integer, reproducible results.
+//  - Analog nodes (registry placement Analog, policy AnalogMatmul, lowerable): input
+//    codes -> DACs -> arrays (row blocks, ADC) -> digital epilogue -> output codes
+//    (core/analog/AnalogModel.h), bit-exact.
+//  - Digital nodes are simulated as FAKE-QUANT: dequantized inputs -> the op's FP32
+//    kernel -> outputs rounded to their tensor's codes per QuantPolicy (Requantize: own
+//    scale; ShareScale: the input's scale; KeepFloat/ShapeOnly: left in float).
+// Every activation is stored as float holding code * scale exactly, so an analog layer
+// recovers its input codes without error.
+#include "core/Executor.h"
+#include "core/Graph.h"
+#include "core/Progress.h"
+#include "core/analog/AnalogLowering.h"
+#include "quant/QuantResult.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+struct QuantizedExecutorOptions {
+    // Every ADC transparent (32 bits, step 1): what ADC-range calibration runs with.
+    bool transparentAdc = false;
+    // Record each analog layer's max |block sum| (ADC range calibration).
+    bool recordAdcRanges = false;
+    // Apply the result's non-idealities (config.nonIdealities).
+    bool nonIdealities = true;
+};
+
+// Rounds float data in place to `q`'s grid: saturate(roundHalfEven(x / s)) * s.
+void fakeQuantize(float* data, int64_t count, const TensorQuant& q);
+
+class QuantizedExecutor {
+public:
+    using NodeObserver = Executor::NodeObserver;
+
+    // `graph` (shapes inferred) and `result` must outlive the executor. Throws
+    // tessera::Error naming the layer when the result does not fit the graph.
+    QuantizedExecutor(const Graph& graph, const QuantResult& result, QuantizedExecutorOptions options = {});
+    ~QuantizedExecutor();
+
+    // Inputs in graph-input order (float32, graph shapes). Returns the graph outputs
+    // (dequantized). The observer sees every node's (dequantized) outputs.
+    std::vector<Tensor> run(const std::vector<Tensor>& inputs, const NodeObserver& observer = {},
+                            ProgressSink* progress = nullptr);
+
+    // Max |block sum| per analog layer seen so far (recordAdcRanges).
+    const std::map<std::string, int64_t>& adcRanges() const { return m_adcRanges; }
+    // Node names of analog-placed nodes that could not be lowered (run as digital).
+    const std::vector<std::string>& digitalFallbacks() const { return m_fallbacks; }
+
+private:
+    struct AnalogNode;
+    void prepareAnalog(NodeId id, size_t layerIndex);
+    void runAnalog(AnalogNode& a, const Node& node);
+    void runDigital(const Node& node);
+    void bindInputs(const std::vector<Tensor>& inputs);
+
+    const Graph& m_graph;
+    const QuantResult& m_result;
+    QuantizedExecutorOptions m_options;
+    std::vector<NodeId> m_order;
+    std::vector<int> m_lastUse;
+    std::vector<const TensorQuant*> m_quantOf; // by value id (null: float)
+    std::map<NodeId, std::unique_ptr<AnalogNode>> m_analog;
+    std::vector<Tensor> m_values;
+    std::vector<float> m_scratch;
+    std::map<std::string, int64_t> m_adcRanges;
+    std::vector<std::string> m_fallbacks;
+};
+
+// The AnalogLayerParams of one calibrated layer (shared with the compiler/simulator).
+analog::AnalogLayerParams layerParams(const QuantResult& result, const LayerQuant& layer,
+                                      const analog::AnalogMatmulView& view);
+
+} // namespace tessera::quant
