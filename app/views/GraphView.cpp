@@ -152,10 +152,12 @@ void Minimap::refreshPicture()
     }
     QSizeF size = src.size();
     size.scale(QSizeF(480, 520), Qt::KeepAspectRatio);
+    // Very deep graphs are hundreds of times taller than wide: keep the overview usable.
+    size = size.expandedTo(QSizeF(24, 24));
     m_picture = QPixmap(size.toSize());
     m_picture.fill(style::canvasColor());
     QPainter p(&m_picture);
-    scene->render(&p, QRectF(QPointF(0, 0), size), src);
+    scene->render(&p, QRectF(QPointF(0, 0), size), src, Qt::IgnoreAspectRatio);
     update();
 }
 
