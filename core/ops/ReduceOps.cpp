@@ -67,10 +67,10 @@ template <bool Log> void softmaxKernel(KernelContext& ctx)
                     if (!Log)
                         ys[k * b.inner] = e;
                 }
-                if (Log) {
-                    const T logSum = std::log(sum) + maxValue;
+                if (Log) { // (x - max) - log(sum): exact for large x, unlike x - (max + log(sum))
+                    const T logSum = std::log(sum);
                     for (int64_t k = 0; k < b.axis; ++k)
-                        ys[k * b.inner] = xs[k * b.inner] - logSum;
+                        ys[k * b.inner] = (xs[k * b.inner] - maxValue) - logSum;
                 } else {
                     const T inv = T(1) / sum;
                     for (int64_t k = 0; k < b.axis; ++k)
