@@ -13,6 +13,13 @@ GraphScene::GraphScene(ProjectModel* model, QObject* parent) : QGraphicsScene(pa
     });
 }
 
+GraphScene::~GraphScene()
+{
+    // Deleting selected items emits selectionChanged; this part of the object is gone then.
+    disconnect(this, nullptr, this, nullptr);
+    clearGraph();
+}
+
 void GraphScene::clearGraph()
 {
     m_syncing = true;

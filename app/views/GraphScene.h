@@ -17,6 +17,7 @@ class GraphScene : public QGraphicsScene {
     Q_OBJECT
 public:
     explicit GraphScene(ProjectModel* model, QObject* parent = nullptr);
+    ~GraphScene() override;
 
     void build(const DocumentPtr& doc, const LayoutResult& layout);
     void clearGraph();
