@@ -47,13 +47,9 @@ void registerRelus(OpRegistry& r)
         .kernel([](KernelContext& ctx) {
             ops::dispatchFloat(ctx.in(0).dtype(), ctx.node(), [&](auto tag) {
                 using T = decltype(tag);
-                const T* x = ctx.in(0).data<T>();
-                const T* slope = ctx.in(1).data<T>();
-                T* y = ctx.out(0).mutableData<T>();
-                const Shape& shape = ctx.in(0).shape();
-                ops::forEachBroadcast(shape, ctx.in(1).shape(), shape, [&](int64_t o, int64_t ix, int64_t is) {
-                    y[o] = x[ix] >= 0 ? x[ix] : slope[is] * x[ix];
-                });
+                ops::broadcastBinary(ctx.in(0).data<T>(), ctx.in(0).shape(), ctx.in(1).data<T>(), ctx.in(1).shape(),
+                                     ctx.out(0).mutableData<T>(), ctx.out(0).shape(),
+                                     [](T x, T slope) { return x >= 0 ? x : slope * x; });
             });
         })
         .quantPolicy(QuantPolicy::Requantize);

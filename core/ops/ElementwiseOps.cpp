@@ -22,20 +22,8 @@ void binaryShape(InferContext& ctx)
 // out = fn(a, b) with broadcasting; A, B, Out may differ (Pow's exponent type).
 template <class A, class B, class Out, class Fn> void binaryLoop(KernelContext& ctx, Fn fn)
 {
-    const A* a = ctx.in(0).data<A>();
-    const B* b = ctx.in(1).data<B>();
-    Out* out = ctx.out(0).mutableData<Out>();
-    const Shape& sa = ctx.in(0).shape();
-    const Shape& sb = ctx.in(1).shape();
-    const Shape& so = ctx.out(0).shape();
-    if (sa == so && numElements(sb) == 1) { // the common "tensor op scalar" case
-        const B s = b[0];
-        for (int64_t i = 0, n = numElements(so); i < n; ++i)
-            out[i] = static_cast<Out>(fn(a[i], s));
-        return;
-    }
-    ops::forEachBroadcast(sa, sb, so,
-                          [&](int64_t o, int64_t ia, int64_t ib) { out[o] = static_cast<Out>(fn(a[ia], b[ib])); });
+    ops::broadcastBinary(ctx.in(0).data<A>(), ctx.in(0).shape(), ctx.in(1).data<B>(), ctx.in(1).shape(),
+                         ctx.out(0).mutableData<Out>(), ctx.out(0).shape(), fn);
 }
 
 // Registers a binary op computing fn on every numeric type (int64 for shape arithmetic).

@@ -97,12 +97,64 @@ std::vector<int64_t> normalizeAxes(const InferContext& ctx, const std::vector<in
 
 namespace {
 
+// A copy whose output's inner axis is strided in the source while another axis p is
+// contiguous there (a transpose): copy in square tiles of (p, inner) so the strided
+// reads of one tile stay in cache.
+template <class T>
+void tiledTransposeCopy(const T* src, T* dst, const Shape& shape, const std::vector<int64_t>& strides, int64_t offset,
+                        size_t p)
+{
+    constexpr int64_t kTile = 32;
+    const size_t last = shape.size() - 1;
+    const std::vector<int64_t> dstStrides = stridesOf(shape);
+    const int64_t rowsP = shape[p], cols = shape[last], colStride = strides[last], dstP = dstStrides[p];
+    std::vector<size_t> others;
+    int64_t count = 1;
+    for (size_t d = 0; d < last; ++d)
+        if (d != p) {
+            others.push_back(d);
+            count *= shape[d];
+        }
+    std::vector<int64_t> counter(others.size(), 0);
+    int64_t srcOff = offset, dstOff = 0;
+    for (int64_t it = 0; it < count; ++it) {
+        for (int64_t p0 = 0; p0 < rowsP; p0 += kTile)
+            for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+                const int64_t p1 = std::min(rowsP, p0 + kTile), c1 = std::min(cols, c0 + kTile);
+                // Contiguous reads, writes strided by the (small) output row: power-of-two
+                // source strides would otherwise map a tile's reads onto one cache set.
+                for (int64_t j = c0; j < c1; ++j) {
+                    T* out = dst + dstOff + j;
+                    const T* in = src + srcOff + j * colStride;
+                    for (int64_t i = p0; i < p1; ++i)
+                        out[i * dstP] = in[i];
+                }
+            }
+        for (size_t k = others.size(); k-- > 0;) {
+            const size_t d = others[k];
+            srcOff += strides[d];
+            dstOff += dstStrides[d];
+            if (++counter[k] < shape[d])
+                break;
+            srcOff -= strides[d] * shape[d];
+            dstOff -= dstStrides[d] * shape[d];
+            counter[k] = 0;
+        }
+    }
+}
+
 template <class T>
 void stridedCopyTyped(const T* src, T* dst, const Shape& shape, const std::vector<int64_t>& strides, int64_t offset)
 {
     const size_t rank = shape.size();
     const int64_t inner = shape[rank - 1];
     const int64_t innerStride = strides[rank - 1];
+    if (innerStride != 1 && inner >= 4)
+        for (size_t p = 0; p + 1 < rank; ++p)
+            if (strides[p] == 1 && shape[p] >= 4) {
+                tiledTransposeCopy(src, dst, shape, strides, offset, p);
+                return;
+            }
     int64_t outer = 1;
     for (size_t d = 0; d + 1 < rank; ++d)
         outer *= shape[d];

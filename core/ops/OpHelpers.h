@@ -57,6 +57,59 @@ template <class Fn> void forEachBroadcast(const Shape& a, const Shape& b, const 
     }
 }
 
+// Like forEachBroadcast, but hands out contiguous runs so inner loops vectorize:
+// fn(outOffset, aOffset, aStep, bOffset, bStep, count) covers `count` consecutive output
+// elements; aStep/bStep are 1 (operand advances) or 0 (operand element is repeated).
+// The run is the longest suffix of axes where both operands advance, or one repeats.
+template <class Fn> void forEachBroadcastRun(const Shape& a, const Shape& b, const Shape& out, Fn&& fn)
+{
+    const size_t rank = out.size();
+    auto dimOf = [rank](const Shape& s, size_t d) { return d < rank - s.size() ? int64_t(1) : s[d - (rank - s.size())]; };
+    int kind = -1; // 0: both advance, 1: b repeats, 2: a repeats
+    int64_t inner = 1;
+    size_t split = rank;
+    for (; split > 0; --split) {
+        const int64_t o = out[split - 1], da = dimOf(a, split - 1), db = dimOf(b, split - 1);
+        if (o == 1)
+            continue;
+        const int k = da == o && db == o ? 0 : da == o && db == 1 ? 1 : da == 1 && db == o ? 2 : -1;
+        if (k < 0 || (kind >= 0 && k != kind))
+            break;
+        kind = k;
+        inner *= o;
+    }
+    const int64_t aStep = kind == 2 ? 0 : 1, bStep = kind == 1 ? 0 : 1;
+    Shape pa, pb, po(out.begin(), out.begin() + split);
+    for (size_t d = 0; d < split; ++d) {
+        pa.push_back(dimOf(a, d));
+        pb.push_back(dimOf(b, d));
+    }
+    const int64_t aRun = aStep ? inner : 1, bRun = bStep ? inner : 1;
+    forEachBroadcast(pa, pb, po, [&](int64_t o, int64_t ia, int64_t ib) {
+        fn(o * inner, ia * aRun, aStep, ib * bRun, bStep, inner);
+    });
+}
+
+// out[i] = fn(a[i], b[i]) under numpy broadcasting, with vectorizable inner loops.
+template <class A, class B, class Out, class Fn>
+void broadcastBinary(const A* a, const Shape& sa, const B* b, const Shape& sb, Out* out, const Shape& so, Fn&& fn)
+{
+    forEachBroadcastRun(sa, sb, so, [&](int64_t o, int64_t ia, int64_t as, int64_t ib, int64_t bs, int64_t n) {
+        Out* y = out + o;
+        const A* x = a + ia;
+        const B* z = b + ib;
+        if (as && bs)
+            for (int64_t i = 0; i < n; ++i)
+                y[i] = static_cast<Out>(fn(x[i], z[i]));
+        else if (as)
+            for (int64_t i = 0; i < n; ++i)
+                y[i] = static_cast<Out>(fn(x[i], z[0]));
+        else
+            for (int64_t i = 0; i < n; ++i)
+                y[i] = static_cast<Out>(fn(x[0], z[i]));
+    });
+}
+
 // Shape fn: output 0 has input 0's dtype and shape.
 void sameAsInput0(InferContext& ctx);
 

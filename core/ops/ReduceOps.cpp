@@ -130,7 +130,17 @@ void reduceMeanKernel(KernelContext& ctx)
         using T = decltype(tag);
         std::vector<double> acc(static_cast<size_t>(outCount), 0.0);
         const T* x = ctx.in(0).data<T>();
-        ops::forEachBroadcast(kept, in, in, [&](int64_t, int64_t io, int64_t ii) { acc[io] += x[ii]; });
+        ops::forEachBroadcastRun(kept, in, in, [&](int64_t, int64_t io, int64_t accStep, int64_t ii, int64_t, int64_t n) {
+            if (accStep) {
+                for (int64_t i = 0; i < n; ++i)
+                    acc[io + i] += x[ii + i];
+            } else { // a run of reduced elements: sum it first
+                double sum = 0;
+                for (int64_t i = 0; i < n; ++i)
+                    sum += x[ii + i];
+                acc[io] += sum;
+            }
+        });
         const double scale = inCount ? static_cast<double>(outCount) / static_cast<double>(inCount) : 0.0;
         T* y = ctx.out(0).mutableData<T>();
         for (int64_t i = 0; i < outCount; ++i)

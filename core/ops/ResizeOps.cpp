@@ -249,6 +249,19 @@ void resizeAxis(const T* src, T* dst, const Shape& shape, size_t d, int64_t outL
             inner *= shape[k];
     }
     const int64_t inLen = shape[d];
+    if (inner == 1) { // the last axis: one dot product of `taps` per output element
+        for (int64_t o = 0; o < outer; ++o) {
+            const T* in = src + o * inLen;
+            T* out = dst + o * outLen;
+            for (int64_t j = 0; j < outLen; ++j) {
+                T acc = 0;
+                for (int k = 0; k < t.taps; ++k)
+                    acc += static_cast<T>(t.weight[j * t.taps + k]) * in[t.index[j * t.taps + k]];
+                out[j] = t.outside[j] ? extra : acc;
+            }
+        }
+        return;
+    }
     for (int64_t o = 0; o < outer; ++o)
         for (int64_t j = 0; j < outLen; ++j) {
             T* row = dst + (o * outLen + j) * inner;

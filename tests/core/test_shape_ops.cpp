@@ -9,6 +9,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -150,6 +151,65 @@ private slots:
                 for (int h = 0; h < 4; ++h)
                     for (int w = 0; w < 5; ++w)
                         QCOMPARE(o[((n * 4 + h) * 5 + w) * 3 + c], float(((n * 3 + c) * 4 + h) * 5 + w));
+    }
+
+    // Shapes that are not multiples of the copy tiles, every permutation of a 4-D tensor,
+    // checked against the index definition out[i_perm] = in[i].
+    void transposeAllPermutationsOddSizes()
+    {
+        const Shape shape{2, 37, 6, 41};
+        Tensor in = iota(shape);
+        std::vector<int64_t> perm{0, 1, 2, 3};
+        do {
+            Tensor out = runOp("Transpose", {runtime(in)}, attr("perm", perm))[0];
+            std::vector<int64_t> outStrides(4, 1);
+            for (int d = 2; d >= 0; --d)
+                outStrides[d] = outStrides[d + 1] * shape[perm[d + 1]];
+            const float* o = out.data<float>();
+            int64_t flat = 0;
+            for (int64_t a = 0; a < shape[0]; ++a)
+                for (int64_t b = 0; b < shape[1]; ++b)
+                    for (int64_t c = 0; c < shape[2]; ++c)
+                        for (int64_t d = 0; d < shape[3]; ++d, ++flat) {
+                            const int64_t idx[4] = {a, b, c, d};
+                            int64_t at = 0;
+                            for (int k = 0; k < 4; ++k)
+                                at += idx[perm[k]] * outStrides[k];
+                            if (o[at] != float(flat))
+                                QFAIL(qPrintable(QString("perm %1%2%3%4: wrong element %5")
+                                                     .arg(perm[0]).arg(perm[1]).arg(perm[2]).arg(perm[3]).arg(flat)));
+                        }
+        } while (std::next_permutation(perm.begin(), perm.end()));
+    }
+
+    // Broadcast patterns (trailing runs of each kind, mixed) against explicit index math.
+    void broadcastPatternsMatchDefinition()
+    {
+        const std::vector<std::pair<Shape, Shape>> cases = {
+            {{2, 3, 4, 5}, {3, 1, 1}}, {{2, 1, 4, 1}, {3, 1, 5}}, {{1}, {2, 3}}, {{2, 3, 4, 5}, {1, 3, 4, 1}},
+            {{4, 1}, {1, 5}}, {{}, {3}}, {{2, 3}, {2, 3}}};
+        for (const auto& [sa, sb] : cases) {
+            Tensor a = iota(sa), b = iota(sb);
+            Tensor out = runOp("Sub", {runtime(a), runtime(b)})[0];
+            const Shape& so = out.shape();
+            const size_t rank = so.size();
+            auto at = [&](const Tensor& t, int64_t flat) { // the operand element for output index `flat`
+                int64_t index = 0, stride = 1, rest = flat;
+                std::vector<int64_t> coord(rank);
+                for (size_t d = rank; d-- > 0;) {
+                    coord[d] = rest % so[d];
+                    rest /= so[d];
+                }
+                for (size_t d = t.shape().size(); d-- > 0;) {
+                    const int64_t extent = t.shape()[d];
+                    index += (extent == 1 ? 0 : coord[d + rank - t.shape().size()]) * stride;
+                    stride *= extent;
+                }
+                return t.data<float>()[index];
+            };
+            for (int64_t i = 0; i < out.numel(); ++i)
+                QCOMPARE(out.data<float>()[i], at(a, i) - at(b, i));
+        }
     }
 
     void constantAttributeForms()
