@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <new>
 #include <optional>
+#include <map>
 #include <set>
-#include <unordered_set>
 
 namespace tessera {
 
@@ -142,6 +142,7 @@ private:
     void addGraphInputs();
     Shape resolveInputShape(const onnx::ValueInfoProto& info) const;
     void addConstantNode(const onnx::NodeProto& node, const std::string& name);
+    void readAttributes(const onnx::NodeProto& n, NodeDraft& d) const;
     std::vector<NodeDraft> readNodes();
     ValueId lookupInput(const std::string& name, const NodeDraft& node) const;
     void addNodes(std::vector<NodeDraft>& drafts, ImportReport& report);
@@ -236,27 +237,47 @@ void ModelBuilder::addGraphInputs()
 
 void ModelBuilder::addConstantNode(const onnx::NodeProto& node, const std::string& name)
 {
-    if (node.output_size() != 1 || node.output(0).empty())
-        fail("Constant node '", name, "' must have exactly one output");
-    std::optional<Tensor> value;
-    for (const auto& a : node.attribute()) {
-        const std::string& key = a.name();
-        if (key == "value")
-            value = tensorFromProto(a.t(), m_owner, m_baseDir);
-        else if (key == "value_float")
-            value = Tensor::scalar<float>(a.f());
-        else if (key == "value_int")
-            value = Tensor::scalar<int64_t>(a.i());
-        else if (key == "value_floats")
-            value = Tensor::fromVector<float>({a.floats().begin(), a.floats().end()}, {a.floats_size()});
-        else if (key == "value_ints")
-            value = Tensor::fromVector<int64_t>({a.ints().begin(), a.ints().end()}, {a.ints_size()});
-        else
-            fail("Constant node '", name, "': attribute '", key, "' is not supported");
+    try {
+        if (node.output_size() != 1 || node.output(0).empty())
+            fail("must have exactly one output");
+        std::optional<Tensor> value;
+        for (const auto& a : node.attribute()) {
+            const std::string& key = a.name();
+            if (key == "value")
+                value = tensorFromProto(a.t(), m_owner, m_baseDir);
+            else if (key == "value_float")
+                value = Tensor::scalar<float>(a.f());
+            else if (key == "value_int")
+                value = Tensor::scalar<int64_t>(a.i());
+            else if (key == "value_floats")
+                value = Tensor::fromVector<float>({a.floats().begin(), a.floats().end()}, {a.floats_size()});
+            else if (key == "value_ints")
+                value = Tensor::fromVector<int64_t>({a.ints().begin(), a.ints().end()}, {a.ints_size()});
+            else
+                fail("attribute '", key, "' is not supported");
+        }
+        if (!value)
+            fail("has no value");
+        m_graph.addConstant(node.output(0), std::move(*value));
+    } catch (const Error& e) {
+        fail("Constant node '", name, "': ", e.what());
     }
-    if (!value)
-        fail("Constant node '", name, "' has no value");
-    m_graph.addConstant(node.output(0), std::move(*value));
+}
+
+void ModelBuilder::readAttributes(const onnx::NodeProto& n, NodeDraft& d) const
+{
+    for (const auto& a : n.attribute()) {
+        if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS) {
+            d.hasSubgraph = true;
+            continue;
+        }
+        try {
+            if (auto value = convertAttribute(a, m_owner, m_baseDir))
+                d.attrs.set(a.name(), std::move(*value));
+        } catch (const Error& e) {
+            fail(d.opType, " node '", d.name, "': attribute '", a.name(), "': ", e.what());
+        }
+    }
 }
 
 std::vector<NodeDraft> ModelBuilder::readNodes()
@@ -275,12 +296,7 @@ std::vector<NodeDraft> ModelBuilder::readNodes()
         d.name = std::move(name);
         d.opType = n.op_type();
         d.domain = std::move(domain);
-        for (const auto& a : n.attribute()) {
-            if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS)
-                d.hasSubgraph = true;
-            else if (auto value = convertAttribute(a, m_owner, m_baseDir))
-                d.attrs.set(a.name(), std::move(*value));
-        }
+        readAttributes(n, d);
         for (int o = 0; o < n.output_size(); ++o) {
             const std::string& out = n.output(o);
             std::string valueName = out.empty() ? m_graph.uniqueValueName(strCat(d.name, "_unused_", o)) : out;

@@ -173,6 +173,29 @@ private slots:
         expectBytesError(m, {"'w'", "too large"});
     }
 
+    void badAttributeTensorNamesNode()
+    {
+        auto badTensor = [](onnx::NodeProto& n) {
+            auto* a = n.add_attribute();
+            a->set_name("value");
+            a->set_type(onnx::AttributeProto::TENSOR);
+            a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+            a->mutable_t()->add_dims(2);
+            a->mutable_t()->set_raw_data("abc"); // 3 bytes for 2 floats
+        };
+        OnnxModel c(13);
+        c.input("x", {2});
+        badTensor(c.node("Constant", {}, {"k"}, "const_k"));
+        c.node("Add", {"x", "k"}, {"y"});
+        c.output("y");
+        expectBytesError(c, {"Constant node 'const_k'", "raw_data"});
+        OnnxModel s(13);
+        s.input("shape", {1}, onnx::TensorProto::INT64);
+        badTensor(s.node("ConstantOfShape", {"shape"}, {"y"}, "fill"));
+        s.output("y");
+        expectBytesError(s, {"node 'fill'", "attribute 'value'"});
+    }
+
     void shapeMismatch()
     {
         OnnxModel m(13);
