@@ -1,0 +1,42 @@
+#pragma once
+// The verb table of the `tessera` CLI. Each verb lives in its own file and contributes one
+// row: its name, a one-line summary, and a function declaring its options on the
+// subcommand and returning what to run once the command line is parsed. Adding a verb
+// (quantize, compile, simulate...) means one new file and one new row in Commands.cpp.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace tessera::cli {
+
+// Exit codes shared by every verb.
+enum ExitCode : int {
+    kExitOk = 0,
+    kExitUserError = 1, // missing/corrupt file, unsupported model, wrong data
+    kExitUsage = 2,     // bad command line
+    kExitMismatch = 1,  // `compare`: arrays differ beyond tolerance
+    kExitCancelled = 130,
+};
+
+// Runs the verb; returns the process exit code. Throws tessera::Error for user errors.
+using CommandRun = std::function<int()>;
+
+struct CommandSpec {
+    std::string name;
+    std::string summary;
+    std::function<CommandRun(CLI::App& sub)> declare;
+};
+
+const std::vector<CommandSpec>& commandTable();
+
+// One declaration per verb file.
+CommandRun declareInspect(CLI::App& sub);
+CommandRun declareRun(CLI::App& sub);
+CommandRun declareEval(CLI::App& sub);
+CommandRun declareCompare(CLI::App& sub);
+
+} // namespace tessera::cli

@@ -1,0 +1,108 @@
+// `tessera eval`: top-1 accuracy of the FP32 model over a labelled .npy dataset.
+#include "cli/Commands.h"
+#include "cli/Console.h"
+#include "cli/Support.h"
+#include "core/Error.h"
+#include "core/Executor.h"
+#include "core/io/Npy.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace tessera::cli {
+
+namespace {
+
+struct EvalOptions {
+    std::string model, data, labels;
+    int64_t batch = 256;
+    bool noOptimize = false;
+};
+
+std::vector<int64_t> readLabels(const std::string& path, int64_t count)
+{
+    Tensor labels = readNpy(path);
+    if (labels.dtype() == DType::Float32 || labels.dtype() == DType::Float64 || labels.dtype() == DType::Float16)
+        fail(path, ": labels must be integers, got ", dtypeName(labels.dtype()));
+    if (labels.numel() != count || (labels.rank() != 1 && !(labels.rank() == 2 && labels.dim(1) == 1)))
+        fail(path, ": expected ", count, " labels (one per image), got shape ", shapeToString(labels.shape()));
+    return labels.toInt64Vector();
+}
+
+// Rows [first, first + rows) of `data`, zero-padded to `batch` rows (the graph has a
+// fixed batch; padded rows are computed and ignored).
+Tensor batchOf(const Tensor& data, int64_t first, int64_t rows, int64_t batch)
+{
+    Shape shape = data.shape();
+    shape[0] = batch;
+    Tensor out(data.dtype(), shape);
+    const size_t rowBytes = data.byteSize() / static_cast<size_t>(data.dim(0));
+    std::memcpy(out.mutableRawData(), static_cast<const char*>(data.rawData()) + first * rowBytes, rows * rowBytes);
+    return out;
+}
+
+int runEval(const EvalOptions& o)
+{
+    Tensor data = readNpy(o.data);
+    if (data.rank() < 1 || data.dim(0) == 0)
+        fail(o.data, ": expected a batch of samples along the first axis, got shape ", shapeToString(data.shape()));
+    const int64_t count = data.dim(0);
+    std::vector<int64_t> labels = readLabels(o.labels, count);
+    const int64_t batch = std::min(o.batch, count);
+    Shape batchShape = data.shape();
+    batchShape[0] = batch;
+
+    LoadRequest request;
+    request.path = o.model;
+    request.singleInputShape = batchShape;
+    request.optimize = !o.noOptimize;
+    ImportedModel model = loadModel(request);
+    const Graph& g = model.graph;
+    if (data.dtype() != g.value(g.inputs()[0]).dtype)
+        data = data.castTo(g.value(g.inputs()[0]).dtype);
+
+    Executor executor(g);
+    ConsoleProgress progress(true);
+    const int64_t batches = (count + batch - 1) / batch;
+    int64_t correct = 0;
+    auto start = std::chrono::steady_clock::now();
+    for (int64_t b = 0; b < batches; ++b) {
+        const int64_t first = b * batch, rows = std::min(batch, count - first);
+        LabelledProgress step(progress, double(b) / batches, double(b + 1) / batches,
+                              strCat("evaluating batch ", b + 1, "/", batches));
+        Tensor scores = executor.run({batchOf(data, first, rows, batch)}, {}, &step)[0];
+        if (scores.rank() != 2)
+            fail(o.model, ": output has shape ", shapeToString(scores.shape()), "; eval needs [batch, classes] scores");
+        std::vector<int64_t> top = argmaxRows(scores);
+        for (int64_t r = 0; r < rows; ++r)
+            correct += top[r] == labels[first + r];
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.finish();
+    std::printf("model %s on %lld samples from %s\n", o.model.c_str(), static_cast<long long>(count), o.data.c_str());
+    std::printf("top-1 accuracy: %.2f%% (%lld/%lld correct)\n", 100.0 * correct / count, static_cast<long long>(correct),
+                static_cast<long long>(count));
+    std::printf("time: %s in %lld batches of %lld (%.0f samples/s, FP32 reference executor)\n",
+                formatSeconds(seconds).c_str(), static_cast<long long>(batches), static_cast<long long>(batch),
+                count / std::max(seconds, 1e-9));
+    return kExitOk;
+}
+
+} // namespace
+
+CommandRun declareEval(CLI::App& sub)
+{
+    auto o = std::make_shared<EvalOptions>();
+    sub.add_option("model", o->model, "ONNX model file")->required();
+    sub.add_option("-d,--data", o->data, "Samples (.npy), first axis = sample, e.g. float32 [N,1,28,28]")->required();
+    sub.add_option("-l,--labels", o->labels, "Integer class labels (.npy), shape [N]")->required();
+    sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256)")->check(CLI::PositiveNumber);
+    sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
+    return [o] { return runEval(*o); };
+}
+
+} // namespace tessera::cli

@@ -1,0 +1,38 @@
+#pragma once
+// Pieces several verbs share: loading a model at the shapes the user's data has,
+// parsing shape options, number formatting, top-1 of logits.
+#include "core/onnx/OnnxImporter.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera::cli {
+
+struct LoadRequest {
+    std::string path;
+    std::map<std::string, Shape> shapes;  // explicit shapes by input name (--shape)
+    std::optional<int64_t> batch;         // replaces dimension 0 of every input (--batch)
+    std::optional<Shape> singleInputShape; // the shape of the data fed to a one-input model
+    bool optimize = false;                // run the default cleanup pipeline after import
+};
+
+// Imports the model at the requested shapes. Input names are read from a lenient
+// import first, so shapes can be given without knowing them. Throws tessera::Error
+// naming the file.
+ImportedModel loadModel(const LoadRequest& request);
+
+// "name=1,3,640,640" -> {name, shape}; throws tessera::Error on a malformed spec.
+std::pair<std::string, Shape> parseShapeSpec(const std::string& spec);
+
+// 2758890 -> "2,758,890"
+std::string withThousands(int64_t value);
+
+// Index of the largest value along the last axis of a rank-2 [rows, classes] tensor.
+std::vector<int64_t> argmaxRows(const Tensor& scores);
+
+// "12.3 ms" / "1.52 s"
+std::string formatSeconds(double seconds);
+
+} // namespace tessera::cli
