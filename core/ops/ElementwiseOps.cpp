@@ -127,12 +127,44 @@ void registerPassThrough(OpRegistry& r)
         .quantPolicy(QuantPolicy::ShareScale);
 }
 
+// Writes read(i) for every element into output 0, converted to its dtype.
+template <class Read> void castInto(KernelContext& ctx, Read read)
+{
+    const int64_t n = ctx.out(0).numel();
+    if (ctx.out(0).dtype() == DType::Float16) {
+        uint16_t* y = static_cast<uint16_t*>(ctx.out(0).mutableRawData());
+        for (int64_t i = 0; i < n; ++i)
+            y[i] = ops::floatToHalf(static_cast<float>(read(i)));
+        return;
+    }
+    ops::dispatchAnyType(ctx.out(0).dtype(), ctx.node(), [&](auto outTag) {
+        using Out = decltype(outTag);
+        Out* y = ctx.out(0).mutableData<Out>();
+        for (int64_t i = 0; i < n; ++i)
+            y[i] = static_cast<Out>(read(i));
+    });
+}
+
+void castKernel(KernelContext& ctx)
+{
+    if (ctx.in(0).dtype() == DType::Float16) {
+        const uint16_t* x = static_cast<const uint16_t*>(ctx.in(0).rawData());
+        castInto(ctx, [x](int64_t i) { return ops::halfToFloat(x[i]); });
+        return;
+    }
+    ops::dispatchAnyType(ctx.in(0).dtype(), ctx.node(), [&](auto inTag) {
+        using In = decltype(inTag);
+        const In* x = ctx.in(0).data<In>();
+        castInto(ctx, [x](int64_t i) { return x[i]; });
+    });
+}
+
 void registerCast(OpRegistry& r)
 {
     r.add("Cast")
-        .doc("Converts the element type to `to` (ONNX TensorProto code) among float32/64, int8..64, uint8, "
-             "bool; float to int truncates toward zero, nonzero to bool is true. Mostly found in shape "
-             "arithmetic, so quantized as shape-only.")
+        .doc("Converts the element type to `to` (ONNX TensorProto code) among the Tensor dtypes: float16/32/64, "
+             "int8..64, uint8, bool. Float to int truncates toward zero, nonzero to bool is true, float16 rounds "
+             "to nearest even. Mostly found in shape arithmetic, so quantized as shape-only.")
         .attr("to", int64_t(1), "ONNX TensorProto.DataType code of the output")
         .inferShape([](InferContext& ctx) {
             if (!ctx.attrs().has("to"))
@@ -143,22 +175,9 @@ void registerCast(OpRegistry& r)
             } catch (const Error& e) {
                 ctx.fail(e.what());
             }
-            if (to == DType::Float16 || ctx.inType(0) == DType::Float16)
-                ctx.fail("float16 casts are not supported");
             ctx.setOutput(0, to, ctx.inShape(0));
         })
-        .kernel([](KernelContext& ctx) {
-            ops::dispatchAnyType(ctx.in(0).dtype(), ctx.node(), [&](auto inTag) {
-                using In = decltype(inTag);
-                ops::dispatchAnyType(ctx.out(0).dtype(), ctx.node(), [&](auto outTag) {
-                    using Out = decltype(outTag);
-                    const In* x = ctx.in(0).data<In>();
-                    Out* y = ctx.out(0).mutableData<Out>();
-                    for (int64_t i = 0, n = ctx.in(0).numel(); i < n; ++i)
-                        y[i] = static_cast<Out>(x[i]);
-                });
-            });
-        })
+        .kernel(castKernel)
         .quantPolicy(QuantPolicy::ShapeOnly);
 }
 

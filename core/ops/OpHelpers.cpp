@@ -245,4 +245,60 @@ DType dtypeFromOnnxCode(int64_t code)
     }
 }
 
+uint16_t floatToHalf(float f)
+{
+    uint32_t x;
+    std::memcpy(&x, &f, sizeof x);
+    const uint32_t sign = (x >> 16) & 0x8000;
+    const int32_t exp = static_cast<int32_t>((x >> 23) & 0xff);
+    uint32_t mant = x & 0x7fffff;
+    if (exp == 0xff)
+        return static_cast<uint16_t>(sign | 0x7c00 | (mant ? 0x200 : 0));
+    const int32_t e = exp - 127 + 15;
+    if (e >= 31)
+        return static_cast<uint16_t>(sign | 0x7c00);
+    uint32_t half, rem, mid;
+    if (e <= 0) { // subnormal half (or zero)
+        if (e < -10)
+            return static_cast<uint16_t>(sign);
+        mant |= 0x800000;
+        const int shift = 14 - e;
+        half = mant >> shift;
+        rem = mant & ((1u << shift) - 1);
+        mid = 1u << (shift - 1);
+    } else {
+        half = (static_cast<uint32_t>(e) << 10) | (mant >> 13);
+        rem = mant & 0x1fff;
+        mid = 0x1000;
+    }
+    if (rem > mid || (rem == mid && (half & 1)))
+        ++half; // a carry into the exponent is the correct rounding (up to inf)
+    return static_cast<uint16_t>(sign | half);
+}
+
+float halfToFloat(uint16_t h)
+{
+    const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+    const uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t mant = h & 0x3ff;
+    uint32_t x;
+    if (exp == 0 && mant == 0) {
+        x = sign;
+    } else if (exp == 0) { // subnormal: normalize
+        uint32_t e = 0;
+        while (!(mant & 0x400)) {
+            mant <<= 1;
+            ++e;
+        }
+        x = sign | ((127 - 15 + 1 - e) << 23) | ((mant & 0x3ff) << 13);
+    } else if (exp == 31) {
+        x = sign | 0x7f800000 | (mant << 13);
+    } else {
+        x = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+    }
+    float f;
+    std::memcpy(&f, &x, sizeof f);
+    return f;
+}
+
 } // namespace tessera::ops

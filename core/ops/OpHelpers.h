@@ -210,4 +210,9 @@ void copyInput0(KernelContext& ctx);
 // Tensor type does not have (string, bfloat16, uint16/32/64, complex).
 DType dtypeFromOnnxCode(int64_t code);
 
+// IEEE binary16 bits (what Float16 tensors hold) <-> float; floatToHalf rounds to
+// nearest even, overflows to inf and keeps NaN a NaN.
+uint16_t floatToHalf(float value);
+float halfToFloat(uint16_t bits);
+
 } // namespace tessera::ops

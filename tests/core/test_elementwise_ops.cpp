@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
 
 using namespace tessera;
 using namespace tessera::optest;
@@ -140,6 +141,26 @@ private slots:
         QString message = errorOf("Resize", {runtime(iota({1, 1, 2, 2})), In{}, scales({1, 1, 2, 2})},
                                   attr("antialias", int64_t(1)));
         QVERIFY2(message.contains("Resize node 'node'") && message.contains("antialias"), qPrintable(message));
+    }
+
+    // IEEE half bit patterns computed by hand: 1, max finite, overflow, 0.1 (nearest),
+    // the smallest subnormal 2^-24, and underflow to zero.
+    void castFloat16BothWays()
+    {
+        Tensor half = runOp("Cast", {runtime(floats({1, 65504, 65520, 0.1f, 5.9604645e-8f, 1e-8f}, {6}))},
+                            attr("to", int64_t(10)))[0];
+        QCOMPARE(half.dtype(), DType::Float16);
+        const uint16_t* bits = static_cast<const uint16_t*>(half.rawData());
+        QCOMPARE(std::vector<uint16_t>(bits, bits + 6), std::vector<uint16_t>({0x3C00, 0x7BFF, 0x7C00, 0x2E66, 0x0001, 0}));
+
+        Tensor in(DType::Float16, {4});
+        const uint16_t pattern[4] = {0x3555, 0x8001, 0x7E00, 0xFC00};
+        std::memcpy(in.mutableRawData(), pattern, sizeof pattern);
+        std::vector<float> back = runOp("Cast", {runtime(in)}, attr("to", int64_t(1)))[0].toFloatVector();
+        QCOMPARE(back[0], 0.333251953125f);
+        QCOMPARE(back[1], -5.9604645e-8f);
+        QVERIFY(std::isnan(back[2]));
+        QVERIFY(std::isinf(back[3]) && back[3] < 0);
     }
 
     // Each of this helper's rows names its quantization policy in its doc text.
