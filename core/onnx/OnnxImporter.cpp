@@ -22,7 +22,7 @@ using namespace onnximport;
 
 namespace {
 
-constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMinOpset = 6; // 6 only for its legacy broadcast; 7 is the real floor of exporters
 constexpr int64_t kMaxOpset = 18;
 
 std::shared_ptr<onnx::ModelProto> parseModel(const std::string& bytes)

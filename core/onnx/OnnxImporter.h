@@ -1,7 +1,7 @@
 #pragma once
-// ONNX -> Graph. Reads opsets 7..17 as exported by torch.onnx.export and paddle2onnx,
+// ONNX -> Graph. Reads opsets 6..18 (torch.onnx.export, paddle2onnx and older exporters),
 // normalizes older opset forms (Clip/Pad/Slice/Split/Squeeze/Unsqueeze/ReduceMean
-// attributes) to the newest form the registry knows, turns Constant nodes into
+// attributes, opset-6 broadcast) to the newest form the registry knows, turns Constant nodes into
 // constants, fixes symbolic dims, and infers static shapes.
 // Every failure throws tessera::Error naming the file and the node/op/tensor.
 #include "core/Graph.h"

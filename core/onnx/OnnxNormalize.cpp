@@ -156,6 +156,62 @@ void upsampleToResize(NodeDraft& node, int64_t opset, Graph& graph)
     node.attrs.set("nearest_mode", std::string("floor"));
 }
 
+// Opset 6 binary ops broadcast only with broadcast=1, aligning B's dims at `axis` of A.
+// Numpy broadcasting (opset 7+) aligns at the end, so: trailing-aligned -> drop the
+// attributes; a constant B aligned elsewhere -> reshape it with trailing 1s.
+void legacyBroadcast(NodeDraft& node, int64_t opset, Graph& graph)
+{
+    if (opset >= 7)
+        return;
+    const bool hasAxis = node.attrs.has("axis");
+    const int64_t axis = node.attrs.getInt("axis", 0);
+    node.attrs.erase("broadcast");
+    node.attrs.erase("axis");
+    if (!hasAxis || node.inputs.size() != 2 || node.inputs[0] == kNoValue || node.inputs[1] == kNoValue)
+        return;
+    const Value& a = graph.value(node.inputs[0]);
+    const Value& b = graph.value(node.inputs[1]);
+    if (a.dtype == DType::Undefined || b.dtype == DType::Undefined)
+        fail(describe(node), ": opset ", opset, " broadcast with 'axis' on a computed tensor is not supported; "
+             "re-export the model with opset 7 or newer");
+    const int64_t rankA = static_cast<int64_t>(a.shape.size()), rankB = static_cast<int64_t>(b.shape.size());
+    const int64_t start = axis < 0 ? axis + rankA : axis;
+    if (start + rankB == rankA)
+        return;
+    if (start < 0 || start + rankB > rankA || !b.isConstant())
+        fail(describe(node), ": opset ", opset, " broadcast of ", shapeToString(b.shape), " at axis ", axis, " of ",
+             shapeToString(a.shape), " cannot be expressed with numpy broadcasting");
+    Shape aligned = b.shape;
+    aligned.resize(static_cast<size_t>(rankA - start), 1);
+    node.inputs[1] = addConst(graph, node, "aligned", b.constant.reshaped(aligned));
+}
+
+// PRelu-6 applies a 1-D slope per channel (axis 1); PRelu-7 broadcasts it numpy-style
+// (against the last axis), so the slope gets trailing 1s.
+void preluSlopePerChannel(NodeDraft& node, int64_t opset, Graph& graph)
+{
+    if (opset >= 7 || node.inputs.size() != 2 || node.inputs[1] == kNoValue)
+        return;
+    const Value& x = graph.value(node.inputs[0]);
+    const Value& slope = graph.value(node.inputs[1]);
+    if (slope.shape.size() != 1 || numElements(slope.shape) == 1)
+        return;
+    if (x.dtype == DType::Undefined || !slope.isConstant())
+        fail(describe(node), ": opset ", opset, " per-channel slope needs a constant slope and an input of known rank; "
+             "re-export the model with opset 7 or newer");
+    if (x.shape.size() <= 2)
+        return;
+    Shape perChannel(x.shape.size() - 1, 1);
+    perChannel[0] = slope.shape[0];
+    node.inputs[1] = addConst(graph, node, "slope", slope.constant.reshaped(perChannel));
+}
+
+void dropBroadcastFlag(NodeDraft& node, int64_t opset, Graph&)
+{
+    if (opset < 7)
+        node.attrs.erase("broadcast"); // Gemm-6: C broadcasts unidirectionally either way
+}
+
 void dropLegacyFlags(NodeDraft& node, int64_t, Graph&)
 {
     node.attrs.erase("spatial");
@@ -184,6 +240,19 @@ const std::map<std::string, Normalizer>& normalizers()
         {"Upsample", upsampleToResize},
         {"BatchNormalization", dropLegacyFlags},
         {"Dropout", dropLegacyFlags},
+        {"Add", legacyBroadcast},
+        {"Sub", legacyBroadcast},
+        {"Mul", legacyBroadcast},
+        {"Div", legacyBroadcast},
+        {"Pow", legacyBroadcast},
+        {"And", legacyBroadcast},
+        {"Or", legacyBroadcast},
+        {"Xor", legacyBroadcast},
+        {"Equal", legacyBroadcast},
+        {"Greater", legacyBroadcast},
+        {"Less", legacyBroadcast},
+        {"Gemm", dropBroadcastFlag},
+        {"PRelu", preluSlopePerChannel},
         {"Softmax", recordOpset},
         {"LogSoftmax", recordOpset},
     };

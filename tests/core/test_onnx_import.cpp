@@ -324,6 +324,35 @@ private slots:
         }
     }
 
+    void opset6BroadcastAlignsAtAxis()
+    {
+        OnnxModel m(6);
+        m.input("x", {2, 3, 4});
+        m.initializer("b", {3}, {1, 2, 3});
+        auto& add = m.node("Add", {"x", "b"}, {"y"});
+        addInt(add, "broadcast", 1);
+        addInt(add, "axis", 1); // b's single dim lines up with x's axis 1
+        m.output("y");
+        ImportedModel im = importLenient(m);
+        const Node& a = onlyNode(im.graph, "Add");
+        QVERIFY(a.attrs.all().empty());
+        QCOMPARE(im.graph.value(a.inputs[1]).shape, Shape({3, 1}));
+        // A computed B cannot be reshaped at import: refused with the node named.
+        OnnxModel bad(6);
+        bad.input("x", {2, 3, 4});
+        bad.input("b", {3});
+        auto& badAdd = bad.node("Add", {"x", "b"}, {"y"}, "legacy_add");
+        addInt(badAdd, "broadcast", 1);
+        addInt(badAdd, "axis", 1);
+        bad.output("y");
+        try {
+            importLenient(bad);
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY2(QString(e.what()).contains("legacy_add") && QString(e.what()).contains("opset 6"), e.what());
+        }
+    }
+
     void resize10BecomesResize11Form()
     {
         OnnxModel m(10);
