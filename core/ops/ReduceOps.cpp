@@ -49,6 +49,8 @@ void softmaxShape(InferContext& ctx)
 template <bool Log> void softmaxKernel(KernelContext& ctx)
 {
     const AxisBlocks b = softmaxBlocks(ctx.attrs(), ctx.in(0).shape());
+    if (b.axis == 0) // nothing to normalize (and no element to take the max of)
+        return;
     ops::dispatchFloat(ctx.in(0).dtype(), ctx.node(), [&](auto tag) {
         using T = decltype(tag);
         const T* x = ctx.in(0).data<T>();

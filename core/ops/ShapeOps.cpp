@@ -137,9 +137,9 @@ void squeezeShape(InferContext& ctx)
     const Shape& in = ctx.inShape(0);
     const int64_t rank = ctx.inRank(0);
     std::vector<int64_t> axes;
-    if (ctx.hasInput(1))
+    if (ctx.hasInput(1) && ctx.requireConst(1, "axes").numel() > 0)
         axes = ops::normalizeAxes(ctx, ctx.requireConst(1, "axes").toInt64Vector(), rank);
-    else
+    else // absent or empty: every size-1 axis
         for (int64_t d = 0; d < rank; ++d)
             if (in[d] == 1)
                 axes.push_back(d);

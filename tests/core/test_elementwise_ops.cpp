@@ -47,6 +47,7 @@ private slots:
         compareClose(runOp("LogSoftmax", {runtime(floats({1000, 1000}, {2}))})[0].toFloatVector(), {l2, l2});
         compareClose(runOp("Softmax", {runtime(floats({1000, -1000}, {2}))})[0].toFloatVector(), {1, 0});
         compareClose(runOp("Sigmoid", {runtime(floats({-100, 0, 100}, {3}))})[0].toFloatVector(), {0, 0.5f, 1});
+        QCOMPARE(runOp("Softmax", {runtime(zeros({2, 0}))})[0].shape(), Shape({2, 0})); // empty axis: no reads
     }
 
     void reduceMeanForms()

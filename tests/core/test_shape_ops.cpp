@@ -133,6 +133,7 @@ private slots:
     {
         QCOMPARE(runOp("Squeeze", {runtime(iota({1, 3, 1}))})[0].shape(), Shape({3}));
         QCOMPARE(runOp("Squeeze", {runtime(iota({1, 3, 1})), constant(ints({-1}))})[0].shape(), Shape({1, 3}));
+        QCOMPARE(runOp("Squeeze", {runtime(iota({1, 3, 1})), constant(ints({}))})[0].shape(), Shape({3})); // empty: all
         QString message = errorOf("Squeeze", {runtime(iota({1, 3})), constant(ints({1}))});
         QVERIFY2(message.contains("cannot squeeze axis 1"), qPrintable(message));
         QCOMPARE(runOp("Unsqueeze", {runtime(iota({3})), constant(ints({-1, 0}))})[0].shape(), Shape({1, 3, 1}));
