@@ -108,44 +108,83 @@ void depthwiseConv(const Geometry& g, const float* x, const float* w, int64_t in
     }
 }
 
+// Images per GEMM: small outputs (7x7) make thin GEMMs; side by side they fill the
+// micro-kernel's columns and amortize packing the weights.
+constexpr int64_t kTargetGemmColumns = 512;
+
+struct ConvArgs {
+    Geometry g;
+    const float* x = nullptr;
+    const float* w = nullptr;
+    const float* bias = nullptr;
+    float* y = nullptr;
+    int64_t batch = 0, channels = 0, outChannels = 0, group = 1;
+    ops::FusedActivation act;
+};
+
+// im2col + GEMM for a block of `count` images starting at `first`, per group. One image
+// writes straight into Y; several go through a [M, count * outSize] buffer.
+void gemmConvBlock(const ConvArgs& c, int64_t first, int64_t count, KernelContext& ctx)
+{
+    const int64_t groupIn = c.channels / c.group, groupOut = c.outChannels / c.group;
+    const int64_t inSize = c.g.inSize(), outSize = c.g.outSize(), kernelRows = groupIn * c.g.kernelSize();
+    const int64_t cols = count * outSize;
+    const Geometry& g = c.g;
+    const bool pointwise = g.kernelSize() == 1 && g.pad[0] == 0 && g.pad[1] == 0 && g.pad[2] == 0 &&
+                           g.stride[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
+    const bool direct = count == 1, needCol = !(pointwise && direct);
+    float* col = ctx.scratch(static_cast<size_t>((needCol ? kernelRows * cols : 0) + (direct ? 0 : groupOut * cols)));
+    float* tmp = col + (needCol ? kernelRows * cols : 0);
+    for (int64_t gi = 0; gi < c.group; ++gi) {
+        const float* bmat = c.x + (first * c.channels + gi * groupIn) * inSize;
+        if (needCol) {
+            for (int64_t i = 0; i < count; ++i)
+                ops::im2col(g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn, col + i * outSize, cols);
+            bmat = col;
+        }
+        float* dst = direct ? c.y + (first * c.outChannels + gi * groupOut) * outSize : tmp;
+        ops::sgemm(false, false, groupOut, cols, kernelRows, 1.0f, c.w + gi * groupOut * kernelRows, kernelRows, bmat,
+                   cols, 0.0f, dst, cols);
+        if (!direct)
+            for (int64_t m = 0; m < groupOut; ++m)
+                for (int64_t i = 0; i < count; ++i)
+                    std::copy(tmp + m * cols + i * outSize, tmp + m * cols + (i + 1) * outSize,
+                              c.y + ((first + i) * c.outChannels + gi * groupOut + m) * outSize);
+    }
+}
+
 void convKernel(KernelContext& ctx)
 {
     const Tensor& xt = ctx.in(0);
     const Tensor& wt = ctx.in(1);
     Tensor& yt = ctx.out(0);
-    const int64_t batch = xt.dim(0), channels = xt.dim(1), outChannels = wt.dim(0);
-    const int64_t group = readGroup(ctx.node());
-    const int64_t groupIn = channels / group, groupOut = outChannels / group;
+    ConvArgs c;
+    c.batch = xt.dim(0);
+    c.channels = xt.dim(1);
+    c.outChannels = wt.dim(0);
+    c.group = readGroup(ctx.node());
     const Shape xSpatial = spatialOf(xt.shape()), ySpatial = spatialOf(yt.shape());
-    const Geometry g = ops::makeGeometry(ops::convWindow(ctx.node(), xSpatial, spatialOf(wt.shape()), false),
-                                         xSpatial, ySpatial);
-    const float* x = xt.data<float>();
-    const float* w = wt.data<float>();
-    const float* bias = ctx.hasInput(2) ? ctx.in(2).data<float>() : nullptr;
-    float* y = yt.mutableData<float>();
-    const auto act = ops::FusedActivation::fromAttrs(ctx.attrs());
-    const int64_t inSize = g.inSize(), outSize = g.outSize(), kernelRows = groupIn * g.kernelSize();
-    const bool pointwise = g.kernelSize() == 1 && g.pad[0] == 0 && g.pad[1] == 0 && g.pad[2] == 0 &&
-                           g.stride[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
-    float* col = pointwise || groupIn == 1 ? nullptr : ctx.scratch(static_cast<size_t>(kernelRows * outSize));
-    for (int64_t n = 0; n < batch; ++n) {
-        const float* xn = x + n * channels * inSize;
-        float* yn = y + n * outChannels * outSize;
-        if (groupIn == 1) {
-            depthwiseConv(g, xn, w, channels, outChannels, yn);
-        } else {
-            for (int64_t gi = 0; gi < group; ++gi) {
-                const float* xg = xn + gi * groupIn * inSize;
-                const float* b = xg;
-                if (!pointwise) {
-                    ops::im2col(g, xg, groupIn, col);
-                    b = col;
-                }
-                ops::sgemm(false, false, groupOut, outSize, kernelRows, 1.0f, w + gi * groupOut * kernelRows,
-                           kernelRows, b, outSize, 0.0f, yn + gi * groupOut * outSize, outSize);
-            }
-        }
-        finishPlanes(yn, outChannels, outSize, bias, act);
+    c.g = ops::makeGeometry(ops::convWindow(ctx.node(), xSpatial, spatialOf(wt.shape()), false), xSpatial, ySpatial);
+    c.x = xt.data<float>();
+    c.w = wt.data<float>();
+    c.bias = ctx.hasInput(2) ? ctx.in(2).data<float>() : nullptr;
+    c.y = yt.mutableData<float>();
+    c.act = ops::FusedActivation::fromAttrs(ctx.attrs());
+    const int64_t inSize = c.g.inSize(), outSize = c.g.outSize();
+    // One input channel per group (and more than one group): a direct loop beats a K = 9 GEMM
+    // per channel. A single-channel input with one group still goes through one GEMM.
+    const bool depthwise = c.channels == c.group && c.group > 1;
+    const int64_t block = depthwise ? 1 : std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
+    for (int64_t n = 0; n < c.batch; n += block) {
+        const int64_t count = std::min(block, c.batch - n);
+        if (depthwise)
+            depthwiseConv(c.g, c.x + n * c.channels * inSize, c.w, c.channels, c.outChannels,
+                          c.y + n * c.outChannels * outSize);
+        else
+            gemmConvBlock(c, n, count, ctx);
+        // Bias and activation while the block's output is still in cache.
+        for (int64_t i = 0; i < count; ++i)
+            finishPlanes(c.y + (n + i) * c.outChannels * outSize, c.outChannels, outSize, c.bias, c.act);
     }
 }
 

@@ -2,6 +2,14 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace tessera::ops {
 
 namespace {
@@ -28,21 +36,10 @@ void multiplyInto(MutMap& c, const MatA& a, const MatB& b, float alpha, float be
         c.noalias() += alpha * (a * b);
 }
 
-} // namespace
-
-void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
+void eigenGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
 {
-    if (m == 0 || n == 0)
-        return;
     MutMap cm(c, m, n, Eigen::OuterStride<>(ldc));
-    if (k == 0) { // empty sum: only the beta * C term is left
-        if (beta == 0.0f)
-            cm.setZero();
-        else
-            cm *= beta;
-        return;
-    }
     ConstMap am(a, transA ? k : m, transA ? m : k, Eigen::OuterStride<>(lda));
     ConstMap bm(b, transB ? n : k, transB ? k : n, Eigen::OuterStride<>(ldb));
     if (!transA && !transB)
@@ -53,6 +50,178 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
         multiplyInto(cm, am, bm.transpose(), alpha, beta);
     else
         multiplyInto(cm, am.transpose(), bm.transpose(), alpha, beta);
+}
+
+#if defined(__AVX512F__)
+// A GotoBLAS-style blocked GEMM with an 8 x 48 AVX-512 micro-kernel. Eigen reaches about
+// 70% of what ONNX Runtime's MLAS does on the benchmark convs; packing both operands into
+// panels and keeping 24 accumulators in registers closes most of that gap.
+constexpr int64_t kMr = 8;   // rows of A per micro-panel
+constexpr int64_t kNr = 48;  // columns of B per micro-panel (3 vectors of 16)
+constexpr int64_t kKc = 256; // depth of one packed block
+constexpr int64_t kMc = 128; // rows of A packed at once (L2)
+constexpr int64_t kNc = 1536; // columns of B packed at once
+
+struct AlignedBuffer {
+    std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
+    size_t size = 0;
+    float* get(size_t count)
+    {
+        if (count > size) {
+            size_t bytes = ((count * sizeof(float) + 63) / 64) * 64;
+            data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+            if (!data)
+                throw std::bad_alloc();
+            size = count;
+        }
+        return data.get();
+    }
+};
+
+// op(A) rows [i0, i0+mc) x depth [p0, p0+kc) into panels of kMr rows: panel[k * kMr + i].
+void packA(bool trans, const float* a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out)
+{
+    for (int64_t q = 0; q < mc; q += kMr) {
+        const int64_t rows = std::min(kMr, mc - q);
+        float* panel = out + q * kc;
+        for (int64_t kk = 0; kk < kc; ++kk) {
+            float* dst = panel + kk * kMr;
+            for (int64_t i = 0; i < rows; ++i) {
+                const int64_t r = i0 + q + i, d = p0 + kk;
+                dst[i] = trans ? a[d * lda + r] : a[r * lda + d];
+            }
+            for (int64_t i = rows; i < kMr; ++i)
+                dst[i] = 0.0f;
+        }
+    }
+}
+
+// op(B) depth [p0, p0+kc) x columns [j0, j0+nc) into panels of kNr columns: panel[k * kNr + j].
+void packB(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out)
+{
+    for (int64_t q = 0; q < nc; q += kNr) {
+        const int64_t cols = std::min(kNr, nc - q);
+        float* panel = out + q * kc;
+        for (int64_t kk = 0; kk < kc; ++kk) {
+            float* dst = panel + kk * kNr;
+            if (!trans) {
+                const float* src = b + (p0 + kk) * ldb + j0 + q;
+                std::copy(src, src + cols, dst);
+            } else {
+                for (int64_t j = 0; j < cols; ++j)
+                    dst[j] = b[(j0 + q + j) * ldb + p0 + kk];
+            }
+            std::fill(dst + cols, dst + kNr, 0.0f);
+        }
+    }
+}
+
+// C tile [rows x cols] (rows <= 8, cols <= 16 * kVectors) = alpha * A_panel * B_panel
+// + beta * C (beta == 0: C is not read).
+template <int kVectors>
+void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows, int64_t cols,
+                 float alpha, float beta)
+{
+    __m512 acc[kMr][kVectors];
+#pragma GCC unroll 8
+    for (int i = 0; i < kMr; ++i)
+#pragma GCC unroll 3
+        for (int v = 0; v < kVectors; ++v)
+            acc[i][v] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; ++k) {
+        __m512 bv[kVectors];
+#pragma GCC unroll 3
+        for (int v = 0; v < kVectors; ++v)
+            bv[v] = _mm512_load_ps(b + v * 16);
+#pragma GCC unroll 8
+        for (int i = 0; i < kMr; ++i) {
+            const __m512 av = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 3
+            for (int v = 0; v < kVectors; ++v)
+                acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+        }
+        a += kMr;
+        b += kNr;
+    }
+    const __m512 alphaV = _mm512_set1_ps(alpha), betaV = _mm512_set1_ps(beta);
+    for (int64_t i = 0; i < rows; ++i)
+        for (int v = 0; v < kVectors; ++v) {
+            const int64_t left = cols - v * 16;
+            if (left <= 0)
+                break;
+            const __mmask16 mask = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+            float* p = c + i * ldc + v * 16;
+            __m512 r = _mm512_mul_ps(alphaV, acc[i][v]);
+            if (beta != 0.0f)
+                r = _mm512_fmadd_ps(betaV, _mm512_maskz_loadu_ps(mask, p), r);
+            _mm512_mask_storeu_ps(p, mask, r);
+        }
+}
+
+void blockedGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
+{
+    thread_local AlignedBuffer bufferA, bufferB;
+    float* packedA = bufferA.get(static_cast<size_t>(kMc * kKc));
+    float* packedB = bufferB.get(static_cast<size_t>((kNc + kNr) * kKc));
+    for (int64_t jc = 0; jc < n; jc += kNc) {
+        const int64_t nc = std::min(kNc, n - jc);
+        for (int64_t pc = 0; pc < k; pc += kKc) {
+            const int64_t kc = std::min(kKc, k - pc);
+            packB(transB, b, ldb, pc, kc, jc, nc, packedB);
+            const float betaBlock = pc == 0 ? beta : 1.0f; // later depth blocks accumulate
+            for (int64_t ic = 0; ic < m; ic += kMc) {
+                const int64_t mc = std::min(kMc, m - ic);
+                packA(transA, a, lda, ic, mc, pc, kc, packedA);
+                for (int64_t jr = 0; jr < nc; jr += kNr) {
+                    const int64_t cols = std::min(kNr, nc - jr);
+                    const float* bPanel = packedB + jr * kc;
+                    for (int64_t ir = 0; ir < mc; ir += kMr) {
+                        const int64_t rows = std::min(kMr, mc - ir);
+                        const float* aPanel = packedA + ir * kc;
+                        float* cTile = c + (ic + ir) * ldc + jc + jr;
+                        if (cols > 32)
+                            microKernel<3>(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, betaBlock);
+                        else if (cols > 16)
+                            microKernel<2>(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, betaBlock);
+                        else
+                            microKernel<1>(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, betaBlock);
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
+
+} // namespace
+
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
+{
+    if (m == 0 || n == 0)
+        return;
+    if (k == 0) { // empty sum: only the beta * C term is left
+        MutMap cm(c, m, n, Eigen::OuterStride<>(ldc));
+        if (beta == 0.0f)
+            cm.setZero();
+        else
+            cm *= beta;
+        return;
+    }
+#if defined(__AVX512F__)
+    blockedGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#else
+    eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+}
+
+void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                    int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
+{
+    if (m == 0 || n == 0 || k == 0)
+        return sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 } // namespace tessera::ops

@@ -156,24 +156,31 @@ void validRange(int64_t start, int64_t stride, int64_t limit, int64_t count, int
     hi = std::clamp<int64_t>(ceilDiv(limit - start, stride), lo, count);
 }
 
-void im2col(const Geometry& g, const float* input, int64_t channels, float* col)
+void im2col(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
 {
-    const int64_t inSize = g.inSize(), outSize = g.outSize(), kernelSize = g.kernelSize();
+    const int64_t inSize = g.inSize(), kernelSize = g.kernelSize();
     const int64_t sw = g.stride[2];
+    if (colStride == 0)
+        colStride = g.outSize();
     for (int64_t c = 0; c < channels; ++c) {
         const float* plane = input + c * inSize;
         forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
-            float* row = col + (c * kernelSize + k) * outSize;
+            float* row = col + (c * kernelSize + k) * colStride;
             forEachWindowRun(
                 g, kd, kh, kw,
                 [&](int64_t o, int64_t n, int64_t i) {
+                    // Plain loops: rows are short (7..28 taps), a libc call per row costs more.
                     if (sw == 1)
-                        std::memcpy(row + o, plane + i, static_cast<size_t>(n) * sizeof(float));
+                        for (int64_t j = 0; j < n; ++j)
+                            row[o + j] = plane[i + j];
                     else
                         for (int64_t j = 0; j < n; ++j)
                             row[o + j] = plane[i + j * sw];
                 },
-                [&](int64_t o, int64_t n) { std::memset(row + o, 0, static_cast<size_t>(n) * sizeof(float)); });
+                [&](int64_t o, int64_t n) {
+                    for (int64_t j = 0; j < n; ++j)
+                        row[o + j] = 0.0f;
+                });
         });
     }
 }

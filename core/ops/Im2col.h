@@ -93,8 +93,9 @@ template <class Fn> void forEachKernelOffset(const Geometry& g, Fn&& fn)
 }
 
 // Unfolds `channels` input planes into col [channels * kernelSize, outSize] (zero where
-// a tap falls in the padding), row order (channel, kd, kh, kw) like ONNX weights.
-void im2col(const Geometry& g, const float* input, int64_t channels, float* col);
+// a tap falls in the padding), row order (channel, kd, kh, kw) like ONNX weights. Rows
+// are `colStride` apart (0: outSize; larger: several images side by side feed one GEMM).
+void im2col(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride = 0);
 
 // The adjoint: accumulates col [channels * kernelSize, outSize] into `channels` planes
 // of size g.inSize() (ConvTranspose). Taps outside the planes are dropped.

@@ -61,6 +61,19 @@ private slots:
         expectTensor(y[0], scaled(kBoxSums, 11), {1, 1, 3, 3});
     }
 
+    void batchedImagesShareOneGemm()
+    {
+        // Small outputs put several images side by side in one GEMM; each image's result
+        // must land in its own planes: y = x0 + 10 x1 + 0.5, per image.
+        std::vector<float> x;
+        for (int n = 0; n < 3; ++n)
+            for (int c = 0; c < 2; ++c)
+                for (int p = 0; p < 2; ++p)
+                    x.push_back(static_cast<float>(n * 100 + c * 2 + p));
+        auto y = runSingleOp("Conv", {floats(x, {3, 2, 2}), floats({1, 10, -1, 0}, {2, 2, 1}), floats({0.5, 0}, {2})});
+        expectTensor(y[0], {20.5, 31.5, 0, -1, 1120.5, 1131.5, -100, -101, 2220.5, 2231.5, -200, -201}, {3, 2, 2});
+    }
+
     void dilationSkipsInputs()
     {
         // y[i] = x0[i] + 10 x0[i+2] + 100 x1[i] (x1 = ones), dilation 2.

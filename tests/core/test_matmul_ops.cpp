@@ -2,6 +2,10 @@
 // numpy batching with 1-D operands, fused activations, messages, placement and cost.
 #include "OpTestHarness.h"
 
+#include "core/ops/Gemm.h"
+
+#include <random>
+
 using namespace tessera;
 using namespace tessera::testing;
 
@@ -78,6 +82,33 @@ private slots:
         Tensor a = floats({1, 0, 0, 1, 2, 0, 0, 2}, {2, 2, 2});
         auto y = runSingleOp("MatMul", {a, constant(floats({1, 2, 3, 4}, {2, 2}))});
         expectTensor(y[0], {1, 2, 3, 4, 2, 4, 6, 8}, {2, 2, 2});
+    }
+
+    void sgemmMatchesEigenOnEdgeShapes()
+    {
+        // Shapes straddle the packed kernel's tiles (8 x 48), depth blocks (256) and column
+        // blocks (1536); strides exceed the logical widths; every transpose / alpha / beta mix.
+        struct Case { int64_t m, n, k; };
+        const Case cases[] = {{1, 1, 1}, {13, 50, 300}, {8, 48, 256}, {33, 17, 5}, {3, 1600, 7}, {70, 97, 520}};
+        std::mt19937 rng(7);
+        std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+        for (const Case& c : cases)
+            for (int mode = 0; mode < 4; ++mode) {
+                const bool ta = mode & 1, tb = mode & 2;
+                const int64_t lda = (ta ? c.m : c.k) + 3, ldb = (tb ? c.k : c.n) + 2, ldc = c.n + 5;
+                std::vector<float> a((ta ? c.k : c.m) * lda), b((tb ? c.n : c.k) * ldb), c0(c.m * ldc);
+                for (std::vector<float>* v : {&a, &b, &c0})
+                    for (float& x : *v)
+                        x = dist(rng);
+                const float alpha = mode == 3 ? 1.0f : 0.75f, beta = mode == 0 ? 0.0f : 0.5f;
+                std::vector<float> got = c0, want = c0;
+                ops::sgemm(ta, tb, c.m, c.n, c.k, alpha, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
+                ops::sgemmReference(ta, tb, c.m, c.n, c.k, alpha, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
+                for (size_t i = 0; i < got.size(); ++i)
+                    if (std::abs(got[i] - want[i]) > 1e-4f * (1.0f + static_cast<float>(c.k)))
+                        QFAIL(qPrintable(QString("m=%1 n=%2 k=%3 mode %4 element %5: %6 vs %7")
+                                             .arg(c.m).arg(c.n).arg(c.k).arg(mode).arg(i).arg(got[i]).arg(want[i])));
+            }
     }
 
     void matmulMismatchAndCost()
