@@ -20,8 +20,9 @@ struct QuantizedExecutor::AnalogNode {
 void fakeQuantize(float* data, int64_t count, const TensorQuant& q)
 {
     const CodeRange range = codeRange(q.bits, q.isSigned);
+    const double scale = q.scale;
     for (int64_t i = 0; i < count; ++i)
-        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], q.scale, range)) * q.scale);
+        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], scale, range)) * scale);
 }
 
 AnalogLayerParams layerParams(const QuantResult& result, const LayerQuant& layer, const AnalogMatmulView& view)
@@ -133,8 +134,9 @@ void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
     const CodeRange inRange = a.layer->inputRange();
     const float* xd = x.data<float>();
     int32_t* cd = codes.mutableData<int32_t>();
-    for (int64_t i = 0; i < x.numel(); ++i)
-        cd[i] = static_cast<int32_t>(quantizeValue(xd[i], a.input->scale, inRange));
+    const double inScale = a.input->scale;
+    for (int64_t i = 0, count = x.numel(); i < count; ++i)
+        cd[i] = static_cast<int32_t>(quantizeValue(xd[i], inScale, inRange));
     int64_t m = 0;
     const std::vector<int32_t> matrix = analogInputMatrix(m_graph, node, a.view, codes, m);
     if (m_options.recordAdcRanges) {
@@ -144,13 +146,15 @@ void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
     std::vector<int32_t> y(static_cast<size_t>(m * a.view.cols));
     a.layer->run(matrix.data(), m, y.data());
     const Value& outValue = m_graph.value(node.outputs[0]);
-    Tensor outCodes(DType::Int32, outValue.shape);
+    // The input codes are consumed (copied into `matrix`): reuse their buffer when it fits.
+    const bool reuse = codes.numel() >= numElements(outValue.shape);
+    Tensor outCodes = reuse ? Tensor::viewOf(codes, DType::Int32, outValue.shape) : Tensor(DType::Int32, outValue.shape);
     scatterAnalogOutput(m_graph, node, a.view, y, outCodes);
     Tensor out(DType::Float32, outValue.shape);
     const double sy = a.layer->params().output.scale;
     const int32_t* oc = outCodes.data<int32_t>();
     float* od = out.mutableData<float>();
-    for (int64_t i = 0; i < out.numel(); ++i)
+    for (int64_t i = 0, count = out.numel(); i < count; ++i)
         od[i] = static_cast<float>(oc[i] * sy);
     m_values[node.outputs[0]] = out;
 }

@@ -178,4 +178,9 @@ void scatterAnalogOutput(const Graph& graph, const Node& node, const AnalogMatmu
                 out[(b * n + c) * outSize + p] = y[(b * outSize + p) * n + c];
 }
 
+int64_t vectorsPerRun(const Graph& graph, const Node& node, const AnalogMatmulView& view)
+{
+    return numElements(graph.value(node.outputs[0]).shape) / std::max<int64_t>(1, view.cols);
+}
+
 } // namespace tessera::analog

@@ -47,4 +47,8 @@ std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, con
 void scatterAnalogOutput(const Graph& graph, const Node& node, const AnalogMatmulView& view,
                          const std::vector<int32_t>& y, Tensor& outputCodes);
 
+// Input vectors the array processes for one run of the graph as shaped (use a batch-1
+// graph for per-inference numbers): output pixels for Conv, rows of A for Gemm/MatMul.
+int64_t vectorsPerRun(const Graph& graph, const Node& node, const AnalogMatmulView& view);
+
 } // namespace tessera::analog

@@ -12,10 +12,8 @@ namespace tessera::analog {
 
 namespace {
 
-using IntMatrix = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic>;
 using IntRowMap = Eigen::Map<const Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
                              Eigen::OuterStride<>>;
-using IntColMap = Eigen::Map<const IntMatrix>;
 
 // Salts separating the independent random streams of one layer.
 constexpr uint64_t kProgramSalt = 0x70726f67ULL; // "prog"
@@ -80,13 +78,13 @@ AnalogLayer::AnalogLayer(AnalogLayerParams params, const float* weights, const s
         fail("analog layer '", m_params.name, "': ", bias.size(), " bias values for ", n, " columns");
     const CodeRange wRange = codeRange(m_params.numerics.weightBits, true);
     m_levels.resize(static_cast<size_t>(n * k));
-    m_levelsT.resize(m_levels.size());
+    m_levelsF.resize(m_levels.size());
     for (int64_t c = 0; c < n; ++c)
         for (int64_t r = 0; r < k; ++r) {
             auto level = static_cast<int8_t>(quantizeValue(weights[c * k + r], m_params.weightScales[c], wRange));
             m_levels[c * k + r] = level;
             const int64_t g = c / ng, j = c % ng; // group g's [K, Ng] column-major block
-            m_levelsT[g * k * ng + j * k + r] = level;
+            m_levelsF[g * k * ng + j * k + r] = level;
         }
     m_biasCodes.assign(static_cast<size_t>(n), 0);
     m_requant.resize(static_cast<size_t>(n));
@@ -144,6 +142,44 @@ int64_t AnalogLayer::adcConvert(double blockSum, double offsetLsb) const
     return saturate(code, -m_adcMax, m_adcMax) << m_adcShift;
 }
 
+// Rows per float GEMM chunk such that every partial sum of integer products stays below
+// 2^24 in magnitude, so single-precision accumulation is exact (any summation order).
+int64_t AnalogLayer::exactChunkRows() const
+{
+    const CodeRange in = inputRange();
+    const int64_t xMax = std::max(std::llabs(in.lo), std::llabs(in.hi));
+    const int64_t perRow = std::max<int64_t>(1, xMax * maxCode(m_params.numerics.weightBits, true));
+    return std::max<int64_t>(1, (int64_t(1) << 24) / perRow);
+}
+
+// The exact integer block product x[:, r0:r0+kb] * w[r0:r0+kb, :] for group g, via float
+// GEMM chunks (exactChunkRows) summed in double (exact below 2^53).
+Eigen::MatrixXd AnalogLayer::blockProduct(const Eigen::MatrixXf& xg, int64_t g, int64_t r0, int64_t kb) const
+{
+    const int64_t k = m_params.rows, ng = m_params.cols / m_params.groups;
+    Eigen::Map<const Eigen::MatrixXf> wg(m_levelsF.data() + g * k * ng, k, ng);
+    const int64_t chunk = exactChunkRows();
+    Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(xg.rows(), ng);
+    Eigen::MatrixXf part(xg.rows(), ng);
+    for (int64_t c0 = r0; c0 < r0 + kb; c0 += chunk) {
+        const int64_t cb = std::min(chunk, r0 + kb - c0);
+        part.noalias() = xg.middleCols(c0, cb) * wg.middleRows(c0, cb);
+        sum += part.cast<double>();
+    }
+    return sum;
+}
+
+Eigen::MatrixXf AnalogLayer::groupInputs(const int32_t* x, int64_t m, int64_t g) const
+{
+    const int64_t k = m_params.rows;
+    return IntRowMap(x + g * k, m, k, Eigen::OuterStride<>(m_params.groups * k)).cast<float>();
+}
+
+int64_t AnalogLayer::adcConvertExact(int64_t blockSum) const
+{
+    return saturate(roundingShiftRightEven(blockSum, m_adcShift), -m_adcMax, m_adcMax) << m_adcShift;
+}
+
 void AnalogLayer::accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) const
 {
     const int64_t n = m_params.cols, k = m_params.rows, groups = m_params.groups, ng = n / groups;
@@ -152,16 +188,30 @@ void AnalogLayer::accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) con
     // then one product over all rows equals the sum of the digitized blocks.
     const bool transparent = m_adcShift == 0 && m_adcMax >= worstCaseBlockSum();
     const int64_t blockRows = transparent ? k : rpb;
+    if (ng == 1) { // one column per group (depthwise): direct integer dot products
+        for (int64_t i = 0; i < m; ++i)
+            for (int64_t g = 0; g < groups; ++g) {
+                const int32_t* xi = x + (i * groups + g) * k;
+                const int8_t* w = m_levels.data() + g * k;
+                int64_t total = 0;
+                for (int64_t r0 = 0; r0 < k; r0 += blockRows) {
+                    int64_t sum = 0;
+                    for (int64_t r = r0, end = std::min(k, r0 + blockRows); r < end; ++r)
+                        sum += static_cast<int64_t>(xi[r]) * w[r];
+                    total += transparent ? sum : adcConvertExact(sum);
+                }
+                acc[i * n + g] += total;
+            }
+        return;
+    }
     for (int64_t g = 0; g < groups; ++g) {
-        IntRowMap xg(x + g * k, m, k, Eigen::OuterStride<>(groups * k));
-        IntColMap wg(m_levelsT.data() + g * k * ng, k, ng);
+        const Eigen::MatrixXf xg = groupInputs(x, m, g);
         for (int64_t r0 = 0; r0 < k; r0 += blockRows) {
-            const int64_t kb = std::min(blockRows, k - r0);
-            IntMatrix p = xg.middleCols(r0, kb) * wg.middleRows(r0, kb);
+            const Eigen::MatrixXd p = blockProduct(xg, g, r0, std::min(blockRows, k - r0));
             for (int64_t j = 0; j < ng; ++j)
                 for (int64_t i = 0; i < m; ++i) {
-                    const int64_t v = p(i, j);
-                    acc[i * n + g * ng + j] += transparent ? v : adcConvert(static_cast<double>(v), 0.0);
+                    const auto v = static_cast<int64_t>(p(i, j)); // exact integer
+                    acc[i * n + g * ng + j] += transparent ? v : adcConvertExact(v);
                 }
         }
     }
@@ -215,30 +265,33 @@ std::vector<int64_t> AnalogLayer::accumulate(const int32_t* x, int64_t m)
 
 void AnalogLayer::run(const int32_t* x, int64_t m, int32_t* y)
 {
-    const std::vector<int64_t> acc = accumulate(x, m);
+    // In chunks of input vectors, so the int64 accumulators stay small and cache-resident.
+    constexpr int64_t kChunk = 1024;
     const CodeRange out = outputRange();
-    const int64_t n = m_params.cols;
-    for (int64_t i = 0; i < m; ++i)
-        for (int64_t c = 0; c < n; ++c)
-            y[i * n + c] = static_cast<int32_t>(saturate(m_requant[c].apply(acc[i * n + c]), out.lo, out.hi));
+    const int64_t n = m_params.cols, kTotal = m_params.rows * m_params.groups;
+    for (int64_t i0 = 0; i0 < m; i0 += kChunk) {
+        const int64_t mc = std::min(kChunk, m - i0);
+        const std::vector<int64_t> acc = accumulate(x + i0 * kTotal, mc);
+        int32_t* yc = y + i0 * n;
+        for (int64_t i = 0; i < mc; ++i)
+            for (int64_t c = 0; c < n; ++c)
+                yc[i * n + c] = static_cast<int32_t>(saturate(m_requant[c].apply(acc[i * n + c]), out.lo, out.hi));
+    }
 }
 
 int64_t AnalogLayer::maxAbsBlockSum(const int32_t* x, int64_t m) const
 {
-    const int64_t n = m_params.cols, k = m_params.rows, groups = m_params.groups, ng = n / groups;
-    const int64_t rpb = m_params.numerics.rowsPerBlock;
-    int64_t best = 0;
-    for (int64_t g = 0; g < groups; ++g) {
-        IntRowMap xg(x + g * k, m, k, Eigen::OuterStride<>(groups * k));
-        IntColMap wg(m_levelsT.data() + g * k * ng, k, ng);
+    const int64_t k = m_params.rows, rpb = m_params.numerics.rowsPerBlock;
+    double best = 0.0;
+    for (int64_t g = 0; g < m_params.groups; ++g) {
+        const Eigen::MatrixXf xg = groupInputs(x, m, g);
         for (int64_t r0 = 0; r0 < k; r0 += rpb) {
-            const int64_t kb = std::min(rpb, k - r0);
-            IntMatrix p = xg.middleCols(r0, kb) * wg.middleRows(r0, kb);
+            const Eigen::MatrixXd p = blockProduct(xg, g, r0, std::min(rpb, k - r0));
             if (p.size() > 0)
-                best = std::max<int64_t>(best, p.cwiseAbs().maxCoeff());
+                best = std::max(best, p.cwiseAbs().maxCoeff());
         }
     }
-    return best;
+    return static_cast<int64_t>(best);
 }
 
 } // namespace tessera::analog

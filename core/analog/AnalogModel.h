@@ -17,6 +17,8 @@
 // blocks of `rowsPerBlock`, each digitized on its own: splitting costs precision.
 #include "core/analog/Numerics.h"
 
+#include <Eigen/Core>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -116,15 +118,19 @@ public:
 
 private:
     void accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) const;
+    int64_t exactChunkRows() const;
+    Eigen::MatrixXf groupInputs(const int32_t* x, int64_t m, int64_t g) const;
+    Eigen::MatrixXd blockProduct(const Eigen::MatrixXf& xg, int64_t g, int64_t r0, int64_t kb) const;
     void accumulateNoisy(const int32_t* x, int64_t m, int64_t* acc);
     int64_t adcConvert(double blockSum, double offsetLsb) const;
+    int64_t adcConvertExact(int64_t blockSum) const;
 
     AnalogLayerParams m_params;
     NonIdealities m_nonIdeal;
     uint64_t m_salt = 0;
     uint64_t m_calls = 0;
     std::vector<int8_t> m_levels;          // [N, K]
-    std::vector<int32_t> m_levelsT;        // [groups][K, N/groups] column-major copies for GEMM
+    std::vector<float> m_levelsF;          // [groups][K, N/groups] column-major copies for GEMM
     std::vector<float> m_noisyLevels;      // [N, K] levels + programming error (noisy path)
     std::vector<double> m_adcOffsets;      // [blocks][N] in LSB (noisy path)
     std::vector<int64_t> m_biasCodes;      // N

@@ -25,14 +25,12 @@ inline int64_t roundHalfEven(double x)
     // Explicit ties-to-even (independent of the floating-point environment's mode).
     const double f = std::floor(x);
     const double diff = x - f; // exact for |x| < 2^52; 0 above (x already integral)
-    double r;
+    const auto fi = static_cast<int64_t>(f);
     if (diff > 0.5)
-        r = f + 1.0;
-    else if (diff < 0.5)
-        r = f;
-    else
-        r = std::fmod(f, 2.0) == 0.0 ? f : f + 1.0;
-    return static_cast<int64_t>(r);
+        return fi + 1;
+    if (diff < 0.5)
+        return fi;
+    return (fi & 1) == 0 ? fi : fi + 1;
 }
 
 inline int64_t saturate(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }

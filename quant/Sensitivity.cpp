@@ -1,0 +1,281 @@
+#include "quant/Sensitivity.h"
+
+#include "core/Error.h"
+#include "core/analog/AnalogLowering.h"
+#include "quant/Calibrator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace tessera::quant {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double dropOf(const EvalReport& r)
+{
+    return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement;
+}
+
+// Output noise power relative to signal, from an SQNR in dB (additive across layers to
+// first order, which is what makes it a usable predictor for the greedy search).
+double noiseRatio(double sqnrDb) { return std::isfinite(sqnrDb) ? std::pow(10.0, -sqnrDb / 10.0) : 0.0; }
+
+void checkBitsList(const std::vector<int>& bits)
+{
+    if (bits.empty())
+        fail("no bit depths given");
+    for (int b : bits)
+        checkWeightBits(b, "bit-depth list");
+}
+
+analog::LayerWork workOf(const LayerQuant& l, const Graph& g, int weightBits)
+{
+    std::optional<NodeId> id = g.findNode(l.node);
+    if (!id)
+        fail("layer '", l.node, "' is not in graph '", g.name, "'");
+    analog::LayerWork w;
+    w.rows = l.rows;
+    w.cols = l.cols;
+    w.groups = l.groups;
+    w.vectors = numElements(g.value(g.node(*id).outputs[0]).shape) / std::max<int64_t>(1, l.cols);
+    w.weightBits = weightBits;
+    w.inputBits = l.inputBits;
+    w.adcBits = l.adcBits;
+    return w;
+}
+
+double objectiveOf(const analog::LayerCost& c, CostObjective objective)
+{
+    switch (objective) {
+    case CostObjective::WeightBits: return static_cast<double>(c.weightStorageBits);
+    case CostObjective::Energy: return c.energyPj;
+    case CostObjective::Latency: return c.latencyNs;
+    }
+    return 0.0;
+}
+
+void markPareto(std::vector<ParetoPoint>& pts)
+{
+    for (ParetoPoint& p : pts) {
+        p.onFront = true;
+        for (const ParetoPoint& q : pts)
+            if (q.cost <= p.cost && q.accuracyDrop <= p.accuracyDrop &&
+                (q.cost < p.cost || q.accuracyDrop < p.accuracyDrop)) {
+                p.onFront = false;
+                break;
+            }
+    }
+}
+
+int choosePoint(const std::vector<ParetoPoint>& pts, const MixedPrecisionOptions& o)
+{
+    int best = -1;
+    for (int i = 0; i < static_cast<int>(pts.size()); ++i) {
+        const ParetoPoint& p = pts[i];
+        if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.maxAccuracyDrop + 1e-12)
+            continue;
+        if (o.maxCost >= 0 && p.cost > o.maxCost)
+            continue;
+        if (best < 0)
+            best = i;
+        else if (o.maxCost >= 0 && o.maxAccuracyDrop < 0) // cost budget: most accurate
+            best = p.accuracyDrop < pts[best].accuracyDrop ? i : best;
+        else // accuracy budget: cheapest
+            best = p.cost < pts[best].cost || (p.cost == pts[best].cost && p.accuracyDrop < pts[best].accuracyDrop) ? i
+                                                                                                                  : best;
+    }
+    return best;
+}
+
+} // namespace
+
+const SensitivityEntry* SensitivityReport::find(const std::string& layer, int bits) const
+{
+    for (const SensitivityEntry& e : entries)
+        if (e.layer == layer && e.bits == bits)
+            return &e;
+    return nullptr;
+}
+
+SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+                                     const SensitivityOptions& options, ProgressSink* progress)
+{
+    checkBitsList(options.bits);
+    const auto t0 = std::chrono::steady_clock::now();
+    SilentProgress silent;
+    ProgressSink& sink = progress ? *progress : silent;
+    const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
+    const Graph& g = model.forBatch(std::min(options.batchSize, data.count()));
+    SensitivityReport rep;
+    rep.hasLabels = !data.labels.empty();
+    const double total = static_cast<double>(base.layers.size() * options.bits.size());
+    int done = 0;
+    for (const LayerQuant& l : base.layers)
+        for (int bits : options.bits) {
+            SubProgress sub(sink, done / total, (done + 1) / total);
+            sub.checkpoint(0.0, strCat("layer ", l.node, " at ", bits, " bits"));
+            QuantResult r = base;
+            setLayerWeightBits(r, g, l.node, bits);
+            EvalOptions eo;
+            eo.batchSize = options.batchSize;
+            const EvalReport e = evaluate(model, r, data, eo, &sub, &ref);
+            rep.fp32Top1 = e.fp32Top1;
+            rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
+            ++done;
+        }
+    rep.seconds = secondsSince(t0);
+    return rep;
+}
+
+const char* costObjectiveName(CostObjective o)
+{
+    switch (o) {
+    case CostObjective::WeightBits: return "weight-bits";
+    case CostObjective::Energy: return "energy";
+    case CostObjective::Latency: return "latency";
+    }
+    return "weight-bits";
+}
+
+CostObjective parseCostObjective(const std::string& name)
+{
+    for (CostObjective o : {CostObjective::WeightBits, CostObjective::Energy, CostObjective::Latency})
+        if (name == costObjectiveName(o))
+            return o;
+    fail("unknown cost objective '", name, "' (expected weight-bits, energy or latency)");
+}
+
+double resultCost(const QuantResult& result, const Graph& g, const analog::CostModel& model, CostObjective objective)
+{
+    double sum = 0.0;
+    for (const LayerQuant& l : result.layers)
+        sum += objectiveOf(model.layerCost(workOf(l, g, l.weightBits), result.config.geometry), objective);
+    return sum;
+}
+
+MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+                                          const SensitivityReport& sens, const MixedPrecisionOptions& o,
+                                          const analog::CostModel& costModel, ProgressSink* progress)
+{
+    checkBitsList(o.bits);
+    const auto t0 = std::chrono::steady_clock::now();
+    SilentProgress silent;
+    ProgressSink& sink = progress ? *progress : silent;
+    std::vector<int> bits = o.bits;
+    std::sort(bits.rbegin(), bits.rend());
+    const Graph& g1 = model.forBatch(1);
+    const Graph& g = model.forBatch(std::min(o.batchSize, data.count()));
+    const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
+
+    std::map<std::string, int> state;
+    int64_t totalParams = 0;
+    for (const LayerQuant& l : base.layers) {
+        state[l.node] = l.weightBits;
+        totalParams += l.rows * l.cols;
+    }
+    auto layerCost = [&](const LayerQuant& l, int b) {
+        return objectiveOf(costModel.layerCost(workOf(l, g1, b), base.config.geometry), o.objective);
+    };
+    auto build = [&](const std::map<std::string, int>& s) {
+        QuantResult r = base;
+        for (const auto& [name, b] : s)
+            if (base.findLayer(name)->weightBits != b)
+                setLayerWeightBits(r, g, name, b);
+        return r;
+    };
+    MixedPrecisionReport rep;
+    auto measure = [&](const std::map<std::string, int>& s, double fraction) {
+        sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
+        const QuantResult r = build(s);
+        EvalOptions eo;
+        eo.batchSize = o.batchSize;
+        const EvalReport e = evaluate(model, r, data, eo, nullptr, &ref);
+        ParetoPoint p;
+        p.weightBits = s;
+        int64_t low = 0;
+        for (const LayerQuant& l : base.layers) {
+            p.cost += layerCost(l, s.at(l.node));
+            low += s.at(l.node) <= 3 ? l.rows * l.cols : 0;
+        }
+        p.top1 = e.quantTop1;
+        p.accuracyDrop = dropOf(e);
+        p.agreement = e.agreement;
+        p.outputSqnrDb = e.outputSqnrDb;
+        p.fractionWeightsAtMost3Bits = totalParams ? double(low) / totalParams : 0.0;
+        rep.measured.push_back(p);
+        return p;
+    };
+    const size_t maxSteps = base.layers.size() * bits.size();
+    measure(state, 0.0);
+    for (size_t step = 1; step <= maxSteps; ++step) {
+        const LayerQuant* pick = nullptr;
+        int pickBits = 0;
+        double bestScore = 1e300;
+        for (const LayerQuant& l : base.layers) {
+            const int cur = state[l.node];
+            auto next = std::find_if(bits.begin(), bits.end(), [&](int b) { return b < cur; });
+            if (next == bits.end())
+                continue;
+            const SensitivityEntry* en = sens.find(l.node, *next);
+            const SensitivityEntry* ec = sens.find(l.node, cur);
+            if (!en)
+                continue;
+            const double predicted = std::max(1e-12, noiseRatio(en->outputSqnrDb) - (ec ? noiseRatio(ec->outputSqnrDb) : 0.0));
+            const double saved = std::max(1e-12, layerCost(l, cur) - layerCost(l, *next));
+            if (predicted / saved < bestScore) {
+                bestScore = predicted / saved;
+                pick = &l;
+                pickBits = *next;
+            }
+        }
+        if (!pick)
+            break;
+        state[pick->node] = pickBits;
+        const ParetoPoint p = measure(state, static_cast<double>(step) / maxSteps);
+        if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop && o.maxCost < 0)
+            break;
+    }
+    markPareto(rep.measured);
+    rep.chosen = choosePoint(rep.measured, o);
+    if (rep.chosen >= 0)
+        rep.chosenResult = build(rep.measured[rep.chosen].weightBits);
+    rep.seconds = secondsSince(t0);
+    return rep;
+}
+
+nlohmann::json toJson(const SensitivityReport& r)
+{
+    nlohmann::json entries = nlohmann::json::array();
+    for (const SensitivityEntry& e : r.entries)
+        entries.push_back({{"layer", e.layer},
+                           {"bits", e.bits},
+                           {"params", e.params},
+                           {"top1", e.top1},
+                           {"accuracy_drop", e.accuracyDrop},
+                           {"agreement", e.agreement},
+                           {"output_sqnr_db", std::isfinite(e.outputSqnrDb) ? nlohmann::json(e.outputSqnrDb) : nlohmann::json()}});
+    return {{"has_labels", r.hasLabels}, {"fp32_top1", r.fp32Top1}, {"seconds", r.seconds}, {"entries", entries}};
+}
+
+nlohmann::json toJson(const MixedPrecisionReport& r)
+{
+    nlohmann::json pts = nlohmann::json::array();
+    for (const ParetoPoint& p : r.measured)
+        pts.push_back({{"weight_bits", p.weightBits},
+                       {"cost", p.cost},
+                       {"top1", p.top1},
+                       {"accuracy_drop", p.accuracyDrop},
+                       {"agreement", p.agreement},
+                       {"output_sqnr_db", std::isfinite(p.outputSqnrDb) ? nlohmann::json(p.outputSqnrDb) : nlohmann::json()},
+                       {"fraction_weights_at_most_3_bits", p.fractionWeightsAtMost3Bits},
+                       {"pareto", p.onFront}});
+    return {{"points", pts}, {"chosen", r.chosen}, {"seconds", r.seconds}};
+}
+
+} // namespace tessera::quant

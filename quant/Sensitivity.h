@@ -1,0 +1,94 @@
+#pragma once
+// Per-layer sensitivity: for each analog layer and weight bit depth, quantize that layer
+// alone at that depth (all others as in the base result, normally 8 bits) and measure
+// the accuracy drop vs FP32 (with labels), the top-1 agreement with FP32 and the output
+// SQNR vs FP32 (label-free). A cancellable job with progress.
+//
+// Mixed precision: a greedy descent guided by the sensitivity table lowers one layer's
+// weight bits at a time (smallest predicted noise increase per cost saved), MEASURES each
+// configuration, and returns every measured point, the Pareto front (cost vs accuracy)
+// and the point chosen under the budget.
+#include "core/Progress.h"
+#include "core/analog/CostModel.h"
+#include "quant/Dataset.h"
+#include "quant/Evaluate.h"
+#include "quant/QuantResult.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+struct SensitivityOptions {
+    std::vector<int> bits{8, 6, 4, 3, 2};
+    int64_t batchSize = 100;
+};
+
+struct SensitivityEntry {
+    std::string layer;
+    int bits = 8;
+    int64_t params = 0;
+    double top1 = 0.0;         // with labels
+    double accuracyDrop = 0.0; // FP32 top-1 - top1 (labels) else 1 - agreement
+    double agreement = 0.0;
+    double outputSqnrDb = 0.0;
+};
+
+struct SensitivityReport {
+    bool hasLabels = false;
+    double fp32Top1 = 0.0;
+    std::vector<SensitivityEntry> entries;
+    double seconds = 0.0;
+    const SensitivityEntry* find(const std::string& layer, int bits) const;
+};
+
+SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+                                     const SensitivityOptions& options = {}, ProgressSink* progress = nullptr);
+
+enum class CostObjective { WeightBits, Energy, Latency };
+const char* costObjectiveName(CostObjective objective);
+CostObjective parseCostObjective(const std::string& name);
+
+// Cost of a whole result under the cost model, per inference (batch-1 graph).
+double resultCost(const QuantResult& result, const Graph& batchOneGraph, const analog::CostModel& model,
+                  CostObjective objective);
+
+struct MixedPrecisionOptions {
+    double maxAccuracyDrop = 0.01; // fraction (0.01 = 1 pp); <0: no limit
+    double maxCost = -1.0;         // in the objective's unit; <0: no limit
+    CostObjective objective = CostObjective::WeightBits;
+    std::vector<int> bits{8, 6, 4, 3, 2};
+    int64_t batchSize = 100;
+    // Stop descending once the measured drop exceeds this multiple of maxAccuracyDrop.
+    double stopFactor = 3.0;
+};
+
+struct ParetoPoint {
+    std::map<std::string, int> weightBits;
+    double cost = 0.0;
+    double top1 = 0.0;
+    double accuracyDrop = 0.0;
+    double agreement = 0.0;
+    double outputSqnrDb = 0.0;
+    double fractionWeightsAtMost3Bits = 0.0;
+    bool onFront = false;
+};
+
+struct MixedPrecisionReport {
+    std::vector<ParetoPoint> measured; // in search order; measured[0] is the base
+    int chosen = -1;                   // index into measured, -1 when nothing meets the budget
+    QuantResult chosenResult;
+    double seconds = 0.0;
+};
+
+MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+                                          const SensitivityReport& sensitivity, const MixedPrecisionOptions& options,
+                                          const analog::CostModel& costModel, ProgressSink* progress = nullptr);
+
+nlohmann::json toJson(const SensitivityReport& report);
+nlohmann::json toJson(const MixedPrecisionReport& report);
+
+} // namespace tessera::quant
