@@ -58,6 +58,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                                  8000);
         emit documentShown();
     });
+    connect(m_view, &GraphView::firstPainted, this, [this](double ms) {
+        if (m_layout->layout())
+            m_log->append(tr("Graph on screen: layout %1 ms (%2), scene + first paint %3 ms")
+                              .arg(m_layout->layout()->milliseconds, 0, 'f', 0)
+                              .arg(m_layout->layout()->engine)
+                              .arg(ms, 0, 'f', 0));
+    });
     connect(&m_model, &ProjectModel::modifiedChanged, this, [this] { updateTitle(); });
     connect(&m_model, &ProjectModel::projectChanged, this, [this] { updateTitle(); });
     connect(&m_model, &ProjectModel::documentChanged, this, [this] { updateTitle(); });
@@ -95,7 +102,7 @@ void MainWindow::createPanels()
     QDockWidget* summary = addPanel("summary", tr("Model Summary"), m_summary, Qt::LeftDockWidgetArea);
     QDockWidget* inspector = addPanel("inspector", tr("Inspector"), m_inspector, Qt::RightDockWidgetArea);
     QDockWidget* log = addPanel("log", tr("Log"), m_log, Qt::BottomDockWidgetArea);
-    resizeDocks({summary, inspector}, {330, 380}, Qt::Horizontal);
+    resizeDocks({summary, inspector}, {350, 390}, Qt::Horizontal);
     resizeDocks({log}, {130}, Qt::Vertical);
     connect(m_inspector, &InspectorPanel::message, m_log, &LogPanel::append);
 }

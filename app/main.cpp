@@ -2,6 +2,7 @@
 //   --synthetic N      open a generated N-node graph
 //   --bench-layout     print layout + first-paint times for the given files / synthetic:N
 //   --engine E         auto | graphviz | igraph
+//   --find TEXT        select the first matching node once the graph is shown
 #include "app/MainWindow.h"
 #include "app/StudioBench.h"
 #include "app/model/SyntheticGraph.h"
@@ -26,8 +27,9 @@ int main(int argc, char** argv)
                                          "several files or synthetic:N");
     QCommandLineOption synthetic("synthetic", "Open a generated graph of about N nodes.", "N");
     QCommandLineOption bench("bench-layout", "Print layout and first-paint times and exit.");
+    QCommandLineOption find("find", "After opening, select the first node matching TEXT (name or op).", "text");
     QCommandLineOption engine("engine", "Layout engine: auto, graphviz or igraph.", "engine", "auto");
-    parser.addOptions({synthetic, bench, engine});
+    parser.addOptions({synthetic, bench, engine, find});
     parser.process(app);
 
     const QString engineName = parser.value(engine);
@@ -41,7 +43,11 @@ int main(int argc, char** argv)
         return printLayoutBench(sources, layoutEngine);
     }
 
+    QApplication::setStyle("Fusion");
     MainWindow window;
+    if (parser.isSet(find))
+        QObject::connect(&window, &MainWindow::documentShown, &window,
+                         [&window, text = parser.value(find)] { window.searchController()->findNext(text); });
     window.layoutController()->setEngine(layoutEngine);
     window.show();
     if (parser.isSet(synthetic))

@@ -15,6 +15,7 @@ LayoutResult computeLayout(const LayoutInput& input, LayoutEngine engine, Progre
                                                                             : LayoutEngine::Igraph;
     LayoutResult result = engine == LayoutEngine::Graphviz ? layoutWithGraphviz(input, progress)
                                                            : layoutWithIgraph(input, progress);
+    result.sizes = input.sizes;
     result.milliseconds = static_cast<double>(clock.nsecsElapsed()) / 1e6;
     return result;
 }

@@ -23,6 +23,7 @@ struct LayoutInput {
 
 struct LayoutResult {
     std::vector<QPointF> centers;        // per node
+    std::vector<QSizeF> sizes;           // per node (as given in the input)
     std::vector<QPainterPath> edgePaths; // per edge, source bottom to target top
     QRectF bounds;
     QString engine;
@@ -32,7 +33,7 @@ struct LayoutResult {
 enum class LayoutEngine { Auto, Graphviz, Igraph };
 
 // Largest graph (display nodes) Auto lays out with Graphviz.
-constexpr int kGraphvizNodeLimit = 600;
+constexpr int kGraphvizNodeLimit = 1200;
 
 LayoutResult computeLayout(const LayoutInput& input, LayoutEngine engine, ProgressSink& progress);
 // Both throw tessera::Error when the library fails. Graphviz is not thread-safe: calls

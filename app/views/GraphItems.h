@@ -17,6 +17,7 @@ public:
     NodeId nodeId() const { return m_node.node; }
     const DisplayNode& displayNode() const { return m_node; }
     const NodeLabel& label() const { return m_label; }
+    const QColor& color() const { return m_color; }
     QRectF boundingRect() const override { return m_rect; }
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 

@@ -43,7 +43,7 @@ void GraphScene::build(const DocumentPtr& doc, const LayoutResult& layout)
     m_nodeItems.reserve(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
         NodeLabel label = nodeLabel(*doc, nodes[i]);
-        const QSizeF size = nodeSize(label);
+        const QSizeF size = i < layout.sizes.size() ? layout.sizes[i] : nodeSize(label);
         auto* item = new NodeItem(static_cast<int>(i), nodes[i], std::move(label), nodeColor(*doc, nodes[i]), size);
         item->setPos(layout.centers.at(i));
         if (nodes[i].kind == DisplayKind::Op) {

@@ -41,7 +41,7 @@ void GraphView::onBuilt()
     m_awaitingFirstPaint = true;
     m_legend->setDocument(m_scene->document());
     m_legend->setVisible(m_scene->document() != nullptr);
-    fitToWindow();
+    showInitialView();
     m_minimap->refreshPicture();
     m_minimap->setVisible(m_minimapWanted && m_scene->nodeItemCount() > 0);
     placeOverlays();
@@ -65,13 +65,21 @@ void GraphView::fitToWindow()
     // A small graph would be blown up; show it at natural size at most.
     if (zoom() > 1.0)
         setTransform(QTransform());
-    // A tall narrow graph fitted whole is unreadable; start at the top at a readable zoom.
-    if (zoom() < 0.35 && m_scene->nodeItemCount() < 400) {
-        setTransform(QTransform::fromScale(0.6, 0.6));
-        centerOn(sceneRect().center().x(), sceneRect().top() + viewport()->height() / 1.2);
-    }
     emit zoomChanged(zoom());
     m_minimap->update();
+}
+
+void GraphView::showInitialView()
+{
+    fitToWindow();
+    // A deep graph fitted whole is unreadable: start at its top at a readable zoom (the
+    // minimap gives the overview, 0 fits the window).
+    if (zoom() < 0.35) {
+        setTransform(QTransform::fromScale(0.85, 0.85));
+        const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+        centerOn(sceneRect().center().x(), sceneRect().top() + visible.height() / 2);
+        emit zoomChanged(zoom());
+    }
 }
 
 void GraphView::setMinimapVisible(bool visible)
@@ -130,8 +138,11 @@ void GraphView::scrollContentsBy(int dx, int dy)
 void GraphView::placeOverlays()
 {
     const QRect area = viewport()->geometry();
-    const int w = std::clamp(area.width() / 5, 140, 240);
     const int h = std::clamp(area.height() / 3, 120, 260);
+    // As wide as the graph's aspect needs: deep graphs get a slim strip, not an empty box.
+    const QRectF scene = m_scene->sceneRect();
+    const double aspect = scene.height() > 0 ? scene.width() / scene.height() : 1.0;
+    const int w = std::clamp(static_cast<int>(h * aspect) + 8, 48, std::clamp(area.width() / 5, 140, 240));
     m_minimap->setGeometry(area.right() - w - 12, area.bottom() - h - 12, w, h);
     m_legend->move(area.left() + 12, area.top() + 12);
 }
@@ -144,9 +155,8 @@ Minimap::Minimap(GraphView* view) : QWidget(view), m_view(view)
 
 void Minimap::refreshPicture()
 {
-    QGraphicsScene* scene = m_view->scene();
-    const QRectF src = scene->sceneRect();
-    if (src.isEmpty()) {
+    const QRectF src = m_view->scene()->sceneRect();
+    if (src.isEmpty() || m_view->graphScene()->nodeItemCount() == 0) {
         m_picture = QPixmap();
         return;
     }
@@ -156,8 +166,17 @@ void Minimap::refreshPicture()
     size = size.expandedTo(QSizeF(24, 24));
     m_picture = QPixmap(size.toSize());
     m_picture.fill(style::canvasColor());
+    // Coloured boxes only: rendering the scene's items would cost as much as a full paint.
     QPainter p(&m_picture);
-    scene->render(&p, QRectF(QPointF(0, 0), size), src, Qt::IgnoreAspectRatio);
+    const double sx = size.width() / src.width(), sy = size.height() / src.height();
+    GraphScene* scene = m_view->graphScene();
+    for (int i = 0; i < scene->nodeItemCount(); ++i) {
+        const NodeItem* item = scene->itemAt(i);
+        const QRectF r = item->sceneBoundingRect();
+        p.fillRect(QRectF((r.left() - src.left()) * sx, (r.top() - src.top()) * sy, std::max(1.0, r.width() * sx),
+                          std::max(1.0, r.height() * sy)),
+                   item->color());
+    }
     update();
 }
 

@@ -21,6 +21,8 @@ public:
     GraphScene* graphScene() const { return m_scene; }
     void zoomBy(double factor);
     void fitToWindow();
+    // Fit, or the top of the graph at a readable zoom when fitting makes it unreadable.
+    void showInitialView();
     double zoom() const { return transform().m11(); }
     void setMinimapVisible(bool visible);
     // Milliseconds from GraphScene::built to the end of the first paint after it.
