@@ -13,6 +13,7 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -122,6 +123,22 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
+    QMenu* project = menuBar()->addMenu(tr("&Project"));
+    project->addAction(tr("&Hardware Target…"), this, [this] {
+        bool ok = false;
+        const QStringList targets{"amp-m1076", "amp-generic"};
+        const int current = std::max<int>(0, static_cast<int>(targets.indexOf(m_model.project().hardwareTarget)));
+        const QString target = QInputDialog::getItem(this, tr("Hardware target"), tr("Compile for:"), targets, current, false, &ok);
+        if (ok)
+            m_model.setHardwareTarget(target);
+    });
+    project->addAction(tr("&Calibration Dataset…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Calibration dataset"), m_model.project().datasetPath,
+                                                          tr("NumPy arrays (*.npy);;All files (*)"));
+        if (!path.isEmpty())
+            m_model.setDatasetPath(path);
+    });
+
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = m_model.undoStack()->createUndoAction(this);
     undo->setShortcut(QKeySequence::Undo);
@@ -207,6 +224,7 @@ void MainWindow::createStatusBar()
     m_progress->setTextVisible(false);
     m_progress->hide();
     m_cancel = new QToolButton;
+    m_cancel->setObjectName("cancelJobButton");
     m_cancel->setIcon(QIcon(":/icons/cancel.svg"));
     m_cancel->setToolTip(tr("Cancel the running job"));
     m_cancel->setAutoRaise(true);

@@ -16,6 +16,8 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QThread>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <QtTest>
 
@@ -226,6 +228,67 @@ private slots:
                  QFileInfo(kModels + "/digits/digits_resnet.onnx").canonicalFilePath());
         QCOMPARE(w.graphScene()->nodeItemCount(), 33);
         QVERIFY(!m->isModified());
+    }
+
+    void keyboardWalksTheGraph()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, kModels + "/digits/digits_resnet.onnx"));
+        const Graph& g = w.projectModel()->document()->graph();
+        // From the file: /m/Concat reads /m/Relu_2 and /m/down_pool/MaxPool, feeds /m/block2/dw/Conv.
+        w.projectModel()->selection()->select(*g.findNode("/m/Concat"));
+        w.graphView()->setFocus();
+        QTest::keyClick(w.graphView(), Qt::Key_Down);
+        QCOMPARE(w.projectModel()->selection()->current(), *g.findNode("/m/block2/dw/Conv"));
+        QTest::keyClick(w.graphView(), Qt::Key_Up);
+        QCOMPARE(w.projectModel()->selection()->current(), *g.findNode("/m/Concat"));
+        QTest::keyClick(w.graphView(), Qt::Key_Up);
+        const QString producer = QString::fromStdString(g.node(w.projectModel()->selection()->current()).name);
+        QVERIFY2(producer == "/m/Relu_2" || producer == "/m/down_pool/MaxPool", qPrintable(producer));
+        const double before = w.graphView()->zoom();
+        QTest::keyClick(w.graphView(), Qt::Key_Plus);
+        QVERIFY(w.graphView()->zoom() > before);
+    }
+
+    void newerLayoutReplacesOlder()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, kModels + "/mnist/mnist_mobile.onnx"));
+        QSignalSpy ready(w.layoutController(), &LayoutController::layoutReady);
+        QSignalSpy cancelled(w.jobs(), &JobManager::jobCancelled);
+        w.showDocument(makeSyntheticDocument(3000));
+        w.showDocument(makeSyntheticDocument(500)); // arrives while the first layout runs
+        QVERIFY(w.jobs()->waitForIdle(60000));
+        QCOMPARE(ready.count(), 1);
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(w.graphScene()->document(), w.projectModel()->document());
+        QVERIFY(w.graphScene()->nodeItemCount() < 600);
+    }
+
+    void statusBarCancelStopsJob()
+    {
+        MainWindow w;
+        w.show();
+        std::atomic<bool> started{false};
+        QSignalSpy cancelled(w.jobs(), &JobManager::jobCancelled);
+        w.jobs()->start("long work", "test", [&](ProgressSink& p) -> JobApply {
+            started = true;
+            for (int i = 0; i < 60000; ++i) {
+                p.checkpoint(i / 60000.0, "working");
+                QThread::msleep(1);
+            }
+            return {};
+        });
+        QTRY_VERIFY(started.load());
+        auto* cancel = w.findChild<QToolButton*>("cancelJobButton");
+        QVERIFY(cancel);
+        QTRY_VERIFY(cancel->isVisible());
+        QTest::mouseClick(cancel, Qt::LeftButton);
+        QVERIFY(w.jobs()->waitForIdle(3000));
+        QCOMPARE(cancelled.count(), 1);
+        QVERIFY(w.log()->plainText().contains("long work: cancelled"));
     }
 
     void bigSyntheticGraphOpensAndStaysResponsive()
