@@ -27,6 +27,11 @@ for target in "${TARGETS[@]}"; do
     fuzz_onnx_import)
       cp "$MODELS"/digits/*.onnx "$MODELS"/mnist/mnist_lenet.onnx "$MODELS"/mnist/mnist_mobile.onnx \
          "$MODELS"/unsupported/silero_vad_legacy.onnx "$seeds/"
+      # ONNX's own small test models (every op, opsets 6..17) make fast, varied seeds.
+      testdata="${ONNX_TESTDATA_DIR:-/usr/share/libonnx-testdata/data}"
+      for model in "$testdata"/{node,pytorch-converted,pytorch-operator,simple}/*/model.onnx; do
+        [[ -f "$model" ]] && cp "$model" "$seeds/$(basename "$(dirname "$model")").onnx"
+      done
       max_len=400000 ;;
     fuzz_npy)
       cp "$MODELS"/digits/digits_test_y.npy "$MODELS"/ocr/cls_out_ort.npy "$MODELS"/mnist/*_ort16.npy "$seeds/"

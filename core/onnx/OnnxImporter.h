@@ -18,7 +18,8 @@ struct ImportOptions {
     // Value given to symbolic/unknown dims of inputs not listed above.
     int64_t dynamicDimValue = 1;
     // Keep nodes whose op is not registered (op == nullptr) instead of failing, and
-    // skip shape inference; for inspection views only.
+    // skip shape inference when there are such nodes; for inspection views only. With no
+    // unknown ops, shapes are inferred and a shape error becomes a report warning.
     bool lenient = false;
     // Run the default cleanup pipeline (folding, BN folding, fusion, DCE) after import.
     bool runCleanupPasses = false;
