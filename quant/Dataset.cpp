@@ -53,15 +53,19 @@ Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::st
         std::memcpy(dst, t.data<float>(), t.byteSize());
         dst += t.numel();
     }
-    if (!labelsPath.empty()) {
-        Tensor l = readNpy(labelsPath);
-        if (l.dtype() != DType::Int64 && l.dtype() != DType::Int32 && l.dtype() != DType::UInt8 && l.dtype() != DType::Int8)
-            fail(labelsPath, ": labels must be integers, got ", dtypeName(l.dtype()));
-        if (l.numel() != total)
-            fail(labelsPath, ": ", l.numel(), " labels for ", total, " samples");
-        data.labels = l.toInt64Vector();
-    }
+    if (!labelsPath.empty())
+        data.labels = loadLabels(labelsPath, total);
     return data;
+}
+
+std::vector<int64_t> loadLabels(const std::string& path, int64_t count)
+{
+    Tensor l = readNpy(path);
+    if (l.dtype() != DType::Int64 && l.dtype() != DType::Int32 && l.dtype() != DType::UInt8 && l.dtype() != DType::Int8)
+        fail(path, ": labels must be integers, got ", dtypeName(l.dtype()));
+    if (l.numel() != count)
+        fail(path, ": ", l.numel(), " labels for ", count, " samples");
+    return l.toInt64Vector();
 }
 
 void checkDatasetFitsGraph(const Dataset& data, const Graph& graph)

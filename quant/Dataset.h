@@ -28,6 +28,9 @@ struct Dataset {
 // file on a wrong dtype, mismatched shapes, empty data or NaN/Inf.
 Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::string& labelsPath = {});
 
+// Integer labels from an .npy file; throws unless it holds exactly `count` integers.
+std::vector<int64_t> loadLabels(const std::string& path, int64_t count);
+
 // Checks that `data` fits the graph's single input ([N] + input shape[1:]); errors name
 // the data source and the input.
 void checkDatasetFitsGraph(const Dataset& data, const Graph& graph);

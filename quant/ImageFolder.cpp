@@ -1,0 +1,127 @@
+#include "quant/ImageFolder.h"
+
+#include "core/Error.h"
+
+#include <png.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+namespace tessera::quant {
+
+namespace {
+
+struct Rgb {
+    int64_t width = 0, height = 0;
+    std::vector<uint8_t> pixels; // HWC, 3 channels
+};
+
+Rgb decodePng(const std::string& path)
+{
+    png_image image;
+    std::memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&image, path.c_str()))
+        fail(path, ": cannot read PNG: ", image.message);
+    image.format = PNG_FORMAT_RGB;
+    Rgb rgb;
+    rgb.width = image.width;
+    rgb.height = image.height;
+    rgb.pixels.resize(PNG_IMAGE_SIZE(image));
+    if (!png_image_finish_read(&image, nullptr, rgb.pixels.data(), 0, nullptr)) {
+        const std::string message = image.message;
+        png_image_free(&image);
+        fail(path, ": cannot decode PNG: ", message);
+    }
+    return rgb;
+}
+
+// Bilinear sample of channel c at (y, x) in source pixel coordinates, clamped at edges.
+float bilinear(const Rgb& img, double y, double x, int c)
+{
+    y = std::clamp(y, 0.0, static_cast<double>(img.height - 1));
+    x = std::clamp(x, 0.0, static_cast<double>(img.width - 1));
+    const int64_t y0 = static_cast<int64_t>(y), x0 = static_cast<int64_t>(x);
+    const int64_t y1 = std::min(y0 + 1, img.height - 1), x1 = std::min(x0 + 1, img.width - 1);
+    const double fy = y - y0, fx = x - x0;
+    auto at = [&](int64_t yy, int64_t xx) { return static_cast<double>(img.pixels[(yy * img.width + xx) * 3 + c]); };
+    const double top = at(y0, x0) * (1 - fx) + at(y0, x1) * fx;
+    const double bottom = at(y1, x0) * (1 - fx) + at(y1, x1) * fx;
+    return static_cast<float>(top * (1 - fy) + bottom * fy);
+}
+
+void checkPreprocess(const ImagePreprocess& pre, const std::string& where)
+{
+    if (pre.channels != 1 && pre.channels != 3)
+        fail(where, ": channels must be 1 or 3, got ", pre.channels);
+    if (pre.mean.size() != static_cast<size_t>(pre.channels) || pre.std.size() != static_cast<size_t>(pre.channels))
+        fail(where, ": mean and std need ", pre.channels, " values each");
+    for (float s : pre.std)
+        if (!(s > 0.0f))
+            fail(where, ": std values must be positive");
+    if (pre.width < 0 || pre.height < 0 || (pre.width == 0) != (pre.height == 0))
+        fail(where, ": give both width and height (or neither)");
+}
+
+} // namespace
+
+Tensor loadPngImage(const std::string& path, const ImagePreprocess& pre)
+{
+    checkPreprocess(pre, path);
+    const Rgb img = decodePng(path);
+    const int64_t w = pre.width ? pre.width : img.width, h = pre.height ? pre.height : img.height;
+    const bool resize = w != img.width || h != img.height;
+    const double sy = static_cast<double>(img.height) / h, sx = static_cast<double>(img.width) / w;
+    Tensor t(DType::Float32, {1, pre.channels, h, w});
+    float* out = t.mutableData<float>();
+    for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+            float rgb[3];
+            for (int c = 0; c < 3; ++c)
+                rgb[c] = resize ? bilinear(img, (y + 0.5) * sy - 0.5, (x + 0.5) * sx - 0.5, c)
+                                : img.pixels[(y * img.width + x) * 3 + c];
+            for (int c = 0; c < pre.channels; ++c) {
+                float v = pre.channels == 1 ? 0.299f * rgb[0] + 0.587f * rgb[1] + 0.114f * rgb[2]
+                                            : rgb[pre.bgr ? 2 - c : c];
+                out[(c * h + y) * w + x] = (v * pre.scale - pre.mean[c]) / pre.std[c];
+            }
+        }
+    return t;
+}
+
+Dataset loadImageFolder(const std::string& folder, const ImagePreprocess& pre)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec))
+        fail(folder, ": not a folder");
+    std::vector<std::string> files;
+    for (const auto& entry : fs::directory_iterator(folder, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".png")
+            files.push_back(entry.path().string());
+    if (files.empty())
+        fail(folder, ": no .png images in the folder");
+    std::sort(files.begin(), files.end());
+    std::vector<Tensor> images;
+    for (const std::string& f : files) {
+        images.push_back(loadPngImage(f, pre));
+        if (images.back().shape() != images.front().shape())
+            fail(f, ": size ", shapeToString(images.back().shape()), " differs from ", files.front(), "'s ",
+                 shapeToString(images.front().shape()), " (set a resize width and height)");
+    }
+    Shape shape = images.front().shape();
+    shape[0] = static_cast<int64_t>(images.size());
+    Dataset data;
+    data.source = folder;
+    data.inputs = Tensor(DType::Float32, shape);
+    float* dst = data.inputs.mutableData<float>();
+    for (const Tensor& t : images) {
+        std::memcpy(dst, t.data<float>(), t.byteSize());
+        dst += t.numel();
+    }
+    return data;
+}
+
+} // namespace tessera::quant

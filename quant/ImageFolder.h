@@ -1,0 +1,35 @@
+#pragma once
+// A folder of PNG images as a Dataset (libpng; no Qt in engine libraries).
+// Preprocessing, in this order, per image:
+//  1. decode to 8-bit RGB (grayscale is replicated, alpha dropped; 16-bit is reduced);
+//     with channels == 1 the image is converted to luma (0.299 R + 0.587 G + 0.114 B);
+//  2. resize to width x height with bilinear interpolation (half-pixel centers) when
+//     both are set and differ from the image;
+//  3. channel order RGB, or BGR when `bgr`;
+//  4. value = (pixel * scale - mean[c]) / std[c];
+//  5. layout NCHW float32.
+// Files are read in sorted name order; only *.png files count.
+#include "quant/Dataset.h"
+
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+struct ImagePreprocess {
+    int64_t width = 0;  // 0: keep the image's size (all images must then agree)
+    int64_t height = 0;
+    int channels = 3;   // 3 (RGB/BGR) or 1 (luma)
+    bool bgr = false;
+    float scale = 1.0f / 255.0f;
+    std::vector<float> mean{0.0f, 0.0f, 0.0f};
+    std::vector<float> std{1.0f, 1.0f, 1.0f};
+};
+
+// One image as [1, C, H, W]. Throws tessera::Error naming the file.
+Tensor loadPngImage(const std::string& path, const ImagePreprocess& pre);
+
+// Every *.png in `folder` as [N, C, H, W]. Throws when the folder has no PNG files.
+Dataset loadImageFolder(const std::string& folder, const ImagePreprocess& pre);
+
+} // namespace tessera::quant

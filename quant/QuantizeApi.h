@@ -1,0 +1,68 @@
+#pragma once
+// The CLI-/studio-facing entry points of the quantizer: one call per verb, all errors as
+// tessera::Error before anything is written (outputs are written atomically at the end).
+//   tessera quantize     -> runQuantize      (writes the quantization JSON)
+//   tessera quant-eval   -> runQuantEval     (accuracy, agreement, per-layer SQNR as JSON)
+//   tessera sensitivity  -> runSensitivity   (per-layer x bit-depth table as JSON)
+//   tessera mixed-precision -> runMixedPrecision (measured points, Pareto front, chosen
+//                            point; optionally writes the chosen quantization JSON)
+#include "core/Progress.h"
+#include "quant/Calibrator.h"
+#include "quant/Evaluate.h"
+#include "quant/ImageFolder.h"
+#include "quant/Sensitivity.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+// Where samples come from: .npy files (concatenated) or a folder of PNG images.
+struct DataSource {
+    std::vector<std::string> npyFiles;
+    std::string imageFolder;
+    ImagePreprocess preprocess;
+    std::string labelsNpy; // optional
+    int64_t limit = 0;     // use only the first `limit` samples (0: all)
+};
+Dataset loadDataSource(const DataSource& source);
+
+struct QuantizeRequest {
+    std::string modelPath;
+    DataSource calibration;
+    QuantConfig config;
+    std::string outputPath; // quantization JSON
+};
+QuantResult runQuantize(const QuantizeRequest& request, ProgressSink* progress = nullptr);
+
+struct EvalRequest {
+    std::string modelPath;
+    std::string quantPath; // quantization JSON
+    DataSource data;
+    bool perLayer = true;
+    bool nonIdealities = true; // use the JSON's non-ideality settings
+};
+nlohmann::json runQuantEval(const EvalRequest& request, ProgressSink* progress = nullptr);
+
+struct SensitivityRequest {
+    std::string modelPath;
+    std::string quantPath;
+    DataSource data;
+    SensitivityOptions options;
+    std::string outputPath; // JSON report (optional)
+};
+nlohmann::json runSensitivity(const SensitivityRequest& request, ProgressSink* progress = nullptr);
+
+struct MixedPrecisionRequest {
+    std::string modelPath;
+    std::string quantPath;
+    DataSource data;
+    MixedPrecisionOptions options;
+    std::string reportPath;      // JSON report (optional)
+    std::string chosenQuantPath; // quantization JSON of the chosen point (optional)
+};
+nlohmann::json runMixedPrecision(const MixedPrecisionRequest& request, ProgressSink* progress = nullptr);
+
+} // namespace tessera::quant
