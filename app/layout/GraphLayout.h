@@ -33,7 +33,7 @@ struct LayoutResult {
 enum class LayoutEngine { Auto, Graphviz, Igraph };
 
 // Largest graph (display nodes) Auto lays out with Graphviz.
-constexpr int kGraphvizNodeLimit = 1200;
+constexpr int kGraphvizNodeLimit = 1000;
 
 LayoutResult computeLayout(const LayoutInput& input, LayoutEngine engine, ProgressSink& progress);
 // Both throw tessera::Error when the library fails. Graphviz is not thread-safe: calls
