@@ -81,36 +81,68 @@ void convShape(InferContext& ctx)
     ctx.setOutput(0, DType::Float32, out);
 }
 
-// Depthwise: each output channel reads one input channel; direct accumulation per tap.
+// Depthwise: each output channel reads one input channel. The channel is first copied
+// into a zero-bordered plane covering every window, so the tap loops need no bounds
+// checks and run along whole output rows. With stride 1 in 2-D (`wide` given), rows are
+// computed at the padded pitch so each tap is one loop over the plane.
 void depthwiseConv(const Geometry& g, const float* x, const float* w, int64_t inChannels, int64_t outChannels,
-                   float* y)
+                   float* y, float* padded, float* wide)
 {
     const int64_t multiplier = outChannels / inChannels, inSize = g.inSize(), outSize = g.outSize();
-    const int64_t kernelSize = g.kernelSize(), sw = g.stride[2];
-    for (int64_t m = 0; m < outChannels; ++m) {
-        const float* in = x + (m / multiplier) * inSize;
-        float* out = y + m * outSize;
-        std::fill(out, out + outSize, 0.0f);
-        ops::forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
-            const float weight = w[m * kernelSize + k];
-            ops::forEachWindowRun(
-                g, kd, kh, kw,
-                [&](int64_t o, int64_t n, int64_t i) {
-                    if (sw == 1)
-                        for (int64_t j = 0; j < n; ++j)
-                            out[o + j] += weight * in[i + j];
-                    else
-                        for (int64_t j = 0; j < n; ++j)
-                            out[o + j] += weight * in[i + j * sw];
-                },
-                [](int64_t, int64_t) {});
-        });
+    const int64_t kernelSize = g.kernelSize();
+    int64_t ext[3];
+    for (int i = 0; i < 3; ++i)
+        ext[i] = (g.out[i] - 1) * g.stride[i] + (g.kernel[i] - 1) * g.dilation[i] + 1;
+    for (int64_t c = 0; c < inChannels; ++c) {
+        const float* in = x + c * inSize;
+        std::fill(padded, padded + ext[0] * ext[1] * ext[2], 0.0f);
+        for (int64_t d = 0; d < g.in[0]; ++d)
+            for (int64_t h = 0; h < g.in[1]; ++h) {
+                const int64_t pd = d + g.pad[0], ph = h + g.pad[1];
+                if (pd >= ext[0] || ph >= ext[1])
+                    continue;
+                const int64_t w0 = std::max<int64_t>(0, -g.pad[2]), w1 = std::min(g.in[2], ext[2] - g.pad[2]);
+                for (int64_t iw = w0; iw < w1; ++iw)
+                    padded[(pd * ext[1] + ph) * ext[2] + iw + g.pad[2]] = in[(d * g.in[1] + h) * g.in[2] + iw];
+            }
+        for (int64_t m = c * multiplier; m < (c + 1) * multiplier; ++m) {
+            float* out = y + m * outSize;
+            if (wide) { // stride 1, 2-D: each tap is one long loop over rows of the padded pitch
+                const int64_t span = g.out[1] * ext[2];
+                std::fill(wide, wide + span, 0.0f);
+                ops::forEachKernelOffset(g, [&](int64_t, int64_t kh, int64_t kw, int64_t k) {
+                    const float weight = w[m * kernelSize + k];
+                    const float* src = padded + kh * g.dilation[1] * ext[2] + kw * g.dilation[2];
+                    for (int64_t i = 0; i < span; ++i)
+                        wide[i] += weight * src[i];
+                });
+                for (int64_t oh = 0; oh < g.out[1]; ++oh) // drop the columns past the row end
+                    std::copy(wide + oh * ext[2], wide + oh * ext[2] + g.out[2], out + oh * g.out[2]);
+                continue;
+            }
+            std::fill(out, out + outSize, 0.0f);
+            for (int64_t od = 0; od < g.out[0]; ++od)
+                for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+                    float* row = out + (od * g.out[1] + oh) * g.out[2];
+                    ops::forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
+                        const float weight = w[m * kernelSize + k];
+                        const float* src = padded + ((od * g.stride[0] + kd * g.dilation[0]) * ext[1] + oh * g.stride[1] +
+                                                     kh * g.dilation[1]) * ext[2] + kw * g.dilation[2];
+                        if (g.stride[2] == 1)
+                            for (int64_t ow = 0; ow < g.out[2]; ++ow)
+                                row[ow] += weight * src[ow];
+                        else
+                            for (int64_t ow = 0; ow < g.out[2]; ++ow)
+                                row[ow] += weight * src[ow * g.stride[2]];
+                    });
+                }
+        }
     }
 }
 
 // Images per GEMM: small outputs (7x7) make thin GEMMs; side by side they fill the
 // micro-kernel's columns and amortize packing the weights.
-constexpr int64_t kTargetGemmColumns = 512;
+constexpr int64_t kTargetGemmColumns = 1536;
 
 struct ConvArgs {
     Geometry g;
@@ -175,11 +207,24 @@ void convKernel(KernelContext& ctx)
     // per channel. A single-channel input with one group still goes through one GEMM.
     const bool depthwise = c.channels == c.group && c.group > 1;
     const int64_t block = depthwise ? 1 : std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
+    float* padded = nullptr;
+    float* wide = nullptr;
+    if (depthwise) {
+        int64_t ext[3];
+        for (int i = 0; i < 3; ++i)
+            ext[i] = (c.g.out[i] - 1) * c.g.stride[i] + (c.g.kernel[i] - 1) * c.g.dilation[i] + 1;
+        // The wide loop reads up to one row's worth of taps past the plane: keep it zeroed.
+        const int64_t paddedSize = ext[0] * ext[1] * ext[2] + ext[2];
+        const bool useWide = c.g.out[0] == 1 && c.g.kernel[0] == 1 && c.g.stride[1] == 1 && c.g.stride[2] == 1;
+        padded = ctx.scratch(static_cast<size_t>(paddedSize + (useWide ? c.g.out[1] * ext[2] : 0)));
+        std::fill(padded, padded + paddedSize, 0.0f);
+        wide = useWide ? padded + paddedSize : nullptr;
+    }
     for (int64_t n = 0; n < c.batch; n += block) {
         const int64_t count = std::min(block, c.batch - n);
         if (depthwise)
             depthwiseConv(c.g, c.x + n * c.channels * inSize, c.w, c.channels, c.outChannels,
-                          c.y + n * c.outChannels * outSize);
+                          c.y + n * c.outChannels * outSize, padded, wide);
         else
             gemmConvBlock(c, n, count, ctx);
         // Bias and activation while the block's output is still in cache.

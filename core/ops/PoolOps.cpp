@@ -61,9 +61,31 @@ int64_t columnMajor(const Geometry& g, int64_t i)
     return d + g.in[0] * (h + g.in[1] * w);
 }
 
+// The common 2x2 / stride 2 window fully inside the input: two input rows per output row.
+bool isPlain2x2(const Geometry& g)
+{
+    return g.kernel[0] == 1 && g.kernel[1] == 2 && g.kernel[2] == 2 && g.stride[1] == 2 && g.stride[2] == 2 &&
+           g.dilation[1] == 1 && g.dilation[2] == 1 && g.pad[1] == 0 && g.pad[2] == 0 && 2 * g.out[1] <= g.in[1] &&
+           2 * g.out[2] <= g.in[2];
+}
+
+template <class T> void maxPool2x2Plane(const Geometry& g, const T* in, T* out)
+{
+    const int64_t width = g.in[2];
+    for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+        const T* r0 = in + 2 * oh * width;
+        const T* r1 = r0 + width;
+        T* o = out + oh * g.out[2];
+        for (int64_t ow = 0; ow < g.out[2]; ++ow)
+            o[ow] = std::max(std::max(r0[2 * ow], r0[2 * ow + 1]), std::max(r1[2 * ow], r1[2 * ow + 1]));
+    }
+}
+
 template <class T>
 void maxPoolPlane(const Geometry& g, const T* in, T* out, int64_t* indices)
 {
+    if (!indices && g.out[0] == 1 && g.in[0] == 1 && isPlain2x2(g))
+        return maxPool2x2Plane(g, in, out);
     const int64_t sw = g.stride[2];
     std::fill(out, out + g.outSize(), std::numeric_limits<T>::lowest());
     if (indices)
