@@ -142,7 +142,7 @@ void depthwiseConv(const Geometry& g, const float* x, const float* w, int64_t in
 
 // Images per GEMM: small outputs (7x7) make thin GEMMs; side by side they fill the
 // micro-kernel's columns and amortize packing the weights.
-constexpr int64_t kTargetGemmColumns = 1536;
+constexpr int64_t kTargetGemmColumns = 512;
 
 struct ConvArgs {
     Geometry g;
