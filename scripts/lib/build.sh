@@ -51,8 +51,12 @@ tessera_build() {
   local jobs
   jobs="$(nproc 2>/dev/null || echo 2)"
   tessera_log "Configuring Release build in $TESSERA_BUILD_DIR"
+  # Explicit options so an old cache in build/ cannot silently drop the studio or tests;
+  # TESSERA_CMAKE_ARGS comes last and wins.
+  # shellcheck disable=SC2086
   cmake -S "$TESSERA_ROOT" -B "$TESSERA_BUILD_DIR" -DCMAKE_BUILD_TYPE=Release \
-    -DTESSERA_BUILD_FUZZ=OFF ${TESSERA_CMAKE_ARGS:-} || tessera_die "cmake configure failed"
+    -DTESSERA_BUILD_APP=ON -DTESSERA_BUILD_TESTS=ON -DTESSERA_BUILD_FUZZ=OFF \
+    ${TESSERA_CMAKE_ARGS:-} || tessera_die "cmake configure failed"
   tessera_log "Building with $jobs jobs"
   cmake --build "$TESSERA_BUILD_DIR" -j"$jobs" || tessera_die "build failed"
 }

@@ -200,6 +200,20 @@ private slots:
         QCOMPARE(g.value(g.node(g.liveNodes()[0]).inputs[0]).name, std::string("x"));
     }
 
+    void identityFromInputToOutputStays()
+    {
+        // Removing it would make the graph input the output, renaming what callers read.
+        Graph g;
+        ValueId x = g.addValue("x", DType::Float32, {2});
+        ValueId y = g.addValue("y");
+        g.addNode("id", "Identity", {x}, {y});
+        g.markGraphInput(x);
+        g.markGraphOutput(y);
+        EliminateIdentity pass;
+        CHECK_PASS(pass, g, false, 0.0f, Tensor::fromVector<float>({1, 2}, {2}));
+        QCOMPARE(g.liveNodeCount(), size_t(1));
+    }
+
     void foldBatchNormIntoConv()
     {
         Attributes attrs;
@@ -273,6 +287,27 @@ private slots:
         QCOMPARE(fc.attrs.getFloat("fused_max", 0), 6.0f);
         QCOMPARE(g.node(*g.findNode("conv")).attrs.getString("fused_activation", ""), std::string("Relu"));
         QCOMPARE(g.value(fc.outputs[0]).name, std::string("y"));
+    }
+
+    void fuseIntoMatMulAndConvTranspose()
+    {
+        Graph g;
+        ValueId x = g.addValue("x", DType::Float32, {1, 2, 3, 3});
+        ValueId up = g.addValue("up"), upRelu = g.addValue("up_relu"), mm = g.addValue("mm"), y = g.addValue("y");
+        g.addNode("up", "ConvTranspose", {x, g.addConstant("w", filled({2, 3, 2, 2}, -1, 1, 1))}, {up});
+        g.addNode("up_relu", "Relu", {up}, {upRelu});
+        g.addNode("mm", "MatMul", {upRelu, g.addConstant("m", filled({4, 5}, -1, 1, 2))}, {mm});
+        g.addNode("clip", "Clip", {mm, g.addConstant("lo", Tensor::scalar<float>(-0.5f)), kNoValue}, {y});
+        g.markGraphInput(x);
+        g.markGraphOutput(y);
+        FuseActivation pass;
+        CHECK_PASS(pass, g, true, 1e-6f, filled({1, 2, 3, 3}, -2, 2, 3));
+        QCOMPARE(g.liveNodeCount(), size_t(2));
+        const Node& matmul = g.node(*g.findNode("mm"));
+        QCOMPARE(matmul.attrs.getString("fused_activation", ""), std::string("Clip"));
+        QCOMPARE(matmul.attrs.getFloat("fused_min", 0), -0.5f);
+        QVERIFY(std::isinf(matmul.attrs.getFloat("fused_max", 0))); // no upper bound given
+        QCOMPARE(g.node(*g.findNode("up")).attrs.getString("fused_activation", ""), std::string("Relu"));
     }
 
     void activationWithSecondReaderIsNotFused()
