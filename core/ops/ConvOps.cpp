@@ -156,7 +156,8 @@ struct ConvArgs {
 
 // im2col + GEMM for a block of `count` images starting at `first`, per group. One image
 // writes straight into Y; several go through a [M, count * outSize] buffer.
-void gemmConvBlock(const ConvArgs& c, int64_t first, int64_t count, KernelContext& ctx)
+void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights, int64_t first, int64_t count,
+                   KernelContext& ctx)
 {
     const int64_t groupIn = c.channels / c.group, groupOut = c.outChannels / c.group;
     const int64_t inSize = c.g.inSize(), outSize = c.g.outSize(), kernelRows = groupIn * c.g.kernelSize();
@@ -175,8 +176,7 @@ void gemmConvBlock(const ConvArgs& c, int64_t first, int64_t count, KernelContex
             bmat = col;
         }
         float* dst = direct ? c.y + (first * c.outChannels + gi * groupOut) * outSize : tmp;
-        ops::sgemm(false, false, groupOut, cols, kernelRows, 1.0f, c.w + gi * groupOut * kernelRows, kernelRows, bmat,
-                   cols, 0.0f, dst, cols);
+        ops::sgemmPacked(weights[static_cast<size_t>(gi)], cols, 1.0f, bmat, cols, 0.0f, dst, cols);
         if (!direct)
             for (int64_t m = 0; m < groupOut; ++m)
                 for (int64_t i = 0; i < count; ++i)
@@ -220,13 +220,19 @@ void convKernel(KernelContext& ctx)
         std::fill(padded, padded + paddedSize, 0.0f);
         wide = useWide ? padded + paddedSize : nullptr;
     }
+    std::vector<ops::PackedLhs> weights; // packed once, reused by every block of images
+    if (!depthwise) {
+        const int64_t groupOut = c.outChannels / c.group, kernelRows = c.channels / c.group * c.g.kernelSize();
+        for (int64_t gi = 0; gi < c.group; ++gi)
+            weights.emplace_back(false, groupOut, kernelRows, c.w + gi * groupOut * kernelRows, kernelRows);
+    }
     for (int64_t n = 0; n < c.batch; n += block) {
         const int64_t count = std::min(block, c.batch - n);
         if (depthwise)
             depthwiseConv(c.g, c.x + n * c.channels * inSize, c.w, c.channels, c.outChannels,
                           c.y + n * c.outChannels * outSize, padded, wide);
         else
-            gemmConvBlock(c, n, count, ctx);
+            gemmConvBlock(c, weights, n, count, ctx);
         // Bias and activation while the block's output is still in cache.
         for (int64_t i = 0; i < count; ++i)
             finishPlanes(c.y + (n + i) * c.outChannels * outSize, c.outChannels, outSize, c.bias, c.act);

@@ -158,8 +158,16 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
         }
 }
 
+// Offset of the packed A block for depth block `pc` and row block `ic` in a PackedLhs.
+int64_t lhsBlockOffset(int64_t m, int64_t pc, int64_t ic)
+{
+    const int64_t rowBlocks = (m + kMc - 1) / kMc;
+    return ((pc / kKc) * rowBlocks + ic / kMc) * kMc * kKc;
+}
+
+// `prepacked` (may be null) holds every A block in lhsBlockOffset order.
 void blockedGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const float* prepacked = nullptr)
 {
     thread_local AlignedBuffer bufferA, bufferB;
     float* packedA = bufferA.get(static_cast<size_t>(kMc * kKc));
@@ -172,13 +180,17 @@ void blockedGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, floa
             const float betaBlock = pc == 0 ? beta : 1.0f; // later depth blocks accumulate
             for (int64_t ic = 0; ic < m; ic += kMc) {
                 const int64_t mc = std::min(kMc, m - ic);
-                packA(transA, a, lda, ic, mc, pc, kc, packedA);
+                const float* aBlock = packedA;
+                if (prepacked)
+                    aBlock = prepacked + lhsBlockOffset(m, pc, ic);
+                else
+                    packA(transA, a, lda, ic, mc, pc, kc, packedA);
                 for (int64_t jr = 0; jr < nc; jr += kNr) {
                     const int64_t cols = std::min(kNr, nc - jr);
                     const float* bPanel = packedB + jr * kc;
                     for (int64_t ir = 0; ir < mc; ir += kMr) {
                         const int64_t rows = std::min(kMr, mc - ir);
-                        const float* aPanel = packedA + ir * kc;
+                        const float* aPanel = aBlock + ir * kc;
                         float* cTile = c + (ic + ir) * ldc + jc + jr;
                         if (cols > 32)
                             microKernel<3>(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, betaBlock);
@@ -214,6 +226,31 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
 #else
     eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
+}
+
+PackedLhs::PackedLhs(bool transA, int64_t m, int64_t k, const float* a, int64_t lda)
+    : m_trans(transA), m_m(m), m_k(k), m_lda(lda), m_a(a)
+{
+#if defined(__AVX512F__)
+    if (m == 0 || k == 0)
+        return;
+    m_panels.resize(static_cast<size_t>(lhsBlockOffset(m, ((k - 1) / kKc) * kKc, ((m - 1) / kMc) * kMc) + kMc * kKc));
+    for (int64_t pc = 0; pc < k; pc += kKc)
+        for (int64_t ic = 0; ic < m; ic += kMc)
+            packA(transA, a, lda, ic, std::min(kMc, m - ic), pc, std::min(kKc, k - pc),
+                  m_panels.data() + lhsBlockOffset(m, pc, ic));
+#endif
+}
+
+void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
+                 int64_t ldc)
+{
+#if defined(__AVX512F__)
+    if (!a.m_panels.empty() && n > 0)
+        return blockedGemm(a.m_trans, false, a.m_m, n, a.m_k, alpha, a.m_a, a.m_lda, b, ldb, beta, c, ldc,
+                           a.m_panels.data());
+#endif
+    sgemm(a.m_trans, false, a.m_m, n, a.m_k, alpha, a.m_a, a.m_lda, b, ldb, beta, c, ldc);
 }
 
 void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -4,6 +4,7 @@
 // blocked GEMM with an AVX-512 micro-kernel; otherwise Eigen's GEMM. Single-threaded by
 // design: the executor is an oracle, benchmarks compare it with single-threaded ORT.
 #include <cstdint>
+#include <vector>
 
 namespace tessera::ops {
 
@@ -12,6 +13,26 @@ namespace tessera::ops {
 // the row strides of the stored matrices. beta == 0 ignores C's old contents (NaN too).
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// op(A) packed once for many sgemm calls with the same A (a conv's weights over blocks of
+// images). Keeps a pointer to A: A must outlive it and stay unchanged.
+class PackedLhs {
+public:
+    PackedLhs(bool transA, int64_t m, int64_t k, const float* a, int64_t lda);
+    int64_t rows() const { return m_m; }
+    int64_t depth() const { return m_k; }
+
+private:
+    friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t);
+    bool m_trans;
+    int64_t m_m, m_k, m_lda;
+    const float* m_a;
+    std::vector<float> m_panels; // empty without the packed AVX-512 kernel
+};
+
+// sgemm(transA, false, ...) with a pre-packed A (B not transposed).
+void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
+                 int64_t ldc);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.

@@ -101,13 +101,21 @@ private slots:
                     for (float& x : *v)
                         x = dist(rng);
                 const float alpha = mode == 3 ? 1.0f : 0.75f, beta = mode == 0 ? 0.0f : 0.5f;
-                std::vector<float> got = c0, want = c0;
+                std::vector<float> got = c0, packedGot = c0, want = c0;
                 ops::sgemm(ta, tb, c.m, c.n, c.k, alpha, a.data(), lda, b.data(), ldb, beta, got.data(), ldc);
                 ops::sgemmReference(ta, tb, c.m, c.n, c.k, alpha, a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
+                if (!tb) { // the pre-packed-A entry point (B not transposed) must agree too
+                    ops::PackedLhs packed(ta, c.m, c.k, a.data(), lda);
+                    ops::sgemmPacked(packed, c.n, alpha, b.data(), ldb, beta, packedGot.data(), ldc);
+                } else {
+                    packedGot = want;
+                }
                 for (size_t i = 0; i < got.size(); ++i)
-                    if (std::abs(got[i] - want[i]) > 1e-4f * (1.0f + static_cast<float>(c.k)))
-                        QFAIL(qPrintable(QString("m=%1 n=%2 k=%3 mode %4 element %5: %6 vs %7")
-                                             .arg(c.m).arg(c.n).arg(c.k).arg(mode).arg(i).arg(got[i]).arg(want[i])));
+                    if (std::abs(got[i] - want[i]) > 1e-4f * (1.0f + static_cast<float>(c.k)) ||
+                        std::abs(packedGot[i] - want[i]) > 1e-4f * (1.0f + static_cast<float>(c.k)))
+                        QFAIL(qPrintable(QString("m=%1 n=%2 k=%3 mode %4 element %5: %6 / %7 vs %8")
+                                             .arg(c.m).arg(c.n).arg(c.k).arg(mode).arg(i).arg(got[i])
+                                             .arg(packedGot[i]).arg(want[i])));
             }
     }
 
