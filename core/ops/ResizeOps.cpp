@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 namespace tessera {
 
@@ -281,6 +282,29 @@ void resizeAxis(const T* src, T* dst, const Shape& shape, size_t d, int64_t outL
         }
 }
 
+// Linear/cubic: one pass per resized axis, through ping-pong buffers, the last into dst.
+template <class T>
+void separablePasses(const T* src, T* dst, const Shape& in, const ResizePlan& plan, const std::vector<AxisTaps>& taps,
+                     const std::vector<size_t>& resized, T extra)
+{
+    Shape shape = in;
+    std::vector<T> buffers[2];
+    const T* cur = src;
+    for (size_t p = 0; p < resized.size(); ++p) {
+        const size_t d = resized[p];
+        Shape next = shape;
+        next[d] = plan.outShape[d];
+        T* target = dst;
+        if (p + 1 < resized.size()) {
+            buffers[p % 2].resize(static_cast<size_t>(numElements(next)));
+            target = buffers[p % 2].data();
+        }
+        resizeAxis(cur, target, shape, d, plan.outShape[d], taps[d], extra);
+        cur = target;
+        shape = next;
+    }
+}
+
 template <class T> void resizeKernelTyped(KernelContext& ctx, const ResizeModes& m, const ResizePlan& plan)
 {
     const Shape& in = ctx.in(0).shape();
@@ -304,22 +328,10 @@ template <class T> void resizeKernelTyped(KernelContext& ctx, const ResizeModes&
         nearestGather(src, dst, in, plan.outShape, taps, extra);
         return;
     }
-    Shape shape = in;
-    std::vector<T> buffers[2];
-    const T* cur = src;
-    for (size_t p = 0; p < resized.size(); ++p) {
-        const size_t d = resized[p];
-        Shape next = shape;
-        next[d] = plan.outShape[d];
-        T* target = dst;
-        if (p + 1 < resized.size()) {
-            buffers[p % 2].resize(static_cast<size_t>(numElements(next)));
-            target = buffers[p % 2].data();
-        }
-        resizeAxis(cur, target, shape, d, plan.outShape[d], taps[d], extra);
-        cur = target;
-        shape = next;
-    }
+    if constexpr (std::is_floating_point_v<T>)
+        separablePasses(src, dst, in, plan, taps, resized, extra);
+    else
+        fail(describeNode(ctx.node()), ": ", m.mode, " Resize needs float input (nearest works on any type)");
 }
 
 const Tensor* inputOrNull(const InferContext& ctx, size_t i, const char* what)
@@ -337,7 +349,10 @@ void resizeShape(InferContext& ctx)
     } catch (const Error& e) {
         ctx.fail(e.what());
     }
-    ops::dispatchFloat(ctx.inType(0), ctx.node(), [](auto) {});
+    if (ctx.attrs().getString("mode", "nearest") == "nearest")
+        ops::dispatchNumeric(ctx.inType(0), ctx.node(), [](auto) {});
+    else
+        ops::dispatchFloat(ctx.inType(0), ctx.node(), [](auto) {});
     ctx.setOutput(0, ctx.inType(0), plan.outShape);
 }
 
@@ -346,8 +361,8 @@ void resizeKernel(KernelContext& ctx)
     auto opt = [&ctx](size_t i) { return ctx.hasInput(i) ? givenInput(&ctx.in(i)) : nullptr; };
     const ResizeModes m = ResizeModes::fromAttrs(ctx.attrs());
     ResizePlan plan = resizePlan(ctx.attrs(), ctx.in(0).shape(), opt(1), opt(2), opt(3));
-    ops::dispatchFloat(ctx.in(0).dtype(), ctx.node(),
-                       [&](auto tag) { resizeKernelTyped<decltype(tag)>(ctx, m, plan); });
+    ops::dispatchNumeric(ctx.in(0).dtype(), ctx.node(),
+                         [&](auto tag) { resizeKernelTyped<decltype(tag)>(ctx, m, plan); });
 }
 
 // Output elements times taps per output (1 nearest, 2 per resized axis linear, 4 cubic).

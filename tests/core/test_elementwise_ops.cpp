@@ -139,8 +139,13 @@ private slots:
         keep.set("axes", std::vector<int64_t>{2, 3});
         QCOMPARE(runOp("Resize", {runtime(iota({1, 1, 2, 4})), In{}, In{}, constant(ints({4, 4}))}, keep)[0].shape(),
                  Shape({1, 1, 2, 4}));
-        QString message = errorOf("Resize", {runtime(iota({1, 1, 2, 2})), In{}, scales({1, 1, 2, 2})},
-                                  attr("antialias", int64_t(1)));
+        // Nearest is a gather, so it works on integer data (label maps) too.
+        QCOMPARE(runOp("Resize", {runtime(ints({7, 9})), In{}, scales({2})}, nearest)[0].toInt64Vector(),
+                 std::vector<int64_t>({7, 7, 9, 9}));
+        QString message = errorOf("Resize", {runtime(ints({7, 9})), In{}, scales({2})}, attr("mode", std::string("linear")));
+        QVERIFY2(message.contains("int64") && message.contains("not supported"), qPrintable(message));
+        message = errorOf("Resize", {runtime(iota({1, 1, 2, 2})), In{}, scales({1, 1, 2, 2})},
+                          attr("antialias", int64_t(1)));
         QVERIFY2(message.contains("Resize node 'node'") && message.contains("antialias"), qPrintable(message));
     }
 
