@@ -9,7 +9,7 @@
 namespace tessera::studio {
 
 GraphDocument::GraphDocument(Graph graph, ImportReport report, std::string sourcePath, std::string strictError)
-    : m_graph(std::move(graph)), m_report(std::move(report)), m_sourcePath(std::move(sourcePath)),
+    : m_model{std::move(graph), std::move(report)}, m_graph(m_model.graph), m_sourcePath(std::move(sourcePath)),
       m_strictError(std::move(strictError))
 {
     try {
@@ -27,25 +27,32 @@ GraphDocument::GraphDocument(Graph graph, ImportReport report, std::string sourc
 
 void GraphDocument::analyse()
 {
-    std::unordered_map<std::string, std::string> importReasons;
-    for (const UnsupportedNode& u : m_report.unsupported)
-        importReasons[u.nodeName] = u.reason;
-
+    // Placement comes from the support check shared with `tessera inspect --supported`.
+    std::unordered_map<std::string, const NodeSupport*> supportByName;
+    SupportReport support;
+    try {
+        support = checkSupport(m_model);
+        m_warnings = support.warnings;
+        for (const NodeSupport& s : support.nodes) {
+            if (m_graph.findNode(s.nodeName))
+                supportByName[s.nodeName] = &s;
+            else
+                m_hiddenUnsupported.push_back(s);
+        }
+    } catch (const Error& e) { // e.g. a cycle in a leniently imported graph
+        m_warnings.push_back(e.what());
+    }
     m_analysis.assign(m_graph.nodeSlotCount(), {});
     for (NodeId id : m_ordered) {
         const Node& node = m_graph.node(id);
         NodeAnalysis& a = m_analysis[id];
-        if (!node.op) {
-            auto it = importReasons.find(node.name);
-            a.placement = {Placement::Unsupported, it != importReasons.end() && !it->second.empty()
-                                                       ? it->second
-                                                       : strCat("operator '", node.opType, "' is not in the op registry")};
-        } else {
+        auto it = supportByName.find(node.name);
+        a.placement = it != supportByName.end() ? PlacementDecision{it->second->placement, it->second->reason}
+                                                : PlacementDecision{Placement::Unsupported, "placement unknown"};
+        if (node.op) {
             try {
-                a.placement = node.op->placeNode(node, m_graph);
                 a.cost = node.op->costOf(node, m_graph);
-            } catch (const Error& e) {
-                a.placement = {Placement::Unsupported, e.what()};
+            } catch (const Error&) { // cost needs shapes a lenient import may lack
             }
         }
         int p = static_cast<int>(a.placement.placement);

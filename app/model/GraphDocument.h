@@ -5,6 +5,7 @@
 #include "core/Graph.h"
 #include "core/OpRegistry.h"
 #include "core/onnx/OnnxImporter.h"
+#include "core/onnx/SupportCheck.h"
 
 #include <array>
 #include <map>
@@ -48,9 +49,15 @@ class GraphDocument {
 public:
     // `strictError` is the strict import's message when the graph was imported leniently.
     GraphDocument(Graph graph, ImportReport report, std::string sourcePath, std::string strictError = {});
+    GraphDocument(const GraphDocument&) = delete;
+    GraphDocument& operator=(const GraphDocument&) = delete;
 
-    const Graph& graph() const { return m_graph; }
-    const ImportReport& report() const { return m_report; }
+    const Graph& graph() const { return m_model.graph; }
+    const ImportReport& report() const { return m_model.report; }
+    // Unsupported nodes that are not in the graph (inside control-flow subgraphs), and
+    // import warnings, from core/onnx/SupportCheck.
+    const std::vector<NodeSupport>& hiddenUnsupported() const { return m_hiddenUnsupported; }
+    const std::vector<std::string>& warnings() const { return m_warnings; }
     const std::string& sourcePath() const { return m_sourcePath; }
     const std::string& strictImportError() const { return m_strictError; }
     bool isLenient() const { return !m_strictError.empty(); }
@@ -75,9 +82,11 @@ private:
     void analyse();
     void buildDisplay();
 
-    Graph m_graph;
-    ImportReport m_report;
+    ImportedModel m_model;
+    const Graph& m_graph; // m_model.graph
     std::string m_sourcePath;
+    std::vector<NodeSupport> m_hiddenUnsupported;
+    std::vector<std::string> m_warnings;
     std::string m_strictError;
     std::vector<NodeAnalysis> m_analysis; // by node id
     std::vector<NodeId> m_ordered;

@@ -96,10 +96,17 @@ void SummaryPanel::rebuild()
                           .arg(QString::fromStdString(humanCount(t.params)))
                           .arg(QString::fromStdString(humanCount(t.macs)))
                           .arg(pct(static_cast<int>(Placement::Analog)), 0, 'f', 1));
-    m_importNote->setVisible(doc->isLenient());
+    QStringList notes;
     if (doc->isLenient())
-        m_importNote->setText(tr("Shown for inspection only — strict import failed: %1")
-                                  .arg(QString::fromStdString(doc->strictImportError())));
+        notes << tr("Shown for inspection only — strict import failed: %1").arg(QString::fromStdString(doc->strictImportError()));
+    for (const std::string& w : doc->warnings())
+        notes << tr("Warning: %1").arg(QString::fromStdString(w));
+    QString note = notes.join("\n");
+    m_importNote->setToolTip(note.size() > 320 ? note : QString());
+    if (note.size() > 320) // the full text is in the tooltip and the Log panel
+        note = note.left(320) + QChar(0x2026);
+    m_importNote->setText(note);
+    m_importNote->setVisible(!notes.isEmpty());
 
     std::vector<std::pair<std::string, int>> ops(t.nodesByOp.begin(), t.nodesByOp.end());
     std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -109,7 +116,8 @@ void SummaryPanel::rebuild()
     }
     // Unsupported first: that list is what the user has to act on.
     for (Placement p : {Placement::Unsupported, Placement::Analog, Placement::Digital}) {
-        const int count = t.nodesByPlacement[static_cast<int>(p)];
+        const int hidden = p == Placement::Unsupported ? static_cast<int>(doc->hiddenUnsupported().size()) : 0;
+        const int count = t.nodesByPlacement[static_cast<int>(p)] + hidden;
         if (count == 0)
             continue;
         auto* group = new QTreeWidgetItem(m_placements, {QString("%1 (%2)").arg(placementName(p)).arg(count)});
@@ -128,6 +136,14 @@ void SummaryPanel::rebuild()
             item->setData(0, kNodeRole, id);
             item->setToolTip(1, item->text(1));
         }
+        if (hidden > 0) // not drawn: inside a Loop/If/Scan body
+            for (const NodeSupport& s : doc->hiddenUnsupported()) {
+                auto* item = new QTreeWidgetItem(group, {QString("%1  %2 %3").arg(QString::fromStdString(s.opType),
+                                                                                 QString::fromStdString(s.nodeName),
+                                                                                 tr("(in a subgraph)")),
+                                                         QString::fromStdString(s.reason)});
+                item->setToolTip(1, item->text(1));
+            }
         group->setExpanded(p == Placement::Unsupported || count <= 50);
     }
 }

@@ -31,7 +31,7 @@ GraphView::GraphView(GraphScene* scene, NavigationController* navigation, QWidge
             emit zoomChanged(zoom());
         }
         centerOn(rect.center());
-        m_minimap->update();
+        updateMinimap();
     });
 }
 
@@ -43,8 +43,8 @@ void GraphView::onBuilt()
     m_legend->setVisible(m_scene->document() != nullptr);
     showInitialView();
     m_minimap->refreshPicture();
-    m_minimap->setVisible(m_minimapWanted && m_scene->nodeItemCount() > 0);
     placeOverlays();
+    updateMinimap();
     viewport()->update();
 }
 
@@ -54,7 +54,7 @@ void GraphView::zoomBy(double factor)
     factor = target / zoom();
     scale(factor, factor);
     emit zoomChanged(zoom());
-    m_minimap->update();
+    updateMinimap();
 }
 
 void GraphView::fitToWindow()
@@ -66,7 +66,7 @@ void GraphView::fitToWindow()
     if (zoom() > 1.0)
         setTransform(QTransform());
     emit zoomChanged(zoom());
-    m_minimap->update();
+    updateMinimap();
 }
 
 void GraphView::showInitialView()
@@ -85,7 +85,17 @@ void GraphView::showInitialView()
 void GraphView::setMinimapVisible(bool visible)
 {
     m_minimapWanted = visible;
-    m_minimap->setVisible(visible && m_scene->nodeItemCount() > 0);
+    updateMinimap();
+}
+
+void GraphView::updateMinimap()
+{
+    // Only useful when part of the graph is out of view.
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    // sceneRect() has a 60 px margin around the items.
+    const bool needed = m_scene->nodeItemCount() > 0 && !visible.contains(m_scene->sceneRect().adjusted(50, 50, -50, -50));
+    m_minimap->setVisible(m_minimapWanted && needed);
+    m_minimap->update();
 }
 
 void GraphView::wheelEvent(QWheelEvent* event)
@@ -117,6 +127,7 @@ void GraphView::resizeEvent(QResizeEvent* event)
 {
     QGraphicsView::resizeEvent(event);
     placeOverlays();
+    updateMinimap();
 }
 
 void GraphView::paintEvent(QPaintEvent* event)
@@ -132,7 +143,7 @@ void GraphView::paintEvent(QPaintEvent* event)
 void GraphView::scrollContentsBy(int dx, int dy)
 {
     QGraphicsView::scrollContentsBy(dx, dy);
-    m_minimap->update();
+    updateMinimap();
 }
 
 void GraphView::placeOverlays()

@@ -42,6 +42,7 @@ protected:
 private:
     void onBuilt();
     void placeOverlays();
+    void updateMinimap();
 
     GraphScene* m_scene;
     NavigationController* m_navigation;
