@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
 
 namespace tessera::quant {
 
@@ -80,7 +81,9 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantResult& re
             progress->checkpoint(static_cast<double>(first) / data.count(), "running quantized");
         const Graph& g = model.forBatch(batch.dim(0));
         checkDatasetFitsGraph(data, g);
-        QuantizedExecutor exec(g, result);
+        QuantizedExecutorOptions qo;
+        qo.readNoiseStream = static_cast<uint64_t>(first);
+        QuantizedExecutor exec(g, result, qo);
         appendOutput(all, exec.run({batch})[0]);
     });
     return all;
@@ -101,16 +104,20 @@ EvalReport evaluate(ModelGraphs& model, const QuantResult& result, const Dataset
             progress->checkpoint(static_cast<double>(first) / data.count(), "evaluating");
         const Graph& g = model.forBatch(batch.dim(0));
         checkDatasetFitsGraph(data, g);
-        ExecutorOptions eo;
-        eo.reuseBuffers = !options.perLayer;
-        Executor fp(g, eo);
-        if (!reference || options.perLayer)
-            appendOutput(fpOut, fp.run({batch})[0]);
-        QuantizedExecutor qx(g, result);
+        std::unique_ptr<Executor> fp; // only when FP32 values are needed (planning allocates)
+        if (!reference || options.perLayer) {
+            ExecutorOptions eo;
+            eo.reuseBuffers = !options.perLayer;
+            fp = std::make_unique<Executor>(g, eo);
+            appendOutput(fpOut, fp->run({batch})[0]);
+        }
+        QuantizedExecutorOptions qo;
+        qo.readNoiseStream = static_cast<uint64_t>(first);
+        QuantizedExecutor qx(g, result, qo);
         Executor::NodeObserver observer;
         if (options.perLayer)
             observer = [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
-                const Tensor& f = fp.valueTensor(node.outputs[0]);
+                const Tensor& f = fp->valueTensor(node.outputs[0]);
                 if (f.dtype() != DType::Float32)
                     return;
                 if (!perNode.count(node.name))

@@ -103,6 +103,7 @@ void QuantizedExecutor::prepareAnalog(NodeId id, size_t layerIndex)
     }
     NonIdealities ni = m_options.nonIdealities ? m_result.config.nonIdealities : NonIdealities{};
     a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), a->view.bias, ni, layerIndex);
+    a->layer->setReadNoiseStream(m_options.readNoiseStream);
     a->input = m_result.findTensor(layer.input);
     if (m_graph.value(node.inputs[0]).name != layer.input)
         fail("layer '", layer.node, "': result says input '", layer.input, "', graph has '",

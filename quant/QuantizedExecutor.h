@@ -29,6 +29,9 @@ struct QuantizedExecutorOptions {
     bool recordAdcRanges = false;
     // Apply the result's non-idealities (config.nonIdealities).
     bool nonIdealities = true;
+    // Read-noise stream (AnalogLayer::setReadNoiseStream): evaluation passes the index
+    // of the batch's first sample so every sample draws its own noise.
+    uint64_t readNoiseStream = 0;
 };
 
 // Rounds float data in place to `q`'s grid: saturate(roundHalfEven(x / s)) * s.

@@ -226,7 +226,7 @@ void AnalogLayer::accumulateNoisy(const int32_t* x, int64_t m, int64_t* acc)
     const double fullScale = static_cast<double>(std::max(std::llabs(in.lo), std::llabs(in.hi))) *
                              static_cast<double>(maxCode(m_params.numerics.weightBits, true));
     const double readSigma = m_nonIdeal.readNoise * fullScale;
-    Random rng(Random::mix(Random::mix(m_nonIdeal.seed, m_salt), kReadSalt + m_calls++));
+    Random rng(Random::mix(Random::mix(Random::mix(m_nonIdeal.seed, m_salt), kReadSalt + m_readStream), m_calls++));
     for (int64_t g = 0; g < groups; ++g) {
         RealMatrix xg = IntRowMap(x + g * k, m, k, Eigen::OuterStride<>(groups * k)).cast<double>();
         RealMatrix wg(k, ng);

@@ -112,6 +112,14 @@ public:
     // The digital accumulators acc[M, N] (ADC outputs summed, bias added), before the
     // epilogue. Real value of acc[i, n] = acc * sx * sw[n].
     std::vector<int64_t> accumulate(const int32_t* x, int64_t m);
+    // Read noise is drawn from stream (seed, layer salt, stream, call counter): set the
+    // stream (e.g. the index of the first sample of a batch) so batches draw
+    // independent noise while reruns stay reproducible. Resets the call counter.
+    void setReadNoiseStream(uint64_t stream)
+    {
+        m_readStream = stream;
+        m_calls = 0;
+    }
     // Ideal analog block sums' max |p| over all rows of x, blocks and columns
     // (ADC range calibration; ignores non-idealities and the ADC).
     int64_t maxAbsBlockSum(const int32_t* x, int64_t m) const;
@@ -129,6 +137,7 @@ private:
     NonIdealities m_nonIdeal;
     uint64_t m_salt = 0;
     uint64_t m_calls = 0;
+    uint64_t m_readStream = 0;
     std::vector<int8_t> m_levels;          // [N, K]
     std::vector<float> m_levelsF;          // [groups][K, N/groups] column-major copies for GEMM
     std::vector<float> m_noisyLevels;      // [N, K] levels + programming error (noisy path)
