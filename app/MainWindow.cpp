@@ -123,6 +123,13 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
+    rebuildRecentMenu();
+    createProjectAndEditMenus();
+    createViewAndHelpMenus();
+}
+
+void MainWindow::createProjectAndEditMenus()
+{
     QMenu* project = menuBar()->addMenu(tr("&Project"));
     project->addAction(tr("&Hardware Target…"), this, [this] {
         bool ok = false;
@@ -155,6 +162,10 @@ void MainWindow::createActions()
     });
     find->setShortcut(QKeySequence::Find);
 
+}
+
+void MainWindow::createViewAndHelpMenus()
+{
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     m_viewMenu->addAction(QIcon(":/icons/zoom-in.svg"), tr("Zoom &In"), this, [this] { m_view->zoomBy(1.25); })
         ->setShortcut(QKeySequence::ZoomIn);
@@ -187,7 +198,6 @@ void MainWindow::createActions()
                               "matrix processors.")
                                .arg(QApplication::applicationVersion()));
     });
-    rebuildRecentMenu();
 }
 
 void MainWindow::createToolBar()

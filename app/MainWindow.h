@@ -59,7 +59,9 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
-    void createActions();
+    void createActions(); // File menu, then the two below
+    void createProjectAndEditMenus();
+    void createViewAndHelpMenus();
     void createToolBar();
     void createStatusBar();
     void createPanels();

@@ -63,6 +63,8 @@ QPainterPath roundedPolyline(const std::vector<QPointF>& pts)
     return path;
 }
 
+std::vector<QPainterPath> routeEdges(const LayoutInput& input, const std::vector<QPointF>& centers, const IgraphScope& s);
+
 } // namespace
 
 LayoutResult layoutWithIgraph(const LayoutInput& input, ProgressSink& progress)
@@ -106,12 +108,25 @@ LayoutResult layoutWithIgraph(const LayoutInput& input, ProgressSink& progress)
           "sugiyama layout");
     s.extendedInit = true;
     progress.checkpoint(0.85, "igraph: routing edges");
-
-    auto at = [&](igraph_integer_t v) { return QPointF(MATRIX(s.coords, v, 0), MATRIX(s.coords, v, 1)); };
     for (int i = 0; i < n; ++i)
-        result.centers.push_back(at(i));
+        result.centers.emplace_back(MATRIX(s.coords, i, 0), MATRIX(s.coords, i, 1));
+    result.edgePaths = routeEdges(input, result.centers, s);
+    QRectF bounds;
+    for (int i = 0; i < n; ++i)
+        bounds |= QRectF(result.centers[i] - QPointF(input.sizes[i].width() / 2, input.sizes[i].height() / 2),
+                         input.sizes[i]);
+    result.bounds = bounds;
+    return result;
+}
 
-    // Each original edge is a chain of extended edges through dummy vertices.
+namespace {
+
+// Each original edge is a chain of extended-graph edges through dummy vertices.
+std::vector<QPainterPath> routeEdges(const LayoutInput& input, const std::vector<QPointF>& centers, const IgraphScope& s)
+{
+    auto at = [&](igraph_integer_t v) { return QPointF(MATRIX(s.coords, v, 0), MATRIX(s.coords, v, 1)); };
+    std::vector<QPainterPath> paths;
+
     std::vector<std::unordered_map<igraph_integer_t, igraph_integer_t>> next(input.edges.size());
     const igraph_integer_t extEdges = igraph_ecount(&s.extended);
     for (igraph_integer_t e = 0; e < extEdges; ++e) {
@@ -120,20 +135,17 @@ LayoutResult layoutWithIgraph(const LayoutInput& input, ProgressSink& progress)
     }
     for (size_t e = 0; e < input.edges.size(); ++e) {
         const auto [from, to] = input.edges[e];
-        std::vector<QPointF> pts{result.centers[from] + QPointF(0, input.sizes[from].height() / 2)};
+        std::vector<QPointF> pts{centers[from] + QPointF(0, input.sizes[from].height() / 2)};
         for (igraph_integer_t v = from; next[e].count(v) && next[e][v] != to;) {
             v = next[e][v];
             pts.push_back(at(v));
         }
-        pts.push_back(result.centers[to] - QPointF(0, input.sizes[to].height() / 2));
-        result.edgePaths.push_back(roundedPolyline(pts));
+        pts.push_back(centers[to] - QPointF(0, input.sizes[to].height() / 2));
+        paths.push_back(roundedPolyline(pts));
     }
-    QRectF bounds;
-    for (int i = 0; i < n; ++i)
-        bounds |= QRectF(result.centers[i] - QPointF(input.sizes[i].width() / 2, input.sizes[i].height() / 2),
-                         input.sizes[i]);
-    result.bounds = bounds;
-    return result;
+    return paths;
 }
+
+} // namespace
 
 } // namespace tessera::studio

@@ -86,6 +86,13 @@ void SummaryPanel::rebuild()
         m_importNote->hide();
         return;
     }
+    fillTotals(*doc);
+    fillPlacements(*doc);
+}
+
+void SummaryPanel::fillTotals(const GraphDocument& document)
+{
+    const GraphDocument* doc = &document;
     const ModelTotals& t = doc->totals();
     auto pct = [&](int p) { return t.macs > 0 ? 100.0 * t.macsByPlacement[p] / t.macs : 0.0; };
     m_totals->setText(tr("<table cellspacing=2>"
@@ -114,6 +121,12 @@ void SummaryPanel::rebuild()
         auto* item = new QTreeWidgetItem(m_ops, {QString::fromStdString(op), QString::number(count)});
         item->setTextAlignment(1, Qt::AlignRight);
     }
+}
+
+void SummaryPanel::fillPlacements(const GraphDocument& document)
+{
+    const GraphDocument* doc = &document;
+    const ModelTotals& t = doc->totals();
     // Unsupported first: that list is what the user has to act on.
     for (Placement p : {Placement::Unsupported, Placement::Analog, Placement::Digital}) {
         const int hidden = p == Placement::Unsupported ? static_cast<int>(doc->hiddenUnsupported().size()) : 0;

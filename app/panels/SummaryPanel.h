@@ -23,6 +23,8 @@ public:
 
 private:
     void rebuild();
+    void fillTotals(const GraphDocument& doc);     // totals, import notes, ops table
+    void fillPlacements(const GraphDocument& doc); // the "where it runs" tree
 
     ProjectModel* m_model;
     QLabel* m_totals;
