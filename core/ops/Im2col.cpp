@@ -3,6 +3,7 @@
 #include "core/Error.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace tessera::ops {
 
@@ -156,12 +157,56 @@ void validRange(int64_t start, int64_t stride, int64_t limit, int64_t count, int
     hi = std::clamp<int64_t>(ceilDiv(limit - start, stride), lo, count);
 }
 
+namespace {
+
+// 1-D/2-D im2col: each channel is first copied into a zero-bordered plane that covers every
+// window, so each col row is plain row copies with no padding logic (small planes such as
+// 7x7 or 8x8 spend most of the generic walk in per-row bookkeeping).
+void im2colPlanar(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
+{
+    const int64_t extH = (g.out[1] - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1] + 1;
+    const int64_t extW = (g.out[2] - 1) * g.stride[2] + (g.kernel[2] - 1) * g.dilation[2] + 1;
+    thread_local std::vector<float> paddedBuffer;
+    paddedBuffer.resize(static_cast<size_t>(extH * extW));
+    float* padded = paddedBuffer.data();
+    const int64_t w0 = std::max<int64_t>(0, -g.pad[2]), w1 = std::min(g.in[2], extW - g.pad[2]);
+    const int64_t kernelSize = g.kernelSize(), sw = g.stride[2];
+    for (int64_t c = 0; c < channels; ++c) {
+        const float* plane = input + c * g.inSize();
+        std::fill(padded, padded + extH * extW, 0.0f);
+        for (int64_t h = 0; h < g.in[1]; ++h) {
+            const int64_t ph = h + g.pad[1];
+            if (ph >= 0 && ph < extH)
+                for (int64_t w = w0; w < w1; ++w)
+                    padded[ph * extW + w + g.pad[2]] = plane[h * g.in[2] + w];
+        }
+        for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
+            for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+                float* row = col + (c * kernelSize + kh * g.kernel[2] + kw) * colStride;
+                for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+                    const float* src = padded + (oh * g.stride[1] + kh * g.dilation[1]) * extW + kw * g.dilation[2];
+                    float* dst = row + oh * g.out[2];
+                    if (sw == 1)
+                        for (int64_t ow = 0; ow < g.out[2]; ++ow)
+                            dst[ow] = src[ow];
+                    else
+                        for (int64_t ow = 0; ow < g.out[2]; ++ow)
+                            dst[ow] = src[ow * sw];
+                }
+            }
+    }
+}
+
+} // namespace
+
 void im2col(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
 {
-    const int64_t inSize = g.inSize(), kernelSize = g.kernelSize();
-    const int64_t sw = g.stride[2];
     if (colStride == 0)
         colStride = g.outSize();
+    if (g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1)
+        return im2colPlanar(g, input, channels, col, colStride);
+    const int64_t inSize = g.inSize(), kernelSize = g.kernelSize();
+    const int64_t sw = g.stride[2];
     for (int64_t c = 0; c < channels; ++c) {
         const float* plane = input + c * inSize;
         forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
