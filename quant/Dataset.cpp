@@ -91,10 +91,18 @@ Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count)
     return out;
 }
 
-ModelGraphs::ModelGraphs(std::string onnxPath) : m_path(std::move(onnxPath))
+ModelGraphs::ModelGraphs(std::string onnxPath, Shape inputShape) : m_path(std::move(onnxPath))
 {
     ImportOptions options;
     options.runCleanupPasses = true;
+    if (!inputShape.empty()) {
+        ImportOptions probe;
+        probe.lenient = true;
+        const Graph p = importOnnxFile(m_path, probe).graph;
+        if (p.inputs().size() != 1)
+            fail(m_path, ": an input shape can only be given for a model with one input");
+        options.inputShapes[p.value(p.inputs()[0]).name] = inputShape;
+    }
     auto g = std::make_unique<Graph>(importOnnxFile(m_path, options).graph);
     m_name = std::filesystem::path(m_path).stem().string();
     m_template = std::make_unique<Graph>(*g);

@@ -40,8 +40,9 @@ Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count);
 
 class ModelGraphs {
 public:
-    // Imports `onnxPath` (cleanup passes on) once per batch size.
-    explicit ModelGraphs(std::string onnxPath);
+    // Imports `onnxPath` (cleanup passes on) once per batch size. `inputShape` fixes
+    // symbolic dims of the (single) input; its batch dim is replaced per batch size.
+    explicit ModelGraphs(std::string onnxPath, Shape inputShape = {});
     // A fixed graph (tests): other batch sizes are derived by re-inferring a copy.
     explicit ModelGraphs(Graph graph);
 
