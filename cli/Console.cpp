@@ -51,7 +51,7 @@ ConsoleProgress::~ConsoleProgress()
 
 void ConsoleProgress::report(double fraction, std::string_view message)
 {
-    if (!m_enabled)
+    if (!m_enabled || std::chrono::steady_clock::now() - m_start < std::chrono::milliseconds(250))
         return;
     int percent = static_cast<int>(std::floor(std::clamp(fraction, 0.0, 1.0) * 100.0));
     // A terminal line is rewritten at every percent or message change; a log gets one

@@ -3,6 +3,7 @@
 // the Ctrl+C handler that asks it to cancel.
 #include "core/Progress.h"
 
+#include <chrono>
 #include <string>
 
 namespace tessera::cli {
@@ -12,7 +13,8 @@ void installInterruptHandler();
 bool interruptRequested();
 
 // Prints "message  42%" on stderr, rewriting one line on a terminal and printing a new
-// line every 10% otherwise (logs stay short). Cancelled by Ctrl+C.
+// line every 10% otherwise (logs stay short). Silent for the first quarter second, so
+// quick jobs print only their results. Cancelled by Ctrl+C.
 class ConsoleProgress : public ProgressSink {
 public:
     explicit ConsoleProgress(bool enabled);
@@ -28,6 +30,7 @@ private:
     int m_lastPercent = -1;
     std::string m_lastMessage;
     bool m_lineOpen = false;
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
 };
 
 // Maps a sub-task's [0, 1] onto [begin, end] of `parent` under a fixed label (the

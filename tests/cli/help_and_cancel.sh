@@ -22,4 +22,7 @@ wait "$pid" || code=$?
 [ "$code" -eq 130 ] || fail "interrupted eval exited with $code, expected 130"
 expect_grep "$ERR" 'cancelled' "stderr"
 expect_no_grep "$OUT" 'top-1 accuracy' "stdout"
+# It had time to report progress, on stderr only.
+expect_grep "$ERR" 'evaluating batch [0-9]+/32 +[0-9]+%' "progress on stderr"
+expect_no_grep "$OUT" 'evaluating batch' "stdout"
 echo "help and cancel: ok"
