@@ -2,6 +2,7 @@
 # One command on a fresh Debian 12 machine (as root): install what is missing, build
 # Tessera in build/, then run it on a bundled example model.
 set -euo pipefail
+# shellcheck source=lib/build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
 
 tessera_install_and_build

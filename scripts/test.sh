@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, build Release in build/, run the whole test suite.
 set -euo pipefail
+# shellcheck source=lib/build.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
 
 tessera_install_and_build

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/setup.sh and scripts/test.sh (sourced, not run):
 # install the Debian packages Tessera needs (only the missing ones), then configure and
 # build a Release tree in build/. Every step checks its exit code.

@@ -1,5 +1,7 @@
+#!/usr/bin/env bash
 # Failures a user can cause: non-zero exit (1 for inputs, 2 for the command line), a
 # message on stderr naming the file, nothing half-written; unsupported models explained.
+# shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 CNN="$MODELS/digits/digits_cnn.onnx"
 X8="$MODELS/digits/digits_test_x8.npy"

@@ -1,5 +1,7 @@
+#!/usr/bin/env bash
 # `tessera eval` reproduces the FP32 top-1 accuracy ONNX Runtime measured (tests/data
 # results.json): digits_cnn 99.17% = 357/360, mnist_lenet 97.20% = 1944/2000.
+# shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 
 D="$MODELS/digits"

@@ -1,4 +1,6 @@
+#!/usr/bin/env bash
 # Every verb documents itself; Ctrl+C (SIGINT) stops long work cleanly with exit 130.
+# shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 
 expect_exit 0 "$TESSERA" --help

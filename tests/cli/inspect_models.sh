@@ -1,5 +1,7 @@
+#!/usr/bin/env bash
 # `tessera inspect` on bundled models: layer count, parameter and MAC totals against
 # numbers derived by hand from each architecture (see comments), and the JSON form.
+# shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 
 # digits_cnn: Conv(1->16, 3x3)+ReLU, Conv(16->32, 3x3)+ReLU, MaxPool, Flatten, Gemm(512->10).

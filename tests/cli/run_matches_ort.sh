@@ -1,5 +1,7 @@
+#!/usr/bin/env bash
 # `tessera run` writes outputs that match ONNX Runtime's (shipped in tests/data) within
 # 1e-4, checked with `tessera compare`, whose own honesty is checked first.
+# shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 
 # compare: 2.0 vs 2.001 differs by ~1e-3: over 1e-4, within 1e-2; shapes must match.
@@ -14,7 +16,8 @@ expect_exit 1 "$TESSERA" compare "$WORK/a.npy" "$WORK/c.npy"
 expect_grep "$OUT" 'shape mismatch' "compare report"
 
 check_model() { # model input reference
-  local out="$WORK/$(basename "$1" .onnx).npy"
+  local out
+  out="$WORK/$(basename "$1" .onnx).npy"
   expect_exit 0 "$TESSERA" run "$MODELS/$1" --input "$MODELS/$2" --output "$out"
   expect_grep "$OUT" "written to $out" "run summary"
   expect_exit 0 "$TESSERA" compare "$out" "$MODELS/$3" --atol 1e-4

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Sourced by every tests/cli/*.sh: arguments, a scratch folder, and small assertions.
 # Usage of a test: bash test.sh <path-to-tessera> <tests/data dir>
 set -euo pipefail
@@ -45,6 +46,7 @@ write_f32_npy() {
   { printf '\x93NUMPY\x01\x00\x76\x00%s\n' "$padded"
     local word
     for word in "$@"; do
+      # shellcheck disable=SC2059 # the format string is the bytes being written
       printf "\\x${word:0:2}\\x${word:2:2}\\x${word:4:2}\\x${word:6:2}"
     done
   } >"$path"
