@@ -24,6 +24,27 @@ namespace {
 
 constexpr int64_t kMinOpset = 6; // 6 only for its legacy broadcast; 7 is the real floor of exporters
 constexpr int64_t kMaxOpset = 18;
+constexpr int64_t kOldestOpset = 1; // opsets 1..5: only nodes whose op is in unchangedSinceOpset1()
+
+// Operators whose schema at opsets 1-5 equals the one in force at opset 6 apart from the
+// consumed_inputs attribute (dropped by normalizeLegacyForm), so their nodes normalize like
+// opset-6 ones. Others (Concat-1's default axis, Reshape-1's shape attribute, Split-1,
+// Cast-1's string type, Gemm-1) changed and are refused in opset 1-5 models.
+bool unchangedSinceOpset1(const std::string& opType)
+{
+    static const std::set<std::string> ops = {
+        // Their version 1 is still the one in force at opset 6.
+        "AveragePool", "Conv", "ConvTranspose", "Flatten", "Gather", "GlobalAveragePool", "GlobalMaxPool",
+        "Identity", "LogSoftmax", "MatMul", "MaxPool", "Pow", "ReduceMean", "Slice", "Softmax", "Squeeze",
+        "Transpose", "Unsqueeze",
+        // Version 6 only removed consumed_inputs (and widened types).
+        "Add", "BatchNormalization", "Clip", "Div", "Dropout", "Exp", "HardSigmoid", "LeakyRelu", "Mul", "PRelu",
+        "Relu", "Sigmoid", "Sqrt", "Sub", "Tanh",
+        // Pad-1 spells 'pads' as 'paddings', which the Pad normalizer reads.
+        "Pad",
+    };
+    return ops.count(opType) > 0;
+}
 
 std::shared_ptr<onnx::ModelProto> parseModel(const std::string& bytes)
 {
@@ -45,8 +66,9 @@ int64_t defaultOpset(const onnx::ModelProto& model)
             opset = entry.version();
     if (!opset)
         fail("model declares no ai.onnx opset");
-    if (*opset < kMinOpset || *opset > kMaxOpset)
-        fail("opset ", *opset, " is not supported (Tessera reads opsets ", kMinOpset, "..", kMaxOpset, ")");
+    if (*opset < kOldestOpset || *opset > kMaxOpset)
+        fail("opset ", *opset, " is not supported (Tessera reads opsets ", kMinOpset, "..", kMaxOpset,
+             ", and opsets ", kOldestOpset, "..", kMinOpset - 1, " for operators unchanged since then)");
     return *opset;
 }
 
@@ -360,6 +382,10 @@ void ModelBuilder::addNodes(std::vector<NodeDraft>& drafts, ImportReport& report
         NodeDraft& d = drafts[draftIndex++];
         for (const std::string& in : n.input())
             d.inputs.push_back(lookupInput(in, d));
+        if (m_opset < kMinOpset && d.domain.empty() && !unsupportedReason(d) && !unchangedSinceOpset1(d.opType))
+            fail(d.opType, " node '", d.name, "': the opset ", m_opset, " form of ", d.opType,
+                 " differs from the opset ", kMinOpset, " one Tessera reads; re-export the model with opset ",
+                 kMinOpset + 1, " or newer");
         normalizeLegacyForm(d, m_opset, m_graph);
         if (auto reason = unsupportedReason(d))
             unsupported.push_back({d.name, d.opType, *reason});

@@ -101,8 +101,16 @@ private slots:
     void unsupportedOpset()
     {
         OnnxModel m = reluModel();
-        m.proto().mutable_opset_import(0)->set_version(3);
-        expectBytesError(m, {"opset 3"});
+        m.proto().mutable_opset_import(0)->set_version(0);
+        expectBytesError(m, {"opset 0"});
+        // Opsets 1-5 are read only for operators unchanged since then; Reshape-1 took the
+        // shape as an attribute, so an opset-3 Reshape is refused by name.
+        OnnxModel old(3);
+        old.input("x", {1, 4});
+        old.initializerInt64("shape", {4, 1});
+        old.node("Reshape", {"x", "shape"}, {"y"}, "old_reshape");
+        old.output("y");
+        expectBytesError(old, {"old_reshape", "opset 3", "Reshape"});
     }
 
     void cyclicGraph()
