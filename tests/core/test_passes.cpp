@@ -182,6 +182,30 @@ private slots:
         QCOMPARE(g.liveNodeCount(), size_t(2));
     }
 
+    void constantFoldingFoldsLargeWeightTransforms()
+    {
+        // 1.1M elements: beyond what shape inference evaluates, but folding only moves
+        // the weight's values, so the Transpose must go.
+        Graph g;
+        ValueId x = g.addValue("x", DType::Float32, {2, 1000});
+        ValueId wt = g.addValue("wt"), y = g.addValue("y");
+        Attributes perm;
+        perm.set("perm", std::vector<int64_t>{1, 0});
+        const Tensor w = filled({1100, 1000}, -1, 1, 3);
+        g.addNode("transpose", "Transpose", {g.addConstant("w", w)}, {wt}, perm);
+        g.addNode("mm", "MatMul", {x, wt}, {y});
+        g.markGraphInput(x);
+        g.markGraphOutput(y);
+        ConstantFolding pass;
+        CHECK_PASS(pass, g, true, 0.0f, filled({2, 1000}, -1, 1, 4));
+        QCOMPARE(g.liveNodeCount(), size_t(1));
+        const Value& folded = g.value(*g.findValue("wt"));
+        QVERIFY(folded.isConstant());
+        QVERIFY(folded.shape == Shape({1000, 1100}));
+        QCOMPARE(folded.constant.valueAsDouble(1), w.valueAsDouble(1000)); // wt[0][1] = w[1][0]
+        QVERIFY(!g.findValue("w")); // the original weight is no longer referenced
+    }
+
     void eliminateIdentityRemovesIdentityAndDropout()
     {
         Graph g;
