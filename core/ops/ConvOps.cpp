@@ -113,11 +113,13 @@ void depthwiseConv(const Geometry& g, const float* x, const float* w, int64_t in
                 ops::forEachKernelOffset(g, [&](int64_t, int64_t kh, int64_t kw, int64_t k) {
                     const float weight = w[m * kernelSize + k];
                     const float* src = padded + kh * g.dilation[1] * ext[2] + kw * g.dilation[2];
-                    for (int64_t i = 0; i < span; ++i)
+#pragma GCC ivdep
+                    for (int64_t i = 0; i < span; ++i) // wide and padded never overlap
                         wide[i] += weight * src[i];
                 });
                 for (int64_t oh = 0; oh < g.out[1]; ++oh) // drop the columns past the row end
-                    std::copy(wide + oh * ext[2], wide + oh * ext[2] + g.out[2], out + oh * g.out[2]);
+                    for (int64_t ow = 0; ow < g.out[2]; ++ow)
+                        out[oh * g.out[2] + ow] = wide[oh * ext[2] + ow];
                 continue;
             }
             std::fill(out, out + outSize, 0.0f);
