@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates docs/op-coverage.md: builds the ONNX conformance test and runs it with
+# Regenerates docs/op-coverage.md: builds the ONNX conformance test (the backend node tests
+# plus the pytorch-converted, pytorch-operator and simple model folders) and runs it with
 # TESSERA_WRITE_COVERAGE, which writes the operator -> passed/claimed table. Fails (and
 # leaves the old table) when any claimed backend case fails.
 #   scripts/gen-op-coverage.sh            # uses $TESSERA_BUILD_DIR or build/

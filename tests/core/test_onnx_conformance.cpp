@@ -1,6 +1,8 @@
-// Runs every ONNX backend node test (ONNX_TESTDATA_DIR/node) whose operators are all
-// claimed by Tessera (registered in OpRegistry::global()) through importOnnxFile and the
-// reference Executor, and compares with the expected outputs shipped with ONNX.
+// Runs every ONNX backend test case (ONNX_TESTDATA_DIR/node, and the exported-model folders
+// pytorch-converted, pytorch-operator and simple) whose operators are all claimed by Tessera
+// (registered in OpRegistry::global()) through importOnnxBytes and the reference Executor,
+// and compares with the expected outputs shipped with ONNX. Node cases are named by their
+// folder ("test_relu"), the others "<folder>/<case>" ("pytorch-converted/test_Conv2d").
 // A claimed case fails the test unless it is in the skip list below with a reason.
 // With TESSERA_WRITE_COVERAGE=<path> it also writes the op coverage table (markdown).
 #include "core/Error.h"
@@ -21,7 +23,14 @@ using namespace tessera;
 
 namespace {
 
-const QString kNodeDir = QStringLiteral(ONNX_TESTDATA_DIR "/node");
+const QString kDataDir = QStringLiteral(ONNX_TESTDATA_DIR);
+const char* const kFolders[] = {"node", "pytorch-converted", "pytorch-operator", "simple"};
+
+// Row and result name of a case: node cases keep their historic bare name.
+QString caseName(const QString& folder, const QString& dirName)
+{
+    return folder == "node" ? dirName : folder + "/" + dirName;
+}
 
 // This data version's expected output maps align_corners coordinates with the unfloored
 // length input * scale (4 * 0.6 = 2.4: Y[1] = 3.142857) instead of the output dimension the
@@ -31,8 +40,6 @@ const char* const kAlignCornersReason =
 
 const char* const kFloat16InputReason =
     "float16 graph inputs are refused by the importer (float16 is a storage type widened at import)";
-
-const char* const kOpset1Reason = "opset 1 model: older than any exporter Tessera reads (opset 6 and newer)";
 
 // Cases whose operators are all registered but that Tessera does not claim, with why.
 const std::map<std::string, std::string>& skipList()
@@ -62,10 +69,6 @@ const std::map<std::string, std::string>& skipList()
         {"test_training_dropout_mask", "training-mode Dropout (random) is not supported: inference only"},
         {"test_training_dropout_zero_ratio", "training-mode Dropout is not supported: inference only"},
         {"test_training_dropout_zero_ratio_mask", "training-mode Dropout is not supported: inference only"},
-        {"test_globalaveragepool", kOpset1Reason},
-        {"test_globalaveragepool_precomputed", kOpset1Reason},
-        {"test_globalmaxpool", kOpset1Reason},
-        {"test_globalmaxpool_precomputed", kOpset1Reason},
         {"test_batchnorm_epsilon_training_mode", "training-mode BatchNormalization is not supported: inference only"},
         {"test_batchnorm_example_training_mode", "training-mode BatchNormalization is not supported: inference only"},
     };
@@ -270,34 +273,39 @@ class TestOnnxConformance : public QObject {
 private slots:
     void initTestCase()
     {
-        if (!QDir(kNodeDir).exists())
+        if (!QDir(kDataDir + "/node").exists())
             QSKIP("ONNX backend test data is not installed (libonnx-testdata)");
     }
 
-    void nodeTest_data()
+    void backendCase_data()
     {
         QTest::addColumn<QString>("caseDir");
         const OpRegistry& registry = OpRegistry::global();
-        int claimed = 0;
-        for (const QString& name : QDir(kNodeDir).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
-            const QString dir = kNodeDir + "/" + name;
-            std::vector<std::string> ops = modelOpTypes(readFile(dir + "/model.onnx"));
-            bool all = !ops.empty();
-            for (const std::string& op : ops)
-                all = all && registry.find(op) != nullptr;
-            if (!all)
-                continue;
-            results()[name.toStdString()].ops = ops;
-            QTest::newRow(qPrintable(name)) << dir;
-            ++claimed;
+        for (const char* folder : kFolders) {
+            int claimed = 0;
+            const QDir root(kDataDir + "/" + folder);
+            for (const QString& dirName : root.entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
+                const QString dir = root.filePath(dirName);
+                std::vector<std::string> ops = modelOpTypes(readFile(dir + "/model.onnx"));
+                bool all = !ops.empty();
+                for (const std::string& op : ops)
+                    all = all && registry.find(op) != nullptr;
+                if (!all)
+                    continue;
+                const QString name = caseName(folder, dirName);
+                results()[name.toStdString()].ops = ops;
+                QTest::newRow(qPrintable(name)) << dir;
+                ++claimed;
+            }
+            QVERIFY2(claimed > 0, qPrintable(QString("no claimed case in ") + root.path()));
         }
-        QVERIFY2(claimed > 0, "no claimed ONNX node test found");
     }
 
-    void nodeTest()
+    void backendCase()
     {
         QFETCH(QString, caseDir);
-        const std::string name = QFileInfo(caseDir).fileName().toStdString();
+        const QFileInfo dirInfo(caseDir);
+        const std::string name = caseName(dirInfo.dir().dirName(), dirInfo.fileName()).toStdString();
         CaseResult& result = results()[name];
         if (auto it = skipList().find(name); it != skipList().end())
             result.reason = it->second;
@@ -333,6 +341,9 @@ private:
                 inputs.push_back(readTensorProtoFile(strCat(data.toStdString(), "/input_", i, ".pb")));
             Executor executor(model.graph);
             std::vector<Tensor> outputs = executor.run(inputs);
+            const size_t expectedCount = QDir(data).entryList({"output_*.pb"}, QDir::Files).size();
+            if (outputs.size() != expectedCount)
+                return strCat(outputs.size(), " outputs, the test data has ", expectedCount);
             for (size_t i = 0; i < outputs.size(); ++i) {
                 Tensor expected = readTensorProtoFile(strCat(data.toStdString(), "/output_", i, ".pb"));
                 std::string mismatch = compareTensors(expected, outputs[i]);
@@ -346,7 +357,31 @@ private:
     }
 
     static void writeCoverage(const std::string& path);
+    static void writeFolderSummary(std::ostream& out);
 };
+
+// One row per test data folder: how many cases it has, claims, passes, skips and fails.
+void TestOnnxConformance::writeFolderSummary(std::ostream& out)
+{
+    out << "| Folder | Cases | Claimed | Passed | Skipped | Failed |\n|---|---|---|---|---|---|\n";
+    for (const char* folder : kFolders) {
+        const QString prefix = caseName(folder, QString());
+        int cases = QDir(kDataDir + "/" + folder).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
+        int claimed = 0, counts[3] = {0, 0, 0}; // indexed by CaseResult::Status
+        for (const auto& [name, r] : results()) {
+            const QString q = QString::fromStdString(name);
+            if (prefix.isEmpty() ? q.contains('/') : !q.startsWith(prefix))
+                continue;
+            ++claimed;
+            ++counts[static_cast<int>(r.status)];
+        }
+        out << "| `" << folder << "` | " << cases << " | " << claimed << " | "
+            << counts[static_cast<int>(CaseResult::Status::Pass)] << " | "
+            << counts[static_cast<int>(CaseResult::Status::Skip)] << " | "
+            << counts[static_cast<int>(CaseResult::Status::Fail)] << " |\n";
+    }
+    out << "\n";
+}
 
 void TestOnnxConformance::writeCoverage(const std::string& path)
 {
@@ -377,11 +412,14 @@ void TestOnnxConformance::writeCoverage(const std::string& path)
     std::ofstream out(path);
     out << "# ONNX operator coverage\n\n"
         << "Generated by `tests/core/test_onnx_conformance.cpp` (`scripts/gen-op-coverage.sh`) from the ONNX "
-           "backend node tests in `" ONNX_TESTDATA_DIR "/node`. A case is claimed when every operator in it is "
-           "registered in Tessera's op registry; every claimed case must pass or be skipped with a reason.\n\n"
+           "backend test data in `" ONNX_TESTDATA_DIR "`: the node tests (`node/`, named by case) and the "
+           "exported-model tests (`pytorch-converted/`, `pytorch-operator/`, `simple/`, named `<folder>/<case>`). "
+           "A case is claimed when every operator in it is registered in Tessera's op registry; every claimed "
+           "case must pass or be skipped with a reason.\n\n"
         << "Claimed cases: " << passed + skipped + failed << " — passed " << passed << ", skipped " << skipped
-        << ", failed " << failed << ".\n\n"
-        << "A case counts for every operator it contains (e.g. the `_expanded` function bodies).\n\n"
+        << ", failed " << failed << ".\n\n";
+    writeFolderSummary(out);
+    out << "A case counts for every operator it contains (e.g. the `_expanded` function bodies).\n\n"
         << "| Operator | Passed / claimed cases | Skipped | Failing |\n|---|---|---|---|\n";
     for (const auto& [op, c] : byOp) {
         auto join = [](const std::vector<std::string>& v) {
