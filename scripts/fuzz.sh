@@ -28,6 +28,8 @@ for target in "${TARGETS[@]}"; do
       cp "$MODELS"/digits/*.onnx "$MODELS"/mnist/mnist_lenet.onnx "$MODELS"/mnist/mnist_mobile.onnx \
          "$MODELS"/unsupported/silero_vad_legacy.onnx "$seeds/"
       # ONNX's own small test models (every op, opsets 6..17) make fast, varied seeds.
+      # Inputs that once crashed a sanitizer build are replayed first.
+      cp "$ROOT"/tests/fuzz/regressions/*.onnx "$seeds/" 2>/dev/null || true
       testdata="${ONNX_TESTDATA_DIR:-/usr/share/libonnx-testdata/data}"
       for model in "$testdata"/{node,pytorch-converted,pytorch-operator,simple}/*/model.onnx; do
         [[ -f "$model" ]] && cp "$model" "$seeds/$(basename "$(dirname "$model")").onnx"

@@ -9,6 +9,7 @@
 #include "core/io/Npy.h"
 #include "core/onnx/OnnxImporter.h"
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -110,6 +111,19 @@ private slots:
         qInfo("%s: %d imported (%d executed), %d rejected with an error", qPrintable(model), outcome.imported,
               outcome.executed, outcome.rejected);
         QVERIFY(outcome.rejected > 0);
+    }
+
+    // Inputs the libFuzzer targets found (tests/fuzz/regressions): still an import or an
+    // error naming the file in a normal build.
+    void fuzzerRegressions()
+    {
+        QDir dir(QString(TESSERA_TEST_DATA) + "/../fuzz/regressions");
+        const QStringList files = dir.entryList({"*.onnx"}, QDir::Files);
+        QVERIFY(!files.isEmpty());
+        Outcome outcome;
+        for (const QString& file : files)
+            tryImport(readFileBytes(dir.filePath(file).toStdString()), "regression.onnx", {}, true, outcome);
+        QCOMPARE(outcome.imported + outcome.rejected, static_cast<int>(files.size()));
     }
 
     void mutatedNpy()
