@@ -3,6 +3,7 @@
 #include "app/model/ModelLoader.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
+#include "app/panels/QuantPanel.h"
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
@@ -106,6 +107,12 @@ void MainWindow::createPanels()
     resizeDocks({summary, inspector}, {350, 390}, Qt::Horizontal);
     resizeDocks({log}, {130}, Qt::Vertical);
     connect(m_inspector, &InspectorPanel::message, m_log, &LogPanel::append);
+    m_quant = new QuantPanel(&m_model, &m_jobs);
+    QDockWidget* quant = addPanel("quant", tr("Quantization"), m_quant, Qt::BottomDockWidgetArea);
+    splitDockWidget(quant, log, Qt::Horizontal);
+    resizeDocks({quant, log}, {900, 350}, Qt::Horizontal);
+    resizeDocks({quant}, {320}, Qt::Vertical);
+    connect(m_quant, &QuantPanel::message, m_log, &LogPanel::append);
 }
 
 void MainWindow::createActions()
@@ -179,6 +186,15 @@ void MainWindow::createViewAndHelpMenus()
     connect(minimap, &QAction::toggled, m_view, &GraphView::setMinimapVisible);
     m_viewMenu->addAction(QIcon(":/icons/relayout.svg"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
     m_viewMenu->addSeparator();
+    QAction* byBits = m_viewMenu->addAction(tr("Colour Nodes by &Bits"));
+    byBits->setObjectName("actionColourByBits");
+    byBits->setCheckable(true);
+    auto recolour = [this, byBits] { m_scene->setNodeColouring(byBits->isChecked() ? m_quant->bitsColouring() : nullptr); };
+    connect(byBits, &QAction::toggled, this, recolour);
+    connect(m_quant->controller(), &QuantController::bitsChanged, this, [byBits, recolour] {
+        if (byBits->isChecked())
+            recolour();
+    });
     m_panelsMenu = m_viewMenu->addMenu(tr("&Panels"));
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         m_panelsMenu->addAction(dock->toggleViewAction());

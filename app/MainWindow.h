@@ -22,6 +22,7 @@ class GraphView;
 class InspectorPanel;
 class SummaryPanel;
 class LogPanel;
+class QuantPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -47,6 +48,7 @@ public:
     InspectorPanel* inspector() const { return m_inspector; }
     SummaryPanel* summary() const { return m_summary; }
     LogPanel* log() const { return m_log; }
+    QuantPanel* quantPanel() const { return m_quant; }
     QLineEdit* searchField() const { return m_searchField; }
     QStringList recentFiles() const;
 
@@ -85,6 +87,7 @@ private:
     InspectorPanel* m_inspector = nullptr;
     SummaryPanel* m_summary = nullptr;
     LogPanel* m_log = nullptr;
+    QuantPanel* m_quant = nullptr;
     QMenu* m_viewMenu = nullptr;
     QMenu* m_panelsMenu = nullptr;
     QMenu* m_recentMenu = nullptr;

@@ -18,6 +18,11 @@ public:
     const DisplayNode& displayNode() const { return m_node; }
     const NodeLabel& label() const { return m_label; }
     const QColor& color() const { return m_color; }
+    void setColor(const QColor& color)
+    {
+        m_color = color;
+        update();
+    }
     QRectF boundingRect() const override { return m_rect; }
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 

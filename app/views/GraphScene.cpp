@@ -67,7 +67,20 @@ void GraphScene::build(const DocumentPtr& doc, const LayoutResult& layout)
     setItemIndexMethod(BspTreeIndex);
     setSceneRect(layout.bounds.adjusted(-60, -60, 60, 60));
     onModelSelectionChanged(m_model->selection()->current(), false);
+    if (m_colouring)
+        setNodeColouring(m_colouring);
     emit built();
+}
+
+void GraphScene::setNodeColouring(std::function<QColor(NodeId)> colour)
+{
+    m_colouring = std::move(colour);
+    if (!m_doc)
+        return;
+    for (NodeItem* item : m_nodeItems) {
+        const QColor c = m_colouring && item->nodeId() != kNoNode ? m_colouring(item->nodeId()) : QColor();
+        item->setColor(c.isValid() ? c : nodeColor(*m_doc, item->displayNode()));
+    }
 }
 
 NodeItem* GraphScene::itemForNode(NodeId node) const

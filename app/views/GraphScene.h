@@ -8,6 +8,7 @@
 
 #include <QGraphicsScene>
 
+#include <functional>
 #include <memory>
 #include <unordered_map>
 
@@ -25,6 +26,10 @@ public:
     int nodeItemCount() const { return static_cast<int>(m_nodeItems.size()); }
     NodeItem* itemForNode(NodeId node) const;
     NodeItem* itemAt(int displayIndex) const { return m_nodeItems.at(displayIndex); }
+    // Overrides op node colours (e.g. by quantization bits): `colour` returns the colour of
+    // a node or an invalid QColor to keep its placement colour; nullptr restores all.
+    // Kept across rebuilds.
+    void setNodeColouring(std::function<QColor(NodeId)> colour);
 
 signals:
     void revealRequested(const QRectF& rect);
@@ -41,6 +46,7 @@ private:
     std::vector<EdgeItem*> m_edgeItems;                 // by display edge index
     std::unordered_map<int, std::vector<int>> m_edgesOf; // display index -> edges
     std::vector<EdgeItem*> m_highlighted;
+    std::function<QColor(NodeId)> m_colouring;
     bool m_syncing = false;
 };
 

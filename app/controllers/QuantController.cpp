@@ -1,0 +1,431 @@
+#include "app/controllers/QuantController.h"
+
+#include "core/Error.h"
+#include "quant/Calibrator.h"
+#include "quant/QuantizeApi.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QPointer>
+#include <QStandardPaths>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+namespace tessera::studio {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string str(const QString& s) { return s.toStdString(); }
+
+quant::DataSource npySource(const QString& inputs, const QString& labels, int64_t limit)
+{
+    quant::DataSource src;
+    src.npyFiles = {str(inputs)};
+    src.labelsNpy = str(labels);
+    src.limit = limit;
+    return src;
+}
+
+// The chosen bits applied to the base result (weight scales recomputed per changed layer).
+quant::QuantResult withBits(const quant::QuantResult& base, const Graph& graph, const std::map<std::string, int>& bits)
+{
+    quant::QuantResult r = base;
+    for (const auto& [layer, b] : bits)
+        if (const quant::LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
+            quant::setLayerWeightBits(r, graph, layer, b);
+    return r;
+}
+
+nlohmann::json readJsonFile(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        fail("cannot open '", path, "'");
+    try {
+        return nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+        fail("'", path, "' is not valid JSON: ", e.what());
+    }
+}
+
+} // namespace
+
+quant::SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string& source)
+{
+    try {
+        quant::SensitivityReport r;
+        r.hasLabels = j.at("has_labels").get<bool>();
+        r.fp32Top1 = j.at("fp32_top1").get<double>();
+        r.seconds = j.value("seconds", 0.0);
+        for (const auto& e : j.at("entries")) {
+            const auto& sq = e.at("output_sqnr_db");
+            r.entries.push_back({e.at("layer").get<std::string>(), e.at("bits").get<int>(), e.at("params").get<int64_t>(),
+                                 e.at("top1").get<double>(), e.at("accuracy_drop").get<double>(),
+                                 e.at("agreement").get<double>(),
+                                 sq.is_null() ? std::numeric_limits<double>::infinity() : sq.get<double>()});
+        }
+        return r;
+    } catch (const nlohmann::json::exception& e) {
+        fail("sensitivity cache '", source, "' does not look like `tessera sensitivity` output: ", e.what());
+    }
+}
+
+QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject* parent)
+    : QObject(parent), m_model(model), m_jobs(jobs)
+{
+    connect(m_model, &ProjectModel::documentChanged, this, [this] {
+        m_base.reset();
+        m_costGraph.reset();
+        m_sensitivity.reset();
+        m_pareto.clear();
+        m_measurement.reset();
+        rebuildLayers();
+        loadCaches();
+        emit calibrationChanged();
+        emit sensitivityChanged();
+        emit paretoChanged();
+        emit measurementChanged();
+    });
+    connect(m_model, &ProjectModel::projectChanged, this, [this] {
+        emit bitsChanged(); // choices may have been replaced wholesale
+        if (m_model->hasDocument())
+            loadCaches();
+    });
+    connect(m_model, &ProjectModel::layerChoiceChanged, this, [this](const QString&, const QString& key) {
+        if (key == "bits")
+            emit bitsChanged();
+    });
+    connect(m_jobs, &JobManager::jobEnded, this, [this](int id) {
+        if (id == m_job) {
+            m_job = 0;
+            emit busyChanged(false);
+        }
+    });
+    connect(m_jobs, &JobManager::jobFailed, this, [this](int id, const QString& title, const QString& error) {
+        if (id == m_job)
+            emit message(tr("%1 failed: %2").arg(title, error));
+    });
+    rebuildLayers();
+}
+
+void QuantController::rebuildLayers()
+{
+    m_layers.clear();
+    if (!m_model->hasDocument())
+        return emit layersChanged();
+    const GraphDocument& doc = *m_model->document();
+    for (NodeId id : doc.orderedNodes()) {
+        const NodeAnalysis& a = doc.analysis(id);
+        if (a.placement.placement != Placement::Analog)
+            continue;
+        const Node& n = doc.graph().node(id);
+        m_layers.push_back({QString::fromStdString(n.name), id, QString::fromStdString(n.opType), a.cost.params, a.cost.macs});
+    }
+    emit layersChanged();
+}
+
+QString QuantController::stateString(const QString& key) const
+{
+    return m_model->panelState(kPanelId).value(key).toString();
+}
+
+void QuantController::setState(const QString& key, const QJsonValue& value)
+{
+    QJsonObject state = m_model->panelState(kPanelId);
+    state[key] = value;
+    m_model->setPanelState(kPanelId, state);
+}
+
+void QuantController::setEvalData(const QString& inputsNpy, const QString& labelsNpy)
+{
+    setState("evalData", QFileInfo(inputsNpy).absoluteFilePath());
+    setState("evalLabels", labelsNpy.isEmpty() ? QString() : QFileInfo(labelsNpy).absoluteFilePath());
+}
+
+void QuantController::setSampleLimits(int64_t calibration, int64_t evaluation)
+{
+    setState("calibrationLimit", static_cast<double>(calibration));
+    setState("evalLimit", static_cast<double>(evaluation));
+}
+
+void QuantController::setWorkDir(const QString& dir)
+{
+    setState("workDir", QFileInfo(dir).absoluteFilePath());
+}
+
+QString QuantController::workDir() const
+{
+    QString dir = stateString("workDir");
+    if (dir.isEmpty() && !m_model->projectPath().isEmpty()) {
+        const QFileInfo project(m_model->projectPath());
+        dir = project.absoluteDir().filePath(project.completeBaseName() + ".quant");
+    }
+    if (dir.isEmpty())
+        dir = QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)).filePath("quant");
+    return dir;
+}
+
+QString QuantController::evalInputs() const
+{
+    const QString own = stateString("evalData");
+    return own.isEmpty() ? m_model->project().datasetPath : own;
+}
+
+QString QuantController::evalLabels() const
+{
+    return stateString("evalData").isEmpty() ? QString() : stateString("evalLabels");
+}
+
+QString QuantController::modelPath() const
+{
+    return m_model->hasDocument() ? QString::fromStdString(m_model->document()->sourcePath()) : QString();
+}
+
+int QuantController::indexOfLayer(const QString& name) const
+{
+    for (int i = 0; i < m_layers.size(); ++i)
+        if (m_layers[i].name == name)
+            return i;
+    return -1;
+}
+
+int QuantController::indexOfNode(NodeId node) const
+{
+    for (int i = 0; i < m_layers.size(); ++i)
+        if (m_layers[i].node == node)
+            return i;
+    return -1;
+}
+
+int QuantController::bitsOf(const QString& layer) const
+{
+    const quant::LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
+    return m_model->layerBits(layer, base ? base->weightBits : 8);
+}
+
+void QuantController::setBits(const QString& layer, int bits)
+{
+    if (bitsOf(layer) != bits)
+        m_model->undoStack()->push(new SetLayerBits(m_model, layer, bits));
+}
+
+void QuantController::applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text)
+{
+    QUndoStack* undo = m_model->undoStack();
+    undo->beginMacro(text);
+    for (const auto& [layer, bits] : weightBits)
+        setBits(QString::fromStdString(layer), bits);
+    undo->endMacro();
+}
+
+std::map<std::string, int> QuantController::chosenBits() const
+{
+    std::map<std::string, int> bits;
+    for (const QuantLayer& l : m_layers)
+        bits[str(l.name)] = bitsOf(l.name);
+    return bits;
+}
+
+double QuantController::measuredDrop(const QString& layer, int bits) const
+{
+    const quant::SensitivityEntry* e = m_sensitivity ? m_sensitivity->find(str(layer), bits) : nullptr;
+    return e ? e->accuracyDrop : kNaN;
+}
+
+double QuantController::estimatedDrop() const
+{
+    if (!m_sensitivity || m_layers.isEmpty())
+        return kNaN;
+    // Every entry at a layer's base bits measures the base configuration itself.
+    const QString first = m_layers.front().name;
+    const quant::LayerQuant* firstBase = m_base ? m_base->findLayer(str(first)) : nullptr;
+    const double base = measuredDrop(first, firstBase ? firstBase->weightBits : 8);
+    if (std::isnan(base))
+        return kNaN;
+    double sum = base;
+    for (const QuantLayer& l : m_layers)
+        sum += measuredDrop(l.name, bitsOf(l.name)) - base; // NaN propagates: not measured
+    return sum;
+}
+
+double QuantController::estimatedCost() const
+{
+    if (!m_base || !m_costGraph)
+        return kNaN;
+    quant::QuantResult r = *m_base;
+    for (quant::LayerQuant& l : r.layers)
+        l.weightBits = bitsOf(QString::fromStdString(l.node)); // cost depends on bits only
+    return quant::resultCost(r, *m_costGraph, analog::DefaultCostModel{}, quant::CostObjective::WeightBits);
+}
+
+void QuantController::loadCaches()
+{
+    const QString sens = sensitivityCachePath();
+    if (!sens.isEmpty() && QFileInfo::exists(sens) && !m_sensitivity) {
+        try {
+            m_sensitivity = sensitivityFromJson(readJsonFile(str(sens)), str(sens));
+            emit sensitivityChanged();
+        } catch (const Error& e) {
+            emit message(QString::fromStdString(e.what()));
+        }
+    }
+    const QString quantPath = quantResultPath();
+    if (quantPath.isEmpty() || !QFileInfo::exists(quantPath) || m_base || m_job)
+        return;
+    const std::string model = str(modelPath());
+    startJob(tr("Load quantization result"), [model, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
+        auto base = std::make_shared<const quant::QuantResult>(quant::readQuantResult(path));
+        quant::ModelGraphs graphs(model);
+        auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
+        return [self, base, graph] {
+            if (!self)
+                return;
+            self->m_base = base;
+            self->m_costGraph = graph;
+            emit self->calibrationChanged();
+            emit self->bitsChanged();
+        };
+    });
+}
+
+bool QuantController::checkReady(bool needCalibration, bool needSensitivity)
+{
+    QString why;
+    if (!m_model->hasDocument())
+        why = tr("open a model first");
+    else if (m_job)
+        why = tr("a quantization job is already running");
+    else if (m_model->project().datasetPath.isEmpty())
+        why = tr("choose calibration data first (Project > Calibration Dataset)");
+    else if (needCalibration && !m_base)
+        why = tr("calibrate first");
+    else if (needSensitivity && !m_sensitivity)
+        why = tr("analyze sensitivity first");
+    if (!why.isEmpty())
+        emit message(why);
+    return why.isEmpty();
+}
+
+int QuantController::startJob(const QString& title, JobWork work)
+{
+    QDir().mkpath(workDir());
+    m_job = m_jobs->start(title, "quant", std::move(work));
+    emit busyChanged(true);
+    return m_job;
+}
+
+void QuantController::cancel()
+{
+    if (m_job)
+        m_jobs->cancel(m_job);
+}
+
+int QuantController::calibrate()
+{
+    if (!checkReady(false, false))
+        return 0;
+    quant::QuantizeRequest req;
+    req.modelPath = str(modelPath());
+    req.calibration = npySource(m_model->project().datasetPath, {}, m_model->panelState(kPanelId).value("calibrationLimit").toInteger());
+    req.outputPath = str(QDir(workDir()).filePath("quant.json"));
+    return startJob(tr("Calibrate"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
+        auto base = std::make_shared<const quant::QuantResult>(quant::runQuantize(req, &sink));
+        quant::ModelGraphs graphs(req.modelPath);
+        auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
+        return [self, base, graph, path = QString::fromStdString(req.outputPath)] {
+            if (!self)
+                return;
+            self->m_base = base;
+            self->m_costGraph = graph;
+            self->setState("quantResult", path);
+            emit self->calibrationChanged();
+            emit self->bitsChanged();
+        };
+    });
+}
+
+int QuantController::analyzeSensitivity()
+{
+    if (!checkReady(true, false))
+        return 0;
+    quant::SensitivityRequest req;
+    req.modelPath = str(modelPath());
+    req.quantPath = str(quantResultPath());
+    req.data = npySource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
+    req.options.bits = m_bitDepths;
+    req.outputPath = str(QDir(workDir()).filePath("sensitivity.json"));
+    return startJob(tr("Analyze sensitivity"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
+        quant::SensitivityReport report = sensitivityFromJson(quant::runSensitivity(req, &sink), req.outputPath);
+        return [self, report = std::move(report), path = QString::fromStdString(req.outputPath)] {
+            if (!self)
+                return;
+            self->m_sensitivity = report;
+            self->setState("sensitivityCache", path);
+            emit self->sensitivityChanged();
+            emit self->bitsChanged(); // the estimate changed
+        };
+    });
+}
+
+int QuantController::searchMixedPrecision()
+{
+    if (!checkReady(true, true))
+        return 0;
+    const std::string model = str(modelPath());
+    const quant::DataSource data = npySource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
+    quant::MixedPrecisionOptions options;
+    options.bits = m_bitDepths;
+    options.maxAccuracyDrop = m_maxDrop;
+    // The search reuses the table already measured (runMixedPrecision would measure it again).
+    return startJob(tr("Search mixed precision"), [model, data, options, base = m_base, sens = *m_sensitivity,
+                                                   self = QPointer(this)](ProgressSink& sink) -> JobApply {
+        const quant::Dataset dataset = quant::loadDataSource(data);
+        quant::ModelGraphs graphs(model);
+        auto report = quant::searchMixedPrecision(graphs, *base, dataset, sens, options, analog::DefaultCostModel{}, &sink);
+        return [self, points = std::move(report.measured)] {
+            if (!self)
+                return;
+            self->m_pareto = points;
+            emit self->paretoChanged();
+        };
+    });
+}
+
+int QuantController::evaluate()
+{
+    if (!checkReady(true, false))
+        return 0;
+    quant::EvalRequest req;
+    req.modelPath = str(modelPath());
+    req.quantPath = str(QDir(workDir()).filePath("quant_chosen.json"));
+    req.data = npySource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
+    req.perLayer = false;
+    const std::map<std::string, int> bits = chosenBits();
+    const double cost = estimatedCost();
+    return startJob(tr("Evaluate chosen bits"), [req, bits, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
+        quant::ModelGraphs graphs(req.modelPath);
+        quant::writeQuantResult(req.quantPath, withBits(*base, graphs.forBatch(1), bits));
+        const nlohmann::json j = quant::runQuantEval(req, &sink);
+        QuantMeasurement m;
+        m.weightBits = bits;
+        m.cost = cost;
+        m.samples = j.at("samples").get<int64_t>();
+        m.agreement = j.at("agreement").get<double>();
+        m.hasLabels = j.contains("quant_top1");
+        m.fp32Top1 = j.value("fp32_top1", 0.0);
+        m.quantTop1 = j.value("quant_top1", 0.0);
+        m.accuracyDrop = m.hasLabels ? m.fp32Top1 - m.quantTop1 : 1.0 - m.agreement;
+        return [self, m] {
+            if (!self)
+                return;
+            self->m_measurement = m;
+            emit self->measurementChanged();
+        };
+    });
+}
+
+} // namespace tessera::studio

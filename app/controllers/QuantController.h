@@ -1,0 +1,128 @@
+#pragma once
+// The quantization panel's logic, without widgets (Qt Test drives it directly):
+//  - the analog layers of the document and their chosen weight bits (stored in the project
+//    through the SetLayerBits undo command, so every edit is undoable and saved);
+//  - the sensitivity table (quant::SensitivityReport) and the measured Pareto points;
+//  - an immediate estimate of accuracy drop and cost for the chosen bits;
+//  - the long work (calibrate, sensitivity, mixed-precision search, evaluate) as JobManager
+//    jobs; their files go to workDir() and their paths into the project's "quant" panel state.
+#include "app/jobs/JobManager.h"
+#include "app/model/ProjectModel.h"
+#include "quant/QuantResult.h"
+#include "quant/Sensitivity.h"
+
+#include <QObject>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace tessera::studio {
+
+struct QuantLayer {
+    QString name;
+    NodeId node = kNoNode;
+    QString opType;
+    int64_t params = 0;
+    int64_t macs = 0;
+};
+
+// What "Evaluate" measured for the chosen bits.
+struct QuantMeasurement {
+    std::map<std::string, int> weightBits;
+    bool hasLabels = false;
+    double fp32Top1 = 0.0;
+    double quantTop1 = 0.0;
+    double agreement = 0.0;
+    double accuracyDrop = 0.0;
+    double cost = 0.0;
+    int64_t samples = 0;
+};
+
+// Parses runSensitivity's JSON (the sensitivity cache). Throws tessera::Error naming `source`.
+quant::SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
+
+class QuantController : public QObject {
+    Q_OBJECT
+public:
+    static constexpr const char* kPanelId = "quant";
+
+    QuantController(ProjectModel* model, JobManager* jobs, QObject* parent = nullptr);
+
+    // Data and limits (stored in the project's "quant" panel state). Calibration data is the
+    // project's dataset; evaluation data (with optional labels) defaults to it.
+    void setEvalData(const QString& inputsNpy, const QString& labelsNpy);
+    void setSampleLimits(int64_t calibration, int64_t evaluation);
+    void setWorkDir(const QString& dir); // where quant.json, sensitivity.json... go
+    QString workDir() const;
+    QString evalInputs() const;
+    QString evalLabels() const;
+    QString quantResultPath() const { return stateString("quantResult"); }
+    QString sensitivityCachePath() const { return stateString("sensitivityCache"); }
+    std::vector<int> bitDepths() const { return m_bitDepths; }
+    void setMaxAccuracyDrop(double fraction) { m_maxDrop = fraction; }
+
+    const QVector<QuantLayer>& layers() const { return m_layers; }
+    int indexOfLayer(const QString& name) const;
+    int indexOfNode(NodeId node) const;
+    int bitsOf(const QString& layer) const;
+    // Undoable (one SetLayerBits command; nothing is pushed when the bits do not change).
+    void setBits(const QString& layer, int bits);
+    // Undoable as one macro: sets every listed layer (a Pareto point's configuration).
+    void applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text);
+    std::map<std::string, int> chosenBits() const;
+
+    bool isCalibrated() const { return m_base != nullptr; }
+    const quant::SensitivityReport* sensitivity() const { return m_sensitivity ? &*m_sensitivity : nullptr; }
+    // Measured drop (fraction) of `layer` alone at `bits`; NaN when not measured.
+    double measuredDrop(const QString& layer, int bits) const;
+    // Estimate for the chosen bits: base drop + sum over layers of (drop at chosen bits -
+    // base drop), from the sensitivity table. NaN without a table or a missing entry.
+    double estimatedDrop() const;
+    // Weight storage bits of the chosen configuration (quant::resultCost); NaN before
+    // calibration.
+    double estimatedCost() const;
+    const std::vector<quant::ParetoPoint>& paretoPoints() const { return m_pareto; }
+    const std::optional<QuantMeasurement>& lastMeasurement() const { return m_measurement; }
+
+    // Background jobs; each returns the job id (0 when it cannot start: reason via message()).
+    int calibrate();
+    int analyzeSensitivity();
+    int searchMixedPrecision();
+    int evaluate();
+    int runningJob() const { return m_job; }
+    void cancel();
+
+signals:
+    void layersChanged();      // document replaced
+    void bitsChanged();        // chosen bits (any layer) changed
+    void sensitivityChanged();
+    void paretoChanged();
+    void measurementChanged();
+    void calibrationChanged();
+    void busyChanged(bool busy);
+    void message(const QString& text);
+
+private:
+    void rebuildLayers();
+    void loadCaches();
+    QString stateString(const QString& key) const;
+    void setState(const QString& key, const QJsonValue& value);
+    QString modelPath() const;
+    bool checkReady(bool needCalibration, bool needSensitivity);
+    int startJob(const QString& title, JobWork work);
+
+    ProjectModel* m_model;
+    JobManager* m_jobs;
+    QVector<QuantLayer> m_layers;
+    std::shared_ptr<const quant::QuantResult> m_base;
+    std::shared_ptr<const Graph> m_costGraph; // batch-1 graph for resultCost
+    std::optional<quant::SensitivityReport> m_sensitivity;
+    std::vector<quant::ParetoPoint> m_pareto;
+    std::optional<QuantMeasurement> m_measurement;
+    std::vector<int> m_bitDepths{8, 6, 4, 3, 2};
+    double m_maxDrop = 0.01;
+    int m_job = 0;
+};
+
+} // namespace tessera::studio

@@ -1,0 +1,263 @@
+#include "app/panels/QuantPanel.h"
+
+#include "app/panels/QuantPlots.h"
+
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace tessera::studio {
+
+namespace {
+
+QTableWidgetItem* readOnlyItem(const QString& text, Qt::Alignment align = Qt::AlignLeft | Qt::AlignVCenter)
+{
+    auto* item = new QTableWidgetItem(text);
+    item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
+    item->setTextAlignment(align);
+    return item;
+}
+
+QString ppText(double fraction)
+{
+    return std::isnan(fraction) ? QStringLiteral("–") : QString::number(fraction * 100.0, 'f', 2);
+}
+
+} // namespace
+
+QColor dropColour(double drop)
+{
+    if (std::isnan(drop))
+        return QColor("#f3f4f6");
+    const double pp = drop * 100.0;
+    if (pp <= 0.05)
+        return QColor("#ecfdf5");
+    // 0.05 pp -> 0, 10 pp -> 1 on a log scale; hue from green-yellow (80) to red (0).
+    const double t = std::clamp(std::log10(pp / 0.05) / std::log10(200.0), 0.0, 1.0);
+    return QColor::fromHsvF((80.0 - 80.0 * t) / 360.0, 0.25 + 0.55 * t, 1.0);
+}
+
+QColor bitsColour(int bits)
+{
+    if (bits >= 8)
+        return QColor("#0f766e");
+    if (bits >= 6)
+        return QColor("#14b8a6");
+    if (bits >= 4)
+        return QColor("#d97706");
+    return bits == 3 ? QColor("#ea580c") : QColor("#dc2626");
+}
+
+std::function<QColor(NodeId)> QuantPanel::bitsColouring() const
+{
+    return [c = m_controller](NodeId node) {
+        const int i = c->indexOfNode(node);
+        return i < 0 ? QColor() : bitsColour(c->bitsOf(c->layers()[i].name));
+    };
+}
+
+QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
+    : QWidget(parent), m_model(model), m_controller(new QuantController(model, jobs, this))
+{
+    m_estimate = new QLabel;
+    m_estimate->setTextFormat(Qt::RichText);
+    m_estimate->setWordWrap(true);
+    m_data = new QLabel;
+    m_data->setWordWrap(true);
+    m_data->setStyleSheet("QLabel { color:#4b5563; }");
+    m_table = new QTableWidget;
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(22);
+    m_table->setToolTip(tr("Accuracy drop (pp) with only that layer at that bit depth; click a cell to choose it"));
+    m_bars = new QuantBarChart(m_controller, m_model);
+    m_pareto = new QuantParetoPlot(m_controller);
+
+    auto* charts = new QSplitter(Qt::Horizontal);
+    charts->addWidget(m_bars);
+    charts->addWidget(m_pareto);
+    auto* split = new QSplitter(Qt::Vertical);
+    split->addWidget(m_table);
+    split->addWidget(charts);
+    split->setStretchFactor(1, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->addWidget(createButtons());
+    layout->addWidget(m_data);
+    layout->addWidget(m_estimate);
+    layout->addWidget(split, 1);
+
+    connect(m_table, &QTableWidget::cellClicked, this, &QuantPanel::onCellClicked);
+    connect(m_model->selection(), &SelectionModel::selectionChanged, this, &QuantPanel::followSelection);
+    connect(m_controller, &QuantController::layersChanged, this, &QuantPanel::rebuildTable);
+    connect(m_controller, &QuantController::sensitivityChanged, this, &QuantPanel::rebuildTable);
+    connect(m_controller, &QuantController::bitsChanged, this, &QuantPanel::refreshBits);
+    connect(m_controller, &QuantController::calibrationChanged, this, &QuantPanel::refreshBits);
+    connect(m_controller, &QuantController::measurementChanged, this, &QuantPanel::refreshEstimate);
+    connect(m_controller, &QuantController::message, this, [this](const QString& text) { emit message(text, true); });
+    connect(m_model, &ProjectModel::projectChanged, this, &QuantPanel::refreshEstimate);
+    rebuildTable();
+}
+
+QWidget* QuantPanel::createButtons()
+{
+    auto* box = new QWidget;
+    auto* row = new QHBoxLayout(box);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto add = [&](const QString& text, const QString& tip, auto slot) {
+        auto* b = new QPushButton(text);
+        b->setToolTip(tip);
+        connect(b, &QPushButton::clicked, this, slot);
+        row->addWidget(b);
+        return b;
+    };
+    add(tr("Eval Data…"), tr("Evaluation inputs (.npy) and optional labels (.npy)"), [this] { chooseEvalData(); });
+    m_jobButtons << add(tr("Calibrate"), tr("Post-training calibration on the project's dataset"), [this] { m_controller->calibrate(); });
+    m_jobButtons << add(tr("Sensitivity"), tr("Measure every analog layer alone at every bit depth"),
+                        [this] { m_controller->analyzeSensitivity(); });
+    m_jobButtons << add(tr("Search"), tr("Greedy mixed-precision search; every point measured"),
+                        [this] { m_controller->searchMixedPrecision(); });
+    m_jobButtons << add(tr("Evaluate"), tr("Measure the chosen bits on the evaluation data"), [this] { m_controller->evaluate(); });
+    m_cancel = add(tr("Cancel"), tr("Stop the running quantization job"), [this] { m_controller->cancel(); });
+    m_cancel->setEnabled(false);
+    row->addStretch(1);
+    connect(m_controller, &QuantController::busyChanged, this, [this](bool busy) {
+        for (QPushButton* b : m_jobButtons)
+            b->setEnabled(!busy);
+        m_cancel->setEnabled(busy);
+    });
+    return box;
+}
+
+void QuantPanel::chooseEvalData()
+{
+    const QString inputs = QFileDialog::getOpenFileName(this, tr("Evaluation inputs"), m_controller->evalInputs(),
+                                                        tr("NumPy arrays (*.npy)"));
+    if (inputs.isEmpty())
+        return;
+    const QString labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel: none, label-free)"),
+                                                        QFileInfo(inputs).absolutePath(), tr("NumPy arrays (*.npy)"));
+    m_controller->setEvalData(inputs, labels);
+    refreshEstimate();
+}
+
+int QuantPanel::columnOfBits(int bits) const
+{
+    const std::vector<int> depths = m_controller->bitDepths();
+    const auto it = std::find(depths.begin(), depths.end(), bits);
+    return it == depths.end() ? -1 : kFirstHeatColumn + static_cast<int>(it - depths.begin());
+}
+
+void QuantPanel::rebuildTable()
+{
+    const auto& layers = m_controller->layers();
+    const std::vector<int> depths = m_controller->bitDepths();
+    QStringList headers{tr("Layer"), tr("Op"), tr("Params"), tr("MACs"), tr("Bits")};
+    for (int b : depths)
+        headers << tr("%1b drop").arg(b);
+    m_table->clear();
+    m_table->setColumnCount(headers.size());
+    m_table->setHorizontalHeaderLabels(headers);
+    m_table->setRowCount(layers.size());
+    const Qt::Alignment right = Qt::AlignRight | Qt::AlignVCenter;
+    for (int r = 0; r < layers.size(); ++r) {
+        const QuantLayer& l = layers[r];
+        m_table->setItem(r, 0, readOnlyItem(l.name));
+        m_table->setItem(r, 1, readOnlyItem(l.opType));
+        m_table->setItem(r, 2, readOnlyItem(QString::fromStdString(humanCount(l.params)), right));
+        m_table->setItem(r, 3, readOnlyItem(QString::fromStdString(humanCount(l.macs)), right));
+        m_table->setItem(r, kBitsColumn, readOnlyItem({}, Qt::AlignCenter));
+        for (size_t c = 0; c < depths.size(); ++c) {
+            const double drop = m_controller->measuredDrop(l.name, depths[c]);
+            QTableWidgetItem* cell = readOnlyItem(ppText(drop), right);
+            cell->setBackground(dropColour(drop));
+            cell->setForeground(QColor("#111827"));
+            m_table->setItem(r, kFirstHeatColumn + static_cast<int>(c), cell);
+        }
+    }
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    refreshBits();
+    followSelection(m_model->selection()->current());
+}
+
+void QuantPanel::refreshBits()
+{
+    const auto& layers = m_controller->layers();
+    const std::vector<int> depths = m_controller->bitDepths();
+    for (int r = 0; r < layers.size() && r < m_table->rowCount(); ++r) {
+        const int bits = m_controller->bitsOf(layers[r].name);
+        m_table->item(r, kBitsColumn)->setText(QString::number(bits));
+        // The chosen depth's heat-map cell is framed in bold.
+        for (size_t c = 0; c < depths.size(); ++c) {
+            QTableWidgetItem* cell = m_table->item(r, kFirstHeatColumn + static_cast<int>(c));
+            QFont f = cell->font();
+            f.setBold(depths[c] == bits);
+            f.setUnderline(depths[c] == bits);
+            cell->setFont(f);
+        }
+    }
+    refreshEstimate();
+}
+
+void QuantPanel::refreshEstimate()
+{
+    const double drop = m_controller->estimatedDrop(), cost = m_controller->estimatedCost();
+    QString text = tr("<b>Chosen bits</b> — estimated drop: <b>%1 pp</b>, weight storage: <b>%2</b>")
+                       .arg(ppText(drop), std::isnan(cost) ? QStringLiteral("–") : tr("%1 Mbit").arg(cost / 1e6, 0, 'f', 3));
+    if (const auto& m = m_controller->lastMeasurement()) {
+        const QString what = m->hasLabels ? tr("top-1 %1% (FP32 %2%)").arg(m->quantTop1 * 100, 0, 'f', 2).arg(m->fp32Top1 * 100, 0, 'f', 2)
+                                          : tr("agreement with FP32 %1%").arg(m->agreement * 100, 0, 'f', 2);
+        text += tr("<br><b>Measured</b> (%1 samples): %2, drop %3 pp%4")
+                    .arg(m->samples)
+                    .arg(what, ppText(m->accuracyDrop),
+                         m->weightBits == m_controller->chosenBits() ? QString() : tr(" <i>(for earlier bits)</i>"));
+    }
+    m_estimate->setText(text);
+    const QString labels = m_controller->evalLabels();
+    m_data->setText(tr("Calibration: %1 · Evaluation: %2%3")
+                        .arg(QFileInfo(m_model->project().datasetPath).fileName().isEmpty()
+                                 ? tr("(Project > Calibration Dataset)")
+                                 : QFileInfo(m_model->project().datasetPath).fileName(),
+                             QFileInfo(m_controller->evalInputs()).fileName(),
+                             labels.isEmpty() ? tr(" (no labels: drop = 1 - agreement)") : tr(" + %1").arg(QFileInfo(labels).fileName())));
+}
+
+void QuantPanel::onCellClicked(int row, int column)
+{
+    const auto& layers = m_controller->layers();
+    if (row < 0 || row >= layers.size())
+        return;
+    const std::vector<int> depths = m_controller->bitDepths();
+    const int c = column - kFirstHeatColumn;
+    if (c >= 0 && c < static_cast<int>(depths.size()))
+        m_controller->setBits(layers[row].name, depths[c]);
+    m_syncing = true;
+    m_model->selection()->select(layers[row].node, true);
+    m_syncing = false;
+}
+
+void QuantPanel::followSelection(NodeId node)
+{
+    if (m_syncing)
+        return;
+    const int row = m_controller->indexOfNode(node);
+    const QSignalBlocker block(m_table);
+    if (row < 0) {
+        m_table->clearSelection();
+        return;
+    }
+    m_table->selectRow(row);
+    m_table->scrollToItem(m_table->item(row, 0));
+}
+
+} // namespace tessera::studio

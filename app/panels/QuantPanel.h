@@ -1,0 +1,70 @@
+#pragma once
+// Quantization dock: job buttons (Calibrate, Sensitivity, Search, Evaluate, Cancel), the
+// estimate for the chosen bits, a table of analog layers with a sensitivity heat-map
+// (accuracy drop per bit depth; clicking a cell sets that layer's bits, undoable), the
+// per-layer bar chart and the clickable Pareto plot. Logic lives in QuantController.
+#include "app/controllers/QuantController.h"
+
+#include <QWidget>
+
+#include <functional>
+
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace tessera::studio {
+
+class QuantBarChart;
+class QuantParetoPlot;
+
+class QuantPanel : public QWidget {
+    Q_OBJECT
+public:
+    QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent = nullptr);
+
+    QuantController* controller() const { return m_controller; }
+    QTableWidget* table() const { return m_table; }
+    QuantBarChart* barChart() const { return m_bars; }
+    QuantParetoPlot* paretoPlot() const { return m_pareto; }
+    QLabel* estimateLabel() const { return m_estimate; }
+    // Table column of a bit depth's heat-map cell (-1 if not listed).
+    int columnOfBits(int bits) const;
+    // Graph colouring by chosen bits (for GraphScene::setNodeColouring): analog layers get
+    // bitsColour(bits), other nodes keep their placement colour.
+    std::function<QColor(NodeId)> bitsColouring() const;
+
+    static constexpr int kBitsColumn = 4;
+    static constexpr int kFirstHeatColumn = 5;
+
+signals:
+    void message(const QString& text, bool isError);
+
+private:
+    QWidget* createButtons();
+    void chooseEvalData();
+    void rebuildTable();
+    void refreshBits();
+    void refreshEstimate();
+    void onCellClicked(int row, int column);
+    void followSelection(NodeId node);
+
+    ProjectModel* m_model;
+    QuantController* m_controller;
+    QTableWidget* m_table;
+    QuantBarChart* m_bars;
+    QuantParetoPlot* m_pareto;
+    QLabel* m_estimate;
+    QLabel* m_data;
+    QList<QPushButton*> m_jobButtons;
+    QPushButton* m_cancel = nullptr;
+    bool m_syncing = false;
+};
+
+// Background colour of a heat-map cell for an accuracy drop (fraction): white at <= 0,
+// through amber to red at >= 10 pp (log scale, small drops stay distinguishable).
+QColor dropColour(double drop);
+// Node colour for a weight bit depth: dark teal at 8 bits through amber to red at 2.
+QColor bitsColour(int bits);
+
+} // namespace tessera::studio

@@ -1,0 +1,270 @@
+// The Quantization dock driven offscreen on mnist_lenet: calibrate, sensitivity table,
+// heat-map / bar / Pareto clicks (undoable), shared selection, evaluate, cancel, graph
+// colouring by bits and the project file round trip. Samples are limited (128 calibration,
+// 200 evaluation) to keep the whole test well under a minute.
+#include "app/MainWindow.h"
+#include "app/panels/QuantPanel.h"
+#include "app/panels/QuantPlots.h"
+#include "app/views/GraphScene.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+using namespace tessera;
+using namespace tessera::studio;
+
+namespace {
+
+const QString kMnist = QStringLiteral(TESSERA_TEST_DATA "/models/mnist");
+
+// Waits until the controller's job ends; true when it ended within the timeout.
+bool waitIdle(QuantController* c, int timeoutMs = 30000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (c->runningJob() && t.elapsed() < timeoutMs)
+        QTest::qWait(20);
+    return c->runningJob() == 0;
+}
+
+} // namespace
+
+class TestQuantPanel : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<MainWindow> m_window;
+    QuantPanel* m_panel = nullptr;
+    QuantController* m_ctl = nullptr;
+    ProjectModel* m_model = nullptr;
+
+    QPoint cellCenter(int row, int column)
+    {
+        QTableWidget* t = m_panel->table();
+        t->scrollToItem(t->item(row, column));
+        return t->visualItemRect(t->item(row, column)).center();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("TesseraTest");
+        QCoreApplication::setApplicationName("QuantPanelTest");
+        QVERIFY(m_dir.isValid());
+        m_window = std::make_unique<MainWindow>();
+        m_window->resize(1500, 950);
+        m_window->show();
+        QSignalSpy shown(m_window.get(), &MainWindow::documentShown);
+        m_window->openPath(kMnist + "/mnist_lenet.onnx");
+        QVERIFY(shown.wait(20000) || shown.count() > 0);
+        m_panel = m_window->quantPanel();
+        m_ctl = m_panel->controller();
+        m_model = m_window->projectModel();
+        m_model->setDatasetPath(kMnist + "/mnist_calib_x.npy");
+        m_ctl->setEvalData(kMnist + "/mnist_test_x.npy", kMnist + "/mnist_test_y.npy");
+        m_ctl->setSampleLimits(128, 200);
+        m_ctl->setWorkDir(m_dir.filePath("work"));
+    }
+
+    void listsEveryMatrixLayer()
+    {
+        // Independent of placement: the Conv/Gemm/MatMul nodes of the imported graph.
+        const Graph& g = m_model->document()->graph();
+        int matrixOps = 0;
+        for (NodeId id : m_model->document()->orderedNodes())
+            matrixOps += QStringList{"Conv", "Gemm", "MatMul"}.contains(QString::fromStdString(g.node(id).opType));
+        QVERIFY(matrixOps >= 2);
+        QCOMPARE(m_ctl->layers().size(), matrixOps);
+        QCOMPARE(m_panel->table()->rowCount(), matrixOps);
+    }
+
+    void actionsNeedCalibrationFirst()
+    {
+        QSignalSpy msg(m_ctl, &QuantController::message);
+        QCOMPARE(m_ctl->analyzeSensitivity(), 0);
+        QCOMPARE(msg.count(), 1);
+        QVERIFY(msg.at(0).at(0).toString().contains("calibrate"));
+    }
+
+    void calibrateJobCompletes()
+    {
+        QSignalSpy progress(m_window->jobs(), &JobManager::jobProgress);
+        QVERIFY(m_ctl->calibrate() > 0);
+        QVERIFY(waitIdle(m_ctl));
+        QVERIFY(m_ctl->isCalibrated());
+        QVERIFY(QFile::exists(m_ctl->quantResultPath()));
+        QVERIFY(progress.count() > 0);
+        // Cost is cells x weight bits (docs/analog-model.md): all layers at 4 bits cost half.
+        const double cost8 = m_ctl->estimatedCost();
+        QVERIFY(cost8 > 0);
+        std::map<std::string, int> four;
+        for (const QuantLayer& l : m_ctl->layers())
+            four[l.name.toStdString()] = 4;
+        m_ctl->applyConfiguration(four, "all 4");
+        QCOMPARE(m_ctl->estimatedCost(), cost8 / 2);
+        m_model->undoStack()->undo();
+        QCOMPARE(m_ctl->estimatedCost(), cost8);
+    }
+
+    void sensitivityJobFillsTable()
+    {
+        QVERIFY(m_ctl->analyzeSensitivity() > 0);
+        QVERIFY(waitIdle(m_ctl));
+        const quant::SensitivityReport* s = m_ctl->sensitivity();
+        QVERIFY(s);
+        QVERIFY(s->hasLabels);
+        const auto depths = m_ctl->bitDepths();
+        QCOMPARE(s->entries.size(), size_t(m_ctl->layers().size()) * depths.size());
+        QTableWidget* t = m_panel->table();
+        for (int r = 0; r < t->rowCount(); ++r)
+            for (int b : depths) {
+                QVERIFY(s->find(m_ctl->layers()[r].name.toStdString(), b));
+                QVERIFY(t->item(r, m_panel->columnOfBits(b))->text() != QStringLiteral("–"));
+            }
+        // Every "layer alone at 8 bits" entry is the unchanged base configuration.
+        const double base = m_ctl->measuredDrop(m_ctl->layers()[0].name, 8);
+        for (const QuantLayer& l : m_ctl->layers())
+            QCOMPARE(m_ctl->measuredDrop(l.name, 8), base);
+        QCOMPARE(m_ctl->estimatedDrop(), base);
+        QVERIFY(QFile::exists(m_ctl->sensitivityCachePath()));
+    }
+
+    void heatMapClickSetsBitsAndUndoRestores()
+    {
+        const QuantLayer layer = m_ctl->layers()[0];
+        const int undoBefore = m_model->undoStack()->index();
+        QTest::mouseClick(m_panel->table()->viewport(), Qt::LeftButton, {}, cellCenter(0, m_panel->columnOfBits(2)));
+        QCOMPARE(m_ctl->bitsOf(layer.name), 2);
+        QCOMPARE(m_model->layerBits(layer.name, -1), 2);
+        QCOMPARE(m_panel->table()->item(0, QuantPanel::kBitsColumn)->text(), QStringLiteral("2"));
+        QCOMPARE(m_model->selection()->current(), layer.node);
+        QCOMPARE(m_model->undoStack()->index(), undoBefore + 1);
+        // Estimate: only this layer changed, so it is that layer's measured drop at 2 bits.
+        QCOMPARE(m_ctl->estimatedDrop(), m_ctl->sensitivity()->find(layer.name.toStdString(), 2)->accuracyDrop);
+        QTest::keyClick(m_window.get(), Qt::Key_Z, Qt::ControlModifier); // Edit > Undo
+        QCOMPARE(m_ctl->bitsOf(layer.name), 8);
+        QVERIFY(m_model->layerChoice(layer.name, "bits").isUndefined());
+        QCOMPARE(m_panel->table()->item(0, QuantPanel::kBitsColumn)->text(), QStringLiteral("8"));
+    }
+
+    void barClickSetsBits()
+    {
+        QuantBarChart* bars = m_panel->barChart();
+        bars->depthBox()->setCurrentIndex(bars->depthBox()->findData(3));
+        const QuantLayer layer = m_ctl->layers()[1];
+        QTest::mouseClick(bars->plot(), Qt::LeftButton, {}, bars->plot()->mapFrom(bars, bars->barCenter(1)));
+        QCOMPARE(m_ctl->bitsOf(layer.name), 3);
+        QCOMPARE(m_model->selection()->current(), layer.node);
+        m_model->undoStack()->undo();
+        QCOMPARE(m_ctl->bitsOf(layer.name), 8);
+    }
+
+    void selectionFollowsBothWays()
+    {
+        const QuantLayer layer = m_ctl->layers().back();
+        m_model->selection()->select(layer.node, true);
+        QCOMPARE(m_panel->table()->currentRow(), m_ctl->layers().size() - 1);
+        QTest::mouseClick(m_panel->table()->viewport(), Qt::LeftButton, {}, cellCenter(0, 0));
+        QCOMPARE(m_model->selection()->current(), m_ctl->layers()[0].node);
+        QCOMPARE(m_ctl->bitsOf(m_ctl->layers()[0].name), 8); // name column does not set bits
+    }
+
+    void paretoClickAppliesConfiguration()
+    {
+        m_ctl->setMaxAccuracyDrop(0.02);
+        QVERIFY(m_ctl->searchMixedPrecision() > 0);
+        QVERIFY(waitIdle(m_ctl, 40000));
+        const auto& pts = m_ctl->paretoPoints();
+        QVERIFY(pts.size() >= 2);
+        const int pick = static_cast<int>(pts.size()) - 1; // the most compressed point
+        QVERIFY(pts[pick].weightBits != m_ctl->chosenBits());
+        QuantParetoPlot* plot = m_panel->paretoPlot();
+        const int undoBefore = m_model->undoStack()->index();
+        QTest::mouseClick(plot->plot(), Qt::LeftButton, {}, plot->plot()->mapFrom(plot, plot->pointCenter(pick)));
+        QCOMPARE(m_ctl->chosenBits(), pts[pick].weightBits);
+        QCOMPARE(m_model->undoStack()->index(), undoBefore + 1); // one macro
+        QCOMPARE(m_ctl->estimatedCost(), pts[pick].cost);
+    }
+
+    void graphColoursNodesByBits()
+    {
+        QAction* toggle = m_window->findChild<QAction*>("actionColourByBits");
+        QVERIFY(toggle);
+        toggle->setChecked(true);
+        for (const QuantLayer& l : m_ctl->layers())
+            QCOMPARE(m_window->graphScene()->itemForNode(l.node)->color(), bitsColour(m_ctl->bitsOf(l.name)));
+        toggle->setChecked(false);
+        QVERIFY(m_window->graphScene()->itemForNode(m_ctl->layers()[0].node)->color() != bitsColour(2));
+    }
+
+    void evaluateMeasuresChosenBits()
+    {
+        m_model->undoStack()->undo(); // back to all 8 bits
+        QVERIFY(m_ctl->evaluate() > 0);
+        QVERIFY(waitIdle(m_ctl));
+        const auto& m = m_ctl->lastMeasurement();
+        QVERIFY(m.has_value());
+        QCOMPARE(m->samples, int64_t(200));
+        QVERIFY(m->hasLabels);
+        // Same data and configuration as the sensitivity table's base entries.
+        QCOMPARE(m->accuracyDrop, m_ctl->measuredDrop(m_ctl->layers()[0].name, 8));
+        QVERIFY(m_panel->estimateLabel()->text().contains("Measured"));
+    }
+
+    void cancelStopsSensitivityJob()
+    {
+        m_ctl->setSampleLimits(128, 0); // all 10,000 test images: long enough to cancel
+        const auto before = m_ctl->sensitivity()->entries.size();
+        QSignalSpy cancelled(m_window->jobs(), &JobManager::jobCancelled);
+        QSignalSpy progress(m_window->jobs(), &JobManager::jobProgress);
+        const int job = m_ctl->analyzeSensitivity();
+        QVERIFY(job > 0);
+        QVERIFY(progress.wait(10000));
+        m_ctl->cancel();
+        QVERIFY(waitIdle(m_ctl, 10000));
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(cancelled.at(0).at(0).toInt(), job);
+        QCOMPARE(m_ctl->sensitivity()->entries.size(), before); // old table kept
+        m_ctl->setSampleLimits(128, 200);
+    }
+
+    void projectStoresBitsAndSensitivityCache()
+    {
+        m_ctl->setBits(m_ctl->layers()[0].name, 4);
+        const QString path = m_dir.filePath("lenet.tessera");
+        QVERIFY(m_window->saveProjectTo(path));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject json = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(json["layers"].toObject()[m_ctl->layers()[0].name].toObject()["bits"].toInt(), 4);
+        const QString cache = json["panels"].toObject()["quant"].toObject()["sensitivityCache"].toString();
+        QCOMPARE(cache, m_ctl->sensitivityCachePath());
+
+        // A fresh window reads the table from the cache instead of measuring again.
+        MainWindow other;
+        QSignalSpy shown(&other, &MainWindow::documentShown);
+        other.openPath(path);
+        QVERIFY(shown.wait(20000) || shown.count() > 0);
+        QuantController* c = other.quantPanel()->controller();
+        QVERIFY(waitIdle(c));
+        QVERIFY(c->sensitivity());
+        QCOMPARE(c->sensitivity()->entries.size(), m_ctl->sensitivity()->entries.size());
+        QVERIFY(c->isCalibrated());
+        QCOMPARE(c->bitsOf(c->layers()[0].name), 4);
+        QCOMPARE(c->estimatedDrop(), m_ctl->estimatedDrop());
+    }
+
+    void cleanupTestCase() { m_window.reset(); }
+};
+
+QTEST_MAIN(TestQuantPanel)
+#include "test_quant_panel.moc"
