@@ -85,8 +85,14 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
             q.policy = quantPolicyName(policy);
             if (v.dtype == DType::Float32 && policy != QuantPolicy::KeepFloat && policy != QuantPolicy::ShapeOnly) {
                 q = ownQuant(statsOf(v.name), c.activationBits, c.activationObserver, quantPolicyName(policy));
+                // ShareScale passes codes through when there is one activation input (MaxPool,
+                // Reshape); with several (Concat) the inputs' scales differ, so it gets its own.
+                int activationInputs = 0;
+                for (ValueId in : node.inputs)
+                    activationInputs += in != kNoValue && !g.value(in).isConstant() && g.value(in).dtype == DType::Float32;
                 const TensorQuant* shared = nullptr;
-                if (policy == QuantPolicy::ShareScale && node.hasInput(0) && !g.value(node.inputs[0]).isConstant())
+                if (policy == QuantPolicy::ShareScale && activationInputs == 1 && node.hasInput(0) &&
+                    !g.value(node.inputs[0]).isConstant())
                     shared = r.findTensor(g.value(node.inputs[0]).name);
                 if (shared && shared->quantized) { // same codes as the input: no requantization
                     q.scale = shared->scale;
