@@ -1,6 +1,7 @@
 #pragma once
 // Builds and runs one-node graphs for op-row tests: every input is a graph input, or a
 // constant (initializer) when marked, so placement and cost see what an import would.
+// The one harness for all single-op tests (tests/core/test_*_ops.cpp).
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/OpRegistry.h"
@@ -22,6 +23,7 @@ struct OpInput {
     bool constant = false;
     bool omitted = false; // an absent optional input (kNoValue)
 };
+inline OpInput runtime(Tensor t) { return OpInput(std::move(t)); } // a graph input, spelled out
 inline OpInput constant(Tensor t) { return OpInput(std::move(t), true); }
 inline OpInput omitted() { return OpInput(Tensor(), false, true); }
 
@@ -68,16 +70,30 @@ inline std::vector<Tensor> runSingleOp(const std::string& opType, const std::vec
     return exec.run(s.feeds);
 }
 
-// The message of the tessera::Error that building the graph throws ("" if none).
-inline QString buildError(const std::string& opType, const std::vector<OpInput>& inputs, Attributes attrs,
-                          size_t numOutputs = 1)
+// The message of the tessera::Error that `action` throws ("" if none).
+template <typename Action>
+QString errorOf(Action&& action)
 {
     try {
-        buildSingleOp(opType, inputs, std::move(attrs), numOutputs, "bad_node");
+        action();
     } catch (const Error& e) {
         return QString::fromStdString(e.what());
     }
     return {};
+}
+
+// The error building the graph throws (the node is named "bad_node").
+inline QString buildError(const std::string& opType, const std::vector<OpInput>& inputs, Attributes attrs,
+                          size_t numOutputs = 1)
+{
+    return errorOf([&] { buildSingleOp(opType, inputs, std::move(attrs), numOutputs, "bad_node"); });
+}
+
+// The error building or running the graph throws (the node is named "node").
+inline QString runError(const std::string& opType, const std::vector<OpInput>& inputs, Attributes attrs = {},
+                        size_t numOutputs = 1)
+{
+    return errorOf([&] { runSingleOp(opType, inputs, std::move(attrs), numOutputs); });
 }
 
 using Ints = std::vector<int64_t>;
@@ -97,6 +113,20 @@ inline Tensor floats(const std::vector<float>& values, Shape shape)
         throw std::logic_error("test data has " + std::to_string(values.size()) + " values for shape " +
                                shapeToString(shape));
     return Tensor::fromVector<float>(values, std::move(shape));
+}
+
+inline Tensor ints(const std::vector<int64_t>& values)
+{
+    return Tensor::fromVector(values, {static_cast<int64_t>(values.size())});
+}
+
+// 0, 1, 2, ... in row-major order.
+inline Tensor iota(Shape shape)
+{
+    Tensor t(DType::Float32, std::move(shape));
+    for (int64_t i = 0; i < t.numel(); ++i)
+        t.mutableData<float>()[i] = static_cast<float>(i);
+    return t;
 }
 
 // Compares shape and values (absolute tolerance for float rounding).

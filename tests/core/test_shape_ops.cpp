@@ -5,7 +5,7 @@
 #include "core/Executor.h"
 #include "core/OpRegistry.h"
 #include "core/ShapeInference.h"
-#include "OpTestUtil.h"
+#include "OpTestHarness.h"
 
 #include <QtTest>
 
@@ -14,7 +14,7 @@
 #include <limits>
 
 using namespace tessera;
-using namespace tessera::optest;
+using namespace tessera::testing;
 
 class TestShapeOps : public QObject {
     Q_OBJECT
@@ -30,7 +30,8 @@ private slots:
         g.addNode("shape", "Shape", {x}, {shape});
         g.addNode("gather", "Gather", {shape, g.addConstant("zero", Tensor::scalar<int64_t>(0))}, {dim0});
         g.addNode("unsq", "Unsqueeze", {dim0, g.addConstant("axes", ints({0}))}, {dim0v});
-        g.addNode("concat", "Concat", {dim0v, g.addConstant("minus1", ints({-1}))}, {target}, attr("axis", int64_t(0)));
+        g.addNode(
+            "concat", "Concat", {dim0v, g.addConstant("minus1", ints({-1}))}, {target}, attrs({{"axis", int64_t(0)}}));
         g.addNode("reshape", "Reshape", {x, target}, {y});
         g.markGraphOutput(y);
         InferenceResult known = inferShapes(g);
@@ -43,20 +44,21 @@ private slots:
 
     void reshapeTargetMustBeStatic()
     {
-        QString message = errorOf("Reshape", {runtime(iota({2, 3})), runtime(ints({3, 2}))});
+        QString message = runError("Reshape", {runtime(iota({2, 3})), runtime(ints({3, 2}))});
         QVERIFY2(message.contains("Reshape node 'node'") && message.contains("shape (input 1) must be a constant"),
                  qPrintable(message));
-        message = errorOf("Slice", {runtime(iota({4})), runtime(ints({0})), constant(ints({2}))});
+        message = runError("Slice", {runtime(iota({4})), runtime(ints({0})), constant(ints({2}))});
         QVERIFY2(message.contains("starts (input 1)"), qPrintable(message));
-        message = errorOf("Reshape", {runtime(iota({2, 3})), constant(ints({4, -1}))});
+        message = runError("Reshape", {runtime(iota({2, 3})), constant(ints({4, -1}))});
         QVERIFY2(message.contains("cannot infer the -1"), qPrintable(message));
     }
 
     void reshapeZeroCopiesUnlessAllowZero()
     {
-        QCOMPARE(runOp("Reshape", {runtime(iota({2, 3, 4})), constant(ints({0, 4, -1}))})[0].shape(), Shape({2, 4, 3}));
-        QCOMPARE(runOp("Reshape", {runtime(Tensor(DType::Float32, {0, 3})), constant(ints({3, 0}))},
-                       attr("allowzero", int64_t(1)))[0].shape(),
+        QCOMPARE(runSingleOp("Reshape", {runtime(iota({2, 3, 4})), constant(ints({0, 4, -1}))})[0].shape(),
+            Shape({2, 4, 3}));
+        QCOMPARE(runSingleOp("Reshape", {runtime(Tensor(DType::Float32, {0, 3})), constant(ints({3, 0}))},
+                       attrs({{"allowzero", int64_t(1)}}))[0].shape(),
                  Shape({3, 0}));
     }
 
@@ -64,22 +66,23 @@ private slots:
     {
         // Cast float -> int64, then int64 Add/Mul/Concat/Slice/Unsqueeze/Gather keep exact values.
         Tensor big = ints({int64_t(1) << 40, -7});
-        QCOMPARE(runOp("Add", {runtime(big), constant(ints({1, 2}))})[0].toInt64Vector(),
+        QCOMPARE(runSingleOp("Add", {runtime(big), constant(ints({1, 2}))})[0].toInt64Vector(),
                  std::vector<int64_t>({(int64_t(1) << 40) + 1, -5}));
-        QCOMPARE(runOp("Mul", {runtime(big), constant(Tensor::scalar<int64_t>(3))})[0].toInt64Vector(),
+        QCOMPARE(runSingleOp("Mul", {runtime(big), constant(Tensor::scalar<int64_t>(3))})[0].toInt64Vector(),
                  std::vector<int64_t>({int64_t(3) << 40, -21}));
-        QCOMPARE(runOp("Div", {runtime(ints({7, -7})), constant(Tensor::scalar<int64_t>(2))})[0].toInt64Vector(),
+        QCOMPARE(runSingleOp("Div", {runtime(ints({7, -7})), constant(Tensor::scalar<int64_t>(2))})[0].toInt64Vector(),
                  std::vector<int64_t>({3, -3}));
-        QCOMPARE(runOp("Concat", {runtime(big), constant(ints({5}))}, attr("axis", int64_t(-1)))[0].toInt64Vector(),
-                 std::vector<int64_t>({int64_t(1) << 40, -7, 5}));
-        QCOMPARE(runOp("Gather", {runtime(big), constant(Tensor::scalar<int64_t>(-1))})[0].toInt64Vector(),
+        QCOMPARE(runSingleOp("Concat", {runtime(big), constant(ints({5}))}, attrs({{"axis", int64_t(-1)}}))[0]
+                     .toInt64Vector(),
+            std::vector<int64_t>({int64_t(1) << 40, -7, 5}));
+        QCOMPARE(runSingleOp("Gather", {runtime(big), constant(Tensor::scalar<int64_t>(-1))})[0].toInt64Vector(),
                  std::vector<int64_t>({-7}));
-        Tensor unsq = runOp("Unsqueeze", {runtime(Tensor::scalar<int64_t>(9)), constant(ints({0}))})[0];
+        Tensor unsq = runSingleOp("Unsqueeze", {runtime(Tensor::scalar<int64_t>(9)), constant(ints({0}))})[0];
         QCOMPARE(unsq.shape(), Shape({1}));
         QCOMPARE(unsq.dtype(), DType::Int64);
-        Tensor cast = runOp("Cast", {runtime(floats({2.9f, -2.9f, 0.0f}, {3}))}, attr("to", int64_t(7)))[0];
+        Tensor cast = runSingleOp("Cast", {runtime(floats({2.9f, -2.9f, 0.0f}, {3}))}, attrs({{"to", int64_t(7)}}))[0];
         QCOMPARE(cast.toInt64Vector(), std::vector<int64_t>({2, -2, 0}));
-        Tensor asBool = runOp("Cast", {runtime(floats({0.5f, 0.0f}, {2}))}, attr("to", int64_t(9)))[0];
+        Tensor asBool = runSingleOp("Cast", {runtime(floats({0.5f, 0.0f}, {2}))}, attrs({{"to", int64_t(9)}}))[0];
         QCOMPARE(asBool.dtype(), DType::Bool);
         QCOMPARE(asBool.toInt64Vector(), std::vector<int64_t>({1, 0}));
     }
@@ -88,25 +91,27 @@ private slots:
     {
         const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
         // Reverse the whole axis: start -1, end INT64_MIN, step -1.
-        QCOMPARE(runOp("Slice", {runtime(iota({5})), constant(ints({-1})), constant(ints({lo})), constant(ints({0})),
-                                 constant(ints({-1}))})[0].toFloatVector(),
-                 std::vector<float>({4, 3, 2, 1, 0}));
+        QCOMPARE(runSingleOp("Slice",
+                     {runtime(iota({5})), constant(ints({-1})), constant(ints({lo})), constant(ints({0})),
+                         constant(ints({-1}))})[0]
+                     .toFloatVector(),
+            std::vector<float>({4, 3, 2, 1, 0}));
         // Every other element from 1 to the (clamped) end, on int64 data.
-        QCOMPARE(runOp("Slice", {runtime(ints({10, 11, 12, 13, 14})), constant(ints({1})), constant(ints({hi})),
+        QCOMPARE(runSingleOp("Slice", {runtime(ints({10, 11, 12, 13, 14})), constant(ints({1})), constant(ints({hi})),
                                  constant(ints({0})), constant(ints({2}))})[0].toInt64Vector(),
                  std::vector<int64_t>({11, 13}));
         // Axis 1 of a [2, 3] tensor, negative axis and start beyond the end: empty.
-        QCOMPARE(runOp("Slice", {runtime(iota({2, 3})), constant(ints({7})), constant(ints({9})),
+        QCOMPARE(runSingleOp("Slice", {runtime(iota({2, 3})), constant(ints({7})), constant(ints({9})),
                                  constant(ints({-1}))})[0].shape(),
                  Shape({2, 0}));
     }
 
     void splitUnevenWithNumOutputs()
     {
-        std::vector<Tensor> parts = runOp("Split", {runtime(iota({5}))}, attr("num_outputs", int64_t(2)), 2);
+        std::vector<Tensor> parts = runSingleOp("Split", {runtime(iota({5}))}, attrs({{"num_outputs", int64_t(2)}}), 2);
         QCOMPARE(parts[0].toFloatVector(), std::vector<float>({0, 1, 2}));
         QCOMPARE(parts[1].toFloatVector(), std::vector<float>({3, 4}));
-        parts = runOp("Split", {runtime(iota({2, 3})), constant(ints({1, 2}))}, attr("axis", int64_t(1)), 2);
+        parts = runSingleOp("Split", {runtime(iota({2, 3})), constant(ints({1, 2}))}, attrs({{"axis", int64_t(1)}}), 2);
         QCOMPARE(parts[0].toFloatVector(), std::vector<float>({0, 3}));
         QCOMPARE(parts[1].toFloatVector(), std::vector<float>({1, 2, 4, 5}));
     }
@@ -114,37 +119,41 @@ private slots:
     void padNegativeCropsAndOpset18Axes()
     {
         // pads [begin=-1, end=2] on the only axis, edge mode: drop x[0], repeat x[3] twice.
-        QCOMPARE(runOp("Pad", {runtime(iota({4})), constant(ints({-1, 2}))}, attr("mode", std::string("edge")))[0]
-                     .toFloatVector(),
-                 std::vector<float>({1, 2, 3, 3, 3}));
+        QCOMPARE(
+            runSingleOp("Pad", {runtime(iota({4})), constant(ints({-1, 2}))}, attrs({{"mode", std::string("edge")}}))[0]
+                .toFloatVector(),
+            std::vector<float>({1, 2, 3, 3, 3}));
         // axes input: pad only axis 1 of [2, 2] with constant 9 before.
-        Tensor out = runOp("Pad", {runtime(iota({2, 2})), constant(ints({1, 0})),
+        Tensor out = runSingleOp("Pad", {runtime(iota({2, 2})), constant(ints({1, 0})),
                                    constant(Tensor::scalar<float>(9.0f)), constant(ints({-1}))})[0];
         QCOMPARE(out.toFloatVector(), std::vector<float>({9, 0, 1, 9, 2, 3}));
         // reflect by 2 around [0 1 2]: 2 1 | 0 1 2 | 1 0
-        QCOMPARE(runOp("Pad", {runtime(iota({3})), constant(ints({2, 2}))}, attr("mode", std::string("reflect")))[0]
+        QCOMPARE(runSingleOp(
+                     "Pad", {runtime(iota({3})), constant(ints({2, 2}))}, attrs({{"mode", std::string("reflect")}}))[0]
                      .toFloatVector(),
-                 std::vector<float>({2, 1, 0, 1, 2, 1, 0}));
-        QString message = errorOf("Pad", {runtime(iota({3})), constant(ints({1, 1}))}, attr("mode", std::string("wrap")));
+            std::vector<float>({2, 1, 0, 1, 2, 1, 0}));
+        QString message
+            = runError("Pad", {runtime(iota({3})), constant(ints({1, 1}))}, attrs({{"mode", std::string("wrap")}}));
         QVERIFY2(message.contains("'wrap' is not supported"), qPrintable(message));
     }
 
     void squeezeAndUnsqueezeAxes()
     {
-        QCOMPARE(runOp("Squeeze", {runtime(iota({1, 3, 1}))})[0].shape(), Shape({3}));
-        QCOMPARE(runOp("Squeeze", {runtime(iota({1, 3, 1})), constant(ints({-1}))})[0].shape(), Shape({1, 3}));
-        QCOMPARE(runOp("Squeeze", {runtime(iota({1, 3, 1})), constant(ints({}))})[0].shape(), Shape({3})); // empty: all
-        QString message = errorOf("Squeeze", {runtime(iota({1, 3})), constant(ints({1}))});
+        QCOMPARE(runSingleOp("Squeeze", {runtime(iota({1, 3, 1}))})[0].shape(), Shape({3}));
+        QCOMPARE(runSingleOp("Squeeze", {runtime(iota({1, 3, 1})), constant(ints({-1}))})[0].shape(), Shape({1, 3}));
+        QCOMPARE(runSingleOp("Squeeze", {runtime(iota({1, 3, 1})), constant(ints({}))})[0].shape(),
+            Shape({3})); // empty: all
+        QString message = runError("Squeeze", {runtime(iota({1, 3})), constant(ints({1}))});
         QVERIFY2(message.contains("cannot squeeze axis 1"), qPrintable(message));
-        QCOMPARE(runOp("Unsqueeze", {runtime(iota({3})), constant(ints({-1, 0}))})[0].shape(), Shape({1, 3, 1}));
+        QCOMPARE(runSingleOp("Unsqueeze", {runtime(iota({3})), constant(ints({-1, 0}))})[0].shape(), Shape({1, 3, 1}));
     }
 
     void transposeLargeMatchesDefinition()
     {
         // [2, 3, 4, 5] with perm [0, 2, 3, 1] (NCHW -> NHWC): out[n, h, w, c] = in[n, c, h, w].
         Tensor in = iota({2, 3, 4, 5});
-        Attributes a = attr("perm", std::vector<int64_t>{0, 2, 3, 1});
-        Tensor out = runOp("Transpose", {runtime(in)}, a)[0];
+        Attributes a = attrs({{"perm", std::vector<int64_t>{0, 2, 3, 1}}});
+        Tensor out = runSingleOp("Transpose", {runtime(in)}, a)[0];
         QCOMPARE(out.shape(), Shape({2, 4, 5, 3}));
         const float* o = out.data<float>();
         for (int n = 0; n < 2; ++n)
@@ -162,7 +171,7 @@ private slots:
         Tensor in = iota(shape);
         std::vector<int64_t> perm{0, 1, 2, 3};
         do {
-            Tensor out = runOp("Transpose", {runtime(in)}, attr("perm", perm))[0];
+            Tensor out = runSingleOp("Transpose", {runtime(in)}, attrs({{"perm", perm}}))[0];
             std::vector<int64_t> outStrides(4, 1);
             for (int d = 2; d >= 0; --d)
                 outStrides[d] = outStrides[d + 1] * shape[perm[d + 1]];
@@ -191,7 +200,7 @@ private slots:
             {{4, 1}, {1, 5}}, {{}, {3}}, {{2, 3}, {2, 3}}};
         for (const auto& [sa, sb] : cases) {
             Tensor a = iota(sa), b = iota(sb);
-            Tensor out = runOp("Sub", {runtime(a), runtime(b)})[0];
+            Tensor out = runSingleOp("Sub", {runtime(a), runtime(b)})[0];
             const Shape& so = out.shape();
             const size_t rank = so.size();
             auto at = [&](const Tensor& t, int64_t flat) { // the operand element for output index `flat`
@@ -215,19 +224,21 @@ private slots:
 
     void constantAttributeForms()
     {
-        QCOMPARE(runOp("Constant", {}, attr("value_ints", std::vector<int64_t>{4, 5}))[0].toInt64Vector(),
+        QCOMPARE(runSingleOp("Constant", {}, attrs({{"value_ints", std::vector<int64_t>{4, 5}}}))[0].toInt64Vector(),
                  std::vector<int64_t>({4, 5}));
-        Tensor f = runOp("Constant", {}, attr("value_float", 2.5f))[0];
+        Tensor f = runSingleOp("Constant", {}, attrs({{"value_float", 2.5f}}))[0];
         QCOMPARE(f.shape(), Shape({}));
         QCOMPARE(f.toFloatVector(), std::vector<float>({2.5f}));
-        QCOMPARE(runOp("Constant", {}, attr("value", floats({1, 2}, {2})))[0].toFloatVector(), std::vector<float>({1, 2}));
+        QCOMPARE(runSingleOp("Constant", {}, attrs({{"value", floats({1, 2}, {2})}}))[0].toFloatVector(),
+            std::vector<float>({1, 2}));
     }
 
     void shapeStartEnd()
     {
-        Attributes a = attr("start", int64_t(1));
+        Attributes a = attrs({{"start", int64_t(1)}});
         a.set("end", int64_t(-1));
-        QCOMPARE(runOp("Shape", {runtime(iota({2, 3, 4, 5}))}, a)[0].toInt64Vector(), std::vector<int64_t>({3, 4}));
+        QCOMPARE(
+            runSingleOp("Shape", {runtime(iota({2, 3, 4, 5}))}, a)[0].toInt64Vector(), std::vector<int64_t>({3, 4}));
     }
 
     void dataMovementIsFreeAndSaysSo()
@@ -238,7 +249,8 @@ private slots:
         NodeId id = g.addNode("flat", "Flatten", {x}, {y});
         inferShapes(g);
         const Node& node = g.node(id);
-        for (const char* op : {"Shape", "Constant", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}) {
+        for (const char* op :
+            {"Shape", "Constant", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}) {
             const OpDef* def = OpRegistry::global().find(op);
             QVERIFY2(def, op);
             PlacementDecision placement = def->placeNode(node, g);
