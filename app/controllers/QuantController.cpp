@@ -1,6 +1,7 @@
 #include "app/controllers/QuantController.h"
 
 #include "core/Error.h"
+#include "core/io/FileIO.h"
 #include "quant/Calibrator.h"
 #include "quant/QuantizeApi.h"
 
@@ -71,6 +72,29 @@ quant::SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std:
         return r;
     } catch (const nlohmann::json::exception& e) {
         fail("sensitivity cache '", source, "' does not look like `tessera sensitivity` output: ", e.what());
+    }
+}
+
+std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const std::string& source)
+{
+    try {
+        std::vector<quant::ParetoPoint> points;
+        for (const auto& e : j.at("points")) {
+            quant::ParetoPoint p;
+            p.weightBits = e.at("weight_bits").get<std::map<std::string, int>>();
+            p.cost = e.at("cost").get<double>();
+            p.top1 = e.at("top1").get<double>();
+            p.accuracyDrop = e.at("accuracy_drop").get<double>();
+            p.agreement = e.at("agreement").get<double>();
+            const auto& sq = e.at("output_sqnr_db");
+            p.outputSqnrDb = sq.is_null() ? std::numeric_limits<double>::infinity() : sq.get<double>();
+            p.fractionWeightsAtMost3Bits = e.value("fraction_weights_at_most_3_bits", 0.0);
+            p.onFront = e.at("pareto").get<bool>();
+            points.push_back(std::move(p));
+        }
+        return points;
+    } catch (const nlohmann::json::exception& e) {
+        fail("mixed-precision cache '", source, "' does not look like `tessera mixed-precision` output: ", e.what());
     }
 }
 
@@ -273,6 +297,15 @@ void QuantController::loadCaches()
             emit message(QString::fromStdString(e.what()));
         }
     }
+    const QString pareto = stateString("paretoCache");
+    if (!pareto.isEmpty() && QFileInfo::exists(pareto) && m_pareto.empty()) {
+        try {
+            m_pareto = paretoFromJson(readJsonFile(str(pareto)), str(pareto));
+            emit paretoChanged();
+        } catch (const Error& e) {
+            emit message(QString::fromStdString(e.what()));
+        }
+    }
     const QString quantPath = quantResultPath();
     if (quantPath.isEmpty() || !QFileInfo::exists(quantPath) || m_base || m_job)
         return;
@@ -380,16 +413,21 @@ int QuantController::searchMixedPrecision()
     quant::MixedPrecisionOptions options;
     options.bits = m_bitDepths;
     options.maxAccuracyDrop = m_maxDrop;
+    const std::string reportPath = str(QDir(workDir()).filePath("mixed_precision.json"));
     // The search reuses the table already measured (runMixedPrecision would measure it again).
-    return startJob(tr("Search mixed precision"), [model, data, options, base = m_base, sens = *m_sensitivity,
+    return startJob(tr("Search mixed precision"), [model, data, options, reportPath, base = m_base, sens = *m_sensitivity,
                                                    self = QPointer(this)](ProgressSink& sink) -> JobApply {
         const quant::Dataset dataset = quant::loadDataSource(data);
         quant::ModelGraphs graphs(model);
         auto report = quant::searchMixedPrecision(graphs, *base, dataset, sens, options, analog::DefaultCostModel{}, &sink);
-        return [self, points = std::move(report.measured)] {
+        nlohmann::json json = quant::toJson(report);
+        json["objective"] = quant::costObjectiveName(options.objective);
+        writeFileAtomic(reportPath, json.dump(1) + "\n");
+        return [self, points = std::move(report.measured), path = QString::fromStdString(reportPath)] {
             if (!self)
                 return;
             self->m_pareto = points;
+            self->setState("paretoCache", path);
             emit self->paretoChanged();
         };
     });

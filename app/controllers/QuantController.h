@@ -41,6 +41,8 @@ struct QuantMeasurement {
 
 // Parses runSensitivity's JSON (the sensitivity cache). Throws tessera::Error naming `source`.
 quant::SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
+// Parses the measured points of a mixed-precision report (quant::toJson(MixedPrecisionReport)).
+std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& json, const std::string& source);
 
 class QuantController : public QObject {
     Q_OBJECT
@@ -59,6 +61,7 @@ public:
     QString evalLabels() const;
     QString quantResultPath() const { return stateString("quantResult"); }
     QString sensitivityCachePath() const { return stateString("sensitivityCache"); }
+    QString paretoCachePath() const { return stateString("paretoCache"); }
     std::vector<int> bitDepths() const { return m_bitDepths; }
     void setMaxAccuracyDrop(double fraction) { m_maxDrop = fraction; }
 

@@ -261,6 +261,11 @@ private slots:
         QVERIFY(c->isCalibrated());
         QCOMPARE(c->bitsOf(c->layers()[0].name), 4);
         QCOMPARE(c->estimatedDrop(), m_ctl->estimatedDrop());
+        QCOMPARE(c->paretoPoints().size(), m_ctl->paretoPoints().size());
+        for (size_t i = 0; i < c->paretoPoints().size(); ++i) {
+            QCOMPARE(c->paretoPoints()[i].weightBits, m_ctl->paretoPoints()[i].weightBits);
+            QCOMPARE(c->paretoPoints()[i].accuracyDrop, m_ctl->paretoPoints()[i].accuracyDrop);
+        }
     }
 
     void cleanupTestCase() { m_window.reset(); }
