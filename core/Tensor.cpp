@@ -1,5 +1,6 @@
 #include "core/Tensor.h"
 
+#include "core/DTypeDispatch.h"
 #include "core/Error.h"
 
 #include <cstdlib>
@@ -123,17 +124,7 @@ template <class Out, class Fn> void castLoop(const Tensor& in, Out* out, Fn&& va
 
 template <class Fn> void dispatchType(DType type, Fn&& fn)
 {
-    switch (type) {
-    case DType::Float32: fn(float{}); break;
-    case DType::Float64: fn(double{}); break;
-    case DType::Int64: fn(int64_t{}); break;
-    case DType::Int32: fn(int32_t{}); break;
-    case DType::Int16: fn(int16_t{}); break;
-    case DType::Int8: fn(int8_t{}); break;
-    case DType::UInt8: fn(uint8_t{}); break;
-    case DType::Bool: fn(bool{}); break;
-    default: fail("unsupported tensor element type ", dtypeName(type));
-    }
+    dispatchDType<true>(type, fn, [type] { fail("unsupported tensor element type ", dtypeName(type)); });
 }
 } // namespace
 

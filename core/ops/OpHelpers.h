@@ -1,5 +1,6 @@
 #pragma once
 // Small shared pieces for op rows: axis handling, numpy broadcasting, common shape fns.
+#include "core/DTypeDispatch.h"
 #include "core/OpRegistry.h"
 
 #include <cstdint>
@@ -131,25 +132,13 @@ struct FusedActivation {
 // fails naming the node for other types (bool, float16).
 template <class Fn> void dispatchNumeric(DType type, const Node& node, Fn&& fn)
 {
-    switch (type) {
-    case DType::Float32: fn(float{}); break;
-    case DType::Float64: fn(double{}); break;
-    case DType::Int64: fn(int64_t{}); break;
-    case DType::Int32: fn(int32_t{}); break;
-    case DType::Int16: fn(int16_t{}); break;
-    case DType::Int8: fn(int8_t{}); break;
-    case DType::UInt8: fn(uint8_t{}); break;
-    default: failUnsupportedType(node, type);
-    }
+    dispatchDType<false>(type, fn, [&] { failUnsupportedType(node, type); });
 }
 
 // Like dispatchNumeric, also accepting bool.
 template <class Fn> void dispatchAnyType(DType type, const Node& node, Fn&& fn)
 {
-    if (type == DType::Bool)
-        fn(bool{});
-    else
-        dispatchNumeric(type, node, fn);
+    dispatchDType<true>(type, fn, [&] { failUnsupportedType(node, type); });
 }
 
 // Calls fn with float or double; fails naming the node for other types.
