@@ -3,6 +3,8 @@
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 
+#include <cassert>
+
 namespace tessera {
 
 namespace {
@@ -41,6 +43,16 @@ void evaluateKnown(Graph& graph, const Node& node, const std::vector<const Tenso
         total += numElements(graph.value(out).shape);
     if (total > kMaxInferenceFoldElements || !node.op->kernelFn())
         return;
+    std::vector<Tensor> outputs = evaluateNode(graph, node, known);
+    for (size_t i = 0; i < node.outputs.size(); ++i)
+        result.knownValues[node.outputs[i]] = std::move(outputs[i]);
+}
+
+} // namespace
+
+std::vector<Tensor> evaluateNode(const Graph& graph, const Node& node, const std::vector<const Tensor*>& inputs)
+{
+    assert(node.op && node.op->kernelFn());
     std::vector<Tensor> outputs;
     std::vector<Tensor*> outputPtrs;
     outputs.reserve(node.outputs.size());
@@ -49,13 +61,10 @@ void evaluateKnown(Graph& graph, const Node& node, const std::vector<const Tenso
     for (Tensor& t : outputs)
         outputPtrs.push_back(&t);
     std::vector<float> scratch;
-    KernelContext ctx(node, known, outputPtrs, scratch);
+    KernelContext ctx(node, inputs, outputPtrs, scratch);
     node.op->kernelFn()(ctx);
-    for (size_t i = 0; i < node.outputs.size(); ++i)
-        result.knownValues[node.outputs[i]] = std::move(outputs[i]);
+    return outputs;
 }
-
-} // namespace
 
 InferenceResult inferShapes(Graph& graph)
 {

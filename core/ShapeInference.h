@@ -18,6 +18,11 @@ struct InferenceResult {
 // first node whose inputs do not fit its op.
 InferenceResult inferShapes(Graph& graph);
 
+// Runs the node's FP32 kernel on `inputs` (nullptr for an absent optional input) into new
+// tensors of the output dtypes and shapes already inferred on the graph. The node's op must
+// have a kernel. Shared by inference's evaluation of knowable values and ConstantFolding.
+std::vector<Tensor> evaluateNode(const Graph& graph, const Node& node, const std::vector<const Tensor*>& inputs);
+
 // Elements above which a foldable result is not evaluated during inference (large
 // constant subgraphs are left to the ConstantFolding pass).
 constexpr int64_t kMaxInferenceFoldElements = 1 << 20;

@@ -29,15 +29,7 @@ bool evaluate(const Graph& graph, const Node& node, std::vector<Tensor>& results
             return false;
         inputs.push_back(t);
     }
-    results.clear();
-    std::vector<Tensor*> outputs;
-    for (ValueId out : node.outputs)
-        results.emplace_back(graph.value(out).dtype, graph.value(out).shape);
-    for (Tensor& t : results)
-        outputs.push_back(&t);
-    std::vector<float> scratch;
-    KernelContext ctx(node, inputs, outputs, scratch);
-    node.op->kernelFn()(ctx);
+    results = evaluateNode(graph, node, inputs);
     return true;
 }
 
