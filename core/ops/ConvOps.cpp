@@ -42,6 +42,35 @@ int64_t readGroup(const Node& node)
     return group;
 }
 
+// Checks Conv and ConvTranspose share: float inputs, spatial rank, weight rank. Returns group.
+int64_t checkConvInputs(InferContext& ctx)
+{
+    for (size_t i = 0; i < 3; ++i)
+        ops::requireFloat32(ctx, i);
+    const Shape& x = ctx.inShape(0);
+    const Shape& w = ctx.inShape(1);
+    ops::checkSpatialRank(ctx.node(), x, "input");
+    if (w.size() != x.size())
+        ctx.fail(strCat("weight shape ", shapeToString(w), " must have the input's rank ", x.size()));
+    return readGroup(ctx.node());
+}
+
+// Validates kernel_shape, bias and the fused attributes, then sets the output
+// [N, outChannels, window...] of a Conv (or, when `transpose`, a ConvTranspose).
+void setConvOutput(InferContext& ctx, int64_t outChannels, bool transpose)
+{
+    const Shape kernel = spatialOf(ctx.inShape(1));
+    checkKernelShape(ctx, kernel);
+    checkBias(ctx, outChannels);
+    ops::FusedActivation::fromAttrs(ctx.attrs());
+    const Shape inSpatial = spatialOf(ctx.inShape(0));
+    ops::Window window = transpose ? ops::convTransposeWindow(ctx.node(), inSpatial, kernel)
+                                   : ops::convWindow(ctx.node(), inSpatial, kernel, false);
+    Shape out{ctx.inShape(0)[0], outChannels};
+    out.insert(out.end(), window.outSpatial.begin(), window.outSpatial.end());
+    ctx.setOutput(0, DType::Float32, out);
+}
+
 // Adds the per-channel bias to each output plane and applies the fused activation.
 void finishPlanes(float* y, int64_t channels, int64_t planeSize, const float* bias, const ops::FusedActivation& act)
 {
@@ -59,26 +88,14 @@ void finishPlanes(float* y, int64_t channels, int64_t planeSize, const float* bi
 
 void convShape(InferContext& ctx)
 {
-    for (size_t i = 0; i < 3; ++i)
-        ops::requireFloat32(ctx, i);
+    const int64_t group = checkConvInputs(ctx);
     const Shape& x = ctx.inShape(0);
     const Shape& w = ctx.inShape(1);
-    ops::checkSpatialRank(ctx.node(), x, "input");
-    if (w.size() != x.size())
-        ctx.fail(strCat("weight shape ", shapeToString(w), " must have the input's rank ", x.size()));
-    const int64_t group = readGroup(ctx.node());
     if (x[1] != w[1] * group)
         ctx.fail(strCat("input channels ", x[1], " do not match weight's ", w[1], " x group ", group));
     if (w[0] % group != 0)
         ctx.fail(strCat("output channels ", w[0], " are not divisible by group ", group));
-    const Shape kernel = spatialOf(w);
-    checkKernelShape(ctx, kernel);
-    checkBias(ctx, w[0]);
-    ops::FusedActivation::fromAttrs(ctx.attrs()); // validates the fused attributes
-    ops::Window window = ops::convWindow(ctx.node(), spatialOf(x), kernel, false);
-    Shape out{x[0], w[0]};
-    out.insert(out.end(), window.outSpatial.begin(), window.outSpatial.end());
-    ctx.setOutput(0, DType::Float32, out);
+    setConvOutput(ctx, w[0], false);
 }
 
 // Depthwise: each output channel reads one input channel. The channel is first copied
@@ -241,41 +258,32 @@ void convKernel(KernelContext& ctx)
     }
 }
 
-OpCost convCost(const Node& node, const Graph& graph)
+// Cost of a conv-like op whose every element of `side` meets numElements(W) / W[0] weights:
+// (C / group) x kernel taps.
+OpCost windowedWeightCost(const Node& node, const Graph& graph, ValueId side)
 {
     const Shape& w = graph.value(node.inputs[1]).shape;
-    const Shape& y = graph.value(node.outputs[0]).shape;
     OpCost cost;
-    // Each output element is a dot product over (C / group) x kernel taps.
-    cost.macs = numElements(y) * numElements(w) / std::max<int64_t>(w[0], 1);
+    cost.macs = numElements(graph.value(side).shape) * numElements(w) / std::max<int64_t>(w[0], 1);
     cost.params = ops::constantElements(node, graph, 1) + ops::constantElements(node, graph, 2);
     return cost;
 }
+
+// Each output element is a dot product over (C / group) x kernel taps.
+OpCost convCost(const Node& node, const Graph& graph) { return windowedWeightCost(node, graph, node.outputs[0]); }
 
 // ---- ConvTranspose -----------------------------------------------------------------
 
 void convTransposeShape(InferContext& ctx)
 {
-    for (size_t i = 0; i < 3; ++i)
-        ops::requireFloat32(ctx, i);
+    const int64_t group = checkConvInputs(ctx);
     const Shape& x = ctx.inShape(0);
     const Shape& w = ctx.inShape(1);
-    ops::checkSpatialRank(ctx.node(), x, "input");
-    if (w.size() != x.size())
-        ctx.fail(strCat("weight shape ", shapeToString(w), " must have the input's rank ", x.size()));
-    const int64_t group = readGroup(ctx.node());
     if (x[1] != w[0])
         ctx.fail(strCat("input channels ", x[1], " do not match weight's first dim ", w[0]));
     if (w[0] % group != 0)
         ctx.fail(strCat("input channels ", w[0], " are not divisible by group ", group));
-    const Shape kernel = spatialOf(w);
-    checkKernelShape(ctx, kernel);
-    checkBias(ctx, w[1] * group);
-    ops::FusedActivation::fromAttrs(ctx.attrs());
-    ops::Window window = ops::convTransposeWindow(ctx.node(), spatialOf(x), kernel);
-    Shape out{x[0], w[1] * group};
-    out.insert(out.end(), window.outSpatial.begin(), window.outSpatial.end());
-    ctx.setOutput(0, DType::Float32, out);
+    setConvOutput(ctx, w[1] * group, true);
 }
 
 // Per image and group: col = W_g^T x X_g (GEMM), then col2im scatters it into Y.
@@ -310,15 +318,10 @@ void convTransposeKernel(KernelContext& ctx)
     }
 }
 
+// Every input element is scattered through (M / group) x kernel taps (W is [C, M/group, k...]).
 OpCost convTransposeCost(const Node& node, const Graph& graph)
 {
-    const Shape& x = graph.value(node.inputs[0]).shape;
-    const Shape& w = graph.value(node.inputs[1]).shape;
-    OpCost cost;
-    // Every input element is scattered through (M / group) x kernel taps.
-    cost.macs = numElements(x) * numElements(w) / std::max<int64_t>(w[0], 1);
-    cost.params = ops::constantElements(node, graph, 1) + ops::constantElements(node, graph, 2);
-    return cost;
+    return windowedWeightCost(node, graph, node.inputs[0]);
 }
 
 void addWindowAttrs(OpDef& op)
