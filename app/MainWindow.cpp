@@ -111,7 +111,7 @@ void MainWindow::createPanels()
     QDockWidget* quant = addPanel("quant", tr("Quantization"), m_quant, Qt::BottomDockWidgetArea);
     splitDockWidget(quant, log, Qt::Horizontal);
     resizeDocks({quant, log}, {900, 350}, Qt::Horizontal);
-    resizeDocks({quant}, {320}, Qt::Vertical);
+    resizeDocks({quant}, {400}, Qt::Vertical);
     connect(m_quant, &QuantPanel::message, m_log, &LogPanel::append);
 }
 

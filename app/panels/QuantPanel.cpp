@@ -12,6 +12,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace tessera::studio {
@@ -186,6 +187,9 @@ void QuantPanel::rebuildTable()
     }
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    // Keep up to six layers visible however the splitter is dragged.
+    const int shown = std::clamp(static_cast<int>(layers.size()), 2, 6);
+    m_table->setMinimumHeight(m_table->horizontalHeader()->sizeHint().height() + shown * 22 + 4);
     refreshBits();
     followSelection(m_model->selection()->current());
 }

@@ -141,7 +141,8 @@ QuantParetoPlot::QuantParetoPlot(QuantController* controller, QWidget* parent) :
     m_front = makeGraph(QColor("#2563eb"), QCPScatterStyle::ssDisc, 9, tr("Pareto front"));
     m_front->setLineStyle(QCPGraph::lsStepLeft);
     m_current = makeGraph(QColor("#dc2626"), QCPScatterStyle::ssCrossCircle, 12, tr("chosen (estimate)"));
-    m_lastEval = makeGraph(QColor("#16a34a"), QCPScatterStyle::ssDiamond, 11, tr("chosen (measured)"));
+    m_lastEval = makeGraph(QColor("#16a34a"), QCPScatterStyle::ssDiamond, 12, tr("chosen (measured)"));
+    m_lastEval->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QColor("#14532d"), QColor("#22c55e"), 12));
     m_plot->xAxis->setLabel(tr("cost: weight storage (Mbit)"));
     m_plot->yAxis->setLabel(tr("accuracy drop (pp)"));
     m_plot->legend->setVisible(true);
