@@ -107,6 +107,28 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
             r.tensors[v.name] = q;
         }
     }
+    // Tensors read only by KeepFloat ops (Sigmoid, Softmax...) or leaving the graph go to
+    // the vector engine's higher-precision path: 16-bit codes (QuantConfig::
+    // highPrecisionBits), e.g. the logits before a detector's Sigmoid.
+    std::map<ValueId, bool> onlyFloatReaders;
+    for (NodeId id : g.topologicalOrder())
+        for (ValueId in : g.node(id).inputs)
+            if (in != kNoValue) {
+                const bool keepFloat = g.node(id).op->quantPolicyValue() == QuantPolicy::KeepFloat;
+                auto it = onlyFloatReaders.find(in);
+                onlyFloatReaders[in] = (it == onlyFloatReaders.end() ? true : it->second) && keepFloat;
+            }
+    for (ValueId out : g.outputs())
+        onlyFloatReaders.emplace(out, true);
+    for (const auto& [id, floatOnly] : onlyFloatReaders) {
+        auto it = r.tensors.find(g.value(id).name);
+        if (it == r.tensors.end() || g.value(id).isConstant())
+            continue;
+        TensorQuant& q = it->second;
+        if (floatOnly && q.quantized && q.bits < c.highPrecisionBits && q.policy != "graph-input" &&
+            q.policy != quantPolicyName(QuantPolicy::ShareScale))
+            q = ownQuant(statsOf(g.value(id).name), c.highPrecisionBits, c.activationObserver, q.policy);
+    }
     // Every analog layer's input passes through DACs: it must have codes.
     for (NodeId id : g.topologicalOrder()) {
         const Node& node = g.node(id);
@@ -153,6 +175,7 @@ void validateConfig(const QuantConfig& c, const Graph& g)
     checkActivationBits(c.activationBits, "quantization config");
     checkWeightBits(c.weightBits, "quantization config");
     checkAdcBits(c.adcBits, "quantization config");
+    checkActivationBits(c.highPrecisionBits, "quantization config (high-precision bits)");
     if (c.geometry.rows <= 0 || c.geometry.cols <= 0)
         fail("quantization config: array size must be positive");
     auto checkLayer = [&](const std::string& name) {

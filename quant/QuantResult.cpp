@@ -51,6 +51,7 @@ json configToJson(const QuantConfig& c)
     return json{{"activation_bits", c.activationBits},
                 {"weight_bits", c.weightBits},
                 {"adc_bits", c.adcBits},
+                {"high_precision_bits", c.highPrecisionBits},
                 {"activation_observer", observerName(c.activationObserver.kind)},
                 {"percentile", c.activationObserver.percentile},
                 {"histogram_bins", c.activationObserver.bins},
@@ -73,6 +74,7 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     c.activationBits = j.at("activation_bits").get<int>();
     c.weightBits = j.at("weight_bits").get<int>();
     c.adcBits = j.at("adc_bits").get<int>();
+    c.highPrecisionBits = j.value("high_precision_bits", 16);
     c.activationObserver.kind = parseObserver(j.at("activation_observer").get<std::string>());
     c.activationObserver.percentile = j.value("percentile", 99.99);
     c.activationObserver.bins = j.value("histogram_bins", 2048);
@@ -92,6 +94,7 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     checkActivationBits(c.activationBits, src);
     checkWeightBits(c.weightBits, src);
     checkAdcBits(c.adcBits, src);
+    checkActivationBits(c.highPrecisionBits, src);
     if (c.geometry.rows <= 0 || c.geometry.cols <= 0)
         fail(src, ": array size must be positive");
     return c;

@@ -45,6 +45,7 @@ struct QuantConfig {
     int activationBits = 8;
     int weightBits = 8;
     int adcBits = 12;
+    int highPrecisionBits = 16; // tensors read only by KeepFloat ops / graph outputs
     ObserverOptions activationObserver{ObserverKind::Percentile, 99.99, 2048};
     ObserverKind weightObserver = ObserverKind::Mse;
     std::map<std::string, int> layerWeightBits; // per node name
