@@ -41,8 +41,14 @@ for target in "${TARGETS[@]}"; do
     *) echo "error: unknown target $target" >&2; exit 1 ;;
   esac
   echo "== $target for ${SECONDS_PER_TARGET}s"
-  "$BUILD/tests/fuzz/$target" "$corpus" "$seeds" -max_total_time="$SECONDS_PER_TARGET" -max_len="$max_len" \
-    -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -print_final_stats=1 \
-    -artifact_prefix="$BUILD/artifacts/$target-" || status=$?
+  log="$BUILD/artifacts/$target.log"
+  UBSAN_OPTIONS="print_stacktrace=1" "$BUILD/tests/fuzz/$target" "$corpus" "$seeds" \
+    -max_total_time="$SECONDS_PER_TARGET" -max_len="$max_len" -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+    -timeout=20 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/$target-" 2>&1 | tee "$log" | grep -v '^#' \
+    || status=1
+  if grep -q "runtime error:" "$log"; then # UBSan findings (reported once per source line)
+    echo "== $target: undefined behaviour found:" && grep "runtime error:" "$log" | sort -u
+    status=1
+  fi
 done
 exit $status
