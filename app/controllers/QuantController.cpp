@@ -102,6 +102,11 @@ QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject*
     : QObject(parent), m_model(model), m_jobs(jobs)
 {
     connect(m_model, &ProjectModel::documentChanged, this, [this] {
+        if (m_job) { // its result belongs to the previous model
+            m_jobs->cancel(m_job);
+            m_job = 0;
+            emit busyChanged(false);
+        }
         m_base.reset();
         m_costGraph.reset();
         m_sensitivity.reset();
@@ -128,10 +133,6 @@ QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject*
             m_job = 0;
             emit busyChanged(false);
         }
-    });
-    connect(m_jobs, &JobManager::jobFailed, this, [this](int id, const QString& title, const QString& error) {
-        if (id == m_job)
-            emit message(tr("%1 failed: %2").arg(title, error));
     });
     rebuildLayers();
 }

@@ -237,6 +237,19 @@ private slots:
         m_ctl->setSampleLimits(128, 200);
     }
 
+    void failedJobNamesFileAndKeepsResults()
+    {
+        const QString missing = m_dir.filePath("missing_x.npy");
+        m_ctl->setEvalData(missing, {});
+        QSignalSpy failed(m_window->jobs(), &JobManager::jobFailed);
+        QVERIFY(m_ctl->evaluate() > 0);
+        QVERIFY(waitIdle(m_ctl));
+        QCOMPARE(failed.count(), 1);
+        QVERIFY(failed.at(0).at(2).toString().contains("missing_x.npy"));
+        QVERIFY(m_ctl->lastMeasurement().has_value()); // the earlier measurement stays
+        m_ctl->setEvalData(kMnist + "/mnist_test_x.npy", kMnist + "/mnist_test_y.npy");
+    }
+
     void projectStoresBitsAndSensitivityCache()
     {
         m_ctl->setBits(m_ctl->layers()[0].name, 4);
