@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -127,6 +129,18 @@ inline Tensor iota(Shape shape)
     for (int64_t i = 0; i < t.numel(); ++i)
         t.mutableData<float>()[i] = static_cast<float>(i);
     return t;
+}
+
+// Largest |a - b| over all elements; infinity when the shapes differ.
+inline float maxAbsDiff(const Tensor& a, const Tensor& b)
+{
+    if (a.shape() != b.shape())
+        return INFINITY;
+    std::vector<float> va = a.toFloatVector(), vb = b.toFloatVector();
+    float worst = 0;
+    for (size_t i = 0; i < va.size(); ++i)
+        worst = std::max(worst, std::abs(va[i] - vb[i]));
+    return worst;
 }
 
 // Compares shape and values (absolute tolerance for float rounding).

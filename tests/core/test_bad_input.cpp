@@ -19,20 +19,6 @@ namespace {
 
 const std::string kModels = std::string(TESSERA_TEST_DATA) + "/models/";
 
-// Runs `fn`, expects a tessera::Error whose message contains every string in `parts`.
-template <class Fn> void expectError(Fn&& fn, const QStringList& parts)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        const QString message = QString::fromStdString(e.what());
-        for (const QString& part : parts)
-            QVERIFY2(message.contains(part), qPrintable("'" + part + "' missing from: " + message));
-        return;
-    }
-    QFAIL(qPrintable("no error; expected one mentioning " + parts.join(", ")));
-}
-
 void expectBytesError(const OnnxModel& m, const QStringList& parts)
 {
     expectError([&] { importOnnxBytes(m.bytes(), "bad.onnx"); }, QStringList{"bad.onnx"} + parts);
@@ -267,17 +253,7 @@ private slots:
         auto writeModel = [&](const std::string& location, const std::string& length) {
             OnnxModel m(13);
             m.input("x", {2});
-            auto* t = m.graph().add_initializer();
-            t->set_name("w");
-            t->set_data_type(onnx::TensorProto::FLOAT);
-            t->add_dims(2);
-            t->set_data_location(onnx::TensorProto::EXTERNAL);
-            auto* e = t->add_external_data();
-            e->set_key("location");
-            e->set_value(location);
-            auto* l = t->add_external_data();
-            l->set_key("length");
-            l->set_value(length);
+            m.externalInitializer("w", {2}, {{"location", location}, {"length", length}});
             m.node("Add", {"x", "w"}, {"y"});
             m.output("y");
             std::ofstream f(base + "/model/m.onnx", std::ios::binary);

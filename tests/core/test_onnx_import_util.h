@@ -1,5 +1,8 @@
 #pragma once
 // Hand-built ONNX models for the importer tests (tiny ModelProtos, one concern each).
+#include "core/Error.h"
+
+#include <QtTest>
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
@@ -82,6 +85,25 @@ public:
         t.set_raw_data(raw);
     }
 
+    // float32 initializer whose data is in an external file; `fields` are its external_data
+    // key/value pairs (location, offset, length).
+    onnx::TensorProto& externalInitializer(const std::string& name, const std::vector<int64_t>& dims,
+                                           const std::vector<std::pair<std::string, std::string>>& fields)
+    {
+        auto* t = graph().add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        for (int64_t d : dims)
+            t->add_dims(d);
+        t->set_data_location(onnx::TensorProto::EXTERNAL);
+        for (const auto& [key, value] : fields) {
+            auto* e = t->add_external_data();
+            e->set_key(key);
+            e->set_value(value);
+        }
+        return *t;
+    }
+
     std::string bytes() const { return m_model.SerializeAsString(); }
 
 private:
@@ -105,42 +127,52 @@ private:
     onnx::ModelProto m_model;
 };
 
-inline void addInts(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& values)
+// A new attribute `name` of `type` on node n.
+inline onnx::AttributeProto* newAttribute(onnx::NodeProto& n, const std::string& name,
+                                          onnx::AttributeProto::AttributeType type)
 {
     auto* a = n.add_attribute();
     a->set_name(name);
-    a->set_type(onnx::AttributeProto::INTS);
+    a->set_type(type);
+    return a;
+}
+inline void addInts(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& values)
+{
+    auto* a = newAttribute(n, name, onnx::AttributeProto::INTS);
     for (int64_t v : values)
         a->add_ints(v);
 }
 inline void addInt(onnx::NodeProto& n, const std::string& name, int64_t value)
 {
-    auto* a = n.add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::INT);
-    a->set_i(value);
+    newAttribute(n, name, onnx::AttributeProto::INT)->set_i(value);
 }
 inline void addFloat(onnx::NodeProto& n, const std::string& name, float value)
 {
-    auto* a = n.add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOAT);
-    a->set_f(value);
+    newAttribute(n, name, onnx::AttributeProto::FLOAT)->set_f(value);
 }
 inline void addFloats(onnx::NodeProto& n, const std::string& name, const std::vector<float>& values)
 {
-    auto* a = n.add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::FLOATS);
+    auto* a = newAttribute(n, name, onnx::AttributeProto::FLOATS);
     for (float v : values)
         a->add_floats(v);
 }
 inline void addString(onnx::NodeProto& n, const std::string& name, const std::string& value)
 {
-    auto* a = n.add_attribute();
-    a->set_name(name);
-    a->set_type(onnx::AttributeProto::STRING);
-    a->set_s(value);
+    newAttribute(n, name, onnx::AttributeProto::STRING)->set_s(value);
+}
+
+// Runs `fn`, expects a tessera::Error whose message contains every string in `parts`.
+template <class Fn> void expectError(Fn&& fn, const QStringList& parts)
+{
+    try {
+        fn();
+    } catch (const Error& e) {
+        const QString message = QString::fromStdString(e.what());
+        for (const QString& part : parts)
+            QVERIFY2(message.contains(part), qPrintable("'" + part + "' missing from: " + message));
+        return;
+    }
+    QFAIL(qPrintable("no error; expected one mentioning " + parts.join(", ")));
 }
 
 } // namespace tessera::testing

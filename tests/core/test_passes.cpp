@@ -11,11 +11,14 @@
 #include "core/passes/FoldBatchNorm.h"
 #include "core/passes/FuseActivation.h"
 
+#include "OpTestHarness.h"
+
 #include <QtTest>
 
 #include <cmath>
 
 using namespace tessera;
+using tessera::testing::maxAbsDiff;
 
 namespace {
 
@@ -37,17 +40,6 @@ std::vector<Tensor> runGraph(Graph& g, const std::vector<Tensor>& inputs)
     inferShapes(g);
     Executor exec(g);
     return exec.run(inputs);
-}
-
-float maxAbsDiff(const Tensor& a, const Tensor& b)
-{
-    if (a.shape() != b.shape())
-        return INFINITY;
-    std::vector<float> va = a.toFloatVector(), vb = b.toFloatVector();
-    float worst = 0;
-    for (size_t i = 0; i < va.size(); ++i)
-        worst = std::max(worst, std::abs(va[i] - vb[i]));
-    return worst;
 }
 
 int countOps(const Graph& g, const std::string& op)

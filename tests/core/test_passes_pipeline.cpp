@@ -7,12 +7,15 @@
 #include "core/onnx/OnnxImporter.h"
 #include "core/passes/Pass.h"
 
+#include "OpTestHarness.h"
+
 #include <QtTest>
 
 #include <cmath>
 #include <map>
 
 using namespace tessera;
+using tessera::testing::maxAbsDiff;
 
 namespace {
 
@@ -39,17 +42,6 @@ public:
         return true;
     }
 };
-
-float maxAbsDiff(const Tensor& a, const Tensor& b)
-{
-    if (a.shape() != b.shape())
-        return INFINITY;
-    std::vector<float> va = a.toFloatVector(), vb = b.toFloatVector();
-    float worst = 0;
-    for (size_t i = 0; i < va.size(); ++i)
-        worst = std::max(worst, std::abs(va[i] - vb[i]));
-    return worst;
-}
 
 std::map<std::string, int> opCounts(const Graph& g)
 {
