@@ -98,6 +98,10 @@ QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
     layout->addWidget(split, 1);
 
     connect(m_table, &QTableWidget::cellClicked, this, &QuantPanel::onCellClicked);
+    connect(m_table, &QTableWidget::currentCellChanged, this, [this](int row) { // keyboard walking
+        if (!m_syncing && row >= 0 && row < m_controller->layers().size())
+            m_model->selection()->select(m_controller->layers()[row].node, true);
+    });
     connect(m_model->selection(), &SelectionModel::selectionChanged, this, &QuantPanel::followSelection);
     connect(m_controller, &QuantController::layersChanged, this, &QuantPanel::rebuildTable);
     connect(m_controller, &QuantController::sensitivityChanged, this, &QuantPanel::rebuildTable);
@@ -162,7 +166,9 @@ void QuantPanel::rebuildTable()
 {
     const auto& layers = m_controller->layers();
     const std::vector<int> depths = m_controller->bitDepths();
+    const QSignalBlocker block(m_table); // rebuilding must not select nodes
     QStringList headers{tr("Layer"), tr("Op"), tr("Params"), tr("MACs"), tr("Bits")};
+
     for (int b : depths)
         headers << tr("%1b drop").arg(b);
     m_table->clear();
