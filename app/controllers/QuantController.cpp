@@ -284,7 +284,11 @@ double QuantController::estimatedCost() const
     quant::QuantResult r = *m_base;
     for (quant::LayerQuant& l : r.layers)
         l.weightBits = bitsOf(QString::fromStdString(l.node)); // cost depends on bits only
-    return quant::resultCost(r, *m_costGraph, analog::DefaultCostModel{}, quant::CostObjective::WeightBits);
+    try {
+        return quant::resultCost(r, *m_costGraph, analog::DefaultCostModel{}, quant::CostObjective::WeightBits);
+    } catch (const Error&) { // a cached result that does not fit this model: no estimate
+        return kNaN;
+    }
 }
 
 void QuantController::loadCaches()
