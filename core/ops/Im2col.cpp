@@ -63,14 +63,25 @@ void checkSpatialRank(const Node& node, const Shape& input, const char* what)
              " must be [N, C, spatial...] with 1 to 3 spatial dims");
 }
 
-Window convWindow(const Node& node, const Shape& inSpatial, const Shape& kernel, bool ceilMode)
+namespace {
+
+// Kernel, strides, dilations and explicit pads: where Conv and ConvTranspose windows start.
+Window readWindowAttrs(const Node& node, const Shape& kernel, size_t rank)
 {
-    const size_t rank = inSpatial.size();
     Window w;
     w.kernel = kernel;
     w.strides = spatialInts(node, "strides", rank, 1, 1);
     w.dilations = spatialInts(node, "dilations", rank, 1, 1);
     readPads(node, w, rank);
+    return w;
+}
+
+} // namespace
+
+Window convWindow(const Node& node, const Shape& inSpatial, const Shape& kernel, bool ceilMode)
+{
+    const size_t rank = inSpatial.size();
+    Window w = readWindowAttrs(node, kernel, rank);
     const AutoPad autoPad = readAutoPad(node);
     w.outSpatial.resize(rank);
     for (size_t i = 0; i < rank; ++i) {
@@ -100,11 +111,7 @@ Window convWindow(const Node& node, const Shape& inSpatial, const Shape& kernel,
 Window convTransposeWindow(const Node& node, const Shape& inSpatial, const Shape& kernel)
 {
     const size_t rank = inSpatial.size();
-    Window w;
-    w.kernel = kernel;
-    w.strides = spatialInts(node, "strides", rank, 1, 1);
-    w.dilations = spatialInts(node, "dilations", rank, 1, 1);
-    readPads(node, w, rank);
+    Window w = readWindowAttrs(node, kernel, rank);
     std::vector<int64_t> outputPadding = spatialInts(node, "output_padding", rank, 0, 0);
     std::vector<int64_t> outputShape = node.attrs.getInts("output_shape", {});
     if (outputShape.size() == rank + 2) // some exporters give [N, C, spatial...]
