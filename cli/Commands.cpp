@@ -9,6 +9,10 @@ const std::vector<CommandSpec>& commandTable()
         {"run", "Run the FP32 reference executor on an .npy input and write the output", declareRun},
         {"eval", "Top-1 accuracy of the FP32 model on a labelled .npy dataset", declareEval},
         {"compare", "Compare two .npy arrays within a tolerance (exit 1 when they differ)", declareCompare},
+        {"quantize", "Calibrate a model for the analog chip and write its quantization JSON", declareQuantize},
+        {"quant-eval", "Accuracy, FP32 agreement and per-layer SQNR of a quantized model", declareQuantEval},
+        {"sensitivity", "Per-layer x bit-depth sensitivity of a quantized model", declareSensitivity},
+        {"mixed-precision", "Search per-layer weight bits under a budget; measured Pareto front", declareMixedPrecision},
     };
     return table;
 }

@@ -38,5 +38,9 @@ CommandRun declareInspect(CLI::App& sub);
 CommandRun declareRun(CLI::App& sub);
 CommandRun declareEval(CLI::App& sub);
 CommandRun declareCompare(CLI::App& sub);
+CommandRun declareQuantize(CLI::App& sub);
+CommandRun declareQuantEval(CLI::App& sub);
+CommandRun declareSensitivity(CLI::App& sub);
+CommandRun declareMixedPrecision(CLI::App& sub);
 
 } // namespace tessera::cli

@@ -1,0 +1,197 @@
+// `tessera quantize | quant-eval | sensitivity | mixed-precision`: the quantizer's verbs.
+// Thin wrappers over quant/QuantizeApi.h (all checks and atomic writes live there).
+#include "cli/Commands.h"
+#include "cli/Console.h"
+#include "core/Error.h"
+#include "quant/QuantizeApi.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+
+namespace tessera::cli {
+
+namespace {
+
+using namespace tessera::quant;
+
+struct DataArgs {
+    std::vector<std::string> npy;
+    std::string images, labels, size, mean, std;
+    bool bgr = false;
+    int64_t limit = 0;
+};
+
+// "NAME=BITS": node names may themselves contain '=' rarely, so split at the last one.
+std::string layerNameOf(const std::string& item)
+{
+    size_t eq = item.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+        fail("--layer-bits '", item, "': expected NAME=BITS");
+    return item.substr(0, eq);
+}
+
+int layerBitsOf(const std::string& item)
+{
+    const std::string bits = item.substr(item.rfind('=') + 1);
+    try {
+        size_t used = 0;
+        int value = std::stoi(bits, &used);
+        if (used == bits.size())
+            return value;
+    } catch (const std::exception&) {
+    }
+    fail("--layer-bits '", item, "': '", bits, "' is not a whole number of bits");
+}
+
+std::vector<float> parseFloats(const std::string& text, const char* what)
+{
+    std::vector<float> out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t comma = text.find(',', pos);
+        const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        try {
+            out.push_back(std::stof(part));
+        } catch (const std::exception&) {
+            fail(what, ": '", part, "' is not a number");
+        }
+        if (comma == std::string::npos)
+            break;
+        pos = comma + 1;
+    }
+    return out;
+}
+
+void addDataOptions(CLI::App& sub, DataArgs& d, const char* role)
+{
+    sub.add_option("--data", d.npy, std::string(role) + " samples: .npy file(s), float32 [N, ...]");
+    sub.add_option("--images", d.images, std::string(role) + " samples: a folder of .png images");
+    sub.add_option("--labels", d.labels, "integer labels .npy (one per sample)");
+    sub.add_option("--size", d.size, "images: resize to WxH (e.g. 640x640)");
+    sub.add_option("--mean", d.mean, "images: per-channel mean after /255, e.g. 0.485,0.456,0.406");
+    sub.add_option("--std", d.std, "images: per-channel std, e.g. 0.229,0.224,0.225");
+    sub.add_flag("--bgr", d.bgr, "images: BGR channel order");
+    sub.add_option("--limit", d.limit, "use only the first N samples");
+}
+
+DataSource toSource(const DataArgs& d)
+{
+    DataSource s;
+    s.npyFiles = d.npy;
+    s.imageFolder = d.images;
+    s.labelsNpy = d.labels;
+    s.limit = d.limit;
+    s.preprocess.bgr = d.bgr;
+    if (!d.mean.empty())
+        s.preprocess.mean = parseFloats(d.mean, "--mean");
+    if (!d.std.empty())
+        s.preprocess.std = parseFloats(d.std, "--std");
+    if (!d.size.empty()) {
+        const size_t x = d.size.find('x');
+        if (x == std::string::npos)
+            fail("--size: expected WxH, got '", d.size, "'");
+        s.preprocess.width = std::stoll(d.size.substr(0, x));
+        s.preprocess.height = std::stoll(d.size.substr(x + 1));
+    }
+    return s;
+}
+
+void printJson(const nlohmann::json& j, ConsoleProgress& progress)
+{
+    progress.finish();
+    std::printf("%s\n", j.dump(1).c_str());
+}
+
+} // namespace
+
+CommandRun declareQuantize(CLI::App& sub)
+{
+    auto req = std::make_shared<QuantizeRequest>();
+    auto data = std::make_shared<DataArgs>();
+    auto obs = std::make_shared<std::string>("percentile");
+    auto wobs = std::make_shared<std::string>("mse");
+    sub.add_option("model", req->modelPath, "ONNX model")->required();
+    sub.add_option("-o,--output", req->outputPath, "quantization JSON to write")->required();
+    addDataOptions(sub, *data, "calibration");
+    sub.add_option("--weight-bits", req->config.weightBits, "weight bits (2..8)");
+    sub.add_option("--activation-bits", req->config.activationBits, "activation/DAC bits (2..16)");
+    sub.add_option("--adc-bits", req->config.adcBits, "ADC bits (2..32)");
+    auto layerBits = std::make_shared<std::vector<std::string>>();
+    sub.add_option("--layer-bits", *layerBits, "per-layer weight bits: NAME=BITS ... (node names)");
+    sub.add_option("--observer", *obs, "activation observer: minmax | percentile | mse | entropy");
+    sub.add_option("--percentile", req->config.activationObserver.percentile, "percentile observer's percentile");
+    sub.add_option("--weight-observer", *wobs, "minmax | mse");
+    sub.add_option("--array-rows", req->config.geometry.rows, "rows per analog array");
+    return [=] {
+        for (const std::string& item : *layerBits)
+            req->config.layerWeightBits[layerNameOf(item)] = layerBitsOf(item);
+        req->config.activationObserver.kind = parseObserver(*obs);
+        req->config.weightObserver = parseObserver(*wobs);
+        req->calibration = toSource(*data);
+        ConsoleProgress progress(!consoleOptions().quiet);
+        const QuantResult r = runQuantize(*req, &progress);
+        progress.finish();
+        std::printf("wrote %s: %zu analog layers, %zu tensors\n", req->outputPath.c_str(), r.layers.size(),
+                    r.tensors.size());
+        return int(kExitOk);
+    };
+}
+
+CommandRun declareQuantEval(CLI::App& sub)
+{
+    auto req = std::make_shared<EvalRequest>();
+    auto data = std::make_shared<DataArgs>();
+    sub.add_option("model", req->modelPath, "ONNX model")->required();
+    sub.add_option("quant", req->quantPath, "quantization JSON")->required();
+    addDataOptions(sub, *data, "evaluation");
+    return [=] {
+        req->data = toSource(*data);
+        ConsoleProgress progress(!consoleOptions().quiet);
+        printJson(runQuantEval(*req, &progress), progress);
+        return int(kExitOk);
+    };
+}
+
+CommandRun declareSensitivity(CLI::App& sub)
+{
+    auto req = std::make_shared<SensitivityRequest>();
+    auto data = std::make_shared<DataArgs>();
+    sub.add_option("model", req->modelPath, "ONNX model")->required();
+    sub.add_option("quant", req->quantPath, "base quantization JSON (normally 8 bits)")->required();
+    addDataOptions(sub, *data, "evaluation");
+    sub.add_option("--bits", req->options.bits, "bit depths to try (default 8 6 4 3 2)");
+    sub.add_option("-o,--output", req->outputPath, "JSON report to write");
+    return [=] {
+        req->data = toSource(*data);
+        ConsoleProgress progress(!consoleOptions().quiet);
+        printJson(runSensitivity(*req, &progress), progress);
+        return int(kExitOk);
+    };
+}
+
+CommandRun declareMixedPrecision(CLI::App& sub)
+{
+    auto req = std::make_shared<MixedPrecisionRequest>();
+    auto data = std::make_shared<DataArgs>();
+    auto objective = std::make_shared<std::string>("weight-bits");
+    sub.add_option("model", req->modelPath, "ONNX model")->required();
+    sub.add_option("quant", req->quantPath, "base quantization JSON")->required();
+    addDataOptions(sub, *data, "evaluation");
+    sub.add_option("--max-drop", req->options.maxAccuracyDrop, "accuracy-drop budget as a fraction (0.01 = 1 pp)");
+    sub.add_option("--max-cost", req->options.maxCost, "cost budget in the objective's unit");
+    sub.add_option("--objective", *objective, "weight-bits | energy | latency");
+    sub.add_option("--bits", req->options.bits, "bit depths to use (default 8 6 4 3 2)");
+    sub.add_option("-o,--output", req->chosenQuantPath, "quantization JSON of the chosen point");
+    sub.add_option("--report", req->reportPath, "JSON report (points, Pareto front, sensitivity)");
+    return [=] {
+        req->options.objective = parseCostObjective(*objective);
+        req->data = toSource(*data);
+        ConsoleProgress progress(!consoleOptions().quiet);
+        printJson(runMixedPrecision(*req, &progress), progress);
+        return int(kExitOk);
+    };
+}
+
+} // namespace tessera::cli

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `tessera quantize` + `tessera quant-eval` on mnist_lenet: the ANA8 model agrees with FP32
+# on nearly every test digit and keeps its accuracy (FP32 97.20% per results.json; the
+# issue's floor is 0.3 pp). Per-layer bits reach the JSON; bad requests write nothing.
+# shellcheck source=lib/common.bash
+source "$(dirname "$0")/lib/common.bash"
+
+M="$MODELS/mnist"
+Q="$WORK/lenet.quant.json"
+expect_exit 0 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" -o "$Q"
+expect_grep "$OUT" 'wrote .*: 5 analog layers' "quantize summary"
+expect_grep "$Q" '"format": "tessera-quant"' "quantization JSON"
+
+expect_exit 0 "$TESSERA" quant-eval "$M/mnist_lenet.onnx" "$Q" --data "$M/mnist_test_x.npy" --labels "$M/mnist_test_y.npy"
+top1="$(grep -Eo '"quant_top1": [0-9.]+' "$OUT" | head -1 | grep -Eo '[0-9.]+$')"
+fp32="$(grep -Eo '"fp32_top1": [0-9.]+' "$OUT" | head -1 | grep -Eo '[0-9.]+$')"
+[ -n "$top1" ] && [ -n "$fp32" ] || fail "quant-eval printed no top1/fp32_top1"
+awk -v q="$top1" -v f="$fp32" 'BEGIN { exit !(f > 0.971 && f < 0.973 && q >= f - 0.003) }' \
+  || fail "ANA8 top-1 $top1 is not within 0.3 pp of FP32 $fp32 (expected FP32 0.972)"
+expect_grep "$OUT" '"sqnr_db"' "per-layer SQNR"
+echo "mnist_lenet: FP32 $fp32, ANA8 $top1"
+
+# Per-layer bits by node name.
+expect_exit 0 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" --limit 64 \
+  -o "$WORK/mixed.json" --layer-bits /c1/Conv=4 /f1/Gemm=3
+expect_grep "$WORK/mixed.json" '"/c1/Conv": 4' "layer bits"
+expect_grep "$WORK/mixed.json" '"/f1/Gemm": 3' "layer bits"
+
+# Bad requests: clear message, exit 1, no file written.
+expect_exit 1 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" -o "$WORK/bad.json" --weight-bits 9
+expect_grep "$ERR" 'weight bits 9' "error message"
+expect_exit 1 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" -o "$WORK/bad.json" --layer-bits nosuch=4
+expect_grep "$ERR" "nosuch" "error message"
+expect_exit 1 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$MODELS/digits/digits_test_x8.npy" -o "$WORK/bad.json"
+expect_grep "$ERR" 'digits_test_x8\.npy' "error message"
+[ ! -e "$WORK/bad.json" ] || fail "a failed quantize left $WORK/bad.json behind"
+echo "quantize: ok"
