@@ -45,9 +45,12 @@ const char* dtypeName(DType type)
 
 int64_t numElements(const Shape& shape)
 {
+    // A corrupt file can declare dims whose product wraps around; refuse it before any
+    // size check or allocation trusts the product.
     int64_t n = 1;
     for (int64_t d : shape)
-        n *= d;
+        if (__builtin_mul_overflow(n, d, &n))
+            fail("shape ", shapeToString(shape), " has more elements than fit in 64 bits");
     return n;
 }
 

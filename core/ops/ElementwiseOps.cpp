@@ -42,7 +42,13 @@ void registerArithmetic(OpRegistry& r)
     const char* requant = " Quantized: requantize (the result gets its own calibrated scale).";
     addBinary(r, "Add", strCat("a + b (broadcasting).", requant), [](auto a, auto b) { return a + b; });
     addBinary(r, "Sub", strCat("a - b (broadcasting).", requant), [](auto a, auto b) { return a - b; });
-    addBinary(r, "Mul", strCat("a * b (broadcasting).", requant), [](auto a, auto b) { return a * b; });
+    addBinary(r, "Mul", strCat("a * b (broadcasting; integers wrap around).", requant), [](auto a, auto b) {
+        using T = decltype(a * b);
+        if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) // wrap instead of signed-overflow UB
+            return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) * static_cast<std::make_unsigned_t<T>>(b));
+        else
+            return a * b;
+    });
     const std::string divDoc = strCat("a / b (broadcasting; integer division truncates, x/0 = 0 for integers).", requant);
     addBinary(r, "Div", divDoc, [](auto a, auto b) {
         using T = decltype(a + b);

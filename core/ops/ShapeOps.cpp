@@ -102,8 +102,8 @@ void reshapeShape(InferContext& ctx)
             inferred = static_cast<int64_t>(i);
         } else if (out[i] < 0) {
             ctx.fail(strCat("target shape ", shapeToString(target.toInt64Vector()), " has a negative dimension"));
-        } else {
-            known *= out[i];
+        } else if (__builtin_mul_overflow(known, out[i], &known)) {
+            ctx.fail(strCat("target shape ", shapeToString(target.toInt64Vector()), " has too many elements"));
         }
     }
     const int64_t total = numElements(in);

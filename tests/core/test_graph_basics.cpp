@@ -57,6 +57,13 @@ private slots:
         }
     }
 
+    void overflowingShapeIsAnError()
+    {
+        const int64_t big = int64_t(1) << 40;
+        QVERIFY_THROWS_EXCEPTION(Error, numElements({big, big}));
+        QCOMPARE(numElements({big, 4}), big * 4);
+    }
+
     void verifierFindsUndefinedInput()
     {
         Graph g;
