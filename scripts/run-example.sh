@@ -3,7 +3,7 @@
 # 360 held-out test images. Shows the layer table, a run, and the accuracy.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TESSERA="${TESSERA_BIN:-$ROOT/build/cli/tessera}"
+TESSERA="${TESSERA_BIN:-$ROOT/build/app/tessera}"
 DATA="$ROOT/tests/data/models/digits"
 OUT="${TMPDIR:-/tmp}/tessera-example"
 [ -x "$TESSERA" ] || { echo "error: $TESSERA is not built (run scripts/setup.sh)" >&2; exit 1; }

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/build.sh"
 
 tessera_install_and_build
-TESSERA_BIN="$TESSERA_BUILD_DIR/cli/tessera" "$TESSERA_ROOT/scripts/run-example.sh"
+TESSERA_BIN="$TESSERA_BUILD_DIR/app/tessera" "$TESSERA_ROOT/scripts/run-example.sh"
 
 # --- Studio hook: open the desktop studio on the example when a display is present. ---
 if [ -n "${DISPLAY:-}" ] && [ -x "$TESSERA_BUILD_DIR/app/tessera-studio" ]; then
@@ -14,4 +14,4 @@ if [ -n "${DISPLAY:-}" ] && [ -x "$TESSERA_BUILD_DIR/app/tessera-studio" ]; then
   "$TESSERA_BUILD_DIR/app/tessera-studio" "$TESSERA_ROOT/tests/data/models/digits/digits_cnn.onnx" &
 fi
 
-tessera_log "Done. The CLI is $TESSERA_BUILD_DIR/cli/tessera (try: $TESSERA_BUILD_DIR/cli/tessera --help)"
+tessera_log "Done. The CLI is $TESSERA_BUILD_DIR/app/tessera (try: $TESSERA_BUILD_DIR/app/tessera --help)"

@@ -1,8 +1,8 @@
 // `tessera`: the command-line face of the engine. Verbs come from the table in
 // Commands.cpp; this file parses the command line, dispatches, and maps failures to exit
 // codes (1: the inputs are at fault, 2: the command line is, 130: cancelled).
-#include "cli/Commands.h"
-#include "cli/Console.h"
+#include "app/cli/Commands.h"
+#include "app/cli/Console.h"
 #include "core/Error.h"
 
 #include <CLI/CLI.hpp>

@@ -1,7 +1,7 @@
 // `tessera eval`: top-1 accuracy of the FP32 model over a labelled .npy dataset.
-#include "cli/Commands.h"
-#include "cli/Console.h"
-#include "cli/Support.h"
+#include "app/cli/Commands.h"
+#include "app/cli/Console.h"
+#include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/io/Npy.h"

@@ -1,6 +1,6 @@
 // `tessera compare`: are two arrays equal within a tolerance? (|a - b| <= atol + rtol * |b|,
 // numpy.allclose's rule). The CLI tests use it to check outputs against ONNX Runtime's.
-#include "cli/Commands.h"
+#include "app/cli/Commands.h"
 #include "core/Error.h"
 #include "core/io/Npy.h"
 

@@ -1,4 +1,4 @@
-#include "cli/Support.h"
+#include "app/cli/Support.h"
 
 #include "core/Error.h"
 #include "core/passes/Pass.h"

@@ -1,7 +1,7 @@
 // `tessera run`: the FP32 reference executor on an .npy input.
-#include "cli/Commands.h"
-#include "cli/Console.h"
-#include "cli/Support.h"
+#include "app/cli/Commands.h"
+#include "app/cli/Console.h"
+#include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/io/Npy.h"

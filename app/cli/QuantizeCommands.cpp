@@ -1,7 +1,7 @@
 // `tessera quantize | quant-eval | sensitivity | mixed-precision`: the quantizer's verbs.
 // Thin wrappers over quant/QuantizeApi.h (all checks and atomic writes live there).
-#include "cli/Commands.h"
-#include "cli/Console.h"
+#include "app/cli/Commands.h"
+#include "app/cli/Console.h"
 #include "core/Error.h"
 #include "quant/QuantizeApi.h"
 

@@ -1,4 +1,4 @@
-#include "cli/Console.h"
+#include "app/cli/Console.h"
 
 #include <algorithm>
 #include <cmath>

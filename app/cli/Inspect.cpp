@@ -1,6 +1,6 @@
 // `tessera inspect`: what is in a model and where each layer would run.
-#include "cli/Commands.h"
-#include "cli/Support.h"
+#include "app/cli/Commands.h"
+#include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/onnx/SupportCheck.h"
