@@ -176,6 +176,7 @@ private:
     std::string m_baseDir;
     const ImportOptions& m_options;
     int64_t m_opset = 0;
+    mutable std::vector<std::string> m_guessedDims; // symbolic input dims set to dynamicDimValue (filled while reading input shapes)
     Graph m_graph;
     std::set<std::string> m_initializerNames;
 };
@@ -227,6 +228,8 @@ Shape ModelBuilder::resolveInputShape(const onnx::ValueInfoProto& info) const
             shape.push_back(*declared);
         } else if (m_options.dynamicDimValue > 0) {
             shape.push_back(m_options.dynamicDimValue);
+            if (i > 0) // a free batch dim is harmless; free spatial dims usually are not
+                m_guessedDims.push_back(strCat(what, " axis ", i, " ('", d.dim_param(), "')"));
         } else {
             fail(what, " has a symbolic dimension '", d.dim_param(), "' at axis ", i,
                  " and no value for it; give the shape with ImportOptions::inputShapes");
@@ -459,9 +462,14 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
             inferShapes(m_graph);
             checkDeclaredOutputShapes();
         } catch (const Error& e) {
+            std::string message = e.what();
+            if (!m_guessedDims.empty())
+                message += strCat(" (symbolic dims were set to ", m_options.dynamicDimValue, ": ", m_guessedDims[0],
+                                  m_guessedDims.size() > 1 ? strCat(" and ", m_guessedDims.size() - 1, " more") : "",
+                                  "; give the input's real shape, e.g. `tessera inspect --shape NAME=D0,D1,...`)");
             if (!m_options.lenient)
-                throw;
-            report.warnings.push_back(strCat("shape inference failed: ", e.what()));
+                throw Error(message);
+            report.warnings.push_back(strCat("shape inference failed: ", message));
         }
         if (m_options.runCleanupPasses && report.warnings.empty())
             runPipeline(m_graph, defaultPipeline());

@@ -276,6 +276,18 @@ private slots:
         expectError([&] { importOnnxFile(modelPath); }, {"m.onnx", "'w'"});
     }
 
+    void symbolicSpatialDimsGetAHint()
+    {
+        // PaddleOCR's classifier declares [?, 3, ?, ?]: at the default of 1 its MaxPool cannot
+        // fit, and the message must say why and how to give the real shape.
+        const std::string cls = kModels + "ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+        expectError([&] { importOnnxFile(cls); }, {"MaxPool", "symbolic dims were set to 1", "--shape"});
+        ImportOptions options;
+        options.inputShapes["x"] = {1, 3, 48, 192};
+        const Graph graph = importOnnxFile(cls, options).graph;
+        QCOMPARE(graph.value(graph.inputs()[0]).shape, Shape({1, 3, 48, 192}));
+    }
+
     void unknownOpStrictNamesNodeOpAndFile()
     {
         OnnxModel m(13);
