@@ -6,6 +6,11 @@ namespace tessera::studio {
 
 NavigationController::NavigationController(ProjectModel* model, QObject* parent) : QObject(parent), m_model(model) {}
 
+NodeId NavigationController::currentNode() const
+{
+    return m_model->document() ? m_model->selection()->current() : kNoNode;
+}
+
 NodeId NavigationController::selectIfValid(NodeId node)
 {
     if (node != kNoNode)
@@ -16,8 +21,8 @@ NodeId NavigationController::selectIfValid(NodeId node)
 NodeId NavigationController::goToProducer()
 {
     const DocumentPtr& doc = m_model->document();
-    const NodeId cur = m_model->selection()->current();
-    if (!doc || cur == kNoNode)
+    const NodeId cur = currentNode();
+    if (cur == kNoNode)
         return kNoNode;
     const auto producers = doc->producersOf(cur);
     if (producers.empty())
@@ -29,8 +34,8 @@ NodeId NavigationController::goToProducer()
 NodeId NavigationController::goToConsumer()
 {
     const DocumentPtr& doc = m_model->document();
-    const NodeId cur = m_model->selection()->current();
-    if (!doc || cur == kNoNode)
+    const NodeId cur = currentNode();
+    if (cur == kNoNode)
         return kNoNode;
     const auto consumers = doc->consumersOf(cur);
     if (consumers.empty())
@@ -42,8 +47,8 @@ NodeId NavigationController::goToConsumer()
 NodeId NavigationController::goToSibling(int step)
 {
     const DocumentPtr& doc = m_model->document();
-    const NodeId cur = m_model->selection()->current();
-    if (!doc || cur == kNoNode)
+    const NodeId cur = currentNode();
+    if (cur == kNoNode)
         return kNoNode;
     const auto producers = doc->producersOf(cur);
     if (producers.empty())

@@ -16,6 +16,8 @@ public:
     NodeId goToSibling(int step); // +1 right, -1 left
 
 private:
+    // The selected node, or kNoNode when nothing is loaded or selected.
+    NodeId currentNode() const;
     NodeId selectIfValid(NodeId node);
     ProjectModel* m_model;
     NodeId m_cameFrom = kNoNode; // going back down returns where we came from
