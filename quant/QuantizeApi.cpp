@@ -23,10 +23,20 @@ Dataset loadDataSource(const DataSource& s)
     return data;
 }
 
+ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data)
+{
+    // The samples fix the model's symbolic dims (e.g. a detector's H and W); declared
+    // dims that disagree with them are reported by the importer, naming the input.
+    Shape sample = data.inputs.shape();
+    if (!sample.empty())
+        sample[0] = 1;
+    return ModelGraphs(modelPath, sample);
+}
+
 QuantResult runQuantize(const QuantizeRequest& req, ProgressSink* progress)
 {
     const Dataset data = loadDataSource(req.calibration);
-    ModelGraphs model(req.modelPath);
+    ModelGraphs model = openModelFor(req.modelPath, data);
     QuantResult result = calibrate(model, data, req.config, progress);
     result.model = req.modelPath;
     if (!req.outputPath.empty())
@@ -40,7 +50,7 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
     if (!req.nonIdealities)
         result.config.nonIdealities = {};
     const Dataset data = loadDataSource(req.data);
-    ModelGraphs model(req.modelPath);
+    ModelGraphs model = openModelFor(req.modelPath, data);
     EvalOptions eo;
     eo.perLayer = req.perLayer;
     return toJson(evaluate(model, result, data, eo, progress));
@@ -50,7 +60,7 @@ nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progr
 {
     const QuantResult base = readQuantResult(req.quantPath);
     const Dataset data = loadDataSource(req.data);
-    ModelGraphs model(req.modelPath);
+    ModelGraphs model = openModelFor(req.modelPath, data);
     const nlohmann::json report = toJson(analyzeSensitivity(model, base, data, req.options, progress));
     if (!req.outputPath.empty())
         writeFileAtomic(req.outputPath, report.dump(1) + "\n");
@@ -61,7 +71,7 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
 {
     const QuantResult base = readQuantResult(req.quantPath);
     const Dataset data = loadDataSource(req.data);
-    ModelGraphs model(req.modelPath);
+    ModelGraphs model = openModelFor(req.modelPath, data);
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
     SubProgress sensPart(sink, 0.0, 0.5), searchPart(sink, 0.5, 1.0);

@@ -28,6 +28,8 @@ struct DataSource {
     int64_t limit = 0;     // use only the first `limit` samples (0: all)
 };
 Dataset loadDataSource(const DataSource& source);
+// The model imported with its symbolic input dims fixed by the samples' shape.
+ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data);
 
 struct QuantizeRequest {
     std::string modelPath;
