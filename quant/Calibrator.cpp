@@ -4,6 +4,7 @@
 #include "core/Executor.h"
 #include "core/OpRegistry.h"
 #include "core/analog/AnalogLowering.h"
+#include "quant/BiasCorrection.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <algorithm>
@@ -198,12 +199,17 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
 {
     if (data.count() == 0)
         fail(data.source, ": calibration data is empty");
-    const Graph& g0 = model.forBatch(std::min(batchSize, data.count()));
-    checkDatasetFitsGraph(data, g0);
-    validateConfig(config, g0);
+    const int64_t firstBatch = std::min(batchSize, data.count());
     QuantResult r;
     r.model = model.name();
     r.config = config;
+    model.setEqualization({}); // scales are computed on the model as imported
+    checkDatasetFitsGraph(data, model.forBatch(firstBatch));
+    validateConfig(config, model.forBatch(firstBatch));
+    if (config.equalize)
+        r.equalization = computeEqualization(model.forBatch(firstBatch));
+    prepareModel(model, r);
+    const Graph& g0 = model.forBatch(firstBatch);
 
     StatsMap stats;
     forEachActivation(model, data, batchSize, progress, 0.0, 0.3, [&](const std::string& name, const Tensor& t) {
@@ -218,20 +224,23 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
     }
     assignTensors(r, g0, stats);
     assignLayers(r, g0);
-    if (config.calibrateAdc) {
-        if (progress) {
-            SubProgress sub(*progress, 0.6, 1.0);
-            calibrateAdcRanges(r, model, data, &sub, batchSize);
-        } else {
-            calibrateAdcRanges(r, model, data, nullptr, batchSize);
-        }
-    }
+    SilentProgress silent;
+    ProgressSink& sink = progress ? *progress : silent;
+    const double adcEnd = config.biasCorrection ? 0.7 : 1.0;
+    SubProgress adcPart(sink, 0.6, adcEnd), biasPart(sink, adcEnd, 1.0);
+    if (config.calibrateAdc)
+        calibrateAdcRanges(r, model, data, &adcPart, batchSize);
+    if (config.biasCorrection)
+        correctBiases(r, model, data, &biasPart, batchSize);
     return r;
 }
+
+void prepareModel(ModelGraphs& model, const QuantResult& result) { model.setEqualization(result.equalization); }
 
 void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
                         int64_t batchSize)
 {
+    prepareModel(model, result);
     QuantizedExecutorOptions opt;
     opt.transparentAdc = true;
     opt.recordAdcRanges = true;

@@ -1,8 +1,9 @@
 #pragma once
-// Post-training quantization: runs the FP32 graph over calibration data, picks every
-// activation tensor's scale with the configured observer, every analog layer's
-// per-channel weight scales, then calibrates each layer's ADC range by running the
-// quantized model (docs/quantization.md).
+// Post-training quantization: optionally equalizes the model (quant/Equalization.h), runs
+// the FP32 graph over calibration data, picks every activation tensor's scale with the
+// configured observer, every analog layer's per-channel weight scales, then calibrates
+// each layer's ADC range by running the quantized model, and optionally corrects biases
+// (quant/BiasCorrection.h) (docs/quantization.md).
 #include "core/Progress.h"
 #include "quant/Dataset.h"
 #include "quant/QuantResult.h"
@@ -11,6 +12,7 @@ namespace tessera::quant {
 
 // Throws tessera::Error (nothing written) on bad data or config: wrong shape/dtype,
 // empty data, bit depths out of range, unknown layer names in per-layer overrides.
+// Leaves `model` prepared for the result (its equalization set).
 QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& config,
                       ProgressSink* progress = nullptr, int64_t batchSize = 64);
 
@@ -23,6 +25,10 @@ void setLayerWeightBits(QuantResult& result, const Graph& graph, const std::stri
 // Re-measures every analog layer's ADC range on `data` (ideal ADCs, no non-idealities).
 void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress = nullptr,
                         int64_t batchSize = 64);
+
+// Makes `model` hand out the graphs `result` was made for (its equalization). Every
+// caller that reads a result and loads the model calls this before running anything.
+void prepareModel(ModelGraphs& model, const QuantResult& result);
 
 // Validates per-layer overrides and bit depths against the graph's analog layers.
 void validateConfig(const QuantConfig& config, const Graph& graph);

@@ -142,7 +142,18 @@ const Graph& ModelGraphs::forBatch(int64_t batch)
                 g->value(in).shape[0] = batch;
         inferShapes(*g);
     }
+    applyEqualization(*g, m_equalization);
     return *(m_graphs[batch] = std::move(g));
+}
+
+void ModelGraphs::setEqualization(const std::vector<ChannelScaling>& scalings)
+{
+    if (scalings == m_equalization)
+        return;
+    Graph probe = *m_template; // throws, naming the layers, before anything changes when they do not fit
+    applyEqualization(probe, scalings);
+    m_equalization = scalings;
+    m_graphs.clear();
 }
 
 void forEachBatch(const Dataset& data, int64_t batchSize, const std::function<void(const Tensor&, int64_t)>& fn)

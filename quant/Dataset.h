@@ -7,6 +7,7 @@
 //    of any length runs in batches without padding.
 #include "core/Graph.h"
 #include "core/onnx/OnnxImporter.h"
+#include "quant/Equalization.h"
 
 #include <functional>
 #include <map>
@@ -49,10 +50,16 @@ public:
     const Graph& forBatch(int64_t batch);
     const std::string& name() const { return m_name; }
 
+    // Cross-layer equalization applied to every graph handed out (quant/Equalization.h).
+    // A different one drops the cached graphs: references from forBatch dangle.
+    void setEqualization(const std::vector<ChannelScaling>& scalings);
+    const std::vector<ChannelScaling>& equalization() const { return m_equalization; }
+
 private:
     std::string m_path;
     std::string m_name;
-    std::unique_ptr<Graph> m_template;
+    std::unique_ptr<Graph> m_template; // as imported (never equalized)
+    std::vector<ChannelScaling> m_equalization;
     std::map<int64_t, std::unique_ptr<Graph>> m_graphs;
 };
 

@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/analog/AnalogLowering.h"
+#include "quant/Calibrator.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <chrono>
@@ -75,6 +76,7 @@ Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int6
 std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantResult& result, const Dataset& data,
                                        int64_t batchSize, ProgressSink* progress)
 {
+    prepareModel(model, result);
     std::vector<float> all;
     forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
         if (progress)
@@ -92,6 +94,7 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantResult& re
 EvalReport evaluate(ModelGraphs& model, const QuantResult& result, const Dataset& data, const EvalOptions& options,
                     ProgressSink* progress, const Fp32Reference* reference)
 {
+    prepareModel(model, result);
     const auto t0 = std::chrono::steady_clock::now();
     EvalReport rep;
     rep.samples = data.count();

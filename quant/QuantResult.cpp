@@ -61,6 +61,8 @@ json configToJson(const QuantConfig& c)
                 {"array_rows", c.geometry.rows},
                 {"array_cols", c.geometry.cols},
                 {"calibrate_adc", c.calibrateAdc},
+                {"equalize", c.equalize},
+                {"bias_correction", c.biasCorrection},
                 {"non_idealities",
                  {{"weight_program_noise", c.nonIdealities.weightProgramNoise},
                   {"read_noise", c.nonIdealities.readNoise},
@@ -84,6 +86,8 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     c.geometry.rows = j.value("array_rows", int64_t{1024});
     c.geometry.cols = j.value("array_cols", int64_t{1024});
     c.calibrateAdc = j.value("calibrate_adc", true);
+    c.equalize = j.value("equalize", false);
+    c.biasCorrection = j.value("bias_correction", false);
     if (j.contains("non_idealities")) {
         const json& n = j["non_idealities"];
         c.nonIdealities.weightProgramNoise = n.value("weight_program_noise", 0.0);
@@ -112,7 +116,7 @@ json toJson(const QuantResult& r)
                              {"signed", t.isSigned},     {"min", t.observedMin},   {"max", t.observedMax},
                              {"policy", t.policy}};
     json layers = json::array();
-    for (const LayerQuant& l : r.layers)
+    for (const LayerQuant& l : r.layers) {
         layers.push_back(json{{"node", l.node},
                               {"op", l.opType},
                               {"input", l.input},
@@ -126,11 +130,18 @@ json toJson(const QuantResult& r)
                               {"groups", l.groups},
                               {"row_blocks", l.rowBlocks},
                               {"weight_scales", l.weightScales}});
+        if (!l.biasCorrection.empty())
+            layers.back()["bias_correction"] = l.biasCorrection;
+    }
+    json equalization = json::array();
+    for (const ChannelScaling& cs : r.equalization)
+        equalization.push_back(json{{"first", cs.first}, {"second", cs.second}, {"scales", cs.scales}});
     return json{{"format", "tessera-quant"},
                 {"version", QuantResult::kFormatVersion},
                 {"model", r.model},
                 {"rounding", "round-half-to-even; saturating; symmetric codes, zero point 0"},
                 {"config", configToJson(r.config)},
+                {"equalization", equalization},
                 {"tensors", tensors},
                 {"layers", layers}};
 }
@@ -175,6 +186,7 @@ QuantResult quantResultFromJson(const json& j, const std::string& src)
             q.groups = l.value("groups", int64_t{1});
             q.rowBlocks = l.value("row_blocks", int64_t{1});
             q.weightScales = l.at("weight_scales").get<std::vector<double>>();
+            q.biasCorrection = l.value("bias_correction", std::vector<double>{});
             const std::string where = strCat(src, ": layer '", q.node, "'");
             checkWeightBits(q.weightBits, where);
             checkActivationBits(q.inputBits, where);
@@ -182,7 +194,20 @@ QuantResult quantResultFromJson(const json& j, const std::string& src)
             for (double s : q.weightScales)
                 if (!positiveFinite(s))
                     fail(where, ": weight scales must be positive and finite");
+            if (!q.biasCorrection.empty() && q.biasCorrection.size() != q.weightScales.size())
+                fail(where, ": ", q.biasCorrection.size(), " bias corrections for ", q.weightScales.size(), " columns");
+            for (double b : q.biasCorrection)
+                if (!std::isfinite(b))
+                    fail(where, ": bias corrections must be finite");
             r.layers.push_back(std::move(q));
+        }
+        for (const json& e : j.value("equalization", json::array())) {
+            ChannelScaling cs{e.at("first").get<std::string>(), e.at("second").get<std::string>(),
+                              e.at("scales").get<std::vector<double>>()};
+            for (double s : cs.scales)
+                if (!positiveFinite(s))
+                    fail(src, ": equalization '", cs.first, "' -> '", cs.second, "': scales must be positive and finite");
+            r.equalization.push_back(std::move(cs));
         }
     } catch (const json::exception& e) {
         fail(src, ": malformed quantization file: ", e.what());

@@ -3,6 +3,7 @@
 // ranges. Written as JSON (docs/quantization.md documents every field); the compiler
 // reads it and the project file references it.
 #include "core/analog/AnalogModel.h"
+#include "quant/Equalization.h"
 #include "quant/Observers.h"
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,9 @@ struct LayerQuant {
     int64_t groups = 1;
     int64_t rowBlocks = 1;    // ceil(K / array rows): digitized separately
     std::vector<double> weightScales;
+    // Empirical bias correction (real units, N entries or empty): subtracted from the
+    // layer's bias (quant::layerBias) to cancel the mean output error of quantization.
+    std::vector<double> biasCorrection;
 };
 
 struct QuantConfig {
@@ -53,6 +57,8 @@ struct QuantConfig {
     analog::ArrayGeometry geometry;
     analog::NonIdealities nonIdealities; // used by the quantized executor only
     bool calibrateAdc = true;            // calibrate ADC ranges per layer (else worst case)
+    bool equalize = false;               // cross-layer equalization (quant/Equalization.h)
+    bool biasCorrection = false;         // empirical bias correction (quant/BiasCorrection.h)
 };
 
 struct QuantResult {
@@ -61,6 +67,9 @@ struct QuantResult {
     QuantConfig config;
     std::map<std::string, TensorQuant> tensors; // by value name
     std::vector<LayerQuant> layers;             // analog layers in topological order
+    // Channel scalings applied to the FP32 model before everything above (empty: none);
+    // every consumer re-applies them (quant::prepareModel).
+    std::vector<ChannelScaling> equalization;
 
     const LayerQuant* findLayer(const std::string& node) const;
     LayerQuant* findLayer(const std::string& node);

@@ -55,6 +55,18 @@ AnalogLayerParams layerParams(const QuantResult& result, const LayerQuant& layer
     return p;
 }
 
+std::vector<float> layerBias(const LayerQuant& layer, const AnalogMatmulView& view)
+{
+    if (layer.biasCorrection.empty())
+        return view.bias;
+    if (static_cast<int64_t>(layer.biasCorrection.size()) != view.cols)
+        fail("layer '", layer.node, "': ", layer.biasCorrection.size(), " bias corrections for ", view.cols, " columns");
+    std::vector<float> bias(static_cast<size_t>(view.cols), 0.0f);
+    for (size_t n = 0; n < bias.size(); ++n)
+        bias[n] = static_cast<float>((view.bias.empty() ? 0.0 : view.bias[n]) - layer.biasCorrection[n]);
+    return bias;
+}
+
 QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantResult& result, QuantizedExecutorOptions options)
     : m_graph(graph), m_result(result), m_options(options), m_order(graph.topologicalOrder()),
       m_quantOf(graph.valueCount(), nullptr), m_values(graph.valueCount())
@@ -102,7 +114,7 @@ void QuantizedExecutor::prepareAnalog(NodeId id, size_t layerIndex)
         params.numerics.adcRange = 0;
     }
     NonIdealities ni = m_options.nonIdealities ? m_result.config.nonIdealities : NonIdealities{};
-    a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), a->view.bias, ni, layerIndex);
+    a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), layerBias(layer, a->view), ni, layerIndex);
     a->layer->setReadNoiseStream(m_options.readNoiseStream);
     a->input = m_result.findTensor(layer.input);
     if (m_graph.value(node.inputs[0]).name != layer.input)

@@ -79,5 +79,8 @@ private:
 // The AnalogLayerParams of one calibrated layer (shared with the compiler/simulator).
 analog::AnalogLayerParams layerParams(const QuantResult& result, const LayerQuant& layer,
                                       const analog::AnalogMatmulView& view);
+// The bias the layer's epilogue adds (real units): the graph's bias minus the layer's bias
+// correction; empty when there is neither. Shared with the compiler/simulator.
+std::vector<float> layerBias(const LayerQuant& layer, const analog::AnalogMatmulView& view);
 
 } // namespace tessera::quant

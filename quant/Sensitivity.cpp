@@ -107,6 +107,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantResult& base
                                      const SensitivityOptions& options, ProgressSink* progress)
 {
     checkBitsList(options.bits);
+    prepareModel(model, base);
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
@@ -164,6 +165,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult&
                                           const analog::CostModel& costModel, ProgressSink* progress)
 {
     checkBitsList(o.bits);
+    prepareModel(model, base);
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;

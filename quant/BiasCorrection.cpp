@@ -1,0 +1,108 @@
+#include "quant/BiasCorrection.h"
+
+#include "core/Error.h"
+#include "core/Executor.h"
+#include "core/analog/Numerics.h"
+#include "quant/Calibrator.h"
+#include "quant/QuantizedExecutor.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessera::quant {
+
+namespace {
+
+struct ChannelErrors {
+    std::vector<double> sum;
+    std::vector<int64_t> count;
+};
+
+// Where an output is in the activation's linear range and not saturated.
+struct LinearRange {
+    double lo = -1e300, hi = 1e300;
+    bool contains(double v) const { return v > lo && v < hi; }
+};
+
+// Accumulates (q - f) per channel over the elements inside `linear` for both.
+void accumulate(ChannelErrors& e, const Tensor& f, const Tensor& q, bool channelFirst, const LinearRange& linear)
+{
+    const int64_t n = static_cast<int64_t>(e.sum.size()), count = f.numel();
+    const int64_t inner = channelFirst ? count / (f.dim(0) * n) : 1; // elements per channel run
+    const float* fd = f.data<float>();
+    const float* qd = q.data<float>();
+    for (int64_t i = 0; i < count; ++i) {
+        if (!linear.contains(fd[i]) || !linear.contains(qd[i]))
+            continue;
+        const int64_t c = (i / inner) % n;
+        e.sum[c] += static_cast<double>(qd[i]) - fd[i];
+        ++e.count[c];
+    }
+}
+
+} // namespace
+
+std::vector<double> measureMeanError(const QuantResult& result, ModelGraphs& model, const Dataset& data,
+                                     const std::string& layer, ProgressSink* progress, int64_t batchSize)
+{
+    const LayerQuant* l = result.findLayer(layer);
+    if (!l)
+        fail("bias correction: no analog layer '", layer, "' in the quantization result");
+    const TensorQuant* out = result.findTensor(l->output);
+    if (!out || !out->quantized)
+        fail("bias correction: the output of layer '", layer, "' is not quantized");
+    ChannelErrors e{std::vector<double>(static_cast<size_t>(l->cols), 0.0), std::vector<int64_t>(static_cast<size_t>(l->cols), 0)};
+    prepareModel(model, result);
+    QuantizedExecutorOptions qo;
+    qo.nonIdealities = false;
+    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+        if (progress)
+            progress->checkpoint(static_cast<double>(first) / data.count(), strCat("bias correction: ", layer));
+        const Graph& g = model.forBatch(batch.dim(0));
+        const std::optional<NodeId> id = g.findNode(layer);
+        if (!id)
+            fail("bias correction: layer '", layer, "' is not a node of graph '", g.name, "'");
+        const analog::AnalogMatmulView view = analog::lowerAnalogNode(g, g.node(*id));
+        LinearRange linear{view.clampLo, view.clampHi};
+        const double full = analog::maxCode(out->bits, out->isSigned) * out->scale; // saturated codes
+        linear.lo = std::max(linear.lo, out->isSigned ? -full : 0.0);
+        linear.hi = std::min(linear.hi, full);
+        Tensor f, q;
+        Executor fp(g);
+        fp.run({batch}, [&](NodeId n, const Node&, const std::vector<const Tensor*>& outs) {
+            if (n == *id)
+                f = outs[0]->clone();
+        });
+        QuantizedExecutor qx(g, result, qo);
+        qx.run({batch}, [&](NodeId n, const Node&, const std::vector<const Tensor*>& outs) {
+            if (n == *id)
+                q = outs[0]->clone();
+        });
+        accumulate(e, f, q, g.node(*id).opType == "Conv", linear);
+    });
+    std::vector<double> mean(e.sum.size(), 0.0);
+    for (size_t c = 0; c < mean.size(); ++c)
+        if (e.count[c] > 0)
+            mean[c] = e.sum[c] / static_cast<double>(e.count[c]);
+    return mean;
+}
+
+void correctBiases(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
+                   int64_t batchSize)
+{
+    prepareModel(model, result);
+    SilentProgress silent;
+    ProgressSink& sink = progress ? *progress : silent;
+    const size_t layers = result.layers.size();
+    for (size_t i = 0; i < layers; ++i) {
+        LayerQuant& l = result.layers[i];
+        SubProgress sub(sink, static_cast<double>(i) / layers, static_cast<double>(i + 1) / layers);
+        const std::vector<double> mean = measureMeanError(result, model, data, l.node, &sub, batchSize);
+        if (l.biasCorrection.empty())
+            l.biasCorrection.assign(mean.size(), 0.0);
+        for (size_t c = 0; c < mean.size(); ++c)
+            l.biasCorrection[c] += mean[c];
+    }
+}
+
+} // namespace tessera::quant
