@@ -124,6 +124,10 @@ CommandRun declareQuantize(CLI::App& sub)
     sub.add_option("--percentile", req->config.activationObserver.percentile, "percentile observer's percentile");
     sub.add_option("--weight-observer", *wobs, "minmax | mse");
     sub.add_option("--array-rows", req->config.geometry.rows, "rows per analog array");
+    sub.add_flag("--equalize,!--no-equalize", req->config.equalize,
+                 "cross-layer equalization of consecutive layers (recorded in the JSON)");
+    sub.add_flag("--bias-correction,!--no-bias-correction", req->config.biasCorrection,
+                 "empirical bias correction, layer by layer on the calibration data");
     return [=] {
         for (const std::string& item : *layerBits)
             req->config.layerWeightBits[layerNameOf(item)] = layerBitsOf(item);
