@@ -189,7 +189,10 @@ void MainWindow::createViewAndHelpMenus()
     QAction* byBits = m_viewMenu->addAction(tr("Colour Nodes by &Bits"));
     byBits->setObjectName("actionColourByBits");
     byBits->setCheckable(true);
-    auto recolour = [this, byBits] { m_scene->setNodeColouring(byBits->isChecked() ? m_quant->bitsColouring() : nullptr); };
+    auto recolour = [this, byBits] {
+        m_scene->setNodeColouring(byBits->isChecked() ? m_quant->bitsColouring() : nullptr);
+        m_view->setLegendRows(byBits->isChecked() ? m_quant->bitsLegend() : QVector<QPair<QColor, QString>>{});
+    };
     connect(byBits, &QAction::toggled, this, recolour);
     connect(m_quant->controller(), &QuantController::bitsChanged, this, [byBits, recolour] {
         if (byBits->isChecked())

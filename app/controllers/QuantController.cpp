@@ -1,5 +1,6 @@
 #include "app/controllers/QuantController.h"
 
+#include "app/model/LayerEdits.h"
 #include "core/Error.h"
 #include "core/io/FileIO.h"
 #include "quant/Calibrator.h"
@@ -31,14 +32,28 @@ quant::DataSource npySource(const QString& inputs, const QString& labels, int64_
     return src;
 }
 
-// The chosen bits applied to the base result (weight scales recomputed per changed layer).
-quant::QuantResult withBits(const quant::QuantResult& base, const Graph& graph, const std::map<std::string, int>& bits)
+// The chosen bits applied to the base result (weight scales recomputed per changed layer;
+// the ADC range is in product units, so only the ADC's resolution changes with its bits).
+quant::QuantResult withBits(const quant::QuantResult& base, const Graph& graph, const std::map<std::string, int>& bits,
+                            const std::map<std::string, int>& adcBits = {})
 {
     quant::QuantResult r = base;
     for (const auto& [layer, b] : bits)
         if (const quant::LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
             quant::setLayerWeightBits(r, graph, layer, b);
+    for (const auto& [layer, b] : adcBits)
+        if (quant::LayerQuant* l = r.findLayer(layer); l && l->adcBits != b) {
+            quant::checkAdcBits(b, strCat("layer '", layer, "'"));
+            l->adcBits = b;
+            r.config.layerAdcBits[layer] = b;
+        }
     return r;
+}
+
+// SQNR as JSON writes it: null for +inf (identical to FP32).
+double dbFromJson(const nlohmann::json& v)
+{
+    return v.is_null() ? std::numeric_limits<double>::infinity() : v.get<double>();
 }
 
 nlohmann::json readJsonFile(const std::string& path)
@@ -63,11 +78,9 @@ quant::SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std:
         r.fp32Top1 = j.at("fp32_top1").get<double>();
         r.seconds = j.value("seconds", 0.0);
         for (const auto& e : j.at("entries")) {
-            const auto& sq = e.at("output_sqnr_db");
             r.entries.push_back({e.at("layer").get<std::string>(), e.at("bits").get<int>(), e.at("params").get<int64_t>(),
                                  e.at("top1").get<double>(), e.at("accuracy_drop").get<double>(),
-                                 e.at("agreement").get<double>(),
-                                 sq.is_null() ? std::numeric_limits<double>::infinity() : sq.get<double>()});
+                                 e.at("agreement").get<double>(), dbFromJson(e.at("output_sqnr_db"))});
         }
         return r;
     } catch (const nlohmann::json::exception& e) {
@@ -86,8 +99,7 @@ std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const st
             p.top1 = e.at("top1").get<double>();
             p.accuracyDrop = e.at("accuracy_drop").get<double>();
             p.agreement = e.at("agreement").get<double>();
-            const auto& sq = e.at("output_sqnr_db");
-            p.outputSqnrDb = sq.is_null() ? std::numeric_limits<double>::infinity() : sq.get<double>();
+            p.outputSqnrDb = dbFromJson(e.at("output_sqnr_db"));
             p.fractionWeightsAtMost3Bits = e.value("fraction_weights_at_most_3_bits", 0.0);
             p.onFront = e.at("pareto").get<bool>();
             points.push_back(std::move(p));
@@ -125,7 +137,7 @@ QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject*
             loadCaches();
     });
     connect(m_model, &ProjectModel::layerChoiceChanged, this, [this](const QString&, const QString& key) {
-        if (key == "bits")
+        if (key == "bits" || key == SetLayerAdcBits::kKey)
             emit bitsChanged();
     });
     connect(m_jobs, &JobManager::jobEnded, this, [this](int id) {
@@ -167,8 +179,8 @@ void QuantController::setState(const QString& key, const QJsonValue& value)
 
 void QuantController::setEvalData(const QString& inputsNpy, const QString& labelsNpy)
 {
-    setState("evalData", QFileInfo(inputsNpy).absoluteFilePath());
-    setState("evalLabels", labelsNpy.isEmpty() ? QString() : QFileInfo(labelsNpy).absoluteFilePath());
+    setState("evalDataPath", QFileInfo(inputsNpy).absoluteFilePath());
+    setState("evalLabelsPath", labelsNpy.isEmpty() ? QString() : QFileInfo(labelsNpy).absoluteFilePath());
 }
 
 void QuantController::setSampleLimits(int64_t calibration, int64_t evaluation)
@@ -196,13 +208,13 @@ QString QuantController::workDir() const
 
 QString QuantController::evalInputs() const
 {
-    const QString own = stateString("evalData");
+    const QString own = stateString("evalDataPath");
     return own.isEmpty() ? m_model->project().datasetPath : own;
 }
 
 QString QuantController::evalLabels() const
 {
-    return stateString("evalData").isEmpty() ? QString() : stateString("evalLabels");
+    return stateString("evalDataPath").isEmpty() ? QString() : stateString("evalLabelsPath");
 }
 
 QString QuantController::modelPath() const
@@ -255,6 +267,38 @@ std::map<std::string, int> QuantController::chosenBits() const
     return bits;
 }
 
+int QuantController::adcBitsOf(const QString& layer) const
+{
+    const quant::LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
+    return m_model->layerChoice(layer, SetLayerAdcBits::kKey).toInt(base ? base->adcBits : quant::QuantConfig{}.adcBits);
+}
+
+void QuantController::setAdcBits(const QString& layer, int bits)
+{
+    if (adcBitsOf(layer) != bits)
+        m_model->undoStack()->push(new SetLayerAdcBits(m_model, layer, bits));
+}
+
+std::map<std::string, int> QuantController::chosenAdcBits() const
+{
+    std::map<std::string, int> bits;
+    for (const QuantLayer& l : m_layers)
+        bits[str(l.name)] = adcBitsOf(l.name);
+    return bits;
+}
+
+std::optional<quant::LayerQuant> QuantController::chosenLayer(const QString& layer) const
+{
+    const std::string name = str(layer);
+    if (!m_base || !m_costGraph || !m_base->findLayer(name))
+        return std::nullopt;
+    try {
+        return *withBits(*m_base, *m_costGraph, {{name, bitsOf(layer)}}, {{name, adcBitsOf(layer)}}).findLayer(name);
+    } catch (const Error&) { // a cached result that does not fit the model (estimatedCost says so)
+        return std::nullopt;
+    }
+}
+
 double QuantController::measuredDrop(const QString& layer, int bits) const
 {
     const quant::SensitivityEntry* e = m_sensitivity ? m_sensitivity->find(str(layer), bits) : nullptr;
@@ -302,7 +346,7 @@ void QuantController::loadCaches()
             emit message(QString::fromStdString(e.what()));
         }
     }
-    const QString pareto = stateString("paretoCache");
+    const QString pareto = stateString("paretoCachePath");
     if (!pareto.isEmpty() && QFileInfo::exists(pareto) && m_pareto.empty()) {
         try {
             m_pareto = paretoFromJson(readJsonFile(str(pareto)), str(pareto));
@@ -379,7 +423,7 @@ int QuantController::calibrate()
                 return;
             self->m_base = base;
             self->m_costGraph = graph;
-            self->setState("quantResult", path);
+            self->setState("quantResultPath", path);
             emit self->calibrationChanged();
             emit self->bitsChanged();
         };
@@ -402,7 +446,7 @@ int QuantController::analyzeSensitivity()
             if (!self)
                 return;
             self->m_sensitivity = report;
-            self->setState("sensitivityCache", path);
+            self->setState("sensitivityCachePath", path);
             emit self->sensitivityChanged();
             emit self->bitsChanged(); // the estimate changed
         };
@@ -432,7 +476,7 @@ int QuantController::searchMixedPrecision()
             if (!self)
                 return;
             self->m_pareto = points;
-            self->setState("paretoCache", path);
+            self->setState("paretoCachePath", path);
             emit self->paretoChanged();
         };
     });
@@ -446,15 +490,16 @@ int QuantController::evaluate()
     req.modelPath = str(modelPath());
     req.quantPath = str(QDir(workDir()).filePath("quant_chosen.json"));
     req.data = npySource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
-    req.perLayer = false;
-    const std::map<std::string, int> bits = chosenBits();
+    req.perLayer = true;
+    const std::map<std::string, int> bits = chosenBits(), adc = chosenAdcBits();
     const double cost = estimatedCost();
-    return startJob(tr("Evaluate chosen bits"), [req, bits, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
+    return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::ModelGraphs graphs(req.modelPath);
-        quant::writeQuantResult(req.quantPath, withBits(*base, graphs.forBatch(1), bits));
+        quant::writeQuantResult(req.quantPath, withBits(*base, graphs.forBatch(1), bits, adc));
         const nlohmann::json j = quant::runQuantEval(req, &sink);
         QuantMeasurement m;
         m.weightBits = bits;
+        m.adcBits = adc;
         m.cost = cost;
         m.samples = j.at("samples").get<int64_t>();
         m.agreement = j.at("agreement").get<double>();
@@ -462,10 +507,16 @@ int QuantController::evaluate()
         m.fp32Top1 = j.value("fp32_top1", 0.0);
         m.quantTop1 = j.value("quant_top1", 0.0);
         m.accuracyDrop = m.hasLabels ? m.fp32Top1 - m.quantTop1 : 1.0 - m.agreement;
-        return [self, m] {
-            if (!self)
+        m.outputSqnrDb = dbFromJson(j.at("output_sqnr_db"));
+        std::vector<quant::LayerError> layers;
+        for (const auto& l : j.at("layers"))
+            layers.push_back({l.at("node").get<std::string>(), l.at("op").get<std::string>(), l.at("value").get<std::string>(),
+                              l.at("analog").get<bool>(), dbFromJson(l.at("sqnr_db"))});
+        return [self, m, layers = std::move(layers)]() mutable {
+            if (!self || !self->m_model->hasDocument())
                 return;
-            self->m_measurement = m;
+            m.sqnr = buildSqnrProfile(layers, self->m_model->document()->graph());
+            self->m_measurement = std::move(m);
             emit self->measurementChanged();
         };
     });

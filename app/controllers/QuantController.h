@@ -1,11 +1,12 @@
 #pragma once
 // The quantization panel's logic, without widgets (Qt Test drives it directly):
-//  - the analog layers of the document and their chosen weight bits (stored in the project
-//    through the SetLayerBits undo command, so every edit is undoable and saved);
+//  - the analog layers of the document and their chosen weight and ADC bits (stored in the
+//    project through the SetLayerBits / SetLayerAdcBits undo commands: undoable and saved);
 //  - the sensitivity table (quant::SensitivityReport) and the measured Pareto points;
 //  - an immediate estimate of accuracy drop and cost for the chosen bits;
 //  - the long work (calibrate, sensitivity, mixed-precision search, evaluate) as JobManager
 //    jobs; their files go to workDir() and their paths into the project's "quant" panel state.
+#include "app/controllers/SqnrProfile.h"
 #include "app/jobs/JobManager.h"
 #include "app/model/ProjectModel.h"
 #include "quant/QuantResult.h"
@@ -30,6 +31,7 @@ struct QuantLayer {
 // What "Evaluate" measured for the chosen bits.
 struct QuantMeasurement {
     std::map<std::string, int> weightBits;
+    std::map<std::string, int> adcBits;
     bool hasLabels = false;
     double fp32Top1 = 0.0;
     double quantTop1 = 0.0;
@@ -37,6 +39,8 @@ struct QuantMeasurement {
     double accuracyDrop = 0.0;
     double cost = 0.0;
     int64_t samples = 0;
+    double outputSqnrDb = 0.0;
+    SqnrProfile sqnr; // per-node cumulative SQNR (EvalRequest::perLayer)
 };
 
 // Parses runSensitivity's JSON (the sensitivity cache). Throws tessera::Error naming `source`.
@@ -59,9 +63,9 @@ public:
     QString workDir() const;
     QString evalInputs() const;
     QString evalLabels() const;
-    QString quantResultPath() const { return stateString("quantResult"); }
-    QString sensitivityCachePath() const { return stateString("sensitivityCache"); }
-    QString paretoCachePath() const { return stateString("paretoCache"); }
+    QString quantResultPath() const { return stateString("quantResultPath"); }
+    QString sensitivityCachePath() const { return stateString("sensitivityCachePath"); }
+    QString paretoCachePath() const { return stateString("paretoCachePath"); }
     std::vector<int> bitDepths() const { return m_bitDepths; }
     void setMaxAccuracyDrop(double fraction) { m_maxDrop = fraction; }
 
@@ -74,6 +78,10 @@ public:
     // Undoable as one macro: sets every listed layer (a Pareto point's configuration).
     void applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text);
     std::map<std::string, int> chosenBits() const;
+    // ADC bits of a layer: the project's choice, else the calibrated result's, else 12.
+    int adcBitsOf(const QString& layer) const;
+    void setAdcBits(const QString& layer, int bits); // undoable (SetLayerAdcBits)
+    std::map<std::string, int> chosenAdcBits() const;
 
     bool isCalibrated() const { return m_base != nullptr; }
     const quant::SensitivityReport* sensitivity() const { return m_sensitivity ? &*m_sensitivity : nullptr; }
@@ -87,6 +95,11 @@ public:
     double estimatedCost() const;
     const std::vector<quant::ParetoPoint>& paretoPoints() const { return m_pareto; }
     const std::optional<QuantMeasurement>& lastMeasurement() const { return m_measurement; }
+    // The calibrated result and the batch-1 graph it was made for (null before calibration).
+    std::shared_ptr<const quant::QuantResult> baseResult() const { return m_base; }
+    std::shared_ptr<const Graph> resultGraph() const { return m_costGraph; }
+    // `layer` as Evaluate would run it: chosen weight bits (scales recomputed) and ADC bits.
+    std::optional<quant::LayerQuant> chosenLayer(const QString& layer) const;
 
     // Background jobs; each returns the job id (0 when it cannot start: reason via message()).
     int calibrate();

@@ -24,6 +24,27 @@ QString toAbsolute(const QString& path, const QString& dir)
     return path.isEmpty() ? QString() : QDir::cleanPath(QDir(dir).absoluteFilePath(path));
 }
 
+bool isPanelPathKey(const QString& key)
+{
+    return key.endsWith("Path") || key.endsWith("Dir");
+}
+
+// Panel-state strings under path keys (isPanelPathKey) converted with `convert`.
+QJsonObject convertPanelPaths(const QJsonObject& panels, const QString& dir, QString (*convert)(const QString&, const QString&))
+{
+    QJsonObject out = panels;
+    for (auto panel = out.begin(); panel != out.end(); ++panel) {
+        if (!panel.value().isObject())
+            continue;
+        QJsonObject state = panel.value().toObject();
+        for (auto it = state.begin(); it != state.end(); ++it)
+            if (isPanelPathKey(it.key()) && it.value().isString())
+                it.value() = convert(it.value().toString(), dir);
+        panel.value() = state;
+    }
+    return out;
+}
+
 } // namespace
 
 bool ProjectFile::operator==(const ProjectFile& o) const
@@ -45,7 +66,7 @@ QJsonObject projectToJson(const ProjectFile& project, const QString& projectDir)
     json["dataset"] = toRelative(project.datasetPath, projectDir);
     json["hardware"] = QJsonObject{{"target", project.hardwareTarget}};
     json["layers"] = layers;
-    json["panels"] = project.panels;
+    json["panels"] = convertPanelPaths(project.panels, projectDir, toRelative);
     return json;
 }
 
@@ -72,7 +93,7 @@ ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, 
             bad(QString("layer '%1': choices must be an object").arg(it.key()));
         project.layers.insert(it.key(), it.value().toObject());
     }
-    project.panels = json.value("panels").toObject();
+    project.panels = convertPanelPaths(json.value("panels").toObject(), projectDir, toAbsolute);
     return project;
 }
 

@@ -14,7 +14,8 @@ struct ProjectFile {
     QString hardwareTarget; // e.g. "amp-m1076"
     // Per-layer choices by node name: {"bits": 4, ...}. Panels add their own keys.
     QMap<QString, QJsonObject> layers;
-    // Free-form state owned by panels, by panel id.
+    // Free-form state owned by panels, by panel id. String values whose key ends in
+    // "Path" or "Dir" are paths: absolute in memory, relative on disk.
     QJsonObject panels;
 
     bool operator==(const ProjectFile& other) const;

@@ -1,6 +1,9 @@
 #include "app/panels/QuantPanel.h"
 
+#include "app/panels/QuantLayerDetail.h"
 #include "app/panels/QuantPlots.h"
+#include "app/panels/QuantSqnrChart.h"
+#include "app/views/NodeStyle.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
@@ -9,11 +12,14 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <map>
 
 namespace tessera::studio {
 
@@ -65,6 +71,18 @@ std::function<QColor(NodeId)> QuantPanel::bitsColouring() const
     };
 }
 
+QVector<QPair<QColor, QString>> QuantPanel::bitsLegend() const
+{
+    std::map<int, int, std::greater<>> layersAt; // bits -> layer count, 8 first
+    for (const QuantLayer& l : m_controller->layers())
+        ++layersAt[m_controller->bitsOf(l.name)];
+    QVector<QPair<QColor, QString>> rows;
+    for (const auto& [bits, count] : layersAt)
+        rows.append({bitsColour(bits), tr("%1-bit weights  %2").arg(bits).arg(count)});
+    rows.append({style::placementColor(Placement::Digital), tr("other nodes: placement colour")});
+    return rows;
+}
+
 QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
     : QWidget(parent), m_model(model), m_controller(new QuantController(model, jobs, this))
 {
@@ -82,13 +100,21 @@ QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
     m_table->setToolTip(tr("Accuracy drop (pp) with only that layer at that bit depth; click a cell to choose it"));
     m_bars = new QuantBarChart(m_controller, m_model);
     m_pareto = new QuantParetoPlot(m_controller);
+    m_sqnr = new QuantSqnrChart(m_controller, m_model);
+    m_detail = new QuantLayerDetail(m_controller, m_model, jobs);
+    m_charts = new QTabWidget;
+    m_charts->addTab(m_sqnr, tr("SQNR per node"));
+    m_charts->addTab(m_bars, tr("Drop per layer"));
+    m_charts->addTab(m_pareto, tr("Pareto"));
 
-    auto* charts = new QSplitter(Qt::Horizontal);
-    charts->addWidget(m_bars);
-    charts->addWidget(m_pareto);
+    auto* bottom = new QSplitter(Qt::Horizontal);
+    bottom->addWidget(m_charts);
+    bottom->addWidget(m_detail);
+    bottom->setStretchFactor(0, 3);
+    bottom->setStretchFactor(1, 2);
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_table);
-    split->addWidget(charts);
+    split->addWidget(bottom);
     split->setStretchFactor(1, 1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -108,6 +134,7 @@ QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
     connect(m_controller, &QuantController::bitsChanged, this, &QuantPanel::refreshBits);
     connect(m_controller, &QuantController::calibrationChanged, this, &QuantPanel::refreshBits);
     connect(m_controller, &QuantController::measurementChanged, this, &QuantPanel::refreshEstimate);
+    connect(m_controller, &QuantController::measurementChanged, this, &QuantPanel::refreshSqnr);
     connect(m_controller, &QuantController::message, this, [this](const QString& text) { emit message(text, true); });
     connect(m_model, &ProjectModel::projectChanged, this, &QuantPanel::refreshEstimate);
     rebuildTable();
@@ -155,6 +182,11 @@ void QuantPanel::chooseEvalData()
     refreshEstimate();
 }
 
+void QuantPanel::showChart(QWidget* chart)
+{
+    m_charts->setCurrentWidget(chart);
+}
+
 int QuantPanel::columnOfBits(int bits) const
 {
     const std::vector<int> depths = m_controller->bitDepths();
@@ -167,7 +199,7 @@ void QuantPanel::rebuildTable()
     const auto& layers = m_controller->layers();
     const std::vector<int> depths = m_controller->bitDepths();
     const QSignalBlocker block(m_table); // rebuilding must not select nodes
-    QStringList headers{tr("Layer"), tr("Op"), tr("Params"), tr("MACs"), tr("Bits")};
+    QStringList headers{tr("Layer"), tr("Op"), tr("Params"), tr("MACs"), tr("Bits"), tr("ADC"), tr("SQNR dB")};
 
     for (int b : depths)
         headers << tr("%1b drop").arg(b);
@@ -183,6 +215,8 @@ void QuantPanel::rebuildTable()
         m_table->setItem(r, 2, readOnlyItem(QString::fromStdString(humanCount(l.params)), right));
         m_table->setItem(r, 3, readOnlyItem(QString::fromStdString(humanCount(l.macs)), right));
         m_table->setItem(r, kBitsColumn, readOnlyItem({}, Qt::AlignCenter));
+        m_table->setItem(r, kAdcColumn, readOnlyItem({}, Qt::AlignCenter));
+        m_table->setItem(r, kSqnrColumn, readOnlyItem({}, right));
         for (size_t c = 0; c < depths.size(); ++c) {
             const double drop = m_controller->measuredDrop(l.name, depths[c]);
             QTableWidgetItem* cell = readOnlyItem(ppText(drop), right);
@@ -197,7 +231,30 @@ void QuantPanel::rebuildTable()
     const int shown = std::clamp(static_cast<int>(layers.size()), 2, 6);
     m_table->setMinimumHeight(m_table->horizontalHeader()->sizeHint().height() + shown * 22 + 4);
     refreshBits();
+    refreshSqnr();
     followSelection(m_model->selection()->current());
+}
+
+void QuantPanel::refreshSqnr()
+{
+    const auto& layers = m_controller->layers();
+    const auto& m = m_controller->lastMeasurement();
+    const SqnrPoint* worst = m && m->sqnr.worst >= 0 ? &m->sqnr.points[m->sqnr.worst] : nullptr;
+    for (int r = 0; r < layers.size() && r < m_table->rowCount(); ++r) {
+        QTableWidgetItem* cell = m_table->item(r, kSqnrColumn);
+        const int i = m ? m->sqnr.indexOf(layers[r].name) : -1;
+        const double db = i >= 0 ? m->sqnr.points[i].sqnrDb : std::nan("");
+        cell->setText(std::isnan(db) ? QStringLiteral("–") : std::isinf(db) ? QStringLiteral("∞") : QString::number(db, 'f', 1));
+        const bool isWorst = worst && worst->node == layers[r].name;
+        cell->setBackground(isWorst ? QColor("#fecaca") : QColor("#ffffff"));
+        cell->setForeground(isWorst ? QColor("#991b1b") : QColor("#111827"));
+        QFont f = cell->font();
+        f.setBold(isWorst);
+        cell->setFont(f);
+        cell->setToolTip(i >= 0 && !std::isnan(m->sqnr.points[i].dropDb)
+                             ? tr("cumulative SQNR %1 dB; this layer loses %2 dB vs its input").arg(db, 0, 'f', 1).arg(m->sqnr.points[i].dropDb, 0, 'f', 1)
+                             : QString());
+    }
 }
 
 void QuantPanel::refreshBits()
@@ -207,6 +264,7 @@ void QuantPanel::refreshBits()
     for (int r = 0; r < layers.size() && r < m_table->rowCount(); ++r) {
         const int bits = m_controller->bitsOf(layers[r].name);
         m_table->item(r, kBitsColumn)->setText(QString::number(bits));
+        m_table->item(r, kAdcColumn)->setText(QString::number(m_controller->adcBitsOf(layers[r].name)));
         // The chosen depth's heat-map cell is framed in bold.
         for (size_t c = 0; c < depths.size(); ++c) {
             QTableWidgetItem* cell = m_table->item(r, kFirstHeatColumn + static_cast<int>(c));
@@ -230,7 +288,9 @@ void QuantPanel::refreshEstimate()
         text += tr("<br><b>Measured</b> (%1 samples): %2, drop %3 pp%4")
                     .arg(m->samples)
                     .arg(what, ppText(m->accuracyDrop),
-                         m->weightBits == m_controller->chosenBits() ? QString() : tr(" <i>(for earlier bits)</i>"));
+                         m->weightBits == m_controller->chosenBits() && m->adcBits == m_controller->chosenAdcBits()
+                             ? QString()
+                             : tr(" <i>(for earlier bits)</i>"));
     }
     m_estimate->setText(text);
     const QString labels = m_controller->evalLabels();

@@ -1,8 +1,10 @@
 #pragma once
 // Quantization dock: job buttons (Calibrate, Sensitivity, Search, Evaluate, Cancel), the
-// estimate for the chosen bits, a table of analog layers with a sensitivity heat-map
-// (accuracy drop per bit depth; clicking a cell sets that layer's bits, undoable), the
-// per-layer bar chart and the clickable Pareto plot. Logic lives in QuantController.
+// estimate for the chosen bits, a table of analog layers (chosen weight/ADC bits, SQNR of
+// the last Evaluate with the worst drop in red, and a sensitivity heat-map: accuracy drop
+// per bit depth; clicking a cell sets that layer's bits, undoable), charts in tabs (SQNR
+// per node, drop per layer, Pareto) and the selected layer's histograms (QuantLayerDetail).
+// Logic lives in QuantController / QuantLayerInspector.
 #include "app/controllers/QuantController.h"
 
 #include <QWidget>
@@ -12,11 +14,14 @@
 class QLabel;
 class QPushButton;
 class QTableWidget;
+class QTabWidget;
 
 namespace tessera::studio {
 
 class QuantBarChart;
 class QuantParetoPlot;
+class QuantSqnrChart;
+class QuantLayerDetail;
 
 class QuantPanel : public QWidget {
     Q_OBJECT
@@ -27,15 +32,24 @@ public:
     QTableWidget* table() const { return m_table; }
     QuantBarChart* barChart() const { return m_bars; }
     QuantParetoPlot* paretoPlot() const { return m_pareto; }
+    QuantSqnrChart* sqnrChart() const { return m_sqnr; }
+    QuantLayerDetail* layerDetail() const { return m_detail; }
+    // Brings a chart's tab to the front (the SQNR chart, bar chart or Pareto plot).
+    void showChart(QWidget* chart);
     QLabel* estimateLabel() const { return m_estimate; }
     // Table column of a bit depth's heat-map cell (-1 if not listed).
     int columnOfBits(int bits) const;
     // Graph colouring by chosen bits (for GraphScene::setNodeColouring): analog layers get
     // bitsColour(bits), other nodes keep their placement colour.
     std::function<QColor(NodeId)> bitsColouring() const;
+    // Legend rows for that colouring: one per bit depth in use (with its layer count), then
+    // what the other nodes keep.
+    QVector<QPair<QColor, QString>> bitsLegend() const;
 
     static constexpr int kBitsColumn = 4;
-    static constexpr int kFirstHeatColumn = 5;
+    static constexpr int kAdcColumn = 5;
+    static constexpr int kSqnrColumn = 6;
+    static constexpr int kFirstHeatColumn = 7;
 
 signals:
     void message(const QString& text, bool isError);
@@ -46,6 +60,7 @@ private:
     void rebuildTable();
     void refreshBits();
     void refreshEstimate();
+    void refreshSqnr();
     void onCellClicked(int row, int column);
     void followSelection(NodeId node);
 
@@ -54,6 +69,9 @@ private:
     QTableWidget* m_table;
     QuantBarChart* m_bars;
     QuantParetoPlot* m_pareto;
+    QuantSqnrChart* m_sqnr;
+    QuantLayerDetail* m_detail;
+    QTabWidget* m_charts;
     QLabel* m_estimate;
     QLabel* m_data;
     QList<QPushButton*> m_jobButtons;

@@ -1,5 +1,7 @@
 #include "app/panels/QuantPlots.h"
 
+#include "app/panels/QuantPlotStyle.h"
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -12,27 +14,6 @@ namespace tessera::studio {
 
 namespace {
 
-// Short tick label: the last path component of an ONNX node name ("/m/fc/Gemm" -> "fc/Gemm").
-QString shortName(const QString& name)
-{
-    const QStringList parts = name.split('/', Qt::SkipEmptyParts);
-    return parts.size() >= 2 ? parts[parts.size() - 2] + "/" + parts.back() : name;
-}
-
-void stylePlot(QCustomPlot* plot)
-{
-    plot->setMinimumHeight(170);
-    plot->setBackground(QColor("#ffffff"));
-    plot->axisRect()->setAutoMargins(QCP::msAll);
-    QFont small = plot->font();
-    small.setPointSizeF(small.pointSizeF() * 0.85);
-    for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
-        axis->setTickLabelFont(small);
-        axis->setLabelFont(small);
-        axis->grid()->setPen(QPen(QColor("#e5e7eb"), 0, Qt::DotLine));
-    }
-}
-
 constexpr double kMbit = 1e6;
 
 } // namespace
@@ -41,7 +22,7 @@ QuantBarChart::QuantBarChart(QuantController* controller, ProjectModel* model, Q
     : QWidget(parent), m_controller(controller), m_model(model)
 {
     m_plot = new QCustomPlot;
-    stylePlot(m_plot);
+    styleQuantPlot(m_plot);
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setWidth(0.7);
     m_plot->yAxis->setLabel(tr("accuracy drop (pp)"));
@@ -87,7 +68,7 @@ void QuantBarChart::rebuild()
         keys << i + 1;
         values << (std::isnan(drop) ? 0.0 : drop);
         maxDrop = std::max(maxDrop, std::isnan(drop) ? 0.0 : drop);
-        ticker->addTick(i + 1, shortName(layers[i].name));
+        ticker->addTick(i + 1, shortNodeName(layers[i].name));
     }
     m_bars->setData(keys, values, true);
     const int sel = m_controller->indexOfNode(m_model->selection()->current());
@@ -128,7 +109,7 @@ void QuantBarChart::onClick(QCPAbstractPlottable* plottable, int dataIndex)
 QuantParetoPlot::QuantParetoPlot(QuantController* controller, QWidget* parent) : QWidget(parent), m_controller(controller)
 {
     m_plot = new QCustomPlot;
-    stylePlot(m_plot);
+    styleQuantPlot(m_plot);
     auto makeGraph = [this](QColor colour, QCPScatterStyle::ScatterShape shape, double size, const QString& name) {
         QCPGraph* g = m_plot->addGraph();
         g->setLineStyle(QCPGraph::lsNone);

@@ -48,6 +48,16 @@ void GraphView::onBuilt()
     viewport()->update();
 }
 
+void GraphView::setLegendRows(const QVector<QPair<QColor, QString>>& rows)
+{
+    m_legend->setOverride(rows);
+}
+
+QVector<QPair<QColor, QString>> GraphView::legendRows() const
+{
+    return m_legend->rows();
+}
+
 void GraphView::zoomBy(double factor)
 {
     const double target = std::clamp(zoom() * factor, 0.01, 4.0);
@@ -251,11 +261,22 @@ void Legend::setDocument(const DocumentPtr& doc)
                            QString("%1  %2").arg(placementName(p)).arg(counts[static_cast<int>(p)])});
         m_rows.append({style::ioColor(), tr("graph input / output")});
     }
+    fitSize();
+}
+
+void Legend::setOverride(const QVector<QPair<QColor, QString>>& rows)
+{
+    m_override = rows;
+    fitSize();
+}
+
+void Legend::fitSize()
+{
     QFontMetrics fm(style::bodyFont());
     int w = 0;
-    for (const auto& row : m_rows)
+    for (const auto& row : rows())
         w = std::max(w, fm.horizontalAdvance(row.second));
-    resize(w + 44, static_cast<int>(m_rows.size()) * 20 + 12);
+    resize(w + 44, static_cast<int>(rows().size()) * 20 + 12);
     update();
 }
 
@@ -268,7 +289,7 @@ void Legend::paintEvent(QPaintEvent*)
     p.drawRoundedRect(rect().adjusted(0, 0, -1, -1), 6, 6);
     p.setFont(style::bodyFont());
     int y = 8;
-    for (const auto& [color, text] : m_rows) {
+    for (const auto& [color, text] : rows()) {
         p.setPen(Qt::NoPen);
         p.setBrush(color);
         p.drawRoundedRect(QRectF(10, y + 3, 14, 12), 2, 2);

@@ -25,6 +25,10 @@ public:
     void showInitialView();
     double zoom() const { return transform().m11(); }
     void setMinimapVisible(bool visible);
+    // Replaces the placement legend (e.g. a bits legend while nodes are coloured by bits);
+    // empty rows bring the placement legend back.
+    void setLegendRows(const QVector<QPair<QColor, QString>>& rows);
+    QVector<QPair<QColor, QString>> legendRows() const;
     // Milliseconds from GraphScene::built to the end of the first paint after it.
     double lastFirstPaintMs() const { return m_firstPaintMs; }
 
@@ -81,12 +85,16 @@ class Legend : public QWidget {
 public:
     explicit Legend(QWidget* parent);
     void setDocument(const DocumentPtr& doc);
+    void setOverride(const QVector<QPair<QColor, QString>>& rows); // empty: placement rows
+    const QVector<QPair<QColor, QString>>& rows() const { return m_override.isEmpty() ? m_rows : m_override; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;
 
 private:
+    void fitSize();
     QVector<QPair<QColor, QString>> m_rows;
+    QVector<QPair<QColor, QString>> m_override;
 };
 
 } // namespace tessera::studio

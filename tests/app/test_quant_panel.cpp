@@ -9,6 +9,7 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QDir>
 #include <QJsonDocument>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -159,6 +160,7 @@ private slots:
     void barClickSetsBits()
     {
         QuantBarChart* bars = m_panel->barChart();
+        m_panel->showChart(bars);
         bars->depthBox()->setCurrentIndex(bars->depthBox()->findData(3));
         const QuantLayer layer = m_ctl->layers()[1];
         QTest::mouseClick(bars->plot(), Qt::LeftButton, {}, bars->plot()->mapFrom(bars, bars->barCenter(1)));
@@ -188,6 +190,7 @@ private slots:
         const int pick = static_cast<int>(pts.size()) - 1; // the most compressed point
         QVERIFY(pts[pick].weightBits != m_ctl->chosenBits());
         QuantParetoPlot* plot = m_panel->paretoPlot();
+        m_panel->showChart(plot);
         const int undoBefore = m_model->undoStack()->index();
         QTest::mouseClick(plot->plot(), Qt::LeftButton, {}, plot->plot()->mapFrom(plot, plot->pointCenter(pick)));
         QCOMPARE(m_ctl->chosenBits(), pts[pick].weightBits);
@@ -259,8 +262,10 @@ private slots:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject json = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(json["layers"].toObject()[m_ctl->layers()[0].name].toObject()["bits"].toInt(), 4);
-        const QString cache = json["panels"].toObject()["quant"].toObject()["sensitivityCache"].toString();
-        QCOMPARE(cache, m_ctl->sensitivityCachePath());
+        // Stored relative to the project file (like "model"), absolute in memory.
+        const QString cache = json["panels"].toObject()["quant"].toObject()["sensitivityCachePath"].toString();
+        QVERIFY(QDir::isRelativePath(cache));
+        QCOMPARE(QDir::cleanPath(QDir(m_dir.path()).absoluteFilePath(cache)), m_ctl->sensitivityCachePath());
 
         // A fresh window reads the table from the cache instead of measuring again.
         MainWindow other;
