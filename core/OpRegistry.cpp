@@ -111,6 +111,7 @@ const OpRegistry& OpRegistry::global()
         registerShapeOps(r);
         registerReduceOps(r);
         registerResizeOps(r);
+        registerQuantOps(r);
         return r;
     }();
     return registry;

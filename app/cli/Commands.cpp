@@ -13,6 +13,7 @@ const std::vector<CommandSpec>& commandTable()
         {"quant-eval", "Accuracy, FP32 agreement and per-layer SQNR of a quantized model", declareQuantEval},
         {"sensitivity", "Per-layer x bit-depth sensitivity of a quantized model", declareSensitivity},
         {"mixed-precision", "Search per-layer weight bits under a budget; measured Pareto front", declareMixedPrecision},
+        {"export-qdq", "Write a quantization result as a QDQ ONNX model; check another runtime against it in LSBs", declareExportQdq},
     };
     return table;
 }

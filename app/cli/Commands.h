@@ -42,5 +42,6 @@ CommandRun declareQuantize(CLI::App& sub);
 CommandRun declareQuantEval(CLI::App& sub);
 CommandRun declareSensitivity(CLI::App& sub);
 CommandRun declareMixedPrecision(CLI::App& sub);
+CommandRun declareExportQdq(CLI::App& sub);
 
 } // namespace tessera::cli

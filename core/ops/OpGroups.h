@@ -12,4 +12,5 @@ void registerShapeOps(OpRegistry& registry);       // Reshape, Flatten, Transpos
 void registerSliceOps(OpRegistry& registry);      // Slice, Split, Gather, Pad (called by registerShapeOps)
 void registerReduceOps(OpRegistry& registry);      // Softmax, LogSoftmax, ReduceMean
 void registerResizeOps(OpRegistry& registry);      // Resize
+void registerQuantOps(OpRegistry& registry);       // QuantizeLinear, DequantizeLinear, Round
 } // namespace tessera
