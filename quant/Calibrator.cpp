@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace tessera::quant {
 
@@ -64,6 +65,23 @@ TensorQuant ownQuant(const ValueStats& s, int bits, const ObserverOptions& obs, 
     return q;
 }
 
+// Values an analog layer reads through its DACs: the only tensors that must be coded at
+// the DAC width. Everything else lives on the vector engine's wider path.
+std::set<ValueId> dacInputs(const Graph& g)
+{
+    std::set<ValueId> dac;
+    for (NodeId id : g.topologicalOrder())
+        if (analog::isLowerableAnalogNode(g, g.node(id)))
+            dac.insert(g.node(id).inputs[0]);
+    return dac;
+}
+
+double threshold(const TensorQuant& q) { return q.scale * static_cast<double>(analog::maxCode(q.bits, q.isSigned)); }
+
+// Bits per tensor: DAC inputs get activationBits; tensors no analog layer reads stay on the
+// SIMD engine's high-precision path (highPrecisionBits, INT16 by default; the M1076 SIMD
+// handles INT16). Requantizing every intermediate of e.g. a decomposed HardSwish
+// (x * clip(x + 3, 0, 6) / 6) to 8 bits costs a detector most of its SQNR.
 void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
 {
     const QuantConfig& c = r.config;
@@ -73,9 +91,11 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
             fail("calibration saw no data for tensor '", name, "'");
         return it->second;
     };
+    const std::set<ValueId> dac = dacInputs(g);
+    auto bitsOf = [&](ValueId v) { return dac.count(v) ? c.activationBits : c.highPrecisionBits; };
     for (ValueId in : g.inputs())
         if (g.value(in).dtype == DType::Float32)
-            r.tensors[g.value(in).name] = ownQuant(statsOf(g.value(in).name), c.activationBits, c.activationObserver, "graph-input");
+            r.tensors[g.value(in).name] = ownQuant(statsOf(g.value(in).name), bitsOf(in), c.activationObserver, "graph-input");
     for (NodeId id : g.topologicalOrder()) {
         const Node& node = g.node(id);
         const QuantPolicy policy = node.op->quantPolicyValue();
@@ -84,20 +104,22 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
             TensorQuant q;
             q.quantized = false;
             q.policy = quantPolicyName(policy);
-            if (v.dtype == DType::Float32 && policy != QuantPolicy::KeepFloat && policy != QuantPolicy::ShapeOnly) {
-                q = ownQuant(statsOf(v.name), c.activationBits, c.activationObserver, quantPolicyName(policy));
+            const bool codes = policy != QuantPolicy::KeepFloat && policy != QuantPolicy::ShapeOnly;
+            if (v.dtype == DType::Float32 && (codes || dac.count(out))) {
+                q = ownQuant(statsOf(v.name), bitsOf(out), c.activationObserver,
+                             codes ? quantPolicyName(policy) : "dac-input");
                 // ShareScale passes codes through when there is one activation input (MaxPool,
-                // Reshape); with several (Concat) the inputs' scales differ, so it gets its own.
+                // Reshape) of the same width; with several (Concat) the inputs' scales differ,
+                // and a much narrower output (Clip(0, 6) of a +-100 input) gets its own grid.
                 int activationInputs = 0;
                 for (ValueId in : node.inputs)
                     activationInputs += in != kNoValue && !g.value(in).isConstant() && g.value(in).dtype == DType::Float32;
                 const TensorQuant* shared = nullptr;
-                if (policy == QuantPolicy::ShareScale && activationInputs == 1 && node.hasInput(0) &&
+                if (codes && policy == QuantPolicy::ShareScale && activationInputs == 1 && node.hasInput(0) &&
                     !g.value(node.inputs[0]).isConstant())
                     shared = r.findTensor(g.value(node.inputs[0]).name);
-                if (shared && shared->quantized) { // same codes as the input: no requantization
-                    q.scale = shared->scale;
-                    q.bits = shared->bits;
+                if (shared && shared->quantized && shared->bits == q.bits && threshold(q) >= 0.5 * threshold(*shared)) {
+                    q.scale = shared->scale; // same codes as the input: no requantization
                     q.isSigned = shared->isSigned;
                 }
             } else if (v.dtype == DType::Float32) {
@@ -107,38 +129,6 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
             }
             r.tensors[v.name] = q;
         }
-    }
-    // Tensors read only by KeepFloat ops (Sigmoid, Softmax...) or leaving the graph go to
-    // the vector engine's higher-precision path: 16-bit codes (QuantConfig::
-    // highPrecisionBits), e.g. the logits before a detector's Sigmoid.
-    std::map<ValueId, bool> onlyFloatReaders;
-    for (NodeId id : g.topologicalOrder())
-        for (ValueId in : g.node(id).inputs)
-            if (in != kNoValue) {
-                const bool keepFloat = g.node(id).op->quantPolicyValue() == QuantPolicy::KeepFloat;
-                auto it = onlyFloatReaders.find(in);
-                onlyFloatReaders[in] = (it == onlyFloatReaders.end() ? true : it->second) && keepFloat;
-            }
-    for (ValueId out : g.outputs())
-        onlyFloatReaders.emplace(out, true);
-    for (const auto& [id, floatOnly] : onlyFloatReaders) {
-        auto it = r.tensors.find(g.value(id).name);
-        if (it == r.tensors.end() || g.value(id).isConstant())
-            continue;
-        TensorQuant& q = it->second;
-        if (floatOnly && q.quantized && q.bits < c.highPrecisionBits && q.policy != "graph-input" &&
-            q.policy != quantPolicyName(QuantPolicy::ShareScale))
-            q = ownQuant(statsOf(g.value(id).name), c.highPrecisionBits, c.activationObserver, q.policy);
-    }
-    // Every analog layer's input passes through DACs: it must have codes.
-    for (NodeId id : g.topologicalOrder()) {
-        const Node& node = g.node(id);
-        if (!analog::isLowerableAnalogNode(g, node))
-            continue;
-        const std::string& in = g.value(node.inputs[0]).name;
-        TensorQuant& q = r.tensors[in];
-        if (!q.quantized)
-            q = ownQuant(statsOf(in), c.activationBits, c.activationObserver, "dac-input");
     }
 }
 
@@ -272,6 +262,7 @@ void setLayerWeightBits(QuantResult& result, const Graph& graph, const std::stri
     l->adcRange = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(l->adcRange * ratio)));
     l->weightBits = bits;
     l->weightScales = weightScales(view.weights.data(), view.cols, view.rows, bits, result.config.weightObserver);
+    l->biasCorrection.clear(); // measured at the old depth
     result.config.layerWeightBits[layer] = bits;
 }
 

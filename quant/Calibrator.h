@@ -18,8 +18,9 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
 
 // Sets one layer's weight bits and recomputes its weight scales with the configured
 // weight observer; its ADC range is rescaled by the ratio of the largest levels (an
-// approximation: call calibrateAdcRanges for measured ranges). Throws on an unknown
-// layer or bits out of range.
+// approximation: call calibrateAdcRanges for measured ranges) and its bias correction is
+// dropped (correctBiases measures a new one). `graph` must come from a ModelGraphs
+// prepared for the result (prepareModel). Throws on an unknown layer or bits out of range.
 void setLayerWeightBits(QuantResult& result, const Graph& graph, const std::string& layer, int bits);
 
 // Re-measures every analog layer's ADC range on `data` (ideal ADCs, no non-idealities).
