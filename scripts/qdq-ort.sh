@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# QDQ export vs ONNX Runtime, live: `tessera export-qdq` of mnist_lenet, mnist_wide,
+# mnist_mobile and the OCR direction classifier (quantized with 32-bit ADCs, i.e. no ADC
+# effects) run by ONNX Runtime must agree with Tessera's quantized executor within 1 LSB of
+# the output's scale (tests/cli/qdq_matches_ort.sh prints the measured LSB differences).
+#   scripts/qdq-ort.sh
+# Uses the build tree and the ORT install of scripts/bench.sh (build-bench/, override with
+# TESSERA_BENCH_BUILD_DIR; ORT in build-bench/ort, override with TESSERA_ORT_DIR), so the
+# ~290 MB onnxruntime-node download happens once for both.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${TESSERA_BENCH_BUILD_DIR:-$ROOT/build-bench}"
+ORT_DIR="${TESSERA_ORT_DIR:-$BUILD/ort}"
+
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_BENCH=ON -DTESSERA_BUILD_APP=OFF \
+  -DTESSERA_BUILD_TESTS=OFF >/dev/null
+cmake --build "$BUILD" -j"${TESSERA_BENCH_JOBS:-2}" --target tessera >/dev/null
+
+if [[ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]]; then
+  command -v npm >/dev/null || { echo "error: npm not found (the ONNX Runtime check needs Node.js)" >&2; exit 1; }
+  mkdir -p "$ORT_DIR"
+  cp "$ROOT/bench/ort/package.json" "$ORT_DIR/"
+  echo "installing onnxruntime-node into $ORT_DIR (once)..." >&2
+  (cd "$ORT_DIR" && npm install --ignore-scripts --no-audit --no-fund >/dev/null)
+fi
+
+TESSERA_ORT_DIR="$ORT_DIR" bash "$ROOT/tests/cli/qdq_matches_ort.sh" "$BUILD/app/tessera" "$ROOT/tests/data"
