@@ -362,6 +362,7 @@ void QuantController::loadCaches()
     startJob(tr("Load quantization result"), [model, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
         auto base = std::make_shared<const quant::QuantResult>(quant::readQuantResult(path));
         quant::ModelGraphs graphs(model);
+        quant::prepareModel(graphs, *base); // the result's equalization
         auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
         return [self, base, graph] {
             if (!self)
@@ -417,6 +418,7 @@ int QuantController::calibrate()
     return startJob(tr("Calibrate"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         auto base = std::make_shared<const quant::QuantResult>(quant::runQuantize(req, &sink));
         quant::ModelGraphs graphs(req.modelPath);
+        quant::prepareModel(graphs, *base);
         auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
         return [self, base, graph, path = QString::fromStdString(req.outputPath)] {
             if (!self)
@@ -495,6 +497,7 @@ int QuantController::evaluate()
     const double cost = estimatedCost();
     return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::ModelGraphs graphs(req.modelPath);
+        quant::prepareModel(graphs, *base);
         quant::writeQuantResult(req.quantPath, withBits(*base, graphs.forBatch(1), bits, adc));
         const nlohmann::json j = quant::runQuantEval(req, &sink);
         QuantMeasurement m;
