@@ -3,11 +3,14 @@
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/analog/Numerics.h"
+#include "core/passes/DeadCodeElimination.h"
 #include "quant/Calibrator.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <memory>
 
 namespace tessera::quant {
 
@@ -40,6 +43,30 @@ void accumulate(ChannelErrors& e, const Tensor& f, const Tensor& q, bool channel
     }
 }
 
+// The model up to `layer`, whose output becomes the only graph output (nothing after it
+// can change it), with the result's layers that remain: each measurement runs a prefix.
+struct Prefix {
+    Graph graph;
+    QuantResult result;
+};
+
+std::unique_ptr<Prefix> prefixUpTo(const Graph& g, const QuantResult& r, const std::string& layer)
+{
+    const std::optional<NodeId> id = g.findNode(layer);
+    if (!id)
+        fail("bias correction: layer '", layer, "' is not a node of graph '", g.name, "'");
+    auto p = std::make_unique<Prefix>();
+    p->graph = g;
+    p->graph.setGraphOutputs({g.node(*id).outputs[0]});
+    DeadCodeElimination().run(p->graph);
+    p->result = r;
+    p->result.layers.clear();
+    for (const LayerQuant& l : r.layers)
+        if (p->graph.findNode(l.node))
+            p->result.layers.push_back(l);
+    return p;
+}
+
 } // namespace
 
 std::vector<double> measureMeanError(const QuantResult& result, ModelGraphs& model, const Dataset& data,
@@ -55,30 +82,22 @@ std::vector<double> measureMeanError(const QuantResult& result, ModelGraphs& mod
     prepareModel(model, result);
     QuantizedExecutorOptions qo;
     qo.nonIdealities = false;
+    std::map<int64_t, std::unique_ptr<Prefix>> prefixes; // by batch size
     forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
         if (progress)
             progress->checkpoint(static_cast<double>(first) / data.count(), strCat("bias correction: ", layer));
-        const Graph& g = model.forBatch(batch.dim(0));
-        const std::optional<NodeId> id = g.findNode(layer);
-        if (!id)
-            fail("bias correction: layer '", layer, "' is not a node of graph '", g.name, "'");
-        const analog::AnalogMatmulView view = analog::lowerAnalogNode(g, g.node(*id));
+        std::unique_ptr<Prefix>& p = prefixes[batch.dim(0)];
+        if (!p)
+            p = prefixUpTo(model.forBatch(batch.dim(0)), result, layer);
+        const Node& node = p->graph.node(*p->graph.findNode(layer));
+        const analog::AnalogMatmulView view = analog::lowerAnalogNode(p->graph, node);
         LinearRange linear{view.clampLo, view.clampHi};
         const double full = analog::maxCode(out->bits, out->isSigned) * out->scale; // saturated codes
         linear.lo = std::max(linear.lo, out->isSigned ? -full : 0.0);
         linear.hi = std::min(linear.hi, full);
-        Tensor f, q;
-        Executor fp(g);
-        fp.run({batch}, [&](NodeId n, const Node&, const std::vector<const Tensor*>& outs) {
-            if (n == *id)
-                f = outs[0]->clone();
-        });
-        QuantizedExecutor qx(g, result, qo);
-        qx.run({batch}, [&](NodeId n, const Node&, const std::vector<const Tensor*>& outs) {
-            if (n == *id)
-                q = outs[0]->clone();
-        });
-        accumulate(e, f, q, g.node(*id).opType == "Conv", linear);
+        const Tensor f = Executor(p->graph).run({batch})[0];
+        const Tensor q = QuantizedExecutor(p->graph, p->result, qo).run({batch})[0];
+        accumulate(e, f, q, node.opType == "Conv", linear);
     });
     std::vector<double> mean(e.sum.size(), 0.0);
     for (size_t c = 0; c < mean.size(); ++c)
