@@ -8,6 +8,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace tessera::studio {
 
 namespace {
@@ -25,14 +27,17 @@ QuantHistogramPlot::QuantHistogramPlot(const QString& xLabel, QWidget* parent) :
 {
     m_plot = new QCustomPlot;
     styleQuantPlot(m_plot);
-    m_plot->setMinimumHeight(130);
+    m_plot->setMinimumHeight(110);
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setPen(Qt::NoPen);
     m_bars->setBrush(QColor("#60a5fa"));
     m_plot->xAxis->setLabel(xLabel);
     m_plot->yAxis->setLabel(tr("count"));
+    m_spike = new QCPItemText(m_plot); // the cut-off bin's count
+    m_spike->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_spike->setColor(QColor("#1d4ed8"));
+    m_spike->setVisible(false);
     m_caption = new QLabel;
-    m_caption->setWordWrap(true);
     m_caption->setStyleSheet("QLabel { color:#374151; }");
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -50,18 +55,26 @@ void QuantHistogramPlot::setHistogram(const std::optional<GridHistogram>& h, con
     m_grid.clear();
     m_clip.clear();
     m_bars->data()->clear();
+    m_spike->setVisible(false);
     if (!h) {
         m_caption->setText(emptyText);
         m_plot->replot();
         return;
     }
     QVector<double> keys, values;
-    int64_t most = 1;
     for (size_t i = 0; i < h->counts.size(); ++i) {
         keys << h->binStart + (static_cast<double>(i) + 0.5) * h->binWidth;
         values << static_cast<double>(h->counts[i]);
-        most = std::max(most, h->counts[i]);
     }
+    // One spike (e.g. the ReLU zeros) would flatten the rest: cut the axis above the others.
+    const auto spike = std::max_element(h->counts.begin(), h->counts.end()) - h->counts.begin();
+    const int64_t most = std::max<int64_t>(1, h->counts[spike]);
+    int64_t second = 1;
+    for (size_t i = 0; i < h->counts.size(); ++i)
+        if (static_cast<ptrdiff_t>(i) != spike)
+            second = std::max(second, h->counts[i]);
+    const bool cut = most > 4 * second;
+    const double yTop = static_cast<double>(cut ? second * 2 : most) * 1.08;
     m_bars->setWidth(h->binWidth);
     m_bars->setData(keys, values, true);
     // Grid and clip lines are vertical lines in plot coordinates (x, 0)-(x, 1).
@@ -74,14 +87,19 @@ void QuantHistogramPlot::setHistogram(const std::optional<GridHistogram>& h, con
         return line;
     };
     for (double x : h->gridLines)
-        m_grid.push_back(addLine(x, QPen(QColor("#d97706"), 0)));
+        m_grid.push_back(addLine(x, QPen(QColor(217, 119, 6, 150), 0)));
     for (double x : {h->clipLo, h->clipHi})
         m_clip.push_back(addLine(x, QPen(QColor("#dc2626"), 1.6, Qt::DashLine)));
     m_plot->xAxis->setRange(h->binStart, h->binStart + h->binWidth * static_cast<double>(h->counts.size()));
-    m_plot->yAxis->setRange(0, static_cast<double>(most) * 1.08);
-    const QString grid = h->stride > 1 ? tr("grid: every %1th of %2 levels drawn").arg(h->stride).arg(h->levels())
+    m_plot->yAxis->setRange(0, yTop);
+    if (cut) {
+        m_spike->position->setCoords(keys[static_cast<int>(spike)], yTop);
+        m_spike->setText(tr("▲ %1").arg(most));
+    }
+    m_spike->setVisible(cut);
+    const QString grid = h->stride > 1 ? tr("grid: every %1th of %2 levels").arg(h->stride).arg(h->levels())
                                        : tr("grid: all %1 levels").arg(h->levels());
-    m_caption->setText(tr("%1 · clip [%2, %3] · clipped %4 of %5 values (%6)")
+    m_caption->setText(tr("%1 · clip [%2, %3] · clipped %4/%5 = %6")
                            .arg(grid)
                            .arg(h->clipLo, 0, 'g', 4)
                            .arg(h->clipHi, 0, 'g', 4)

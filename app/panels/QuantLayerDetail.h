@@ -28,6 +28,7 @@ public:
 private:
     QCustomPlot* m_plot;
     QCPBars* m_bars;
+    QCPItemText* m_spike;
     QLabel* m_caption;
     QString m_xLabel;
     std::vector<QCPItemStraightLine*> m_grid;

@@ -42,11 +42,16 @@ QuantSqnrChart::QuantSqnrChart(QuantController* controller, ProjectModel* model,
         g->setSelectable(QCP::stNone);
     m_plot->yAxis->setLabel(tr("cumulative SQNR (dB)"));
     m_plot->xAxis->setTickLabelRotation(30);
+    // The legend in a row above the axes: inside it would hide points.
     m_plot->legend->setVisible(true);
     QFont small = m_plot->font();
     small.setPointSizeF(small.pointSizeF() * 0.8);
     m_plot->legend->setFont(small);
-    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    m_plot->legend->setBorderPen(Qt::NoPen);
+    m_plot->plotLayout()->insertRow(0);
+    m_plot->plotLayout()->addElement(0, 0, m_plot->legend);
+    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
     m_summary = new QLabel;
     m_summary->setTextFormat(Qt::RichText);
     m_summary->setWordWrap(true);

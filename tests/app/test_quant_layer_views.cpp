@@ -230,7 +230,7 @@ private slots:
         QVERIFY(h.has_value());
         QCOMPARE(h->total, int64_t(view.weights.size()));
         QCOMPARE(h->clipped, clipped);
-        QVERIFY(plot->caption()->text().contains(QString("clipped %1 of %2").arg(clipped).arg(view.weights.size())));
+        QVERIFY(plot->caption()->text().contains(QString("clipped %1/%2 = ").arg(clipped).arg(view.weights.size())));
         m_model->undoStack()->undo();
     }
 
@@ -270,7 +270,7 @@ private slots:
         for (int64_t c : h->counts)
             binned += c;
         QCOMPARE(binned, int64_t(values.size()));
-        QVERIFY(plot->caption()->text().contains(QString("clipped %1 of %2").arg(clipped).arg(values.size())));
+        QVERIFY(plot->caption()->text().contains(QString("clipped %1/%2 = ").arg(clipped).arg(values.size())));
     }
 
     void legendSwitchesToBits()
@@ -328,6 +328,34 @@ private slots:
         QCOMPARE(c->workDir(), m_ctl->workDir());
         QVERIFY(c->isCalibrated());
         QCOMPARE(c->adcBitsOf(c->layers()[0].name), 6);
+    }
+
+    // The dock as a user sees it after fixing nothing yet: one layer at 3 bits evaluated,
+    // that layer selected, graph coloured by bits. TESSERA_SCREENSHOT_DIR=dir saves
+    // dir/quant-panel.png (the docs picture) and dir/quant-window.png.
+    void dockShowsEverythingAtOnce()
+    {
+        QVERIFY(m_ctl->analyzeSensitivity() > 0);
+        QVERIFY(waitQuant());
+        const QuantLayer layer = m_ctl->layers()[bigLayer()];
+        m_ctl->setBits(layer.name, 3);
+        QVERIFY(m_ctl->evaluate() > 0);
+        QVERIFY(waitQuant());
+        m_model->selection()->select(layer.node, true);
+        m_panel->showChart(m_panel->sqnrChart());
+        m_window->findChild<QAction*>("actionColourByBits")->setChecked(true);
+        QuantLayerInspector* inspector = m_panel->layerDetail()->inspector();
+        QVERIFY(waitIdle([inspector] { return inspector->runningJob(); }));
+        QVERIFY(m_panel->isVisible() && m_panel->sqnrChart()->isVisible() && m_panel->layerDetail()->isVisible());
+        QCOMPARE(m_panel->layerDetail()->shownLayer(), layer.name);
+        QVERIFY(!m_panel->layerDetail()->activationPlot()->gridLinePositions().empty());
+        QTest::qWait(50);
+        const QPixmap dock = m_panel->grab(), window = m_window->grab();
+        QVERIFY(!dock.isNull() && !window.isNull());
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            QVERIFY(dock.save(QDir(dir).filePath("quant-panel.png")));
+            QVERIFY(window.save(QDir(dir).filePath("quant-window.png")));
+        }
     }
 
     void cleanupTestCase() { m_window.reset(); }
