@@ -233,12 +233,13 @@ private:
         if (m_src.value(node.inputs[0]).name != lq.input)
             fail("layer '", lq.node, "': result says input '", lq.input, "', graph has '",
                  m_src.value(node.inputs[0]).name, "'");
-        const AnalogLayer layer(layerParams(m_result, lq, view), view.weights.data(), view.bias);
+        const std::vector<float> bias = layerBias(lq, view); // with the result's bias correction
+        const AnalogLayer layer(layerParams(m_result, lq, view), view.weights.data(), bias);
         noteAdc(lq, layer);
         ++m_summary.analogLayers;
         std::vector<ValueId> inputs = {mapped(node.inputs[0]),
                                        dequantizedWeights(node, layer, view, node.opType == "MatMul" ? 1 : 0)};
-        if (!view.bias.empty())
+        if (!bias.empty())
             inputs.push_back(dequantizedBias(node, layer));
         // Conv keeps its attributes; Gemm's alpha/beta/transB are folded into the [N, K]
         // levels and the bias by the lowering; all keep the fused activation.

@@ -11,8 +11,9 @@
 //    Div -> Round -> Clip -> Mul.
 //  - Analog layers (Conv/Gemm/MatMul of the result): weights as int8 levels (exactly
 //    analog::AnalogLayer's) -> DequantizeLinear with per-output-channel scales; the bias
-//    as int32 codes at scale sx * sw[n] (the layer's bias codes) -> DequantizeLinear; a
-//    fused activation as an explicit Relu/Clip (core/onnx/OnnxExporter.h).
+//    (quant::layerBias: with the result's bias correction) as int32 codes at scale
+//    sx * sw[n] (the layer's bias codes) -> DequantizeLinear; a fused activation as an
+//    explicit Relu/Clip (core/onnx/OnnxExporter.h). MatMul weights are [K, N], axis 1.
 //  - Digital nodes: their FP32 op on dequantized inputs, QDQ on quantized outputs.
 // Not representable: ADC rounding/clipping (with row blocks) and analog non-idealities;
 // with a transparent ADC (32 bits) and no non-idealities the export matches
@@ -35,7 +36,8 @@ struct QdqExportSummary {
 };
 
 // The QDQ graph: a Tessera graph of registry ops with shapes inferred (our FP32 executor
-// runs it). `graph` is the graph `result` was calibrated on (cleanup passes on). Throws
+// runs it). `graph` is the graph `result` was calibrated on: cleanup passes on, prepared
+// for the result (quant::prepareModel: its equalization is in the weights). Throws
 // tessera::Error naming the layer/tensor when the result does not fit the graph.
 Graph buildQdqGraph(const Graph& graph, const QuantResult& result, QdqExportSummary* summary = nullptr);
 

@@ -7,11 +7,13 @@
 #include "core/Error.h"
 #include "core/analog/Numerics.h"
 #include "core/io/Npy.h"
+#include "quant/Calibrator.h"
 #include "quant/QdqExport.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -26,6 +28,7 @@ struct ExportQdqOptions {
     int64_t batch = 0;
     std::string input, reference, compare;
     double maxLsb = 1.0;
+    int lsbBits = 0;    // --compare's LSB: of an N-bit code over the output's range (0: its own bits)
     double atol = 1e-4; // outputs kept in float have no LSB
 };
 
@@ -46,6 +49,27 @@ const quant::TensorQuant* producerInputQuant(const Graph& g, ValueId out, const 
     name = g.value(g.node(p).inputs[0]).name;
     const quant::TensorQuant* q = r.findTensor(name);
     return q && q->quantized ? q : nullptr;
+}
+
+// One 8-bit code flipped upstream is many LSBs of a 16-bit tensor: the same difference in
+// LSBs of an 8-bit code over the tensor's range.
+void printEightBitEquivalent(double lsb, const quant::TensorQuant& q)
+{
+    if (q.bits > 8)
+        std::printf("  = %.4g LSB of an 8-bit code over the same range\n",
+                    lsb * analog::maxCode(8, q.isSigned) / analog::maxCode(q.bits, q.isSigned));
+}
+
+// Classifier outputs ([rows, classes]): rows whose top-1 class is the same.
+void printTopOneAgreement(const Tensor& ours, const Tensor& other)
+{
+    if (ours.rank() != 2 || ours.dim(1) < 2)
+        return;
+    const std::vector<int64_t> a = argmaxRows(ours), b = argmaxRows(other);
+    int64_t same = 0;
+    for (size_t i = 0; i < a.size(); ++i)
+        same += a[i] == b[i];
+    std::printf("top-1 class agrees on %lld of %zu rows\n", static_cast<long long>(same), a.size());
 }
 
 // Max |a - b| in LSBs of the output's scale (absolute for a float output); prints it and
@@ -71,21 +95,47 @@ bool compareOutputs(const Graph& g, const quant::QuantResult& r, const Tensor& o
         differing += lsbUnits ? analog::roundHalfEven(a[i] / q->scale) != analog::roundHalfEven(b[i] / q->scale) : d > 0.0;
     }
     const long long count = static_cast<long long>(ours.numel());
+    printTopOneAgreement(ours, other);
     if (lsbUnits) {
         const double lsb = worst / q->scale;
         std::printf("output '%s' vs %s: max |ours - other| = %.4g LSB (scale %.6g); %lld of %lld codes differ\n",
                     name.c_str(), path.c_str(), lsb, q->scale, static_cast<long long>(differing), count);
+        printEightBitEquivalent(lsb, *q);
+        // --lsb-bits: the tolerance on a coarser grid over the same range.
+        const int bits = o.lsbBits > 0 ? std::min(o.lsbBits, q->bits) : q->bits;
+        const double unit = static_cast<double>(analog::maxCode(q->bits, q->isSigned)) /
+                            static_cast<double>(analog::maxCode(bits, q->isSigned));
         // Slack for float rounding of code * scale (float32 scales in the file): <= ~0.002
         // LSB for 16-bit codes.
-        return lsb <= o.maxLsb + 0.01;
+        return lsb <= o.maxLsb * unit + 0.01;
     }
     std::printf("output '%s' vs %s: max |ours - other| = %.4g (float output, no LSB); %lld of %lld values differ\n",
                 name.c_str(), path.c_str(), worst, static_cast<long long>(differing), count);
     std::string inName;
-    if (const quant::TensorQuant* in = producerInputQuant(g, outId, r, inName))
+    if (const quant::TensorQuant* in = producerInputQuant(g, outId, r, inName)) {
         std::printf("  = %.4g LSB of the producer's input '%s' (scale %.6g)\n", worst / in->scale, inName.c_str(),
                     in->scale);
+        printEightBitEquivalent(worst / in->scale, *in);
+    }
     return worst <= o.atol;
+}
+
+// The one input's shape: from --input, else --shape; empty: as declared (symbolic = 1).
+Shape inputShape(const ExportQdqOptions& o, const Tensor& input)
+{
+    if (input.isValid())
+        return input.shape();
+    if (o.shapes.size() > 1)
+        fail("export-qdq takes one --shape (the model's single input)");
+    return o.shapes.empty() ? Shape{} : parseShapeSpec(o.shapes[0]).second;
+}
+
+int64_t batchOf(const ExportQdqOptions& o, const Tensor& input)
+{
+    const Shape s = inputShape(o, input);
+    if (o.batch > 0 && !input.isValid())
+        return o.batch;
+    return s.empty() ? 1 : s[0];
 }
 
 int runExportQdq(const ExportQdqOptions& o)
@@ -93,20 +143,14 @@ int runExportQdq(const ExportQdqOptions& o)
     if ((!o.reference.empty() || !o.compare.empty()) && o.input.empty())
         fail("--reference and --compare need --input (the data to run)");
     const quant::QuantResult result = quant::readQuantResult(o.quant);
-    LoadRequest request;
-    request.path = o.model;
-    request.optimize = true; // the graph the quantizer calibrated and the quantized executor runs
-    for (const std::string& spec : o.shapes)
-        request.shapes.insert(parseShapeSpec(spec));
-    if (o.batch > 0)
-        request.batch = o.batch;
     Tensor input;
-    if (!o.input.empty()) {
+    if (!o.input.empty())
         input = readNpy(o.input).castTo(DType::Float32);
-        request.singleInputShape = input.shape();
-    }
-    const ImportedModel model = loadModel(request);
-    const Graph& g = model.graph;
+    // The graph the result was calibrated on and the quantized executor runs: cleanup
+    // passes on, the result's equalization applied (prepareModel).
+    quant::ModelGraphs graphs(o.model, inputShape(o, input));
+    quant::prepareModel(graphs, result);
+    const Graph& g = graphs.forBatch(batchOf(o, input));
 
     quant::QdqExportSummary summary;
     quant::exportQdqOnnx(g, result, o.output, &summary);
@@ -152,6 +196,10 @@ CommandRun declareExportQdq(CLI::App& sub)
                    "another runtime's output on the export (.npy): exit 1 when it differs from ours by more than "
                    "--max-lsb LSBs of the output's scale");
     sub.add_option("--max-lsb", o->maxLsb, "tolerance of --compare in LSBs (default 1)")->check(CLI::NonNegativeNumber);
+    sub.add_option("--lsb-bits", o->lsbBits,
+                   "measure --max-lsb in LSBs of an N-bit code over the output's range (e.g. 8 for a 16-bit output, "
+                   "where one flipped 8-bit code upstream moves it by many of its own LSBs)")
+        ->check(CLI::Range(2, 16));
     sub.add_option("--atol", o->atol, "tolerance of --compare for an output kept in float (default 1e-4)")
         ->check(CLI::NonNegativeNumber);
     return [o] { return runExportQdq(*o); };

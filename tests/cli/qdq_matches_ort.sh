@@ -7,7 +7,11 @@
 #  2. Live, when node and onnxruntime-node are available: TESSERA_ORT_DIR (a folder holding
 #     node_modules/onnxruntime-node), else the install of scripts/bench.sh (build*/ort):
 #     mnist_lenet, mnist_wide, mnist_mobile and the OCR direction classifier, quantized
-#     here. Otherwise prints SKIP and exits 77 (ctest SKIP_RETURN_CODE).
+#     here with the current defaults. Float-evaluated parts of the export (ORT runs some
+#     layers as float Conv on dequantized values) can flip an 8-bit code at a rounding
+#     near-tie, which moves a 16-bit output by many of its own LSBs: these outputs are
+#     checked on the 8-bit grid over the same range (--lsb-bits 8; docs/quantization.md).
+#     Otherwise prints SKIP and exits 77 (ctest SKIP_RETURN_CODE).
 # shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 
@@ -56,8 +60,8 @@ live() { # name model quant-args... -- input
   expect_exit 0 "$TESSERA" export-qdq "$model" "$WORK/$name.json" -o "$WORK/$name.onnx" -i "$input"
   expect_exit 0 node "$RUN_ORT" "$WORK/$name.onnx" "$input" "$WORK/${name}_ort.npy"
   expect_exit 0 "$TESSERA" export-qdq "$model" "$WORK/$name.json" -o "$WORK/$name.onnx" -i "$input" \
-    --compare "$WORK/${name}_ort.npy"
-  echo "$name (live ORT): $(grep -A1 ' vs ' "$OUT" | tr '\n' ' ')"
+    --compare "$WORK/${name}_ort.npy" --lsb-bits 8
+  echo "$name (live ORT): $(grep -A2 ' vs ' "$OUT" | tr '\n' ' ')"
 }
 for m in mnist_lenet mnist_wide mnist_mobile; do
   live "$m" "$M/$m.onnx" --data "$M/mnist_calib_x.npy" "$M/mnist_test_x16.npy"

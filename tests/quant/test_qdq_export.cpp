@@ -15,6 +15,7 @@
 #include "core/io/Npy.h"
 #include "core/onnx/OnnxExporter.h"
 #include "core/onnx/OnnxImporter.h"
+#include "quant/Calibrator.h"
 #include "quant/Dataset.h"
 #include "quant/QdqExport.h"
 #include "quant/QuantizedExecutor.h"
@@ -153,6 +154,7 @@ private slots:
     {
         const QuantResult r = readQuantResult(data("quant/mnist_lenet_adc32.json"));
         ModelGraphs model(mnist("mnist_lenet.onnx"), {16, 1, 28, 28});
+        prepareModel(model, r);
         const Graph& g = model.forBatch(16);
         QdqExportSummary summary;
         const Graph q = reimport(buildQdqGraph(g, r, &summary));
@@ -229,6 +231,7 @@ private slots:
         const std::string name = model.toStdString();
         const QuantResult r = readQuantResult(data("quant/" + name + "_adc32.json"));
         ModelGraphs graphs(mnist(name + ".onnx"), {16, 1, 28, 28});
+        prepareModel(graphs, r);
         const Graph& g = graphs.forBatch(16);
         const Tensor x = readNpy(mnist("mnist_test_x16.npy"));
         const Graph qdq = reimport(buildQdqGraph(g, r));
@@ -258,6 +261,7 @@ private slots:
         const std::string name = model.toStdString();
         const QuantResult r = readQuantResult(data("quant/" + name + "_adc32.json"));
         ModelGraphs graphs(mnist(name + ".onnx"), {16, 1, 28, 28});
+        prepareModel(graphs, r);
         const Graph& g = graphs.forBatch(16);
         const Tensor ours = QuantizedExecutor(g, r).run({readNpy(mnist("mnist_test_x16.npy"))})[0];
         const Tensor ort = readNpy(mnist(name + "_qdq_ort16.npy"));
@@ -272,6 +276,7 @@ private slots:
     {
         QuantResult r = readQuantResult(data("quant/mnist_lenet_adc32.json"));
         ModelGraphs model(mnist("mnist_lenet.onnx"), {1, 1, 28, 28});
+        prepareModel(model, r);
         const Graph& g = model.forBatch(1);
         r.layers[0].adcBits = 6;
         r.config.nonIdealities.readNoise = 0.01;
