@@ -132,6 +132,24 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
     }
 }
 
+// Per-input-channel ranges of every analog layer's input over the data (input smoothing).
+ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
+{
+    ChannelRanges ranges;
+    forEachActivation(model, data, batchSize, progress, 0.0, 0.15, [&](const std::string& name, const Tensor& t) {
+        const Graph& g = model.forBatch(t.dim(0));
+        const std::optional<ValueId> v = g.findValue(name);
+        if (!v)
+            return;
+        for (NodeId reader : g.value(*v).consumers) {
+            const Node& node = g.node(reader);
+            if (node.inputs[0] == *v && analog::isLowerableAnalogNode(g, node))
+                observeChannelRanges(g, node, t, ranges[node.name]);
+        }
+    });
+    return ranges;
+}
+
 void assignLayers(QuantResult& r, const Graph& g)
 {
     const QuantConfig& c = r.config;
@@ -167,6 +185,8 @@ void validateConfig(const QuantConfig& c, const Graph& g)
     checkWeightBits(c.weightBits, "quantization config");
     checkAdcBits(c.adcBits, "quantization config");
     checkActivationBits(c.highPrecisionBits, "quantization config (high-precision bits)");
+    if (!(c.smoothingAlpha >= 0.0 && c.smoothingAlpha <= 1.0))
+        fail("quantization config: smoothing alpha must be in [0, 1], got ", c.smoothingAlpha);
     if (c.geometry.rows <= 0 || c.geometry.cols <= 0)
         fail("quantization config: array size must be positive");
     auto checkLayer = [&](const std::string& name) {
@@ -193,11 +213,16 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
     QuantResult r;
     r.model = model.name();
     r.config = config;
-    model.setEqualization({}); // scales are computed on the model as imported
+    model.setSmoothing({}); // scales are computed on the model as imported
+    model.setEqualization({});
     checkDatasetFitsGraph(data, model.forBatch(firstBatch));
     validateConfig(config, model.forBatch(firstBatch));
     if (config.equalize)
         r.equalization = computeEqualization(model.forBatch(firstBatch));
+    model.setEqualization(r.equalization);
+    if (config.smoothInputs)
+        r.smoothing = computeSmoothing(model.forBatch(firstBatch),
+                                       collectChannelRanges(model, data, batchSize, progress), config.smoothingAlpha);
     prepareModel(model, r);
     const Graph& g0 = model.forBatch(firstBatch);
 
@@ -225,7 +250,11 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
     return r;
 }
 
-void prepareModel(ModelGraphs& model, const QuantResult& result) { model.setEqualization(result.equalization); }
+void prepareModel(ModelGraphs& model, const QuantResult& result)
+{
+    model.setEqualization(result.equalization);
+    model.setSmoothing(result.smoothing);
+}
 
 void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
                         int64_t batchSize)

@@ -143,6 +143,7 @@ const Graph& ModelGraphs::forBatch(int64_t batch)
         inferShapes(*g);
     }
     applyEqualization(*g, m_equalization);
+    applySmoothing(*g, m_smoothing);
     return *(m_graphs[batch] = std::move(g));
 }
 
@@ -152,7 +153,19 @@ void ModelGraphs::setEqualization(const std::vector<ChannelScaling>& scalings)
         return;
     Graph probe = *m_template; // throws, naming the layers, before anything changes when they do not fit
     applyEqualization(probe, scalings);
+    applySmoothing(probe, m_smoothing);
     m_equalization = scalings;
+    m_graphs.clear();
+}
+
+void ModelGraphs::setSmoothing(const std::vector<InputSmoothing>& smoothing)
+{
+    if (smoothing == m_smoothing)
+        return;
+    Graph probe = *m_template; // throws, naming the layer, before anything changes
+    applyEqualization(probe, m_equalization);
+    applySmoothing(probe, smoothing);
+    m_smoothing = smoothing;
     m_graphs.clear();
 }
 

@@ -8,6 +8,7 @@
 #include "core/Graph.h"
 #include "core/onnx/OnnxImporter.h"
 #include "quant/Equalization.h"
+#include "quant/Smoothing.h"
 
 #include <functional>
 #include <map>
@@ -54,12 +55,16 @@ public:
     // A different one drops the cached graphs: references from forBatch dangle.
     void setEqualization(const std::vector<ChannelScaling>& scalings);
     const std::vector<ChannelScaling>& equalization() const { return m_equalization; }
+    // Input smoothing applied after the equalization (quant/Smoothing.h).
+    void setSmoothing(const std::vector<InputSmoothing>& smoothing);
+    const std::vector<InputSmoothing>& smoothing() const { return m_smoothing; }
 
 private:
     std::string m_path;
     std::string m_name;
     std::unique_ptr<Graph> m_template; // as imported (never equalized)
     std::vector<ChannelScaling> m_equalization;
+    std::vector<InputSmoothing> m_smoothing;
     std::map<int64_t, std::unique_ptr<Graph>> m_graphs;
 };
 

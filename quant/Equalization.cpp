@@ -56,8 +56,9 @@ std::vector<int64_t> outChannelMap(const Graph& g, const Node& node)
     return map;
 }
 
-// Input channel of every element of L2's weight tensor (`block` input features per channel).
-std::vector<int64_t> inChannelMap(const Graph& g, const Node& node, int64_t block)
+} // namespace
+
+std::vector<int64_t> weightInputChannels(const Graph& g, const Node& node, int64_t block)
 {
     const Tensor& w = weightOf(g, node);
     std::vector<int64_t> map(static_cast<size_t>(w.numel()));
@@ -75,6 +76,8 @@ std::vector<int64_t> inChannelMap(const Graph& g, const Node& node, int64_t bloc
         map[i] = (transB ? i % w.dim(1) : i / w.dim(1)) / block;
     return map;
 }
+
+namespace {
 
 int64_t outChannels(const Graph& g, const Node& node)
 {
@@ -205,13 +208,22 @@ void applyOne(Graph& g, const EqualizablePair& p, const std::vector<double>& s)
             b[c] /= s[c];
         replaceConstant(g, p.first, 2, b, Shape{static_cast<int64_t>(s.size())});
     }
-    const Node& n2 = g.node(p.second);
-    std::vector<double> w2 = doublesOf(weightOf(g, n2));
-    scaleBy(w2, inChannelMap(g, n2, p.blockSize), s, false);
-    replaceConstant(g, p.second, 1, w2);
+    scaleWeightInputChannels(g, p.second, s, p.blockSize);
 }
 
 } // namespace
+
+void scaleWeightInputChannels(Graph& g, NodeId id, const std::vector<double>& s, int64_t block)
+{
+    std::vector<double> w = doublesOf(weightOf(g, g.node(id)));
+    scaleBy(w, weightInputChannels(g, g.node(id), block), s, false);
+    replaceConstant(g, id, 1, w);
+}
+
+std::vector<double> weightInputRanges(const Graph& g, const Node& node)
+{
+    return channelMax(doublesOf(weightOf(g, node)), weightInputChannels(g, node), inFeatures(g, node), rangeFactor(node));
+}
 
 std::vector<EqualizablePair> findEqualizablePairs(const Graph& graph)
 {
@@ -229,7 +241,7 @@ void pairRanges(const Graph& g, const EqualizablePair& p, std::vector<double>& r
     const Node& n1 = g.node(p.first);
     const Node& n2 = g.node(p.second);
     r1 = channelMax(doublesOf(weightOf(g, n1)), outChannelMap(g, n1), p.channels, rangeFactor(n1));
-    r2 = channelMax(doublesOf(weightOf(g, n2)), inChannelMap(g, n2, p.blockSize), p.channels, rangeFactor(n2));
+    r2 = channelMax(doublesOf(weightOf(g, n2)), weightInputChannels(g, n2, p.blockSize), p.channels, rangeFactor(n2));
 }
 
 std::vector<ChannelScaling> computeEqualization(const Graph& graph, int iterations)
@@ -243,7 +255,7 @@ std::vector<ChannelScaling> computeEqualization(const Graph& graph, int iteratio
             if (!weights.count(id))
                 weights[id] = doublesOf(weightOf(graph, graph.node(id)));
         outMaps.push_back(outChannelMap(graph, graph.node(p.first)));
-        inMaps.push_back(inChannelMap(graph, graph.node(p.second), p.blockSize));
+        inMaps.push_back(weightInputChannels(graph, graph.node(p.second), p.blockSize));
         result.push_back({graph.node(p.first).name, graph.node(p.second).name,
                           std::vector<double>(static_cast<size_t>(p.channels), 1.0)});
     }

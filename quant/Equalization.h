@@ -50,6 +50,14 @@ std::vector<ChannelScaling> computeEqualization(const Graph& graph, int iteratio
 // scales does not match its channels.
 void applyEqualization(Graph& graph, const std::vector<ChannelScaling>& scalings);
 
+// Input channel of every element of an analog layer's weight tensor (`block` input
+// features per channel: a Gemm after Flatten of C x H x W has block H*W).
+std::vector<int64_t> weightInputChannels(const Graph& graph, const Node& node, int64_t block = 1);
+// Multiplies the layer's weights of input channel c by s[c] (a new constant).
+void scaleWeightInputChannels(Graph& graph, NodeId layer, const std::vector<double>& s, int64_t block = 1);
+// max |W| per input channel (Gemm alpha included).
+std::vector<double> weightInputRanges(const Graph& graph, const Node& node);
+
 // Per-channel ranges the scaling balances (tests and reports): r1[c] = max |W1| of L1's
 // output channel c, r2[c] = max |W2| over L2's input channel c (Gemm alpha included).
 void pairRanges(const Graph& graph, const EqualizablePair& pair, std::vector<double>& r1, std::vector<double>& r2);

@@ -63,6 +63,8 @@ json configToJson(const QuantConfig& c)
                 {"calibrate_adc", c.calibrateAdc},
                 {"equalize", c.equalize},
                 {"bias_correction", c.biasCorrection},
+                {"smooth_inputs", c.smoothInputs},
+                {"smoothing_alpha", c.smoothingAlpha},
                 {"non_idealities",
                  {{"weight_program_noise", c.nonIdealities.weightProgramNoise},
                   {"read_noise", c.nonIdealities.readNoise},
@@ -88,6 +90,8 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     c.calibrateAdc = j.value("calibrate_adc", true);
     c.equalize = j.value("equalize", false);
     c.biasCorrection = j.value("bias_correction", false);
+    c.smoothInputs = j.value("smooth_inputs", false); // files from before smoothing existed
+    c.smoothingAlpha = j.value("smoothing_alpha", 0.5);
     if (j.contains("non_idealities")) {
         const json& n = j["non_idealities"];
         c.nonIdealities.weightProgramNoise = n.value("weight_program_noise", 0.0);
@@ -136,12 +140,16 @@ json toJson(const QuantResult& r)
     json equalization = json::array();
     for (const ChannelScaling& cs : r.equalization)
         equalization.push_back(json{{"first", cs.first}, {"second", cs.second}, {"scales", cs.scales}});
+    json smoothing = json::array();
+    for (const InputSmoothing& sm : r.smoothing)
+        smoothing.push_back(json{{"layer", sm.layer}, {"factors", sm.factors}});
     return json{{"format", "tessera-quant"},
                 {"version", QuantResult::kFormatVersion},
                 {"model", r.model},
                 {"rounding", "round-half-to-even; saturating; symmetric codes, zero point 0"},
                 {"config", configToJson(r.config)},
                 {"equalization", equalization},
+                {"smoothing", smoothing},
                 {"tensors", tensors},
                 {"layers", layers}};
 }
@@ -208,6 +216,13 @@ QuantResult quantResultFromJson(const json& j, const std::string& src)
                 if (!positiveFinite(s))
                     fail(src, ": equalization '", cs.first, "' -> '", cs.second, "': scales must be positive and finite");
             r.equalization.push_back(std::move(cs));
+        }
+        for (const json& e : j.value("smoothing", json::array())) {
+            InputSmoothing sm{e.at("layer").get<std::string>(), e.at("factors").get<std::vector<double>>()};
+            for (double f : sm.factors)
+                if (!positiveFinite(f))
+                    fail(src, ": smoothing of layer '", sm.layer, "': factors must be positive and finite");
+            r.smoothing.push_back(std::move(sm));
         }
     } catch (const json::exception& e) {
         fail(src, ": malformed quantization file: ", e.what());

@@ -4,6 +4,7 @@
 // reads it and the project file references it.
 #include "core/analog/AnalogModel.h"
 #include "quant/Equalization.h"
+#include "quant/Smoothing.h"
 #include "quant/Observers.h"
 
 #include <nlohmann/json.hpp>
@@ -49,7 +50,7 @@ struct QuantConfig {
     int activationBits = 8;
     int weightBits = 8;
     int adcBits = 12;
-    int highPrecisionBits = 16; // tensors read only by KeepFloat ops / graph outputs
+    int highPrecisionBits = 16; // tensors no analog layer reads (the SIMD engine's INT16 path)
     ObserverOptions activationObserver{ObserverKind::Percentile, 99.99, 2048};
     ObserverKind weightObserver = ObserverKind::Mse;
     std::map<std::string, int> layerWeightBits; // per node name
@@ -59,6 +60,8 @@ struct QuantConfig {
     bool calibrateAdc = true;            // calibrate ADC ranges per layer (else worst case)
     bool equalize = false;               // cross-layer equalization (quant/Equalization.h)
     bool biasCorrection = false;         // empirical bias correction (quant/BiasCorrection.h)
+    bool smoothInputs = true;            // per-channel input smoothing (quant/Smoothing.h)
+    double smoothingAlpha = 0.5;         // activation/weight balance of the smoothing
 };
 
 struct QuantResult {
@@ -70,6 +73,8 @@ struct QuantResult {
     // Channel scalings applied to the FP32 model before everything above (empty: none);
     // every consumer re-applies them (quant::prepareModel).
     std::vector<ChannelScaling> equalization;
+    // Then per-channel input smoothing of analog layers (quant/Smoothing.h).
+    std::vector<InputSmoothing> smoothing;
 
     const LayerQuant* findLayer(const std::string& node) const;
     LayerQuant* findLayer(const std::string& node);

@@ -128,6 +128,12 @@ CommandRun declareQuantize(CLI::App& sub)
                  "cross-layer equalization of consecutive layers (recorded in the JSON)");
     sub.add_flag("--bias-correction,!--no-bias-correction", req->config.biasCorrection,
                  "empirical bias correction, layer by layer on the calibration data");
+    sub.add_flag("--smooth-inputs,!--no-smooth-inputs", req->config.smoothInputs,
+                 "per-channel input smoothing of analog layers whose input channels are unbalanced (default on)");
+    sub.add_option("--smoothing-alpha", req->config.smoothingAlpha,
+                   "smoothing balance: 0 moves nothing into the weights, 1 normalizes every input channel");
+    sub.add_option("--digital-bits", req->config.highPrecisionBits,
+                   "bits of tensors no analog layer reads (the vector engine's path; default 16)");
     return [=] {
         for (const std::string& item : *layerBits)
             req->config.layerWeightBits[layerNameOf(item)] = layerBitsOf(item);

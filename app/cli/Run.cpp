@@ -1,10 +1,13 @@
-// `tessera run`: the FP32 reference executor on an .npy input.
+// `tessera run`: the FP32 reference executor on an .npy input; with --quant, the quantized
+// reference executor (the analog numeric model) running a quantization result.
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/io/Npy.h"
+#include "quant/Calibrator.h"
+#include "quant/QuantizedExecutor.h"
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +21,8 @@ namespace {
 
 struct RunOptions {
     std::string model, input, output;
+    std::string quant; // quantization JSON: run the quantized executor
+    bool noNonIdealities = false;
     int rows = 5; // rows whose top-1 is printed
     bool noOptimize = false;
 };
@@ -55,8 +60,21 @@ void printSummary(const Graph& g, size_t index, const Tensor& out, int rows)
         std::printf("  ... %lld more rows\n", static_cast<long long>(out.dim(0) - rows));
 }
 
+std::vector<Tensor> runQuantized(const RunOptions& o, const Tensor& input, ProgressSink* progress)
+{
+    const quant::QuantResult result = quant::readQuantResult(o.quant);
+    quant::ModelGraphs model(o.model, input.shape());
+    quant::prepareModel(model, result);
+    quant::QuantizedExecutorOptions options;
+    options.nonIdealities = !o.noNonIdealities;
+    quant::QuantizedExecutor executor(model.forBatch(input.dim(0)), result, options);
+    return executor.run({input}, {}, progress);
+}
+
 int runRun(const RunOptions& o)
 {
+    if (!o.quant.empty() && o.noOptimize)
+        fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
     Tensor input = readNpy(o.input);
     LoadRequest request;
     request.path = o.model;
@@ -75,7 +93,7 @@ int runRun(const RunOptions& o)
     ConsoleProgress progress(true);
     auto start = std::chrono::steady_clock::now();
     LabelledProgress step(progress, 0.0, 1.0, strCat("running ", g.liveNodeCount(), " nodes"));
-    std::vector<Tensor> outputs = executor.run({input}, {}, &step);
+    std::vector<Tensor> outputs = o.quant.empty() ? executor.run({input}, {}, &step) : runQuantized(o, input, &step);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.finish();
 
@@ -88,7 +106,8 @@ int runRun(const RunOptions& o)
             std::printf("  written to %s\n", outputPath(o.output, i).c_str());
         }
     }
-    std::printf("time: %s (FP32 reference executor, %zu nodes)\n", formatSeconds(seconds).c_str(), g.liveNodeCount());
+    std::printf("time: %s (%s, %zu nodes)\n", formatSeconds(seconds).c_str(),
+                o.quant.empty() ? "FP32 reference executor" : "quantized reference executor", g.liveNodeCount());
     return kExitOk;
 }
 
@@ -103,6 +122,8 @@ CommandRun declareRun(CLI::App& sub)
                    "Where to write the output (.npy); further outputs go to <name>_1.npy, <name>_2.npy...");
     sub.add_option("--rows", o->rows, "How many rows' top-1 to print")->check(CLI::NonNegativeNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
+    sub.add_option("--quant", o->quant, "Quantization JSON: run the quantized model (the analog numeric model)");
+    sub.add_flag("--ideal", o->noNonIdealities, "With --quant: ignore the result's non-idealities (noise, ADC offset)");
     return [o] { return runRun(*o); };
 }
 
