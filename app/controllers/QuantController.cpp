@@ -167,7 +167,11 @@ void QuantController::rebuildLayers()
 
 QString QuantController::stateString(const QString& key) const
 {
-    return m_model->panelState(kPanelId).value(key).toString();
+    const QJsonObject state = m_model->panelState(kPanelId);
+    // Projects saved before path keys ended in "Path" hold absolute paths under the bare key.
+    if (!state.contains(key) && key.endsWith("Path"))
+        return state.value(key.chopped(4)).toString();
+    return state.value(key).toString();
 }
 
 void QuantController::setState(const QString& key, const QJsonValue& value)

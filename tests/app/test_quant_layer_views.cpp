@@ -7,6 +7,7 @@
 #include "app/panels/QuantLayerDetail.h"
 #include "app/panels/QuantPanel.h"
 #include "app/panels/QuantSqnrChart.h"
+#include "app/views/GraphItems.h"
 #include "app/views/GraphView.h"
 #include "core/Executor.h"
 #include "core/analog/AnalogLowering.h"
@@ -160,6 +161,10 @@ private slots:
             QCOMPARE(QString::fromStdString(m_model->document()->graph().node(m_model->selection()->current()).name),
                      profile.points[i].node);
         }
+        // The graph view centred on the clicked node.
+        GraphView* view = m_window->graphView();
+        const QRectF visible = view->mapToScene(view->viewport()->rect()).boundingRect();
+        QVERIFY(visible.contains(m_window->graphScene()->itemForNode(m_model->selection()->current())->sceneBoundingRect().center()));
         // Selecting the worst (analog) layer shows it in the table and the layer detail.
         QTest::mouseClick(chart->plot(), Qt::LeftButton, {}, chart->plot()->mapFrom(chart, chart->pointCenter(profile.worst)));
         QCOMPARE(m_panel->table()->currentRow(), bigLayer());
@@ -330,9 +335,37 @@ private slots:
         QCOMPARE(c->adcBitsOf(c->layers()[0].name), 6);
     }
 
+    void readsProjectsWithLegacyAbsoluteKeys()
+    {
+        // Before path keys ended in "Path": "quantResult" held an absolute path.
+        QFile f(m_dir.filePath("project/lenet.tessera"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QJsonObject json = QJsonDocument::fromJson(f.readAll()).object();
+        f.close();
+        QJsonObject panels = json["panels"].toObject();
+        QJsonObject quant = panels["quant"].toObject();
+        quant.remove("quantResultPath");
+        quant["quantResult"] = m_ctl->quantResultPath();
+        panels["quant"] = quant;
+        json["panels"] = panels;
+        const QString legacy = m_dir.filePath("project/legacy.tessera");
+        QFile out(legacy);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(QJsonDocument(json).toJson());
+        out.close();
+        MainWindow other;
+        QSignalSpy shown(&other, &MainWindow::documentShown);
+        other.openPath(legacy);
+        QVERIFY(shown.wait(20000) || shown.count() > 0);
+        QuantController* c = other.quantPanel()->controller();
+        QVERIFY(waitIdle([c] { return c->runningJob(); }));
+        QCOMPARE(c->quantResultPath(), m_ctl->quantResultPath());
+        QVERIFY(c->isCalibrated());
+    }
+
     // The dock as a user sees it after fixing nothing yet: one layer at 3 bits evaluated,
-    // that layer selected, graph coloured by bits. TESSERA_SCREENSHOT_DIR=dir saves
-    // dir/quant-panel.png (the docs picture) and dir/quant-window.png.
+    // that layer selected, graph coloured by bits. TESSERA_SCREENSHOT_DIR=dir saves the docs
+    // pictures dir/quant-panel.png (window) and dir/quant-dock.png (the dock alone).
     void dockShowsEverythingAtOnce()
     {
         QVERIFY(m_ctl->analyzeSensitivity() > 0);
@@ -349,12 +382,13 @@ private slots:
         QVERIFY(m_panel->isVisible() && m_panel->sqnrChart()->isVisible() && m_panel->layerDetail()->isVisible());
         QCOMPARE(m_panel->layerDetail()->shownLayer(), layer.name);
         QVERIFY(!m_panel->layerDetail()->activationPlot()->gridLinePositions().empty());
-        QTest::qWait(50);
+        m_window->resize(1600, 1000);
+        QTest::qWait(100);
         const QPixmap dock = m_panel->grab(), window = m_window->grab();
         QVERIFY(!dock.isNull() && !window.isNull());
         if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
-            QVERIFY(dock.save(QDir(dir).filePath("quant-panel.png")));
-            QVERIFY(window.save(QDir(dir).filePath("quant-window.png")));
+            QVERIFY(window.save(QDir(dir).filePath("quant-panel.png")));
+            QVERIFY(dock.save(QDir(dir).filePath("quant-dock.png")));
         }
     }
 
