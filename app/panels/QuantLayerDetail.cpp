@@ -207,7 +207,7 @@ void QuantLayerDetail::refresh()
     m_activations->plot()->xAxis->setLabel(tr("input activation (FP32, %1 calibration samples)").arg(samples));
     m_activations->setHistogram(m_inspector->activationHistogram(m_layer),
                                 m_inspector->runningJob() ? tr("Collecting layer inputs (FP32)…")
-                                                          : tr("No input activations (float input or no calibration data)."));
+                                                          : tr("No input activations: a float input, no calibration data, or an input the FP32 graph does not have."));
 }
 
 } // namespace tessera::studio
