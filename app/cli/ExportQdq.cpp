@@ -189,7 +189,7 @@ CommandRun declareExportQdq(CLI::App& sub)
     sub.add_option("-o,--output", o->output, "QDQ ONNX model to write")->required();
     sub.add_option("--batch", o->batch, "batch size of the exported graph (default: as declared, symbolic = 1)")
         ->check(CLI::PositiveNumber);
-    sub.add_option("--shape", o->shapes, "fix an input's shape, e.g. --shape x=1,3,640,640 (repeatable)");
+    sub.add_option("--shape", o->shapes, "fix the (single) input's shape, e.g. --shape x=1,3,640,640");
     sub.add_option("-i,--input", o->input, "input .npy: fixes the input shape and runs the quantized executor on it");
     sub.add_option("--reference", o->reference, "write the quantized executor's output on --input (.npy)");
     sub.add_option("--compare", o->compare,
