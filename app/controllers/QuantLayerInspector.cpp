@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/analog/AnalogLowering.h"
+#include "quant/Calibrator.h"
 #include "quant/QuantizeApi.h"
 
 #include <QPointer>
@@ -16,11 +17,15 @@ namespace {
 
 using Inputs = std::map<std::string, std::pair<std::vector<float>, int64_t>>; // layer -> values, samples
 
-// FP32 run over `data` recording the values of `inputs` (layer -> value name).
-Inputs collectInputs(const std::string& modelPath, const quant::Dataset& data,
-                        const std::vector<std::pair<std::string, std::string>>& inputs, int64_t cap, ProgressSink& sink)
+// FP32 run over `data` recording the values of `inputs` (layer -> value name), on the
+// graph `result` was made for (its equalization / input smoothing applied).
+Inputs collectInputs(const std::string& modelPath, const quant::QuantResult& result, const quant::Dataset& data,
+                     const std::vector<std::pair<std::string, std::string>>& inputs, int64_t cap, ProgressSink& sink)
 {
-    quant::ModelGraphs graphs(modelPath);
+    Shape sample = data.inputs.shape(); // fixes symbolic input dims, as the quantizer does
+    sample[0] = 1;
+    quant::ModelGraphs graphs(modelPath, sample);
+    quant::prepareModel(graphs, result);
     Inputs out;
     quant::forEachBatch(data, 8, [&](const Tensor& batch, int64_t first) {
         sink.checkpoint(static_cast<double>(first) / data.count(), "collecting layer inputs (FP32)");
@@ -166,9 +171,9 @@ int QuantLayerInspector::collectActivations()
     src.limit = kActivationSamples;
     const std::string model = m_model->document()->sourcePath();
     m_job = m_jobs->start(tr("Collect layer inputs"), "quant-activations",
-                          [src, model, inputs, dataset, self = QPointer(this)](ProgressSink& sink) -> JobApply {
+                          [src, model, base, inputs, dataset, self = QPointer(this)](ProgressSink& sink) -> JobApply {
                               const quant::Dataset data = quant::loadDataSource(src);
-                              Inputs got = collectInputs(model, data, inputs, kMaxValuesPerLayer, sink);
+                              Inputs got = collectInputs(model, *base, data, inputs, kMaxValuesPerLayer, sink);
                               return [self, dataset, got = std::move(got)]() mutable {
                                   if (!self)
                                       return;

@@ -11,6 +11,7 @@
 #include "app/views/GraphView.h"
 #include "core/Executor.h"
 #include "core/analog/AnalogLowering.h"
+#include "quant/Calibrator.h"
 #include "quant/QuantizeApi.h"
 
 #include <QAction>
@@ -44,12 +45,15 @@ bool waitIdle(const std::function<int()>& running, int timeoutMs = 30000)
     return running() == 0;
 }
 
-// Every value of `valueName` over the first `count` samples of `npy` (FP32 executor).
-std::vector<float> fp32Values(const std::string& model, const std::string& npy, int64_t count, const std::string& valueName)
+// Every value of `valueName` over the first `count` samples of `npy` (FP32 executor, on
+// the graph `result` was made for).
+std::vector<float> fp32Values(const std::string& model, const quant::QuantResult& result, const std::string& npy, int64_t count,
+                              const std::string& valueName)
 {
     const quant::Dataset all = quant::loadNpyDataset({npy});
     const Tensor batch = quant::sliceRows(all.inputs, 0, count);
     quant::ModelGraphs graphs(model);
+    quant::prepareModel(graphs, result);
     const Graph& g = graphs.forBatch(count);
     const ValueId wanted = *g.findValue(valueName);
     ExecutorOptions options;
@@ -226,6 +230,7 @@ private slots:
         // Clipped weights counted here from the 4-bit scales of the result.
         quant::QuantResult r = *m_ctl->baseResult();
         quant::ModelGraphs graphs(modelPath().toStdString());
+        quant::prepareModel(graphs, r);
         const Graph& g = graphs.forBatch(1);
         quant::setLayerWeightBits(r, g, layer.name.toStdString(), 4);
         const quant::LayerQuant* l = r.findLayer(layer.name.toStdString());
@@ -265,7 +270,7 @@ private slots:
         QCOMPARE(plot->clipLinePositions(), (std::vector<double>{t->scale * double(lo), t->scale * double(hi)}));
         QVERIFY(plot->caption()->text().contains(QStringLiteral("every 4th of %1 levels").arg(hi - lo + 1)));
         // Clipped fraction against the FP32 values computed here.
-        const std::vector<float> values = fp32Values(modelPath().toStdString(), (kMnist + "/mnist_calib_x.npy").toStdString(),
+        const std::vector<float> values = fp32Values(modelPath().toStdString(), *m_ctl->baseResult(), (kMnist + "/mnist_calib_x.npy").toStdString(),
                                                      QuantLayerInspector::kActivationSamples, l->input);
         int64_t clipped = 0;
         for (float v : values)
@@ -279,6 +284,11 @@ private slots:
             binned += c;
         QCOMPARE(binned, int64_t(values.size()));
         QVERIFY(plot->caption()->text().contains(QString("clipped %1/%2 = ").arg(clipped).arg(values.size())));
+        // Every analog layer has both histograms (inputs rewritten by the quantizer included).
+        for (const QuantLayer& other : m_ctl->layers()) {
+            QVERIFY2(inspector->weightHistogram(other.name).has_value(), qPrintable(other.name));
+            QVERIFY2(inspector->activationHistogram(other.name).has_value(), qPrintable(other.name));
+        }
     }
 
     void legendSwitchesToBits()
