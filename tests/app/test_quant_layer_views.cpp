@@ -384,6 +384,8 @@ private slots:
         QVERIFY(m_ctl->analyzeSensitivity() > 0);
         QVERIFY(waitQuant());
         const QuantLayer layer = m_ctl->layers()[bigLayer()];
+        const QString first = m_ctl->layers()[0].name; // its 6-bit ADC from an earlier slot: back to calibrated
+        m_ctl->setAdcBits(first, m_ctl->baseResult()->findLayer(first.toStdString())->adcBits);
         m_ctl->setBits(layer.name, 3);
         QVERIFY(m_ctl->evaluate() > 0);
         QVERIFY(waitQuant());
