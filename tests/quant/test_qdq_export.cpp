@@ -110,6 +110,42 @@ TensorAgreement compareTensors(const Graph& g, const QuantResult& r, const Graph
     return a;
 }
 
+// x[N, 8] -> MatMul with a constant [8, 6] -> Relu -> output: a MatMul analog layer
+// (weights [K, N], per-channel axis 1). Values from a fixed LCG.
+Graph matmulGraph(int64_t rows)
+{
+    uint32_t state = 7;
+    auto next = [&state] {
+        state = state * 1103515245u + 12345u;
+        return static_cast<float>((state >> 8) & 0xffff) / 32768.0f - 1.0f;
+    };
+    std::vector<float> w(48);
+    for (float& v : w)
+        v = next();
+    Graph g;
+    g.name = "matmul";
+    const ValueId x = g.addValue("x", DType::Float32, {rows, 8});
+    g.markGraphInput(x);
+    const ValueId b = g.addConstant("B", Tensor::fromVector<float>(w, {8, 6}));
+    const ValueId h = g.addValue("h"), y = g.addValue("y");
+    g.addNode("mm", "MatMul", {x, b}, {h});
+    g.addNode("act", "Relu", {h}, {y});
+    g.markGraphOutput(y);
+    inferShapes(g);
+    return g;
+}
+
+Tensor lcgData(const Shape& shape)
+{
+    Tensor t(DType::Float32, shape);
+    uint32_t state = 11;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+        state = state * 1103515245u + 12345u;
+        t.mutableData<float>()[i] = static_cast<float>((state >> 8) & 0xffff) / 16384.0f - 2.0f;
+    }
+    return t;
+}
+
 Tensor runNode(const std::string& opType, std::vector<Tensor> inputs, Attributes attrs = {})
 {
     Graph g;
@@ -298,6 +334,57 @@ private slots:
             QFAIL("expected an error");
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("no_such_dir_qdq"), e.what());
+        }
+    }
+
+    void calibratedModelsAgree_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("bits");
+        QTest::addColumn<double>("maxLsb");
+        // Depthwise convs, signed (clipped) tensors, 16-bit tensors, a Softmax. Evaluated in
+        // float, a code flipped at a rounding near-tie shifts what reads it by a fraction of
+        // an LSB, so where two such shifts add up a downstream 8-bit code is off by 2.
+        QTest::newRow("mnist_mobile 8-bit") << "mnist_mobile" << 8 << 2.0;
+        QTest::newRow("matmul 8-bit") << "matmul" << 8 << 1.0;
+        QTest::newRow("matmul 4-bit") << "matmul" << 4 << 1.0; // < 8 bits: Clip to the code range
+    }
+
+    // Calibrated here (32-bit ADCs, current defaults): our FP32 executor on the export vs
+    // the quantized executor, every quantized tensor: nearly all codes equal.
+    void calibratedModelsAgree()
+    {
+        QFETCH(QString, model);
+        QFETCH(int, bits);
+        QFETCH(double, maxLsb);
+        const bool mnistModel = model.startsWith("mnist");
+        ModelGraphs graphs = mnistModel ? ModelGraphs(mnist(model.toStdString() + ".onnx"), {16, 1, 28, 28})
+                                        : ModelGraphs(matmulGraph(16));
+        Dataset calib;
+        calib.inputs = mnistModel ? sliceRows(readNpy(mnist("mnist_calib_x.npy")), 0, 256) : lcgData({64, 8});
+        QuantConfig config;
+        config.adcBits = 32;
+        config.activationBits = bits;
+        config.weightBits = bits;
+        const QuantResult r = calibrate(graphs, calib, config);
+        const Graph& g = graphs.forBatch(16);
+        QdqExportSummary summary;
+        const Graph qdq = reimport(buildQdqGraph(g, r, &summary));
+        QVERIFY2(summary.warnings.empty(), summary.warnings.empty() ? "" : summary.warnings[0].c_str());
+        const Tensor x = mnistModel ? readNpy(mnist("mnist_test_x16.npy")) : lcgData({16, 8});
+        const TensorAgreement t = compareTensors(g, r, qdq, x);
+        qInfo("%s: %lld of %lld codes differ, worst %.4g LSB in '%s' (8-bit tensors: %.4g); %d tensors with a "
+              "code-range Clip", qPrintable(model), (long long)t.differingCodes, (long long)t.codes, t.worstLsb,
+              t.worstTensor.c_str(), t.worst8BitLsb, summary.clippedTensors);
+        QVERIFY(t.worst8BitLsb <= maxLsb * kOneLsb);
+        QVERIFY(t.differingCodes * 1000 <= t.codes);
+        if (bits < 8 || mnistModel)
+            QVERIFY(summary.clippedTensors > 0);
+        if (!mnistModel) { // MatMul's B is [K, N]: per-channel along axis 1
+            const Node* wdq = producerOf(qdq, qdq.node(*qdq.findNode("mm")).inputs[1]);
+            QVERIFY(wdq && wdq->opType == "DequantizeLinear");
+            QCOMPARE(wdq->attrs.getInt("axis", 1), int64_t(1));
+            QCOMPARE(qdq.value(wdq->inputs[0]).shape, (Shape{8, 6}));
         }
     }
 
