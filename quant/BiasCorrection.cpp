@@ -43,6 +43,39 @@ void accumulate(ChannelErrors& e, const Tensor& f, const Tensor& q, bool channel
     }
 }
 
+ChannelErrors emptyErrors(int64_t channels)
+{
+    return {std::vector<double>(static_cast<size_t>(channels), 0.0), std::vector<int64_t>(static_cast<size_t>(channels), 0)};
+}
+
+std::vector<double> meansOf(const ChannelErrors& e)
+{
+    std::vector<double> mean(e.sum.size(), 0.0);
+    for (size_t c = 0; c < mean.size(); ++c)
+        if (e.count[c] > 0)
+            mean[c] = e.sum[c] / static_cast<double>(e.count[c]);
+    return mean;
+}
+
+// The outputs where the fused activation is the identity and the code is not saturated.
+LinearRange linearRangeOf(const Graph& g, const Node& node, const TensorQuant& out)
+{
+    const analog::AnalogMatmulView view = analog::lowerAnalogNode(g, node);
+    LinearRange linear{view.clampLo, view.clampHi};
+    const double full = analog::maxCode(out.bits, out.isSigned) * out.scale;
+    linear.lo = std::max(linear.lo, out.isSigned ? -full : 0.0);
+    linear.hi = std::min(linear.hi, full);
+    return linear;
+}
+
+const TensorQuant& outputQuant(const QuantResult& result, const LayerQuant& l)
+{
+    const TensorQuant* out = result.findTensor(l.output);
+    if (!out || !out->quantized)
+        fail("bias correction: the output of layer '", l.node, "' is not quantized");
+    return *out;
+}
+
 // The model up to `layer`, whose output becomes the only graph output (nothing after it
 // can change it), with the result's layers that remain: each measurement runs a prefix.
 struct Prefix {
@@ -75,10 +108,8 @@ std::vector<double> measureMeanError(const QuantResult& result, ModelGraphs& mod
     const LayerQuant* l = result.findLayer(layer);
     if (!l)
         fail("bias correction: no analog layer '", layer, "' in the quantization result");
-    const TensorQuant* out = result.findTensor(l->output);
-    if (!out || !out->quantized)
-        fail("bias correction: the output of layer '", layer, "' is not quantized");
-    ChannelErrors e{std::vector<double>(static_cast<size_t>(l->cols), 0.0), std::vector<int64_t>(static_cast<size_t>(l->cols), 0)};
+    const TensorQuant& out = outputQuant(result, *l);
+    ChannelErrors e = emptyErrors(l->cols);
     prepareModel(model, result);
     QuantizedExecutorOptions qo;
     qo.nonIdealities = false;
@@ -90,20 +121,11 @@ std::vector<double> measureMeanError(const QuantResult& result, ModelGraphs& mod
         if (!p)
             p = prefixUpTo(model.forBatch(batch.dim(0)), result, layer);
         const Node& node = p->graph.node(*p->graph.findNode(layer));
-        const analog::AnalogMatmulView view = analog::lowerAnalogNode(p->graph, node);
-        LinearRange linear{view.clampLo, view.clampHi};
-        const double full = analog::maxCode(out->bits, out->isSigned) * out->scale; // saturated codes
-        linear.lo = std::max(linear.lo, out->isSigned ? -full : 0.0);
-        linear.hi = std::min(linear.hi, full);
         const Tensor f = Executor(p->graph).run({batch})[0];
         const Tensor q = QuantizedExecutor(p->graph, p->result, qo).run({batch})[0];
-        accumulate(e, f, q, node.opType == "Conv", linear);
+        accumulate(e, f, q, node.opType == "Conv", linearRangeOf(p->graph, node, out));
     });
-    std::vector<double> mean(e.sum.size(), 0.0);
-    for (size_t c = 0; c < mean.size(); ++c)
-        if (e.count[c] > 0)
-            mean[c] = e.sum[c] / static_cast<double>(e.count[c]);
-    return mean;
+    return meansOf(e);
 }
 
 void correctBiases(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,

@@ -17,8 +17,12 @@
 
 namespace tessera::quant {
 
-// Adds the measured mean error of every analog layer to its biasCorrection. `model`
-// must already carry the result's equalization (prepareModel).
+// Adds the measured mean error of every analog layer to its biasCorrection (the model is
+// prepared for the result first): one measurement per layer, on the model prefix up to it
+// (about layers / 2 runs over the data). Correcting all layers from one run instead
+// over-corrects (a layer's error includes what upstream layers' corrections remove): on
+// mnist_mobile at 4 bits one such round gave 11.9 dB output SQNR (three rounds: 9% top-1),
+// against 27.6 dB sequentially.
 void correctBiases(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress = nullptr,
                    int64_t batchSize = 64);
 
