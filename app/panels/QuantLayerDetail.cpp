@@ -21,6 +21,19 @@ QString percent(double fraction)
     return QString::number(fraction * 100.0, 'f', fraction < 0.001 ? 3 : 2) + "%";
 }
 
+QString captionText(const GridHistogram& h)
+{
+    const QString grid = h.stride > 1 ? QObject::tr("grid: every %1th of %2 levels").arg(h.stride).arg(h.levels())
+                                      : QObject::tr("grid: all %1 levels").arg(h.levels());
+    return QObject::tr("%1 · clip [%2, %3] · clipped %4/%5 = %6")
+        .arg(grid)
+        .arg(h.clipLo, 0, 'g', 4)
+        .arg(h.clipHi, 0, 'g', 4)
+        .arg(h.clipped)
+        .arg(h.total)
+        .arg(percent(h.clippedFraction()));
+}
+
 } // namespace
 
 QuantHistogramPlot::QuantHistogramPlot(const QString& xLabel, QWidget* parent) : QWidget(parent), m_xLabel(xLabel)
@@ -97,15 +110,7 @@ void QuantHistogramPlot::setHistogram(const std::optional<GridHistogram>& h, con
         m_spike->setText(tr("▲ %1").arg(most));
     }
     m_spike->setVisible(cut);
-    const QString grid = h->stride > 1 ? tr("grid: every %1th of %2 levels").arg(h->stride).arg(h->levels())
-                                       : tr("grid: all %1 levels").arg(h->levels());
-    m_caption->setText(tr("%1 · clip [%2, %3] · clipped %4/%5 = %6")
-                           .arg(grid)
-                           .arg(h->clipLo, 0, 'g', 4)
-                           .arg(h->clipHi, 0, 'g', 4)
-                           .arg(h->clipped)
-                           .arg(h->total)
-                           .arg(percent(h->clippedFraction())));
+    m_caption->setText(captionText(*h));
     m_plot->replot();
 }
 
