@@ -26,6 +26,17 @@ expect_exit 0 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x
 expect_grep "$WORK/mixed.json" '"/c1/Conv": 4' "layer bits"
 expect_grep "$WORK/mixed.json" '"/f1/Gemm": 3' "layer bits"
 
+# Cross-layer equalization and bias correction are recorded in the JSON; quant-eval
+# re-applies the equalization to the imported model (it would fail or drift otherwise).
+expect_exit 0 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" --limit 64 \
+  -o "$WORK/cle.json" --weight-bits 4 --equalize --bias-correction
+expect_grep "$WORK/cle.json" '"first": "/c1/Conv"' "equalization record"
+expect_grep "$WORK/cle.json" '"bias_correction": \[' "per-layer bias correction"
+expect_exit 0 "$TESSERA" quant-eval "$M/mnist_lenet.onnx" "$WORK/cle.json" --data "$M/mnist_test_x.npy" \
+  --labels "$M/mnist_test_y.npy" --limit 200
+agree="$(grep -Eo '"agreement": [0-9.]+' "$OUT" | head -1 | grep -Eo '[0-9.]+$')"
+awk -v a="$agree" 'BEGIN { exit !(a >= 0.97) }' || fail "W4 + CLE + BC agreement $agree < 0.97"
+
 # Bad requests: clear message, exit 1, no file written.
 expect_exit 1 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" -o "$WORK/bad.json" --weight-bits 9
 expect_grep "$ERR" 'weight bits 9' "error message"
