@@ -30,7 +30,11 @@ ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data)
     Shape sample = data.inputs.shape();
     if (!sample.empty())
         sample[0] = 1;
-    return ModelGraphs(modelPath, sample);
+    try {
+        return ModelGraphs(modelPath, sample);
+    } catch (const Error& e) {
+        fail(data.source, ": samples of shape ", shapeToString(data.inputs.shape()), " do not fit the model: ", e.what());
+    }
 }
 
 QuantResult runQuantize(const QuantizeRequest& req, ProgressSink* progress)

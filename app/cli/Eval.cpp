@@ -1,16 +1,20 @@
-// `tessera eval`: top-1 accuracy of the FP32 model over a labelled .npy dataset.
+// `tessera eval`: top-1 accuracy of the FP32 model over a labelled .npy dataset; with
+// --quant, of the quantized model (the analog numeric model running a quantization result).
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/io/Npy.h"
+#include "quant/Calibrator.h"
+#include "quant/QuantizedExecutor.h"
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 namespace tessera::cli {
@@ -19,6 +23,7 @@ namespace {
 
 struct EvalOptions {
     std::string model, data, labels;
+    std::string quant; // quantization JSON
     int64_t batch = 256;
     bool noOptimize = false;
 };
@@ -65,7 +70,24 @@ int runEval(const EvalOptions& o)
     if (data.dtype() != g.value(g.inputs()[0]).dtype)
         data = data.castTo(g.value(g.inputs()[0]).dtype);
 
-    Executor executor(g);
+    if (!o.quant.empty() && o.noOptimize)
+        fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
+    // One executor for the whole run: FP32, or the quantized one over the prepared graph.
+    std::function<Tensor(const Tensor&, ProgressSink*)> runBatch;
+    std::shared_ptr<Executor> fp32;
+    std::shared_ptr<quant::QuantResult> result;
+    std::shared_ptr<quant::ModelGraphs> graphs;
+    std::shared_ptr<quant::QuantizedExecutor> quantized;
+    if (o.quant.empty()) {
+        fp32 = std::make_shared<Executor>(g);
+        runBatch = [&](const Tensor& x, ProgressSink* p) { return fp32->run({x}, {}, p)[0]; };
+    } else {
+        result = std::make_shared<quant::QuantResult>(quant::readQuantResult(o.quant));
+        graphs = std::make_shared<quant::ModelGraphs>(o.model, batchShape);
+        quant::prepareModel(*graphs, *result);
+        quantized = std::make_shared<quant::QuantizedExecutor>(graphs->forBatch(batch), *result);
+        runBatch = [&](const Tensor& x, ProgressSink* p) { return quantized->run({x}, {}, p)[0]; };
+    }
     ConsoleProgress progress(true);
     const int64_t batches = (count + batch - 1) / batch;
     int64_t correct = 0;
@@ -74,7 +96,7 @@ int runEval(const EvalOptions& o)
         const int64_t first = b * batch, rows = std::min(batch, count - first);
         LabelledProgress step(progress, double(b) / batches, double(b + 1) / batches,
                               strCat("evaluating batch ", b + 1, "/", batches));
-        Tensor scores = executor.run({batchOf(data, first, rows, batch)}, {}, &step)[0];
+        Tensor scores = runBatch(batchOf(data, first, rows, batch), &step);
         if (scores.rank() != 2)
             fail(o.model, ": output has shape ", shapeToString(scores.shape()), "; eval needs [batch, classes] scores");
         std::vector<int64_t> top = argmaxRows(scores);
@@ -86,9 +108,9 @@ int runEval(const EvalOptions& o)
     std::printf("model %s on %lld samples from %s\n", o.model.c_str(), static_cast<long long>(count), o.data.c_str());
     std::printf("top-1 accuracy: %.2f%% (%lld/%lld correct)\n", 100.0 * correct / count, static_cast<long long>(correct),
                 static_cast<long long>(count));
-    std::printf("time: %s in %lld batches of %lld (%.0f samples/s, FP32 reference executor)\n",
-                formatSeconds(seconds).c_str(), static_cast<long long>(batches), static_cast<long long>(batch),
-                count / std::max(seconds, 1e-9));
+    std::printf("time: %s in %lld batches of %lld (%.0f samples/s, %s)\n", formatSeconds(seconds).c_str(),
+                static_cast<long long>(batches), static_cast<long long>(batch), count / std::max(seconds, 1e-9),
+                o.quant.empty() ? "FP32 reference executor" : "quantized reference executor");
     return kExitOk;
 }
 
@@ -102,6 +124,7 @@ CommandRun declareEval(CLI::App& sub)
     sub.add_option("-l,--labels", o->labels, "Integer class labels (.npy), shape [N]")->required();
     sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256)")->check(CLI::PositiveNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
+    sub.add_option("--quant", o->quant, "Quantization JSON: evaluate the quantized model (tessera quantize)");
     return [o] { return runEval(*o); };
 }
 

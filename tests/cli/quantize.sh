@@ -20,6 +20,19 @@ awk -v q="$top1" -v f="$fp32" 'BEGIN { exit !(f > 0.971 && f < 0.973 && q >= f -
 expect_grep "$OUT" '"sqnr_db"' "per-layer SQNR"
 echo "mnist_lenet: FP32 $fp32, ANA8 $top1"
 
+# `tessera eval --quant` and `tessera run --quant` run the same quantized model: eval's
+# accuracy equals quant-eval's, and run's rows are that model's outputs.
+expect_exit 0 "$TESSERA" eval "$M/mnist_lenet.onnx" -d "$M/mnist_test_x.npy" -l "$M/mnist_test_y.npy" --quant "$Q"
+pct="$(awk -v q="$top1" 'BEGIN { printf "%.2f%%", 100 * q }')"
+expect_grep "$OUT" "top-1 accuracy: $pct" "eval --quant accuracy (quant-eval said $top1)"
+expect_grep "$OUT" "quantized reference executor" "eval --quant summary"
+expect_exit 0 "$TESSERA" run "$M/mnist_lenet.onnx" -i "$M/mnist_test_x16.npy" --quant "$Q" -o "$WORK/q16.npy"
+expect_exit 0 "$TESSERA" run "$M/mnist_lenet.onnx" -i "$M/mnist_test_x16.npy" -o "$WORK/f16.npy"
+expect_exit 1 "$TESSERA" compare "$WORK/q16.npy" "$WORK/f16.npy" --atol 0 # quantized differs from FP32
+expect_exit 0 "$TESSERA" compare "$WORK/q16.npy" "$WORK/f16.npy" --atol 0.5 # but not by much (logits)
+expect_exit 1 "$TESSERA" run "$M/mnist_lenet.onnx" -i "$M/mnist_test_x16.npy" --quant "$Q" --no-optimize
+expect_grep "$ERR" "drop --no-optimize" "error message"
+
 # Per-layer bits by node name.
 expect_exit 0 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" --limit 64 \
   -o "$WORK/mixed.json" --layer-bits /c1/Conv=4 /f1/Gemm=3
