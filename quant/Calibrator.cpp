@@ -213,6 +213,8 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
     QuantResult r;
     r.model = model.name();
     r.config = config;
+    r.inputShape = data.inputs.shape();
+    r.inputShape[0] = 1;
     model.setSmoothing({}); // scales are computed on the model as imported
     model.setEqualization({});
     checkDatasetFitsGraph(data, model.forBatch(firstBatch));

@@ -146,6 +146,7 @@ json toJson(const QuantResult& r)
     return json{{"format", "tessera-quant"},
                 {"version", QuantResult::kFormatVersion},
                 {"model", r.model},
+                {"input_shape", r.inputShape},
                 {"rounding", "round-half-to-even; saturating; symmetric codes, zero point 0"},
                 {"config", configToJson(r.config)},
                 {"equalization", equalization},
@@ -163,6 +164,10 @@ QuantResult quantResultFromJson(const json& j, const std::string& src)
         if (j.at("version").get<int>() != QuantResult::kFormatVersion)
             fail(src, ": unsupported version ", j.at("version").get<int>());
         r.model = j.value("model", std::string());
+        r.inputShape = j.value("input_shape", Shape{});
+        for (int64_t d : r.inputShape)
+            if (d <= 0)
+                fail(src, ": input_shape ", shapeToString(r.inputShape), " has a non-positive dimension");
         r.config = configFromJson(j.at("config"), src);
         for (const auto& [name, t] : j.at("tensors").items()) {
             TensorQuant q;

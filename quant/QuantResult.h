@@ -67,6 +67,9 @@ struct QuantConfig {
 struct QuantResult {
     static constexpr int kFormatVersion = 1;
     std::string model; // source model path or name
+    // One sample's input shape ([1, ...]) the result was calibrated with: it fixes the
+    // model's symbolic dims for every later consumer (quant::openModelFor).
+    Shape inputShape;
     QuantConfig config;
     std::map<std::string, TensorQuant> tensors; // by value name
     std::vector<LayerQuant> layers;             // analog layers in topological order

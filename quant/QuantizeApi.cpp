@@ -33,8 +33,16 @@ ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data)
     try {
         return ModelGraphs(modelPath, sample);
     } catch (const Error& e) {
-        fail(data.source, ": samples of shape ", shapeToString(data.inputs.shape()), " do not fit the model: ", e.what());
+        const Shape one(sample.begin() + (sample.empty() ? 0 : 1), sample.end());
+        fail(data.source, ": samples of shape ", shapeToString(one), " do not fit the model: ", e.what());
     }
+}
+
+ModelGraphs openModelFor(const std::string& modelPath, const QuantResult& result)
+{
+    ModelGraphs model(modelPath, result.inputShape);
+    prepareModel(model, result);
+    return model;
 }
 
 QuantResult runQuantize(const QuantizeRequest& req, ProgressSink* progress)

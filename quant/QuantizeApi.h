@@ -30,6 +30,8 @@ struct DataSource {
 Dataset loadDataSource(const DataSource& source);
 // The model imported with its symbolic input dims fixed by the samples' shape.
 ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data);
+// The model imported with the input shape `result` was calibrated with, prepared for it.
+ModelGraphs openModelFor(const std::string& modelPath, const QuantResult& result);
 
 struct QuantizeRequest {
     std::string modelPath;

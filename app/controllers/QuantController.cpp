@@ -365,8 +365,7 @@ void QuantController::loadCaches()
     const std::string model = str(modelPath());
     startJob(tr("Load quantization result"), [model, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
         auto base = std::make_shared<const quant::QuantResult>(quant::readQuantResult(path));
-        quant::ModelGraphs graphs(model);
-        quant::prepareModel(graphs, *base); // the result's equalization
+        quant::ModelGraphs graphs = quant::openModelFor(model, *base); // its input shape and rewrites
         auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
         return [self, base, graph] {
             if (!self)
@@ -421,8 +420,7 @@ int QuantController::calibrate()
     req.outputPath = str(QDir(workDir()).filePath("quant.json"));
     return startJob(tr("Calibrate"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         auto base = std::make_shared<const quant::QuantResult>(quant::runQuantize(req, &sink));
-        quant::ModelGraphs graphs(req.modelPath);
-        quant::prepareModel(graphs, *base);
+        quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
         auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
         return [self, base, graph, path = QString::fromStdString(req.outputPath)] {
             if (!self)
@@ -473,7 +471,7 @@ int QuantController::searchMixedPrecision()
     return startJob(tr("Search mixed precision"), [model, data, options, reportPath, base = m_base, sens = *m_sensitivity,
                                                    self = QPointer(this)](ProgressSink& sink) -> JobApply {
         const quant::Dataset dataset = quant::loadDataSource(data);
-        quant::ModelGraphs graphs(model);
+        quant::ModelGraphs graphs = quant::openModelFor(model, *base);
         auto report = quant::searchMixedPrecision(graphs, *base, dataset, sens, options, analog::DefaultCostModel{}, &sink);
         nlohmann::json json = quant::toJson(report);
         json["objective"] = quant::costObjectiveName(options.objective);
@@ -500,8 +498,7 @@ int QuantController::evaluate()
     const std::map<std::string, int> bits = chosenBits(), adc = chosenAdcBits();
     const double cost = estimatedCost();
     return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
-        quant::ModelGraphs graphs(req.modelPath);
-        quant::prepareModel(graphs, *base);
+        quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
         quant::writeQuantResult(req.quantPath, withBits(*base, graphs.forBatch(1), bits, adc));
         const nlohmann::json j = quant::runQuantEval(req, &sink);
         QuantMeasurement m;

@@ -74,9 +74,8 @@ private slots:
         const double iou = uni ? double(inter) / uni : 1.0;
         qInfo("det: %lld FP32 text pixels, IoU ANA8 vs FP32 %.4f", static_cast<long long>(fpOn), iou);
         QVERIFY(fpOn > 1000);
-        QVERIFY2(iou >= 0.85, qPrintable(QString::number(iou))); // measured 0.909: guard against regressions
-        QEXPECT_FAIL("", "open: ANA8 det IoU measured 0.909, target 0.95 (docs/quantization.md)", Continue);
         QVERIFY2(iou >= 0.95, qPrintable(QString::number(iou)));
+        QVERIFY(!r.smoothing.empty()); // what brought it from 0.91 (docs/quantization.md)
     }
 };
 

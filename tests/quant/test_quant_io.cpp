@@ -64,7 +64,8 @@ private slots:
             QCOMPARE(back.layers[i].adcRange, r.layers[i].adcRange);
             QCOMPARE(back.layers[i].weightScales, r.layers[i].weightScales); // doubles survive JSON exactly
         }
-        ModelGraphs model(req.modelPath);
+        QCOMPARE(back.inputShape, (Shape{1, 1, 28, 28})); // one calibration sample's shape
+        ModelGraphs model = openModelFor(req.modelPath, back);
         const Dataset x = loadNpyDataset({data("mnist/mnist_test_x16.npy")});
         const Graph& g = model.forBatch(16);
         QuantizedExecutor a(g, r), b(g, back);
@@ -121,6 +122,10 @@ private slots:
         writeFileAtomic(tmp("bad.json"), "{\"format\": \"tessera-quant\", \"version\": 1}");
         QString e = errorOf([&] { readQuantResult(tmp("bad.json")); });
         QVERIFY2(e.contains("bad.json") && e.contains("malformed"), qPrintable(e));
+        nlohmann::json j = toJson(QuantResult{});
+        j["input_shape"] = {1, -3, 28};
+        e = errorOf([&] { quantResultFromJson(j, "shape.json"); });
+        QVERIFY2(e.contains("shape.json") && e.contains("input_shape"), qPrintable(e));
         writeFileAtomic(tmp("notjson.json"), "[1,");
         e = errorOf([&] { readQuantResult(tmp("notjson.json")); });
         QVERIFY2(e.contains("notjson.json"), qPrintable(e));
