@@ -8,6 +8,8 @@
 # same load) and prints a markdown table. Wall and process-CPU medians are both reported.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/ort.sh
+source "$ROOT/scripts/lib/ort.sh"
 BUILD="${TESSERA_BENCH_BUILD_DIR:-$ROOT/build-bench}"
 RUNS=5
 if [[ "${1:-}" == "--runs" ]]; then RUNS="$2"; shift 2; fi
@@ -20,13 +22,7 @@ cmake --build "$BUILD" -j"${TESSERA_BENCH_JOBS:-2}" --target tessera-bench >/dev
 BENCH="$BUILD/bench/tessera-bench"
 
 ORT_DIR="$BUILD/ort"
-if [[ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]]; then
-  command -v npm >/dev/null || { echo "error: npm not found (ONNX Runtime peer needs Node.js)" >&2; exit 1; }
-  mkdir -p "$ORT_DIR"
-  cp "$ROOT/bench/ort/package.json" "$ORT_DIR/"
-  echo "installing onnxruntime-node into $ORT_DIR (once)..." >&2
-  (cd "$ORT_DIR" && npm install --ignore-scripts --no-audit --no-fund >/dev/null)
-fi
+install_ort "$ORT_DIR" "$ROOT"
 cp "$ROOT/bench/ort/bench-ort.js" "$ORT_DIR/"
 
 BIN="$BUILD/bench-inputs"

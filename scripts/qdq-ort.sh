@@ -9,6 +9,8 @@
 # ~290 MB onnxruntime-node download happens once for both.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/ort.sh
+source "$ROOT/scripts/lib/ort.sh"
 BUILD="${TESSERA_BENCH_BUILD_DIR:-$ROOT/build-bench}"
 ORT_DIR="${TESSERA_ORT_DIR:-$BUILD/ort}"
 
@@ -16,12 +18,6 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_BENCH=ON
   -DTESSERA_BUILD_TESTS=OFF >/dev/null
 cmake --build "$BUILD" -j"${TESSERA_BENCH_JOBS:-2}" --target tessera >/dev/null
 
-if [[ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]]; then
-  command -v npm >/dev/null || { echo "error: npm not found (the ONNX Runtime check needs Node.js)" >&2; exit 1; }
-  mkdir -p "$ORT_DIR"
-  cp "$ROOT/bench/ort/package.json" "$ORT_DIR/"
-  echo "installing onnxruntime-node into $ORT_DIR (once)..." >&2
-  (cd "$ORT_DIR" && npm install --ignore-scripts --no-audit --no-fund >/dev/null)
-fi
+install_ort "$ORT_DIR" "$ROOT"
 
 TESSERA_ORT_DIR="$ORT_DIR" bash "$ROOT/tests/cli/qdq_matches_ort.sh" "$BUILD/app/tessera" "$ROOT/tests/data"
