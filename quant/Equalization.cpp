@@ -137,12 +137,11 @@ bool pairFrom(const Graph& g, NodeId id1, EqualizablePair& pair)
             pair.second = next;
             return fitsAsSecond(g, n, channelFirst, pair.channels, pair.blockSize);
         }
-        if (n.opType == "Relu" || (channelFirst && channelwiseHomogeneous(n))) {
-        } else if (channelFirst && flattensChannels(g, n, pair.channels, pair.blockSize)) {
-            channelFirst = false;
-        } else {
+        const bool passesScales = n.opType == "Relu" || (channelFirst && channelwiseHomogeneous(n));
+        if (!passesScales && channelFirst && flattensChannels(g, n, pair.channels, pair.blockSize))
+            channelFirst = false; // channels are now blocks of the last axis
+        else if (!passesScales)
             return false;
-        }
         v = n.outputs[0];
     }
     return false;
