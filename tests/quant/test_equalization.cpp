@@ -133,6 +133,21 @@ private slots:
         }
     }
 
+    // A scalar Gemm C broadcasts over the columns: it becomes a per-column [N] bias.
+    void scalarBiasIsExpanded()
+    {
+        Graph g = twoLayers("Relu");
+        Node& fc1 = g.node(*g.findNode("fc1"));
+        fc1.inputs[2] = g.addConstant("c", Tensor::fromVector<float>({1.0f}, {1}));
+        g.rebuildUses();
+        inferShapes(g);
+        const Tensor x = Tensor::fromVector<float>({0.5f, -1.0f, 2.0f}, {1, 3});
+        const std::vector<float> before = runFp32(g, x);
+        applyEqualization(g, computeEqualization(g));
+        QCOMPARE(constantOf(g, "fc1", 2), std::vector<float>({0.5f, 4.0f})); // 1 / [2, 0.25]
+        QCOMPARE(runFp32(g, x), before);
+    }
+
     // ReLU6 is not positive-homogeneous (the bound 6 would have to scale per channel).
     void boundedActivationIsNotEqualized()
     {
