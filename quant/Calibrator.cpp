@@ -222,9 +222,9 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
     if (config.equalize)
         r.equalization = computeEqualization(model.forBatch(firstBatch));
     model.setEqualization(r.equalization);
-    if (config.smoothInputs)
-        r.smoothing = computeSmoothing(model.forBatch(firstBatch),
-                                       collectChannelRanges(model, data, batchSize, progress), config.smoothingAlpha);
+    if (config.smoothInputs != SmoothingScope::Off)
+        r.smoothing = computeSmoothing(model.forBatch(firstBatch), collectChannelRanges(model, data, batchSize, progress),
+                                       config.smoothingAlpha, config.smoothInputs);
     prepareModel(model, r);
     const Graph& g0 = model.forBatch(firstBatch);
 

@@ -63,7 +63,7 @@ json configToJson(const QuantConfig& c)
                 {"calibrate_adc", c.calibrateAdc},
                 {"equalize", c.equalize},
                 {"bias_correction", c.biasCorrection},
-                {"smooth_inputs", c.smoothInputs},
+                {"smooth_inputs", smoothingScopeName(c.smoothInputs)},
                 {"smoothing_alpha", c.smoothingAlpha},
                 {"non_idealities",
                  {{"weight_program_noise", c.nonIdealities.weightProgramNoise},
@@ -90,7 +90,8 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     c.calibrateAdc = j.value("calibrate_adc", true);
     c.equalize = j.value("equalize", false);
     c.biasCorrection = j.value("bias_correction", false);
-    c.smoothInputs = j.value("smooth_inputs", false); // files from before smoothing existed
+    c.smoothInputs = j.contains("smooth_inputs") ? parseSmoothingScope(j["smooth_inputs"].get<std::string>())
+                                                 : SmoothingScope::Off; // files from before smoothing existed
     c.smoothingAlpha = j.value("smoothing_alpha", 0.5);
     if (j.contains("non_idealities")) {
         const json& n = j["non_idealities"];

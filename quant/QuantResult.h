@@ -60,7 +60,7 @@ struct QuantConfig {
     bool calibrateAdc = true;            // calibrate ADC ranges per layer (else worst case)
     bool equalize = false;               // cross-layer equalization (quant/Equalization.h)
     bool biasCorrection = false;         // empirical bias correction (quant/BiasCorrection.h)
-    bool smoothInputs = true;            // per-channel input smoothing (quant/Smoothing.h)
+    SmoothingScope smoothInputs = SmoothingScope::All; // per-channel input smoothing (quant/Smoothing.h)
     double smoothingAlpha = 0.5;         // activation/weight balance of the smoothing
 };
 

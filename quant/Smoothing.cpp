@@ -55,8 +55,26 @@ void observeChannelRanges(const Graph& g, const Node& node, const Tensor& x, std
     }
 }
 
+const char* smoothingScopeName(SmoothingScope scope)
+{
+    switch (scope) {
+    case SmoothingScope::Off: return "off";
+    case SmoothingScope::Depthwise: return "depthwise";
+    case SmoothingScope::All: return "all";
+    }
+    return "?";
+}
+
+SmoothingScope parseSmoothingScope(const std::string& name)
+{
+    for (SmoothingScope s : {SmoothingScope::Off, SmoothingScope::Depthwise, SmoothingScope::All})
+        if (name == smoothingScopeName(s))
+            return s;
+    fail("unknown input smoothing scope '", name, "' (use off, depthwise or all)");
+}
+
 std::vector<InputSmoothing> computeSmoothing(const Graph& g, const ChannelRanges& ranges, double alpha,
-                                             double minSpread)
+                                             SmoothingScope scope, double minSpread)
 {
     if (!(alpha >= 0.0 && alpha <= 1.0))
         fail("input smoothing: alpha must be in [0, 1], got ", alpha);
@@ -75,6 +93,8 @@ std::vector<InputSmoothing> computeSmoothing(const Graph& g, const ChannelRanges
             }
         if (hi <= 0.0 || hi / lo <= minSpread)
             continue; // balanced already: a per-tensor scale serves every channel
+        if (scope == SmoothingScope::Off || (scope == SmoothingScope::Depthwise && !isDepthwise(g, node)))
+            continue;
         const double al = isDepthwise(g, node) ? 1.0 : alpha;
         const std::vector<double> w = weightInputRanges(g, node);
         InputSmoothing s{node.name, std::vector<double>(a.size(), 1.0)};

@@ -22,6 +22,17 @@
 
 namespace tessera::quant {
 
+// Which analog layers get smoothed. Depthwise layers are free (each factor folds into its
+// channel's own weight scale); a dense layer pays in weight precision: its weight column c
+// grows by m_c, which per-output-channel weight scales cannot absorb. At 8-bit weights that
+// trade wins big on unbalanced inputs (the OCR detector); at 3-bit weights it loses (on
+// mnist_mobile a 3-bit mixed-precision point drops 1.55 pp with dense smoothing, 0.85 pp
+// without), so low-bit mixed precision should start from a Depthwise calibration.
+enum class SmoothingScope { Off, Depthwise, All };
+const char* smoothingScopeName(SmoothingScope scope);
+// Parses "off" | "depthwise" | "all"; throws tessera::Error otherwise.
+SmoothingScope parseSmoothingScope(const std::string& name);
+
 struct InputSmoothing {
     std::string layer;           // analog node name
     std::vector<double> factors; // m_c per input channel, > 0
@@ -40,7 +51,7 @@ void observeChannelRanges(const Graph& graph, const Node& node, const Tensor& x,
 // Factors for every analog layer with observed ranges whose channels are unbalanced
 // (max/min channel range > `minSpread`); others are left alone. Leaves `graph` unchanged.
 std::vector<InputSmoothing> computeSmoothing(const Graph& graph, const ChannelRanges& ranges, double alpha = 0.5,
-                                             double minSpread = 4.0);
+                                             SmoothingScope scope = SmoothingScope::All, double minSpread = 4.0);
 
 // Inserts a per-channel Mul (by 1/m) in front of each recorded layer and scales its
 // weights. Throws tessera::Error naming the layer when it is not an analog layer of

@@ -128,8 +128,10 @@ CommandRun declareQuantize(CLI::App& sub)
                  "cross-layer equalization of consecutive layers (recorded in the JSON)");
     sub.add_flag("--bias-correction,!--no-bias-correction", req->config.biasCorrection,
                  "empirical bias correction, layer by layer on the calibration data");
-    sub.add_flag("--smooth-inputs,!--no-smooth-inputs", req->config.smoothInputs,
-                 "per-channel input smoothing of analog layers whose input channels are unbalanced (default on)");
+    auto smooth = std::make_shared<std::string>("all");
+    sub.add_option("--smooth-inputs", *smooth,
+                   "per-channel input smoothing of analog layers with unbalanced input channels: all (default) | "
+                   "depthwise (free at any weight bits; use it for low-bit mixed precision) | off");
     sub.add_option("--smoothing-alpha", req->config.smoothingAlpha,
                    "smoothing balance: 0 moves nothing into the weights, 1 normalizes every input channel");
     sub.add_option("--digital-bits", req->config.highPrecisionBits,
@@ -137,6 +139,7 @@ CommandRun declareQuantize(CLI::App& sub)
     return [=] {
         for (const std::string& item : *layerBits)
             req->config.layerWeightBits[layerNameOf(item)] = layerBitsOf(item);
+        req->config.smoothInputs = parseSmoothingScope(*smooth);
         req->config.activationObserver.kind = parseObserver(*obs);
         req->config.weightObserver = parseObserver(*wobs);
         req->calibration = toSource(*data);

@@ -55,7 +55,9 @@ private slots:
     void mobileSensitivityAndMixedPrecision()
     {
         ModelGraphs model(mnist("mnist_mobile.onnx"));
-        const QuantResult base = calibrate(model, m_calib, QuantConfig{});
+        QuantConfig cfg; // low-bit search: smooth only where it is free (quant/Smoothing.h)
+        cfg.smoothInputs = SmoothingScope::Depthwise;
+        const QuantResult base = calibrate(model, m_calib, cfg);
         const SensitivityReport sens = analyzeSensitivity(model, base, m_search);
         qInfo("mnist_mobile sensitivity (%zu layers x 5 depths, %lld images): %.1f s", base.layers.size(),
               static_cast<long long>(m_search.count()), sens.seconds);
@@ -73,7 +75,10 @@ private slots:
         MixedPrecisionOptions mo;
         mo.maxAccuracyDrop = 0.01; // label-free on calibration data: <= 1% top-1 disagreement with FP32
         analog::DefaultCostModel costModel;
-        const MixedPrecisionReport mp = searchMixedPrecision(model, base, m_search, sens, mo, costModel);
+        // The table comes from 256 images, but every candidate point is measured on all 512:
+        // a 1% budget on 256 images is 2.5 images, and a point that flipped one of them
+        // lost 1.5 pp on the test set.
+        const MixedPrecisionReport mp = searchMixedPrecision(model, base, m_calib, sens, mo, costModel);
         qInfo("mixed precision: %zu measured points in %.1f s", mp.measured.size(), mp.seconds);
         for (const ParetoPoint& p : mp.measured)
             qInfo("  cost %9.0f weight bits  disagreement %5.2f%%  <=3-bit weights %5.1f%% %s", p.cost,
@@ -90,7 +95,7 @@ private slots:
         QVERIFY2(c.fractionWeightsAtMost3Bits >= 0.5, "fewer than half of the weights at <= 3 bits");
         QVERIFY2(test.fp32Top1 - test.quantTop1 <= 0.01 + 1e-9, "mixed-precision drop above 1 pp");
         // The point's numbers are measured, not predicted: re-measuring gives the same.
-        const EvalReport again = evaluate(model, mp.chosenResult, m_search);
+        const EvalReport again = evaluate(model, mp.chosenResult, m_calib);
         QCOMPARE(again.agreement, c.agreement);
     }
 

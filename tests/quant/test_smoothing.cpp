@@ -64,6 +64,8 @@ private slots:
         const double centre = std::sqrt(std::sqrt(5000.0));
         QVERIFY(std::fabs(s[0].factors[0] / (std::sqrt(5000.0) / centre) - 1.0) < 1e-6); // W is float
         QVERIFY(std::fabs(s[0].factors[1] / (1.0 / centre) - 1.0) < 1e-6);
+        // The Depthwise scope leaves dense layers alone (their weights would pay).
+        QVERIFY(computeSmoothing(g, {{"fc", {100.0, 1.0}}}, 0.5, SmoothingScope::Depthwise).empty());
         // Balanced inputs are left alone.
         QVERIFY(computeSmoothing(g, {{"fc", {2.0, 1.0}}}, 0.5).empty());
     }
@@ -94,7 +96,7 @@ private slots:
         for (bool smooth : {false, true}) {
             ModelGraphs model(unbalancedGemm(512));
             QuantConfig c;
-            c.smoothInputs = smooth;
+            c.smoothInputs = smooth ? SmoothingScope::All : SmoothingScope::Off;
             const QuantResult r = calibrate(model, data, c, nullptr, 512);
             QCOMPARE(r.smoothing.size(), size_t(smooth ? 1 : 0));
             sqnr[smooth] = evaluate(model, r, data, {512, false}).outputSqnrDb;
@@ -117,7 +119,7 @@ private slots:
         g.markGraphOutput(y);
         inferShapes(g);
         // alpha is ignored: m_c proportional to a_c (the weight scale absorbs it).
-        const std::vector<InputSmoothing> s = computeSmoothing(g, {{"dw", {50.0, 2.0}}}, 0.5);
+        const std::vector<InputSmoothing> s = computeSmoothing(g, {{"dw", {50.0, 2.0}}}, 0.5, SmoothingScope::Depthwise);
         QCOMPARE(s.size(), size_t{1});
         QVERIFY(std::fabs(s[0].factors[0] / s[0].factors[1] - 25.0) < 1e-9);
     }
@@ -139,12 +141,15 @@ private slots:
     {
         QuantResult r;
         r.smoothing = {{"fc", {10.0, 0.1}}};
+        r.config.smoothInputs = SmoothingScope::Depthwise;
         const QuantResult back = quantResultFromJson(toJson(r), "mem");
+        QVERIFY(back.config.smoothInputs == SmoothingScope::Depthwise);
         QCOMPARE(back.smoothing.size(), size_t{1});
         QVERIFY(back.smoothing[0] == r.smoothing[0]);
         nlohmann::json bad = toJson(r);
         bad["smoothing"][0]["factors"][1] = 0.0;
         QVERIFY_THROWS_EXCEPTION(Error, quantResultFromJson(bad, "bad.json"));
+        QVERIFY_THROWS_EXCEPTION(Error, parseSmoothingScope("some"));
     }
 };
 
