@@ -4,10 +4,10 @@
 source "$(dirname "$0")/lib/common.bash"
 
 expect_exit 0 "$TESSERA" --help
-for verb in inspect run eval compare quantize quant-eval sensitivity mixed-precision; do
+for verb in inspect run eval compare quantize quant-eval sensitivity mixed-precision export-qdq; do
   expect_grep "$OUT" "^  $verb " "tessera --help"
 done
-for verb in inspect run eval compare quantize quant-eval sensitivity mixed-precision; do
+for verb in inspect run eval compare quantize quant-eval sensitivity mixed-precision export-qdq; do
   expect_exit 0 "$TESSERA" "$verb" --help
   expect_grep "$OUT" "^Usage: .*$verb" "tessera $verb --help"
 done
