@@ -136,7 +136,7 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
 ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
     ChannelRanges ranges;
-    forEachActivation(model, data, batchSize, progress, 0.0, 0.15, [&](const std::string& name, const Tensor& t) {
+    forEachActivation(model, data, batchSize, progress, 0.0, 0.1, [&](const std::string& name, const Tensor& t) {
         const Graph& g = model.forBatch(t.dim(0));
         const std::optional<ValueId> v = g.findValue(name);
         if (!v)
@@ -229,7 +229,8 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
     const Graph& g0 = model.forBatch(firstBatch);
 
     StatsMap stats;
-    forEachActivation(model, data, batchSize, progress, 0.0, 0.3, [&](const std::string& name, const Tensor& t) {
+    const double rangesStart = config.smoothInputs != SmoothingScope::Off ? 0.1 : 0.0; // after the smoothing pass
+    forEachActivation(model, data, batchSize, progress, rangesStart, 0.3, [&](const std::string& name, const Tensor& t) {
         observeRange(stats[name], t.data<float>(), t.numel());
     });
     if (config.activationObserver.kind != ObserverKind::MinMax) {
