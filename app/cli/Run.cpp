@@ -89,11 +89,10 @@ int runRun(const RunOptions& o)
         input = input.castTo(in.dtype); // e.g. float64 images for a float32 model
     }
 
-    Executor executor(g);
     ConsoleProgress progress(true);
     auto start = std::chrono::steady_clock::now();
     LabelledProgress step(progress, 0.0, 1.0, strCat("running ", g.liveNodeCount(), " nodes"));
-    std::vector<Tensor> outputs = o.quant.empty() ? executor.run({input}, {}, &step) : runQuantized(o, input, &step);
+    std::vector<Tensor> outputs = o.quant.empty() ? Executor(g).run({input}, {}, &step) : runQuantized(o, input, &step);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.finish();
 
