@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the built `tessera` CLI on a bundled example: the 8x8 digits CNN and its
-# 360 held-out test images. Shows the layer table, a run, and the accuracy.
+# 360 held-out test images (layer table, a run, the accuracy), then mnist_lenet quantized
+# for the analog chip and its accuracy next to FP32.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TESSERA="${TESSERA_BIN:-$ROOT/build/app/tessera}"
@@ -17,3 +18,12 @@ echo "== tessera run digits_cnn.onnx on 360 test images"
 echo
 echo "== tessera eval digits_cnn.onnx (FP32 top-1; ONNX Runtime reference: 99.17%)"
 "$TESSERA" eval "$DATA/digits_cnn.onnx" --data "$DATA/digits_test_x8.npy" --labels "$DATA/digits_test_y.npy"
+echo
+MNIST="$ROOT/tests/data/models/mnist"
+echo "== tessera quantize mnist_lenet.onnx for the analog chip (ANA8, 512 calibration images)"
+"$TESSERA" quantize "$MNIST/mnist_lenet.onnx" --data "$MNIST/mnist_calib_x.npy" -o "$OUT/mnist_lenet.quant.json"
+echo
+echo "== tessera eval mnist_lenet.onnx: FP32, then the quantized model on 2,000 test digits"
+"$TESSERA" eval "$MNIST/mnist_lenet.onnx" --data "$MNIST/mnist_test_x.npy" --labels "$MNIST/mnist_test_y.npy"
+"$TESSERA" eval "$MNIST/mnist_lenet.onnx" --data "$MNIST/mnist_test_x.npy" --labels "$MNIST/mnist_test_y.npy" \
+  --quant "$OUT/mnist_lenet.quant.json"
