@@ -156,6 +156,79 @@ json toJson(const QuantResult& r)
                 {"layers", layers}};
 }
 
+namespace {
+
+TensorQuant tensorFromJson(const json& t, const std::string& where)
+{
+    TensorQuant q;
+    q.quantized = t.at("quantized").get<bool>();
+    q.scale = t.at("scale").get<double>();
+    q.bits = t.at("bits").get<int>();
+    q.isSigned = t.at("signed").get<bool>();
+    q.observedMin = t.value("min", 0.0);
+    q.observedMax = t.value("max", 0.0);
+    q.policy = t.value("policy", std::string());
+    if (q.quantized && !positiveFinite(q.scale))
+        fail(where, " has a non-positive or non-finite scale");
+    if (q.quantized)
+        checkActivationBits(q.bits, where);
+    return q;
+}
+
+LayerQuant layerFromJson(const json& l, const std::string& src)
+{
+    LayerQuant q;
+    q.node = l.at("node").get<std::string>();
+    q.opType = l.value("op", std::string());
+    q.input = l.at("input").get<std::string>();
+    q.output = l.at("output").get<std::string>();
+    q.weightBits = l.at("weight_bits").get<int>();
+    q.inputBits = l.at("input_bits").get<int>();
+    q.adcBits = l.at("adc_bits").get<int>();
+    q.adcRange = l.at("adc_range").get<int64_t>();
+    q.rows = l.value("rows", int64_t{0});
+    q.cols = l.value("cols", int64_t{0});
+    q.groups = l.value("groups", int64_t{1});
+    q.rowBlocks = l.value("row_blocks", int64_t{1});
+    q.weightScales = l.at("weight_scales").get<std::vector<double>>();
+    q.biasCorrection = l.value("bias_correction", std::vector<double>{});
+    const std::string where = strCat(src, ": layer '", q.node, "'");
+    checkWeightBits(q.weightBits, where);
+    checkActivationBits(q.inputBits, where);
+    checkAdcBits(q.adcBits, where);
+    for (double s : q.weightScales)
+        if (!positiveFinite(s))
+            fail(where, ": weight scales must be positive and finite");
+    if (!q.biasCorrection.empty() && q.biasCorrection.size() != q.weightScales.size())
+        fail(where, ": ", q.biasCorrection.size(), " bias corrections for ", q.weightScales.size(), " columns");
+    for (double b : q.biasCorrection)
+        if (!std::isfinite(b))
+            fail(where, ": bias corrections must be finite");
+    return q;
+}
+
+// The graph rewrites a result records: channel equalization, then input smoothing.
+void rewritesFromJson(const json& j, const std::string& src, QuantResult& r)
+{
+    for (const json& e : j.value("equalization", json::array())) {
+        ChannelScaling cs{e.at("first").get<std::string>(), e.at("second").get<std::string>(),
+                          e.at("scales").get<std::vector<double>>()};
+        for (double s : cs.scales)
+            if (!positiveFinite(s))
+                fail(src, ": equalization '", cs.first, "' -> '", cs.second, "': scales must be positive and finite");
+        r.equalization.push_back(std::move(cs));
+    }
+    for (const json& e : j.value("smoothing", json::array())) {
+        InputSmoothing sm{e.at("layer").get<std::string>(), e.at("factors").get<std::vector<double>>()};
+        for (double f : sm.factors)
+            if (!positiveFinite(f))
+                fail(src, ": smoothing of layer '", sm.layer, "': factors must be positive and finite");
+        r.smoothing.push_back(std::move(sm));
+    }
+}
+
+} // namespace
+
 QuantResult quantResultFromJson(const json& j, const std::string& src)
 {
     QuantResult r;
@@ -170,66 +243,11 @@ QuantResult quantResultFromJson(const json& j, const std::string& src)
             if (d <= 0)
                 fail(src, ": input_shape ", shapeToString(r.inputShape), " has a non-positive dimension");
         r.config = configFromJson(j.at("config"), src);
-        for (const auto& [name, t] : j.at("tensors").items()) {
-            TensorQuant q;
-            q.quantized = t.at("quantized").get<bool>();
-            q.scale = t.at("scale").get<double>();
-            q.bits = t.at("bits").get<int>();
-            q.isSigned = t.at("signed").get<bool>();
-            q.observedMin = t.value("min", 0.0);
-            q.observedMax = t.value("max", 0.0);
-            q.policy = t.value("policy", std::string());
-            if (q.quantized && !positiveFinite(q.scale))
-                fail(src, ": tensor '", name, "' has a non-positive or non-finite scale");
-            if (q.quantized)
-                checkActivationBits(q.bits, strCat(src, ": tensor '", name, "'"));
-            r.tensors[name] = q;
-        }
-        for (const json& l : j.at("layers")) {
-            LayerQuant q;
-            q.node = l.at("node").get<std::string>();
-            q.opType = l.value("op", std::string());
-            q.input = l.at("input").get<std::string>();
-            q.output = l.at("output").get<std::string>();
-            q.weightBits = l.at("weight_bits").get<int>();
-            q.inputBits = l.at("input_bits").get<int>();
-            q.adcBits = l.at("adc_bits").get<int>();
-            q.adcRange = l.at("adc_range").get<int64_t>();
-            q.rows = l.value("rows", int64_t{0});
-            q.cols = l.value("cols", int64_t{0});
-            q.groups = l.value("groups", int64_t{1});
-            q.rowBlocks = l.value("row_blocks", int64_t{1});
-            q.weightScales = l.at("weight_scales").get<std::vector<double>>();
-            q.biasCorrection = l.value("bias_correction", std::vector<double>{});
-            const std::string where = strCat(src, ": layer '", q.node, "'");
-            checkWeightBits(q.weightBits, where);
-            checkActivationBits(q.inputBits, where);
-            checkAdcBits(q.adcBits, where);
-            for (double s : q.weightScales)
-                if (!positiveFinite(s))
-                    fail(where, ": weight scales must be positive and finite");
-            if (!q.biasCorrection.empty() && q.biasCorrection.size() != q.weightScales.size())
-                fail(where, ": ", q.biasCorrection.size(), " bias corrections for ", q.weightScales.size(), " columns");
-            for (double b : q.biasCorrection)
-                if (!std::isfinite(b))
-                    fail(where, ": bias corrections must be finite");
-            r.layers.push_back(std::move(q));
-        }
-        for (const json& e : j.value("equalization", json::array())) {
-            ChannelScaling cs{e.at("first").get<std::string>(), e.at("second").get<std::string>(),
-                              e.at("scales").get<std::vector<double>>()};
-            for (double s : cs.scales)
-                if (!positiveFinite(s))
-                    fail(src, ": equalization '", cs.first, "' -> '", cs.second, "': scales must be positive and finite");
-            r.equalization.push_back(std::move(cs));
-        }
-        for (const json& e : j.value("smoothing", json::array())) {
-            InputSmoothing sm{e.at("layer").get<std::string>(), e.at("factors").get<std::vector<double>>()};
-            for (double f : sm.factors)
-                if (!positiveFinite(f))
-                    fail(src, ": smoothing of layer '", sm.layer, "': factors must be positive and finite");
-            r.smoothing.push_back(std::move(sm));
-        }
+        for (const auto& [name, t] : j.at("tensors").items())
+            r.tensors[name] = tensorFromJson(t, strCat(src, ": tensor '", name, "'"));
+        for (const json& l : j.at("layers"))
+            r.layers.push_back(layerFromJson(l, src));
+        rewritesFromJson(j, src, r);
     } catch (const json::exception& e) {
         fail(src, ": malformed quantization file: ", e.what());
     }

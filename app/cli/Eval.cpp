@@ -14,7 +14,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <memory>
 
 namespace tessera::cli {
@@ -50,6 +49,35 @@ Tensor batchOf(const Tensor& data, int64_t first, int64_t rows, int64_t batch)
     return out;
 }
 
+// One executor for the whole run: FP32, or the quantized one over the graph the result
+// was made for (its rewrites applied).
+class BatchRunner {
+public:
+    BatchRunner(const EvalOptions& o, const Graph& g, const Shape& batchShape)
+    {
+        if (o.quant.empty()) {
+            m_fp32 = std::make_unique<Executor>(g);
+            return;
+        }
+        if (o.noOptimize)
+            fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
+        m_result = std::make_unique<quant::QuantResult>(quant::readQuantResult(o.quant));
+        m_graphs = std::make_unique<quant::ModelGraphs>(o.model, batchShape);
+        quant::prepareModel(*m_graphs, *m_result);
+        m_quantized = std::make_unique<quant::QuantizedExecutor>(m_graphs->forBatch(batchShape[0]), *m_result);
+    }
+    Tensor run(const Tensor& x, ProgressSink* progress)
+    {
+        return m_fp32 ? m_fp32->run({x}, {}, progress)[0] : m_quantized->run({x}, {}, progress)[0];
+    }
+
+private:
+    std::unique_ptr<Executor> m_fp32;
+    std::unique_ptr<quant::QuantResult> m_result;
+    std::unique_ptr<quant::ModelGraphs> m_graphs;
+    std::unique_ptr<quant::QuantizedExecutor> m_quantized;
+};
+
 int runEval(const EvalOptions& o)
 {
     Tensor data = readNpy(o.data);
@@ -70,24 +98,7 @@ int runEval(const EvalOptions& o)
     if (data.dtype() != g.value(g.inputs()[0]).dtype)
         data = data.castTo(g.value(g.inputs()[0]).dtype);
 
-    if (!o.quant.empty() && o.noOptimize)
-        fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
-    // One executor for the whole run: FP32, or the quantized one over the prepared graph.
-    std::function<Tensor(const Tensor&, ProgressSink*)> runBatch;
-    std::shared_ptr<Executor> fp32;
-    std::shared_ptr<quant::QuantResult> result;
-    std::shared_ptr<quant::ModelGraphs> graphs;
-    std::shared_ptr<quant::QuantizedExecutor> quantized;
-    if (o.quant.empty()) {
-        fp32 = std::make_shared<Executor>(g);
-        runBatch = [&](const Tensor& x, ProgressSink* p) { return fp32->run({x}, {}, p)[0]; };
-    } else {
-        result = std::make_shared<quant::QuantResult>(quant::readQuantResult(o.quant));
-        graphs = std::make_shared<quant::ModelGraphs>(o.model, batchShape);
-        quant::prepareModel(*graphs, *result);
-        quantized = std::make_shared<quant::QuantizedExecutor>(graphs->forBatch(batch), *result);
-        runBatch = [&](const Tensor& x, ProgressSink* p) { return quantized->run({x}, {}, p)[0]; };
-    }
+    BatchRunner runner(o, g, batchShape);
     ConsoleProgress progress(true);
     const int64_t batches = (count + batch - 1) / batch;
     int64_t correct = 0;
@@ -96,7 +107,7 @@ int runEval(const EvalOptions& o)
         const int64_t first = b * batch, rows = std::min(batch, count - first);
         LabelledProgress step(progress, double(b) / batches, double(b + 1) / batches,
                               strCat("evaluating batch ", b + 1, "/", batches));
-        Tensor scores = runBatch(batchOf(data, first, rows, batch), &step);
+        Tensor scores = runner.run(batchOf(data, first, rows, batch), &step);
         if (scores.rank() != 2)
             fail(o.model, ": output has shape ", shapeToString(scores.shape()), "; eval needs [batch, classes] scores");
         std::vector<int64_t> top = argmaxRows(scores);
