@@ -91,6 +91,34 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantResult& re
     return all;
 }
 
+namespace {
+
+// Top-1 of both, their agreement and the output SQNR, from graph output 0 of every sample.
+void scoreOutputs(EvalReport& rep, const std::vector<float>& fpOut, const std::vector<float>& qOut,
+                  const std::vector<int64_t>& labels)
+{
+    if (fpOut.size() != qOut.size())
+        fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
+    const int64_t per = static_cast<int64_t>(qOut.size()) / rep.samples;
+    int64_t fpCorrect = 0, qCorrect = 0, agree = 0;
+    Accum out;
+    out.add(fpOut.data(), qOut.data(), static_cast<int64_t>(qOut.size()));
+    for (int64_t i = 0; i < rep.samples; ++i) {
+        const int64_t a = argmax(fpOut.data() + i * per, per), b = argmax(qOut.data() + i * per, per);
+        agree += a == b;
+        if (rep.hasLabels) {
+            fpCorrect += a == labels[i];
+            qCorrect += b == labels[i];
+        }
+    }
+    rep.agreement = double(agree) / rep.samples;
+    rep.fp32Top1 = double(fpCorrect) / rep.samples;
+    rep.quantTop1 = double(qCorrect) / rep.samples;
+    rep.outputSqnrDb = sqnrDb(out.signal, out.noise);
+}
+
+} // namespace
+
 EvalReport evaluate(ModelGraphs& model, const QuantResult& result, const Dataset& data, const EvalOptions& options,
                     ProgressSink* progress, const Fp32Reference* reference)
 {
@@ -132,24 +160,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantResult& result, const Dataset
     });
     if (reference && !options.perLayer)
         fpOut = reference->outputs;
-    if (fpOut.size() != qOut.size())
-        fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
-    const int64_t per = static_cast<int64_t>(qOut.size()) / rep.samples;
-    int64_t fpCorrect = 0, qCorrect = 0, agree = 0;
-    Accum out;
-    out.add(fpOut.data(), qOut.data(), static_cast<int64_t>(qOut.size()));
-    for (int64_t i = 0; i < rep.samples; ++i) {
-        const int64_t a = argmax(fpOut.data() + i * per, per), b = argmax(qOut.data() + i * per, per);
-        agree += a == b;
-        if (rep.hasLabels) {
-            fpCorrect += a == data.labels[i];
-            qCorrect += b == data.labels[i];
-        }
-    }
-    rep.agreement = double(agree) / rep.samples;
-    rep.fp32Top1 = double(fpCorrect) / rep.samples;
-    rep.quantTop1 = double(qCorrect) / rep.samples;
-    rep.outputSqnrDb = sqnrDb(out.signal, out.noise);
+    scoreOutputs(rep, fpOut, qOut, data.labels);
     for (LayerError& l : order) {
         l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);
         rep.layers.push_back(l);
