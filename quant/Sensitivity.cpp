@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 
 namespace tessera::quant {
 
@@ -160,6 +161,42 @@ double resultCost(const QuantResult& result, const Graph& g, const analog::CostM
     return sum;
 }
 
+namespace {
+
+struct GreedyStep {
+    const LayerQuant* layer = nullptr;
+    int bits = 0;
+};
+
+// The next layer to lower by one depth: least predicted noise added (from the sensitivity
+// table) per unit of cost saved. No layer: every one is at its lowest depth.
+GreedyStep cheapestStep(const QuantResult& base, const SensitivityReport& sens, const std::vector<int>& bits,
+                        const std::map<std::string, int>& state,
+                        const std::function<double(const LayerQuant&, int)>& layerCost)
+{
+    GreedyStep pick;
+    double bestScore = 1e300;
+    for (const LayerQuant& l : base.layers) {
+        const int cur = state.at(l.node);
+        auto next = std::find_if(bits.begin(), bits.end(), [&](int b) { return b < cur; });
+        if (next == bits.end())
+            continue;
+        const SensitivityEntry* en = sens.find(l.node, *next);
+        const SensitivityEntry* ec = sens.find(l.node, cur);
+        if (!en)
+            continue;
+        const double predicted = std::max(1e-12, noiseRatio(en->outputSqnrDb) - (ec ? noiseRatio(ec->outputSqnrDb) : 0.0));
+        const double saved = std::max(1e-12, layerCost(l, cur) - layerCost(l, *next));
+        if (predicted / saved < bestScore) {
+            bestScore = predicted / saved;
+            pick = {&l, *next};
+        }
+    }
+    return pick;
+}
+
+} // namespace
+
 MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult& base, const Dataset& data,
                                           const SensitivityReport& sens, const MixedPrecisionOptions& o,
                                           const analog::CostModel& costModel, ProgressSink* progress)
@@ -216,29 +253,10 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult&
     const size_t maxSteps = base.layers.size() * bits.size();
     measure(state, 0.0);
     for (size_t step = 1; step <= maxSteps; ++step) {
-        const LayerQuant* pick = nullptr;
-        int pickBits = 0;
-        double bestScore = 1e300;
-        for (const LayerQuant& l : base.layers) {
-            const int cur = state[l.node];
-            auto next = std::find_if(bits.begin(), bits.end(), [&](int b) { return b < cur; });
-            if (next == bits.end())
-                continue;
-            const SensitivityEntry* en = sens.find(l.node, *next);
-            const SensitivityEntry* ec = sens.find(l.node, cur);
-            if (!en)
-                continue;
-            const double predicted = std::max(1e-12, noiseRatio(en->outputSqnrDb) - (ec ? noiseRatio(ec->outputSqnrDb) : 0.0));
-            const double saved = std::max(1e-12, layerCost(l, cur) - layerCost(l, *next));
-            if (predicted / saved < bestScore) {
-                bestScore = predicted / saved;
-                pick = &l;
-                pickBits = *next;
-            }
-        }
-        if (!pick)
+        const GreedyStep pick = cheapestStep(base, sens, bits, state, layerCost);
+        if (!pick.layer)
             break;
-        state[pick->node] = pickBits;
+        state[pick.layer->node] = pick.bits;
         const ParetoPoint p = measure(state, static_cast<double>(step) / maxSteps);
         if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop && o.maxCost < 0)
             break;
