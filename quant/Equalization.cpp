@@ -286,7 +286,8 @@ void applyEqualization(Graph& graph, const std::vector<ChannelScaling>& scalings
     if (scalings.empty())
         return;
     const std::vector<EqualizablePair> pairs = findEqualizablePairs(graph);
-    std::vector<std::pair<EqualizablePair, const ChannelScaling*>> todo;
+    // Every record is checked before any weight changes: a bad one leaves the graph as it was.
+    std::vector<std::pair<EqualizablePair, const ChannelScaling*>> checked;
     for (const ChannelScaling& cs : scalings) {
         auto it = std::find_if(pairs.begin(), pairs.end(), [&](const EqualizablePair& p) {
             return graph.node(p.first).name == cs.first && graph.node(p.second).name == cs.second;
@@ -300,9 +301,9 @@ void applyEqualization(Graph& graph, const std::vector<ChannelScaling>& scalings
         for (double s : cs.scales)
             if (!std::isfinite(s) || s <= 0.0)
                 fail("equalization: scales of '", cs.first, "' -> '", cs.second, "' must be positive and finite");
-        todo.emplace_back(*it, &cs);
+        checked.emplace_back(*it, &cs);
     }
-    for (const auto& [pair, cs] : todo)
+    for (const auto& [pair, cs] : checked)
         applyOne(graph, pair, cs->scales);
     graph.rebuildUses();
     passes::finishPass(graph, true);

@@ -1,4 +1,4 @@
-// igraph's Sugiyama layout: layers from the longest path, dummy vertices for long edges,
+// igraph's Sugiyama layout: layers from the longest path, virtual vertices for long edges,
 // barycentric crossing reduction. Scales to the 8,000+ node graphs dot cannot handle.
 #include "app/layout/GraphLayout.h"
 
@@ -121,7 +121,7 @@ LayoutResult layoutWithIgraph(const LayoutInput& input, ProgressSink& progress)
 
 namespace {
 
-// Each original edge is a chain of extended-graph edges through dummy vertices.
+// Each original edge is a chain of extended-graph edges through the virtual vertices.
 std::vector<QPainterPath> routeEdges(const LayoutInput& input, const std::vector<QPointF>& centers, const IgraphScope& s)
 {
     auto at = [&](igraph_integer_t v) { return QPointF(MATRIX(s.coords, v, 0), MATRIX(s.coords, v, 1)); };
