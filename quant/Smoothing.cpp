@@ -47,11 +47,15 @@ void observeChannelRanges(const Graph& g, const Node& node, const Tensor& x, std
     ranges.resize(static_cast<size_t>(channels), 0.0);
     const float* d = x.data<float>();
     const int64_t n = x.numel();
-    // Conv: [B, C, spatial...]; Gemm/MatMul: [..., K].
+    // Conv: [B, C, spatial...]; Gemm/MatMul: [..., K]. Runs of `inner` values share a channel.
     const int64_t inner = channelsFirst(node) ? n / (x.dim(0) * channels) : 1;
-    for (int64_t i = 0; i < n; ++i) {
-        const int64_t c = (i / inner) % channels;
-        ranges[c] = std::max(ranges[c], static_cast<double>(std::fabs(d[i])));
+    for (int64_t run = 0; run * inner < n; ++run) {
+        const float* p = d + run * inner;
+        float m = 0.0f;
+        for (int64_t i = 0; i < inner; ++i)
+            m = std::max(m, std::fabs(p[i]));
+        double& r = ranges[static_cast<size_t>(run % channels)];
+        r = std::max(r, static_cast<double>(m));
     }
 }
 

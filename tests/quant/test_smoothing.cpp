@@ -118,6 +118,13 @@ private slots:
         g.markGraphInput(x);
         g.markGraphOutput(y);
         inferShapes(g);
+        // Channel ranges of an NCHW input: batch 2, 2 channels, 1x3 planes.
+        const Tensor planes = Tensor::fromVector<float>({1, -4, 2, 0.5f, 0, -1, -3, 1, 0, 7, -0.25f, 2}, {2, 2, 1, 3});
+        std::vector<double> r;
+        Graph g13 = g;
+        g13.value(g13.inputs()[0]).shape = {2, 2, 1, 3};
+        observeChannelRanges(g13, g13.node(*g13.findNode("dw")), planes, r);
+        QCOMPARE(r, (std::vector<double>{4.0, 7.0})); // c0: {1,-4,2,-3,1,0}; c1: {0.5,0,-1,7,-0.25,2}
         // alpha is ignored: m_c proportional to a_c (the weight scale absorbs it).
         const std::vector<InputSmoothing> s = computeSmoothing(g, {{"dw", {50.0, 2.0}}}, 0.5, SmoothingScope::Depthwise);
         QCOMPARE(s.size(), size_t{1});
