@@ -64,7 +64,7 @@ Row benchModel(const std::string& dir, const std::string& name, int runs)
     const Dataset calib = loadNpyDataset({dir + "/mnist/mnist_calib_x.npy"});
     const Dataset test = loadNpyDataset({dir + "/mnist/mnist_test_x.npy"}, dir + "/mnist/mnist_test_y.npy");
     ModelGraphs model(dir + "/mnist/" + name + ".onnx");
-    QuantResult result;
+    QuantSpec result;
     row.calibrateMs = medianMs(1, [&] { result = calibrate(model, calib, QuantConfig{}); });
     const Graph& g = model.forBatch(test.count());
     std::vector<float> fp32, quant;

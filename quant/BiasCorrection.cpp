@@ -68,7 +68,7 @@ LinearRange linearRangeOf(const Graph& g, const Node& node, const TensorQuant& o
     return linear;
 }
 
-const TensorQuant& outputQuant(const QuantResult& result, const LayerQuant& l)
+const TensorQuant& outputQuant(const QuantSpec& result, const LayerQuant& l)
 {
     const TensorQuant* out = result.findTensor(l.output);
     if (!out || !out->quantized)
@@ -80,10 +80,10 @@ const TensorQuant& outputQuant(const QuantResult& result, const LayerQuant& l)
 // can change it), with the result's layers that remain: each measurement runs a prefix.
 struct Prefix {
     Graph graph;
-    QuantResult result;
+    QuantSpec result;
 };
 
-std::unique_ptr<Prefix> prefixUpTo(const Graph& g, const QuantResult& r, const std::string& layer)
+std::unique_ptr<Prefix> prefixUpTo(const Graph& g, const QuantSpec& r, const std::string& layer)
 {
     const std::optional<NodeId> id = g.findNode(layer);
     if (!id)
@@ -102,7 +102,7 @@ std::unique_ptr<Prefix> prefixUpTo(const Graph& g, const QuantResult& r, const s
 
 } // namespace
 
-std::vector<double> measureMeanError(const QuantResult& result, ModelGraphs& model, const Dataset& data,
+std::vector<double> measureMeanError(const QuantSpec& result, ModelGraphs& model, const Dataset& data,
                                      const std::string& layer, ProgressSink* progress, int64_t batchSize)
 {
     const LayerQuant* l = result.findLayer(layer);
@@ -128,7 +128,7 @@ std::vector<double> measureMeanError(const QuantResult& result, ModelGraphs& mod
     return meansOf(e);
 }
 
-void correctBiases(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
+void correctBiases(QuantSpec& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
                    int64_t batchSize)
 {
     prepareModel(model, result);

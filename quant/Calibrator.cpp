@@ -5,6 +5,7 @@
 #include "core/OpRegistry.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/BiasCorrection.h"
+#include "quant/Observers.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <algorithm>
@@ -82,7 +83,7 @@ double threshold(const TensorQuant& q) { return q.scale * static_cast<double>(an
 // SIMD engine's high-precision path (highPrecisionBits, INT16 by default; the M1076 SIMD
 // handles INT16). Requantizing every intermediate of e.g. a decomposed HardSwish
 // (x * clip(x + 3, 0, 6) / 6) to 8 bits costs a detector most of its SQNR.
-void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
+void assignTensors(QuantSpec& r, const Graph& g, const StatsMap& stats)
 {
     const QuantConfig& c = r.config;
     auto statsOf = [&](const std::string& name) {
@@ -150,7 +151,7 @@ ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int6
     return ranges;
 }
 
-void assignLayers(QuantResult& r, const Graph& g)
+void assignLayers(QuantSpec& r, const Graph& g)
 {
     const QuantConfig& c = r.config;
     for (NodeId id : g.topologicalOrder()) {
@@ -204,14 +205,15 @@ void validateConfig(const QuantConfig& c, const Graph& g)
     }
 }
 
-QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& config, ProgressSink* progress,
+QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& config, ProgressSink* progress,
                       int64_t batchSize)
 {
     if (data.count() == 0)
         fail(data.source, ": calibration data is empty");
     const int64_t firstBatch = std::min(batchSize, data.count());
-    QuantResult r;
+    QuantSpec r;
     r.model = model.name();
+    r.modelHash = model.contentHash();
     r.config = config;
     r.inputShape = data.inputs.shape();
     r.inputShape[0] = 1;
@@ -253,13 +255,14 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
     return r;
 }
 
-void prepareModel(ModelGraphs& model, const QuantResult& result)
+void prepareModel(ModelGraphs& model, const QuantSpec& result, bool forceOtherModel)
 {
+    checkSpecMatchesModel(result, model.contentHash(), model.name(), forceOtherModel);
     model.setEqualization(result.equalization);
     model.setSmoothing(result.smoothing);
 }
 
-void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
+void calibrateAdcRanges(QuantSpec& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress,
                         int64_t batchSize)
 {
     prepareModel(model, result);
@@ -280,7 +283,7 @@ void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& 
         l.adcRange = std::max<int64_t>(1, ranges[l.node]);
 }
 
-void setLayerWeightBits(QuantResult& result, const Graph& graph, const std::string& layer, int bits)
+void setLayerWeightBits(QuantSpec& result, const Graph& graph, const std::string& layer, int bits)
 {
     LayerQuant* l = result.findLayer(layer);
     if (!l)

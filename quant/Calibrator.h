@@ -6,14 +6,14 @@
 // (quant/BiasCorrection.h) (docs/quantization.md).
 #include "core/Progress.h"
 #include "quant/Dataset.h"
-#include "quant/QuantResult.h"
+#include "core/quantspec/QuantSpec.h"
 
 namespace tessera::quant {
 
 // Throws tessera::Error (nothing written) on bad data or config: wrong shape/dtype,
 // empty data, bit depths out of range, unknown layer names in per-layer overrides.
 // Leaves `model` prepared for the result (its equalization set).
-QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& config,
+QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& config,
                       ProgressSink* progress = nullptr, int64_t batchSize = 64);
 
 // Sets one layer's weight bits and recomputes its weight scales with the configured
@@ -21,15 +21,16 @@ QuantResult calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig
 // approximation: call calibrateAdcRanges for measured ranges) and its bias correction is
 // dropped (correctBiases measures a new one). `graph` must come from a ModelGraphs
 // prepared for the result (prepareModel). Throws on an unknown layer or bits out of range.
-void setLayerWeightBits(QuantResult& result, const Graph& graph, const std::string& layer, int bits);
+void setLayerWeightBits(QuantSpec& result, const Graph& graph, const std::string& layer, int bits);
 
 // Re-measures every analog layer's ADC range on `data` (ideal ADCs, no non-idealities).
-void calibrateAdcRanges(QuantResult& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress = nullptr,
+void calibrateAdcRanges(QuantSpec& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress = nullptr,
                         int64_t batchSize = 64);
 
 // Makes `model` hand out the graphs `result` was made for (its equalization). Every
 // caller that reads a result and loads the model calls this before running anything.
-void prepareModel(ModelGraphs& model, const QuantResult& result);
+// Refuses a spec made for another model (checkSpecMatchesModel) unless forceOtherModel.
+void prepareModel(ModelGraphs& model, const QuantSpec& result, bool forceOtherModel = false);
 
 // Validates per-layer overrides and bit depths against the graph's analog layers.
 void validateConfig(const QuantConfig& config, const Graph& graph);

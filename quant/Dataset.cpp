@@ -1,5 +1,7 @@
 #include "quant/Dataset.h"
 
+#include "core/quantspec/ModelHash.h"
+
 #include "core/Error.h"
 #include "core/ShapeInference.h"
 #include "core/io/Npy.h"
@@ -103,7 +105,9 @@ ModelGraphs::ModelGraphs(std::string onnxPath, Shape inputShape) : m_path(std::m
             fail(m_path, ": an input shape can only be given for a model with one input");
         options.inputShapes[p.value(p.inputs()[0]).name] = inputShape;
     }
-    auto g = std::make_unique<Graph>(importOnnxFile(m_path, options).graph);
+    ImportedModel imported = importOnnxFile(m_path, options);
+    m_contentHash = imported.report.contentHash;
+    auto g = std::make_unique<Graph>(std::move(imported.graph));
     m_name = std::filesystem::path(m_path).stem().string();
     m_template = std::make_unique<Graph>(*g);
     const int64_t batch = g->inputs().empty() || g->value(g->inputs()[0]).shape.empty()
@@ -112,7 +116,8 @@ ModelGraphs::ModelGraphs(std::string onnxPath, Shape inputShape) : m_path(std::m
     m_graphs[batch] = std::move(g);
 }
 
-ModelGraphs::ModelGraphs(Graph graph) : m_name(graph.name), m_template(std::make_unique<Graph>(std::move(graph)))
+ModelGraphs::ModelGraphs(Graph graph)
+    : m_name(graph.name), m_contentHash(graphContentHash(graph)), m_template(std::make_unique<Graph>(std::move(graph)))
 {
     const Graph& g = *m_template;
     if (!g.inputs().empty() && !g.value(g.inputs()[0]).shape.empty())

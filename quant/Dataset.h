@@ -50,6 +50,9 @@ public:
 
     const Graph& forBatch(int64_t batch);
     const std::string& name() const { return m_name; }
+    // The model's content hash (core/quantspec/ModelHash.h): what a spec records and is
+    // checked against.
+    const std::string& contentHash() const { return m_contentHash; }
 
     // Cross-layer equalization applied to every graph handed out (quant/Equalization.h).
     // A different one drops the cached graphs: references from forBatch dangle.
@@ -62,6 +65,7 @@ public:
 private:
     std::string m_path;
     std::string m_name;
+    std::string m_contentHash;
     std::unique_ptr<Graph> m_template; // as imported (never equalized)
     std::vector<ChannelScaling> m_equalization;
     std::vector<InputSmoothing> m_smoothing;

@@ -12,22 +12,12 @@
 // The FP32 model stays the ONNX file: a quantization result records the scalings and
 // every consumer re-applies them (ModelGraphs::setEqualization, quant::prepareModel).
 #include "core/Graph.h"
+#include "core/quantspec/QuantSpec.h"
 
 #include <string>
 #include <vector>
 
 namespace tessera::quant {
-
-// L1's output channel c is divided by scales[c]; L2's input channel c multiplied by it.
-struct ChannelScaling {
-    std::string first;  // L1 node name
-    std::string second; // L2 node name
-    std::vector<double> scales;
-    bool operator==(const ChannelScaling& o) const
-    {
-        return first == o.first && second == o.second && scales == o.scales;
-    }
-};
 
 // A pair of layers that can be equalized, in graph terms.
 struct EqualizablePair {

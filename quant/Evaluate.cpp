@@ -73,7 +73,7 @@ Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int6
     return ref;
 }
 
-std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantResult& result, const Dataset& data,
+std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& result, const Dataset& data,
                                        int64_t batchSize, ProgressSink* progress)
 {
     prepareModel(model, result);
@@ -119,7 +119,7 @@ void scoreOutputs(EvalReport& rep, const std::vector<float>& fpOut, const std::v
 
 } // namespace
 
-EvalReport evaluate(ModelGraphs& model, const QuantResult& result, const Dataset& data, const EvalOptions& options,
+EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
                     ProgressSink* progress, const Fp32Reference* reference)
 {
     prepareModel(model, result);

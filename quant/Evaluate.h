@@ -6,7 +6,7 @@
 // included), so the layer where it falls is the one to look at.
 #include "core/Progress.h"
 #include "quant/Dataset.h"
-#include "quant/QuantResult.h"
+#include "core/quantspec/QuantSpec.h"
 
 #include <nlohmann/json.hpp>
 
@@ -47,11 +47,11 @@ struct Fp32Reference {
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize = 100,
                                    ProgressSink* progress = nullptr);
 
-EvalReport evaluate(ModelGraphs& model, const QuantResult& result, const Dataset& data, const EvalOptions& options = {},
+EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options = {},
                     ProgressSink* progress = nullptr, const Fp32Reference* reference = nullptr);
 
 // Quantized outputs of graph output 0 for all samples ([N, perSample]).
-std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantResult& result, const Dataset& data,
+std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& result, const Dataset& data,
                                        int64_t batchSize = 100, ProgressSink* progress = nullptr);
 
 double sqnrDb(double signal, double noise);

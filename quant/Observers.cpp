@@ -9,25 +9,6 @@
 
 namespace tessera::quant {
 
-const char* observerName(ObserverKind kind)
-{
-    switch (kind) {
-    case ObserverKind::MinMax: return "minmax";
-    case ObserverKind::Percentile: return "percentile";
-    case ObserverKind::Mse: return "mse";
-    case ObserverKind::Entropy: return "entropy";
-    }
-    return "minmax";
-}
-
-ObserverKind parseObserver(const std::string& name)
-{
-    for (ObserverKind k : {ObserverKind::MinMax, ObserverKind::Percentile, ObserverKind::Mse, ObserverKind::Entropy})
-        if (name == observerName(k))
-            return k;
-    fail("unknown observer '", name, "' (expected minmax, percentile, mse or entropy)");
-}
-
 AbsHistogram::AbsHistogram(double maxAbs, int bins)
     : m_maxAbs(maxAbs), m_width(maxAbs > 0.0 ? maxAbs / bins : 1.0), m_counts(static_cast<size_t>(bins), 0.0)
 {

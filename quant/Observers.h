@@ -2,27 +2,13 @@
 // Range observers: pick a clipping threshold T for a tensor from calibration statistics,
 // so that scale = T / maxCode(bits). Activations are observed as a histogram of |x|
 // (symmetric quantization, zero point 0); weights per output channel from their values.
+#include "core/quantspec/QuantSpec.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace tessera::quant {
-
-enum class ObserverKind {
-    MinMax,     // T = max |x|: never clips
-    Percentile, // T = the given percentile of |x| (default 99.99)
-    Mse,        // T minimizing expected squared error (clipping + rounding) on the histogram
-    Entropy,    // T minimizing KL(P || Q) between the histogram and its quantized form (TensorRT)
-};
-const char* observerName(ObserverKind kind);
-// Parses "minmax" | "percentile" | "mse" | "entropy"; throws tessera::Error otherwise.
-ObserverKind parseObserver(const std::string& name);
-
-struct ObserverOptions {
-    ObserverKind kind = ObserverKind::MinMax;
-    double percentile = 99.99;
-    int bins = 2048;
-};
 
 // A histogram of |x| over [0, maxAbs] built in a second pass once maxAbs is known.
 class AbsHistogram {

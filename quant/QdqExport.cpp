@@ -21,7 +21,7 @@ using namespace tessera::analog;
 // value is quantized), which keeps the source's name.
 class QdqBuilder {
 public:
-    QdqBuilder(const Graph& src, const QuantResult& result, QdqExportSummary& summary)
+    QdqBuilder(const Graph& src, const QuantSpec& result, QdqExportSummary& summary)
         : m_src(src), m_result(result), m_summary(summary), m_map(src.valueCount(), kNoValue)
     {
         m_out.name = src.name;
@@ -256,7 +256,7 @@ private:
     }
 
     const Graph& m_src;
-    const QuantResult& m_result;
+    const QuantSpec& m_result;
     QdqExportSummary& m_summary;
     std::vector<ValueId> m_map; // source value -> value its consumers read
     std::map<std::string, const LayerQuant*> m_layers;
@@ -265,13 +265,13 @@ private:
 
 } // namespace
 
-Graph buildQdqGraph(const Graph& graph, const QuantResult& result, QdqExportSummary* summary)
+Graph buildQdqGraph(const Graph& graph, const QuantSpec& result, QdqExportSummary* summary)
 {
     QdqExportSummary local;
     return QdqBuilder(graph, result, summary ? *summary : local).build();
 }
 
-void exportQdqOnnx(const Graph& graph, const QuantResult& result, const std::string& path, QdqExportSummary* summary)
+void exportQdqOnnx(const Graph& graph, const QuantSpec& result, const std::string& path, QdqExportSummary* summary)
 {
     OnnxExportOptions options;
     options.docString = strCat("QDQ export of quantization result for '", result.model,

@@ -11,7 +11,7 @@
 //    Div -> Round -> Clip -> Mul.
 //  - Analog layers (Conv/Gemm/MatMul of the result): weights as int8 levels (exactly
 //    analog::AnalogLayer's) -> DequantizeLinear with per-output-channel scales; the bias
-//    (quant::layerBias: with the result's bias correction) as int32 codes at scale
+//    (analog::layerBias: with the result's bias correction) as int32 codes at scale
 //    sx * sw[n] (the layer's bias codes) -> DequantizeLinear; a fused activation as an
 //    explicit Relu/Clip (core/onnx/OnnxExporter.h). MatMul weights are [K, N], axis 1.
 //  - Digital nodes: their FP32 op on dequantized inputs, QDQ on quantized outputs.
@@ -19,7 +19,7 @@
 // with a transparent ADC (32 bits) and no non-idealities the export matches
 // QuantizedExecutor within float rounding (<= 1 LSB of a tensor's scale).
 #include "core/Graph.h"
-#include "quant/QuantResult.h"
+#include "core/quantspec/QuantSpec.h"
 
 #include <string>
 #include <vector>
@@ -39,10 +39,10 @@ struct QdqExportSummary {
 // runs it). `graph` is the graph `result` was calibrated on: cleanup passes on, prepared
 // for the result (quant::prepareModel: its equalization is in the weights). Throws
 // tessera::Error naming the layer/tensor when the result does not fit the graph.
-Graph buildQdqGraph(const Graph& graph, const QuantResult& result, QdqExportSummary* summary = nullptr);
+Graph buildQdqGraph(const Graph& graph, const QuantSpec& result, QdqExportSummary* summary = nullptr);
 
 // buildQdqGraph written as an ONNX file (atomically); errors name the layer or the file.
-void exportQdqOnnx(const Graph& graph, const QuantResult& result, const std::string& path,
+void exportQdqOnnx(const Graph& graph, const QuantSpec& result, const std::string& path,
                    QdqExportSummary* summary = nullptr);
 
 } // namespace tessera::quant

@@ -38,27 +38,27 @@ ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data)
     }
 }
 
-ModelGraphs openModelFor(const std::string& modelPath, const QuantResult& result)
+ModelGraphs openModelFor(const std::string& modelPath, const QuantSpec& result)
 {
     ModelGraphs model(modelPath, result.inputShape);
     prepareModel(model, result);
     return model;
 }
 
-QuantResult runQuantize(const QuantizeRequest& req, ProgressSink* progress)
+QuantSpec runQuantize(const QuantizeRequest& req, ProgressSink* progress)
 {
     const Dataset data = loadDataSource(req.calibration);
     ModelGraphs model = openModelFor(req.modelPath, data);
-    QuantResult result = calibrate(model, data, req.config, progress);
+    QuantSpec result = calibrate(model, data, req.config, progress);
     result.model = req.modelPath;
     if (!req.outputPath.empty())
-        writeQuantResult(req.outputPath, result); // last step: nothing is written on error
+        writeQuantSpec(req.outputPath, result); // last step: nothing is written on error
     return result;
 }
 
 nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
 {
-    QuantResult result = readQuantResult(req.quantPath);
+    QuantSpec result = readQuantSpec(req.quantPath);
     if (!req.nonIdealities)
         result.config.nonIdealities = {};
     const Dataset data = loadDataSource(req.data);
@@ -70,7 +70,7 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
 
 nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progress)
 {
-    const QuantResult base = readQuantResult(req.quantPath);
+    const QuantSpec base = readQuantSpec(req.quantPath);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
     const nlohmann::json report = toJson(analyzeSensitivity(model, base, data, req.options, progress));
@@ -81,7 +81,7 @@ nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progr
 
 nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink* progress)
 {
-    const QuantResult base = readQuantResult(req.quantPath);
+    const QuantSpec base = readQuantSpec(req.quantPath);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
     SilentProgress silent;
@@ -99,7 +99,7 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     if (!req.chosenQuantPath.empty()) {
         if (mp.chosen < 0)
             fail("no measured configuration meets the budget; nothing written to ", req.chosenQuantPath);
-        writeQuantResult(req.chosenQuantPath, mp.chosenResult);
+        writeQuantSpec(req.chosenQuantPath, mp.chosenResult);
     }
     if (!req.reportPath.empty())
         writeFileAtomic(req.reportPath, report.dump(1) + "\n");

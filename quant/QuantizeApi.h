@@ -31,7 +31,7 @@ Dataset loadDataSource(const DataSource& source);
 // The model imported with its symbolic input dims fixed by the samples' shape.
 ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data);
 // The model imported with the input shape `result` was calibrated with, prepared for it.
-ModelGraphs openModelFor(const std::string& modelPath, const QuantResult& result);
+ModelGraphs openModelFor(const std::string& modelPath, const QuantSpec& result);
 
 struct QuantizeRequest {
     std::string modelPath;
@@ -39,7 +39,7 @@ struct QuantizeRequest {
     QuantConfig config;
     std::string outputPath; // quantization JSON
 };
-QuantResult runQuantize(const QuantizeRequest& request, ProgressSink* progress = nullptr);
+QuantSpec runQuantize(const QuantizeRequest& request, ProgressSink* progress = nullptr);
 
 struct EvalRequest {
     std::string modelPath;

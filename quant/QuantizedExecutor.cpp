@@ -25,49 +25,7 @@ void fakeQuantize(float* data, int64_t count, const TensorQuant& q)
         data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], scale, range)) * scale);
 }
 
-AnalogLayerParams layerParams(const QuantResult& result, const LayerQuant& layer, const AnalogMatmulView& view)
-{
-    const TensorQuant* in = result.findTensor(layer.input);
-    const TensorQuant* out = result.findTensor(layer.output);
-    if (!in || !in->quantized || !out || !out->quantized)
-        fail("layer '", layer.node, "': its input and output tensors must be quantized in the result");
-    if (view.rows != layer.rows || view.cols != layer.cols || view.groups != layer.groups)
-        fail("layer '", layer.node, "': the result's geometry (", layer.rows, "x", layer.cols, ", groups ", layer.groups,
-             ") does not match the graph (", view.rows, "x", view.cols, ", groups ", view.groups, ")");
-    AnalogLayerParams p;
-    p.name = layer.node;
-    p.rows = view.rows;
-    p.cols = view.cols;
-    p.groups = view.groups;
-    p.numerics.weightBits = layer.weightBits;
-    p.numerics.inputBits = in->bits;
-    p.numerics.inputSigned = in->isSigned;
-    p.numerics.adcBits = layer.adcBits;
-    p.numerics.adcRange = layer.adcRange;
-    p.numerics.rowsPerBlock = result.config.geometry.rows;
-    p.inputScale = in->scale;
-    p.weightScales = layer.weightScales;
-    p.output.scale = out->scale;
-    p.output.bits = out->bits;
-    p.output.isSigned = out->isSigned;
-    p.output.clampLo = view.clampLo;
-    p.output.clampHi = view.clampHi;
-    return p;
-}
-
-std::vector<float> layerBias(const LayerQuant& layer, const AnalogMatmulView& view)
-{
-    if (layer.biasCorrection.empty())
-        return view.bias;
-    if (static_cast<int64_t>(layer.biasCorrection.size()) != view.cols)
-        fail("layer '", layer.node, "': ", layer.biasCorrection.size(), " bias corrections for ", view.cols, " columns");
-    std::vector<float> bias(static_cast<size_t>(view.cols), 0.0f);
-    for (size_t n = 0; n < bias.size(); ++n)
-        bias[n] = static_cast<float>((view.bias.empty() ? 0.0 : view.bias[n]) - layer.biasCorrection[n]);
-    return bias;
-}
-
-QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantResult& result, QuantizedExecutorOptions options)
+QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantSpec& result, QuantizedExecutorOptions options)
     : m_graph(graph), m_result(result), m_options(options), m_order(graph.topologicalOrder()),
       m_quantOf(graph.valueCount(), nullptr), m_values(graph.valueCount())
 {

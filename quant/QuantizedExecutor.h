@@ -13,7 +13,8 @@
 #include "core/Graph.h"
 #include "core/Progress.h"
 #include "core/analog/AnalogLowering.h"
-#include "quant/QuantResult.h"
+#include "core/analog/ProgrammedLayer.h"
+#include "core/quantspec/QuantSpec.h"
 
 #include <map>
 #include <memory>
@@ -43,7 +44,7 @@ public:
 
     // `graph` (shapes inferred) and `result` must outlive the executor. Throws
     // tessera::Error naming the layer when the result does not fit the graph.
-    QuantizedExecutor(const Graph& graph, const QuantResult& result, QuantizedExecutorOptions options = {});
+    QuantizedExecutor(const Graph& graph, const QuantSpec& result, QuantizedExecutorOptions options = {});
     ~QuantizedExecutor();
 
     // Inputs in graph-input order (float32, graph shapes). Returns the graph outputs
@@ -64,7 +65,7 @@ private:
     void bindInputs(const std::vector<Tensor>& inputs);
 
     const Graph& m_graph;
-    const QuantResult& m_result;
+    const QuantSpec& m_result;
     QuantizedExecutorOptions m_options;
     std::vector<NodeId> m_order;
     std::vector<int> m_lastUse;
@@ -75,12 +76,5 @@ private:
     std::map<std::string, int64_t> m_adcRanges;
     std::vector<std::string> m_fallbacks;
 };
-
-// The AnalogLayerParams of one calibrated layer (shared with the compiler/simulator).
-analog::AnalogLayerParams layerParams(const QuantResult& result, const LayerQuant& layer,
-                                      const analog::AnalogMatmulView& view);
-// The bias the layer's epilogue adds (real units): the graph's bias minus the layer's bias
-// correction; empty when there is neither. Shared with the compiler/simulator.
-std::vector<float> layerBias(const LayerQuant& layer, const analog::AnalogMatmulView& view);
 
 } // namespace tessera::quant

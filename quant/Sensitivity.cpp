@@ -104,7 +104,7 @@ const SensitivityEntry* SensitivityReport::find(const std::string& layer, int bi
     return nullptr;
 }
 
-SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                      const SensitivityOptions& options, ProgressSink* progress)
 {
     checkBitsList(options.bits);
@@ -122,7 +122,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantResult& base
         for (int bits : options.bits) {
             SubProgress sub(sink, done / total, (done + 1) / total);
             sub.checkpoint(0.0, strCat("layer ", l.node, " at ", bits, " bits"));
-            QuantResult r = base;
+            QuantSpec r = base;
             setLayerWeightBits(r, g, l.node, bits);
             EvalOptions eo;
             eo.batchSize = options.batchSize;
@@ -153,7 +153,7 @@ CostObjective parseCostObjective(const std::string& name)
     fail("unknown cost objective '", name, "' (expected weight-bits, energy or latency)");
 }
 
-double resultCost(const QuantResult& result, const Graph& g, const analog::CostModel& model, CostObjective objective)
+double resultCost(const QuantSpec& result, const Graph& g, const analog::CostModel& model, CostObjective objective)
 {
     double sum = 0.0;
     for (const LayerQuant& l : result.layers)
@@ -170,7 +170,7 @@ struct GreedyStep {
 
 // The next layer to lower by one depth: least predicted noise added (from the sensitivity
 // table) per unit of cost saved. No layer: every one is at its lowest depth.
-GreedyStep cheapestStep(const QuantResult& base, const SensitivityReport& sens, const std::vector<int>& bits,
+GreedyStep cheapestStep(const QuantSpec& base, const SensitivityReport& sens, const std::vector<int>& bits,
                         const std::map<std::string, int>& state,
                         const std::function<double(const LayerQuant&, int)>& layerCost)
 {
@@ -197,7 +197,7 @@ GreedyStep cheapestStep(const QuantResult& base, const SensitivityReport& sens, 
 
 } // namespace
 
-MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                           const SensitivityReport& sens, const MixedPrecisionOptions& o,
                                           const analog::CostModel& costModel, ProgressSink* progress)
 {
@@ -222,7 +222,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult&
         return objectiveOf(costModel.layerCost(workOf(l, g1, b), base.config.geometry), o.objective);
     };
     auto build = [&](const std::map<std::string, int>& s) {
-        QuantResult r = base;
+        QuantSpec r = base;
         for (const auto& [name, b] : s)
             if (base.findLayer(name)->weightBits != b)
                 setLayerWeightBits(r, g, name, b);
@@ -231,7 +231,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult&
     MixedPrecisionReport rep;
     auto measure = [&](const std::map<std::string, int>& s, double fraction) {
         sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
-        const QuantResult r = build(s);
+        const QuantSpec r = build(s);
         EvalOptions eo;
         eo.batchSize = o.batchSize;
         const EvalReport e = evaluate(model, r, data, eo, nullptr, &ref);

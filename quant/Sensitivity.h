@@ -12,7 +12,7 @@
 #include "core/analog/CostModel.h"
 #include "quant/Dataset.h"
 #include "quant/Evaluate.h"
-#include "quant/QuantResult.h"
+#include "core/quantspec/QuantSpec.h"
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +45,7 @@ struct SensitivityReport {
     const SensitivityEntry* find(const std::string& layer, int bits) const;
 };
 
-SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                      const SensitivityOptions& options = {}, ProgressSink* progress = nullptr);
 
 enum class CostObjective { WeightBits, Energy, Latency };
@@ -53,7 +53,7 @@ const char* costObjectiveName(CostObjective objective);
 CostObjective parseCostObjective(const std::string& name);
 
 // Cost of a whole result under the cost model, per inference (batch-1 graph).
-double resultCost(const QuantResult& result, const Graph& batchOneGraph, const analog::CostModel& model,
+double resultCost(const QuantSpec& result, const Graph& batchOneGraph, const analog::CostModel& model,
                   CostObjective objective);
 
 struct MixedPrecisionOptions {
@@ -80,11 +80,11 @@ struct ParetoPoint {
 struct MixedPrecisionReport {
     std::vector<ParetoPoint> measured; // in search order; measured[0] is the base
     int chosen = -1;                   // index into measured, -1 when nothing meets the budget
-    QuantResult chosenResult;
+    QuantSpec chosenResult;
     double seconds = 0.0;
 };
 
-MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantResult& base, const Dataset& data,
+MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                           const SensitivityReport& sensitivity, const MixedPrecisionOptions& options,
                                           const analog::CostModel& costModel, ProgressSink* progress = nullptr);
 

@@ -59,24 +59,6 @@ void observeChannelRanges(const Graph& g, const Node& node, const Tensor& x, std
     }
 }
 
-const char* smoothingScopeName(SmoothingScope scope)
-{
-    switch (scope) {
-    case SmoothingScope::Off: return "off";
-    case SmoothingScope::Depthwise: return "depthwise";
-    case SmoothingScope::All: return "all";
-    }
-    return "?";
-}
-
-SmoothingScope parseSmoothingScope(const std::string& name)
-{
-    for (SmoothingScope s : {SmoothingScope::Off, SmoothingScope::Depthwise, SmoothingScope::All})
-        if (name == smoothingScopeName(s))
-            return s;
-    fail("unknown input smoothing scope '", name, "' (use off, depthwise or all)");
-}
-
 std::vector<InputSmoothing> computeSmoothing(const Graph& g, const ChannelRanges& ranges, double alpha,
                                              SmoothingScope scope, double minSpread)
 {

@@ -15,6 +15,7 @@
 // Like cross-layer equalization, the FP32 model stays the ONNX file: the quantization
 // result records the factors and ModelGraphs re-applies them (quant::prepareModel).
 #include "core/Graph.h"
+#include "core/quantspec/QuantSpec.h"
 
 #include <map>
 #include <string>
@@ -27,17 +28,8 @@ namespace tessera::quant {
 // grows by m_c, which per-output-channel weight scales cannot absorb. At 8-bit weights that
 // trade wins big on unbalanced inputs (the OCR detector); at 3-bit weights it loses (on
 // mnist_mobile a 3-bit mixed-precision point drops 1.55 pp with dense smoothing, 0.85 pp
-// without), so low-bit mixed precision should start from a Depthwise calibration.
-enum class SmoothingScope { Off, Depthwise, All };
-const char* smoothingScopeName(SmoothingScope scope);
-// Parses "off" | "depthwise" | "all"; throws tessera::Error otherwise.
-SmoothingScope parseSmoothingScope(const std::string& name);
-
-struct InputSmoothing {
-    std::string layer;           // analog node name
-    std::vector<double> factors; // m_c per input channel, > 0
-    bool operator==(const InputSmoothing& o) const { return layer == o.layer && factors == o.factors; }
-};
+// without), so low-bit mixed precision should start from a Depthwise calibration
+// (SmoothingScope, core/quantspec/QuantSpec.h).
 
 // Input channels of an analog layer: Conv's C (input dim 1), Gemm/MatMul's K (last dim).
 int64_t smoothingChannels(const Graph& graph, const Node& node);

@@ -25,6 +25,7 @@ struct EvalOptions {
     std::string quant; // quantization JSON
     int64_t batch = 256;
     bool noOptimize = false;
+    bool force = false; // use a quantization file made for another model
 };
 
 std::vector<int64_t> readLabels(const std::string& path, int64_t count)
@@ -61,9 +62,9 @@ public:
         }
         if (o.noOptimize)
             fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
-        m_result = std::make_unique<quant::QuantResult>(quant::readQuantResult(o.quant));
+        m_result = std::make_unique<QuantSpec>(readQuantSpec(o.quant));
         m_graphs = std::make_unique<quant::ModelGraphs>(o.model, batchShape);
-        quant::prepareModel(*m_graphs, *m_result);
+        quant::prepareModel(*m_graphs, *m_result, o.force);
         m_quantized = std::make_unique<quant::QuantizedExecutor>(m_graphs->forBatch(batchShape[0]), *m_result);
     }
     Tensor run(const Tensor& x, ProgressSink* progress)
@@ -73,7 +74,7 @@ public:
 
 private:
     std::unique_ptr<Executor> m_fp32;
-    std::unique_ptr<quant::QuantResult> m_result;
+    std::unique_ptr<QuantSpec> m_result;
     std::unique_ptr<quant::ModelGraphs> m_graphs;
     std::unique_ptr<quant::QuantizedExecutor> m_quantized;
 };
@@ -136,6 +137,7 @@ CommandRun declareEval(CLI::App& sub)
     sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256)")->check(CLI::PositiveNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
     sub.add_option("--quant", o->quant, "Quantization JSON: evaluate the quantized model (tessera quantize)");
+    sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
     return [o] { return runEval(*o); };
 }
 

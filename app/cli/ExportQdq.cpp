@@ -23,6 +23,7 @@ namespace tessera::cli {
 namespace {
 
 struct ExportQdqOptions {
+    bool force = false; // use a quantization file made for another model
     std::string model, quant, output;
     std::vector<std::string> shapes;
     int64_t batch = 0;
@@ -32,7 +33,7 @@ struct ExportQdqOptions {
     double atol = 1e-4; // outputs kept in float have no LSB
 };
 
-std::string codingText(const quant::TensorQuant* q)
+std::string codingText(const TensorQuant* q)
 {
     if (!q || !q->quantized)
         return "float (not quantized)";
@@ -41,19 +42,19 @@ std::string codingText(const quant::TensorQuant* q)
 
 // For an output kept in float (e.g. a Softmax): its producer's quantized input, whose LSB
 // puts the float difference in perspective.
-const quant::TensorQuant* producerInputQuant(const Graph& g, ValueId out, const quant::QuantResult& r, std::string& name)
+const TensorQuant* producerInputQuant(const Graph& g, ValueId out, const QuantSpec& r, std::string& name)
 {
     const NodeId p = g.value(out).producer;
     if (p == kNoNode || !g.node(p).hasInput(0))
         return nullptr;
     name = g.value(g.node(p).inputs[0]).name;
-    const quant::TensorQuant* q = r.findTensor(name);
+    const TensorQuant* q = r.findTensor(name);
     return q && q->quantized ? q : nullptr;
 }
 
 // One 8-bit code flipped upstream is many LSBs of a 16-bit tensor: the same difference in
 // LSBs of an 8-bit code over the tensor's range.
-void printEightBitEquivalent(double lsb, const quant::TensorQuant& q)
+void printEightBitEquivalent(double lsb, const TensorQuant& q)
 {
     if (q.bits > 8)
         std::printf("  = %.4g LSB of an 8-bit code over the same range\n",
@@ -74,12 +75,12 @@ void printTopOneAgreement(const Tensor& ours, const Tensor& other)
 
 // Max |a - b| in LSBs of the output's scale (absolute for a float output); prints it and
 // returns whether it is within tolerance.
-bool compareOutputs(const Graph& g, const quant::QuantResult& r, const Tensor& ours, const std::string& path,
+bool compareOutputs(const Graph& g, const QuantSpec& r, const Tensor& ours, const std::string& path,
                     const ExportQdqOptions& o)
 {
     const ValueId outId = g.outputs()[0];
     const std::string& name = g.value(outId).name;
-    const quant::TensorQuant* q = r.findTensor(name);
+    const TensorQuant* q = r.findTensor(name);
     const Tensor other = readNpy(path).castTo(DType::Float32);
     if (other.shape() != ours.shape())
         fail(path, ": shape ", shapeToString(other.shape()), " differs from output '", name, "' ",
@@ -112,7 +113,7 @@ bool compareOutputs(const Graph& g, const quant::QuantResult& r, const Tensor& o
     std::printf("output '%s' vs %s: max |ours - other| = %.4g (float output, no LSB); %lld of %lld values differ\n",
                 name.c_str(), path.c_str(), worst, static_cast<long long>(differing), count);
     std::string inName;
-    if (const quant::TensorQuant* in = producerInputQuant(g, outId, r, inName)) {
+    if (const TensorQuant* in = producerInputQuant(g, outId, r, inName)) {
         std::printf("  = %.4g LSB of the producer's input '%s' (scale %.6g)\n", worst / in->scale, inName.c_str(),
                     in->scale);
         printEightBitEquivalent(worst / in->scale, *in);
@@ -142,14 +143,14 @@ int runExportQdq(const ExportQdqOptions& o)
 {
     if ((!o.reference.empty() || !o.compare.empty()) && o.input.empty())
         fail("--reference and --compare need --input (the data to run)");
-    const quant::QuantResult result = quant::readQuantResult(o.quant);
+    const QuantSpec result = readQuantSpec(o.quant);
     Tensor input;
     if (!o.input.empty())
         input = readNpy(o.input).castTo(DType::Float32);
     // The graph the result was calibrated on and the quantized executor runs: cleanup
     // passes on, the result's equalization applied (prepareModel).
     quant::ModelGraphs graphs(o.model, inputShape(o, input));
-    quant::prepareModel(graphs, result);
+    quant::prepareModel(graphs, result, o.force);
     const Graph& g = graphs.forBatch(batchOf(o, input));
 
     quant::QdqExportSummary summary;
@@ -186,6 +187,7 @@ CommandRun declareExportQdq(CLI::App& sub)
     auto o = std::make_shared<ExportQdqOptions>();
     sub.add_option("model", o->model, "ONNX model the quantization result was made for")->required();
     sub.add_option("quant", o->quant, "quantization JSON (tessera quantize)")->required();
+    sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
     sub.add_option("-o,--output", o->output, "QDQ ONNX model to write")->required();
     sub.add_option("--batch", o->batch, "batch size of the exported graph (default: as declared, symbolic = 1)")
         ->check(CLI::PositiveNumber);

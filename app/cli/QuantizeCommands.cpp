@@ -144,7 +144,7 @@ CommandRun declareQuantize(CLI::App& sub)
         req->config.weightObserver = parseObserver(*wobs);
         req->calibration = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
-        const QuantResult r = runQuantize(*req, &progress);
+        const QuantSpec r = runQuantize(*req, &progress);
         progress.finish();
         std::printf("wrote %s: %zu analog layers, %zu tensors\n", req->outputPath.c_str(), r.layers.size(),
                     r.tensors.size());

@@ -25,6 +25,7 @@ struct RunOptions {
     bool noNonIdealities = false;
     int rows = 5; // rows whose top-1 is printed
     bool noOptimize = false;
+    bool force = false; // use a quantization file made for another model
 };
 
 // "out.npy" -> "out_1.npy" for the second output.
@@ -62,9 +63,9 @@ void printSummary(const Graph& g, size_t index, const Tensor& out, int rows)
 
 std::vector<Tensor> runQuantized(const RunOptions& o, const Tensor& input, ProgressSink* progress)
 {
-    const quant::QuantResult result = quant::readQuantResult(o.quant);
+    const QuantSpec result = readQuantSpec(o.quant);
     quant::ModelGraphs model(o.model, input.shape());
-    quant::prepareModel(model, result);
+    quant::prepareModel(model, result, o.force);
     quant::QuantizedExecutorOptions options;
     options.nonIdealities = !o.noNonIdealities;
     quant::QuantizedExecutor executor(model.forBatch(input.dim(0)), result, options);
@@ -122,6 +123,7 @@ CommandRun declareRun(CLI::App& sub)
     sub.add_option("--rows", o->rows, "How many rows' top-1 to print")->check(CLI::NonNegativeNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
     sub.add_option("--quant", o->quant, "Quantization JSON: run the quantized model (the analog numeric model)");
+    sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
     sub.add_flag("--ideal", o->noNonIdealities, "With --quant: ignore the result's non-idealities (noise, ADC offset)");
     return [o] { return runRun(*o); };
 }

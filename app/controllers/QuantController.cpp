@@ -34,16 +34,16 @@ quant::DataSource npySource(const QString& inputs, const QString& labels, int64_
 
 // The chosen bits applied to the base result (weight scales recomputed per changed layer;
 // the ADC range is in product units, so only the ADC's resolution changes with its bits).
-quant::QuantResult withBits(const quant::QuantResult& base, const Graph& graph, const std::map<std::string, int>& bits,
+QuantSpec withBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
                             const std::map<std::string, int>& adcBits = {})
 {
-    quant::QuantResult r = base;
+    QuantSpec r = base;
     for (const auto& [layer, b] : bits)
-        if (const quant::LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
+        if (const LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
             quant::setLayerWeightBits(r, graph, layer, b);
     for (const auto& [layer, b] : adcBits)
-        if (quant::LayerQuant* l = r.findLayer(layer); l && l->adcBits != b) {
-            quant::checkAdcBits(b, strCat("layer '", layer, "'"));
+        if (LayerQuant* l = r.findLayer(layer); l && l->adcBits != b) {
+            checkAdcBits(b, strCat("layer '", layer, "'"));
             l->adcBits = b;
             r.config.layerAdcBits[layer] = b;
         }
@@ -244,7 +244,7 @@ int QuantController::indexOfNode(NodeId node) const
 
 int QuantController::bitsOf(const QString& layer) const
 {
-    const quant::LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
+    const LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
     return m_model->layerBits(layer, base ? base->weightBits : 8);
 }
 
@@ -273,8 +273,8 @@ std::map<std::string, int> QuantController::chosenBits() const
 
 int QuantController::adcBitsOf(const QString& layer) const
 {
-    const quant::LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
-    return m_model->layerChoice(layer, SetLayerAdcBits::kKey).toInt(base ? base->adcBits : quant::QuantConfig{}.adcBits);
+    const LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
+    return m_model->layerChoice(layer, SetLayerAdcBits::kKey).toInt(base ? base->adcBits : QuantConfig{}.adcBits);
 }
 
 void QuantController::setAdcBits(const QString& layer, int bits)
@@ -291,7 +291,7 @@ std::map<std::string, int> QuantController::chosenAdcBits() const
     return bits;
 }
 
-std::optional<quant::LayerQuant> QuantController::chosenLayer(const QString& layer) const
+std::optional<LayerQuant> QuantController::chosenLayer(const QString& layer) const
 {
     const std::string name = str(layer);
     if (!m_base || !m_costGraph || !m_base->findLayer(name))
@@ -315,7 +315,7 @@ double QuantController::estimatedDrop() const
         return kNaN;
     // Every entry at a layer's base bits measures the base configuration itself.
     const QString first = m_layers.front().name;
-    const quant::LayerQuant* firstBase = m_base ? m_base->findLayer(str(first)) : nullptr;
+    const LayerQuant* firstBase = m_base ? m_base->findLayer(str(first)) : nullptr;
     const double base = measuredDrop(first, firstBase ? firstBase->weightBits : 8);
     if (std::isnan(base))
         return kNaN;
@@ -329,8 +329,8 @@ double QuantController::estimatedCost() const
 {
     if (!m_base || !m_costGraph)
         return kNaN;
-    quant::QuantResult r = *m_base;
-    for (quant::LayerQuant& l : r.layers)
+    QuantSpec r = *m_base;
+    for (LayerQuant& l : r.layers)
         l.weightBits = bitsOf(QString::fromStdString(l.node)); // cost depends on bits only
     try {
         return quant::resultCost(r, *m_costGraph, analog::DefaultCostModel{}, quant::CostObjective::WeightBits);
@@ -364,7 +364,7 @@ void QuantController::loadCaches()
         return;
     const std::string model = str(modelPath());
     startJob(tr("Load quantization result"), [model, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
-        auto base = std::make_shared<const quant::QuantResult>(quant::readQuantResult(path));
+        auto base = std::make_shared<const QuantSpec>(readQuantSpec(path));
         quant::ModelGraphs graphs = quant::openModelFor(model, *base); // its input shape and rewrites
         auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
         return [self, base, graph] {
@@ -419,7 +419,7 @@ int QuantController::calibrate()
     req.calibration = npySource(m_model->project().datasetPath, {}, m_model->panelState(kPanelId).value("calibrationLimit").toInteger());
     req.outputPath = str(QDir(workDir()).filePath("quant.json"));
     return startJob(tr("Calibrate"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
-        auto base = std::make_shared<const quant::QuantResult>(quant::runQuantize(req, &sink));
+        auto base = std::make_shared<const QuantSpec>(quant::runQuantize(req, &sink));
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
         auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
         return [self, base, graph, path = QString::fromStdString(req.outputPath)] {
@@ -473,7 +473,7 @@ int QuantController::searchMixedPrecision()
         const quant::Dataset dataset = quant::loadDataSource(data);
         quant::ModelGraphs graphs = quant::openModelFor(model, *base);
         auto report = quant::searchMixedPrecision(graphs, *base, dataset, sens, options, analog::DefaultCostModel{}, &sink);
-        nlohmann::json json = quant::toJson(report);
+        nlohmann::json json = toJson(report);
         json["objective"] = quant::costObjectiveName(options.objective);
         writeFileAtomic(reportPath, json.dump(1) + "\n");
         return [self, points = std::move(report.measured), path = QString::fromStdString(reportPath)] {
@@ -499,7 +499,7 @@ int QuantController::evaluate()
     const double cost = estimatedCost();
     return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
-        quant::writeQuantResult(req.quantPath, withBits(*base, graphs.forBatch(1), bits, adc));
+        writeQuantSpec(req.quantPath, withBits(*base, graphs.forBatch(1), bits, adc));
         const nlohmann::json j = quant::runQuantEval(req, &sink);
         QuantMeasurement m;
         m.weightBits = bits;

@@ -9,7 +9,7 @@
 #include "app/controllers/SqnrProfile.h"
 #include "app/jobs/JobManager.h"
 #include "app/model/ProjectModel.h"
-#include "quant/QuantResult.h"
+#include "core/quantspec/QuantSpec.h"
 #include "quant/Sensitivity.h"
 
 #include <QObject>
@@ -45,7 +45,7 @@ struct QuantMeasurement {
 
 // Parses runSensitivity's JSON (the sensitivity cache). Throws tessera::Error naming `source`.
 quant::SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
-// Parses the measured points of a mixed-precision report (quant::toJson(MixedPrecisionReport)).
+// Parses the measured points of a mixed-precision report (toJson(MixedPrecisionReport)).
 std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& json, const std::string& source);
 
 class QuantController : public QObject {
@@ -96,10 +96,10 @@ public:
     const std::vector<quant::ParetoPoint>& paretoPoints() const { return m_pareto; }
     const std::optional<QuantMeasurement>& lastMeasurement() const { return m_measurement; }
     // The calibrated result and the batch-1 graph it was made for (null before calibration).
-    std::shared_ptr<const quant::QuantResult> baseResult() const { return m_base; }
+    std::shared_ptr<const QuantSpec> baseResult() const { return m_base; }
     std::shared_ptr<const Graph> resultGraph() const { return m_costGraph; }
     // `layer` as Evaluate would run it: chosen weight bits (scales recomputed) and ADC bits.
-    std::optional<quant::LayerQuant> chosenLayer(const QString& layer) const;
+    std::optional<LayerQuant> chosenLayer(const QString& layer) const;
 
     // Background jobs; each returns the job id (0 when it cannot start: reason via message()).
     int calibrate();
@@ -131,7 +131,7 @@ private:
     ProjectModel* m_model;
     JobManager* m_jobs;
     QVector<QuantLayer> m_layers;
-    std::shared_ptr<const quant::QuantResult> m_base;
+    std::shared_ptr<const QuantSpec> m_base;
     std::shared_ptr<const Graph> m_costGraph; // batch-1 graph for resultCost
     std::optional<quant::SensitivityReport> m_sensitivity;
     std::vector<quant::ParetoPoint> m_pareto;

@@ -19,7 +19,7 @@ using Inputs = std::map<std::string, std::pair<std::vector<float>, int64_t>>; //
 
 // FP32 run over `data` recording the values of `inputs` (layer -> value name), on the
 // graph `result` was made for (its equalization / input smoothing applied).
-Inputs collectInputs(const std::string& modelPath, const quant::QuantResult& result, const quant::Dataset& data,
+Inputs collectInputs(const std::string& modelPath, const QuantSpec& result, const quant::Dataset& data,
                      const std::vector<std::pair<std::string, std::string>>& inputs, int64_t cap, ProgressSink& sink)
 {
     Shape sample = data.inputs.shape(); // fixes symbolic input dims, as the quantizer does
@@ -119,7 +119,7 @@ void QuantLayerInspector::clearCache()
 
 std::optional<GridHistogram> QuantLayerInspector::weightHistogram(const QString& layer) const
 {
-    const std::optional<quant::LayerQuant> l = m_quant->chosenLayer(layer);
+    const std::optional<LayerQuant> l = m_quant->chosenLayer(layer);
     const std::shared_ptr<const Graph> graph = m_quant->resultGraph();
     const std::optional<NodeId> id = graph ? graph->findNode(l ? l->node : std::string()) : std::nullopt;
     if (!l || !id)
@@ -139,8 +139,8 @@ std::optional<GridHistogram> QuantLayerInspector::weightHistogram(const QString&
 std::optional<GridHistogram> QuantLayerInspector::activationHistogram(const QString& layer) const
 {
     const auto base = m_quant->baseResult();
-    const quant::LayerQuant* l = base ? base->findLayer(layer.toStdString()) : nullptr;
-    const quant::TensorQuant* t = l ? base->findTensor(l->input) : nullptr;
+    const LayerQuant* l = base ? base->findLayer(layer.toStdString()) : nullptr;
+    const TensorQuant* t = l ? base->findTensor(l->input) : nullptr;
     const std::vector<float>* values = activations(layer);
     if (!t || !t->quantized || !values)
         return std::nullopt;
@@ -164,7 +164,7 @@ int QuantLayerInspector::collectActivations()
     if (m_job || hasActivations() || !base || dataset.isEmpty() || !m_model->hasDocument())
         return 0;
     std::vector<std::pair<std::string, std::string>> inputs;
-    for (const quant::LayerQuant& l : base->layers)
+    for (const LayerQuant& l : base->layers)
         inputs.emplace_back(l.node, l.input);
     quant::DataSource src;
     src.npyFiles = {dataset.toStdString()};

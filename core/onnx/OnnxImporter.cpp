@@ -1,4 +1,5 @@
 #include "core/onnx/OnnxImporter.h"
+#include "core/quantspec/ModelHash.h"
 
 #include "core/Error.h"
 #include "core/OpRegistry.h"
@@ -457,6 +458,8 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
     addNodes(drafts, report);
     markOutputs();
     m_graph.topologicalOrder(); // throws naming the nodes on a cycle
+    if (report.unsupported.empty())
+        report.contentHash = graphContentHash(m_graph);
     if (report.unsupported.empty()) {
         try {
             inferShapes(m_graph);

@@ -35,6 +35,9 @@ struct ImportReport {
     std::string sourcePath;
     int64_t opsetVersion = 0;
     std::string producer; // e.g. "pytorch 1.13"
+    // What the model computes, hashed (core/quantspec/ModelHash.h): specs and packages
+    // record it to refuse being used with another model.
+    std::string contentHash;
     std::vector<UnsupportedNode> unsupported; // filled in lenient mode
     // Lenient mode only: problems that did not stop the import (e.g. shape inference
     // failed, so shapes are missing).

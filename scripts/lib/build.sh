@@ -13,7 +13,7 @@ TESSERA_PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqcustomplot-dev libgl1-mesa-dev
   libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev
   libeigen3-dev nlohmann-json3-dev libcli11-dev
-  libgraphviz-dev libigraph-dev libbenchmark-dev libpng-dev
+  libgraphviz-dev libigraph-dev libbenchmark-dev libpng-dev libxxhash-dev
   xvfb xauth
 )
 

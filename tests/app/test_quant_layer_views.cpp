@@ -47,7 +47,7 @@ bool waitIdle(const std::function<int()>& running, int timeoutMs = 30000)
 
 // Every value of `valueName` over the first `count` samples of `npy` (FP32 executor, on
 // the graph `result` was made for).
-std::vector<float> fp32Values(const std::string& model, const quant::QuantResult& result, const std::string& npy, int64_t count,
+std::vector<float> fp32Values(const std::string& model, const QuantSpec& result, const std::string& npy, int64_t count,
                               const std::string& valueName)
 {
     const quant::Dataset all = quant::loadNpyDataset({npy});
@@ -120,7 +120,7 @@ private slots:
         QVERIFY(waitQuant());
         // The engine's report on the same data and configuration, computed here.
         quant::ModelGraphs graphs(modelPath().toStdString());
-        const quant::QuantResult chosen = quant::readQuantResult(QDir(m_ctl->workDir()).filePath("quant_chosen.json").toStdString());
+        const QuantSpec chosen = readQuantSpec(QDir(m_ctl->workDir()).filePath("quant_chosen.json").toStdString());
         QCOMPARE(chosen.findLayer(m_ctl->layers()[bigLayer()].name.toStdString())->weightBits, 2);
         quant::Dataset data = quant::loadNpyDataset({(kMnist + "/mnist_test_x.npy").toStdString()});
         data.inputs = quant::sliceRows(data.inputs, 0, kEvalSamples);
@@ -209,7 +209,7 @@ private slots:
         // Evaluate runs the layer with that ADC.
         QVERIFY(m_ctl->evaluate() > 0);
         QVERIFY(waitQuant());
-        const quant::QuantResult chosen = quant::readQuantResult(QDir(m_ctl->workDir()).filePath("quant_chosen.json").toStdString());
+        const QuantSpec chosen = readQuantSpec(QDir(m_ctl->workDir()).filePath("quant_chosen.json").toStdString());
         QCOMPARE(chosen.findLayer(layer.name.toStdString())->adcBits, 6);
         QCOMPARE(chosen.config.layerAdcBits.at(layer.name.toStdString()), 6);
         QCOMPARE(m_ctl->lastMeasurement()->adcBits.at(layer.name.toStdString()), 6);
@@ -228,12 +228,12 @@ private slots:
         QCOMPARE(plot->gridLinePositions(), expected);
         QCOMPARE(plot->clipLinePositions(), (std::vector<double>{-7.0, 7.0}));
         // Clipped weights counted here from the 4-bit scales of the result.
-        quant::QuantResult r = *m_ctl->baseResult();
+        QuantSpec r = *m_ctl->baseResult();
         quant::ModelGraphs graphs(modelPath().toStdString());
         quant::prepareModel(graphs, r);
         const Graph& g = graphs.forBatch(1);
         quant::setLayerWeightBits(r, g, layer.name.toStdString(), 4);
-        const quant::LayerQuant* l = r.findLayer(layer.name.toStdString());
+        const LayerQuant* l = r.findLayer(layer.name.toStdString());
         const analog::AnalogMatmulView view = analog::lowerAnalogNode(g, g.node(*g.findNode(layer.name.toStdString())));
         int64_t clipped = 0;
         for (int64_t n = 0; n < view.cols; ++n)
@@ -254,8 +254,8 @@ private slots:
         QuantLayerInspector* inspector = m_panel->layerDetail()->inspector();
         QVERIFY(waitIdle([inspector] { return inspector->runningJob(); }));
         QVERIFY(inspector->hasActivations());
-        const quant::LayerQuant* l = m_ctl->baseResult()->findLayer(layer.name.toStdString());
-        const quant::TensorQuant* t = m_ctl->baseResult()->findTensor(l->input);
+        const LayerQuant* l = m_ctl->baseResult()->findLayer(layer.name.toStdString());
+        const TensorQuant* t = m_ctl->baseResult()->findTensor(l->input);
         QVERIFY(t && t->quantized);
         // Grid: scale * k over the input's codes; 8-bit levels are too dense, every 4th drawn.
         const int64_t lo = t->isSigned ? -((1 << (t->bits - 1)) - 1) : 0;

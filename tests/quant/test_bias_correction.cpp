@@ -41,9 +41,9 @@ Graph handLayer()
     return g;
 }
 
-QuantResult handResult()
+QuantSpec handResult()
 {
-    QuantResult r;
+    QuantSpec r;
     r.config.adcBits = 32;
     r.tensors["x"] = TensorQuant{true, 1.0 / 64, 8, false, 0, 1, "graph-input"};
     r.tensors["y"] = TensorQuant{true, 1.0 / 1024, 16, true, -1, 2, "analog-matmul"};
@@ -74,7 +74,7 @@ private:
         config.weightBits = 4;
         config.equalize = equalize;
         config.biasCorrection = biasCorrection;
-        const QuantResult r = calibrate(model, m_calib, config);
+        const QuantSpec r = calibrate(model, m_calib, config);
         for (const LayerQuant& l : r.layers)
             QCOMPARE(l.biasCorrection.empty(), !biasCorrection);
         rep = evaluate(model, r, m_test);
@@ -98,7 +98,7 @@ private slots:
         d.inputs = Tensor::fromVector<float>({1, 1, 0.5f, 1, 1, 0.5f, 0.5f, 0.5f}, {4, 2});
         d.source = "hand";
         ModelGraphs model(handLayer());
-        QuantResult r = handResult();
+        QuantSpec r = handResult();
         QCOMPARE(measureMeanError(r, model, d, "fc"), std::vector<double>({0.09375, -0.09375}));
         correctBiases(r, model, d);
         QCOMPARE(r.layers[0].biasCorrection, std::vector<double>({0.09375, -0.09375}));
@@ -116,15 +116,15 @@ private slots:
     void jsonKeepsTheCorrection()
     {
         QTemporaryDir dir;
-        QuantResult r = handResult();
+        QuantSpec r = handResult();
         r.layers[0].biasCorrection = {0.09375, -0.09375};
         const std::string path = dir.filePath("q.json").toStdString();
-        writeQuantResult(path, r);
-        QCOMPARE(readQuantResult(path).layers[0].biasCorrection, r.layers[0].biasCorrection);
+        writeQuantSpec(path, r);
+        QCOMPARE(readQuantSpec(path).layers[0].biasCorrection, r.layers[0].biasCorrection);
         r.layers[0].biasCorrection = {1.0};
-        writeQuantResult(path, r);
+        writeQuantSpec(path, r);
         try {
-            readQuantResult(path);
+            readQuantSpec(path);
             QFAIL("no error");
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("'fc'") && QString(e.what()).contains("1 bias corrections for 2"), e.what());

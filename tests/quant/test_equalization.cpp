@@ -235,12 +235,12 @@ private slots:
         calib.inputs = sliceRows(calib.inputs, 0, 64);
         QuantConfig config;
         config.equalize = true;
-        const QuantResult r = calibrate(graphs, calib, config);
+        const QuantSpec r = calibrate(graphs, calib, config);
         QVERIFY(!r.equalization.empty());
         QCOMPARE(graphs.equalization(), r.equalization);
         const std::string path = dir.filePath("q.json").toStdString();
-        writeQuantResult(path, r);
-        const QuantResult back = readQuantResult(path);
+        writeQuantSpec(path, r);
+        const QuantSpec back = readQuantSpec(path);
         QCOMPARE(back.equalization.size(), r.equalization.size());
         for (size_t i = 0; i < r.equalization.size(); ++i) {
             QCOMPARE(back.equalization[i].first, r.equalization[i].first);

@@ -23,9 +23,9 @@ private:
     Dataset m_calib, m_test;
     std::unique_ptr<ModelGraphs> m_model;
     Fp32Reference m_ref;
-    QuantResult m_base;
+    QuantSpec m_base;
 
-    EvalReport measure(const char* label, const QuantResult& r)
+    EvalReport measure(const char* label, const QuantSpec& r)
     {
         const EvalReport e = evaluate(*m_model, r, m_test, {}, nullptr, &m_ref);
         qInfo("%-32s top-1 %6.2f%%  agreement %6.2f%%  output SQNR %5.1f dB", label, 100 * e.quantTop1,
@@ -71,7 +71,7 @@ private slots:
         for (const Knob& k : knobs) {
             double previous = 1e9;
             for (double v : k.values) {
-                QuantResult r = m_base;
+                QuantSpec r = m_base;
                 r.config.nonIdealities.*k.field = v;
                 r.config.nonIdealities.seed = 1;
                 const EvalReport e = measure(qPrintable(QString("%1 = %2").arg(k.label).arg(v)), r);
@@ -85,7 +85,7 @@ private slots:
 
     void noisyRunsAreReproducible()
     {
-        QuantResult r = m_base;
+        QuantSpec r = m_base;
         r.config.nonIdealities.readNoise = 0.02;
         r.config.nonIdealities.weightProgramNoise = 0.02;
         r.config.nonIdealities.seed = 7;

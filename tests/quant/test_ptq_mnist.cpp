@@ -27,7 +27,7 @@ private:
     void checkModel(const std::string& name, int64_t expectedSplitLayers)
     {
         ModelGraphs model(mnist(name + ".onnx"));
-        QuantResult r = calibrate(model, m_calib, QuantConfig{});
+        QuantSpec r = calibrate(model, m_calib, QuantConfig{});
         QVERIFY(!r.layers.empty());
         // Layers with more rows than a 1024-row array are digitized per row block.
         int64_t split = 0;
@@ -60,7 +60,7 @@ private slots:
     void fp32MatchesPublishedAccuracy()
     {
         ModelGraphs model(mnist("mnist_lenet.onnx"));
-        QuantResult r = calibrate(model, m_calib, QuantConfig{});
+        QuantSpec r = calibrate(model, m_calib, QuantConfig{});
         EvalReport rep = evaluate(model, r, m_test);
         QCOMPARE(rep.samples, int64_t(2000));
         QVERIFY2(std::fabs(rep.fp32Top1 - 0.972) < 1e-9, qPrintable(QString::number(rep.fp32Top1)));

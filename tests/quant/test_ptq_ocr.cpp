@@ -18,7 +18,7 @@ namespace {
 
 std::string ocr(const std::string& file) { return std::string(TESSERA_TEST_DATA) + "/models/ocr/" + file; }
 
-std::vector<float> runBoth(ModelGraphs& model, const QuantResult& r, const Tensor& x, std::vector<float>& fp32)
+std::vector<float> runBoth(ModelGraphs& model, const QuantSpec& r, const Tensor& x, std::vector<float>& fp32)
 {
     const Graph& g = model.forBatch(x.dim(0));
     Executor fp(g);
@@ -39,7 +39,7 @@ private slots:
         pre.std = {0.5f, 0.5f, 0.5f};
         const Dataset lines = loadImageFolder(ocr("calib_lines"), pre);
         ModelGraphs model(ocr("ch_ppocr_mobile_v2.0_cls_infer.onnx"), {1, 3, 48, 192});
-        const QuantResult r = calibrate(model, lines, QuantConfig{}, nullptr, 8);
+        const QuantSpec r = calibrate(model, lines, QuantConfig{}, nullptr, 8);
         for (const char* file : {"cls_in.npy", "cls_in_rot180.npy"}) {
             std::vector<float> fp32;
             const std::vector<float> q = runBoth(model, r, readNpy(ocr(file)), fp32);
@@ -61,7 +61,7 @@ private slots:
         pre.std = {0.229f, 0.224f, 0.225f};
         const Dataset pages = loadImageFolder(ocr("calib_pages"), pre);
         ModelGraphs model(ocr("ch_PP-OCRv4_det_infer.onnx"), {1, 3, 640, 640});
-        const QuantResult r = calibrate(model, pages, QuantConfig{}, nullptr, 1);
+        const QuantSpec r = calibrate(model, pages, QuantConfig{}, nullptr, 1);
         std::vector<float> fp32;
         const std::vector<float> q = runBoth(model, r, loadPngImage(ocr("page.png"), pre), fp32);
         int64_t inter = 0, uni = 0, fpOn = 0;

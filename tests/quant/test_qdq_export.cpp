@@ -78,7 +78,7 @@ struct TensorAgreement {
     int64_t differingCodes = 0, codes = 0;
 };
 
-TensorAgreement compareTensors(const Graph& g, const QuantResult& r, const Graph& qdq, const Tensor& x)
+TensorAgreement compareTensors(const Graph& g, const QuantSpec& r, const Graph& qdq, const Tensor& x)
 {
     std::map<std::string, Tensor> ours, theirs;
     auto recorder = [](const Graph& graph, std::map<std::string, Tensor>& into) {
@@ -188,7 +188,7 @@ private slots:
 
     void exportStructure()
     {
-        const QuantResult r = readQuantResult(data("quant/mnist_lenet_adc32.json"));
+        const QuantSpec r = readQuantSpec(data("quant/mnist_lenet_adc32.json"));
         ModelGraphs model(mnist("mnist_lenet.onnx"), {16, 1, 28, 28});
         prepareModel(model, r);
         const Graph& g = model.forBatch(16);
@@ -265,7 +265,7 @@ private slots:
         QFETCH(QString, model);
         QFETCH(bool, outputWithinOneLsb);
         const std::string name = model.toStdString();
-        const QuantResult r = readQuantResult(data("quant/" + name + "_adc32.json"));
+        const QuantSpec r = readQuantSpec(data("quant/" + name + "_adc32.json"));
         ModelGraphs graphs(mnist(name + ".onnx"), {16, 1, 28, 28});
         prepareModel(graphs, r);
         const Graph& g = graphs.forBatch(16);
@@ -296,7 +296,7 @@ private slots:
     {
         QFETCH(QString, model);
         const std::string name = model.toStdString();
-        const QuantResult r = readQuantResult(data("quant/" + name + "_adc32.json"));
+        const QuantSpec r = readQuantSpec(data("quant/" + name + "_adc32.json"));
         ModelGraphs graphs(mnist(name + ".onnx"), {16, 1, 28, 28});
         prepareModel(graphs, r);
         const Graph& g = graphs.forBatch(16);
@@ -311,7 +311,7 @@ private slots:
     // What QDQ cannot express is reported, and a result for another model is refused.
     void warningsAndErrors()
     {
-        QuantResult r = readQuantResult(data("quant/mnist_lenet_adc32.json"));
+        QuantSpec r = readQuantSpec(data("quant/mnist_lenet_adc32.json"));
         ModelGraphs model(mnist("mnist_lenet.onnx"), {1, 1, 28, 28});
         prepareModel(model, r);
         const Graph& g = model.forBatch(1);
@@ -330,7 +330,7 @@ private slots:
         }
         const std::string bad = (std::filesystem::temp_directory_path() / "no_such_dir_qdq" / "x.onnx").string();
         try {
-            exportQdqOnnx(g, readQuantResult(data("quant/mnist_lenet_adc32.json")), bad);
+            exportQdqOnnx(g, readQuantSpec(data("quant/mnist_lenet_adc32.json")), bad);
             QFAIL("expected an error");
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("no_such_dir_qdq"), e.what());
@@ -366,7 +366,7 @@ private slots:
         config.adcBits = 32;
         config.activationBits = bits;
         config.weightBits = bits;
-        const QuantResult r = calibrate(graphs, calib, config);
+        const QuantSpec r = calibrate(graphs, calib, config);
         const Graph& g = graphs.forBatch(16);
         QdqExportSummary summary;
         const Graph qdq = reimport(buildQdqGraph(g, r, &summary));

@@ -55,8 +55,8 @@ private slots:
         const std::string out = tmp("lenet.quant.json");
         QuantizeRequest req = lenetRequest(data("mnist/mnist_calib_x.npy"), out);
         req.calibration.limit = 128;
-        const QuantResult r = runQuantize(req);
-        const QuantResult back = readQuantResult(out);
+        const QuantSpec r = runQuantize(req);
+        const QuantSpec back = readQuantSpec(out);
         QCOMPARE(back.layers.size(), r.layers.size());
         QCOMPARE(back.tensors.size(), r.tensors.size());
         for (size_t i = 0; i < r.layers.size(); ++i) {
@@ -120,14 +120,14 @@ private slots:
     void malformedJsonNamesTheFile()
     {
         writeFileAtomic(tmp("bad.json"), "{\"format\": \"tessera-quant\", \"version\": 1}");
-        QString e = errorOf([&] { readQuantResult(tmp("bad.json")); });
-        QVERIFY2(e.contains("bad.json") && e.contains("malformed"), qPrintable(e));
-        nlohmann::json j = toJson(QuantResult{});
+        QString e = errorOf([&] { readQuantSpec(tmp("bad.json")); });
+        QVERIFY2(e.contains("bad.json") && e.contains("\"config\" is missing"), qPrintable(e));
+        nlohmann::json j = toJson(QuantSpec{});
         j["input_shape"] = {1, -3, 28};
-        e = errorOf([&] { quantResultFromJson(j, "shape.json"); });
+        e = errorOf([&] { quantSpecFromJson(j, "shape.json"); });
         QVERIFY2(e.contains("shape.json") && e.contains("input_shape"), qPrintable(e));
         writeFileAtomic(tmp("notjson.json"), "[1,");
-        e = errorOf([&] { readQuantResult(tmp("notjson.json")); });
+        e = errorOf([&] { readQuantSpec(tmp("notjson.json")); });
         QVERIFY2(e.contains("notjson.json"), qPrintable(e));
     }
 
@@ -155,7 +155,7 @@ private slots:
         g.markGraphOutput(y);
         inferShapes(g);
 
-        QuantResult r;
+        QuantSpec r;
         r.config.adcBits = 32;
         r.tensors["x"] = TensorQuant{true, 1.0 / 64, 8, false, 0, 2, "graph-input"};
         r.tensors["h"] = TensorQuant{true, 1.0 / 32, 8, true, -1, 1, "analog-matmul"};

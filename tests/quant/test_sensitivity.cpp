@@ -57,7 +57,7 @@ private slots:
         ModelGraphs model(mnist("mnist_mobile.onnx"));
         QuantConfig cfg; // low-bit search: smooth only where it is free (quant/Smoothing.h)
         cfg.smoothInputs = SmoothingScope::Depthwise;
-        const QuantResult base = calibrate(model, m_calib, cfg);
+        const QuantSpec base = calibrate(model, m_calib, cfg);
         const SensitivityReport sens = analyzeSensitivity(model, base, m_search);
         qInfo("mnist_mobile sensitivity (%zu layers x 5 depths, %lld images): %.1f s", base.layers.size(),
               static_cast<long long>(m_search.count()), sens.seconds);
@@ -102,7 +102,7 @@ private slots:
     void sensitivityIsCancellable()
     {
         ModelGraphs model(mnist("mnist_lenet.onnx"));
-        const QuantResult base = calibrate(model, m_calib, QuantConfig{});
+        const QuantSpec base = calibrate(model, m_calib, QuantConfig{});
         CancelAfter cancel(5);
         QVERIFY_THROWS_EXCEPTION(Cancelled, analyzeSensitivity(model, base, m_calib, {}, &cancel));
     }
@@ -110,7 +110,7 @@ private slots:
     void badBitDepthsAreRejected()
     {
         ModelGraphs model(mnist("mnist_lenet.onnx"));
-        const QuantResult base = calibrate(model, m_calib, QuantConfig{});
+        const QuantSpec base = calibrate(model, m_calib, QuantConfig{});
         SensitivityOptions so;
         so.bits = {8, 1};
         QVERIFY_THROWS_EXCEPTION(Error, analyzeSensitivity(model, base, m_calib, so));
@@ -122,7 +122,7 @@ private slots:
         if (qEnvironmentVariableIsEmpty("TESSERA_QUANT_TIMING"))
             QSKIP("set TESSERA_QUANT_TIMING=1 to time mnist_wide's sensitivity analysis");
         ModelGraphs model(mnist("mnist_wide.onnx"));
-        const QuantResult base = calibrate(model, m_calib, QuantConfig{});
+        const QuantSpec base = calibrate(model, m_calib, QuantConfig{});
         const SensitivityReport sens = analyzeSensitivity(model, base, m_search);
         qInfo("mnist_wide sensitivity (%zu layers x 5 depths, %lld images): %.1f s", base.layers.size(),
               static_cast<long long>(m_search.count()), sens.seconds);

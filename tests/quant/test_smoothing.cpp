@@ -97,7 +97,7 @@ private slots:
             ModelGraphs model(unbalancedGemm(512));
             QuantConfig c;
             c.smoothInputs = smooth ? SmoothingScope::All : SmoothingScope::Off;
-            const QuantResult r = calibrate(model, data, c, nullptr, 512);
+            const QuantSpec r = calibrate(model, data, c, nullptr, 512);
             QCOMPARE(r.smoothing.size(), size_t(smooth ? 1 : 0));
             sqnr[smooth] = evaluate(model, r, data, {512, false}).outputSqnrDb;
         }
@@ -146,16 +146,16 @@ private slots:
 
     void resultFileKeepsTheFactors()
     {
-        QuantResult r;
+        QuantSpec r;
         r.smoothing = {{"fc", {10.0, 0.1}}};
         r.config.smoothInputs = SmoothingScope::Depthwise;
-        const QuantResult back = quantResultFromJson(toJson(r), "mem");
+        const QuantSpec back = quantSpecFromJson(toJson(r), "mem");
         QVERIFY(back.config.smoothInputs == SmoothingScope::Depthwise);
         QCOMPARE(back.smoothing.size(), size_t{1});
         QVERIFY(back.smoothing[0] == r.smoothing[0]);
         nlohmann::json bad = toJson(r);
         bad["smoothing"][0]["factors"][1] = 0.0;
-        QVERIFY_THROWS_EXCEPTION(Error, quantResultFromJson(bad, "bad.json"));
+        QVERIFY_THROWS_EXCEPTION(Error, quantSpecFromJson(bad, "bad.json"));
         QVERIFY_THROWS_EXCEPTION(Error, parseSmoothingScope("some"));
     }
 };

@@ -1,0 +1,22 @@
+#pragma once
+// From the quantization spec to what one analog layer is programmed with: the layer's
+// numeric parameters (bits, scales, ADC range, output coding) and the bias its epilogue
+// adds. The quantized reference executor, the compiler and the simulator all derive a
+// layer's programming here, so they agree bit for bit.
+#include "core/analog/AnalogLowering.h"
+#include "core/analog/AnalogModel.h"
+#include "core/quantspec/QuantSpec.h"
+
+#include <vector>
+
+namespace tessera::analog {
+
+// The AnalogLayerParams of one calibrated layer; throws tessera::Error naming the layer
+// when the spec does not fit the lowered node (geometry, tensors not quantized).
+AnalogLayerParams layerParams(const QuantSpec& spec, const LayerQuant& layer, const AnalogMatmulView& view);
+
+// The bias the layer's epilogue adds (real units): the graph's bias minus the layer's bias
+// correction; empty when there is neither.
+std::vector<float> layerBias(const LayerQuant& layer, const AnalogMatmulView& view);
+
+} // namespace tessera::analog
