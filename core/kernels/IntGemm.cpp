@@ -144,20 +144,21 @@ int64_t packInputs(const PackedLevels& w, const InputCodes& x, const Coding& c, 
     return lda;
 }
 
-// out[i, g*ng + j] -= offset * (sum of column j's levels over blocks [b0, b1)).
+// out[i, g*ng + j] -= offset * (sum of column j's levels over blocks [b0, b1)); row by row,
+// so the output is walked in memory order.
 void subtractOffset(const PackedLevels& w, const InputCodes& x, int64_t offset, int64_t b0, int64_t b1, int64_t* out,
                     int64_t ldo)
 {
-    const int64_t ng = w.cols() / w.groups();
-    for (int64_t g = 0; g < w.groups(); ++g)
-        for (int64_t j = 0; j < ng; ++j) {
-            int64_t sum = 0;
-            for (int64_t b = b0; b < b1; ++b)
-                sum += w.colSum(g, b, j);
-            const int64_t corr = offset * sum;
-            for (int64_t i = 0; i < x.count; ++i)
-                out[i * ldo + g * ng + j] -= corr;
-        }
+    const int64_t n = w.cols(), ng = n / w.groups();
+    std::vector<int64_t> corr(static_cast<size_t>(n), 0);
+    for (int64_t col = 0; col < n; ++col) {
+        for (int64_t b = b0; b < b1; ++b)
+            corr[col] += w.colSum(col / ng, b, col % ng);
+        corr[col] *= offset;
+    }
+    for (int64_t i = 0; i < x.count; ++i)
+        for (int64_t col = 0; col < n; ++col)
+            out[i * ldo + col] -= corr[col];
 }
 
 void checkInputs(const PackedLevels& w, const InputCodes& x, int64_t ldo)

@@ -6,8 +6,6 @@
 #include "core/kernels/IntGemmKernels.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
-// GCC 12 warns about the deliberately undefined registers inside its own intrinsics.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 namespace tessera::kernels::detail {
