@@ -200,12 +200,12 @@ private slots:
         Operands op = randomOperands(c, 5);
         const PackedLevels w(op.levels.data(), c.n, c.k, 1, c.rpb, IntKernel::Portable);
         std::vector<int64_t> out(8);
-        op.codes[3] = -8; // 4-bit signed codes are symmetric: [-7, 7]
+        op.codes[3] = 8; // beyond 4-bit signed codes
         try {
             fullProduct(w, op.x, out.data(), c.n);
             QFAIL("no error for an out-of-range code");
         } catch (const Error& e) {
-            QVERIFY2(QString(e.what()).contains("[-7, 7]"), e.what());
+            QVERIFY2(QString(e.what()).contains("4 bits signed [-8, 7]"), e.what());
         }
     }
 
