@@ -19,31 +19,39 @@ template <int MR, int NV>
 void tile(const KernelArgs& k, int64_t i0, int64_t panel0)
 {
     __m256i acc[MR][NV];
+    #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r)
+        #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v)
             acc[r][v] = _mm256_setzero_si256();
     const uint8_t* a = k.a + i0 * k.lda;
     const uint8_t* w = k.w + panel0 * k.panelStride;
     const __m256i lowBytes = _mm256_set1_epi16(0x00FF);
-    for (int64_t q = 0; q < k.nq; ++q) {
+    const int64_t nq = k.nq, lda = k.lda, ps = k.panelStride;
+    for (int64_t q = 0; q < nq; ++q) {
         __m256i even[NV], odd[NV];
+        #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) {
-            even[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + v * k.panelStride + q * 64));
-            odd[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + v * k.panelStride + q * 64 + 32));
+            even[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + v * ps + q * 64));
+            odd[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + v * ps + q * 64 + 32));
         }
+        #pragma GCC unroll 8
         for (int r = 0; r < MR; ++r) {
             int32_t quad;
-            __builtin_memcpy(&quad, a + r * k.lda + q * 4, 4);
+            __builtin_memcpy(&quad, a + r * lda + q * 4, 4);
             const __m256i av = _mm256_set1_epi32(quad);
             const __m256i ae = _mm256_and_si256(av, lowBytes); // (u0, u2) per lane
             const __m256i ao = _mm256_srli_epi16(av, 8);       // (u1, u3)
+            #pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
                 acc[r][v] = _mm256_add_epi32(
                     acc[r][v], _mm256_add_epi32(_mm256_madd_epi16(ae, even[v]), _mm256_madd_epi16(ao, odd[v])));
         }
     }
     const int64_t mul = int64_t{1} << k.shift;
+    #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r)
+        #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) {
             alignas(32) int32_t sums[8];
             _mm256_store_si256(reinterpret_cast<__m256i*>(sums), acc[r][v]);
