@@ -20,15 +20,17 @@ namespace {
 
 struct Shape {
     const char* name;
-    int64_t m, k, n;
+    int64_t m, k, n; // K per group, N over all groups
+    int64_t groups = 1;
 };
 
 const Shape kShapes[] = {
     {"wide_conv2", 3136, 288, 64},   {"wide_conv3", 784, 576, 128}, {"wide_conv4", 784, 1152, 256},
     {"wide_fc1", 16, 2304, 1024},    {"rn50_conv3x3", 3136, 576, 64}, {"rn50_l4_conv3x3", 49, 4608, 512},
-    {"rn50_fc", 1, 2048, 1000},
+    {"rn50_fc", 1, 2048, 1000},      {"mobile_dw3x3", 3136, 9, 64, 64}, {"grouped_g4", 784, 288, 128, 4},
 };
 
+// 2 M N K operations (K per group: a grouped layer's useful work).
 void setOps(benchmark::State& state, const Shape& s)
 {
     state.counters["GOPS"] =
@@ -42,11 +44,11 @@ void benchInt(benchmark::State& state, Shape s, kernels::IntKernel path, int bit
     for (auto& v : levels)
         v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
     const int32_t hi = (1 << (isSigned ? bits - 1 : bits)) - 1;
-    std::vector<int32_t> codes(static_cast<size_t>(s.m * s.k));
+    std::vector<int32_t> codes(static_cast<size_t>(s.m * s.k * s.groups));
     for (auto& v : codes)
         v = static_cast<int32_t>(rng() % (isSigned ? 2 * hi + 1 : hi + 1)) - (isSigned ? hi : 0);
-    const kernels::PackedLevels w(levels.data(), s.n, s.k, 1, 1024, path);
-    const kernels::InputCodes x{codes.data(), s.m, s.k, bits, isSigned};
+    const kernels::PackedLevels w(levels.data(), s.n, s.k, s.groups, 1024, path);
+    const kernels::InputCodes x{codes.data(), s.m, s.k * s.groups, bits, isSigned};
     std::vector<int64_t> out(static_cast<size_t>(w.blocks() * s.m * s.n));
     for (auto _ : state) {
         kernels::blockProducts(w, x, out.data());
@@ -76,7 +78,8 @@ void registerAll()
 {
     using kernels::IntKernel;
     for (const Shape& s : kShapes) {
-        benchmark::RegisterBenchmark((std::string(s.name) + "/sgemm_fp32").c_str(), benchSgemm, s);
+        if (s.groups == 1)
+            benchmark::RegisterBenchmark((std::string(s.name) + "/sgemm_fp32").c_str(), benchSgemm, s);
         for (IntKernel path : {IntKernel::Portable, IntKernel::Avx2, IntKernel::Avx512Vnni}) {
             if (!kernels::intKernelSupported(path))
                 continue;

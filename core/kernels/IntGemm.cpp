@@ -113,6 +113,12 @@ uint32_t packRow(const int32_t* src, int64_t kb, int64_t kbPad, uint32_t offset,
     return seen;
 }
 
+[[noreturn]] void failCodeRange(const InputCodes& x, const Coding& c)
+{
+    fail("integer kernel: an input code does not fit in ", x.bits, " bits ", x.isSigned ? "signed [" : "unsigned [",
+         -c.offset, ", ", (int64_t{1} << x.bits) - 1 - c.offset, "]");
+}
+
 // Packs vectors [i0, i0 + mc) of group g, blocks [b0, b1) into byte planes (plane p at
 // buf + p * mc * lda); returns lda. Throws for a code that does not fit in x.bits bits.
 int64_t packInputs(const PackedLevels& w, const InputCodes& x, const Coding& c, int64_t g, int64_t i0, int64_t mc,
@@ -133,8 +139,7 @@ int64_t packInputs(const PackedLevels& w, const InputCodes& x, const Coding& c, 
                                   : packRow<2>(src, kb, kbPad, offset, p0, p0 + mc * lda);
         }
     if ((seen >> x.bits) != 0)
-        fail("integer kernel: an input code does not fit in ", x.bits, " bits ",
-             x.isSigned ? "signed [" : "unsigned [", -c.offset, ", ", (int64_t{1} << x.bits) - 1 - c.offset, "]");
+        failCodeRange(x, c);
     return lda;
 }
 
@@ -162,11 +167,36 @@ void checkInputs(const PackedLevels& w, const InputCodes& x, int64_t ldo)
              w.groups(), " groups of ", w.rows(), " rows");
 }
 
+// Depthwise layers: out[i, g] = sum over rows [b0 rows, b1 rows) of x[i, g*K + r] * w[g, r],
+// in int64 (exact for any length).
+void depthwiseProduct(const PackedLevels& w, const InputCodes& x, const Coding& c, int64_t b0, int64_t b1,
+                      int64_t* out, int64_t ldo)
+{
+    const int64_t k = w.rows(), r0 = b0 * w.rowsPerBlock(), r1 = std::min(k, b1 * w.rowsPerBlock());
+    const auto offset = static_cast<uint32_t>(c.offset);
+    uint32_t seen = 0;
+    for (int64_t i = 0; i < x.count; ++i)
+        for (int64_t g = 0; g < w.groups(); ++g) {
+            const int32_t* xr = x.data + i * x.stride + g * k;
+            const int8_t* lv = w.plainLevels() + g * k;
+            int64_t sum = 0;
+            for (int64_t r = r0; r < r1; ++r) {
+                seen |= static_cast<uint32_t>(xr[r]) + offset;
+                sum += static_cast<int64_t>(xr[r]) * lv[r];
+            }
+            out[i * ldo + g] = sum;
+        }
+    if ((seen >> x.bits) != 0)
+        failCodeRange(x, c);
+}
+
 // Products over blocks [b0, b1) (one sum), overwriting out[M, N].
 void rangeProduct(const PackedLevels& w, const InputCodes& x, int64_t b0, int64_t b1, int64_t* out, int64_t ldo)
 {
     checkInputs(w, x, ldo);
     const Coding c = coding(x);
+    if (w.depthwise())
+        return depthwiseProduct(w, x, c, b0, b1, out, ldo);
     const PathLayout path = pathLayout(w.kernel());
     const int64_t ng = w.cols() / w.groups();
     for (int64_t i = 0; i < x.count; ++i)
@@ -250,6 +280,10 @@ PackedLevels::PackedLevels(const int8_t* levels, int64_t n, int64_t k, int64_t g
     m_blocks = (k + rowsPerBlock - 1) / rowsPerBlock;
     m_rpbPad = roundUp4(rowsPerBlock);
     m_kPad = (m_blocks - 1) * m_rpbPad + roundUp4(k - (m_blocks - 1) * rowsPerBlock);
+    if (depthwise()) {
+        m_plain.assign(levels, levels + n * k);
+        return;
+    }
     const PathLayout path = pathLayout(m_kernel);
     const int64_t ng = n / groups, panels = (ng + path.width - 1) / path.width;
     m_panelStride = m_kPad / 4 * path.quadBytes;

@@ -50,6 +50,10 @@ public:
     int64_t groups() const { return m_groups; }
     int64_t rowsPerBlock() const { return m_rpb; }
     int64_t blocks() const { return m_blocks; }
+    // One column per group (depthwise convolution): kept as plain [N, K] levels and computed
+    // by direct dot products, since a SIMD panel would hold 1 useful column of 8 or 16.
+    bool depthwise() const { return m_n == m_groups; }
+    const int8_t* plainLevels() const { return m_plain.data(); } // [N, K], depthwise only
 
     // Internal layout, read by the product functions (IntGemm.cpp).
     int64_t paddedBlockRows() const { return m_rpbPad; }   // rowsPerBlock rounded up to 4
@@ -64,6 +68,7 @@ private:
     int64_t m_n, m_k, m_groups, m_rpb, m_blocks, m_rpbPad, m_kPad;
     int64_t m_panelStride = 0, m_groupStride = 0;
     std::vector<uint8_t> m_data;
+    std::vector<int8_t> m_plain;
     std::vector<int64_t> m_colSums; // [groups][blocks][N/groups]
 };
 
