@@ -322,19 +322,31 @@ void fullProduct(const PackedLevels& w, const InputCodes& x, int64_t* out, int64
 
 namespace detail {
 
-// Plain loops the compiler vectorizes for generic x86-64 (SSE2 pmaddwd); exact by the
-// chunk bound of IntGemmKernels.h.
+// Plain loops the compiler vectorizes for generic x86-64 (SSE2 pmaddwd), 4 columns at a
+// time so each input byte is loaded once for 4 products; exact by the chunk bound of
+// IntGemmKernels.h.
 void gemmPortable(const KernelArgs& args)
 {
     const int64_t len = args.nq * 4, mul = int64_t{1} << args.shift;
     for (int64_t i = 0; i < args.m; ++i) {
         const uint8_t* a = args.a + i * args.lda;
-        for (int64_t j = 0; j < args.ng; ++j) {
-            const auto* w = reinterpret_cast<const int8_t*>(args.w + j * args.panelStride);
-            int32_t sum = 0;
-            for (int64_t t = 0; t < len; ++t)
-                sum += static_cast<int32_t>(a[t]) * static_cast<int32_t>(w[t]);
-            args.out[i * args.ldo + j] += static_cast<int64_t>(sum) * mul;
+        int64_t* out = args.out + i * args.ldo;
+        for (int64_t j0 = 0; j0 < args.ng; j0 += 4) {
+            const int64_t cols = std::min<int64_t>(4, args.ng - j0);
+            const int8_t* w[4];
+            for (int64_t c = 0; c < 4; ++c) // a short tail repeats its last column
+                w[c] = reinterpret_cast<const int8_t*>(args.w + (j0 + std::min(c, cols - 1)) * args.panelStride);
+            int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int64_t t = 0; t < len; ++t) {
+                const int32_t at = a[t];
+                s0 += at * w[0][t];
+                s1 += at * w[1][t];
+                s2 += at * w[2][t];
+                s3 += at * w[3][t];
+            }
+            const int32_t sums[4] = {s0, s1, s2, s3};
+            for (int64_t c = 0; c < cols; ++c)
+                out[j0 + c] += static_cast<int64_t>(sums[c]) * mul;
         }
     }
 }
