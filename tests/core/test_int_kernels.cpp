@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include <random>
+#include <thread>
 #include <vector>
 
 using namespace tessera;
@@ -192,6 +193,29 @@ private slots:
             QVERIFY(std::equal(b.begin() + (c.m + i) * c.n, b.begin() + (c.m + i + 1) * c.n,
                                strided.begin() + i * (c.n + 3)));
         }
+    }
+
+    void threadsShareOnePackedLayer_data() { addPathRows(); }
+    void threadsShareOnePackedLayer()
+    {
+        const IntKernel path = pathArg();
+        requirePath(path);
+        const Case c{600, 700, 40, 2, 256, 12, true};
+        const Operands op = randomOperands(c, 77);
+        const PackedLevels w(op.levels.data(), c.n, c.k, c.groups, c.rpb, path);
+        std::vector<int64_t> split(static_cast<size_t>(c.m * c.n));
+        auto half = [&](int64_t i0, int64_t count) {
+            InputCodes part = op.x;
+            part.data += i0 * part.stride;
+            part.count = count;
+            for (int rep = 0; rep < 5; ++rep)
+                fullProduct(w, part, split.data() + i0 * c.n, c.n);
+        };
+        std::thread first(half, 0, 250);
+        std::thread second(half, 250, c.m - 250);
+        first.join();
+        second.join();
+        QVERIFY(split == naive(c, op, 0, c.k));
     }
 
     void codesOutsideTheRangeAreRejected()
