@@ -10,6 +10,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <exception>
 #include <random>
 #include <string>
 #include <vector>
@@ -95,9 +97,16 @@ void registerAll()
 
 int main(int argc, char** argv)
 {
+    const char* chosen = nullptr;
+    try {
+        chosen = kernels::intKernelName(kernels::activeIntKernel());
+    } catch (const std::exception& e) { // a bad TESSERA_INT_KERNEL
+        std::fprintf(stderr, "tessera-int-kernel-bench: %s\n", e.what());
+        return 2;
+    }
     registerAll();
     benchmark::Initialize(&argc, argv);
-    benchmark::AddCustomContext("default int kernel", kernels::intKernelName(kernels::activeIntKernel()));
+    benchmark::AddCustomContext("default int kernel", chosen);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;
