@@ -167,25 +167,33 @@ void checkInputs(const PackedLevels& w, const InputCodes& x, int64_t ldo)
              w.groups(), " groups of ", w.rows(), " rows");
 }
 
-// Depthwise layers: out[i, g] = sum over rows [b0 rows, b1 rows) of x[i, g*K + r] * w[g, r],
-// in int64 (exact for any length).
+// Depthwise layers: out[i, g] = sum over rows [r0, r1) of block range [b0, b1) of
+// x[i, g*K + r] * w[g, r]. The levels [G, K] lie like one input vector, so the products of
+// a whole vector are one vectorizable loop (|x w| <= 2^16 x 128 fits int32), then each
+// group's run is summed in int64 (exact for any length).
 void depthwiseProduct(const PackedLevels& w, const InputCodes& x, const Coding& c, int64_t b0, int64_t b1,
                       int64_t* out, int64_t ldo)
 {
     const int64_t k = w.rows(), r0 = b0 * w.rowsPerBlock(), r1 = std::min(k, b1 * w.rowsPerBlock());
+    const int64_t len = w.groups() * k;
     const auto offset = static_cast<uint32_t>(c.offset);
+    thread_local std::vector<int32_t> prod;
+    prod.resize(static_cast<size_t>(len));
     uint32_t seen = 0;
-    for (int64_t i = 0; i < x.count; ++i)
+    for (int64_t i = 0; i < x.count; ++i) {
+        const int32_t* xi = x.data + i * x.stride;
+        const int8_t* lv = w.plainLevels();
+        for (int64_t t = 0; t < len; ++t) {
+            seen |= static_cast<uint32_t>(xi[t]) + offset;
+            prod[t] = xi[t] * lv[t];
+        }
         for (int64_t g = 0; g < w.groups(); ++g) {
-            const int32_t* xr = x.data + i * x.stride + g * k;
-            const int8_t* lv = w.plainLevels() + g * k;
             int64_t sum = 0;
-            for (int64_t r = r0; r < r1; ++r) {
-                seen |= static_cast<uint32_t>(xr[r]) + offset;
-                sum += static_cast<int64_t>(xr[r]) * lv[r];
-            }
+            for (int64_t r = r0; r < r1; ++r)
+                sum += prod[g * k + r];
             out[i * ldo + g] = sum;
         }
+    }
     if ((seen >> x.bits) != 0)
         failCodeRange(x, c);
 }
