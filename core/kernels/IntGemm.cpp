@@ -256,9 +256,9 @@ bool intKernelSupported(IntKernel kernel)
 {
     const CpuFeatures& cpu = cpuFeatures();
     if (kernel == IntKernel::Avx2)
-        return detail::avx2Compiled() && cpu.avx2;
+        return cpu.avx2 && detail::avx2Compiled(); // CPU first: never enter an ISA file without it
     if (kernel == IntKernel::Avx512Vnni)
-        return detail::avx512VnniCompiled() && cpu.avx512f && cpu.avx512bw && cpu.avx512vnni;
+        return cpu.avx512f && cpu.avx512bw && cpu.avx512vnni && detail::avx512VnniCompiled();
     return true;
 }
 

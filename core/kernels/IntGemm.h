@@ -11,6 +11,13 @@
 //
 // Single-threaded and re-entrant: PackedLevels is immutable after construction, outputs are
 // the caller's, scratch is per thread; split M across threads to parallelize.
+//
+// From an AnalogLayer (levels [N, K], codes x [M, groups*K]):
+//   PackedLevels packed(levels.data(), N, K, groups, rowsPerBlock);  // once, with the layer
+//   const InputCodes in{x, M, groups * K, inputBits, inputSigned};
+//   transparent ADC:  fullProduct(packed, in, p.data(), N);           // p: M*N int64
+//   otherwise, per block b: blockProduct(packed, in, b, p.data(), N); acc += adc(p)
+//   (or blockProducts(packed, in, all.data()) with all: blocks*M*N int64)
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -13,8 +13,8 @@ namespace tessera::kernels::detail {
 //   portable:   panel = 1 column,  per quad 4 int8 (the levels of rows 4q..4q+3)
 //   avx512vnni: panel = 16 columns, per quad 16 x 4 int8 (column-major within the quad)
 //   avx2:       panel = 8 columns,  per quad 8 x (w0, w2) int16 then 8 x (w1, w3) int16
-// A kernel adds (sum over quads [q0, q0 + nq) of a * w) * 2^shift to out[i * ldo + j] for
-// i < m, j < ng. Exactness: |a| <= 255, |w| <= 128, nq * 4 <= kMaxChunkRows rows, so every
+// a and w point at the first quad of the range; a kernel adds (sum over quads [0, nq) of
+// a * w) * 2^shift to out[i * ldo + j] for i < m, j < ng. Exactness: |a| <= 255, |w| <= 128, nq * 4 <= kMaxChunkRows rows, so every
 // int32 partial sum is below 65536 * 255 * 128 = 2,139,095,040 < 2^31 - 1.
 constexpr int64_t kMaxChunkRows = 65536;
 
@@ -24,14 +24,14 @@ struct KernelArgs {
     int64_t m = 0;
     const uint8_t* w = nullptr;
     int64_t panelStride = 0;
-    int64_t q0 = 0, nq = 0;
+    int64_t nq = 0;
     int64_t ng = 0;
     int64_t* out = nullptr;
     int64_t ldo = 0;
     int shift = 0;
 };
 
-// Columns per panel and bytes per quad per panel of each path.
+// Columns per panel of each path (a panel's quad is 4 bytes per column for portable, 64 bytes otherwise).
 constexpr int64_t kPanelPortable = 1, kPanelAvx2 = 8, kPanelAvx512 = 16;
 
 void gemmPortable(const KernelArgs& args);
