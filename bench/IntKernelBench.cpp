@@ -5,6 +5,7 @@
 // include packing the int32 codes; the weights are packed once outside the loop.
 //
 //   build/bench/tessera-int-kernel-bench --benchmark_min_time=0.3
+#include "core/analog/AnalogModel.h"
 #include "core/kernels/IntGemm.h"
 #include "core/ops/Gemm.h"
 
@@ -76,12 +77,37 @@ void benchSgemm(benchmark::State& state, Shape s)
     setOps(state, s);
 }
 
+// Today's AnalogLayer::accumulate (float GEMM chunks, 12-bit ADC per 1024-row block, bias):
+// the code the integer kernel replaces, on 8-bit unsigned codes.
+void benchAnalogLayer(benchmark::State& state, Shape s)
+{
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    std::vector<float> weights(static_cast<size_t>(s.n * s.k));
+    for (auto& v : weights)
+        v = u(rng);
+    analog::AnalogLayerParams p;
+    p.name = s.name;
+    p.rows = s.k;
+    p.cols = s.n;
+    p.weightScales = analog::maxAbsWeightScales(weights.data(), s.n, s.k, 8);
+    analog::AnalogLayer layer(p, weights.data(), {});
+    std::vector<int32_t> codes(static_cast<size_t>(s.m * s.k));
+    for (auto& v : codes)
+        v = static_cast<int32_t>(rng() % 256);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(layer.accumulate(codes.data(), s.m));
+    setOps(state, s);
+}
+
 void registerAll()
 {
     using kernels::IntKernel;
     for (const Shape& s : kShapes) {
-        if (s.groups == 1)
+        if (s.groups == 1) {
             benchmark::RegisterBenchmark((std::string(s.name) + "/sgemm_fp32").c_str(), benchSgemm, s);
+            benchmark::RegisterBenchmark((std::string(s.name) + "/analog_layer_today_u8").c_str(), benchAnalogLayer, s);
+        }
         for (IntKernel path : {IntKernel::Portable, IntKernel::Avx2, IntKernel::Avx512Vnni}) {
             if (!kernels::intKernelSupported(path))
                 continue;
