@@ -216,6 +216,13 @@ private slots:
         expectError(text.substr(0, text.size() / 2), {"not valid JSON"});
     }
 
+    void docsDescribeEveryField()
+    {
+        const std::string doc = readFileBytes(std::string(TESSERA_TEST_DATA) + "/../../docs/targets.md");
+        for (const TargetFieldInfo& f : targetFields())
+            QVERIFY2(doc.find("| `" + f.path + "` | " + f.unit + " |") != std::string::npos, f.path.c_str());
+    }
+
     void unreadableFilesAndUnknownNamesAreExplained()
     {
         try {
