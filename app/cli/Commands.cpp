@@ -14,6 +14,7 @@ const std::vector<CommandSpec>& commandTable()
         {"sensitivity", "Per-layer x bit-depth sensitivity of a quantized model", declareSensitivity},
         {"mixed-precision", "Search per-layer weight bits under a budget; measured Pareto front", declareMixedPrecision},
         {"export-qdq", "Write a quantization result as a QDQ ONNX model; check another runtime against it in LSBs", declareExportQdq},
+        {"targets", "List the built-in hardware targets, or print one target (preset or file) in full, validated", declareTargets},
     };
     return table;
 }

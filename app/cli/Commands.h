@@ -43,5 +43,6 @@ CommandRun declareQuantEval(CLI::App& sub);
 CommandRun declareSensitivity(CLI::App& sub);
 CommandRun declareMixedPrecision(CLI::App& sub);
 CommandRun declareExportQdq(CLI::App& sub);
+CommandRun declareTargets(CLI::App& sub);
 
 } // namespace tessera::cli

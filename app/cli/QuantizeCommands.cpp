@@ -3,6 +3,7 @@
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "core/Error.h"
+#include "core/target/Target.h"
 #include "quant/QuantizeApi.h"
 
 #include <CLI/CLI.hpp>
@@ -123,7 +124,10 @@ CommandRun declareQuantize(CLI::App& sub)
     sub.add_option("--observer", *obs, "activation observer: minmax | percentile | mse | entropy");
     sub.add_option("--percentile", req->config.activationObserver.percentile, "percentile observer's percentile");
     sub.add_option("--weight-observer", *wobs, "minmax | mse");
-    sub.add_option("--array-rows", req->config.geometry.rows, "rows per analog array");
+    CLI::Option* rows = sub.add_option("--array-rows", req->config.geometry.rows, "rows per analog array");
+    auto target = std::make_shared<std::string>();
+    sub.add_option("--target", *target, "hardware target (preset name or target JSON): its array sets the rows per block")
+        ->excludes(rows);
     sub.add_flag("--equalize,!--no-equalize", req->config.equalize,
                  "cross-layer equalization of consecutive layers (recorded in the JSON)");
     sub.add_flag("--bias-correction,!--no-bias-correction", req->config.biasCorrection,
@@ -137,6 +141,8 @@ CommandRun declareQuantize(CLI::App& sub)
     sub.add_option("--digital-bits", req->config.highPrecisionBits,
                    "bits of tensors no analog layer reads (the vector engine's path; default 16)");
     return [=] {
+        if (!target->empty())
+            req->config.geometry = arrayGeometry(loadTarget(*target));
         for (const std::string& item : *layerBits)
             req->config.layerWeightBits[layerNameOf(item)] = layerBitsOf(item);
         req->config.smoothInputs = parseSmoothingScope(*smooth);
