@@ -72,8 +72,7 @@ void QuantizedExecutor::prepareAnalog(NodeId id, size_t layerIndex)
         params.numerics.adcRange = 0;
     }
     NonIdealities ni = m_options.nonIdealities ? m_result.config.nonIdealities : NonIdealities{};
-    a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), layerBias(layer, a->view), ni, layerIndex);
-    a->layer->setReadNoiseStream(m_options.readNoiseStream);
+    a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), layerBias(layer, a->view), ni);
     a->input = m_result.findTensor(layer.input);
     if (m_graph.value(node.inputs[0]).name != layer.input)
         fail("layer '", layer.node, "': result says input '", layer.input, "', graph has '",
@@ -115,7 +114,11 @@ void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
         r = std::max(r, a.layer->maxAbsBlockSum(matrix.data(), m));
     }
     std::vector<int32_t> y(static_cast<size_t>(m * a.view.cols));
-    a.layer->run(matrix.data(), m, y.data());
+    // Read noise is keyed by the global index of each input vector: sample index x vectors
+    // per sample + vector within the sample, so any batch split draws the same noise.
+    const int64_t batch = x.shape().empty() ? 1 : std::max<int64_t>(1, x.shape()[0]);
+    const int64_t firstVector = static_cast<int64_t>(m_options.readNoiseStream) * (m / batch);
+    a.layer->run(matrix.data(), m, y.data(), firstVector);
     const Value& outValue = m_graph.value(node.outputs[0]);
     // The input codes are consumed (copied into `matrix`): reuse their buffer when it fits.
     const bool reuse = codes.numel() >= numElements(outValue.shape);

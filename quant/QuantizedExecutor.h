@@ -13,7 +13,7 @@
 #include "core/Graph.h"
 #include "core/Progress.h"
 #include "core/analog/AnalogLowering.h"
-#include "core/analog/ProgrammedLayer.h"
+#include "core/analog/SpecProgramming.h"
 #include "core/quantspec/QuantSpec.h"
 
 #include <map>
@@ -30,8 +30,9 @@ struct QuantizedExecutorOptions {
     bool recordAdcRanges = false;
     // Apply the result's non-idealities (config.nonIdealities).
     bool nonIdealities = true;
-    // Read-noise stream (AnalogLayer::setReadNoiseStream): evaluation passes the index
-    // of the batch's first sample so every sample draws its own noise.
+    // Index of the batch's first sample in the data set: read noise is keyed by the global
+    // index of each input vector (core/analog/AnalogModel.h), so every sample draws its own
+    // noise and a sample draws the same noise in any batch split.
     uint64_t readNoiseStream = 0;
 };
 

@@ -12,13 +12,13 @@ namespace tessera::analog {
 
 namespace {
 
-using IntRowMap = Eigen::Map<const Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
-                             Eigen::OuterStride<>>;
+// Kinds separating the independent noise draws of one layer.
+constexpr uint64_t kProgramKind = 0x70726f67ULL; // "prog"
+constexpr uint64_t kOffsetKind = 0x6f666673ULL;  // "offs"
+constexpr uint64_t kReadKind = 0x72656164ULL;    // "read"
 
-// Salts separating the independent random streams of one layer.
-constexpr uint64_t kProgramSalt = 0x70726f67ULL; // "prog"
-constexpr uint64_t kOffsetSalt = 0x6f666673ULL;  // "offs"
-constexpr uint64_t kReadSalt = 0x72656164ULL;    // "read"
+// Input vectors per chunk: keeps the int64 block sums and accumulators cache-resident.
+constexpr int64_t kChunk = 512;
 
 void checkBits(const AnalogLayerParams& p, const char* what, int bits, int lo, int hi)
 {
@@ -27,6 +27,8 @@ void checkBits(const AnalogLayerParams& p, const char* what, int bits, int lo, i
 }
 
 bool positiveFinite(double v) { return std::isfinite(v) && v > 0.0; }
+
+int64_t maxAbs(CodeRange r) { return std::max<int64_t>(std::llabs(r.lo), std::llabs(r.hi)); }
 
 } // namespace
 
@@ -68,230 +70,251 @@ std::vector<double> maxAbsWeightScales(const float* weights, int64_t n, int64_t 
     return scales;
 }
 
-AnalogLayer::AnalogLayer(AnalogLayerParams params, const float* weights, const std::vector<float>& bias,
-                         const NonIdealities& nonIdeal, uint64_t layerSalt)
-    : m_params(std::move(params)), m_nonIdeal(nonIdeal), m_salt(layerSalt)
-{
-    validate(m_params);
-    const int64_t n = m_params.cols, k = m_params.rows, groups = m_params.groups, ng = n / groups;
-    if (!bias.empty() && static_cast<int64_t>(bias.size()) != n)
-        fail("analog layer '", m_params.name, "': ", bias.size(), " bias values for ", n, " columns");
-    const CodeRange wRange = codeRange(m_params.numerics.weightBits, true);
-    m_levels.resize(static_cast<size_t>(n * k));
-    m_levelsF.resize(m_levels.size());
-    for (int64_t c = 0; c < n; ++c)
-        for (int64_t r = 0; r < k; ++r) {
-            auto level = static_cast<int8_t>(quantizeValue(weights[c * k + r], m_params.weightScales[c], wRange));
-            m_levels[c * k + r] = level;
-            const int64_t g = c / ng, j = c % ng; // group g's [K, Ng] column-major block
-            m_levelsF[g * k * ng + j * k + r] = level;
-        }
-    m_biasCodes.assign(static_cast<size_t>(n), 0);
-    m_requant.resize(static_cast<size_t>(n));
-    for (int64_t c = 0; c < n; ++c) {
-        const double unit = m_params.inputScale * m_params.weightScales[c];
-        if (!bias.empty())
-            m_biasCodes[c] = saturate(roundHalfEven(bias[c] / unit), INT32_MIN, INT32_MAX);
-        m_requant[c] = Requantizer::fromReal(unit / m_params.output.scale);
-    }
-    m_adcMax = maxCode(m_params.numerics.adcBits, true);
-    const int64_t range = m_params.numerics.adcRange > 0 ? m_params.numerics.adcRange : worstCaseBlockSum();
-    while (m_adcShift < 62 && (m_adcMax << m_adcShift) < range)
-        ++m_adcShift;
+// ---- ProgrammedLayer ----
 
-    if (m_nonIdeal.weightProgramNoise > 0.0) {
-        Random rng(Random::mix(Random::mix(m_nonIdeal.seed, m_salt), kProgramSalt));
-        const double sigma = m_nonIdeal.weightProgramNoise * static_cast<double>(wRange.hi);
-        m_noisyLevels.resize(m_levels.size());
-        for (size_t i = 0; i < m_levels.size(); ++i) // order: column n, then row k
-            m_noisyLevels[i] = static_cast<float>(m_levels[i] + sigma * rng.normal());
-    }
-    if (m_nonIdeal.adcOffset > 0.0) {
-        Random rng(Random::mix(Random::mix(m_nonIdeal.seed, m_salt), kOffsetSalt));
-        const int64_t blocks = (k + m_params.numerics.rowsPerBlock - 1) / m_params.numerics.rowsPerBlock;
-        m_adcOffsets.resize(static_cast<size_t>(blocks * n));
-        for (double& o : m_adcOffsets) // order: row block, then column
-            o = m_nonIdeal.adcOffset * rng.normal();
-    }
+int64_t ProgrammedLayer::blocks() const
+{
+    return (params.rows + params.numerics.rowsPerBlock - 1) / params.numerics.rowsPerBlock;
 }
 
-CodeRange AnalogLayer::inputRange() const { return codeRange(m_params.numerics.inputBits, m_params.numerics.inputSigned); }
+CodeRange ProgrammedLayer::inputRange() const { return codeRange(params.numerics.inputBits, params.numerics.inputSigned); }
 
-CodeRange AnalogLayer::outputRange() const
+CodeRange ProgrammedLayer::outputRange() const
 {
-    CodeRange r = codeRange(m_params.output.bits, m_params.output.isSigned);
-    const double sy = m_params.output.scale;
-    r.lo = std::max(r.lo, roundHalfEven(m_params.output.clampLo / sy));
-    r.hi = std::min(r.hi, roundHalfEven(m_params.output.clampHi / sy));
+    CodeRange r = codeRange(params.output.bits, params.output.isSigned);
+    const double sy = params.output.scale;
+    r.lo = std::max(r.lo, roundHalfEven(params.output.clampLo / sy));
+    r.hi = std::min(r.hi, roundHalfEven(params.output.clampHi / sy));
     if (r.hi < r.lo)
         r.hi = r.lo;
     return r;
 }
 
-int64_t AnalogLayer::worstCaseBlockSum() const
+int64_t ProgrammedLayer::worstCaseBlockSum() const
 {
-    const CodeRange in = inputRange();
-    const int64_t xMax = std::max(std::llabs(in.lo), std::llabs(in.hi));
-    const int64_t rows = std::min(m_params.rows, m_params.numerics.rowsPerBlock);
-    return rows * xMax * maxCode(m_params.numerics.weightBits, true);
+    const int64_t rows = std::min(params.rows, params.numerics.rowsPerBlock);
+    return rows * maxAbs(inputRange()) * maxCode(params.numerics.weightBits, true);
 }
 
-int64_t AnalogLayer::adcConvert(double blockSum, double offsetLsb) const
+bool ProgrammedLayer::transparentAdc() const
 {
-    const int64_t code = roundHalfEven(std::ldexp(blockSum, -m_adcShift) + offsetLsb);
-    return saturate(code, -m_adcMax, m_adcMax) << m_adcShift;
+    const bool unitSteps = std::all_of(adcShifts.begin(), adcShifts.end(), [](int s) { return s == 0; });
+    return unitSteps && adcMax >= worstCaseBlockSum();
 }
 
-// Rows per float GEMM chunk such that every partial sum of integer products stays below
-// 2^24 in magnitude, so single-precision accumulation is exact (any summation order).
-int64_t AnalogLayer::exactChunkRows() const
+ProgrammedLayer program(AnalogLayerParams params, const float* weights, const std::vector<float>& bias)
 {
-    const CodeRange in = inputRange();
-    const int64_t xMax = std::max(std::llabs(in.lo), std::llabs(in.hi));
-    const int64_t perRow = std::max<int64_t>(1, xMax * maxCode(m_params.numerics.weightBits, true));
-    return std::max<int64_t>(1, (int64_t(1) << 24) / perRow);
-}
-
-// The exact integer block product x[:, r0:r0+kb] * w[r0:r0+kb, :] for group g, via float
-// GEMM chunks (exactChunkRows) summed in double (exact below 2^53).
-Eigen::MatrixXd AnalogLayer::blockProduct(const Eigen::MatrixXf& xg, int64_t g, int64_t r0, int64_t kb) const
-{
-    const int64_t k = m_params.rows, ng = m_params.cols / m_params.groups;
-    Eigen::Map<const Eigen::MatrixXf> wg(m_levelsF.data() + g * k * ng, k, ng);
-    const int64_t chunk = exactChunkRows();
-    Eigen::MatrixXd sum = Eigen::MatrixXd::Zero(xg.rows(), ng);
-    Eigen::MatrixXf part(xg.rows(), ng);
-    for (int64_t c0 = r0; c0 < r0 + kb; c0 += chunk) {
-        const int64_t cb = std::min(chunk, r0 + kb - c0);
-        part.noalias() = xg.middleCols(c0, cb) * wg.middleRows(c0, cb);
-        sum += part.cast<double>();
+    validate(params);
+    ProgrammedLayer p;
+    p.params = std::move(params);
+    const AnalogLayerParams& lp = p.params;
+    const int64_t n = lp.cols, k = lp.rows;
+    if (!bias.empty() && static_cast<int64_t>(bias.size()) != n)
+        fail("analog layer '", lp.name, "': ", bias.size(), " bias values for ", n, " columns");
+    const CodeRange wRange = codeRange(lp.numerics.weightBits, true);
+    p.levels.resize(static_cast<size_t>(n * k));
+    for (int64_t c = 0; c < n; ++c)
+        for (int64_t r = 0; r < k; ++r)
+            p.levels[c * k + r] = static_cast<int8_t>(quantizeValue(weights[c * k + r], lp.weightScales[c], wRange));
+    p.biasCodes.assign(static_cast<size_t>(n), 0);
+    p.requant.resize(static_cast<size_t>(n));
+    for (int64_t c = 0; c < n; ++c) {
+        const double unit = lp.inputScale * lp.weightScales[c];
+        if (!bias.empty())
+            p.biasCodes[c] = saturate(roundHalfEven(bias[c] / unit), INT32_MIN, INT32_MAX);
+        p.requant[c] = Requantizer::fromReal(unit / lp.output.scale);
     }
-    return sum;
+    p.adcMax = maxCode(lp.numerics.adcBits, true);
+    const int64_t range = lp.numerics.adcRange > 0 ? lp.numerics.adcRange : p.worstCaseBlockSum();
+    int shift = 0;
+    while (shift < 62 && (p.adcMax << shift) < range)
+        ++shift;
+    p.adcShifts.assign(static_cast<size_t>(p.blocks()), shift); // one calibrated range per layer today
+    return p;
 }
 
-Eigen::MatrixXf AnalogLayer::groupInputs(const int32_t* x, int64_t m, int64_t g) const
+int64_t adcConvertNoisy(double blockSum, int shift, int64_t adcMax, double offsetLsb)
 {
-    const int64_t k = m_params.rows;
-    return IntRowMap(x + g * k, m, k, Eigen::OuterStride<>(m_params.groups * k)).cast<float>();
+    const int64_t code = roundHalfEven(std::ldexp(blockSum, -shift) + offsetLsb);
+    return saturate(code, -adcMax, adcMax) << shift;
 }
 
-int64_t AnalogLayer::adcConvertExact(int64_t blockSum) const
+double programmingError(const NonIdealities& ni, uint64_t layerKey, int64_t column, int64_t row)
 {
-    return saturate(roundingShiftRightEven(blockSum, m_adcShift), -m_adcMax, m_adcMax) << m_adcShift;
+    return Random::normalAt(Random::key({ni.seed, layerKey, kProgramKind, uint64_t(column), uint64_t(row)}));
 }
+
+double adcOffsetLsb(const NonIdealities& ni, uint64_t layerKey, int64_t block, int64_t column)
+{
+    return ni.adcOffset * Random::normalAt(Random::key({ni.seed, layerKey, kOffsetKind, uint64_t(block), uint64_t(column)}));
+}
+
+double readNoiseDraw(const NonIdealities& ni, uint64_t layerKey, int64_t block, int64_t column, int64_t vector)
+{
+    return Random::normalAt(
+        Random::key({ni.seed, layerKey, kReadKind, uint64_t(block), uint64_t(column), uint64_t(vector)}));
+}
+
+// ---- AnalogLayer ----
+
+AnalogLayer::AnalogLayer(AnalogLayerParams params, const float* weights, const std::vector<float>& bias,
+                         const NonIdealities& nonIdeal)
+    : AnalogLayer(program(std::move(params), weights, bias), nonIdeal)
+{
+}
+
+AnalogLayer::AnalogLayer(ProgrammedLayer programmed, const NonIdealities& nonIdeal)
+    : m_prog(std::move(programmed)), m_nonIdeal(nonIdeal), m_key(Random::nameKey(m_prog.params.name))
+{
+    const AnalogLayerParams& p = m_prog.params;
+    const int64_t n = p.cols, k = p.rows;
+    m_packed = std::make_unique<kernels::PackedLevels>(m_prog.levels.data(), n, k, p.groups, p.numerics.rowsPerBlock);
+    const int64_t wMax = maxCode(p.numerics.weightBits, true);
+    if (m_nonIdeal.weightProgramNoise > 0.0) {
+        const double sigma = m_nonIdeal.weightProgramNoise * static_cast<double>(wMax);
+        m_noisyLevels.resize(m_prog.levels.size());
+        for (int64_t c = 0; c < n; ++c)
+            for (int64_t r = 0; r < k; ++r)
+                m_noisyLevels[c * k + r] = m_prog.levels[c * k + r] + sigma * programmingError(m_nonIdeal, m_key, c, r);
+    }
+    if (m_nonIdeal.adcOffset > 0.0) {
+        m_adcOffsets.resize(static_cast<size_t>(m_prog.blocks() * n));
+        for (int64_t b = 0; b < m_prog.blocks(); ++b)
+            for (int64_t c = 0; c < n; ++c)
+                m_adcOffsets[b * n + c] = adcOffsetLsb(m_nonIdeal, m_key, b, c);
+    }
+    // Read noise sigma in units of one full-scale product (max input code x max level).
+    m_readSigma = m_nonIdeal.readNoise * static_cast<double>(maxAbs(m_prog.inputRange())) * static_cast<double>(wMax);
+}
+
+AnalogLayer::~AnalogLayer() = default;
+AnalogLayer::AnalogLayer(AnalogLayer&&) noexcept = default;
 
 void AnalogLayer::accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) const
 {
-    const int64_t n = m_params.cols, k = m_params.rows, groups = m_params.groups, ng = n / groups;
-    const int64_t rpb = m_params.numerics.rowsPerBlock;
-    // The ADC is transparent when its step is 1 and its full scale covers any block sum;
-    // then one product over all rows equals the sum of the digitized blocks.
-    const bool transparent = m_adcShift == 0 && m_adcMax >= worstCaseBlockSum();
-    const int64_t blockRows = transparent ? k : rpb;
-    if (ng == 1) { // one column per group (depthwise): direct integer dot products
-        for (int64_t i = 0; i < m; ++i)
-            for (int64_t g = 0; g < groups; ++g) {
-                const int32_t* xi = x + (i * groups + g) * k;
-                const int8_t* w = m_levels.data() + g * k;
-                int64_t total = 0;
-                for (int64_t r0 = 0; r0 < k; r0 += blockRows) {
-                    int64_t sum = 0;
-                    for (int64_t r = r0, end = std::min(k, r0 + blockRows); r < end; ++r)
-                        sum += static_cast<int64_t>(xi[r]) * w[r];
-                    total += transparent ? sum : adcConvertExact(sum);
-                }
-                acc[i * n + g] += total;
-            }
+    const AnalogLayerParams& p = m_prog.params;
+    const int64_t n = p.cols;
+    const kernels::InputCodes in{x, m, p.groups * p.rows, p.numerics.inputBits, p.numerics.inputSigned};
+    if (m_prog.transparentAdc()) {
+        kernels::fullProduct(*m_packed, in, acc, n);
         return;
     }
-    for (int64_t g = 0; g < groups; ++g) {
-        const Eigen::MatrixXf xg = groupInputs(x, m, g);
-        for (int64_t r0 = 0; r0 < k; r0 += blockRows) {
-            const Eigen::MatrixXd p = blockProduct(xg, g, r0, std::min(blockRows, k - r0));
-            for (int64_t j = 0; j < ng; ++j)
-                for (int64_t i = 0; i < m; ++i) {
-                    const auto v = static_cast<int64_t>(p(i, j)); // exact integer
-                    acc[i * n + g * ng + j] += transparent ? v : adcConvertExact(v);
-                }
-        }
+    std::fill(acc, acc + m * n, int64_t{0});
+    std::vector<int64_t> sums(static_cast<size_t>(m * n));
+    for (int64_t b = 0; b < m_prog.blocks(); ++b) {
+        kernels::blockProduct(*m_packed, in, b, sums.data(), n);
+        const int shift = m_prog.adcShifts[b];
+        for (int64_t i = 0; i < m * n; ++i)
+            acc[i] += adcConvert(sums[i], shift, m_prog.adcMax);
     }
 }
 
-void AnalogLayer::accumulateNoisy(const int32_t* x, int64_t m, int64_t* acc)
+// Digitizes real-valued block sums p[i, j] (columns col0 + j) of block b, with read noise
+// and ADC offset, into acc.
+void AnalogLayer::addDigitizedNoisy(const double* p, int64_t m, int64_t ldp, int64_t col0, int64_t cols, int64_t b,
+                                    int64_t firstVector, int64_t* acc) const
 {
-    using RealMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic>;
-    const int64_t n = m_params.cols, k = m_params.rows, groups = m_params.groups, ng = n / groups;
-    const int64_t rpb = m_params.numerics.rowsPerBlock;
-    const CodeRange in = inputRange();
-    const double fullScale = static_cast<double>(std::max(std::llabs(in.lo), std::llabs(in.hi))) *
-                             static_cast<double>(maxCode(m_params.numerics.weightBits, true));
-    const double readSigma = m_nonIdeal.readNoise * fullScale;
-    Random rng(Random::mix(Random::mix(Random::mix(m_nonIdeal.seed, m_salt), kReadSalt + m_readStream), m_calls++));
+    const int64_t n = m_prog.params.cols;
+    const int shift = m_prog.adcShifts[b];
+    for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < cols; ++j) {
+            const int64_t col = col0 + j;
+            const double noise =
+                m_readSigma > 0.0 ? m_readSigma * readNoiseDraw(m_nonIdeal, m_key, b, col, firstVector + i) : 0.0;
+            const double offset = m_adcOffsets.empty() ? 0.0 : m_adcOffsets[b * n + col];
+            acc[i * n + col] += adcConvertNoisy(p[i * ldp + j] + noise, shift, m_prog.adcMax, offset);
+        }
+}
+
+// Exact integer block sums from the kernel, then read noise and offsets before the ADC.
+void AnalogLayer::accumulateReadNoise(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const
+{
+    const AnalogLayerParams& p = m_prog.params;
+    const int64_t n = p.cols;
+    const kernels::InputCodes in{x, m, p.groups * p.rows, p.numerics.inputBits, p.numerics.inputSigned};
+    std::vector<int64_t> sums(static_cast<size_t>(m * n));
+    std::vector<double> real(sums.size());
+    for (int64_t b = 0; b < m_prog.blocks(); ++b) {
+        kernels::blockProduct(*m_packed, in, b, sums.data(), n);
+        std::copy(sums.begin(), sums.end(), real.begin());
+        addDigitizedNoisy(real.data(), m, n, 0, n, b, firstVector, acc);
+    }
+}
+
+// Programming error makes the cells' conductances real-valued: block sums in double.
+void AnalogLayer::accumulateProgrammed(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const
+{
+    using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using IntRowMap = Eigen::Map<const Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+                                 Eigen::OuterStride<>>;
+    const AnalogLayerParams& p = m_prog.params;
+    const int64_t k = p.rows, groups = p.groups, ng = p.cols / groups, rpb = p.numerics.rowsPerBlock;
     for (int64_t g = 0; g < groups; ++g) {
-        RealMatrix xg = IntRowMap(x + g * k, m, k, Eigen::OuterStride<>(groups * k)).cast<double>();
-        RealMatrix wg(k, ng);
-        for (int64_t j = 0; j < ng; ++j)
-            for (int64_t r = 0; r < k; ++r) {
-                const size_t idx = static_cast<size_t>((g * ng + j) * k + r);
-                wg(r, j) = m_noisyLevels.empty() ? m_levels[idx] : m_noisyLevels[idx];
-            }
-        for (int64_t r0 = 0, b = 0; r0 < k; r0 += rpb, ++b) {
+        const RowMatrix xg = IntRowMap(x + g * k, m, k, Eigen::OuterStride<>(groups * k)).cast<double>();
+        Eigen::Map<const RowMatrix> wg(m_noisyLevels.data() + g * ng * k, ng, k); // [Ng, K]
+        for (int64_t b = 0, r0 = 0; r0 < k; ++b, r0 += rpb) {
             const int64_t kb = std::min(rpb, k - r0);
-            RealMatrix p = xg.middleCols(r0, kb) * wg.middleRows(r0, kb);
-            for (int64_t i = 0; i < m; ++i) // draw order: group, block, input row, column
-                for (int64_t j = 0; j < ng; ++j) {
-                    const int64_t col = g * ng + j;
-                    const double noise = readSigma > 0.0 ? readSigma * rng.normal() : 0.0;
-                    const double offset = m_adcOffsets.empty() ? 0.0 : m_adcOffsets[b * n + col];
-                    acc[i * n + col] += adcConvert(p(i, j) + noise, offset);
-                }
+            const RowMatrix prod = xg.middleCols(r0, kb) * wg.middleCols(r0, kb).transpose();
+            addDigitizedNoisy(prod.data(), m, ng, g * ng, ng, b, firstVector, acc);
         }
     }
 }
 
-std::vector<int64_t> AnalogLayer::accumulate(const int32_t* x, int64_t m)
+void AnalogLayer::accumulateInto(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const
 {
-    const int64_t n = m_params.cols;
-    std::vector<int64_t> acc(static_cast<size_t>(m * n), 0);
-    if (m_nonIdeal.any())
-        accumulateNoisy(x, m, acc.data());
-    else
-        accumulateIdeal(x, m, acc.data());
+    const int64_t n = m_prog.params.cols;
+    if (!m_nonIdeal.any()) {
+        accumulateIdeal(x, m, acc);
+    } else {
+        std::fill(acc, acc + m * n, int64_t{0});
+        if (!m_noisyLevels.empty())
+            accumulateProgrammed(x, m, firstVector, acc);
+        else
+            accumulateReadNoise(x, m, firstVector, acc);
+    }
     for (int64_t i = 0; i < m; ++i)
         for (int64_t c = 0; c < n; ++c)
-            acc[i * n + c] += m_biasCodes[c];
+            acc[i * n + c] += m_prog.biasCodes[c];
+}
+
+std::vector<int64_t> AnalogLayer::accumulate(const int32_t* x, int64_t m, int64_t firstVector) const
+{
+    std::vector<int64_t> acc(static_cast<size_t>(m * m_prog.params.cols));
+    accumulateInto(x, m, firstVector, acc.data());
     return acc;
 }
 
-void AnalogLayer::run(const int32_t* x, int64_t m, int32_t* y)
+void AnalogLayer::run(const int32_t* x, int64_t m, int32_t* y, int64_t firstVector) const
 {
-    // In chunks of input vectors, so the int64 accumulators stay small and cache-resident.
-    constexpr int64_t kChunk = 1024;
-    const CodeRange out = outputRange();
-    const int64_t n = m_params.cols, kTotal = m_params.rows * m_params.groups;
+    const CodeRange out = m_prog.outputRange();
+    const int64_t n = m_prog.params.cols, kTotal = m_prog.params.rows * m_prog.params.groups;
+    std::vector<int64_t> acc(static_cast<size_t>(std::min(kChunk, m) * n));
     for (int64_t i0 = 0; i0 < m; i0 += kChunk) {
         const int64_t mc = std::min(kChunk, m - i0);
-        const std::vector<int64_t> acc = accumulate(x + i0 * kTotal, mc);
+        accumulateInto(x + i0 * kTotal, mc, firstVector + i0, acc.data());
         int32_t* yc = y + i0 * n;
         for (int64_t i = 0; i < mc; ++i)
             for (int64_t c = 0; c < n; ++c)
-                yc[i * n + c] = static_cast<int32_t>(saturate(m_requant[c].apply(acc[i * n + c]), out.lo, out.hi));
+                yc[i * n + c] = epilogue(acc[i * n + c], m_prog.requant[c], out);
     }
 }
 
 int64_t AnalogLayer::maxAbsBlockSum(const int32_t* x, int64_t m) const
 {
-    const int64_t k = m_params.rows, rpb = m_params.numerics.rowsPerBlock;
-    double best = 0.0;
-    for (int64_t g = 0; g < m_params.groups; ++g) {
-        const Eigen::MatrixXf xg = groupInputs(x, m, g);
-        for (int64_t r0 = 0; r0 < k; r0 += rpb) {
-            const Eigen::MatrixXd p = blockProduct(xg, g, r0, std::min(rpb, k - r0));
-            if (p.size() > 0)
-                best = std::max(best, p.cwiseAbs().maxCoeff());
+    const AnalogLayerParams& p = m_prog.params;
+    const int64_t n = p.cols, kTotal = p.rows * p.groups;
+    int64_t best = 0;
+    std::vector<int64_t> sums(static_cast<size_t>(std::min(kChunk, m) * n));
+    for (int64_t i0 = 0; i0 < m; i0 += kChunk) {
+        const int64_t mc = std::min(kChunk, m - i0);
+        const kernels::InputCodes in{x + i0 * kTotal, mc, kTotal, p.numerics.inputBits, p.numerics.inputSigned};
+        for (int64_t b = 0; b < m_prog.blocks(); ++b) {
+            kernels::blockProduct(*m_packed, in, b, sums.data(), n);
+            for (int64_t i = 0; i < mc * n; ++i)
+                best = std::max<int64_t>(best, std::llabs(sums[i]));
         }
     }
-    return static_cast<int64_t>(best);
+    return best;
 }
 
 } // namespace tessera::analog

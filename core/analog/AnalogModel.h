@@ -16,10 +16,12 @@
 // group g reads input columns [g*K, (g+1)*K). Rows of a group are split into consecutive
 // blocks of `rowsPerBlock`, each digitized on its own: splitting costs precision.
 #include "core/analog/Numerics.h"
+#include "core/kernels/IntGemm.h"
 
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -90,62 +92,104 @@ void validate(const AnalogLayerParams& params);
 // matrix; all-zero channels get scale 1 (their levels are 0).
 std::vector<double> maxAbsWeightScales(const float* weights, int64_t n, int64_t k, int bits);
 
-// A programmed analog layer: levels, bias codes, requantizers, ADC step.
-class AnalogLayer {
-public:
-    // weights: [N, K] row-major floats (group g owns columns [g*N/G, (g+1)*N/G));
-    // bias: N floats or empty. Quantizes with params.weightScales.
-    AnalogLayer(AnalogLayerParams params, const float* weights, const std::vector<float>& bias,
-                const NonIdealities& nonIdeal = {}, uint64_t layerSalt = 0);
+// A programmed analog layer: exactly what a deployment package carries for it, and all
+// that any executor (the quantized reference executor, the simulator) needs besides the
+// input codes. Made once by program(); read-only afterwards.
+struct ProgrammedLayer {
+    AnalogLayerParams params;
+    std::vector<int8_t> levels;       // [N, K] row-major per-channel weight levels
+    std::vector<int64_t> biasCodes;   // N, in accumulator units (sx * sw[n]), int32-saturated
+    std::vector<Requantizer> requant; // N: accumulator -> output code
+    std::vector<int> adcShifts;       // per row block: the ADC step is 2^shift product units
+    int64_t adcMax = 0;               // largest ADC code magnitude, 2^(adcBits-1)-1
 
-    const AnalogLayerParams& params() const { return m_params; }
-    const std::vector<int8_t>& weightLevels() const { return m_levels; } // [N, K]
-    const std::vector<int64_t>& biasCodes() const { return m_biasCodes; }
-    const std::vector<Requantizer>& requantizers() const { return m_requant; }
+    int64_t blocks() const; // row blocks per group: ceil(K / rowsPerBlock)
     CodeRange inputRange() const;
     CodeRange outputRange() const; // output code range intersected with the activation clamp
-    int adcShift() const { return m_adcShift; }
+    // The largest |block sum| any input can produce (full rows of max codes x max levels).
     int64_t worstCaseBlockSum() const;
+    // Every ADC has step 1 and covers any block sum: digitizing is the identity, so one
+    // product over all rows equals the sum of the digitized blocks.
+    bool transparentAdc() const;
+};
 
-    // x: [M, groups*K] input codes (row-major) -> y: [M, N] output codes.
-    void run(const int32_t* x, int64_t m, int32_t* y);
+// Quantizes weights [N, K] (row-major floats; group g owns columns [g*N/G, (g+1)*N/G))
+// with params.weightScales and bias (N floats or empty) into levels, bias codes and
+// requantizers; picks each block's ADC shift: the smallest s with adcMax * 2^s >= the
+// calibrated range (params.numerics.adcRange; 0: the worst case). Throws naming the layer.
+ProgrammedLayer program(AnalogLayerParams params, const float* weights, const std::vector<float>& bias);
+
+// ---- The stateless per-block steps (docs/analog-model.md); every executor uses these. ----
+
+// ADC: a block's column sum p -> sat(roundHalfEven(p / 2^s), +-adcMax) * 2^s.
+inline int64_t adcConvert(int64_t blockSum, int shift, int64_t adcMax)
+{
+    return saturate(roundingShiftRightEven(blockSum, shift), -adcMax, adcMax) << shift;
+}
+// The same for a real-valued (noisy) analog sum, with a fixed offset in ADC LSBs.
+int64_t adcConvertNoisy(double blockSum, int shift, int64_t adcMax, double offsetLsb);
+// Epilogue: accumulator (digitized blocks summed, bias added) -> output code.
+inline int32_t epilogue(int64_t acc, const Requantizer& requant, CodeRange out)
+{
+    return static_cast<int32_t>(saturate(requant.apply(acc), out.lo, out.hi));
+}
+
+// ---- Non-idealities, keyed (core/analog/Random.h: counter-based, order-independent). ----
+// Each draw is a function of (seed, layer key, kind, indices) only, so any executor that
+// computes a block in any order, on any tile, in any batch split draws the same noise.
+// The layer key is Random::nameKey(layer name).
+double programmingError(const NonIdealities& ni, uint64_t layerKey, int64_t column, int64_t row);  // in N(0,1)
+double adcOffsetLsb(const NonIdealities& ni, uint64_t layerKey, int64_t block, int64_t column);    // in LSB
+// Read noise of one analog sum, in N(0,1) units; `vector` is the global index of the
+// input vector (sample index x vectors per sample + vector within the sample).
+double readNoiseDraw(const NonIdealities& ni, uint64_t layerKey, int64_t block, int64_t column, int64_t vector);
+
+// Runs a programmed layer on the host CPU with the integer kernels (core/kernels/IntGemm.h),
+// exactly as the analog model defines; with non-idealities, as the noise model defines.
+// All run methods are const and thread-safe: callers may split the vectors across threads.
+class AnalogLayer {
+public:
+    AnalogLayer(AnalogLayerParams params, const float* weights, const std::vector<float>& bias,
+                const NonIdealities& nonIdeal = {});
+    explicit AnalogLayer(ProgrammedLayer programmed, const NonIdealities& nonIdeal = {});
+    ~AnalogLayer();
+    AnalogLayer(AnalogLayer&&) noexcept;
+
+    const ProgrammedLayer& programmed() const { return m_prog; }
+    const AnalogLayerParams& params() const { return m_prog.params; }
+    const std::vector<int8_t>& weightLevels() const { return m_prog.levels; } // [N, K]
+    const std::vector<int64_t>& biasCodes() const { return m_prog.biasCodes; }
+    const std::vector<Requantizer>& requantizers() const { return m_prog.requant; }
+    CodeRange inputRange() const { return m_prog.inputRange(); }
+    CodeRange outputRange() const { return m_prog.outputRange(); }
+    int adcShift() const { return m_prog.adcShifts.empty() ? 0 : m_prog.adcShifts[0]; }
+    int64_t worstCaseBlockSum() const { return m_prog.worstCaseBlockSum(); }
+
+    // x: [M, groups*K] input codes (row-major) -> y: [M, N] output codes. `firstVector`:
+    // the global index of x's first vector (read-noise keys; 0 without noise).
+    void run(const int32_t* x, int64_t m, int32_t* y, int64_t firstVector = 0) const;
     // The digital accumulators acc[M, N] (ADC outputs summed, bias added), before the
     // epilogue. Real value of acc[i, n] = acc * sx * sw[n].
-    std::vector<int64_t> accumulate(const int32_t* x, int64_t m);
-    // Read noise is drawn from stream (seed, layer salt, stream, call counter): set the
-    // stream (e.g. the index of the first sample of a batch) so batches draw
-    // independent noise while reruns stay reproducible. Resets the call counter.
-    void setReadNoiseStream(uint64_t stream)
-    {
-        m_readStream = stream;
-        m_calls = 0;
-    }
+    std::vector<int64_t> accumulate(const int32_t* x, int64_t m, int64_t firstVector = 0) const;
     // Ideal analog block sums' max |p| over all rows of x, blocks and columns
     // (ADC range calibration; ignores non-idealities and the ADC).
     int64_t maxAbsBlockSum(const int32_t* x, int64_t m) const;
 
 private:
+    void accumulateInto(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const;
     void accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) const;
-    int64_t exactChunkRows() const;
-    Eigen::MatrixXf groupInputs(const int32_t* x, int64_t m, int64_t g) const;
-    Eigen::MatrixXd blockProduct(const Eigen::MatrixXf& xg, int64_t g, int64_t r0, int64_t kb) const;
-    void accumulateNoisy(const int32_t* x, int64_t m, int64_t* acc);
-    int64_t adcConvert(double blockSum, double offsetLsb) const;
-    int64_t adcConvertExact(int64_t blockSum) const;
+    void accumulateReadNoise(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const;
+    void accumulateProgrammed(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const;
+    void addDigitizedNoisy(const double* p, int64_t m, int64_t ldp, int64_t col0, int64_t cols, int64_t block,
+                           int64_t firstVector, int64_t* acc) const;
 
-    AnalogLayerParams m_params;
+    ProgrammedLayer m_prog;
     NonIdealities m_nonIdeal;
-    uint64_t m_salt = 0;
-    uint64_t m_calls = 0;
-    uint64_t m_readStream = 0;
-    std::vector<int8_t> m_levels;          // [N, K]
-    std::vector<float> m_levelsF;          // [groups][K, N/groups] column-major copies for GEMM
-    std::vector<float> m_noisyLevels;      // [N, K] levels + programming error (noisy path)
-    std::vector<double> m_adcOffsets;      // [blocks][N] in LSB (noisy path)
-    std::vector<int64_t> m_biasCodes;      // N
-    std::vector<Requantizer> m_requant;    // N
-    int m_adcShift = 0;
-    int64_t m_adcMax = 0;
+    uint64_t m_key = 0;
+    std::unique_ptr<kernels::PackedLevels> m_packed;
+    std::vector<double> m_noisyLevels; // [N, K] levels + programming error (when on)
+    std::vector<double> m_adcOffsets;  // [blocks][N] in LSB (when on)
+    double m_readSigma = 0.0;          // read noise sigma in product units
 };
 
 } // namespace tessera::analog

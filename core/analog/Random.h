@@ -1,10 +1,12 @@
 #pragma once
-// A small, fully specified random stream for the non-ideality models. std::mt19937 is
+// A small, fully specified random generator for the non-ideality models. std::mt19937 is
 // portable but std::normal_distribution is not (each standard library draws differently),
 // so the quantizer and the simulator would disagree; this generator is defined here once:
 // SplitMix64 for the bits, Box-Muller (one value per two draws) for normals.
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
+#include <string>
 
 namespace tessera::analog {
 
@@ -17,6 +19,32 @@ public:
     {
         uint64_t z = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
         return finalize(z);
+    }
+
+    // Counter-based draws: a value as a pure function of its key, with no stream state, so
+    // any executor that computes the draws of a block in any order, on any tile, in any
+    // batch split, draws the same values (the simulator relies on it). Keys are built
+    // with key() from (seed, layer, kind, row block, column, ...).
+    static uint64_t key(std::initializer_list<uint64_t> parts)
+    {
+        uint64_t k = 0x243f6a8885a308d3ULL; // pi
+        for (uint64_t p : parts)
+            k = mix(k, p);
+        return k;
+    }
+    // Standard normal N(0, 1) of `key`: Box-Muller on two uniforms drawn from the key.
+    static double normalAt(uint64_t key)
+    {
+        Random r(key);
+        return r.normal();
+    }
+    // A 64-bit key of a name (FNV-1a): layers are keyed by name, not by list position.
+    static uint64_t nameKey(const std::string& name)
+    {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (unsigned char c : name)
+            h = (h ^ c) * 0x100000001b3ULL;
+        return h;
     }
 
     uint64_t nextU64()

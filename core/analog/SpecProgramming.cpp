@@ -1,4 +1,4 @@
-#include "core/analog/ProgrammedLayer.h"
+#include "core/analog/SpecProgramming.h"
 
 #include "core/Error.h"
 
