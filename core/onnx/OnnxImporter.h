@@ -15,10 +15,6 @@ namespace tessera {
 struct ImportOptions {
     // Fixed shapes for named inputs (e.g. the batch of an .npy file).
     std::map<std::string, Shape> inputShapes;
-    // A shape in inputShapes may replace a declared (fixed) dim 0: re-batching a model
-    // exported with a fixed batch. Declared output dims 0 are then not checked (the caller
-    // checks that the outputs follow the new batch, quant::ModelGraphs).
-    bool freeBatchDim = false;
     // Value given to symbolic/unknown dims of inputs not listed above.
     int64_t dynamicDimValue = 1;
     // Keep nodes whose op is not registered (op == nullptr) instead of failing, and
@@ -27,6 +23,11 @@ struct ImportOptions {
     bool lenient = false;
     // Run the default cleanup pipeline (folding, BN folding, fusion, DCE) after import.
     bool runCleanupPasses = false;
+    // A shape in inputShapes may replace a declared (fixed) dim 0: re-batching a model
+    // exported with a fixed batch. Declared output dims 0 are then not checked (the caller
+    // checks that the outputs follow the new batch, quant::ModelGraphs). Last member:
+    // ImportOptions is aggregate-initialized by position in places.
+    bool freeBatchDim = false;
 };
 
 struct UnsupportedNode {
