@@ -137,7 +137,7 @@ void assignTensors(QuantResult& r, const Graph& g, const StatsMap& stats)
 ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
     ChannelRanges ranges;
-    forEachActivation(model, data, batchSize, progress, 0.0, 0.1, [&](const Graph& g, const std::string& name, const Tensor& t) {
+    auto observe = [&](const Graph& g, const std::string& name, const Tensor& t) {
         const std::optional<ValueId> v = g.findValue(name);
         if (!v)
             return;
@@ -146,7 +146,8 @@ ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int6
             if (node.inputs[0] == *v && analog::isLowerableAnalogNode(g, node))
                 observeChannelRanges(g, node, t, ranges[node.name]);
         }
-    });
+    };
+    forEachActivation(model, data, batchSize, progress, 0.0, 0.1, observe);
     return ranges;
 }
 

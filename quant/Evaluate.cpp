@@ -28,7 +28,8 @@ int64_t argmax(const float* d, int64_t n)
 // Graph output 0 of a run, without a fixed batch's padding samples.
 void appendOutput(std::vector<float>& all, const ModelBatch& b, const Tensor& out)
 {
-    const std::vector<float> v = b.realOutput(out, b.graph.value(b.graph.outputs()[0]).name).castTo(DType::Float32).toFloatVector();
+    const Tensor real = b.realOutput(out, strCat("output '", b.graph.value(b.graph.outputs()[0]).name, "'"));
+    const std::vector<float> v = real.castTo(DType::Float32).toFloatVector();
     all.insert(all.end(), v.begin(), v.end());
 }
 

@@ -55,7 +55,7 @@ int runEval(const EvalOptions& o)
     ConsoleProgress progress(true);
     int64_t correct = 0, batches = 0, batch = 0;
     auto start = std::chrono::steady_clock::now();
-    runner.forEachRun(data, o.data, o.batch, progress, [&](const quant::ModelBatch& b, const std::vector<Tensor>& outs) {
+    auto score = [&](const quant::ModelBatch& b, const std::vector<Tensor>& outs) {
         const Tensor scores = b.realOutput(outs[0], o.model);
         if (scores.rank() != 2)
             fail(o.model, ": output has shape ", shapeToString(scores.shape()), "; eval needs [batch, classes] scores");
@@ -64,7 +64,8 @@ int runEval(const EvalOptions& o)
             correct += top[r] == labels[b.first + r];
         ++batches;
         batch = std::max(batch, b.inputs.dim(0));
-    });
+    };
+    runner.forEachRun(data, o.data, o.batch, "evaluating batch", progress, score);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.finish();
     std::printf("model %s on %lld samples from %s\n", o.model.c_str(), static_cast<long long>(count), o.data.c_str());

@@ -4,6 +4,8 @@
 #include "core/Error.h"
 #include "quant/Calibrator.h"
 
+#include <algorithm>
+
 namespace tessera::cli {
 
 ModelRunner::ModelRunner(const ModelRunnerOptions& o, const Tensor& samples, const std::string& source) : m_options(o)
@@ -17,13 +19,15 @@ ModelRunner::ModelRunner(const ModelRunnerOptions& o, const Tensor& samples, con
     quant::prepareModel(*m_graphs, *m_result);
 }
 
-void ModelRunner::forEachRun(const Tensor& samples, const std::string& source, int64_t batch, ProgressSink& progress,
-                             const RunFn& fn)
+void ModelRunner::forEachRun(const Tensor& samples, const std::string& source, int64_t batch, const std::string& what,
+                             ProgressSink& progress, const RunFn& fn)
 {
     const int64_t n = samples.dim(0);
+    const int64_t perRun = m_graphs->runBatch(std::max<int64_t>(1, std::min(batch, n))); // as forEachModelBatch runs
+    const int64_t runs = (n + perRun - 1) / perRun;
     quant::forEachModelBatch(*m_graphs, samples, source, batch, [&](const quant::ModelBatch& b) {
         LabelledProgress step(progress, double(b.first) / n, double(b.first + b.rows) / n,
-                              strCat("running samples ", b.first + 1, "-", b.first + b.rows, " of ", n));
+                              strCat(what, " ", b.first / perRun + 1, "/", runs));
         const int64_t size = b.inputs.dim(0);
         if (!m_result) {
             std::unique_ptr<Executor>& e = m_fp32[size];

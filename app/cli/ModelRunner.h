@@ -31,10 +31,10 @@ public:
 
     // fn(run, outputs) for every run over `samples` (rows stacked along axis 0, `source`
     // names them in errors), at most `batch` rows per run; outputs are the run's graph
-    // outputs, valid until the next run.
+    // outputs, valid until the next run. Progress reads "<what> i/runs".
     using RunFn = std::function<void(const quant::ModelBatch&, const std::vector<Tensor>&)>;
-    void forEachRun(const Tensor& samples, const std::string& source, int64_t batch, ProgressSink& progress,
-                    const RunFn& fn);
+    void forEachRun(const Tensor& samples, const std::string& source, int64_t batch, const std::string& what,
+                    ProgressSink& progress, const RunFn& fn);
 
 private:
     ModelRunnerOptions m_options;

@@ -63,11 +63,13 @@ void printSummary(const Graph& g, size_t index, const Tensor& out, int rows)
 std::vector<Tensor> runRows(ModelRunner& runner, const RunOptions& o, const Tensor& input, ProgressSink& progress)
 {
     std::vector<std::vector<Tensor>> parts;
-    runner.forEachRun(input, o.input, input.dim(0), progress, [&](const quant::ModelBatch& b, const std::vector<Tensor>& outs) {
+    auto keep = [&](const quant::ModelBatch& b, const std::vector<Tensor>& outs) {
         parts.resize(outs.size());
         for (size_t i = 0; i < outs.size(); ++i)
             parts[i].push_back(b.realOutput(outs[i], strCat(o.model, ": output ", i)).clone());
-    });
+    };
+    const std::string what = strCat("running ", runner.graph().liveNodeCount(), " nodes, batch");
+    runner.forEachRun(input, o.input, input.dim(0), what, progress, keep);
     std::vector<Tensor> outputs;
     for (const std::vector<Tensor>& p : parts)
         outputs.push_back(p.size() == 1 ? p[0] : quant::concatRows(p));
