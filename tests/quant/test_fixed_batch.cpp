@@ -76,11 +76,33 @@ Graph handCnn(int64_t batch, bool constantReshape)
     return g;
 }
 
-Dataset rampData(int64_t count)
+// A transformer-like block exported at batch 1 that drops its batch: x [1, 16, 32] ->
+// Reshape to a constant [16, 32] -> MatMul [32, 10] -> y [16, 10]. The reference keeps the
+// batch (Reshape to [0, 16, 32], 0 copying dim 0): y [N, 16, 10], the same values per sample.
+Graph tokenBlock(bool dropsBatch)
+{
+    std::vector<float> w(320);
+    for (size_t i = 0; i < w.size(); ++i)
+        w[i] = 0.01f * static_cast<float>(static_cast<int>((i * 5) % 13) - 6);
+    Graph g;
+    g.name = "token_block";
+    ValueId x = g.addValue("x", DType::Float32, {dropsBatch ? 1 : 64, 16, 32});
+    const std::vector<int64_t> shape = dropsBatch ? std::vector<int64_t>{16, 32} : std::vector<int64_t>{0, 16, 32};
+    ValueId t = g.addValue("t"), y = g.addValue("y");
+    g.addNode("flat", "Reshape", {x, g.addConstant("shape", Tensor::fromVector<int64_t>(shape, {int64_t(shape.size())}))}, {t});
+    g.addNode("mm", "MatMul", {t, g.addConstant("w", Tensor::fromVector<float>(w, {32, 10}))}, {y});
+    g.markGraphInput(x);
+    g.markGraphOutput(y);
+    inferShapes(g);
+    return g;
+}
+
+Dataset rampData(int64_t count, Shape sample = {1, 8, 8})
 {
     Dataset d;
     d.source = "ramp";
-    d.inputs = Tensor(DType::Float32, {count, 1, 8, 8});
+    sample.insert(sample.begin(), count);
+    d.inputs = Tensor(DType::Float32, sample);
     float* p = d.inputs.mutableData<float>();
     for (int64_t i = 0; i < d.inputs.numel(); ++i)
         p[i] = static_cast<float>((i * 13) % 17) / 17.0f - 0.25f;
@@ -155,6 +177,22 @@ private slots:
         checkSameEval(reference, reshape, a, d);
         const Fp32Reference fa = computeFp32Reference(reference, d), fb = computeFp32Reference(reshape, d, 7);
         QCOMPARE(fb.outputs, fa.outputs);
+    }
+
+    // [5, 16, 32] data is 5 samples of the [1, 16, 32] input (a [1, 16, 32] array is one).
+    void batchDroppingModelRunsOneSampleAtATime()
+    {
+        const Dataset d = rampData(5, {16, 32});
+        ModelGraphs reference(tokenBlock(false)), m(tokenBlock(true));
+        QCOMPARE(m.runBatch(5), int64_t{1});
+        const QuantResult a = calibrate(reference, d, QuantConfig{});
+        QCOMPARE(a.layers.size(), size_t{1}); // the MatMul runs on the analog array
+        nlohmann::json b = withoutModel(calibrate(m, d, QuantConfig{})), ja = withoutModel(a);
+        QCOMPARE(b["tensors"].dump(), ja["tensors"].dump());
+        QCOMPARE(b["layers"].dump(), ja["layers"].dump());
+        QCOMPARE(computeFp32Reference(m, d).outputs, computeFp32Reference(reference, d).outputs);
+        checkSameEval(reference, m, a, d);
+        QCOMPARE(computeFp32Reference(m, rampData(1, {16, 32})).outputs.size(), size_t{160});
     }
 
     void sensitivityMatchesSymbolicBatch()
