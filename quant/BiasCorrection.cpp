@@ -114,15 +114,15 @@ std::vector<double> measureMeanError(const QuantSpec& result, ModelGraphs& model
     QuantizedExecutorOptions qo;
     qo.nonIdealities = false;
     std::map<int64_t, std::unique_ptr<Prefix>> prefixes; // by batch size
-    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+    forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
-            progress->checkpoint(static_cast<double>(first) / data.count(), strCat("bias correction: ", layer));
-        std::unique_ptr<Prefix>& p = prefixes[batch.dim(0)];
+            progress->checkpoint(static_cast<double>(b.first) / data.count(), strCat("bias correction: ", layer));
+        std::unique_ptr<Prefix>& p = prefixes[b.inputs.dim(0)];
         if (!p)
-            p = prefixUpTo(model.forBatch(batch.dim(0)), result, layer);
+            p = prefixUpTo(b.graph, result, layer);
         const Node& node = p->graph.node(*p->graph.findNode(layer));
-        const Tensor f = Executor(p->graph).run({batch})[0];
-        const Tensor q = QuantizedExecutor(p->graph, p->result, qo).run({batch})[0];
+        const Tensor f = b.real(Executor(p->graph).run({b.inputs})[0]);
+        const Tensor q = b.real(QuantizedExecutor(p->graph, p->result, qo).run({b.inputs})[0]);
         accumulate(e, f, q, node.opType == "Conv", linearRangeOf(p->graph, node, out));
     });
     return meansOf(e);

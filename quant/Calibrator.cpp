@@ -32,21 +32,22 @@ void observeRange(ValueStats& s, const float* d, int64_t n)
         }
 }
 
-// Runs the FP32 graph over the data; `fn(name, data, count)` sees the graph input and
-// every float activation.
+// Runs the FP32 graph over the data; `fn(graph, name, values)` sees the graph input and
+// every float activation (without a fixed batch's padding samples).
+using ActivationFn = std::function<void(const Graph&, const std::string&, const Tensor&)>;
 void forEachActivation(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress,
-                       double begin, double end, const std::function<void(const std::string&, const Tensor&)>& fn)
+                       double begin, double end, const ActivationFn& fn)
 {
-    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+    forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
-            progress->checkpoint(begin + (end - begin) * first / data.count(), "calibrating activations");
-        const Graph& g = model.forBatch(batch.dim(0));
-        fn(g.value(g.inputs()[0]).name, batch);
+            progress->checkpoint(begin + (end - begin) * b.first / data.count(), "calibrating activations");
+        const Graph& g = b.graph;
+        fn(g, g.value(g.inputs()[0]).name, b.real(b.inputs));
         Executor exec(g);
-        exec.run({batch}, [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
+        exec.run({b.inputs}, [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
             for (size_t i = 0; i < outs.size(); ++i)
                 if (outs[i]->dtype() == DType::Float32)
-                    fn(g.value(node.outputs[i]).name, *outs[i]);
+                    fn(g, g.value(node.outputs[i]).name, b.real(*outs[i]));
         });
     });
 }
@@ -137,8 +138,7 @@ void assignTensors(QuantSpec& r, const Graph& g, const StatsMap& stats)
 ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
     ChannelRanges ranges;
-    forEachActivation(model, data, batchSize, progress, 0.0, 0.1, [&](const std::string& name, const Tensor& t) {
-        const Graph& g = model.forBatch(t.dim(0));
+    auto observe = [&](const Graph& g, const std::string& name, const Tensor& t) {
         const std::optional<ValueId> v = g.findValue(name);
         if (!v)
             return;
@@ -147,7 +147,8 @@ ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int6
             if (node.inputs[0] == *v && analog::isLowerableAnalogNode(g, node))
                 observeChannelRanges(g, node, t, ranges[node.name]);
         }
-    });
+    };
+    forEachActivation(model, data, batchSize, progress, 0.0, 0.1, observe);
     return ranges;
 }
 
@@ -210,7 +211,7 @@ QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& 
 {
     if (data.count() == 0)
         fail(data.source, ": calibration data is empty");
-    const int64_t firstBatch = std::min(batchSize, data.count());
+    const int64_t firstBatch = model.declaredBatch(); // any graph: layers and their weights do not depend on it
     QuantSpec r;
     r.model = model.name();
     r.modelHash = model.contentHash();
@@ -232,13 +233,13 @@ QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& 
 
     StatsMap stats;
     const double rangesStart = config.smoothInputs != SmoothingScope::Off ? 0.1 : 0.0; // after the smoothing pass
-    forEachActivation(model, data, batchSize, progress, rangesStart, 0.3, [&](const std::string& name, const Tensor& t) {
+    forEachActivation(model, data, batchSize, progress, rangesStart, 0.3, [&](const Graph&, const std::string& name, const Tensor& t) {
         observeRange(stats[name], t.data<float>(), t.numel());
     });
     if (config.activationObserver.kind != ObserverKind::MinMax) {
         for (auto& [name, s] : stats)
             s.hist = AbsHistogram(std::max(std::fabs(s.min), std::fabs(s.max)), config.activationObserver.bins);
-        forEachActivation(model, data, batchSize, progress, 0.3, 0.6, [&](const std::string& name, const Tensor& t) {
+        forEachActivation(model, data, batchSize, progress, 0.3, 0.6, [&](const Graph&, const std::string& name, const Tensor& t) {
             stats[name].hist.add(t.data<float>(), t.numel());
         });
     }
@@ -271,11 +272,11 @@ void calibrateAdcRanges(QuantSpec& result, ModelGraphs& model, const Dataset& da
     opt.recordAdcRanges = true;
     opt.nonIdealities = false;
     std::map<std::string, int64_t> ranges;
-    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+    forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) { // padding repeats a sample: same maxima
         if (progress)
-            progress->checkpoint(static_cast<double>(first) / data.count(), "calibrating ADC ranges");
-        QuantizedExecutor exec(model.forBatch(batch.dim(0)), result, opt);
-        exec.run({batch});
+            progress->checkpoint(static_cast<double>(b.first) / data.count(), "calibrating ADC ranges");
+        QuantizedExecutor exec(b.graph, result, opt);
+        exec.run({b.inputs});
         for (const auto& [name, v] : exec.adcRanges())
             ranges[name] = std::max(ranges[name], v);
     });

@@ -47,14 +47,7 @@ Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::st
     }
     Dataset data;
     data.source = inputPaths.size() == 1 ? inputPaths[0] : strCat(inputPaths[0], " (+", inputPaths.size() - 1, " files)");
-    Shape shape = parts[0].shape();
-    shape[0] = total;
-    data.inputs = Tensor(DType::Float32, shape);
-    float* dst = data.inputs.mutableData<float>();
-    for (const Tensor& t : parts) {
-        std::memcpy(dst, t.data<float>(), t.byteSize());
-        dst += t.numel();
-    }
+    data.inputs = concatRows(parts);
     if (!labelsPath.empty())
         data.labels = loadLabels(labelsPath, total);
     return data;
@@ -70,17 +63,31 @@ std::vector<int64_t> loadLabels(const std::string& path, int64_t count)
     return l.toInt64Vector();
 }
 
-void checkDatasetFitsGraph(const Dataset& data, const Graph& graph)
+void checkSamplesFitGraph(const Tensor& samples, const std::string& source, const Graph& graph)
 {
     if (graph.inputs().size() != 1)
-        fail("graph '", graph.name, "' has ", graph.inputs().size(), " inputs; calibration supports one");
+        fail("graph '", graph.name, "' has ", graph.inputs().size(), " inputs; calibration, evaluation and run support one");
+    const Value& in = graph.value(graph.inputs()[0]);
+    const Shape& s = samples.shape();
+    if (!s.empty() && s.size() == in.shape.size() && std::equal(s.begin() + 1, s.end(), in.shape.begin() + 1))
+        return;
+    Shape wanted = in.shape;
+    if (!wanted.empty())
+        wanted[0] = -1;
+    const bool stacked = s.size() == in.shape.size() + 1 && std::equal(s.begin() + 1, s.end(), in.shape.begin());
+    fail(source, ": data of shape ", shapeToString(s), " does not fit input '", in.name, "' of shape ",
+         shapeToString(in.shape), ": samples are stacked along axis 0 of the data, each of the input's shape without its "
+         "batch dim, so the data must have shape ", shapeToString(wanted), " (any number of samples, whatever batch the "
+         "model declares)", stacked ? strCat("; this data holds ", s[0], " arrays of the input's full shape: reshape it "
+                                            "to ", shapeToString(wanted)) : std::string());
+}
+
+void checkDatasetFitsGraph(const Dataset& data, const Graph& graph)
+{
+    checkSamplesFitGraph(data.inputs, data.source, graph);
     const Value& in = graph.value(graph.inputs()[0]);
     if (in.dtype != DType::Float32)
         fail("graph input '", in.name, "' is ", dtypeName(in.dtype), "; calibration data must feed a float32 input");
-    const Shape& s = data.inputs.shape();
-    if (s.size() != in.shape.size() || !std::equal(s.begin() + 1, s.end(), in.shape.begin() + 1))
-        fail(data.source, ": samples of shape ", shapeToString(Shape(s.begin() + 1, s.end())), " do not fit input '",
-             in.name, "' of shape ", shapeToString(in.shape), " (the batch dim is free)");
 }
 
 Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count)
@@ -93,46 +100,81 @@ Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count)
     return out;
 }
 
-ModelGraphs::ModelGraphs(std::string onnxPath, Shape inputShape) : m_path(std::move(onnxPath))
+namespace {
+
+int64_t batchOf(const Graph& g)
+{
+    return g.inputs().empty() || g.value(g.inputs()[0]).shape.empty() ? 1 : g.value(g.inputs()[0]).shape[0];
+}
+
+// Every output's dim 0 must follow the input's batch, or the graph does not batch samples.
+void checkOutputsFollowBatch(const Graph& g, int64_t batch)
+{
+    for (ValueId out : g.outputs()) {
+        const Value& v = g.value(out);
+        if (v.shape.empty() || v.shape[0] != batch)
+            fail("at batch ", batch, ", output '", v.name, "' has shape ", shapeToString(v.shape),
+                 " (its dim 0 does not follow the batch)");
+    }
+}
+
+} // namespace
+
+Tensor concatRows(const std::vector<Tensor>& parts)
+{
+    Shape shape = parts.at(0).shape();
+    shape[0] = 0;
+    for (const Tensor& t : parts)
+        shape[0] += t.dim(0);
+    Tensor out(parts[0].dtype(), shape);
+    char* dst = static_cast<char*>(out.mutableRawData());
+    for (const Tensor& t : parts) {
+        std::memcpy(dst, t.rawData(), t.byteSize());
+        dst += t.byteSize();
+    }
+    return out;
+}
+
+ModelGraphs::ModelGraphs(std::string onnxPath, Shape inputShape, bool cleanup)
+    : m_path(std::move(onnxPath)), m_cleanup(cleanup)
 {
     ImportOptions options;
-    options.runCleanupPasses = true;
+    options.runCleanupPasses = m_cleanup;
     if (!inputShape.empty()) {
         ImportOptions probe;
         probe.lenient = true;
         const Graph p = importOnnxFile(m_path, probe).graph;
         if (p.inputs().size() != 1)
             fail(m_path, ": an input shape can only be given for a model with one input");
-        options.inputShapes[p.value(p.inputs()[0]).name] = inputShape;
+        const Value& in = p.value(p.inputs()[0]);
+        if (!in.shape.empty() && in.shape.size() == inputShape.size())
+            inputShape[0] = in.shape[0]; // the declared batch (1 when symbolic)
+        options.inputShapes[in.name] = inputShape;
     }
     ImportedModel imported = importOnnxFile(m_path, options);
     m_contentHash = imported.report.contentHash;
     auto g = std::make_unique<Graph>(std::move(imported.graph));
     m_name = std::filesystem::path(m_path).stem().string();
     m_template = std::make_unique<Graph>(*g);
-    const int64_t batch = g->inputs().empty() || g->value(g->inputs()[0]).shape.empty()
-                              ? 1
-                              : g->value(g->inputs()[0]).shape[0];
-    m_graphs[batch] = std::move(g);
+    m_declaredBatch = batchOf(*g);
+    m_graphs[m_declaredBatch] = std::move(g);
 }
 
 ModelGraphs::ModelGraphs(Graph graph)
     : m_name(graph.name), m_contentHash(graphContentHash(graph)), m_template(std::make_unique<Graph>(std::move(graph)))
 {
-    const Graph& g = *m_template;
-    if (!g.inputs().empty() && !g.value(g.inputs()[0]).shape.empty())
-        m_graphs[g.value(g.inputs()[0]).shape[0]] = std::make_unique<Graph>(g);
+    m_declaredBatch = batchOf(*m_template);
+    if (!m_template->inputs().empty() && !m_template->value(m_template->inputs()[0]).shape.empty())
+        m_graphs[m_declaredBatch] = std::make_unique<Graph>(*m_template);
 }
 
-const Graph& ModelGraphs::forBatch(int64_t batch)
+std::unique_ptr<Graph> ModelGraphs::rebatched(int64_t batch) const
 {
-    auto it = m_graphs.find(batch);
-    if (it != m_graphs.end())
-        return *it->second;
     std::unique_ptr<Graph> g;
     if (!m_path.empty()) {
         ImportOptions options;
-        options.runCleanupPasses = true;
+        options.runCleanupPasses = m_cleanup;
+        options.freeBatchDim = true;
         for (ValueId in : m_template->inputs()) {
             Shape s = m_template->value(in).shape;
             if (!s.empty())
@@ -147,9 +189,49 @@ const Graph& ModelGraphs::forBatch(int64_t batch)
                 g->value(in).shape[0] = batch;
         inferShapes(*g);
     }
+    checkOutputsFollowBatch(*g, batch);
+    return g;
+}
+
+const Graph& ModelGraphs::forBatch(int64_t batch)
+{
+    auto it = m_graphs.find(batch);
+    if (it != m_graphs.end())
+        return *it->second;
+    std::unique_ptr<Graph> g;
+    if (batch == m_declaredBatch) {
+        g = std::make_unique<Graph>(*m_template);
+    } else {
+        try {
+            g = rebatched(batch);
+        } catch (const Cancelled&) {
+            throw;
+        } catch (const Error& e) {
+            fail("model '", m_name, "' is declared with batch ", m_declaredBatch, " and cannot run a batch of ", batch,
+                 ": ", e.what());
+        }
+    }
     applyEqualization(*g, m_equalization);
     applySmoothing(*g, m_smoothing);
     return *(m_graphs[batch] = std::move(g));
+}
+
+int64_t ModelGraphs::runBatch(int64_t wanted)
+{
+    if (wanted == m_declaredBatch)
+        return wanted;
+    if (!m_anyBatch) {
+        try {
+            forBatch(wanted);
+            m_anyBatch = true;
+        } catch (const Cancelled&) {
+            throw;
+        } catch (const Error& e) {
+            m_anyBatch = false;
+            m_fixedReason = e.what();
+        }
+    }
+    return *m_anyBatch ? wanted : m_declaredBatch;
 }
 
 void ModelGraphs::setEqualization(const std::vector<ChannelScaling>& scalings)
@@ -174,13 +256,98 @@ void ModelGraphs::setSmoothing(const std::vector<InputSmoothing>& smoothing)
     m_graphs.clear();
 }
 
-void forEachBatch(const Dataset& data, int64_t batchSize, const std::function<void(const Tensor&, int64_t)>& fn)
+namespace {
+
+// Data of one more axis than the input, e.g. N arrays of shape [1, 3, 224, 224] saved
+// together: say how to reshape it.
+std::string stackedHint(const std::string& modelPath, const Tensor& samples)
 {
-    const int64_t n = data.count();
-    for (int64_t begin = 0; begin < n; begin += batchSize) {
-        const int64_t count = std::min(batchSize, n - begin);
-        fn(sliceRows(data.inputs, begin, count), begin);
+    ImportOptions probe;
+    probe.lenient = true;
+    try {
+        const Graph g = importOnnxFile(modelPath, probe).graph;
+        if (g.inputs().size() != 1 || samples.rank() != static_cast<int64_t>(g.value(g.inputs()[0]).shape.size()) + 1)
+            return {};
+    } catch (const Error&) {
+        return {};
     }
+    Shape wanted(samples.shape().begin() + 1, samples.shape().end());
+    wanted[0] = -1;
+    return strCat(" (the data has one axis more than the input: if it holds ", samples.dim(0),
+                  " arrays of the input's full shape, reshape it to ", shapeToString(wanted), ")");
+}
+
+} // namespace
+
+ModelGraphs openModelForSamples(const std::string& modelPath, const Tensor& samples, const std::string& source,
+                                bool cleanup)
+{
+    Shape sample = samples.shape(); // its dim 0 is ModelGraphs' own: any number of samples runs through it
+    if (!sample.empty())
+        sample[0] = 1;
+    try {
+        return ModelGraphs(modelPath, sample, cleanup);
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {
+        const Shape one(sample.begin() + (sample.empty() ? 0 : 1), sample.end());
+        fail(source, ": data of shape ", shapeToString(samples.shape()), " (samples of shape ", shapeToString(one),
+             " stacked along axis 0) does not fit the model; each sample must have the input's shape without its "
+             "batch dim: ", e.what(), stackedHint(modelPath, samples));
+    }
+}
+
+namespace {
+
+// Rows [begin, begin + rows) of `all`, followed by copies of the last of them up to `batch`.
+Tensor paddedRows(const Tensor& all, int64_t begin, int64_t rows, int64_t batch)
+{
+    if (rows == batch)
+        return sliceRows(all, begin, rows);
+    Shape s = all.shape();
+    s[0] = batch;
+    Tensor out(all.dtype(), s);
+    const size_t rowBytes = all.byteSize() / static_cast<size_t>(all.dim(0));
+    const char* src = static_cast<const char*>(all.rawData());
+    char* dst = static_cast<char*>(out.mutableRawData());
+    for (int64_t r = 0; r < batch; ++r)
+        std::memcpy(dst + rowBytes * r, src + rowBytes * (begin + std::min(r, rows - 1)), rowBytes);
+    return out;
+}
+
+} // namespace
+
+Tensor ModelBatch::real(const Tensor& t) const
+{
+    return padded() && t.rank() > 0 && t.dim(0) == inputs.dim(0) ? sliceRows(t, 0, rows) : t;
+}
+
+Tensor ModelBatch::realOutput(const Tensor& t, const std::string& what) const
+{
+    if (padded() && (t.rank() == 0 || t.dim(0) != inputs.dim(0)))
+        fail(what, ": the model runs only batches of ", inputs.dim(0), " and its output ", shapeToString(t.shape()),
+             " does not lead with the batch, so the ", inputs.dim(0) - rows, " padding samples of the last run cannot "
+             "be dropped; give a multiple of ", inputs.dim(0), " samples");
+    return real(t);
+}
+
+void forEachModelBatch(ModelGraphs& model, const Tensor& samples, const std::string& source, int64_t batchSize,
+                       const ModelBatchFn& fn)
+{
+    checkSamplesFitGraph(samples, source, model.forBatch(model.declaredBatch()));
+    const int64_t n = samples.dim(0);
+    const int64_t step = model.runBatch(std::max<int64_t>(1, std::min(batchSize, n)));
+    for (int64_t begin = 0; begin < n; begin += step) {
+        const int64_t rows = std::min(step, n - begin);
+        const int64_t batch = rows == step ? step : model.runBatch(rows);
+        fn(ModelBatch{model.forBatch(batch), paddedRows(samples, begin, rows, batch), begin, rows});
+    }
+}
+
+void forEachModelBatch(ModelGraphs& model, const Dataset& data, int64_t batchSize, const ModelBatchFn& fn)
+{
+    checkDatasetFitsGraph(data, model.forBatch(model.declaredBatch()));
+    forEachModelBatch(model, data.inputs, data.source, batchSize, fn);
 }
 
 } // namespace tessera::quant

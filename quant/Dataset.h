@@ -3,8 +3,8 @@
 //  - Dataset: a float32 [N, ...] input tensor (one graph input) plus optional int labels,
 //    from .npy files (several files are concatenated as batches) or an image folder
 //    (quant/ImageFolder.h).
-//  - ModelGraphs: the model imported once per batch size (shapes are static), so data
-//    of any length runs in batches without padding.
+//  - ModelGraphs: the model imported once per batch size (shapes are static) and the
+//    batch sizes it takes; forEachModelBatch runs data of any length through it.
 #include "core/Graph.h"
 #include "core/onnx/OnnxImporter.h"
 #include "quant/Equalization.h"
@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,26 +34,48 @@ Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::st
 // Integer labels from an .npy file; throws unless it holds exactly `count` integers.
 std::vector<int64_t> loadLabels(const std::string& path, int64_t count);
 
-// Checks that `data` fits the graph's single input ([N] + input shape[1:]); errors name
-// the data source and the input.
+// Checks that `samples` (from `source`) fit the graph's single input: samples are stacked
+// along axis 0, each of the input's shape without its dim 0 (the batch), whatever batch the
+// model declares. Errors name the source, its shape, the input and the shape that would fit.
+void checkSamplesFitGraph(const Tensor& samples, const std::string& source, const Graph& graph);
+// The same for calibration/evaluation data, whose input must also be float32.
 void checkDatasetFitsGraph(const Dataset& data, const Graph& graph);
 
 // Rows [begin, begin + count) of a [N, ...] tensor (a copy).
 Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count);
+// The tensors one after the other along axis 0 (equal dtypes and trailing dims).
+Tensor concatRows(const std::vector<Tensor>& parts);
 
+// The model, imported once per batch size (shapes are static), and the batch sizes it takes:
+//  - any, when its batch dim is symbolic, or fixed (torch.onnx.export writes batch 1 unless
+//    told otherwise) but the graph re-infers at another batch with every output's dim 0
+//    following it (models that Flatten or pool their batch);
+//  - exactly its declared batch B otherwise (e.g. a Reshape to a constant [1, K]): data then
+//    runs B samples at a time, the last run padded (forEachModelBatch).
+// Decided once, at the first run of another batch size (runBatch).
 class ModelGraphs {
 public:
-    // Imports `onnxPath` (cleanup passes on) once per batch size. `inputShape` fixes
-    // symbolic dims of the (single) input; its batch dim is replaced per batch size.
-    explicit ModelGraphs(std::string onnxPath, Shape inputShape = {});
+    // Imports `onnxPath` (cleanup passes on unless `cleanup` is false) at its declared batch
+    // (1 when symbolic). `inputShape` fixes symbolic dims of the (single) input; its dim 0
+    // is not used.
+    explicit ModelGraphs(std::string onnxPath, Shape inputShape = {}, bool cleanup = true);
     // A fixed graph (tests): other batch sizes are derived by re-inferring a copy.
     explicit ModelGraphs(Graph graph);
 
+    // The graph at `batch`: the declared one, or any other the model re-infers at with
+    // every output's dim 0 equal to `batch`; throws naming the model and output otherwise.
     const Graph& forBatch(int64_t batch);
     const std::string& name() const { return m_name; }
     // The model's content hash (core/quantspec/ModelHash.h): what a spec records and is
     // checked against.
     const std::string& contentHash() const { return m_contentHash; }
+    // The batch of the input as declared (imported): 1 for a symbolic batch dim.
+    int64_t declaredBatch() const { return m_declaredBatch; }
+    // The batch a run of `wanted` (>= 1) samples uses: `wanted` when the model takes any
+    // batch, its declared batch when it takes only that one.
+    int64_t runBatch(int64_t wanted);
+    // Why the model runs only at its declared batch (empty when it takes any or is undecided).
+    const std::string& fixedBatchReason() const { return m_fixedReason; }
 
     // Cross-layer equalization applied to every graph handed out (quant/Equalization.h).
     // A different one drops the cached graphs: references from forBatch dangle.
@@ -63,16 +86,48 @@ public:
     const std::vector<InputSmoothing>& smoothing() const { return m_smoothing; }
 
 private:
+    std::unique_ptr<Graph> rebatched(int64_t batch) const;
+
     std::string m_path;
     std::string m_name;
     std::string m_contentHash;
+    bool m_cleanup = true;
     std::unique_ptr<Graph> m_template; // as imported (never equalized)
+    int64_t m_declaredBatch = 1;
+    std::optional<bool> m_anyBatch; // decided by runBatch
+    std::string m_fixedReason;
     std::vector<ChannelScaling> m_equalization;
     std::vector<InputSmoothing> m_smoothing;
     std::map<int64_t, std::unique_ptr<Graph>> m_graphs;
 };
 
-// Calls fn(batch inputs, first row) over `data` in batches of at most `batchSize`.
-void forEachBatch(const Dataset& data, int64_t batchSize, const std::function<void(const Tensor&, int64_t)>& fn);
+// ModelGraphs(modelPath, samples' shape): the samples ([N, ...] from `source`) fix the
+// input's symbolic dims (e.g. a detector's H and W). Dims the model declares otherwise
+// are reported naming the data, its shape and the input.
+ModelGraphs openModelForSamples(const std::string& modelPath, const Tensor& samples, const std::string& source,
+                                bool cleanup = true);
+
+// One run of the model: data rows [first, first + rows) in `inputs`, whose dim 0 is the
+// graph's batch. It exceeds `rows` only when a fixed batch is padded with copies of the
+// last sample; the padded samples' results are dropped (real, realOutput).
+struct ModelBatch {
+    const Graph& graph;
+    Tensor inputs;
+    int64_t first = 0;
+    int64_t rows = 0;
+    bool padded() const { return inputs.dim(0) > rows; }
+    // `t` without the padded samples when it leads with the batch; as is otherwise.
+    Tensor real(const Tensor& t) const;
+    // A graph output without the padded samples; throws when it does not lead with the batch.
+    Tensor realOutput(const Tensor& t, const std::string& what) const;
+};
+
+// Runs fn over `samples` ([N, ...], checked to fit the model; `source` names them in
+// errors) in runs of at most `batchSize` samples, or of the model's fixed batch. Every
+// sample is run exactly once (padding aside).
+using ModelBatchFn = std::function<void(const ModelBatch&)>;
+void forEachModelBatch(ModelGraphs& model, const Tensor& samples, const std::string& source, int64_t batchSize,
+                       const ModelBatchFn& fn);
+void forEachModelBatch(ModelGraphs& model, const Dataset& data, int64_t batchSize, const ModelBatchFn& fn);
 
 } // namespace tessera::quant

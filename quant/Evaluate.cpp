@@ -25,9 +25,11 @@ int64_t argmax(const float* d, int64_t n)
     return best;
 }
 
-void appendOutput(std::vector<float>& all, const Tensor& out)
+// Graph output 0 of a run, without a fixed batch's padding samples.
+void appendOutput(std::vector<float>& all, const ModelBatch& b, const Tensor& out)
 {
-    const std::vector<float> v = out.castTo(DType::Float32).toFloatVector();
+    const Tensor real = b.realOutput(out, strCat("output '", b.graph.value(b.graph.outputs()[0]).name, "'"));
+    const std::vector<float> v = real.castTo(DType::Float32).toFloatVector();
     all.insert(all.end(), v.begin(), v.end());
 }
 
@@ -61,13 +63,11 @@ double sqnrDb(double signal, double noise)
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
     Fp32Reference ref;
-    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+    forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
-            progress->checkpoint(static_cast<double>(first) / data.count(), "running FP32 reference");
-        const Graph& g = model.forBatch(batch.dim(0));
-        checkDatasetFitsGraph(data, g);
-        Executor exec(g);
-        appendOutput(ref.outputs, exec.run({batch})[0]);
+            progress->checkpoint(static_cast<double>(b.first) / data.count(), "running FP32 reference");
+        Executor exec(b.graph);
+        appendOutput(ref.outputs, b, exec.run({b.inputs})[0]);
     });
     ref.perSample = static_cast<int64_t>(ref.outputs.size()) / data.count();
     return ref;
@@ -78,15 +78,13 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
 {
     prepareModel(model, result);
     std::vector<float> all;
-    forEachBatch(data, batchSize, [&](const Tensor& batch, int64_t first) {
+    forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
-            progress->checkpoint(static_cast<double>(first) / data.count(), "running quantized");
-        const Graph& g = model.forBatch(batch.dim(0));
-        checkDatasetFitsGraph(data, g);
+            progress->checkpoint(static_cast<double>(b.first) / data.count(), "running quantized");
         QuantizedExecutorOptions qo;
-        qo.readNoiseStream = static_cast<uint64_t>(first);
-        QuantizedExecutor exec(g, result, qo);
-        appendOutput(all, exec.run({batch})[0]);
+        qo.readNoiseStream = static_cast<uint64_t>(b.first);
+        QuantizedExecutor exec(b.graph, result, qo);
+        appendOutput(all, b, exec.run({b.inputs})[0]);
     });
     return all;
 }
@@ -130,33 +128,32 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     std::vector<float> fpOut, qOut;
     std::map<std::string, Accum> perNode;
     std::vector<LayerError> order;
-    forEachBatch(data, options.batchSize, [&](const Tensor& batch, int64_t first) {
+    forEachModelBatch(model, data, options.batchSize, [&](const ModelBatch& b) {
         if (progress)
-            progress->checkpoint(static_cast<double>(first) / data.count(), "evaluating");
-        const Graph& g = model.forBatch(batch.dim(0));
-        checkDatasetFitsGraph(data, g);
+            progress->checkpoint(static_cast<double>(b.first) / data.count(), "evaluating");
+        const Graph& g = b.graph;
         std::unique_ptr<Executor> fp; // only when FP32 values are needed (planning allocates)
         if (!reference || options.perLayer) {
             ExecutorOptions eo;
             eo.reuseBuffers = !options.perLayer;
             fp = std::make_unique<Executor>(g, eo);
-            appendOutput(fpOut, fp->run({batch})[0]);
+            appendOutput(fpOut, b, fp->run({b.inputs})[0]);
         }
         QuantizedExecutorOptions qo;
-        qo.readNoiseStream = static_cast<uint64_t>(first);
+        qo.readNoiseStream = static_cast<uint64_t>(b.first);
         QuantizedExecutor qx(g, result, qo);
         Executor::NodeObserver observer;
         if (options.perLayer)
             observer = [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
-                const Tensor& f = fp->valueTensor(node.outputs[0]);
-                if (f.dtype() != DType::Float32)
+                if (fp->valueTensor(node.outputs[0]).dtype() != DType::Float32)
                     return;
+                const Tensor f = b.real(fp->valueTensor(node.outputs[0])), q = b.real(*outs[0]);
                 if (!perNode.count(node.name))
                     order.push_back({node.name, node.opType, g.value(node.outputs[0]).name,
                                      analog::isLowerableAnalogNode(g, node), 0.0});
-                perNode[node.name].add(f.data<float>(), outs[0]->data<float>(), f.numel());
+                perNode[node.name].add(f.data<float>(), q.data<float>(), f.numel());
             };
-        appendOutput(qOut, qx.run({batch}, observer)[0]);
+        appendOutput(qOut, b, qx.run({b.inputs}, observer)[0]);
     });
     if (reference && !options.perLayer)
         fpOut = reference->outputs;

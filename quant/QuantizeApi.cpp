@@ -25,17 +25,7 @@ Dataset loadDataSource(const DataSource& s)
 
 ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data)
 {
-    // The samples fix the model's symbolic dims (e.g. a detector's H and W); declared
-    // dims that disagree with them are reported by the importer, naming the input.
-    Shape sample = data.inputs.shape();
-    if (!sample.empty())
-        sample[0] = 1;
-    try {
-        return ModelGraphs(modelPath, sample);
-    } catch (const Error& e) {
-        const Shape one(sample.begin() + (sample.empty() ? 0 : 1), sample.end());
-        fail(data.source, ": samples of shape ", shapeToString(one), " do not fit the model: ", e.what());
-    }
+    return openModelForSamples(modelPath, data.inputs, data.source);
 }
 
 ModelGraphs openModelFor(const std::string& modelPath, const QuantSpec& result)

@@ -113,7 +113,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
     const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
-    const Graph& g = model.forBatch(std::min(options.batchSize, data.count()));
+    const Graph& g = model.forBatch(model.declaredBatch()); // the layers' weights: any batch
     SensitivityReport rep;
     rep.hasLabels = !data.labels.empty();
     const double total = static_cast<double>(base.layers.size() * options.bits.size());
@@ -208,8 +208,8 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
     ProgressSink& sink = progress ? *progress : silent;
     std::vector<int> bits = o.bits;
     std::sort(bits.rbegin(), bits.rend());
-    const Graph& g1 = model.forBatch(1);
-    const Graph& g = model.forBatch(std::min(o.batchSize, data.count()));
+    const Graph& g1 = model.forBatch(model.runBatch(1)); // costs per sample (per fixed batch when only that runs)
+    const Graph& g = model.forBatch(model.declaredBatch());
     const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
 
     std::map<std::string, int> state;

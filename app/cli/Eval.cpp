@@ -2,18 +2,16 @@
 // --quant, of the quantized model (the analog numeric model running a quantization result).
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
+#include "app/cli/ModelRunner.h"
 #include "app/cli/Support.h"
 #include "core/Error.h"
-#include "core/Executor.h"
 #include "core/io/Npy.h"
-#include "quant/Calibrator.h"
-#include "quant/QuantizedExecutor.h"
 
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 
 namespace tessera::cli {
@@ -38,47 +36,6 @@ std::vector<int64_t> readLabels(const std::string& path, int64_t count)
     return labels.toInt64Vector();
 }
 
-// Rows [first, first + rows) of `data`, zero-padded to `batch` rows (the graph has a
-// fixed batch; padded rows are computed and ignored).
-Tensor batchOf(const Tensor& data, int64_t first, int64_t rows, int64_t batch)
-{
-    Shape shape = data.shape();
-    shape[0] = batch;
-    Tensor out(data.dtype(), shape);
-    const size_t rowBytes = data.byteSize() / static_cast<size_t>(data.dim(0));
-    std::memcpy(out.mutableRawData(), static_cast<const char*>(data.rawData()) + first * rowBytes, rows * rowBytes);
-    return out;
-}
-
-// One executor for the whole run: FP32, or the quantized one over the graph the result
-// was made for (its rewrites applied).
-class BatchRunner {
-public:
-    BatchRunner(const EvalOptions& o, const Graph& g, const Shape& batchShape)
-    {
-        if (o.quant.empty()) {
-            m_fp32 = std::make_unique<Executor>(g);
-            return;
-        }
-        if (o.noOptimize)
-            fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
-        m_result = std::make_unique<QuantSpec>(readQuantSpec(o.quant));
-        m_graphs = std::make_unique<quant::ModelGraphs>(o.model, batchShape);
-        quant::prepareModel(*m_graphs, *m_result, o.force);
-        m_quantized = std::make_unique<quant::QuantizedExecutor>(m_graphs->forBatch(batchShape[0]), *m_result);
-    }
-    Tensor run(const Tensor& x, ProgressSink* progress)
-    {
-        return m_fp32 ? m_fp32->run({x}, {}, progress)[0] : m_quantized->run({x}, {}, progress)[0];
-    }
-
-private:
-    std::unique_ptr<Executor> m_fp32;
-    std::unique_ptr<QuantSpec> m_result;
-    std::unique_ptr<quant::ModelGraphs> m_graphs;
-    std::unique_ptr<quant::QuantizedExecutor> m_quantized;
-};
-
 int runEval(const EvalOptions& o)
 {
     Tensor data = readNpy(o.data);
@@ -86,35 +43,31 @@ int runEval(const EvalOptions& o)
         fail(o.data, ": expected a batch of samples along the first axis, got shape ", shapeToString(data.shape()));
     const int64_t count = data.dim(0);
     std::vector<int64_t> labels = readLabels(o.labels, count);
-    const int64_t batch = std::min(o.batch, count);
-    Shape batchShape = data.shape();
-    batchShape[0] = batch;
 
-    LoadRequest request;
-    request.path = o.model;
-    request.singleInputShape = batchShape;
-    request.optimize = !o.noOptimize;
-    ImportedModel model = loadModel(request);
-    const Graph& g = model.graph;
-    if (data.dtype() != g.value(g.inputs()[0]).dtype)
-        data = data.castTo(g.value(g.inputs()[0]).dtype);
+    ModelRunnerOptions ro;
+    ro.model = o.model;
+    ro.quant = o.quant;
+    ro.optimize = !o.noOptimize;
+    ro.force = o.force;
+    ModelRunner runner(ro, data, o.data);
+    const DType inputType = runner.graph().value(runner.graph().inputs()[0]).dtype;
+    if (data.dtype() != inputType)
+        data = data.castTo(inputType);
 
-    BatchRunner runner(o, g, batchShape);
     ConsoleProgress progress(true);
-    const int64_t batches = (count + batch - 1) / batch;
-    int64_t correct = 0;
+    int64_t correct = 0, batches = 0, batch = 0;
     auto start = std::chrono::steady_clock::now();
-    for (int64_t b = 0; b < batches; ++b) {
-        const int64_t first = b * batch, rows = std::min(batch, count - first);
-        LabelledProgress step(progress, double(b) / batches, double(b + 1) / batches,
-                              strCat("evaluating batch ", b + 1, "/", batches));
-        Tensor scores = runner.run(batchOf(data, first, rows, batch), &step);
+    auto score = [&](const quant::ModelBatch& b, const std::vector<Tensor>& outs) {
+        const Tensor scores = b.realOutput(outs[0], o.model);
         if (scores.rank() != 2)
             fail(o.model, ": output has shape ", shapeToString(scores.shape()), "; eval needs [batch, classes] scores");
         std::vector<int64_t> top = argmaxRows(scores);
-        for (int64_t r = 0; r < rows; ++r)
-            correct += top[r] == labels[first + r];
-    }
+        for (int64_t r = 0; r < b.rows; ++r)
+            correct += top[r] == labels[b.first + r];
+        ++batches;
+        batch = std::max(batch, b.inputs.dim(0));
+    };
+    runner.forEachRun(data, o.data, o.batch, "evaluating batch", progress, score);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.finish();
     std::printf("model %s on %lld samples from %s\n", o.model.c_str(), static_cast<long long>(count), o.data.c_str());
@@ -123,6 +76,9 @@ int runEval(const EvalOptions& o)
     std::printf("time: %s in %lld batches of %lld (%.0f samples/s, %s)\n", formatSeconds(seconds).c_str(),
                 static_cast<long long>(batches), static_cast<long long>(batch), count / std::max(seconds, 1e-9),
                 o.quant.empty() ? "FP32 reference executor" : "quantized reference executor");
+    if (!runner.graphs().fixedBatchReason().empty())
+        std::printf("note: the model runs only batches of %lld (%s)\n",
+                    static_cast<long long>(runner.graphs().declaredBatch()), runner.graphs().fixedBatchReason().c_str());
     return kExitOk;
 }
 
@@ -134,7 +90,7 @@ CommandRun declareEval(CLI::App& sub)
     sub.add_option("model", o->model, "ONNX model file")->required();
     sub.add_option("-d,--data", o->data, "Samples (.npy), first axis = sample, e.g. float32 [N,1,28,28]")->required();
     sub.add_option("-l,--labels", o->labels, "Integer class labels (.npy), shape [N]")->required();
-    sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256)")->check(CLI::PositiveNumber);
+    sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256; a model whose fixed batch cannot be changed runs that batch)")->check(CLI::PositiveNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
     sub.add_option("--quant", o->quant, "Quantization JSON: evaluate the quantized model (tessera quantize)");
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");

@@ -2,12 +2,10 @@
 // reference executor (the analog numeric model) running a quantization result.
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
+#include "app/cli/ModelRunner.h"
 #include "app/cli/Support.h"
 #include "core/Error.h"
-#include "core/Executor.h"
 #include "core/io/Npy.h"
-#include "quant/Calibrator.h"
-#include "quant/QuantizedExecutor.h"
 
 #include <CLI/CLI.hpp>
 
@@ -61,28 +59,37 @@ void printSummary(const Graph& g, size_t index, const Tensor& out, int rows)
         std::printf("  ... %lld more rows\n", static_cast<long long>(out.dim(0) - rows));
 }
 
-std::vector<Tensor> runQuantized(const RunOptions& o, const Tensor& input, ProgressSink* progress)
+// The model over every row of `input` (as many runs as its batch needs), outputs joined
+// along axis 0.
+std::vector<Tensor> runRows(ModelRunner& runner, const RunOptions& o, const Tensor& input, ProgressSink& progress)
 {
-    const QuantSpec result = readQuantSpec(o.quant);
-    quant::ModelGraphs model(o.model, input.shape());
-    quant::prepareModel(model, result, o.force);
-    quant::QuantizedExecutorOptions options;
-    options.nonIdealities = !o.noNonIdealities;
-    quant::QuantizedExecutor executor(model.forBatch(input.dim(0)), result, options);
-    return executor.run({input}, {}, progress);
+    std::vector<std::vector<Tensor>> parts;
+    auto keep = [&](const quant::ModelBatch& b, const std::vector<Tensor>& outs) {
+        parts.resize(outs.size());
+        for (size_t i = 0; i < outs.size(); ++i)
+            parts[i].push_back(b.realOutput(outs[i], strCat(o.model, ": output ", i)).clone());
+    };
+    const std::string what = strCat("running ", runner.graph().liveNodeCount(), " nodes, batch");
+    runner.forEachRun(input, o.input, input.dim(0), what, progress, keep);
+    std::vector<Tensor> outputs;
+    for (const std::vector<Tensor>& p : parts)
+        outputs.push_back(p.size() == 1 ? p[0] : quant::concatRows(p));
+    return outputs;
 }
 
 int runRun(const RunOptions& o)
 {
-    if (!o.quant.empty() && o.noOptimize)
-        fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
     Tensor input = readNpy(o.input);
-    LoadRequest request;
-    request.path = o.model;
-    request.singleInputShape = input.shape();
-    request.optimize = !o.noOptimize;
-    ImportedModel model = loadModel(request);
-    const Graph& g = model.graph;
+    if (input.rank() < 1 || input.dim(0) == 0)
+        fail(o.input, ": expected rows along the first axis, got shape ", shapeToString(input.shape()));
+    ModelRunnerOptions ro;
+    ro.model = o.model;
+    ro.quant = o.quant;
+    ro.optimize = !o.noOptimize;
+    ro.force = o.force;
+    ro.nonIdealities = !o.noNonIdealities;
+    ModelRunner runner(ro, input, o.input);
+    const Graph& g = runner.graph();
     const Value& in = g.value(g.inputs()[0]);
     if (input.dtype() != in.dtype) {
         if (input.dtype() == DType::Bool || in.dtype == DType::Bool)
@@ -92,8 +99,7 @@ int runRun(const RunOptions& o)
 
     ConsoleProgress progress(true);
     auto start = std::chrono::steady_clock::now();
-    LabelledProgress step(progress, 0.0, 1.0, strCat("running ", g.liveNodeCount(), " nodes"));
-    std::vector<Tensor> outputs = o.quant.empty() ? Executor(g).run({input}, {}, &step) : runQuantized(o, input, &step);
+    std::vector<Tensor> outputs = runRows(runner, o, input, progress);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.finish();
 
@@ -117,7 +123,7 @@ CommandRun declareRun(CLI::App& sub)
 {
     auto o = std::make_shared<RunOptions>();
     sub.add_option("model", o->model, "ONNX model file")->required();
-    sub.add_option("-i,--input", o->input, "Input array (.npy); its shape fixes the model's input shape")->required();
+    sub.add_option("-i,--input", o->input, "Input array (.npy): rows along axis 0, each of the input's shape without its batch dim")->required();
     sub.add_option("-o,--output", o->output,
                    "Where to write the output (.npy); further outputs go to <name>_1.npy, <name>_2.npy...");
     sub.add_option("--rows", o->rows, "How many rows' top-1 to print")->check(CLI::NonNegativeNumber);

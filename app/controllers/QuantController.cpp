@@ -366,7 +366,7 @@ void QuantController::loadCaches()
     startJob(tr("Load quantization result"), [model, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
         auto base = std::make_shared<const QuantSpec>(readQuantSpec(path));
         quant::ModelGraphs graphs = quant::openModelFor(model, *base); // its input shape and rewrites
-        auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
+        auto graph = std::make_shared<const Graph>(graphs.forBatch(graphs.runBatch(1)));
         return [self, base, graph] {
             if (!self)
                 return;
@@ -421,7 +421,7 @@ int QuantController::calibrate()
     return startJob(tr("Calibrate"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         auto base = std::make_shared<const QuantSpec>(quant::runQuantize(req, &sink));
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
-        auto graph = std::make_shared<const Graph>(graphs.forBatch(1));
+        auto graph = std::make_shared<const Graph>(graphs.forBatch(graphs.runBatch(1)));
         return [self, base, graph, path = QString::fromStdString(req.outputPath)] {
             if (!self)
                 return;
@@ -499,7 +499,7 @@ int QuantController::evaluate()
     const double cost = estimatedCost();
     return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
-        writeQuantSpec(req.quantPath, withBits(*base, graphs.forBatch(1), bits, adc));
+        writeQuantSpec(req.quantPath, withBits(*base, graphs.forBatch(graphs.runBatch(1)), bits, adc));
         const nlohmann::json j = quant::runQuantEval(req, &sink);
         QuantMeasurement m;
         m.weightBits = bits;

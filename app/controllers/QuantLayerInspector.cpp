@@ -27,10 +27,9 @@ Inputs collectInputs(const std::string& modelPath, const QuantSpec& result, cons
     quant::ModelGraphs graphs(modelPath, sample);
     quant::prepareModel(graphs, result);
     Inputs out;
-    quant::forEachBatch(data, 8, [&](const Tensor& batch, int64_t first) {
-        sink.checkpoint(static_cast<double>(first) / data.count(), "collecting layer inputs (FP32)");
-        const Graph& g = graphs.forBatch(batch.dim(0));
-        quant::checkDatasetFitsGraph(data, g);
+    quant::forEachModelBatch(graphs, data, 8, [&](const quant::ModelBatch& b) {
+        sink.checkpoint(static_cast<double>(b.first) / data.count(), "collecting layer inputs (FP32)");
+        const Graph& g = b.graph;
         std::map<ValueId, std::vector<std::string>> wanted;
         for (const auto& [layer, value] : inputs)
             if (std::optional<ValueId> v = g.findValue(value))
@@ -39,19 +38,19 @@ Inputs collectInputs(const std::string& modelPath, const QuantSpec& result, cons
             const auto it = wanted.find(v);
             if (it == wanted.end())
                 return;
-            const std::vector<float> values = t.castTo(DType::Float32).toFloatVector();
+            const std::vector<float> values = b.real(t).castTo(DType::Float32).toFloatVector();
             for (const std::string& layer : it->second) {
                 auto& [all, samples] = out[layer];
                 if (static_cast<int64_t>(all.size() + values.size()) > cap)
                     continue; // keep whole batches only: the sample count stays exact
                 all.insert(all.end(), values.begin(), values.end());
-                samples += batch.dim(0);
+                samples += b.rows;
             }
         };
         for (ValueId in : g.inputs())
-            take(in, batch);
+            take(in, b.inputs);
         Executor exec(g);
-        exec.run({batch}, [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
+        exec.run({b.inputs}, [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
             for (size_t i = 0; i < node.outputs.size() && i < outs.size(); ++i)
                 take(node.outputs[i], *outs[i]);
         });

@@ -221,7 +221,7 @@ Shape ModelBuilder::resolveInputShape(const onnx::ValueInfoProto& info) const
             int64_t g = given->second[i];
             if (g < 0)
                 fail(what, ": given shape ", shapeToString(given->second), " has a negative dimension");
-            if (declared && *declared != g)
+            if (declared && *declared != g && !(i == 0 && m_options.freeBatchDim))
                 fail(what, " is declared with dimension ", *declared, " at axis ", i, " but the given shape is ",
                      shapeToString(given->second));
             shape.push_back(g);
@@ -432,7 +432,7 @@ void ModelBuilder::checkDeclaredOutputShapes() const
         if (dims.size() != static_cast<int>(v.shape.size()))
             fail("graph output '", out.name(), "' is declared with rank ", dims.size(), " but inferred as ",
                  shapeToString(v.shape));
-        for (int i = 0; i < dims.size(); ++i)
+        for (int i = m_options.freeBatchDim ? 1 : 0; i < dims.size(); ++i)
             if (dims[i].has_dim_value() && dims[i].dim_value() > 0 && dims[i].dim_value() != v.shape[i])
                 fail("graph output '", out.name(), "' is declared with dimension ", dims[i].dim_value(), " at axis ",
                      i, " but inferred as ", shapeToString(v.shape));

@@ -23,6 +23,11 @@ struct ImportOptions {
     bool lenient = false;
     // Run the default cleanup pipeline (folding, BN folding, fusion, DCE) after import.
     bool runCleanupPasses = false;
+    // A shape in inputShapes may replace a declared (fixed) dim 0: re-batching a model
+    // exported with a fixed batch. Declared output dims 0 are then not checked (the caller
+    // checks that the outputs follow the new batch, quant::ModelGraphs). Last member:
+    // ImportOptions is aggregate-initialized by position in places.
+    bool freeBatchDim = false;
 };
 
 struct UnsupportedNode {

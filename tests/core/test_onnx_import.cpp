@@ -172,6 +172,24 @@ private slots:
         QCOMPARE(m.graph.value(m.graph.inputs()[0]).shape, Shape({7, 1, 8, 8}));
     }
 
+    // A fixed-batch export ([1, 3] in and out): another batch is refused, unless
+    // freeBatchDim lets dim 0 (and only dim 0) differ from the declared one, in and out.
+    void freeBatchDimRebatchesAFixedBatch()
+    {
+        OnnxModel m(13);
+        m.input("x", {1, 3});
+        m.node("Relu", {"x"}, {"y"});
+        m.output("y", {1, 3});
+        ImportOptions options;
+        options.inputShapes["x"] = {5, 3};
+        expectError([&] { importOnnxBytes(m.bytes(), "b1.onnx", options); }, {"b1.onnx", "'x'", "dimension 1 at axis 0"});
+        options.freeBatchDim = true;
+        const Graph g = importOnnxBytes(m.bytes(), "b1.onnx", options).graph;
+        QCOMPARE(g.value(g.outputs()[0]).shape, Shape({5, 3}));
+        options.inputShapes["x"] = {5, 4}; // axis 1 stays checked
+        expectError([&] { importOnnxBytes(m.bytes(), "b1.onnx", options); }, {"b1.onnx", "dimension 3 at axis 1"});
+    }
+
     void symbolicDimWithoutValueIsAnError()
     {
         OnnxModel m(13);
