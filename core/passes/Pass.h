@@ -25,7 +25,7 @@ using PassList = std::vector<std::unique_ptr<Pass>>;
 // context.maxIterations rounds), appending one log entry per pass run. With
 // context.verifyEachPass the verifier runs after every pass, checking structure, input and
 // output counts and shapes; its error names the pass and the node.
-bool runPipeline(Graph& graph, const PassList& passes, PassContext& context);
+bool runPasses(Graph& graph, const PassList& passes, PassContext& context);
 // The same with passes looked up by name (createPass: unknown names are an error).
 bool runPipeline(Graph& graph, const std::vector<std::string>& passNames, PassContext& context);
 bool runPipeline(Graph& graph, const std::vector<std::string>& passNames);

@@ -56,7 +56,7 @@ bool runOne(Graph& graph, Pass& pass, int iteration, PassContext& context)
 
 } // namespace
 
-bool runPipeline(Graph& graph, const PassList& passes, PassContext& context)
+bool runPasses(Graph& graph, const PassList& passes, PassContext& context)
 {
     bool everChanged = false;
     const int rounds = std::max(1, context.maxIterations);
@@ -76,7 +76,7 @@ bool runPipeline(Graph& graph, const PassList& passes, PassContext& context)
 
 bool runPipeline(Graph& graph, const std::vector<std::string>& passNames, PassContext& context)
 {
-    return runPipeline(graph, createPasses(passNames), context);
+    return runPasses(graph, createPasses(passNames), context);
 }
 
 bool runPipeline(Graph& graph, const std::vector<std::string>& passNames)

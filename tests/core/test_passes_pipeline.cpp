@@ -24,7 +24,7 @@ class CountingPass : public Pass {
 public:
     explicit CountingPass(int changes) : m_changes(changes) {}
     std::string name() const override { return "Counting"; }
-    bool run(Graph&) override { return ++runs <= m_changes; }
+    bool run(Graph&, const PassContext&) override { return ++runs <= m_changes; }
     int runs = 0;
 
 private:
@@ -35,7 +35,7 @@ private:
 class BreakingPass : public Pass {
 public:
     std::string name() const override { return "Breaking"; }
-    bool run(Graph& graph) override
+    bool run(Graph& graph, const PassContext&) override
     {
         graph.removeNode(graph.value(graph.outputs()[0]).producer);
         graph.rebuildUses();
@@ -75,15 +75,15 @@ PipelineRun runOnModel(const std::string& model, const std::string& input, const
     r.before = opCounts(g);
     r.nodesBefore = g.liveNodeCount();
     r.diffBefore = maxAbsDiff(Executor(g).run({x})[0], expected);
-    PipelineOptions pipelineOptions;
-    pipelineOptions.verifyEachPass = true;
-    runPipeline(g, defaultPipeline(), pipelineOptions);
+    PassContext context;
+    context.verifyEachPass = true;
+    runPipeline(g, defaultPipeline(), context);
     r.after = opCounts(g);
     r.nodesAfter = g.liveNodeCount();
     for (NodeId id : g.liveNodes())
         r.fusedLayers += g.node(id).attrs.has("fused_activation");
     r.diffAfter = maxAbsDiff(Executor(g).run({x})[0], expected);
-    if (runPipeline(g, defaultPipeline(), pipelineOptions))
+    if (runPipeline(g, defaultPipeline(), context))
         r.diffAfter = INFINITY; // a second run must find nothing left to do
     return r;
 }
@@ -99,14 +99,15 @@ private slots:
         PassList passes;
         passes.push_back(std::make_unique<CountingPass>(2));
         auto* counter = static_cast<CountingPass*>(passes[0].get());
-        QVERIFY(runPipeline(g, passes));
+        PassContext context;
+        QVERIFY(runPasses(g, passes, context));
         QCOMPARE(counter->runs, 3); // changed, changed, then a quiet round
 
         PassList endless;
         endless.push_back(std::make_unique<CountingPass>(1000));
-        PipelineOptions options;
+        PassContext options;
         options.maxIterations = 4;
-        runPipeline(g, endless, options);
+        runPasses(g, endless, options);
         QCOMPARE(static_cast<CountingPass*>(endless[0].get())->runs, 4);
     }
 
@@ -121,10 +122,10 @@ private slots:
         g.markGraphOutput(y);
         PassList passes;
         passes.push_back(std::make_unique<BreakingPass>());
-        PipelineOptions options;
+        PassContext options;
         options.verifyEachPass = true;
         try {
-            runPipeline(g, passes, options);
+            runPasses(g, passes, options);
             QFAIL("expected the verifier to reject the graph");
         } catch (const Error& e) {
             QVERIFY2(QString(e.what()).contains("Breaking"), e.what());
