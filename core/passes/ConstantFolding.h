@@ -8,6 +8,7 @@ namespace tessera {
 class ConstantFolding : public Pass {
 public:
     std::string name() const override { return "ConstantFolding"; }
+    using Pass::run;
     bool run(Graph& graph, const PassContext& context) override;
 
     // Results up to this many elements are always folded; larger ones only when they are

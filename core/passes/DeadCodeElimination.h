@@ -7,6 +7,7 @@ namespace tessera {
 class DeadCodeElimination : public Pass {
 public:
     std::string name() const override { return "DeadCodeElimination"; }
+    using Pass::run;
     bool run(Graph& graph, const PassContext& context) override;
 };
 

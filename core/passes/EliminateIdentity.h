@@ -7,6 +7,7 @@ namespace tessera {
 class EliminateIdentity : public Pass {
 public:
     std::string name() const override { return "EliminateIdentity"; }
+    using Pass::run;
     bool run(Graph& graph, const PassContext& context) override;
 };
 

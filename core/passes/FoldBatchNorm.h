@@ -8,6 +8,7 @@ namespace tessera {
 class FoldBatchNorm : public Pass {
 public:
     std::string name() const override { return "FoldBatchNorm"; }
+    using Pass::run;
     bool run(Graph& graph, const PassContext& context) override;
 };
 

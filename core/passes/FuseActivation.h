@@ -9,6 +9,7 @@ namespace tessera {
 class FuseActivation : public Pass {
 public:
     std::string name() const override { return "FuseActivation"; }
+    using Pass::run;
     bool run(Graph& graph, const PassContext& context) override;
 };
 

@@ -17,6 +17,9 @@ public:
     virtual std::string name() const = 0;
     // Returns true when the graph changed. Leaves the graph compacted and shape-inferred.
     virtual bool run(Graph& graph, const PassContext& context) = 0;
+    // With a default context (no target, default options), for a single pass applied
+    // outside a pipeline. Subclasses say `using Pass::run;` to keep it visible.
+    bool run(Graph& graph) { return run(graph, PassContext()); }
 };
 
 using PassList = std::vector<std::unique_ptr<Pass>>;

@@ -28,7 +28,7 @@ std::string PassContext::formatLog() const
     std::string text;
     for (const PassLogEntry& e : log) {
         char line[256];
-        std::snprintf(line, sizeof line, "%-24s round %d  %-9s %6zu -> %-6zu nodes %9.2f ms\n", e.pass.c_str(),
+        std::snprintf(line, sizeof line, "%-24s round %d  %-9s  %5zu -> %-5zu nodes  %8.2f ms\n", e.pass.c_str(),
                       e.iteration + 1, e.changed ? "changed" : "unchanged", e.nodesBefore, e.nodesAfter, e.milliseconds);
         text += line;
     }
