@@ -43,12 +43,27 @@ public:
     }
 };
 
+// Broken on purpose: removes the node producing the graph output, which nothing defines then.
+class UndefinedInputPass : public Pass {
+public:
+    std::string name() const override { return "TestUndefinedInput"; }
+    bool run(Graph& graph, const PassContext&) override
+    {
+        graph.removeNode(graph.value(graph.outputs()[0]).producer);
+        graph.rebuildUses();
+        return true;
+    }
+};
+
 const PassRegistration kStale({"TestStaleShape", "test only: leaves a stale shape", [] {
                                    return std::unique_ptr<Pass>(new StaleShapePass);
                                }});
 const PassRegistration kDrop({"TestDropOutput", "test only: drops an output", [] {
                                   return std::unique_ptr<Pass>(new DropOutputPass);
                               }});
+const PassRegistration kUndefined({"TestUndefinedInput", "test only: leaves an undefined input", [] {
+                                       return std::unique_ptr<Pass>(new UndefinedInputPass);
+                                   }});
 
 // x[2] -> Add 'first' -> a -> Mul 'second' -> y, shapes inferred.
 Graph twoNodes()
@@ -168,6 +183,14 @@ private slots:
         const QString message = QString::fromStdString(errorOf(g, {"TestDropOutput"}));
         QVERIFY2(message.contains("pass 'TestDropOutput'"), qPrintable(message));
         QVERIFY2(message.contains("'first': 0 outputs, op allows 1..1"), qPrintable(message));
+    }
+
+    void verifierNamesPassOfAnUndefinedInput()
+    {
+        Graph g = twoNodes();
+        const QString message = QString::fromStdString(errorOf(g, {"TestUndefinedInput"}));
+        QVERIFY2(message.contains("pass 'TestUndefinedInput'"), qPrintable(message));
+        QVERIFY2(message.contains("graph output 'y' is never defined"), qPrintable(message));
     }
 
     void logRecordsWhatEachPassDid()
