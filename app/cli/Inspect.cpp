@@ -164,6 +164,9 @@ nlohmann::json passLogJson(const PassContext& context)
     for (const PassLogEntry& e : context.log)
         list.push_back({{"pass", e.pass}, {"round", e.iteration + 1}, {"changed", e.changed},
                         {"nodes_before", e.nodesBefore}, {"nodes_after", e.nodesAfter}, {"ms", e.milliseconds}});
+    for (size_t i = 0; i < context.log.size(); ++i)
+        if (context.log[i].verifyMilliseconds >= 0)
+            list[i]["verify_ms"] = context.log[i].verifyMilliseconds;
     return list;
 }
 

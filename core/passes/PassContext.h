@@ -19,6 +19,7 @@ struct PassLogEntry {
     size_t nodesBefore = 0; // live nodes
     size_t nodesAfter = 0;
     double milliseconds = 0;
+    double verifyMilliseconds = -1; // time the verifier took after the pass; -1: not verified
 };
 
 // On in debug builds (NDEBUG unset) and when the environment sets TESSERA_VERIFY_PASSES=1

@@ -28,29 +28,46 @@ std::string PassContext::formatLog() const
     std::string text;
     for (const PassLogEntry& e : log) {
         char line[256];
-        std::snprintf(line, sizeof line, "%-24s round %d  %-9s  %5zu -> %-5zu nodes  %8.2f ms\n", e.pass.c_str(),
+        std::snprintf(line, sizeof line, "%-24s round %d  %-9s  %5zu -> %-5zu nodes  %8.2f ms", e.pass.c_str(),
                       e.iteration + 1, e.changed ? "changed" : "unchanged", e.nodesBefore, e.nodesAfter, e.milliseconds);
         text += line;
+        if (e.verifyMilliseconds >= 0) {
+            std::snprintf(line, sizeof line, "  (verified in %.2f ms)", e.verifyMilliseconds);
+            text += line;
+        }
+        text += "\n";
     }
     return text;
 }
 
 namespace {
 
+double millisecondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
 // Runs one pass, logs it and, when asked, verifies the graph it left.
 bool runOne(Graph& graph, Pass& pass, int iteration, PassContext& context)
 {
-    PassLogEntry entry{pass.name(), iteration, false, graph.liveNodeCount(), 0, 0};
-    const auto start = std::chrono::steady_clock::now();
+    PassLogEntry entry{pass.name(), iteration, false, graph.liveNodeCount()};
+    auto start = std::chrono::steady_clock::now();
     entry.changed = pass.run(graph, context);
-    entry.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    entry.milliseconds = millisecondsSince(start);
     entry.nodesAfter = graph.liveNodeCount();
-    context.log.push_back(entry);
     if (context.verifyEachPass) {
         VerifyOptions checks;
         checks.shapes = true;
-        verifyOrThrow(graph, strCat("pass '", entry.pass, "'"), checks);
+        start = std::chrono::steady_clock::now();
+        try {
+            verifyOrThrow(graph, strCat("pass '", entry.pass, "'"), checks);
+        } catch (const Error&) {
+            context.log.push_back(entry); // the report shows the pass that broke the graph
+            throw;
+        }
+        entry.verifyMilliseconds = millisecondsSince(start);
     }
+    context.log.push_back(entry);
     return entry.changed;
 }
 
