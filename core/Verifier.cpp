@@ -2,12 +2,46 @@
 
 #include "core/Error.h"
 #include "core/OpRegistry.h"
+#include "core/ShapeInference.h"
 
 #include <unordered_set>
 
 namespace tessera {
 
 namespace {
+
+void checkCount(const std::string& who, const char* what, size_t count, int min, int max,
+                std::vector<std::string>& problems)
+{
+    const int n = static_cast<int>(count);
+    if (n < min || n > max)
+        problems.push_back(strCat(who, ": ", n, " ", what, ", op allows ", min, "..", max));
+}
+
+std::string typeText(const Value& v) { return dtypeName(v.dtype) + shapeToString(v.shape); }
+
+// Re-infers shapes on a copy (constants are shared, not copied) and names every node
+// whose stored output dtype or shape differs from what its op's row derives.
+void checkShapes(const Graph& graph, std::vector<std::string>& problems)
+{
+    Graph fresh = graph;
+    try {
+        inferShapes(fresh);
+    } catch (const Error& e) {
+        problems.push_back(strCat("shape inference fails: ", e.what()));
+        return;
+    }
+    for (NodeId id : graph.liveNodes())
+        for (ValueId out : graph.node(id).outputs) {
+            if (out < 0 || static_cast<size_t>(out) >= graph.valueCount())
+                continue; // reported by checkNode
+            const Value &stored = graph.value(out), &inferred = fresh.value(out);
+            if (stored.dtype != inferred.dtype || stored.shape != inferred.shape)
+                problems.push_back(strCat(describeNode(graph.node(id)), ": output '", stored.name, "' is stored as ",
+                                          typeText(stored), " but its op infers ", typeText(inferred),
+                                          " (stale shape)"));
+        }
+}
 
 void checkNode(const Graph& graph, NodeId id, std::vector<int>& definitions, std::vector<std::string>& problems)
 {
@@ -17,10 +51,8 @@ void checkNode(const Graph& graph, NodeId id, std::vector<int>& definitions, std
         problems.push_back(who + ": operator is not registered");
         return;
     }
-    int inputs = static_cast<int>(node.inputs.size());
-    if (inputs < node.op->minInputs() || inputs > node.op->maxInputs())
-        problems.push_back(strCat(who, ": ", inputs, " inputs, op allows ", node.op->minInputs(), "..",
-                                  node.op->maxInputs()));
+    checkCount(who, "inputs", node.inputs.size(), node.op->minInputs(), node.op->maxInputs(), problems);
+    checkCount(who, "outputs", node.outputs.size(), node.op->minOutputs(), node.op->maxOutputs(), problems);
     std::unordered_set<ValueId> checked;
     for (ValueId in : node.inputs) {
         if (in == kNoValue || !checked.insert(in).second)
@@ -51,7 +83,7 @@ void checkNode(const Graph& graph, NodeId id, std::vector<int>& definitions, std
 
 } // namespace
 
-std::vector<std::string> verifyGraph(const Graph& graph)
+std::vector<std::string> verifyGraph(const Graph& graph, const VerifyOptions& options)
 {
     std::vector<std::string> problems;
     std::vector<int> definitions(graph.valueCount(), 0);
@@ -72,13 +104,16 @@ std::vector<std::string> verifyGraph(const Graph& graph)
         graph.topologicalOrder();
     } catch (const Error& e) {
         problems.push_back(e.what());
+        return problems; // shape inference needs an order
     }
+    if (options.shapes && problems.empty())
+        checkShapes(graph, problems);
     return problems;
 }
 
-void verifyOrThrow(const Graph& graph, const std::string& context)
+void verifyOrThrow(const Graph& graph, const std::string& context, const VerifyOptions& options)
 {
-    std::vector<std::string> problems = verifyGraph(graph);
+    std::vector<std::string> problems = verifyGraph(graph, options);
     if (problems.empty())
         return;
     std::string message = strCat("graph '", graph.name, "' ", context.empty() ? "" : "after " + context + " ",

@@ -4,6 +4,7 @@
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/onnx/SupportCheck.h"
+#include "core/passes/PassRegistry.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,9 @@ struct InspectOptions {
     bool json = false;
     bool supported = false;
     bool optimize = false;
+    std::vector<std::string> passes; // --passes: exactly these, by name (empty: the default cleanup)
+    bool listPasses = false;
+    bool passLog = false;
     int64_t batch = 0; // 0: as the file declares (symbolic dims become 1)
     std::vector<std::string> shapes;
 };
@@ -87,12 +91,24 @@ std::string batchNote(const Graph& g)
     return strCat(" (batch ", g.value(g.inputs()[0]).shape[0], ")");
 }
 
+std::string optimizedNote(const InspectOptions& o)
+{
+    if (!o.optimize)
+        return "";
+    if (o.passes.empty())
+        return ", after the cleanup passes";
+    std::string names;
+    for (const std::string& p : o.passes)
+        names += (names.empty() ? "" : ",") + p;
+    return ", after passes " + names;
+}
+
 void printTable(const ImportedModel& model, const std::vector<LayerRow>& rows, const InspectOptions& o)
 {
     const Graph& g = model.graph;
     std::cout << model.report.sourcePath << " (opset " << model.report.opsetVersion
               << (model.report.producer.empty() ? "" : ", " + model.report.producer) << ")"
-              << (o.optimize ? ", after the cleanup passes" : "") << "\n"
+              << optimizedNote(o) << "\n"
               << "inputs:  " << ioText(g, g.inputs()) << "\noutputs: " << ioText(g, g.outputs()) << "\n\n";
     size_t nameW = 4, opW = 2, inW = 5, outW = 6;
     for (const LayerRow& r : rows) {
@@ -142,7 +158,19 @@ nlohmann::json ioJson(const Graph& g, const std::vector<ValueId>& ids)
     return list;
 }
 
-void printJson(const ImportedModel& model, const std::vector<LayerRow>& rows)
+nlohmann::json passLogJson(const PassContext& context)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const PassLogEntry& e : context.log)
+        list.push_back({{"pass", e.pass}, {"round", e.iteration + 1}, {"changed", e.changed},
+                        {"nodes_before", e.nodesBefore}, {"nodes_after", e.nodesAfter}, {"ms", e.milliseconds}});
+    for (size_t i = 0; i < context.log.size(); ++i)
+        if (context.log[i].verifyMilliseconds >= 0)
+            list[i]["verify_ms"] = context.log[i].verifyMilliseconds;
+    return list;
+}
+
+void printJson(const ImportedModel& model, const std::vector<LayerRow>& rows, const PassContext* passLog)
 {
     const Graph& g = model.graph;
     nlohmann::json layers = nlohmann::json::array();
@@ -166,6 +194,8 @@ void printJson(const ImportedModel& model, const std::vector<LayerRow>& rows)
                           {"totals",
                            {{"layers", rows.size()}, {"params", params}, {"macs", macs}, {"placement", byPlacement},
                             {"ops", byOp}}}};
+    if (passLog)
+        doc["pass_log"] = passLogJson(*passLog);
     std::cout << doc.dump(2) << "\n";
 }
 
@@ -209,13 +239,35 @@ std::string withSupportHint(const std::string& path, const Error& importError)
     return strCat(importError.what(), "\n(run 'tessera inspect --supported ", path, "' for a per-node support report)");
 }
 
+int listPasses()
+{
+    const std::vector<std::string> defaults = defaultPipeline();
+    std::vector<PassInfo> passes = registeredPasses();
+    size_t width = 0;
+    for (const PassInfo& p : passes)
+        width = std::max(width, p.name.size());
+    for (const PassInfo& p : passes) {
+        bool isDefault = std::find(defaults.begin(), defaults.end(), p.name) != defaults.end();
+        std::cout << fit(p.name, width) << "  " << p.doc << (isDefault ? " [default]" : "") << "\n";
+    }
+    return kExitOk;
+}
+
 int runInspect(const InspectOptions& o)
 {
+    if (o.listPasses)
+        return listPasses();
+    if (o.model.empty())
+        fail("inspect needs a model file (or --list-passes)");
     if (o.supported)
         return reportSupport(o);
+    createPasses(o.passes); // an unknown name fails before the import
+    PassContext passContext;
     LoadRequest request;
     request.path = o.model;
     request.optimize = o.optimize;
+    request.passes = o.passes;
+    request.passContext = &passContext;
     if (o.batch > 0)
         request.batch = o.batch;
     for (const std::string& spec : o.shapes)
@@ -229,10 +281,13 @@ int runInspect(const InspectOptions& o)
         throw Error(withSupportHint(o.model, e));
     }
     std::vector<LayerRow> rows = layerRows(model.graph);
-    if (o.json)
-        printJson(model, rows);
-    else
-        printTable(model, rows, o);
+    if (o.json) {
+        printJson(model, rows, o.passLog ? &passContext : nullptr);
+        return kExitOk;
+    }
+    printTable(model, rows, o);
+    if (o.passLog)
+        std::cout << "\npass log:\n" << passContext.formatLog();
     return kExitOk;
 }
 
@@ -241,7 +296,7 @@ int runInspect(const InspectOptions& o)
 CommandRun declareInspect(CLI::App& sub)
 {
     auto o = std::make_shared<InspectOptions>();
-    sub.add_option("model", o->model, "ONNX model file")->required();
+    sub.add_option("model", o->model, "ONNX model file (required unless --list-passes)");
     sub.add_flag("--json", o->json, "Print JSON instead of a table");
     sub.add_flag("--supported", o->supported,
                  "Only check support: every node as analog, digital or unsupported, and why "
@@ -249,7 +304,15 @@ CommandRun declareInspect(CLI::App& sub)
     sub.add_option("--batch", o->batch, "Batch size used for shapes and MACs (default: as declared, symbolic = 1)")
         ->check(CLI::PositiveNumber);
     sub.add_option("--shape", o->shapes, "Fix an input's shape, e.g. --shape x=1,3,640,640 (repeatable)");
-    sub.add_flag("--optimize", o->optimize, "Show the graph after the cleanup passes (folding, BN folding, fusion)");
+    CLI::Option* optimize = sub.add_flag("--optimize", o->optimize,
+                                         "Show the graph after the cleanup passes (folding, BN folding, fusion)");
+    sub.add_option("--passes", o->passes, "With --optimize: run exactly these passes, e.g. --passes FoldBatchNorm,"
+                                          "DeadCodeElimination (see --list-passes)")
+        ->delimiter(',')
+        ->needs(optimize);
+    sub.add_flag("--pass-log", o->passLog, "With --optimize: print what each pass did (changed, nodes, ms)")
+        ->needs(optimize);
+    sub.add_flag("--list-passes", o->listPasses, "List the graph passes --passes accepts, one line each, and exit");
     return [o] { return runInspect(*o); };
 }
 

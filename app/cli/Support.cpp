@@ -42,8 +42,11 @@ ImportedModel loadModel(const LoadRequest& request)
                 }
     }
     ImportedModel model = importOnnxFile(request.path, options);
-    if (request.optimize)
-        runPipeline(model.graph, defaultPipeline());
+    if (request.optimize) {
+        PassContext defaults;
+        PassContext& context = request.passContext ? *request.passContext : defaults;
+        runPipeline(model.graph, request.passes.empty() ? defaultPipeline() : request.passes, context);
+    }
     return model;
 }
 

@@ -2,6 +2,7 @@
 // Pieces several verbs share: loading a model at the shapes the user's data has,
 // parsing shape options, number formatting, top-1 of logits.
 #include "core/onnx/OnnxImporter.h"
+#include "core/passes/PassContext.h"
 
 #include <map>
 #include <optional>
@@ -15,7 +16,9 @@ struct LoadRequest {
     std::map<std::string, Shape> shapes;  // explicit shapes by input name (--shape)
     std::optional<int64_t> batch;         // replaces dimension 0 of every input (--batch)
     std::optional<Shape> singleInputShape; // the shape of the data fed to a one-input model
-    bool optimize = false;                // run the default cleanup pipeline after import
+    bool optimize = false;                // run the cleanup pipeline after import
+    std::vector<std::string> passes;      // with optimize: these passes by name (empty: defaultPipeline())
+    PassContext* passContext = nullptr;   // with optimize: options and log of the run (null: defaults)
 };
 
 // Imports the model at the requested shapes. Input names are read from a lenient

@@ -61,7 +61,7 @@ void replaceByConstants(Graph& graph, NodeId id, std::vector<Tensor> results)
 
 } // namespace
 
-bool ConstantFolding::run(Graph& graph)
+bool ConstantFolding::run(Graph& graph, const PassContext&)
 {
     InferenceResult inferred = inferShapes(graph);
     bool changed = false;

@@ -8,7 +8,8 @@ namespace tessera {
 class ConstantFolding : public Pass {
 public:
     std::string name() const override { return "ConstantFolding"; }
-    bool run(Graph& graph) override;
+    using Pass::run;
+    bool run(Graph& graph, const PassContext& context) override;
 
     // Results up to this many elements are always folded; larger ones only when they are
     // no bigger than the constants they are computed from (so a Transpose of a weight

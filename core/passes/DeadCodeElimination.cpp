@@ -4,7 +4,7 @@
 
 namespace tessera {
 
-bool DeadCodeElimination::run(Graph& graph)
+bool DeadCodeElimination::run(Graph& graph, const PassContext&)
 {
     // Walk backwards from the graph outputs, marking every value something live reads.
     std::vector<bool> live(graph.valueCount(), false);

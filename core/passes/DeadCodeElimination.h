@@ -7,7 +7,8 @@ namespace tessera {
 class DeadCodeElimination : public Pass {
 public:
     std::string name() const override { return "DeadCodeElimination"; }
-    bool run(Graph& graph) override;
+    using Pass::run;
+    bool run(Graph& graph, const PassContext& context) override;
 };
 
 } // namespace tessera

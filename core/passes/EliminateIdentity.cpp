@@ -46,7 +46,7 @@ bool bypass(Graph& graph, NodeId id)
 
 } // namespace
 
-bool EliminateIdentity::run(Graph& graph)
+bool EliminateIdentity::run(Graph& graph, const PassContext&)
 {
     bool changed = false;
     for (NodeId id : graph.topologicalOrder())

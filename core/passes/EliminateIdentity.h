@@ -7,7 +7,8 @@ namespace tessera {
 class EliminateIdentity : public Pass {
 public:
     std::string name() const override { return "EliminateIdentity"; }
-    bool run(Graph& graph) override;
+    using Pass::run;
+    bool run(Graph& graph, const PassContext& context) override;
 };
 
 } // namespace tessera

@@ -136,7 +136,7 @@ bool isFoldTarget(const std::string& op) { return op == "Conv" || op == "ConvTra
 
 } // namespace
 
-bool FoldBatchNorm::run(Graph& graph)
+bool FoldBatchNorm::run(Graph& graph, const PassContext&)
 {
     bool changed = false;
     for (NodeId id : graph.topologicalOrder()) {

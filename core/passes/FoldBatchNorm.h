@@ -8,7 +8,8 @@ namespace tessera {
 class FoldBatchNorm : public Pass {
 public:
     std::string name() const override { return "FoldBatchNorm"; }
-    bool run(Graph& graph) override;
+    using Pass::run;
+    bool run(Graph& graph, const PassContext& context) override;
 };
 
 } // namespace tessera

@@ -49,7 +49,7 @@ bool describeActivation(const Graph& graph, const Node& act, Attributes& layerAt
 
 } // namespace
 
-bool FuseActivation::run(Graph& graph)
+bool FuseActivation::run(Graph& graph, const PassContext&)
 {
     bool changed = false;
     for (NodeId id : graph.topologicalOrder()) {

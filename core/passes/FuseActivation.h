@@ -9,7 +9,8 @@ namespace tessera {
 class FuseActivation : public Pass {
 public:
     std::string name() const override { return "FuseActivation"; }
-    bool run(Graph& graph) override;
+    using Pass::run;
+    bool run(Graph& graph, const PassContext& context) override;
 };
 
 } // namespace tessera

@@ -41,4 +41,22 @@ expect_grep "$OUT" '"analog": 3' "JSON placement counts"
 expect_exit 0 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize
 expect_grep "$OUT" '^total: 5 layers, 9,930 parameters,' "optimized totals"
 expect_grep "$OUT" 'Conv\+Relu' "fused conv row"
+# --passes runs exactly the named passes: FuseActivation alone fuses the same two ReLUs;
+# EliminateIdentity alone leaves the graph as imported (7 layers). --pass-log shows each run.
+expect_exit 0 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize --passes FuseActivation --pass-log
+expect_grep "$OUT" '^total: 5 layers, 9,930 parameters,' "FuseActivation-only totals"
+expect_grep "$OUT" '^FuseActivation +round 1 +changed +7 -> 5 +nodes' "pass log: fusion round"
+expect_grep "$OUT" '^FuseActivation +round 2 +unchanged +5 -> 5 +nodes' "pass log: quiet round"
+expect_no_grep "$OUT" '^ConstantFolding' "pass log: only the named pass ran"
+expect_exit 0 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize --passes EliminateIdentity
+expect_grep "$OUT" '^total: 7 layers,' "EliminateIdentity-only totals"
+expect_exit 1 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize --passes FoldBN
+expect_grep "$ERR" "unknown pass 'FoldBN'; known passes: .*FoldBatchNorm" "unknown pass error"
+expect_exit 2 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --passes FuseActivation
+expect_exit 0 "$TESSERA" inspect --list-passes
+for pass in ConstantFolding EliminateIdentity FoldBatchNorm FuseActivation DeadCodeElimination; do
+    expect_grep "$OUT" "^$pass +[a-z]" "--list-passes: $pass"
+done
+expect_grep "$OUT" '^FoldBatchNorm +folds a BatchNormalization' "--list-passes row"
+
 echo "inspect: ok"

@@ -122,6 +122,19 @@ inline Tensor ints(const std::vector<int64_t>& values)
     return Tensor::fromVector(values, {static_cast<int64_t>(values.size())});
 }
 
+// Deterministic values in [lo, hi) (a small LCG: tests must not depend on <random>'s
+// implementation).
+inline Tensor filled(Shape shape, float lo, float hi, uint32_t seed)
+{
+    Tensor t(DType::Float32, std::move(shape));
+    float* d = t.mutableData<float>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        d[i] = lo + (hi - lo) * static_cast<float>(seed >> 8) / static_cast<float>(1u << 24);
+    }
+    return t;
+}
+
 // 0, 1, 2, ... in row-major order.
 inline Tensor iota(Shape shape)
 {

@@ -18,22 +18,10 @@
 #include <cmath>
 
 using namespace tessera;
+using tessera::testing::filled;
 using tessera::testing::maxAbsDiff;
 
 namespace {
-
-// Deterministic values in [lo, hi) (a small LCG: tests must not depend on <random>'s
-// implementation).
-Tensor filled(Shape shape, float lo, float hi, uint32_t seed)
-{
-    Tensor t(DType::Float32, std::move(shape));
-    float* d = t.mutableData<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-        seed = seed * 1664525u + 1013904223u;
-        d[i] = lo + (hi - lo) * static_cast<float>(seed >> 8) / static_cast<float>(1u << 24);
-    }
-    return t;
-}
 
 std::vector<Tensor> runGraph(Graph& g, const std::vector<Tensor>& inputs)
 {
@@ -60,8 +48,10 @@ PassOutcome runPass(Pass& pass, Graph& g, const std::vector<Tensor>& inputs)
 {
     std::vector<Tensor> before = runGraph(g, inputs);
     PassOutcome outcome;
-    outcome.changed = pass.run(g);
-    verifyOrThrow(g, pass.name());
+    outcome.changed = pass.run(g, PassContext());
+    VerifyOptions checks;
+    checks.shapes = true; // a pass must leave every shape as its op infers it
+    verifyOrThrow(g, pass.name(), checks);
     std::vector<Tensor> after = runGraph(g, inputs);
     for (size_t i = 0; i < before.size(); ++i)
         outcome.maxDiff = std::max(outcome.maxDiff, maxAbsDiff(before[i], after[i]));
@@ -127,7 +117,7 @@ private slots:
         ValueId folded = *g.findValue("scaled");
         QVERIFY(g.value(folded).isConstant());
         QVERIFY(g.value(folded).constant.toFloatVector() == std::vector<float>({11, 44, 99})); // (a+b)*a
-        QVERIFY(!pass.run(g)); // fixpoint
+        QVERIFY(!pass.run(g, PassContext())); // fixpoint
     }
 
     void constantFoldingResolvesShapeChains()
