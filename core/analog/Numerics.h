@@ -22,21 +22,21 @@ inline int64_t roundHalfEven(double x)
         return std::numeric_limits<int64_t>::max();
     if (x <= -9.2e18)
         return std::numeric_limits<int64_t>::min();
-    // Explicit ties-to-even (independent of the floating-point environment's mode).
-    const double f = std::floor(x);
-    const double diff = x - f; // exact for |x| < 2^52; 0 above (x already integral)
-    const auto fi = static_cast<int64_t>(f);
-    if (diff > 0.5)
-        return fi + 1;
-    if (diff < 0.5)
-        return fi;
-    return (fi & 1) == 0 ? fi : fi + 1;
+    // |x| < 2^52: adding and subtracting 2^52 (with x's sign) leaves the nearest integer,
+    // ties to even, because doubles in [2^52, 2^53) are exactly the integers. This needs the
+    // IEEE default rounding mode (to nearest, ties to even), which Tessera never changes.
+    if (std::fabs(x) < 4503599627370496.0) {
+        const double big = std::copysign(4503599627370496.0, x);
+        return static_cast<int64_t>((x + big) - big);
+    }
+    return static_cast<int64_t>(x); // larger magnitudes are already integral
 }
 
 inline int64_t saturate(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // Arithmetic right shift by `shift` bits rounding to nearest, ties to even. shift >= 0.
-inline int64_t roundingShiftRightEven(__int128 v, int shift)
+// For 128-bit products (the requantizer's wide path).
+inline int64_t roundingShiftRightEven128(__int128 v, int shift)
 {
     if (shift <= 0)
         return static_cast<int64_t>(v);
@@ -49,6 +49,22 @@ inline int64_t roundingShiftRightEven(__int128 v, int shift)
     if (r > half || (r == half && (q & 1) != 0))
         q += 1;
     return static_cast<int64_t>(q);
+}
+
+// The same rule for 64-bit values (the ADC and the requantizer's hot path); equal to the
+// 128-bit version for every input (tests/quant/test_analog_numerics.cpp checks it).
+inline int64_t roundingShiftRightEven(int64_t v, int shift)
+{
+    if (shift <= 0)
+        return v;
+    if (shift >= 62)
+        return roundingShiftRightEven128(v, shift);
+    int64_t q = v >> shift; // floor division (arithmetic shift)
+    const int64_t r = v - static_cast<int64_t>(static_cast<uint64_t>(q) << shift);
+    const int64_t half = int64_t(1) << (shift - 1);
+    if (r > half || (r == half && (q & 1) != 0))
+        q += 1;
+    return q;
 }
 
 // The integer code range of a `bits`-wide quantity. Signed codes are SYMMETRIC
@@ -109,7 +125,10 @@ struct Requantizer {
     {
         if (multiplier == 0)
             return 0;
-        return roundingShiftRightEven(static_cast<__int128>(v) * multiplier, shift);
+        // |v| < 2^32 and multiplier < 2^31: the product fits in 63 bits (same result).
+        if (v > -(int64_t(1) << 32) && v < (int64_t(1) << 32))
+            return roundingShiftRightEven(v * multiplier, shift);
+        return roundingShiftRightEven128(static_cast<__int128>(v) * multiplier, shift);
     }
 };
 

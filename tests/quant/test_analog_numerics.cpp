@@ -148,6 +148,28 @@ private slots:
         QCOMPARE(roundingShiftRightEven(-9, 2), int64_t(-2)); // -2.25 -> -2
     }
 
+    // The 64-bit fast paths (ADC shift, requantizer with |acc| < 2^32) equal the 128-bit
+    // definition for every shift, around ties and at the fast path's boundary.
+    void fastPathsEqualWideArithmetic()
+    {
+        std::mt19937_64 gen(3);
+        std::vector<int64_t> values{0, 1, -1, (int64_t(1) << 32) - 1, -(int64_t(1) << 32) + 1, int64_t(1) << 32,
+                                    -(int64_t(1) << 32), INT64_MAX / 2, INT64_MIN / 2};
+        for (int i = 0; i < 2000; ++i)
+            values.push_back(static_cast<int64_t>(gen()) >> (gen() % 60));
+        for (int64_t v : values)
+            for (int shift = 0; shift < 64; ++shift) {
+                QCOMPARE(roundingShiftRightEven(v, shift), roundingShiftRightEven128(v, shift));
+                const int64_t tie = shift > 0 ? (v >> shift << shift) + (int64_t(1) << (shift - 1)) : v;
+                QCOMPARE(roundingShiftRightEven(tie, shift), roundingShiftRightEven128(tie, shift));
+            }
+        for (double m : {1e-9, 0.0173, 0.5, 0.999999, 3.7, 1000.0}) {
+            const Requantizer q = Requantizer::fromReal(m);
+            for (int64_t v : values)
+                QCOMPARE(q.apply(v), roundingShiftRightEven128(static_cast<__int128>(v) * q.multiplier, q.shift));
+        }
+    }
+
     void requantizer()
     {
         Requantizer half = Requantizer::fromReal(0.5);
