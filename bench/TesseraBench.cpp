@@ -33,6 +33,7 @@ struct BenchModel {
     std::string input;     // .npy batch
     std::string inputName; // the model's graph input
     std::string labels;    // int64 .npy, empty when there are none
+    bool generated = false; // in the --real-models folder (scripts/make-real-models.sh), not committed
 };
 
 // The models of docs/benchmarks.md; inputs are each model's full bundled test batch.
@@ -43,10 +44,12 @@ const std::vector<BenchModel> kModels = {
     {"digits_cnn", "digits/digits_cnn.onnx", "digits/digits_test_x8.npy", "input", "digits/digits_test_y.npy"},
     {"digits_resnet", "digits/digits_resnet.onnx", "digits/digits_test_x16.npy", "input", "digits/digits_test_y.npy"},
     {"ocr_cls", "ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx", "ocr/cls_in.npy", "x", ""},
+    {"resnet50", "resnet50.onnx", "resnet50_x1.npy", "input", "", true},
 };
 
 struct Options {
     std::string dataDir = TESSERA_MODELS_DIR;
+    std::string realDir = TESSERA_REAL_MODELS_DIR;
     std::vector<std::string> models;
     int runs = 5;
     int warmup = 1;
@@ -66,6 +69,21 @@ struct Result {
     double top1 = -1;
     size_t plannedMb = 0;
 };
+
+std::string pathOf(const BenchModel& m, const Options& opt, const std::string& file)
+{
+    return (m.generated ? opt.realDir : opt.dataDir) + "/" + file;
+}
+
+// Generated models are optional: absent ones are skipped with a note on stderr.
+bool available(const BenchModel& m, const Options& opt)
+{
+    if (!m.generated || std::ifstream(pathOf(m, opt, m.model)).good())
+        return true;
+    std::fprintf(stderr, "tessera-bench: skipping %s: %s not found (scripts/make-real-models.sh %s writes it)\n",
+                 m.name.c_str(), pathOf(m, opt, m.model).c_str(), opt.realDir.c_str());
+    return false;
+}
 
 // Process CPU time in ms: on a shared machine it moves far less than wall time when other
 // work competes for the cores (the executor is single-threaded, so CPU time ~ latency).
@@ -120,7 +138,7 @@ void printProfile(const std::map<std::string, double>& msByOp, double totalMs)
 
 Result benchModel(const BenchModel& m, const Options& opt)
 {
-    Tensor input = readNpy(opt.dataDir + "/" + m.input);
+    Tensor input = readNpy(pathOf(m, opt, m.input));
     const int64_t batch = input.dim(0);
     const int64_t chunk = opt.chunk > 0 && opt.chunk < batch ? opt.chunk : batch;
     if (batch % chunk != 0)
@@ -129,7 +147,7 @@ Result benchModel(const BenchModel& m, const Options& opt)
     importOptions.inputShapes[m.inputName] = rows(input, 0, 1).shape();
     importOptions.inputShapes[m.inputName][0] = chunk;
     importOptions.runCleanupPasses = !opt.noCleanup;
-    ImportedModel model = importOnnxFile(opt.dataDir + "/" + m.model, importOptions);
+    ImportedModel model = importOnnxFile(pathOf(m, opt, m.model), importOptions);
     Executor exec(model.graph);
     std::vector<Tensor> chunks;
     for (int64_t b = 0; b < batch; b += chunk)
@@ -160,7 +178,7 @@ Result benchModel(const BenchModel& m, const Options& opt)
     Result res{m.name, batch, median(times), *std::min_element(times.begin(), times.end()), median(cpuTimes)};
     res.plannedMb = exec.plannedBytes() >> 20;
     if (!m.labels.empty()) {
-        Tensor labels = readNpy(opt.dataDir + "/" + m.labels);
+        Tensor labels = readNpy(pathOf(m, opt, m.labels));
         double sum = 0;
         for (size_t i = 0; i < outputs.size(); ++i)
             sum += topOne(outputs[i], rows(labels, static_cast<int64_t>(i) * chunk, chunk));
@@ -178,7 +196,7 @@ Result benchModel(const BenchModel& m, const Options& opt)
 
 void writeBin(const BenchModel& m, const Options& opt)
 {
-    Tensor input = readNpy(opt.dataDir + "/" + m.input);
+    Tensor input = readNpy(pathOf(m, opt, m.input));
     const std::string base = opt.writeBin + "/" + m.name;
     std::ofstream(base + ".bin", std::ios::binary)
         .write(static_cast<const char*>(input.rawData()), static_cast<std::streamsize>(input.byteSize()));
@@ -188,7 +206,7 @@ void writeBin(const BenchModel& m, const Options& opt)
         json << (i ? "," : "") << input.dim(i);
     json << "],\"dtype\":\"float32\",\"name\":\"" << m.inputName << "\"}\n";
     std::ofstream(base + ".json") << json.str();
-    std::printf("%s %s %s\n", m.name.c_str(), (opt.dataDir + "/" + m.model).c_str(), (base + ".bin").c_str());
+    std::printf("%s %s %s\n", m.name.c_str(), (pathOf(m, opt, m.model)).c_str(), (base + ".bin").c_str());
 }
 
 struct OrtTime {
@@ -249,6 +267,7 @@ int main(int argc, char** argv)
     Options opt;
     CLI::App app{"Tessera FP32 executor benchmark (single-threaded)"};
     app.add_option("--data", opt.dataDir, "folder with mnist/, digits/, ocr/ (default: tests/data/models)");
+    app.add_option("--real-models", opt.realDir, "folder of scripts/make-real-models.sh (default: build/real-models)");
     app.add_option("--models", opt.models, "subset of models (default: all)")->delimiter(',');
     app.add_option("--runs", opt.runs, "timed runs per model (median reported)")->check(CLI::PositiveNumber);
     app.add_option("--warmup", opt.warmup, "untimed runs first");
@@ -263,9 +282,12 @@ int main(int argc, char** argv)
         std::vector<BenchModel> selected;
         for (const BenchModel& m : kModels)
             if (opt.models.empty() || std::find(opt.models.begin(), opt.models.end(), m.name) != opt.models.end())
-                selected.push_back(m);
-        if (selected.empty())
-            fail("no model matches --models");
+                if (available(m, opt))
+                    selected.push_back(m);
+        if (selected.empty()) {
+            std::fprintf(stderr, "tessera-bench: no model of --models to run\n");
+            return opt.models.empty() ? 1 : 0;
+        }
         if (!opt.writeBin.empty()) {
             for (const BenchModel& m : selected)
                 writeBin(m, opt);

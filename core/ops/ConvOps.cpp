@@ -2,6 +2,7 @@
 // Conv runs as im2col + GEMM per image and group (1x1 stride-1 convs skip im2col);
 // depthwise convs (one input channel per group) use a direct loop instead.
 #include "core/Error.h"
+#include "core/Parallel.h"
 #include "core/ops/Gemm.h"
 #include "core/ops/GemmOpHelpers.h"
 #include "core/ops/Im2col.h"
@@ -9,6 +10,7 @@
 #include "core/ops/OpHelpers.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace tessera {
 
@@ -100,17 +102,25 @@ void convShape(InferContext& ctx)
 
 // Depthwise: each output channel reads one input channel. The channel is first copied
 // into a zero-bordered plane covering every window, so the tap loops need no bounds
-// checks and run along whole output rows. With stride 1 in 2-D (`wide` given), rows are
-// computed at the padded pitch so each tap is one loop over the plane.
+// checks and run along whole output rows. With stride 1 in 2-D, rows are computed at the
+// padded pitch so each tap is one loop over the plane. Input channels [c0, c1).
 void depthwiseConv(const Geometry& g, const float* x, const float* w, int64_t inChannels, int64_t outChannels,
-                   float* y, float* padded, float* wide)
+                   float* y, int64_t c0, int64_t c1)
 {
     const int64_t multiplier = outChannels / inChannels, inSize = g.inSize(), outSize = g.outSize();
     const int64_t kernelSize = g.kernelSize();
     int64_t ext[3];
     for (int i = 0; i < 3; ++i)
         ext[i] = (g.out[i] - 1) * g.stride[i] + (g.kernel[i] - 1) * g.dilation[i] + 1;
-    for (int64_t c = 0; c < inChannels; ++c) {
+    const bool useWide = g.out[0] == 1 && g.kernel[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
+    // The wide loop reads up to one row's worth of taps past the plane: that tail stays zero.
+    const int64_t paddedSize = ext[0] * ext[1] * ext[2] + ext[2];
+    thread_local std::vector<float> paddedBuffer, wideBuffer;
+    paddedBuffer.assign(static_cast<size_t>(paddedSize), 0.0f);
+    wideBuffer.resize(static_cast<size_t>(useWide ? g.out[1] * ext[2] : 0));
+    float* padded = paddedBuffer.data();
+    float* wide = useWide ? wideBuffer.data() : nullptr;
+    for (int64_t c = c0; c < c1; ++c) {
         const float* in = x + c * inSize;
         std::fill(padded, padded + ext[0] * ext[1] * ext[2], 0.0f);
         for (int64_t d = 0; d < g.in[0]; ++d)
@@ -173,8 +183,35 @@ struct ConvArgs {
     ops::FusedActivation act;
 };
 
-// im2col + GEMM for a block of `count` images starting at `first`, per group. One image
-// writes straight into Y; several go through a [M, count * outSize] buffer.
+// The weights of every group packed for the GEMM: made once per executor when they are
+// constant (KernelContext::cached), else per call.
+struct PackedConvWeights {
+    std::vector<ops::PackedLhs> groups;
+};
+
+PackedConvWeights packConvWeights(const ConvArgs& c)
+{
+    PackedConvWeights packed;
+    const int64_t groupOut = c.outChannels / c.group, kernelRows = c.channels / c.group * c.g.kernelSize();
+    for (int64_t gi = 0; gi < c.group; ++gi)
+        packed.groups.emplace_back(false, groupOut, kernelRows, c.w + gi * groupOut * kernelRows, kernelRows);
+    return packed;
+}
+
+// Bias and fused activation of output channels [first, ...) folded into the GEMM's stores.
+ops::GemmEpilogue convEpilogue(const ConvArgs& c, int64_t firstChannel)
+{
+    ops::GemmEpilogue e;
+    e.rowBias = c.bias ? c.bias + firstChannel : nullptr;
+    e.clamp = c.act.kind != ops::FusedActivation::Kind::None;
+    e.lo = c.act.kind == ops::FusedActivation::Kind::Relu ? 0.0f : c.act.lo;
+    e.hi = c.act.kind == ops::FusedActivation::Kind::Relu ? std::numeric_limits<float>::infinity() : c.act.hi;
+    return e;
+}
+
+// im2col + GEMM (bias and activation in its epilogue) for a block of `count` images
+// starting at `first`, per group. One image writes straight into Y; several go through a
+// [M, count * outSize] buffer.
 void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights, int64_t first, int64_t count,
                    KernelContext& ctx)
 {
@@ -195,7 +232,8 @@ void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights
             bmat = col;
         }
         float* dst = direct ? c.y + (first * c.outChannels + gi * groupOut) * outSize : tmp;
-        ops::sgemmPacked(weights[static_cast<size_t>(gi)], cols, 1.0f, bmat, cols, 0.0f, dst, cols);
+        ops::sgemmPacked(weights[static_cast<size_t>(gi)], cols, 1.0f, bmat, cols, 0.0f, dst, cols,
+                         convEpilogue(c, gi * groupOut));
         if (!direct)
             for (int64_t m = 0; m < groupOut; ++m)
                 for (int64_t i = 0; i < count; ++i)
@@ -225,37 +263,20 @@ void convKernel(KernelContext& ctx)
     // One input channel per group (and more than one group): a direct loop beats a K = 9 GEMM
     // per channel. A single-channel input with one group still goes through one GEMM.
     const bool depthwise = c.channels == c.group && c.group > 1;
-    const int64_t block = depthwise ? 1 : std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
-    float* padded = nullptr;
-    float* wide = nullptr;
     if (depthwise) {
-        int64_t ext[3];
-        for (int i = 0; i < 3; ++i)
-            ext[i] = (c.g.out[i] - 1) * c.g.stride[i] + (c.g.kernel[i] - 1) * c.g.dilation[i] + 1;
-        // The wide loop reads up to one row's worth of taps past the plane: keep it zeroed.
-        const int64_t paddedSize = ext[0] * ext[1] * ext[2] + ext[2];
-        const bool useWide = c.g.out[0] == 1 && c.g.kernel[0] == 1 && c.g.stride[1] == 1 && c.g.stride[2] == 1;
-        padded = ctx.scratch(static_cast<size_t>(paddedSize + (useWide ? c.g.out[1] * ext[2] : 0)));
-        std::fill(padded, padded + paddedSize, 0.0f);
-        wide = useWide ? padded + paddedSize : nullptr;
+        for (int64_t n = 0; n < c.batch; ++n) {
+            float* yn = c.y + n * c.outChannels * outSize;
+            parallelFor(0, c.channels, 1, [&](int64_t c0, int64_t c1) {
+                depthwiseConv(c.g, c.x + n * c.channels * inSize, c.w, c.channels, c.outChannels, yn, c0, c1);
+            });
+            finishPlanes(yn, c.outChannels, outSize, c.bias, c.act);
+        }
+        return;
     }
-    std::vector<ops::PackedLhs> weights; // packed once, reused by every block of images
-    if (!depthwise) {
-        const int64_t groupOut = c.outChannels / c.group, kernelRows = c.channels / c.group * c.g.kernelSize();
-        for (int64_t gi = 0; gi < c.group; ++gi)
-            weights.emplace_back(false, groupOut, kernelRows, c.w + gi * groupOut * kernelRows, kernelRows);
-    }
-    for (int64_t n = 0; n < c.batch; n += block) {
-        const int64_t count = std::min(block, c.batch - n);
-        if (depthwise)
-            depthwiseConv(c.g, c.x + n * c.channels * inSize, c.w, c.channels, c.outChannels,
-                          c.y + n * c.outChannels * outSize, padded, wide);
-        else
-            gemmConvBlock(c, weights, n, count, ctx);
-        // Bias and activation while the block's output is still in cache.
-        for (int64_t i = 0; i < count; ++i)
-            finishPlanes(c.y + (n + i) * c.outChannels * outSize, c.outChannels, outSize, c.bias, c.act);
-    }
+    const auto packed = ctx.cached<PackedConvWeights>(ctx.constantInput(1), [&] { return packConvWeights(c); });
+    const int64_t block = std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
+    for (int64_t n = 0; n < c.batch; n += block)
+        gemmConvBlock(c, packed->groups, n, std::min(block, c.batch - n), ctx);
 }
 
 // Cost of a conv-like op whose every element of `side` meets numElements(W) / W[0] weights:

@@ -1,8 +1,9 @@
 #pragma once
 // Single-precision matrix multiply for the FP32 reference kernels (Conv, ConvTranspose,
 // Gemm, MatMul). Built with AVX-512 (TESSERA_NATIVE on such a machine) it is a packed,
-// blocked GEMM with an AVX-512 micro-kernel; otherwise Eigen's GEMM. Single-threaded by
-// design: the executor is an oracle, benchmarks compare it with single-threaded ORT.
+// blocked GEMM with an AVX-512 micro-kernel; otherwise Eigen's GEMM. The packed GEMM splits
+// C over core/Parallel.h's threads (one by default); every element is computed by one
+// thread in the same order, so results are identical for any thread count.
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +15,15 @@ namespace tessera::ops {
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// Work folded into the last store of each C element (conv bias and fused ReLU / Clip):
+// C[i][j] = clamp(alpha * sum + beta * C[i][j] + rowBias[i], lo, hi). The bias is added
+// after the whole sum, like a separate pass would, so results do not change.
+struct GemmEpilogue {
+    const float* rowBias = nullptr; // one value per row of C, or null
+    bool clamp = false;
+    float lo = 0.0f, hi = 0.0f;
+};
+
 // op(A) packed once for many sgemm calls with the same A (a conv's weights over blocks of
 // images). Keeps a pointer to A: A must outlive it and stay unchanged.
 class PackedLhs {
@@ -23,7 +33,8 @@ public:
     int64_t depth() const { return m_k; }
 
 private:
-    friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t);
+    friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t,
+                            const GemmEpilogue&);
     bool m_trans;
     int64_t m_m, m_k, m_lda;
     const float* m_a;
@@ -33,6 +44,9 @@ private:
 // sgemm(transA, false, ...) with a pre-packed A (B not transposed).
 void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
                  int64_t ldc);
+// The same, with `epilogue` applied to every element of C.
+void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
+                 int64_t ldc, const GemmEpilogue& epilogue);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.

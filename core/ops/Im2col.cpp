@@ -1,6 +1,7 @@
 #include "core/ops/Im2col.h"
 
 #include "core/Error.h"
+#include "core/Parallel.h"
 
 #include <algorithm>
 #include <vector>
@@ -204,14 +205,10 @@ void im2colPlanar(const Geometry& g, const float* input, int64_t channels, float
     }
 }
 
-} // namespace
 
-void im2col(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
+// The generic walk (3-D, or any padding): one kernel offset at a time.
+void im2colWalk(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
 {
-    if (colStride == 0)
-        colStride = g.outSize();
-    if (g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1)
-        return im2colPlanar(g, input, channels, col, colStride);
     const int64_t inSize = g.inSize(), kernelSize = g.kernelSize();
     const int64_t sw = g.stride[2];
     for (int64_t c = 0; c < channels; ++c) {
@@ -235,6 +232,26 @@ void im2col(const Geometry& g, const float* input, int64_t channels, float* col,
                 });
         });
     }
+}
+
+} // namespace
+
+void im2col(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
+{
+    if (colStride == 0)
+        colStride = g.outSize();
+    const int64_t rowsPerChannel = g.kernelSize(), inSize = g.inSize();
+    const bool planar = g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1;
+    // Channels split over the threads, each writing its own rows of col.
+    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, rowsPerChannel * g.outSize()));
+    parallelFor(0, channels, grain, [&](int64_t c0, int64_t c1) {
+        const float* in = input + c0 * inSize;
+        float* out = col + c0 * rowsPerChannel * colStride;
+        if (planar)
+            im2colPlanar(g, in, c1 - c0, out, colStride);
+        else
+            im2colWalk(g, in, c1 - c0, out, colStride);
+    });
 }
 
 void col2imAdd(const Geometry& g, const float* col, int64_t channels, float* planes)
