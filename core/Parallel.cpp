@@ -24,8 +24,9 @@ public:
     {
         std::lock_guard<std::mutex> use(m_useMutex);
         stopWorkers();
+        // New workers wait for the next job, not the last one.
         for (int i = 1; i < threads; ++i)
-            m_workers.emplace_back([this, i] { workerLoop(i); });
+            m_workers.emplace_back([this, i, seen = m_generation] { workerLoop(i, seen); });
     }
 
     // Runs chunk(0..count-1) with chunk 0 on the caller; false when the pool is busy.
@@ -66,9 +67,8 @@ private:
         t_insideParallel = false;
     }
 
-    void workerLoop(int index)
+    void workerLoop(int index, uint64_t seen)
     {
-        uint64_t seen = 0;
         std::unique_lock<std::mutex> lock(m_mutex);
         for (;;) {
             m_wake.wait(lock, [&] { return m_stop || m_generation != seen; });

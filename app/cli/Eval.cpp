@@ -25,6 +25,7 @@ struct EvalOptions {
     std::string quant; // quantization JSON
     int64_t batch = 256;
     bool noOptimize = false;
+    int threads = 1;
 };
 
 std::vector<int64_t> readLabels(const std::string& path, int64_t count)
@@ -80,6 +81,7 @@ private:
 
 int runEval(const EvalOptions& o)
 {
+    applyThreads(o.threads);
     Tensor data = readNpy(o.data);
     if (data.rank() < 1 || data.dim(0) == 0)
         fail(o.data, ": expected a batch of samples along the first axis, got shape ", shapeToString(data.shape()));
@@ -135,6 +137,7 @@ CommandRun declareEval(CLI::App& sub)
     sub.add_option("-l,--labels", o->labels, "Integer class labels (.npy), shape [N]")->required();
     sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256)")->check(CLI::PositiveNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
+    addThreadsOption(sub, o->threads);
     sub.add_option("--quant", o->quant, "Quantization JSON: evaluate the quantized model (tessera quantize)");
     return [o] { return runEval(*o); };
 }

@@ -25,6 +25,7 @@ struct RunOptions {
     bool noNonIdealities = false;
     int rows = 5; // rows whose top-1 is printed
     bool noOptimize = false;
+    int threads = 1;
 };
 
 // "out.npy" -> "out_1.npy" for the second output.
@@ -75,6 +76,7 @@ int runRun(const RunOptions& o)
 {
     if (!o.quant.empty() && o.noOptimize)
         fail("--quant runs the graph the quantizer saw (cleanup passes on); drop --no-optimize");
+    applyThreads(o.threads);
     Tensor input = readNpy(o.input);
     LoadRequest request;
     request.path = o.model;
@@ -122,6 +124,7 @@ CommandRun declareRun(CLI::App& sub)
     sub.add_option("--rows", o->rows, "How many rows' top-1 to print")->check(CLI::NonNegativeNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
     sub.add_option("--quant", o->quant, "Quantization JSON: run the quantized model (the analog numeric model)");
+    addThreadsOption(sub, o->threads);
     sub.add_flag("--ideal", o->noNonIdealities, "With --quant: ignore the result's non-idealities (noise, ADC offset)");
     return [o] { return runRun(*o); };
 }
