@@ -1,5 +1,6 @@
 // Conv and ConvTranspose (1-D to 3-D, groups, dilations, pads/auto_pad), FP32.
-// Conv runs as im2col + GEMM per image and group (1x1 stride-1 convs skip im2col);
+// Conv runs as a GEMM per block of images and group whose B rows are packed straight from
+// the (zero-bordered) input planes in 1-D/2-D, an im2col matrix in 3-D;
 // depthwise convs (one input channel per group) use a direct loop instead.
 #include "core/Error.h"
 #include "core/Parallel.h"
@@ -209,9 +210,40 @@ ops::GemmEpilogue convEpilogue(const ConvArgs& c, int64_t firstChannel)
     return e;
 }
 
-// im2col + GEMM (bias and activation in its epilogue) for a block of `count` images
-// starting at `first`, per group. One image writes straight into Y; several go through a
-// [M, count * outSize] buffer.
+// 1-D/2-D windows read their im2col rows in place (ops::PlaneRows): from the input itself
+// when no window leaves it, else from zero-bordered copies of the block's planes.
+bool paddedPlanesNeeded(const Geometry& g)
+{
+    return g.pad[1] != 0 || g.pad[2] != 0 || ops::paddedExtent(g, 1) > g.in[1] || ops::paddedExtent(g, 2) > g.in[2];
+}
+
+ops::PlaneRows blockPlanes(const ConvArgs& c, int64_t first, int64_t count, float* padded)
+{
+    const Geometry& g = c.g;
+    ops::PlaneRows p;
+    p.g = g;
+    const float* x = c.x + first * c.channels * g.inSize();
+    if (!paddedPlanesNeeded(g)) {
+        p.base = x;
+        p.planeStride = g.inSize();
+        p.rowPitch = g.in[2];
+    } else {
+        p.planeStride = ops::paddedExtent(g, 1) * ops::paddedExtent(g, 2);
+        p.rowPitch = ops::paddedExtent(g, 2);
+        parallelFor(0, count * c.channels, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t i = lo; i < hi; ++i)
+                ops::padPlane(g, x + i * g.inSize(), padded + i * p.planeStride);
+        });
+        p.base = padded;
+    }
+    p.imageStride = c.channels * p.planeStride;
+    return p;
+}
+
+// GEMM (bias and activation in its epilogue) for a block of `count` images starting at
+// `first`, per group: B is the input itself (1x1, stride 1, one image), rows read from the
+// planes (1-D/2-D), or an im2col matrix (3-D). One image writes straight into Y; several
+// go through a [M, count * outSize] buffer.
 void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights, int64_t first, int64_t count,
                    KernelContext& ctx)
 {
@@ -221,19 +253,36 @@ void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights
     const Geometry& g = c.g;
     const bool pointwise = g.kernelSize() == 1 && g.pad[0] == 0 && g.pad[1] == 0 && g.pad[2] == 0 &&
                            g.stride[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
-    const bool direct = count == 1, needCol = !(pointwise && direct);
-    float* col = ctx.scratch(static_cast<size_t>((needCol ? kernelRows * cols : 0) + (direct ? 0 : groupOut * cols)));
-    float* tmp = col + (needCol ? kernelRows * cols : 0);
+    const bool direct = count == 1, inPlace = pointwise && direct;
+    const bool planar = !inPlace && g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1;
+    int64_t bSize = 0; // scratch floats for B: padded planes or the im2col matrix
+    if (planar && paddedPlanesNeeded(g))
+        bSize = count * c.channels * ops::paddedExtent(g, 1) * ops::paddedExtent(g, 2);
+    else if (!inPlace && !planar)
+        bSize = kernelRows * cols;
+    float* bBuffer = ctx.scratch(static_cast<size_t>(bSize + (direct ? 0 : groupOut * cols)));
+    float* tmp = bBuffer + bSize;
+    ops::PlaneRows planes;
+    if (planar)
+        planes = blockPlanes(c, first, count, bBuffer);
     for (int64_t gi = 0; gi < c.group; ++gi) {
-        const float* bmat = c.x + (first * c.channels + gi * groupIn) * inSize;
-        if (needCol) {
-            for (int64_t i = 0; i < count; ++i)
-                ops::im2col(g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn, col + i * outSize, cols);
-            bmat = col;
-        }
         float* dst = direct ? c.y + (first * c.outChannels + gi * groupOut) * outSize : tmp;
-        ops::sgemmPacked(weights[static_cast<size_t>(gi)], cols, 1.0f, bmat, cols, 0.0f, dst, cols,
-                         convEpilogue(c, gi * groupOut));
+        const ops::PackedLhs& w = weights[static_cast<size_t>(gi)];
+        const ops::GemmEpilogue epilogue = convEpilogue(c, gi * groupOut);
+        if (planar) {
+            ops::PlaneRows groupPlanes = planes;
+            groupPlanes.base += gi * groupIn * planes.planeStride;
+            ops::sgemmPackedRows(w, cols, ops::planeRows(groupPlanes), dst, cols, epilogue);
+        } else {
+            const float* bmat = c.x + (first * c.channels + gi * groupIn) * inSize;
+            if (!inPlace) {
+                for (int64_t i = 0; i < count; ++i)
+                    ops::im2col(g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn,
+                                bBuffer + i * outSize, cols);
+                bmat = bBuffer;
+            }
+            ops::sgemmPacked(w, cols, 1.0f, bmat, cols, 0.0f, dst, cols, epilogue);
+        }
         if (!direct)
             for (int64_t m = 0; m < groupOut; ++m)
                 for (int64_t i = 0; i < count; ++i)

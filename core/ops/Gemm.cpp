@@ -133,6 +133,19 @@ void packB(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int6
     }
 }
 
+// packB for a B given by rows.
+void packBRows(const RhsRows& rows, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out)
+{
+    for (int64_t q = 0; q < nc; q += kNr) {
+        const int64_t cols = std::min(kNr, nc - q);
+        float* panel = out + q * kc;
+        rows.fill(rows.context, p0, kc, j0 + q, cols, panel, kNr);
+        if (cols < kNr)
+            for (int64_t kk = 0; kk < kc; ++kk)
+                std::fill(panel + kk * kNr + cols, panel + (kk + 1) * kNr, 0.0f);
+    }
+}
+
 // C tile [rows x cols] (rows <= 8, cols <= 16 * kVectors) = alpha * A_panel * B_panel
 // + beta * C (beta == 0: C is not read). `last` (the final depth block) adds `bias`
 // (one value per row, may be null) and clamps to [lo, hi] when `clamp`.
@@ -203,6 +216,7 @@ struct GemmJob {
     int64_t lda = 0, ldb = 0, ldc = 0;
     const float* prepacked = nullptr; // every A block in lhsBlockOffset order, or null
     GemmEpilogue epilogue;
+    const RhsRows* rows = nullptr; // B by rows instead of b
 };
 
 void runTile(const GemmJob& job, const float* aPanel, const float* bPanel, float* cTile, int64_t kc, int64_t rows,
@@ -227,7 +241,10 @@ void blockedGemm(const GemmJob& job, int64_t r0, int64_t r1, int64_t c0, int64_t
         const int64_t nc = std::min(kNc, c1 - jc);
         for (int64_t pc = 0; pc < job.k; pc += kKc) {
             const int64_t kc = std::min(kKc, job.k - pc);
-            packB(job.transB, job.b, job.ldb, pc, kc, jc, nc, packedB);
+            if (job.rows)
+                packBRows(*job.rows, pc, kc, jc, nc, packedB);
+            else
+                packB(job.transB, job.b, job.ldb, pc, kc, jc, nc, packedB);
             const float betaBlock = pc == 0 ? job.beta : 1.0f; // later depth blocks accumulate
             const bool lastBlock = epilogue && pc + kc == job.k;
             for (int64_t ic = r0; ic < r1; ic += kMc) {
@@ -324,6 +341,21 @@ void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int
 #endif
     sgemm(a.m_trans, false, a.m_m, n, a.m_k, alpha, a.m_a, a.m_lda, b, ldb, beta, c, ldc);
     applyEpilogue(epilogue, a.m_m, n, c, ldc);
+}
+
+void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, int64_t ldc,
+                     const GemmEpilogue& epilogue)
+{
+#if defined(__AVX512F__)
+    if (!a.m_panels.empty() && n > 0) {
+        GemmJob job{a.m_trans, false, a.m_m, n, a.m_k, 1.0f, 0.0f, a.m_a, nullptr, c, a.m_lda, 0, ldc,
+                    a.m_panels.data(), epilogue, &b};
+        return parallelGemm(job);
+    }
+#endif
+    std::vector<float> matrix(static_cast<size_t>(a.m_k * n)); // without the packed kernel: B in full
+    b.fill(b.context, 0, a.m_k, 0, n, matrix.data(), n);
+    sgemmPacked(a, n, 1.0f, matrix.data(), n, 0.0f, c, ldc, epilogue);
 }
 
 void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

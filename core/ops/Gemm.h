@@ -24,6 +24,16 @@ struct GemmEpilogue {
     float lo = 0.0f, hi = 0.0f;
 };
 
+// B given by a function instead of a matrix (an implicit im2col): fill(context, row, rows,
+// col, count, dst, dstStride) writes B[row + r][col + j] to dst[r * dstStride + j] for
+// r < rows, j < count. The packed GEMM calls it for each panel it packs, so B is never
+// stored whole.
+struct RhsRows {
+    void (*fill)(const void* context, int64_t row, int64_t rows, int64_t col, int64_t count, float* dst,
+                 int64_t dstStride) = nullptr;
+    const void* context = nullptr;
+};
+
 // op(A) packed once for many sgemm calls with the same A (a conv's weights over blocks of
 // images). Keeps a pointer to A: A must outlive it and stay unchanged.
 class PackedLhs {
@@ -35,6 +45,7 @@ public:
 private:
     friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t,
                             const GemmEpilogue&);
+    friend void sgemmPackedRows(const PackedLhs&, int64_t, const RhsRows&, float*, int64_t, const GemmEpilogue&);
     bool m_trans;
     int64_t m_m, m_k, m_lda;
     const float* m_a;
@@ -47,6 +58,10 @@ void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int
 // The same, with `epilogue` applied to every element of C.
 void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
                  int64_t ldc, const GemmEpilogue& epilogue);
+
+// C[M x n] = op(A) * B (+ epilogue), B [K x n] given by `b`.
+void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, int64_t ldc,
+                     const GemmEpilogue& epilogue);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.
