@@ -186,16 +186,23 @@ struct ConvArgs {
 
 // The weights of every group packed for the GEMM: made once per executor when they are
 // constant (KernelContext::cached), else per call.
+// `thin`: as the right-hand side of the transposed product (thinConvBlock).
 struct PackedConvWeights {
     std::vector<ops::PackedLhs> groups;
+    std::vector<ops::PackedRhs> transposed;
 };
 
-PackedConvWeights packConvWeights(const ConvArgs& c)
+PackedConvWeights packConvWeights(const ConvArgs& c, bool thin)
 {
     PackedConvWeights packed;
     const int64_t groupOut = c.outChannels / c.group, kernelRows = c.channels / c.group * c.g.kernelSize();
-    for (int64_t gi = 0; gi < c.group; ++gi)
-        packed.groups.emplace_back(false, groupOut, kernelRows, c.w + gi * groupOut * kernelRows, kernelRows);
+    for (int64_t gi = 0; gi < c.group; ++gi) {
+        const float* w = c.w + gi * groupOut * kernelRows;
+        if (thin)
+            packed.transposed.emplace_back(true, kernelRows, groupOut, w, kernelRows);
+        else
+            packed.groups.emplace_back(false, groupOut, kernelRows, w, kernelRows);
+    }
     return packed;
 }
 
@@ -291,6 +298,35 @@ void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights
     }
 }
 
+// Outputs only a few columns wide (7x7 at batch 1) leave most of the GEMM's 48-column tiles
+// empty: computed transposed instead, Y^T = col^T W^T, with the output positions as rows
+// (8 per tile) and the output channels as columns.
+constexpr int64_t kThinColumns = 96;
+
+// The transposed product for a block of `count` images, per group, then Y = its
+// transpose + bias + activation.
+void thinConvBlock(const ConvArgs& c, const std::vector<ops::PackedRhs>& weights, int64_t first, int64_t count,
+                   KernelContext& ctx)
+{
+    const int64_t groupIn = c.channels / c.group, groupOut = c.outChannels / c.group;
+    const int64_t inSize = c.g.inSize(), outSize = c.g.outSize(), kernelRows = groupIn * c.g.kernelSize();
+    const int64_t cols = count * outSize;
+    float* col = ctx.scratch(static_cast<size_t>(kernelRows * cols + cols * groupOut));
+    float* yt = col + kernelRows * cols;
+    for (int64_t gi = 0; gi < c.group; ++gi) {
+        for (int64_t i = 0; i < count; ++i)
+            ops::im2col(c.g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn, col + i * outSize, cols);
+        ops::sgemmPackedRhs(true, cols, col, cols, weights[static_cast<size_t>(gi)], yt, groupOut);
+        for (int64_t i = 0; i < count; ++i) {
+            float* y = c.y + ((first + i) * c.outChannels + gi * groupOut) * outSize;
+            for (int64_t m = 0; m < groupOut; ++m)
+                for (int64_t p = 0; p < outSize; ++p)
+                    y[m * outSize + p] = yt[(i * outSize + p) * groupOut + m];
+            finishPlanes(y, groupOut, outSize, c.bias ? c.bias + gi * groupOut : nullptr, c.act);
+        }
+    }
+}
+
 void convKernel(KernelContext& ctx)
 {
     const Tensor& xt = ctx.in(0);
@@ -322,10 +358,15 @@ void convKernel(KernelContext& ctx)
         }
         return;
     }
-    const auto packed = ctx.cached<PackedConvWeights>(ctx.constantInput(1), [&] { return packConvWeights(c); });
     const int64_t block = std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
-    for (int64_t n = 0; n < c.batch; n += block)
-        gemmConvBlock(c, packed->groups, n, std::min(block, c.batch - n), ctx);
+    const bool thin = std::min(block, c.batch) * outSize < kThinColumns && c.outChannels / c.group >= kThinColumns;
+    const auto packed = ctx.cached<PackedConvWeights>(ctx.constantInput(1), [&] { return packConvWeights(c, thin); });
+    for (int64_t n = 0; n < c.batch; n += block) {
+        if (thin)
+            thinConvBlock(c, packed->transposed, n, std::min(block, c.batch - n), ctx);
+        else
+            gemmConvBlock(c, packed->groups, n, std::min(block, c.batch - n), ctx);
+    }
 }
 
 // Cost of a conv-like op whose every element of `side` meets numElements(W) / W[0] weights:

@@ -217,7 +217,36 @@ struct GemmJob {
     const float* prepacked = nullptr; // every A block in lhsBlockOffset order, or null
     GemmEpilogue epilogue;
     const RhsRows* rows = nullptr; // B by rows instead of b
+    const float* prepackedB = nullptr; // every B panel in rhsPanelOffset order, or null
 };
+
+GemmJob makeJob(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
+{
+    GemmJob job;
+    job.transA = transA;
+    job.transB = transB;
+    job.m = m;
+    job.n = n;
+    job.k = k;
+    job.alpha = alpha;
+    job.beta = beta;
+    job.a = a;
+    job.b = b;
+    job.c = c;
+    job.lda = lda;
+    job.ldb = ldb;
+    job.ldc = ldc;
+    return job;
+}
+
+// Offset of B's panels for depth block `pc` from column `jc` (a multiple of kNr) in a
+// PackedRhs: depth blocks one after another, each all columns in panels of kNr.
+int64_t rhsPanelOffset(int64_t n, int64_t k, int64_t pc, int64_t jc)
+{
+    const int64_t width = (n + kNr - 1) / kNr * kNr;
+    return pc * width + jc * std::min(kKc, k - pc);
+}
 
 void runTile(const GemmJob& job, const float* aPanel, const float* bPanel, float* cTile, int64_t kc, int64_t rows,
              int64_t cols, float beta, const GemmEpilogue* last)
@@ -241,7 +270,10 @@ void blockedGemm(const GemmJob& job, int64_t r0, int64_t r1, int64_t c0, int64_t
         const int64_t nc = std::min(kNc, c1 - jc);
         for (int64_t pc = 0; pc < job.k; pc += kKc) {
             const int64_t kc = std::min(kKc, job.k - pc);
-            if (job.rows)
+            const float* bBlock = packedB;
+            if (job.prepackedB)
+                bBlock = job.prepackedB + rhsPanelOffset(job.n, job.k, pc, jc);
+            else if (job.rows)
                 packBRows(*job.rows, pc, kc, jc, nc, packedB);
             else
                 packB(job.transB, job.b, job.ldb, pc, kc, jc, nc, packedB);
@@ -259,7 +291,7 @@ void blockedGemm(const GemmJob& job, int64_t r0, int64_t r1, int64_t c0, int64_t
                         GemmEpilogue rowEpilogue = job.epilogue;
                         if (rowEpilogue.rowBias)
                             rowEpilogue.rowBias += ic + ir;
-                        runTile(job, aBlock + ir * kc, packedB + jr * kc, job.c + (ic + ir) * job.ldc + jc + jr, kc,
+                        runTile(job, aBlock + ir * kc, bBlock + jr * kc, job.c + (ic + ir) * job.ldc + jc + jr, kc,
                                 std::min(kMr, mc - ir), std::min(kNr, nc - jr), betaBlock,
                                 lastBlock ? &rowEpilogue : nullptr);
                     }
@@ -302,8 +334,7 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
 #if defined(__AVX512F__)
     if (m == 1) // a matrix-vector product: packing would cost more than the product itself
         return eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    GemmJob job{transA, transB, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc, nullptr, GemmEpilogue{}};
-    parallelGemm(job);
+    parallelGemm(makeJob(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
 #else
     eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
@@ -334,8 +365,9 @@ void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int
 {
 #if defined(__AVX512F__)
     if (!a.m_panels.empty() && n > 0) {
-        GemmJob job{a.m_trans, false, a.m_m, n, a.m_k, alpha, beta, a.m_a, b, c, a.m_lda, ldb, ldc, a.m_panels.data(),
-                    epilogue};
+        GemmJob job = makeJob(a.m_trans, false, a.m_m, n, a.m_k, alpha, a.m_a, a.m_lda, b, ldb, beta, c, ldc);
+        job.prepacked = a.m_panels.data();
+        job.epilogue = epilogue;
         return parallelGemm(job);
     }
 #endif
@@ -348,14 +380,44 @@ void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, 
 {
 #if defined(__AVX512F__)
     if (!a.m_panels.empty() && n > 0) {
-        GemmJob job{a.m_trans, false, a.m_m, n, a.m_k, 1.0f, 0.0f, a.m_a, nullptr, c, a.m_lda, 0, ldc,
-                    a.m_panels.data(), epilogue, &b};
+        GemmJob job = makeJob(a.m_trans, false, a.m_m, n, a.m_k, 1.0f, a.m_a, a.m_lda, nullptr, 0, 0.0f, c, ldc);
+        job.prepacked = a.m_panels.data();
+        job.epilogue = epilogue;
+        job.rows = &b;
         return parallelGemm(job);
     }
 #endif
     std::vector<float> matrix(static_cast<size_t>(a.m_k * n)); // without the packed kernel: B in full
     b.fill(b.context, 0, a.m_k, 0, n, matrix.data(), n);
     sgemmPacked(a, n, 1.0f, matrix.data(), n, 0.0f, c, ldc, epilogue);
+}
+
+PackedRhs::PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb)
+    : m_trans(transB), m_k(k), m_n(n), m_ldb(ldb), m_b(b)
+{
+#if defined(__AVX512F__)
+    if (n == 0 || k == 0)
+        return;
+    // The micro-kernel's aligned loads need 64-byte aligned panels.
+    m_storage.resize(static_cast<size_t>(k * ((n + kNr - 1) / kNr * kNr)) + 16);
+    m_offset = (64 - reinterpret_cast<uintptr_t>(m_storage.data()) % 64) % 64 / sizeof(float);
+    for (int64_t pc = 0; pc < k; pc += kKc)
+        for (int64_t jc = 0; jc < n; jc += kNc)
+            packB(transB, b, ldb, pc, std::min(kKc, k - pc), jc, std::min(kNc, n - jc),
+                  m_storage.data() + m_offset + rhsPanelOffset(n, k, pc, jc));
+#endif
+}
+
+void sgemmPackedRhs(bool transA, int64_t m, const float* a, int64_t lda, const PackedRhs& b, float* c, int64_t ldc)
+{
+#if defined(__AVX512F__)
+    if (!b.m_storage.empty() && m > 0) {
+        GemmJob job = makeJob(transA, b.m_trans, m, b.m_n, b.m_k, 1.0f, a, lda, b.m_b, b.m_ldb, 0.0f, c, ldc);
+        job.prepackedB = b.panels();
+        return parallelGemm(job);
+    }
+#endif
+    sgemm(transA, b.m_trans, m, b.m_n, b.m_k, 1.0f, a, lda, b.m_b, b.m_ldb, 0.0f, c, ldc);
 }
 
 void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -4,6 +4,7 @@
 // blocked GEMM with an AVX-512 micro-kernel; otherwise Eigen's GEMM. The packed GEMM splits
 // C over core/Parallel.h's threads (one by default); every element is computed by one
 // thread in the same order, so results are identical for any thread count.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -62,6 +63,28 @@ void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int
 // C[M x n] = op(A) * B (+ epilogue), B [K x n] given by `b`.
 void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, int64_t ldc,
                      const GemmEpilogue& epilogue);
+
+// op(B) packed once for many sgemm calls with the same B: a conv's weights as the right-hand
+// side when its output is only a few columns wide (7x7 at batch 1), computed transposed.
+// Keeps a pointer to B: B must outlive it and stay unchanged.
+class PackedRhs {
+public:
+    PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb);
+    int64_t depth() const { return m_k; }
+    int64_t cols() const { return m_n; }
+
+private:
+    friend void sgemmPackedRhs(bool, int64_t, const float*, int64_t, const PackedRhs&, float*, int64_t);
+    bool m_trans;
+    int64_t m_k, m_n, m_ldb;
+    const float* m_b;
+    std::vector<float> m_storage; // empty without the packed AVX-512 kernel
+    size_t m_offset = 0;          // of the 64-byte aligned panels in m_storage
+    const float* panels() const { return m_storage.data() + m_offset; }
+};
+
+// C[m x n] = op(A) * B with a pre-packed B (alpha 1, beta 0).
+void sgemmPackedRhs(bool transA, int64_t m, const float* a, int64_t lda, const PackedRhs& b, float* c, int64_t ldc);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.
