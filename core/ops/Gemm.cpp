@@ -224,19 +224,8 @@ GemmJob makeJob(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float
                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
 {
     GemmJob job;
-    job.transA = transA;
-    job.transB = transB;
-    job.m = m;
-    job.n = n;
-    job.k = k;
-    job.alpha = alpha;
-    job.beta = beta;
-    job.a = a;
-    job.b = b;
-    job.c = c;
-    job.lda = lda;
-    job.ldb = ldb;
-    job.ldc = ldc;
+    job.transA = transA, job.transB = transB, job.m = m, job.n = n, job.k = k, job.alpha = alpha, job.beta = beta;
+    job.a = a, job.b = b, job.c = c, job.lda = lda, job.ldb = ldb, job.ldc = ldc;
     return job;
 }
 
