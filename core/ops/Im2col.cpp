@@ -247,6 +247,20 @@ void columnRuns(const PlaneRows& p, int64_t col, int64_t count, std::vector<Colu
     }
 }
 
+// Stride-1 runs of at most 16 (small planes): one masked move each.
+inline void copyShortRuns(float* out, const float* base, const std::vector<ColumnRun>& runs)
+{
+#if defined(__AVX512F__)
+    for (const ColumnRun& run : runs) {
+        const __mmask16 mask = __mmask16((1u << run.count) - 1);
+        _mm512_mask_storeu_ps(out + run.dst, mask, _mm512_maskz_loadu_ps(mask, base + run.src));
+    }
+#else
+    for (const ColumnRun& run : runs)
+        copyRun(out + run.dst, base + run.src, run.count, 1);
+#endif
+}
+
 void fillPlaneRows(const void* context, int64_t row, int64_t rows, int64_t col, int64_t count, float* dst,
                    int64_t dstStride)
 {
@@ -254,13 +268,19 @@ void fillPlaneRows(const void* context, int64_t row, int64_t rows, int64_t col, 
     const Geometry& g = p.g;
     thread_local std::vector<ColumnRun> runs;
     columnRuns(p, col, count, runs);
+    bool shortRuns = g.stride[2] == 1;
+    for (const ColumnRun& run : runs)
+        shortRuns = shortRuns && run.count <= 16;
     const int64_t kernelSize = g.kernelSize();
     int64_t channel = row / kernelSize, kh = (row % kernelSize) / g.kernel[2], kw = row % g.kernel[2];
     for (int64_t r = 0; r < rows; ++r) {
         const float* base = p.base + channel * p.planeStride + kh * g.dilation[1] * p.rowPitch + kw * g.dilation[2];
         float* out = dst + r * dstStride;
-        for (const ColumnRun& run : runs)
-            copyRun(out + run.dst, base + run.src, run.count, g.stride[2]);
+        if (shortRuns)
+            copyShortRuns(out, base, runs);
+        else
+            for (const ColumnRun& run : runs)
+                copyRun(out + run.dst, base + run.src, run.count, g.stride[2]);
         if (++kw == g.kernel[2]) { // next row: (channel, kh, kw) in ONNX weight order
             kw = 0;
             if (++kh == g.kernel[1]) {
