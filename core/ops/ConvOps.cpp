@@ -316,7 +316,7 @@ void thinConvBlock(const ConvArgs& c, const std::vector<ops::PackedRhs>& weights
     for (int64_t gi = 0; gi < c.group; ++gi) {
         for (int64_t i = 0; i < count; ++i)
             ops::im2col(c.g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn, col + i * outSize, cols);
-        ops::sgemmPackedRhs(true, cols, col, cols, weights[static_cast<size_t>(gi)], yt, groupOut);
+        ops::sgemmPackedRhs(true, cols, 1.0f, col, cols, weights[static_cast<size_t>(gi)], 0.0f, yt, groupOut);
         for (int64_t i = 0; i < count; ++i) {
             float* y = c.y + ((first + i) * c.outChannels + gi * groupOut) * outSize;
             for (int64_t m = 0; m < groupOut; ++m)

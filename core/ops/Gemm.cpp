@@ -397,16 +397,17 @@ PackedRhs::PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t 
 #endif
 }
 
-void sgemmPackedRhs(bool transA, int64_t m, const float* a, int64_t lda, const PackedRhs& b, float* c, int64_t ldc)
+void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t lda, const PackedRhs& b, float beta,
+                    float* c, int64_t ldc)
 {
 #if defined(__AVX512F__)
-    if (!b.m_storage.empty() && m > 0) {
-        GemmJob job = makeJob(transA, b.m_trans, m, b.m_n, b.m_k, 1.0f, a, lda, b.m_b, b.m_ldb, 0.0f, c, ldc);
+    if (!b.m_storage.empty() && m > 1) { // one row: sgemm's matrix-vector path
+        GemmJob job = makeJob(transA, b.m_trans, m, b.m_n, b.m_k, alpha, a, lda, b.m_b, b.m_ldb, beta, c, ldc);
         job.prepackedB = b.panels();
         return parallelGemm(job);
     }
 #endif
-    sgemm(transA, b.m_trans, m, b.m_n, b.m_k, 1.0f, a, lda, b.m_b, b.m_ldb, 0.0f, c, ldc);
+    sgemm(transA, b.m_trans, m, b.m_n, b.m_k, alpha, a, lda, b.m_b, b.m_ldb, beta, c, ldc);
 }
 
 void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -64,8 +64,9 @@ void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int
 void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, int64_t ldc,
                      const GemmEpilogue& epilogue);
 
-// op(B) packed once for many sgemm calls with the same B: a conv's weights as the right-hand
-// side when its output is only a few columns wide (7x7 at batch 1), computed transposed.
+// op(B) packed once for many sgemm calls with the same B: Gemm/MatMul weights, and a conv's
+// weights as the right-hand side when its output is only a few columns wide (7x7 at batch 1),
+// computed transposed.
 // Keeps a pointer to B: B must outlive it and stay unchanged.
 class PackedRhs {
 public:
@@ -74,7 +75,7 @@ public:
     int64_t cols() const { return m_n; }
 
 private:
-    friend void sgemmPackedRhs(bool, int64_t, const float*, int64_t, const PackedRhs&, float*, int64_t);
+    friend void sgemmPackedRhs(bool, int64_t, float, const float*, int64_t, const PackedRhs&, float, float*, int64_t);
     bool m_trans;
     int64_t m_k, m_n, m_ldb;
     const float* m_b;
@@ -83,8 +84,9 @@ private:
     const float* panels() const { return m_storage.data() + m_offset; }
 };
 
-// C[m x n] = op(A) * B with a pre-packed B (alpha 1, beta 0).
-void sgemmPackedRhs(bool transA, int64_t m, const float* a, int64_t lda, const PackedRhs& b, float* c, int64_t ldc);
+// sgemm(transA, transB, ...) with a pre-packed op(B).
+void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t lda, const PackedRhs& b, float beta,
+                    float* c, int64_t ldc);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.

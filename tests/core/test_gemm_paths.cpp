@@ -55,7 +55,8 @@ private slots:
             const std::vector<float> bias = randomValues(size_t(c.m), 3);
             std::vector<float> want(size_t(c.m * c.n)), got(want.size()), rows(want.size());
             ops::sgemmReference(false, false, c.m, c.n, c.k, 1.0f, a.data(), c.k, b.data(), c.n, 0.0f, want.data(), c.n);
-            ops::sgemmPackedRhs(false, c.m, a.data(), c.k, ops::PackedRhs(false, c.k, c.n, b.data(), c.n), got.data(), c.n);
+            ops::sgemmPackedRhs(false, c.m, 1.0f, a.data(), c.k, ops::PackedRhs(false, c.k, c.n, b.data(), c.n), 0.0f,
+                                got.data(), c.n);
             const float tolerance = 1e-5f * float(c.k + 1);
             expectClose(got, want, tolerance, "packed right-hand side");
             // By rows, with bias and clamp to [-0.5, 0.5] folded into the stores.
