@@ -30,7 +30,8 @@ MODELS=("$@")
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_BENCH=ON -DTESSERA_BUILD_APP=OFF \
   -DTESSERA_BUILD_TESTS=OFF >/dev/null
-cmake --build "$BUILD" -j"${TESSERA_BENCH_JOBS:-2}" --target tessera-bench >/dev/null
+cmake --build "$BUILD" -j"${TESSERA_BENCH_JOBS:-2}" --target tessera-bench >"$BUILD/build.log" 2>&1 ||
+  { tail -40 "$BUILD/build.log" >&2; exit 1; }
 BENCH=("$BUILD/bench/tessera-bench" --real-models "$REAL_MODELS")
 
 ORT_DIR="$BUILD/ort"
