@@ -80,7 +80,6 @@ private:
     std::vector<Tensor> m_outputValues; // invalid Tensor where unknown
 };
 
-// Inputs and preallocated outputs (shapes from inference) of one kernel call.
 // What an executor keeps for one node across its runs: which inputs are graph constants,
 // and state a kernel derived from those constants only (packed weights).
 struct NodeCache {
@@ -88,6 +87,7 @@ struct NodeCache {
     std::shared_ptr<const void> state;
 };
 
+// Inputs and preallocated outputs (shapes from inference) of one kernel call.
 class KernelContext {
 public:
     KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor*> outputs,
