@@ -1,5 +1,6 @@
-// tessera-bench: FP32 reference-executor latency on the bundled models, one whole test
-// batch per run, single-threaded. Optionally joins ONNX Runtime timings measured by
+// tessera-bench: FP32 reference-executor latency on the bundled models (and the generated
+// ResNet-50 of scripts/make-real-models.sh when present), one whole test batch per run,
+// on --threads kernel threads (default 1). Optionally joins ONNX Runtime timings measured by
 // scripts/bench.sh (bench/ort/) into one table with the Tessera/ORT ratio.
 //
 //   tessera-bench                         # every model, 5 timed runs after 1 warm-up
@@ -8,6 +9,7 @@
 //   tessera-bench --ort ort_times.txt     # lines "<model> <wall ms> <CPU ms>" -> ratio columns
 #include "core/Error.h"
 #include "core/Executor.h"
+#include "core/Parallel.h"
 #include "core/io/Npy.h"
 #include "core/onnx/OnnxImporter.h"
 
@@ -33,6 +35,7 @@ struct BenchModel {
     std::string input;     // .npy batch
     std::string inputName; // the model's graph input
     std::string labels;    // int64 .npy, empty when there are none
+    bool generated = false; // in the --real-models folder (scripts/make-real-models.sh), not committed
 };
 
 // The models of docs/benchmarks.md; inputs are each model's full bundled test batch.
@@ -43,12 +46,15 @@ const std::vector<BenchModel> kModels = {
     {"digits_cnn", "digits/digits_cnn.onnx", "digits/digits_test_x8.npy", "input", "digits/digits_test_y.npy"},
     {"digits_resnet", "digits/digits_resnet.onnx", "digits/digits_test_x16.npy", "input", "digits/digits_test_y.npy"},
     {"ocr_cls", "ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx", "ocr/cls_in.npy", "x", ""},
+    {"resnet50", "resnet50.onnx", "resnet50_x1.npy", "input", "", true},
 };
 
 struct Options {
     std::string dataDir = TESSERA_MODELS_DIR;
+    std::string realDir = TESSERA_REAL_MODELS_DIR;
     std::vector<std::string> models;
     int runs = 5;
+    int threads = 1;
     int warmup = 1;
     int64_t chunk = 0;
     bool noCleanup = false;
@@ -66,6 +72,21 @@ struct Result {
     double top1 = -1;
     size_t plannedMb = 0;
 };
+
+std::string pathOf(const BenchModel& m, const Options& opt, const std::string& file)
+{
+    return (m.generated ? opt.realDir : opt.dataDir) + "/" + file;
+}
+
+// Generated models are optional: absent ones are skipped with a note on stderr.
+bool available(const BenchModel& m, const Options& opt)
+{
+    if (!m.generated || std::ifstream(pathOf(m, opt, m.model)).good())
+        return true;
+    std::fprintf(stderr, "tessera-bench: skipping %s: %s not found (scripts/make-real-models.sh %s writes it)\n",
+                 m.name.c_str(), pathOf(m, opt, m.model).c_str(), opt.realDir.c_str());
+    return false;
+}
 
 // Process CPU time in ms: on a shared machine it moves far less than wall time when other
 // work competes for the cores (the executor is single-threaded, so CPU time ~ latency).
@@ -120,7 +141,7 @@ void printProfile(const std::map<std::string, double>& msByOp, double totalMs)
 
 Result benchModel(const BenchModel& m, const Options& opt)
 {
-    Tensor input = readNpy(opt.dataDir + "/" + m.input);
+    Tensor input = readNpy(pathOf(m, opt, m.input));
     const int64_t batch = input.dim(0);
     const int64_t chunk = opt.chunk > 0 && opt.chunk < batch ? opt.chunk : batch;
     if (batch % chunk != 0)
@@ -129,7 +150,7 @@ Result benchModel(const BenchModel& m, const Options& opt)
     importOptions.inputShapes[m.inputName] = rows(input, 0, 1).shape();
     importOptions.inputShapes[m.inputName][0] = chunk;
     importOptions.runCleanupPasses = !opt.noCleanup;
-    ImportedModel model = importOnnxFile(opt.dataDir + "/" + m.model, importOptions);
+    ImportedModel model = importOnnxFile(pathOf(m, opt, m.model), importOptions);
     Executor exec(model.graph);
     std::vector<Tensor> chunks;
     for (int64_t b = 0; b < batch; b += chunk)
@@ -160,7 +181,7 @@ Result benchModel(const BenchModel& m, const Options& opt)
     Result res{m.name, batch, median(times), *std::min_element(times.begin(), times.end()), median(cpuTimes)};
     res.plannedMb = exec.plannedBytes() >> 20;
     if (!m.labels.empty()) {
-        Tensor labels = readNpy(opt.dataDir + "/" + m.labels);
+        Tensor labels = readNpy(pathOf(m, opt, m.labels));
         double sum = 0;
         for (size_t i = 0; i < outputs.size(); ++i)
             sum += topOne(outputs[i], rows(labels, static_cast<int64_t>(i) * chunk, chunk));
@@ -178,7 +199,7 @@ Result benchModel(const BenchModel& m, const Options& opt)
 
 void writeBin(const BenchModel& m, const Options& opt)
 {
-    Tensor input = readNpy(opt.dataDir + "/" + m.input);
+    Tensor input = readNpy(pathOf(m, opt, m.input));
     const std::string base = opt.writeBin + "/" + m.name;
     std::ofstream(base + ".bin", std::ios::binary)
         .write(static_cast<const char*>(input.rawData()), static_cast<std::streamsize>(input.byteSize()));
@@ -188,14 +209,14 @@ void writeBin(const BenchModel& m, const Options& opt)
         json << (i ? "," : "") << input.dim(i);
     json << "],\"dtype\":\"float32\",\"name\":\"" << m.inputName << "\"}\n";
     std::ofstream(base + ".json") << json.str();
-    std::printf("%s %s %s\n", m.name.c_str(), (opt.dataDir + "/" + m.model).c_str(), (base + ".bin").c_str());
+    std::printf("%s %s %s\n", m.name.c_str(), (pathOf(m, opt, m.model)).c_str(), (base + ".bin").c_str());
 }
 
 struct OrtTime {
-    double wallMs = 0, cpuMs = 0;
+    double wallMs = 0, cpuMs = 0, bestMs = 0;
 };
 
-// Lines "<model> <median wall ms> <median CPU ms>" as written by bench/ort/bench-ort.js.
+// Lines "<model> <median wall ms> <median CPU ms> [<best wall ms>]" as written by bench/ort/bench-ort.js.
 std::map<std::string, OrtTime> readOrtTimes(const std::string& path)
 {
     std::map<std::string, OrtTime> times;
@@ -207,8 +228,11 @@ std::map<std::string, OrtTime> readOrtTimes(const std::string& path)
         std::istringstream fields(line);
         std::string name;
         OrtTime t;
-        if (fields >> name >> t.wallMs >> t.cpuMs)
+        if (fields >> name >> t.wallMs >> t.cpuMs) {
+            if (!(fields >> t.bestMs))
+                t.bestMs = t.wallMs;
             times[name] = t;
+        }
     }
     return times;
 }
@@ -224,19 +248,19 @@ std::string formatRatio(double num, double den)
 
 void printTable(const std::vector<Result>& results, const std::map<std::string, OrtTime>& ort)
 {
-    std::printf("\n| model | batch | Tessera wall ms | ORT wall ms | wall ratio | Tessera CPU ms | ORT CPU ms | "
-                "CPU ratio | top-1 |\n");
-    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf("\n| model | batch | threads | Tessera best ms | ORT best ms | best ratio | Tessera CPU ms | ORT CPU ms "
+                "| CPU ratio | top-1 |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const Result& r : results) {
         auto it = ort.find(r.name);
         const bool have = it != ort.end();
         std::string top1 = "-";
         if (r.top1 >= 0)
             top1 = strCat(static_cast<int64_t>(r.top1 * 100 + 0.5) / 100.0, "%");
-        std::printf("| %s | %lld | %s | %s | %s | %s | %s | %s | %s |\n", r.name.c_str(),
-                    static_cast<long long>(r.batch), formatMs(r.medianMs).c_str(),
-                    have ? formatMs(it->second.wallMs).c_str() : "-",
-                    have ? formatRatio(r.medianMs, it->second.wallMs).c_str() : "-", formatMs(r.cpuMedianMs).c_str(),
+        std::printf("| %s | %lld | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.name.c_str(),
+                    static_cast<long long>(r.batch), threadCount(), formatMs(r.minMs).c_str(),
+                    have ? formatMs(it->second.bestMs).c_str() : "-",
+                    have ? formatRatio(r.minMs, it->second.bestMs).c_str() : "-", formatMs(r.cpuMedianMs).c_str(),
                     have ? formatMs(it->second.cpuMs).c_str() : "-",
                     have ? formatRatio(r.cpuMedianMs, it->second.cpuMs).c_str() : "-", top1.c_str());
     }
@@ -247,30 +271,36 @@ void printTable(const std::vector<Result>& results, const std::map<std::string, 
 int main(int argc, char** argv)
 {
     Options opt;
-    CLI::App app{"Tessera FP32 executor benchmark (single-threaded)"};
+    CLI::App app{"Tessera FP32 executor benchmark"};
     app.add_option("--data", opt.dataDir, "folder with mnist/, digits/, ocr/ (default: tests/data/models)");
+    app.add_option("--real-models", opt.realDir, "folder of scripts/make-real-models.sh (default: build/real-models)");
     app.add_option("--models", opt.models, "subset of models (default: all)")->delimiter(',');
     app.add_option("--runs", opt.runs, "timed runs per model (median reported)")->check(CLI::PositiveNumber);
     app.add_option("--warmup", opt.warmup, "untimed runs first");
+    app.add_option("--threads", opt.threads, "kernel threads (default 1, 0 = all cores)")->check(CLI::NonNegativeNumber);
     app.add_option("--chunk", opt.chunk, "run the batch in chunks of this many images (memory)");
     app.add_flag("--no-cleanup", opt.noCleanup, "skip the import cleanup passes (BN folding, fusion)");
     app.add_flag("--profile", opt.profile, "print CPU time per op type");
     app.add_flag("--profile-nodes", opt.profileNodes, "print CPU time per node");
-    app.add_option("--ort", opt.ortFile, "ORT timings file: lines '<model> <wall ms> <CPU ms>'");
+    app.add_option("--ort", opt.ortFile, "ORT timings file: lines '<model> <wall ms> <CPU ms> [<best wall ms>]'");
     app.add_option("--write-bin", opt.writeBin, "write each model's input as .bin/.json for the ORT runner, then exit");
     CLI11_PARSE(app, argc, argv);
     try {
         std::vector<BenchModel> selected;
         for (const BenchModel& m : kModels)
             if (opt.models.empty() || std::find(opt.models.begin(), opt.models.end(), m.name) != opt.models.end())
-                selected.push_back(m);
-        if (selected.empty())
-            fail("no model matches --models");
+                if (available(m, opt))
+                    selected.push_back(m);
+        if (selected.empty()) {
+            std::fprintf(stderr, "tessera-bench: no model of --models to run\n");
+            return opt.models.empty() ? 1 : 0;
+        }
         if (!opt.writeBin.empty()) {
             for (const BenchModel& m : selected)
                 writeBin(m, opt);
             return 0;
         }
+        setThreadCount(opt.threads);
         std::map<std::string, OrtTime> ort;
         if (!opt.ortFile.empty())
             ort = readOrtTimes(opt.ortFile);

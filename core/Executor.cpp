@@ -9,12 +9,15 @@
 namespace tessera {
 
 Executor::Executor(const Graph& graph, ExecutorOptions options)
-    : m_graph(graph), m_options(options), m_order(graph.topologicalOrder()), m_values(graph.valueCount())
+    : m_graph(graph), m_options(options), m_order(graph.topologicalOrder()), m_values(graph.valueCount()),
+      m_caches(m_order.size())
 {
-    for (NodeId id : m_order) {
-        const Node& node = graph.node(id);
+    for (size_t step = 0; step < m_order.size(); ++step) {
+        const Node& node = graph.node(m_order[step]);
         if (!node.op || !node.op->kernelFn())
             fail(describeNode(node), ": the reference executor has no kernel for this operator");
+        for (ValueId in : node.inputs)
+            m_caches[step].constantInputs.push_back(in != kNoValue && graph.value(in).isConstant());
     }
     planBuffers();
 }
@@ -103,7 +106,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs, const NodeO
             inPtrs.push_back(in == kNoValue ? nullptr : &m_values[in]);
         for (ValueId out : node.outputs)
             outPtrs.push_back(&m_values[out]);
-        KernelContext ctx(node, inPtrs, outPtrs, m_scratch);
+        KernelContext ctx(node, inPtrs, outPtrs, m_scratch, &m_caches[step]);
         node.op->kernelFn()(ctx);
         if (observer)
             observer(m_order[step], node, std::vector<const Tensor*>(outPtrs.begin(), outPtrs.end()));

@@ -1,8 +1,11 @@
 #pragma once
 // The FP32 reference executor: runs an inferred graph on the CPU with each op's registry
 // kernel. It is the oracle that quantization and the simulator are judged against.
-// Buffers are planned once (liveness-based reuse) and kept across runs.
+// Buffers are planned once (liveness-based reuse) and kept across runs, and so is what
+// kernels derive from constant inputs (packed weights): the graph's constants must not
+// change during the executor's life.
 #include "core/Graph.h"
+#include "core/OpRegistry.h"
 #include "core/Progress.h"
 
 #include <functional>
@@ -44,6 +47,7 @@ private:
     std::vector<NodeId> m_order;
     std::vector<Tensor> m_values;
     std::vector<float> m_scratch;
+    std::vector<NodeCache> m_caches; // per step of m_order: packed constant weights and the like
     size_t m_plannedBytes = 0;
 };
 

@@ -80,12 +80,20 @@ private:
     std::vector<Tensor> m_outputValues; // invalid Tensor where unknown
 };
 
+// What an executor keeps for one node across its runs: which inputs are graph constants,
+// and state a kernel derived from those constants only (packed weights).
+struct NodeCache {
+    std::vector<bool> constantInputs;
+    std::shared_ptr<const void> state;
+};
+
 // Inputs and preallocated outputs (shapes from inference) of one kernel call.
 class KernelContext {
 public:
     KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor*> outputs,
-                  std::vector<float>& scratch)
-        : m_node(node), m_inputs(std::move(inputs)), m_outputs(std::move(outputs)), m_scratch(scratch)
+                  std::vector<float>& scratch, NodeCache* cache = nullptr)
+        : m_node(node), m_inputs(std::move(inputs)), m_outputs(std::move(outputs)), m_scratch(scratch),
+          m_cache(cache)
     {
     }
     const Node& node() const { return m_node; }
@@ -103,11 +111,30 @@ public:
         return m_scratch.data();
     }
 
+    // True when input i is a graph constant and the caller keeps a NodeCache: state made
+    // from it with cached() may then be reused by later runs.
+    bool constantInput(size_t i) const
+    {
+        return m_cache && i < m_cache->constantInputs.size() && m_cache->constantInputs[i];
+    }
+    // The node's cached state, made by make() on first use; without a cache (or when
+    // `cacheable` is false) a fresh one per call. make() must depend on constant inputs only.
+    template <class T, class Make> std::shared_ptr<const T> cached(bool cacheable, Make&& make) const
+    {
+        if (cacheable && m_cache && m_cache->state)
+            return std::static_pointer_cast<const T>(m_cache->state);
+        auto state = std::make_shared<const T>(make());
+        if (cacheable && m_cache)
+            m_cache->state = state;
+        return state;
+    }
+
 private:
     const Node& m_node;
     std::vector<const Tensor*> m_inputs;
     std::vector<Tensor*> m_outputs;
     std::vector<float>& m_scratch;
+    NodeCache* m_cache;
 };
 
 using ShapeFn = std::function<void(InferContext&)>;

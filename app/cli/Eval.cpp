@@ -24,6 +24,7 @@ struct EvalOptions {
     int64_t batch = 256;
     bool noOptimize = false;
     bool force = false; // use a quantization file made for another model
+    int threads = 1;
 };
 
 std::vector<int64_t> readLabels(const std::string& path, int64_t count)
@@ -38,6 +39,7 @@ std::vector<int64_t> readLabels(const std::string& path, int64_t count)
 
 int runEval(const EvalOptions& o)
 {
+    applyThreads(o.threads);
     Tensor data = readNpy(o.data);
     if (data.rank() < 1 || data.dim(0) == 0)
         fail(o.data, ": expected a batch of samples along the first axis, got shape ", shapeToString(data.shape()));
@@ -92,6 +94,7 @@ CommandRun declareEval(CLI::App& sub)
     sub.add_option("-l,--labels", o->labels, "Integer class labels (.npy), shape [N]")->required();
     sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256; a model whose fixed batch cannot be changed runs that batch)")->check(CLI::PositiveNumber);
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
+    addThreadsOption(sub, o->threads);
     sub.add_option("--quant", o->quant, "Quantization JSON: evaluate the quantized model (tessera quantize)");
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
     return [o] { return runEval(*o); };

@@ -24,6 +24,7 @@ struct RunOptions {
     int rows = 5; // rows whose top-1 is printed
     bool noOptimize = false;
     bool force = false; // use a quantization file made for another model
+    int threads = 1;
 };
 
 // "out.npy" -> "out_1.npy" for the second output.
@@ -79,6 +80,7 @@ std::vector<Tensor> runRows(ModelRunner& runner, const RunOptions& o, const Tens
 
 int runRun(const RunOptions& o)
 {
+    applyThreads(o.threads);
     Tensor input = readNpy(o.input);
     if (input.rank() < 1 || input.dim(0) == 0)
         fail(o.input, ": expected rows along the first axis, got shape ", shapeToString(input.shape()));
@@ -130,6 +132,7 @@ CommandRun declareRun(CLI::App& sub)
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
     sub.add_option("--quant", o->quant, "Quantization JSON: run the quantized model (the analog numeric model)");
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
+    addThreadsOption(sub, o->threads);
     sub.add_flag("--ideal", o->noNonIdealities, "With --quant: ignore the result's non-idealities (noise, ADC offset)");
     return [o] { return runRun(*o); };
 }

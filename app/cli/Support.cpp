@@ -1,12 +1,23 @@
 #include "app/cli/Support.h"
 
 #include "core/Error.h"
+#include "core/Parallel.h"
 #include "core/passes/Pass.h"
+
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <sstream>
 
 namespace tessera::cli {
+
+void addThreadsOption(CLI::App& sub, int& threads)
+{
+    sub.add_option("--threads", threads, "Threads of the FP32 kernels (default 1, 0 = all cores); results are identical")
+        ->check(CLI::NonNegativeNumber);
+}
+
+void applyThreads(int threads) { setThreadCount(threads); }
 
 namespace {
 

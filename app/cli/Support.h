@@ -9,7 +9,16 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace tessera::cli {
+
+// --threads N of the verbs that run an executor: the FP32 kernels' threads (default 1,
+// 0 = every core; results do not depend on it). Applied by applyThreads().
+void addThreadsOption(CLI::App& sub, int& threads);
+void applyThreads(int threads);
 
 struct LoadRequest {
     std::string path;

@@ -1,7 +1,9 @@
 // Conv and ConvTranspose (1-D to 3-D, groups, dilations, pads/auto_pad), FP32.
-// Conv runs as im2col + GEMM per image and group (1x1 stride-1 convs skip im2col);
+// Conv runs as a GEMM per block of images and group whose B rows are packed straight from
+// the (zero-bordered) input planes in 1-D/2-D, an im2col matrix in 3-D;
 // depthwise convs (one input channel per group) use a direct loop instead.
 #include "core/Error.h"
+#include "core/Parallel.h"
 #include "core/ops/Gemm.h"
 #include "core/ops/GemmOpHelpers.h"
 #include "core/ops/Im2col.h"
@@ -9,6 +11,7 @@
 #include "core/ops/OpHelpers.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace tessera {
 
@@ -100,17 +103,25 @@ void convShape(InferContext& ctx)
 
 // Depthwise: each output channel reads one input channel. The channel is first copied
 // into a zero-bordered plane covering every window, so the tap loops need no bounds
-// checks and run along whole output rows. With stride 1 in 2-D (`wide` given), rows are
-// computed at the padded pitch so each tap is one loop over the plane.
+// checks and run along whole output rows. With stride 1 in 2-D, rows are computed at the
+// padded pitch so each tap is one loop over the plane. Input channels [c0, c1).
 void depthwiseConv(const Geometry& g, const float* x, const float* w, int64_t inChannels, int64_t outChannels,
-                   float* y, float* padded, float* wide)
+                   float* y, int64_t c0, int64_t c1)
 {
     const int64_t multiplier = outChannels / inChannels, inSize = g.inSize(), outSize = g.outSize();
     const int64_t kernelSize = g.kernelSize();
     int64_t ext[3];
     for (int i = 0; i < 3; ++i)
         ext[i] = (g.out[i] - 1) * g.stride[i] + (g.kernel[i] - 1) * g.dilation[i] + 1;
-    for (int64_t c = 0; c < inChannels; ++c) {
+    const bool useWide = g.out[0] == 1 && g.kernel[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
+    // The wide loop reads up to one row's worth of taps past the plane: that tail stays zero.
+    const int64_t paddedSize = ext[0] * ext[1] * ext[2] + ext[2];
+    thread_local std::vector<float> paddedBuffer, wideBuffer;
+    paddedBuffer.assign(static_cast<size_t>(paddedSize), 0.0f);
+    wideBuffer.resize(static_cast<size_t>(useWide ? g.out[1] * ext[2] : 0));
+    float* padded = paddedBuffer.data();
+    float* wide = useWide ? wideBuffer.data() : nullptr;
+    for (int64_t c = c0; c < c1; ++c) {
         const float* in = x + c * inSize;
         std::fill(padded, padded + ext[0] * ext[1] * ext[2], 0.0f);
         for (int64_t d = 0; d < g.in[0]; ++d)
@@ -173,8 +184,73 @@ struct ConvArgs {
     ops::FusedActivation act;
 };
 
-// im2col + GEMM for a block of `count` images starting at `first`, per group. One image
-// writes straight into Y; several go through a [M, count * outSize] buffer.
+// The weights of every group packed for the GEMM: made once per executor when they are
+// constant (KernelContext::cached), else per call.
+// `thin`: as the right-hand side of the transposed product (thinConvBlock).
+struct PackedConvWeights {
+    std::vector<ops::PackedLhs> groups;
+    std::vector<ops::PackedRhs> transposed;
+};
+
+PackedConvWeights packConvWeights(const ConvArgs& c, bool thin)
+{
+    PackedConvWeights packed;
+    const int64_t groupOut = c.outChannels / c.group, kernelRows = c.channels / c.group * c.g.kernelSize();
+    for (int64_t gi = 0; gi < c.group; ++gi) {
+        const float* w = c.w + gi * groupOut * kernelRows;
+        if (thin)
+            packed.transposed.emplace_back(true, kernelRows, groupOut, w, kernelRows);
+        else
+            packed.groups.emplace_back(false, groupOut, kernelRows, w, kernelRows);
+    }
+    return packed;
+}
+
+// Bias and fused activation of output channels [first, ...) folded into the GEMM's stores.
+ops::GemmEpilogue convEpilogue(const ConvArgs& c, int64_t firstChannel)
+{
+    ops::GemmEpilogue e;
+    e.rowBias = c.bias ? c.bias + firstChannel : nullptr;
+    e.clamp = c.act.kind != ops::FusedActivation::Kind::None;
+    e.lo = c.act.kind == ops::FusedActivation::Kind::Relu ? 0.0f : c.act.lo;
+    e.hi = c.act.kind == ops::FusedActivation::Kind::Relu ? std::numeric_limits<float>::infinity() : c.act.hi;
+    return e;
+}
+
+// 1-D/2-D windows read their im2col rows in place (ops::PlaneRows): from the input itself
+// when no window leaves it, else from zero-bordered copies of the block's planes.
+bool paddedPlanesNeeded(const Geometry& g)
+{
+    return g.pad[1] != 0 || g.pad[2] != 0 || ops::paddedExtent(g, 1) > g.in[1] || ops::paddedExtent(g, 2) > g.in[2];
+}
+
+ops::PlaneRows blockPlanes(const ConvArgs& c, int64_t first, int64_t count, float* padded)
+{
+    const Geometry& g = c.g;
+    ops::PlaneRows p;
+    p.g = g;
+    const float* x = c.x + first * c.channels * g.inSize();
+    if (!paddedPlanesNeeded(g)) {
+        p.base = x;
+        p.planeStride = g.inSize();
+        p.rowPitch = g.in[2];
+    } else {
+        p.planeStride = ops::paddedExtent(g, 1) * ops::paddedExtent(g, 2);
+        p.rowPitch = ops::paddedExtent(g, 2);
+        parallelFor(0, count * c.channels, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t i = lo; i < hi; ++i)
+                ops::padPlane(g, x + i * g.inSize(), padded + i * p.planeStride);
+        });
+        p.base = padded;
+    }
+    p.imageStride = c.channels * p.planeStride;
+    return p;
+}
+
+// GEMM (bias and activation in its epilogue) for a block of `count` images starting at
+// `first`, per group: B is the input itself (1x1, stride 1, one image), rows read from the
+// planes (1-D/2-D), or an im2col matrix (3-D). One image writes straight into Y; several
+// go through a [M, count * outSize] buffer.
 void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights, int64_t first, int64_t count,
                    KernelContext& ctx)
 {
@@ -184,23 +260,70 @@ void gemmConvBlock(const ConvArgs& c, const std::vector<ops::PackedLhs>& weights
     const Geometry& g = c.g;
     const bool pointwise = g.kernelSize() == 1 && g.pad[0] == 0 && g.pad[1] == 0 && g.pad[2] == 0 &&
                            g.stride[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
-    const bool direct = count == 1, needCol = !(pointwise && direct);
-    float* col = ctx.scratch(static_cast<size_t>((needCol ? kernelRows * cols : 0) + (direct ? 0 : groupOut * cols)));
-    float* tmp = col + (needCol ? kernelRows * cols : 0);
+    const bool direct = count == 1, inPlace = pointwise && direct;
+    const bool planar = !inPlace && g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1;
+    int64_t bSize = 0; // scratch floats for B: padded planes or the im2col matrix
+    if (planar && paddedPlanesNeeded(g))
+        bSize = count * c.channels * ops::paddedExtent(g, 1) * ops::paddedExtent(g, 2);
+    else if (!inPlace && !planar)
+        bSize = kernelRows * cols;
+    float* bBuffer = ctx.scratch(static_cast<size_t>(bSize + (direct ? 0 : groupOut * cols)));
+    float* tmp = bBuffer + bSize;
+    ops::PlaneRows planes;
+    if (planar)
+        planes = blockPlanes(c, first, count, bBuffer);
     for (int64_t gi = 0; gi < c.group; ++gi) {
-        const float* bmat = c.x + (first * c.channels + gi * groupIn) * inSize;
-        if (needCol) {
-            for (int64_t i = 0; i < count; ++i)
-                ops::im2col(g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn, col + i * outSize, cols);
-            bmat = col;
-        }
         float* dst = direct ? c.y + (first * c.outChannels + gi * groupOut) * outSize : tmp;
-        ops::sgemmPacked(weights[static_cast<size_t>(gi)], cols, 1.0f, bmat, cols, 0.0f, dst, cols);
+        const ops::PackedLhs& w = weights[static_cast<size_t>(gi)];
+        const ops::GemmEpilogue epilogue = convEpilogue(c, gi * groupOut);
+        if (planar) {
+            ops::PlaneRows groupPlanes = planes;
+            groupPlanes.base += gi * groupIn * planes.planeStride;
+            ops::sgemmPackedRows(w, cols, ops::planeRows(groupPlanes), dst, cols, epilogue);
+        } else {
+            const float* bmat = c.x + (first * c.channels + gi * groupIn) * inSize;
+            if (!inPlace) {
+                for (int64_t i = 0; i < count; ++i)
+                    ops::im2col(g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn,
+                                bBuffer + i * outSize, cols);
+                bmat = bBuffer;
+            }
+            ops::sgemmPacked(w, cols, 1.0f, bmat, cols, 0.0f, dst, cols, epilogue);
+        }
         if (!direct)
             for (int64_t m = 0; m < groupOut; ++m)
                 for (int64_t i = 0; i < count; ++i)
                     std::copy(tmp + m * cols + i * outSize, tmp + m * cols + (i + 1) * outSize,
                               c.y + ((first + i) * c.outChannels + gi * groupOut + m) * outSize);
+    }
+}
+
+// Outputs only a few columns wide (7x7 at batch 1) leave most of the GEMM's 48-column tiles
+// empty: computed transposed instead, Y^T = col^T W^T, with the output positions as rows
+// (8 per tile) and the output channels as columns.
+constexpr int64_t kThinColumns = 96;
+
+// The transposed product for a block of `count` images, per group, then Y = its
+// transpose + bias + activation.
+void thinConvBlock(const ConvArgs& c, const std::vector<ops::PackedRhs>& weights, int64_t first, int64_t count,
+                   KernelContext& ctx)
+{
+    const int64_t groupIn = c.channels / c.group, groupOut = c.outChannels / c.group;
+    const int64_t inSize = c.g.inSize(), outSize = c.g.outSize(), kernelRows = groupIn * c.g.kernelSize();
+    const int64_t cols = count * outSize;
+    float* col = ctx.scratch(static_cast<size_t>(kernelRows * cols + cols * groupOut));
+    float* yt = col + kernelRows * cols;
+    for (int64_t gi = 0; gi < c.group; ++gi) {
+        for (int64_t i = 0; i < count; ++i)
+            ops::im2col(c.g, c.x + ((first + i) * c.channels + gi * groupIn) * inSize, groupIn, col + i * outSize, cols);
+        ops::sgemmPackedRhs(true, cols, 1.0f, col, cols, weights[static_cast<size_t>(gi)], 0.0f, yt, groupOut);
+        for (int64_t i = 0; i < count; ++i) {
+            float* y = c.y + ((first + i) * c.outChannels + gi * groupOut) * outSize;
+            for (int64_t m = 0; m < groupOut; ++m)
+                for (int64_t p = 0; p < outSize; ++p)
+                    y[m * outSize + p] = yt[(i * outSize + p) * groupOut + m];
+            finishPlanes(y, groupOut, outSize, c.bias ? c.bias + gi * groupOut : nullptr, c.act);
+        }
     }
 }
 
@@ -225,36 +348,24 @@ void convKernel(KernelContext& ctx)
     // One input channel per group (and more than one group): a direct loop beats a K = 9 GEMM
     // per channel. A single-channel input with one group still goes through one GEMM.
     const bool depthwise = c.channels == c.group && c.group > 1;
-    const int64_t block = depthwise ? 1 : std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
-    float* padded = nullptr;
-    float* wide = nullptr;
     if (depthwise) {
-        int64_t ext[3];
-        for (int i = 0; i < 3; ++i)
-            ext[i] = (c.g.out[i] - 1) * c.g.stride[i] + (c.g.kernel[i] - 1) * c.g.dilation[i] + 1;
-        // The wide loop reads up to one row's worth of taps past the plane: keep it zeroed.
-        const int64_t paddedSize = ext[0] * ext[1] * ext[2] + ext[2];
-        const bool useWide = c.g.out[0] == 1 && c.g.kernel[0] == 1 && c.g.stride[1] == 1 && c.g.stride[2] == 1;
-        padded = ctx.scratch(static_cast<size_t>(paddedSize + (useWide ? c.g.out[1] * ext[2] : 0)));
-        std::fill(padded, padded + paddedSize, 0.0f);
-        wide = useWide ? padded + paddedSize : nullptr;
+        for (int64_t n = 0; n < c.batch; ++n) {
+            float* yn = c.y + n * c.outChannels * outSize;
+            parallelFor(0, c.channels, 1, [&](int64_t c0, int64_t c1) {
+                depthwiseConv(c.g, c.x + n * c.channels * inSize, c.w, c.channels, c.outChannels, yn, c0, c1);
+            });
+            finishPlanes(yn, c.outChannels, outSize, c.bias, c.act);
+        }
+        return;
     }
-    std::vector<ops::PackedLhs> weights; // packed once, reused by every block of images
-    if (!depthwise) {
-        const int64_t groupOut = c.outChannels / c.group, kernelRows = c.channels / c.group * c.g.kernelSize();
-        for (int64_t gi = 0; gi < c.group; ++gi)
-            weights.emplace_back(false, groupOut, kernelRows, c.w + gi * groupOut * kernelRows, kernelRows);
-    }
+    const int64_t block = std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
+    const bool thin = std::min(block, c.batch) * outSize < kThinColumns && c.outChannels / c.group >= kThinColumns;
+    const auto packed = ctx.cached<PackedConvWeights>(ctx.constantInput(1), [&] { return packConvWeights(c, thin); });
     for (int64_t n = 0; n < c.batch; n += block) {
-        const int64_t count = std::min(block, c.batch - n);
-        if (depthwise)
-            depthwiseConv(c.g, c.x + n * c.channels * inSize, c.w, c.channels, c.outChannels,
-                          c.y + n * c.outChannels * outSize, padded, wide);
+        if (thin)
+            thinConvBlock(c, packed->transposed, n, std::min(block, c.batch - n), ctx);
         else
-            gemmConvBlock(c, weights, n, count, ctx);
-        // Bias and activation while the block's output is still in cache.
-        for (int64_t i = 0; i < count; ++i)
-            finishPlanes(c.y + (n + i) * c.outChannels * outSize, c.outChannels, outSize, c.bias, c.act);
+            gemmConvBlock(c, packed->groups, n, std::min(block, c.batch - n), ctx);
     }
 }
 

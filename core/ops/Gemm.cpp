@@ -1,5 +1,7 @@
 #include "core/ops/Gemm.h"
 
+#include "core/Parallel.h"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -50,6 +52,21 @@ void eigenGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float 
         multiplyInto(cm, am, bm.transpose(), alpha, beta);
     else
         multiplyInto(cm, am.transpose(), bm.transpose(), alpha, beta);
+}
+
+// The epilogue as a separate pass (the Eigen path, and products with k == 0).
+void applyEpilogue(const GemmEpilogue& e, int64_t m, int64_t n, float* c, int64_t ldc)
+{
+    if (!e.rowBias && !e.clamp)
+        return;
+    for (int64_t i = 0; i < m; ++i) {
+        float* row = c + i * ldc;
+        const float bias = e.rowBias ? e.rowBias[i] : 0.0f;
+        for (int64_t j = 0; j < n; ++j) {
+            float v = e.rowBias ? row[j] + bias : row[j];
+            row[j] = e.clamp ? std::min(std::max(v, e.lo), e.hi) : v;
+        }
+    }
 }
 
 #if defined(__AVX512F__)
@@ -116,11 +133,25 @@ void packB(bool trans, const float* b, int64_t ldb, int64_t p0, int64_t kc, int6
     }
 }
 
+// packB for a B given by rows.
+void packBRows(const RhsRows& rows, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out)
+{
+    for (int64_t q = 0; q < nc; q += kNr) {
+        const int64_t cols = std::min(kNr, nc - q);
+        float* panel = out + q * kc;
+        rows.fill(rows.context, p0, kc, j0 + q, cols, panel, kNr);
+        if (cols < kNr)
+            for (int64_t kk = 0; kk < kc; ++kk)
+                std::fill(panel + kk * kNr + cols, panel + (kk + 1) * kNr, 0.0f);
+    }
+}
+
 // C tile [rows x cols] (rows <= 8, cols <= 16 * kVectors) = alpha * A_panel * B_panel
-// + beta * C (beta == 0: C is not read).
+// + beta * C (beta == 0: C is not read). `last` (the final depth block) adds `bias`
+// (one value per row, may be null) and clamps to [lo, hi] when `clamp`.
 template <int kVectors>
 void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int64_t rows, int64_t cols,
-                 float alpha, float beta)
+                 float alpha, float beta, const GemmEpilogue* last)
 {
     __m512 acc[kMr][kVectors];
 #pragma GCC unroll 8
@@ -144,7 +175,11 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
         b += kNr;
     }
     const __m512 alphaV = _mm512_set1_ps(alpha), betaV = _mm512_set1_ps(beta);
-    for (int64_t i = 0; i < rows; ++i)
+    const bool clamp = last && last->clamp;
+    const __m512 lo = _mm512_set1_ps(clamp ? last->lo : 0.0f), hi = _mm512_set1_ps(clamp ? last->hi : 0.0f);
+    for (int64_t i = 0; i < rows; ++i) {
+        const bool biased = last && last->rowBias;
+        const __m512 bias = _mm512_set1_ps(biased ? last->rowBias[i] : 0.0f);
         for (int v = 0; v < kVectors; ++v) {
             const int64_t left = cols - v * 16;
             if (left <= 0)
@@ -154,8 +189,13 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
             __m512 r = _mm512_mul_ps(alphaV, acc[i][v]);
             if (beta != 0.0f)
                 r = _mm512_fmadd_ps(betaV, _mm512_maskz_loadu_ps(mask, p), r);
+            if (biased)
+                r = _mm512_add_ps(r, bias);
+            if (clamp)
+                r = _mm512_min_ps(hi, _mm512_max_ps(lo, r)); // NaN passes, like std::min/max
             _mm512_mask_storeu_ps(p, mask, r);
         }
+    }
 }
 
 // Offset of the packed A block for depth block `pc` and row block `ic` in a PackedLhs.
@@ -165,44 +205,103 @@ int64_t lhsBlockOffset(int64_t m, int64_t pc, int64_t ic)
     return ((pc / kKc) * rowBlocks + ic / kMc) * kMc * kKc;
 }
 
-// `prepacked` (may be null) holds every A block in lhsBlockOffset order.
-void blockedGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc, const float* prepacked = nullptr)
+// The operands of one product, and the part [rows) x [cols) of C that a call computes.
+struct GemmJob {
+    bool transA = false, transB = false;
+    int64_t m = 0, n = 0, k = 0;
+    float alpha = 1, beta = 0;
+    const float* a = nullptr;
+    const float* b = nullptr;
+    float* c = nullptr;
+    int64_t lda = 0, ldb = 0, ldc = 0;
+    const float* prepacked = nullptr; // every A block in lhsBlockOffset order, or null
+    GemmEpilogue epilogue;
+    const RhsRows* rows = nullptr; // B by rows instead of b
+    const float* prepackedB = nullptr; // every B panel in rhsPanelOffset order, or null
+};
+
+GemmJob makeJob(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
+{
+    GemmJob job;
+    job.transA = transA, job.transB = transB, job.m = m, job.n = n, job.k = k, job.alpha = alpha, job.beta = beta;
+    job.a = a, job.b = b, job.c = c, job.lda = lda, job.ldb = ldb, job.ldc = ldc;
+    return job;
+}
+
+// Offset of B's panels for depth block `pc` from column `jc` (a multiple of kNr) in a
+// PackedRhs: depth blocks one after another, each all columns in panels of kNr.
+int64_t rhsPanelOffset(int64_t n, int64_t k, int64_t pc, int64_t jc)
+{
+    const int64_t width = (n + kNr - 1) / kNr * kNr;
+    return pc * width + jc * std::min(kKc, k - pc);
+}
+
+void runTile(const GemmJob& job, const float* aPanel, const float* bPanel, float* cTile, int64_t kc, int64_t rows,
+             int64_t cols, float beta, const GemmEpilogue* last)
+{
+    if (cols > 32)
+        microKernel<3>(kc, aPanel, bPanel, cTile, job.ldc, rows, cols, job.alpha, beta, last);
+    else if (cols > 16)
+        microKernel<2>(kc, aPanel, bPanel, cTile, job.ldc, rows, cols, job.alpha, beta, last);
+    else
+        microKernel<1>(kc, aPanel, bPanel, cTile, job.ldc, rows, cols, job.alpha, beta, last);
+}
+
+// Rows [r0, r1) x columns [c0, c1) of C. With a prepacked A, r0 is a multiple of kMc.
+void blockedGemm(const GemmJob& job, int64_t r0, int64_t r1, int64_t c0, int64_t c1)
 {
     thread_local AlignedBuffer bufferA, bufferB;
     float* packedA = bufferA.get(static_cast<size_t>(kMc * kKc));
     float* packedB = bufferB.get(static_cast<size_t>((kNc + kNr) * kKc));
-    for (int64_t jc = 0; jc < n; jc += kNc) {
-        const int64_t nc = std::min(kNc, n - jc);
-        for (int64_t pc = 0; pc < k; pc += kKc) {
-            const int64_t kc = std::min(kKc, k - pc);
-            packB(transB, b, ldb, pc, kc, jc, nc, packedB);
-            const float betaBlock = pc == 0 ? beta : 1.0f; // later depth blocks accumulate
-            for (int64_t ic = 0; ic < m; ic += kMc) {
-                const int64_t mc = std::min(kMc, m - ic);
+    const bool epilogue = job.epilogue.rowBias || job.epilogue.clamp;
+    for (int64_t jc = c0; jc < c1; jc += kNc) {
+        const int64_t nc = std::min(kNc, c1 - jc);
+        for (int64_t pc = 0; pc < job.k; pc += kKc) {
+            const int64_t kc = std::min(kKc, job.k - pc);
+            const float* bBlock = packedB;
+            if (job.prepackedB)
+                bBlock = job.prepackedB + rhsPanelOffset(job.n, job.k, pc, jc);
+            else if (job.rows)
+                packBRows(*job.rows, pc, kc, jc, nc, packedB);
+            else
+                packB(job.transB, job.b, job.ldb, pc, kc, jc, nc, packedB);
+            const float betaBlock = pc == 0 ? job.beta : 1.0f; // later depth blocks accumulate
+            const bool lastBlock = epilogue && pc + kc == job.k;
+            for (int64_t ic = r0; ic < r1; ic += kMc) {
+                const int64_t mc = std::min(kMc, r1 - ic);
                 const float* aBlock = packedA;
-                if (prepacked)
-                    aBlock = prepacked + lhsBlockOffset(m, pc, ic);
+                if (job.prepacked)
+                    aBlock = job.prepacked + lhsBlockOffset(job.m, pc, ic);
                 else
-                    packA(transA, a, lda, ic, mc, pc, kc, packedA);
-                for (int64_t jr = 0; jr < nc; jr += kNr) {
-                    const int64_t cols = std::min(kNr, nc - jr);
-                    const float* bPanel = packedB + jr * kc;
+                    packA(job.transA, job.a, job.lda, ic, mc, pc, kc, packedA);
+                for (int64_t jr = 0; jr < nc; jr += kNr)
                     for (int64_t ir = 0; ir < mc; ir += kMr) {
-                        const int64_t rows = std::min(kMr, mc - ir);
-                        const float* aPanel = aBlock + ir * kc;
-                        float* cTile = c + (ic + ir) * ldc + jc + jr;
-                        if (cols > 32)
-                            microKernel<3>(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, betaBlock);
-                        else if (cols > 16)
-                            microKernel<2>(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, betaBlock);
-                        else
-                            microKernel<1>(kc, aPanel, bPanel, cTile, ldc, rows, cols, alpha, betaBlock);
+                        GemmEpilogue rowEpilogue = job.epilogue;
+                        if (rowEpilogue.rowBias)
+                            rowEpilogue.rowBias += ic + ir;
+                        runTile(job, aBlock + ir * kc, bBlock + jr * kc, job.c + (ic + ir) * job.ldc + jc + jr, kc,
+                                std::min(kMr, mc - ir), std::min(kNr, nc - jr), betaBlock,
+                                lastBlock ? &rowEpilogue : nullptr);
                     }
-                }
             }
         }
     }
+}
+
+// Below this many multiply-adds a product runs on one thread (waking workers costs more).
+constexpr int64_t kParallelMacs = int64_t{1} << 18;
+
+// Splits C over the thread pool: column panels when there are enough columns, else row
+// blocks. Each element is computed by one thread with the same arithmetic as alone.
+void parallelGemm(const GemmJob& job)
+{
+    const int64_t threads = threadCount();
+    if (threads == 1 || job.m * job.n * job.k < kParallelMacs)
+        return blockedGemm(job, 0, job.m, 0, job.n);
+    if (job.n >= 2 * threads * kNr || job.m <= kMc)
+        return parallelFor(0, job.n, kNr, [&](int64_t lo, int64_t hi) { blockedGemm(job, 0, job.m, lo, hi); });
+    parallelFor(0, job.m, kMc, [&](int64_t lo, int64_t hi) { blockedGemm(job, lo, hi, 0, job.n); });
 }
 #endif
 
@@ -222,7 +321,9 @@ void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alph
         return;
     }
 #if defined(__AVX512F__)
-    blockedGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    // No matrix-vector shortcut for m == 1: every row of C is computed the same way at any
+    // M, so a sample's outputs do not depend on the batch it runs in (tests rely on it).
+    parallelGemm(makeJob(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
 #else
     eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
@@ -245,12 +346,68 @@ PackedLhs::PackedLhs(bool transA, int64_t m, int64_t k, const float* a, int64_t 
 void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
                  int64_t ldc)
 {
+    sgemmPacked(a, n, alpha, b, ldb, beta, c, ldc, GemmEpilogue{});
+}
+
+void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
+                 int64_t ldc, const GemmEpilogue& epilogue)
+{
 #if defined(__AVX512F__)
-    if (!a.m_panels.empty() && n > 0)
-        return blockedGemm(a.m_trans, false, a.m_m, n, a.m_k, alpha, a.m_a, a.m_lda, b, ldb, beta, c, ldc,
-                           a.m_panels.data());
+    if (!a.m_panels.empty() && n > 0) {
+        GemmJob job = makeJob(a.m_trans, false, a.m_m, n, a.m_k, alpha, a.m_a, a.m_lda, b, ldb, beta, c, ldc);
+        job.prepacked = a.m_panels.data();
+        job.epilogue = epilogue;
+        return parallelGemm(job);
+    }
 #endif
     sgemm(a.m_trans, false, a.m_m, n, a.m_k, alpha, a.m_a, a.m_lda, b, ldb, beta, c, ldc);
+    applyEpilogue(epilogue, a.m_m, n, c, ldc);
+}
+
+void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, int64_t ldc,
+                     const GemmEpilogue& epilogue)
+{
+#if defined(__AVX512F__)
+    if (!a.m_panels.empty() && n > 0) {
+        GemmJob job = makeJob(a.m_trans, false, a.m_m, n, a.m_k, 1.0f, a.m_a, a.m_lda, nullptr, 0, 0.0f, c, ldc);
+        job.prepacked = a.m_panels.data();
+        job.epilogue = epilogue;
+        job.rows = &b;
+        return parallelGemm(job);
+    }
+#endif
+    std::vector<float> matrix(static_cast<size_t>(a.m_k * n)); // without the packed kernel: B in full
+    b.fill(b.context, 0, a.m_k, 0, n, matrix.data(), n);
+    sgemmPacked(a, n, 1.0f, matrix.data(), n, 0.0f, c, ldc, epilogue);
+}
+
+PackedRhs::PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb)
+    : m_trans(transB), m_k(k), m_n(n), m_ldb(ldb), m_b(b)
+{
+#if defined(__AVX512F__)
+    if (n == 0 || k == 0)
+        return;
+    // The micro-kernel's aligned loads need 64-byte aligned panels.
+    m_storage.resize(static_cast<size_t>(k * ((n + kNr - 1) / kNr * kNr)) + 16);
+    m_offset = (64 - reinterpret_cast<uintptr_t>(m_storage.data()) % 64) % 64 / sizeof(float);
+    for (int64_t pc = 0; pc < k; pc += kKc)
+        for (int64_t jc = 0; jc < n; jc += kNc)
+            packB(transB, b, ldb, pc, std::min(kKc, k - pc), jc, std::min(kNc, n - jc),
+                  m_storage.data() + m_offset + rhsPanelOffset(n, k, pc, jc));
+#endif
+}
+
+void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t lda, const PackedRhs& b, float beta,
+                    float* c, int64_t ldc)
+{
+#if defined(__AVX512F__)
+    if (!b.m_storage.empty()) {
+        GemmJob job = makeJob(transA, b.m_trans, m, b.m_n, b.m_k, alpha, a, lda, b.m_b, b.m_ldb, beta, c, ldc);
+        job.prepackedB = b.panels();
+        return parallelGemm(job);
+    }
+#endif
+    sgemm(transA, b.m_trans, m, b.m_n, b.m_k, alpha, a, lda, b.m_b, b.m_ldb, beta, c, ldc);
 }
 
 void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

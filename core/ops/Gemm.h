@@ -1,8 +1,10 @@
 #pragma once
 // Single-precision matrix multiply for the FP32 reference kernels (Conv, ConvTranspose,
 // Gemm, MatMul). Built with AVX-512 (TESSERA_NATIVE on such a machine) it is a packed,
-// blocked GEMM with an AVX-512 micro-kernel; otherwise Eigen's GEMM. Single-threaded by
-// design: the executor is an oracle, benchmarks compare it with single-threaded ORT.
+// blocked GEMM with an AVX-512 micro-kernel; otherwise Eigen's GEMM. The packed GEMM splits
+// C over core/Parallel.h's threads (one by default); every element is computed by one
+// thread in the same order, so results are identical for any thread count.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +16,25 @@ namespace tessera::ops {
 void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// Work folded into the last store of each C element (conv bias and fused ReLU / Clip):
+// C[i][j] = clamp(alpha * sum + beta * C[i][j] + rowBias[i], lo, hi). The bias is added
+// after the whole sum, like a separate pass would, so results do not change.
+struct GemmEpilogue {
+    const float* rowBias = nullptr; // one value per row of C, or null
+    bool clamp = false;
+    float lo = 0.0f, hi = 0.0f;
+};
+
+// B given by a function instead of a matrix (an implicit im2col): fill(context, row, rows,
+// col, count, dst, dstStride) writes B[row + r][col + j] to dst[r * dstStride + j] for
+// r < rows, j < count. The packed GEMM calls it for each panel it packs, so B is never
+// stored whole.
+struct RhsRows {
+    void (*fill)(const void* context, int64_t row, int64_t rows, int64_t col, int64_t count, float* dst,
+                 int64_t dstStride) = nullptr;
+    const void* context = nullptr;
+};
+
 // op(A) packed once for many sgemm calls with the same A (a conv's weights over blocks of
 // images). Keeps a pointer to A: A must outlive it and stay unchanged.
 class PackedLhs {
@@ -23,7 +44,9 @@ public:
     int64_t depth() const { return m_k; }
 
 private:
-    friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t);
+    friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t,
+                            const GemmEpilogue&);
+    friend void sgemmPackedRows(const PackedLhs&, int64_t, const RhsRows&, float*, int64_t, const GemmEpilogue&);
     bool m_trans;
     int64_t m_m, m_k, m_lda;
     const float* m_a;
@@ -33,6 +56,37 @@ private:
 // sgemm(transA, false, ...) with a pre-packed A (B not transposed).
 void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
                  int64_t ldc);
+// The same, with `epilogue` applied to every element of C.
+void sgemmPacked(const PackedLhs& a, int64_t n, float alpha, const float* b, int64_t ldb, float beta, float* c,
+                 int64_t ldc, const GemmEpilogue& epilogue);
+
+// C[M x n] = op(A) * B (+ epilogue), B [K x n] given by `b`.
+void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, int64_t ldc,
+                     const GemmEpilogue& epilogue);
+
+// op(B) packed once for many sgemm calls with the same B: Gemm/MatMul weights, and a conv's
+// weights as the right-hand side when its output is only a few columns wide (7x7 at batch 1),
+// computed transposed.
+// Keeps a pointer to B: B must outlive it and stay unchanged.
+class PackedRhs {
+public:
+    PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb);
+    int64_t depth() const { return m_k; }
+    int64_t cols() const { return m_n; }
+
+private:
+    friend void sgemmPackedRhs(bool, int64_t, float, const float*, int64_t, const PackedRhs&, float, float*, int64_t);
+    bool m_trans;
+    int64_t m_k, m_n, m_ldb;
+    const float* m_b;
+    std::vector<float> m_storage; // empty without the packed AVX-512 kernel
+    size_t m_offset = 0;          // of the 64-byte aligned panels in m_storage
+    const float* panels() const { return m_storage.data() + m_offset; }
+};
+
+// sgemm(transA, transB, ...) with a pre-packed op(B).
+void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t lda, const PackedRhs& b, float beta,
+                    float* c, int64_t ldc);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.

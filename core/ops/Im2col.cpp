@@ -1,9 +1,14 @@
 #include "core/ops/Im2col.h"
 
 #include "core/Error.h"
+#include "core/Parallel.h"
 
 #include <algorithm>
 #include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace tessera::ops {
 
@@ -166,41 +171,173 @@ void validRange(int64_t start, int64_t stride, int64_t limit, int64_t count, int
 
 namespace {
 
+// dst[j] = src[j * stride] for j < n. Rows of small planes are 7..28 taps: with AVX-512 one
+// masked load/store per 16 (stride 1) or a two-vector shuffle (stride 2) replaces the
+// scalar loop's per-element cost.
+inline void copyRun(float* dst, const float* src, int64_t n, int64_t stride)
+{
+#if defined(__AVX512F__)
+    if (stride == 1 || stride == 2) {
+        const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int64_t j = 0; j < n; j += 16) {
+            const int64_t left = std::min<int64_t>(16, n - j);
+            const __mmask16 mask = left == 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
+            __m512 v;
+            if (stride == 1) {
+                v = _mm512_maskz_loadu_ps(mask, src + j);
+            } else { // elements 2j .. 2j + 2 * left - 2: two masked halves, then the even lanes
+                const int64_t span = 2 * left - 1;
+                const __mmask16 lo = span >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << span) - 1);
+                const __mmask16 hi = span > 16 ? __mmask16((1u << (span - 16)) - 1) : __mmask16(0);
+                v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lo, src + 2 * j), evens,
+                                           _mm512_maskz_loadu_ps(hi, src + 2 * j + 16));
+            }
+            _mm512_mask_storeu_ps(dst + j, mask, v);
+        }
+        return;
+    }
+#endif
+    for (int64_t j = 0; j < n; ++j)
+        dst[j] = src[j * stride];
+}
+
+} // namespace
+
+int64_t paddedExtent(const Geometry& g, int dim)
+{
+    return (g.out[dim] - 1) * g.stride[dim] + (g.kernel[dim] - 1) * g.dilation[dim] + 1;
+}
+
+void padPlane(const Geometry& g, const float* plane, float* out)
+{
+    const int64_t extH = paddedExtent(g, 1), extW = paddedExtent(g, 2);
+    const int64_t w0 = std::max<int64_t>(0, -g.pad[2]), w1 = std::min(g.in[2], extW - g.pad[2]);
+    std::fill(out, out + extH * extW, 0.0f);
+    for (int64_t h = 0; h < g.in[1]; ++h) {
+        const int64_t ph = h + g.pad[1];
+        if (ph >= 0 && ph < extH && w1 > w0)
+            std::copy(plane + h * g.in[2] + w0, plane + h * g.in[2] + w1, out + ph * extW + w0 + g.pad[2]);
+    }
+}
+
+namespace {
+
+// One copy of a panel's rows: `count` elements from column offset `src` to `dst`.
+struct ColumnRun {
+    int64_t src, dst, count;
+};
+
+// Columns [col, col + count) of the plane matrix as runs along output rows (shared by
+// every row of the panel; a row only moves the base).
+void columnRuns(const PlaneRows& p, int64_t col, int64_t count, std::vector<ColumnRun>& runs)
+{
+    const Geometry& g = p.g;
+    const int64_t outSize = g.outSize();
+    int64_t image = col / outSize, oh = (col % outSize) / g.out[2], ow = col % g.out[2], done = 0;
+    runs.clear();
+    while (done < count) {
+        const int64_t run = std::min(count - done, g.out[2] - ow);
+        runs.push_back({image * p.imageStride + oh * g.stride[1] * p.rowPitch + ow * g.stride[2], done, run});
+        done += run;
+        ow = 0;
+        if (++oh == g.out[1]) {
+            oh = 0;
+            ++image;
+        }
+    }
+}
+
+// Stride-1 runs of at most 16 (small planes): one masked move each.
+inline void copyShortRuns(float* out, const float* base, const std::vector<ColumnRun>& runs)
+{
+#if defined(__AVX512F__)
+    for (const ColumnRun& run : runs) {
+        const __mmask16 mask = __mmask16((1u << run.count) - 1);
+        _mm512_mask_storeu_ps(out + run.dst, mask, _mm512_maskz_loadu_ps(mask, base + run.src));
+    }
+#else
+    for (const ColumnRun& run : runs)
+        copyRun(out + run.dst, base + run.src, run.count, 1);
+#endif
+}
+
+void fillPlaneRows(const void* context, int64_t row, int64_t rows, int64_t col, int64_t count, float* dst,
+                   int64_t dstStride)
+{
+    const PlaneRows& p = *static_cast<const PlaneRows*>(context);
+    const Geometry& g = p.g;
+    thread_local std::vector<ColumnRun> runs;
+    columnRuns(p, col, count, runs);
+    bool shortRuns = g.stride[2] == 1;
+    for (const ColumnRun& run : runs)
+        shortRuns = shortRuns && run.count <= 16;
+    const int64_t kernelSize = g.kernelSize();
+    int64_t channel = row / kernelSize, kh = (row % kernelSize) / g.kernel[2], kw = row % g.kernel[2];
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* base = p.base + channel * p.planeStride + kh * g.dilation[1] * p.rowPitch + kw * g.dilation[2];
+        float* out = dst + r * dstStride;
+        if (shortRuns)
+            copyShortRuns(out, base, runs);
+        else
+            for (const ColumnRun& run : runs)
+                copyRun(out + run.dst, base + run.src, run.count, g.stride[2]);
+        if (++kw == g.kernel[2]) { // next row: (channel, kh, kw) in ONNX weight order
+            kw = 0;
+            if (++kh == g.kernel[1]) {
+                kh = 0;
+                ++channel;
+            }
+        }
+    }
+}
+
+} // namespace
+
+RhsRows planeRows(const PlaneRows& planes) { return RhsRows{fillPlaneRows, &planes}; }
+
+namespace {
+
 // 1-D/2-D im2col: each channel is first copied into a zero-bordered plane that covers every
 // window, so each col row is plain row copies with no padding logic (small planes such as
 // 7x7 or 8x8 spend most of the generic walk in per-row bookkeeping).
 void im2colPlanar(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
 {
-    const int64_t extH = (g.out[1] - 1) * g.stride[1] + (g.kernel[1] - 1) * g.dilation[1] + 1;
-    const int64_t extW = (g.out[2] - 1) * g.stride[2] + (g.kernel[2] - 1) * g.dilation[2] + 1;
+    const int64_t extH = paddedExtent(g, 1), extW = paddedExtent(g, 2);
     thread_local std::vector<float> paddedBuffer;
     paddedBuffer.resize(static_cast<size_t>(extH * extW));
     float* padded = paddedBuffer.data();
-    const int64_t w0 = std::max<int64_t>(0, -g.pad[2]), w1 = std::min(g.in[2], extW - g.pad[2]);
     const int64_t kernelSize = g.kernelSize(), sw = g.stride[2];
     for (int64_t c = 0; c < channels; ++c) {
-        const float* plane = input + c * g.inSize();
-        std::fill(padded, padded + extH * extW, 0.0f);
-        for (int64_t h = 0; h < g.in[1]; ++h) {
-            const int64_t ph = h + g.pad[1];
-            if (ph >= 0 && ph < extH)
-                for (int64_t w = w0; w < w1; ++w)
-                    padded[ph * extW + w + g.pad[2]] = plane[h * g.in[2] + w];
-        }
+        padPlane(g, input + c * g.inSize(), padded);
         for (int64_t kh = 0; kh < g.kernel[1]; ++kh)
             for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
                 float* row = col + (c * kernelSize + kh * g.kernel[2] + kw) * colStride;
                 for (int64_t oh = 0; oh < g.out[1]; ++oh) {
                     const float* src = padded + (oh * g.stride[1] + kh * g.dilation[1]) * extW + kw * g.dilation[2];
-                    float* dst = row + oh * g.out[2];
-                    if (sw == 1)
-                        for (int64_t ow = 0; ow < g.out[2]; ++ow)
-                            dst[ow] = src[ow];
-                    else
-                        for (int64_t ow = 0; ow < g.out[2]; ++ow)
-                            dst[ow] = src[ow * sw];
+                    copyRun(row + oh * g.out[2], src, g.out[2], sw);
                 }
             }
+    }
+}
+
+
+// The generic walk (3-D, or any padding): one kernel offset at a time.
+void im2colWalk(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride)
+{
+    const int64_t inSize = g.inSize(), kernelSize = g.kernelSize();
+    const int64_t sw = g.stride[2];
+    for (int64_t c = 0; c < channels; ++c) {
+        const float* plane = input + c * inSize;
+        forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
+            float* row = col + (c * kernelSize + k) * colStride;
+            forEachWindowRun(
+                g, kd, kh, kw,
+                [&](int64_t o, int64_t n, int64_t i) { copyRun(row + o, plane + i, n, sw); },
+                [&](int64_t o, int64_t n) {
+                    for (int64_t j = 0; j < n; ++j)
+                        row[o + j] = 0.0f;
+                });
+        });
     }
 }
 
@@ -210,31 +347,18 @@ void im2col(const Geometry& g, const float* input, int64_t channels, float* col,
 {
     if (colStride == 0)
         colStride = g.outSize();
-    if (g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1)
-        return im2colPlanar(g, input, channels, col, colStride);
-    const int64_t inSize = g.inSize(), kernelSize = g.kernelSize();
-    const int64_t sw = g.stride[2];
-    for (int64_t c = 0; c < channels; ++c) {
-        const float* plane = input + c * inSize;
-        forEachKernelOffset(g, [&](int64_t kd, int64_t kh, int64_t kw, int64_t k) {
-            float* row = col + (c * kernelSize + k) * colStride;
-            forEachWindowRun(
-                g, kd, kh, kw,
-                [&](int64_t o, int64_t n, int64_t i) {
-                    // Plain loops: rows are short (7..28 taps), a libc call per row costs more.
-                    if (sw == 1)
-                        for (int64_t j = 0; j < n; ++j)
-                            row[o + j] = plane[i + j];
-                    else
-                        for (int64_t j = 0; j < n; ++j)
-                            row[o + j] = plane[i + j * sw];
-                },
-                [&](int64_t o, int64_t n) {
-                    for (int64_t j = 0; j < n; ++j)
-                        row[o + j] = 0.0f;
-                });
-        });
-    }
+    const int64_t rowsPerChannel = g.kernelSize(), inSize = g.inSize();
+    const bool planar = g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1;
+    // Channels split over the threads, each writing its own rows of col.
+    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, rowsPerChannel * g.outSize()));
+    parallelFor(0, channels, grain, [&](int64_t c0, int64_t c1) {
+        const float* in = input + c0 * inSize;
+        float* out = col + c0 * rowsPerChannel * colStride;
+        if (planar)
+            im2colPlanar(g, in, c1 - c0, out, colStride);
+        else
+            im2colWalk(g, in, c1 - c0, out, colStride);
+    });
 }
 
 void col2imAdd(const Geometry& g, const float* col, int64_t channels, float* planes)

@@ -4,6 +4,7 @@
 // offset over the output in contiguous runs. That walk is the core of im2col, col2im,
 // the direct depthwise loop and pooling, so padding and edge handling live in one place.
 #include "core/OpRegistry.h"
+#include "core/ops/Gemm.h"
 
 #include <cstdint>
 #include <cstring>
@@ -96,6 +97,24 @@ template <class Fn> void forEachKernelOffset(const Geometry& g, Fn&& fn)
 // a tap falls in the padding), row order (channel, kd, kh, kw) like ONNX weights. Rows
 // are `colStride` apart (0: outSize; larger: several images side by side feed one GEMM).
 void im2col(const Geometry& g, const float* input, int64_t channels, float* col, int64_t colStride = 0);
+
+// 1-D/2-D windows (Geometry with in[0] == out[0] == kernel[0] == 1) can skip col: the GEMM
+// packs the rows it needs from zero-bordered planes of paddedExtent(g, 1) x paddedExtent(g, 2).
+int64_t paddedExtent(const Geometry& g, int dim);
+// Copies one input plane into its zero-bordered plane (covering every window, no more).
+void padPlane(const Geometry& g, const float* plane, float* out);
+
+// The im2col matrix of several images side by side (columns image-major, then oh, ow),
+// read from planes: row (channel, kh, kw) of column (image, oh, ow) is
+// base[image * imageStride + channel * planeStride + (oh * sh + kh * dh) * rowPitch + ow * sw + kw * dw].
+// Padded planes (padPlane) or, when the window never leaves the input, the input itself.
+struct PlaneRows {
+    Geometry g;
+    const float* base = nullptr;
+    int64_t imageStride = 0, planeStride = 0, rowPitch = 0;
+};
+// Rows for sgemmPackedRows; `planes` must outlive the GEMM.
+RhsRows planeRows(const PlaneRows& planes);
 
 // The adjoint: accumulates col [channels * kernelSize, outSize] into `channels` planes
 // of size g.inSize() (ConvTranspose). Taps outside the planes are dropped.

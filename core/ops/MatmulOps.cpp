@@ -79,8 +79,13 @@ void gemmKernel(KernelContext& ctx)
         fillWithBias(ctx.in(2), d.m, d.n, y);
     else
         beta = 0.0f;
-    ops::sgemm(transA, transB, d.m, d.n, d.k, alpha, a.data<float>(), a.dim(1), b.data<float>(), b.dim(1), beta, y,
-               d.n);
+    if (ctx.constantInput(1) && d.m > 1) { // weights: packed once per executor (one row: a GEMV)
+        const auto packed = ctx.cached<ops::PackedRhs>(true, [&] { return ops::PackedRhs(transB, d.k, d.n, b.data<float>(), b.dim(1)); });
+        ops::sgemmPackedRhs(transA, d.m, alpha, a.data<float>(), a.dim(1), *packed, beta, y, d.n);
+    } else {
+        ops::sgemm(transA, transB, d.m, d.n, d.k, alpha, a.data<float>(), a.dim(1), b.data<float>(), b.dim(1), beta,
+                   y, d.n);
+    }
     ops::FusedActivation::fromAttrs(ctx.attrs()).apply(y, d.m * d.n);
 }
 
@@ -149,8 +154,12 @@ void matmulKernel(KernelContext& ctx)
     const float* bData = b.data<float>();
     float* yData = y.mutableData<float>();
     const int64_t batchA = numElements(d.batchA), batchOut = y.numel() / std::max<int64_t>(d.m * d.n, 1);
-    if (numElements(d.batchB) == 1 && batchA == batchOut) {
-        // A shared B (a weight): all of A's batches are one tall GEMM.
+    if (numElements(d.batchB) == 1 && batchA == batchOut && ctx.constantInput(1) && batchA * d.m > 1) {
+        // A constant shared B (a weight): packed once per executor, all of A's batches one tall GEMM.
+        const auto packed = ctx.cached<ops::PackedRhs>(true, [&] { return ops::PackedRhs(false, d.k, d.n, bData, d.n); });
+        ops::sgemmPackedRhs(false, batchA * d.m, 1.0f, aData, d.k, *packed, 0.0f, yData, d.n);
+    } else if (numElements(d.batchB) == 1 && batchA == batchOut) {
+        // A shared B: all of A's batches are one tall GEMM.
         ops::sgemm(false, false, batchA * d.m, d.n, d.k, 1.0f, aData, d.k, bData, d.n, 0.0f, yData, d.n);
     } else {
         const Shape batchY(y.shape().begin(), y.shape().begin() + (y.rank() - (a.rank() > 1) - (b.rank() > 1)));

@@ -9,6 +9,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace tessera {
 
@@ -69,6 +74,25 @@ bool isPlain2x2(const Geometry& g)
            2 * g.out[2] <= g.in[2];
 }
 
+#if defined(__AVX512F__)
+// `count` (<= 16) outputs of a 2x2 window row pair. std::max(a, b) keeps a when either is NaN,
+// which is _mm512_max_ps(b, a).
+inline void max2x2Row16(const float* r0, const float* r1, float* out, int64_t count)
+{
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const int64_t span = 2 * count;
+    const __mmask16 lo = span >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << span) - 1);
+    const __mmask16 hi = span >= 32 ? __mmask16(0xFFFF) : span > 16 ? __mmask16((1u << (span - 16)) - 1) : __mmask16(0);
+    auto pairMax = [&](const float* r) {
+        const __m512 a = _mm512_maskz_loadu_ps(lo, r), b = _mm512_maskz_loadu_ps(hi, r + 16);
+        return _mm512_max_ps(_mm512_permutex2var_ps(a, odds, b), _mm512_permutex2var_ps(a, evens, b));
+    };
+    const __m512 m0 = pairMax(r0), m1 = pairMax(r1);
+    _mm512_mask_storeu_ps(out, count == 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1), _mm512_max_ps(m1, m0));
+}
+#endif
+
 template <class T> void maxPool2x2Plane(const Geometry& g, const T* in, T* out)
 {
     const int64_t width = g.in[2];
@@ -76,7 +100,13 @@ template <class T> void maxPool2x2Plane(const Geometry& g, const T* in, T* out)
         const T* r0 = in + 2 * oh * width;
         const T* r1 = r0 + width;
         T* o = out + oh * g.out[2];
-        for (int64_t ow = 0; ow < g.out[2]; ++ow)
+        int64_t ow = 0;
+#if defined(__AVX512F__)
+        if constexpr (std::is_same_v<T, float>) // 16 outputs per step; same NaN rule as std::max below
+            for (; ow < g.out[2]; ow += 16)
+                max2x2Row16(r0 + 2 * ow, r1 + 2 * ow, o + ow, std::min<int64_t>(16, g.out[2] - ow));
+#endif
+        for (; ow < g.out[2]; ++ow)
             o[ow] = std::max(std::max(r0[2 * ow], r0[2 * ow + 1]), std::max(r1[2 * ow], r1[2 * ow + 1]));
     }
 }

@@ -9,6 +9,26 @@ using namespace tessera::testing;
 class TestPoolOps : public QObject {
     Q_OBJECT
 private slots:
+    void maxPool2x2OnWideRowsMatchesALoop()
+    {
+        // 4 x 37 input: 18 outputs per row (a full vector of 16 and a tail of 2, the odd last
+        // column dropped); a NaN in the first row pair follows std::max's rule (kept when first).
+        std::vector<float> x(4 * 37);
+        for (size_t i = 0; i < x.size(); ++i)
+            x[i] = static_cast<float>((i * 7919) % 101) - 50.0f;
+        x[2] = std::nanf("");
+        auto y = runSingleOp("MaxPool", {floats(x, {1, 1, 4, 37})},
+                             attrs({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}));
+        QCOMPARE(y[0].shape(), (Shape{1, 1, 2, 18}));
+        for (int64_t oh = 0; oh < 2; ++oh)
+            for (int64_t ow = 0; ow < 18; ++ow) {
+                const float* r0 = x.data() + 2 * oh * 37 + 2 * ow;
+                const float want = std::max(std::max(r0[0], r0[1]), std::max(r0[37], r0[38]));
+                const float got = y[0].data<float>()[oh * 18 + ow];
+                QVERIFY2(std::isnan(want) ? std::isnan(got) : got == want, qPrintable(QString("output %1,%2").arg(oh).arg(ow)));
+            }
+    }
+
     void maxPoolCeilMode()
     {
         std::vector<float> x(16);
