@@ -7,6 +7,7 @@
 #include "core/ops/Im2col.h"
 #include "core/ops/OpGroups.h"
 #include "core/ops/OpHelpers.h"
+#include "core/ops/WeightMatrixOps.h"
 
 #include <algorithm>
 
@@ -346,7 +347,8 @@ void registerConvOps(OpRegistry& r)
                       .numOutputs(1)
                       .inferShape(convShape)
                       .kernel(convKernel)
-                      .placement(analogWhenWeightConstant(1))
+                      .weightMatrix(ops::convWeightMatrix())
+                      .placement(analogWhenLowerable)
                       .quantPolicy(QuantPolicy::AnalogMatmul)
                       .cost(convCost);
     addWindowAttrs(conv);
@@ -358,7 +360,8 @@ void registerConvOps(OpRegistry& r)
                        .numOutputs(1)
                        .inferShape(convTransposeShape)
                        .kernel(convTransposeKernel)
-                       .placement(analogWhenWeightConstant(1))
+                       .weightMatrix(ops::convTransposeWeightMatrix())
+                       .placement(analogWhenLowerable)
                        .quantPolicy(QuantPolicy::AnalogMatmul)
                        .cost(convTransposeCost);
     addWindowAttrs(convT);

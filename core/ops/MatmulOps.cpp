@@ -5,6 +5,7 @@
 #include "core/ops/GemmOpHelpers.h"
 #include "core/ops/OpGroups.h"
 #include "core/ops/OpHelpers.h"
+#include "core/ops/WeightMatrixOps.h"
 
 #include <algorithm>
 #include <cstring>
@@ -185,7 +186,8 @@ void registerMatmulOps(OpRegistry& r)
                       .attr("transB", int64_t{0}, "1: B is stored [N, K] (torch Linear)")
                       .inferShape(gemmShape)
                       .kernel(gemmKernel)
-                      .placement(analogWhenWeightConstant(1))
+                      .weightMatrix(ops::gemmWeightMatrix())
+                      .placement(analogWhenLowerable)
                       .quantPolicy(QuantPolicy::AnalogMatmul)
                       .cost(gemmCost);
     ops::addFusedActivationAttrs(gemm);
@@ -197,7 +199,8 @@ void registerMatmulOps(OpRegistry& r)
                         .numOutputs(1)
                         .inferShape(matmulShape)
                         .kernel(matmulKernel)
-                        .placement(analogWhenWeightConstant(1))
+                        .weightMatrix(ops::matmulWeightMatrix())
+                        .placement(analogWhenLowerable)
                         .quantPolicy(QuantPolicy::AnalogMatmul)
                         .cost(matmulCost);
     ops::addFusedActivationAttrs(matmul);

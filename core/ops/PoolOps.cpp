@@ -261,7 +261,8 @@ void registerPoolOps(OpRegistry& r)
                          .inferShape(maxPoolShape)
                          .kernel(maxPoolKernel)
                          .quantPolicy(QuantPolicy::ShareScale)
-                         .cost(windowPoolCost);
+                         .cost(windowPoolCost)
+                         .scalePassing(ScalePassing::ChannelsFirst);
     addPoolAttrs(maxPool);
 
     OpDef& avgPool = r.add("AveragePool")
@@ -273,7 +274,8 @@ void registerPoolOps(OpRegistry& r)
                          .inferShape(averagePoolShape)
                          .kernel(averagePoolKernel)
                          .quantPolicy(QuantPolicy::Requantize)
-                         .cost(windowPoolCost);
+                         .cost(windowPoolCost)
+                         .scalePassing(ScalePassing::ChannelsFirst);
     addPoolAttrs(avgPool);
 
     r.add("GlobalAveragePool")
@@ -290,7 +292,8 @@ void registerPoolOps(OpRegistry& r)
             });
         })
         .quantPolicy(QuantPolicy::Requantize)
-        .cost(globalPoolCost);
+        .cost(globalPoolCost)
+        .scalePassing(ScalePassing::ChannelsFirst);
 
     r.add("GlobalMaxPool")
         .doc("max over all spatial dims: [N, C, ...] -> [N, C, 1, ...]")
@@ -303,7 +306,8 @@ void registerPoolOps(OpRegistry& r)
             });
         })
         .quantPolicy(QuantPolicy::ShareScale)
-        .cost(globalPoolCost);
+        .cost(globalPoolCost)
+        .scalePassing(ScalePassing::ChannelsFirst);
 }
 
 } // namespace tessera

@@ -181,10 +181,12 @@ void registerReshapes(OpRegistry& r)
                        "allowzero=1, then it means 0), -1 is inferred.")
         .numInputs(2)
         .attr("allowzero", int64_t(0))
-        .inferShape(reshapeShape);
+        .inferShape(reshapeShape)
+        .scalePassing(ScalePassing::Reshape);
     addView("Flatten", "To 2D [prod(dims[:axis]), prod(dims[axis:])], axis in [-rank, rank].")
         .attr("axis", int64_t(1))
-        .inferShape(flattenShape);
+        .inferShape(flattenShape)
+        .scalePassing(ScalePassing::Reshape);
     addView("Squeeze", "Removes the size-1 axes listed in input 1 (known statically), or all size-1 axes.")
         .numInputs(1, 2)
         .inferShape(squeezeShape);
