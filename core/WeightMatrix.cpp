@@ -45,6 +45,16 @@ bool channelsFirst(const Node& node)
     return def && def->channelAxis == 1;
 }
 
+std::vector<double> shareOutChannelScales(const WeightMatrix& view, std::vector<double> scales)
+{
+    const int64_t per = view.colsPerOutChannel;
+    for (int64_t c = 0; per > 1 && c < view.outChannels(); ++c) {
+        const auto first = scales.begin() + c * per;
+        std::fill(first, first + per, *std::max_element(first, first + per));
+    }
+    return scales;
+}
+
 std::vector<int64_t> outChannelMap(const WeightMatrix& view)
 {
     std::vector<int64_t> map(static_cast<size_t>(view.cols * view.rows));

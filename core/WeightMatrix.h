@@ -111,6 +111,11 @@ bool channelsFirst(const Node& node);
 std::vector<int64_t> outChannelMap(const WeightMatrix& view);
 std::vector<int64_t> inChannelMap(const WeightMatrix& view, int64_t block = 1);
 
+// Per-column weight scales made equal within each output channel (the largest of its
+// columns): columns summed before the epilogue (ConvTranspose taps) must share one scale
+// for their integer accumulators to add. Unchanged when every column is its own channel.
+std::vector<double> shareOutChannelScales(const WeightMatrix& view, std::vector<double> columnScales);
+
 // Applies a scatter map: out[map[i]] += in[i] (out is not cleared).
 template <class In, class Out> void scatterAdd(const ScatterMap& map, const In* in, Out* out)
 {

@@ -32,7 +32,7 @@ void registerRelus(OpRegistry& r)
         .attr("alpha", 0.01f, "slope for negative inputs")
         .inferShape(ops::sameAsInput0)
         .kernel([](KernelContext& ctx) {
-            const float alpha = ctx.attrs().getFloat("alpha", 0.01f);
+            const float alpha = attrOf<float>(ctx.node(), "alpha");
             ops::mapFloat(ctx, [alpha](auto x) { return x >= 0 ? x : alpha * x; });
         })
         .quantPolicy(QuantPolicy::Requantize);
@@ -137,8 +137,8 @@ void registerSmooth(OpRegistry& r)
         .attr("beta", 0.5f)
         .inferShape(ops::sameAsInput0)
         .kernel([](KernelContext& ctx) {
-            const float alpha = ctx.attrs().getFloat("alpha", 0.2f);
-            const float beta = ctx.attrs().getFloat("beta", 0.5f);
+            const float alpha = attrOf<float>(ctx.node(), "alpha");
+            const float beta = attrOf<float>(ctx.node(), "beta");
             ops::mapFloat(ctx, [alpha, beta](auto x) {
                 using T = decltype(x);
                 return std::max(T(0), std::min(T(1), static_cast<T>(alpha * x + beta)));

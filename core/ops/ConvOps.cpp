@@ -37,7 +37,7 @@ void checkBias(const InferContext& ctx, int64_t channels)
 
 int64_t readGroup(const Node& node)
 {
-    int64_t group = node.attrs.getInt("group", 1);
+    int64_t group = attrOf<int64_t>(node, "group");
     if (group < 1)
         fail(describeNode(node), ": group must be >= 1, got ", group);
     return group;

@@ -104,7 +104,7 @@ void reduceMeanShape(InferContext& ctx)
 {
     const Tensor* axesInput = ctx.hasInput(1) ? &ctx.requireConst(1, "axes") : nullptr;
     std::vector<int64_t> axes = ops::normalizeAxes(ctx, reduceAxes(ctx.attrs(), axesInput, ctx.inRank(0)), ctx.inRank(0));
-    const bool keep = ctx.attrs().getInt("keepdims", 1) != 0;
+    const bool keep = attrOf<int64_t>(ctx.node(), "keepdims") != 0;
     Shape out;
     for (int64_t d = 0; d < ctx.inRank(0); ++d) {
         bool reduced = std::find(axes.begin(), axes.end(), d) != axes.end();

@@ -349,7 +349,7 @@ void resizeShape(InferContext& ctx)
     } catch (const Error& e) {
         ctx.fail(e.what());
     }
-    if (ctx.attrs().getString("mode", "nearest") == "nearest")
+    if (attrOf<std::string>(ctx.node(), "mode") == "nearest")
         ops::dispatchNumeric(ctx.inType(0), ctx.node(), [](auto) {});
     else
         ops::dispatchFloat(ctx.inType(0), ctx.node(), [](auto) {});
@@ -370,7 +370,7 @@ OpCost resizeCost(const Node& node, const Graph& graph)
 {
     const Shape& in = graph.value(node.inputs[0]).shape;
     const Shape& out = graph.value(node.outputs[0]).shape;
-    const std::string mode = node.attrs.getString("mode", "nearest");
+    const std::string mode = attrOf<std::string>(node, "mode");
     int64_t taps = 1;
     for (size_t d = 0; d < in.size() && d < out.size(); ++d)
         if (in[d] != out[d])

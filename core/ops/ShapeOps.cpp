@@ -86,7 +86,7 @@ void registerConstant(OpRegistry& r)
 void reshapeShape(InferContext& ctx)
 {
     const Tensor& target = ctx.requireConst(1, "shape");
-    const bool allowZero = ctx.attrs().getInt("allowzero", 0) != 0;
+    const bool allowZero = attrOf<int64_t>(ctx.node(), "allowzero") != 0;
     const Shape& in = ctx.inShape(0);
     Shape out = target.toInt64Vector();
     int64_t inferred = -1, known = 1;
@@ -121,7 +121,7 @@ void reshapeShape(InferContext& ctx)
 void flattenShape(InferContext& ctx)
 {
     const int64_t rank = ctx.inRank(0);
-    int64_t axis = ctx.attrs().getInt("axis", 1);
+    int64_t axis = attrOf<int64_t>(ctx.node(), "axis");
     if (axis < -rank || axis > rank)
         ctx.fail(strCat("axis ", axis, " is out of range for rank ", rank));
     axis = axis < 0 ? axis + rank : axis;
@@ -238,7 +238,7 @@ void concatShape(InferContext& ctx)
     const int64_t rank = ctx.inRank(0);
     if (!ctx.attrs().has("axis"))
         ctx.fail("attribute 'axis' is required");
-    const int64_t axis = ops::normalizeAxis(ctx, ctx.attrs().getInt("axis", 0), rank);
+    const int64_t axis = ops::normalizeAxis(ctx, attrOf<int64_t>(ctx.node(), "axis"), rank);
     Shape out = ctx.inShape(0);
     for (size_t i = 1; i < ctx.numInputs(); ++i) {
         const Shape& s = ctx.inShape(i);
@@ -256,7 +256,7 @@ void concatShape(InferContext& ctx)
 void concatKernel(KernelContext& ctx)
 {
     const Shape& outShape = ctx.out(0).shape();
-    const int64_t axis = ops::normalizeAxis(ctx.attrs().getInt("axis", 0), static_cast<int64_t>(outShape.size()));
+    const int64_t axis = ops::normalizeAxis(attrOf<int64_t>(ctx.node(), "axis"), static_cast<int64_t>(outShape.size()));
     const size_t elem = dtypeSize(ctx.out(0).dtype());
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < static_cast<int64_t>(outShape.size()); ++d) {
