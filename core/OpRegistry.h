@@ -9,6 +9,11 @@
 //       .inferShape(sameAsInput0)
 //       .kernel(reluKernel)
 //       .quantPolicy(QuantPolicy::Requantize);
+//
+// Columns beyond shape and kernel: placement, quantPolicy, cost, weightMatrix (ops that
+// lower onto analog arrays, core/WeightMatrix.h), scalePassing (equalization), fusesAs
+// (activation fusion), channelAffine (BatchNorm folding), and attr (declared attributes
+// with their defaults, read through attrOf: the only place a default is written).
 #include "core/Graph.h"
 #include "core/WeightMatrix.h"
 

@@ -88,6 +88,11 @@ void writeBackStored(Graph& g, NodeId id, const WeightMatrix& v, const WeightMat
         g.node(id).attrs.set(attr, value);
 }
 
+void writeBackAsStored(Graph& g, NodeId id, const WeightMatrix& v)
+{
+    writeBackStored(g, id, v, *weightMatrixDef(g.node(id)));
+}
+
 // Identity scatter: rows of A in, rows of Y out.
 ScatterMap identityMap(const Graph& g, const Node& node, const WeightMatrix&)
 {
@@ -177,9 +182,7 @@ WeightMatrixDef convDef()
     };
     def.inputVectors = convInputs;
     def.scatterMap = channelsFirstMap;
-    def.writeBack = [](Graph& g, NodeId id, const WeightMatrix& v) {
-        writeBackStored(g, id, v, *weightMatrixDef(g.node(id)));
-    };
+    def.writeBack = writeBackAsStored;
     return def;
 }
 
@@ -291,9 +294,7 @@ WeightMatrixDef convTransposeWeightMatrix()
     };
     def.inputVectors = pixelVectors;
     def.scatterMap = col2imMap;
-    def.writeBack = [](Graph& g, NodeId id, const WeightMatrix& v) {
-        writeBackStored(g, id, v, *weightMatrixDef(g.node(id)));
-    };
+    def.writeBack = writeBackAsStored;
     return def;
 }
 
@@ -330,9 +331,7 @@ WeightMatrixDef gemmWeightMatrix()
     };
     def.inputVectors = rowsOfA;
     def.scatterMap = identityMap;
-    def.writeBack = [](Graph& g, NodeId id, const WeightMatrix& v) {
-        writeBackStored(g, id, v, *weightMatrixDef(g.node(id)));
-    };
+    def.writeBack = writeBackAsStored;
     return def;
 }
 
@@ -362,7 +361,7 @@ WeightMatrixDef matmulWeightMatrix()
                 fail(describeNode(g.node(id)), ": MatMul has no bias input to write a bias into");
         WeightMatrix noBias = v;
         noBias.bias.clear();
-        writeBackStored(g, id, noBias, *weightMatrixDef(g.node(id)));
+        writeBackAsStored(g, id, noBias);
     };
     return def;
 }

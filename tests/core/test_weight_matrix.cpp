@@ -98,6 +98,21 @@ Tensor throughColumn(const Graph& g, const Node& node, const Tensor& x)
     return Tensor::fromVector(y, g.value(node.outputs[0]).shape);
 }
 
+// Multiplies the weights of channel c (output or input channel map) by 1 + step c, and for
+// output channels the bias too; writes the view back. Returns the modified view.
+WeightMatrix scaleChannels(SingleOpGraph& s, bool output, float step)
+{
+    WeightMatrix v = weightMatrixOf(s.graph, s.graph.node(s.node));
+    const std::vector<int64_t> ch = output ? outChannelMap(v) : inChannelMap(v);
+    for (size_t i = 0; i < v.weights.size(); ++i)
+        v.weights[i] *= 1.0f + step * static_cast<float>(ch[i]);
+    for (size_t c = 0; output && c < v.bias.size(); ++c)
+        v.bias[c] *= 1.0f + step * static_cast<float>(c);
+    writeWeightMatrix(s.graph, s.node, v);
+    inferShapes(s.graph);
+    return v;
+}
+
 } // namespace
 
 class TestWeightMatrix : public QObject {
@@ -139,14 +154,7 @@ private slots:
         QFETCH(int, index);
         SingleOpGraph s = build(cases()[index]);
         const Tensor before = runFp32(s);
-        WeightMatrix v = weightMatrixOf(s.graph, s.graph.node(s.node));
-        const std::vector<int64_t> out = outChannelMap(v);
-        for (size_t i = 0; i < v.weights.size(); ++i)
-            v.weights[i] *= 1.0f + static_cast<float>(out[i]);
-        for (size_t c = 0; c < v.bias.size(); ++c)
-            v.bias[c] *= 1.0f + static_cast<float>(c);
-        writeWeightMatrix(s.graph, s.node, v);
-        inferShapes(s.graph);
+        scaleChannels(s, true, 1.0f);
         const std::vector<int64_t> ch = outputChannels(s.graph, s.graph.node(s.node));
         const Tensor after = runFp32(s);
         for (int64_t i = 0; i < after.numel(); ++i)
@@ -160,12 +168,7 @@ private slots:
         QFETCH(int, index);
         SingleOpGraph s = build(cases()[index]);
         const Tensor before = runFp32(s);
-        WeightMatrix v = weightMatrixOf(s.graph, s.graph.node(s.node));
-        const std::vector<int64_t> in = inChannelMap(v);
-        for (size_t i = 0; i < v.weights.size(); ++i)
-            v.weights[i] *= 1.0f + 0.5f * static_cast<float>(in[i]);
-        writeWeightMatrix(s.graph, s.node, v);
-        inferShapes(s.graph);
+        const WeightMatrix v = scaleChannels(s, false, 0.5f);
         Tensor& x = s.feeds[0];
         const bool first = channelsFirst(s.graph.node(s.node));
         const int64_t c = first ? x.dim(1) : x.shape().back(), inner = first ? x.numel() / (x.dim(0) * c) : 1;
