@@ -15,12 +15,12 @@ namespace tessera {
 namespace {
 
 // Shape's output for an input of `shape`, honoring opset 15's start/end (clamped).
-Tensor shapeValue(const Attributes& attrs, const Shape& shape)
+Tensor shapeValue(const Node& node, const Shape& shape)
 {
     const int64_t rank = static_cast<int64_t>(shape.size());
     auto clampAxis = [rank](int64_t a) { return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank); };
-    const int64_t start = clampAxis(attrs.getInt("start", 0));
-    const int64_t end = std::max(start, clampAxis(attrs.getInt("end", rank)));
+    const int64_t start = clampAxis(attrOf<int64_t>(node, "start"));
+    const int64_t end = std::max(start, clampAxis(node.attrs.getInt("end", rank)));
     return Tensor::fromVector(std::vector<int64_t>(shape.begin() + start, shape.begin() + end), {end - start});
 }
 
@@ -31,9 +31,9 @@ void registerShape(OpRegistry& r)
              "inference, so Shape->Gather->Concat->Reshape targets fold. Free data movement; shape-only.")
         .attr("start", int64_t(0))
         .attr("end", int64_t(0), "default: the rank")
-        .inferShape([](InferContext& ctx) { ctx.setOutputValue(0, shapeValue(ctx.attrs(), ctx.inShape(0))); })
+        .inferShape([](InferContext& ctx) { ctx.setOutputValue(0, shapeValue(ctx.node(), ctx.inShape(0))); })
         .kernel([](KernelContext& ctx) {
-            Tensor value = shapeValue(ctx.attrs(), ctx.in(0).shape());
+            Tensor value = shapeValue(ctx.node(), ctx.in(0).shape());
             std::memcpy(ctx.out(0).mutableRawData(), value.rawData(), value.byteSize());
         })
         .placement(ops::freeDataMovement)
