@@ -51,6 +51,10 @@ std::vector<Case> cases()
          attrs({{"group", int64_t{2}}, {"dilations", Ints{2, 1}}, {"strides", Ints{1, 2}}})},
         {"convT_1d_depthwise", "ConvTranspose", {1, 3, 6}, {3, 1, 4}, 3,
          attrs({{"group", int64_t{3}}, {"strides", Ints{3}}, {"pads", Ints{1, 2}}})},
+        {"convT_3d_output_shape", "ConvTranspose", {1, 2, 2, 3, 2}, {2, 2, 2, 2, 3}, 2,
+         attrs({{"strides", Ints{2, 1, 2}}, {"output_shape", Ints{5, 4, 5}}})},
+        {"conv_3d_auto_pad", "Conv", {1, 2, 3, 4, 5}, {3, 2, 2, 3, 3}, 3,
+         attrs({{"auto_pad", std::string("SAME_UPPER")}, {"strides", Ints{1, 2, 2}}})},
     };
 }
 
