@@ -3,6 +3,8 @@
 #include "core/Error.h"
 #include "core/ops/OpGroups.h"
 
+#include <stdexcept>
+
 namespace tessera {
 
 const char* placementName(Placement placement)
@@ -77,6 +79,57 @@ OpCost OpDef::costOf(const Node& node, const Graph& graph) const
     return cost;
 }
 
+const AttrSpec* OpDef::findAttr(const std::string& name) const
+{
+    for (const AttrSpec& spec : m_attrs)
+        if (spec.name == name)
+            return &spec;
+    return nullptr;
+}
+
+const OpDef* opDefOf(const Node& node) { return node.op ? node.op : OpRegistry::global().find(node.opType); }
+
+namespace {
+
+template <class T> const T& declaredDefault(const Node& node, const std::string& name)
+{
+    const OpDef* def = opDefOf(node);
+    const AttrSpec* spec = def ? def->findAttr(name) : nullptr;
+    if (!spec)
+        throw std::logic_error(strCat("op '", node.opType, "' declares no attribute '", name, "'"));
+    const T* value = std::get_if<T>(&spec->defaultValue);
+    if (!value)
+        throw std::logic_error(strCat("attribute '", name, "' of op '", node.opType, "' has another type"));
+    return *value;
+}
+
+} // namespace
+
+template <> int64_t attrOf<int64_t>(const Node& node, const std::string& name)
+{
+    return node.attrs.getInt(name, declaredDefault<int64_t>(node, name));
+}
+
+template <> float attrOf<float>(const Node& node, const std::string& name)
+{
+    return node.attrs.getFloat(name, declaredDefault<float>(node, name));
+}
+
+template <> std::string attrOf<std::string>(const Node& node, const std::string& name)
+{
+    return node.attrs.getString(name, declaredDefault<std::string>(node, name));
+}
+
+template <> std::vector<int64_t> attrOf<std::vector<int64_t>>(const Node& node, const std::string& name)
+{
+    return node.attrs.getInts(name, declaredDefault<std::vector<int64_t>>(node, name));
+}
+
+template <> std::vector<float> attrOf<std::vector<float>>(const Node& node, const std::string& name)
+{
+    return node.attrs.getFloats(name, declaredDefault<std::vector<float>>(node, name));
+}
+
 OpDef& OpRegistry::add(const std::string& name)
 {
     auto [it, inserted] = m_ops.emplace(name, std::make_unique<OpDef>(name));
@@ -117,13 +170,12 @@ const OpRegistry& OpRegistry::global()
     return registry;
 }
 
-PlacementFn analogWhenWeightConstant(size_t weightInput)
+PlacementDecision analogWhenLowerable(const Node& node, const Graph& graph)
 {
-    return [weightInput](const Node& node, const Graph& graph) -> PlacementDecision {
-        if (node.hasInput(weightInput) && graph.value(node.inputs[weightInput]).isConstant())
-            return {Placement::Analog, "constant weights are programmed into the analog array"};
-        return {Placement::Digital, "weights are computed at run time, so they cannot live in flash cells"};
-    };
+    const std::string why = whyNotLowerable(graph, node);
+    if (why.empty())
+        return {Placement::Analog, "constant weights are programmed into the analog array"};
+    return {Placement::Digital, why};
 }
 
 } // namespace tessera

@@ -9,7 +9,13 @@
 //       .inferShape(sameAsInput0)
 //       .kernel(reluKernel)
 //       .quantPolicy(QuantPolicy::Requantize);
+//
+// Columns beyond shape and kernel: placement, quantPolicy, cost, weightMatrix (ops that
+// lower onto analog arrays, core/WeightMatrix.h), scalePassing (equalization), fusesAs
+// (activation fusion), channelAffine (BatchNorm folding), and attr (declared attributes
+// with their defaults, read through attrOf: the only place a default is written).
 #include "core/Graph.h"
+#include "core/WeightMatrix.h"
 
 #include <functional>
 #include <map>
@@ -37,6 +43,22 @@ enum class QuantPolicy {
     ShapeOnly,     // produces shapes/indices, not activations
 };
 const char* quantPolicyName(QuantPolicy policy);
+
+// How an op carries a positive per-channel scale s of its input 0 (f(x / s) = f(x) / s),
+// which cross-layer equalization needs between two analog layers.
+enum class ScalePassing {
+    None,          // does not commute with a per-channel scale
+    Elementwise,   // per element, any layout (Relu)
+    ChannelsFirst, // per channel of an NC... tensor (max/average pools)
+    Reshape,       // moves elements only (Flatten, Reshape): channels may become blocks of the last axis
+};
+
+// y = scale[c] * x + shift[c] per channel of axis 1 (BatchNormalization, inference form):
+// what BatchNorm folding (core/passes/FoldBatchNorm.h) writes into the layer before it.
+struct ChannelAffine {
+    std::vector<float> scale;
+    std::vector<float> shift;
+};
 
 struct OpCost {
     int64_t macs = 0;        // multiply-accumulates (or elementwise ops for digital work)
@@ -141,6 +163,13 @@ using ShapeFn = std::function<void(InferContext&)>;
 using KernelFn = std::function<void(KernelContext&)>;
 using PlacementFn = std::function<PlacementDecision(const Node&, const Graph&)>;
 using CostFn = std::function<OpCost(const Node&, const Graph&)>;
+// The node's constant per-channel affine map, or false when it is not one (inputs computed
+// at run time, training mode).
+// For activations a layer can apply in its epilogue (Relu, Clip): writes the layer's
+// fused_* attributes describing the node; false when it cannot be fused (bounds computed
+// at run time).
+using FusedActivationFn = std::function<bool(const Graph&, const Node&, Attributes& layerAttrs)>;
+using ChannelAffineFn = std::function<bool(const Graph&, const Node&, ChannelAffine&)>;
 
 struct AttrSpec {
     std::string name;
@@ -175,6 +204,15 @@ public:
     OpDef& placement(PlacementFn fn) { m_placement = std::move(fn); return *this; }
     OpDef& quantPolicy(QuantPolicy policy) { m_quantPolicy = policy; return *this; }
     OpDef& cost(CostFn fn) { m_cost = std::move(fn); return *this; }
+    OpDef& fusesAs(FusedActivationFn fn) { m_fusesAs = std::move(fn); return *this; }
+    OpDef& channelAffine(ChannelAffineFn fn) { m_channelAffine = std::move(fn); return *this; }
+    OpDef& scalePassing(ScalePassing passing) { m_scalePassing = passing; return *this; }
+    // Ops that lower onto analog arrays: their weights as an [N, K] matrix (WeightMatrix.h).
+    OpDef& weightMatrix(WeightMatrixDef def)
+    {
+        m_weightMatrix = std::make_shared<const WeightMatrixDef>(std::move(def));
+        return *this;
+    }
 
     const std::string& name() const { return m_name; }
     const std::string& docText() const { return m_doc; }
@@ -186,6 +224,12 @@ public:
     const ShapeFn& shapeFn() const { return m_inferShape; }
     const KernelFn& kernelFn() const { return m_kernel; }
     QuantPolicy quantPolicyValue() const { return m_quantPolicy; }
+    const WeightMatrixDef* weightMatrixDef() const { return m_weightMatrix.get(); }
+    ScalePassing scalePassingValue() const { return m_scalePassing; }
+    const ChannelAffineFn& channelAffineFn() const { return m_channelAffine; }
+    const FusedActivationFn& fusesAsFn() const { return m_fusesAs; }
+    // The declared attribute `name`, or null.
+    const AttrSpec* findAttr(const std::string& name) const;
 
     PlacementDecision placeNode(const Node& node, const Graph& graph) const;
     OpCost costOf(const Node& node, const Graph& graph) const;
@@ -199,6 +243,10 @@ private:
     KernelFn m_kernel;
     PlacementFn m_placement;
     CostFn m_cost;
+    std::shared_ptr<const WeightMatrixDef> m_weightMatrix;
+    ScalePassing m_scalePassing = ScalePassing::None;
+    ChannelAffineFn m_channelAffine;
+    FusedActivationFn m_fusesAs;
     QuantPolicy m_quantPolicy = QuantPolicy::Requantize;
 };
 
@@ -215,8 +263,25 @@ private:
     std::map<std::string, std::unique_ptr<OpDef>> m_ops;
 };
 
-// Placement helper for Conv/Gemm/MatMul-like ops: analog when input `weightInput` is a
-// constant, digital otherwise.
-PlacementFn analogWhenWeightConstant(size_t weightInput);
+// The registry row of `node` (node.op, or looked up by op type for detached nodes); null
+// when the op is not registered.
+const OpDef* opDefOf(const Node& node);
+
+// An attribute with the registry's declared default when the node does not set it: the
+// registry is the only place defaults are written. Asking for a name the op does not
+// declare (or with the wrong type) is a programming error (std::logic_error); a file
+// giving the attribute another type is a tessera::Error naming the attribute.
+//   const bool transB = attrOf<int64_t>(node, "transB") != 0;
+template <class T> T attrOf(const Node& node, const std::string& name);
+template <> int64_t attrOf<int64_t>(const Node& node, const std::string& name);
+template <> float attrOf<float>(const Node& node, const std::string& name);
+template <> std::string attrOf<std::string>(const Node& node, const std::string& name);
+template <> std::vector<int64_t> attrOf<std::vector<int64_t>>(const Node& node, const std::string& name);
+template <> std::vector<float> attrOf<std::vector<float>>(const Node& node, const std::string& name);
+
+// Placement of the ops with a weight-matrix column: analog exactly when the column lowers
+// the node (whyNotLowerable empty), digital with the column's reason otherwise. So a node
+// shown as analog is always one the quantizer, compiler and simulator run on an array.
+PlacementDecision analogWhenLowerable(const Node& node, const Graph& graph);
 
 } // namespace tessera

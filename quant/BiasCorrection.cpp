@@ -2,6 +2,7 @@
 
 #include "core/Error.h"
 #include "core/Executor.h"
+#include "core/WeightMatrix.h"
 #include "core/analog/Numerics.h"
 #include "core/passes/DeadCodeElimination.h"
 #include "quant/Calibrator.h"
@@ -123,7 +124,7 @@ std::vector<double> measureMeanError(const QuantSpec& result, ModelGraphs& model
         const Node& node = p->graph.node(*p->graph.findNode(layer));
         const Tensor f = b.real(Executor(p->graph).run({b.inputs})[0]);
         const Tensor q = b.real(QuantizedExecutor(p->graph, p->result, qo).run({b.inputs})[0]);
-        accumulate(e, f, q, node.opType == "Conv", linearRangeOf(p->graph, node, out));
+        accumulate(e, f, q, channelsFirst(node), linearRangeOf(p->graph, node, out));
     });
     return meansOf(e);
 }

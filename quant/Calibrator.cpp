@@ -174,7 +174,8 @@ void assignLayers(QuantSpec& r, const Graph& g)
         l.cols = view.cols;
         l.groups = view.groups;
         l.rowBlocks = (view.rows + c.geometry.rows - 1) / c.geometry.rows;
-        l.weightScales = weightScales(view.weights.data(), view.cols, view.rows, l.weightBits, c.weightObserver);
+        l.weightScales = shareOutChannelScales(
+            view, weightScales(view.weights.data(), view.cols, view.rows, l.weightBits, c.weightObserver));
         r.layers.push_back(std::move(l));
     }
 }

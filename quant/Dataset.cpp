@@ -5,6 +5,7 @@
 #include "core/Error.h"
 #include "core/ShapeInference.h"
 #include "core/io/Npy.h"
+#include "core/quantspec/GraphRewrites.h"
 
 #include <cmath>
 #include <cstring>
@@ -211,8 +212,7 @@ const Graph& ModelGraphs::forBatch(int64_t batch)
                  ": ", e.what());
         }
     }
-    applyEqualization(*g, m_equalization);
-    applySmoothing(*g, m_smoothing);
+    applyQuantRewrites(*g, m_equalization, m_smoothing);
     return *(m_graphs[batch] = std::move(g));
 }
 
@@ -239,8 +239,7 @@ void ModelGraphs::setEqualization(const std::vector<ChannelScaling>& scalings)
     if (scalings == m_equalization)
         return;
     Graph probe = *m_template; // throws, naming the layers, before anything changes when they do not fit
-    applyEqualization(probe, scalings);
-    applySmoothing(probe, m_smoothing);
+    applyQuantRewrites(probe, scalings, m_smoothing);
     m_equalization = scalings;
     m_graphs.clear();
 }
@@ -250,8 +249,7 @@ void ModelGraphs::setSmoothing(const std::vector<InputSmoothing>& smoothing)
     if (smoothing == m_smoothing)
         return;
     Graph probe = *m_template; // throws, naming the layer, before anything changes
-    applyEqualization(probe, m_equalization);
-    applySmoothing(probe, smoothing);
+    applyQuantRewrites(probe, m_equalization, smoothing);
     m_smoothing = smoothing;
     m_graphs.clear();
 }

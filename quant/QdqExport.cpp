@@ -174,17 +174,20 @@ private:
         finishOutputs(pending);
     }
 
-    // Per-channel int8 weights (axis `axis`) -> DequantizeLinear.
-    ValueId dequantizedWeights(const Node& node, const AnalogLayer& layer, const AnalogMatmulView& view, int64_t axis)
+    // Per-channel int8 weights in the node's own weight layout (the registry's
+    // weight-matrix column: storedIndex, storedOutAxis) -> DequantizeLinear.
+    ValueId dequantizedWeights(const Node& node, const AnalogLayer& layer, const AnalogMatmulView& view)
     {
-        const int64_t n = view.cols, k = view.rows;
-        Shape shape = node.opType == "Conv" ? m_src.value(node.inputs[1]).shape
-                      : node.opType == "Gemm" ? Shape{n, k} : Shape{k, n};
-        Tensor levels(DType::Int8, shape);
+        const WeightMatrixDef& column = *weightMatrixDef(node);
+        const int64_t n = view.cols, axis = column.storedOutAxis(node);
+        if (view.scatter != OutputScatter::Permute || axis < 0)
+            fail("layer '", node.name, "': QDQ export of ", node.opType,
+                 " layers (array columns summed before the epilogue) is not supported yet");
+        Tensor levels(DType::Int8, m_src.value(node.inputs[1]).shape);
         int8_t* w = levels.mutableData<int8_t>();
-        for (int64_t c = 0; c < n; ++c)
-            for (int64_t r = 0; r < k; ++r) // MatMul's B is [K, N]; Conv/Gemm keep [N, K] order
-                w[axis == 1 ? r * n + c : c * k + r] = layer.weightLevels()[c * k + r];
+        const std::vector<int64_t> stored = column.storedIndex(m_src, node, view);
+        for (size_t i = 0; i < stored.size(); ++i)
+            w[stored[i]] = layer.weightLevels()[i];
         std::vector<float> scales, zeros(static_cast<size_t>(n), 0.0f);
         for (double s : layer.params().weightScales)
             scales.push_back(static_cast<float>(s));
@@ -238,17 +241,14 @@ private:
         noteAdc(lq, layer);
         ++m_summary.analogLayers;
         std::vector<ValueId> inputs = {mapped(node.inputs[0]),
-                                       dequantizedWeights(node, layer, view, node.opType == "MatMul" ? 1 : 0)};
+                                       dequantizedWeights(node, layer, view)};
         if (!bias.empty())
             inputs.push_back(dequantizedBias(node, layer));
-        // Conv keeps its attributes; Gemm's alpha/beta/transB are folded into the [N, K]
-        // levels and the bias by the lowering; all keep the fused activation.
-        Attributes attrs = node.opType == "Conv" ? node.attrs : Attributes{};
-        for (const char* fused : {"fused_activation", "fused_min", "fused_max"})
-            if (node.attrs.has(fused))
-                attrs.set(fused, node.attrs.all().at(fused));
-        if (node.opType == "Gemm")
-            attrs.set("transB", int64_t(1));
+        // The node keeps its attributes (window, transB, fused activation) except those the
+        // lowering folded into the levels and the bias (Gemm's alpha, beta): made neutral.
+        Attributes attrs = node.attrs;
+        for (const auto& [name, neutral] : weightMatrixDef(node)->foldedAttrs.all())
+            attrs.set(name, neutral);
         std::vector<std::pair<ValueId, ValueId>> pending;
         const ValueId out = outputFor(node.outputs[0], pending);
         m_out.addNode(node.name, node.opType, inputs, {out}, attrs);

@@ -15,6 +15,10 @@ struct QuantizedExecutor::AnalogNode {
     AnalogMatmulView view;
     std::unique_ptr<AnalogLayer> layer;
     const TensorQuant* input = nullptr;
+    // Views that sum columns before the epilogue (ConvTranspose): per output channel c the
+    // bias code and requantizer of its columns (their weight scales are equal).
+    std::vector<int64_t> channelBias;
+    std::vector<Requantizer> channelRequant;
 };
 
 void fakeQuantize(float* data, int64_t count, const TensorQuant& q)
@@ -72,7 +76,18 @@ void QuantizedExecutor::prepareAnalog(NodeId id, size_t layerIndex)
         params.numerics.adcRange = 0;
     }
     NonIdealities ni = m_options.nonIdealities ? m_result.config.nonIdealities : NonIdealities{};
-    a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), layerBias(layer, a->view), ni);
+    const std::vector<float> bias = layerBias(layer, a->view);
+    if (a->view.scatter == OutputScatter::Permute) {
+        a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), bias, ni);
+    } else { // the bias joins after the column sums are scattered (docs/analog-model.md)
+        a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), std::vector<float>{}, ni);
+        for (int64_t c = 0; c < a->view.outChannels(); ++c) {
+            const int64_t col = c * a->view.colsPerOutChannel;
+            const double unit = params.inputScale * params.weightScales[col];
+            a->channelBias.push_back(bias.empty() ? 0 : saturate(roundHalfEven(bias[c] / unit), INT32_MIN, INT32_MAX));
+            a->channelRequant.push_back(a->layer->requantizers()[col]);
+        }
+    }
     a->input = m_result.findTensor(layer.input);
     if (m_graph.value(node.inputs[0]).name != layer.input)
         fail("layer '", layer.node, "': result says input '", layer.input, "', graph has '",
@@ -97,6 +112,43 @@ void QuantizedExecutor::bindInputs(const std::vector<Tensor>& inputs)
     }
 }
 
+// Output codes of a view whose columns map one-to-one onto output elements (Conv, Gemm,
+// MatMul). Read noise is keyed by the global index of each input vector (sample index x
+// vectors per sample + vector within the sample), so any batch split draws the same noise.
+Tensor QuantizedExecutor::permutedOutput(const AnalogNode& a, const Node& node, const std::vector<int32_t>& matrix,
+                                         int64_t m, int64_t firstVector, Tensor& inputCodes) const
+{
+    std::vector<int32_t> y(static_cast<size_t>(m * a.view.cols));
+    a.layer->run(matrix.data(), m, y.data(), firstVector);
+    const Shape& shape = m_graph.value(node.outputs[0]).shape;
+    // The input codes are consumed (copied into `matrix`): reuse their buffer when it fits.
+    const bool reuse = inputCodes.numel() >= numElements(shape);
+    Tensor outCodes = reuse ? Tensor::viewOf(inputCodes, DType::Int32, shape) : Tensor(DType::Int32, shape);
+    scatterAnalogOutput(m_graph, node, a.view, y, outCodes);
+    return outCodes;
+}
+
+// Output codes of a view that sums columns into output elements before the epilogue
+// (ConvTranspose's col2im): accumulators scattered and summed, then bias and epilogue
+// per output channel.
+Tensor QuantizedExecutor::summedOutput(const AnalogNode& a, const Node& node, const std::vector<int32_t>& matrix,
+                                       int64_t m, int64_t firstVector) const
+{
+    const std::vector<int64_t> acc = a.layer->accumulate(matrix.data(), m, firstVector);
+    const Shape& shape = m_graph.value(node.outputs[0]).shape;
+    std::vector<int64_t> sums(static_cast<size_t>(numElements(shape)));
+    scatterAccumulators(m_graph, node, a.view, acc.data(), m, sums.data());
+    Tensor outCodes(DType::Int32, shape);
+    int32_t* oc = outCodes.mutableData<int32_t>();
+    const CodeRange range = a.layer->outputRange();
+    const int64_t channels = a.view.outChannels(), spatial = numElements(shape) / (shape[0] * channels);
+    for (size_t i = 0; i < sums.size(); ++i) {
+        const int64_t c = (static_cast<int64_t>(i) / spatial) % channels; // NC... layout
+        oc[i] = epilogue(sums[i] + a.channelBias[c], a.channelRequant[c], range);
+    }
+    return outCodes;
+}
+
 void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
 {
     const Tensor& x = m_values[node.inputs[0]];
@@ -113,17 +165,11 @@ void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
         int64_t& r = m_adcRanges[node.name];
         r = std::max(r, a.layer->maxAbsBlockSum(matrix.data(), m));
     }
-    std::vector<int32_t> y(static_cast<size_t>(m * a.view.cols));
-    // Read noise is keyed by the global index of each input vector: sample index x vectors
-    // per sample + vector within the sample, so any batch split draws the same noise.
     const int64_t batch = x.shape().empty() ? 1 : std::max<int64_t>(1, x.shape()[0]);
     const int64_t firstVector = static_cast<int64_t>(m_options.readNoiseStream) * (m / batch);
-    a.layer->run(matrix.data(), m, y.data(), firstVector);
     const Value& outValue = m_graph.value(node.outputs[0]);
-    // The input codes are consumed (copied into `matrix`): reuse their buffer when it fits.
-    const bool reuse = codes.numel() >= numElements(outValue.shape);
-    Tensor outCodes = reuse ? Tensor::viewOf(codes, DType::Int32, outValue.shape) : Tensor(DType::Int32, outValue.shape);
-    scatterAnalogOutput(m_graph, node, a.view, y, outCodes);
+    Tensor outCodes = a.channelRequant.empty() ? permutedOutput(a, node, matrix, m, firstVector, codes)
+                                               : summedOutput(a, node, matrix, m, firstVector);
     Tensor out(DType::Float32, outValue.shape);
     const double sy = a.layer->params().output.scale;
     const int32_t* oc = outCodes.data<int32_t>();

@@ -62,6 +62,10 @@ private:
     struct AnalogNode;
     void prepareAnalog(NodeId id, size_t layerIndex);
     void runAnalog(AnalogNode& a, const Node& node);
+    Tensor permutedOutput(const AnalogNode& a, const Node& node, const std::vector<int32_t>& matrix, int64_t m,
+                          int64_t firstVector, Tensor& inputCodes) const;
+    Tensor summedOutput(const AnalogNode& a, const Node& node, const std::vector<int32_t>& matrix, int64_t m,
+                        int64_t firstVector) const;
     void runDigital(const Node& node);
     void bindInputs(const std::vector<Tensor>& inputs);
 

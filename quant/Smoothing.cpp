@@ -1,8 +1,8 @@
 #include "quant/Smoothing.h"
 
 #include "core/Error.h"
-#include "core/ShapeInference.h"
 #include "core/analog/AnalogLowering.h"
+#include "core/WeightMatrix.h"
 #include "quant/Equalization.h"
 
 #include <algorithm>
@@ -12,34 +12,15 @@ namespace tessera::quant {
 
 namespace {
 
-bool channelsFirst(const Node& node) { return node.opType == "Conv"; }
-
+// One input channel per group and one output channel per group: each factor folds into
+// its channel's own weight scale.
 bool isDepthwise(const Graph& g, const Node& node)
 {
-    if (node.opType != "Conv")
-        return false;
-    const int64_t groups = node.attrs.getInt("group", 1);
-    return groups > 1 && groups == smoothingChannels(g, node) && g.value(node.inputs[1]).constant.dim(0) == groups;
-}
-
-const Node& analogLayer(const Graph& g, const std::string& name, NodeId& id)
-{
-    const std::optional<NodeId> found = g.findNode(name);
-    if (!found || !analog::isLowerableAnalogNode(g, g.node(*found)))
-        fail("input smoothing: '", name, "' is not an analog layer of model '", g.name, "'");
-    id = *found;
-    return g.node(id);
+    const WeightMatrix v = weightMatrixOf(g, node);
+    return v.groups > 1 && v.groups == v.inChannels() && v.groups == v.outChannels();
 }
 
 } // namespace
-
-int64_t smoothingChannels(const Graph& g, const Node& node)
-{
-    const Shape& in = g.value(node.inputs[0]).shape;
-    if (in.size() < 2)
-        return in.empty() ? 0 : in[0];
-    return channelsFirst(node) ? in[1] : in.back();
-}
 
 void observeChannelRanges(const Graph& g, const Node& node, const Tensor& x, std::vector<double>& ranges)
 {
@@ -97,36 +78,6 @@ std::vector<InputSmoothing> computeSmoothing(const Graph& g, const ChannelRanges
         out.push_back(std::move(s));
     }
     return out;
-}
-
-void applySmoothing(Graph& g, const std::vector<InputSmoothing>& smoothing)
-{
-    for (const InputSmoothing& s : smoothing) {
-        NodeId id = kNoNode;
-        const Node& node = analogLayer(g, s.layer, id);
-        const int64_t channels = smoothingChannels(g, node);
-        if (static_cast<int64_t>(s.factors.size()) != channels)
-            fail("input smoothing of layer '", s.layer, "': ", s.factors.size(), " factors for ", channels,
-                 " input channels");
-        for (double f : s.factors)
-            if (!(f > 0.0) || !std::isfinite(f))
-                fail("input smoothing of layer '", s.layer, "': factors must be positive and finite");
-        const ValueId x = node.inputs[0];
-        const int64_t rank = static_cast<int64_t>(g.value(x).shape.size());
-        Shape shape(static_cast<size_t>(rank), 1); // broadcasts over the channel axis
-        shape[channelsFirst(node) ? 1 : static_cast<size_t>(rank - 1)] = channels;
-        std::vector<float> inverse(s.factors.size());
-        for (size_t c = 0; c < inverse.size(); ++c)
-            inverse[c] = static_cast<float>(1.0 / s.factors[c]);
-        const ValueId k = g.addConstant(g.uniqueValueName(s.layer + "/smoothing"), Tensor::fromVector(inverse, shape));
-        const Value& in = g.value(x);
-        const ValueId y = g.addValue(g.uniqueValueName(in.name + "/smoothed"), in.dtype, in.shape);
-        g.addNode(g.uniqueNodeName(s.layer + "/smooth"), "Mul", {x, k}, {y});
-        g.node(id).inputs[0] = y;
-        scaleWeightInputChannels(g, id, s.factors);
-    }
-    if (!smoothing.empty())
-        g.rebuildUses();
 }
 
 } // namespace tessera::quant

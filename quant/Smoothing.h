@@ -15,6 +15,7 @@
 // Like cross-layer equalization, the FP32 model stays the ONNX file: the quantization
 // result records the factors and ModelGraphs re-applies them (quant::prepareModel).
 #include "core/Graph.h"
+#include "core/quantspec/GraphRewrites.h"
 #include "core/quantspec/QuantSpec.h"
 
 #include <map>
@@ -31,8 +32,10 @@ namespace tessera::quant {
 // without), so low-bit mixed precision should start from a Depthwise calibration
 // (SmoothingScope, core/quantspec/QuantSpec.h).
 
-// Input channels of an analog layer: Conv's C (input dim 1), Gemm/MatMul's K (last dim).
-int64_t smoothingChannels(const Graph& graph, const Node& node);
+// Input channels of an analog layer (C of NC... inputs, else the last dim) and the
+// re-application of recorded factors live in core (GraphRewrites.h).
+using tessera::applySmoothing;
+using tessera::smoothingChannels;
 
 // max |x_c| per input channel of every analog layer's input, keyed by layer name.
 using ChannelRanges = std::map<std::string, std::vector<double>>;
@@ -44,10 +47,5 @@ void observeChannelRanges(const Graph& graph, const Node& node, const Tensor& x,
 // (max/min channel range > `minSpread`); others are left alone. Leaves `graph` unchanged.
 std::vector<InputSmoothing> computeSmoothing(const Graph& graph, const ChannelRanges& ranges, double alpha = 0.5,
                                              SmoothingScope scope = SmoothingScope::All, double minSpread = 4.0);
-
-// Inserts a per-channel Mul (by 1/m) in front of each recorded layer and scales its
-// weights. Throws tessera::Error naming the layer when it is not an analog layer of
-// `graph` or the factor count does not match its input channels.
-void applySmoothing(Graph& graph, const std::vector<InputSmoothing>& smoothing);
 
 } // namespace tessera::quant

@@ -1,14 +1,13 @@
 #pragma once
 // How a graph node placed on an analog array maps onto the analog numeric model
 // (AnalogModel.h): its weight matrix [N, K] (K rows per group), bias, fused activation,
-// and the input-code matrix it feeds the array (im2col for Conv). Shared by the
-// quantizer's reference executor, the compiler (array packing) and the simulator.
-//
-// Supported: Conv (any groups, 1-3 spatial dims), Gemm (constant B; C a per-column
-// vector or scalar; alpha folded into the weights, beta into the bias), MatMul with a
-// constant 2-D B. Other analog-placed nodes (ConvTranspose) are not lowered: callers
-// treat them as digital (see docs/analog-model.md).
+// the input-code matrix it feeds the array, and how the array's results land in the
+// node's output. Shared by the quantizer's reference executor, the compiler (array
+// packing) and the simulator. Thin wrappers over the op registry's weight-matrix column
+// (core/WeightMatrix.h), which defines the lowering of every op (Conv, ConvTranspose,
+// Gemm, MatMul); docs/analog-model.md states the rules.
 #include "core/Graph.h"
+#include "core/WeightMatrix.h"
 #include "core/analog/AnalogModel.h"
 
 #include <string>
@@ -16,22 +15,20 @@
 
 namespace tessera::analog {
 
-struct AnalogMatmulView {
+// The registry's WeightMatrix (groups, rows = K, cols = N, weights [N, K], bias per
+// output channel, scatter kind) plus the node and its fused activation.
+struct AnalogMatmulView : WeightMatrix {
     std::string nodeName;
     std::string opType;
-    int64_t groups = 1;
-    int64_t rows = 0;           // K: rows per group
-    int64_t cols = 0;           // N: output columns (output channels)
-    std::vector<float> weights; // [N, K] row-major
-    std::vector<float> bias;    // N entries or empty
-    double clampLo = -1e300;    // fused activation bounds (real units)
+    double clampLo = -1e300; // fused activation bounds (real units)
     double clampHi = 1e300;
 };
 
 // True when the node is placed on an analog array (registry placement + AnalogMatmul
-// policy) and has a lowering here.
+// policy); the registry places a node Analog only when its weight-matrix column lowers it,
+// so this equals isAnalogPlaced.
 bool isLowerableAnalogNode(const Graph& graph, const Node& node);
-// True when the registry places the node on an analog array (lowerable or not).
+// True when the registry places the node on an analog array.
 bool isAnalogPlaced(const Graph& graph, const Node& node);
 
 // Throws tessera::Error naming the node when it cannot be lowered.
@@ -43,12 +40,23 @@ std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, con
                                        const Tensor& inputCodes, int64_t& m);
 
 // Scatters the array's output codes [M, N] into the node's output layout (Int32 tensor
-// of the output's shape: NC... for Conv, [..., N] for Gemm/MatMul).
+// of the output's shape: NC... for Conv, [..., N] for Gemm/MatMul). Only for views whose
+// scatter is a permutation (view.scatter == OutputScatter::Permute); a ConvTranspose
+// sums columns before its epilogue and throws here: use scatterAccumulators.
 void scatterAnalogOutput(const Graph& graph, const Node& node, const AnalogMatmulView& view,
                          const std::vector<int32_t>& y, Tensor& outputCodes);
 
+// The accumulator form, valid for every view: `acc` holds the digital accumulators
+// [M, N] of step 5 (docs/analog-model.md) WITHOUT bias; `outAcc` (numElements of the
+// output, overwritten) receives their sums per output element, in the output's layout.
+// The caller then adds the bias code of the element's output channel and runs the
+// epilogue. For Permute views this is a permutation; for ConvTranspose the col2im sum.
+void scatterAccumulators(const Graph& graph, const Node& node, const AnalogMatmulView& view, const int64_t* acc,
+                         int64_t m, int64_t* outAcc);
+
 // Input vectors the array processes for one run of the graph as shaped (use a batch-1
-// graph for per-inference numbers): output pixels for Conv, rows of A for Gemm/MatMul.
+// graph for per-inference numbers): output pixels for Conv, rows of A for Gemm/MatMul,
+// input pixels for ConvTranspose.
 int64_t vectorsPerRun(const Graph& graph, const Node& node, const AnalogMatmulView& view);
 
 } // namespace tessera::analog

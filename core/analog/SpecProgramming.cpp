@@ -38,9 +38,10 @@ std::vector<float> layerBias(const LayerQuant& layer, const AnalogMatmulView& vi
 {
     if (layer.biasCorrection.empty())
         return view.bias;
-    if (static_cast<int64_t>(layer.biasCorrection.size()) != view.cols)
-        fail("layer '", layer.node, "': ", layer.biasCorrection.size(), " bias corrections for ", view.cols, " columns");
-    std::vector<float> bias(static_cast<size_t>(view.cols), 0.0f);
+    if (static_cast<int64_t>(layer.biasCorrection.size()) != view.outChannels())
+        fail("layer '", layer.node, "': ", layer.biasCorrection.size(), " bias corrections for ", view.outChannels(),
+             " output channels");
+    std::vector<float> bias(static_cast<size_t>(view.outChannels()), 0.0f);
     for (size_t n = 0; n < bias.size(); ++n)
         bias[n] = static_cast<float>((view.bias.empty() ? 0.0 : view.bias[n]) - layer.biasCorrection[n]);
     return bias;

@@ -15,8 +15,9 @@ namespace tessera::analog {
 // when the spec does not fit the lowered node (geometry, tensors not quantized).
 AnalogLayerParams layerParams(const QuantSpec& spec, const LayerQuant& layer, const AnalogMatmulView& view);
 
-// The bias the layer's epilogue adds (real units): the graph's bias minus the layer's bias
-// correction; empty when there is neither.
+// The bias the layer's epilogue adds (real units), one per output channel
+// (view.outChannels(): the columns, but for a ConvTranspose whose columns are channel x
+// kernel tap): the graph's bias minus the layer's bias correction; empty when neither.
 std::vector<float> layerBias(const LayerQuant& layer, const AnalogMatmulView& view);
 
 } // namespace tessera::analog

@@ -20,14 +20,19 @@ void registerRelus(OpRegistry& r)
         .kernel([](KernelContext& ctx) {
             ops::mapNumeric(ctx, [](auto x) { return x > decltype(x)(0) ? x : decltype(x)(0); });
         })
-        .quantPolicy(QuantPolicy::ShareScale);
+        .quantPolicy(QuantPolicy::ShareScale)
+        .scalePassing(ScalePassing::Elementwise)
+        .fusesAs([](const Graph&, const Node&, Attributes& layerAttrs) {
+            layerAttrs.set("fused_activation", std::string("Relu"));
+            return true;
+        });
 
     r.add("LeakyRelu")
         .doc("x >= 0 ? x : alpha * x. Quantized: requantize.")
         .attr("alpha", 0.01f, "slope for negative inputs")
         .inferShape(ops::sameAsInput0)
         .kernel([](KernelContext& ctx) {
-            const float alpha = ctx.attrs().getFloat("alpha", 0.01f);
+            const float alpha = attrOf<float>(ctx.node(), "alpha");
             ops::mapFloat(ctx, [alpha](auto x) { return x >= 0 ? x : alpha * x; });
         })
         .quantPolicy(QuantPolicy::Requantize);
@@ -55,6 +60,33 @@ void registerRelus(OpRegistry& r)
         .quantPolicy(QuantPolicy::Requantize);
 }
 
+// Clip's bound from input `i` (opset 11+) or, for graphs that kept the opset-6 form,
+// the attribute; false when the bound is computed at run time.
+bool clipBound(const Graph& graph, const Node& clip, size_t i, const char* attr, float& bound)
+{
+    if (clip.hasInput(i)) {
+        const Value& v = graph.value(clip.inputs[i]);
+        if (!v.isConstant() || v.constant.numel() != 1)
+            return false;
+        bound = static_cast<float>(v.constant.valueAsDouble(0));
+    } else if (clip.attrs.has(attr)) {
+        bound = clip.attrs.getFloat(attr, bound);
+    }
+    return true;
+}
+
+bool fuseClip(const Graph& graph, const Node& clip, Attributes& layerAttrs)
+{
+    float lo = -std::numeric_limits<float>::infinity();
+    float hi = std::numeric_limits<float>::infinity();
+    if (!clipBound(graph, clip, 1, "min", lo) || !clipBound(graph, clip, 2, "max", hi))
+        return false;
+    layerAttrs.set("fused_activation", std::string("Clip"));
+    layerAttrs.set("fused_min", lo);
+    layerAttrs.set("fused_max", hi);
+    return true;
+}
+
 void registerClip(OpRegistry& r)
 {
     r.add("Clip")
@@ -75,7 +107,8 @@ void registerClip(OpRegistry& r)
                 ops::mapNumeric(ctx, [lo, hi](auto x) { return std::min<decltype(x)>(std::max<decltype(x)>(x, lo), hi); });
             });
         })
-        .quantPolicy(QuantPolicy::ShareScale);
+        .quantPolicy(QuantPolicy::ShareScale)
+        .fusesAs(fuseClip);
 }
 
 void registerSmooth(OpRegistry& r)
@@ -104,8 +137,8 @@ void registerSmooth(OpRegistry& r)
         .attr("beta", 0.5f)
         .inferShape(ops::sameAsInput0)
         .kernel([](KernelContext& ctx) {
-            const float alpha = ctx.attrs().getFloat("alpha", 0.2f);
-            const float beta = ctx.attrs().getFloat("beta", 0.5f);
+            const float alpha = attrOf<float>(ctx.node(), "alpha");
+            const float beta = attrOf<float>(ctx.node(), "beta");
             ops::mapFloat(ctx, [alpha, beta](auto x) {
                 using T = decltype(x);
                 return std::max(T(0), std::min(T(1), static_cast<T>(alpha * x + beta)));

@@ -9,6 +9,7 @@
 #include "core/ops/Im2col.h"
 #include "core/ops/OpGroups.h"
 #include "core/ops/OpHelpers.h"
+#include "core/ops/WeightMatrixOps.h"
 
 #include <algorithm>
 #include <limits>
@@ -39,7 +40,7 @@ void checkBias(const InferContext& ctx, int64_t channels)
 
 int64_t readGroup(const Node& node)
 {
-    int64_t group = node.attrs.getInt("group", 1);
+    int64_t group = attrOf<int64_t>(node, "group");
     if (group < 1)
         fail(describeNode(node), ": group must be >= 1, got ", group);
     return group;
@@ -457,7 +458,8 @@ void registerConvOps(OpRegistry& r)
                       .numOutputs(1)
                       .inferShape(convShape)
                       .kernel(convKernel)
-                      .placement(analogWhenWeightConstant(1))
+                      .weightMatrix(ops::convWeightMatrix())
+                      .placement(analogWhenLowerable)
                       .quantPolicy(QuantPolicy::AnalogMatmul)
                       .cost(convCost);
     addWindowAttrs(conv);
@@ -469,7 +471,8 @@ void registerConvOps(OpRegistry& r)
                        .numOutputs(1)
                        .inferShape(convTransposeShape)
                        .kernel(convTransposeKernel)
-                       .placement(analogWhenWeightConstant(1))
+                       .weightMatrix(ops::convTransposeWeightMatrix())
+                       .placement(analogWhenLowerable)
                        .quantPolicy(QuantPolicy::AnalogMatmul)
                        .cost(convTransposeCost);
     addWindowAttrs(convT);

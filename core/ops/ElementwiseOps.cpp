@@ -177,7 +177,7 @@ void registerCast(OpRegistry& r)
                 ctx.fail("attribute 'to' is required");
             DType to = DType::Undefined;
             try {
-                to = ops::dtypeFromOnnxCode(ctx.attrs().getInt("to", 1));
+                to = ops::dtypeFromOnnxCode(attrOf<int64_t>(ctx.node(), "to"));
             } catch (const Error& e) {
                 ctx.fail(e.what());
             }

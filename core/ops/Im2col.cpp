@@ -37,7 +37,7 @@ void readPads(const Node& node, Window& w, size_t rank)
 
 AutoPad readAutoPad(const Node& node)
 {
-    std::string mode = node.attrs.getString("auto_pad", "NOTSET");
+    std::string mode = attrOf<std::string>(node, "auto_pad");
     if (mode == "NOTSET" || mode.empty())
         return AutoPad::NotSet;
     if (mode == "SAME_UPPER")
@@ -118,7 +118,7 @@ Window convTransposeWindow(const Node& node, const Shape& inSpatial, const Shape
     const size_t rank = inSpatial.size();
     Window w = readWindowAttrs(node, kernel, rank);
     std::vector<int64_t> outputPadding = spatialInts(node, "output_padding", rank, 0, 0);
-    std::vector<int64_t> outputShape = node.attrs.getInts("output_shape", {});
+    std::vector<int64_t> outputShape = attrOf<std::vector<int64_t>>(node, "output_shape");
     if (outputShape.size() == rank + 2) // some exporters give [N, C, spatial...]
         outputShape.erase(outputShape.begin(), outputShape.begin() + 2);
     if (!outputShape.empty() && outputShape.size() != rank)

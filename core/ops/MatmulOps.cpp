@@ -5,6 +5,7 @@
 #include "core/ops/GemmOpHelpers.h"
 #include "core/ops/OpGroups.h"
 #include "core/ops/OpHelpers.h"
+#include "core/ops/WeightMatrixOps.h"
 
 #include <algorithm>
 #include <cstring>
@@ -23,7 +24,7 @@ GemmDims gemmDims(const Node& node, const Shape& a, const Shape& b)
 {
     if (a.size() != 2 || b.size() != 2)
         fail(describeNode(node), ": A ", shapeToString(a), " and B ", shapeToString(b), " must both be 2-D");
-    const bool transA = node.attrs.getInt("transA", 0) != 0, transB = node.attrs.getInt("transB", 0) != 0;
+    const bool transA = attrOf<int64_t>(node, "transA") != 0, transB = attrOf<int64_t>(node, "transB") != 0;
     GemmDims d{transA ? a[1] : a[0], transB ? b[0] : b[1], transA ? a[0] : a[1]};
     const int64_t kB = transB ? b[1] : b[0];
     if (d.k != kB)
@@ -71,9 +72,9 @@ void gemmKernel(KernelContext& ctx)
     const Tensor& a = ctx.in(0);
     const Tensor& b = ctx.in(1);
     const GemmDims d = gemmDims(ctx.node(), a.shape(), b.shape());
-    const bool transA = ctx.attrs().getInt("transA", 0) != 0, transB = ctx.attrs().getInt("transB", 0) != 0;
-    const float alpha = ctx.attrs().getFloat("alpha", 1.0f);
-    float beta = ctx.attrs().getFloat("beta", 1.0f);
+    const bool transA = attrOf<int64_t>(ctx.node(), "transA") != 0, transB = attrOf<int64_t>(ctx.node(), "transB") != 0;
+    const float alpha = attrOf<float>(ctx.node(), "alpha");
+    float beta = attrOf<float>(ctx.node(), "beta");
     float* y = ctx.out(0).mutableData<float>();
     if (ctx.hasInput(2) && beta != 0.0f)
         fillWithBias(ctx.in(2), d.m, d.n, y);
@@ -194,7 +195,8 @@ void registerMatmulOps(OpRegistry& r)
                       .attr("transB", int64_t{0}, "1: B is stored [N, K] (torch Linear)")
                       .inferShape(gemmShape)
                       .kernel(gemmKernel)
-                      .placement(analogWhenWeightConstant(1))
+                      .weightMatrix(ops::gemmWeightMatrix())
+                      .placement(analogWhenLowerable)
                       .quantPolicy(QuantPolicy::AnalogMatmul)
                       .cost(gemmCost);
     ops::addFusedActivationAttrs(gemm);
@@ -206,7 +208,8 @@ void registerMatmulOps(OpRegistry& r)
                         .numOutputs(1)
                         .inferShape(matmulShape)
                         .kernel(matmulKernel)
-                        .placement(analogWhenWeightConstant(1))
+                        .weightMatrix(ops::matmulWeightMatrix())
+                        .placement(analogWhenLowerable)
                         .quantPolicy(QuantPolicy::AnalogMatmul)
                         .cost(matmulCost);
     ops::addFusedActivationAttrs(matmul);

@@ -11,9 +11,41 @@ namespace tessera {
 
 namespace {
 
+// The one statement of the inference form: a = gamma / sqrt(var + epsilon), b = beta - mean * a.
+ChannelAffine batchNormAffine(const float* gamma, const float* beta, const float* mean, const float* var,
+                              float epsilon, int64_t channels)
+{
+    ChannelAffine affine;
+    affine.scale.resize(static_cast<size_t>(channels));
+    affine.shift.resize(static_cast<size_t>(channels));
+    for (int64_t c = 0; c < channels; ++c) {
+        affine.scale[c] = gamma[c] / std::sqrt(var[c] + epsilon);
+        affine.shift[c] = beta[c] - mean[c] * affine.scale[c];
+    }
+    return affine;
+}
+
+bool batchNormConstants(const Graph& graph, const Node& bn, ChannelAffine& affine)
+{
+    if (bn.outputs.size() != 1 || attrOf<int64_t>(bn, "training_mode") != 0)
+        return false;
+    const float* params[4];
+    int64_t channels = -1;
+    for (size_t i = 0; i < 4; ++i) {
+        const Value& v = graph.value(bn.inputs[i + 1]);
+        if (!v.isConstant() || v.constant.dtype() != DType::Float32 || v.constant.rank() != 1 ||
+            (channels >= 0 && v.constant.numel() != channels))
+            return false;
+        channels = v.constant.numel();
+        params[i] = v.constant.data<float>();
+    }
+    affine = batchNormAffine(params[0], params[1], params[2], params[3], attrOf<float>(bn, "epsilon"), channels);
+    return true;
+}
+
 void batchNormShape(InferContext& ctx)
 {
-    if (ctx.attrs().getInt("training_mode", 0) != 0 || ctx.numOutputs() > 1)
+    if (attrOf<int64_t>(ctx.node(), "training_mode") != 0 || ctx.numOutputs() > 1)
         ctx.fail("training mode (training_mode=1 or running mean/var outputs) is not supported; export the "
                  "model in eval mode");
     for (size_t i = 0; i < 5; ++i)
@@ -33,15 +65,13 @@ void batchNormKernel(KernelContext& ctx)
 {
     const Tensor& x = ctx.in(0);
     const int64_t batch = x.dim(0), channels = x.dim(1), planeSize = x.numel() / std::max<int64_t>(batch * channels, 1);
-    const float* scale = ctx.in(1).data<float>();
-    const float* bias = ctx.in(2).data<float>();
-    const float* mean = ctx.in(3).data<float>();
-    const float* var = ctx.in(4).data<float>();
-    const float epsilon = ctx.attrs().getFloat("epsilon", 1e-5f);
+    const ChannelAffine affine = batchNormAffine(ctx.in(1).data<float>(), ctx.in(2).data<float>(),
+                                                 ctx.in(3).data<float>(), ctx.in(4).data<float>(),
+                                                 attrOf<float>(ctx.node(), "epsilon"), channels);
     const float* in = x.data<float>();
     float* out = ctx.out(0).mutableData<float>();
     for (int64_t c = 0; c < channels; ++c) {
-        const float a = scale[c] / std::sqrt(var[c] + epsilon), b = bias[c] - mean[c] * a;
+        const float a = affine.scale[c], b = affine.shift[c];
         for (int64_t n = 0; n < batch; ++n) {
             const int64_t offset = (n * channels + c) * planeSize;
             for (int64_t i = 0; i < planeSize; ++i)
@@ -73,7 +103,8 @@ void registerNormOps(OpRegistry& r)
         .inferShape(batchNormShape)
         .kernel(batchNormKernel)
         .quantPolicy(QuantPolicy::Requantize)
-        .cost(batchNormCost);
+        .cost(batchNormCost)
+        .channelAffine(batchNormConstants);
 }
 
 } // namespace tessera

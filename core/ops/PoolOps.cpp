@@ -33,7 +33,7 @@ Shape kernelShapeOf(const Node& node, size_t rank)
 ops::Window poolWindow(const Node& node, const Shape& input)
 {
     const Shape spatial = spatialOf(input);
-    const bool ceilMode = node.attrs.getInt("ceil_mode", 0) != 0;
+    const bool ceilMode = attrOf<int64_t>(node, "ceil_mode") != 0;
     return ops::convWindow(node, spatial, kernelShapeOf(node, spatial.size()), ceilMode);
 }
 
@@ -50,7 +50,7 @@ void maxPoolShape(InferContext& ctx)
     if (type != DType::Float32 && type != DType::UInt8 && type != DType::Int8)
         ctx.fail(strCat("element type ", dtypeName(type), " is not supported (float32, uint8, int8)"));
     ops::checkSpatialRank(ctx.node(), ctx.inShape(0), "input");
-    const int64_t order = ctx.attrs().getInt("storage_order", 0);
+    const int64_t order = attrOf<int64_t>(ctx.node(), "storage_order");
     if (order != 0 && order != 1)
         ctx.fail(strCat("storage_order must be 0 (row major) or 1 (column major), got ", order));
     const Shape out = pooledShape(ctx.inShape(0), poolWindow(ctx.node(), ctx.inShape(0)).outSpatial);
@@ -147,7 +147,7 @@ void maxPoolKernel(KernelContext& ctx)
     const Geometry g = ops::makeGeometry(window, spatialOf(x.shape()), spatialOf(y.shape()));
     const int64_t planes = x.dim(0) * x.dim(1), inSize = g.inSize(), outSize = g.outSize();
     int64_t* indices = ctx.numOutputs() > 1 ? ctx.out(1).mutableData<int64_t>() : nullptr;
-    const bool columnOrder = ctx.attrs().getInt("storage_order", 0) == 1;
+    const bool columnOrder = attrOf<int64_t>(ctx.node(), "storage_order") == 1;
     auto run = [&](auto tag) {
         using T = decltype(tag);
         const T* in = x.data<T>();
@@ -208,7 +208,7 @@ void averagePoolKernel(KernelContext& ctx)
     const Geometry g = ops::makeGeometry(window, spatialOf(x.shape()), spatialOf(y.shape()));
     const int64_t planes = x.dim(0) * x.dim(1), inSize = g.inSize(), outSize = g.outSize(), sw = g.stride[2];
     float* scales = ctx.scratch(static_cast<size_t>(outSize));
-    averageScales(window, g, ctx.attrs().getInt("count_include_pad", 0) != 0, scales);
+    averageScales(window, g, attrOf<int64_t>(ctx.node(), "count_include_pad") != 0, scales);
     const float* xData = x.data<float>();
     float* yData = y.mutableData<float>();
     for (int64_t p = 0; p < planes; ++p) {
@@ -233,7 +233,7 @@ OpCost windowPoolCost(const Node& node, const Graph& graph)
 {
     const Shape& y = graph.value(node.outputs[0]).shape;
     OpCost cost;
-    cost.macs = numElements(y) * numElements(node.attrs.getInts("kernel_shape", {}));
+    cost.macs = numElements(y) * numElements(attrOf<std::vector<int64_t>>(node, "kernel_shape"));
     return cost;
 }
 
@@ -291,7 +291,8 @@ void registerPoolOps(OpRegistry& r)
                          .inferShape(maxPoolShape)
                          .kernel(maxPoolKernel)
                          .quantPolicy(QuantPolicy::ShareScale)
-                         .cost(windowPoolCost);
+                         .cost(windowPoolCost)
+                         .scalePassing(ScalePassing::ChannelsFirst);
     addPoolAttrs(maxPool);
 
     OpDef& avgPool = r.add("AveragePool")
@@ -303,7 +304,8 @@ void registerPoolOps(OpRegistry& r)
                          .inferShape(averagePoolShape)
                          .kernel(averagePoolKernel)
                          .quantPolicy(QuantPolicy::Requantize)
-                         .cost(windowPoolCost);
+                         .cost(windowPoolCost)
+                         .scalePassing(ScalePassing::ChannelsFirst);
     addPoolAttrs(avgPool);
 
     r.add("GlobalAveragePool")
@@ -320,7 +322,8 @@ void registerPoolOps(OpRegistry& r)
             });
         })
         .quantPolicy(QuantPolicy::Requantize)
-        .cost(globalPoolCost);
+        .cost(globalPoolCost)
+        .scalePassing(ScalePassing::ChannelsFirst);
 
     r.add("GlobalMaxPool")
         .doc("max over all spatial dims: [N, C, ...] -> [N, C, 1, ...]")
@@ -333,7 +336,8 @@ void registerPoolOps(OpRegistry& r)
             });
         })
         .quantPolicy(QuantPolicy::ShareScale)
-        .cost(globalPoolCost);
+        .cost(globalPoolCost)
+        .scalePassing(ScalePassing::ChannelsFirst);
 }
 
 } // namespace tessera

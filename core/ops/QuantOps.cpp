@@ -25,7 +25,7 @@ int64_t checkQuantParam(const InferContext& ctx, size_t i, const char* what)
         return -1;
     if (s.size() != 1)
         ctx.fail(strCat(what, " must be a scalar or 1-D, got shape ", shapeToString(s)));
-    const int64_t axis = ops::normalizeAxis(ctx, ctx.attrs().getInt("axis", 1), rank);
+    const int64_t axis = ops::normalizeAxis(ctx, attrOf<int64_t>(ctx.node(), "axis"), rank);
     if (s[0] != ctx.inShape(0)[axis])
         ctx.fail(strCat(what, " has ", s[0], " entries for axis ", axis, " of length ", ctx.inShape(0)[axis]));
     return axis;
@@ -56,7 +56,7 @@ template <class Z, class Fn> void forEachScaleSlice(const KernelContext& ctx, Fn
         fn(int64_t(0), x.numel(), s[0], zp ? zp[0] : Z(0));
         return;
     }
-    const int64_t axis = ops::normalizeAxis(ctx.attrs().getInt("axis", 1), x.rank());
+    const int64_t axis = ops::normalizeAxis(attrOf<int64_t>(ctx.node(), "axis"), x.rank());
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d)
         outer *= x.dim(d);

@@ -91,10 +91,10 @@ OpCost fourOpsPerElement(const Node& node, const Graph& graph)
 
 // ReduceMean's axes: the `axes` attribute (opset <= 17) or the optional input 1 (opset 18).
 // Empty means all axes, or none with noop_with_empty_axes. Not yet normalized.
-std::vector<int64_t> reduceAxes(const Attributes& attrs, const Tensor* axesInput, int64_t rank)
+std::vector<int64_t> reduceAxes(const Node& node, const Tensor* axesInput, int64_t rank)
 {
-    std::vector<int64_t> axes = axesInput ? axesInput->toInt64Vector() : attrs.getInts("axes");
-    if (axes.empty() && attrs.getInt("noop_with_empty_axes", 0) == 0)
+    std::vector<int64_t> axes = axesInput ? axesInput->toInt64Vector() : attrOf<std::vector<int64_t>>(node, "axes");
+    if (axes.empty() && attrOf<int64_t>(node, "noop_with_empty_axes") == 0)
         for (int64_t d = 0; d < rank; ++d)
             axes.push_back(d);
     return axes;
@@ -103,8 +103,8 @@ std::vector<int64_t> reduceAxes(const Attributes& attrs, const Tensor* axesInput
 void reduceMeanShape(InferContext& ctx)
 {
     const Tensor* axesInput = ctx.hasInput(1) ? &ctx.requireConst(1, "axes") : nullptr;
-    std::vector<int64_t> axes = ops::normalizeAxes(ctx, reduceAxes(ctx.attrs(), axesInput, ctx.inRank(0)), ctx.inRank(0));
-    const bool keep = ctx.attrs().getInt("keepdims", 1) != 0;
+    std::vector<int64_t> axes = ops::normalizeAxes(ctx, reduceAxes(ctx.node(), axesInput, ctx.inRank(0)), ctx.inRank(0));
+    const bool keep = attrOf<int64_t>(ctx.node(), "keepdims") != 0;
     Shape out;
     for (int64_t d = 0; d < ctx.inRank(0); ++d) {
         bool reduced = std::find(axes.begin(), axes.end(), d) != axes.end();
@@ -124,7 +124,7 @@ void reduceMeanKernel(KernelContext& ctx)
     const Shape& in = ctx.in(0).shape();
     const int64_t rank = static_cast<int64_t>(in.size());
     Shape kept = in;
-    for (int64_t a : reduceAxes(ctx.attrs(), ctx.hasInput(1) ? &ctx.in(1) : nullptr, rank))
+    for (int64_t a : reduceAxes(ctx.node(), ctx.hasInput(1) ? &ctx.in(1) : nullptr, rank))
         kept[ops::normalizeAxis(a, rank)] = 1;
     const int64_t outCount = ctx.out(0).numel();
     const int64_t inCount = ctx.in(0).numel();

@@ -27,11 +27,11 @@ const Tensor* givenInput(const Tensor* t)
 }
 
 // Output shape and per-axis scales from scales (input 2) or sizes (input 3), over `axes`.
-ResizePlan resizePlan(const Attributes& attrs, const Shape& in, const Tensor* roi, const Tensor* scales,
+ResizePlan resizePlan(const Node& node, const Shape& in, const Tensor* roi, const Tensor* scales,
                       const Tensor* sizes)
 {
     const int64_t rank = static_cast<int64_t>(in.size());
-    std::vector<int64_t> axes = attrs.getInts("axes");
+    std::vector<int64_t> axes = attrOf<std::vector<int64_t>>(node, "axes");
     if (axes.empty())
         for (int64_t d = 0; d < rank; ++d)
             axes.push_back(d);
@@ -43,7 +43,7 @@ ResizePlan resizePlan(const Attributes& attrs, const Shape& in, const Tensor* ro
     const size_t n = axes.size();
     ResizePlan plan{in, std::vector<double>(in.size(), 1.0), std::vector<double>(in.size(), 0.0),
                     std::vector<double>(in.size(), 1.0)};
-    const bool crop = attrs.getString("coordinate_transformation_mode", "half_pixel") == "tf_crop_and_resize";
+    const bool crop = attrOf<std::string>(node, "coordinate_transformation_mode") == "tf_crop_and_resize";
     if (crop && roi) {
         if (static_cast<size_t>(roi->numel()) != 2 * n)
             fail("roi has ", roi->numel(), " values, expected ", 2 * n);
@@ -69,7 +69,7 @@ ResizePlan resizePlan(const Attributes& attrs, const Shape& in, const Tensor* ro
     }
     if (static_cast<size_t>(sizes->numel()) != n)
         fail("sizes has ", sizes->numel(), " values for ", n, " axes");
-    const std::string policy = attrs.getString("keep_aspect_ratio_policy", "stretch");
+    const std::string policy = attrOf<std::string>(node, "keep_aspect_ratio_policy");
     double common = policy == "not_larger" ? 1e300 : 0.0;
     for (size_t i = 0; i < n; ++i) {
         const double s = static_cast<double>(sizes->valueAsInt(i)) / static_cast<double>(in[axes[i]]);
@@ -92,11 +92,11 @@ struct ResizeModes {
     bool excludeOutside = false;
     float extrapolation = 0.0f;
 
-    static ResizeModes fromAttrs(const Attributes& a)
+    static ResizeModes fromNode(const Node& a)
     {
-        ResizeModes m{a.getString("mode", "nearest"), a.getString("coordinate_transformation_mode", "half_pixel"),
-                      a.getString("nearest_mode", "round_prefer_floor"), a.getFloat("cubic_coeff_a", -0.75f),
-                      a.getInt("exclude_outside", 0) != 0, a.getFloat("extrapolation_value", 0.0f)};
+        ResizeModes m{attrOf<std::string>(a, "mode"), attrOf<std::string>(a, "coordinate_transformation_mode"),
+                      attrOf<std::string>(a, "nearest_mode"), attrOf<float>(a, "cubic_coeff_a"),
+                      attrOf<int64_t>(a, "exclude_outside") != 0, attrOf<float>(a, "extrapolation_value")};
         if (m.mode != "nearest" && m.mode != "linear" && m.mode != "cubic")
             fail("mode '", m.mode, "' is not supported (nearest, linear, cubic)");
         static const char* transforms[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
@@ -106,7 +106,7 @@ struct ResizeModes {
         static const char* nearests[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
         if (std::find(std::begin(nearests), std::end(nearests), m.nearest) == std::end(nearests))
             fail("nearest_mode '", m.nearest, "' is not supported");
-        if (a.getInt("antialias", 0) != 0)
+        if (attrOf<int64_t>(a, "antialias") != 0)
             fail("antialias=1 is not supported");
         return m;
     }
@@ -343,13 +343,13 @@ void resizeShape(InferContext& ctx)
 {
     ResizePlan plan;
     try {
-        ResizeModes::fromAttrs(ctx.attrs());
-        plan = resizePlan(ctx.attrs(), ctx.inShape(0), inputOrNull(ctx, 1, "roi"), inputOrNull(ctx, 2, "scales"),
+        ResizeModes::fromNode(ctx.node());
+        plan = resizePlan(ctx.node(), ctx.inShape(0), inputOrNull(ctx, 1, "roi"), inputOrNull(ctx, 2, "scales"),
                           inputOrNull(ctx, 3, "sizes"));
     } catch (const Error& e) {
         ctx.fail(e.what());
     }
-    if (ctx.attrs().getString("mode", "nearest") == "nearest")
+    if (attrOf<std::string>(ctx.node(), "mode") == "nearest")
         ops::dispatchNumeric(ctx.inType(0), ctx.node(), [](auto) {});
     else
         ops::dispatchFloat(ctx.inType(0), ctx.node(), [](auto) {});
@@ -359,8 +359,8 @@ void resizeShape(InferContext& ctx)
 void resizeKernel(KernelContext& ctx)
 {
     auto opt = [&ctx](size_t i) { return ctx.hasInput(i) ? givenInput(&ctx.in(i)) : nullptr; };
-    const ResizeModes m = ResizeModes::fromAttrs(ctx.attrs());
-    ResizePlan plan = resizePlan(ctx.attrs(), ctx.in(0).shape(), opt(1), opt(2), opt(3));
+    const ResizeModes m = ResizeModes::fromNode(ctx.node());
+    ResizePlan plan = resizePlan(ctx.node(), ctx.in(0).shape(), opt(1), opt(2), opt(3));
     ops::dispatchNumeric(ctx.in(0).dtype(), ctx.node(),
                          [&](auto tag) { resizeKernelTyped<decltype(tag)>(ctx, m, plan); });
 }
@@ -370,7 +370,7 @@ OpCost resizeCost(const Node& node, const Graph& graph)
 {
     const Shape& in = graph.value(node.inputs[0]).shape;
     const Shape& out = graph.value(node.outputs[0]).shape;
-    const std::string mode = node.attrs.getString("mode", "nearest");
+    const std::string mode = attrOf<std::string>(node, "mode");
     int64_t taps = 1;
     for (size_t d = 0; d < in.size() && d < out.size(); ++d)
         if (in[d] != out[d])

@@ -15,12 +15,12 @@ namespace tessera {
 namespace {
 
 // Shape's output for an input of `shape`, honoring opset 15's start/end (clamped).
-Tensor shapeValue(const Attributes& attrs, const Shape& shape)
+Tensor shapeValue(const Node& node, const Shape& shape)
 {
     const int64_t rank = static_cast<int64_t>(shape.size());
     auto clampAxis = [rank](int64_t a) { return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank); };
-    const int64_t start = clampAxis(attrs.getInt("start", 0));
-    const int64_t end = std::max(start, clampAxis(attrs.getInt("end", rank)));
+    const int64_t start = clampAxis(attrOf<int64_t>(node, "start"));
+    const int64_t end = std::max(start, clampAxis(node.attrs.getInt("end", rank)));
     return Tensor::fromVector(std::vector<int64_t>(shape.begin() + start, shape.begin() + end), {end - start});
 }
 
@@ -31,9 +31,9 @@ void registerShape(OpRegistry& r)
              "inference, so Shape->Gather->Concat->Reshape targets fold. Free data movement; shape-only.")
         .attr("start", int64_t(0))
         .attr("end", int64_t(0), "default: the rank")
-        .inferShape([](InferContext& ctx) { ctx.setOutputValue(0, shapeValue(ctx.attrs(), ctx.inShape(0))); })
+        .inferShape([](InferContext& ctx) { ctx.setOutputValue(0, shapeValue(ctx.node(), ctx.inShape(0))); })
         .kernel([](KernelContext& ctx) {
-            Tensor value = shapeValue(ctx.attrs(), ctx.in(0).shape());
+            Tensor value = shapeValue(ctx.node(), ctx.in(0).shape());
             std::memcpy(ctx.out(0).mutableRawData(), value.rawData(), value.byteSize());
         })
         .placement(ops::freeDataMovement)
@@ -86,7 +86,7 @@ void registerConstant(OpRegistry& r)
 void reshapeShape(InferContext& ctx)
 {
     const Tensor& target = ctx.requireConst(1, "shape");
-    const bool allowZero = ctx.attrs().getInt("allowzero", 0) != 0;
+    const bool allowZero = attrOf<int64_t>(ctx.node(), "allowzero") != 0;
     const Shape& in = ctx.inShape(0);
     Shape out = target.toInt64Vector();
     int64_t inferred = -1, known = 1;
@@ -121,7 +121,7 @@ void reshapeShape(InferContext& ctx)
 void flattenShape(InferContext& ctx)
 {
     const int64_t rank = ctx.inRank(0);
-    int64_t axis = ctx.attrs().getInt("axis", 1);
+    int64_t axis = attrOf<int64_t>(ctx.node(), "axis");
     if (axis < -rank || axis > rank)
         ctx.fail(strCat("axis ", axis, " is out of range for rank ", rank));
     axis = axis < 0 ? axis + rank : axis;
@@ -181,10 +181,12 @@ void registerReshapes(OpRegistry& r)
                        "allowzero=1, then it means 0), -1 is inferred.")
         .numInputs(2)
         .attr("allowzero", int64_t(0))
-        .inferShape(reshapeShape);
+        .inferShape(reshapeShape)
+        .scalePassing(ScalePassing::Reshape);
     addView("Flatten", "To 2D [prod(dims[:axis]), prod(dims[axis:])], axis in [-rank, rank].")
         .attr("axis", int64_t(1))
-        .inferShape(flattenShape);
+        .inferShape(flattenShape)
+        .scalePassing(ScalePassing::Reshape);
     addView("Squeeze", "Removes the size-1 axes listed in input 1 (known statically), or all size-1 axes.")
         .numInputs(1, 2)
         .inferShape(squeezeShape);
@@ -236,7 +238,7 @@ void concatShape(InferContext& ctx)
     const int64_t rank = ctx.inRank(0);
     if (!ctx.attrs().has("axis"))
         ctx.fail("attribute 'axis' is required");
-    const int64_t axis = ops::normalizeAxis(ctx, ctx.attrs().getInt("axis", 0), rank);
+    const int64_t axis = ops::normalizeAxis(ctx, attrOf<int64_t>(ctx.node(), "axis"), rank);
     Shape out = ctx.inShape(0);
     for (size_t i = 1; i < ctx.numInputs(); ++i) {
         const Shape& s = ctx.inShape(i);
@@ -254,7 +256,7 @@ void concatShape(InferContext& ctx)
 void concatKernel(KernelContext& ctx)
 {
     const Shape& outShape = ctx.out(0).shape();
-    const int64_t axis = ops::normalizeAxis(ctx.attrs().getInt("axis", 0), static_cast<int64_t>(outShape.size()));
+    const int64_t axis = ops::normalizeAxis(attrOf<int64_t>(ctx.node(), "axis"), static_cast<int64_t>(outShape.size()));
     const size_t elem = dtypeSize(ctx.out(0).dtype());
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < static_cast<int64_t>(outShape.size()); ++d) {

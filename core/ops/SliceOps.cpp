@@ -129,7 +129,7 @@ void registerSplit(OpRegistry& r)
         .attr("axis", int64_t(0))
         .attr("num_outputs", int64_t(0), "default: the number of outputs")
         .inferShape([](InferContext& ctx) {
-            const int64_t axis = ops::normalizeAxis(ctx, ctx.attrs().getInt("axis", 0), ctx.inRank(0));
+            const int64_t axis = ops::normalizeAxis(ctx, attrOf<int64_t>(ctx.node(), "axis"), ctx.inRank(0));
             const Tensor* splitT = ctx.hasInput(1) ? &ctx.requireConst(1, "split") : nullptr;
             Shape shape = ctx.inShape(0);
             std::vector<int64_t> sizes =
@@ -141,7 +141,7 @@ void registerSplit(OpRegistry& r)
         })
         .kernel([](KernelContext& ctx) {
             const Tensor& in = ctx.in(0);
-            const int64_t axis = ops::normalizeAxis(ctx.attrs().getInt("axis", 0), in.rank());
+            const int64_t axis = ops::normalizeAxis(attrOf<int64_t>(ctx.node(), "axis"), in.rank());
             std::vector<int64_t> strides = ops::stridesOf(in.shape());
             int64_t start = 0;
             for (size_t i = 0; i < ctx.numOutputs(); ++i) {
@@ -163,7 +163,7 @@ void registerGather(OpRegistry& r)
         .attr("axis", int64_t(0))
         .inferShape([](InferContext& ctx) {
             const Shape& data = ctx.inShape(0);
-            const int64_t axis = ops::normalizeAxis(ctx, ctx.attrs().getInt("axis", 0), ctx.inRank(0));
+            const int64_t axis = ops::normalizeAxis(ctx, attrOf<int64_t>(ctx.node(), "axis"), ctx.inRank(0));
             if (ctx.inType(1) != DType::Int64 && ctx.inType(1) != DType::Int32)
                 ctx.fail("indices must be int32 or int64");
             Shape out(data.begin(), data.begin() + axis);
@@ -174,7 +174,7 @@ void registerGather(OpRegistry& r)
         .kernel([](KernelContext& ctx) {
             const Tensor& data = ctx.in(0);
             const Tensor& indices = ctx.in(1);
-            const int64_t axis = ops::normalizeAxis(ctx.attrs().getInt("axis", 0), data.rank());
+            const int64_t axis = ops::normalizeAxis(attrOf<int64_t>(ctx.node(), "axis"), data.rank());
             const int64_t axisDim = data.shape()[axis], count = indices.numel();
             int64_t outer = 1, inner = 1;
             for (int64_t d = 0; d < data.rank(); ++d) {
@@ -309,7 +309,7 @@ void registerPad(OpRegistry& r)
         .inferShape([](InferContext& ctx) {
             const Tensor& pads = ctx.requireConst(1, "pads");
             const Tensor* axes = ctx.hasInput(3) ? &ctx.requireConst(3, "axes") : nullptr;
-            const std::string mode = ctx.attrs().getString("mode", "constant");
+            const std::string mode = attrOf<std::string>(ctx.node(), "mode");
             PadSpec spec = withNode(ctx, [&] {
                 checkPadMode(mode);
                 return padSpec(ctx.inShape(0), pads, axes);
@@ -327,7 +327,7 @@ void registerPad(OpRegistry& r)
         })
         .kernel([](KernelContext& ctx) {
             PadSpec spec = padSpec(ctx.in(0).shape(), ctx.in(1), ctx.hasInput(3) ? &ctx.in(3) : nullptr);
-            const std::string mode = ctx.attrs().getString("mode", "constant");
+            const std::string mode = attrOf<std::string>(ctx.node(), "mode");
             ops::dispatchAnyType(ctx.in(0).dtype(), ctx.node(),
                                  [&](auto tag) { padKernelTyped<decltype(tag)>(ctx, spec, mode); });
         })

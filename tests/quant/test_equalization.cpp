@@ -256,6 +256,43 @@ private slots:
         QCOMPARE(constantOf(fresh.forBatch(1), first, 1), constantOf(graphs.forBatch(1), first, 1));
         QVERIFY(constantOf(fresh.forBatch(1), first, 1) != constantOf(ModelGraphs(data("mnist/mnist_lenet.onnx")).forBatch(1), first, 1));
     }
+
+    // Conv -> ConvTranspose (Relu) -> Conv: ConvTranspose's [N, K] view takes part as L2
+    // and as L1 (its output channels are groups of kernel-tap columns). The spec's rewrites,
+    // re-applied by core's applyQuantRewrites with a smoothing, keep the FP32 output.
+    void convTransposeChainThroughCoreRewrites()
+    {
+        Graph g;
+        g.name = "convT";
+        auto w = [&](const char* name, Shape shape, float step) {
+            std::vector<float> v(static_cast<size_t>(numElements(shape)));
+            for (size_t i = 0; i < v.size(); ++i)
+                v[i] = std::sin(step * static_cast<float>(i + 1)) * (1.0f + static_cast<float>(i % 5));
+            return g.addConstant(name, Tensor::fromVector(v, shape));
+        };
+        const ValueId x = g.addValue("x", DType::Float32, {1, 2, 4, 4});
+        const ValueId h1 = g.addValue("h1"), h2 = g.addValue("h2"), y = g.addValue("y");
+        Attributes relu, up;
+        relu.set("fused_activation", std::string("Relu"));
+        up = relu;
+        up.set("strides", std::vector<int64_t>{2, 2});
+        g.addNode("c1", "Conv", {x, w("W1", {3, 2, 3, 3}, 0.7f), w("B1", {3}, 0.3f)}, {h1}, relu);
+        g.addNode("up", "ConvTranspose", {h1, w("W2", {3, 4, 3, 3}, 1.3f), w("B2", {4}, 0.9f)}, {h2}, up);
+        g.addNode("c3", "Conv", {h2, w("W3", {2, 4, 1, 1}, 2.1f)}, {y});
+        g.markGraphInput(x);
+        g.markGraphOutput(y);
+        inferShapes(g);
+        const Tensor input = Tensor::fromVector(std::vector<float>(32, 0.5f), {1, 2, 4, 4});
+        const std::vector<float> before = runFp32(g, input);
+        QuantSpec spec;
+        spec.equalization = computeEqualization(g);
+        QCOMPARE(spec.equalization.size(), size_t(2)); // c1 -> up, up -> c3
+        for (const ChannelScaling& cs : spec.equalization) // the check would prove nothing with all scales 1
+            QVERIFY(std::any_of(cs.scales.begin(), cs.scales.end(), [](double s) { return std::fabs(s - 1.0) > 1e-3; }));
+        spec.smoothing = {{"up", {2.0, 0.5, 4.0}}};
+        applyQuantRewrites(g, spec);
+        QVERIFY2(maxRelDiff(before, runFp32(g, input)) <= 1e-5, qPrintable(QString::number(maxRelDiff(before, runFp32(g, input)))));
+    }
 };
 
 QTEST_APPLESS_MAIN(TestEqualization)
