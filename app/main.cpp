@@ -3,6 +3,7 @@
 //   --bench-layout     print layout + first-paint times for the given files / synthetic:N
 //   --engine E         auto | graphviz | igraph
 //   --find TEXT        select the first matching node once the graph is shown
+#include "core/Memory.h"
 #include "app/MainWindow.h"
 #include "app/StudioBench.h"
 #include "app/model/SyntheticGraph.h"
@@ -14,6 +15,7 @@ using namespace tessera::studio;
 
 int main(int argc, char** argv)
 {
+    tessera::keepFreedMemoryForReuse();
     QApplication app(argc, argv);
     QApplication::setOrganizationName("Tessera");
     QApplication::setApplicationName("Tessera Studio");

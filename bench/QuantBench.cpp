@@ -3,6 +3,7 @@
 // executor against the FP32 executor over the same 2,000 test digits in the same run
 // (CPU time, median of --runs), with both accuracies. The FP32 executor is the peer: the
 // ratio says what simulating the analog numerics costs on top of plain inference.
+#include "core/Memory.h"
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "quant/Calibrator.h"
@@ -81,6 +82,7 @@ Row benchModel(const std::string& dir, const std::string& name, int runs)
 
 int main(int argc, char** argv)
 {
+    tessera::keepFreedMemoryForReuse();
     CLI::App app{"Quantization stage benchmark: calibration time, quantized vs FP32 executor on 2,000 MNIST digits"};
     std::string dir = TESSERA_MODELS_DIR;
     std::vector<std::string> models{"mnist_lenet", "mnist_wide", "mnist_mobile"};

@@ -7,6 +7,7 @@
 //   tessera-bench --models mnist_wide --runs 3 --profile
 //   tessera-bench --write-bin DIR         # inputs as raw .bin + .json for the ORT runner
 //   tessera-bench --ort ort_times.txt     # lines "<model> <wall ms> <CPU ms>" -> ratio columns
+#include "core/Memory.h"
 #include "core/Error.h"
 #include "core/Executor.h"
 #include "core/Parallel.h"
@@ -270,6 +271,7 @@ void printTable(const std::vector<Result>& results, const std::map<std::string, 
 
 int main(int argc, char** argv)
 {
+    tessera::keepFreedMemoryForReuse();
     Options opt;
     CLI::App app{"Tessera FP32 executor benchmark"};
     app.add_option("--data", opt.dataDir, "folder with mnist/, digits/, ocr/ (default: tests/data/models)");

@@ -1,6 +1,7 @@
 // `tessera`: the command-line face of the engine. Verbs come from the table in
 // Commands.cpp; this file parses the command line, dispatches, and maps failures to exit
 // codes (1: the inputs are at fault, 2: the command line is, 130: cancelled).
+#include "core/Memory.h"
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "core/Error.h"
@@ -15,6 +16,7 @@ using namespace tessera::cli;
 
 int main(int argc, char** argv)
 {
+    tessera::keepFreedMemoryForReuse();
     CLI::App app{"Tessera: import, inspect and run ONNX models for an analog matrix processor"};
     app.name("tessera");
     app.require_subcommand(1);

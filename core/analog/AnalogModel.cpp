@@ -190,22 +190,38 @@ AnalogLayer::AnalogLayer(ProgrammedLayer programmed, const NonIdealities& nonIde
 AnalogLayer::~AnalogLayer() = default;
 AnalogLayer::AnalogLayer(AnalogLayer&&) noexcept = default;
 
+// Per-thread scratch for block sums: run() is called per layer per batch, and fresh
+// zeroed buffers of M x N int64 cost page faults comparable to the product itself.
+namespace {
+std::vector<int64_t>& blockScratch(size_t size)
+{
+    thread_local std::vector<int64_t> scratch;
+    if (scratch.size() < size)
+        scratch.resize(size);
+    return scratch;
+}
+} // namespace
+
 void AnalogLayer::accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) const
 {
     const AnalogLayerParams& p = m_prog.params;
-    const int64_t n = p.cols;
+    const int64_t n = p.cols, count = m * n;
     const kernels::InputCodes in{x, m, p.groups * p.rows, p.numerics.inputBits, p.numerics.inputSigned};
     if (m_prog.transparentAdc()) {
         kernels::fullProduct(*m_packed, in, acc, n);
         return;
     }
-    std::fill(acc, acc + m * n, int64_t{0});
-    std::vector<int64_t> sums(static_cast<size_t>(m * n));
+    const int64_t adcMax = m_prog.adcMax;
     for (int64_t b = 0; b < m_prog.blocks(); ++b) {
-        kernels::blockProduct(*m_packed, in, b, sums.data(), n);
+        int64_t* sums = b == 0 ? acc : blockScratch(static_cast<size_t>(count)).data();
+        kernels::blockProduct(*m_packed, in, b, sums, n);
         const int shift = m_prog.adcShifts[b];
-        for (int64_t i = 0; i < m * n; ++i)
-            acc[i] += adcConvert(sums[i], shift, m_prog.adcMax);
+        if (b == 0)
+            for (int64_t i = 0; i < count; ++i)
+                acc[i] = adcConvert(acc[i], shift, adcMax);
+        else
+            for (int64_t i = 0; i < count; ++i)
+                acc[i] += adcConvert(sums[i], shift, adcMax);
     }
 }
 
@@ -260,27 +276,26 @@ void AnalogLayer::accumulateProgrammed(const int32_t* x, int64_t m, int64_t firs
     }
 }
 
+// The accumulators before the bias: digitized block sums added up.
 void AnalogLayer::accumulateInto(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const
 {
-    const int64_t n = m_prog.params.cols;
-    if (!m_nonIdeal.any()) {
-        accumulateIdeal(x, m, acc);
-    } else {
-        std::fill(acc, acc + m * n, int64_t{0});
-        if (!m_noisyLevels.empty())
-            accumulateProgrammed(x, m, firstVector, acc);
-        else
-            accumulateReadNoise(x, m, firstVector, acc);
-    }
-    for (int64_t i = 0; i < m; ++i)
-        for (int64_t c = 0; c < n; ++c)
-            acc[i * n + c] += m_prog.biasCodes[c];
+    if (!m_nonIdeal.any())
+        return accumulateIdeal(x, m, acc);
+    std::fill(acc, acc + m * m_prog.params.cols, int64_t{0});
+    if (!m_noisyLevels.empty())
+        accumulateProgrammed(x, m, firstVector, acc);
+    else
+        accumulateReadNoise(x, m, firstVector, acc);
 }
 
 std::vector<int64_t> AnalogLayer::accumulate(const int32_t* x, int64_t m, int64_t firstVector) const
 {
-    std::vector<int64_t> acc(static_cast<size_t>(m * m_prog.params.cols));
+    const int64_t n = m_prog.params.cols;
+    std::vector<int64_t> acc(static_cast<size_t>(m * n));
     accumulateInto(x, m, firstVector, acc.data());
+    for (int64_t i = 0; i < m; ++i)
+        for (int64_t c = 0; c < n; ++c)
+            acc[i * n + c] += m_prog.biasCodes[c];
     return acc;
 }
 
@@ -288,6 +303,8 @@ void AnalogLayer::run(const int32_t* x, int64_t m, int32_t* y, int64_t firstVect
 {
     const CodeRange out = m_prog.outputRange();
     const int64_t n = m_prog.params.cols, kTotal = m_prog.params.rows * m_prog.params.groups;
+    const int64_t* bias = m_prog.biasCodes.data();
+    const Requantizer* requant = m_prog.requant.data();
     std::vector<int64_t> acc(static_cast<size_t>(std::min(kChunk, m) * n));
     for (int64_t i0 = 0; i0 < m; i0 += kChunk) {
         const int64_t mc = std::min(kChunk, m - i0);
@@ -295,7 +312,7 @@ void AnalogLayer::run(const int32_t* x, int64_t m, int32_t* y, int64_t firstVect
         int32_t* yc = y + i0 * n;
         for (int64_t i = 0; i < mc; ++i)
             for (int64_t c = 0; c < n; ++c)
-                yc[i * n + c] = epilogue(acc[i * n + c], m_prog.requant[c], out);
+                yc[i * n + c] = epilogue(acc[i * n + c] + bias[c], requant[c], out);
     }
 }
 
