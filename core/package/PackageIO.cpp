@@ -35,16 +35,15 @@ constexpr uint64_t kInstructionBytes = 8 + 8 * kMaxOperands;
 class Writer {
 public:
     void u8(uint8_t v) { m_out.push_back(static_cast<char>(v)); }
-    void u32(uint32_t v)
+    // Little-endian, whatever the host's byte order.
+    template <class T>
+    void little(T v)
     {
-        for (int i = 0; i < 4; ++i)
+        for (size_t i = 0; i < sizeof(T); ++i)
             u8(static_cast<uint8_t>(v >> (8 * i)));
     }
-    void u64(uint64_t v)
-    {
-        for (int i = 0; i < 8; ++i)
-            u8(static_cast<uint8_t>(v >> (8 * i)));
-    }
+    void u32(uint32_t v) { little(v); }
+    void u64(uint64_t v) { little(v); }
     void i32(int32_t v) { u32(static_cast<uint32_t>(v)); }
     void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
     void f64(double v)
@@ -83,22 +82,17 @@ public:
     }
 
     uint8_t u8() { return *need(1); }
-    uint32_t u32()
+    template <class T>
+    T little()
     {
-        const uint8_t* p = need(4);
-        uint32_t v = 0;
-        for (int i = 0; i < 4; ++i)
-            v |= uint32_t(p[i]) << (8 * i);
+        const uint8_t* p = need(sizeof(T));
+        T v = 0;
+        for (size_t i = 0; i < sizeof(T); ++i)
+            v |= T(p[i]) << (8 * i);
         return v;
     }
-    uint64_t u64()
-    {
-        const uint8_t* p = need(8);
-        uint64_t v = 0;
-        for (int i = 0; i < 8; ++i)
-            v |= uint64_t(p[i]) << (8 * i);
-        return v;
-    }
+    uint32_t u32() { return little<uint32_t>(); }
+    uint64_t u64() { return little<uint64_t>(); }
     int32_t i32() { return static_cast<int32_t>(u32()); }
     int64_t i64() { return static_cast<int64_t>(u64()); }
     double f64()

@@ -21,7 +21,6 @@ constexpr int64_t kMaxLayerSide = int64_t(1) << 24;
 constexpr int64_t kMaxReplicas = int64_t(1) << 10;
 constexpr int64_t kMaxElements = int64_t(1) << 40;
 
-bool inRange(int64_t v, int64_t lo, int64_t hi) { return v >= lo && v <= hi; }
 
 void checkHeader(const PackageHeader& h, const std::string& label)
 {

@@ -12,7 +12,6 @@ namespace {
 constexpr int64_t kMaxBarrier = int64_t(1) << 20;
 constexpr int64_t kAccumulatorBytes = 8; // analog accumulators are int64 in SRAM
 
-bool inRange(int64_t v, int64_t lo, int64_t hi) { return v >= lo && v <= hi; }
 int64_t codeBytes(int64_t bits) { return (bits + 7) / 8; }
 
 // One instruction being checked, with the context its operands refer to.
@@ -52,6 +51,12 @@ struct InsCheck {
             bad("array ", arrayIndex, " of tile ", tile, " has no weight image in the package");
         return *it;
     }
+    // [begin, end) non-empty inside [0, size).
+    void span(const char* what, int64_t begin, int64_t end, int64_t size) const
+    {
+        if (!inRange(begin, 0, size - 1) || !inRange(end, begin + 1, size))
+            bad(what, " [", begin, ", ", end, ") outside the array's ", size, " ", what);
+    }
     void zero(int from) const
     {
         for (int i = from; i < kMaxOperands; ++i)
@@ -65,8 +70,7 @@ void checkHalt(const InsCheck&) {}
 void checkDriveInputs(const InsCheck& c)
 {
     const ArrayImage& array = c.array(c.a(0));
-    if (!inRange(c.a(2), 0, array.rows - 1) || !inRange(c.a(3), c.a(2) + 1, array.rows))
-        c.bad("rows [", c.a(2), ", ", c.a(3), ") outside the array's ", array.rows, " rows");
+    c.span("rows", c.a(2), c.a(3), array.rows);
     if (!inRange(c.a(4), 1, 16) || !inRange(c.a(5), 0, 1))
         c.bad("input bits ", c.a(4), " outside [1, 16] or signed flag ", c.a(5), " not 0/1");
     c.sram("input", c.a(1), (c.a(3) - c.a(2)) * codeBytes(c.a(4)));
@@ -82,8 +86,7 @@ void checkAnalogMvm(const InsCheck& c)
 void checkAdcRead(const InsCheck& c)
 {
     const ArrayImage& array = c.array(c.a(0));
-    if (!inRange(c.a(1), 0, array.cols - 1) || !inRange(c.a(2), c.a(1) + 1, array.cols))
-        c.bad("columns [", c.a(1), ", ", c.a(2), ") outside the array's ", array.cols, " columns");
+    c.span("columns", c.a(1), c.a(2), array.cols);
     if (!inRange(c.a(3), 1, 32) || !inRange(c.a(4), 0, 62))
         c.bad("ADC bits ", c.a(3), " outside [1, 32] or shift ", c.a(4), " outside [0, 62]");
     c.sram("destination", c.a(5), (c.a(2) - c.a(1)) * kAccumulatorBytes);
