@@ -16,6 +16,11 @@
 //   digital  the ops the tile processor / SIMD unit runs (type, attributes as text, tensors)
 //   tensors  id, name, shape, element type, quantization, where it lives in tile SRAM
 //   io       which tensors are the model's inputs and outputs
+//
+// Rules a writer must follow (validatePackage checks them all; docs/package-format.md):
+// arrays listed once each sorted by (tile, array); programs sorted by tile, each ending
+// with HALT; tensor id = index; every weight of every layer replica placed exactly once and
+// array cells equal to the layer's levels (unused cells 0); unused operands 0.
 #include "core/analog/AnalogModel.h"
 
 #include <array>

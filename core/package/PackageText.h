@@ -1,5 +1,6 @@
 #pragma once
-// Human-readable views of a deployment package (`tessera package info|disasm`).
+// Human-readable views of a deployment package (`tessera package info|disasm`). The
+// package must be valid (validatePackage; readPackage returns only valid packages).
 #include "core/package/Package.h"
 
 #include <cstdint>

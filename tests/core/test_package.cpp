@@ -7,6 +7,7 @@
 #include "core/io/FileIO.h"
 #include "core/package/PackageIO.h"
 #include "core/package/PackageText.h"
+#include "core/target/Target.h"
 #include "tests/core/PackageFixture.h"
 
 #include <QTemporaryDir>
@@ -205,6 +206,21 @@ private slots:
         for (int i = 0; i < kOpcodeCount; ++i)
             QCOMPARE(int(opcodeInfo(static_cast<Opcode>(i)).op), i);
         QCOMPARE(std::string(opcodeInfo(Opcode::DriveInputs).name), std::string("DRIVE_INPUTS"));
+    }
+
+    void targetSummaryComesFromTheTarget()
+    {
+        const Target target = loadTarget("m1076");
+        const TargetSummary s = summarizeTarget(target);
+        QCOMPARE(s.name, std::string("m1076"));
+        QCOMPARE(std::vector<int64_t>({s.tiles, s.arraysPerTile, s.arrayRows, s.arrayCols, s.sramBytes}),
+                 std::vector<int64_t>({76, 1, 1024, 1024, 262144})); // resources/targets/m1076.json
+        QCOMPARE(s.json, targetText(target));
+        QVERIFY(s.hash.rfind("xxh3-64:", 0) == 0 && s.hash.size() == 8 + 16);
+        QVERIFY(summarizeTarget(target, false).json.empty());
+        Target other = target;
+        other.tiles.sramBytes /= 2;
+        QVERIFY(summarizeTarget(other).hash != s.hash);
     }
 
     void writeReadKeepsEveryField()
