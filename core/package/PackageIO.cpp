@@ -64,7 +64,11 @@ public:
         for (int64_t x : v)
             i64(x);
     }
-    void bytes(const void* data, size_t size) { m_out.append(static_cast<const char*>(data), size); }
+    void bytes(const void* data, size_t size)
+    {
+        if (size > 0)
+            m_out.append(static_cast<const char*>(data), size);
+    }
     std::string& out() { return m_out; }
 
 private:
@@ -136,7 +140,12 @@ public:
             x = i64();
         return v;
     }
-    void bytes(void* dst, size_t n) { std::memcpy(dst, need(n), n); }
+    void bytes(void* dst, size_t n)
+    {
+        const uint8_t* src = need(n);
+        if (n > 0) // an empty vector's data() may be null
+            std::memcpy(dst, src, n);
+    }
     void finish()
     {
         if (m_pos != m_size)

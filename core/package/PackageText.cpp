@@ -47,7 +47,8 @@ std::string instructionText(const Package& pkg, int64_t tile, const Instruction&
 {
     const OpcodeInfo& info = opcodeInfo(ins.op);
     std::string line = info.name;
-    line.resize(std::max<size_t>(line.size(), 13), ' ');
+    if (info.operandCount > 0)
+        line.resize(std::max<size_t>(line.size(), 13), ' ');
     for (int i = 0; i < info.operandCount; ++i) {
         if (ins.op == Opcode::SimdOp && i == 0)
             line += strCat(" kind=", simdKindName(static_cast<SimdKind>(ins.a[0])));
