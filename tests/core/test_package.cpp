@@ -302,6 +302,21 @@ private slots:
         expectError(parseError(std::string("TPKG\x01\0\0\0", 8)), "truncated at byte 8 (the file header needs 24");
     }
 
+    void wrongTagAndTrailingBytesAreNamed()
+    {
+        const Package pkg = testing::fixturePackage();
+        const std::string good = serializePackage(pkg);
+        std::string bytes = good;
+        const SectionInfo arrays = sectionLayout(pkg)[2];
+        bytes.replace(arrays.offset, 4, "ARRZ");
+        reseal(bytes);
+        QCOMPARE(parseError(bytes), "m.tpkg: expected section 'arrays' (ARRY) at byte " + std::to_string(arrays.offset) +
+                                        ", found 'ARRZ' (corrupt package)");
+        bytes = good + "xyz";
+        QCOMPARE(parseError(bytes), "m.tpkg: 3 unexpected bytes after the last section (at byte " +
+                                        std::to_string(good.size()) + ")");
+    }
+
     void hugeDeclaredCountsFailFast()
     {
         const Package pkg = testing::fixturePackage();
