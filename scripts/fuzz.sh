@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, AddressSanitizer) in build-fuzz/ and runs each for
 # a bounded time, seeded with the bundled small models and .npy files.
-#   scripts/fuzz.sh [seconds-per-target=60] [target...]   (targets: fuzz_onnx_import fuzz_npy)
+#   scripts/fuzz.sh [seconds-per-target=60] [target...]   (targets: fuzz_onnx_import fuzz_npy fuzz_package)
 # New corpus entries go to build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/.
 # Exit status is non-zero when a target finds a crash.
 set -euo pipefail
@@ -10,7 +10,7 @@ BUILD="${TESSERA_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 SECONDS_PER_TARGET="${1:-60}"
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(fuzz_onnx_import fuzz_npy)
+[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(fuzz_onnx_import fuzz_npy fuzz_package)
 command -v clang++ >/dev/null || { echo "error: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -37,6 +37,9 @@ for target in "${TARGETS[@]}"; do
       max_len=400000 ;;
     fuzz_npy)
       cp "$MODELS"/digits/digits_test_y.npy "$MODELS"/ocr/cls_out_ort.npy "$MODELS"/mnist/*_ort16.npy "$seeds/"
+      max_len=20000 ;;
+    fuzz_package)
+      cp "$ROOT"/tests/data/packages/*.tpkg "$seeds/"
       max_len=20000 ;;
     *) echo "error: unknown target $target" >&2; exit 1 ;;
   esac
