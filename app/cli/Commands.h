@@ -44,5 +44,6 @@ CommandRun declareSensitivity(CLI::App& sub);
 CommandRun declareMixedPrecision(CLI::App& sub);
 CommandRun declareExportQdq(CLI::App& sub);
 CommandRun declareTargets(CLI::App& sub);
+CommandRun declareCompile(CLI::App& sub);
 
 } // namespace tessera::cli

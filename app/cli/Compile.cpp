@@ -1,0 +1,77 @@
+// `tessera compile model.onnx [--quant q.json] --target m1076 [-o model.tpkg] [--report r.json]`:
+// maps the model onto the target's arrays and tiles (compiler/Compiler.h), prints the
+// report, and exits 1 with what would make it fit when it does not.
+#include "app/cli/Commands.h"
+#include "app/cli/Console.h"
+#include "compiler/Compiler.h"
+#include "core/Error.h"
+#include "core/io/FileIO.h"
+#include "quant/QuantizeApi.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace tessera::cli {
+
+namespace {
+
+struct CompileArgs {
+    std::string model;
+    std::string quant;
+    std::string target = "m1076";
+    std::string output;
+    std::string report;
+    bool noReplicate = false;
+    bool force = false;
+};
+
+int runCompile(const CompileArgs& o)
+{
+    const Target target = loadTarget(o.target);
+    ConsoleProgress progress(!consoleOptions().quiet);
+    std::unique_ptr<QuantSpec> spec;
+    std::unique_ptr<quant::ModelGraphs> graphs;
+    if (!o.quant.empty()) {
+        spec = std::make_unique<QuantSpec>(readQuantSpec(o.quant));
+        graphs = std::make_unique<quant::ModelGraphs>(quant::openModelFor(o.model, *spec));
+        checkSpecMatchesModel(*spec, graphs->contentHash(), o.model, o.force);
+    } else {
+        graphs = std::make_unique<quant::ModelGraphs>(o.model);
+    }
+    const Graph& graph = graphs->forBatch(graphs->declaredBatch());
+    compiler::CompileOptions options;
+    options.replicate = !o.noReplicate;
+    compiler::CompileResult result = compiler::compileGraph(graph, target, spec.get(), options, &progress);
+    if (result.model.empty())
+        result.model = o.model;
+    progress.finish();
+    std::cout << compiler::reportText(result);
+    std::fprintf(stderr, "compiled in %.3f s\n", result.compileSeconds);
+    if (!o.report.empty())
+        writeFileAtomic(o.report, compiler::reportJson(result).dump(1) + "\n");
+    if (!result.fits) {
+        std::fprintf(stderr, "error: %s: %s\n", o.model.c_str(), result.fitMessage.c_str());
+        return kExitUserError;
+    }
+    return kExitOk;
+}
+
+} // namespace
+
+CommandRun declareCompile(CLI::App& sub)
+{
+    auto o = std::make_shared<CompileArgs>();
+    sub.add_option("model", o->model, "ONNX model")->required();
+    sub.add_option("--quant", o->quant, "Quantization JSON (tessera quantize); without it: 8-bit weights from the model alone");
+    sub.add_option("--target", o->target, "Hardware target: a preset (tessera targets) or a target JSON file (default m1076)");
+    sub.add_option("-o,--output", o->output, "Deployment package to write (.tpkg)");
+    sub.add_option("--report", o->report, "Write the compile report as JSON");
+    sub.add_flag("--no-replicate", o->noReplicate, "Do not copy bottleneck layers into spare arrays");
+    sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
+    return [o] { return runCompile(*o); };
+}
+
+} // namespace tessera::cli
