@@ -70,6 +70,7 @@ struct BlockPlan {
     int replica = 0;
     int64_t group0 = 0, groupCount = 1;
     int64_t rowBlock = 0, colBlock = 0;
+    int64_t rowBegin = 0, colBegin = 0; // first weight row (k) and column (n within the group)
     int64_t rows = 0, cols = 0; // footprint in cells
     int64_t weightCells = 0;
     int array = -1;

@@ -139,6 +139,8 @@ std::vector<int> splitLayer(CompileResult& result, int layer, int replica)
                 b.group0 = g;
                 b.rowBlock = rb;
                 b.colBlock = cb;
+                b.rowBegin = rb * arrayRows;
+                b.colBegin = cb * colsPerBlock;
                 b.rows = std::min(arrayRows, plan.rows - rb * arrayRows);
                 b.cols = std::min(colsPerBlock, groupCols - cb * colsPerBlock) * cpw;
                 b.weightCells = b.rows * b.cols;
