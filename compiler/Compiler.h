@@ -95,7 +95,8 @@ struct TilePlan {
 };
 
 struct Route {
-    int fromLayer = -1, toLayer = -1;
+    int fromLayer = -1, toLayer = -1; // from == to: partial sums of row blocks
+    ValueId value = kNoValue;         // what travels
     int64_t bytes = 0; // per frame, this tile pair's share
     std::vector<TileCoord> path; // producer tile ... consumer tile (XY, adjacent steps)
 };

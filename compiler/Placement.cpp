@@ -18,6 +18,7 @@ namespace {
 
 struct Edge {
     int from = -1, to = -1; // units (analog layers); from == to: row-block partial sums
+    ValueId value = kNoValue;
     int64_t bytes = 0;
 };
 
@@ -33,13 +34,11 @@ std::vector<Edge> dataflowEdges(const Graph& graph, const CompileResult& result)
 {
     const std::vector<int> layerOf = layerIndexByNode(graph, result);
     std::vector<Edge> edges;
-    auto add = [&](int from, int to, int64_t bytes) {
-        for (Edge& e : edges)
-            if (e.from == from && e.to == to) {
-                e.bytes += bytes;
+    auto add = [&](int from, int to, ValueId value, int64_t bytes) {
+        for (const Edge& e : edges)
+            if (e.from == from && e.to == to && e.value == value)
                 return;
-            }
-        edges.push_back({from, to, bytes});
+        edges.push_back({from, to, value, bytes});
     };
     for (size_t i = 0; i < result.layers.size(); ++i) {
         const LayerPlan& l = result.layers[i];
@@ -49,10 +48,10 @@ std::vector<Edge> dataflowEdges(const Graph& graph, const CompileResult& result)
             const int p = layerOf[graph.value(in).producer];
             const int a = p < 0 ? -1 : unitOf(result, p), b = unitOf(result, static_cast<int>(i));
             if (a >= 0 && b >= 0 && a != b)
-                add(a, b, result.layers[p].outputBytes);
+                add(a, b, in, result.layers[p].outputBytes);
         }
         if (l.unit == Unit::Analog && l.rowBlocks > 1)
-            add(static_cast<int>(i), static_cast<int>(i), l.vectors * l.cols * 4 * (l.rowBlocks - 1));
+            add(static_cast<int>(i), static_cast<int>(i), graph.node(l.nodeId).outputs[0], l.vectors * l.cols * 4 * (l.rowBlocks - 1));
     }
     return edges;
 }
@@ -166,14 +165,14 @@ void routeEdges(CompileResult& result, const std::vector<Edge>& edges)
         const std::vector<int>& b = result.layers[e.to].tiles;
         if (e.from == e.to) { // partial sums to the layer's first tile
             for (size_t i = 1; i < a.size(); ++i)
-                result.routes.push_back({e.from, e.to, e.bytes / static_cast<int64_t>(a.size()),
+                result.routes.push_back({e.from, e.to, e.value, e.bytes / static_cast<int64_t>(a.size()),
                                          xyRoute(result.tiles[a[i]].coord, result.tiles[a[0]].coord)});
             continue;
         }
         const int64_t share = e.bytes / std::max<int64_t>(1, static_cast<int64_t>(a.size() * b.size()));
         for (int x : a)
             for (int y : b)
-                result.routes.push_back({e.from, e.to, share, xyRoute(result.tiles[x].coord, result.tiles[y].coord)});
+                result.routes.push_back({e.from, e.to, e.value, share, xyRoute(result.tiles[x].coord, result.tiles[y].coord)});
     }
 }
 
@@ -200,8 +199,9 @@ int64_t linesKept(const Graph& graph, const LayerPlan& l)
 } // namespace
 
 // Every value a tile's layers read or write has one buffer there, of the most rows any
-// of them keeps (a digital layer runs on its anchor's tiles).
-void chargeSram(const Graph& graph, CompileResult& result)
+// of them keeps (a digital layer runs on its anchor's tiles); then the ADC scratch of a
+// tile with arrays, then the accumulators of the row-split column ranges it finishes.
+std::vector<TileMemory> layoutSram(const Graph& graph, const CompileResult& result)
 {
     std::vector<std::map<ValueId, int64_t>> lines(result.tiles.size());
     for (const LayerPlan& l : result.layers) {
@@ -215,11 +215,33 @@ void chargeSram(const Graph& graph, CompileResult& result)
                 lines[t][out] = std::max<int64_t>(lines[t][out], 2);
         }
     }
+    std::vector<TileMemory> memory(result.tiles.size());
     for (size_t t = 0; t < result.tiles.size(); ++t) {
-        result.tiles[t].sramBytes = 0;
-        for (const auto& [value, rows] : lines[t])
-            result.tiles[t].sramBytes += rows * rowBytes(graph.value(value).shape, 1);
+        TileMemory& m = memory[t];
+        for (const auto& [value, rows] : lines[t]) {
+            const int64_t bytes = std::max<int64_t>(1, rows * rowBytes(graph.value(value).shape, 1));
+            m.values[value] = {m.bytes, bytes};
+            m.bytes += bytes;
+        }
+        if (!result.tiles[t].arrays.empty()) {
+            m.scratch = m.bytes;
+            m.bytes += result.target.analog.array.cols * 8;
+        }
     }
+    for (const BlockPlan& b : result.blocks)
+        if (b.rowBlock == 0 && result.layers[b.layer].rowBlocks > 1) {
+            TileMemory& m = memory[result.arrays[b.array].tile];
+            m.accumulators[{b.layer, b.replica, b.group0, b.colBegin}] = m.bytes;
+            m.bytes += b.cols * 8;
+        }
+    return memory;
+}
+
+void chargeSram(const Graph& graph, CompileResult& result)
+{
+    const std::vector<TileMemory> memory = layoutSram(graph, result);
+    for (size_t t = 0; t < result.tiles.size(); ++t)
+        result.tiles[t].sramBytes = memory[t].bytes;
 }
 
 namespace {

@@ -3,6 +3,8 @@
 #include "compiler/Compiler.h"
 
 #include <cstdint>
+#include <map>
+#include <tuple>
 #include <vector>
 
 namespace tessera::compiler {
@@ -38,6 +40,16 @@ void replicateBottlenecks(const Graph& graph, CompileResult& result, const Compi
 
 // Pairwise tile swaps lowering sum(bytes x hops), routes, SRAM use (Placement.cpp).
 void placeOnMesh(const Graph& graph, CompileResult& result, const CompileOptions& options);
+// A tile's SRAM: activation buffers by value (offset, bytes), the ADC scratch (-1: no
+// arrays), the accumulators of row-split column ranges (layer, replica, group, first
+// column) it finishes.
+struct TileMemory {
+    std::map<ValueId, std::pair<int64_t, int64_t>> values;
+    int64_t scratch = -1;
+    std::map<std::tuple<int, int, int64_t, int64_t>, int64_t> accumulators;
+    int64_t bytes = 0;
+};
+std::vector<TileMemory> layoutSram(const Graph& graph, const CompileResult& result);
 // Activation buffers of every tile (TilePlan::sramBytes).
 void chargeSram(const Graph& graph, CompileResult& result);
 // Layers whose tiles carry layer `i`'s traffic: itself when analog, else its anchor.

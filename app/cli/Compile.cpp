@@ -4,6 +4,8 @@
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "compiler/Compiler.h"
+#include "compiler/PackageBuilder.h"
+#include "core/package/PackageIO.h"
 #include "core/Error.h"
 #include "core/io/FileIO.h"
 #include "quant/QuantizeApi.h"
@@ -45,8 +47,7 @@ int runCompile(const CompileArgs& o)
     compiler::CompileOptions options;
     options.replicate = !o.noReplicate;
     compiler::CompileResult result = compiler::compileGraph(graph, target, spec.get(), options, &progress);
-    if (result.model.empty())
-        result.model = o.model;
+    result.model = o.model;
     progress.finish();
     std::cout << compiler::reportText(result);
     std::fprintf(stderr, "compiled in %.3f s\n", result.compileSeconds);
@@ -55,6 +56,11 @@ int runCompile(const CompileArgs& o)
     if (!result.fits) {
         std::fprintf(stderr, "error: %s: %s\n", o.model.c_str(), result.fitMessage.c_str());
         return kExitUserError;
+    }
+    if (!o.output.empty()) {
+        const compiler::PackageIdentity id{o.model, graphs->contentHash(), spec ? compiler::specContentHash(*spec) : ""};
+        package::writePackage(o.output, compiler::buildPackage(graph, result, spec.get(), id));
+        std::fprintf(stderr, "wrote %s\n", o.output.c_str());
     }
     return kExitOk;
 }
