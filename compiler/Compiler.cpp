@@ -1,6 +1,7 @@
 // compileGraph: the stages in order (docs/compiler.md).
 #include "compiler/Stages.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace tessera::compiler {
@@ -35,8 +36,11 @@ CompileResult compileGraph(const Graph& graph, const Target& target, const Quant
     result.fps = scheduleTiming(result);
     sink.checkpoint(0.9, "placing arrays on the tile mesh");
     placeOnMesh(graph, result, options);
-    for (const TilePlan& t : result.tiles)
-        result.tilesUsed += t.arrays.empty() ? 0 : 1;
+    std::vector<bool> used(result.tiles.size(), false);
+    for (const LayerPlan& l : result.layers)
+        for (int t : l.tiles)
+            used[t] = true;
+    result.tilesUsed = std::count(used.begin(), used.end(), true);
     decideFit(result);
     sink.checkpoint(1.0, "compiled");
     result.compileSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

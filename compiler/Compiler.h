@@ -59,6 +59,7 @@ struct LayerPlan {
     // Every layer:
     double simdOps = 0.0;  // digital work per frame (epilogue, accumulate, or the op itself)
     int anchor = -1;       // digital layers: the analog layer whose tiles run them
+    int hostTile = -1;     // digital layers moved off a tile short of SRAM: the tile running them
     double nsPerFrame = 0; // estimated: the slowest array or tile it uses
     std::vector<int> arrays; // all replicas
     std::vector<int> tiles;

@@ -11,7 +11,7 @@ namespace tessera::compiler {
 int unitOf(const CompileResult& result, int layer)
 {
     const LayerPlan& l = result.layers[layer];
-    return l.unit == Unit::Analog ? layer : l.anchor;
+    return l.unit == Unit::Analog || l.hostTile >= 0 ? layer : l.anchor;
 }
 
 namespace {
@@ -77,7 +77,7 @@ public:
     {
         m_unitsOnTile.resize(result.tiles.size());
         for (size_t u = 0; u < result.layers.size(); ++u)
-            if (result.layers[u].unit == Unit::Analog)
+            if (unitOf(result, static_cast<int>(u)) == static_cast<int>(u))
                 for (int t : result.layers[u].tiles)
                     m_unitsOnTile[t].push_back(static_cast<int>(u));
         m_edgesOfUnit.resize(result.layers.size());

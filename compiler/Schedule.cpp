@@ -153,7 +153,9 @@ void collectLayerPlaces(CompileResult& result)
     }
     for (LayerPlan& l : result.layers)
         if (l.unit != Unit::Analog)
-            l.tiles = l.anchor >= 0 ? result.layers[l.anchor].tiles : std::vector<int>{0};
+            l.tiles = l.hostTile >= 0 ? std::vector<int>{l.hostTile}
+                      : l.anchor >= 0 ? result.layers[l.anchor].tiles
+                                      : std::vector<int>{0};
 }
 
 } // namespace
@@ -269,6 +271,28 @@ std::vector<int> takeBlocks(CompileResult& result, int tile, int layer)
     return taken;
 }
 
+// Moves the digital layer with the most output bytes off `tile` to the tile with the least
+// SRAM in use; each digital layer moves at most once.
+bool moveDigitalLayer(CompileResult& result, int tile)
+{
+    int best = -1;
+    for (size_t i = 0; i < result.layers.size(); ++i) {
+        const LayerPlan& l = result.layers[i];
+        if (l.unit == Unit::Analog || l.hostTile >= 0 || std::find(l.tiles.begin(), l.tiles.end(), tile) == l.tiles.end())
+            continue;
+        if (best < 0 || l.outputBytes > result.layers[best].outputBytes)
+            best = static_cast<int>(i);
+    }
+    int dest = -1;
+    for (size_t t = 0; t < result.tiles.size(); ++t)
+        if (static_cast<int>(t) != tile && (dest < 0 || result.tiles[t].sramBytes < result.tiles[dest].sramBytes))
+            dest = static_cast<int>(t);
+    if (best < 0 || dest < 0)
+        return false;
+    result.layers[best].hostTile = dest;
+    return true;
+}
+
 } // namespace
 
 int sramOverflow(const CompileResult& result)
@@ -292,8 +316,11 @@ void relieveSram(const Graph& graph, CompileResult& result, ProgressSink& progre
         if (tile < 0 || static_cast<int64_t>(result.arrays.size()) >= limit)
             return;
         const int layer = layerToEvict(result, tile);
-        if (layer < 0)
-            return;
+        if (layer < 0) {
+            if (!moveDigitalLayer(result, tile))
+                return;
+            continue;
+        }
         const std::vector<int> blocks = takeBlocks(result, tile, layer);
         if (!packDiagonal(result, blocks, limit)) { // put them back
             for (int b : blocks) {

@@ -3,6 +3,7 @@
 // report, and exits 1 with what would make it fit when it does not.
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
+#include "app/cli/Support.h"
 #include "compiler/Compiler.h"
 #include "compiler/PackageBuilder.h"
 #include "core/package/PackageIO.h"
@@ -27,6 +28,7 @@ struct CompileArgs {
     std::string output;
     std::string report;
     bool noReplicate = false;
+    std::string shape; // NAME=D0,D1,...: fixes the input's symbolic dims
     bool force = false;
 };
 
@@ -36,12 +38,14 @@ int runCompile(const CompileArgs& o)
     ConsoleProgress progress(!consoleOptions().quiet);
     std::unique_ptr<QuantSpec> spec;
     std::unique_ptr<quant::ModelGraphs> graphs;
+    if (!o.quant.empty() && !o.shape.empty())
+        fail("--shape: with --quant the input shape is the one the spec was calibrated with");
     if (!o.quant.empty()) {
         spec = std::make_unique<QuantSpec>(readQuantSpec(o.quant));
         graphs = std::make_unique<quant::ModelGraphs>(quant::openModelFor(o.model, *spec));
         checkSpecMatchesModel(*spec, graphs->contentHash(), o.model, o.force);
     } else {
-        graphs = std::make_unique<quant::ModelGraphs>(o.model);
+        graphs = std::make_unique<quant::ModelGraphs>(o.model, o.shape.empty() ? Shape{} : parseShapeSpec(o.shape).second);
     }
     const Graph& graph = graphs->forBatch(graphs->declaredBatch());
     compiler::CompileOptions options;
@@ -75,6 +79,7 @@ CommandRun declareCompile(CLI::App& sub)
     sub.add_option("--target", o->target, "Hardware target: a preset (tessera targets) or a target JSON file (default m1076)");
     sub.add_option("-o,--output", o->output, "Deployment package to write (.tpkg)");
     sub.add_option("--report", o->report, "Write the compile report as JSON");
+    sub.add_option("--shape", o->shape, "Input shape NAME=D0,D1,... fixing symbolic dims (without --quant), e.g. x=1,3,640,640");
     sub.add_flag("--no-replicate", o->noReplicate, "Do not copy bottleneck layers into spare arrays");
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
     return [o] { return runCompile(*o); };
