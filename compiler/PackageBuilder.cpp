@@ -153,8 +153,7 @@ struct Builder {
     int homeTile(const BlockPlan& b) const
     {
         for (const BlockPlan& o : r.blocks)
-            if (o.layer == b.layer && o.replica == b.replica && o.group0 == b.group0 && o.colBegin == b.colBegin &&
-                o.rowBlock == 0)
+            if (o.layer == b.layer && o.replica == b.replica && o.group0 == b.group0 && o.colBegin == 0 && o.rowBlock == 0)
                 return r.arrays[o.array].tile;
         return r.arrays[b.array].tile;
     }
@@ -205,8 +204,8 @@ struct Builder {
                 out(tile).push_back(sendTo(physicalTile(r, home), scratch, n * 8));
                 out(home).push_back(recvFrom(physicalTile(r, tile), memory[home].scratch, n * 8));
             }
-            const int64_t acc = memory[home].accumulators.at({b.layer, b.replica, b.group0, b.colBegin});
-            out(home).push_back(accumulate(acc, memory[home].scratch, n));
+            const int64_t acc = memory[home].accumulators.at({b.layer, b.replica, b.group0});
+            out(home).push_back(accumulate(acc + b.colBegin * 8, memory[home].scratch, n));
         }
     }
 
@@ -220,18 +219,15 @@ struct Builder {
         fail("internal: no array image");
     }
 
-    // Row-split ranges finished on `tile`: epilogue from the accumulator, which is then zeroed.
+    // Row-split groups finished on `tile`: epilogue from the accumulator, which is then zeroed.
     void emitEpilogues(int tile)
     {
         for (const auto& [key, acc] : memory[tile].accumulators) {
-            const auto& [layer, replica, group, colBegin] = key;
+            const auto& [layer, replica, group] = key;
             const LayerPlan& l = r.layers[layer];
             const ProgrammedLayer& prog = r.programmed[l.programmed];
-            int64_t n = 0;
-            for (const BlockPlan& b : r.blocks)
-                if (b.layer == layer && b.replica == replica && b.group0 == group && b.colBegin == colBegin && b.rowBlock == 0)
-                    n = b.cols;
-            const int64_t n0 = group * (l.cols / l.groups) + colBegin, codeBytes = (prog.params.output.bits + 7) / 8;
+            const int64_t n = l.cols / l.groups;
+            const int64_t n0 = group * n, codeBytes = (prog.params.output.bits + 7) / 8;
             const ValueId output = graph.node(l.nodeId).outputs[0];
             out(tile).push_back(simdOp(SimdKind::Epilogue, valueOffset(tile, output, n0 * codeBytes, n * codeBytes), acc, n0, n,
                                        packageLayer[layer]));

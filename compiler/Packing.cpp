@@ -65,6 +65,8 @@ public:
         }
     }
 
+    const std::vector<Rect>& freeRects() const { return m_free; }
+
 private:
     std::vector<Rect> m_free;
 };
@@ -96,9 +98,9 @@ std::vector<int> largestFirst(const CompileResult& result, std::vector<int> bloc
     std::stable_sort(blocks.begin(), blocks.end(), [&](int a, int b) {
         const BlockPlan& x = result.blocks[a];
         const BlockPlan& y = result.blocks[b];
-        if (x.rows * x.cols != y.rows * y.cols)
-            return x.rows * x.cols > y.rows * y.cols;
-        return x.rows > y.rows;
+        if (x.rows != y.rows)
+            return x.rows > y.rows;
+        return x.cols > y.cols;
     });
     return blocks;
 }
@@ -149,34 +151,81 @@ std::vector<int> splitLayer(CompileResult& result, int layer, int replica)
     return ids;
 }
 
+namespace {
+
+struct BinChoice {
+    int bin = -1;
+    Rect rect;
+};
+
+BinChoice bestFit(const std::vector<MaxRectsBin>& bins, int64_t rows, int64_t cols)
+{
+    BinChoice best;
+    int64_t bestShort = std::numeric_limits<int64_t>::max(), bestLong = bestShort;
+    for (size_t i = 0; i < bins.size(); ++i) {
+        Rect r;
+        int64_t s = 0, l = 0;
+        if (bins[i].find(rows, cols, r, s, l) && (s < bestShort || (s == bestShort && l < bestLong))) {
+            best = {static_cast<int>(i), r};
+            bestShort = s;
+            bestLong = l;
+        }
+    }
+    return best;
+}
+
+// The widest free rectangle of at least `minCols` columns (whole weights) that holds the
+// block's rows but not all its columns: the block's first columns go there. Columns
+// are independent outputs, so a column split changes nothing numerically.
+BinChoice widestForSplit(const std::vector<MaxRectsBin>& bins, int64_t rows, int64_t cols, int64_t minCols, int64_t cpw)
+{
+    BinChoice best;
+    for (size_t i = 0; i < bins.size(); ++i)
+        for (const Rect& f : bins[i].freeRects()) {
+            const int64_t w = f.w / cpw * cpw;
+            if (f.h >= rows && w >= minCols && w < cols && (best.bin < 0 || w > best.rect.w))
+                best = {static_cast<int>(i), {f.r, f.c, rows, w}};
+        }
+    return best;
+}
+
+} // namespace
+
 void packBlocks(CompileResult& result, const std::vector<int>& blocks)
 {
     const Target& t = result.target;
     std::vector<MaxRectsBin> bins;
     std::vector<int> binArray;
+    const int64_t minCols = std::max<int64_t>(1, t.analog.array.cols / 8);
     for (int id : largestFirst(result, blocks)) {
-        const BlockPlan& b = result.blocks[id];
-        int best = -1;
-        Rect bestRect;
-        int64_t bestShort = std::numeric_limits<int64_t>::max(), bestLong = bestShort;
-        for (size_t i = 0; i < bins.size(); ++i) {
-            Rect r;
-            int64_t s = 0, l = 0;
-            if (bins[i].find(b.rows, b.cols, r, s, l) && (s < bestShort || (s == bestShort && l < bestLong))) {
-                best = static_cast<int>(i);
-                bestRect = r;
-                bestShort = s;
-                bestLong = l;
+        for (;;) {
+            const BlockPlan b = result.blocks[id];
+            BinChoice c = bestFit(bins, b.rows, b.cols);
+            if (c.bin < 0 && b.groupCount == 1) {
+                const int64_t cpw = cellsPerWeight(t, result.layers[b.layer].weightBits);
+                const BinChoice split = widestForSplit(bins, b.rows, b.cols, minCols, cpw);
+                if (split.bin >= 0) {
+                    BlockPlan head = b;
+                    head.cols = split.rect.w;
+                    head.weightCells = head.rows * head.cols;
+                    result.blocks[id].colBegin += split.rect.w / cpw;
+                    result.blocks[id].cols -= split.rect.w;
+                    result.blocks[id].weightCells = result.blocks[id].rows * result.blocks[id].cols;
+                    result.blocks.push_back(head);
+                    bins[split.bin].place(split.rect);
+                    putBlock(result, static_cast<int>(result.blocks.size()) - 1, binArray[split.bin], split.rect.r, split.rect.c);
+                    continue;
+                }
             }
+            if (c.bin < 0) {
+                bins.emplace_back(t.analog.array.rows, t.analog.array.cols);
+                binArray.push_back(openArray(result));
+                c = bestFit(bins, b.rows, b.cols);
+            }
+            bins[c.bin].place(c.rect);
+            putBlock(result, id, binArray[c.bin], c.rect.r, c.rect.c);
+            break;
         }
-        if (best < 0) {
-            bins.emplace_back(t.analog.array.rows, t.analog.array.cols);
-            binArray.push_back(openArray(result));
-            best = static_cast<int>(bins.size()) - 1;
-            bins[best].find(b.rows, b.cols, bestRect, bestShort, bestLong);
-        }
-        bins[best].place(bestRect);
-        putBlock(result, id, binArray[best], bestRect.r, bestRect.c);
     }
 }
 

@@ -229,10 +229,11 @@ std::vector<TileMemory> layoutSram(const Graph& graph, const CompileResult& resu
         }
     }
     for (const BlockPlan& b : result.blocks)
-        if (b.rowBlock == 0 && result.layers[b.layer].rowBlocks > 1) {
+        if (b.rowBlock == 0 && b.colBegin == 0 && result.layers[b.layer].rowBlocks > 1) {
+            const LayerPlan& l = result.layers[b.layer];
             TileMemory& m = memory[result.arrays[b.array].tile];
-            m.accumulators[{b.layer, b.replica, b.group0, b.colBegin}] = m.bytes;
-            m.bytes += b.cols * 8;
+            m.accumulators[{b.layer, b.replica, b.group0}] = m.bytes;
+            m.bytes += l.cols / l.groups * 8;
         }
     return memory;
 }

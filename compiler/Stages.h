@@ -41,12 +41,12 @@ void replicateBottlenecks(const Graph& graph, CompileResult& result, const Compi
 // Pairwise tile swaps lowering sum(bytes x hops), routes, SRAM use (Placement.cpp).
 void placeOnMesh(const Graph& graph, CompileResult& result, const CompileOptions& options);
 // A tile's SRAM: activation buffers by value (offset, bytes), the ADC scratch (-1: no
-// arrays), the accumulators of row-split column ranges (layer, replica, group, first
-// column) it finishes.
+// arrays), the accumulators (all of a group's columns, int64) of the row-split layers'
+// (layer, replica, group) whose first block it holds: partial sums are added there.
 struct TileMemory {
     std::map<ValueId, std::pair<int64_t, int64_t>> values;
     int64_t scratch = -1;
-    std::map<std::tuple<int, int, int64_t, int64_t>, int64_t> accumulators;
+    std::map<std::tuple<int, int, int64_t>, int64_t> accumulators;
     int64_t bytes = 0;
 };
 std::vector<TileMemory> layoutSram(const Graph& graph, const CompileResult& result);
