@@ -227,12 +227,21 @@ int bottleneckLayer(const CompileResult& result)
     return best;
 }
 
-void rollback(CompileResult& result, int layer, size_t blocks, size_t arrays)
-{
-    result.blocks.resize(blocks);
-    result.arrays.resize(arrays);
-    --result.layers[layer].replicas;
-}
+// What replication changes, to undo a replica that does not help.
+struct Snapshot {
+    std::vector<LayerPlan> layers;
+    std::vector<BlockPlan> blocks;
+    std::vector<ArrayPlan> arrays;
+    std::vector<TilePlan> tiles;
+    explicit Snapshot(const CompileResult& r) : layers(r.layers), blocks(r.blocks), arrays(r.arrays), tiles(r.tiles) {}
+    void restore(CompileResult& r)
+    {
+        r.layers = std::move(layers);
+        r.blocks = std::move(blocks);
+        r.arrays = std::move(arrays);
+        r.tiles = std::move(tiles);
+    }
+};
 
 // The analog layer with the most output bytes among those with blocks on `tile`'s arrays
 // (its digital followers move with it); -1 when the tile holds a single layer.
@@ -345,23 +354,25 @@ void replicateBottlenecks(const Graph& graph, CompileResult& result, const Compi
         const int layer = bottleneckLayer(result);
         if (layer < 0 || result.layers[layer].unit != Unit::Analog || result.layers[layer].replicas >= options.maxReplicas)
             break;
-        const size_t blocks = result.blocks.size(), arrays = result.arrays.size();
+        Snapshot before(result);
         LayerPlan& plan = result.layers[layer];
         ++plan.replicas;
         const std::vector<int> ids = splitLayer(result, layer, plan.replicas - 1);
         if (!packDiagonal(result, ids, limit)) {
-            rollback(result, layer, blocks, arrays);
+            before.restore(result);
             break;
         }
+        relieveSram(graph, result, progress); // the replica's tile holds its digital followers too
         const double next = scheduleTiming(result);
         chargeSram(graph, result);
         if (next < fps || sramOverflow(result) >= 0) {
-            rollback(result, layer, blocks, arrays);
+            before.restore(result);
             break;
         }
         fps = next;
     }
     scheduleTiming(result);
+    chargeSram(graph, result);
 }
 
 } // namespace tessera::compiler
