@@ -136,8 +136,8 @@ std::string number(double v)
 
 // Depthwise: block-diagonal blocks waste (footprint - weights) cells; the SIMD engine
 // needs vectors x groups x K MACs. Analog when the waste fits in the chip's spare cells
-// and the arrays are faster than the SIMD engine.
-void decideDepthwise(CompileResult& result, LayerPlan& plan, int64_t spareCells)
+// and the arrays are faster than the SIMD engine. Returns the cells the layer takes.
+int64_t decideDepthwise(CompileResult& result, LayerPlan& plan, int64_t spareCells)
 {
     const Target& t = result.target;
     const int64_t cpw = cellsPerWeight(t, plan.weightBits);
@@ -160,7 +160,9 @@ void decideDepthwise(CompileResult& result, LayerPlan& plan, int64_t spareCells)
         plan.unit = Unit::Simd;
         plan.simdOps = macs;
         plan.weightCells = 0;
+        return 0;
     }
+    return footprint;
 }
 
 void lowerNode(const Graph& graph, NodeId id, const QuantSpec* spec, const CompileOptions& options,
@@ -229,11 +231,8 @@ void partitionGraph(const Graph& graph, const QuantSpec* spec, const CompileOpti
             denseCells += plan.weightCells;
     int64_t spareCells = result.target.totalArrays() * result.target.weightCellsPerArray() - denseCells;
     for (LayerPlan& plan : result.layers)
-        if (isDepthwise(plan)) {
-            decideDepthwise(result, plan, spareCells);
-            if (plan.unit == Unit::Analog)
-                spareCells -= plan.weightCells;
-        }
+        if (isDepthwise(plan))
+            spareCells -= decideDepthwise(result, plan, spareCells);
     for (LayerPlan& plan : result.layers)
         result.weightCells += plan.unit == Unit::Analog ? plan.weightCells : 0;
     setAnchors(graph, result);
