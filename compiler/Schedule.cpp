@@ -234,12 +234,12 @@ struct Snapshot {
     std::vector<ArrayPlan> arrays;
     std::vector<TilePlan> tiles;
     explicit Snapshot(const CompileResult& r) : layers(r.layers), blocks(r.blocks), arrays(r.arrays), tiles(r.tiles) {}
-    void restore(CompileResult& r)
+    void restore(CompileResult& r) const
     {
-        r.layers = std::move(layers);
-        r.blocks = std::move(blocks);
-        r.arrays = std::move(arrays);
-        r.tiles = std::move(tiles);
+        r.layers = layers;
+        r.blocks = blocks;
+        r.arrays = arrays;
+        r.tiles = tiles;
     }
 };
 
@@ -280,8 +280,8 @@ std::vector<int> takeBlocks(CompileResult& result, int tile, int layer)
     return taken;
 }
 
-// Moves the digital layer with the most output bytes off `tile` to the tile with the least
-// SRAM in use; each digital layer moves at most once.
+// Moves the digital layer with the most output bytes off `tile`; each digital layer moves
+// at most once.
 bool moveDigitalLayer(CompileResult& result, int tile)
 {
     int best = -1;
@@ -292,14 +292,48 @@ bool moveDigitalLayer(CompileResult& result, int tile)
         if (best < 0 || l.outputBytes > result.layers[best].outputBytes)
             best = static_cast<int>(i);
     }
+    // The least busy tile with at least half its SRAM free, else the one with the most free.
     int dest = -1;
-    for (size_t t = 0; t < result.tiles.size(); ++t)
-        if (static_cast<int>(t) != tile && (dest < 0 || result.tiles[t].sramBytes < result.tiles[dest].sramBytes))
+    const int64_t half = result.target.tiles.sramBytes / 2;
+    for (size_t t = 0; t < result.tiles.size(); ++t) {
+        const TilePlan& c = result.tiles[t];
+        if (static_cast<int>(t) == tile)
+            continue;
+        const bool roomy = c.sramBytes <= half;
+        const bool better = dest < 0 || (roomy && result.tiles[dest].sramBytes > half) ||
+                            (roomy ? c.simdNsPerFrame < result.tiles[dest].simdNsPerFrame
+                                   : result.tiles[dest].sramBytes > half && c.sramBytes < result.tiles[dest].sramBytes);
+        if (better)
             dest = static_cast<int>(t);
+    }
     if (best < 0 || dest < 0)
         return false;
     result.layers[best].hostTile = dest;
     return true;
+}
+
+// Moves replica 0 of `layer` off arrays it shares with other layers into arrays of its own
+// (block-diagonal): it then no longer waits for their phases. False when there is nothing
+// to move or no room.
+bool relocateLayer(CompileResult& result, int layer, int64_t limit)
+{
+    std::vector<int> moved;
+    for (ArrayPlan& array : result.arrays) {
+        const bool shared = std::any_of(array.blocks.begin(), array.blocks.end(),
+                                        [&](int b) { return result.blocks[b].layer != layer; });
+        if (!shared)
+            continue;
+        std::vector<int> kept;
+        for (int b : array.blocks)
+            if (result.blocks[b].layer == layer) {
+                moved.push_back(b);
+                array.usedCells -= result.blocks[b].rows * result.blocks[b].cols;
+            } else {
+                kept.push_back(b);
+            }
+        array.blocks = kept;
+    }
+    return !moved.empty() && packDiagonal(result, moved, limit);
 }
 
 } // namespace
@@ -348,6 +382,7 @@ void replicateBottlenecks(const Graph& graph, CompileResult& result, const Compi
     double fps = scheduleTiming(result);
     if (!options.replicate || static_cast<int64_t>(result.arrays.size()) >= limit)
         return;
+    std::vector<bool> tried(result.layers.size(), false); // relocation tried
     for (;;) {
         progress.checkpoint(0.6 + 0.3 * static_cast<double>(result.arrays.size()) / static_cast<double>(limit),
                             "replicating bottleneck layers");
@@ -355,18 +390,26 @@ void replicateBottlenecks(const Graph& graph, CompileResult& result, const Compi
         if (layer < 0 || result.layers[layer].unit != Unit::Analog || result.layers[layer].replicas >= options.maxReplicas)
             break;
         Snapshot before(result);
-        LayerPlan& plan = result.layers[layer];
-        ++plan.replicas;
-        const std::vector<int> ids = splitLayer(result, layer, plan.replicas - 1);
-        if (!packDiagonal(result, ids, limit)) {
-            before.restore(result);
-            break;
+        const bool relocate = !tried[layer];
+        tried[layer] = true;
+        if (!relocate || !relocateLayer(result, layer, limit)) {
+            if (relocate)
+                before.restore(result);
+            LayerPlan& plan = result.layers[layer];
+            ++plan.replicas;
+            const std::vector<int> ids = splitLayer(result, layer, plan.replicas - 1);
+            if (!packDiagonal(result, ids, limit)) {
+                before.restore(result);
+                break;
+            }
         }
         relieveSram(graph, result, progress); // the replica's tile holds its digital followers too
         const double next = scheduleTiming(result);
         chargeSram(graph, result);
         if (next < fps || sramOverflow(result) >= 0) {
             before.restore(result);
+            if (relocate)
+                continue; // the layer gets a replica instead
             break;
         }
         fps = next;
