@@ -90,6 +90,8 @@ private slots:
     void doesNotFitNamesTilesNeeded();
     void depthwiseDecidedByCost();
     void replicationSplitsVectors();
+    void sharedRowsTimeMultiplex();
+    void swapsLowerTraffic();
 };
 
 void TestCompiler::gemm600x300OnTest4HasSixBlocks()
@@ -246,6 +248,34 @@ void TestCompiler::replicationSplitsVectors()
     // Alone on its array: ceil(4096 / replicas) vectors x (8 bits x 300 ns + ceil(16 / 32) x 125 ns).
     const double perVector = 8 * 300.0 + 125.0;
     QVERIFY(conv.nsPerFrame >= std::ceil(4096.0 / conv.replicas) * perVector - 1e-6);
+}
+
+void TestCompiler::sharedRowsTimeMultiplex()
+{
+    // Two 128 x 128 layers on one 256 x 256 array, one vector each (test4: 8 ADCs of 125 ns,
+    // 8 input bits x 300 ns). Sharing rows or columns: two reads of 128 columns; else one
+    // read of 256 columns.
+    CompileOptions o;
+    o.replicate = false;
+    const CompileResult r = compileGraph(gemmChain({128, 128, 128}), loadTarget("test4"), nullptr, o);
+    QCOMPARE(r.arrays.size(), size_t(1));
+    const BlockPlan& a = r.blocks[0];
+    const BlockPlan& b = r.blocks[1];
+    const bool shared = overlap(a.row0, a.rows, b.row0, b.rows) || overlap(a.col0, a.cols, b.col0, b.cols);
+    const double expected = shared ? 2 * (2400.0 + 16 * 125.0) : 2400.0 + 32 * 125.0;
+    QCOMPARE(r.arrays[0].phases, shared ? 2 : 1);
+    QCOMPARE(r.arrays[0].nsPerFrame, expected);
+}
+
+void TestCompiler::swapsLowerTraffic()
+{
+    const Graph g = gemmChain({1024, 1024, 1024, 1024, 1024, 1024, 10});
+    CompileOptions snake;
+    snake.swapPasses = 0;
+    const CompileResult before = compileGraph(g, loadTarget("m1076"), nullptr, snake);
+    const CompileResult after = compileGraph(g, loadTarget("m1076"), nullptr);
+    QVERIFY(after.bytesHops <= before.bytesHops);
+    QVERIFY(after.bytesHops > 0);
 }
 
 QTEST_APPLESS_MAIN(TestCompiler)
