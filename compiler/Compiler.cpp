@@ -36,6 +36,10 @@ CompileResult compileGraph(const Graph& graph, const Target& target, const Quant
     result.fps = scheduleTiming(result);
     sink.checkpoint(0.9, "placing arrays on the tile mesh");
     placeOnMesh(graph, result, options);
+    if (result.busiestLinkNs > 0 && 1e9 / result.busiestLinkNs < result.fps) {
+        result.fps = 1e9 / result.busiestLinkNs;
+        result.nocLimited = true;
+    }
     std::vector<bool> used(result.tiles.size(), false);
     for (const LayerPlan& l : result.layers)
         for (int t : l.tiles)

@@ -120,6 +120,8 @@ struct CompileResult {
     std::string fitMessage; // why it does not fit and what would make it fit
     double fps = 0, fpsUnreplicated = 0;
     double bytesHops = 0;
+    double busiestLinkNs = 0; // per frame, the NoC link carrying the most bytes
+    bool nocLimited = false;  // fps is the busiest link's, not the slowest array's or tile's
     double compileSeconds = 0;
 };
 

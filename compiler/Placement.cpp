@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <tuple>
 
 namespace tessera::compiler {
 
@@ -256,6 +257,17 @@ void placeOnMesh(const Graph& graph, CompileResult& result, const CompileOptions
     }
     result.bytesHops = search.total();
     routeEdges(result, search.edges());
+    std::map<std::tuple<int64_t, int64_t, int64_t, int64_t>, int64_t> linkBytes; // directed links
+    int64_t busiest = 0;
+    for (const Route& route : result.routes)
+        for (size_t i = 1; i < route.path.size(); ++i) {
+            int64_t& bytes = linkBytes[{route.path[i - 1].row, route.path[i - 1].col, route.path[i].row, route.path[i].col}];
+            bytes += route.bytes;
+            busiest = std::max(busiest, bytes);
+        }
+    const NocSpec& noc = result.target.noc;
+    result.busiestLinkNs = static_cast<double>(busiest) / static_cast<double>(std::max<int64_t>(1, noc.linkBytesPerCycle)) *
+                           1000.0 / noc.clockMhz;
     chargeSram(graph, result);
 }
 

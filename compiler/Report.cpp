@@ -147,6 +147,8 @@ nlohmann::json reportJson(const CompileResult& r)
             {"estimated_fps", r.fps},
             {"estimated_fps_unreplicated", r.fpsUnreplicated},
             {"noc_bytes_hops", r.bytesHops},
+            {"noc_busiest_link_ns", r.busiestLinkNs},
+            {"noc_limited", r.nocLimited},
             {"layers", layers},
             {"arrays", arrays},
             {"tiles", tiles}};
@@ -158,12 +160,13 @@ std::string reportText(const CompileResult& r)
     char line[512];
     std::snprintf(line, sizeof(line),
                   "%s on %s: %s\n  arrays %lld (lower bound %lld, %.3fx), %lld with replicas; tiles %lld used of %lld\n"
-                  "  estimated %.1f frames/s (%.1f without replication); NoC %.0f byte-hops per frame\n",
+                  "  estimated %.1f frames/s (%.1f without replication)%s; NoC %.0f byte-hops per frame\n",
                   r.model.c_str(), r.target.name.c_str(), r.fits ? "fits" : "DOES NOT FIT",
                   static_cast<long long>(r.arraysUnreplicated), static_cast<long long>(r.arraysLowerBound),
                   r.arraysLowerBound ? static_cast<double>(r.arraysUnreplicated) / static_cast<double>(r.arraysLowerBound) : 0.0,
                   static_cast<long long>(r.arrays.size()), static_cast<long long>(r.tilesUsed),
-                  static_cast<long long>(r.target.tileCount()), r.fps, r.fpsUnreplicated, r.bytesHops);
+                  static_cast<long long>(r.target.tileCount()), r.fps, r.fpsUnreplicated,
+                  r.nocLimited ? ", limited by the busiest NoC link" : "", r.bytesHops);
     s << line;
     if (!r.fits)
         s << "  " << r.fitMessage << "\n";
