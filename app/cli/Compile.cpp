@@ -62,8 +62,10 @@ int runCompile(const CompileArgs& o)
         return kExitUserError;
     }
     if (!o.output.empty()) {
+        progress.checkpoint(1.0, "writing the package");
         const compiler::PackageIdentity id{o.model, graphs->contentHash(), spec ? compiler::specContentHash(*spec) : ""};
         package::writePackage(o.output, compiler::buildPackage(graph, result, spec.get(), id));
+        progress.finish();
         std::fprintf(stderr, "wrote %s\n", o.output.c_str());
     }
     return kExitOk;
