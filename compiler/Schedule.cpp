@@ -262,21 +262,25 @@ int layerToEvict(const CompileResult& result, int tile)
     return best;
 }
 
+// Removes `layer`'s blocks from `array`, appending them to `taken`.
+void takeLayerBlocks(CompileResult& result, ArrayPlan& array, int layer, std::vector<int>& taken)
+{
+    std::vector<int> kept;
+    for (int b : array.blocks)
+        if (result.blocks[b].layer == layer) {
+            taken.push_back(b);
+            array.usedCells -= result.blocks[b].rows * result.blocks[b].cols;
+        } else {
+            kept.push_back(b);
+        }
+    array.blocks = kept;
+}
+
 std::vector<int> takeBlocks(CompileResult& result, int tile, int layer)
 {
     std::vector<int> taken;
-    for (int a : result.tiles[tile].arrays) {
-        ArrayPlan& array = result.arrays[a];
-        std::vector<int> kept;
-        for (int b : array.blocks)
-            if (result.blocks[b].layer == layer) {
-                taken.push_back(b);
-                array.usedCells -= result.blocks[b].rows * result.blocks[b].cols;
-            } else {
-                kept.push_back(b);
-            }
-        array.blocks = kept;
-    }
+    for (int a : result.tiles[tile].arrays)
+        takeLayerBlocks(result, result.arrays[a], layer, taken);
     return taken;
 }
 
@@ -321,17 +325,8 @@ bool relocateLayer(CompileResult& result, int layer, int64_t limit)
     for (ArrayPlan& array : result.arrays) {
         const bool shared = std::any_of(array.blocks.begin(), array.blocks.end(),
                                         [&](int b) { return result.blocks[b].layer != layer; });
-        if (!shared)
-            continue;
-        std::vector<int> kept;
-        for (int b : array.blocks)
-            if (result.blocks[b].layer == layer) {
-                moved.push_back(b);
-                array.usedCells -= result.blocks[b].rows * result.blocks[b].cols;
-            } else {
-                kept.push_back(b);
-            }
-        array.blocks = kept;
+        if (shared)
+            takeLayerBlocks(result, array, layer, moved);
     }
     return !moved.empty() && packDiagonal(result, moved, limit);
 }
