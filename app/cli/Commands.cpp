@@ -15,6 +15,7 @@ const std::vector<CommandSpec>& commandTable()
         {"mixed-precision", "Search per-layer weight bits under a budget; measured Pareto front", declareMixedPrecision},
         {"export-qdq", "Write a quantization result as a QDQ ONNX model; check another runtime against it in LSBs", declareExportQdq},
         {"targets", "List the built-in hardware targets, or print one target (preset or file) in full, validated", declareTargets},
+        {"compile", "Map a model onto a target's arrays and tiles: does it fit, utilization, estimated frames/s; write the package", declareCompile},
         {"package", "Show a deployment package (.tpkg): 'info FILE' summary, 'disasm FILE [--tile N]' tile programs", declarePackage},
     };
     return table;

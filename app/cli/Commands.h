@@ -44,6 +44,7 @@ CommandRun declareSensitivity(CLI::App& sub);
 CommandRun declareMixedPrecision(CLI::App& sub);
 CommandRun declareExportQdq(CLI::App& sub);
 CommandRun declareTargets(CLI::App& sub);
+CommandRun declareCompile(CLI::App& sub);
 CommandRun declarePackage(CLI::App& sub);
 
 } // namespace tessera::cli
