@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the built `tessera` CLI on a bundled example: the 8x8 digits CNN and its
 # 360 held-out test images (layer table, a run, the accuracy), then mnist_lenet quantized
-# for the analog chip and its accuracy next to FP32.
+# for the analog chip, its accuracy next to FP32, and its compilation for the M1076-class
+# chip (does it fit, tiles, utilization, estimated frames/s) into a deployment package.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TESSERA="${TESSERA_BIN:-$ROOT/build/app/tessera}"
@@ -27,3 +28,8 @@ echo "== tessera eval mnist_lenet.onnx: FP32, then the quantized model on 2,000 
 "$TESSERA" eval "$MNIST/mnist_lenet.onnx" --data "$MNIST/mnist_test_x.npy" --labels "$MNIST/mnist_test_y.npy"
 "$TESSERA" eval "$MNIST/mnist_lenet.onnx" --data "$MNIST/mnist_test_x.npy" --labels "$MNIST/mnist_test_y.npy" \
   --quant "$OUT/mnist_lenet.quant.json"
+echo
+echo "== tessera compile mnist_lenet.onnx for the M1076-class chip (report headline; package and report JSON in $OUT)"
+"$TESSERA" compile "$MNIST/mnist_lenet.onnx" --quant "$OUT/mnist_lenet.quant.json" --target m1076 \
+  -o "$OUT/mnist_lenet.tpkg" --report "$OUT/mnist_lenet.report.json" 2>/dev/null | head -n 3
+"$TESSERA" package info "$OUT/mnist_lenet.tpkg" | head -n 8
