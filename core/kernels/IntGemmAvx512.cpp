@@ -76,17 +76,7 @@ constexpr const TileFn* kTiles[kMr] = {kRow<1>, kRow<2>, kRow<3>, kRow<4>, kRow<
 
 bool avx512VnniCompiled() { return true; }
 
-void gemmAvx512Vnni(const KernelArgs& args)
-{
-    const int64_t panels = (args.ng + 15) / 16;
-    for (int64_t p0 = 0; p0 < panels; p0 += kNv) {
-        const int64_t nv = panels - p0 < kNv ? panels - p0 : kNv;
-        for (int64_t i0 = 0; i0 < args.m; i0 += kMr) {
-            const int64_t mr = args.m - i0 < kMr ? args.m - i0 : kMr;
-            kTiles[mr - 1][nv - 1](args, i0, p0);
-        }
-    }
-}
+void gemmAvx512Vnni(const KernelArgs& args) { runTiles<16, kMr, kNv>(args, kTiles); }
 
 } // namespace tessera::kernels::detail
 

@@ -34,6 +34,22 @@ struct KernelArgs {
 // Columns per panel of each path (a panel's quad is 4 bytes per column for portable, 64 bytes otherwise).
 constexpr int64_t kPanelPortable = 1, kPanelAvx2 = 8, kPanelAvx512 = 16;
 
+// The tile loop of the SIMD paths: column panels of `panelWidth`, tiles of up to `maxRows`
+// vectors x `maxPanels` panels; tiles[mr - 1][nv - 1] computes an mr x nv tile at (i0, p0).
+// A template so that each ISA file instantiates it with its own instruction set.
+template <int64_t panelWidth, int64_t maxRows, int64_t maxPanels, class TileTable>
+inline void runTiles(const KernelArgs& args, const TileTable& tiles)
+{
+    const int64_t panels = (args.ng + panelWidth - 1) / panelWidth;
+    for (int64_t p0 = 0; p0 < panels; p0 += maxPanels) {
+        const int64_t nv = panels - p0 < maxPanels ? panels - p0 : maxPanels;
+        for (int64_t i0 = 0; i0 < args.m; i0 += maxRows) {
+            const int64_t mr = args.m - i0 < maxRows ? args.m - i0 : maxRows;
+            tiles[mr - 1][nv - 1](args, i0, p0);
+        }
+    }
+}
+
 void gemmPortable(const KernelArgs& args);
 // Defined only when the compiler can target the ISA (false otherwise; never call then).
 bool avx2Compiled();
