@@ -171,6 +171,10 @@ std::vector<int64_t> Tensor::toInt64Vector() const
 
 std::vector<float> Tensor::toFloatVector() const
 {
+    if (m_type == DType::Float32) {
+        const float* d = data<float>();
+        return std::vector<float>(d, d + numel());
+    }
     std::vector<float> v(static_cast<size_t>(numel()));
     for (int64_t i = 0; i < numel(); ++i)
         v[i] = static_cast<float>(valueAsDouble(i));

@@ -65,10 +65,22 @@ std::vector<int64_t> outChannelMap(const WeightMatrix& view)
 
 std::vector<int64_t> inChannelMap(const WeightMatrix& view, int64_t block)
 {
-    std::vector<int64_t> map(static_cast<size_t>(view.cols * view.rows));
-    for (int64_t n = 0; n < view.cols; ++n)
-        for (int64_t k = 0; k < view.rows; ++k)
-            map[n * view.rows + k] = view.inChannelOf(n, k, block);
+    // view.inChannelOf for every element, with the divisions hoisted out of the loops (this
+    // runs over every weight of a model each time its rewrites are re-applied).
+    const int64_t k = view.rows, ng = view.cols / view.groups, perGroup = k / view.rowsPerInChannel;
+    std::vector<int64_t> rowChannel(static_cast<size_t>(k));
+    for (int64_t r = 0; r < k; ++r)
+        rowChannel[r] = r / view.rowsPerInChannel;
+    std::vector<int64_t> map(static_cast<size_t>(view.cols * k));
+    for (int64_t n = 0; n < view.cols; ++n) {
+        const int64_t base = (n / ng) * perGroup;
+        int64_t* row = map.data() + n * k;
+        for (int64_t r = 0; r < k; ++r)
+            row[r] = base + rowChannel[r];
+        if (block != 1)
+            for (int64_t r = 0; r < k; ++r)
+                row[r] /= block;
+    }
     return map;
 }
 

@@ -14,7 +14,7 @@ namespace {
 
 const Tensor& weightOf(const Graph& g, const Node& node) { return g.value(node.inputs[1]).constant; }
 
-std::vector<float> floatsOf(const Tensor& t) { return t.castTo(DType::Float32).toFloatVector(); }
+std::vector<float> floatsOf(const Tensor& t) { return t.toFloatVector(); } // any dtype, as float
 
 Shape spatialOf(const Shape& s) { return Shape(s.begin() + 2, s.end()); }
 
