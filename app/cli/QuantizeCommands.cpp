@@ -122,7 +122,14 @@ CommandRun declareQuantize(CLI::App& sub)
     auto layerBits = std::make_shared<std::vector<std::string>>();
     sub.add_option("--layer-bits", *layerBits, "per-layer weight bits: NAME=BITS ... (node names)");
     sub.add_option("--observer", *obs, "activation observer: minmax | percentile | mse | entropy");
-    sub.add_option("--percentile", req->config.activationObserver.percentile, "percentile observer's percentile");
+    sub.add_option("--percentile", req->config.activationObserver.percentile, "percentile observer's percentile, in (0, 100]")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                double d = 0;
+                const bool ok = CLI::detail::lexical_cast(v, d) && d > 0.0 && d <= 100.0; // NaN fails both
+                return ok ? std::string() : "must be a number in (0, 100], got " + v;
+            },
+            "(0, 100]"));
     sub.add_option("--weight-observer", *wobs, "minmax | mse");
     CLI::Option* rows = sub.add_option("--array-rows", req->config.geometry.rows, "rows per analog array");
     auto target = std::make_shared<std::string>();

@@ -57,5 +57,12 @@ expect_exit 1 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x
 expect_grep "$ERR" "nosuch" "error message"
 expect_exit 1 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$MODELS/digits/digits_test_x8.npy" -o "$WORK/bad.json"
 expect_grep "$ERR" 'digits_test_x8\.npy' "error message"
+expect_exit 2 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" -o "$WORK/bad.json" --percentile nan
+expect_grep "$ERR" 'percentile: must be a number in \(0, 100\], got nan' "error message"
 [ ! -e "$WORK/bad.json" ] || fail "a failed quantize left $WORK/bad.json behind"
+
+# A quantization file made for another model is refused, naming both; --force uses it.
+expect_exit 1 "$TESSERA" eval "$M/mnist_wide.onnx" -d "$M/mnist_test_x.npy" -l "$M/mnist_test_y.npy" --quant "$Q"
+expect_grep "$ERR" "made for another model.*mnist_lenet.*mnist_wide" "wrong-model message"
+expect_grep "$Q" '"model_hash": "xxh3-64:' "model hash recorded"
 echo "quantize: ok"
