@@ -123,7 +123,7 @@ void ChipPanel::followSelection()
     for (NodeId node : m_model->selection()->selected())
         blocks += m_controller->blocksOfNode(node);
     m_scene->highlightBlocks(blocks);
-    if (!blocks.isEmpty())
+    if (!blocks.isEmpty() && m_scene->blockItems()[blocks.first()])
         m_view->ensureVisible(m_scene->blockItems()[blocks.first()], 20, 20);
 }
 

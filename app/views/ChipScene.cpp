@@ -64,6 +64,8 @@ void ChipScene::build(const compiler::CompileResult* result, const QPalette& pal
     m_highlighted.clear();
     m_result = result;
     m_palette = palette;
+    if (result)
+        m_blocks.resize(static_cast<int>(result->blocks.size()), nullptr);
     setBackgroundBrush(palette.color(QPalette::Window));
     if (!result)
         return;
@@ -110,7 +112,8 @@ void ChipScene::addTile(int t, const QPalette& palette)
     }
     const double capacity = static_cast<double>(std::max<int64_t>(1, geo.rows * geo.cols * n));
     const double util = 100.0 * static_cast<double>(used) / capacity;
-    auto* text = addSimpleText(QString("%1%").arg(util, 0, 'f', util < 10 && util > 0 ? 1 : 0));
+    const QString utilText = util > 0 && util < 0.1 ? QString("<0.1%") : QString("%1%").arg(util, 0, 'f', util < 10 && util > 0 ? 1 : 0);
+    auto* text = addSimpleText(utilText);
     text->setBrush(palette.color(QPalette::Text));
     text->setPos(r.left() + kPad, r.top() + kTile);
     text->setZValue(3);
@@ -130,8 +133,9 @@ void ChipScene::addBlock(int b, const QRectF& ar)
     const compiler::LayerPlan& layer = m_result->layers[block.layer];
     const AnalogArray& geo = m_result->target.analog.array;
     const double sx = ar.width() / static_cast<double>(geo.cols), sy = ar.height() / static_cast<double>(geo.rows);
-    const QRectF br(ar.left() + block.col0 * sx, ar.top() + block.row0 * sy, std::max(1.0, block.cols * sx),
-                    std::max(1.0, block.rows * sy));
+    // At least 3 units (3 % of a tile) so a 9-row block stays visible and clickable.
+    const QRectF br(ar.left() + block.col0 * sx, ar.top() + block.row0 * sy, std::max(3.0, block.cols * sx),
+                    std::max(3.0, block.rows * sy));
     auto* item = addRect(br);
     item->setData(kBlockRole, b);
     item->setZValue(2);
@@ -149,7 +153,7 @@ void ChipScene::addBlock(int b, const QRectF& ar)
                          .arg(layer.replicas)
                          .arg(block.phase)
                          .arg(layer.weightBits));
-    m_blocks << item;
+    m_blocks[b] = item;
 }
 
 void ChipScene::setColouring(ChipColouring mode)
@@ -181,6 +185,8 @@ void ChipScene::recolour()
         m_tiles[t]->setPen(tileHit[t] ? QPen(mark, 4) : QPen(m_palette.color(QPalette::Mid), 1));
     }
     for (int i = 0; i < m_blocks.size(); ++i) {
+        if (!m_blocks[i])
+            continue; // not placed on an array
         const compiler::LayerPlan& layer = m_result->layers[m_result->blocks[i].layer];
         QColor fill = m_mode == ChipColouring::BitDepth ? bitsColour(layer.weightBits) : layerColour(layer.node);
         if (m_mode == ChipColouring::NocTraffic)

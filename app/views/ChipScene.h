@@ -34,6 +34,7 @@ public:
     // Outlines these blocks (and frames their tiles); the others are dimmed when any is set.
     void highlightBlocks(const QVector<int>& blocks);
     const QVector<int>& highlighted() const { return m_highlighted; }
+    // By block index (null for a block on no array).
     const QVector<QGraphicsRectItem*>& blockItems() const { return m_blocks; }
     const QVector<QGraphicsRectItem*>& tileItems() const { return m_tiles; }
 
