@@ -103,7 +103,9 @@ void ChipScene::addTile(int t, const QPalette& palette)
     int64_t used = 0;
     for (int a = 0; a < static_cast<int>(tile.arrays.size()); ++a) {
         const QRectF ar(r.left() + kPad + (a % side) * cell, r.top() + kPad + (a / side) * cell, cell - 2, cell - 2);
-        auto* arrayItem = addRect(ar, QPen(palette.color(QPalette::Mid), 0.5), palette.color(QPalette::AlternateBase));
+        QColor arrayFill = palette.color(QPalette::AlternateBase);
+        arrayFill.setAlphaF(0.45f); // the tile's heat-map colour shows through
+        auto* arrayItem = addRect(ar, QPen(palette.color(QPalette::Mid), 0.5), arrayFill);
         arrayItem->setZValue(1);
         const compiler::ArrayPlan& array = m_result->arrays[tile.arrays[a]];
         used += array.usedCells;

@@ -223,6 +223,11 @@ private slots:
         QTest::qWait(100);
         QVERIFY(m_panel->grab().save(QDir(dir).filePath("chip-view-" + name + "-dark.png")));
         m_panel->setPalette(old);
+        for (int mode : {1, 2}) { // bit depth, NoC traffic
+            m_panel->modeBox()->setCurrentIndex(mode);
+            QVERIFY(m_panel->grab().save(QDir(dir).filePath(QString("chip-view-%1-mode%2.png").arg(name).arg(mode))));
+        }
+        m_panel->modeBox()->setCurrentIndex(0);
     }
 
     void cleanupTestCase() { m_window.reset(); }
