@@ -206,7 +206,10 @@ private slots:
             QSKIP("TESSERA_SCREENSHOT_DIR not set");
         QVERIFY(m_ctl->result());
         m_window->resize(1600, 1000);
-        m_window->projectModel()->selection()->select(m_ctl->nodeOfLayer(m_ctl->result()->blocks.front().layer), true);
+        const auto& layers = m_ctl->result()->layers; // the layer holding the most cells
+        const auto biggest = std::max_element(layers.begin(), layers.end(),
+                                              [](const auto& a, const auto& b) { return a.weightCells < b.weightCells; });
+        m_window->projectModel()->selection()->select(m_ctl->nodeOfLayer(static_cast<int>(biggest - layers.begin())), true);
         QTest::qWait(300);
         const QString name = QFileInfo(modelPath()).completeBaseName();
         QVERIFY(m_window->grab().save(QDir(dir).filePath("chip-window-" + name + ".png")));
