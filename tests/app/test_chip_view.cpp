@@ -16,6 +16,7 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QGraphicsRectItem>
+#include <QJsonObject>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -152,6 +153,19 @@ private slots:
         QCOMPARE(other.chipPanel()->targetBox()->currentText(), QString("m1108"));
         m_ctl->setTarget("m1076");
         QVERIFY(waitCompile());
+    }
+
+    void versionOneTargetsRead()
+    {
+        auto read = [](int version, const QString& target) {
+            const QJsonObject json{{"format", "tessera-project"}, {"version", version}, {"model", "m.onnx"},
+                                   {"hardware", QJsonObject{{"target", target}}}};
+            return projectFromJson(json, "/p", "p.tessera").hardwareTarget;
+        };
+        QCOMPARE(read(1, "amp-m1076"), QString("m1076")); // product id of version 1
+        QCOMPARE(read(1, "amp-generic"), QString());       // had no target: the default
+        QCOMPARE(read(2, "m1108"), QString("m1108"));
+        QCOMPARE(projectToJson(ProjectFile{}, "/p").value("version").toInt(), 2);
     }
 
     void changingBitsMarksStale()
