@@ -1,6 +1,7 @@
 #include "app/MainWindow.h"
 
 #include "app/model/ModelLoader.h"
+#include "app/panels/ChipPanel.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
 #include "app/panels/QuantPanel.h"
@@ -113,6 +114,10 @@ void MainWindow::createPanels()
     resizeDocks({quant, log}, {900, 350}, Qt::Horizontal);
     resizeDocks({quant}, {400}, Qt::Vertical);
     connect(m_quant, &QuantPanel::message, m_log, &LogPanel::append);
+    m_chip = new ChipPanel(&m_model, &m_jobs, m_quant->controller());
+    tabifyDockWidget(quant, addPanel("chip", tr("Chip View"), m_chip, Qt::BottomDockWidgetArea));
+    quant->raise();
+    connect(m_chip, &ChipPanel::message, m_log, &LogPanel::append);
 }
 
 void MainWindow::createActions()
@@ -128,6 +133,8 @@ void MainWindow::createActions()
     save->setObjectName("actionSave");
     file->addAction(tr("Save Project &As…"), this, &MainWindow::onSaveAs)->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
+    file->addAction(tr("&Export Deployment Binary…"), this, &MainWindow::onExportPackage)->setObjectName("actionExportPackage");
+    file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
     rebuildRecentMenu();
@@ -140,11 +147,11 @@ void MainWindow::createProjectAndEditMenus()
     QMenu* project = menuBar()->addMenu(tr("&Project"));
     project->addAction(tr("&Hardware Target…"), this, [this] {
         bool ok = false;
-        const QStringList targets{"amp-m1076", "amp-generic"};
-        const int current = std::max<int>(0, static_cast<int>(targets.indexOf(m_model.project().hardwareTarget)));
+        const QStringList targets = CompileController::targetPresets();
+        const int current = std::max<int>(0, static_cast<int>(targets.indexOf(m_chip->controller()->targetName())));
         const QString target = QInputDialog::getItem(this, tr("Hardware target"), tr("Compile for:"), targets, current, false, &ok);
         if (ok)
-            m_model.setHardwareTarget(target);
+            m_chip->controller()->setTarget(target);
     });
     project->addAction(tr("&Calibration Dataset…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Calibration dataset"), m_model.project().datasetPath,
@@ -426,6 +433,21 @@ bool MainWindow::onSaveAs()
     if (!path.endsWith(".tessera"))
         path += ".tessera";
     return saveProjectTo(path);
+}
+
+void MainWindow::onExportPackage()
+{
+    if (!m_model.hasDocument())
+        return;
+    const QFileInfo model(m_model.project().modelPath);
+    QString path = QFileDialog::getSaveFileName(this, tr("Export deployment binary"),
+                                                model.absolutePath() + "/" + model.completeBaseName() + ".tpkg",
+                                                tr("Tessera packages (*.tpkg)"));
+    if (path.isEmpty())
+        return;
+    if (!path.endsWith(".tpkg"))
+        path += ".tpkg";
+    m_chip->controller()->exportPackage(path);
 }
 
 QStringList MainWindow::recentFiles() const

@@ -23,6 +23,7 @@ class InspectorPanel;
 class SummaryPanel;
 class LogPanel;
 class QuantPanel;
+class ChipPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -49,6 +50,7 @@ public:
     SummaryPanel* summary() const { return m_summary; }
     LogPanel* log() const { return m_log; }
     QuantPanel* quantPanel() const { return m_quant; }
+    ChipPanel* chipPanel() const { return m_chip; }
     QLineEdit* searchField() const { return m_searchField; }
     QStringList recentFiles() const;
 
@@ -76,6 +78,7 @@ private:
     bool onSave();
     bool onSaveAs();
     bool maybeSave();
+    void onExportPackage();
 
     ProjectModel m_model;
     JobManager m_jobs;
@@ -88,6 +91,7 @@ private:
     SummaryPanel* m_summary = nullptr;
     LogPanel* m_log = nullptr;
     QuantPanel* m_quant = nullptr;
+    ChipPanel* m_chip = nullptr;
     QMenu* m_viewMenu = nullptr;
     QMenu* m_panelsMenu = nullptr;
     QMenu* m_recentMenu = nullptr;

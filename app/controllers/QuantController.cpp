@@ -32,24 +32,6 @@ quant::DataSource npySource(const QString& inputs, const QString& labels, int64_
     return src;
 }
 
-// The chosen bits applied to the base result (weight scales recomputed per changed layer;
-// the ADC range is in product units, so only the ADC's resolution changes with its bits).
-QuantSpec withBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
-                            const std::map<std::string, int>& adcBits = {})
-{
-    QuantSpec r = base;
-    for (const auto& [layer, b] : bits)
-        if (const LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
-            quant::setLayerWeightBits(r, graph, layer, b);
-    for (const auto& [layer, b] : adcBits)
-        if (LayerQuant* l = r.findLayer(layer); l && l->adcBits != b) {
-            checkAdcBits(b, strCat("layer '", layer, "'"));
-            l->adcBits = b;
-            r.config.layerAdcBits[layer] = b;
-        }
-    return r;
-}
-
 // SQNR as JSON writes it: null for +inf (identical to FP32).
 double dbFromJson(const nlohmann::json& v)
 {
@@ -69,6 +51,24 @@ nlohmann::json readJsonFile(const std::string& path)
 }
 
 } // namespace
+
+// The chosen bits applied to the base result (weight scales recomputed per changed layer;
+// the ADC range is in product units, so only the ADC's resolution changes with its bits).
+QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
+                         const std::map<std::string, int>& adcBits)
+{
+    QuantSpec r = base;
+    for (const auto& [layer, b] : bits)
+        if (const LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
+            quant::setLayerWeightBits(r, graph, layer, b);
+    for (const auto& [layer, b] : adcBits)
+        if (LayerQuant* l = r.findLayer(layer); l && l->adcBits != b) {
+            checkAdcBits(b, strCat("layer '", layer, "'"));
+            l->adcBits = b;
+            r.config.layerAdcBits[layer] = b;
+        }
+    return r;
+}
 
 quant::SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string& source)
 {
@@ -297,7 +297,7 @@ std::optional<LayerQuant> QuantController::chosenLayer(const QString& layer) con
     if (!m_base || !m_costGraph || !m_base->findLayer(name))
         return std::nullopt;
     try {
-        return *withBits(*m_base, *m_costGraph, {{name, bitsOf(layer)}}, {{name, adcBitsOf(layer)}}).findLayer(name);
+        return *withChosenBits(*m_base, *m_costGraph, {{name, bitsOf(layer)}}, {{name, adcBitsOf(layer)}}).findLayer(name);
     } catch (const Error&) { // a cached result that does not fit the model (estimatedCost says so)
         return std::nullopt;
     }
@@ -499,7 +499,7 @@ int QuantController::evaluate()
     const double cost = estimatedCost();
     return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
-        writeQuantSpec(req.quantPath, withBits(*base, graphs.forBatch(graphs.runBatch(1)), bits, adc));
+        writeQuantSpec(req.quantPath, withChosenBits(*base, graphs.forBatch(graphs.runBatch(1)), bits, adc));
         const nlohmann::json j = quant::runQuantEval(req, &sink);
         QuantMeasurement m;
         m.weightBits = bits;

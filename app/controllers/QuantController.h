@@ -43,6 +43,11 @@ struct QuantMeasurement {
     SqnrProfile sqnr; // per-node cumulative SQNR (EvalRequest::perLayer)
 };
 
+// The chosen bits applied to a calibrated result (weight scales recomputed per changed layer
+// on `graph`; the ADC's resolution per layer). Evaluate and the compiler use it.
+QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
+                         const std::map<std::string, int>& adcBits = {});
+
 // Parses runSensitivity's JSON (the sensitivity cache). Throws tessera::Error naming `source`.
 quant::SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
 // Parses the measured points of a mixed-precision report (toJson(MixedPrecisionReport)).

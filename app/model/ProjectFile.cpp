@@ -84,6 +84,8 @@ ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, 
     project.modelPath = toAbsolute(json.value("model").toString(), projectDir);
     project.datasetPath = toAbsolute(json.value("dataset").toString(), projectDir);
     project.hardwareTarget = json.value("hardware").toObject().value("target").toString();
+    if (version == 1) // version 1 named targets by product id; "amp-generic" had no target file
+        project.hardwareTarget = project.hardwareTarget == "amp-m1076" ? QString("m1076") : QString();
     const QJsonValue layers = json.value("layers");
     if (!layers.isUndefined() && !layers.isObject())
         bad("\"layers\" must be an object of per-layer choices");

@@ -8,10 +8,10 @@
 namespace tessera::studio {
 
 struct ProjectFile {
-    static constexpr int kVersion = 1;
+    static constexpr int kVersion = 2; // 2: hardware.target names a core/target preset or file
     QString modelPath;      // absolute in memory, relative on disk
     QString datasetPath;    // absolute in memory, relative on disk; empty when unset
-    QString hardwareTarget; // e.g. "amp-m1076"
+    QString hardwareTarget; // a target preset ("m1076") or target file; empty: the default (m1076)
     // Per-layer choices by node name: {"bits": 4, ...}. Panels add their own keys.
     QMap<QString, QJsonObject> layers;
     // Free-form state owned by panels, by panel id. String values whose key ends in
