@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/Calibrator.h"
+#include "quant/QuantizedExecutor.h"
 
 #include <algorithm>
 #include <chrono>
@@ -104,8 +105,8 @@ const SensitivityEntry* SensitivityReport::find(const std::string& layer, int bi
     return nullptr;
 }
 
-SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
-                                     const SensitivityOptions& options, ProgressSink* progress)
+SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                                               const SensitivityOptions& options, ProgressSink* progress)
 {
     checkBitsList(options.bits);
     prepareModel(model, base);
@@ -131,6 +132,94 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
             rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
             ++done;
         }
+    rep.seconds = secondsSince(t0);
+    return rep;
+}
+
+namespace {
+
+// One (layer, bits) trial: the layer's programming and its running score.
+struct Trial {
+    size_t layer = 0; // index into the base's layers
+    int bits = 8;
+    LayerQuant program;
+    OutputScorer score;
+};
+
+std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const std::vector<int>& bits,
+                              const Fp32Reference& ref, const std::vector<int64_t>& labels)
+{
+    std::vector<Trial> trials;
+    QuantSpec r = base;
+    for (size_t i = 0; i < base.layers.size(); ++i)
+        for (int b : bits) {
+            setLayerWeightBits(r, g, base.layers[i].node, b);
+            trials.push_back({i, b, r.layers[i], OutputScorer(ref.outputs.data(), ref.perSample, labels)});
+            r.layers[i] = base.layers[i];
+        }
+    return trials;
+}
+
+// Every trial on one batch: the base run advances layer by layer (in node order) and each
+// trial of the layer it reached resumes from there with that layer reprogrammed.
+void runTrialsOnBatch(QuantizedExecutor& qx, const ModelBatch& b, const QuantSpec& base, std::vector<Trial>& trials,
+                      ProgressSink& sink, double lo, double hi)
+{
+    std::vector<size_t> order(base.layers.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::vector<size_t> steps(order.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        steps[i] = qx.stepOf(base.layers[i].node);
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return steps[x] < steps[y]; });
+    qx.setReadNoiseStream(static_cast<uint64_t>(b.first));
+    ExecutionSnapshot snap = qx.start({b.inputs});
+    size_t done = 0;
+    for (size_t li : order) {
+        qx.advance(snap, steps[li]);
+        for (Trial& t : trials) {
+            if (t.layer != li)
+                continue;
+            SubProgress sub(sink, lo + (hi - lo) * done / trials.size(), lo + (hi - lo) * (done + 1) / trials.size());
+            sub.checkpoint(0.0, strCat("layer ", t.program.node, " at ", t.bits, " bits"));
+            qx.reprogramLayer(t.program);
+            const std::vector<float> out = realOutput0(b, qx.runFrom(snap, &sub)[0]);
+            t.score.add(b.first, out.data(), static_cast<int64_t>(out.size()));
+            ++done;
+        }
+        qx.restoreLayer(base.layers[li].node);
+    }
+}
+
+} // namespace
+
+SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                                     const SensitivityOptions& options, ProgressSink* progress)
+{
+    checkBitsList(options.bits);
+    prepareModel(model, base);
+    const auto t0 = std::chrono::steady_clock::now();
+    SilentProgress silent;
+    ProgressSink& sink = progress ? *progress : silent;
+    const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
+    std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options.bits, ref, data.labels);
+    std::map<const Graph*, std::unique_ptr<QuantizedExecutor>> executors; // one per batch size run
+    forEachModelBatch(model, data, options.batchSize, [&](const ModelBatch& b) {
+        std::unique_ptr<QuantizedExecutor>& qx = executors[&b.graph];
+        if (!qx)
+            qx = std::make_unique<QuantizedExecutor>(b.graph, base);
+        const double n = static_cast<double>(data.count());
+        runTrialsOnBatch(*qx, b, base, trials, sink, b.first / n, (b.first + b.rows) / n);
+    });
+    SensitivityReport rep;
+    rep.hasLabels = !data.labels.empty();
+    for (const Trial& t : trials) {
+        EvalReport e;
+        t.score.finish(e);
+        const LayerQuant& l = base.layers[t.layer];
+        rep.fp32Top1 = e.fp32Top1;
+        rep.entries.push_back({l.node, t.bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
+    }
     rep.seconds = secondsSince(t0);
     return rep;
 }

@@ -99,6 +99,40 @@ private slots:
         QCOMPARE(again.agreement, c.agreement);
     }
 
+    // The cached-prefix table equals one full evaluation per (layer, bits), number for
+    // number: labelled data, a short last batch (a second graph), read noise and bias
+    // correction (an 8-bit trial is not the base then).
+    void cachedTableEqualsFullRuns()
+    {
+        ModelGraphs model(mnist("mnist_lenet.onnx"));
+        QuantConfig cfg;
+        cfg.biasCorrection = true;
+        cfg.nonIdealities.readNoise = 0.02;
+        cfg.nonIdealities.weightProgramNoise = 0.01;
+        cfg.nonIdealities.seed = 7;
+        const QuantSpec base = calibrate(model, m_calib, cfg);
+        Dataset d;
+        d.inputs = sliceRows(m_test.inputs, 0, 90);
+        d.labels.assign(m_test.labels.begin(), m_test.labels.begin() + 90);
+        SensitivityOptions so;
+        so.bits = {8, 4, 2};
+        so.batchSize = 40;
+        const SensitivityReport fast = analyzeSensitivity(model, base, d, so);
+        const SensitivityReport full = analyzeSensitivityByFullRuns(model, base, d, so);
+        QCOMPARE(fast.entries.size(), full.entries.size());
+        QCOMPARE(fast.fp32Top1, full.fp32Top1);
+        for (size_t i = 0; i < full.entries.size(); ++i) {
+            const SensitivityEntry &a = fast.entries[i], &b = full.entries[i];
+            QCOMPARE(a.layer, b.layer);
+            QCOMPARE(a.bits, b.bits);
+            QCOMPARE(a.top1, b.top1);
+            QCOMPARE(a.agreement, b.agreement);
+            QCOMPARE(a.accuracyDrop, b.accuracyDrop);
+            QCOMPARE(a.outputSqnrDb, b.outputSqnrDb);
+        }
+        QVERIFY(full.find(base.layers[0].node, 2)->outputSqnrDb < full.find(base.layers[0].node, 8)->outputSqnrDb);
+    }
+
     void sensitivityIsCancellable()
     {
         ModelGraphs model(mnist("mnist_lenet.onnx"));
