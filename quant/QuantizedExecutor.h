@@ -67,6 +67,7 @@ public:
     ExecutionSnapshot start(const std::vector<Tensor>& inputs);
     void advance(ExecutionSnapshot& snapshot, size_t step, ProgressSink* progress = nullptr);
     std::vector<Tensor> runFrom(const ExecutionSnapshot& snapshot, ProgressSink* progress = nullptr);
+    size_t stepCount() const { return m_order.size(); }
     // Node step of an analog layer (throws naming it when it is not one of this executor's).
     size_t stepOf(const std::string& layer) const;
 
