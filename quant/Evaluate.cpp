@@ -25,11 +25,9 @@ int64_t argmax(const float* d, int64_t n)
     return best;
 }
 
-// Graph output 0 of a run, without a fixed batch's padding samples.
 void appendOutput(std::vector<float>& all, const ModelBatch& b, const Tensor& out)
 {
-    const Tensor real = b.realOutput(out, strCat("output '", b.graph.value(b.graph.outputs()[0]).name, "'"));
-    const std::vector<float> v = real.castTo(DType::Float32).toFloatVector();
+    const std::vector<float> v = realOutput0(b, out);
     all.insert(all.end(), v.begin(), v.end());
 }
 
@@ -38,15 +36,17 @@ double secondsSince(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+void accumulate(double& signal, double& noise, const float* fp, const float* q, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        signal += double(fp[i]) * fp[i];
+        noise += (double(fp[i]) - q[i]) * (double(fp[i]) - q[i]);
+    }
+}
+
 struct Accum {
     double signal = 0.0, noise = 0.0;
-    void add(const float* fp, const float* q, int64_t n)
-    {
-        for (int64_t i = 0; i < n; ++i) {
-            signal += double(fp[i]) * fp[i];
-            noise += (double(fp[i]) - q[i]) * (double(fp[i]) - q[i]);
-        }
-    }
+    void add(const float* fp, const float* q, int64_t n) { accumulate(signal, noise, fp, q, n); }
 };
 
 } // namespace
@@ -73,6 +73,42 @@ Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int6
     return ref;
 }
 
+std::vector<float> realOutput0(const ModelBatch& b, const Tensor& out)
+{
+    const Tensor real = b.realOutput(out, strCat("output '", b.graph.value(b.graph.outputs()[0]).name, "'"));
+    return real.castTo(DType::Float32).toFloatVector();
+}
+
+OutputScorer::OutputScorer(const float* fp32, int64_t perSample, const std::vector<int64_t>& labels)
+    : m_fp(fp32), m_per(perSample), m_labels(labels)
+{
+}
+
+void OutputScorer::add(int64_t first, const float* q, int64_t count)
+{
+    const float* fp = m_fp + first * m_per;
+    accumulate(m_signal, m_noise, fp, q, count);
+    for (int64_t i = 0; i < count / m_per; ++i) {
+        const int64_t a = argmax(fp + i * m_per, m_per), b = argmax(q + i * m_per, m_per);
+        m_agree += a == b;
+        if (!m_labels.empty()) {
+            m_fpCorrect += a == m_labels[first + i];
+            m_qCorrect += b == m_labels[first + i];
+        }
+    }
+    m_samples += count / m_per;
+}
+
+void OutputScorer::finish(EvalReport& rep) const
+{
+    rep.samples = m_samples;
+    rep.hasLabels = !m_labels.empty();
+    rep.agreement = double(m_agree) / m_samples;
+    rep.fp32Top1 = double(m_fpCorrect) / m_samples;
+    rep.quantTop1 = double(m_qCorrect) / m_samples;
+    rep.outputSqnrDb = sqnrDb(m_signal, m_noise);
+}
+
 std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& result, const Dataset& data,
                                        int64_t batchSize, ProgressSink* progress)
 {
@@ -97,22 +133,9 @@ void scoreOutputs(EvalReport& rep, const std::vector<float>& fpOut, const std::v
 {
     if (fpOut.size() != qOut.size())
         fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
-    const int64_t per = static_cast<int64_t>(qOut.size()) / rep.samples;
-    int64_t fpCorrect = 0, qCorrect = 0, agree = 0;
-    Accum out;
-    out.add(fpOut.data(), qOut.data(), static_cast<int64_t>(qOut.size()));
-    for (int64_t i = 0; i < rep.samples; ++i) {
-        const int64_t a = argmax(fpOut.data() + i * per, per), b = argmax(qOut.data() + i * per, per);
-        agree += a == b;
-        if (rep.hasLabels) {
-            fpCorrect += a == labels[i];
-            qCorrect += b == labels[i];
-        }
-    }
-    rep.agreement = double(agree) / rep.samples;
-    rep.fp32Top1 = double(fpCorrect) / rep.samples;
-    rep.quantTop1 = double(qCorrect) / rep.samples;
-    rep.outputSqnrDb = sqnrDb(out.signal, out.noise);
+    OutputScorer scorer(fpOut.data(), static_cast<int64_t>(qOut.size()) / rep.samples, labels);
+    scorer.add(0, qOut.data(), static_cast<int64_t>(qOut.size()));
+    scorer.finish(rep);
 }
 
 } // namespace

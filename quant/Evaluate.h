@@ -47,6 +47,28 @@ struct Fp32Reference {
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize = 100,
                                    ProgressSink* progress = nullptr);
 
+// Scores graph output 0 against the FP32 reference batch by batch, in sample order: the
+// same sums, in the same order, as scoring all samples at once (evaluate).
+class OutputScorer {
+public:
+    // `fp32`: [N, perSample]; `labels`: empty or N entries; both outlive the scorer.
+    OutputScorer(const float* fp32, int64_t perSample, const std::vector<int64_t>& labels);
+    // Quantized outputs of samples [first, first + count / perSample).
+    void add(int64_t first, const float* quantized, int64_t count);
+    // Fills samples, hasLabels, fp32Top1, quantTop1, agreement and outputSqnrDb.
+    void finish(EvalReport& report) const;
+
+private:
+    const float* m_fp;
+    int64_t m_per;
+    const std::vector<int64_t>& m_labels;
+    int64_t m_samples = 0, m_fpCorrect = 0, m_qCorrect = 0, m_agree = 0;
+    double m_signal = 0.0, m_noise = 0.0;
+};
+
+// Graph output 0 of a run without a fixed batch's padding samples, as float32.
+std::vector<float> realOutput0(const ModelBatch& batch, const Tensor& output);
+
 EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options = {},
                     ProgressSink* progress = nullptr, const Fp32Reference* reference = nullptr);
 

@@ -51,11 +51,15 @@ QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantSpec& result
     }
     for (ValueId out : graph.outputs())
         m_lastUse[out] = static_cast<int>(m_order.size());
-    for (size_t i = 0; i < result.layers.size(); ++i) {
-        std::optional<NodeId> id = graph.findNode(result.layers[i].node);
+    m_stepOf.assign(graph.nodeSlotCount(), 0);
+    for (size_t step = 0; step < m_order.size(); ++step)
+        m_stepOf[m_order[step]] = step;
+    for (const LayerQuant& layer : result.layers) {
+        std::optional<NodeId> id = graph.findNode(layer.node);
         if (!id)
-            fail("quantization result: layer '", result.layers[i].node, "' is not a node of graph '", graph.name, "'");
-        prepareAnalog(*id, i);
+            fail("quantization result: layer '", layer.node, "' is not a node of graph '", graph.name, "'");
+        const Node& node = graph.node(*id);
+        m_analog[*id] = prepareAnalog(node, layer, lowerAnalogNode(graph, node));
     }
     for (NodeId id : m_order)
         if (analog::isAnalogPlaced(graph, graph.node(id)) && !m_analog.count(id))
@@ -64,12 +68,12 @@ QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantSpec& result
 
 QuantizedExecutor::~QuantizedExecutor() = default;
 
-void QuantizedExecutor::prepareAnalog(NodeId id, size_t layerIndex)
+std::unique_ptr<QuantizedExecutor::AnalogNode> QuantizedExecutor::prepareAnalog(const Node& node,
+                                                                               const LayerQuant& layer,
+                                                                               AnalogMatmulView view) const
 {
-    const Node& node = m_graph.node(id);
-    const LayerQuant& layer = m_result.layers[layerIndex];
     auto a = std::make_unique<AnalogNode>();
-    a->view = lowerAnalogNode(m_graph, node);
+    a->view = std::move(view);
     AnalogLayerParams params = layerParams(m_result, layer, a->view);
     if (m_options.transparentAdc) {
         params.numerics.adcBits = 32;
@@ -92,7 +96,37 @@ void QuantizedExecutor::prepareAnalog(NodeId id, size_t layerIndex)
     if (m_graph.value(node.inputs[0]).name != layer.input)
         fail("layer '", layer.node, "': result says input '", layer.input, "', graph has '",
              m_graph.value(node.inputs[0]).name, "'");
-    m_analog[id] = std::move(a);
+    return a;
+}
+
+NodeId QuantizedExecutor::analogNodeOf(const std::string& layer) const
+{
+    std::optional<NodeId> id = m_graph.findNode(layer);
+    if (!id || !m_analog.count(*id))
+        fail("layer '", layer, "' is not an analog layer of the quantized run of graph '", m_graph.name, "'");
+    return *id;
+}
+
+size_t QuantizedExecutor::stepOf(const std::string& layer) const { return m_stepOf[analogNodeOf(layer)]; }
+
+void QuantizedExecutor::reprogramLayer(const LayerQuant& layer)
+{
+    const NodeId id = analogNodeOf(layer.node);
+    std::unique_ptr<AnalogNode>& current = m_analog[id];
+    std::unique_ptr<AnalogNode> next = prepareAnalog(m_graph.node(id), layer, current->view);
+    if (!m_replaced.count(id))
+        m_replaced[id] = std::move(current);
+    current = std::move(next);
+}
+
+void QuantizedExecutor::restoreLayer(const std::string& layer)
+{
+    const NodeId id = analogNodeOf(layer);
+    auto it = m_replaced.find(id);
+    if (it == m_replaced.end())
+        return;
+    m_analog[id] = std::move(it->second);
+    m_replaced.erase(it);
 }
 
 void QuantizedExecutor::bindInputs(const std::vector<Tensor>& inputs)
@@ -197,11 +231,9 @@ void QuantizedExecutor::runDigital(const Node& node)
             fakeQuantize(m_values[out].mutableData<float>(), m_values[out].numel(), *m_quantOf[out]);
 }
 
-std::vector<Tensor> QuantizedExecutor::run(const std::vector<Tensor>& inputs, const NodeObserver& observer,
-                                           ProgressSink* progress)
+void QuantizedExecutor::runSteps(size_t from, size_t to, const NodeObserver& observer, ProgressSink* progress)
 {
-    bindInputs(inputs);
-    for (size_t step = 0; step < m_order.size(); ++step) {
+    for (size_t step = from; step < to; ++step) {
         if (progress)
             progress->checkpoint(static_cast<double>(step) / m_order.size(), "running quantized");
         const Node& node = m_graph.node(m_order[step]);
@@ -220,6 +252,38 @@ std::vector<Tensor> QuantizedExecutor::run(const std::vector<Tensor>& inputs, co
             if (in != kNoValue && m_lastUse[in] == static_cast<int>(step) && !m_graph.value(in).isConstant())
                 m_values[in] = Tensor();
     }
+}
+
+std::vector<Tensor> QuantizedExecutor::run(const std::vector<Tensor>& inputs, const NodeObserver& observer,
+                                           ProgressSink* progress)
+{
+    bindInputs(inputs);
+    runSteps(0, m_order.size(), observer, progress);
+    std::vector<Tensor> outputs;
+    for (ValueId out : m_graph.outputs())
+        outputs.push_back(m_values[out]);
+    return outputs;
+}
+
+ExecutionSnapshot QuantizedExecutor::start(const std::vector<Tensor>& inputs)
+{
+    bindInputs(inputs);
+    return {0, m_values};
+}
+
+void QuantizedExecutor::advance(ExecutionSnapshot& snapshot, size_t step, ProgressSink* progress)
+{
+    if (step < snapshot.step || step > m_order.size())
+        fail("quantized run of graph '", m_graph.name, "': cannot advance from step ", snapshot.step, " to ", step);
+    m_values = snapshot.values;
+    runSteps(snapshot.step, step, {}, progress);
+    snapshot = {step, m_values};
+}
+
+std::vector<Tensor> QuantizedExecutor::runFrom(const ExecutionSnapshot& snapshot, ProgressSink* progress)
+{
+    m_values = snapshot.values;
+    runSteps(snapshot.step, m_order.size(), {}, progress);
     std::vector<Tensor> outputs;
     for (ValueId out : m_graph.outputs())
         outputs.push_back(m_values[out]);

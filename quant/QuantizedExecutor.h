@@ -39,6 +39,14 @@ struct QuantizedExecutorOptions {
 // Rounds float data in place to `q`'s grid: saturate(roundHalfEven(x / s)) * s.
 void fakeQuantize(float* data, int64_t count, const TensorQuant& q);
 
+// The live values of a run before node step `step` (shallow tensor copies, by value id):
+// what a run continued from that step needs. Analog layer L's programming changes nothing
+// before L's step, so one base run's snapshot at L serves every trial of L.
+struct ExecutionSnapshot {
+    size_t step = 0;
+    std::vector<Tensor> values;
+};
+
 class QuantizedExecutor {
 public:
     using NodeObserver = Executor::NodeObserver;
@@ -53,6 +61,23 @@ public:
     std::vector<Tensor> run(const std::vector<Tensor>& inputs, const NodeObserver& observer = {},
                             ProgressSink* progress = nullptr);
 
+    // Resumable runs: start binds the inputs (the snapshot before step 0), advance runs
+    // steps [s.step, step) in place, runFrom runs from the snapshot to the end (leaving it
+    // unchanged). start + runFrom equals run, bit for bit.
+    ExecutionSnapshot start(const std::vector<Tensor>& inputs);
+    void advance(ExecutionSnapshot& snapshot, size_t step, ProgressSink* progress = nullptr);
+    std::vector<Tensor> runFrom(const ExecutionSnapshot& snapshot, ProgressSink* progress = nullptr);
+    size_t stepCount() const { return m_order.size(); }
+    // Node step of an analog layer (throws naming it when it is not one of this executor's).
+    size_t stepOf(const std::string& layer) const;
+
+    // Programs one analog layer from `layer` (same node and geometry, e.g. other weight
+    // bits) without rebuilding the others; restoreLayer puts the result's programming back.
+    void reprogramLayer(const LayerQuant& layer);
+    void restoreLayer(const std::string& layer);
+    // The read-noise stream of the next runs (QuantizedExecutorOptions::readNoiseStream).
+    void setReadNoiseStream(uint64_t firstSample) { m_options.readNoiseStream = firstSample; }
+
     // Max |block sum| per analog layer seen so far (recordAdcRanges).
     const std::map<std::string, int64_t>& adcRanges() const { return m_adcRanges; }
     // Node names of analog-placed nodes that could not be lowered (run as digital).
@@ -60,7 +85,10 @@ public:
 
 private:
     struct AnalogNode;
-    void prepareAnalog(NodeId id, size_t layerIndex);
+    std::unique_ptr<AnalogNode> prepareAnalog(const Node& node, const LayerQuant& layer,
+                                              analog::AnalogMatmulView view) const;
+    NodeId analogNodeOf(const std::string& layer) const;
+    void runSteps(size_t from, size_t to, const NodeObserver& observer, ProgressSink* progress);
     void runAnalog(AnalogNode& a, const Node& node);
     Tensor permutedOutput(const AnalogNode& a, const Node& node, const std::vector<int32_t>& matrix, int64_t m,
                           int64_t firstVector, Tensor& inputCodes) const;
@@ -76,6 +104,8 @@ private:
     std::vector<int> m_lastUse;
     std::vector<const TensorQuant*> m_quantOf; // by value id (null: float)
     std::map<NodeId, std::unique_ptr<AnalogNode>> m_analog;
+    std::map<NodeId, std::unique_ptr<AnalogNode>> m_replaced; // the result's programming of reprogrammed layers
+    std::vector<size_t> m_stepOf;                               // by node id
     std::vector<Tensor> m_values;
     std::vector<float> m_scratch;
     std::map<std::string, int64_t> m_adcRanges;

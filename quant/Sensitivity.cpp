@@ -3,8 +3,11 @@
 #include "core/Error.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/Calibrator.h"
+#include "quant/QuantizedExecutor.h"
+#include "core/Parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -104,8 +107,8 @@ const SensitivityEntry* SensitivityReport::find(const std::string& layer, int bi
     return nullptr;
 }
 
-SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
-                                     const SensitivityOptions& options, ProgressSink* progress)
+SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                                               const SensitivityOptions& options, ProgressSink* progress)
 {
     checkBitsList(options.bits);
     prepareModel(model, base);
@@ -131,6 +134,142 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
             rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
             ++done;
         }
+    rep.seconds = secondsSince(t0);
+    return rep;
+}
+
+namespace {
+
+// One (layer, bits) trial: the layer's programming and its running score. A trial whose
+// programming is the base's (e.g. 8 bits over an 8-bit base without bias correction)
+// scores the base run's outputs.
+struct Trial {
+    size_t layer = 0; // index into the base's layers
+    int bits = 8;
+    LayerQuant program;
+    OutputScorer score;
+    bool isBase = false;
+    size_t step = 0; // the layer's node step
+};
+
+bool sameProgramming(const LayerQuant& a, const LayerQuant& b)
+{
+    return a.weightBits == b.weightBits && a.inputBits == b.inputBits && a.adcBits == b.adcBits &&
+           a.adcRange == b.adcRange && a.weightScales == b.weightScales && a.biasCorrection == b.biasCorrection;
+}
+
+// Every trial's programming (setLayerWeightBits, the costly weight observer), in parallel.
+std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const std::vector<int>& bits,
+                              const Fp32Reference& ref, const std::vector<int64_t>& labels)
+{
+    std::vector<Trial> trials;
+    for (size_t i = 0; i < base.layers.size(); ++i)
+        for (int b : bits)
+            trials.push_back({i, b, base.layers[i], OutputScorer(ref.outputs.data(), ref.perSample, labels)});
+    parallelFor(0, static_cast<int64_t>(trials.size()), 1, [&](int64_t lo, int64_t hi) {
+        QuantSpec r = base;
+        for (int64_t t = lo; t < hi; ++t) {
+            const size_t i = trials[t].layer;
+            setLayerWeightBits(r, g, base.layers[i].node, trials[t].bits);
+            trials[t].program = r.layers[i];
+            trials[t].isBase = sameProgramming(r.layers[i], base.layers[i]);
+            r.layers[i] = base.layers[i];
+        }
+    });
+    return trials;
+}
+
+// One worker's trials on one batch (`mine`: in node order of their layers): its base run
+// advances layer by layer and each trial resumes from the values before its layer with
+// that layer reprogrammed; trials with the base's programming score the base's outputs.
+void runWorker(QuantizedExecutor& qx, const ModelBatch& b, const std::vector<Trial*>& mine, ProgressSink* sink,
+               double lo, double hi, const std::atomic<bool>& stop)
+{
+    qx.setReadNoiseStream(static_cast<uint64_t>(b.first));
+    ExecutionSnapshot snap = qx.start({b.inputs});
+    std::vector<Trial*> asBase;
+    for (size_t k = 0; k < mine.size() && !stop; ++k) {
+        Trial& t = *mine[k];
+        if (t.isBase) {
+            asBase.push_back(&t);
+            continue;
+        }
+        if (sink)
+            sink->checkpoint(lo + (hi - lo) * k / mine.size(), strCat("layer ", t.program.node, " at ", t.bits, " bits"));
+        qx.advance(snap, t.step);
+        qx.reprogramLayer(t.program);
+        const std::vector<float> out = realOutput0(b, qx.runFrom(snap)[0]);
+        qx.restoreLayer(t.program.node);
+        t.score.add(b.first, out.data(), static_cast<int64_t>(out.size()));
+    }
+    if (asBase.empty() || stop)
+        return;
+    qx.advance(snap, qx.stepCount());
+    const std::vector<float> out = realOutput0(b, qx.runFrom(snap)[0]);
+    for (Trial* t : asBase)
+        t->score.add(b.first, out.data(), static_cast<int64_t>(out.size()));
+}
+
+// The trials split over `workers`: in node order of their layers, dealt round-robin so
+// every worker gets long and short suffixes alike.
+std::vector<std::vector<Trial*>> dealTrials(std::vector<Trial>& trials, size_t workers)
+{
+    std::vector<Trial*> order;
+    for (Trial& t : trials)
+        order.push_back(&t);
+    std::stable_sort(order.begin(), order.end(), [](const Trial* x, const Trial* y) { return x->step < y->step; });
+    std::vector<std::vector<Trial*>> dealt(workers);
+    for (size_t k = 0; k < order.size(); ++k)
+        dealt[k % workers].push_back(order[k]);
+    return dealt;
+}
+
+} // namespace
+
+SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                                     const SensitivityOptions& options, ProgressSink* progress)
+{
+    checkBitsList(options.bits);
+    prepareModel(model, base);
+    const auto t0 = std::chrono::steady_clock::now();
+    SilentProgress silent;
+    ProgressSink& sink = progress ? *progress : silent;
+    const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
+    sink.checkpoint(0.0, "programming every layer at every depth");
+    std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options.bits, ref, data.labels);
+    const size_t workers = static_cast<size_t>(std::max(1, threadCount()));
+    std::map<const Graph*, std::vector<std::unique_ptr<QuantizedExecutor>>> executors; // per batch size run
+    std::vector<std::vector<Trial*>> dealt;
+    forEachModelBatch(model, data, options.batchSize, [&](const ModelBatch& b) {
+        std::vector<std::unique_ptr<QuantizedExecutor>>& qx = executors[&b.graph];
+        for (size_t w = qx.size(); w < workers; ++w)
+            qx.push_back(std::make_unique<QuantizedExecutor>(b.graph, base));
+        if (dealt.empty()) {
+            for (Trial& t : trials)
+                t.step = qx[0]->stepOf(t.program.node);
+            dealt = dealTrials(trials, workers);
+        }
+        const double n = static_cast<double>(data.count());
+        std::atomic<bool> stop{false};
+        parallelFor(0, static_cast<int64_t>(workers), 1, [&](int64_t lo, int64_t hi) {
+            try { // worker 0 runs on the caller: it alone reports progress and sees a cancel
+                for (int64_t w = lo; w < hi; ++w)
+                    runWorker(*qx[w], b, dealt[w], w == 0 ? &sink : nullptr, b.first / n, (b.first + b.rows) / n, stop);
+            } catch (...) {
+                stop = true;
+                throw;
+            }
+        });
+    });
+    SensitivityReport rep;
+    rep.hasLabels = !data.labels.empty();
+    for (const Trial& t : trials) {
+        EvalReport e;
+        t.score.finish(e);
+        const LayerQuant& l = base.layers[t.layer];
+        rep.fp32Top1 = e.fp32Top1;
+        rep.entries.push_back({l.node, t.bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
+    }
     rep.seconds = secondsSince(t0);
     return rep;
 }

@@ -45,8 +45,17 @@ struct SensitivityReport {
     const SensitivityEntry* find(const std::string& layer, int bits) const;
 };
 
+// Work saved: per batch, the base model runs once, layer by layer, and every trial of
+// layer L (L reprogrammed alone, quant/QuantizedExecutor.h) resumes from the base run's
+// values before L and runs only the rest of the graph. Outputs are scored as they come
+// (OutputScorer), so nothing per trial is kept but its sums and counts.
 SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                      const SensitivityOptions& options = {}, ProgressSink* progress = nullptr);
+// The same table by one full evaluation per (layer, bits): slower; the independent
+// reference the tests compare analyzeSensitivity with (equal, number for number).
+SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                                               const SensitivityOptions& options = {},
+                                               ProgressSink* progress = nullptr);
 
 enum class CostObjective { WeightBits, Energy, Latency };
 const char* costObjectiveName(CostObjective objective);

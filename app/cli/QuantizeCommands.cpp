@@ -2,6 +2,7 @@
 // Thin wrappers over quant/QuantizeApi.h (all checks and atomic writes live there).
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
+#include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/target/Target.h"
 #include "quant/QuantizeApi.h"
@@ -189,7 +190,10 @@ CommandRun declareSensitivity(CLI::App& sub)
     addDataOptions(sub, *data, "evaluation");
     sub.add_option("--bits", req->options.bits, "bit depths to try (default 8 6 4 3 2)");
     sub.add_option("-o,--output", req->outputPath, "JSON report to write");
+    auto threads = std::make_shared<int>(1);
+    addThreadsOption(sub, *threads);
     return [=] {
+        applyThreads(*threads);
         req->data = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
         printJson(runSensitivity(*req, &progress), progress);

@@ -3,6 +3,7 @@
 // agreement with FP32), and its chosen point is then measured on the labelled test set:
 // target (issue 5): >= 50% of weights at <= 3 bits within 1 pp of FP32 top-1.
 #include "core/Error.h"
+#include "core/Parallel.h"
 #include "core/analog/CostModel.h"
 #include "quant/Calibrator.h"
 #include "quant/Evaluate.h"
@@ -33,6 +34,24 @@ public:
 private:
     int m_left;
 };
+
+void compareTables(const SensitivityReport& fast, const SensitivityReport& full)
+{
+    QCOMPARE(fast.entries.size(), full.entries.size());
+    QCOMPARE(fast.hasLabels, full.hasLabels);
+    QVERIFY(fast.fp32Top1 == full.fp32Top1);
+    for (size_t i = 0; i < full.entries.size(); ++i) {
+        const SensitivityEntry &a = fast.entries[i], &b = full.entries[i];
+        QCOMPARE(a.layer, b.layer);
+        QCOMPARE(a.bits, b.bits);
+        QCOMPARE(a.params, b.params);
+        // Bit for bit (QCOMPARE on doubles is fuzzy).
+        QVERIFY2(a.top1 == b.top1, a.layer.c_str());
+        QVERIFY2(a.agreement == b.agreement, a.layer.c_str());
+        QVERIFY2(a.accuracyDrop == b.accuracyDrop, a.layer.c_str());
+        QVERIFY2(a.outputSqnrDb == b.outputSqnrDb, a.layer.c_str());
+    }
+}
 
 } // namespace
 
@@ -99,12 +118,57 @@ private slots:
         QCOMPARE(again.agreement, c.agreement);
     }
 
+    // The cached-prefix table equals one full evaluation per (layer, bits), number for
+    // number: labelled data, a short last batch (a second graph), read noise and bias
+    // correction (an 8-bit trial is not the base then).
+    void cachedTableEqualsFullRuns()
+    {
+        ModelGraphs model(mnist("mnist_lenet.onnx"));
+        QuantConfig cfg;
+        cfg.biasCorrection = true;
+        cfg.nonIdealities.readNoise = 0.02;
+        cfg.nonIdealities.weightProgramNoise = 0.01;
+        cfg.nonIdealities.seed = 7;
+        const QuantSpec base = calibrate(model, m_calib, cfg);
+        Dataset d;
+        d.inputs = sliceRows(m_test.inputs, 0, 90);
+        d.labels.assign(m_test.labels.begin(), m_test.labels.begin() + 90);
+        SensitivityOptions so;
+        so.bits = {8, 4, 2};
+        so.batchSize = 40;
+        const SensitivityReport full = analyzeSensitivityByFullRuns(model, base, d, so);
+        for (int threads : {1, 2}) { // trials split over workers: the same numbers
+            setThreadCount(threads);
+            compareTables(analyzeSensitivity(model, base, d, so), full);
+        }
+        setThreadCount(1);
+        QVERIFY(full.find(base.layers[0].node, 2)->outputSqnrDb < full.find(base.layers[0].node, 8)->outputSqnrDb);
+    }
+
+    // An 8-bit trial over an 8-bit base without bias correction is the base itself (its
+    // outputs are reused): still the numbers of a full run.
+    void baseProgrammedTrialsEqualFullRuns()
+    {
+        ModelGraphs model(mnist("mnist_lenet.onnx"));
+        const QuantSpec base = calibrate(model, m_calib, QuantConfig{});
+        SensitivityOptions so;
+        so.bits = {8, 3};
+        Dataset d;
+        d.inputs = sliceRows(m_test.inputs, 0, 200);
+        d.labels.assign(m_test.labels.begin(), m_test.labels.begin() + 200);
+        compareTables(analyzeSensitivity(model, base, d, so), analyzeSensitivityByFullRuns(model, base, d, so));
+    }
+
     void sensitivityIsCancellable()
     {
         ModelGraphs model(mnist("mnist_lenet.onnx"));
         const QuantSpec base = calibrate(model, m_calib, QuantConfig{});
-        CancelAfter cancel(5);
-        QVERIFY_THROWS_EXCEPTION(Cancelled, analyzeSensitivity(model, base, m_calib, {}, &cancel));
+        for (int threads : {1, 2}) {
+            setThreadCount(threads);
+            CancelAfter cancel(5);
+            QVERIFY_THROWS_EXCEPTION(Cancelled, analyzeSensitivity(model, base, m_calib, {}, &cancel));
+        }
+        setThreadCount(1);
     }
 
     void badBitDepthsAreRejected()
