@@ -13,7 +13,7 @@ namespace tessera::cli {
 
 void addThreadsOption(CLI::App& sub, int& threads)
 {
-    sub.add_option("--threads", threads, "Threads of the FP32 kernels (default 1, 0 = all cores); results are identical")
+    sub.add_option("--threads", threads, "Threads (default 1, 0 = all cores): the FP32 kernels, and sensitivity's trial workers; results are identical for any count")
         ->check(CLI::NonNegativeNumber);
 }
 
