@@ -5,6 +5,16 @@
 
 namespace tessera::quant {
 
+void TaskOverride::applyTo(OutputTask& task) const
+{
+    if (!kind.empty())
+        task.kind = parseTaskKind(kind);
+    if (blank)
+        task.blank = *blank;
+    if (maskThreshold)
+        task.maskThreshold = *maskThreshold;
+}
+
 Dataset loadDataSource(const DataSource& s)
 {
     if (s.npyFiles.empty() == s.imageFolder.empty())
@@ -39,7 +49,9 @@ QuantSpec runQuantize(const QuantizeRequest& req, ProgressSink* progress)
 {
     const Dataset data = loadDataSource(req.calibration);
     ModelGraphs model = openModelFor(req.modelPath, data);
-    QuantSpec result = calibrate(model, data, req.config, progress);
+    QuantConfig config = req.config;
+    req.task.applyTo(config.task);
+    QuantSpec result = calibrate(model, data, config, progress);
     result.model = req.modelPath;
     if (!req.outputPath.empty())
         writeQuantSpec(req.outputPath, result); // last step: nothing is written on error
@@ -51,6 +63,7 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
     QuantSpec result = readQuantSpec(req.quantPath);
     if (!req.nonIdealities)
         result.config.nonIdealities = {};
+    req.task.applyTo(result.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
     EvalOptions eo;
@@ -60,7 +73,8 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
 
 nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progress)
 {
-    const QuantSpec base = readQuantSpec(req.quantPath);
+    QuantSpec base = readQuantSpec(req.quantPath);
+    req.task.applyTo(base.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
     const nlohmann::json report = toJson(analyzeSensitivity(model, base, data, req.options, progress));
@@ -71,7 +85,8 @@ nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progr
 
 nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink* progress)
 {
-    const QuantSpec base = readQuantSpec(req.quantPath);
+    QuantSpec base = readQuantSpec(req.quantPath);
+    req.task.applyTo(base.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
     SilentProgress silent;
@@ -80,7 +95,9 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     SensitivityOptions so;
     so.bits = req.options.bits;
     so.batchSize = req.options.batchSize;
-    const SensitivityReport sens = analyzeSensitivity(model, base, data, so, &sensPart);
+    const SensitivityReport sens = req.sensitivityPath.empty()
+                                       ? analyzeSensitivity(model, base, data, so, &sensPart)
+                                       : readSensitivityFor(req.sensitivityPath, base, so.bits, !data.labels.empty());
     analog::DefaultCostModel costModel;
     const MixedPrecisionReport mp = searchMixedPrecision(model, base, data, sens, req.options, costModel, &searchPart);
     nlohmann::json report = toJson(mp);

@@ -39,6 +39,7 @@ struct SensitivityEntry {
 
 struct SensitivityReport {
     bool hasLabels = false;
+    std::string metric; // what each entry's agreement is (TaskScores::metric)
     double fp32Top1 = 0.0;
     std::vector<SensitivityEntry> entries;
     double seconds = 0.0;
@@ -98,6 +99,10 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
                                           const analog::CostModel& costModel, ProgressSink* progress = nullptr);
 
 nlohmann::json toJson(const SensitivityReport& report);
+// A `tessera sensitivity` report read back for a search over `bits` on `base`: every field
+// checked; refused naming the file when a layer or depth is missing or labels differ.
+SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
+                                     bool hasLabels);
 nlohmann::json toJson(const MixedPrecisionReport& report);
 
 } // namespace tessera::quant
