@@ -114,10 +114,26 @@ void scoreOutputs(EvalReport& rep, const TaskLayout& task, const std::vector<flo
 
 } // namespace
 
+int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes)
+{
+    const int64_t batch = model.runBatch(1);
+    const Graph& g = model.forBatch(batch);
+    int64_t bytes = 0;
+    for (ValueId id = 0; id < static_cast<ValueId>(g.valueCount()); ++id) {
+        const Value& v = g.value(id);
+        if (!v.isConstant())
+            bytes += numElements(v.shape) * static_cast<int64_t>(dtypeSize(v.dtype));
+    }
+    const int64_t perSample = std::max<int64_t>(1, bytes / batch);
+    return std::max<int64_t>(1, std::min(requested, budgetBytes / perSample));
+}
+
 EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
                     ProgressSink* progress, const Fp32Reference* reference)
 {
     prepareModel(model, result);
+    const int64_t batchSize =
+        options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes) : options.batchSize;
     const auto t0 = std::chrono::steady_clock::now();
     EvalReport rep;
     rep.samples = data.count();
@@ -126,7 +142,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     Fp32Reference shape; // graph output 0's per-sample shape and name
     std::map<std::string, Accum> perNode;
     std::vector<LayerError> order;
-    forEachModelBatch(model, data, options.batchSize, [&](const ModelBatch& b) {
+    forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "evaluating");
         const Graph& g = b.graph;

@@ -39,7 +39,14 @@ struct EvalReport {
 struct EvalOptions {
     int64_t batchSize = 100;
     bool perLayer = false;
+    // Per-layer scoring keeps every FP32 activation of a run: runs are cut to fewer samples
+    // so that these stay within this many bytes (perLayerBatchSize).
+    int64_t perLayerBudgetBytes = int64_t(512) << 20;
 };
+
+// The samples per run that keep all of one run's activations (FP32, every value of the
+// graph) within `budgetBytes`: at least 1, at most `requested` (a fixed batch runs anyway).
+int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes);
 
 // FP32 outputs (graph output 0, flattened per sample) computed once and reused.
 struct Fp32Reference {

@@ -3,6 +3,7 @@
 // figures on hand-made outputs whose answers are worked out by hand, the task recorded in
 // the quantization spec, and a sensitivity report read back for the search.
 #include "core/Error.h"
+#include "core/ShapeInference.h"
 #include "core/quantspec/QuantSpec.h"
 #include "quant/Evaluate.h"
 #include "quant/OutputScorer.h"
@@ -125,6 +126,23 @@ private slots:
         QCOMPARE(int(quantSpecFromJson(j, "old.json").config.task.kind), int(TaskKind::Auto));
         j["config"]["task"] = {{"kind", "segmentation"}};
         QVERIFY_THROWS_EXCEPTION(Error, quantSpecFromJson(j, "bad.json"));
+    }
+
+    // x [N, 4] -> Relu -> y [N, 4], batch symbolic: per sample 2 x 16 bytes of activations.
+    void perLayerRunsStayWithinTheBudget()
+    {
+        Graph g;
+        g.name = "relu";
+        const ValueId x = g.addValue("x", DType::Float32, {1, 4});
+        const ValueId y = g.addValue("y");
+        g.addNode("act", "Relu", {x}, {y});
+        g.markGraphInput(x);
+        g.markGraphOutput(y);
+        inferShapes(g);
+        ModelGraphs model(std::move(g));
+        QCOMPARE(perLayerBatchSize(model, 100, 100), int64_t(3)); // 3 x 32 <= 100 bytes
+        QCOMPARE(perLayerBatchSize(model, 2, 100), int64_t(2));
+        QCOMPARE(perLayerBatchSize(model, 100, 10), int64_t(1));
     }
 
     void sensitivityReportReadBack()
