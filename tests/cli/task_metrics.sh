@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The output task on the CLI: recorded by `quantize --task`, overridden by quant-eval,
+# labels refused for a task they cannot score, label-free figures null; a sensitivity
+# report reused by `mixed-precision --sensitivity`, which with --report prints a summary.
+# shellcheck source=lib/common.bash
+source "$(dirname "$0")/lib/common.bash"
+
+D="$MODELS/digits"
+Q="$WORK/digits.quant.json"
+expect_exit 0 "$TESSERA" quantize "$D/digits_cnn.onnx" --data "$D/digits_test_x8.npy" --limit 32 -o "$Q" --task regression
+expect_grep "$Q" '"kind": "regression"' "task recorded in the spec"
+
+expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --labels "$D/digits_test_y.npy"
+expect_grep "$ERR" "scores classification outputs; this output is scored as regression" "labels on a regression task"
+expect_exit 0 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 64
+expect_grep "$OUT" '"metric": "one_minus_relative_error"' "regression metric"
+expect_exit 0 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 64 \
+  --labels "$D/digits_test_y.npy" --task classification
+expect_grep "$OUT" '"metric": "top1_agreement"' "override to classification"
+expect_grep "$OUT" '"quant_top1"' "top-1 with labels"
+expect_exit 2 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --task segmentation
+
+# Label-free sensitivity: top-1 is null, not 0; its report feeds the search.
+S="$WORK/sens.json"
+expect_exit 0 "$TESSERA" sensitivity "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \
+  --bits 8 4 --task classification -o "$S"
+expect_grep "$S" '"top1": null' "label-free top-1"
+expect_exit 0 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \
+  --bits 8 4 --task classification --sensitivity "$S" --max-drop 1 --report "$WORK/mp.json"
+expect_grep "$OUT" 'configurations measured; report: ' "search summary"
+expect_no_grep "$OUT" '"points"' "the whole report on stdout"
+expect_grep "$WORK/mp.json" '"points"' "search report"
+expect_exit 1 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \
+  --bits 8 4 2 --sensitivity "$S"
+expect_grep "$ERR" "no entry for layer '.*' at 2 bits" "a report missing a depth"
+echo "task metrics: ok"
