@@ -57,6 +57,8 @@ double sqnrDb(double signal, double noise)
     return 10.0 * std::log10(signal / noise);
 }
 
+double accuracyDropOf(const EvalReport& r) { return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement; }
+
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
     Fp32Reference ref;

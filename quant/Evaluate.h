@@ -71,6 +71,8 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
                                        int64_t batchSize = 100, ProgressSink* progress = nullptr);
 
 double sqnrDb(double signal, double noise);
+// What budgets are in: FP32 top-1 - quantized top-1 with labels, else 1 - the task's agreement.
+double accuracyDropOf(const EvalReport& report);
 nlohmann::json toJson(const TaskScores& scores);
 nlohmann::json toJson(const EvalReport& report);
 

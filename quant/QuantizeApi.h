@@ -79,6 +79,9 @@ struct MixedPrecisionRequest {
     MixedPrecisionOptions options;
     TaskOverride task;
     std::string sensitivityPath; // a `tessera sensitivity` report to reuse (optional)
+    // Fraction of the samples (the last ones) held out of the search; the chosen point is
+    // measured on them and the report says whether it meets the budget there (0: none).
+    double holdout = 0.0;
     std::string reportPath;      // JSON report (optional)
     std::string chosenQuantPath; // quantization JSON of the chosen point (optional)
 };

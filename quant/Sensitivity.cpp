@@ -24,10 +24,6 @@ double secondsSince(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double dropOf(const EvalReport& r)
-{
-    return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement;
-}
 
 // Output noise power relative to signal, from an SQNR in dB (additive across layers to
 // first order, which is what makes it a usable predictor for the greedy search).
@@ -135,7 +131,7 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
             const EvalReport e = evaluate(model, r, data, eo, &sub, &ref);
             rep.fp32Top1 = e.fp32Top1;
             rep.metric = e.task.metric;
-            rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
+            rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement, e.outputSqnrDb});
             ++done;
         }
     rep.seconds = secondsSince(t0);
@@ -274,7 +270,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
         const LayerQuant& l = base.layers[t.layer];
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
-        rep.entries.push_back({l.node, t.bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
+        rep.entries.push_back({l.node, t.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement, e.outputSqnrDb});
     }
     rep.seconds = secondsSince(t0);
     return rep;
@@ -388,7 +384,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
             low += s.at(l.node) <= 3 ? l.rows * l.cols : 0;
         }
         p.top1 = e.quantTop1;
-        p.accuracyDrop = dropOf(e);
+        p.accuracyDrop = accuracyDropOf(e);
         p.agreement = e.agreement;
         p.outputSqnrDb = e.outputSqnrDb;
         p.fractionWeightsAtMost3Bits = totalParams ? double(low) / totalParams : 0.0;

@@ -111,6 +111,17 @@ DataSource toSource(const DataArgs& d)
     return s;
 }
 
+// The held-out check of a search: one line, which says plainly when the budget is missed.
+void printHeldOut(const nlohmann::json& report)
+{
+    if (!report.contains("held_out"))
+        return;
+    const nlohmann::json& h = report.at("held_out");
+    std::printf("held out (%lld samples): accuracy drop %.4f, budget %.4f: %s\n", h.at("samples").get<long long>(),
+                h.at("accuracy_drop").get<double>(), h.at("max_drop").get<double>(),
+                h.at("meets_budget").get<bool>() ? "meets the budget" : "MISSES the budget on held-out data");
+}
+
 // The chosen point of a mixed-precision report in a few lines (the report file has it all).
 void printSearchSummary(const nlohmann::json& report, const std::string& path)
 {
@@ -124,6 +135,7 @@ void printSearchSummary(const nlohmann::json& report, const std::string& path)
     std::printf("chosen: point %d, cost %.6g (%s), accuracy drop %.4f, agreement %.4f\n", chosen,
                 p.at("cost").get<double>(), report.at("objective").get<std::string>().c_str(),
                 p.at("accuracy_drop").get<double>(), p.at("agreement").get<double>());
+    printHeldOut(report);
 }
 
 void printJson(const nlohmann::json& j, ConsoleProgress& progress)
@@ -246,6 +258,11 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     sub.add_option("--report", req->reportPath, "JSON report (points, Pareto front, sensitivity); stdout then gets a summary");
     sub.add_option("--sensitivity", req->sensitivityPath,
                    "reuse this `tessera sensitivity` report instead of measuring it again (same data, --bits and task)");
+    req->holdout = 0.2;
+    sub.add_option("--holdout", req->holdout,
+                   "fraction of the samples (the last ones) kept out of the search; the chosen point is measured on "
+                   "them and the report says whether it meets the budget there (default 0.2; 0: off)")
+        ->check(CLI::Range(0.0, 0.95));
     addTaskOptions(sub, req->task);
     return [=] {
         req->options.objective = parseCostObjective(*objective);
@@ -254,6 +271,7 @@ CommandRun declareMixedPrecision(CLI::App& sub)
         const nlohmann::json report = runMixedPrecision(*req, &progress);
         if (req->reportPath.empty()) {
             printJson(report, progress);
+            printHeldOut(report);
             return int(kExitOk);
         }
         progress.finish();

@@ -30,6 +30,14 @@ expect_exit 0 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/di
 expect_grep "$OUT" 'configurations measured; report: ' "search summary"
 expect_no_grep "$OUT" '"points"' "the whole report on stdout"
 expect_grep "$WORK/mp.json" '"points"' "search report"
+expect_grep "$WORK/mp.json" '"held_out"' "held-out check in the report"
+expect_grep "$OUT" 'held out \(6 samples\): accuracy drop .*(meets the budget|MISSES the budget)' "held-out line"
+# Nothing meets an impossible budget: the chosen spec is not written, the report is.
+expect_exit 1 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \
+  --bits 8 4 --task classification --sensitivity "$S" --max-cost 1 --report "$WORK/none.json" -o "$WORK/none.quant.json"
+expect_grep "$ERR" "nothing written to .*none.quant.json \(the measured points are in .*none.json\)" "no point message"
+[ -s "$WORK/none.json" ] || fail "the report of a search without a point was not written"
+[ ! -e "$WORK/none.quant.json" ] || fail "a spec was written although nothing met the budget"
 expect_exit 1 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \
   --bits 8 4 2 --sensitivity "$S"
 expect_grep "$ERR" "no entry for layer '.*' at 2 bits" "a report missing a depth"
