@@ -4,6 +4,7 @@
 #include "core/Executor.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/Calibrator.h"
+#include "quant/MetricCommand.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <chrono>
@@ -57,7 +58,12 @@ double sqnrDb(double signal, double noise)
     return 10.0 * std::log10(signal / noise);
 }
 
-double accuracyDropOf(const EvalReport& r) { return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement; }
+double accuracyDropOf(const EvalReport& r)
+{
+    if (r.userMetric.given)
+        return r.userMetric.fp32 - r.userMetric.quantized;
+    return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement;
+}
 
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
@@ -176,6 +182,13 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     if (reference && !options.perLayer)
         fpOut = reference->outputs;
     scoreOutputs(rep, taskLayout(result, shape), fpOut, qOut, data.labels);
+    if (!options.metricCommand.empty()) {
+        Shape all{rep.samples};
+        all.insert(all.end(), shape.sampleShape.begin(), shape.sampleShape.end());
+        const Tensor ref = Tensor::fromVector<float>(fpOut, all), out = Tensor::fromVector<float>(qOut, all);
+        rep.userMetric = {true, runMetricCommand(options.metricCommand, ref, ref),
+                          runMetricCommand(options.metricCommand, ref, out)};
+    }
     for (LayerError& l : order) {
         l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);
         rep.layers.push_back(l);
@@ -205,6 +218,8 @@ nlohmann::json toJson(const EvalReport& r)
                           {"sqnr_db", db(l.sqnrDb)}});
     nlohmann::json j{{"samples", r.samples},     {"agreement", r.agreement},     {"output_sqnr_db", db(r.outputSqnrDb)},
                      {"seconds", r.seconds},     {"layers", layers},           {"task", toJson(r.task)}};
+    if (r.userMetric.given)
+        j["user_metric"] = {{"fp32", r.userMetric.fp32}, {"quantized", r.userMetric.quantized}};
     if (r.hasLabels) {
         j["fp32_top1"] = r.fp32Top1;
         j["quant_top1"] = r.quantTop1;

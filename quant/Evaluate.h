@@ -32,6 +32,12 @@ struct EvalReport {
     double agreement = 0.0;  // the task's agreement quantized vs FP32 (task.metric says which)
     double outputSqnrDb = 0.0;
     TaskScores task;
+    // The user's metric command (EvalOptions::metricCommand): its score of FP32 against
+    // itself (the ceiling) and of the quantized outputs against FP32.
+    struct UserMetric {
+        bool given = false;
+        double fp32 = 0.0, quantized = 0.0;
+    } userMetric;
     std::vector<LayerError> layers; // topological order (with EvalOptions::perLayer)
     double seconds = 0.0;
 };
@@ -42,6 +48,8 @@ struct EvalOptions {
     // Per-layer scoring keeps every FP32 activation of a run: runs are cut to fewer samples
     // so that these stay within this many bytes (perLayerBatchSize).
     int64_t perLayerBudgetBytes = int64_t(512) << 20;
+    // The user's metric, 'CMD {ref} {out}' (quant/MetricCommand.h); empty: none.
+    std::string metricCommand;
 };
 
 // The samples per run that keep all of one run's activations (FP32, every value of the
@@ -71,7 +79,8 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
                                        int64_t batchSize = 100, ProgressSink* progress = nullptr);
 
 double sqnrDb(double signal, double noise);
-// What budgets are in: FP32 top-1 - quantized top-1 with labels, else 1 - the task's agreement.
+// What budgets are in: the user metric's ceiling - its quantized score when given, else
+// FP32 top-1 - quantized top-1 with labels, else 1 - the task's agreement.
 double accuracyDropOf(const EvalReport& report);
 nlohmann::json toJson(const TaskScores& scores);
 nlohmann::json toJson(const EvalReport& report);

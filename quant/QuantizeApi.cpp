@@ -68,6 +68,7 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
     ModelGraphs model = openModelFor(req.modelPath, data);
     EvalOptions eo;
     eo.perLayer = req.perLayer;
+    eo.metricCommand = req.metricCommand;
     return toJson(evaluate(model, result, data, eo, progress));
 }
 
@@ -102,6 +103,7 @@ nlohmann::json heldOutCheck(ModelGraphs& model, const MixedPrecisionReport& mp, 
 {
     EvalOptions eo;
     eo.batchSize = o.batchSize;
+    eo.metricCommand = o.metricCommand;
     const EvalReport e = evaluate(model, mp.chosenResult, heldOut, eo, &sink);
     const double drop = accuracyDropOf(e);
     const bool meets = o.maxAccuracyDrop < 0.0 || drop <= o.maxAccuracyDrop + 1e-12;

@@ -59,6 +59,7 @@ struct EvalRequest {
     bool perLayer = true;
     bool nonIdealities = true; // use the JSON's non-ideality settings
     TaskOverride task;
+    std::string metricCommand; // the user's metric, 'CMD {ref} {out}' (optional)
 };
 nlohmann::json runQuantEval(const EvalRequest& request, ProgressSink* progress = nullptr);
 

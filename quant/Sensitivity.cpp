@@ -375,6 +375,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         const QuantSpec r = build(s);
         EvalOptions eo;
         eo.batchSize = o.batchSize;
+        eo.metricCommand = o.metricCommand;
         const EvalReport e = evaluate(model, r, data, eo, nullptr, &ref);
         ParetoPoint p;
         p.weightBits = s;

@@ -74,6 +74,9 @@ struct MixedPrecisionOptions {
     int64_t batchSize = 100;
     // Stop descending once the measured drop exceeds this multiple of maxAccuracyDrop.
     double stopFactor = 3.0;
+    // Every measured point scored by the user's metric (EvalOptions::metricCommand): the
+    // budget is then in its units. The sensitivity table still ranks by the task metric.
+    std::string metricCommand;
 };
 
 struct ParetoPoint {

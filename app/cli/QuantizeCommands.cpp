@@ -89,6 +89,13 @@ void addTaskOptions(CLI::App& sub, TaskOverride& t)
     sub.add_option("--mask-threshold", t.maskThreshold, "dense task with one channel: mask threshold (default 0.3)");
 }
 
+void addMetricOption(CLI::App& sub, std::string& command)
+{
+    sub.add_option("--metric-cmd", command,
+                   "your own metric: 'CMD {ref} {out}' gets the FP32 and quantized outputs as .npy and prints one "
+                   "number, higher is better; drops and budgets are then in its units");
+}
+
 DataSource toSource(const DataArgs& d)
 {
     DataSource s;
@@ -213,6 +220,7 @@ CommandRun declareQuantEval(CLI::App& sub)
     sub.add_option("quant", req->quantPath, "quantization JSON")->required();
     addDataOptions(sub, *data, "evaluation");
     addTaskOptions(sub, req->task);
+    addMetricOption(sub, req->metricCommand);
     return [=] {
         req->data = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
@@ -264,6 +272,7 @@ CommandRun declareMixedPrecision(CLI::App& sub)
                    "them and the report says whether it meets the budget there (default 0.2; 0: off)")
         ->check(CLI::Range(0.0, 0.95));
     addTaskOptions(sub, req->task);
+    addMetricOption(sub, req->options.metricCommand);
     return [=] {
         req->options.objective = parseCostObjective(*objective);
         req->data = toSource(*data);

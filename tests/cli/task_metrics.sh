@@ -42,3 +42,16 @@ expect_exit 1 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/di
   --bits 8 4 2 --sensitivity "$S"
 expect_grep "$ERR" "no entry for layer '.*' at 2 bits" "a report missing a depth"
 echo "task metrics: ok"
+
+# The user's own metric: ceiling = its score of FP32 against itself, drop in its units.
+M="bash $(dirname "$0")/lib/bytes_differ.sh {ref} {out}"
+expect_exit 0 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 16 --metric-cmd "$M"
+expect_grep "$OUT" '"fp32": 0\.0' "metric ceiling (identical files)"
+expect_grep "$OUT" '"quantized": -[1-9][0-9]*\.0' "metric of the quantized outputs (they differ from FP32)"
+expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 16 \
+  --metric-cmd 'sh -c "echo boom >&2; exit 3" {out}'
+expect_grep "$ERR" "failed \(exit status 3\): boom" "failing metric command"
+expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 16 \
+  --metric-cmd 'echo hello {out}'
+expect_grep "$ERR" "as its last line, not a number" "metric printing no number"
+echo "user metric: ok"
