@@ -429,37 +429,43 @@ nlohmann::json toJson(const SensitivityReport& r)
             {"entries", entries}};
 }
 
-SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
-                                     bool hasLabels)
+SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string& source)
 {
     using namespace jsonfields;
-    const nlohmann::json j = readJsonFile(path);
     SensitivityReport r;
-    r.hasLabels = getBool(j, "has_labels", path);
-    r.metric = getString(j, "agreement_metric", path, "");
-    if (r.hasLabels != hasLabels)
-        fail(path, ": the sensitivity report was measured ", r.hasLabels ? "with" : "without",
-             " labels, this search runs ", hasLabels ? "with" : "without", " them; measure it again on this data");
+    r.hasLabels = getBool(j, "has_labels", source);
+    r.metric = getString(j, "agreement_metric", source, "");
+    r.seconds = getDouble(j, "seconds", source, 0.0, 1e12, 0.0);
     if (r.hasLabels)
-        r.fp32Top1 = getDouble(j, "fp32_top1", path, 0.0, 1.0);
-    const nlohmann::json& entries = member(j, "entries", path);
+        r.fp32Top1 = getDouble(j, "fp32_top1", source, 0.0, 1.0);
+    const nlohmann::json& entries = member(j, "entries", source);
     if (!entries.is_array())
-        fail(path, ": 'entries' is not an array");
+        fail(source, ": 'entries' is not an array");
     for (size_t i = 0; i < entries.size(); ++i) {
-        const std::string where = strCat(path, ": entries[", i, "]");
+        const std::string where = strCat(source, ": entries[", i, "]");
         const nlohmann::json& e = entries[i];
         SensitivityEntry x;
         x.layer = getString(e, "layer", where);
         x.bits = static_cast<int>(getInt(e, "bits", where, 2, 8));
         x.params = getInt(e, "params", where, 0, int64_t(1) << 40);
         x.top1 = r.hasLabels ? getDouble(e, "top1", where, 0.0, 1.0) : 0.0;
-        x.accuracyDrop = getDouble(e, "accuracy_drop", where, -1.0, 1.0);
+        x.accuracyDrop = getDouble(e, "accuracy_drop", where, -1e300, 1e300);
         x.agreement = getDouble(e, "agreement", where, 0.0, 1.0);
         x.outputSqnrDb = has(e, "output_sqnr_db") && !e.at("output_sqnr_db").is_null()
                              ? getDouble(e, "output_sqnr_db", where)
                              : std::numeric_limits<double>::infinity();
         r.entries.push_back(x);
     }
+    return r;
+}
+
+SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
+                                     bool hasLabels)
+{
+    SensitivityReport r = sensitivityFromJson(jsonfields::readJsonFile(path), path);
+    if (r.hasLabels != hasLabels)
+        fail(path, ": the sensitivity report was measured ", r.hasLabels ? "with" : "without",
+             " labels, this search runs ", hasLabels ? "with" : "without", " them; measure it again on this data");
     for (const LayerQuant& l : base.layers)
         for (int b : bits)
             if (!r.find(l.node, b))

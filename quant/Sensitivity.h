@@ -102,6 +102,8 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
                                           const analog::CostModel& costModel, ProgressSink* progress = nullptr);
 
 nlohmann::json toJson(const SensitivityReport& report);
+// A `tessera sensitivity` report (toJson) read back, every field checked; errors name `source`.
+SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
 // A `tessera sensitivity` report read back for a search over `bits` on `base`: every field
 // checked; refused naming the file when a layer or depth is missing or labels differ.
 SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
