@@ -4,6 +4,7 @@
 #include "core/Executor.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/Calibrator.h"
+#include "quant/MetricCommand.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <chrono>
@@ -16,15 +17,6 @@ namespace tessera::quant {
 
 namespace {
 
-int64_t argmax(const float* d, int64_t n)
-{
-    int64_t best = 0;
-    for (int64_t i = 1; i < n; ++i)
-        if (d[i] > d[best])
-            best = i;
-    return best;
-}
-
 void appendOutput(std::vector<float>& all, const ModelBatch& b, const Tensor& out)
 {
     const std::vector<float> v = realOutput0(b, out);
@@ -36,18 +28,24 @@ double secondsSince(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void accumulate(double& signal, double& noise, const float* fp, const float* q, int64_t n)
-{
-    for (int64_t i = 0; i < n; ++i) {
-        signal += double(fp[i]) * fp[i];
-        noise += (double(fp[i]) - q[i]) * (double(fp[i]) - q[i]);
-    }
-}
-
 struct Accum {
     double signal = 0.0, noise = 0.0;
-    void add(const float* fp, const float* q, int64_t n) { accumulate(signal, noise, fp, q, n); }
+    void add(const float* fp, const float* q, int64_t n)
+    {
+        for (int64_t i = 0; i < n; ++i) {
+            signal += double(fp[i]) * fp[i];
+            noise += (double(fp[i]) - q[i]) * (double(fp[i]) - q[i]);
+        }
+    }
 };
+
+// Graph output 0 of one sample of a batch: its shape without the batch axis, and its name.
+void describeOutput(Fp32Reference& ref, const ModelBatch& b)
+{
+    const Value& v = b.graph.value(b.graph.outputs()[0]);
+    ref.outputName = v.name;
+    ref.sampleShape = v.shape.empty() ? Shape{} : Shape(v.shape.begin() + 1, v.shape.end());
+}
 
 } // namespace
 
@@ -60,6 +58,13 @@ double sqnrDb(double signal, double noise)
     return 10.0 * std::log10(signal / noise);
 }
 
+double accuracyDropOf(const EvalReport& r)
+{
+    if (r.userMetric.given)
+        return r.userMetric.fp32 - r.userMetric.quantized;
+    return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement;
+}
+
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
     Fp32Reference ref;
@@ -68,45 +73,22 @@ Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int6
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "running FP32 reference");
         Executor exec(b.graph);
         appendOutput(ref.outputs, b, exec.run({b.inputs})[0]);
+        if (b.first == 0)
+            describeOutput(ref, b);
     });
     ref.perSample = static_cast<int64_t>(ref.outputs.size()) / data.count();
     return ref;
+}
+
+TaskLayout taskLayout(const QuantSpec& spec, const Fp32Reference& ref)
+{
+    return resolveTask(spec.config.task, ref.sampleShape, ref.outputName);
 }
 
 std::vector<float> realOutput0(const ModelBatch& b, const Tensor& out)
 {
     const Tensor real = b.realOutput(out, strCat("output '", b.graph.value(b.graph.outputs()[0]).name, "'"));
     return real.castTo(DType::Float32).toFloatVector();
-}
-
-OutputScorer::OutputScorer(const float* fp32, int64_t perSample, const std::vector<int64_t>& labels)
-    : m_fp(fp32), m_per(perSample), m_labels(labels)
-{
-}
-
-void OutputScorer::add(int64_t first, const float* q, int64_t count)
-{
-    const float* fp = m_fp + first * m_per;
-    accumulate(m_signal, m_noise, fp, q, count);
-    for (int64_t i = 0; i < count / m_per; ++i) {
-        const int64_t a = argmax(fp + i * m_per, m_per), b = argmax(q + i * m_per, m_per);
-        m_agree += a == b;
-        if (!m_labels.empty()) {
-            m_fpCorrect += a == m_labels[first + i];
-            m_qCorrect += b == m_labels[first + i];
-        }
-    }
-    m_samples += count / m_per;
-}
-
-void OutputScorer::finish(EvalReport& rep) const
-{
-    rep.samples = m_samples;
-    rep.hasLabels = !m_labels.empty();
-    rep.agreement = double(m_agree) / m_samples;
-    rep.fp32Top1 = double(m_fpCorrect) / m_samples;
-    rep.quantTop1 = double(m_qCorrect) / m_samples;
-    rep.outputSqnrDb = sqnrDb(m_signal, m_noise);
 }
 
 std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& result, const Dataset& data,
@@ -128,33 +110,52 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
 namespace {
 
 // Top-1 of both, their agreement and the output SQNR, from graph output 0 of every sample.
-void scoreOutputs(EvalReport& rep, const std::vector<float>& fpOut, const std::vector<float>& qOut,
-                  const std::vector<int64_t>& labels)
+void scoreOutputs(EvalReport& rep, const TaskLayout& task, const std::vector<float>& fpOut,
+                  const std::vector<float>& qOut, const std::vector<int64_t>& labels)
 {
     if (fpOut.size() != qOut.size())
         fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
-    OutputScorer scorer(fpOut.data(), static_cast<int64_t>(qOut.size()) / rep.samples, labels);
+    OutputScorer scorer(fpOut.data(), static_cast<int64_t>(qOut.size()) / rep.samples, task, labels);
     scorer.add(0, qOut.data(), static_cast<int64_t>(qOut.size()));
     scorer.finish(rep);
 }
 
 } // namespace
 
+int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes)
+{
+    const int64_t batch = model.runBatch(1);
+    const Graph& g = model.forBatch(batch);
+    int64_t bytes = 0;
+    for (ValueId id = 0; id < static_cast<ValueId>(g.valueCount()); ++id) {
+        const Value& v = g.value(id);
+        if (!v.isConstant())
+            bytes += numElements(v.shape) * static_cast<int64_t>(dtypeSize(v.dtype));
+    }
+    const int64_t perSample = std::max<int64_t>(1, bytes / batch);
+    return std::max<int64_t>(1, std::min(requested, budgetBytes / perSample));
+}
+
 EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
                     ProgressSink* progress, const Fp32Reference* reference)
 {
     prepareModel(model, result);
+    const int64_t batchSize =
+        options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes) : options.batchSize;
     const auto t0 = std::chrono::steady_clock::now();
     EvalReport rep;
     rep.samples = data.count();
     rep.hasLabels = !data.labels.empty();
     std::vector<float> fpOut, qOut;
+    Fp32Reference shape; // graph output 0's per-sample shape and name
     std::map<std::string, Accum> perNode;
     std::vector<LayerError> order;
-    forEachModelBatch(model, data, options.batchSize, [&](const ModelBatch& b) {
+    forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "evaluating");
         const Graph& g = b.graph;
+        if (b.first == 0)
+            describeOutput(shape, b);
         std::unique_ptr<Executor> fp; // only when FP32 values are needed (planning allocates)
         if (!reference || options.perLayer) {
             ExecutorOptions eo;
@@ -180,13 +181,32 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     });
     if (reference && !options.perLayer)
         fpOut = reference->outputs;
-    scoreOutputs(rep, fpOut, qOut, data.labels);
+    scoreOutputs(rep, taskLayout(result, shape), fpOut, qOut, data.labels);
+    if (!options.metricCommand.empty()) {
+        Shape all{rep.samples};
+        all.insert(all.end(), shape.sampleShape.begin(), shape.sampleShape.end());
+        const Tensor ref = Tensor::fromVector<float>(fpOut, all), out = Tensor::fromVector<float>(qOut, all);
+        rep.userMetric = {true, runMetricCommand(options.metricCommand, ref, ref),
+                          runMetricCommand(options.metricCommand, ref, out)};
+    }
     for (LayerError& l : order) {
         l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);
         rep.layers.push_back(l);
     }
     rep.seconds = secondsSince(t0);
     return rep;
+}
+
+nlohmann::json toJson(const TaskScores& t)
+{
+    auto figure = [](double v) { return v < 0.0 || !std::isfinite(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+    return {{"kind", taskKindName(t.kind)},
+            {"metric", t.metric},
+            {"position_agreement", figure(t.positionAgreement)},
+            {"sequence_agreement", figure(t.sequenceAgreement)},
+            {"pixel_agreement", figure(t.pixelAgreement)},
+            {"mask_iou", figure(t.maskIou)},
+            {"relative_error", figure(t.relativeError)}};
 }
 
 nlohmann::json toJson(const EvalReport& r)
@@ -197,7 +217,9 @@ nlohmann::json toJson(const EvalReport& r)
         layers.push_back({{"node", l.node}, {"op", l.opType}, {"value", l.value}, {"analog", l.analog},
                           {"sqnr_db", db(l.sqnrDb)}});
     nlohmann::json j{{"samples", r.samples},     {"agreement", r.agreement},     {"output_sqnr_db", db(r.outputSqnrDb)},
-                     {"seconds", r.seconds},     {"layers", layers}};
+                     {"seconds", r.seconds},     {"layers", layers},           {"task", toJson(r.task)}};
+    if (r.userMetric.given)
+        j["user_metric"] = {{"fp32", r.userMetric.fp32}, {"quantized", r.userMetric.quantized}};
     if (r.hasLabels) {
         j["fp32_top1"] = r.fp32Top1;
         j["quant_top1"] = r.quantTop1;

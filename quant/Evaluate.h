@@ -7,6 +7,7 @@
 #include "core/Progress.h"
 #include "quant/Dataset.h"
 #include "core/quantspec/QuantSpec.h"
+#include "quant/OutputScorer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +29,15 @@ struct EvalReport {
     bool hasLabels = false;
     double fp32Top1 = 0.0;   // fractions in [0, 1] (0 without labels)
     double quantTop1 = 0.0;
-    double agreement = 0.0;  // top-1 agreement quantized vs FP32
+    double agreement = 0.0;  // the task's agreement quantized vs FP32 (task.metric says which)
     double outputSqnrDb = 0.0;
+    TaskScores task;
+    // The user's metric command (EvalOptions::metricCommand): its score of FP32 against
+    // itself (the ceiling) and of the quantized outputs against FP32.
+    struct UserMetric {
+        bool given = false;
+        double fp32 = 0.0, quantized = 0.0;
+    } userMetric;
     std::vector<LayerError> layers; // topological order (with EvalOptions::perLayer)
     double seconds = 0.0;
 };
@@ -37,34 +45,28 @@ struct EvalReport {
 struct EvalOptions {
     int64_t batchSize = 100;
     bool perLayer = false;
+    // Per-layer scoring keeps every FP32 activation of a run: runs are cut to fewer samples
+    // so that these stay within this many bytes (perLayerBatchSize).
+    int64_t perLayerBudgetBytes = int64_t(512) << 20;
+    // The user's metric, 'CMD {ref} {out}' (quant/MetricCommand.h); empty: none.
+    std::string metricCommand;
 };
+
+// The samples per run that keep all of one run's activations (FP32, every value of the
+// graph) within `budgetBytes`: at least 1, at most `requested` (a fixed batch runs anyway).
+int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes);
 
 // FP32 outputs (graph output 0, flattened per sample) computed once and reused.
 struct Fp32Reference {
     std::vector<float> outputs; // [N, perSample]
     int64_t perSample = 0;
+    Shape sampleShape;          // graph output 0 of one sample (batch axis removed)
+    std::string outputName;
 };
+// How graph output 0 is scored: the spec's task resolved against the output's shape.
+TaskLayout taskLayout(const QuantSpec& spec, const Fp32Reference& reference);
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize = 100,
                                    ProgressSink* progress = nullptr);
-
-// Scores graph output 0 against the FP32 reference batch by batch, in sample order: the
-// same sums, in the same order, as scoring all samples at once (evaluate).
-class OutputScorer {
-public:
-    // `fp32`: [N, perSample]; `labels`: empty or N entries; both outlive the scorer.
-    OutputScorer(const float* fp32, int64_t perSample, const std::vector<int64_t>& labels);
-    // Quantized outputs of samples [first, first + count / perSample).
-    void add(int64_t first, const float* quantized, int64_t count);
-    // Fills samples, hasLabels, fp32Top1, quantTop1, agreement and outputSqnrDb.
-    void finish(EvalReport& report) const;
-
-private:
-    const float* m_fp;
-    int64_t m_per;
-    const std::vector<int64_t>& m_labels;
-    int64_t m_samples = 0, m_fpCorrect = 0, m_qCorrect = 0, m_agree = 0;
-    double m_signal = 0.0, m_noise = 0.0;
-};
 
 // Graph output 0 of a run without a fixed batch's padding samples, as float32.
 std::vector<float> realOutput0(const ModelBatch& batch, const Tensor& output);
@@ -77,6 +79,10 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
                                        int64_t batchSize = 100, ProgressSink* progress = nullptr);
 
 double sqnrDb(double signal, double noise);
+// What budgets are in: the user metric's ceiling - its quantized score when given, else
+// FP32 top-1 - quantized top-1 with labels, else 1 - the task's agreement.
+double accuracyDropOf(const EvalReport& report);
+nlohmann::json toJson(const TaskScores& scores);
 nlohmann::json toJson(const EvalReport& report);
 
 } // namespace tessera::quant

@@ -5,6 +5,16 @@
 
 namespace tessera::quant {
 
+void TaskOverride::applyTo(OutputTask& task) const
+{
+    if (!kind.empty())
+        task.kind = parseTaskKind(kind);
+    if (blank)
+        task.blank = *blank;
+    if (maskThreshold)
+        task.maskThreshold = *maskThreshold;
+}
+
 Dataset loadDataSource(const DataSource& s)
 {
     if (s.npyFiles.empty() == s.imageFolder.empty())
@@ -39,7 +49,9 @@ QuantSpec runQuantize(const QuantizeRequest& req, ProgressSink* progress)
 {
     const Dataset data = loadDataSource(req.calibration);
     ModelGraphs model = openModelFor(req.modelPath, data);
-    QuantSpec result = calibrate(model, data, req.config, progress);
+    QuantConfig config = req.config;
+    req.task.applyTo(config.task);
+    QuantSpec result = calibrate(model, data, config, progress);
     result.model = req.modelPath;
     if (!req.outputPath.empty())
         writeQuantSpec(req.outputPath, result); // last step: nothing is written on error
@@ -51,16 +63,19 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
     QuantSpec result = readQuantSpec(req.quantPath);
     if (!req.nonIdealities)
         result.config.nonIdealities = {};
+    req.task.applyTo(result.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
     EvalOptions eo;
     eo.perLayer = req.perLayer;
+    eo.metricCommand = req.metricCommand;
     return toJson(evaluate(model, result, data, eo, progress));
 }
 
 nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progress)
 {
-    const QuantSpec base = readQuantSpec(req.quantPath);
+    QuantSpec base = readQuantSpec(req.quantPath);
+    req.task.applyTo(base.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
     const nlohmann::json report = toJson(analyzeSensitivity(model, base, data, req.options, progress));
@@ -69,30 +84,72 @@ nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progr
     return report;
 }
 
+namespace {
+
+// Rows [begin, begin + count) of a data set, labels included.
+Dataset sliceDataset(const Dataset& d, int64_t begin, int64_t count, const std::string& what)
+{
+    Dataset out = d;
+    out.inputs = sliceRows(d.inputs, begin, count);
+    if (!d.labels.empty())
+        out.labels.assign(d.labels.begin() + begin, d.labels.begin() + begin + count);
+    out.source = strCat(d.source, " (", what, ")");
+    return out;
+}
+
+// The chosen point measured on the held-out samples, against the search's budget.
+nlohmann::json heldOutCheck(ModelGraphs& model, const MixedPrecisionReport& mp, const Dataset& heldOut,
+                            const MixedPrecisionOptions& o, ProgressSink& sink)
+{
+    EvalOptions eo;
+    eo.batchSize = o.batchSize;
+    eo.metricCommand = o.metricCommand;
+    const EvalReport e = evaluate(model, mp.chosenResult, heldOut, eo, &sink);
+    const double drop = accuracyDropOf(e);
+    const bool meets = o.maxAccuracyDrop < 0.0 || drop <= o.maxAccuracyDrop + 1e-12;
+    return {{"samples", e.samples},         {"accuracy_drop", drop}, {"agreement", e.agreement},
+            {"metric", e.task.metric},      {"max_drop", o.maxAccuracyDrop}, {"meets_budget", meets}};
+}
+
+} // namespace
+
 nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink* progress)
 {
-    const QuantSpec base = readQuantSpec(req.quantPath);
-    const Dataset data = loadDataSource(req.data);
+    QuantSpec base = readQuantSpec(req.quantPath);
+    req.task.applyTo(base.config.task);
+    const Dataset all = loadDataSource(req.data);
+    if (!(req.holdout >= 0.0 && req.holdout < 1.0))
+        fail("--holdout must be in [0, 1), got ", req.holdout);
+    const int64_t held = static_cast<int64_t>(static_cast<double>(all.count()) * req.holdout);
+    if (req.holdout > 0.0 && (held < 1 || held == all.count()))
+        fail("--holdout ", req.holdout, " of ", all.count(), " samples leaves no samples on one side");
+    const Dataset data = held > 0 ? sliceDataset(all, 0, all.count() - held, "search") : all;
     ModelGraphs model = openModelFor(req.modelPath, data);
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
-    SubProgress sensPart(sink, 0.0, 0.5), searchPart(sink, 0.5, 1.0);
+    SubProgress sensPart(sink, 0.0, 0.45), searchPart(sink, 0.45, 0.9), checkPart(sink, 0.9, 1.0);
     SensitivityOptions so;
     so.bits = req.options.bits;
     so.batchSize = req.options.batchSize;
-    const SensitivityReport sens = analyzeSensitivity(model, base, data, so, &sensPart);
+    const SensitivityReport sens = req.sensitivityPath.empty()
+                                       ? analyzeSensitivity(model, base, data, so, &sensPart)
+                                       : readSensitivityFor(req.sensitivityPath, base, so.bits, !data.labels.empty());
     analog::DefaultCostModel costModel;
     const MixedPrecisionReport mp = searchMixedPrecision(model, base, data, sens, req.options, costModel, &searchPart);
     nlohmann::json report = toJson(mp);
     report["objective"] = costObjectiveName(req.options.objective);
     report["sensitivity"] = toJson(sens);
+    if (held > 0 && mp.chosen >= 0)
+        report["held_out"] = heldOutCheck(model, mp, sliceDataset(all, all.count() - held, held, "held out"), req.options,
+                                          checkPart);
+    if (!req.reportPath.empty()) // also when nothing meets the budget: the report says why
+        writeFileAtomic(req.reportPath, report.dump(1) + "\n");
     if (!req.chosenQuantPath.empty()) {
         if (mp.chosen < 0)
-            fail("no measured configuration meets the budget; nothing written to ", req.chosenQuantPath);
+            fail("no measured configuration meets the budget; nothing written to ", req.chosenQuantPath,
+                 req.reportPath.empty() ? "" : strCat(" (the measured points are in ", req.reportPath, ")"));
         writeQuantSpec(req.chosenQuantPath, mp.chosenResult);
     }
-    if (!req.reportPath.empty())
-        writeFileAtomic(req.reportPath, report.dump(1) + "\n");
     return report;
 }
 

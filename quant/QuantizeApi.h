@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,10 +34,20 @@ ModelGraphs openModelFor(const std::string& modelPath, const Dataset& data);
 // The model imported with the input shape `result` was calibrated with, prepared for it.
 ModelGraphs openModelFor(const std::string& modelPath, const QuantSpec& result);
 
+// The output task as the user overrides it (CLI --task, --blank, --mask-threshold): empty
+// fields keep the quantization spec's.
+struct TaskOverride {
+    std::string kind;
+    std::optional<int64_t> blank;
+    std::optional<double> maskThreshold;
+    void applyTo(OutputTask& task) const;
+};
+
 struct QuantizeRequest {
     std::string modelPath;
     DataSource calibration;
     QuantConfig config;
+    TaskOverride task;
     std::string outputPath; // quantization JSON
 };
 QuantSpec runQuantize(const QuantizeRequest& request, ProgressSink* progress = nullptr);
@@ -47,6 +58,8 @@ struct EvalRequest {
     DataSource data;
     bool perLayer = true;
     bool nonIdealities = true; // use the JSON's non-ideality settings
+    TaskOverride task;
+    std::string metricCommand; // the user's metric, 'CMD {ref} {out}' (optional)
 };
 nlohmann::json runQuantEval(const EvalRequest& request, ProgressSink* progress = nullptr);
 
@@ -55,6 +68,7 @@ struct SensitivityRequest {
     std::string quantPath;
     DataSource data;
     SensitivityOptions options;
+    TaskOverride task;
     std::string outputPath; // JSON report (optional)
 };
 nlohmann::json runSensitivity(const SensitivityRequest& request, ProgressSink* progress = nullptr);
@@ -64,6 +78,11 @@ struct MixedPrecisionRequest {
     std::string quantPath;
     DataSource data;
     MixedPrecisionOptions options;
+    TaskOverride task;
+    std::string sensitivityPath; // a `tessera sensitivity` report to reuse (optional)
+    // Fraction of the samples (the last ones) held out of the search; the chosen point is
+    // measured on them and the report says whether it meets the budget there (0: none).
+    double holdout = 0.0;
     std::string reportPath;      // JSON report (optional)
     std::string chosenQuantPath; // quantization JSON of the chosen point (optional)
 };

@@ -1,5 +1,8 @@
 #include "quant/Sensitivity.h"
 
+#include "core/io/FileIO.h"
+#include "core/quantspec/JsonFields.h"
+
 #include "core/Error.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/Calibrator.h"
@@ -21,10 +24,6 @@ double secondsSince(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double dropOf(const EvalReport& r)
-{
-    return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement;
-}
 
 // Output noise power relative to signal, from an SQNR in dB (additive across layers to
 // first order, which is what makes it a usable predictor for the greedy search).
@@ -131,7 +130,8 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
             eo.batchSize = options.batchSize;
             const EvalReport e = evaluate(model, r, data, eo, &sub, &ref);
             rep.fp32Top1 = e.fp32Top1;
-            rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
+            rep.metric = e.task.metric;
+            rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement, e.outputSqnrDb});
             ++done;
         }
     rep.seconds = secondsSince(t0);
@@ -163,9 +163,10 @@ std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const std::
                               const Fp32Reference& ref, const std::vector<int64_t>& labels)
 {
     std::vector<Trial> trials;
+    const TaskLayout task = taskLayout(base, ref);
     for (size_t i = 0; i < base.layers.size(); ++i)
         for (int b : bits)
-            trials.push_back({i, b, base.layers[i], OutputScorer(ref.outputs.data(), ref.perSample, labels)});
+            trials.push_back({i, b, base.layers[i], OutputScorer(ref.outputs.data(), ref.perSample, task, labels)});
     parallelFor(0, static_cast<int64_t>(trials.size()), 1, [&](int64_t lo, int64_t hi) {
         QuantSpec r = base;
         for (int64_t t = lo; t < hi; ++t) {
@@ -268,7 +269,8 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
         t.score.finish(e);
         const LayerQuant& l = base.layers[t.layer];
         rep.fp32Top1 = e.fp32Top1;
-        rep.entries.push_back({l.node, t.bits, l.rows * l.cols, e.quantTop1, dropOf(e), e.agreement, e.outputSqnrDb});
+        rep.metric = e.task.metric;
+        rep.entries.push_back({l.node, t.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement, e.outputSqnrDb});
     }
     rep.seconds = secondsSince(t0);
     return rep;
@@ -373,6 +375,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         const QuantSpec r = build(s);
         EvalOptions eo;
         eo.batchSize = o.batchSize;
+        eo.metricCommand = o.metricCommand;
         const EvalReport e = evaluate(model, r, data, eo, nullptr, &ref);
         ParetoPoint p;
         p.weightBits = s;
@@ -382,7 +385,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
             low += s.at(l.node) <= 3 ? l.rows * l.cols : 0;
         }
         p.top1 = e.quantTop1;
-        p.accuracyDrop = dropOf(e);
+        p.accuracyDrop = accuracyDropOf(e);
         p.agreement = e.agreement;
         p.outputSqnrDb = e.outputSqnrDb;
         p.fractionWeightsAtMost3Bits = totalParams ? double(low) / totalParams : 0.0;
@@ -415,11 +418,60 @@ nlohmann::json toJson(const SensitivityReport& r)
         entries.push_back({{"layer", e.layer},
                            {"bits", e.bits},
                            {"params", e.params},
-                           {"top1", e.top1},
+                           {"top1", r.hasLabels ? nlohmann::json(e.top1) : nlohmann::json()},
                            {"accuracy_drop", e.accuracyDrop},
                            {"agreement", e.agreement},
                            {"output_sqnr_db", std::isfinite(e.outputSqnrDb) ? nlohmann::json(e.outputSqnrDb) : nlohmann::json()}});
-    return {{"has_labels", r.hasLabels}, {"fp32_top1", r.fp32Top1}, {"seconds", r.seconds}, {"entries", entries}};
+    return {{"has_labels", r.hasLabels},
+            {"agreement_metric", r.metric},
+            {"fp32_top1", r.hasLabels ? nlohmann::json(r.fp32Top1) : nlohmann::json()},
+            {"seconds", r.seconds},
+            {"entries", entries}};
+}
+
+SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string& source)
+{
+    using namespace jsonfields;
+    SensitivityReport r;
+    r.hasLabels = getBool(j, "has_labels", source);
+    r.metric = getString(j, "agreement_metric", source, "");
+    r.seconds = getDouble(j, "seconds", source, 0.0, 1e12, 0.0);
+    if (r.hasLabels)
+        r.fp32Top1 = getDouble(j, "fp32_top1", source, 0.0, 1.0);
+    const nlohmann::json& entries = member(j, "entries", source);
+    if (!entries.is_array())
+        fail(source, ": 'entries' is not an array");
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const std::string where = strCat(source, ": entries[", i, "]");
+        const nlohmann::json& e = entries[i];
+        SensitivityEntry x;
+        x.layer = getString(e, "layer", where);
+        x.bits = static_cast<int>(getInt(e, "bits", where, 2, 8));
+        x.params = getInt(e, "params", where, 0, int64_t(1) << 40);
+        x.top1 = r.hasLabels ? getDouble(e, "top1", where, 0.0, 1.0) : 0.0;
+        x.accuracyDrop = getDouble(e, "accuracy_drop", where, -1e300, 1e300);
+        x.agreement = getDouble(e, "agreement", where, 0.0, 1.0);
+        x.outputSqnrDb = has(e, "output_sqnr_db") && !e.at("output_sqnr_db").is_null()
+                             ? getDouble(e, "output_sqnr_db", where)
+                             : std::numeric_limits<double>::infinity();
+        r.entries.push_back(x);
+    }
+    return r;
+}
+
+SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
+                                     bool hasLabels)
+{
+    SensitivityReport r = sensitivityFromJson(jsonfields::readJsonFile(path), path);
+    if (r.hasLabels != hasLabels)
+        fail(path, ": the sensitivity report was measured ", r.hasLabels ? "with" : "without",
+             " labels, this search runs ", hasLabels ? "with" : "without", " them; measure it again on this data");
+    for (const LayerQuant& l : base.layers)
+        for (int b : bits)
+            if (!r.find(l.node, b))
+                fail(path, ": no entry for layer '", l.node, "' at ", b,
+                     " bits (it was measured for another model or other --bits; measure it again)");
+    return r;
 }
 
 nlohmann::json toJson(const MixedPrecisionReport& r)

@@ -39,6 +39,7 @@ struct SensitivityEntry {
 
 struct SensitivityReport {
     bool hasLabels = false;
+    std::string metric; // what each entry's agreement is (TaskScores::metric)
     double fp32Top1 = 0.0;
     std::vector<SensitivityEntry> entries;
     double seconds = 0.0;
@@ -73,6 +74,9 @@ struct MixedPrecisionOptions {
     int64_t batchSize = 100;
     // Stop descending once the measured drop exceeds this multiple of maxAccuracyDrop.
     double stopFactor = 3.0;
+    // Every measured point scored by the user's metric (EvalOptions::metricCommand): the
+    // budget is then in its units. The sensitivity table still ranks by the task metric.
+    std::string metricCommand;
 };
 
 struct ParetoPoint {
@@ -98,6 +102,12 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
                                           const analog::CostModel& costModel, ProgressSink* progress = nullptr);
 
 nlohmann::json toJson(const SensitivityReport& report);
+// A `tessera sensitivity` report (toJson) read back, every field checked; errors name `source`.
+SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
+// A `tessera sensitivity` report read back for a search over `bits` on `base`: every field
+// checked; refused naming the file when a layer or depth is missing or labels differ.
+SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
+                                     bool hasLabels);
 nlohmann::json toJson(const MixedPrecisionReport& report);
 
 } // namespace tessera::quant

@@ -78,6 +78,24 @@ void addDataOptions(CLI::App& sub, DataArgs& d, const char* role)
     sub.add_option("--limit", d.limit, "use only the first N samples");
 }
 
+// --task, --blank, --mask-threshold: how graph output 0 is scored (core/quantspec/OutputTask.h).
+void addTaskOptions(CLI::App& sub, TaskOverride& t)
+{
+    sub.add_option("--task", t.kind,
+                   "how the output is scored: auto (from its shape) | classification | sequence (per position, CTC) | "
+                   "dense (per pixel; mask IoU for one channel) | regression")
+        ->check(CLI::IsMember({"auto", "classification", "sequence", "dense", "regression"}));
+    sub.add_option("--blank", t.blank, "sequence task: the CTC blank class (default 0)")->check(CLI::NonNegativeNumber);
+    sub.add_option("--mask-threshold", t.maskThreshold, "dense task with one channel: mask threshold (default 0.3)");
+}
+
+void addMetricOption(CLI::App& sub, std::string& command)
+{
+    sub.add_option("--metric-cmd", command,
+                   "your own metric: 'CMD {ref} {out}' gets the FP32 and quantized outputs as .npy and prints one "
+                   "number, higher is better; drops and budgets are then in its units");
+}
+
 DataSource toSource(const DataArgs& d)
 {
     DataSource s;
@@ -98,6 +116,33 @@ DataSource toSource(const DataArgs& d)
         s.preprocess.height = std::stoll(d.size.substr(x + 1));
     }
     return s;
+}
+
+// The held-out check of a search: one line, which says plainly when the budget is missed.
+void printHeldOut(const nlohmann::json& report)
+{
+    if (!report.contains("held_out"))
+        return;
+    const nlohmann::json& h = report.at("held_out");
+    std::printf("held out (%lld samples): accuracy drop %.4f, budget %.4f: %s\n", h.at("samples").get<long long>(),
+                h.at("accuracy_drop").get<double>(), h.at("max_drop").get<double>(),
+                h.at("meets_budget").get<bool>() ? "meets the budget" : "MISSES the budget on held-out data");
+}
+
+// The chosen point of a mixed-precision report in a few lines (the report file has it all).
+void printSearchSummary(const nlohmann::json& report, const std::string& path)
+{
+    const int chosen = report.at("chosen").get<int>();
+    std::printf("%zu configurations measured; report: %s\n", report.at("points").size(), path.c_str());
+    if (chosen < 0) {
+        std::printf("no measured configuration meets the budget\n");
+        return;
+    }
+    const nlohmann::json& p = report.at("points").at(chosen);
+    std::printf("chosen: point %d, cost %.6g (%s), accuracy drop %.4f, agreement %.4f\n", chosen,
+                p.at("cost").get<double>(), report.at("objective").get<std::string>().c_str(),
+                p.at("accuracy_drop").get<double>(), p.at("agreement").get<double>());
+    printHeldOut(report);
 }
 
 void printJson(const nlohmann::json& j, ConsoleProgress& progress)
@@ -146,6 +191,7 @@ CommandRun declareQuantize(CLI::App& sub)
                    "depthwise (free at any weight bits; use it for low-bit mixed precision) | off");
     sub.add_option("--smoothing-alpha", req->config.smoothingAlpha,
                    "smoothing balance: 0 moves nothing into the weights, 1 normalizes every input channel");
+    addTaskOptions(sub, req->task);
     sub.add_option("--digital-bits", req->config.highPrecisionBits,
                    "bits of tensors no analog layer reads (the vector engine's path; default 16)");
     return [=] {
@@ -173,6 +219,8 @@ CommandRun declareQuantEval(CLI::App& sub)
     sub.add_option("model", req->modelPath, "ONNX model")->required();
     sub.add_option("quant", req->quantPath, "quantization JSON")->required();
     addDataOptions(sub, *data, "evaluation");
+    addTaskOptions(sub, req->task);
+    addMetricOption(sub, req->metricCommand);
     return [=] {
         req->data = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
@@ -190,6 +238,7 @@ CommandRun declareSensitivity(CLI::App& sub)
     addDataOptions(sub, *data, "evaluation");
     sub.add_option("--bits", req->options.bits, "bit depths to try (default 8 6 4 3 2)");
     sub.add_option("-o,--output", req->outputPath, "JSON report to write");
+    addTaskOptions(sub, req->task);
     auto threads = std::make_shared<int>(1);
     addThreadsOption(sub, *threads);
     return [=] {
@@ -214,12 +263,28 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     sub.add_option("--objective", *objective, "weight-bits | energy | latency");
     sub.add_option("--bits", req->options.bits, "bit depths to use (default 8 6 4 3 2)");
     sub.add_option("-o,--output", req->chosenQuantPath, "quantization JSON of the chosen point");
-    sub.add_option("--report", req->reportPath, "JSON report (points, Pareto front, sensitivity)");
+    sub.add_option("--report", req->reportPath, "JSON report (points, Pareto front, sensitivity); stdout then gets a summary");
+    sub.add_option("--sensitivity", req->sensitivityPath,
+                   "reuse this `tessera sensitivity` report instead of measuring it again (same data, --bits and task)");
+    req->holdout = 0.2;
+    sub.add_option("--holdout", req->holdout,
+                   "fraction of the samples (the last ones) kept out of the search; the chosen point is measured on "
+                   "them and the report says whether it meets the budget there (default 0.2; 0: off)")
+        ->check(CLI::Range(0.0, 0.95));
+    addTaskOptions(sub, req->task);
+    addMetricOption(sub, req->options.metricCommand);
     return [=] {
         req->options.objective = parseCostObjective(*objective);
         req->data = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
-        printJson(runMixedPrecision(*req, &progress), progress);
+        const nlohmann::json report = runMixedPrecision(*req, &progress);
+        if (req->reportPath.empty()) {
+            printJson(report, progress);
+            printHeldOut(report);
+            return int(kExitOk);
+        }
+        progress.finish();
+        printSearchSummary(report, req->reportPath);
         return int(kExitOk);
     };
 }

@@ -1,5 +1,7 @@
 #include "app/controllers/QuantController.h"
 
+#include "core/quantspec/JsonFields.h"
+
 #include "app/model/LayerEdits.h"
 #include "core/Error.h"
 #include "core/io/FileIO.h"
@@ -38,18 +40,6 @@ double dbFromJson(const nlohmann::json& v)
     return v.is_null() ? std::numeric_limits<double>::infinity() : v.get<double>();
 }
 
-nlohmann::json readJsonFile(const std::string& path)
-{
-    std::ifstream in(path);
-    if (!in)
-        fail("cannot open '", path, "'");
-    try {
-        return nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-        fail("'", path, "' is not valid JSON: ", e.what());
-    }
-}
-
 } // namespace
 
 // The chosen bits applied to the base result (weight scales recomputed per changed layer;
@@ -68,24 +58,6 @@ QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::m
             r.config.layerAdcBits[layer] = b;
         }
     return r;
-}
-
-quant::SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string& source)
-{
-    try {
-        quant::SensitivityReport r;
-        r.hasLabels = j.at("has_labels").get<bool>();
-        r.fp32Top1 = j.at("fp32_top1").get<double>();
-        r.seconds = j.value("seconds", 0.0);
-        for (const auto& e : j.at("entries")) {
-            r.entries.push_back({e.at("layer").get<std::string>(), e.at("bits").get<int>(), e.at("params").get<int64_t>(),
-                                 e.at("top1").get<double>(), e.at("accuracy_drop").get<double>(),
-                                 e.at("agreement").get<double>(), dbFromJson(e.at("output_sqnr_db"))});
-        }
-        return r;
-    } catch (const nlohmann::json::exception& e) {
-        fail("sensitivity cache '", source, "' does not look like `tessera sensitivity` output: ", e.what());
-    }
 }
 
 std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const std::string& source)
@@ -344,7 +316,7 @@ void QuantController::loadCaches()
     const QString sens = sensitivityCachePath();
     if (!sens.isEmpty() && QFileInfo::exists(sens) && !m_sensitivity) {
         try {
-            m_sensitivity = sensitivityFromJson(readJsonFile(str(sens)), str(sens));
+            m_sensitivity = quant::sensitivityFromJson(jsonfields::readJsonFile(str(sens)), str(sens));
             emit sensitivityChanged();
         } catch (const Error& e) {
             emit message(QString::fromStdString(e.what()));
@@ -353,7 +325,7 @@ void QuantController::loadCaches()
     const QString pareto = stateString("paretoCachePath");
     if (!pareto.isEmpty() && QFileInfo::exists(pareto) && m_pareto.empty()) {
         try {
-            m_pareto = paretoFromJson(readJsonFile(str(pareto)), str(pareto));
+            m_pareto = paretoFromJson(jsonfields::readJsonFile(str(pareto)), str(pareto));
             emit paretoChanged();
         } catch (const Error& e) {
             emit message(QString::fromStdString(e.what()));
@@ -445,7 +417,7 @@ int QuantController::analyzeSensitivity()
     req.options.bits = m_bitDepths;
     req.outputPath = str(QDir(workDir()).filePath("sensitivity.json"));
     return startJob(tr("Analyze sensitivity"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
-        quant::SensitivityReport report = sensitivityFromJson(quant::runSensitivity(req, &sink), req.outputPath);
+        quant::SensitivityReport report = quant::sensitivityFromJson(quant::runSensitivity(req, &sink), req.outputPath);
         return [self, report = std::move(report), path = QString::fromStdString(req.outputPath)] {
             if (!self)
                 return;

@@ -48,8 +48,6 @@ struct QuantMeasurement {
 QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
                          const std::map<std::string, int>& adcBits = {});
 
-// Parses runSensitivity's JSON (the sensitivity cache). Throws tessera::Error naming `source`.
-quant::SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
 // Parses the measured points of a mixed-precision report (toJson(MixedPrecisionReport)).
 std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& json, const std::string& source);
 

@@ -1,10 +1,23 @@
 #include "core/quantspec/JsonFields.h"
 
+#include "core/io/FileIO.h"
+
 #include "core/Error.h"
 
 #include <cmath>
 
 namespace tessera::jsonfields {
+
+nlohmann::json readJsonFile(const std::string& path)
+{
+    const std::string text = readFileBytes(path);
+    try {
+        return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+        fail(path, ": not valid JSON: ", e.what());
+    }
+}
+
 
 using nlohmann::json;
 

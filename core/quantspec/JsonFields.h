@@ -11,6 +11,9 @@
 
 namespace tessera::jsonfields {
 
+// The JSON document in file `path`; fails naming the file when unreadable or not JSON.
+nlohmann::json readJsonFile(const std::string& path);
+
 // The member `key` of object `j`; fails naming it when absent or when `j` is no object.
 const nlohmann::json& member(const nlohmann::json& j, const std::string& key, const std::string& where);
 bool has(const nlohmann::json& j, const std::string& key);

@@ -127,6 +127,7 @@ json configToJson(const QuantConfig& c)
                 {"bias_correction", c.biasCorrection},
                 {"smooth_inputs", smoothingScopeName(c.smoothInputs)},
                 {"smoothing_alpha", c.smoothingAlpha},
+                {"task", toJson(c.task)},
                 {"non_idealities",
                  {{"weight_program_noise", c.nonIdealities.weightProgramNoise},
                   {"read_noise", c.nonIdealities.readNoise},
@@ -226,6 +227,8 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     c.smoothingAlpha = getDouble(j, "smoothing_alpha", where, 0.0, 1.0, 0.5);
     if (has(j, "non_idealities"))
         nonIdealitiesFromJson(j.at("non_idealities"), where + ": non_idealities", c.nonIdealities);
+    if (has(j, "task")) // files from before tasks existed: auto
+        c.task = outputTaskFromJson(j.at("task"), where + ": task");
     return c;
 }
 
@@ -361,13 +364,7 @@ void writeQuantSpec(const std::string& path, const QuantSpec& spec)
 
 QuantSpec readQuantSpec(const std::string& path)
 {
-    json j;
-    try {
-        j = json::parse(readFileBytes(path));
-    } catch (const json::exception& e) {
-        fail(path, ": not valid JSON: ", e.what());
-    }
-    return quantSpecFromJson(j, path);
+    return quantSpecFromJson(readJsonFile(path), path);
 }
 
 } // namespace tessera

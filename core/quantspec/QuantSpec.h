@@ -8,6 +8,8 @@
 #include "core/Graph.h"
 #include "core/analog/AnalogModel.h"
 
+#include "core/quantspec/OutputTask.h"
+
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -107,6 +109,7 @@ struct QuantConfig {
     bool biasCorrection = false;         // empirical bias correction (quant/BiasCorrection.h)
     SmoothingScope smoothInputs = SmoothingScope::All; // per-channel input smoothing (quant/Smoothing.h)
     double smoothingAlpha = 0.5;         // activation/weight balance of the smoothing
+    OutputTask task;                     // how graph output 0 is scored (core/quantspec/OutputTask.h)
 };
 
 struct QuantSpec {

@@ -1,0 +1,55 @@
+#pragma once
+// Scores graph output 0 of a quantized run against the FP32 reference, sample by sample,
+// as the output's task says (core/quantspec/OutputTask.h): what "agreement" and "top-1"
+// mean for a classifier, a sequence recognizer, a dense map or a regressor. Evaluation,
+// sensitivity and the mixed-precision search all score through it.
+#include "core/quantspec/OutputTask.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::quant {
+
+// The task's figures of one run; -1 where the task has no such figure.
+struct TaskScores {
+    TaskKind kind = TaskKind::Classification;
+    std::string metric;               // what `agreement` is: "top1_agreement", ...
+    double positionAgreement = -1.0;  // sequence: positions whose argmax agrees
+    double sequenceAgreement = -1.0;  // sequence: samples whose CTC decodings are equal
+    double pixelAgreement = -1.0;     // dense, C > 1: pixels whose argmax agrees
+    double maskIou = -1.0;            // dense, C = 1: mean IoU of the thresholded masks
+    double relativeError = -1.0;      // every task: sqrt(sum (fp - q)^2 / sum fp^2)
+};
+
+struct EvalReport;
+
+// Greedy CTC decoding of one [T, C] sequence (values of position t at t * stride): argmax
+// per position, repeats collapsed, blanks dropped.
+std::vector<int64_t> ctcDecode(const float* seq, int64_t positions, int64_t classes, int64_t stride, int64_t blank);
+
+class OutputScorer {
+public:
+    // `fp32`: [N, perSample]; `labels`: empty, or one class per sample (classification only:
+    // fails naming the task otherwise). Both outlive the scorer.
+    OutputScorer(const float* fp32, int64_t perSample, const TaskLayout& task, const std::vector<int64_t>& labels);
+    // Quantized outputs of samples [first, first + count / perSample).
+    void add(int64_t first, const float* quantized, int64_t count);
+    // Fills samples, hasLabels, fp32Top1, quantTop1, agreement (the task's primary figure),
+    // outputSqnrDb and task.
+    void finish(EvalReport& report) const;
+
+private:
+    void addSample(const float* fp, const float* q, int64_t label);
+
+    const float* m_fp;
+    int64_t m_per;
+    TaskLayout m_task;
+    const std::vector<int64_t>& m_labels;
+    int64_t m_samples = 0, m_fpCorrect = 0, m_qCorrect = 0, m_agree = 0;
+    int64_t m_positions = 0, m_positionsAgree = 0;
+    double m_iouSum = 0.0;
+    double m_signal = 0.0, m_noise = 0.0;
+};
+
+} // namespace tessera::quant
