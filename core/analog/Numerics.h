@@ -89,6 +89,14 @@ inline int64_t quantizeValue(double x, double scale, CodeRange range)
     return saturate(roundHalfEven(x / scale), range.lo, range.hi);
 }
 
+// Fake quantization of a digital op's float output (the quantized reference executor and
+// the simulator): x -> saturate(roundHalfEven(x / scale)) * scale, in place.
+inline void fakeQuantize(float* data, int64_t count, double scale, CodeRange range)
+{
+    for (int64_t i = 0; i < count; ++i)
+        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], scale, range)) * scale);
+}
+
 // A positive real multiplier m represented as multiplier * 2^-shift, with multiplier in
 // [2^30, 2^31) (a Q31 mantissa) and shift in [0, 126]. apply(v) = round(v * m), ties to
 // even, computed exactly in 128-bit integers. Relative representation error <= 2^-31.
