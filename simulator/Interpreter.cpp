@@ -5,6 +5,7 @@
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/analog/Numerics.h"
+#include "simulator/SimKernels.h"
 
 #include <algorithm>
 #include <deque>
@@ -24,13 +25,40 @@ struct Sums {
 
 struct ArrayState {
     int64_t layer = -1, v0 = 0, count = 0;
-    std::map<int64_t, Sums> sums; // by placed block, since the last DRIVE
+    std::map<int64_t, Sums> sums; // by placed block (validatePackage: an ADC follows its MVM)
+};
+
+// Rows [lo, hi) of a layer's [V, N] buffer for every frame of the batch: a tile holds only
+// the vectors it works on (a replica's share), the layer's home tile all of them.
+template <class T>
+struct RowBuffer {
+    int64_t lo = 0, hi = 0, width = 0, frames = 0;
+    std::vector<T> data; // [frames][hi - lo][width]
+
+    bool empty() const { return data.empty(); }
+    T* row(int64_t f, int64_t v) { return data.data() + (f * (hi - lo) + v - lo) * width; }
+    bool covers(int64_t v0, int64_t count) const { return !empty() && v0 >= lo && v0 + count <= hi; }
+    // Grows the window to hold rows [v0, v0 + count), new rows 0.
+    void cover(int64_t v0, int64_t count, int64_t w, int64_t f)
+    {
+        if (covers(v0, count))
+            return;
+        const int64_t nlo = empty() ? v0 : std::min(lo, v0), nhi = empty() ? v0 + count : std::max(hi, v0 + count);
+        std::vector<T> next(static_cast<size_t>(f * (nhi - nlo) * w), T{0});
+        for (int64_t fr = 0; fr < frames && !empty(); ++fr)
+            std::copy(row(fr, lo), row(fr, lo) + (hi - lo) * w, next.begin() + (fr * (nhi - nlo) + lo - nlo) * w);
+        data = std::move(next);
+        lo = nlo;
+        hi = nhi;
+        width = w;
+        frames = f;
+    }
 };
 
 struct LayerBuffers {
     const std::vector<int32_t>* x = nullptr; // input codes [F * V, groups * K]
-    std::vector<int64_t> acc;                // [F * V, N]
-    std::vector<int32_t> y;                  // [F * V, N]
+    RowBuffer<int64_t> acc;                  // accumulators, N wide
+    RowBuffer<int32_t> y;                    // output codes, N wide
 };
 
 struct Tile {
@@ -147,8 +175,6 @@ private:
     {
         LayerBuffers& b = t.layers[layer];
         const LayerProgram& l = m_prog.layers[layer];
-        if (b.acc.empty())
-            b.acc.assign(static_cast<size_t>(m_frames * l.vectors * l.cols), 0);
         if (needInput && !b.x)
             fail("layer '", l.view.nodeName, "': its input vectors were not gathered on this tile");
         return b;
@@ -186,8 +212,9 @@ private:
     {
         const LayerProgram& l = m_prog.layers[layer];
         LayerBuffers& b = buffers(t, layer);
+        b.acc.cover(v0, count, l.cols, m_frames);
         for (int64_t f = 0; f < m_frames; ++f)
-            std::fill_n(b.acc.begin() + (f * l.vectors + v0) * l.cols, count * l.cols, int64_t{0});
+            std::fill_n(b.acc.row(f, v0), count * l.cols, int64_t{0});
     }
 
     void drive(Tile& t, int64_t array, int64_t layer, int64_t v0, int64_t count)
@@ -196,8 +223,7 @@ private:
         ArrayState& s = t.arrays[array];
         s.layer = layer;
         s.v0 = v0;
-        s.count = count;
-        s.sums.clear();
+        s.count = count; // the column-sum buffers stay allocated for the next DRIVE
     }
 
     const AnalogLayer* noisy(int64_t layer) const { return m_in.noisy ? (*m_in.noisy)[layer].get() : nullptr; }
@@ -236,27 +262,24 @@ private:
         const BlockProgram& bp = m_prog.arrays.at({t.program->tile, array})[block];
         ArrayState& s = t.arrays[array];
         const LayerProgram& l = m_prog.layers[s.layer];
-        int64_t* acc = buffers(t, s.layer).acc.data();
+        RowBuffer<int64_t>& acc = buffers(t, s.layer).acc;
+        if (!acc.covers(s.v0, s.count))
+            fail("layer '", l.view.nodeName, "': no accumulators for vectors [", s.v0, ", +", s.count, ") (no CLEAR)");
         Sums& sums = s.sums.at(block);
         const int64_t perFrame = s.count * bp.cols, c0 = bp.block->colBegin, n = l.cols;
         if (const AnalogLayer* layer = noisy(s.layer)) {
-            if (sums.real.empty())
+            if (!layer->hasProgrammingError())
                 sums.real.assign(sums.exact.begin(), sums.exact.end());
             for (int64_t f = 0; f < m_frames; ++f) {
                 const int64_t firstVector = static_cast<int64_t>(m_in.firstFrame + f) * l.vectors + s.v0;
                 layer->addDigitizedNoisy(sums.real.data() + f * perFrame, s.count, bp.cols, c0, bp.cols, bp.rowBlock,
-                                         firstVector, acc + (f * l.vectors + s.v0) * n + c0, n);
+                                         firstVector, acc.row(f, s.v0) + c0, n);
             }
             return;
         }
-        const int64_t adcMax = l.layer->programmed.adcMax;
         for (int64_t f = 0; f < m_frames; ++f)
-            for (int64_t i = 0; i < s.count; ++i) {
-                const int64_t* p = sums.exact.data() + f * perFrame + i * bp.cols;
-                int64_t* row = acc + (f * l.vectors + s.v0 + i) * n + c0;
-                for (int64_t j = 0; j < bp.cols; ++j)
-                    row[j] += analog::adcConvert(p[j], bp.shift, adcMax);
-            }
+            adcAccumulate(sums.exact.data() + f * perFrame, s.count, bp.cols, bp.shift, l.layer->programmed.adcMax,
+                          acc.row(f, s.v0) + c0, n);
     }
 
     // MATVEC: every row block's exact sums, digitized by the ADC rule, added into ACC.
@@ -265,15 +288,16 @@ private:
         const LayerProgram& l = m_prog.layers[layer];
         const analog::ProgrammedLayer& prog = l.layer->programmed;
         LayerBuffers& b = buffers(t, layer, true);
+        if (!b.acc.covers(v0, count))
+            fail("layer '", l.view.nodeName, "': no accumulators for these vectors (no CLEAR)");
         std::vector<int64_t> sums(static_cast<size_t>(count * l.cols));
         for (int64_t f = 0; f < m_frames; ++f) {
             const kernels::InputCodes in{b.x->data() + (f * l.vectors + v0) * l.kTotal, count, l.kTotal,
                                          prog.params.numerics.inputBits, prog.params.numerics.inputSigned};
-            int64_t* acc = b.acc.data() + (f * l.vectors + v0) * l.cols;
+            int64_t* acc = b.acc.row(f, v0);
             for (int64_t blk = 0; blk < prog.blocks(); ++blk) {
                 kernels::blockProduct(*l.simdLevels, in, blk, sums.data(), l.cols);
-                for (size_t i = 0; i < sums.size(); ++i)
-                    acc[i] += analog::adcConvert(sums[i], prog.adcShifts[blk], prog.adcMax);
+                adcAccumulate(sums.data(), count, l.cols, prog.adcShifts[blk], prog.adcMax, acc, l.cols);
             }
         }
     }
@@ -283,14 +307,12 @@ private:
         const LayerProgram& l = m_prog.layers[layer];
         const analog::ProgrammedLayer& prog = l.layer->programmed;
         LayerBuffers& b = buffers(t, layer);
-        if (b.y.empty())
-            b.y.assign(b.acc.size(), 0);
+        if (!b.acc.covers(v0, count))
+            fail("layer '", l.view.nodeName, "': no accumulators for vectors [", v0, ", +", count, ")");
+        b.y.cover(v0, count, l.cols, m_frames);
         for (int64_t f = 0; f < m_frames; ++f)
-            for (int64_t v = v0; v < v0 + count; ++v) {
-                const int64_t row = (f * l.vectors + v) * l.cols;
-                for (int64_t c = 0; c < l.cols; ++c)
-                    b.y[row + c] = analog::epilogue(b.acc[row + c] + prog.biasCodes[c], prog.requant[c], l.outRange);
-            }
+            epilogueRows(b.acc.row(f, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
+                         b.y.row(f, v0));
     }
 
     void scatterOut(Tile& t, int64_t layer)
@@ -300,20 +322,22 @@ private:
         const PackageTensor& yt = m_pkg.tensors[pl.outputTensor];
         LayerBuffers& b = buffers(t, layer);
         const double sy = pl.programmed.params.output.scale;
-        const int64_t perFrame = l.vectors * l.cols;
         std::vector<Tensor> outs;
         for (int64_t f = 0; f < m_frames; ++f) {
             Tensor out(DType::Float32, yt.shape);
             float* od = out.mutableData<float>();
+            RowBuffer<int64_t>& acc = b.acc;
+            RowBuffer<int32_t>& codes = b.y;
+            if (!(pl.sumBeforeEpilogue ? acc.covers(0, l.vectors) : codes.covers(0, l.vectors)))
+                fail("layer '", l.view.nodeName, "': this tile does not hold the ", pl.sumBeforeEpilogue ? "accumulators" : "output codes",
+                     " of every vector of the frame");
             if (!pl.sumBeforeEpilogue) {
-                if (b.y.empty())
-                    fail("layer '", l.view.nodeName, "': no output codes on this tile (no EPILOGUE or RECV)");
-                const int32_t* y = b.y.data() + f * perFrame;
+                const int32_t* y = codes.row(f, 0);
                 for (size_t i = 0; i < l.map.size(); ++i)
                     od[l.map[i]] = static_cast<float>(y[i] * sy);
             } else {
                 std::vector<int64_t> sums(static_cast<size_t>(out.numel()), 0);
-                scatterAdd(l.map, b.acc.data() + f * perFrame, sums.data());
+                scatterAdd(l.map, acc.row(f, 0), sums.data());
                 const int64_t channels = l.cols / pl.colsPerOutChannel;
                 const int64_t spatial = out.numel() / (yt.shape[0] * channels);
                 for (size_t e = 0; e < sums.size(); ++e) {
@@ -363,14 +387,14 @@ private:
 
     // Rows [v0, v0 + count) of every frame of a [F * V, N] buffer.
     template <class T>
-    std::vector<T> rows(const std::vector<T>& buffer, const LayerProgram& l, int64_t v0, int64_t count) const
+    std::vector<T> rows(RowBuffer<T>& buffer, const LayerProgram& l, int64_t v0, int64_t count) const
     {
+        if (!buffer.covers(v0, count))
+            fail("layer '", l.view.nodeName, "': nothing to send for vectors [", v0, ", +", count, ")");
         std::vector<T> out;
         out.reserve(static_cast<size_t>(m_frames * count * l.cols));
-        for (int64_t f = 0; f < m_frames; ++f) {
-            auto from = buffer.begin() + (f * l.vectors + v0) * l.cols;
-            out.insert(out.end(), from, from + count * l.cols);
-        }
+        for (int64_t f = 0; f < m_frames; ++f)
+            out.insert(out.end(), buffer.row(f, v0), buffer.row(f, v0) + count * l.cols);
         return out;
     }
 
@@ -391,8 +415,6 @@ private:
             LayerBuffers& b = buffers(t, id);
             if (kind == BufferKind::Accumulator)
                 m.acc = rows(b.acc, l, ins.a[3], ins.a[4]);
-            else if (b.y.empty())
-                fail("layer '", l.view.nodeName, "': no output codes to send (no EPILOGUE)");
             else
                 m.codes = rows(b.y, l, ins.a[3], ins.a[4]);
         }
@@ -400,12 +422,15 @@ private:
     }
 
     template <class T>
-    void putRows(std::vector<T>& buffer, const std::vector<T>& data, const LayerProgram& l, int64_t v0, int64_t count,
+    void putRows(RowBuffer<T>& buffer, const std::vector<T>& data, const LayerProgram& l, int64_t v0, int64_t count,
                  bool add) const
     {
         const int64_t width = count * l.cols;
+        if (add && !buffer.covers(v0, count))
+            fail("layer '", l.view.nodeName, "': partial sums arrive for vectors [", v0, ", +", count, ") this tile has not cleared");
+        buffer.cover(v0, count, l.cols, m_frames);
         for (int64_t f = 0; f < m_frames; ++f) {
-            T* dst = buffer.data() + (f * l.vectors + v0) * l.cols;
+            T* dst = buffer.row(f, v0);
             const T* src = data.data() + f * width;
             for (int64_t i = 0; i < width; ++i)
                 dst[i] = add ? dst[i] + src[i] : src[i];
@@ -437,8 +462,6 @@ private:
         if (kind == BufferKind::Accumulator) {
             putRows(b.acc, m.acc, l, ins.a[3], ins.a[4], ins.a[5] != 0);
         } else {
-            if (b.y.empty())
-                b.y.assign(b.acc.size(), 0);
             putRows(b.y, m.codes, l, ins.a[3], ins.a[4], false);
         }
         return true;
