@@ -18,7 +18,8 @@ struct PackageIdentity {
 // "xxh3-64:<16 hex>" of the spec's JSON text (PackageHeader::specHash).
 std::string specContentHash(const QuantSpec& spec);
 
-// Throws tessera::Error when the result does not fit or a weight takes several cells
+// Format 2 (executable programs, docs/package-format.md). Throws tessera::Error when the
+// result does not fit or a weight takes several cells
 // (the package stores one level per cell).
 package::Package buildPackage(const Graph& graph, const CompileResult& result, const QuantSpec* spec,
                               const PackageIdentity& identity);

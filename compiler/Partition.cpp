@@ -95,6 +95,9 @@ void programLayer(const Graph& graph, const Node& node, const QuantSpec* spec, c
     plan.weightBits = params.numerics.weightBits;
     plan.vectors = analog::vectorsPerRun(graph, node, view) / frameBatch(graph);
     plan.programmed = static_cast<int>(result.programmed.size());
+    // Views that sum columns before the epilogue take their bias per channel after col2im.
+    if (view.scatter != OutputScatter::Permute)
+        bias.clear();
     result.programmed.push_back(analog::program(std::move(params), view.weights.data(), bias));
 }
 

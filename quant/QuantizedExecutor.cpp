@@ -23,10 +23,7 @@ struct QuantizedExecutor::AnalogNode {
 
 void fakeQuantize(float* data, int64_t count, const TensorQuant& q)
 {
-    const CodeRange range = codeRange(q.bits, q.isSigned);
-    const double scale = q.scale;
-    for (int64_t i = 0; i < count; ++i)
-        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], scale, range)) * scale);
+    analog::fakeQuantize(data, count, q.scale, codeRange(q.bits, q.isSigned));
 }
 
 QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantSpec& result, QuantizedExecutorOptions options)
@@ -85,12 +82,9 @@ std::unique_ptr<QuantizedExecutor::AnalogNode> QuantizedExecutor::prepareAnalog(
         a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), bias, ni);
     } else { // the bias joins after the column sums are scattered (docs/analog-model.md)
         a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), std::vector<float>{}, ni);
-        for (int64_t c = 0; c < a->view.outChannels(); ++c) {
-            const int64_t col = c * a->view.colsPerOutChannel;
-            const double unit = params.inputScale * params.weightScales[col];
-            a->channelBias.push_back(bias.empty() ? 0 : saturate(roundHalfEven(bias[c] / unit), INT32_MIN, INT32_MAX));
-            a->channelRequant.push_back(a->layer->requantizers()[col]);
-        }
+        a->channelBias = channelBiasCodes(params, a->view, bias);
+        for (int64_t c = 0; c < a->view.outChannels(); ++c)
+            a->channelRequant.push_back(a->layer->requantizers()[c * a->view.colsPerOutChannel]);
     }
     a->input = m_result.findTensor(layer.input);
     if (m_graph.value(node.inputs[0]).name != layer.input)

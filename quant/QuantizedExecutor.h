@@ -36,7 +36,8 @@ struct QuantizedExecutorOptions {
     uint64_t readNoiseStream = 0;
 };
 
-// Rounds float data in place to `q`'s grid: saturate(roundHalfEven(x / s)) * s.
+// Rounds float data in place to `q`'s grid: saturate(roundHalfEven(x / s)) * s
+// (analog::fakeQuantize of core/analog/Numerics.h with q's scale and code range).
 void fakeQuantize(float* data, int64_t count, const TensorQuant& q);
 
 // The live values of a run before node step `step` (shallow tensor copies, by value id):

@@ -17,6 +17,7 @@ const std::vector<CommandSpec>& commandTable()
         {"targets", "List the built-in hardware targets, or print one target (preset or file) in full, validated", declareTargets},
         {"compile", "Map a model onto a target's arrays and tiles: does it fit, utilization, estimated frames/s; write the package", declareCompile},
         {"package", "Show a deployment package (.tpkg): 'info FILE' summary, 'disasm FILE [--tile N]' tile programs", declarePackage},
+        {"simulate", "Run a deployment package on the virtual chip: outputs, accuracy, agreement, simulator frames/s", declareSimulate},
     };
     return table;
 }

@@ -81,6 +81,17 @@ void scatterAccumulators(const Graph& graph, const Node& node, const AnalogMatmu
     scatterAdd(map, acc, outAcc);
 }
 
+std::vector<int64_t> channelBiasCodes(const AnalogLayerParams& params, const WeightMatrix& view,
+                                      const std::vector<float>& bias)
+{
+    std::vector<int64_t> codes(static_cast<size_t>(view.outChannels()), 0);
+    for (int64_t c = 0; c < view.outChannels() && !bias.empty(); ++c) {
+        const double unit = params.inputScale * params.weightScales[c * view.colsPerOutChannel];
+        codes[c] = saturate(roundHalfEven(bias[c] / unit), INT32_MIN, INT32_MAX);
+    }
+    return codes;
+}
+
 int64_t vectorsPerRun(const Graph& graph, const Node& node, const AnalogMatmulView& view)
 {
     if (view.scatter == OutputScatter::Permute) // one vector per output position

@@ -54,6 +54,13 @@ void scatterAnalogOutput(const Graph& graph, const Node& node, const AnalogMatmu
 void scatterAccumulators(const Graph& graph, const Node& node, const AnalogMatmulView& view, const int64_t* acc,
                          int64_t m, int64_t* outAcc);
 
+// Views that sum columns before the epilogue (ConvTranspose): the bias code of every output
+// channel c, roundHalfEven(bias[c] / (sx * sw[first column of c])) saturated to int32 (the
+// channel's columns share one weight scale); 0 without bias. Such layers are programmed
+// without bias: it joins after the col2im sum (docs/analog-model.md).
+std::vector<int64_t> channelBiasCodes(const AnalogLayerParams& params, const WeightMatrix& view,
+                                      const std::vector<float>& bias);
+
 // Input vectors the array processes for one run of the graph as shaped (use a batch-1
 // graph for per-inference numbers): output pixels for Conv, rows of A for Gemm/MatMul,
 // input pixels for ConvTranspose.

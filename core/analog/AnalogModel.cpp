@@ -226,9 +226,9 @@ void AnalogLayer::accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) con
 }
 
 // Digitizes real-valued block sums p[i, j] (columns col0 + j) of block b, with read noise
-// and ADC offset, into acc.
+// and ADC offset, into acc[i * ldAcc + j].
 void AnalogLayer::addDigitizedNoisy(const double* p, int64_t m, int64_t ldp, int64_t col0, int64_t cols, int64_t b,
-                                    int64_t firstVector, int64_t* acc) const
+                                    int64_t firstVector, int64_t* acc, int64_t ldAcc) const
 {
     const int64_t n = m_prog.params.cols;
     const int shift = m_prog.adcShifts[b];
@@ -238,7 +238,7 @@ void AnalogLayer::addDigitizedNoisy(const double* p, int64_t m, int64_t ldp, int
             const double noise =
                 m_readSigma > 0.0 ? m_readSigma * readNoiseDraw(m_nonIdeal, m_key, b, col, firstVector + i) : 0.0;
             const double offset = m_adcOffsets.empty() ? 0.0 : m_adcOffsets[b * n + col];
-            acc[i * n + col] += adcConvertNoisy(p[i * ldp + j] + noise, shift, m_prog.adcMax, offset);
+            acc[i * ldAcc + j] += adcConvertNoisy(p[i * ldp + j] + noise, shift, m_prog.adcMax, offset);
         }
 }
 
@@ -253,27 +253,39 @@ void AnalogLayer::accumulateReadNoise(const int32_t* x, int64_t m, int64_t first
     for (int64_t b = 0; b < m_prog.blocks(); ++b) {
         kernels::blockProduct(*m_packed, in, b, sums.data(), n);
         std::copy(sums.begin(), sums.end(), real.begin());
-        addDigitizedNoisy(real.data(), m, n, 0, n, b, firstVector, acc);
+        addDigitizedNoisy(real.data(), m, n, 0, n, b, firstVector, acc, n);
+    }
+}
+
+void AnalogLayer::programmedBlockSums(const int32_t* x, int64_t m, int64_t stride, int64_t block, int64_t c0,
+                                      int64_t c1, double* out) const
+{
+    const AnalogLayerParams& p = m_prog.params;
+    const int64_t k = p.rows, ng = p.cols / p.groups, rpb = p.numerics.rowsPerBlock;
+    const int64_t r0 = block * rpb, r1 = std::min(k, r0 + rpb), g = c0 / ng, cols = c1 - c0;
+    for (int64_t i = 0; i < m; ++i) {
+        const int32_t* xi = x + i * stride + g * k;
+        for (int64_t j = 0; j < cols; ++j) {
+            const double* w = m_noisyLevels.data() + (c0 + j) * k;
+            double sum = 0.0;
+            for (int64_t r = r0; r < r1; ++r)
+                sum += static_cast<double>(xi[r]) * w[r];
+            out[i * cols + j] = sum;
+        }
     }
 }
 
 // Programming error makes the cells' conductances real-valued: block sums in double.
 void AnalogLayer::accumulateProgrammed(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const
 {
-    using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    using IntRowMap = Eigen::Map<const Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
-                                 Eigen::OuterStride<>>;
     const AnalogLayerParams& p = m_prog.params;
-    const int64_t k = p.rows, groups = p.groups, ng = p.cols / groups, rpb = p.numerics.rowsPerBlock;
-    for (int64_t g = 0; g < groups; ++g) {
-        const RowMatrix xg = IntRowMap(x + g * k, m, k, Eigen::OuterStride<>(groups * k)).cast<double>();
-        Eigen::Map<const RowMatrix> wg(m_noisyLevels.data() + g * ng * k, ng, k); // [Ng, K]
-        for (int64_t b = 0, r0 = 0; r0 < k; ++b, r0 += rpb) {
-            const int64_t kb = std::min(rpb, k - r0);
-            const RowMatrix prod = xg.middleCols(r0, kb) * wg.middleCols(r0, kb).transpose();
-            addDigitizedNoisy(prod.data(), m, ng, g * ng, ng, b, firstVector, acc);
+    const int64_t n = p.cols, groups = p.groups, ng = n / groups;
+    std::vector<double> sums(static_cast<size_t>(m * ng));
+    for (int64_t g = 0; g < groups; ++g)
+        for (int64_t b = 0; b < m_prog.blocks(); ++b) {
+            programmedBlockSums(x, m, groups * p.rows, b, g * ng, (g + 1) * ng, sums.data());
+            addDigitizedNoisy(sums.data(), m, ng, g * ng, ng, b, firstVector, acc + g * ng, n);
         }
-    }
 }
 
 // The accumulators before the bias: digitized block sums added up.

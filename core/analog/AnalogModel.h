@@ -175,13 +175,25 @@ public:
     // (ADC range calibration; ignores non-idealities and the ADC).
     int64_t maxAbsBlockSum(const int32_t* x, int64_t m) const;
 
+    // ---- Pieces for executors that run a layer block by block (the simulator) ----
+    const NonIdealities& nonIdealities() const { return m_nonIdeal; }
+    bool hasProgrammingError() const { return !m_noisyLevels.empty(); }
+    // Real-valued column sums of row block `block` with the cells' programming error, for
+    // columns [c0, c1) of one group and vectors x (vector i at x + i * stride, all groups):
+    // out[i * (c1 - c0) + j]. Each sum runs over the rows in order, so it does not depend on
+    // M or the column range (any split of vectors and columns gives the same values).
+    void programmedBlockSums(const int32_t* x, int64_t m, int64_t stride, int64_t block, int64_t c0, int64_t c1,
+                             double* out) const;
+    // Digitizes real block sums p[i * ldp + j] (column col0 + j, row block `block`) with read
+    // noise (vector firstVector + i) and ADC offset, adding into acc[i * ldAcc + j].
+    void addDigitizedNoisy(const double* p, int64_t m, int64_t ldp, int64_t col0, int64_t cols, int64_t block,
+                           int64_t firstVector, int64_t* acc, int64_t ldAcc) const;
+
 private:
     void accumulateInto(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const;
     void accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) const;
     void accumulateReadNoise(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const;
     void accumulateProgrammed(const int32_t* x, int64_t m, int64_t firstVector, int64_t* acc) const;
-    void addDigitizedNoisy(const double* p, int64_t m, int64_t ldp, int64_t col0, int64_t cols, int64_t block,
-                           int64_t firstVector, int64_t* acc) const;
 
     ProgrammedLayer m_prog;
     NonIdealities m_nonIdeal;

@@ -59,12 +59,11 @@ inline int64_t roundingShiftRightEven(int64_t v, int shift)
         return v;
     if (shift >= 62)
         return roundingShiftRightEven128(v, shift);
-    int64_t q = v >> shift; // floor division (arithmetic shift)
+    const int64_t q = v >> shift; // floor division (arithmetic shift)
     const int64_t r = v - static_cast<int64_t>(static_cast<uint64_t>(q) << shift);
     const int64_t half = int64_t(1) << (shift - 1);
-    if (r > half || (r == half && (q & 1) != 0))
-        q += 1;
-    return q;
+    // Round up when r > half, or r == half and q is odd: r + (q & 1) > half (branch free).
+    return q + static_cast<int64_t>(r + (q & 1) > half);
 }
 
 // The integer code range of a `bits`-wide quantity. Signed codes are SYMMETRIC
@@ -87,6 +86,14 @@ inline int64_t maxCode(int bits, bool isSigned) { return codeRange(bits, isSigne
 inline int64_t quantizeValue(double x, double scale, CodeRange range)
 {
     return saturate(roundHalfEven(x / scale), range.lo, range.hi);
+}
+
+// Fake quantization of a digital op's float output (the quantized reference executor and
+// the simulator): x -> saturate(roundHalfEven(x / scale)) * scale, in place.
+inline void fakeQuantize(float* data, int64_t count, double scale, CodeRange range)
+{
+    for (int64_t i = 0; i < count; ++i)
+        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], scale, range)) * scale);
 }
 
 // A positive real multiplier m represented as multiplier * 2^-shift, with multiplier in

@@ -1,5 +1,6 @@
 #include "core/package/Package.h"
 
+#include "core/Error.h"
 #include "core/target/Target.h"
 
 #include <xxhash.h>
@@ -38,31 +39,58 @@ namespace {
 // One row per opcode, in opcode order (checked by tests/core/test_package.cpp).
 const OpcodeInfo kOpcodes[kOpcodeCount] = {
     {Opcode::Halt, "HALT", 0, {}},
-    {Opcode::DriveInputs, "DRIVE_INPUTS", 6, {"array", "buffer", "row_begin", "row_end", "input_bits", "signed"}},
-    {Opcode::AnalogMvm, "ANALOG_MVM", 2, {"array", "block"}},
-    {Opcode::AdcRead, "ADC_READ", 6, {"array", "col_begin", "col_end", "adc_bits", "shift", "dst"}},
-    {Opcode::Accumulate, "ACCUMULATE", 3, {"dst", "src", "count"}},
-    {Opcode::SimdOp, "SIMD_OP", 6, {"kind", "dst", "src_a", "src_b", "count", "param"}},
-    {Opcode::Send, "SEND", 3, {"tile", "buffer", "bytes"}},
-    {Opcode::Recv, "RECV", 3, {"tile", "buffer", "bytes"}},
-    {Opcode::Sync, "SYNC", 1, {"barrier"}},
+    {Opcode::Gather, "GATHER", 3, {"layer", "v0", "count"}},
+    {Opcode::Clear, "CLEAR", 3, {"layer", "v0", "count"}},
+    {Opcode::Drive, "DRIVE", 4, {"array", "layer", "v0", "count"}},
+    {Opcode::Mvm, "MVM", 2, {"array", "block"}},
+    {Opcode::Adc, "ADC", 2, {"array", "block"}},
+    {Opcode::Epilogue, "EPILOGUE", 3, {"layer", "v0", "count"}},
+    {Opcode::Scatter, "SCATTER", 1, {"layer"}},
+    {Opcode::Digital, "DIGITAL", 1, {"op"}},
+    {Opcode::Send, "SEND", 5, {"tile", "buffer", "id", "v0", "count"}},
+    {Opcode::Recv, "RECV", 6, {"tile", "buffer", "id", "v0", "count", "add"}},
+    {Opcode::Matvec, "MATVEC", 3, {"layer", "v0", "count"}},
 };
 
-const char* const kSimdKinds[kSimdKindCount] = {"epilogue", "digital_op", "copy", "zero"};
+const char* const kBufferKinds[kBufferKindCount] = {"tensor", "acc", "codes"};
 
 struct ElementTypeInfo {
     const char* name;
     int64_t bytes;
+    DType compute;
 };
 const ElementTypeInfo kElementTypes[kElementTypeCount] = {
-    {"int8", 1}, {"int16", 2}, {"int32", 4}, {"int64", 8}, {"float32", 4}, {"uint8", 1},
+    {"int8", 1, DType::Int8},       {"int16", 2, DType::Int16},     {"int32", 4, DType::Int32},
+    {"int64", 8, DType::Int64},     {"float32", 4, DType::Float32}, {"uint8", 1, DType::UInt8},
+    {"bool", 1, DType::Bool},
 };
 
 } // namespace
 
 const OpcodeInfo& opcodeInfo(Opcode op) { return kOpcodes[static_cast<uint32_t>(op)]; }
-const char* simdKindName(SimdKind kind) { return kSimdKinds[static_cast<int64_t>(kind)]; }
+const char* bufferKindName(BufferKind kind) { return kBufferKinds[static_cast<int64_t>(kind)]; }
 const char* elementTypeName(ElementType type) { return kElementTypes[static_cast<uint32_t>(type)].name; }
 int64_t elementTypeBytes(ElementType type) { return kElementTypes[static_cast<uint32_t>(type)].bytes; }
+DType computeDType(ElementType type) { return kElementTypes[static_cast<uint32_t>(type)].compute; }
+
+ElementType elementTypeOf(DType type)
+{
+    for (int i = 0; i < kElementTypeCount; ++i)
+        if (kElementTypes[i].compute == type)
+            return static_cast<ElementType>(i);
+    fail("a package cannot store ", dtypeName(type), " tensors");
+}
+
+int8_t cellLevel(const Package& pkg, const ArrayImage& array, int64_t row, int64_t col)
+{
+    for (const PlacedBlock& b : array.blocks) {
+        const int64_t k = b.rowBegin + row - b.row0, n = b.colBegin + col - b.col0;
+        if (k >= b.rowBegin && k < b.rowEnd && n >= b.colBegin && n < b.colEnd) {
+            const analog::ProgrammedLayer& prog = pkg.layers[b.layer].programmed;
+            return prog.levels[n * prog.params.rows + k];
+        }
+    }
+    return 0;
+}
 
 } // namespace tessera::package

@@ -4,6 +4,7 @@
 
 #include "core/Error.h"
 #include "core/io/FileIO.h"
+#include "core/package/PackageSections.h"
 
 #include <xxhash.h>
 
@@ -13,177 +14,16 @@ namespace tessera::package {
 
 namespace {
 
-// Reader limits: a count above its limit is refused before anything is allocated.
-constexpr size_t kMaxNameBytes = 4096;
-constexpr size_t kMaxJsonBytes = size_t(1) << 20;
-constexpr size_t kMaxAttributeBytes = size_t(1) << 16;
+using namespace detail;
+
 constexpr uint64_t kMaxLayers = uint64_t(1) << 16;
 constexpr uint64_t kMaxColumns = uint64_t(1) << 24;
 constexpr uint64_t kMaxLevels = uint64_t(1) << 34;
 constexpr uint64_t kMaxArrays = uint64_t(1) << 20;
-constexpr uint64_t kMaxCells = uint64_t(1) << 32;
 constexpr uint64_t kMaxBlocks = uint64_t(1) << 20;
 constexpr uint64_t kMaxPrograms = uint64_t(1) << 16;
 constexpr uint64_t kMaxInstructions = uint64_t(1) << 24;
-constexpr uint64_t kMaxDigitalOps = uint64_t(1) << 20;
-constexpr uint64_t kMaxOpTensors = 256;
-constexpr uint64_t kMaxTensors = uint64_t(1) << 22;
-constexpr uint64_t kMaxRank = 16;
-constexpr uint64_t kMaxPlacements = uint64_t(1) << 16;
 constexpr uint64_t kInstructionBytes = 8 + 8 * kMaxOperands;
-
-class Writer {
-public:
-    void u8(uint8_t v) { m_out.push_back(static_cast<char>(v)); }
-    // Little-endian, whatever the host's byte order.
-    template <class T>
-    void little(T v)
-    {
-        for (size_t i = 0; i < sizeof(T); ++i)
-            u8(static_cast<uint8_t>(v >> (8 * i)));
-    }
-    void u32(uint32_t v) { little(v); }
-    void u64(uint64_t v) { little(v); }
-    void i32(int32_t v) { u32(static_cast<uint32_t>(v)); }
-    void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
-    void f64(double v)
-    {
-        uint64_t bits;
-        std::memcpy(&bits, &v, sizeof bits);
-        u64(bits);
-    }
-    void flag(bool v) { u8(v ? 1 : 0); }
-    void str(const std::string& s)
-    {
-        u32(static_cast<uint32_t>(s.size()));
-        m_out.append(s);
-    }
-    void i64s(const std::vector<int64_t>& v)
-    {
-        u64(v.size());
-        for (int64_t x : v)
-            i64(x);
-    }
-    void bytes(const void* data, size_t size)
-    {
-        if (size > 0)
-            m_out.append(static_cast<const char*>(data), size);
-    }
-    std::string& out() { return m_out; }
-
-private:
-    std::string m_out;
-};
-
-// Reads one section body; every read is bounds-checked and every error names the file,
-// the section and the byte offset in the file.
-class Reader {
-public:
-    Reader(const std::string& label, const char* section, const char* data, size_t size, size_t fileOffset)
-        : m_label(label), m_section(section), m_data(reinterpret_cast<const uint8_t*>(data)), m_size(size),
-          m_base(fileOffset)
-    {
-    }
-
-    uint8_t u8() { return *need(1); }
-    template <class T>
-    T little()
-    {
-        const uint8_t* p = need(sizeof(T));
-        T v = 0;
-        for (size_t i = 0; i < sizeof(T); ++i)
-            v |= T(p[i]) << (8 * i);
-        return v;
-    }
-    uint32_t u32() { return little<uint32_t>(); }
-    uint64_t u64() { return little<uint64_t>(); }
-    int32_t i32() { return static_cast<int32_t>(u32()); }
-    int64_t i64() { return static_cast<int64_t>(u64()); }
-    double f64()
-    {
-        uint64_t bits = u64();
-        double v;
-        std::memcpy(&v, &bits, sizeof v);
-        return v;
-    }
-    bool flag(const char* what)
-    {
-        uint8_t v = u8();
-        if (v > 1)
-            bad(what, " must be 0 or 1, got ", int(v));
-        return v == 1;
-    }
-    std::string str(const char* what, size_t maxBytes)
-    {
-        uint32_t n = u32();
-        if (n > maxBytes)
-            bad(what, " is ", n, " bytes long, the limit is ", maxBytes);
-        const uint8_t* p = need(n);
-        return std::string(reinterpret_cast<const char*>(p), n);
-    }
-    // A count of elements of at least `minBytesEach` bytes: refused when above `maxCount`
-    // or when the section cannot hold that many, before the caller allocates.
-    size_t count(const char* what, uint64_t maxCount, uint64_t minBytesEach)
-    {
-        uint64_t n = u64();
-        if (n > maxCount)
-            bad("declares ", n, " ", what, ", the limit is ", maxCount);
-        if (minBytesEach > 0 && n > left() / minBytesEach)
-            bad("declares ", n, " ", what, " (at least ", n * minBytesEach, " bytes) but only ", left(),
-                " bytes are left in the section");
-        return static_cast<size_t>(n);
-    }
-    std::vector<int64_t> i64s(const char* what, uint64_t maxCount)
-    {
-        std::vector<int64_t> v(count(what, maxCount, 8));
-        for (int64_t& x : v)
-            x = i64();
-        return v;
-    }
-    void bytes(void* dst, size_t n)
-    {
-        const uint8_t* src = need(n);
-        if (n > 0) // an empty vector's data() may be null
-            std::memcpy(dst, src, n);
-    }
-    void finish()
-    {
-        if (m_pos != m_size)
-            bad(m_size - m_pos, " unexpected bytes at the end of the section");
-    }
-    template <class... Parts>
-    [[noreturn]] void bad(const Parts&... parts) const
-    {
-        fail(m_label, ": section '", m_section, "' at byte ", m_base + m_pos, ": ", parts...);
-    }
-
-private:
-    size_t left() const { return m_size - m_pos; }
-    const uint8_t* need(size_t n)
-    {
-        if (n > left())
-            bad("needs ", n, " more bytes, only ", left(), " left in the section (corrupt package)");
-        const uint8_t* p = m_data + m_pos;
-        m_pos += n;
-        return p;
-    }
-
-    const std::string& m_label;
-    const char* m_section;
-    const uint8_t* m_data;
-    size_t m_size;
-    size_t m_base;
-    size_t m_pos = 0;
-};
-
-template <class T, class ReadOne>
-std::vector<T> readList(Reader& r, const char* what, uint64_t maxCount, uint64_t minBytesEach, ReadOne readOne)
-{
-    std::vector<T> v(r.count(what, maxCount, minBytesEach));
-    for (T& x : v)
-        readOne(r, x);
-    return v;
-}
 
 // ---- header ----
 void writeHeader(Writer& w, const Package& pkg)
@@ -253,6 +93,14 @@ void writeLayer(Writer& w, const PackageLayer& l)
     w.i64(prog.adcMax);
     for (int64_t v : {l.colsPerBlock, l.replicas, l.inputTensor, l.outputTensor})
         w.i64(v);
+    w.str(l.opType);
+    writeAttributes(w, l.attributes);
+    w.i64s(l.weightShape);
+    for (int64_t v : {l.colsPerOutChannel, l.rowsPerInChannel, l.vectorsPerFrame})
+        w.i64(v);
+    w.flag(l.sumBeforeEpilogue);
+    w.i64s(l.channelBias);
+    w.flag(l.simd);
 }
 void readLayer(Reader& r, PackageLayer& l)
 {
@@ -287,6 +135,14 @@ void readLayer(Reader& r, PackageLayer& l)
     prog.adcMax = r.i64();
     for (int64_t* v : {&l.colsPerBlock, &l.replicas, &l.inputTensor, &l.outputTensor})
         *v = r.i64();
+    l.opType = r.str("layer op type", kMaxNameBytes);
+    l.attributes = readAttributes(r);
+    l.weightShape = r.i64s("weight dims", kMaxRank);
+    for (int64_t* v : {&l.colsPerOutChannel, &l.rowsPerInChannel, &l.vectorsPerFrame})
+        *v = r.i64();
+    l.sumBeforeEpilogue = r.flag("sum before epilogue");
+    l.channelBias = r.i64s("channel bias codes", kMaxColumns);
+    l.simd = r.flag("simd");
 }
 void writeLayers(Writer& w, const Package& pkg)
 {
@@ -303,8 +159,6 @@ void writeArrays(Writer& w, const Package& pkg)
     for (const ArrayImage& a : pkg.arrays) {
         for (int64_t v : {a.tile, a.array, a.rows, a.cols})
             w.i64(v);
-        w.u64(a.levels.size());
-        w.bytes(a.levels.data(), a.levels.size());
         w.u64(a.blocks.size());
         for (const PlacedBlock& b : a.blocks)
             for (int64_t v : {b.layer, b.rowBegin, b.rowEnd, b.colBegin, b.colEnd, b.group, b.replica, b.row0, b.col0})
@@ -315,15 +169,13 @@ void readArray(Reader& r, ArrayImage& a)
 {
     for (int64_t* v : {&a.tile, &a.array, &a.rows, &a.cols})
         *v = r.i64();
-    a.levels.resize(r.count("array cells", kMaxCells, 1));
-    r.bytes(a.levels.data(), a.levels.size());
     a.blocks = readList<PlacedBlock>(r, "placed blocks", kMaxBlocks, 72, [](Reader& rr, PlacedBlock& b) {
         for (int64_t* v : {&b.layer, &b.rowBegin, &b.rowEnd, &b.colBegin, &b.colEnd, &b.group, &b.replica, &b.row0,
                            &b.col0})
             *v = rr.i64();
     });
 }
-void readArrays(Reader& r, Package& pkg) { pkg.arrays = readList<ArrayImage>(r, "arrays", kMaxArrays, 48, readArray); }
+void readArrays(Reader& r, Package& pkg) { pkg.arrays = readList<ArrayImage>(r, "arrays", kMaxArrays, 40, readArray); }
 
 // ---- programs ----
 void writePrograms(Writer& w, const Package& pkg)
@@ -359,92 +211,18 @@ void readPrograms(Reader& r, Package& pkg)
     });
 }
 
-// ---- digital ops ----
-void writeDigitalOps(Writer& w, const Package& pkg)
-{
-    w.u64(pkg.digitalOps.size());
-    for (const DigitalOp& op : pkg.digitalOps) {
-        w.str(op.opType);
-        w.str(op.attributes);
-        w.i64s(op.inputs);
-        w.i64s(op.outputs);
-        w.i64(op.tile);
-    }
-}
-void readDigitalOps(Reader& r, Package& pkg)
-{
-    pkg.digitalOps = readList<DigitalOp>(r, "digital ops", kMaxDigitalOps, 32, [](Reader& rr, DigitalOp& op) {
-        op.opType = rr.str("op type", kMaxNameBytes);
-        op.attributes = rr.str("op attributes", kMaxAttributeBytes);
-        op.inputs = rr.i64s("op inputs", kMaxOpTensors);
-        op.outputs = rr.i64s("op outputs", kMaxOpTensors);
-        op.tile = rr.i64();
-    });
-}
-
-// ---- tensors ----
-void writeTensors(Writer& w, const Package& pkg)
-{
-    w.u64(pkg.tensors.size());
-    for (const PackageTensor& t : pkg.tensors) {
-        w.i64(t.id);
-        w.str(t.name);
-        w.i64s(t.shape);
-        w.u32(static_cast<uint32_t>(t.type));
-        w.flag(t.quant.quantized);
-        w.f64(t.quant.scale);
-        w.i32(t.quant.bits);
-        w.flag(t.quant.isSigned);
-        w.u64(t.placements.size());
-        for (const TensorPlacement& p : t.placements)
-            for (int64_t v : {p.tile, p.offset, p.bytes})
-                w.i64(v);
-    }
-}
-void readTensor(Reader& r, PackageTensor& t)
-{
-    t.id = r.i64();
-    t.name = r.str("tensor name", kMaxNameBytes);
-    t.shape = r.i64s("tensor dims", kMaxRank);
-    uint32_t type = r.u32();
-    if (type >= static_cast<uint32_t>(kElementTypeCount))
-        r.bad("tensor '", t.name, "': unknown element type ", type, " (this reader knows 0-", kElementTypeCount - 1, ")");
-    t.type = static_cast<ElementType>(type);
-    t.quant.quantized = r.flag("quantized");
-    t.quant.scale = r.f64();
-    t.quant.bits = r.i32();
-    t.quant.isSigned = r.flag("signed");
-    t.placements = readList<TensorPlacement>(r, "placements", kMaxPlacements, 24, [](Reader& rr, TensorPlacement& p) {
-        for (int64_t* v : {&p.tile, &p.offset, &p.bytes})
-            *v = rr.i64();
-    });
-}
-void readTensors(Reader& r, Package& pkg) { pkg.tensors = readList<PackageTensor>(r, "tensors", kMaxTensors, 43, readTensor); }
-
-// ---- io ----
-void writeIo(Writer& w, const Package& pkg)
-{
-    w.i64s(pkg.inputs);
-    w.i64s(pkg.outputs);
-}
-void readIo(Reader& r, Package& pkg)
-{
-    pkg.inputs = r.i64s("model inputs", kMaxOpTensors);
-    pkg.outputs = r.i64s("model outputs", kMaxOpTensors);
-}
-
 struct SectionDef {
     char tag[5];
     const char* name;
     void (*write)(Writer&, const Package&);
     void (*read)(Reader&, Package&);
 };
-// Format version 1: exactly these sections, in this order.
+// Format version 2: exactly these sections, in this order.
 const SectionDef kSections[] = {
-    {"HEAD", "header", writeHeader, readHeader},       {"LAYR", "layers", writeLayers, readLayers},
-    {"ARRY", "arrays", writeArrays, readArrays},       {"PROG", "programs", writePrograms, readPrograms},
-    {"DOPS", "digital", writeDigitalOps, readDigitalOps}, {"TENS", "tensors", writeTensors, readTensors},
-    {"IOIO", "io", writeIo, readIo},
+    {"HEAD", "header", writeHeader, readHeader},       {"NOIS", "noise", writeNoise, readNoise},
+    {"LAYR", "layers", writeLayers, readLayers},       {"ARRY", "arrays", writeArrays, readArrays},
+    {"PROG", "programs", writePrograms, readPrograms}, {"DOPS", "digital", writeDigitalOps, readDigitalOps},
+    {"TENS", "tensors", writeTensors, readTensors},    {"IOIO", "io", writeIo, readIo},
 };
 constexpr uint32_t kSectionCount = sizeof(kSections) / sizeof(kSections[0]);
 

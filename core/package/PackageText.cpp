@@ -21,26 +21,58 @@ std::string shapeText(const std::vector<int64_t>& shape)
     return s + "]";
 }
 
+std::string layerName(const Package& pkg, int64_t layer) { return pkg.layers[layer].programmed.params.name; }
+
+std::string attributesText(const Attributes& attrs)
+{
+    std::string s;
+    for (const auto& [name, value] : attrs.all())
+        s += strCat(s.empty() ? "" : " ", name, "=", attrValueToString(value));
+    return s;
+}
+
 // What an instruction refers to, as a trailing comment (empty: nothing to add).
 std::string comment(const Package& pkg, int64_t tile, const Instruction& ins)
 {
-    if (ins.op == Opcode::AnalogMvm) {
+    switch (ins.op) {
+    case Opcode::Mvm:
+    case Opcode::Adc:
         for (const ArrayImage& a : pkg.arrays)
             if (a.tile == tile && a.array == ins.a[0] && ins.a[1] < static_cast<int64_t>(a.blocks.size())) {
                 const PlacedBlock& b = a.blocks[ins.a[1]];
-                return strCat("layer '", pkg.layers[b.layer].programmed.params.name, "' rows ",
-                              rangeText(b.rowBegin, b.rowEnd), " cols ", rangeText(b.colBegin, b.colEnd), " group ",
-                              b.group, " replica ", b.replica);
+                const analog::ProgrammedLayer& prog = pkg.layers[b.layer].programmed;
+                return strCat("layer '", layerName(pkg, b.layer), "' rows ", rangeText(b.rowBegin, b.rowEnd), " cols ",
+                              rangeText(b.colBegin, b.colEnd), " group ", b.group, " replica ", b.replica,
+                              ins.op == Opcode::Adc
+                                  ? strCat(" adc", prog.params.numerics.adcBits, " shift ",
+                                           prog.adcShifts[b.rowBegin / prog.params.numerics.rowsPerBlock])
+                                  : std::string());
             }
+        return {};
+    case Opcode::Gather:
+    case Opcode::Clear:
+    case Opcode::Matvec:
+    case Opcode::Epilogue:
+    case Opcode::Scatter:
+        return strCat("layer '", layerName(pkg, ins.a[0]), "'");
+    case Opcode::Drive:
+        return strCat("layer '", layerName(pkg, ins.a[1]), "'");
+    case Opcode::Digital: {
+        const DigitalOp& op = pkg.digitalOps[ins.a[0]];
+        return strCat(op.opType, " '", op.name, "' ", attributesText(op.attributes));
     }
-    if (ins.op == Opcode::SimdOp) {
-        const auto kind = static_cast<SimdKind>(ins.a[0]);
-        if (kind == SimdKind::Epilogue)
-            return strCat("layer '", pkg.layers[ins.a[5]].programmed.params.name, "' requantize");
-        if (kind == SimdKind::DigitalOp)
-            return strCat(pkg.digitalOps[ins.a[5]].opType, " ", pkg.digitalOps[ins.a[5]].attributes);
+    case Opcode::Send:
+    case Opcode::Recv: {
+        const auto kind = static_cast<BufferKind>(ins.a[1]);
+        const std::string what = kind == BufferKind::Tensor ? strCat("tensor '", pkg.tensors[ins.a[2]].name, "'")
+                                                            : strCat(bufferKindName(kind), " of layer '",
+                                                                     layerName(pkg, ins.a[2]), "'");
+        return strCat(ins.op == Opcode::Send ? "to " : "from ", ins.a[0] == kHostTile ? std::string("host") : strCat("tile ", ins.a[0]),
+                      ": ", what);
     }
-    return {};
+    default:
+        return {};
+    }
 }
 
 std::string instructionText(const Package& pkg, int64_t tile, const Instruction& ins)
@@ -48,10 +80,10 @@ std::string instructionText(const Package& pkg, int64_t tile, const Instruction&
     const OpcodeInfo& info = opcodeInfo(ins.op);
     std::string line = info.name;
     if (info.operandCount > 0)
-        line.resize(std::max<size_t>(line.size(), 13), ' ');
+        line.resize(std::max<size_t>(line.size(), 9), ' ');
     for (int i = 0; i < info.operandCount; ++i) {
-        if (ins.op == Opcode::SimdOp && i == 0)
-            line += strCat(" kind=", simdKindName(static_cast<SimdKind>(ins.a[0])));
+        if ((ins.op == Opcode::Send || ins.op == Opcode::Recv) && i == 1)
+            line += strCat(" buffer=", bufferKindName(static_cast<BufferKind>(ins.a[1])));
         else
             line += strCat(" ", info.operands[i], "=", ins.a[i]);
     }
@@ -94,7 +126,7 @@ void layersInfo(std::ostringstream& out, const Package& pkg)
         const PackageLayer& l = pkg.layers[i];
         const analog::AnalogLayerParams& p = l.programmed.params;
         const int64_t colBlocks = (p.cols / p.groups + l.colsPerBlock - 1) / l.colsPerBlock;
-        out << "  " << i << "  " << p.name << "  K=" << p.rows << " N=" << p.cols << " groups=" << p.groups
+        out << "  " << i << "  " << p.name << "  " << l.opType << "  K=" << p.rows << " N=" << p.cols << " groups=" << p.groups
             << "  w" << p.numerics.weightBits << " a" << p.numerics.inputBits << " adc" << p.numerics.adcBits
             << "  blocks " << l.programmed.blocks() << "x" << colBlocks << " per group, replicas " << l.replicas
             << "\n";
@@ -125,7 +157,9 @@ std::string packageInfo(const Package& pkg)
         << " arrays per tile of " << t.arrayRows << "x" << t.arrayCols << ", " << t.sramBytes << " SRAM bytes per tile"
         << (t.json.empty() ? "" : ", target JSON included") << "\n"
         << "model         " << h.modelName << " (" << h.modelHash << ")\n"
-        << "spec          " << (h.specHash.empty() ? "-" : h.specHash) << "\n";
+        << "spec          " << (h.specHash.empty() ? "-" : h.specHash) << "\n"
+        << "noise         programming " << pkg.nonIdealities.weightProgramNoise << ", read " << pkg.nonIdealities.readNoise
+        << ", ADC offset " << pkg.nonIdealities.adcOffset << ", seed " << pkg.nonIdealities.seed << "\n";
     layersInfo(out, pkg);
     out << "arrays used   " << pkg.arrays.size() << " of " << t.tiles * t.arraysPerTile << "\n";
     for (const ArrayImage& a : pkg.arrays) {

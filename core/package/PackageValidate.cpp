@@ -88,21 +88,43 @@ void checkLayer(const Package& pkg, size_t index, const std::string& label)
     checkLayerTables(l, where);
     if (!inRange(l.colsPerBlock, 1, t.arrayCols))
         fail(where, "cols per block ", l.colsPerBlock, " outside [1, ", t.arrayCols, "] (the array columns)");
-    if (!inRange(l.replicas, 1, kMaxReplicas))
-        fail(where, "replicas ", l.replicas, " outside [1, ", kMaxReplicas, "]");
+    if (!inRange(l.replicas, 1, kMaxReplicas) || (l.simd && l.replicas != 1))
+        fail(where, "replicas ", l.replicas, " outside [1, ", kMaxReplicas, "] (a SIMD layer has one)");
     const int64_t tensors = static_cast<int64_t>(pkg.tensors.size());
-    if (!inRange(l.inputTensor, -1, tensors - 1) || !inRange(l.outputTensor, -1, tensors - 1))
-        fail(where, "tensor ids ", l.inputTensor, " -> ", l.outputTensor, " outside [-1, ", tensors - 1, "]");
+    if (!inRange(l.inputTensor, 0, tensors - 1) || !inRange(l.outputTensor, 0, tensors - 1))
+        fail(where, "tensor ids ", l.inputTensor, " -> ", l.outputTensor, " outside [0, ", tensors - 1, "]");
+    if (l.opType.empty() || l.weightShape.empty() || !inRange(l.vectorsPerFrame, 1, kMaxElements) ||
+        !inRange(l.colsPerOutChannel, 1, p.cols) || p.cols % l.colsPerOutChannel != 0 ||
+        !inRange(l.rowsPerInChannel, 1, p.rows) || p.rows % l.rowsPerInChannel != 0)
+        fail(where, "bad lowering (op '", l.opType, "', ", l.weightShape.size(), "-d weights, ", l.vectorsPerFrame,
+             " vectors per frame, ", l.colsPerOutChannel, " columns per output channel, ", l.rowsPerInChannel,
+             " rows per input channel)");
+    const int64_t channels = p.cols / l.colsPerOutChannel;
+    if (static_cast<int64_t>(l.channelBias.size()) != (l.sumBeforeEpilogue ? channels : 0))
+        fail(where, l.channelBias.size(), " channel bias codes, the layer needs ", l.sumBeforeEpilogue ? channels : 0);
+    for (int64_t b : l.channelBias)
+        if (!inRange(b, INT32_MIN, INT32_MAX))
+            fail(where, "channel bias code ", b, " outside the int32 range");
 }
 
-// Per layer and replica: which weights are placed (every weight exactly once).
-struct Coverage {
-    std::vector<std::vector<uint8_t>> placed; // [layer * replicas + replica][n * K + k]
-    std::vector<size_t> first;                // first slot of each layer
+struct Rect {
+    int64_t r0, r1, c0, c1; // [r0, r1) x [c0, c1)
+    size_t index;
 };
 
-void checkBlock(const Package& pkg, const ArrayImage& a, size_t j, std::vector<uint8_t>& used, Coverage& cov,
-                const std::string& where)
+// The first two rectangles that overlap, or {-1, -1}: sorted by first row, each compared
+// with the later ones that start above its last row.
+std::pair<int64_t, int64_t> firstOverlap(std::vector<Rect> rects)
+{
+    std::sort(rects.begin(), rects.end(), [](const Rect& x, const Rect& y) { return x.r0 < y.r0 || (x.r0 == y.r0 && x.c0 < y.c0); });
+    for (size_t i = 0; i < rects.size(); ++i)
+        for (size_t j = i + 1; j < rects.size() && rects[j].r0 < rects[i].r1; ++j)
+            if (rects[j].c0 < rects[i].c1 && rects[i].c0 < rects[j].c1)
+                return {static_cast<int64_t>(rects[i].index), static_cast<int64_t>(rects[j].index)};
+    return {-1, -1};
+}
+
+void checkBlock(const Package& pkg, const ArrayImage& a, size_t j, const std::string& where)
 {
     const PlacedBlock& b = a.blocks[j];
     const std::string at = strCat(where, "block ", j, ": ");
@@ -115,8 +137,9 @@ void checkBlock(const Package& pkg, const ArrayImage& a, size_t j, std::vector<u
         fail(at, "group ", b.group, " / replica ", b.replica, " outside layer '", p.name, "' (", p.groups,
              " groups, ", l.replicas, " replicas)");
     if (!inRange(b.rowBegin, 0, p.rows - 1) || !inRange(b.rowEnd, b.rowBegin + 1, p.rows) ||
-        b.rowBegin / rpb != (b.rowEnd - 1) / rpb)
-        fail(at, "rows [", b.rowBegin, ", ", b.rowEnd, ") are not inside one row block of layer '", p.name, "' (",
+        b.rowBegin / rpb != (b.rowEnd - 1) / rpb || b.rowBegin % rpb != 0 ||
+        b.rowEnd != std::min(p.rows, b.rowBegin + rpb))
+        fail(at, "rows [", b.rowBegin, ", ", b.rowEnd, ") are not one whole row block of layer '", p.name, "' (",
              p.rows, " rows, ", rpb, " per block)");
     if (!inRange(b.colBegin, b.group * cpg, (b.group + 1) * cpg - 1) ||
         !inRange(b.colEnd, b.colBegin + 1, std::min((b.group + 1) * cpg, b.colBegin + l.colsPerBlock)))
@@ -125,30 +148,47 @@ void checkBlock(const Package& pkg, const ArrayImage& a, size_t j, std::vector<u
     const int64_t h = b.rowEnd - b.rowBegin, w = b.colEnd - b.colBegin;
     if (!inRange(b.row0, 0, a.rows - h) || !inRange(b.col0, 0, a.cols - w))
         fail(at, h, "x", w, " cells at (", b.row0, ", ", b.col0, ") do not fit the ", a.rows, "x", a.cols, " array");
-    std::vector<uint8_t>& placed = cov.placed[cov.first[b.layer] + b.replica];
-    for (int64_t k = b.rowBegin; k < b.rowEnd; ++k)
-        for (int64_t n = b.colBegin; n < b.colEnd; ++n) {
-            const int64_t cell = (b.row0 + k - b.rowBegin) * a.cols + b.col0 + n - b.colBegin;
-            const int64_t weight = n * p.rows + k;
-            if (used[cell]++ != 0)
-                fail(at, "cell (", cell / a.cols, ", ", cell % a.cols, ") is used by two blocks");
-            if (placed[weight]++ != 0)
-                fail(at, "weight (", n, ", ", k, ") of layer '", p.name, "' replica ", b.replica, " is placed twice");
-            if (a.levels[cell] != l.programmed.levels[weight])
-                fail(at, "cell (", cell / a.cols, ", ", cell % a.cols, ") holds level ", int(a.levels[cell]),
-                     ", layer '", p.name, "' has ", int(l.programmed.levels[weight]), " at (", n, ", ", k, ")");
+}
+
+// Every weight of every (layer, replica) placed exactly once: its blocks never overlap in
+// the layer's (group, row, column) space and their cells add up to the layer's weights.
+void checkCoverage(const Package& pkg, const std::string& label)
+{
+    std::vector<std::vector<Rect>> blocks;
+    std::vector<size_t> first;
+    for (const PackageLayer& l : pkg.layers) {
+        first.push_back(blocks.size());
+        blocks.resize(blocks.size() + static_cast<size_t>(l.replicas));
+    }
+    for (const ArrayImage& a : pkg.arrays)
+        for (const PlacedBlock& b : a.blocks) {
+            if (pkg.layers[b.layer].simd)
+                fail(label, ": layer ", b.layer, " ('", pkg.layers[b.layer].programmed.params.name,
+                     "') runs on the SIMD engine but has blocks on tile ", a.tile, " array ", a.array);
+            const int64_t k0 = b.group * pkg.layers[b.layer].programmed.params.rows; // groups side by side
+            std::vector<Rect>& list = blocks[first[b.layer] + b.replica];
+            list.push_back({k0 + b.rowBegin, k0 + b.rowEnd, b.colBegin, b.colEnd, list.size()});
+        }
+    for (size_t li = 0; li < pkg.layers.size(); ++li)
+        for (int64_t r = 0; r < pkg.layers[li].replicas; ++r) {
+            if (pkg.layers[li].simd)
+                continue;
+            const std::vector<Rect>& list = blocks[first[li] + r];
+            const analog::AnalogLayerParams& p = pkg.layers[li].programmed.params;
+            const std::string where = strCat(label, ": layer ", li, " ('", p.name, "') replica ", r, ": ");
+            if (firstOverlap(list).first >= 0)
+                fail(where, "a weight is placed twice (two blocks overlap)");
+            int64_t cells = 0;
+            for (const Rect& x : list)
+                cells += (x.r1 - x.r0) * (x.c1 - x.c0);
+            if (cells != p.rows * p.cols)
+                fail(where, p.rows * p.cols - cells, " of ", p.rows * p.cols, " weights are not placed on any array");
         }
 }
 
 void checkArrays(const Package& pkg, const std::string& label)
 {
     const TargetSummary& t = pkg.header.target;
-    Coverage cov;
-    for (const PackageLayer& l : pkg.layers) {
-        cov.first.push_back(cov.placed.size());
-        for (int64_t r = 0; r < l.replicas; ++r)
-            cov.placed.emplace_back(l.programmed.levels.size(), 0);
-    }
     for (size_t i = 0; i < pkg.arrays.size(); ++i) {
         const ArrayImage& a = pkg.arrays[i];
         const std::string where = strCat(label, ": array ", i, " (tile ", a.tile, ", array ", a.array, "): ");
@@ -156,24 +196,19 @@ void checkArrays(const Package& pkg, const std::string& label)
             fail(where, "outside the target (", t.tiles, " tiles, ", t.arraysPerTile, " arrays per tile)");
         if (i > 0 && std::make_pair(a.tile, a.array) <= std::make_pair(pkg.arrays[i - 1].tile, pkg.arrays[i - 1].array))
             fail(where, "arrays must be listed once each, by tile then array");
-        if (a.rows != t.arrayRows || a.cols != t.arrayCols || static_cast<int64_t>(a.levels.size()) != a.rows * a.cols)
-            fail(where, a.rows, "x", a.cols, " with ", a.levels.size(), " cells, the target's arrays are ", t.arrayRows,
-                 "x", t.arrayCols);
-        std::vector<uint8_t> used(a.levels.size(), 0);
-        for (size_t j = 0; j < a.blocks.size(); ++j)
-            checkBlock(pkg, a, j, used, cov, where);
-        for (size_t c = 0; c < used.size(); ++c)
-            if (!used[c] && a.levels[c] != 0)
-                fail(where, "unused cell (", c / a.cols, ", ", c % a.cols, ") holds level ", int(a.levels[c]), ", must be 0");
-    }
-    for (size_t li = 0; li < pkg.layers.size(); ++li)
-        for (int64_t r = 0; r < pkg.layers[li].replicas; ++r) {
-            const std::vector<uint8_t>& placed = cov.placed[cov.first[li] + r];
-            const auto missing = std::count(placed.begin(), placed.end(), uint8_t(0));
-            if (missing != 0)
-                fail(label, ": layer ", li, " ('", pkg.layers[li].programmed.params.name, "') replica ", r, ": ",
-                     missing, " of ", placed.size(), " weights are not placed on any array");
+        if (a.rows != t.arrayRows || a.cols != t.arrayCols)
+            fail(where, a.rows, "x", a.cols, ", the target's arrays are ", t.arrayRows, "x", t.arrayCols);
+        std::vector<Rect> cells;
+        for (size_t j = 0; j < a.blocks.size(); ++j) {
+            checkBlock(pkg, a, j, where);
+            const PlacedBlock& b = a.blocks[j];
+            cells.push_back({b.row0, b.row0 + b.rowEnd - b.rowBegin, b.col0, b.col0 + b.colEnd - b.colBegin, j});
         }
+        const auto [x, y] = firstOverlap(cells);
+        if (x >= 0)
+            fail(where, "blocks ", std::min(x, y), " and ", std::max(x, y), " use the same cells");
+    }
+    checkCoverage(pkg, label);
 }
 
 void checkDigitalOps(const Package& pkg, const std::string& label)
@@ -186,10 +221,16 @@ void checkDigitalOps(const Package& pkg, const std::string& label)
             fail(label, ": digital op ", i, " has no op type");
         if (!inRange(op.tile, 0, pkg.header.target.tiles - 1))
             fail(where, "tile ", op.tile, " outside [0, ", pkg.header.target.tiles, ")");
-        for (const std::vector<int64_t>* ids : {&op.inputs, &op.outputs})
-            for (int64_t id : *ids)
-                if (!inRange(id, 0, tensors - 1))
-                    fail(where, "tensor id ", id, " outside [0, ", tensors, ")");
+        for (int64_t id : op.inputs)
+            if (!inRange(id, -1, tensors - 1))
+                fail(where, "input tensor id ", id, " outside [-1, ", tensors, ")");
+        for (int64_t id : op.outputs)
+            if (!inRange(id, 0, tensors - 1))
+                fail(where, "output tensor id ", id, " outside [0, ", tensors, ")");
+        for (const ConstantInput& c : op.constants)
+            if (!inRange(c.slot, 0, static_cast<int64_t>(op.inputs.size()) - 1) || op.inputs[c.slot] != -1)
+                fail(where, "constant input slot ", c.slot, " is not an empty input slot (", op.inputs.size(),
+                     " inputs)");
     }
 }
 
@@ -208,8 +249,10 @@ void checkTensors(const Package& pkg, const std::string& label)
                 fail(where, "bad dimension ", d, " (at most 2^40 elements)");
             elements *= d;
         }
+        if (computeDType(x.compute) != DType::Float32 && x.quant.quantized)
+            fail(where, "a quantized tensor computes in float32, not ", elementTypeName(x.compute));
         const TensorQuantization& q = x.quant;
-        if (!std::isfinite(q.scale) || (q.quantized && (!(q.scale > 0.0) || !inRange(q.bits, 1, 32))))
+        if (!std::isfinite(q.scale) || (q.quantized && (!(q.scale > 0.0) || !inRange(q.bits, 2, 32))))
             fail(where, "bad quantization (scale ", q.scale, ", ", q.bits, " bits)");
         for (const TensorPlacement& p : x.placements)
             if (!inRange(p.tile, 0, t.tiles - 1) || !inRange(p.bytes, 1, t.sramBytes) ||
@@ -229,12 +272,12 @@ void checkTensors(const Package& pkg, const std::string& label)
 void validatePackage(const Package& pkg, const std::string& label)
 {
     checkHeader(pkg.header, label);
+    checkTensors(pkg, label);
     for (size_t i = 0; i < pkg.layers.size(); ++i)
         checkLayer(pkg, i, label);
     checkArrays(pkg, label);
     checkPrograms(pkg, label);
     checkDigitalOps(pkg, label);
-    checkTensors(pkg, label);
 }
 
 } // namespace tessera::package

@@ -88,7 +88,7 @@ void TestPackageBuild::levelsWhereBlocksSay()
             const analog::ProgrammedLayer& prog = p.layers[b.layer].programmed;
             for (int64_t n = b.colBegin; n < b.colEnd; ++n)
                 for (int64_t k = b.rowBegin; k < b.rowEnd; ++k) {
-                    QCOMPARE(a.levels[(b.row0 + k - b.rowBegin) * a.cols + b.col0 + n - b.colBegin],
+                    QCOMPARE(package::cellLevel(p, a, b.row0 + k - b.rowBegin, b.col0 + n - b.colBegin),
                              prog.levels[n * prog.params.rows + k]);
                     ++placed;
                 }

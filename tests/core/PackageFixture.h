@@ -1,9 +1,11 @@
 #pragma once
 // A small deployment package built by hand (tests/core/test_package.cpp, the package
-// fuzzer's seed): a made-up 2-tile target with two 8x8 arrays per tile; two layers,
-// "fc1" (K=12, N=4: two row blocks on two arrays of tile 0) and "gconv" (2 groups of K=2,
-// N=4, two replicas, on one array of tile 1); a Softmax on tile 1; four tensors.
+// fuzzer's seed, tests/simulator): a made-up 2-tile target with two 8x8 arrays per tile;
+// two layers, "fc1" (Gemm K=12, N=4: two row blocks on two arrays of tile 0, summed on
+// tile 0) and "gconv" (1x1 Conv, 2 groups of K=2, N=4, two replicas, on one array of
+// tile 1); a Reshape with a constant shape and a Softmax on tile 1; five tensors.
 #include "core/package/Package.h"
+#include "core/Tensor.h"
 
 #include <cmath>
 
@@ -33,16 +35,8 @@ inline analog::ProgrammedLayer fixtureLayer(const std::string& name, int64_t k, 
     return analog::program(p, w.data(), bias);
 }
 
-// Places layer rows [r0, r1) x columns [c0, c1) at (row0, col0) of `array`, copying the levels.
-inline void placeBlock(const package::Package& pkg, package::ArrayImage& array, package::PlacedBlock b)
-{
-    const analog::ProgrammedLayer& prog = pkg.layers[b.layer].programmed;
-    for (int64_t k = b.rowBegin; k < b.rowEnd; ++k)
-        for (int64_t n = b.colBegin; n < b.colEnd; ++n)
-            array.levels[(b.row0 + k - b.rowBegin) * array.cols + b.col0 + n - b.colBegin] =
-                prog.levels[n * prog.params.rows + k];
-    array.blocks.push_back(b);
-}
+// Places layer rows [r0, r1) x columns [c0, c1) at (row0, col0) of `array`.
+inline void placeBlock(package::ArrayImage& array, package::PlacedBlock b) { array.blocks.push_back(b); }
 
 inline package::ArrayImage emptyArray(int64_t tile, int64_t index)
 {
@@ -51,7 +45,6 @@ inline package::ArrayImage emptyArray(int64_t tile, int64_t index)
     a.array = index;
     a.rows = 8;
     a.cols = 8;
-    a.levels.assign(64, 0);
     return a;
 }
 
@@ -64,11 +57,29 @@ inline package::PackageTensor fixtureTensor(int64_t id, const std::string& name,
     t.name = name;
     t.shape = std::move(shape);
     t.type = type;
+    t.compute = package::ElementType::Float32;
     t.quant = {type != package::ElementType::Float32, id == 0 ? 0.1 : 0.05, 8, isSigned};
     t.placements = std::move(placements);
     return t;
 }
 
+inline package::PackageLayer fixturePackageLayer(analog::ProgrammedLayer prog, int64_t replicas, int64_t in, int64_t out,
+                                                 const std::string& opType, std::vector<int64_t> weightShape)
+{
+    package::PackageLayer l;
+    l.programmed = std::move(prog);
+    l.colsPerBlock = 8;
+    l.replicas = replicas;
+    l.inputTensor = in;
+    l.outputTensor = out;
+    l.opType = opType;
+    l.weightShape = std::move(weightShape);
+    l.vectorsPerFrame = 1;
+    return l;
+}
+
+// input[1,12] -> fc1 (Gemm, transB) -> hidden[1,4] -> Reshape (constant shape) ->
+// hidden4[1,4,1,1] -> gconv (Conv 1x1, 2 groups, 2 replicas) -> logits -> Softmax -> probs.
 inline package::Package fixturePackage()
 {
     using namespace package;
@@ -78,36 +89,43 @@ inline package::Package fixturePackage()
     pkg.header.modelName = "two_layers";
     pkg.header.modelHash = "xxh3-64:00000000deadbeef";
     pkg.header.specHash = "xxh3-64:00000000cafef00d";
-    pkg.layers.push_back({fixtureLayer("fc1", 12, 4, 1, false), 8, 1, 0, 1});
-    pkg.layers.push_back({fixtureLayer("gconv", 2, 4, 2, true), 8, 2, 1, 2});
+    pkg.nonIdealities.readNoise = 0.02;
+    pkg.nonIdealities.seed = 9;
+    pkg.layers.push_back(fixturePackageLayer(fixtureLayer("fc1", 12, 4, 1, false), 1, 0, 1, "Gemm", {4, 12}));
+    pkg.layers[0].attributes.set("transB", int64_t{1});
+    pkg.layers.push_back(fixturePackageLayer(fixtureLayer("gconv", 2, 4, 2, true), 2, 2, 3, "Conv", {4, 2, 1, 1}));
+    pkg.layers[1].attributes.set("group", int64_t{2});
+    pkg.layers[1].attributes.set("kernel_shape", std::vector<int64_t>{1, 1});
 
     ArrayImage a00 = emptyArray(0, 0), a01 = emptyArray(0, 1), a10 = emptyArray(1, 0);
-    placeBlock(pkg, a00, {0, 0, 8, 0, 4, 0, 0, 0, 0});
-    placeBlock(pkg, a01, {0, 8, 12, 0, 4, 0, 0, 0, 0});
+    placeBlock(a00, {0, 0, 8, 0, 4, 0, 0, 0, 0});
+    placeBlock(a01, {0, 8, 12, 0, 4, 0, 0, 0, 0});
     for (int64_t replica = 0; replica < 2; ++replica)
         for (int64_t g = 0; g < 2; ++g)
-            placeBlock(pkg, a10, {1, 0, 2, 2 * g, 2 * g + 2, g, replica, 4 * replica + 2 * g, 2 * g});
+            placeBlock(a10, {1, 0, 2, 2 * g, 2 * g + 2, g, replica, 4 * replica + 2 * g, 2 * g});
     pkg.arrays = {a00, a01, a10};
 
-    const int64_t s0 = pkg.layers[0].programmed.adcShifts[0], s1 = pkg.layers[0].programmed.adcShifts[1];
-    const int64_t s2 = pkg.layers[1].programmed.adcShifts[0];
     pkg.programs.push_back({0,
-                            {driveInputs(0, 0, 0, 8, 8, false), analogMvm(0, 0), adcRead(0, 0, 4, 12, s0, 256),
-                             driveInputs(1, 8, 0, 4, 8, false), analogMvm(1, 0), adcRead(1, 0, 4, 12, s1, 512),
-                             accumulate(256, 512, 4), simdOp(SimdKind::Epilogue, 64, 256, 0, 4, 0),
-                             sendTo(1, 64, 4), syncBarrier(0), halt()}});
+                            {recvFrom(kHostTile, BufferKind::Tensor, 0), gather(0, 0, 1), clearAcc(0, 0, 1),
+                             drive(0, 0, 0, 1), mvm(0, 0), adc(0, 0), drive(1, 0, 0, 1), mvm(1, 0), adc(1, 0),
+                             epilogueOf(0, 0, 1), scatter(0), sendTo(1, BufferKind::Tensor, 1), halt()}});
     pkg.programs.push_back({1,
-                            {recvFrom(0, 0, 4), syncBarrier(0), driveInputs(0, 0, 0, 4, 8, true), analogMvm(0, 0),
-                             analogMvm(0, 1), adcRead(0, 0, 4, 12, s2, 256),
-                             simdOp(SimdKind::Epilogue, 64, 256, 0, 4, 1), simdOp(SimdKind::DigitalOp, 0, 0, 0, 0, 0),
-                             halt()}});
-    pkg.digitalOps.push_back({"Softmax", "axis=1", {2}, {3}, 1});
+                            {recvFrom(0, BufferKind::Tensor, 1), digital(0), gather(1, 0, 1), clearAcc(1, 0, 1),
+                             drive(0, 1, 0, 1), mvm(0, 0), adc(0, 0), mvm(0, 1), adc(0, 1), epilogueOf(1, 0, 1),
+                             scatter(1), digital(1), sendTo(kHostTile, BufferKind::Tensor, 4), halt()}});
+    DigitalOp reshape{"reshape", "Reshape", {}, {1, -1}, {}, {2}, 1};
+    reshape.constants.push_back({1, Tensor::fromVector<int64_t>({1, 4, 1, 1}, {4})});
+    pkg.digitalOps.push_back(reshape);
+    DigitalOp softmax{"softmax", "Softmax", {}, {3}, {}, {4}, 1};
+    softmax.attributes.set("axis", int64_t{1});
+    pkg.digitalOps.push_back(softmax);
     pkg.tensors.push_back(fixtureTensor(0, "input", {1, 12}, ElementType::UInt8, false, {{0, 0, 12}}));
     pkg.tensors.push_back(fixtureTensor(1, "hidden", {1, 4}, ElementType::Int8, true, {{0, 64, 4}, {1, 0, 4}}));
-    pkg.tensors.push_back(fixtureTensor(2, "logits", {1, 4}, ElementType::Int8, true, {{1, 64, 4}}));
-    pkg.tensors.push_back(fixtureTensor(3, "probs", {1, 4}, ElementType::Float32, true, {{1, 128, 16}}));
+    pkg.tensors.push_back(fixtureTensor(2, "hidden4", {1, 4, 1, 1}, ElementType::Int8, true, {{1, 32, 4}}));
+    pkg.tensors.push_back(fixtureTensor(3, "logits", {1, 4, 1, 1}, ElementType::Int8, true, {{1, 64, 4}}));
+    pkg.tensors.push_back(fixtureTensor(4, "probs", {1, 4, 1, 1}, ElementType::Float32, true, {{1, 128, 16}}));
     pkg.inputs = {0};
-    pkg.outputs = {3};
+    pkg.outputs = {4};
     return pkg;
 }
 

@@ -1,0 +1,114 @@
+// `tessera simulate model.tpkg --input x.npy [--output y.npy] [--labels y.npy]
+// [--reference r.npy] [--noise off|default] [--seed N] [--threads N]`: runs the package's
+// tile programs on the virtual chip (simulator/Machine.h) for every frame of the input,
+// prints frames, accuracy against labels, agreement with reference outputs (top-1 and bit
+// for bit), and the simulator's own wall time and frames per second.
+#include "app/cli/Commands.h"
+#include "app/cli/Support.h"
+#include "core/Error.h"
+#include "core/io/Npy.h"
+#include "core/package/PackageIO.h"
+#include "simulator/Machine.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace tessera::cli {
+
+namespace {
+
+struct SimulateArgs {
+    std::string package, input, output, labels, reference;
+    std::string noise = "off";
+    int64_t seed = -1;
+    int threads = 1;
+};
+
+// Top-1 agreement and exact equality of two score tensors [frames, classes].
+void printAgreement(const Tensor& got, const Tensor& ref, const std::string& path)
+{
+    if (ref.shape() != got.shape() || ref.dtype() != got.dtype())
+        fail(path, ": reference has ", dtypeName(ref.dtype()), shapeToString(ref.shape()), ", the outputs are ",
+             dtypeName(got.dtype()), shapeToString(got.shape()));
+    const bool exact = std::memcmp(got.rawData(), ref.rawData(), got.byteSize()) == 0;
+    if (got.rank() == 2 && got.dtype() == DType::Float32) {
+        const std::vector<int64_t> a = argmaxRows(got), b = argmaxRows(ref);
+        int64_t same = 0;
+        for (size_t i = 0; i < a.size(); ++i)
+            same += a[i] == b[i];
+        std::printf("agreement: %.2f%% top-1 with %s (%lld/%lld)\n", 100.0 * same / std::max<size_t>(1, a.size()),
+                    path.c_str(), static_cast<long long>(same), static_cast<long long>(a.size()));
+    }
+    std::printf("bit-exact with %s: %s\n", path.c_str(), exact ? "yes" : "no");
+}
+
+int runSimulate(const SimulateArgs& o)
+{
+    if (o.noise != "off" && o.noise != "default")
+        fail("--noise: 'off' or 'default' (the package's non-idealities), got '", o.noise, "'");
+    const auto load0 = std::chrono::steady_clock::now();
+    const sim::Machine machine(package::readPackage(o.package));
+    const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
+    const package::Package& pkg = machine.package();
+    if (pkg.inputs.size() != 1)
+        fail(o.package, ": the package takes ", pkg.inputs.size(), " inputs; simulate feeds one --input");
+    Tensor x = readNpy(o.input);
+    const package::PackageTensor& in = pkg.tensors[pkg.inputs[0]];
+    if (x.dtype() != DType::Float32 && !in.quant.quantized)
+        x = x.castTo(package::computeDType(in.compute));
+    sim::RunOptions ro;
+    ro.noise = o.noise == "default";
+    ro.overrideSeed = o.seed >= 0;
+    ro.seed = static_cast<uint64_t>(std::max<int64_t>(0, o.seed));
+    ro.threads = o.threads;
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<Tensor> outs = machine.run({x}, ro);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const int64_t frames = in.shape.empty() || in.shape[0] == 0 ? 1 : x.dim(0) / in.shape[0];
+    std::printf("package %s (%s, target %s): %lld frames from %s, noise %s\n", o.package.c_str(), pkg.header.modelName.c_str(),
+                pkg.header.target.name.c_str(), static_cast<long long>(frames), o.input.c_str(), o.noise.c_str());
+    if (!o.labels.empty()) {
+        const std::vector<int64_t> labels = readNpy(o.labels).toInt64Vector();
+        const std::vector<int64_t> top = argmaxRows(outs[0]);
+        if (labels.size() != top.size())
+            fail(o.labels, ": ", labels.size(), " labels for ", top.size(), " frames");
+        int64_t correct = 0;
+        for (size_t i = 0; i < top.size(); ++i)
+            correct += top[i] == labels[i];
+        std::printf("top-1 accuracy: %.2f%% (%lld/%lld correct)\n", 100.0 * correct / std::max<size_t>(1, top.size()),
+                    static_cast<long long>(correct), static_cast<long long>(top.size()));
+    }
+    if (!o.reference.empty())
+        printAgreement(outs[0], readNpy(o.reference), o.reference);
+    std::printf("simulator: %s for %lld frames (%.1f frames/s, %d thread%s; package loaded in %s)\n",
+                formatSeconds(seconds).c_str(), static_cast<long long>(frames), frames / std::max(seconds, 1e-9), o.threads,
+                o.threads == 1 ? "" : "s", formatSeconds(loadSeconds).c_str());
+    if (!o.output.empty())
+        writeNpy(o.output, outs[0]);
+    return kExitOk;
+}
+
+} // namespace
+
+CommandRun declareSimulate(CLI::App& sub)
+{
+    auto o = std::make_shared<SimulateArgs>();
+    sub.add_option("package", o->package, "Deployment package (.tpkg, tessera compile -o)")->required();
+    sub.add_option("--input", o->input, "Input frames (.npy, float32 or codes; the first axis stacks frames)")->required();
+    sub.add_option("-o,--output", o->output, "Write the first output (dequantized float32) as .npy");
+    sub.add_option("--labels", o->labels, "Integer labels (.npy): top-1 accuracy of the first output");
+    sub.add_option("--reference", o->reference, "Reference outputs (.npy): top-1 agreement and bit-exactness");
+    sub.add_option("--noise", o->noise, "off (default) or default: the package's non-idealities");
+    sub.add_option("--seed", o->seed, "Seed of the non-idealities (replaces the package's)");
+    sub.add_option("--threads", o->threads, "Worker threads for the frames (0: every core; results do not depend on it)");
+    return [o] {
+        applyThreads(o->threads);
+        return runSimulate(*o);
+    };
+}
+
+} // namespace tessera::cli

@@ -1,0 +1,80 @@
+#include "simulator/SimKernels.h"
+
+#include "core/analog/AnalogModel.h"
+
+#include <vector>
+
+namespace tessera::sim {
+
+void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
+                   int64_t ldAcc)
+{
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t* p = sums + i * cols;
+        int64_t* row = acc + i * ldAcc;
+        if (shift == 0)
+            for (int64_t j = 0; j < cols; ++j)
+                row[j] += analog::saturate(p[j], -adcMax, adcMax);
+        else
+            for (int64_t j = 0; j < cols; ++j)
+                row[j] += analog::adcConvert(p[j], shift, adcMax);
+    }
+}
+
+namespace {
+
+// requant.apply for |v| < 2^32 and shift in [1, 61] (Numerics.h's 64-bit path: round half
+// to even), branch free so the loop vectorizes: round up when r + (q & 1) > half.
+inline int64_t applyFast(int64_t v, int64_t multiplier, int64_t shift)
+{
+    const int64_t p = v * multiplier;
+    const int64_t q = p >> shift;
+    const int64_t r = p - static_cast<int64_t>(static_cast<uint64_t>(q) << shift);
+    const int64_t half = int64_t(1) << (shift - 1);
+    return q - ((half - (r + (q & 1))) >> 63);
+}
+
+void fastRow(const int64_t* __restrict v, const int64_t* __restrict mult, const int64_t* __restrict shift, int64_t cols,
+             int64_t lo, int64_t hi, int32_t* __restrict y)
+{
+    for (int64_t c = 0; c < cols; ++c) {
+        const int64_t q = applyFast(v[c], mult[c], shift[c]);
+        y[c] = static_cast<int32_t>(q < lo ? lo : (q > hi ? hi : q));
+    }
+}
+
+// v = acc + bias; returns nonzero when some |v| >= 2^32.
+int64_t biasRow(const int64_t* __restrict acc, const int64_t* __restrict bias, int64_t cols, int64_t* __restrict v)
+{
+    constexpr uint64_t kSmall = uint64_t(1) << 32;
+    int64_t big = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+        v[c] = acc[c] + bias[c];
+        big |= static_cast<int64_t>(static_cast<uint64_t>(v[c]) + (kSmall - 1) >= 2 * kSmall - 1);
+    }
+    return big;
+}
+
+} // namespace
+
+void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t* bias,
+                  const analog::Requantizer* requant, analog::CodeRange out, int32_t* y)
+{
+    bool fastShifts = true;
+    std::vector<int64_t> mult(static_cast<size_t>(cols)), shift(static_cast<size_t>(cols)), v(static_cast<size_t>(cols));
+    for (int64_t c = 0; c < cols; ++c) {
+        mult[c] = requant[c].multiplier;
+        shift[c] = requant[c].shift;
+        fastShifts = fastShifts && shift[c] >= 1 && shift[c] <= 61;
+    }
+    for (int64_t i = 0; i < rows; ++i) {
+        int32_t* yi = y + i * cols;
+        if (biasRow(acc + i * cols, bias, cols, v.data()) == 0 && fastShifts)
+            fastRow(v.data(), mult.data(), shift.data(), cols, out.lo, out.hi, yi);
+        else
+            for (int64_t c = 0; c < cols; ++c)
+                yi[c] = analog::epilogue(v[c], requant[c], out);
+    }
+}
+
+} // namespace tessera::sim

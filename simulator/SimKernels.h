@@ -1,0 +1,18 @@
+#pragma once
+// The simulator's per-element loops (internal): the ADC of a block's column sums and the
+// epilogue of accumulator rows, as core/analog/AnalogModel.h defines them (adcConvert,
+// epilogue), in a file compiled for the build machine's vector ISA.
+#include "core/analog/Numerics.h"
+
+#include <cstdint>
+
+namespace tessera::sim {
+
+// acc[i * ldAcc + j] += adcConvert(sums[i * cols + j], shift, adcMax), i < count, j < cols.
+void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
+                   int64_t ldAcc);
+// y[i * cols + c] = epilogue(acc[i * cols + c] + bias[c], requant[c], out), i < rows.
+void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t* bias,
+                  const analog::Requantizer* requant, analog::CodeRange out, int32_t* y);
+
+} // namespace tessera::sim

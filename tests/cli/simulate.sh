@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `tessera simulate`: MNIST LeNet quantized for m1076 and compiled runs on the virtual chip
+# over the 2,000 test images (accuracy above 95%, frames/s printed); the same outputs with
+# 1 and 2 threads (bit for bit); with --noise default the same seed reproduces (the spec has
+# no non-idealities here: noise on equals off); a wrong input and a non-package fail with
+# exit 1 naming the file.
+# shellcheck source=lib/common.bash
+source "$(dirname "$0")/lib/common.bash"
+LENET="$MODELS/mnist/mnist_lenet.onnx"
+X="$MODELS/mnist/mnist_test_x.npy"
+Y="$MODELS/mnist/mnist_test_y.npy"
+
+expect_exit 0 "$TESSERA" quantize "$LENET" --data "$MODELS/mnist/mnist_calib_x.npy" --limit 32 --target m1076 -o "$WORK/q.json"
+expect_exit 0 "$TESSERA" compile "$LENET" --quant "$WORK/q.json" --target m1076 -o "$WORK/lenet.tpkg"
+
+expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X" --labels "$Y" -o "$WORK/y1.npy" --threads 1
+expect_grep "$OUT" '2000 frames from .*mnist_test_x\.npy, noise off' "simulate"
+expect_grep "$OUT" '^top-1 accuracy: (9[5-9]|100)\.[0-9]+% \([0-9]+/2000 correct\)$' "simulate"
+expect_grep "$OUT" '^simulator: .* for 2000 frames \([0-9.]+ frames/s, 1 thread' "simulate"
+expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X" --reference "$WORK/y1.npy" --threads 2
+expect_grep "$OUT" '^bit-exact with .*y1\.npy: yes$' "simulate --threads 2"
+expect_grep "$OUT" '^agreement: 100\.00% top-1' "simulate --threads 2"
+
+X16="$MODELS/mnist/mnist_test_x16.npy"
+expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise default --seed 3 -o "$WORK/n3.npy"
+expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise default --seed 3 --reference "$WORK/n3.npy" --threads 2
+expect_grep "$OUT" 'bit-exact with .*n3\.npy: yes$' "same seed"
+
+expect_exit 1 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$MODELS/digits/digits_test_x8.npy"
+expect_grep "$ERR" "input '.*' expects \[1,1,28,28\]" "stderr (wrong input)"
+expect_exit 1 "$TESSERA" simulate "$LENET" --input "$X16"
+expect_grep "$ERR" 'mnist_lenet\.onnx: not a Tessera package' "stderr (not a package)"
+expect_exit 1 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise loud
+expect_grep "$ERR" "--noise: 'off' or 'default'" "stderr (bad --noise)"
+echo "ok"
