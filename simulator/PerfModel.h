@@ -1,0 +1,109 @@
+#pragma once
+// Event-driven performance model of one deployment package on its target: how long a
+// frame takes (pipeline fill), how many frames per second the chip sustains, what a frame
+// costs in energy, and which resource limits it. Reads only the package and the target
+// (the one recorded in the package header, or one given); never the compiler.
+//
+// Resources, each doing one thing at a time (docs/performance-model.md):
+//   - every analog array: the package's placed blocks grouped into phases by the
+//     compiler's rule (blocks sharing a row or a column time-multiplex; blocks on disjoint
+//     rows and columns compute together); a read of a phase costs
+//     analogReadNs(input bits, phase columns, ADC bits) (core/target/AnalogCost.h);
+//   - every tile's digital unit (SIMD engine and processor): epilogues, row-block sums,
+//     digital ops (ops from the op registry's cost column);
+//   - every directed NoC link (XY routes on the 2D mesh; a transfer holds its whole path);
+//   - the PCIe host link, one resource per direction.
+// Dataflow: each layer's frame is cut into bands (a band of output rows); a band starts on
+// a resource when the bands of its inputs it needs have arrived, in order of readiness.
+#include "core/package/Package.h"
+#include "core/target/Target.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::sim {
+
+// Numbers the target file does not give (assumptions, documented with their reasoning in
+// docs/performance-model.md).
+struct PerfOptions {
+    int frames = 16;         // frames in flight (all submitted at time 0)
+    int bands = 8;           // dataflow granularity: bands per layer and frame
+    double hostBytePj = 80.0; // PCIe 2.x link energy per byte (~10 pJ/bit, assumption)
+};
+
+struct LayerPerf {
+    std::string name;
+    std::string unit;          // "analog", "simd", "processor"
+    int64_t tile = -1;         // digital: its tile; analog: the tile of its first block
+    int64_t arrays = 0;        // analog: arrays holding its blocks (all replicas)
+    int64_t replicas = 1;
+    int64_t vectors = 0;       // input vectors (analog) / output positions (digital) per frame
+    int inputBits = 0, adcBits = 0;
+    double busyNsPerFrame = 0;     // its own work on its busiest resource
+    double resourceNsPerFrame = 0; // the busiest resource it uses, all its work (= the compiler's nsPerFrame)
+    double energyPjPerFrame = 0;
+    double startNs = 0, endNs = 0; // first frame: first band started, last band finished
+};
+
+struct TilePerf {
+    int64_t tile = 0;
+    int64_t row = 0, col = 0;
+    int64_t arrays = 0;
+    double arrayBusy = 0;   // busiest array of the tile: busy fraction in steady state
+    double digitalBusy = 0; // its digital unit: busy fraction in steady state
+    double busy = 0;        // any unit of the tile busy
+    double energyPjPerFrame = 0;
+};
+
+struct EnergyBreakdown { // pJ per frame
+    double analog = 0, adc = 0, digital = 0, sram = 0, noc = 0, host = 0, staticEnergy = 0;
+    double total() const { return analog + adc + digital + sram + noc + host + staticEnergy; }
+};
+
+// One busy interval of a resource (the trace).
+struct PerfSlice {
+    int track = 0; // PerfReport::tracks
+    double startNs = 0, endNs = 0;
+    int64_t frame = 0;
+    std::string name; // layer or transfer
+};
+
+struct PerfTrack {
+    std::string name; // "tile 3 (0,3) digital", "tile 3 array 0: conv1", "link (0,3)->(0,4)"
+    int64_t tile = -1; // the tile it belongs to, -1: host / link
+};
+
+struct PerfReport {
+    std::string model, target;
+    int frames = 0, bands = 0;
+    double latencyNs = 0;        // frame 0 on an idle chip: host input -> host output
+    double frameIntervalNs = 0;  // steady state: completion interval of the later frames
+    double fps = 0;
+    double boundNsPerFrame = 0;  // the busiest resource's work per frame (1 / upper bound on fps)
+    EnergyBreakdown energy;
+    double energyPjPerFrame = 0;
+    double averagePowerW = 0;
+    double macsPerFrame = 0;
+    std::string bottleneck;       // "array 12 (tile 12): layer 'conv1' ..."
+    std::string bottleneckKind;   // "array", "digital", "link", "host"
+    std::vector<LayerPerf> layers; // package layers, then digital ops
+    std::vector<TilePerf> tiles;   // tiles with work
+    std::vector<PerfTrack> tracks;
+    std::vector<PerfSlice> slices;
+    std::vector<std::string> notes; // why figures differ from the ideal bound
+};
+
+// Throws tessera::Error naming the model when the package has no target JSON and `target`
+// is not given.
+PerfReport modelPerformance(const package::Package& package, const PerfOptions& options = {});
+PerfReport modelPerformance(const package::Package& package, const Target& target, const PerfOptions& options = {});
+
+// latency_us, fps, energy_uj_per_frame, average_power_w, bottleneck, energy, layers, tiles.
+nlohmann::json toJson(const PerfReport& report);
+// A few lines for the CLI.
+std::string summaryText(const PerfReport& report);
+
+} // namespace tessera::sim

@@ -1,0 +1,90 @@
+// Work of a digital op of a package: the op registry's cost column (core/OpRegistry.h) on a
+// one-node graph rebuilt from the op's tensors and attribute text; where it runs: the
+// processor for ops kept in higher precision (QuantPolicy::KeepFloat), else the SIMD
+// engine (the compiler's partition rule).
+#include "core/Graph.h"
+#include "core/OpRegistry.h"
+#include "core/package/Package.h"
+
+#include <cctype>
+#include <sstream>
+
+namespace tessera::sim::perfdetail {
+
+int64_t tensorElements(const package::PackageTensor& t);
+
+namespace {
+
+bool isInteger(const std::string& s)
+{
+    if (s.empty())
+        return false;
+    for (size_t i = s[0] == '-' ? 1 : 0; i < s.size(); ++i)
+        if (!std::isdigit(static_cast<unsigned char>(s[i])))
+            return false;
+    return s != "-";
+}
+
+AttrValue parseValue(const std::string& text)
+{
+    if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+        std::vector<int64_t> ints;
+        std::vector<float> floats;
+        bool allInts = true;
+        std::stringstream in(text.substr(1, text.size() - 2));
+        for (std::string item; std::getline(in, item, ',');) {
+            allInts = allInts && isInteger(item);
+            floats.push_back(std::strtof(item.c_str(), nullptr));
+            ints.push_back(std::strtoll(item.c_str(), nullptr, 10));
+        }
+        if (allInts)
+            return ints;
+        return floats;
+    }
+    if (isInteger(text))
+        return static_cast<int64_t>(std::strtoll(text.c_str(), nullptr, 10));
+    char* end = nullptr;
+    const float f = std::strtof(text.c_str(), &end);
+    if (end && *end == '\0' && end != text.c_str())
+        return f;
+    return text;
+}
+
+} // namespace
+
+// "kernel_shape=[2,2] strides=[2,2] mode=nearest" -> attributes (unknown forms: strings).
+Attributes parseAttributeText(const std::string& text)
+{
+    Attributes attrs;
+    std::stringstream in(text);
+    for (std::string token; in >> token;) {
+        const size_t eq = token.find('=');
+        if (eq != std::string::npos && eq > 0)
+            attrs.set(token.substr(0, eq), parseValue(token.substr(eq + 1)));
+    }
+    return attrs;
+}
+
+double digitalOpsPerFrame(const package::Package& pkg, const package::DigitalOp& op, int64_t batch, bool& processor)
+{
+    const OpDef* def = OpRegistry::global().find(op.opType);
+    processor = def && def->quantPolicyValue() == QuantPolicy::KeepFloat;
+    const double fallback =
+        op.outputs.empty() ? 0.0 : static_cast<double>(tensorElements(pkg.tensors[op.outputs[0]])) / static_cast<double>(batch);
+    if (!def)
+        return fallback;
+    try {
+        Graph g;
+        std::vector<ValueId> ins, outs;
+        for (int64_t t : op.inputs)
+            ins.push_back(g.addValue("in" + std::to_string(ins.size()), DType::Float32, pkg.tensors[t].shape));
+        for (int64_t t : op.outputs)
+            outs.push_back(g.addValue("out" + std::to_string(outs.size()), DType::Float32, pkg.tensors[t].shape));
+        const NodeId n = g.addNode("op", op.opType, ins, outs, parseAttributeText(op.attributes));
+        return static_cast<double>(def->costOf(g.node(n), g).macs) / static_cast<double>(batch);
+    } catch (const std::exception&) { // inputs the package does not carry (constants): one op per output
+        return fallback;
+    }
+}
+
+} // namespace tessera::sim::perfdetail

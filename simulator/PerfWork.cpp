@@ -1,0 +1,545 @@
+// One frame of a package as a DAG of steps on resources (docs/performance-model.md):
+// per layer and band the analog reads of every array holding its blocks, the partial sums
+// of row-split groups sent to their home tile, the epilogue on each producing tile; per
+// digital op one step on its tile; per tensor band the NoC transfers to every consumer
+// tile (or the PCIe transfer from / to the host) and a join its consumers wait for.
+#include "simulator/PerfWork.h"
+
+#include "core/target/AnalogCost.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+namespace tessera::sim::perfdetail {
+
+double digitalOpsPerFrame(const package::Package& pkg, const package::DigitalOp& op, int64_t batch, bool& processor);
+int64_t tensorElements(const package::PackageTensor& t);
+
+namespace {
+
+using namespace tessera::package;
+
+int64_t frameBatch(const Package& pkg)
+{
+    if (pkg.inputs.empty())
+        return 1;
+    const std::vector<int64_t>& s = pkg.tensors[pkg.inputs[0]].shape;
+    return s.size() >= 2 && s[0] > 0 ? s[0] : 1;
+}
+
+// Rows of an activation (the band axis): H of [N, C, H, W], T of [N, T, D], else 1.
+int64_t rowsOf(const PackageTensor& t)
+{
+    if (t.shape.size() >= 4)
+        return std::max<int64_t>(1, t.shape[2]);
+    return t.shape.size() == 3 ? std::max<int64_t>(1, t.shape[1]) : 1;
+}
+
+// Consumer band i of nc needs producer band need(i) of np (proportional rows, plus one band
+// of halo for windowed consumers).
+int needBand(int i, int nc, int np, int halo)
+{
+    const int64_t need = (static_cast<int64_t>(i + 1) * np + nc - 1) / nc - 1 + halo;
+    return static_cast<int>(std::min<int64_t>(np - 1, need));
+}
+
+struct Consumer {
+    int64_t tile = 0;
+    double share = 1; // of the tensor's bytes this tile needs
+};
+
+struct Builder {
+    Builder(const Package& p, const Target& t, const PerfOptions& o) : pkg(p), target(t), opt(o) {}
+    const Package& pkg;
+    const Target& target;
+    const PerfOptions& opt;
+    FrameWork w;
+    int64_t batch = 1;
+    std::vector<std::vector<int>> avail;             // tensor -> band -> join step
+    std::vector<std::vector<Consumer>> consumers;     // tensor -> tiles
+    std::map<int64_t, int> digitalRes;                // tile -> resource
+    std::vector<int> arrayRes;                        // package array -> resource
+    std::map<int, int> linkRes;                       // link id -> resource
+    std::map<std::pair<int, int>, int> arrayTrack;    // (array, unit) -> track
+    std::map<int, int> resTrack;                      // resource -> track (non-array)
+    int hostIn = -1, hostOut = -1, frameDone = -1;
+    // Per array: phase of each block, read time of each phase, bound per frame.
+    std::vector<std::vector<int>> blockPhase;
+    std::vector<std::vector<double>> phaseReadNs;
+
+    int64_t bands(int64_t tensor) const
+    {
+        return tensor < 0 ? 1 : std::max<int64_t>(1, std::min<int64_t>(opt.bands, rowsOf(pkg.tensors[tensor])));
+    }
+    double tensorBytes(int64_t id) const
+    {
+        const PackageTensor& t = pkg.tensors[id];
+        return static_cast<double>(tensorElements(t)) / static_cast<double>(batch) * static_cast<double>(elementTypeBytes(t.type));
+    }
+    int64_t vectors(const PackageLayer& l) const
+    {
+        const analog::AnalogLayerParams& p = l.programmed.params;
+        if (l.outputTensor >= 0)
+            return std::max<int64_t>(1, tensorElements(pkg.tensors[l.outputTensor]) / batch / p.cols);
+        if (l.inputTensor >= 0)
+            return std::max<int64_t>(1, tensorElements(pkg.tensors[l.inputTensor]) / batch / (p.rows * p.groups));
+        return 1;
+    }
+    int64_t perReplica(const PackageLayer& l) const { return (vectors(l) + l.replicas - 1) / std::max<int64_t>(1, l.replicas); }
+
+    int addStep(Step s)
+    {
+        w.steps.push_back(std::move(s));
+        return static_cast<int>(w.steps.size()) - 1;
+    }
+    void edge(int from, int to)
+    {
+        w.steps[from].succ.push_back(to);
+        ++w.steps[to].deps;
+    }
+    int addResource(ResourceKind kind, int64_t tile, std::string name)
+    {
+        w.resources.push_back({kind, tile, std::move(name), 0, -1});
+        return static_cast<int>(w.resources.size()) - 1;
+    }
+    int addTrack(std::string name, int64_t tile)
+    {
+        w.tracks.push_back({std::move(name), tile});
+        return static_cast<int>(w.tracks.size()) - 1;
+    }
+    std::string tileName(int64_t tile) const
+    {
+        return "tile " + std::to_string(tile) + " (" + std::to_string(tile / target.tiles.cols) + "," +
+               std::to_string(tile % target.tiles.cols) + ")";
+    }
+    int digital(int64_t tile)
+    {
+        auto it = digitalRes.find(tile);
+        if (it != digitalRes.end())
+            return it->second;
+        const int r = addResource(ResourceKind::Digital, tile, tileName(tile) + " digital");
+        resTrack[r] = w.resources[r].track = addTrack(tileName(tile), tile);
+        return digitalRes[tile] = r;
+    }
+    int link(int id)
+    {
+        auto it = linkRes.find(id);
+        if (it != linkRes.end())
+            return it->second;
+        const int r = addResource(ResourceKind::Link, -1, "link " + linkName(target, id));
+        resTrack[r] = w.resources[r].track = addTrack("link " + linkName(target, id), -1);
+        return linkRes[id] = r;
+    }
+
+    void addTransfer(int from, int to, int64_t tileA, int64_t tileB, double bytes, int unit, const std::string& what)
+    {
+        const std::vector<int> path = xyLinks(target, tileA, tileB);
+        Step s;
+        for (int l : path)
+            s.links.push_back(link(l));
+        s.ns = nocTransferNs(target, static_cast<int64_t>(path.size()), bytes);
+        s.track = resTrack[s.links.front()];
+        s.unit = unit;
+        s.label = what;
+        const int id = addStep(std::move(s));
+        edge(from, id);
+        edge(id, to);
+        w.energy.noc += bytes * static_cast<double>(path.size()) * target.energy.nocByteHopPj;
+        w.energy.sram += 2 * bytes;
+        if (unit >= 0)
+            w.units[unit].energyPjPerFrame += bytes * static_cast<double>(path.size()) * target.energy.nocByteHopPj;
+    }
+
+    // Band `band` of tensor `t` is finished on `tile` by step `producer` (fraction of it):
+    // deliver it to every consumer tile and to the host.
+    void deliver(int64_t t, int band, int producer, int64_t tile, double fraction, int unit)
+    {
+        const double bytes = tensorBytes(t) / static_cast<double>(bands(t)) * fraction;
+        const int join = avail[t][band];
+        bool any = false;
+        for (const Consumer& c : consumers[t]) {
+            any = true;
+            if (c.tile == tile)
+                edge(producer, join);
+            else
+                addTransfer(producer, join, tile, c.tile, bytes * c.share, unit, pkg.tensors[t].name);
+        }
+        if (!any)
+            edge(producer, join);
+        if (std::find(pkg.outputs.begin(), pkg.outputs.end(), t) != pkg.outputs.end()) {
+            Step s;
+            s.resource = hostOut;
+            s.ns = hostTransferNs(target, bytes);
+            s.track = resTrack[hostOut];
+            s.label = pkg.tensors[t].name;
+            const int id = addStep(std::move(s));
+            edge(producer, id);
+            edge(id, frameDone);
+            w.energy.host += bytes * opt.hostBytePj;
+        }
+    }
+
+    void waitInputs(int step, const std::vector<int64_t>& inputs, int band, int nb, int halo)
+    {
+        for (int64_t t : inputs)
+            if (t >= 0)
+                edge(avail[t][needBand(band, nb, static_cast<int>(bands(t)), bands(t) > 1 ? halo : 0)], step);
+    }
+
+    void setUp();
+    void schedulePhases();
+    void addLayer(int li);
+    void addDigitalOp(int di);
+    void addHostInputs();
+};
+
+void Builder::setUp()
+{
+    batch = frameBatch(pkg);
+    hostIn = addResource(ResourceKind::HostIn, -1, "PCIe host -> chip");
+    resTrack[hostIn] = w.resources[hostIn].track = addTrack("PCIe in", -1);
+    hostOut = addResource(ResourceKind::HostOut, -1, "PCIe chip -> host");
+    resTrack[hostOut] = w.resources[hostOut].track = addTrack("PCIe out", -1);
+    Step done;
+    done.frameDone = true;
+    frameDone = addStep(done);
+    avail.resize(pkg.tensors.size());
+    for (size_t t = 0; t < pkg.tensors.size(); ++t)
+        for (int64_t b = 0; b < bands(static_cast<int64_t>(t)); ++b)
+            avail[t].push_back(addStep({}));
+    consumers.resize(pkg.tensors.size());
+    auto need = [&](int64_t t, int64_t tile, double share) {
+        if (t < 0)
+            return;
+        for (Consumer& c : consumers[t])
+            if (c.tile == tile) {
+                c.share = std::min(1.0, c.share + share);
+                return;
+            }
+        consumers[t].push_back({tile, std::min(1.0, share)});
+    };
+    for (const ArrayImage& a : pkg.arrays) {
+        std::set<std::pair<int64_t, int64_t>> seen; // (layer, replica)
+        for (const PlacedBlock& b : a.blocks)
+            if (seen.insert({b.layer, b.replica}).second)
+                need(pkg.layers[b.layer].inputTensor, a.tile, 1.0 / static_cast<double>(pkg.layers[b.layer].replicas));
+    }
+    for (const DigitalOp& op : pkg.digitalOps)
+        for (int64_t t : op.inputs)
+            need(t, op.tile, 1.0);
+    for (const ArrayImage& a : pkg.arrays) {
+        arrayRes.push_back(addResource(ResourceKind::Array, a.tile, tileName(a.tile) + " array " + std::to_string(a.array)));
+        digital(a.tile);
+    }
+    for (const DigitalOp& op : pkg.digitalOps)
+        digital(op.tile);
+}
+
+bool overlaps(int64_t a0, int64_t an, int64_t b0, int64_t bn) { return a0 < b0 + bn && b0 < a0 + an; }
+
+// The compiler's rule on the placed blocks: heaviest first, a block joins the first phase
+// none of whose blocks shares a row or a column with it.
+void Builder::schedulePhases()
+{
+    for (size_t ai = 0; ai < pkg.arrays.size(); ++ai) {
+        const ArrayImage& a = pkg.arrays[ai];
+        std::vector<int> order(a.blocks.size());
+        for (size_t i = 0; i < order.size(); ++i)
+            order[i] = static_cast<int>(i);
+        auto work = [&](int b) { return perReplica(pkg.layers[a.blocks[b].layer]); };
+        std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return work(x) > work(y); });
+        std::vector<std::vector<int>> phases;
+        std::vector<int> phaseOf(a.blocks.size(), 0);
+        for (int id : order) {
+            const PlacedBlock& b = a.blocks[id];
+            size_t p = 0;
+            for (; p < phases.size(); ++p) {
+                bool clash = false;
+                for (int o : phases[p]) {
+                    const PlacedBlock& x = a.blocks[o];
+                    clash = clash || overlaps(b.row0, b.rowEnd - b.rowBegin, x.row0, x.rowEnd - x.rowBegin) ||
+                            overlaps(b.col0, b.colEnd - b.colBegin, x.col0, x.colEnd - x.colBegin);
+                }
+                if (!clash)
+                    break;
+            }
+            if (p == phases.size())
+                phases.emplace_back();
+            phases[p].push_back(id);
+            phaseOf[id] = static_cast<int>(p);
+        }
+        std::vector<double> read;
+        double bound = 0;
+        for (const std::vector<int>& phase : phases) {
+            int64_t cols = 0, most = 0;
+            int bits = 1, adc = 1;
+            for (int id : phase) {
+                const analog::LayerNumerics& n = pkg.layers[a.blocks[id].layer].programmed.params.numerics;
+                cols += a.blocks[id].colEnd - a.blocks[id].colBegin;
+                bits = std::max(bits, n.inputBits);
+                adc = std::max(adc, n.adcBits);
+                most = std::max(most, work(id));
+            }
+            read.push_back(analogReadNs(target, bits, cols, adc));
+            bound += static_cast<double>(most) * read.back();
+        }
+        w.resources[arrayRes[ai]].boundNsPerFrame = bound;
+        blockPhase.push_back(phaseOf);
+        phaseReadNs.push_back(read);
+    }
+}
+
+void Builder::addHostInputs()
+{
+    for (int64_t t : pkg.inputs) {
+        const int nb = static_cast<int>(bands(t));
+        for (int b = 0; b < nb; ++b)
+            for (const Consumer& c : consumers[t]) {
+                const double bytes = tensorBytes(t) / nb * c.share;
+                Step s;
+                s.resource = hostIn;
+                s.ns = hostTransferNs(target, bytes);
+                s.track = resTrack[hostIn];
+                s.label = pkg.tensors[t].name;
+                edge(addStep(std::move(s)), avail[t][b]);
+                w.energy.host += bytes * opt.hostBytePj;
+                w.energy.sram += bytes;
+            }
+    }
+}
+
+// A layer's band: one read step per array holding its blocks, partial sums of row-split
+// groups to their home tile, one epilogue step per producing tile.
+void Builder::addLayer(int li)
+{
+    const PackageLayer& l = pkg.layers[li];
+    const analog::AnalogLayerParams& p = l.programmed.params;
+    const int64_t K = p.rows, N = p.cols, rowBlocks = (K + p.numerics.rowsPerBlock - 1) / p.numerics.rowsPerBlock;
+    const double vpf = static_cast<double>(perReplica(l)), V = static_cast<double>(vectors(l));
+    const int nb = static_cast<int>(bands(l.outputTensor));
+    LayerPerf& u = w.units[li];
+    // Home tile of each (replica, group): the tile of its first row block's leftmost piece.
+    std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> home; // -> (colBegin, tile)
+    std::map<int, double> arrayNs;                  // array -> ns per frame
+    std::map<int, std::set<int>> arrayPhases;
+    std::map<int64_t, double> ops, produced;        // tile -> SIMD ops, fraction of outputs
+    std::map<std::pair<int64_t, int64_t>, double> partial; // (from, to) -> bytes per frame
+    for (size_t ai = 0; ai < pkg.arrays.size(); ++ai)
+        for (const PlacedBlock& b : pkg.arrays[ai].blocks)
+            if (b.layer == li && b.rowBegin == 0) {
+                auto key = std::make_pair(b.replica, b.group);
+                auto it = home.find(key);
+                if (it == home.end() || b.colBegin < it->second.first)
+                    home[key] = {b.colBegin, pkg.arrays[ai].tile};
+            }
+    for (size_t ai = 0; ai < pkg.arrays.size(); ++ai)
+        for (size_t bi = 0; bi < pkg.arrays[ai].blocks.size(); ++bi) {
+            const PlacedBlock& b = pkg.arrays[ai].blocks[bi];
+            if (b.layer != li)
+                continue;
+            const int64_t tile = pkg.arrays[ai].tile, cols = b.colEnd - b.colBegin;
+            const int phase = blockPhase[ai][bi];
+            if (arrayPhases[static_cast<int>(ai)].insert(phase).second)
+                arrayNs[static_cast<int>(ai)] += vpf * phaseReadNs[ai][phase];
+            const int64_t h = rowBlocks == 1 ? tile : home[{b.replica, b.group}].second;
+            const bool first = b.rowBegin == 0;
+            ops[h] += vpf * static_cast<double>(cols) * (first ? 3.0 : 1.0);
+            if (first)
+                produced[h] += static_cast<double>(cols) / static_cast<double>(N * l.replicas);
+            if (h != tile)
+                partial[{tile, h}] += vpf * static_cast<double>(cols) * 8.0;
+        }
+    const int halo = l.inputTensor >= 0 && K > 1 && pkg.tensors[l.inputTensor].shape.size() >= 4 &&
+                             K * p.groups > pkg.tensors[l.inputTensor].shape[1]
+                         ? 1
+                         : 0; // a window wider than one pixel needs the next rows
+    for (int band = 0; band < nb; ++band) {
+        std::map<int, int> read;
+        std::map<int64_t, int> epi;
+        for (const auto& [ai, ns] : arrayNs) {
+            Step s;
+            s.resource = arrayRes[ai];
+            s.ns = ns / nb;
+            s.phase = arrayPhases[ai].size() == 1 ? *arrayPhases[ai].begin() : -1;
+            auto key = std::make_pair(ai, li);
+            if (!arrayTrack.count(key))
+                arrayTrack[key] = addTrack(w.resources[arrayRes[ai]].name + ": " + u.name, pkg.arrays[ai].tile);
+            s.track = arrayTrack[key];
+            s.unit = li;
+            s.label = u.name;
+            read[ai] = addStep(std::move(s));
+            waitInputs(read[ai], {l.inputTensor}, band, nb, halo);
+        }
+        for (const auto& [tile, n] : ops) {
+            Step s;
+            s.resource = digital(tile);
+            s.ns = n / nb * simdOpNs(target);
+            s.track = resTrack[s.resource];
+            s.unit = li;
+            s.label = u.name + " epilogue";
+            epi[tile] = addStep(std::move(s));
+        }
+        for (const auto& [ai, step] : read) {
+            const int64_t tile = pkg.arrays[ai].tile;
+            if (epi.count(tile))
+                edge(step, epi[tile]);
+            for (const auto& [pair, bytes] : partial)
+                if (pair.first == tile) {
+                    const int hop = addStep({}); // all reads of the tile done
+                    edge(step, hop);
+                    addTransfer(hop, epi[pair.second], pair.first, pair.second, bytes / nb, li, u.name + " partial sums");
+                }
+        }
+        for (const auto& [tile, fraction] : produced)
+            if (l.outputTensor >= 0)
+                deliver(l.outputTensor, band, epi[tile], tile, fraction, li);
+    }
+    const int adcBits = p.numerics.adcBits, inBytes = l.inputTensor >= 0 ? static_cast<int>(elementTypeBytes(pkg.tensors[l.inputTensor].type)) : 1;
+    const double analogPj = V * static_cast<double>(K * N) * cellReadPj(target, p.numerics.inputBits);
+    const double adcPj = V * static_cast<double>(N * rowBlocks) * adcConversionPj(target, adcBits);
+    double opsTotal = 0;
+    for (const auto& [tile, n] : ops)
+        opsTotal += n;
+    const double sramPj = V * (static_cast<double>(K * p.groups * inBytes) + static_cast<double>(N * rowBlocks * 16) +
+                               static_cast<double>(N * ((p.output.bits + 7) / 8))) * target.energy.sramBytePj;
+    w.energy.analog += analogPj;
+    w.energy.adc += adcPj;
+    w.energy.digital += opsTotal * target.energy.simdOpPj;
+    w.energy.sram += sramPj;
+    u.energyPjPerFrame += analogPj + adcPj + opsTotal * target.energy.simdOpPj + sramPj;
+    w.macsPerFrame += V * static_cast<double>(K * N);
+    for (const auto& [ai, ns] : arrayNs)
+        w.unitResources[li].push_back(arrayRes[ai]);
+    for (const auto& [tile, n] : ops)
+        w.unitResources[li].push_back(digital(tile));
+    u.arrays = static_cast<int64_t>(arrayNs.size());
+    u.tile = arrayNs.empty() ? -1 : pkg.arrays[arrayNs.begin()->first].tile;
+}
+
+void Builder::addDigitalOp(int di)
+{
+    const DigitalOp& op = pkg.digitalOps[di];
+    const int ui = static_cast<int>(pkg.layers.size()) + di;
+    LayerPerf& u = w.units[ui];
+    bool processor = false;
+    const double ops = digitalOpsPerFrame(pkg, op, batch, processor);
+    u.unit = processor ? "processor" : "simd";
+    const int64_t out = op.outputs.empty() ? -1 : op.outputs[0];
+    const int nb = static_cast<int>(bands(out));
+    for (int band = 0; band < nb; ++band) {
+        Step s;
+        s.resource = digital(op.tile);
+        s.ns = ops / nb * (processor ? processorOpNs(target) : simdOpNs(target));
+        s.track = resTrack[s.resource];
+        s.unit = ui;
+        s.label = u.name;
+        const int id = addStep(std::move(s));
+        waitInputs(id, op.inputs, band, nb, 0);
+        for (int64_t t : op.outputs)
+            deliver(t, std::min<int>(band, static_cast<int>(bands(t)) - 1), id, op.tile, 1.0, ui);
+    }
+    double bytes = 0;
+    for (int64_t t : op.inputs)
+        bytes += tensorBytes(t);
+    for (int64_t t : op.outputs)
+        bytes += tensorBytes(t);
+    const double pj = ops * target.energy.simdOpPj + bytes * target.energy.sramBytePj;
+    w.energy.digital += ops * target.energy.simdOpPj;
+    w.energy.sram += bytes * target.energy.sramBytePj;
+    u.energyPjPerFrame += pj;
+    u.tile = op.tile;
+    u.vectors = out >= 0 ? rowsOf(pkg.tensors[out]) : 1;
+    w.unitResources[ui].push_back(digital(op.tile));
+}
+
+} // namespace
+
+int64_t tensorElements(const package::PackageTensor& t)
+{
+    int64_t n = 1;
+    for (int64_t d : t.shape)
+        n *= std::max<int64_t>(0, d);
+    return n;
+}
+
+int linkCount(const Target& target) { return static_cast<int>(target.tiles.rows * target.tiles.cols * 4); }
+
+std::vector<int> xyLinks(const Target& target, int64_t a, int64_t b)
+{
+    const int64_t cols = target.tiles.cols;
+    int64_t r = a / cols, c = a % cols;
+    const int64_t rb = b / cols, cb = b % cols;
+    std::vector<int> out;
+    while (c != cb) { // direction 0: +col, 1: -col, 2: +row, 3: -row
+        out.push_back(static_cast<int>((r * cols + c) * 4 + (c < cb ? 0 : 1)));
+        c += c < cb ? 1 : -1;
+    }
+    while (r != rb) {
+        out.push_back(static_cast<int>((r * cols + c) * 4 + (r < rb ? 2 : 3)));
+        r += r < rb ? 1 : -1;
+    }
+    return out;
+}
+
+std::string linkName(const Target& target, int link)
+{
+    const int64_t cols = target.tiles.cols, tile = link / 4, dir = link % 4;
+    const int64_t r = tile / cols, c = tile % cols;
+    const int64_t r2 = r + (dir == 2) - (dir == 3), c2 = c + (dir == 0) - (dir == 1);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "(%lld,%lld)->(%lld,%lld)", static_cast<long long>(r), static_cast<long long>(c),
+                  static_cast<long long>(r2), static_cast<long long>(c2));
+    return buf;
+}
+
+double nocTransferNs(const Target& target, int64_t hops, double bytes)
+{
+    const double cycleNs = 1000.0 / target.noc.clockMhz;
+    return static_cast<double>(hops * target.noc.hopLatencyCycles) * cycleNs +
+           bytes / static_cast<double>(target.noc.linkBytesPerCycle) * cycleNs;
+}
+
+double hostTransferNs(const Target& target, double bytes) { return bytes / target.host.bandwidthGBs; }
+
+FrameWork buildFrameWork(const package::Package& pkg, const Target& target, const PerfOptions& options)
+{
+    Builder b(pkg, target, options);
+    for (const package::PackageLayer& l : pkg.layers) {
+        LayerPerf u;
+        u.name = l.programmed.params.name;
+        u.unit = "analog";
+        u.replicas = l.replicas;
+        u.vectors = b.vectors(l);
+        u.inputBits = l.programmed.params.numerics.inputBits;
+        u.adcBits = l.programmed.params.numerics.adcBits;
+        b.w.units.push_back(u);
+    }
+    for (size_t i = 0; i < pkg.digitalOps.size(); ++i) {
+        LayerPerf u;
+        const package::DigitalOp& op = pkg.digitalOps[i];
+        u.name = op.outputs.empty() ? op.opType + " " + std::to_string(i) : pkg.tensors[op.outputs[0]].name;
+        b.w.units.push_back(u);
+    }
+    b.w.unitResources.resize(b.w.units.size());
+    b.setUp();
+    b.schedulePhases();
+    for (size_t i = 0; i < pkg.layers.size(); ++i)
+        b.addLayer(static_cast<int>(i));
+    for (size_t i = 0; i < pkg.digitalOps.size(); ++i)
+        b.addDigitalOp(static_cast<int>(i));
+    b.addHostInputs();
+    for (int64_t t : pkg.outputs) // a frame is done when its outputs are complete
+        for (int join : b.avail[t])
+            b.edge(join, b.frameDone);
+    for (std::vector<int>& r : b.w.unitResources) {
+        std::sort(r.begin(), r.end());
+        r.erase(std::unique(r.begin(), r.end()), r.end());
+    }
+    return std::move(b.w);
+}
+
+} // namespace tessera::sim::perfdetail
+
