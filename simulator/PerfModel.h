@@ -29,9 +29,14 @@ namespace tessera::sim {
 // Numbers the target file does not give (assumptions, documented with their reasoning in
 // docs/performance-model.md).
 struct PerfOptions {
-    int frames = 16;         // frames in flight (all submitted at time 0)
+    int frames = 16;         // frames run through the pipeline
+    // The host submits frame f at f x this (ns); < 0: at the busiest resource's work per
+    // frame (the fastest rate the chip could sustain); 0: all frames at time 0.
+    double submitIntervalNs = -1;
     int bands = 8;           // dataflow granularity: bands per layer and frame
     double hostBytePj = 80.0; // PCIe 2.x link energy per byte (~10 pJ/bit, assumption)
+    int traceFrames = 8;      // frames whose slices the report keeps (the trace)
+    int maxFrames = 512;      // more frames are run until the pipeline is in steady state
 };
 
 struct LayerPerf {
@@ -43,7 +48,8 @@ struct LayerPerf {
     int64_t vectors = 0;       // input vectors (analog) / output positions (digital) per frame
     int inputBits = 0, adcBits = 0;
     double busyNsPerFrame = 0;     // its own work on its busiest resource
-    double resourceNsPerFrame = 0; // the busiest resource it uses, all its work (= the compiler's nsPerFrame)
+    double resourceNsPerFrame = 0; // the busiest resource it uses, all its work (the compiler's nsPerFrame)
+    double arrayNsPerFrame = 0;    // analog: the busiest array it uses, all its phases
     double energyPjPerFrame = 0;
     double startNs = 0, endNs = 0; // first frame: first band started, last band finished
 };
@@ -68,7 +74,7 @@ struct PerfSlice {
     int track = 0; // PerfReport::tracks
     double startNs = 0, endNs = 0;
     int64_t frame = 0;
-    std::string name; // layer or transfer
+    int label = 0; // PerfReport::labels: the layer or the transfer
 };
 
 struct PerfTrack {
@@ -81,6 +87,9 @@ struct PerfReport {
     int frames = 0, bands = 0;
     double latencyNs = 0;        // frame 0 on an idle chip: host input -> host output
     double frameIntervalNs = 0;  // steady state: completion interval of the later frames
+    std::vector<double> frameDoneNs; // completion time of each frame
+    double submitIntervalNs = 0;     // frame f was submitted at f x this
+    double loadedLatencyNs = 0;      // mean submit -> done of the second half of the frames
     double fps = 0;
     double boundNsPerFrame = 0;  // the busiest resource's work per frame (1 / upper bound on fps)
     EnergyBreakdown energy;
@@ -92,7 +101,8 @@ struct PerfReport {
     std::vector<LayerPerf> layers; // package layers, then digital ops
     std::vector<TilePerf> tiles;   // tiles with work
     std::vector<PerfTrack> tracks;
-    std::vector<PerfSlice> slices;
+    std::vector<PerfSlice> slices;  // of the first PerfOptions::traceFrames frames
+    std::vector<std::string> labels;
     std::vector<std::string> notes; // why figures differ from the ideal bound
 };
 

@@ -4,14 +4,12 @@
 // engine (the compiler's partition rule).
 #include "core/Graph.h"
 #include "core/OpRegistry.h"
-#include "core/package/Package.h"
+#include "simulator/PerfWork.h"
 
 #include <cctype>
 #include <sstream>
 
 namespace tessera::sim::perfdetail {
-
-int64_t tensorElements(const package::PackageTensor& t);
 
 namespace {
 
@@ -65,14 +63,15 @@ Attributes parseAttributeText(const std::string& text)
     return attrs;
 }
 
-double digitalOpsPerFrame(const package::Package& pkg, const package::DigitalOp& op, int64_t batch, bool& processor)
+DigitalWork digitalWork(const package::Package& pkg, const package::DigitalOp& op, int64_t batch)
 {
+    DigitalWork w;
     const OpDef* def = OpRegistry::global().find(op.opType);
-    processor = def && def->quantPolicyValue() == QuantPolicy::KeepFloat;
-    const double fallback =
-        op.outputs.empty() ? 0.0 : static_cast<double>(tensorElements(pkg.tensors[op.outputs[0]])) / static_cast<double>(batch);
-    if (!def)
-        return fallback;
+    w.processor = def && def->quantPolicyValue() == QuantPolicy::KeepFloat;
+    w.ops = op.outputs.empty() ? 0.0 : static_cast<double>(tensorElements(pkg.tensors[op.outputs[0]])) / static_cast<double>(batch);
+    w.approximate = true;
+    if (!def || static_cast<int>(op.inputs.size()) < def->minInputs()) // constant inputs the package does not carry
+        return w;
     try {
         Graph g;
         std::vector<ValueId> ins, outs;
@@ -81,9 +80,11 @@ double digitalOpsPerFrame(const package::Package& pkg, const package::DigitalOp&
         for (int64_t t : op.outputs)
             outs.push_back(g.addValue("out" + std::to_string(outs.size()), DType::Float32, pkg.tensors[t].shape));
         const NodeId n = g.addNode("op", op.opType, ins, outs, parseAttributeText(op.attributes));
-        return static_cast<double>(def->costOf(g.node(n), g).macs) / static_cast<double>(batch);
-    } catch (const std::exception&) { // inputs the package does not carry (constants): one op per output
-        return fallback;
+        w.ops = static_cast<double>(def->costOf(g.node(n), g).macs) / static_cast<double>(batch);
+        w.approximate = false;
+        return w;
+    } catch (const std::exception&) { // attributes it needs are missing: one op per output
+        return w;
     }
 }
 

@@ -13,7 +13,7 @@ nlohmann::json toJson(const PerfReport& r)
         layers.push_back({{"name", l.name}, {"unit", l.unit}, {"tile", l.tile}, {"arrays", l.arrays},
                           {"replicas", l.replicas}, {"vectors", l.vectors}, {"input_bits", l.inputBits},
                           {"adc_bits", l.adcBits}, {"busy_ns_per_frame", l.busyNsPerFrame},
-                          {"resource_ns_per_frame", l.resourceNsPerFrame}, {"energy_uj_per_frame", l.energyPjPerFrame * 1e-6},
+                          {"resource_ns_per_frame", l.resourceNsPerFrame}, {"array_ns_per_frame", l.arrayNsPerFrame}, {"energy_uj_per_frame", l.energyPjPerFrame * 1e-6},
                           {"first_frame_start_us", l.startNs / 1000}, {"first_frame_end_us", l.endNs / 1000}});
     for (const TilePerf& t : r.tiles)
         tiles.push_back({{"tile", t.tile}, {"row", t.row}, {"col", t.col}, {"arrays", t.arrays},
@@ -26,6 +26,7 @@ nlohmann::json toJson(const PerfReport& r)
             {"bands", r.bands},
             {"latency_us", r.latencyNs / 1000},
             {"frame_interval_us", r.frameIntervalNs / 1000},
+            {"loaded_latency_us", r.loadedLatencyNs / 1000},
             {"fps", r.fps},
             {"bound_fps", r.boundNsPerFrame > 0 ? 1e9 / r.boundNsPerFrame : 0.0},
             {"energy_uj_per_frame", r.energyPjPerFrame * 1e-6},

@@ -15,9 +15,6 @@
 
 namespace tessera::sim::perfdetail {
 
-double digitalOpsPerFrame(const package::Package& pkg, const package::DigitalOp& op, int64_t batch, bool& processor);
-int64_t tensorElements(const package::PackageTensor& t);
-
 namespace {
 
 using namespace tessera::package;
@@ -66,6 +63,7 @@ struct Builder {
     std::map<std::pair<int, int>, int> arrayTrack;    // (array, unit) -> track
     std::map<int, int> resTrack;                      // resource -> track (non-array)
     int hostIn = -1, hostOut = -1, frameDone = -1;
+    std::vector<std::string> approximated; // digital ops counted one op per output
     // Per array: phase of each block, read time of each phase, bound per frame.
     std::vector<std::vector<int>> blockPhase;
     std::vector<std::vector<double>> phaseReadNs;
@@ -141,6 +139,7 @@ struct Builder {
         for (int l : path)
             s.links.push_back(link(l));
         s.ns = nocTransferNs(target, static_cast<int64_t>(path.size()), bytes);
+        s.holdNs = nocSerializationNs(target, bytes);
         s.track = resTrack[s.links.front()];
         s.unit = unit;
         s.label = what;
@@ -424,9 +423,12 @@ void Builder::addDigitalOp(int di)
     const DigitalOp& op = pkg.digitalOps[di];
     const int ui = static_cast<int>(pkg.layers.size()) + di;
     LayerPerf& u = w.units[ui];
-    bool processor = false;
-    const double ops = digitalOpsPerFrame(pkg, op, batch, processor);
+    const DigitalWork work = digitalWork(pkg, op, batch);
+    const double ops = work.ops;
+    const bool processor = work.processor;
     u.unit = processor ? "processor" : "simd";
+    if (work.approximate)
+        approximated.push_back(u.name + " (" + op.opType + ")");
     const int64_t out = op.outputs.empty() ? -1 : op.outputs[0];
     const int nb = static_cast<int>(bands(out));
     for (int band = 0; band < nb; ++band) {
@@ -495,11 +497,15 @@ std::string linkName(const Target& target, int link)
     return buf;
 }
 
+double nocSerializationNs(const Target& target, double bytes)
+{
+    return bytes / static_cast<double>(target.noc.linkBytesPerCycle) * 1000.0 / target.noc.clockMhz;
+}
+
 double nocTransferNs(const Target& target, int64_t hops, double bytes)
 {
     const double cycleNs = 1000.0 / target.noc.clockMhz;
-    return static_cast<double>(hops * target.noc.hopLatencyCycles) * cycleNs +
-           bytes / static_cast<double>(target.noc.linkBytesPerCycle) * cycleNs;
+    return static_cast<double>(hops * target.noc.hopLatencyCycles) * cycleNs + nocSerializationNs(target, bytes);
 }
 
 double hostTransferNs(const Target& target, double bytes) { return bytes / target.host.bandwidthGBs; }
@@ -531,6 +537,14 @@ FrameWork buildFrameWork(const package::Package& pkg, const Target& target, cons
     for (size_t i = 0; i < pkg.digitalOps.size(); ++i)
         b.addDigitalOp(static_cast<int>(i));
     b.addHostInputs();
+    if (!b.approximated.empty()) {
+        std::string list;
+        for (size_t i = 0; i < b.approximated.size() && i < 6; ++i)
+            list += (i ? ", " : "") + b.approximated[i];
+        b.w.notes.push_back(std::to_string(b.approximated.size()) +
+                            " digital ops lack constant inputs or attributes in the package (format 1); counted one op per "
+                            "output element: " + list + (b.approximated.size() > 6 ? ", ..." : ""));
+    }
     for (int64_t t : pkg.outputs) // a frame is done when its outputs are complete
         for (int join : b.avail[t])
             b.edge(join, b.frameDone);

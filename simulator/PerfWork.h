@@ -26,6 +26,7 @@ struct Step {
     std::vector<int> links; // a NoC transfer holds every link of its XY path
     double ns = 0;
     int phase = -1;         // arrays: steps of one phase may overlap; -1: exclusive
+    double holdNs = -1;     // transfers: how long the links are held (serialization); ns adds the hops
     int track = -1;         // trace track (transfers: one slice on every link's track)
     int unit = -1;          // PerfReport::layers index, -1: none
     std::string label;
@@ -46,6 +47,17 @@ struct FrameWork {
     std::vector<std::string> notes;
 };
 
+// A digital op's work per frame: the op registry's cost column on the op's tensors and
+// attribute text; one op per output element when the package lacks what it needs (its
+// constant inputs, attributes): `approximate`. The processor runs ops kept in float.
+struct DigitalWork {
+    double ops = 0;
+    bool processor = false;
+    bool approximate = false;
+};
+DigitalWork digitalWork(const package::Package& pkg, const package::DigitalOp& op, int64_t batch);
+int64_t tensorElements(const package::PackageTensor& t);
+
 FrameWork buildFrameWork(const package::Package& package, const Target& target, const PerfOptions& options);
 
 // XY route (columns first, then rows) from tile a to tile b on the target's mesh, as
@@ -53,8 +65,10 @@ FrameWork buildFrameWork(const package::Package& package, const Target& target, 
 std::vector<int> xyLinks(const Target& target, int64_t a, int64_t b);
 std::string linkName(const Target& target, int link);
 int linkCount(const Target& target);
-// One transfer of `bytes` over `hops` links: hops x hop latency + bytes / link bandwidth.
+// One transfer of `bytes` over `hops` links: hops x hop latency + bytes / link bandwidth
+// (arrival); the links are held for the serialization bytes / link bandwidth only (wormhole).
 double nocTransferNs(const Target& target, int64_t hops, double bytes);
+double nocSerializationNs(const Target& target, double bytes);
 double hostTransferNs(const Target& target, double bytes);
 
 } // namespace tessera::sim::perfdetail

@@ -54,7 +54,7 @@ nlohmann::json traceJson(const PerfReport& r, int bins)
             events.push_back({{"ph", "M"}, {"pid", kPid}, {"tid", static_cast<int>(i) + 1}, {"name", "thread_name"},
                               {"args", {{"name", r.tracks[i].name}}}});
     for (const PerfSlice& s : r.slices)
-        events.push_back({{"ph", "X"}, {"pid", kPid}, {"tid", s.track + 1}, {"name", s.name},
+        events.push_back({{"ph", "X"}, {"pid", kPid}, {"tid", s.track + 1}, {"name", r.labels[s.label]},
                           {"ts", s.startNs / 1000}, {"dur", (s.endNs - s.startNs) / 1000},
                           {"args", {{"frame", s.frame}}}});
     addCounters(r, bins, events);
