@@ -4,8 +4,10 @@
 // engine (the compiler's partition rule).
 #include "core/Graph.h"
 #include "core/OpRegistry.h"
+#include "simulator/PerfCompat.h"
 #include "simulator/PerfWork.h"
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -50,7 +52,6 @@ AttrValue parseValue(const std::string& text)
 
 } // namespace
 
-// "kernel_shape=[2,2] strides=[2,2] mode=nearest" -> attributes (unknown forms: strings).
 Attributes parseAttributeText(const std::string& text)
 {
     Attributes attrs;
@@ -70,16 +71,21 @@ DigitalWork digitalWork(const package::Package& pkg, const package::DigitalOp& o
     w.processor = def && def->quantPolicyValue() == QuantPolicy::KeepFloat;
     w.ops = op.outputs.empty() ? 0.0 : static_cast<double>(tensorElements(pkg.tensors[op.outputs[0]])) / static_cast<double>(batch);
     w.approximate = true;
-    if (!def || static_cast<int>(op.inputs.size()) < def->minInputs()) // constant inputs the package does not carry
+    if (!def)
         return w;
     try {
         Graph g;
         std::vector<ValueId> ins, outs;
-        for (int64_t t : op.inputs)
-            ins.push_back(g.addValue("in" + std::to_string(ins.size()), DType::Float32, pkg.tensors[t].shape));
+        for (size_t i = 0; i < op.inputs.size(); ++i)
+            ins.push_back(op.inputs[i] >= 0 ? g.addValue("in" + std::to_string(i), DType::Float32, pkg.tensors[op.inputs[i]].shape)
+                                            : constantInput(g, op, i, 0));
+        while (!ins.empty() && ins.back() == kNoValue)
+            ins.pop_back();
+        if (static_cast<int>(ins.size()) < def->minInputs()) // format 1 drops constant inputs
+            return w;
         for (int64_t t : op.outputs)
             outs.push_back(g.addValue("out" + std::to_string(outs.size()), DType::Float32, pkg.tensors[t].shape));
-        const NodeId n = g.addNode("op", op.opType, ins, outs, parseAttributeText(op.attributes));
+        const NodeId n = g.addNode("op", op.opType, ins, outs, attributesOf(op.attributes));
         w.ops = static_cast<double>(def->costOf(g.node(n), g).macs) / static_cast<double>(batch);
         w.approximate = false;
         return w;

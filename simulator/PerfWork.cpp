@@ -5,6 +5,8 @@
 // tile (or the PCIe transfer from / to the host) and a join its consumers wait for.
 #include "simulator/PerfWork.h"
 
+#include "simulator/PerfCompat.h"
+
 #include "core/target/AnalogCost.h"
 
 #include <algorithm>
@@ -85,6 +87,14 @@ struct Builder {
         if (l.inputTensor >= 0)
             return std::max<int64_t>(1, tensorElements(pkg.tensors[l.inputTensor]) / batch / (p.rows * p.groups));
         return 1;
+    }
+    // A SIMD layer's tile: where its output (else its input) lives.
+    int64_t simdTile(const PackageLayer& l) const
+    {
+        for (int64_t t : {l.outputTensor, l.inputTensor})
+            if (t >= 0 && !pkg.tensors[t].placements.empty())
+                return pkg.tensors[t].placements.front().tile;
+        return 0;
     }
     int64_t perReplica(const PackageLayer& l) const { return (vectors(l) + l.replicas - 1) / std::max<int64_t>(1, l.replicas); }
 
@@ -192,6 +202,9 @@ struct Builder {
     void schedulePhases();
     void addLayer(int li);
     void addDigitalOp(int di);
+    void addSimdLayer(int li);
+    // One step per band on `tile`'s digital unit, its output delivered from there.
+    void addDigitalSteps(int ui, int64_t tile, double ns, const std::vector<int64_t>& inputs, const std::vector<int64_t>& outputs);
     void addHostInputs();
 };
 
@@ -229,6 +242,9 @@ void Builder::setUp()
     for (const DigitalOp& op : pkg.digitalOps)
         for (int64_t t : op.inputs)
             need(t, op.tile, 1.0);
+    for (const PackageLayer& l : pkg.layers)
+        if (runsOnSimd(l, 0))
+            need(l.inputTensor, simdTile(l), 1.0);
     for (const ArrayImage& a : pkg.arrays) {
         arrayRes.push_back(addResource(ResourceKind::Array, a.tile, tileName(a.tile) + " array " + std::to_string(a.array)));
         digital(a.tile);
@@ -315,6 +331,8 @@ void Builder::addHostInputs()
 void Builder::addLayer(int li)
 {
     const PackageLayer& l = pkg.layers[li];
+    if (runsOnSimd(l, 0))
+        return addSimdLayer(li);
     const analog::AnalogLayerParams& p = l.programmed.params;
     const int64_t K = p.rows, N = p.cols, rowBlocks = (K + p.numerics.rowsPerBlock - 1) / p.numerics.rowsPerBlock;
     const double vpf = static_cast<double>(perReplica(l)), V = static_cast<double>(vectors(l));
@@ -418,6 +436,40 @@ void Builder::addLayer(int li)
     u.tile = arrayNs.empty() ? -1 : pkg.arrays[arrayNs.begin()->first].tile;
 }
 
+void Builder::addDigitalSteps(int ui, int64_t tile, double ns, const std::vector<int64_t>& inputs,
+                              const std::vector<int64_t>& outputs)
+{
+    const int nb = static_cast<int>(bands(outputs.empty() ? -1 : outputs[0]));
+    for (int band = 0; band < nb; ++band) {
+        Step s;
+        s.resource = digital(tile);
+        s.ns = ns / nb;
+        s.track = resTrack[s.resource];
+        s.unit = ui;
+        s.label = w.units[ui].name;
+        const int id = addStep(std::move(s));
+        waitInputs(id, inputs, band, nb, 0);
+        for (int64_t t : outputs)
+            deliver(t, std::min<int>(band, static_cast<int>(bands(t)) - 1), id, tile, 1.0, ui);
+    }
+    w.unitResources[ui].push_back(digital(tile));
+}
+
+// A layer the compiler runs on a SIMD engine (format 2): V x K x N MACs on the tile holding
+// its output, as the compiler's estimate counts them.
+void Builder::addSimdLayer(int li)
+{
+    const PackageLayer& l = pkg.layers[li];
+    const analog::AnalogLayerParams& p = l.programmed.params;
+    const int64_t tile = simdTile(l);
+    const double macs = static_cast<double>(vectors(l)) * static_cast<double>(p.rows * p.cols);
+    w.units[li].unit = "simd";
+    w.units[li].tile = tile;
+    addDigitalSteps(li, tile, macs * simdOpNs(target), {l.inputTensor}, {l.outputTensor});
+    w.energy.digital += macs * target.energy.simdOpPj;
+    w.units[li].energyPjPerFrame += macs * target.energy.simdOpPj;
+}
+
 void Builder::addDigitalOp(int di)
 {
     const DigitalOp& op = pkg.digitalOps[di];
@@ -430,22 +482,10 @@ void Builder::addDigitalOp(int di)
     if (work.approximate)
         approximated.push_back(u.name + " (" + op.opType + ")");
     const int64_t out = op.outputs.empty() ? -1 : op.outputs[0];
-    const int nb = static_cast<int>(bands(out));
-    for (int band = 0; band < nb; ++band) {
-        Step s;
-        s.resource = digital(op.tile);
-        s.ns = ops / nb * (processor ? processorOpNs(target) : simdOpNs(target));
-        s.track = resTrack[s.resource];
-        s.unit = ui;
-        s.label = u.name;
-        const int id = addStep(std::move(s));
-        waitInputs(id, op.inputs, band, nb, 0);
-        for (int64_t t : op.outputs)
-            deliver(t, std::min<int>(band, static_cast<int>(bands(t)) - 1), id, op.tile, 1.0, ui);
-    }
+    addDigitalSteps(ui, op.tile, ops * (processor ? processorOpNs(target) : simdOpNs(target)), op.inputs, op.outputs);
     double bytes = 0;
     for (int64_t t : op.inputs)
-        bytes += tensorBytes(t);
+        bytes += t >= 0 ? tensorBytes(t) : 0.0;
     for (int64_t t : op.outputs)
         bytes += tensorBytes(t);
     const double pj = ops * target.energy.simdOpPj + bytes * target.energy.sramBytePj;
@@ -454,7 +494,6 @@ void Builder::addDigitalOp(int di)
     u.energyPjPerFrame += pj;
     u.tile = op.tile;
     u.vectors = out >= 0 ? rowsOf(pkg.tensors[out]) : 1;
-    w.unitResources[ui].push_back(digital(op.tile));
 }
 
 } // namespace

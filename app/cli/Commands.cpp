@@ -17,6 +17,7 @@ const std::vector<CommandSpec>& commandTable()
         {"targets", "List the built-in hardware targets, or print one target (preset or file) in full, validated", declareTargets},
         {"compile", "Map a model onto a target's arrays and tiles: does it fit, utilization, estimated frames/s; write the package", declareCompile},
         {"package", "Show a deployment package (.tpkg): 'info FILE' summary, 'disasm FILE [--tile N]' tile programs", declarePackage},
+        {"perf", "Performance model of a package on its target: latency, frames/s, energy, power, bottleneck; Perfetto trace", declarePerf},
     };
     return table;
 }

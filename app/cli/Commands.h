@@ -46,5 +46,6 @@ CommandRun declareExportQdq(CLI::App& sub);
 CommandRun declareTargets(CLI::App& sub);
 CommandRun declareCompile(CLI::App& sub);
 CommandRun declarePackage(CLI::App& sub);
+CommandRun declarePerf(CLI::App& sub);
 
 } // namespace tessera::cli

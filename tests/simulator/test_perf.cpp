@@ -59,7 +59,10 @@ void place(Package& p, int64_t tile, int64_t li, int64_t row0, int64_t col0, int
 {
     auto it = std::find_if(p.arrays.begin(), p.arrays.end(), [&](const ArrayImage& a) { return a.tile == tile; });
     if (it == p.arrays.end()) {
-        p.arrays.push_back({tile, 0, 256, 256, {}, {}});
+        ArrayImage a;
+        a.tile = tile;
+        a.rows = a.cols = 256;
+        p.arrays.push_back(a);
         it = p.arrays.end() - 1;
     }
     const auto& params = p.layers[li].programmed.params;

@@ -51,6 +51,7 @@ class TestPerfModels : public QObject {
 private slots:
     void agreesWithTheCompilerEstimate_data();
     void agreesWithTheCompilerEstimate();
+    void resnet50OnM1076();
 };
 
 void TestPerfModels::agreesWithTheCompilerEstimate_data()
@@ -90,6 +91,20 @@ void TestPerfModels::agreesWithTheCompilerEstimate()
             }
     }
     QVERIFY(r.latencyNs > 0 && r.energyPjPerFrame > 0);
+}
+
+// Opt-in (a 100 MB package, ~3 s): TESSERA_RESNET50=/work/real-models/resnet50.onnx.
+void TestPerfModels::resnet50OnM1076()
+{
+    const char* path = std::getenv("TESSERA_RESNET50");
+    if (!path)
+        QSKIP("set TESSERA_RESNET50 to the ResNet-50 ONNX export");
+    const Compiled c = compile(path, {});
+    const sim::PerfReport r = sim::modelPerformance(c.package);
+    print("resnet50", c, r);
+    QVERIFY(std::abs(r.fps / c.result.fps - 1) < 0.05);
+    QVERIFY(r.fps >= 30); // real time
+    QVERIFY(r.macsPerFrame > 4e9 && r.macsPerFrame < 4.2e9);
 }
 
 QTEST_GUILESS_MAIN(TestPerfModels)
