@@ -47,7 +47,7 @@ std::string summaryText(const PerfReport& r)
 {
     std::ostringstream out;
     char line[512];
-    std::snprintf(line, sizeof line, "performance model: %s on %s (%d frames in flight, %d bands per layer)\n",
+    std::snprintf(line, sizeof line, "performance model: %s on %s (%d frames run, %d bands per layer)\n",
                   r.model.c_str(), r.target.c_str(), r.frames, r.bands);
     out << line;
     std::snprintf(line, sizeof line, "  latency %.1f us, %.1f frames/s (bound %.1f), %.1f uJ/frame (%.3f pJ/MAC), %.2f W\n",

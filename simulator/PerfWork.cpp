@@ -253,39 +253,22 @@ void Builder::setUp()
         digital(op.tile);
 }
 
-bool overlaps(int64_t a0, int64_t an, int64_t b0, int64_t bn) { return a0 < b0 + bn && b0 < a0 + an; }
-
-// The compiler's rule on the placed blocks: heaviest first, a block joins the first phase
-// none of whose blocks shares a row or a column with it.
+// Phases by core's rule (core/target/AnalogCost.h), the compiler's, on the placed blocks.
 void Builder::schedulePhases()
 {
     for (size_t ai = 0; ai < pkg.arrays.size(); ++ai) {
         const ArrayImage& a = pkg.arrays[ai];
-        std::vector<int> order(a.blocks.size());
-        for (size_t i = 0; i < order.size(); ++i)
-            order[i] = static_cast<int>(i);
-        auto work = [&](int b) { return perReplica(pkg.layers[a.blocks[b].layer]); };
-        std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return work(x) > work(y); });
-        std::vector<std::vector<int>> phases;
-        std::vector<int> phaseOf(a.blocks.size(), 0);
-        for (int id : order) {
-            const PlacedBlock& b = a.blocks[id];
-            size_t p = 0;
-            for (; p < phases.size(); ++p) {
-                bool clash = false;
-                for (int o : phases[p]) {
-                    const PlacedBlock& x = a.blocks[o];
-                    clash = clash || overlaps(b.row0, b.rowEnd - b.rowBegin, x.row0, x.rowEnd - x.rowBegin) ||
-                            overlaps(b.col0, b.colEnd - b.colBegin, x.col0, x.colEnd - x.colBegin);
-                }
-                if (!clash)
-                    break;
-            }
-            if (p == phases.size())
-                phases.emplace_back();
-            phases[p].push_back(id);
-            phaseOf[id] = static_cast<int>(p);
+        auto work = [&](size_t b) { return perReplica(pkg.layers[a.blocks[b].layer]); };
+        std::vector<ArrayBlock> rects;
+        for (size_t i = 0; i < a.blocks.size(); ++i) {
+            const PlacedBlock& b = a.blocks[i];
+            rects.push_back({b.row0, b.rowEnd - b.rowBegin, b.col0, b.colEnd - b.colBegin, work(i)});
         }
+        const std::vector<std::vector<int>> phases = arrayPhases(rects);
+        std::vector<int> phaseOf(a.blocks.size(), 0);
+        for (size_t p = 0; p < phases.size(); ++p)
+            for (int id : phases[p])
+                phaseOf[id] = static_cast<int>(p);
         std::vector<double> read;
         double bound = 0;
         for (const std::vector<int>& phase : phases) {

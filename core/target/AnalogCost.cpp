@@ -23,6 +23,38 @@ double analogReadNs(const Target& target, int inputBits, int64_t cols, int adcBi
     return a.mvm.setupNs + inputBits * a.mvm.nsPerInputBit + static_cast<double>(reads) * adcConversionNs(target, adcBits);
 }
 
+namespace {
+
+bool overlaps(int64_t a0, int64_t an, int64_t b0, int64_t bn) { return a0 < b0 + bn && b0 < a0 + an; }
+
+} // namespace
+
+std::vector<std::vector<int>> arrayPhases(const std::vector<ArrayBlock>& blocks)
+{
+    std::vector<int> order(blocks.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = static_cast<int>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return blocks[a].work > blocks[b].work; });
+    std::vector<std::vector<int>> phases;
+    for (int id : order) {
+        const ArrayBlock& b = blocks[id];
+        size_t p = 0;
+        for (; p < phases.size(); ++p) {
+            bool clash = false;
+            for (int o : phases[p]) {
+                const ArrayBlock& x = blocks[o];
+                clash = clash || overlaps(b.row0, b.rows, x.row0, x.rows) || overlaps(b.col0, b.cols, x.col0, x.cols);
+            }
+            if (!clash)
+                break;
+        }
+        if (p == phases.size())
+            phases.emplace_back();
+        phases[p].push_back(id);
+    }
+    return phases;
+}
+
 double cellReadPj(const Target& target, int inputBits) { return target.energy.analogMacPjPerInputBit * inputBits; }
 
 double simdOpNs(const Target& target) { return 1000.0 / (target.simd.clockMhz * static_cast<double>(target.simd.lanes)); }

@@ -18,6 +18,7 @@
 #include "core/target/Target.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace tessera {
 
@@ -25,6 +26,17 @@ double adcConversionNs(const Target& target, int adcBits);
 double adcConversionPj(const Target& target, int adcBits);
 double analogReadNs(const Target& target, int inputBits, int64_t cols, int adcBits);
 double cellReadPj(const Target& target, int inputBits);
+// Blocks of one array that share a row or a column cannot compute at the same time: they
+// are grouped into phases, heaviest block first (ties in the given order), each block
+// joining the first phase none of whose blocks shares a row or a column with it. Blocks of
+// one phase compute together. Returns the phases, each the indices of its blocks (the
+// compiler's schedule and the performance model both use this rule).
+struct ArrayBlock {
+    int64_t row0 = 0, rows = 0, col0 = 0, cols = 0;
+    int64_t work = 0; // reads per frame
+};
+std::vector<std::vector<int>> arrayPhases(const std::vector<ArrayBlock>& blocks);
+
 // One digital op (one lane, one element) on the SIMD engine, and on the processor.
 double simdOpNs(const Target& target);
 double processorOpNs(const Target& target);
