@@ -1,7 +1,7 @@
 // The event-driven run: every frame's step DAG (PerfWork.cpp) instantiated `frames` times,
-// all frames submitted at time 0; a step whose inputs are done becomes ready and takes its
-// resource at the earliest time after the resource's previous booking (in order of
-// readiness, ties by frame then step). Then the figures: latency of frame 0, steady-state
+// frame f submitted at f x the submit interval; a step whose inputs are done waits for its
+// resource, which takes waiting steps older frames first; a NoC transfer books all links of
+// its path at the earliest time they are all free. Then the figures: latency of frame 0, steady-state
 // frame interval, energy, per-layer and per-tile busy time, the bottleneck.
 #include "core/Error.h"
 #include "simulator/PerfWork.h"
@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <map>
 #include <queue>
+#include <set>
+#include <tuple>
 
 namespace tessera::sim {
 
@@ -41,9 +43,12 @@ double unionLength(std::vector<Interval> v)
     return open ? total + e - s : 0;
 }
 
-struct ArrayState {
-    int phase = -2;
-    double phaseStart = 0;
+// A resource's queue: steps waiting for it, older frames first (then the frame's step
+// order), as a tile's program works through frames in order.
+struct ResourceState {
+    std::set<int64_t> waiting; // global step ids: older frames first
+    int running = 0;
+    int phase = -2; // arrays: the phase of the running steps
 };
 
 struct Run {
@@ -58,56 +63,101 @@ struct Run {
     int traceFrames = 0;
     Run(const FrameWork& work, int f, int trace) : w(work), frames(f), traceFrames(trace) {}
 
+    // Events (time, kind, global step g = frame x steps + step): kind 0 ready, 1 done;
+    // at equal times readiness first, so a freed resource sees every step waiting.
+    using Event = std::tuple<double, int, int64_t>;
+    std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events;
+    std::vector<ResourceState> states;
+    std::vector<double> startAt, free;
+    std::vector<char> trackBusy;
+
+    int64_t stepCount() const { return static_cast<int64_t>(w.steps.size()); }
+    const Step& step(int64_t g) const { return w.steps[g % stepCount()]; }
+
+    // Starts waiting steps on resource r at time t while it can take them: an idle
+    // resource takes the oldest; a busy array also takes the oldest waiting steps of its
+    // running phase whose layer is not running there already.
+    void dispatch(int r, double t)
+    {
+        ResourceState& st = states[r];
+        const bool array = w.resources[r].kind == ResourceKind::Array;
+        for (auto it = st.waiting.begin(); it != st.waiting.end();) {
+            const int64_t g = *it;
+            const Step& s = step(g);
+            const bool join = array && s.phase >= 0 && s.phase == st.phase && !trackBusy[s.track];
+            if (st.running > 0 && !join) {
+                if (!array || st.phase < 0)
+                    break;
+                ++it;
+                continue;
+            }
+            it = st.waiting.erase(it);
+            ++st.running;
+            st.phase = s.phase;
+            if (s.track >= 0)
+                trackBusy[s.track] = 1;
+            startAt[g] = t;
+            events.push({t + s.ns, 1, g});
+        }
+    }
+
+    void ready(int64_t g, double t)
+    {
+        const Step& s = step(g);
+        if (!s.links.empty()) { // wormhole: all links of the path, held for the serialization
+            double start = t;
+            for (int l : s.links)
+                start = std::max(start, free[l]);
+            for (int l : s.links)
+                free[l] = start + s.holdNs;
+            startAt[g] = start;
+            events.push({start + s.ns, 1, g});
+        } else if (s.resource < 0) {
+            startAt[g] = t;
+            events.push({t, 1, g});
+        } else {
+            states[s.resource].waiting.insert(g);
+            dispatch(s.resource, t);
+        }
+    }
+
     void execute(double submitInterval)
     {
-        const int64_t S = static_cast<int64_t>(w.steps.size());
-        std::vector<double> ready(static_cast<size_t>(S * frames), 0.0);
+        const int64_t S = stepCount();
+        std::vector<double> readyAt(static_cast<size_t>(S * frames), 0.0);
         std::vector<int> deps(static_cast<size_t>(S * frames));
-        using Item = std::pair<double, int64_t>;
-        std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
         for (int64_t g = 0; g < S * frames; ++g)
             if ((deps[g] = w.steps[g % S].deps) == 0)
-                queue.push({ready[g] = static_cast<double>(g / S) * submitInterval, g});
-        std::vector<double> free(w.resources.size(), 0.0), trackFree(w.tracks.size(), 0.0);
-        std::vector<ArrayState> arrays(w.resources.size());
+                events.push({static_cast<double>(g / S) * submitInterval, 0, g});
+        states.assign(w.resources.size(), {});
+        startAt.assign(static_cast<size_t>(S * frames), 0.0);
+        free.assign(w.resources.size(), 0.0);
+        trackBusy.assign(w.tracks.size(), 0);
         done.assign(frames, 0.0);
         busy.assign(w.resources.size(), {});
         unitStart.assign(w.units.size(), 1e300);
         unitEnd.assign(w.units.size(), 0.0);
-        while (!queue.empty()) {
-            const auto [at, g] = queue.top();
-            queue.pop();
-            const Step& s = w.steps[g % S];
-            const int frame = static_cast<int>(g / S);
-            double start = at;
-            if (!s.links.empty()) {
-                for (int l : s.links)
-                    start = std::max(start, free[l]);
-            } else if (s.resource >= 0 && w.resources[s.resource].kind == ResourceKind::Array) {
-                ArrayState& a = arrays[s.resource];
-                start = std::max(start, trackFree[s.track]);
-                const bool join = s.phase >= 0 && a.phase == s.phase;
-                start = std::max(start, join ? a.phaseStart : free[s.resource]);
-                if (!join) {
-                    a.phase = s.phase;
-                    a.phaseStart = start;
-                }
-            } else if (s.resource >= 0) {
-                start = std::max(start, free[s.resource]);
+        while (!events.empty()) {
+            const auto [t, kind, g] = events.top();
+            events.pop();
+            if (kind == 0) {
+                ready(g, t);
+                continue;
             }
-            const double end = start + s.ns;
-            for (int l : s.links)
-                free[l] = start + s.holdNs;
-            if (s.resource >= 0)
-                free[s.resource] = std::max(free[s.resource], end);
-            if (s.track >= 0)
-                trackFree[s.track] = end;
-            record(s, frame, start, end);
+            const Step& s = step(g);
+            const int frame = static_cast<int>(g / S);
+            record(s, frame, startAt[g], t);
+            if (s.resource >= 0) {
+                --states[s.resource].running;
+                if (s.track >= 0)
+                    trackBusy[s.track] = 0;
+                dispatch(s.resource, t);
+            }
             for (int next : s.succ) {
                 const int64_t n = frame * S + next;
-                ready[n] = std::max(ready[n], end);
+                readyAt[n] = std::max(readyAt[n], t);
                 if (--deps[n] == 0)
-                    queue.push({ready[n], n});
+                    events.push({readyAt[n], 0, n});
             }
         }
     }
