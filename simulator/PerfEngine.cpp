@@ -361,7 +361,7 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
         char note[400];
         std::snprintf(note, sizeof note,
                       "submitted at the bound rate, frames queue: mean latency %.1f us under load against %.1f us on an idle "
-                      "chip (steps of different frames interleave on shared arrays and tiles in order of readiness)",
+                      "chip (the bottleneck runs at 100%%: waits upstream of it are not recovered)",
                       r.loadedLatencyNs / 1000, r.latencyNs / 1000);
         r.notes.push_back(note);
     }

@@ -14,7 +14,8 @@
 //   - every directed NoC link (XY routes on the 2D mesh; a transfer holds its whole path);
 //   - the PCIe host link, one resource per direction.
 // Dataflow: each layer's frame is cut into bands (a band of output rows); a band starts on
-// a resource when the bands of its inputs it needs have arrived, in order of readiness.
+// a resource when the bands of its inputs it needs have arrived; a resource takes waiting
+// steps older frames first.
 #include "core/package/Package.h"
 #include "core/target/Target.h"
 

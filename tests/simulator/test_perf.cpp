@@ -97,6 +97,7 @@ private slots:
     void threeHopTransferCostsTheNocFormula();
     void inputBitsScaleTheAnalogTime();
     void adcBitsScaleTheAdcEnergy();
+    void digitalOpOnTheProcessorIsTheBottleneck();
     void traceHasOneTrackPerTileAndNoOverlaps();
     void costModelRanksBitChoices();
 };
@@ -198,6 +199,29 @@ void TestPerf::adcBitsScaleTheAdcEnergy()
     QCOMPARE(r[6].energy.adc, 32 * t.energy.adcConversionPj / 4); // Walden: energy halves per bit
     // conversion time is proportional to bits: 4 conversions of 125 x 6/8 ns instead of 125 ns
     QCOMPARE(r[8].latencyNs - r[6].latencyNs, 4 * t.analog.adc.conversionNs * 2 / 8);
+}
+
+void TestPerf::digitalOpOnTheProcessorIsTheBottleneck()
+{
+    const Target t = chip(2, 2);
+    Package p = start(t, {1, 64});
+    p.outputs.push_back(layer(p, t, 0, 64, 32, {1, 32}));
+    place(p, 0, 0, 0, 0);
+    const int64_t x = tensor(p, {1, 4, 128, 128}); // a second input, 65536 codes
+    p.inputs.push_back(x);
+    DigitalOp softmax; // kept in float: the processor, 4 ops per element (the registry's cost)
+    softmax.opType = "Softmax";
+    softmax.inputs = {x};
+    softmax.outputs = {tensor(p, {1, 4, 128, 128})};
+    softmax.tile = 3;
+    p.digitalOps.push_back(softmax);
+    p.outputs.push_back(softmax.outputs[0]);
+    const PerfReport r = modelPerformance(p, one(16));
+    QCOMPARE(r.bottleneckKind, std::string("digital"));
+    QCOMPARE(r.boundNsPerFrame, 4 * 65536 * 1000.0 / t.processor.clockMhz);
+    QVERIFY(r.bottleneck.find("tile 3") != std::string::npos);
+    QCOMPARE(r.layers.back().unit, std::string("processor"));
+    QVERIFY(std::abs(r.fps * r.boundNsPerFrame / 1e9 - 1) < 0.01);
 }
 
 void TestPerf::traceHasOneTrackPerTileAndNoOverlaps()
