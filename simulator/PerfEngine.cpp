@@ -348,6 +348,17 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
         l.endNs = run.unitEnd[u];
     }
     fillTiles(w, run, perFrameBusy, r);
+    for (size_t i = 0; i < w.resources.size(); ++i) {
+        const Resource& res = w.resources[i];
+        if (res.kind == ResourceKind::Link && bound[i] > r.busiestLinkNsPerFrame) {
+            r.busiestLinkNsPerFrame = bound[i];
+            r.busiestLink = res.name;
+        }
+        if (res.kind == ResourceKind::HostIn)
+            r.hostInNsPerFrame = bound[i];
+        if (res.kind == ResourceKind::HostOut)
+            r.hostOutNsPerFrame = bound[i];
+    }
     for (TilePerf& t : r.tiles) {
         t.row = t.tile / target.tiles.cols;
         t.col = t.tile % target.tiles.cols;

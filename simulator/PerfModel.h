@@ -97,6 +97,9 @@ struct PerfReport {
     double energyPjPerFrame = 0;
     double averagePowerW = 0;
     double macsPerFrame = 0;
+    std::string busiestLink;          // the NoC link with the most work ("" without transfers)
+    double busiestLinkNsPerFrame = 0; // its serialization time per frame
+    double hostInNsPerFrame = 0, hostOutNsPerFrame = 0;
     std::string bottleneck;       // "array 12 (tile 12): layer 'conv1' ..."
     std::string bottleneckKind;   // "array", "digital", "link", "host"
     std::vector<LayerPerf> layers; // package layers, then digital ops

@@ -1,6 +1,7 @@
 // The performance report as JSON (the CLI's --report, the studio) and as text.
 #include "simulator/PerfModel.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -13,7 +14,8 @@ nlohmann::json toJson(const PerfReport& r)
         layers.push_back({{"name", l.name}, {"unit", l.unit}, {"tile", l.tile}, {"arrays", l.arrays},
                           {"replicas", l.replicas}, {"vectors", l.vectors}, {"input_bits", l.inputBits},
                           {"adc_bits", l.adcBits}, {"busy_ns_per_frame", l.busyNsPerFrame},
-                          {"resource_ns_per_frame", l.resourceNsPerFrame}, {"array_ns_per_frame", l.arrayNsPerFrame}, {"energy_uj_per_frame", l.energyPjPerFrame * 1e-6},
+                          {"resource_ns_per_frame", l.resourceNsPerFrame}, {"array_ns_per_frame", l.arrayNsPerFrame},
+                          {"busy", l.busyNsPerFrame / std::max(1e-9, r.frameIntervalNs)}, {"energy_uj_per_frame", l.energyPjPerFrame * 1e-6},
                           {"first_frame_start_us", l.startNs / 1000}, {"first_frame_end_us", l.endNs / 1000}});
     for (const TilePerf& t : r.tiles)
         tiles.push_back({{"tile", t.tile}, {"row", t.row}, {"col", t.col}, {"arrays", t.arrays},
@@ -36,6 +38,10 @@ nlohmann::json toJson(const PerfReport& r)
             {"energy_uj", {{"analog", e.analog * 1e-6}, {"adc", e.adc * 1e-6}, {"digital", e.digital * 1e-6},
                            {"sram", e.sram * 1e-6}, {"noc", e.noc * 1e-6}, {"host", e.host * 1e-6},
                            {"static", e.staticEnergy * 1e-6}}},
+            {"noc_busiest_link", r.busiestLink},
+            {"noc_busiest_link_ns", r.busiestLinkNsPerFrame},
+            {"host_in_ns_per_frame", r.hostInNsPerFrame},
+            {"host_out_ns_per_frame", r.hostOutNsPerFrame},
             {"bottleneck", r.bottleneck},
             {"bottleneck_kind", r.bottleneckKind},
             {"notes", r.notes},
