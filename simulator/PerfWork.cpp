@@ -203,6 +203,15 @@ struct Builder {
     void addLayer(int li);
     void addDigitalOp(int di);
     void addSimdLayer(int li);
+    struct LayerSplit {
+        std::map<int, double> arrayNs;                          // array -> read ns per frame
+        std::map<int, std::set<int>> arrayPhases;               // array -> phases of the layer's blocks
+        std::map<int64_t, double> ops, produced;                // tile -> SIMD ops, share of the outputs
+        std::map<std::pair<int64_t, int64_t>, double> partial;  // (from, to) tile -> bytes per frame
+    };
+    LayerSplit splitOf(int li) const;
+    void addLayerBand(int li, int band, int nb, const LayerSplit& split, int halo);
+    void chargeLayer(int li, const LayerSplit& split);
     // One step per band on `tile`'s digital unit, its output delivered from there.
     void addDigitalSteps(int ui, int64_t tile, double ns, const std::vector<int64_t>& inputs, const std::vector<int64_t>& outputs);
     void addHostInputs();
@@ -309,114 +318,133 @@ void Builder::addHostInputs()
     }
 }
 
-// A layer's band: one read step per array holding its blocks, partial sums of row-split
-// groups to their home tile, one epilogue step per producing tile.
+// Where a layer's work lands, per frame: reads per array, SIMD ops and the share of the
+// outputs per tile, partial sums between tiles (row-split groups to their home tile: the
+// tile of the group's first row block's leftmost block).
+Builder::LayerSplit Builder::splitOf(int li) const
+{
+    const PackageLayer& l = pkg.layers[li];
+    const analog::AnalogLayerParams& p = l.programmed.params;
+    const int64_t rowBlocks = (p.rows + p.numerics.rowsPerBlock - 1) / p.numerics.rowsPerBlock;
+    const double vpf = static_cast<double>(perReplica(l));
+    std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> home; // (replica, group) -> (colBegin, tile)
+    for (const ArrayImage& a : pkg.arrays)
+        for (const PlacedBlock& b : a.blocks) {
+            auto it = home.find({b.replica, b.group});
+            if (b.layer == li && b.rowBegin == 0 && (it == home.end() || b.colBegin < it->second.first))
+                home[{b.replica, b.group}] = {b.colBegin, a.tile};
+        }
+    LayerSplit split;
+    for (size_t ai = 0; ai < pkg.arrays.size(); ++ai)
+        for (size_t bi = 0; bi < pkg.arrays[ai].blocks.size(); ++bi) {
+            const PlacedBlock& b = pkg.arrays[ai].blocks[bi];
+            if (b.layer != li)
+                continue;
+            const int64_t tile = pkg.arrays[ai].tile;
+            const double cols = static_cast<double>(b.colEnd - b.colBegin);
+            const int phase = blockPhase[ai][bi];
+            if (split.arrayPhases[static_cast<int>(ai)].insert(phase).second)
+                split.arrayNs[static_cast<int>(ai)] += vpf * phaseReadNs[ai][phase];
+            const int64_t h = rowBlocks == 1 ? tile : home[{b.replica, b.group}].second;
+            const bool first = b.rowBegin == 0;
+            split.ops[h] += vpf * cols * (first ? 3.0 : 1.0);
+            if (first)
+                split.produced[h] += cols / static_cast<double>(p.cols * l.replicas);
+            if (h != tile)
+                split.partial[{tile, h}] += vpf * cols * 8.0;
+        }
+    return split;
+}
+
+// One band of a layer: a read step per array holding its blocks (after the input band it
+// needs), partial sums sent home once the sending tile's reads are done, an epilogue step
+// per producing tile, the output band delivered from there.
+void Builder::addLayerBand(int li, int band, int nb, const LayerSplit& split, int halo)
+{
+    const PackageLayer& l = pkg.layers[li];
+    const std::string& name = w.units[li].name;
+    std::map<int64_t, int> epi, readsDone; // per tile: its epilogue, all its reads of this band done
+    for (const auto& [tile, n] : split.ops) {
+        Step s;
+        s.resource = digital(tile);
+        s.ns = n / nb * simdOpNs(target);
+        s.track = resTrack[s.resource];
+        s.unit = li;
+        s.label = name + " epilogue";
+        epi[tile] = addStep(std::move(s));
+    }
+    for (const auto& [ai, ns] : split.arrayNs) {
+        const std::set<int>& phases = split.arrayPhases.at(ai);
+        auto key = std::make_pair(ai, li);
+        if (!arrayTrack.count(key))
+            arrayTrack[key] = addTrack(w.resources[arrayRes[ai]].name + ": " + name, pkg.arrays[ai].tile);
+        Step s;
+        s.resource = arrayRes[ai];
+        s.ns = ns / nb;
+        s.phase = phases.size() == 1 ? *phases.begin() : -1;
+        s.track = arrayTrack[key];
+        s.unit = li;
+        s.label = name;
+        const int read = addStep(std::move(s));
+        waitInputs(read, {l.inputTensor}, band, nb, halo);
+        const int64_t tile = pkg.arrays[ai].tile;
+        if (!readsDone.count(tile)) {
+            readsDone[tile] = addStep({});
+            if (epi.count(tile))
+                edge(readsDone[tile], epi[tile]);
+        }
+        edge(read, readsDone[tile]);
+    }
+    for (const auto& [pair, bytes] : split.partial)
+        addTransfer(readsDone[pair.first], epi[pair.second], pair.first, pair.second, bytes / nb, li, name + " partial sums");
+    for (const auto& [tile, fraction] : split.produced)
+        if (l.outputTensor >= 0)
+            deliver(l.outputTensor, band, epi[tile], tile, fraction, li);
+}
+
 void Builder::addLayer(int li)
 {
     const PackageLayer& l = pkg.layers[li];
     if (runsOnSimd(l, 0))
         return addSimdLayer(li);
     const analog::AnalogLayerParams& p = l.programmed.params;
-    const int64_t K = p.rows, N = p.cols, rowBlocks = (K + p.numerics.rowsPerBlock - 1) / p.numerics.rowsPerBlock;
-    const double vpf = static_cast<double>(perReplica(l)), V = static_cast<double>(vectors(l));
+    const LayerSplit split = splitOf(li);
     const int nb = static_cast<int>(bands(l.outputTensor));
-    LayerPerf& u = w.units[li];
-    // Home tile of each (replica, group): the tile of its first row block's leftmost piece.
-    std::map<std::pair<int64_t, int64_t>, std::pair<int64_t, int64_t>> home; // -> (colBegin, tile)
-    std::map<int, double> arrayNs;                  // array -> ns per frame
-    std::map<int, std::set<int>> arrayPhases;
-    std::map<int64_t, double> ops, produced;        // tile -> SIMD ops, fraction of outputs
-    std::map<std::pair<int64_t, int64_t>, double> partial; // (from, to) -> bytes per frame
-    for (size_t ai = 0; ai < pkg.arrays.size(); ++ai)
-        for (const PlacedBlock& b : pkg.arrays[ai].blocks)
-            if (b.layer == li && b.rowBegin == 0) {
-                auto key = std::make_pair(b.replica, b.group);
-                auto it = home.find(key);
-                if (it == home.end() || b.colBegin < it->second.first)
-                    home[key] = {b.colBegin, pkg.arrays[ai].tile};
-            }
-    for (size_t ai = 0; ai < pkg.arrays.size(); ++ai)
-        for (size_t bi = 0; bi < pkg.arrays[ai].blocks.size(); ++bi) {
-            const PlacedBlock& b = pkg.arrays[ai].blocks[bi];
-            if (b.layer != li)
-                continue;
-            const int64_t tile = pkg.arrays[ai].tile, cols = b.colEnd - b.colBegin;
-            const int phase = blockPhase[ai][bi];
-            if (arrayPhases[static_cast<int>(ai)].insert(phase).second)
-                arrayNs[static_cast<int>(ai)] += vpf * phaseReadNs[ai][phase];
-            const int64_t h = rowBlocks == 1 ? tile : home[{b.replica, b.group}].second;
-            const bool first = b.rowBegin == 0;
-            ops[h] += vpf * static_cast<double>(cols) * (first ? 3.0 : 1.0);
-            if (first)
-                produced[h] += static_cast<double>(cols) / static_cast<double>(N * l.replicas);
-            if (h != tile)
-                partial[{tile, h}] += vpf * static_cast<double>(cols) * 8.0;
-        }
-    const int halo = l.inputTensor >= 0 && K > 1 && pkg.tensors[l.inputTensor].shape.size() >= 4 &&
-                             K * p.groups > pkg.tensors[l.inputTensor].shape[1]
-                         ? 1
-                         : 0; // a window wider than one pixel needs the next rows
-    for (int band = 0; band < nb; ++band) {
-        std::map<int, int> read;
-        std::map<int64_t, int> epi;
-        for (const auto& [ai, ns] : arrayNs) {
-            Step s;
-            s.resource = arrayRes[ai];
-            s.ns = ns / nb;
-            s.phase = arrayPhases[ai].size() == 1 ? *arrayPhases[ai].begin() : -1;
-            auto key = std::make_pair(ai, li);
-            if (!arrayTrack.count(key))
-                arrayTrack[key] = addTrack(w.resources[arrayRes[ai]].name + ": " + u.name, pkg.arrays[ai].tile);
-            s.track = arrayTrack[key];
-            s.unit = li;
-            s.label = u.name;
-            read[ai] = addStep(std::move(s));
-            waitInputs(read[ai], {l.inputTensor}, band, nb, halo);
-        }
-        for (const auto& [tile, n] : ops) {
-            Step s;
-            s.resource = digital(tile);
-            s.ns = n / nb * simdOpNs(target);
-            s.track = resTrack[s.resource];
-            s.unit = li;
-            s.label = u.name + " epilogue";
-            epi[tile] = addStep(std::move(s));
-        }
-        for (const auto& [ai, step] : read) {
-            const int64_t tile = pkg.arrays[ai].tile;
-            if (epi.count(tile))
-                edge(step, epi[tile]);
-            for (const auto& [pair, bytes] : partial)
-                if (pair.first == tile) {
-                    const int hop = addStep({}); // all reads of the tile done
-                    edge(step, hop);
-                    addTransfer(hop, epi[pair.second], pair.first, pair.second, bytes / nb, li, u.name + " partial sums");
-                }
-        }
-        for (const auto& [tile, fraction] : produced)
-            if (l.outputTensor >= 0)
-                deliver(l.outputTensor, band, epi[tile], tile, fraction, li);
-    }
-    const int adcBits = p.numerics.adcBits, inBytes = l.inputTensor >= 0 ? static_cast<int>(elementTypeBytes(pkg.tensors[l.inputTensor].type)) : 1;
+    const bool windowed = l.inputTensor >= 0 && pkg.tensors[l.inputTensor].shape.size() >= 4 &&
+                          p.rows * p.groups > pkg.tensors[l.inputTensor].shape[1]; // wider than one pixel
+    for (int band = 0; band < nb; ++band)
+        addLayerBand(li, band, nb, split, windowed ? 1 : 0);
+    chargeLayer(li, split);
+}
+
+// Energy of one frame of a layer (docs/performance-model.md).
+void Builder::chargeLayer(int li, const LayerSplit& split)
+{
+    const PackageLayer& l = pkg.layers[li];
+    const analog::AnalogLayerParams& p = l.programmed.params;
+    const int64_t K = p.rows, N = p.cols, rowBlocks = (K + p.numerics.rowsPerBlock - 1) / p.numerics.rowsPerBlock;
+    const double V = static_cast<double>(vectors(l));
+    const int64_t inBytes = l.inputTensor >= 0 ? elementTypeBytes(pkg.tensors[l.inputTensor].type) : 1;
     const double analogPj = V * static_cast<double>(K * N) * cellReadPj(target, p.numerics.inputBits);
-    const double adcPj = V * static_cast<double>(N * rowBlocks) * adcConversionPj(target, adcBits);
-    double opsTotal = 0;
-    for (const auto& [tile, n] : ops)
-        opsTotal += n;
-    const double sramPj = V * (static_cast<double>(K * p.groups * inBytes) + static_cast<double>(N * rowBlocks * 16) +
-                               static_cast<double>(N * ((p.output.bits + 7) / 8))) * target.energy.sramBytePj;
+    const double adcPj = V * static_cast<double>(N * rowBlocks) * adcConversionPj(target, p.numerics.adcBits);
+    double ops = 0;
+    for (const auto& [tile, n] : split.ops)
+        ops += n;
+    const double sramPj = V * static_cast<double>(K * p.groups * inBytes + N * rowBlocks * 16 + N * ((p.output.bits + 7) / 8)) *
+                          target.energy.sramBytePj;
     w.energy.analog += analogPj;
     w.energy.adc += adcPj;
-    w.energy.digital += opsTotal * target.energy.simdOpPj;
+    w.energy.digital += ops * target.energy.simdOpPj;
     w.energy.sram += sramPj;
-    u.energyPjPerFrame += analogPj + adcPj + opsTotal * target.energy.simdOpPj + sramPj;
+    LayerPerf& u = w.units[li];
+    u.energyPjPerFrame += analogPj + adcPj + ops * target.energy.simdOpPj + sramPj;
     w.macsPerFrame += V * static_cast<double>(K * N);
-    for (const auto& [ai, ns] : arrayNs)
+    for (const auto& [ai, ns] : split.arrayNs)
         w.unitResources[li].push_back(arrayRes[ai]);
-    for (const auto& [tile, n] : ops)
+    for (const auto& [tile, n] : split.ops)
         w.unitResources[li].push_back(digital(tile));
-    u.arrays = static_cast<int64_t>(arrayNs.size());
-    u.tile = arrayNs.empty() ? -1 : pkg.arrays[arrayNs.begin()->first].tile;
+    u.arrays = static_cast<int64_t>(split.arrayNs.size());
+    u.tile = split.arrayNs.empty() ? -1 : pkg.arrays[split.arrayNs.begin()->first].tile;
 }
 
 void Builder::addDigitalSteps(int ui, int64_t tile, double ns, const std::vector<int64_t>& inputs,

@@ -95,6 +95,7 @@ private slots:
     void twoReplicasDoubleFramesPerSecond();
     void blocksSharingRowsAddTheirTimes();
     void threeHopTransferCostsTheNocFormula();
+    void rowSplitPartialSumsGoToTheHomeTile();
     void inputBitsScaleTheAnalogTime();
     void adcBitsScaleTheAdcEnergy();
     void digitalOpOnTheProcessorIsTheBottleneck();
@@ -170,6 +171,27 @@ void TestPerf::threeHopTransferCostsTheNocFormula()
     // 32 bytes over 3 links: 3 hops x hop latency + 32 B / link bytes per cycle
     const double cycle = 1000.0 / t.noc.clockMhz;
     QCOMPARE(latency[1] - latency[0], 3 * t.noc.hopLatencyCycles * cycle + 32.0 / t.noc.linkBytesPerCycle * cycle);
+}
+
+void TestPerf::rowSplitPartialSumsGoToTheHomeTile()
+{
+    const Target t = chip(2, 2);
+    Package p = start(t, {1, 512}); // K = 512 > 256 rows: two row blocks, on tiles 0 and 1
+    p.outputs.push_back(layer(p, t, 0, 512, 32, {1, 32}));
+    place(p, 0, 0, 0, 0);
+    p.arrays[0].blocks[0].rowEnd = 256;
+    place(p, 1, 0, 0, 0);
+    p.arrays[1].blocks[0].rowBegin = 256;
+    const PerfReport r = modelPerformance(p, one());
+    // Both tiles receive the 512 input bytes over PCIe, one after the other; tile 1's read
+    // ends last; its 32 int64 partial sums take one hop to tile 0 (the home of row block 0),
+    // which adds them (1 op each) and runs the epilogue (3 ops each); 32 bytes go back.
+    const double cycle = 1000.0 / t.noc.clockMhz;
+    const double read = 8 * t.analog.mvm.nsPerInputBit + 4 * t.analog.adc.conversionNs;
+    const double expected = 2 * 512 / t.host.bandwidthGBs + read + (t.noc.hopLatencyCycles + 256.0 / t.noc.linkBytesPerCycle) * cycle +
+                            32 * 4 / 8.0 * 1000.0 / t.simd.clockMhz + 32 / t.host.bandwidthGBs;
+    QCOMPARE(r.latencyNs, expected);
+    QCOMPARE(r.energy.adc, 2 * 32 * t.energy.adcConversionPj); // each row block digitized
 }
 
 void TestPerf::inputBitsScaleTheAnalogTime()
