@@ -290,49 +290,12 @@ std::vector<double> workPerFrame(const FrameWork& w)
 
 } // namespace
 
-PerfReport modelPerformance(const package::Package& pkg, const Target& target, const PerfOptions& options)
+namespace {
+
+// Per layer: its own busiest time, its busiest resource (all of its resources' work), its
+// busiest array, and when it ran in the first traced frame.
+void fillLayers(const FrameWork& w, const Run& run, const std::vector<double>& bound, PerfReport& r)
 {
-    const FrameWork w = buildFrameWork(pkg, target, options);
-    std::vector<double> bound = workPerFrame(w);
-    const double busiest = bound.empty() ? 0 : *std::max_element(bound.begin(), bound.end());
-    const double submit = options.submitIntervalNs < 0 ? busiest : options.submitIntervalNs;
-    // Steady state: the frames measured (the second half) must enter after the start-up
-    // transient has drained: at least 4 x the pipeline depth (frames in flight at once,
-    // from a one-frame probe) + 16.
-    Run probe(w, 1, 0);
-    probe.execute(submit);
-    const double depth = submit > 0 ? std::ceil(probe.done[0] / submit) : 0;
-    const int frames = std::max(std::max(1, options.frames), static_cast<int>(std::min<double>(options.maxFrames, 4 * depth + 16)));
-    Run run(w, frames, options.traceFrames);
-    run.execute(submit);
-    PerfReport r;
-    r.model = pkg.header.modelName;
-    r.target = target.name;
-    r.frames = run.frames;
-    r.bands = options.bands;
-    r.latencyNs = probe.done[0];
-    r.frameDoneNs = run.done;
-    r.submitIntervalNs = submit;
-    for (int f = run.frames / 2; f < run.frames; ++f)
-        r.loadedLatencyNs += (run.done[f] - f * submit) / (run.frames - run.frames / 2);
-    // At most the submission rate: a faster completion rate is a backlog draining.
-    r.frameIntervalNs = std::max({1e-9, submit, steadyInterval(run.done)});
-    r.fps = 1e9 / r.frameIntervalNs;
-    std::vector<double> perFrameBusy(w.resources.size());
-    int worst = -1;
-    for (size_t i = 0; i < w.resources.size(); ++i) {
-        perFrameBusy[i] = unionLength(run.busy[i]) / run.frames;
-        if (worst < 0 || bound[i] > bound[worst])
-            worst = static_cast<int>(i);
-    }
-    r.boundNsPerFrame = worst >= 0 ? bound[worst] : 0;
-    r.bottleneckKind = worst >= 0 ? kindName(w.resources[worst].kind) : "";
-    r.bottleneck = worst >= 0 ? describe(w, run, worst, bound) : "";
-    r.energy = w.energy;
-    r.energy.staticEnergy = target.energy.staticW * r.frameIntervalNs * 1e3; // W x ns = nJ
-    r.energyPjPerFrame = r.energy.total();
-    r.averagePowerW = r.energyPjPerFrame * 1e-12 * r.fps;
-    r.macsPerFrame = w.macsPerFrame;
     r.layers = w.units;
     for (size_t u = 0; u < r.layers.size(); ++u) {
         LayerPerf& l = r.layers[u];
@@ -347,7 +310,10 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
         l.startNs = run.unitStart[u] > 1e299 ? 0 : run.unitStart[u];
         l.endNs = run.unitEnd[u];
     }
-    fillTiles(w, run, perFrameBusy, r);
+}
+
+void fillLinks(const FrameWork& w, const std::vector<double>& bound, PerfReport& r)
+{
     for (size_t i = 0; i < w.resources.size(); ++i) {
         const Resource& res = w.resources[i];
         if (res.kind == ResourceKind::Link && bound[i] > r.busiestLinkNsPerFrame) {
@@ -359,17 +325,12 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
         if (res.kind == ResourceKind::HostOut)
             r.hostOutNsPerFrame = bound[i];
     }
-    for (TilePerf& t : r.tiles) {
-        t.row = t.tile / target.tiles.cols;
-        t.col = t.tile % target.tiles.cols;
-    }
-    r.tracks = w.tracks;
-    r.slices = std::move(run.slices);
-    for (const Step& s : w.steps)
-        r.labels.push_back(s.label);
-    r.notes = w.notes;
+}
+
+void addNotes(PerfReport& r)
+{
+    char note[400];
     if (r.loadedLatencyNs > 1.5 * r.latencyNs) {
-        char note[400];
         std::snprintf(note, sizeof note,
                       "submitted at the bound rate, frames queue: mean latency %.1f us under load against %.1f us on an idle "
                       "chip (the bottleneck runs at 100%%: waits upstream of it are not recovered)",
@@ -377,7 +338,6 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
         r.notes.push_back(note);
     }
     if (r.frameIntervalNs > 1.02 * r.boundNsPerFrame) {
-        char note[400];
         std::snprintf(note, sizeof note,
                       "the steady-state frame interval (%.1f us) is %.0f%% above the busiest resource's work per frame "
                       "(%.1f us): steps wait for their inputs or for a shared array or link (layers of different pipeline "
@@ -385,6 +345,68 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
                       r.frameIntervalNs / 1000, 100.0 * (r.frameIntervalNs / r.boundNsPerFrame - 1), r.boundNsPerFrame / 1000);
         r.notes.push_back(note);
     }
+}
+
+// Latency, interval, fps and energy of a run.
+void fillTimes(const Target& target, const FrameWork& w, const Run& probe, const Run& run, double submit, PerfReport& r)
+{
+    r.frames = run.frames;
+    r.latencyNs = probe.done[0];
+    r.frameDoneNs = run.done;
+    r.submitIntervalNs = submit;
+    for (int f = run.frames / 2; f < run.frames; ++f)
+        r.loadedLatencyNs += (run.done[f] - f * submit) / (run.frames - run.frames / 2);
+    // At most the submission rate: a faster completion rate is a backlog draining.
+    r.frameIntervalNs = std::max({1e-9, submit, steadyInterval(run.done)});
+    r.fps = 1e9 / r.frameIntervalNs;
+    r.energy = w.energy;
+    r.energy.staticEnergy = target.energy.staticW * r.frameIntervalNs * 1e3; // W x ns = nJ
+    r.energyPjPerFrame = r.energy.total();
+    r.averagePowerW = r.energyPjPerFrame * 1e-12 * r.fps;
+    r.macsPerFrame = w.macsPerFrame;
+}
+
+} // namespace
+
+PerfReport modelPerformance(const package::Package& pkg, const Target& target, const PerfOptions& options)
+{
+    const FrameWork w = buildFrameWork(pkg, target, options);
+    const std::vector<double> bound = workPerFrame(w);
+    const int worst = bound.empty() ? -1 : static_cast<int>(std::max_element(bound.begin(), bound.end()) - bound.begin());
+    const double submit = options.submitIntervalNs < 0 ? (worst < 0 ? 0 : bound[worst]) : options.submitIntervalNs;
+    // Steady state: the frames measured (the second half) must enter after the start-up
+    // transient has drained: at least 4 x the pipeline depth (frames in flight at once,
+    // from a one-frame probe) + 16.
+    Run probe(w, 1, 0);
+    probe.execute(submit);
+    const double depth = submit > 0 ? std::ceil(probe.done[0] / submit) : 0;
+    const int frames = std::max(std::max(1, options.frames), static_cast<int>(std::min<double>(options.maxFrames, 4 * depth + 16)));
+    Run run(w, frames, options.traceFrames);
+    run.execute(submit);
+    PerfReport r;
+    r.model = pkg.header.modelName;
+    r.target = target.name;
+    r.bands = options.bands;
+    fillTimes(target, w, probe, run, submit, r);
+    r.boundNsPerFrame = worst >= 0 ? bound[worst] : 0;
+    r.bottleneckKind = worst >= 0 ? kindName(w.resources[worst].kind) : "";
+    r.bottleneck = worst >= 0 ? describe(w, run, worst, bound) : "";
+    fillLayers(w, run, bound, r);
+    std::vector<double> perFrameBusy(w.resources.size());
+    for (size_t i = 0; i < w.resources.size(); ++i)
+        perFrameBusy[i] = unionLength(run.busy[i]) / run.frames;
+    fillTiles(w, run, perFrameBusy, r);
+    for (TilePerf& t : r.tiles) {
+        t.row = t.tile / target.tiles.cols;
+        t.col = t.tile % target.tiles.cols;
+    }
+    fillLinks(w, bound, r);
+    r.tracks = w.tracks;
+    r.slices = std::move(run.slices);
+    for (const Step& s : w.steps)
+        r.labels.push_back(s.label);
+    r.notes = w.notes;
+    addNotes(r);
     return r;
 }
 

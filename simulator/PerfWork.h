@@ -64,7 +64,6 @@ FrameWork buildFrameWork(const package::Package& package, const Target& target, 
 // directed link ids; linkName(id) names one.
 std::vector<int> xyLinks(const Target& target, int64_t a, int64_t b);
 std::string linkName(const Target& target, int link);
-int linkCount(const Target& target);
 // One transfer of `bytes` over `hops` links: hops x hop latency + bytes / link bandwidth
 // (arrival); the links are held for the serialization bytes / link bandwidth only (wormhole).
 double nocTransferNs(const Target& target, int64_t hops, double bytes);
