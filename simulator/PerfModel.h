@@ -22,10 +22,18 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace tessera::sim {
+
+// What-if bit widths of an analog layer (0: as programmed in the package): time and energy
+// only, the package's numerics are not changed.
+struct LayerBits {
+    int inputBits = 0;
+    int adcBits = 0;
+};
 
 // Numbers the target file does not give (assumptions, documented with their reasoning in
 // docs/performance-model.md).
@@ -38,6 +46,8 @@ struct PerfOptions {
     double hostBytePj = 80.0; // PCIe 2.x link energy per byte (~10 pJ/bit, assumption)
     int traceFrames = 8;      // frames whose slices the report keeps (the trace)
     int maxFrames = 512;      // more frames are run until the pipeline is in steady state
+    // Per layer name ("*": every analog layer) what-if DAC / ADC bits.
+    std::map<std::string, LayerBits> bits;
 };
 
 struct LayerPerf {

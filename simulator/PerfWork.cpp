@@ -7,6 +7,7 @@
 
 #include "simulator/PerfCompat.h"
 
+#include "core/Error.h"
 #include "core/target/AnalogCost.h"
 
 #include <algorithm>
@@ -87,6 +88,19 @@ struct Builder {
         if (l.inputTensor >= 0)
             return std::max<int64_t>(1, tensorElements(pkg.tensors[l.inputTensor]) / batch / (p.rows * p.groups));
         return 1;
+    }
+    // A layer's numerics with the what-if bits of PerfOptions::bits applied.
+    analog::LayerNumerics numerics(int64_t li) const
+    {
+        analog::LayerNumerics n = pkg.layers[li].programmed.params.numerics;
+        for (const char* key : {"*", pkg.layers[li].programmed.params.name.c_str()}) {
+            auto it = opt.bits.find(key);
+            if (it == opt.bits.end())
+                continue;
+            n.inputBits = it->second.inputBits > 0 ? it->second.inputBits : n.inputBits;
+            n.adcBits = it->second.adcBits > 0 ? it->second.adcBits : n.adcBits;
+        }
+        return n;
     }
     // A SIMD layer's tile: where its output (else its input) lives.
     int64_t simdTile(const PackageLayer& l) const
@@ -284,7 +298,7 @@ void Builder::schedulePhases()
             int64_t cols = 0, most = 0;
             int bits = 1, adc = 1;
             for (int id : phase) {
-                const analog::LayerNumerics& n = pkg.layers[a.blocks[id].layer].programmed.params.numerics;
+                const analog::LayerNumerics n = numerics(a.blocks[id].layer);
                 cols += a.blocks[id].colEnd - a.blocks[id].colBegin;
                 bits = std::max(bits, n.inputBits);
                 adc = std::max(adc, n.adcBits);
@@ -425,8 +439,9 @@ void Builder::chargeLayer(int li, const LayerSplit& split)
     const int64_t K = p.rows, N = p.cols, rowBlocks = (K + p.numerics.rowsPerBlock - 1) / p.numerics.rowsPerBlock;
     const double V = static_cast<double>(vectors(l));
     const int64_t inBytes = l.inputTensor >= 0 ? elementTypeBytes(pkg.tensors[l.inputTensor].type) : 1;
-    const double analogPj = V * static_cast<double>(K * N) * cellReadPj(target, p.numerics.inputBits);
-    const double adcPj = V * static_cast<double>(N * rowBlocks) * adcConversionPj(target, p.numerics.adcBits);
+    const analog::LayerNumerics n = numerics(li);
+    const double analogPj = V * static_cast<double>(K * N) * cellReadPj(target, n.inputBits);
+    const double adcPj = V * static_cast<double>(N * rowBlocks) * adcConversionPj(target, n.adcBits);
     double ops = 0;
     for (const auto& [tile, n] : split.ops)
         ops += n;
@@ -511,6 +526,10 @@ void Builder::addDigitalOp(int di)
 
 FrameWork buildFrameWork(const package::Package& pkg, const Target& target, const PerfOptions& options)
 {
+    for (const auto& [name, bits] : options.bits)
+        if (name != "*" && std::none_of(pkg.layers.begin(), pkg.layers.end(),
+                                        [&](const package::PackageLayer& l) { return l.programmed.params.name == name; }))
+            fail(pkg.header.modelName, ": no analog layer named '", name, "' for what-if bits");
     Builder b(pkg, target, options);
     for (const package::PackageLayer& l : pkg.layers) {
         LayerPerf u;
@@ -518,8 +537,8 @@ FrameWork buildFrameWork(const package::Package& pkg, const Target& target, cons
         u.unit = "analog";
         u.replicas = l.replicas;
         u.vectors = b.vectors(l);
-        u.inputBits = l.programmed.params.numerics.inputBits;
-        u.adcBits = l.programmed.params.numerics.adcBits;
+        u.inputBits = b.numerics(static_cast<int64_t>(b.w.units.size())).inputBits;
+        u.adcBits = b.numerics(static_cast<int64_t>(b.w.units.size())).adcBits;
         b.w.units.push_back(u);
     }
     for (size_t i = 0; i < pkg.digitalOps.size(); ++i) {

@@ -2,6 +2,7 @@
 // from the target's constants by the formulas of docs/performance-model.md: one layer on
 // one tile, replicas, blocks time-multiplexing an array, a 3-hop NoC transfer, input and
 // ADC bits; the trace is valid JSON, one named track per tile, no overlapping slices.
+#include "core/Error.h"
 #include "core/target/AnalogCost.h"
 #include "simulator/PerfModel.h"
 #include "simulator/Trace.h"
@@ -205,6 +206,15 @@ void TestPerf::inputBitsScaleTheAnalogTime()
         latency[bits / 8] = modelPerformance(p, one()).latencyNs;
     }
     QCOMPARE(latency[1] - latency[0], 4 * t.analog.mvm.nsPerInputBit);
+    // the same as a what-if on the 8-bit package
+    Package p = start(t, {1, 64});
+    p.outputs.push_back(layer(p, t, 0, 64, 32, {1, 32}, 8));
+    place(p, 0, 0, 0, 0);
+    PerfOptions o = one();
+    o.bits["*"] = {4, 0};
+    QCOMPARE(modelPerformance(p, o).latencyNs, latency[0]);
+    o.bits = {{"nope", {4, 0}}};
+    QVERIFY_THROWS_EXCEPTION(Error, modelPerformance(p, o));
 }
 
 void TestPerf::adcBitsScaleTheAdcEnergy()
