@@ -1,6 +1,7 @@
 // Estimated time per frame: arrays run their blocks in phases (blocks sharing rows or
 // columns time-multiplex), tiles run the digital work; replication of bottleneck layers.
 #include "compiler/Stages.h"
+#include "core/target/AnalogCost.h"
 
 #include <algorithm>
 #include <cmath>
@@ -81,34 +82,21 @@ int64_t blockWork(const CompileResult& result, const BlockPlan& b)
     return (l.vectors + l.replicas - 1) / std::max(1, l.replicas);
 }
 
-bool overlaps(int64_t a0, int64_t an, int64_t b0, int64_t bn) { return a0 < b0 + bn && b0 < a0 + an; }
-
-// Greedy phases, heaviest block first: a block joins the first phase none of whose blocks
-// shares a row or a column with it.
+// Phases by core's rule (core/target/AnalogCost.h): blocks sharing rows or columns
+// time-multiplex, heaviest first.
 void scheduleArray(CompileResult& result, ArrayPlan& array)
 {
-    std::vector<int> order = array.blocks;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        return blockWork(result, result.blocks[a]) > blockWork(result, result.blocks[b]);
-    });
-    std::vector<std::vector<int>> phases;
-    for (int id : order) {
+    std::vector<ArrayBlock> rects;
+    for (int id : array.blocks) {
         const BlockPlan& b = result.blocks[id];
-        size_t p = 0;
-        for (; p < phases.size(); ++p) {
-            bool clash = false;
-            for (int o : phases[p]) {
-                const BlockPlan& x = result.blocks[o];
-                clash = clash || overlaps(b.row0, b.rows, x.row0, x.rows) || overlaps(b.col0, b.cols, x.col0, x.cols);
-            }
-            if (!clash)
-                break;
-        }
-        if (p == phases.size())
-            phases.emplace_back();
-        phases[p].push_back(id);
-        result.blocks[id].phase = static_cast<int>(p);
+        rects.push_back({b.row0, b.rows, b.col0, b.cols, blockWork(result, b)});
     }
+    std::vector<std::vector<int>> phases = arrayPhases(rects);
+    for (size_t p = 0; p < phases.size(); ++p)
+        for (int& id : phases[p]) {
+            id = array.blocks[id];
+            result.blocks[id].phase = static_cast<int>(p);
+        }
     array.phases = static_cast<int>(phases.size());
     array.nsPerFrame = 0;
     for (const std::vector<int>& phase : phases) {

@@ -18,6 +18,7 @@ const std::vector<CommandSpec>& commandTable()
         {"compile", "Map a model onto a target's arrays and tiles: does it fit, utilization, estimated frames/s; write the package", declareCompile},
         {"package", "Show a deployment package (.tpkg): 'info FILE' summary, 'disasm FILE [--tile N]' tile programs", declarePackage},
         {"simulate", "Run a deployment package on the virtual chip: outputs, accuracy, agreement, simulator frames/s", declareSimulate},
+        {"perf", "Performance model of a package on its target: latency, frames/s, energy, power, bottleneck; Perfetto trace", declarePerf},
     };
     return table;
 }

@@ -47,5 +47,6 @@ CommandRun declareTargets(CLI::App& sub);
 CommandRun declareCompile(CLI::App& sub);
 CommandRun declarePackage(CLI::App& sub);
 CommandRun declareSimulate(CLI::App& sub);
+CommandRun declarePerf(CLI::App& sub);
 
 } // namespace tessera::cli
