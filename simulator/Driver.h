@@ -61,6 +61,13 @@ struct ModelInfo {
     std::vector<TensorInfo> outputs;
 };
 
+// Host-side quantization, for a program that quantizes once and submits codes: float32
+// values -> codes in info.codeType by core's rule saturate(roundHalfEven(x / scale)) over the
+// descriptor's code range (core/analog/Numerics.h), and codes -> float32 (code x scale).
+// InputError(WrongDType) for a descriptor that is not quantized or a tensor of another type.
+Tensor quantize(const TensorInfo& info, const Tensor& values);
+Tensor dequantize(const TensorInfo& info, const Tensor& codes);
+
 using Inputs = std::map<std::string, Tensor>; // by input name
 using Outputs = std::vector<Tensor>;          // in ModelInfo::outputs order
 

@@ -2,6 +2,8 @@
 // descriptors. Every error names the file or input and both sides of the mismatch.
 #include "simulator/DriverDetail.h"
 
+#include "core/DTypeDispatch.h"
+#include "core/analog/Numerics.h"
 #include "core/io/FileIO.h"
 #include "core/package/PackageIO.h"
 
@@ -97,6 +99,56 @@ std::string TensorInfo::describe() const
         out << " -> " << dtypeName(codeType) << " codes (scale " << quant.scale << ", " << quant.bits << " bits, "
             << (quant.isSigned ? "signed" : "unsigned") << ")";
     return out.str();
+}
+
+namespace {
+
+void checkCodec(const TensorInfo& info, const Tensor& t, DType want, const char* what)
+{
+    if (!info.quant.quantized || info.codeType == DType::Float32)
+        throw InputError(ErrorCode::WrongDType, strCat("'", info.name, "' is not quantized: nothing to ", what),
+                         info.name);
+    if (!t.isValid() || t.dtype() != want)
+        throw InputError(ErrorCode::WrongDType,
+                         strCat(what, " '", info.name, "': the tensor is ", t.isValid() ? dtypeName(t.dtype()) : "empty",
+                                ", expected ", dtypeName(want)),
+                         info.name);
+}
+
+template <class Fn>
+void forCodeType(const TensorInfo& info, Fn&& fn)
+{
+    dispatchDType<false>(info.codeType, fn, [&] {
+        throw InputError(ErrorCode::WrongDType, strCat("'", info.name, "': unsupported code type"), info.name);
+    });
+}
+
+} // namespace
+
+Tensor quantize(const TensorInfo& info, const Tensor& values)
+{
+    checkCodec(info, values, DType::Float32, "quantize");
+    Tensor codes(info.codeType, values.shape());
+    const analog::CodeRange range = analog::codeRange(info.quant.bits, info.quant.isSigned);
+    forCodeType(info, [&](auto zero) {
+        using T = decltype(zero);
+        T* out = codes.mutableData<T>();
+        for (int64_t i = 0; i < values.numel(); ++i)
+            out[i] = static_cast<T>(analog::quantizeValue(values.data<float>()[i], info.quant.scale, range));
+    });
+    return codes;
+}
+
+Tensor dequantize(const TensorInfo& info, const Tensor& codes)
+{
+    checkCodec(info, codes, info.codeType, "dequantize");
+    Tensor values(DType::Float32, codes.shape());
+    forCodeType(info, [&](auto zero) {
+        using T = decltype(zero);
+        for (int64_t i = 0; i < codes.numel(); ++i)
+            values.mutableData<float>()[i] = static_cast<float>(double(codes.data<T>()[i]) * info.quant.scale);
+    });
+    return values;
 }
 
 namespace detail {

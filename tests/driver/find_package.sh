@@ -20,6 +20,7 @@ done
 [ ! -e "$PREFIX/include/simulator/DriverDetail.h" ] || fail "an internal header was installed"
 
 expect_exit 0 "$PREFIX/bin/tessera" compile "$MODELS/mnist/mnist_lenet.onnx" --target m1076 -o "$WORK/lenet.tpkg"
+expect_exit 0 "$PREFIX/bin/tessera" compile "$MODELS/digits/digits_cnn.onnx" --target test4 -o "$WORK/test4.tpkg"
 
 mkdir -p "$WORK/app"
 cat >"$WORK/app/CMakeLists.txt" <<'CMAKE'
@@ -61,8 +62,8 @@ if command -v ccache >/dev/null; then LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 expect_exit 0 "$CMAKE" -S "$WORK/app" -B "$WORK/app/build" -DCMAKE_PREFIX_PATH="$PREFIX" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$CXX" "${LAUNCHER[@]}"
 expect_exit 0 "$CMAKE" --build "$WORK/app/build"
-expect_exit 0 "$WORK/app/build/app" "$WORK/lenet.tpkg" "$DATA/packages/tiny.tpkg"
+expect_exit 0 "$WORK/app/build/app" "$WORK/lenet.tpkg" "$WORK/test4.tpkg"
 expect_grep "$OUT" '^input input \[1,1,28,28\] float32 -> int8 codes' "app output"
 expect_grep "$OUT" '^(outputs 1|frame 1: execution_failed)$' "app output"
-expect_grep "$OUT" '^refused: .*tiny\.tpkg: built for tiny, the device is m1076' "app output"
+expect_grep "$OUT" '^refused: .*test4\.tpkg: built for test4, the device is m1076' "app output"
 echo "find_package: ok"

@@ -127,6 +127,9 @@ private slots:
             QVERIFY2(contains(e.what(), reads) && contains(e.what(), "a newer Tessera"), e.what());
             QCOMPARE(e.packageVersion(), newer);
         }
+        std::fill(bytes.begin() + 4, bytes.begin() + 8, '\0'); // version 0: older than any reader
+        writeFileAtomic(file, bytes);
+        expectError([&] { dev.load(file); }, ErrorCode::WrongFormat, {"package format version 0", "an older Tessera"});
     }
 
     void refusesUnreadablePackages()
@@ -184,6 +187,24 @@ private slots:
         QVERIFY(into.isOpen());
     }
 
+    // Host-side quantization: saturate(roundHalfEven(x / scale)) over the code range
+    // (signed symmetric, unsigned from 0); values worked out by hand.
+    void quantizesOnTheHostByTheDescriptor()
+    {
+        const TensorInfo s8{"x", {1, 5}, DType::Int8, {true, 0.5, 8, true}};
+        const Tensor codes = quantize(s8, Tensor::fromVector<float>({0.25f, 0.75f, -1.25f, 100.f, -100.f}, {1, 5}));
+        QCOMPARE(codes.dtype(), DType::Int8);
+        QCOMPARE(std::vector<int8_t>(codes.data<int8_t>(), codes.data<int8_t>() + 5),
+                 std::vector<int8_t>({0, 2, -2, 127, -127}));
+        const TensorInfo u4{"y", {1, 3}, DType::UInt8, {true, 0.5, 4, false}};
+        const Tensor u = quantize(u4, Tensor::fromVector<float>({-1.f, 7.9f, 3.f}, {1, 3}));
+        QCOMPARE(std::vector<uint8_t>(u.data<uint8_t>(), u.data<uint8_t>() + 3), std::vector<uint8_t>({0, 15, 6}));
+        QCOMPARE(dequantize(u4, u).data<float>()[2], 3.0f);
+        expectError([&] { quantize(s8, Tensor(DType::Int64, {1, 5})); }, ErrorCode::WrongDType, {"int64", "float32"});
+        const TensorInfo f{"z", {1}, DType::Float32, {false, 1.0, 8, true}};
+        expectError([&] { quantize(f, Tensor(DType::Float32, {1})); }, ErrorCode::WrongDType, {"'z' is not quantized"});
+    }
+
     // The default engine: sim::Machine. Skips while the interpreter is a placeholder.
     void runsThePackageOnTheSimulator()
     {
@@ -203,9 +224,11 @@ private slots:
         QCOMPARE(blocking.size(), direct.size());
         QCOMPARE(blocking[0].shape(), Shape({2, 4}));
         const Outputs async = dev.wait(dev.submit({{x, input}}), std::chrono::seconds(60));
+        const Outputs fromCodes = dev.run({{x, quantize(dev.model().inputs[0], input)}});
         for (int64_t i = 0; i < direct[0].numel(); ++i) {
             QCOMPARE(blocking[0].data<float>()[i], direct[0].data<float>()[i]);
             QCOMPARE(async[0].data<float>()[i], direct[0].data<float>()[i]);
+            QCOMPARE(fromCodes[0].data<float>()[i], direct[0].data<float>()[i]);
         }
     }
 };
