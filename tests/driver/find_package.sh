@@ -13,7 +13,8 @@ PREFIX="$WORK/prefix"
 
 expect_exit 0 "$CMAKE" --install "$BUILD" --prefix "$PREFIX"
 for f in include/simulator/Driver.h include/simulator/DriverErrors.h include/core/Tensor.h \
-         include/core/package/Package.h lib/libtessera_core.a lib/libtessera_simulator.a \
+         include/core/package/Package.h lib/libtessera_core.a lib/libtessera_simulator.a lib/libtessera_quant.a \
+         lib/libtessera_compiler.a include/compiler/Compiler.h \
          lib/cmake/Tessera/TesseraConfig.cmake lib/cmake/Tessera/TesseraConfigVersion.cmake bin/tessera; do
   [ -e "$PREFIX/$f" ] || fail "not installed: $f"
 done
