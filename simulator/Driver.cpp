@@ -158,7 +158,7 @@ Device::~Device() { close(); }
 Device Device::open(const std::string& name, DeviceOptions options)
 {
     if (options.maxInFlight < 1)
-        throw DriverError(ErrorCode::UnknownDevice,
+        throw DriverError(ErrorCode::BadOptions,
                           strCat("device '", name, "': maxInFlight is ", options.maxInFlight, ", it must be >= 1"));
     auto core = std::make_shared<Core>();
     std::string spec;

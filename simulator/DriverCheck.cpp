@@ -14,10 +14,11 @@ namespace tessera::driver {
 
 namespace {
 
+// One name per ErrorCode, in enum order (docs/host-driver.md's errors table).
 const char* const kErrorCodeNames[kErrorCodeCount] = {
-    "unknown_device", "device_closed", "no_model",    "bad_package",      "wrong_target",
-    "wrong_format",   "unknown_input", "missing_input", "wrong_shape",    "wrong_dtype",
-    "queue_full",     "timeout",       "cancelled",   "execution_failed", "bad_handle",
+    "unknown_device", "bad_options",  "device_closed", "no_model",  "bad_package",      "wrong_target",
+    "wrong_format",   "unknown_input", "missing_input", "wrong_shape", "wrong_dtype",     "queue_full",
+    "timeout",        "cancelled",     "execution_failed", "bad_handle",
 };
 
 const char* const kStageNames[] = {"queued", "running", "done", "failed", "cancelled"};

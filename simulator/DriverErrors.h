@@ -12,6 +12,7 @@ namespace tessera::driver {
 
 enum class ErrorCode {
     UnknownDevice,    // Device::open: no such device or target preset
+    BadOptions,       // Device::open: DeviceOptions out of range (maxInFlight < 1)
     DeviceClosed,     // any call after close() (or on a moved-from Device)
     NoModel,          // run/submit/model() before load() or after unload()
     BadPackage,       // unreadable or invalid package file
@@ -27,7 +28,7 @@ enum class ErrorCode {
     ExecutionFailed,  // the engine (simulator) threw while running the frame
     BadHandle,        // wait on an empty Frame or one from another device
 };
-inline constexpr int kErrorCodeCount = 15;
+inline constexpr int kErrorCodeCount = 16;
 
 // "wrong_target", ... (one table, Driver.cpp).
 const char* errorCodeName(ErrorCode code);

@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <set>
+
 using namespace tessera;
 using namespace tessera::driver;
 using tessera::testing::doublingEngine;
@@ -68,6 +70,22 @@ private slots:
         QVERIFY(std::find(names.begin(), names.end(), "sim:m1108") != names.end());
         expectError([] { Device::open("gpu:0"); }, ErrorCode::UnknownDevice, {"unknown device 'gpu:0'", "sim:<preset>"});
         expectError([] { Device::open("sim:m9999"); }, ErrorCode::UnknownDevice, {"sim:m9999", "m1076", "test4"});
+        DeviceOptions none;
+        none.maxInFlight = 0;
+        expectError([&] { Device::open("sim", none); }, ErrorCode::BadOptions, {"maxInFlight is 0, it must be >= 1"});
+    }
+
+    // Every code has its own name, and the docs' errors table lists each one.
+    void everyErrorCodeIsNamedAndDocumented()
+    {
+        const std::string doc = readFileBytes(TESSERA_TEST_DATA "/../../docs/host-driver.md");
+        std::set<std::string> names;
+        for (int c = 0; c < kErrorCodeCount; ++c) {
+            const std::string name = errorCodeName(static_cast<ErrorCode>(c));
+            QVERIFY2(contains(doc, "| `" + name + "` |"), name.c_str());
+            names.insert(name);
+        }
+        QCOMPARE(names.size(), size_t(kErrorCodeCount));
     }
 
     // The descriptors are the package's input and output tensors, read independently here.
