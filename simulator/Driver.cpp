@@ -2,6 +2,7 @@
 // worker thread (threading model: simulator/Driver.h, docs/host-driver.md).
 #include "simulator/DriverDetail.h"
 
+#include "core/package/PackageIO.h"
 #include "core/target/Target.h"
 
 namespace tessera::driver {
@@ -196,12 +197,22 @@ void Device::load(const std::string& packagePath)
     Core& core = openCore(m_core, "load");
     if (!isOpen())
         throwClosed(core.name, "load");
-    load(detail::readChecked(packagePath), packagePath);
+    install(core, detail::readChecked(packagePath), packagePath); // the reader validated it
 }
 
 void Device::load(package::Package package, const std::string& label)
 {
     Core& core = openCore(m_core, "load");
+    try {
+        package::validatePackage(package, label);
+    } catch (const Error& e) {
+        throw PackageError(ErrorCode::BadPackage, e.what());
+    }
+    install(core, std::move(package), label);
+}
+
+void Device::install(Core& core, package::Package package, const std::string& label)
+{
     detail::checkTarget(package, label, core);
     auto model = std::make_shared<Model>();
     model->info = detail::describeModel(package, label);

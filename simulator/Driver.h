@@ -126,9 +126,10 @@ public:
     const std::string& target() const; // "m1076"
     bool isOpen() const;
 
-    // Reads and validates a package file, refusing one built for another target or in a
-    // format version this driver does not read (PackageError and subclasses). Replaces the
-    // loaded model; frames already submitted finish on the model they were submitted to.
+    // Reads and validates a package file (or validates an in-memory package), refusing one
+    // built for another target or in a format version this driver does not read
+    // (PackageError and subclasses). Replaces the loaded model; frames already submitted
+    // finish on the model they were submitted to.
     void load(const std::string& packagePath);
     void load(package::Package package, const std::string& label = "package");
     void unload();
@@ -149,6 +150,7 @@ public:
 
 private:
     explicit Device(std::shared_ptr<detail::Core> core);
+    static void install(detail::Core& core, package::Package package, const std::string& label);
     std::shared_ptr<detail::Core> m_core;
 };
 

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <sstream>
+#include <utility>
 
 namespace tessera::driver {
 
@@ -23,9 +24,12 @@ const char* const kErrorCodeNames[kErrorCodeCount] = {
 
 const char* const kStageNames[] = {"queued", "running", "done", "failed", "cancelled"};
 
-// Package element type -> tensor dtype, one row each, in ElementType order.
-const DType kCodeDTypes[package::kElementTypeCount] = {DType::Int8,  DType::Int16,   DType::Int32,
-                                                       DType::Int64, DType::Float32, DType::UInt8};
+// Package element type (as stored) -> tensor dtype; a type not listed has no host tensor.
+const std::pair<package::ElementType, DType> kCodeDTypes[] = {
+    {package::ElementType::Int8, DType::Int8},   {package::ElementType::Int16, DType::Int16},
+    {package::ElementType::Int32, DType::Int32}, {package::ElementType::Int64, DType::Int64},
+    {package::ElementType::Float32, DType::Float32}, {package::ElementType::UInt8, DType::UInt8},
+};
 
 std::string inputList(const ModelInfo& model)
 {
@@ -63,11 +67,12 @@ void checkDType(const TensorInfo& in, const Tensor& t)
 {
     if (!t.isValid())
         throw InputError(ErrorCode::WrongDType, strCat("input '", in.name, "' is an empty tensor"), in.name);
-    if (t.dtype() == DType::Float32 || (in.quant.quantized && t.dtype() == in.codeType))
+    // As stored (codes of a quantized input), or float32 values the device quantizes.
+    if (t.dtype() == in.codeType || (in.quant.quantized && t.dtype() == DType::Float32))
         return;
     const std::string takes = in.quant.quantized && in.codeType != DType::Float32
                                   ? strCat("float32 values or ", dtypeName(in.codeType), " codes")
-                                  : std::string("float32 values");
+                                  : strCat(dtypeName(in.codeType), " values");
     throw InputError(ErrorCode::WrongDType,
                      strCat("input '", in.name, "' is ", dtypeName(t.dtype()), "; it takes ", takes), in.name);
 }
@@ -95,10 +100,12 @@ const char* frameStageName(FrameStage stage) { return kStageNames[static_cast<in
 std::string TensorInfo::describe() const
 {
     std::ostringstream out;
-    out << name << " " << shapeToString(shape) << " float32";
-    if (quant.quantized)
-        out << " -> " << dtypeName(codeType) << " codes (scale " << quant.scale << ", " << quant.bits << " bits, "
-            << (quant.isSigned ? "signed" : "unsigned") << ")";
+    out << name << " " << shapeToString(shape) << " ";
+    if (quant.quantized && codeType != DType::Float32)
+        out << "float32 -> " << dtypeName(codeType) << " codes (scale " << quant.scale << ", " << quant.bits
+            << " bits, " << (quant.isSigned ? "signed" : "unsigned") << ")";
+    else
+        out << dtypeName(codeType);
     return out.str();
 }
 
@@ -154,7 +161,13 @@ Tensor dequantize(const TensorInfo& info, const Tensor& codes)
 
 namespace detail {
 
-DType codeDType(package::ElementType type) { return kCodeDTypes[static_cast<int>(type)]; }
+DType codeDType(package::ElementType type)
+{
+    for (const auto& [stored, dtype] : kCodeDTypes)
+        if (stored == type)
+            return dtype;
+    return DType::Undefined;
+}
 
 std::vector<Tensor> checkInputs(const ModelInfo& model, const Inputs& inputs)
 {

@@ -2,6 +2,7 @@
 // naming both), the I/O descriptors, typed input errors, closed device and missing model,
 // and (once the package interpreter is built) real runs through sim::Machine.
 #include "simulator/Driver.h"
+#include "simulator/DriverDetail.h"
 
 #include "core/io/FileIO.h"
 #include "core/package/PackageIO.h"
@@ -180,6 +181,26 @@ private slots:
         // Codes in the input's element type and stacked frames are accepted.
         QCOMPARE(dev.run({{x, Tensor(dev.model().inputs[0].codeType, {1, 16})}}).size(), size_t(1));
         QCOMPARE(dev.run({{x, driverInput(1, 3)}})[0].shape(), Shape({3, 16}));
+    }
+
+    // An input that is not quantized takes its stored type only (integer ids, say).
+    void unquantizedInputsTakeTheirOwnType()
+    {
+        ModelInfo m;
+        m.inputs.push_back({"ids", {1, 8}, DType::Int64, {false, 1.0, 8, true}});
+        QCOMPARE(m.inputs[0].describe(), std::string("ids [1,8] int64"));
+        QCOMPARE(detail::checkInputs(m, {{"ids", Tensor(DType::Int64, {2, 8})}}).size(), size_t(1));
+        expectError([&] { detail::checkInputs(m, {{"ids", Tensor(DType::Float32, {1, 8})}}); }, ErrorCode::WrongDType,
+                    {"input 'ids' is float32; it takes int64 values"});
+    }
+
+    void validatesAnInMemoryPackage()
+    {
+        package::Package pkg = driverTestPackage("m1076");
+        pkg.inputs = {int64_t(pkg.tensors.size())}; // no such tensor
+        Device dev = Device::open("sim", fakeOptions());
+        expectError([&] { dev.load(pkg, "edited"); }, ErrorCode::BadPackage, {"edited"});
+        QVERIFY(!dev.hasModel());
     }
 
     void refusesWorkWithoutModelOrAfterClose()
