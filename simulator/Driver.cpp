@@ -66,11 +66,16 @@ void workerLoop(Core& core)
             frame->started = Clock::now();
             core.changed.notify_all();
         }
+        std::string error;
+        Outputs outputs;
         try {
-            finish(core, *frame, frame->model->engine(frame->inputs, core.options.run), {});
+            outputs = frame->model->engine(frame->inputs, core.options.run);
         } catch (const std::exception& e) {
-            finish(core, *frame, {}, e.what());
+            error = *e.what() ? e.what() : "the engine threw an exception without a message";
+        } catch (...) {
+            error = "the engine threw a non-standard exception";
         }
+        finish(core, *frame, std::move(outputs), std::move(error));
         frame->inputs.clear();
     }
 }
