@@ -12,6 +12,7 @@
 #include <QtTest>
 
 #include <atomic>
+#include <deque>
 #include <future>
 #include <thread>
 
@@ -246,6 +247,33 @@ private slots:
         const Frame fromB = b.submit(frameOf(b, 1));
         QCOMPARE(errorOf([&] { a.wait(fromB, milliseconds(0)); }), ErrorCode::BadHandle);
         QCOMPARE(b.wait(fromB, milliseconds(5000)).size(), size_t(1));
+    }
+
+    // Driver overhead per frame with an engine that only doubles its input (printed; the
+    // bound is loose, for a loaded shared machine): docs/host-driver.md quotes it.
+    void measuresTheQueueOverhead()
+    {
+        Device dev = openWith(testing::doublingEngine(), 8);
+        const Inputs frame = frameOf(dev, 1);
+        constexpr int kFrames = 20000;
+        using Us = std::chrono::duration<double, std::micro>;
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < kFrames; ++i)
+            dev.run(frame);
+        auto t1 = std::chrono::steady_clock::now();
+        std::deque<Frame> inFlight;
+        for (int i = 0; i < kFrames; ++i) {
+            if (inFlight.size() == 8) {
+                dev.wait(inFlight.front(), milliseconds(5000));
+                inFlight.pop_front();
+            }
+            inFlight.push_back(dev.submit(frame));
+        }
+        for (; !inFlight.empty(); inFlight.pop_front())
+            dev.wait(inFlight.front(), milliseconds(5000));
+        const double run = Us(t1 - t0).count() / kFrames, async = Us(std::chrono::steady_clock::now() - t1).count() / kFrames;
+        qInfo("driver overhead: run %.2f us/frame, submit + wait %.2f us/frame (8 in flight)", run, async);
+        QVERIFY(async < 1000.0);
     }
 
     // Frames submitted before load() replaced the model run on the model they were given to.
