@@ -5,6 +5,8 @@
 #include "compiler/PackageBuilder.h"
 #include "core/ShapeInference.h"
 #include "core/package/PackageIO.h"
+#include "core/quantspec/QuantSpec.h"
+#include "quant/QuantizeApi.h"
 #include "simulator/Driver.h"
 
 #include "../core/OpTestHarness.h"
@@ -33,6 +35,17 @@ inline package::Package driverTestPackage(const std::string& target)
     const Graph g = driverTestGraph();
     const compiler::CompileResult r = compiler::compileGraph(g, loadTarget(target), nullptr);
     return compiler::buildPackage(g, r, nullptr, {"two_gemms", "xxh3-64:0000000000000000", ""});
+}
+
+// tests/data's mnist_lenet compiled for m1076 with its quantization spec (uint8 input).
+inline package::Package lenetPackage()
+{
+    const std::string dir = TESSERA_TEST_DATA;
+    const QuantSpec spec = readQuantSpec(dir + "/quant/mnist_lenet_adc32.json");
+    quant::ModelGraphs graphs = quant::openModelFor(dir + "/models/mnist/mnist_lenet.onnx", spec);
+    const Graph& g = graphs.forBatch(graphs.declaredBatch());
+    const compiler::CompileResult r = compiler::compileGraph(g, loadTarget("m1076"), &spec);
+    return compiler::buildPackage(g, r, &spec, {"mnist_lenet", graphs.contentHash(), compiler::specContentHash(spec)});
 }
 
 // Doubles its first input (float32 values; codes give zeros): one output.
