@@ -7,6 +7,7 @@
 #include "core/io/FileIO.h"
 #include "core/io/Npy.h"
 #include "core/package/PackageIO.h"
+#include "core/target/Target.h"
 
 #include "DriverFixture.h"
 
@@ -126,6 +127,27 @@ private slots:
         }
         QVERIFY(!dev.hasModel());
         Device::open("sim:test4", fakeOptions()).load(m_test4);
+    }
+
+    // A device for a target file: its name is the file's; a package for a target of the
+    // same name but another geometry is refused, naming both geometries.
+    void opensATargetFileAndChecksGeometry()
+    {
+        Target custom = loadTarget("m1076");
+        custom.tiles.sramBytes /= 2;
+        const std::string file = path("m1076_half_sram.json");
+        writeTargetFile(file, custom);
+        Device dev = Device::open("sim:" + file, fakeOptions());
+        QCOMPARE(dev.target(), std::string("m1076"));
+        try {
+            dev.load(m_m1076);
+            QFAIL("loaded a package built for another m1076 geometry");
+        } catch (const TargetMismatchError& e) {
+            const std::string full = strCat(loadTarget("m1076").tiles.sramBytes, " B SRAM");
+            const std::string half = strCat(custom.tiles.sramBytes, " B SRAM");
+            QVERIFY2(contains(e.what(), "built for a m1076 with ") && contains(e.what(), full), e.what());
+            QVERIFY2(contains(e.what(), "the device's m1076 has ") && contains(e.what(), half), e.what());
+        }
     }
 
     // Byte 4 of the file header is the format version (docs/package-format.md).
