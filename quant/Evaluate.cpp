@@ -70,6 +70,7 @@ Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int6
         appendOutput(ref.outputs, b, exec.run({b.inputs})[0]);
     });
     ref.perSample = static_cast<int64_t>(ref.outputs.size()) / data.count();
+    checkLabelRange(data.labels, ref.perSample, data.labelsSource); // top-1 labels index the output
     return ref;
 }
 
@@ -128,12 +129,13 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
 namespace {
 
 // Top-1 of both, their agreement and the output SQNR, from graph output 0 of every sample.
-void scoreOutputs(EvalReport& rep, const std::vector<float>& fpOut, const std::vector<float>& qOut,
-                  const std::vector<int64_t>& labels)
+void scoreOutputs(EvalReport& rep, const std::vector<float>& fpOut, const std::vector<float>& qOut, const Dataset& data)
 {
     if (fpOut.size() != qOut.size())
         fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
-    OutputScorer scorer(fpOut.data(), static_cast<int64_t>(qOut.size()) / rep.samples, labels);
+    const int64_t perSample = static_cast<int64_t>(qOut.size()) / rep.samples;
+    checkLabelRange(data.labels, perSample, data.labelsSource);
+    OutputScorer scorer(fpOut.data(), perSample, data.labels);
     scorer.add(0, qOut.data(), static_cast<int64_t>(qOut.size()));
     scorer.finish(rep);
 }
@@ -180,7 +182,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     });
     if (reference && !options.perLayer)
         fpOut = reference->outputs;
-    scoreOutputs(rep, fpOut, qOut, data.labels);
+    scoreOutputs(rep, fpOut, qOut, data);
     for (LayerError& l : order) {
         l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);
         rep.layers.push_back(l);
