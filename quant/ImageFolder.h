@@ -27,7 +27,7 @@ struct ImagePreprocess {
 };
 
 // One image as [1, C, H, W]. Throws tessera::Error naming the file, also for images
-// declaring more than 16384 pixels a side or 2^28 pixels (checked before decoding).
+// declaring more than 16384 pixels a side or 2^26 pixels (checked before decoding).
 Tensor loadPngImage(const std::string& path, const ImagePreprocess& pre);
 // The same for a PNG file's bytes; `sourceName` is used in messages.
 Tensor decodePngImage(const std::string& bytes, const std::string& sourceName, const ImagePreprocess& pre);

@@ -115,13 +115,18 @@ ProjectFile readProjectFile(const QString& path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         fail("cannot open project '", path.toStdString(), "': ", file.errorString().toStdString());
+    return parseProjectFile(file.readAll(), QFileInfo(path).absolutePath(), path);
+}
+
+ProjectFile parseProjectFile(const QByteArray& bytes, const QString& projectDir, const QString& sourceName)
+{
     QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
     if (err.error != QJsonParseError::NoError)
-        fail(path.toStdString(), ": invalid JSON at offset ", err.offset, ": ", err.errorString().toStdString());
+        fail(sourceName.toStdString(), ": invalid JSON at offset ", err.offset, ": ", err.errorString().toStdString());
     if (!doc.isObject())
-        fail(path.toStdString(), ": a project file must hold a JSON object");
-    return projectFromJson(doc.object(), QFileInfo(path).absolutePath(), path);
+        fail(sourceName.toStdString(), ": a project file must hold a JSON object");
+    return projectFromJson(doc.object(), projectDir, sourceName);
 }
 
 } // namespace tessera::studio
