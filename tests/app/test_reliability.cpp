@@ -117,6 +117,21 @@ private slots:
         QCOMPARE(error(2), QString()); // whole versions still read
     }
 
+    // Layouts share one Graphviz context (a context per layout leaked each time): the same
+    // graph laid out again gives the same positions, and a different graph its own.
+    void graphvizLayoutsReuseOneContext()
+    {
+        SilentProgress progress;
+        const LayoutInput chain{{QSizeF(80, 30), QSizeF(80, 30), QSizeF(60, 30)}, {{0, 1}, {1, 2}}};
+        const LayoutInput fork{{QSizeF(80, 30), QSizeF(80, 30), QSizeF(80, 30)}, {{0, 1}, {0, 2}}};
+        const LayoutResult first = layoutWithGraphviz(chain, progress);
+        const LayoutResult other = layoutWithGraphviz(fork, progress);
+        const LayoutResult again = layoutWithGraphviz(chain, progress);
+        QCOMPARE(again.centers, first.centers);
+        QVERIFY(first.centers[0].y() < first.centers[1].y() && first.centers[1].y() < first.centers[2].y());
+        QCOMPARE(other.centers[1].y(), other.centers[2].y()); // siblings share a rank
+    }
+
     // ~QGraphicsScene detaches its views after ~GraphScene ran; the view must not call
     // into the half-destroyed scene (UBSan: member call on a GraphScene being destroyed).
     void viewOutlivesItsScene()
