@@ -1,9 +1,11 @@
 #include "core/Executor.h"
 
+#include "core/ByteSize.h"
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 
 #include <algorithm>
+#include <new>
 #include <unordered_map>
 
 namespace tessera {
@@ -21,6 +23,32 @@ Executor::Executor(const Graph& graph, ExecutorOptions options)
     }
     planBuffers();
 }
+
+namespace {
+
+// Bytes of a node's output `v`; a shape whose byte count overflows names the node.
+size_t valueBytes(const Node& node, const Value& v)
+{
+    size_t bytes = 0;
+    if (__builtin_mul_overflow(static_cast<size_t>(numElements(v.shape)), dtypeSize(v.dtype), &bytes))
+        fail(describeNode(node), ": output '", v.name, "' ", dtypeName(v.dtype), shapeToString(v.shape),
+             " has more bytes than fit in 64 bits");
+    return bytes;
+}
+
+// A buffer for the node's output `v`; when memory runs out the error names the node, the
+// tensor and the bytes it needs (a Conv with huge pads, a corrupt shape).
+Tensor allocateOutput(const Node& node, const Value& v, size_t bytes)
+{
+    try {
+        return Tensor(DType::UInt8, {static_cast<int64_t>(bytes)});
+    } catch (const std::bad_alloc&) {
+        fail(describeNode(node), ": out of memory for output '", v.name, "' ", dtypeName(v.dtype),
+             shapeToString(v.shape), ", which needs ", bytes, " bytes (", byteSizeText(bytes), ")");
+    }
+}
+
+} // namespace
 
 void Executor::planBuffers()
 {
@@ -45,7 +73,7 @@ void Executor::planBuffers()
         std::vector<Tensor> unreadOutputs; // returned to the pool once the node is planned
         for (ValueId out : node.outputs) {
             const Value& v = m_graph.value(out);
-            size_t bytes = std::max<size_t>(1, static_cast<size_t>(numElements(v.shape)) * dtypeSize(v.dtype));
+            const size_t bytes = std::max<size_t>(1, valueBytes(node, v));
             auto best = freePool.end();
             if (m_options.reuseBuffers)
                 for (auto it = freePool.begin(); it != freePool.end(); ++it)
@@ -56,7 +84,7 @@ void Executor::planBuffers()
                 storage = *best;
                 freePool.erase(best);
             } else {
-                storage = Tensor(DType::UInt8, {static_cast<int64_t>(bytes)});
+                storage = allocateOutput(node, v, bytes);
                 m_plannedBytes += bytes;
             }
             m_values[out] = Tensor::viewOf(storage, v.dtype, v.shape);

@@ -23,10 +23,9 @@ Tensor checkedInputs(const std::string& path)
     if (t.rank() < 1 || t.dim(0) == 0 || t.numel() == 0)
         fail(path, ": no samples (shape ", shapeToString(t.shape()), ")");
     t = t.castTo(DType::Float32);
-    const float* d = t.data<float>();
-    for (int64_t i = 0; i < t.numel(); ++i)
-        if (!std::isfinite(d[i]))
-            fail(path, ": sample ", i / (t.numel() / t.dim(0)), " contains NaN or Inf");
+    const int64_t bad = firstNonFinite(t);
+    if (bad >= 0)
+        fail(path, ": sample ", bad / (t.numel() / t.dim(0)), " contains NaN or Inf (element ", bad, ")");
     return t;
 }
 
@@ -51,6 +50,7 @@ Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::st
     data.inputs = concatRows(parts);
     if (!labelsPath.empty())
         data.labels = loadLabels(labelsPath, total);
+    data.labelsSource = labelsPath;
     return data;
 }
 
@@ -61,7 +61,31 @@ std::vector<int64_t> loadLabels(const std::string& path, int64_t count)
         fail(path, ": labels must be integers, got ", dtypeName(l.dtype()));
     if (l.numel() != count)
         fail(path, ": ", l.numel(), " labels for ", count, " samples");
-    return l.toInt64Vector();
+    std::vector<int64_t> labels = l.toInt64Vector();
+    for (size_t i = 0; i < labels.size(); ++i)
+        if (labels[i] < 0)
+            fail(path, ": label ", labels[i], " at index ", i, " is negative (labels are class indices 0, 1, ...)");
+    return labels;
+}
+
+void checkLabelRange(const std::vector<int64_t>& labels, int64_t classes, const std::string& source)
+{
+    for (size_t i = 0; i < labels.size(); ++i)
+        if (labels[i] < 0 || labels[i] >= classes)
+            fail(source, ": label ", labels[i], " at index ", i, " is outside the model's ", classes, " classes (0..",
+                 classes - 1, ")");
+}
+
+int64_t firstNonFinite(const Tensor& t)
+{
+    if (t.dtype() != DType::Float32 && t.dtype() != DType::Float64 && t.dtype() != DType::Float16)
+        return -1;
+    const Tensor f = t.dtype() == DType::Float32 ? t : t.castTo(DType::Float32);
+    const float* d = f.data<float>();
+    for (int64_t i = 0; i < f.numel(); ++i)
+        if (!std::isfinite(d[i]))
+            return i;
+    return -1;
 }
 
 void checkSamplesFitGraph(const Tensor& samples, const std::string& source, const Graph& graph)

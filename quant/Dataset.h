@@ -23,6 +23,7 @@ struct Dataset {
     Tensor inputs;               // float32 [N, ...]
     std::vector<int64_t> labels; // empty or N entries
     std::string source;
+    std::string labelsSource; // the labels file, for messages
     int64_t count() const { return inputs.isValid() ? inputs.dim(0) : 0; }
 };
 
@@ -31,8 +32,14 @@ struct Dataset {
 // file on a wrong dtype, mismatched shapes, empty data or NaN/Inf.
 Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::string& labelsPath = {});
 
-// Integer labels from an .npy file; throws unless it holds exactly `count` integers.
+// Integer labels from an .npy file; throws unless it holds exactly `count` integers, none
+// negative (the error names the first bad index).
 std::vector<int64_t> loadLabels(const std::string& path, int64_t count);
+// Refuses labels outside the model's classes [0, classes), naming `source`, the index and
+// the value: a label of 99 for a 10-class model would silently count as wrong.
+void checkLabelRange(const std::vector<int64_t>& labels, int64_t classes, const std::string& source);
+// Index of the first NaN or Inf element of a tensor (-1: none; integer tensors have none).
+int64_t firstNonFinite(const Tensor& t);
 
 // Checks that `samples` (from `source`) fit the graph's single input: samples are stacked
 // along axis 0, each of the input's shape without its dim 0 (the batch), whatever batch the

@@ -77,6 +77,7 @@ Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int6
             describeOutput(ref, b);
     });
     ref.perSample = static_cast<int64_t>(ref.outputs.size()) / data.count();
+    checkLabelRange(data.labels, ref.perSample, data.labelsSource); // top-1 labels index the output
     return ref;
 }
 
@@ -111,11 +112,14 @@ namespace {
 
 // Top-1 of both, their agreement and the output SQNR, from graph output 0 of every sample.
 void scoreOutputs(EvalReport& rep, const TaskLayout& task, const std::vector<float>& fpOut,
-                  const std::vector<float>& qOut, const std::vector<int64_t>& labels)
+                  const std::vector<float>& qOut, const Dataset& data)
 {
     if (fpOut.size() != qOut.size())
         fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
-    OutputScorer scorer(fpOut.data(), static_cast<int64_t>(qOut.size()) / rep.samples, task, labels);
+    const int64_t perSample = static_cast<int64_t>(qOut.size()) / rep.samples;
+    if (task.kind == TaskKind::Classification)
+        checkLabelRange(data.labels, perSample, data.labelsSource);
+    OutputScorer scorer(fpOut.data(), perSample, task, data.labels);
     scorer.add(0, qOut.data(), static_cast<int64_t>(qOut.size()));
     scorer.finish(rep);
 }
@@ -181,7 +185,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     });
     if (reference && !options.perLayer)
         fpOut = reference->outputs;
-    scoreOutputs(rep, taskLayout(result, shape), fpOut, qOut, data.labels);
+    scoreOutputs(rep, taskLayout(result, shape), fpOut, qOut, data);
     if (!options.metricCommand.empty()) {
         Shape all{rep.samples};
         all.insert(all.end(), shape.sampleShape.begin(), shape.sampleShape.end());

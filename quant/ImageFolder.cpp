@@ -1,6 +1,7 @@
 #include "quant/ImageFolder.h"
 
 #include "core/Error.h"
+#include "core/io/FileIO.h"
 
 #include <png.h>
 
@@ -18,13 +19,24 @@ struct Rgb {
     std::vector<uint8_t> pixels; // HWC, 3 channels
 };
 
-Rgb decodePng(const std::string& path)
+// Largest image decoded: 16384 pixels a side and 2^26 pixels (192 MB as RGB, 768 MB as the float tensor). A PNG header
+// declares its size in 25 bytes, so a tiny file could otherwise ask for gigabytes.
+constexpr uint32_t kMaxImageSide = 16384;
+constexpr uint64_t kMaxImagePixels = uint64_t(1) << 26;
+
+Rgb decodePng(const std::string& bytes, const std::string& source)
 {
     png_image image;
     std::memset(&image, 0, sizeof image);
     image.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&image, path.c_str()))
-        fail(path, ": cannot read PNG: ", image.message);
+    if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()))
+        fail(source, ": cannot read PNG: ", image.message);
+    if (image.width > kMaxImageSide || image.height > kMaxImageSide ||
+        uint64_t(image.width) * image.height > kMaxImagePixels) {
+        png_image_free(&image);
+        fail(source, ": PNG declares ", image.width, "x", image.height, " pixels; the limit is ", kMaxImageSide,
+             " a side and ", kMaxImagePixels, " pixels");
+    }
     image.format = PNG_FORMAT_RGB;
     Rgb rgb;
     rgb.width = image.width;
@@ -33,7 +45,7 @@ Rgb decodePng(const std::string& path)
     if (!png_image_finish_read(&image, nullptr, rgb.pixels.data(), 0, nullptr)) {
         const std::string message = image.message;
         png_image_free(&image);
-        fail(path, ": cannot decode PNG: ", message);
+        fail(source, ": cannot decode PNG: ", message);
     }
     return rgb;
 }
@@ -63,14 +75,21 @@ void checkPreprocess(const ImagePreprocess& pre, const std::string& where)
             fail(where, ": std values must be positive");
     if (pre.width < 0 || pre.height < 0 || (pre.width == 0) != (pre.height == 0))
         fail(where, ": give both width and height (or neither)");
+    if (pre.width > kMaxImageSide || pre.height > kMaxImageSide)
+        fail(where, ": resize size ", pre.width, "x", pre.height, " exceeds the limit of ", kMaxImageSide, " a side");
 }
 
 } // namespace
 
 Tensor loadPngImage(const std::string& path, const ImagePreprocess& pre)
 {
-    checkPreprocess(pre, path);
-    const Rgb img = decodePng(path);
+    return decodePngImage(readFileBytes(path, uint64_t(1) << 30), path, pre);
+}
+
+Tensor decodePngImage(const std::string& bytes, const std::string& sourceName, const ImagePreprocess& pre)
+{
+    checkPreprocess(pre, sourceName);
+    const Rgb img = decodePng(bytes, sourceName);
     const int64_t w = pre.width ? pre.width : img.width, h = pre.height ? pre.height : img.height;
     const bool resize = w != img.width || h != img.height;
     const double sy = static_cast<double>(img.height) / h, sx = static_cast<double>(img.width) / w;

@@ -26,8 +26,11 @@ struct ImagePreprocess {
     std::vector<float> std{1.0f, 1.0f, 1.0f};
 };
 
-// One image as [1, C, H, W]. Throws tessera::Error naming the file.
+// One image as [1, C, H, W]. Throws tessera::Error naming the file, also for images
+// declaring more than 16384 pixels a side or 2^26 pixels (checked before decoding).
 Tensor loadPngImage(const std::string& path, const ImagePreprocess& pre);
+// The same for a PNG file's bytes; `sourceName` is used in messages.
+Tensor decodePngImage(const std::string& bytes, const std::string& sourceName, const ImagePreprocess& pre);
 
 // Every *.png in `folder` as [N, C, H, W]. Throws when the folder has no PNG files.
 Dataset loadImageFolder(const std::string& folder, const ImagePreprocess& pre);

@@ -22,6 +22,7 @@ Dataset loadDataSource(const DataSource& s)
     Dataset data = s.imageFolder.empty() ? loadNpyDataset(s.npyFiles, s.labelsNpy) : loadImageFolder(s.imageFolder, s.preprocess);
     if (!s.imageFolder.empty() && !s.labelsNpy.empty())
         data.labels = loadLabels(s.labelsNpy, data.count());
+    data.labelsSource = s.labelsNpy;
     if (s.limit < 0)
         fail("sample limit must be >= 0");
     if (s.limit > 0 && s.limit < data.count()) {

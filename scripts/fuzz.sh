@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, AddressSanitizer) in build-fuzz/ and runs each for
 # a bounded time, seeded with the bundled small models and .npy files.
-#   scripts/fuzz.sh [seconds-per-target=60] [target...]   (targets: fuzz_onnx_import fuzz_npy fuzz_package)
+#   scripts/fuzz.sh [seconds-per-target=60] [target...]
+#   (targets: fuzz_onnx_import fuzz_npy fuzz_package fuzz_quant_spec fuzz_png fuzz_project)
 # New corpus entries go to build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/.
 # Exit status is non-zero when a target finds a crash.
 set -euo pipefail
@@ -10,11 +11,11 @@ BUILD="${TESSERA_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 SECONDS_PER_TARGET="${1:-60}"
 shift || true
 TARGETS=("$@")
-[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(fuzz_onnx_import fuzz_npy fuzz_package)
+[[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=(fuzz_onnx_import fuzz_npy fuzz_package fuzz_quant_spec fuzz_png fuzz_project)
 command -v clang++ >/dev/null || { echo "error: clang++ not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTESSERA_BUILD_FUZZ=ON -DTESSERA_BUILD_APP=OFF -DTESSERA_BUILD_TESTS=OFF -DTESSERA_BUILD_BENCH=OFF >/dev/null
+  -DTESSERA_BUILD_FUZZ=ON -DTESSERA_BUILD_APP=OFF -DTESSERA_BUILD_TESTS="${TESSERA_FUZZ_TESTS:-OFF}" -DTESSERA_BUILD_BENCH=OFF >/dev/null
 cmake --build "$BUILD" -j"${TESSERA_FUZZ_JOBS:-2}" --target "${TARGETS[@]}"
 
 MODELS="$ROOT/tests/data/models"
@@ -40,6 +41,15 @@ for target in "${TARGETS[@]}"; do
       max_len=20000 ;;
     fuzz_package)
       cp "$ROOT"/tests/data/packages/*.tpkg "$seeds/"
+      max_len=20000 ;;
+    fuzz_quant_spec)
+      cp "$ROOT"/tests/data/quant/*.json "$seeds/"
+      max_len=60000 ;;
+    fuzz_png)
+      cp "$MODELS"/ocr/calib_lines/*.png "$MODELS"/ocr/line.png "$MODELS"/ocr/page.png "$seeds/"
+      max_len=20000 ;;
+    fuzz_project)
+      cp "$ROOT"/tests/data/projects/*.tessera "$seeds/"
       max_len=20000 ;;
     *) echo "error: unknown target $target" >&2; exit 1 ;;
   esac

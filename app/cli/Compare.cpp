@@ -1,6 +1,7 @@
 // `tessera compare`: are two arrays equal within a tolerance? (|a - b| <= atol + rtol * |b|,
 // numpy.allclose's rule). The CLI tests use it to check outputs against ONNX Runtime's.
 #include "app/cli/Commands.h"
+#include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/io/Npy.h"
 
@@ -53,8 +54,8 @@ CommandRun declareCompare(CLI::App& sub)
     auto o = std::make_shared<CompareOptions>();
     sub.add_option("a", o->a, "First array (.npy)")->required();
     sub.add_option("b", o->b, "Second array (.npy), the reference for --rtol")->required();
-    sub.add_option("--atol", o->atol, "Absolute tolerance (default 1e-4)")->check(CLI::NonNegativeNumber);
-    sub.add_option("--rtol", o->rtol, "Relative tolerance (default 0)")->check(CLI::NonNegativeNumber);
+    sub.add_option("--atol", o->atol, "Absolute tolerance (default 1e-4)")->check(numberIn(0));
+    sub.add_option("--rtol", o->rtol, "Relative tolerance (default 0)")->check(numberIn(0));
     return [o] { return runCompare(*o); };
 }
 

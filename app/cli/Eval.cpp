@@ -27,16 +27,6 @@ struct EvalOptions {
     int threads = 1;
 };
 
-std::vector<int64_t> readLabels(const std::string& path, int64_t count)
-{
-    Tensor labels = readNpy(path);
-    if (labels.dtype() == DType::Float32 || labels.dtype() == DType::Float64 || labels.dtype() == DType::Float16)
-        fail(path, ": labels must be integers, got ", dtypeName(labels.dtype()));
-    if (labels.numel() != count || (labels.rank() != 1 && !(labels.rank() == 2 && labels.dim(1) == 1)))
-        fail(path, ": expected ", count, " labels (one per image), got shape ", shapeToString(labels.shape()));
-    return labels.toInt64Vector();
-}
-
 int runEval(const EvalOptions& o)
 {
     applyThreads(o.threads);
@@ -44,7 +34,11 @@ int runEval(const EvalOptions& o)
     if (data.rank() < 1 || data.dim(0) == 0)
         fail(o.data, ": expected a batch of samples along the first axis, got shape ", shapeToString(data.shape()));
     const int64_t count = data.dim(0);
-    std::vector<int64_t> labels = readLabels(o.labels, count);
+    const int64_t bad = quant::firstNonFinite(data);
+    if (bad >= 0)
+        fail(o.data, ": sample ", bad / (data.numel() / count), " contains NaN or Inf (element ", bad,
+             "); its top-1 would mean nothing");
+    const std::vector<int64_t> labels = quant::loadLabels(o.labels, count);
 
     ModelRunnerOptions ro;
     ro.model = o.model;
@@ -63,6 +57,8 @@ int runEval(const EvalOptions& o)
         const Tensor scores = b.realOutput(outs[0], o.model);
         if (scores.rank() != 2)
             fail(o.model, ": output has shape ", shapeToString(scores.shape()), "; eval needs [batch, classes] scores");
+        if (batches == 0)
+            quant::checkLabelRange(labels, scores.dim(1), o.labels);
         std::vector<int64_t> top = argmaxRows(scores);
         for (int64_t r = 0; r < b.rows; ++r)
             correct += top[r] == labels[b.first + r];
@@ -92,7 +88,7 @@ CommandRun declareEval(CLI::App& sub)
     sub.add_option("model", o->model, "ONNX model file")->required();
     sub.add_option("-d,--data", o->data, "Samples (.npy), first axis = sample, e.g. float32 [N,1,28,28]")->required();
     sub.add_option("-l,--labels", o->labels, "Integer class labels (.npy), shape [N]")->required();
-    sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256; a model whose fixed batch cannot be changed runs that batch)")->check(CLI::PositiveNumber);
+    sub.add_option("-b,--batch", o->batch, "Samples per executor run (default 256; a model whose fixed batch cannot be changed runs that batch)")->check(numberIn(1));
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
     addThreadsOption(sub, o->threads);
     sub.add_option("--quant", o->quant, "Quantization JSON: evaluate the quantized model (tessera quantize)");

@@ -190,20 +190,20 @@ CommandRun declareExportQdq(CLI::App& sub)
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
     sub.add_option("-o,--output", o->output, "QDQ ONNX model to write")->required();
     sub.add_option("--batch", o->batch, "batch size of the exported graph (default: as declared, symbolic = 1)")
-        ->check(CLI::PositiveNumber);
+        ->check(numberIn(1));
     sub.add_option("--shape", o->shapes, "fix the (single) input's shape, e.g. --shape x=1,3,640,640");
     sub.add_option("-i,--input", o->input, "input .npy: fixes the input shape and runs the quantized executor on it");
     sub.add_option("--reference", o->reference, "write the quantized executor's output on --input (.npy)");
     sub.add_option("--compare", o->compare,
                    "another runtime's output on the export (.npy): exit 1 when it differs from ours by more than "
                    "--max-lsb LSBs of the output's scale");
-    sub.add_option("--max-lsb", o->maxLsb, "tolerance of --compare in LSBs (default 1)")->check(CLI::NonNegativeNumber);
+    sub.add_option("--max-lsb", o->maxLsb, "tolerance of --compare in LSBs (default 1)")->check(numberIn(0));
     sub.add_option("--lsb-bits", o->lsbBits,
                    "measure --max-lsb in LSBs of an N-bit code over the output's range (e.g. 8 for a 16-bit output, "
                    "where one flipped 8-bit code upstream moves it by many of its own LSBs)")
-        ->check(CLI::Range(2, 16));
+        ->check(numberIn(2, 16));
     sub.add_option("--atol", o->atol, "tolerance of --compare for an output kept in float (default 1e-4)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(numberIn(0));
     return [o] { return runExportQdq(*o); };
 }
 

@@ -302,7 +302,7 @@ CommandRun declareInspect(CLI::App& sub)
                  "Only check support: every node as analog, digital or unsupported, and why "
                  "(works on models Tessera cannot import)");
     sub.add_option("--batch", o->batch, "Batch size used for shapes and MACs (default: as declared, symbolic = 1)")
-        ->check(CLI::PositiveNumber);
+        ->check(numberIn(1));
     sub.add_option("--shape", o->shapes, "Fix an input's shape, e.g. --shape x=1,3,640,640 (repeatable)");
     CLI::Option* optimize = sub.add_flag("--optimize", o->optimize,
                                          "Show the graph after the cleanup passes (folding, BN folding, fusion)");

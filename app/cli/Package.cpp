@@ -2,6 +2,7 @@
 // deployment package (.tpkg, docs/package-format.md) holds, and its tile programs. A file
 // that is not a valid package is an error (exit 1) naming the file and the problem.
 #include "app/cli/Commands.h"
+#include "app/cli/Support.h"
 #include "core/package/PackageIO.h"
 #include "core/package/PackageText.h"
 
@@ -36,7 +37,7 @@ CommandRun declarePackage(CLI::App& sub)
     addCommonOptions(*info, *o);
     CLI::App* disasm = sub.add_subcommand("disasm", "The tile programs, one instruction per line with named operands");
     addCommonOptions(*disasm, *o);
-    disasm->add_option("--tile", o->tile, "only this tile's program")->check(CLI::NonNegativeNumber);
+    disasm->add_option("--tile", o->tile, "only this tile's program")->check(numberIn(0));
     return [o, info] {
         const package::Package pkg = package::readPackage(o->file, o->target);
         std::cout << (info->parsed() ? package::packageInfo(pkg) : package::disassemble(pkg, o->tile));

@@ -9,8 +9,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
+#include <stdexcept>
 
 namespace tessera::cli {
 
@@ -55,9 +57,12 @@ std::vector<float> parseFloats(const std::string& text, const char* what)
         size_t comma = text.find(',', pos);
         const std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         try {
-            out.push_back(std::stof(part));
+            size_t used = 0;
+            out.push_back(std::stof(part, &used));
+            if (used != part.size() || !std::isfinite(out.back()))
+                throw std::invalid_argument(part);
         } catch (const std::exception&) {
-            fail(what, ": '", part, "' is not a number");
+            fail(what, ": '", part, "' is not a finite number");
         }
         if (comma == std::string::npos)
             break;
@@ -75,7 +80,7 @@ void addDataOptions(CLI::App& sub, DataArgs& d, const char* role)
     sub.add_option("--mean", d.mean, "images: per-channel mean after /255, e.g. 0.485,0.456,0.406");
     sub.add_option("--std", d.std, "images: per-channel std, e.g. 0.229,0.224,0.225");
     sub.add_flag("--bgr", d.bgr, "images: BGR channel order");
-    sub.add_option("--limit", d.limit, "use only the first N samples");
+    sub.add_option("--limit", d.limit, "use only the first N samples")->check(numberIn(0));
 }
 
 // --task, --blank, --mask-threshold: how graph output 0 is scored (core/quantspec/OutputTask.h).
@@ -110,10 +115,12 @@ DataSource toSource(const DataArgs& d)
         s.preprocess.std = parseFloats(d.std, "--std");
     if (!d.size.empty()) {
         const size_t x = d.size.find('x');
-        if (x == std::string::npos)
-            fail("--size: expected WxH, got '", d.size, "'");
-        s.preprocess.width = std::stoll(d.size.substr(0, x));
-        s.preprocess.height = std::stoll(d.size.substr(x + 1));
+        const std::string w = d.size.substr(0, x), h = x == std::string::npos ? "" : d.size.substr(x + 1);
+        auto whole = [](const std::string& t) { return !t.empty() && t.size() < 10 && t.find_first_not_of("0123456789") == std::string::npos; };
+        if (!whole(w) || !whole(h) || std::stoll(w) == 0 || std::stoll(h) == 0)
+            fail("--size: expected WxH in positive whole pixels (e.g. 640x640), got '", d.size, "'");
+        s.preprocess.width = std::stoll(w);
+        s.preprocess.height = std::stoll(h);
     }
     return s;
 }
@@ -169,13 +176,7 @@ CommandRun declareQuantize(CLI::App& sub)
     sub.add_option("--layer-bits", *layerBits, "per-layer weight bits: NAME=BITS ... (node names)");
     sub.add_option("--observer", *obs, "activation observer: minmax | percentile | mse | entropy");
     sub.add_option("--percentile", req->config.activationObserver.percentile, "percentile observer's percentile, in (0, 100]")
-        ->check(CLI::Validator(
-            [](std::string& v) {
-                double d = 0;
-                const bool ok = CLI::detail::lexical_cast(v, d) && d > 0.0 && d <= 100.0; // NaN fails both
-                return ok ? std::string() : "must be a number in (0, 100], got " + v;
-            },
-            "(0, 100]"));
+        ->check(numberIn(0, 100, true));
     sub.add_option("--weight-observer", *wobs, "minmax | mse");
     CLI::Option* rows = sub.add_option("--array-rows", req->config.geometry.rows, "rows per analog array");
     auto target = std::make_shared<std::string>();
@@ -258,8 +259,10 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     sub.add_option("model", req->modelPath, "ONNX model")->required();
     sub.add_option("quant", req->quantPath, "base quantization JSON")->required();
     addDataOptions(sub, *data, "evaluation");
-    sub.add_option("--max-drop", req->options.maxAccuracyDrop, "accuracy-drop budget as a fraction (0.01 = 1 pp)");
-    sub.add_option("--max-cost", req->options.maxCost, "cost budget in the objective's unit");
+    sub.add_option("--max-drop", req->options.maxAccuracyDrop, "accuracy-drop budget as a fraction (0.01 = 1 pp; -1: no limit)")
+        ->check(numberIn(-1, 1));
+    sub.add_option("--max-cost", req->options.maxCost, "cost budget in the objective's unit (-1: no limit)")
+        ->check(numberIn(-1));
     sub.add_option("--objective", *objective, "weight-bits | energy | latency");
     sub.add_option("--bits", req->options.bits, "bit depths to use (default 8 6 4 3 2)");
     sub.add_option("-o,--output", req->chosenQuantPath, "quantization JSON of the chosen point");

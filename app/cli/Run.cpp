@@ -84,6 +84,9 @@ int runRun(const RunOptions& o)
     Tensor input = readNpy(o.input);
     if (input.rank() < 1 || input.dim(0) == 0)
         fail(o.input, ": expected rows along the first axis, got shape ", shapeToString(input.shape()));
+    if (const int64_t bad = quant::firstNonFinite(input); bad >= 0)
+        std::fprintf(stderr, "tessera: warning: %s: row %lld contains NaN or Inf (element %lld); its outputs are not meaningful\n",
+                     o.input.c_str(), static_cast<long long>(bad / (input.numel() / input.dim(0))), static_cast<long long>(bad));
     ModelRunnerOptions ro;
     ro.model = o.model;
     ro.quant = o.quant;
@@ -128,7 +131,7 @@ CommandRun declareRun(CLI::App& sub)
     sub.add_option("-i,--input", o->input, "Input array (.npy): rows along axis 0, each of the input's shape without its batch dim")->required();
     sub.add_option("-o,--output", o->output,
                    "Where to write the output (.npy); further outputs go to <name>_1.npy, <name>_2.npy...");
-    sub.add_option("--rows", o->rows, "How many rows' top-1 to print")->check(CLI::NonNegativeNumber);
+    sub.add_option("--rows", o->rows, "How many rows' top-1 to print")->check(numberIn(0));
     sub.add_flag("--no-optimize", o->noOptimize, "Run the graph as imported, without the cleanup passes");
     sub.add_option("--quant", o->quant, "Quantization JSON: run the quantized model (the analog numeric model)");
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");

@@ -6,15 +6,36 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
 namespace tessera::cli {
 
+CLI::Validator numberIn(double lo, double hi, bool lowOpen)
+{
+    auto text = [](double v) {
+        std::ostringstream out;
+        out << v;
+        return out.str();
+    };
+    const bool bounded = hi < 1.0e300;
+    const std::string range = bounded ? strCat("in ", lowOpen ? "(" : "[", text(lo), ", ", text(hi), "]")
+                                      : strCat(lowOpen ? "> " : ">= ", text(lo));
+    return CLI::Validator(
+        [=](std::string& value) {
+            double v = 0;
+            const bool parsed = CLI::detail::lexical_cast(value, v);
+            const bool ok = parsed && std::isfinite(v) && (lowOpen ? v > lo : v >= lo) && v <= hi; // NaN fails
+            return ok ? std::string() : "must be a number " + range + ", got " + value;
+        },
+        bounded ? strCat(lowOpen ? "(" : "[", text(lo), ", ", text(hi), "]") : range);
+}
+
 void addThreadsOption(CLI::App& sub, int& threads)
 {
     sub.add_option("--threads", threads, "Threads (default 1, 0 = all cores): the FP32 kernels, and sensitivity's trial workers; results are identical for any count")
-        ->check(CLI::NonNegativeNumber);
+        ->check(numberIn(0));
 }
 
 void applyThreads(int threads) { setThreadCount(threads); }

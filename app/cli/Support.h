@@ -11,9 +11,15 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace tessera::cli {
+
+// Option checks with ranges people read: a finite number in [lo, hi] (or (lo, hi] when
+// `lowOpen`); NaN and infinities are refused. The message reads "must be a number >= 1,
+// got 0" / "must be a number in (0, 100], got 150". Omit `hi` for no upper bound.
+CLI::Validator numberIn(double lo, double hi = 1.0e300, bool lowOpen = false);
 
 // --threads N of the verbs that run an executor: the FP32 kernels' threads (default 1,
 // 0 = every core; results do not depend on it). Applied by applyThreads().

@@ -1,12 +1,12 @@
 #include "app/model/ProjectFile.h"
 
 #include "core/Error.h"
+#include "core/io/FileIO.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QSaveFile>
 
 namespace tessera::studio {
 
@@ -75,9 +75,12 @@ ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, 
     auto bad = [&](const QString& what) { fail(sourceName.toStdString(), ": ", what.toStdString()); };
     if (json.value("format").toString() != kFormat)
         bad("not a Tessera project (\"format\" is not \"tessera-project\")");
-    int version = json.value("version").toInt(0);
-    if (version < 1 || version > ProjectFile::kVersion)
-        bad(QString("unsupported project version %1 (this build reads 1..%2)").arg(version).arg(ProjectFile::kVersion));
+    if (!json.value("version").isDouble())
+        bad("\"version\" must be a number");
+    const double number = json.value("version").toDouble(); // 1.5 must not read as 1 or 0
+    if (!(number >= 1 && number <= ProjectFile::kVersion && number == static_cast<int>(number)))
+        bad(QString("unsupported project version %1 (this build reads 1..%2)").arg(number).arg(ProjectFile::kVersion));
+    const int version = static_cast<int>(number);
     if (!json.value("model").isString() || json.value("model").toString().isEmpty())
         bad("\"model\" must name the model file");
     ProjectFile project;
@@ -103,12 +106,8 @@ void writeProjectFile(const QString& path, const ProjectFile& project)
 {
     const QString dir = QFileInfo(path).absolutePath();
     const QByteArray bytes = QJsonDocument(projectToJson(project, dir)).toJson(QJsonDocument::Indented);
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        fail("cannot write project '", path.toStdString(), "': ", file.errorString().toStdString());
-    file.write(bytes);
-    if (!file.commit())
-        fail("cannot write project '", path.toStdString(), "': ", file.errorString().toStdString());
+    // Every write checked; on a full disk the old project stays and the error says "disk full".
+    writeFileAtomic(path.toStdString(), bytes.toStdString());
 }
 
 ProjectFile readProjectFile(const QString& path)
@@ -116,13 +115,18 @@ ProjectFile readProjectFile(const QString& path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         fail("cannot open project '", path.toStdString(), "': ", file.errorString().toStdString());
+    return parseProjectFile(file.readAll(), QFileInfo(path).absolutePath(), path);
+}
+
+ProjectFile parseProjectFile(const QByteArray& bytes, const QString& projectDir, const QString& sourceName)
+{
     QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &err);
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
     if (err.error != QJsonParseError::NoError)
-        fail(path.toStdString(), ": invalid JSON at offset ", err.offset, ": ", err.errorString().toStdString());
+        fail(sourceName.toStdString(), ": invalid JSON at offset ", err.offset, ": ", err.errorString().toStdString());
     if (!doc.isObject())
-        fail(path.toStdString(), ": a project file must hold a JSON object");
-    return projectFromJson(doc.object(), QFileInfo(path).absolutePath(), path);
+        fail(sourceName.toStdString(), ": a project file must hold a JSON object");
+    return projectFromJson(doc.object(), projectDir, sourceName);
 }
 
 } // namespace tessera::studio

@@ -25,8 +25,11 @@ QJsonObject projectToJson(const ProjectFile& project, const QString& projectDir)
 // Throws tessera::Error naming `sourceName` when the JSON does not follow the schema.
 ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, const QString& sourceName);
 
-// Atomic write (QSaveFile: a crash never leaves a half-written project). Throws tessera::Error.
+// Atomic write (temporary file + rename, every write checked): a crash or a full disk
+// never leaves a half-written project, the old file stays. Throws tessera::Error.
 void writeProjectFile(const QString& path, const ProjectFile& project);
 ProjectFile readProjectFile(const QString& path);
+// A project file's bytes; paths are relative to `projectDir`, errors name `sourceName`.
+ProjectFile parseProjectFile(const QByteArray& bytes, const QString& projectDir, const QString& sourceName);
 
 } // namespace tessera::studio

@@ -100,6 +100,12 @@ void GraphView::setMinimapVisible(bool visible)
 
 void GraphView::updateMinimap()
 {
+    // ~QGraphicsScene detaches its views (setScene(nullptr) scrolls this view) after
+    // ~GraphScene has run: m_scene must not be used then, nor painted by the minimap.
+    if (scene() != m_scene) {
+        m_minimap->hide();
+        return;
+    }
     // Only useful when part of the graph is out of view.
     const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
     // sceneRect() has a 60 px margin around the items.
@@ -158,6 +164,8 @@ void GraphView::scrollContentsBy(int dx, int dy)
 
 void GraphView::placeOverlays()
 {
+    if (scene() != m_scene) // the scene is being destroyed (see updateMinimap)
+        return;
     const QRect area = viewport()->geometry();
     const int h = std::clamp(area.height() / 3, 120, 260);
     // As wide as the graph's aspect needs: deep graphs get a slim strip, not an empty box.

@@ -127,7 +127,7 @@ ProgrammedLayer program(AnalogLayerParams params, const float* weights, const st
     p.adcMax = maxCode(lp.numerics.adcBits, true);
     const int64_t range = lp.numerics.adcRange > 0 ? lp.numerics.adcRange : p.worstCaseBlockSum();
     int shift = 0;
-    while (shift < 62 && (p.adcMax << shift) < range)
+    while (shift < 62 && p.adcMax <= ((range - 1) >> shift)) // adcMax * 2^shift < range, without overflow
         ++shift;
     p.adcShifts.assign(static_cast<size_t>(p.blocks()), shift); // one calibrated range per layer today
     return p;
@@ -136,7 +136,7 @@ ProgrammedLayer program(AnalogLayerParams params, const float* weights, const st
 int64_t adcConvertNoisy(double blockSum, int shift, int64_t adcMax, double offsetLsb)
 {
     const int64_t code = roundHalfEven(std::ldexp(blockSum, -shift) + offsetLsb);
-    return saturate(code, -adcMax, adcMax) << shift;
+    return shiftLeft(saturate(code, -adcMax, adcMax), shift);
 }
 
 double programmingError(const NonIdealities& ni, uint64_t layerKey, int64_t column, int64_t row)

@@ -122,9 +122,9 @@ ProgrammedLayer program(AnalogLayerParams params, const float* weights, const st
 // ---- The stateless per-block steps (docs/analog-model.md); every executor uses these. ----
 
 // ADC: a block's column sum p -> sat(roundHalfEven(p / 2^s), +-adcMax) * 2^s.
-inline int64_t adcConvert(int64_t blockSum, int shift, int64_t adcMax)
+constexpr int64_t adcConvert(int64_t blockSum, int shift, int64_t adcMax)
 {
-    return saturate(roundingShiftRightEven(blockSum, shift), -adcMax, adcMax) << shift;
+    return shiftLeft(saturate(roundingShiftRightEven(blockSum, shift), -adcMax, adcMax), shift);
 }
 // The same for a real-valued (noisy) analog sum, with a fixed offset in ADC LSBs.
 int64_t adcConvertNoisy(double blockSum, int shift, int64_t adcMax, double offsetLsb);

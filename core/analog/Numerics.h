@@ -32,11 +32,16 @@ inline int64_t roundHalfEven(double x)
     return static_cast<int64_t>(x); // larger magnitudes are already integral
 }
 
-inline int64_t saturate(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+constexpr int64_t saturate(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// v * 2^shift for any sign of v (0 <= shift < 64). Shifting a negative value left is
+// undefined behaviour in C++17, so the shift is done on the two's-complement bits; the
+// result equals the multiplication whenever that fits in 64 bits.
+constexpr int64_t shiftLeft(int64_t v, int shift) { return static_cast<int64_t>(static_cast<uint64_t>(v) << shift); }
 
 // Arithmetic right shift by `shift` bits rounding to nearest, ties to even. shift >= 0.
 // For 128-bit products (the requantizer's wide path).
-inline int64_t roundingShiftRightEven128(__int128 v, int shift)
+constexpr int64_t roundingShiftRightEven128(__int128 v, int shift)
 {
     if (shift <= 0)
         return static_cast<int64_t>(v);
@@ -44,7 +49,7 @@ inline int64_t roundingShiftRightEven128(__int128 v, int shift)
         return 0;
     const __int128 one = 1;
     __int128 q = v >> shift; // floor division (arithmetic shift)
-    __int128 r = v - (q << shift);
+    __int128 r = v - static_cast<__int128>(static_cast<unsigned __int128>(q) << shift); // q << shift, defined for q < 0
     __int128 half = one << (shift - 1);
     if (r > half || (r == half && (q & 1) != 0))
         q += 1;
@@ -53,14 +58,14 @@ inline int64_t roundingShiftRightEven128(__int128 v, int shift)
 
 // The same rule for 64-bit values (the ADC and the requantizer's hot path); equal to the
 // 128-bit version for every input (tests/quant/test_analog_numerics.cpp checks it).
-inline int64_t roundingShiftRightEven(int64_t v, int shift)
+constexpr int64_t roundingShiftRightEven(int64_t v, int shift)
 {
     if (shift <= 0)
         return v;
     if (shift >= 62)
         return roundingShiftRightEven128(v, shift);
     const int64_t q = v >> shift; // floor division (arithmetic shift)
-    const int64_t r = v - static_cast<int64_t>(static_cast<uint64_t>(q) << shift);
+    const int64_t r = v - shiftLeft(q, shift);
     const int64_t half = int64_t(1) << (shift - 1);
     // Round up when r > half, or r == half and q is odd: r + (q & 1) > half (branch free).
     return q + static_cast<int64_t>(r + (q & 1) > half);

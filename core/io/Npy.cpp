@@ -91,8 +91,10 @@ Shape parseShape(const std::string& header, const std::string& source)
         size_t a = item.find_first_not_of(" \t"), b = item.find_last_not_of(" \tL");
         if (a != std::string::npos) {
             std::string digits = item.substr(a, b - a + 1);
-            if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos)
+            if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
                 fail(source, ": .npy shape entry '", digits, "' is not a non-negative integer");
+            if (digits.size() > 15) // beyond 10^15 elements along one axis no file can hold
+                fail(source, ": .npy shape entry ", digits, " is too large");
             shape.push_back(std::stoll(digits));
         }
         if (next == std::string::npos)

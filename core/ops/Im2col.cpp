@@ -18,6 +18,10 @@ namespace {
 int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
 
+// Largest pad, stride or dilation accepted: far beyond any real model, small enough that
+// window arithmetic (in + pads - dilated kernel) cannot overflow 64 bits.
+constexpr int64_t kMaxWindowValue = int64_t(1) << 31;
+
 int64_t dilatedKernel(const Window& w, size_t i) { return (w.kernel[i] - 1) * w.dilations[i] + 1; }
 
 void readPads(const Node& node, Window& w, size_t rank)
@@ -27,8 +31,8 @@ void readPads(const Node& node, Window& w, size_t rank)
         fail(describeNode(node), ": 'pads' has ", pads.size(), " values, expected ", 2 * rank, " (begin and end for ",
              rank, " spatial dims)");
     for (int64_t p : pads)
-        if (p < 0)
-            fail(describeNode(node), ": 'pads' must not be negative, got ", p);
+        if (p < 0 || p > kMaxWindowValue)
+            fail(describeNode(node), ": 'pads' must be in 0..", kMaxWindowValue, ", got ", p);
     w.padsBegin.assign(pads.begin(), pads.begin() + rank);
     w.padsEnd.assign(pads.begin() + rank, pads.end());
 }
@@ -56,8 +60,8 @@ std::vector<int64_t> spatialInts(const Node& node, const char* name, size_t rank
         fail(describeNode(node), ": '", name, "' has ", values.size(), " values, expected ", rank,
              " (one per spatial dim)");
     for (int64_t v : values)
-        if (v < minValue)
-            fail(describeNode(node), ": '", name, "' values must be >= ", minValue, ", got ", v);
+        if (v < minValue || v > kMaxWindowValue)
+            fail(describeNode(node), ": '", name, "' values must be in ", minValue, "..", kMaxWindowValue, ", got ", v);
     return values;
 }
 

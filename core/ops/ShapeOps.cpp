@@ -127,8 +127,11 @@ void flattenShape(InferContext& ctx)
     axis = axis < 0 ? axis + rank : axis;
     const Shape& in = ctx.inShape(0);
     int64_t rows = 1, cols = 1;
-    for (int64_t d = 0; d < rank; ++d)
-        (d < axis ? rows : cols) *= in[d];
+    for (int64_t d = 0; d < rank; ++d) {
+        int64_t& side = d < axis ? rows : cols;
+        if (__builtin_mul_overflow(side, in[d], &side))
+            ctx.fail(strCat("input ", shapeToString(in), " has more elements than fit in 64 bits"));
+    }
     ctx.setOutput(0, ctx.inType(0), {rows, cols});
 }
 

@@ -1,6 +1,7 @@
 // Every malformed model must end in a tessera::Error that names the file (and the node or
 // tensor at fault) — never a crash, an abort, or a huge allocation.
 #include "core/Error.h"
+#include "core/Executor.h"
 #include "core/onnx/OnnxImporter.h"
 #include "core/onnx/SupportCheck.h"
 #include "core/io/FileIO.h"
@@ -22,6 +23,17 @@ const std::string kModels = std::string(TESSERA_TEST_DATA) + "/models/";
 void expectBytesError(const OnnxModel& m, const QStringList& parts)
 {
     expectError([&] { importOnnxBytes(m.bytes(), "bad.onnx"); }, QStringList{"bad.onnx"} + parts);
+}
+
+// A 3x3 Conv over [1,1,8,8] with every pad `pad`, 4 output channels.
+OnnxModel paddedConv(int64_t pad)
+{
+    OnnxModel m(13);
+    m.input("x", {1, 1, 8, 8});
+    m.initializer("w", {4, 1, 3, 3}, std::vector<float>(36, 0.5f));
+    addInts(m.node("Conv", {"x", "w"}, {"y"}, "conv_pad"), "pads", {pad, pad, pad, pad});
+    m.output("y");
+    return m;
 }
 
 OnnxModel reluModel()
@@ -322,6 +334,27 @@ private slots:
             ifNode |= u.opType == "If" && u.reason.find("control flow") != std::string::npos;
         }
         QVERIFY(lstm && ifNode);
+    }
+
+    // 50000-pixel pads: [1,4,100006,100006] float32 is 160 GB. The executor names the node,
+    // the tensor and the bytes instead of a bare "out of memory".
+    void hugePadsNameTheNodeAndTheBytes()
+    {
+        const Graph g = importOnnxBytes(paddedConv(50000).bytes(), "pads.onnx").graph;
+        const uint64_t bytes = uint64_t(4) * 100006 * 100006 * 4; // hand-computed output size
+        expectError([&] { Executor e(g); }, {"conv_pad", "'y'", "[1,4,100006,100006]", QString::number(bytes) + " bytes",
+                                             "160.0 GB", "out of memory"});
+    }
+
+    // Pads near 2^62 overflowed the window arithmetic; 2^31 makes Flatten's product overflow.
+    void overflowingPadsAreRefused()
+    {
+        expectBytesError(paddedConv(int64_t(1) << 62), {"conv_pad", "'pads' must be in 0..2147483648"});
+        OnnxModel m = paddedConv(int64_t(1) << 31);
+        m.graph().mutable_output()->Clear();
+        addInt(m.node("Flatten", {"y"}, {"flat"}, "flat"), "axis", 0);
+        m.output("flat");
+        expectBytesError(m, {"Flatten node 'flat'", "more elements than fit in 64 bits"});
     }
 };
 

@@ -129,6 +129,14 @@ private slots:
         expectError(npyBytes("{'descr': '<f4', 'fortran_order': False, }", ""), "shape");
         expectError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4000000000, 4000000000), }", ""),
                     "too large");
+        // A shape entry of 2^62 is a size, not a malformed number; a product that overflows
+        // 64 bits and a shape larger than the file are refused before any allocation.
+        expectError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }", ""),
+                    "shape entry 4611686018427387904 is too large");
+        expectError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (999999999999999, 999999999999999), }", ""),
+                    "is too large");
+        expectError(npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 1000), }", std::string(64, '\0')),
+                    "truncated .npy data (64 bytes, float64[1000,1000] needs 8000000)");
         std::string badVersion = npyBytes(ok, std::string(8, '\0'));
         badVersion[6] = 9;
         expectError(badVersion, "version");

@@ -136,6 +136,17 @@ private slots:
         QCOMPARE(roundHalfEven(std::nan("")), int64_t(0));
     }
 
+    // Negative sums are the common case on every quantized run. Evaluated at compile time,
+    // where a left shift of a negative value (undefined behaviour) does not compile.
+    void negativeValuesAreDefinedBehaviour()
+    {
+        static_assert(shiftLeft(-3, 4) == -48 && shiftLeft(-1, 62) == INT64_MIN / 2);
+        static_assert(roundingShiftRightEven(-9, 2) == -2 && roundingShiftRightEven(-6, 2) == -2);
+        static_assert(roundingShiftRightEven128(-(__int128(1) << 100) - 3, 64) == -(int64_t(1) << 36));
+        static_assert(adcConvert(-1000, 3, 100) == -800 && adcConvert(-37, 2, 127) == -36);
+        QCOMPARE(adcConvert(-1000, 3, 100), -100 * 8); // saturated at -adcMax, times 2^shift
+    }
+
     void roundingShiftTiesToEven()
     {
         QCOMPARE(roundingShiftRightEven(5, 1), int64_t(2));   // 2.5 -> 2

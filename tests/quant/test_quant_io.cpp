@@ -6,11 +6,15 @@
 #include "core/ShapeInference.h"
 #include "core/io/FileIO.h"
 #include "core/io/Npy.h"
+#include "quant/ImageFolder.h"
 #include "quant/QuantizeApi.h"
 #include "quant/QuantizedExecutor.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <png.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <filesystem>
@@ -30,6 +34,30 @@ template <class Fn> QString errorOf(Fn&& fn)
         return QString::fromStdString(e.what());
     }
     return {};
+}
+
+// A valid 1x1 RGB PNG whose header then claims width x height (CRC fixed up): the
+// "69-byte PNG declaring 30000x30000 pixels" of issue 12.
+std::string pngDeclaring(uint32_t width, uint32_t height)
+{
+    png_image image{};
+    image.version = PNG_IMAGE_VERSION;
+    image.width = image.height = 1;
+    image.format = PNG_FORMAT_RGB;
+    const uint8_t pixel[3] = {10, 20, 30};
+    png_alloc_size_t size = 0;
+    png_image_write_to_memory(&image, nullptr, &size, 0, pixel, 0, nullptr);
+    std::string bytes(size, '\0');
+    png_image_write_to_memory(&image, bytes.data(), &size, 0, pixel, 0, nullptr);
+    bytes.resize(size);
+    auto put32 = [&](size_t at, uint32_t v) {
+        for (int i = 0; i < 4; ++i)
+            bytes[at + i] = static_cast<char>(v >> (24 - 8 * i));
+    };
+    put32(16, width); // IHDR data starts at 16: width, height (big-endian)
+    put32(20, height);
+    put32(29, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(bytes.data() + 12), 17)));
+    return bytes;
 }
 
 } // namespace
@@ -197,6 +225,20 @@ private slots:
         QCOMPARE(lines.inputs.shape(), Shape({32, 3, 48, 192}));
         QString e = errorOf([&] { loadImageFolder(data("mnist"), cls); });
         QVERIFY2(e.contains("no .png"), qPrintable(e));
+    }
+
+    // The declared size is checked before any pixel buffer is allocated.
+    void hugeDeclaredPngIsRefusedBeforeDecoding()
+    {
+        const std::string tiny = pngDeclaring(30000, 30000);
+        QVERIFY(tiny.size() < 100);
+        QCOMPARE(decodePngImage(pngDeclaring(1, 1), "one.png", {}).shape(), Shape({1, 3, 1, 1}));
+        const QString e = errorOf([&] { decodePngImage(tiny, "huge.png", {}); });
+        QCOMPARE(e, QString("huge.png: PNG declares 30000x30000 pixels; the limit is 16384 a side and 67108864 pixels"));
+        QVERIFY(errorOf([&] { decodePngImage(pngDeclaring(16384, 16385), "tall.png", {}); }).contains("16384x16385"));
+        ImagePreprocess big;
+        big.width = big.height = 100000;
+        QVERIFY(errorOf([&] { decodePngImage(pngDeclaring(1, 1), "one.png", big); }).contains("exceeds the limit"));
     }
 };
 
