@@ -8,6 +8,7 @@
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
+#include "app/views/WindowFit.h"
 
 #include <QAction>
 #include <QApplication>
@@ -22,6 +23,8 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
@@ -36,7 +39,9 @@ namespace tessera::studio {
 
 namespace {
 constexpr int kMaxRecent = 10;
-constexpr int kStateVersion = 1; // bump when the default dock layout changes
+constexpr int kStateVersion = 2; // bump when the default dock layout changes
+const QSize kDefaultSize(1500, 920);
+constexpr double kBottomDockShare = 0.3; // of the window height, the rest for the graph
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
@@ -89,7 +94,13 @@ QDockWidget* MainWindow::addPanel(const QString& id, const QString& title, QWidg
 {
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(id);
-    dock->setWidget(panel);
+    // A panel whose content needs more room than its dock scrolls instead of growing the
+    // window (long node names, tables, plots with minimum heights).
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(panel);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    dock->setWidget(scroll);
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(area, dock);
     if (m_panelsMenu)
@@ -105,14 +116,10 @@ void MainWindow::createPanels()
     QDockWidget* summary = addPanel("summary", tr("Model Summary"), m_summary, Qt::LeftDockWidgetArea);
     QDockWidget* inspector = addPanel("inspector", tr("Inspector"), m_inspector, Qt::RightDockWidgetArea);
     QDockWidget* log = addPanel("log", tr("Log"), m_log, Qt::BottomDockWidgetArea);
-    resizeDocks({summary, inspector}, {350, 390}, Qt::Horizontal);
-    resizeDocks({log}, {130}, Qt::Vertical);
     connect(m_inspector, &InspectorPanel::message, m_log, &LogPanel::append);
     m_quant = new QuantPanel(&m_model, &m_jobs);
     QDockWidget* quant = addPanel("quant", tr("Quantization"), m_quant, Qt::BottomDockWidgetArea);
     splitDockWidget(quant, log, Qt::Horizontal);
-    resizeDocks({quant, log}, {900, 350}, Qt::Horizontal);
-    resizeDocks({quant}, {400}, Qt::Vertical);
     connect(m_quant, &QuantPanel::message, m_log, &LogPanel::append);
     m_chip = new ChipPanel(&m_model, &m_jobs, m_quant->controller());
     tabifyDockWidget(quant, addPanel("chip", tr("Chip View"), m_chip, Qt::BottomDockWidgetArea));
@@ -192,6 +199,7 @@ void MainWindow::createViewAndHelpMenus()
     minimap->setChecked(true);
     connect(minimap, &QAction::toggled, m_view, &GraphView::setMinimapVisible);
     m_viewMenu->addAction(QIcon(":/icons/relayout.svg"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
+    m_viewMenu->addAction(tr("Reset &Window Layout"), this, &MainWindow::resetLayout)->setObjectName("actionResetLayout");
     m_viewMenu->addSeparator();
     QAction* byBits = m_viewMenu->addAction(tr("Colour Nodes by &Bits"));
     byBits->setObjectName("actionColourByBits");
@@ -293,12 +301,45 @@ void MainWindow::createStatusBar()
             [this](const QString& text) { statusBar()->showMessage(tr("Error: %1  (details in the Log panel)").arg(text.left(160)), 15000); });
 }
 
+void MainWindow::applyDefaultLayout()
+{
+    const auto dock = [this](const char* id) { return findChild<QDockWidget*>(id); };
+    for (QDockWidget* d : findChildren<QDockWidget*>())
+        d->show();
+    const int bottom = static_cast<int>(height() * kBottomDockShare);
+    resizeDocks({dock("summary"), dock("inspector")}, {width() * 22 / 100, width() * 24 / 100}, Qt::Horizontal);
+    resizeDocks({dock("quant"), dock("log")}, {width() * 70 / 100, width() * 30 / 100}, Qt::Horizontal);
+    resizeDocks({dock("quant")}, {bottom}, Qt::Vertical);
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultState, kStateVersion);
+    applyDefaultLayout();
+}
+
 void MainWindow::restoreSettings()
 {
     QSettings settings;
-    if (!restoreGeometry(settings.value("window/geometry").toByteArray()))
-        resize(1500, 920);
-    restoreState(settings.value("window/state").toByteArray(), kStateVersion);
+    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(QPoint(), kDefaultSize);
+    resize(kDefaultSize.boundedTo(screen.size() * 0.92));
+    move(screen.center() - rect().center());
+    applyDefaultLayout();
+    m_defaultState = saveState(kStateVersion);
+    if (restoreGeometry(settings.value("window/geometry").toByteArray()))
+        keepOnScreen(*this);
+    m_stateRestored = restoreState(settings.value("window/state").toByteArray(), kStateVersion);
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (!m_shownOnce) { // the window manager's frame is known now
+        m_shownOnce = true;
+        keepOnScreen(*this);
+        if (!m_stateRestored)
+            applyDefaultLayout();
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -45,6 +45,9 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     m_title->setWordWrap(true);
     m_placement = new QLabel;
     m_placement->setWordWrap(true);
+    // Long node names (no spaces to wrap at) are elided by the dock, never widen it.
+    for (QLabel* label : {m_title, m_placement})
+        label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_tree = new QTreeWidget;
     m_tree->setColumnCount(2);
     m_tree->setHeaderLabels({tr("Property"), tr("Value")});
@@ -60,6 +63,8 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     weights->setContentsMargins(0, 0, 0, 0);
     auto* pickRow = new QHBoxLayout;
     m_tensorChoice = new QComboBox;
+    m_tensorChoice->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_tensorChoice->setMinimumContentsLength(10);
     m_export = new QPushButton(tr("Export .npy…"));
     pickRow->addWidget(new QLabel(tr("Weights:")));
     pickRow->addWidget(m_tensorChoice, 1);
@@ -72,6 +77,7 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     weights->addWidget(m_plot, 2);
     m_statsLabel = new QLabel;
     m_statsLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_statsLabel->setWordWrap(true);
     weights->addWidget(m_statsLabel);
     layout->addWidget(m_weightsBox, 2);
     m_weightsBox->hide();

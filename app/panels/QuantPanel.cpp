@@ -227,8 +227,8 @@ void QuantPanel::rebuildTable()
     }
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
-    // Keep up to six layers visible however the splitter is dragged.
-    const int shown = std::clamp(static_cast<int>(layers.size()), 2, 6);
+    // Keep up to three layers visible however the splitter is dragged.
+    const int shown = std::clamp(static_cast<int>(layers.size()), 2, 3);
     m_table->setMinimumHeight(m_table->horizontalHeader()->sizeHint().height() + shown * 22 + 4);
     refreshBits();
     refreshSqnr();
