@@ -8,6 +8,7 @@
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
+#include "app/views/NodeStyle.h"
 #include "app/views/WindowFit.h"
 
 #include <QAction>
@@ -41,7 +42,7 @@ namespace {
 constexpr int kMaxRecent = 10;
 constexpr int kStateVersion = 2; // bump when the default dock layout changes
 const QSize kDefaultSize(1500, 920);
-constexpr double kBottomDockShare = 0.3; // of the window height, the rest for the graph
+constexpr double kBottomDockShare = 0.36; // of the window height, the rest for the graph
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
@@ -130,12 +131,12 @@ void MainWindow::createPanels()
 void MainWindow::createActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(QIcon(":/icons/open.svg"), tr("&Open…"), this, &MainWindow::onOpen);
+    QAction* open = file->addAction(style::icon("open"), tr("&Open…"), this, &MainWindow::onOpen);
     open->setShortcut(QKeySequence::Open);
     open->setObjectName("actionOpen");
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
-    QAction* save = file->addAction(QIcon(":/icons/save.svg"), tr("&Save Project"), this, &MainWindow::onSave);
+    QAction* save = file->addAction(style::icon("save"), tr("&Save Project"), this, &MainWindow::onSave);
     save->setShortcut(QKeySequence::Save);
     save->setObjectName("actionSave");
     file->addAction(tr("Save Project &As…"), this, &MainWindow::onSaveAs)->setShortcut(QKeySequence::SaveAs);
@@ -170,14 +171,14 @@ void MainWindow::createProjectAndEditMenus()
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = m_model.undoStack()->createUndoAction(this);
     undo->setShortcut(QKeySequence::Undo);
-    undo->setIcon(QIcon(":/icons/undo.svg"));
+    undo->setIcon(style::icon("undo"));
     QAction* redo = m_model.undoStack()->createRedoAction(this);
     redo->setShortcut(QKeySequence::Redo);
-    redo->setIcon(QIcon(":/icons/redo.svg"));
+    redo->setIcon(style::icon("redo"));
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
-    QAction* find = edit->addAction(QIcon(":/icons/search.svg"), tr("&Find Node…"), this, [this] {
+    QAction* find = edit->addAction(style::icon("search"), tr("&Find Node…"), this, [this] {
         m_searchField->setFocus();
         m_searchField->selectAll();
     });
@@ -188,17 +189,17 @@ void MainWindow::createProjectAndEditMenus()
 void MainWindow::createViewAndHelpMenus()
 {
     m_viewMenu = menuBar()->addMenu(tr("&View"));
-    m_viewMenu->addAction(QIcon(":/icons/zoom-in.svg"), tr("Zoom &In"), this, [this] { m_view->zoomBy(1.25); })
+    m_viewMenu->addAction(style::icon("zoom-in"), tr("Zoom &In"), this, [this] { m_view->zoomBy(1.25); })
         ->setShortcut(QKeySequence::ZoomIn);
-    m_viewMenu->addAction(QIcon(":/icons/zoom-out.svg"), tr("Zoom &Out"), this, [this] { m_view->zoomBy(0.8); })
+    m_viewMenu->addAction(style::icon("zoom-out"), tr("Zoom &Out"), this, [this] { m_view->zoomBy(0.8); })
         ->setShortcut(QKeySequence::ZoomOut);
-    m_viewMenu->addAction(QIcon(":/icons/fit.svg"), tr("&Fit to Window"), this, [this] { m_view->fitToWindow(); })
+    m_viewMenu->addAction(style::icon("fit"), tr("&Fit to Window"), this, [this] { m_view->fitToWindow(); })
         ->setShortcut(Qt::CTRL | Qt::Key_0);
     QAction* minimap = m_viewMenu->addAction(tr("&Minimap"));
     minimap->setCheckable(true);
     minimap->setChecked(true);
     connect(minimap, &QAction::toggled, m_view, &GraphView::setMinimapVisible);
-    m_viewMenu->addAction(QIcon(":/icons/relayout.svg"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
+    m_viewMenu->addAction(style::icon("relayout"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
     m_viewMenu->addAction(tr("Reset &Window Layout"), this, &MainWindow::resetLayout)->setObjectName("actionResetLayout");
     m_viewMenu->addSeparator();
     QAction* byBits = m_viewMenu->addAction(tr("Colour Nodes by &Bits"));
@@ -250,7 +251,7 @@ void MainWindow::createToolBar()
     m_searchField->setPlaceholderText(tr("Find node by name or op  (Ctrl+F)"));
     m_searchField->setClearButtonEnabled(true);
     m_searchField->setMaximumWidth(320);
-    m_searchField->addAction(QIcon(":/icons/search.svg"), QLineEdit::LeadingPosition);
+    m_searchField->addAction(style::icon("search"), QLineEdit::LeadingPosition);
     bar->addWidget(m_searchField);
     m_searchStatus = new QLabel;
     m_searchStatus->setContentsMargins(8, 0, 8, 0);
@@ -269,7 +270,7 @@ void MainWindow::createStatusBar()
     m_progress->hide();
     m_cancel = new QToolButton;
     m_cancel->setObjectName("cancelJobButton");
-    m_cancel->setIcon(QIcon(":/icons/cancel.svg"));
+    m_cancel->setIcon(style::icon("cancel"));
     m_cancel->setToolTip(tr("Cancel the running job"));
     m_cancel->setAutoRaise(true);
     m_cancel->hide();

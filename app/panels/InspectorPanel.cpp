@@ -1,4 +1,5 @@
 #include "app/panels/InspectorPanel.h"
+#include "app/panels/QuantPlotStyle.h"
 
 #include "app/views/NodeStyle.h"
 #include "core/Error.h"
@@ -72,6 +73,7 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     weights->addLayout(pickRow);
     m_plot = new QCustomPlot;
     m_plot->setMinimumHeight(150);
+    themePlot(m_plot);
     m_plot->xAxis->setLabel(tr("value"));
     m_plot->yAxis->setLabel(tr("count"));
     weights->addWidget(m_plot, 2);
@@ -110,8 +112,8 @@ void InspectorPanel::showNode(NodeId node)
         return;
     }
     const NodeDetails d = describeNodeDetails(*doc, node);
-    m_title->setText(QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:#4b5563'>%2</span>")
-                         .arg(d.opType.toHtmlEscaped(), d.name.toHtmlEscaped()));
+    m_title->setText(QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:%3'>%2</span>")
+                         .arg(d.opType.toHtmlEscaped(), d.name.toHtmlEscaped(), style::subtleTextColor().name()));
     const QColor color = style::placementColor(doc->analysis(node).placement.placement);
     m_placement->setText(QString("<b style='color:%1'>%2</b> — %3")
                              .arg(color.name(), d.placement, d.placementReason.toHtmlEscaped()));
