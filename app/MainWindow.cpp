@@ -8,6 +8,8 @@
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
+#include "app/views/NodeStyle.h"
+#include "app/views/WindowFit.h"
 
 #include <QAction>
 #include <QApplication>
@@ -22,6 +24,8 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStatusBar>
 #include <QToolBar>
@@ -36,7 +40,9 @@ namespace tessera::studio {
 
 namespace {
 constexpr int kMaxRecent = 10;
-constexpr int kStateVersion = 1; // bump when the default dock layout changes
+constexpr int kStateVersion = 2; // bump when the default dock layout changes
+const QSize kDefaultSize(1500, 920);
+constexpr double kBottomDockShare = 0.36; // of the window height, the rest for the graph
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
@@ -89,7 +95,13 @@ QDockWidget* MainWindow::addPanel(const QString& id, const QString& title, QWidg
 {
     auto* dock = new QDockWidget(title, this);
     dock->setObjectName(id);
-    dock->setWidget(panel);
+    // A panel whose content needs more room than its dock scrolls instead of growing the
+    // window (long node names, tables, plots with minimum heights).
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(panel);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    dock->setWidget(scroll);
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(area, dock);
     if (m_panelsMenu)
@@ -105,14 +117,10 @@ void MainWindow::createPanels()
     QDockWidget* summary = addPanel("summary", tr("Model Summary"), m_summary, Qt::LeftDockWidgetArea);
     QDockWidget* inspector = addPanel("inspector", tr("Inspector"), m_inspector, Qt::RightDockWidgetArea);
     QDockWidget* log = addPanel("log", tr("Log"), m_log, Qt::BottomDockWidgetArea);
-    resizeDocks({summary, inspector}, {350, 390}, Qt::Horizontal);
-    resizeDocks({log}, {130}, Qt::Vertical);
     connect(m_inspector, &InspectorPanel::message, m_log, &LogPanel::append);
     m_quant = new QuantPanel(&m_model, &m_jobs);
     QDockWidget* quant = addPanel("quant", tr("Quantization"), m_quant, Qt::BottomDockWidgetArea);
     splitDockWidget(quant, log, Qt::Horizontal);
-    resizeDocks({quant, log}, {900, 350}, Qt::Horizontal);
-    resizeDocks({quant}, {400}, Qt::Vertical);
     connect(m_quant, &QuantPanel::message, m_log, &LogPanel::append);
     m_chip = new ChipPanel(&m_model, &m_jobs, m_quant->controller());
     tabifyDockWidget(quant, addPanel("chip", tr("Chip View"), m_chip, Qt::BottomDockWidgetArea));
@@ -123,12 +131,12 @@ void MainWindow::createPanels()
 void MainWindow::createActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(QIcon(":/icons/open.svg"), tr("&Open…"), this, &MainWindow::onOpen);
+    QAction* open = file->addAction(style::icon("open"), tr("&Open…"), this, &MainWindow::onOpen);
     open->setShortcut(QKeySequence::Open);
     open->setObjectName("actionOpen");
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
-    QAction* save = file->addAction(QIcon(":/icons/save.svg"), tr("&Save Project"), this, &MainWindow::onSave);
+    QAction* save = file->addAction(style::icon("save"), tr("&Save Project"), this, &MainWindow::onSave);
     save->setShortcut(QKeySequence::Save);
     save->setObjectName("actionSave");
     file->addAction(tr("Save Project &As…"), this, &MainWindow::onSaveAs)->setShortcut(QKeySequence::SaveAs);
@@ -163,14 +171,14 @@ void MainWindow::createProjectAndEditMenus()
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = m_model.undoStack()->createUndoAction(this);
     undo->setShortcut(QKeySequence::Undo);
-    undo->setIcon(QIcon(":/icons/undo.svg"));
+    undo->setIcon(style::icon("undo"));
     QAction* redo = m_model.undoStack()->createRedoAction(this);
     redo->setShortcut(QKeySequence::Redo);
-    redo->setIcon(QIcon(":/icons/redo.svg"));
+    redo->setIcon(style::icon("redo"));
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
-    QAction* find = edit->addAction(QIcon(":/icons/search.svg"), tr("&Find Node…"), this, [this] {
+    QAction* find = edit->addAction(style::icon("search"), tr("&Find Node…"), this, [this] {
         m_searchField->setFocus();
         m_searchField->selectAll();
     });
@@ -181,17 +189,18 @@ void MainWindow::createProjectAndEditMenus()
 void MainWindow::createViewAndHelpMenus()
 {
     m_viewMenu = menuBar()->addMenu(tr("&View"));
-    m_viewMenu->addAction(QIcon(":/icons/zoom-in.svg"), tr("Zoom &In"), this, [this] { m_view->zoomBy(1.25); })
+    m_viewMenu->addAction(style::icon("zoom-in"), tr("Zoom &In"), this, [this] { m_view->zoomBy(1.25); })
         ->setShortcut(QKeySequence::ZoomIn);
-    m_viewMenu->addAction(QIcon(":/icons/zoom-out.svg"), tr("Zoom &Out"), this, [this] { m_view->zoomBy(0.8); })
+    m_viewMenu->addAction(style::icon("zoom-out"), tr("Zoom &Out"), this, [this] { m_view->zoomBy(0.8); })
         ->setShortcut(QKeySequence::ZoomOut);
-    m_viewMenu->addAction(QIcon(":/icons/fit.svg"), tr("&Fit to Window"), this, [this] { m_view->fitToWindow(); })
+    m_viewMenu->addAction(style::icon("fit"), tr("&Fit to Window"), this, [this] { m_view->fitToWindow(); })
         ->setShortcut(Qt::CTRL | Qt::Key_0);
     QAction* minimap = m_viewMenu->addAction(tr("&Minimap"));
     minimap->setCheckable(true);
     minimap->setChecked(true);
     connect(minimap, &QAction::toggled, m_view, &GraphView::setMinimapVisible);
-    m_viewMenu->addAction(QIcon(":/icons/relayout.svg"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
+    m_viewMenu->addAction(style::icon("relayout"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
+    m_viewMenu->addAction(tr("Reset &Window Layout"), this, &MainWindow::resetLayout)->setObjectName("actionResetLayout");
     m_viewMenu->addSeparator();
     QAction* byBits = m_viewMenu->addAction(tr("Colour Nodes by &Bits"));
     byBits->setObjectName("actionColourByBits");
@@ -242,7 +251,7 @@ void MainWindow::createToolBar()
     m_searchField->setPlaceholderText(tr("Find node by name or op  (Ctrl+F)"));
     m_searchField->setClearButtonEnabled(true);
     m_searchField->setMaximumWidth(320);
-    m_searchField->addAction(QIcon(":/icons/search.svg"), QLineEdit::LeadingPosition);
+    m_searchField->addAction(style::icon("search"), QLineEdit::LeadingPosition);
     bar->addWidget(m_searchField);
     m_searchStatus = new QLabel;
     m_searchStatus->setContentsMargins(8, 0, 8, 0);
@@ -261,7 +270,7 @@ void MainWindow::createStatusBar()
     m_progress->hide();
     m_cancel = new QToolButton;
     m_cancel->setObjectName("cancelJobButton");
-    m_cancel->setIcon(QIcon(":/icons/cancel.svg"));
+    m_cancel->setIcon(style::icon("cancel"));
     m_cancel->setToolTip(tr("Cancel the running job"));
     m_cancel->setAutoRaise(true);
     m_cancel->hide();
@@ -293,12 +302,45 @@ void MainWindow::createStatusBar()
             [this](const QString& text) { statusBar()->showMessage(tr("Error: %1  (details in the Log panel)").arg(text.left(160)), 15000); });
 }
 
+void MainWindow::applyDefaultLayout()
+{
+    const auto dock = [this](const char* id) { return findChild<QDockWidget*>(id); };
+    for (QDockWidget* d : findChildren<QDockWidget*>())
+        d->show();
+    const int bottom = static_cast<int>(height() * kBottomDockShare);
+    resizeDocks({dock("summary"), dock("inspector")}, {width() * 22 / 100, width() * 24 / 100}, Qt::Horizontal);
+    resizeDocks({dock("quant"), dock("log")}, {width() * 70 / 100, width() * 30 / 100}, Qt::Horizontal);
+    resizeDocks({dock("quant")}, {bottom}, Qt::Vertical);
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultState, kStateVersion);
+    applyDefaultLayout();
+}
+
 void MainWindow::restoreSettings()
 {
     QSettings settings;
-    if (!restoreGeometry(settings.value("window/geometry").toByteArray()))
-        resize(1500, 920);
-    restoreState(settings.value("window/state").toByteArray(), kStateVersion);
+    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(QPoint(), kDefaultSize);
+    resize(kDefaultSize.boundedTo(screen.size() * 0.92));
+    move(screen.center() - rect().center());
+    applyDefaultLayout();
+    m_defaultState = saveState(kStateVersion);
+    if (restoreGeometry(settings.value("window/geometry").toByteArray()))
+        keepOnScreen(*this);
+    m_stateRestored = restoreState(settings.value("window/state").toByteArray(), kStateVersion);
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (!m_shownOnce) { // the window manager's frame is known now
+        m_shownOnce = true;
+        keepOnScreen(*this);
+        if (!m_stateRestored)
+            applyDefaultLayout();
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -59,6 +59,7 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
@@ -69,7 +70,9 @@ private:
     void createToolBar();
     void createStatusBar();
     void createPanels();
-    void restoreSettings();
+    void restoreSettings();    // saved geometry kept on screen, else the default size and docks
+    void applyDefaultLayout(); // dock sizes as shares of the window: the graph keeps most of it
+    void resetLayout();        // View > Reset Window Layout
     void loadModel(const QString& modelPath, std::optional<ProjectFile> project, const QString& projectPath);
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
@@ -102,6 +105,9 @@ private:
     QProgressBar* m_progress = nullptr;
     QToolButton* m_cancel = nullptr;
     int m_shownJob = 0;
+    QByteArray m_defaultState;
+    bool m_stateRestored = false;
+    bool m_shownOnce = false;
 };
 
 } // namespace tessera::studio

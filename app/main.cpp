@@ -3,10 +3,12 @@
 //   --bench-layout     print layout + first-paint times for the given files / synthetic:N
 //   --engine E         auto | graphviz | igraph
 //   --find TEXT        select the first matching node once the graph is shown
+//   --dark             a dark Fusion palette (also TESSERA_STUDIO_THEME=dark)
 #include "core/Memory.h"
 #include "app/MainWindow.h"
 #include "app/StudioBench.h"
 #include "app/model/SyntheticGraph.h"
+#include "app/views/NodeStyle.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -31,7 +33,8 @@ int main(int argc, char** argv)
     QCommandLineOption bench("bench-layout", "Print layout and first-paint times and exit.");
     QCommandLineOption find("find", "After opening, select the first node matching TEXT (name or op).", "text");
     QCommandLineOption engine("engine", "Layout engine: auto, graphviz or igraph.", "engine", "auto");
-    parser.addOptions({synthetic, bench, engine, find});
+    QCommandLineOption dark("dark", "Use a dark palette (or set TESSERA_STUDIO_THEME=dark).");
+    parser.addOptions({synthetic, bench, engine, find, dark});
     parser.process(app);
 
     const QString engineName = parser.value(engine);
@@ -46,6 +49,8 @@ int main(int argc, char** argv)
     }
 
     QApplication::setStyle("Fusion");
+    if (parser.isSet(dark) || qEnvironmentVariable("TESSERA_STUDIO_THEME") == "dark")
+        QApplication::setPalette(style::darkPalette());
     MainWindow window;
     if (parser.isSet(find))
         QObject::connect(&window, &MainWindow::documentShown, &window,

@@ -12,8 +12,9 @@
 //
 // Columns beyond shape and kernel: placement, quantPolicy, cost, weightMatrix (ops that
 // lower onto analog arrays, core/WeightMatrix.h), scalePassing (equalization), fusesAs
-// (activation fusion), channelAffine (BatchNorm folding), and attr (declared attributes
-// with their defaults, read through attrOf: the only place a default is written).
+// (activation fusion), channelAffine (BatchNorm folding), forwardsInput (aliases such as
+// Identity), and attr (declared attributes with their defaults, read through attrOf: the
+// only place a default is written).
 #include "core/Graph.h"
 #include "core/WeightMatrix.h"
 
@@ -207,6 +208,9 @@ public:
     OpDef& fusesAs(FusedActivationFn fn) { m_fusesAs = std::move(fn); return *this; }
     OpDef& channelAffine(ChannelAffineFn fn) { m_channelAffine = std::move(fn); return *this; }
     OpDef& scalePassing(ScalePassing passing) { m_scalePassing = passing; return *this; }
+    // Output 0 is input 0 unchanged (Identity, inference Dropout): when its other outputs are
+    // unread the node is an alias, bypassed by passes and folded into a constant input.
+    OpDef& forwardsInput() { m_forwards = true; return *this; }
     // Ops that lower onto analog arrays: their weights as an [N, K] matrix (WeightMatrix.h).
     OpDef& weightMatrix(WeightMatrixDef def)
     {
@@ -226,6 +230,7 @@ public:
     QuantPolicy quantPolicyValue() const { return m_quantPolicy; }
     const WeightMatrixDef* weightMatrixDef() const { return m_weightMatrix.get(); }
     ScalePassing scalePassingValue() const { return m_scalePassing; }
+    bool forwardsInputValue() const { return m_forwards; }
     const ChannelAffineFn& channelAffineFn() const { return m_channelAffine; }
     const FusedActivationFn& fusesAsFn() const { return m_fusesAs; }
     // The declared attribute `name`, or null.
@@ -245,6 +250,7 @@ private:
     CostFn m_cost;
     std::shared_ptr<const WeightMatrixDef> m_weightMatrix;
     ScalePassing m_scalePassing = ScalePassing::None;
+    bool m_forwards = false;
     ChannelAffineFn m_channelAffine;
     FusedActivationFn m_fusesAs;
     QuantPolicy m_quantPolicy = QuantPolicy::Requantize;

@@ -1,4 +1,5 @@
 #include "app/panels/InspectorPanel.h"
+#include "app/panels/QuantPlotStyle.h"
 
 #include "app/views/NodeStyle.h"
 #include "core/Error.h"
@@ -45,6 +46,9 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     m_title->setWordWrap(true);
     m_placement = new QLabel;
     m_placement->setWordWrap(true);
+    // Long node names (no spaces to wrap at) are elided by the dock, never widen it.
+    for (QLabel* label : {m_title, m_placement})
+        label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_tree = new QTreeWidget;
     m_tree->setColumnCount(2);
     m_tree->setHeaderLabels({tr("Property"), tr("Value")});
@@ -60,6 +64,8 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     weights->setContentsMargins(0, 0, 0, 0);
     auto* pickRow = new QHBoxLayout;
     m_tensorChoice = new QComboBox;
+    m_tensorChoice->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_tensorChoice->setMinimumContentsLength(10);
     m_export = new QPushButton(tr("Export .npy…"));
     pickRow->addWidget(new QLabel(tr("Weights:")));
     pickRow->addWidget(m_tensorChoice, 1);
@@ -67,11 +73,13 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     weights->addLayout(pickRow);
     m_plot = new QCustomPlot;
     m_plot->setMinimumHeight(150);
+    themePlot(m_plot);
     m_plot->xAxis->setLabel(tr("value"));
     m_plot->yAxis->setLabel(tr("count"));
     weights->addWidget(m_plot, 2);
     m_statsLabel = new QLabel;
     m_statsLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_statsLabel->setWordWrap(true);
     weights->addWidget(m_statsLabel);
     layout->addWidget(m_weightsBox, 2);
     m_weightsBox->hide();
@@ -104,8 +112,8 @@ void InspectorPanel::showNode(NodeId node)
         return;
     }
     const NodeDetails d = describeNodeDetails(*doc, node);
-    m_title->setText(QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:#4b5563'>%2</span>")
-                         .arg(d.opType.toHtmlEscaped(), d.name.toHtmlEscaped()));
+    m_title->setText(QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:%3'>%2</span>")
+                         .arg(d.opType.toHtmlEscaped(), d.name.toHtmlEscaped(), style::subtleTextColor().name()));
     const QColor color = style::placementColor(doc->analysis(node).placement.placement);
     m_placement->setText(QString("<b style='color:%1'>%2</b> — %3")
                              .arg(color.name(), d.placement, d.placementReason.toHtmlEscaped()));

@@ -1,4 +1,5 @@
 #include "app/panels/LogPanel.h"
+#include "app/views/NodeStyle.h"
 
 #include "app/jobs/JobManager.h"
 
@@ -32,9 +33,9 @@ LogPanel::LogPanel(JobManager* jobs, QWidget* parent) : QWidget(parent)
 void LogPanel::append(const QString& text, bool isError)
 {
     const QString time = QDateTime::currentDateTime().toString("HH:mm:ss");
-    const QString color = isError ? "#b91c1c" : "#374151";
-    m_text->appendHtml(QString("<span style='color:#9ca3af'>%1</span> <span style='color:%2'>%3</span>")
-                           .arg(time, color, text.toHtmlEscaped()));
+    const QString color = (isError ? style::warningTextColor() : style::textColor()).name();
+    m_text->appendHtml(QString("<span style='color:%4'>%1</span> <span style='color:%2'>%3</span>")
+                           .arg(time, color, text.toHtmlEscaped(), style::subtleTextColor().name()));
     if (isError) {
         ++m_errors;
         emit errorLogged(text);

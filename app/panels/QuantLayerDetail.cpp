@@ -48,10 +48,10 @@ QuantHistogramPlot::QuantHistogramPlot(const QString& xLabel, QWidget* parent) :
     m_plot->yAxis->setLabel(tr("count"));
     m_spike = new QCPItemText(m_plot); // the cut-off bin's count
     m_spike->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
-    m_spike->setColor(QColor("#1d4ed8"));
+    m_spike->setColor(style::onTheme(QColor("#1d4ed8"), QColor("#93c5fd")));
     m_spike->setVisible(false);
     m_caption = new QLabel;
-    m_caption->setStyleSheet("QLabel { color:#374151; }");
+    m_caption->setStyleSheet(style::subtleLabelCss());
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);

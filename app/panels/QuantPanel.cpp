@@ -91,7 +91,7 @@ QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
     m_estimate->setWordWrap(true);
     m_data = new QLabel;
     m_data->setWordWrap(true);
-    m_data->setStyleSheet("QLabel { color:#4b5563; }");
+    m_data->setStyleSheet(style::subtleLabelCss());
     m_table = new QTableWidget;
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -115,7 +115,9 @@ QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
     auto* split = new QSplitter(Qt::Vertical);
     split->addWidget(m_table);
     split->addWidget(bottom);
-    split->setStretchFactor(1, 1);
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setChildrenCollapsible(false);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(createButtons());
@@ -220,15 +222,15 @@ void QuantPanel::rebuildTable()
         for (size_t c = 0; c < depths.size(); ++c) {
             const double drop = m_controller->measuredDrop(l.name, depths[c]);
             QTableWidgetItem* cell = readOnlyItem(ppText(drop), right);
-            cell->setBackground(dropColour(drop));
-            cell->setForeground(QColor("#111827"));
+            cell->setBackground(style::tint(dropColour(drop)));
+            cell->setForeground(style::textColor());
             m_table->setItem(r, kFirstHeatColumn + static_cast<int>(c), cell);
         }
     }
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
-    // Keep up to six layers visible however the splitter is dragged.
-    const int shown = std::clamp(static_cast<int>(layers.size()), 2, 6);
+    // Keep two layers visible however the splitter is dragged.
+    const int shown = 2;
     m_table->setMinimumHeight(m_table->horizontalHeader()->sizeHint().height() + shown * 22 + 4);
     refreshBits();
     refreshSqnr();
@@ -246,8 +248,8 @@ void QuantPanel::refreshSqnr()
         const double db = i >= 0 ? m->sqnr.points[i].sqnrDb : std::nan("");
         cell->setText(std::isnan(db) ? QStringLiteral("–") : std::isinf(db) ? QStringLiteral("∞") : QString::number(db, 'f', 1));
         const bool isWorst = worst && worst->node == layers[r].name;
-        cell->setBackground(isWorst ? QColor("#fecaca") : QColor("#ffffff"));
-        cell->setForeground(isWorst ? QColor("#991b1b") : QColor("#111827"));
+        cell->setBackground(isWorst ? style::tint(QColor("#fecaca")) : style::surfaceColor());
+        cell->setForeground(isWorst ? style::warningTextColor() : style::textColor());
         QFont f = cell->font();
         f.setBold(isWorst);
         cell->setFont(f);

@@ -31,12 +31,12 @@ QuantSqnrChart::QuantSqnrChart(QuantController* controller, ProjectModel* model,
     styleQuantPlot(m_plot);
     m_line = m_plot->addGraph();
     m_line->setPen(QPen(QColor("#9ca3af"), 1.5));
-    m_line->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QColor("#6b7280"), QColor("#ffffff"), 6));
+    m_line->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QColor("#6b7280"), style::surfaceColor(), 6));
     m_line->setName(tr("every node"));
     m_analog = scatterGraph(m_plot, QCPScatterStyle(QCPScatterStyle::ssDisc, QColor("#0f766e"), 9), tr("analog layer"));
     m_worst = scatterGraph(m_plot, QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(QColor("#dc2626"), 2.5), Qt::NoBrush, 17),
                            tr("worst drop"));
-    m_selected = scatterGraph(m_plot, QCPScatterStyle(QCPScatterStyle::ssSquare, QPen(QColor("#1e3a8a"), 1.5), Qt::NoBrush, 13),
+    m_selected = scatterGraph(m_plot, QCPScatterStyle(QCPScatterStyle::ssSquare, QPen(style::onTheme(QColor("#1e3a8a"), QColor("#93c5fd")), 1.5), Qt::NoBrush, 13),
                               tr("selected"));
     for (QCPGraph* g : {m_worst, m_selected})
         g->setSelectable(QCP::stNone);
@@ -107,9 +107,10 @@ void QuantSqnrChart::rebuild()
                    .arg(std::isfinite(m->outputSqnrDb) ? QString::number(m->outputSqnrDb, 'f', 1) : QStringLiteral("∞"));
         if (const int w = m->sqnr.worst; w >= 0) {
             m_worst->addData(w + 1, y[w]);
-            text += tr(" · <span style='color:#dc2626'>worst drop −%1 dB at <b>%2</b> (%3)</span>")
-                        .arg(pts[w].dropDb, 0, 'f', 1)
-                        .arg(pts[w].node.toHtmlEscaped(), pts[w].opType);
+            text += tr(" · <span style='color:%4'>worst drop %1 dB at <b>%2</b> (%3)</span>")
+                        .arg(std::abs(pts[w].dropDb), 0, 'f', 1)
+                        .arg(pts[w].node.toHtmlEscaped(), pts[w].opType)
+                        .arg(style::warningTextColor().name());
         }
     }
     m_summary->setText(text);

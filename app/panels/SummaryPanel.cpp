@@ -24,8 +24,10 @@ SummaryPanel::SummaryPanel(ProjectModel* model, QWidget* parent) : QWidget(paren
     m_totals->setTextFormat(Qt::RichText);
     m_importNote = new QLabel;
     m_importNote->setWordWrap(true);
-    m_importNote->setStyleSheet("QLabel { background:#fef2f2; color:#991b1b; border:1px solid #fecaca; "
-                                "border-radius:4px; padding:6px; }");
+    m_importNote->setStyleSheet(QString("QLabel { background:%1; color:%2; border:1px solid %3; "
+                                        "border-radius:4px; padding:6px; }")
+                                    .arg(style::tint(QColor("#fef2f2")).name(), style::warningTextColor().name(),
+                                         style::tint(QColor("#fecaca")).name()));
     m_importNote->hide();
     m_ops = new QTreeWidget;
     m_ops->setHeaderLabels({tr("Op"), tr("Count")});

@@ -30,9 +30,9 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     painter->setRenderHint(QPainter::Antialiasing, lod > 0.6);
     QPen border(selected ? style::highlightColor() : m_color.darker(130), selected ? 3 : 1);
     painter->setPen(border);
-    painter->setBrush(pill ? QColor(0xee, 0xf0, 0xf3) : Qt::white);
+    painter->setBrush(pill ? style::pillColor() : style::surfaceColor());
     painter->drawRoundedRect(m_rect, radius, radius);
-    if (lod < 0.55) {
+    if (lod < style::kLabelZoom) {
         painter->fillRect(QRectF(m_rect.left(), m_rect.top(), m_rect.width(), style::kHeaderHeight).adjusted(1, 1, -1, 0),
                           m_color);
         return;
@@ -48,16 +48,16 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         header.addRect(head.adjusted(0, radius, 0, 0));
     }
     painter->setPen(Qt::NoPen);
-    painter->setBrush(pill ? QColor(0xee, 0xf0, 0xf3) : m_color);
+    painter->setBrush(pill ? style::pillColor() : m_color);
     painter->drawPath(header);
-    painter->setPen(pill ? m_color.darker(140) : Qt::white);
+    painter->setPen(pill ? style::mix(m_color, style::textColor(), 0.5) : QColor(Qt::white));
     painter->setFont(style::titleFont());
     painter->drawText(head, Qt::AlignCenter, m_label.title);
     painter->setFont(style::bodyFont());
-    painter->setPen(QColor(0x1f, 0x29, 0x37));
+    painter->setPen(style::textColor());
     QRectF line(m_rect.left() + 4, head.bottom() + 1, m_rect.width() - 8, style::kLineHeight);
     painter->drawText(line, Qt::AlignCenter, m_label.name);
-    painter->setPen(QColor(0x6b, 0x72, 0x80));
+    painter->setPen(style::subtleTextColor());
     painter->drawText(line.translated(0, style::kLineHeight), Qt::AlignCenter, m_label.shape);
     if (selected) { // redraw the border on top of the header
         painter->setPen(border);
@@ -119,10 +119,10 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         const QPointF mid = m_path.pointAtPercent(0.5);
         QFontMetricsF fm(painter->font());
         QRectF box(mid + QPointF(6, -9), QSizeF(fm.horizontalAdvance(m_text) + 8, 18));
-        painter->setBrush(QColor(0xff, 0xfb, 0xeb));
+        painter->setBrush(style::calloutColor());
         painter->setPen(QPen(style::highlightColor(), 1));
         painter->drawRoundedRect(box, 3, 3);
-        painter->setPen(QColor(0x1f, 0x29, 0x37));
+        painter->setPen(style::textColor());
         painter->drawText(box, Qt::AlignCenter, m_text);
     }
 }

@@ -84,7 +84,7 @@ void GraphView::showInitialView()
     fitToWindow();
     // A deep graph fitted whole is unreadable: start at its top at a readable zoom (the
     // minimap gives the overview, 0 fits the window).
-    if (zoom() < 0.35) {
+    if (zoom() < style::kLabelZoom) {
         setTransform(QTransform::fromScale(0.85, 0.85));
         const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
         centerOn(sceneRect().center().x(), sceneRect().top() + visible.height() / 2);
@@ -222,8 +222,8 @@ void Minimap::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing);
-    p.setPen(QColor(0xd1, 0xd5, 0xdb));
-    p.setBrush(QColor(255, 255, 255, 235));
+    p.setPen(style::overlayBorderColor());
+    p.setBrush(style::overlayColor());
     p.drawRoundedRect(rect().adjusted(0, 0, -1, -1), 6, 6);
     const QRectF target = pictureRect();
     if (target.isEmpty())
@@ -292,8 +292,8 @@ void Legend::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing);
-    p.setPen(QColor(0xd1, 0xd5, 0xdb));
-    p.setBrush(QColor(255, 255, 255, 235));
+    p.setPen(style::overlayBorderColor());
+    p.setBrush(style::overlayColor());
     p.drawRoundedRect(rect().adjusted(0, 0, -1, -1), 6, 6);
     p.setFont(style::bodyFont());
     int y = 8;
@@ -301,7 +301,7 @@ void Legend::paintEvent(QPaintEvent*)
         p.setPen(Qt::NoPen);
         p.setBrush(color);
         p.drawRoundedRect(QRectF(10, y + 3, 14, 12), 2, 2);
-        p.setPen(QColor(0x1f, 0x29, 0x37));
+        p.setPen(style::textColor());
         p.drawText(QRect(32, y, width() - 36, 18), Qt::AlignVCenter | Qt::AlignLeft, text);
         y += 20;
     }

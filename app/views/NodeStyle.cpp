@@ -1,6 +1,10 @@
 #include "app/views/NodeStyle.h"
 
 #include <QFontMetricsF>
+#include <QFile>
+#include <QGuiApplication>
+#include <QPainter>
+#include <QSvgRenderer>
 
 #include <algorithm>
 
@@ -19,9 +23,99 @@ QColor placementColor(Placement placement)
 }
 
 QColor ioColor() { return QColor(0x6b, 0x72, 0x80); }
-QColor edgeColor() { return QColor(0x8a, 0x93, 0xa3); }
 QColor highlightColor() { return QColor(0xf5, 0x9e, 0x0b); }
-QColor canvasColor() { return QColor(0xf6, 0xf7, 0xf9); }
+
+QColor mix(const QColor& a, const QColor& b, double t)
+{
+    const auto lerp = [t](double x, double y) { return x + (y - x) * t; };
+    return QColor::fromRgbF(lerp(a.redF(), b.redF()), lerp(a.greenF(), b.greenF()), lerp(a.blueF(), b.blueF()),
+                            lerp(a.alphaF(), b.alphaF()));
+}
+
+namespace {
+QPalette palette()
+{
+    return qobject_cast<QGuiApplication*>(QCoreApplication::instance()) ? QGuiApplication::palette() : QPalette();
+}
+} // namespace
+
+bool isDarkPalette() { return palette().color(QPalette::Window).lightness() < 128; }
+QColor surfaceColor() { return palette().color(QPalette::Base); }
+QColor textColor() { return palette().color(QPalette::Text); }
+QColor canvasColor() { return mix(palette().color(QPalette::Base), palette().color(QPalette::Window), 0.35); }
+QColor edgeColor() { return mix(textColor(), surfaceColor(), 0.5); }
+QColor pillColor() { return mix(surfaceColor(), textColor(), 0.08); }
+QColor subtleTextColor() { return mix(textColor(), surfaceColor(), 0.4); }
+QColor gridColor() { return mix(textColor(), surfaceColor(), 0.85); }
+QColor overlayBorderColor() { return mix(textColor(), surfaceColor(), 0.75); }
+QColor calloutColor() { return tint(QColor(0xff, 0xfb, 0xeb)); }
+
+QColor overlayColor()
+{
+    QColor c = surfaceColor();
+    c.setAlpha(235);
+    return c;
+}
+
+QColor tint(const QColor& light)
+{
+    return isDarkPalette() ? mix(surfaceColor(), light, 0.38) : light;
+}
+
+QColor onTheme(const QColor& light, const QColor& dark) { return isDarkPalette() ? dark : light; }
+QColor warningTextColor() { return onTheme(QColor(0x99, 0x1b, 0x1b), QColor(0xfc, 0xa5, 0xa5)); }
+
+QString subtleLabelCss()
+{
+    return QString("QLabel { color:%1; }").arg(subtleTextColor().name());
+}
+
+QIcon icon(const QString& name)
+{
+    QFile file(QString(":/icons/%1.svg").arg(name));
+    if (!isDarkPalette() || !file.open(QIODevice::ReadOnly))
+        return QIcon(file.fileName());
+    const QByteArray svg = file.readAll().replace("#374151", textColor().name().toLatin1());
+    QSvgRenderer renderer(svg);
+    QIcon result;
+    for (int size : {16, 24, 32, 48}) {
+        QPixmap pixmap(size, size);
+        pixmap.fill(Qt::transparent);
+        QPainter painter(&pixmap);
+        renderer.render(&painter);
+        painter.end();
+        result.addPixmap(pixmap);
+    }
+    return result;
+}
+
+QPalette darkPalette()
+{
+    QPalette p;
+    const QColor window(0x2b, 0x2d, 0x31), base(0x1e, 0x1f, 0x22), text(0xe6, 0xe7, 0xea);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2c));
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::ToolTipBase, base);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::PlaceholderText, QColor(0x8b, 0x90, 0x98));
+    p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xd0));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xff));
+    p.setColor(QPalette::BrightText, QColor(0xff, 0x6b, 0x6b));
+    p.setColor(QPalette::Light, QColor(0x3a, 0x3c, 0x41));
+    p.setColor(QPalette::Midlight, QColor(0x33, 0x35, 0x3a));
+    p.setColor(QPalette::Mid, QColor(0x24, 0x25, 0x28));
+    p.setColor(QPalette::Dark, QColor(0x18, 0x19, 0x1b));
+    p.setColor(QPalette::Shadow, Qt::black);
+    for (QPalette::ColorRole role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+        p.setColor(QPalette::Disabled, role, QColor(0x6f, 0x73, 0x7a));
+    return p;
+}
 
 QFont titleFont()
 {

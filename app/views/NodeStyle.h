@@ -5,6 +5,8 @@
 
 #include <QColor>
 #include <QFont>
+#include <QIcon>
+#include <QPalette>
 #include <QSizeF>
 #include <QString>
 
@@ -16,16 +18,41 @@ struct NodeLabel {
     QString shape; // first output shape, e.g. "1×16×14×14"
 };
 
+// Colours of the studio's own drawing. Fixed hues carry meaning (placement, bits,
+// selection); every surface and text colour comes from the application palette, so light
+// and dark desktops both read (docs/studio.md, "Light and dark desktops").
 namespace style {
 QColor placementColor(Placement placement);
 QColor ioColor();
 QColor edgeColor();
 QColor highlightColor();
 QColor canvasColor();
+QColor mix(const QColor& a, const QColor& b, double t); // a at t = 0, b at t = 1
+bool isDarkPalette();
+QColor surfaceColor();      // node bodies, plot backgrounds (palette Base)
+QColor pillColor();         // graph input/output pills
+QColor textColor();
+QColor subtleTextColor();   // shapes, captions
+QColor gridColor();         // plot grid lines, faint borders
+QColor overlayColor();      // translucent legend / minimap background
+QColor overlayBorderColor();
+QColor calloutColor();      // hovered tensor label background
+// A light tint (heat-map cell, warning) shown on the palette's surface: the tint itself
+// on a light desktop, blended into the dark surface on a dark one.
+QColor tint(const QColor& light);
+QString subtleLabelCss();   // "QLabel { color: ... }" for captions
+QColor warningTextColor();  // dark red on light, light red on dark
+// A data colour chosen per desktop (a dark ink that would vanish on a dark surface).
+QColor onTheme(const QColor& light, const QColor& dark);
+// A toolbar/menu icon from resources/icons with its ink (#374151) in the palette's text colour.
+QIcon icon(const QString& name);
+// A dark Fusion palette (--dark, TESSERA_STUDIO_THEME=dark).
+QPalette darkPalette();
 QFont titleFont();
 QFont bodyFont();
 constexpr double kHeaderHeight = 20;
 constexpr double kLineHeight = 16;
+constexpr double kLabelZoom = 0.55; // below this zoom node cards are drawn without text
 } // namespace style
 
 QString shapeText(const Shape& shape);

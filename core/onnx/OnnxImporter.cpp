@@ -7,6 +7,7 @@
 #include "core/io/FileIO.h"
 #include "core/onnx/OnnxNormalize.h"
 #include "core/onnx/OnnxTensor.h"
+#include "core/passes/EliminateIdentity.h"
 #include "core/passes/Pass.h"
 
 #include <onnx/onnx_pb.h>
@@ -459,7 +460,8 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
     markOutputs();
     m_graph.topologicalOrder(); // throws naming the nodes on a cycle
     if (report.unsupported.empty())
-        report.contentHash = graphContentHash(m_graph);
+        report.contentHash = graphContentHash(m_graph); // of the file's nodes, aliases included
+    foldForwardedConstants(m_graph); // tombstones until compact() below
     if (report.unsupported.empty()) {
         try {
             inferShapes(m_graph);

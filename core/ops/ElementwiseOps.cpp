@@ -105,6 +105,7 @@ void registerPassThrough(OpRegistry& r)
         .kernel(ops::copyInput0)
         .placement(ops::freeDataMovement)
         .cost(ops::noArithmetic)
+        .forwardsInput()
         .quantPolicy(QuantPolicy::ShareScale);
 
     r.add("Dropout")
@@ -130,6 +131,7 @@ void registerPassThrough(OpRegistry& r)
         })
         .placement(ops::freeDataMovement)
         .cost(ops::noArithmetic)
+        .forwardsInput()
         .quantPolicy(QuantPolicy::ShareScale);
 }
 

@@ -1,17 +1,16 @@
 #include "core/passes/EliminateIdentity.h"
 
+#include "core/OpRegistry.h"
 #include "core/passes/PassUtils.h"
 
 namespace tessera {
 
 namespace {
 
+// Output 0 forwards input 0 and the node's other outputs (Dropout's mask) are unread.
 bool isForwarding(const Graph& graph, const Node& node)
 {
-    if (node.opType == "Identity")
-        return true;
-    // Dropout is the identity at inference; its optional mask output must be unused.
-    if (node.opType != "Dropout")
+    if (!node.op || !node.op->forwardsInputValue() || node.inputs.empty() || node.outputs.empty())
         return false;
     for (size_t i = 1; i < node.outputs.size(); ++i)
         if (!graph.value(node.outputs[i]).consumers.empty() || graph.isGraphOutput(node.outputs[i]))
@@ -45,6 +44,27 @@ bool bypass(Graph& graph, NodeId id)
 }
 
 } // namespace
+
+int foldForwardedConstants(Graph& graph)
+{
+    graph.rebuildUses();
+    int folded = 0;
+    for (NodeId id : graph.topologicalOrder()) {
+        const Node& node = graph.node(id);
+        // Only input 0 given: optional inputs (Dropout's training_mode) keep their checks.
+        if (node.inputs.size() != 1 || !isForwarding(graph, node) || !graph.value(node.inputs[0]).isConstant())
+            continue;
+        const Value& in = graph.value(node.inputs[0]);
+        Value& out = graph.value(node.outputs[0]);
+        out.constant = in.constant;
+        out.dtype = in.dtype;
+        out.shape = in.shape;
+        out.producer = kNoNode;
+        graph.removeNode(id);
+        ++folded;
+    }
+    return folded;
+}
 
 bool EliminateIdentity::run(Graph& graph, const PassContext&)
 {

@@ -1,5 +1,6 @@
 #pragma once
-// Removes nodes that only forward their input: Identity, and Dropout (inference mode).
+// Removes nodes that only forward their input (registry column forwardsInput: Identity, and
+// Dropout at inference).
 #include "core/passes/Pass.h"
 
 namespace tessera {
@@ -10,5 +11,12 @@ public:
     using Pass::run;
     bool run(Graph& graph, const PassContext& context) override;
 };
+
+// Turns each forwarding node whose input is a constant into that constant: the output value
+// keeps its name and shares the input's data (no copy). PyTorch exports shared or
+// duplicated initializers this way; the importer calls this so that every stage (placement,
+// counts, quantization, compile, the studio) sees the MatMul/Conv/Gemm weights as constants.
+// Leaves tombstones (call compact()); returns the number of nodes folded.
+int foldForwardedConstants(Graph& graph);
 
 } // namespace tessera

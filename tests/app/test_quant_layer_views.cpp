@@ -9,12 +9,14 @@
 #include "app/panels/QuantSqnrChart.h"
 #include "app/views/GraphItems.h"
 #include "app/views/GraphView.h"
+#include "app/views/NodeStyle.h"
 #include "core/Executor.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/Calibrator.h"
 #include "quant/QuantizeApi.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QJsonDocument>
@@ -35,6 +37,11 @@ namespace {
 
 const QString kMnist = QStringLiteral(TESSERA_TEST_DATA "/models/mnist");
 constexpr int64_t kEvalSamples = 200;
+
+bool darkTheme()
+{
+    return qEnvironmentVariable("TESSERA_STUDIO_THEME") == "dark";
+}
 
 bool waitIdle(const std::function<int()>& running, int timeoutMs = 30000)
 {
@@ -93,6 +100,8 @@ private slots:
         QStandardPaths::setTestModeEnabled(true);
         QCoreApplication::setOrganizationName("TesseraTest");
         QCoreApplication::setApplicationName("QuantLayerViewsTest");
+        if (darkTheme()) // the dark-desktop screenshots
+            QApplication::setPalette(style::darkPalette());
         QVERIFY(m_dir.isValid());
         m_window = std::make_unique<MainWindow>();
         m_window->resize(1500, 950);
@@ -378,7 +387,8 @@ private slots:
 
     // The dock as a user sees it after fixing nothing yet: one layer at 3 bits evaluated,
     // that layer selected, graph coloured by bits. TESSERA_SCREENSHOT_DIR=dir saves the docs
-    // pictures dir/quant-panel.png (window) and dir/quant-dock.png (the dock alone).
+    // pictures dir/quant-panel.png (window) and dir/quant-dock.png (the dock alone); with
+    // TESSERA_STUDIO_THEME=dark, quant-panel-dark.png and quant-dock-dark.png.
     void dockShowsEverythingAtOnce()
     {
         QVERIFY(m_ctl->analyzeSensitivity() > 0);
@@ -398,12 +408,14 @@ private slots:
         QCOMPARE(m_panel->layerDetail()->shownLayer(), layer.name);
         QVERIFY(!m_panel->layerDetail()->activationPlot()->gridLinePositions().empty());
         m_window->resize(1600, 1000);
+        m_window->findChild<QAction*>("actionResetLayout")->trigger(); // docks sized for this window
         QTest::qWait(100);
         const QPixmap dock = m_panel->grab(), window = m_window->grab();
         QVERIFY(!dock.isNull() && !window.isNull());
         if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
-            QVERIFY(window.save(QDir(dir).filePath("quant-panel.png")));
-            QVERIFY(dock.save(QDir(dir).filePath("quant-dock.png")));
+            const QString suffix = darkTheme() ? "-dark.png" : ".png";
+            QVERIFY(window.save(QDir(dir).filePath("quant-panel" + suffix)));
+            QVERIFY(dock.save(QDir(dir).filePath("quant-dock" + suffix)));
         }
     }
 
