@@ -189,7 +189,8 @@ private:
         if (it == m_gathered.end()) {
             const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
             const double scale = l.layer->programmed.params.inputScale;
-            std::vector<int32_t> all(static_cast<size_t>(m_frames * l.vectors * l.kTotal));
+            std::vector<int32_t> all;
+            all.reserve(static_cast<size_t>(m_frames * l.vectors * l.kTotal));
             for (int64_t f = 0; f < m_frames; ++f) {
                 const Tensor& x = frames[f];
                 Tensor codes(DType::Int32, x.shape());
@@ -201,7 +202,7 @@ private:
                 const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes, m);
                 if (m != l.vectors)
                     fail("layer '", l.view.nodeName, "': ", m, " input vectors, the package says ", l.vectors);
-                std::copy(matrix.begin(), matrix.end(), all.begin() + f * l.vectors * l.kTotal);
+                all.insert(all.end(), matrix.begin(), matrix.end());
             }
             it = m_gathered.emplace(layer, std::move(all)).first;
         }
@@ -212,7 +213,10 @@ private:
     {
         const LayerProgram& l = m_prog.layers[layer];
         LayerBuffers& b = buffers(t, layer);
+        const bool fresh = b.acc.empty();
         b.acc.cover(v0, count, l.cols, m_frames);
+        if (fresh)
+            return; // a new buffer is all 0
         for (int64_t f = 0; f < m_frames; ++f)
             std::fill_n(b.acc.row(f, v0), count * l.cols, int64_t{0});
     }
