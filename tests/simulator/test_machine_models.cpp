@@ -134,9 +134,12 @@ private slots:
     }
 
     // The 640x640 detector (ConvTranspose upsampling, 64 analog layers), calibrated on one
-    // random frame (~8 s here).
+    // random frame: slow (10-30 s on this shared machine), opt-in like the detector's PTQ
+    // check. tests/simulator/test_machine_graphs.cpp covers ConvTranspose by default.
     void ocrDetectorBitExact()
     {
+        if (qEnvironmentVariableIsEmpty("TESSERA_SIM_OCR_DET"))
+            QSKIP("set TESSERA_SIM_OCR_DET=1 to run the OCR detector on the simulator (10-30 s)");
         quant::ModelGraphs model(data("ocr/ch_PP-OCRv4_det_infer.onnx"), {1, 3, 640, 640});
         const Tensor x = filled({1, 3, 640, 640}, -1.5f, 1.5f, 21);
         const QuantSpec spec = quantizeFor(model, x, "m1076");
