@@ -18,7 +18,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 install_ort "$ROOT/build/ort" "$ROOT"
 cp "$ROOT/bench/ort/bench-ort.js" "$ROOT/build/ort/"
-"$T" quantize "$M/mnist_wide.onnx" --data "$M/mnist_calib_x.npy" --limit 64 --target m1076 -o "$WORK/q.json" >/dev/null
+"$T" quantize "$M/mnist_wide.onnx" --data "$M/mnist_calib_x.npy" --limit 64 --target m1076 -o "$WORK/q.json" >/dev/null 2>&1
 "$T" compile "$M/mnist_wide.onnx" --quant "$WORK/q.json" --target m1076 -o "$WORK/wide.tpkg" >/dev/null 2>&1
 ls -l "$WORK/wide.tpkg" | awk '{print "package bytes: " $5}'
 # ORT input: the raw float32 payload of the .npy (header skipped) and its shape.
