@@ -133,6 +133,27 @@ private slots:
         QVERIFY(!sameBits(machine.run({x}, o)[0], all, why)); // another seed draws other noise
     }
 
+    // Inputs given as codes in the input tensor's element type equal float inputs.
+    void codeInputsEqualFloatInputs()
+    {
+        quant::ModelGraphs model(data("mnist/mnist_lenet.onnx"));
+        const QuantSpec spec = quantizeFor(model, quant::sliceRows(readNpy(data("mnist/mnist_calib_x.npy")), 0, 8), "m1076");
+        const sim::Machine machine(compileFor(model.forBatch(1), spec, "m1076"));
+        const package::PackageTensor& in = machine.package().tensors[machine.package().inputs[0]];
+        QVERIFY(in.quant.quantized);
+        const Tensor x = quant::sliceRows(readNpy(data("mnist/mnist_test_x16.npy")), 0, 4);
+        Tensor codes(package::computeDType(in.type), x.shape());
+        const analog::CodeRange range = analog::codeRange(in.quant.bits, in.quant.isSigned);
+        for (int64_t i = 0; i < x.numel(); ++i) {
+            const int64_t c = analog::quantizeValue(x.data<float>()[i], in.quant.scale, range);
+            if (in.type == package::ElementType::UInt8)
+                codes.mutableData<uint8_t>()[i] = static_cast<uint8_t>(c);
+            else
+                codes.mutableData<int8_t>()[i] = static_cast<int8_t>(c);
+        }
+        TESSERA_COMPARE_BITS(machine.run({codes})[0], machine.run({x})[0]);
+    }
+
     // The 640x640 detector (ConvTranspose upsampling, 64 analog layers), calibrated on one
     // random frame: slow (10-30 s on this shared machine), opt-in like the detector's PTQ
     // check. tests/simulator/test_machine_graphs.cpp covers ConvTranspose by default.
