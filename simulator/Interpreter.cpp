@@ -38,12 +38,14 @@ struct RowBuffer {
     bool empty() const { return data.empty(); }
     T* row(int64_t f, int64_t v) { return data.data() + (f * (hi - lo) + v - lo) * width; }
     bool covers(int64_t v0, int64_t count) const { return !empty() && v0 >= lo && v0 + count <= hi; }
-    // Grows the window to hold rows [v0, v0 + count), new rows 0.
-    void cover(int64_t v0, int64_t count, int64_t w, int64_t f)
+    // Grows the window to hold rows [v0, v0 + count), new rows 0: first to exactly those
+    // rows (a replica's share), on any later growth to the whole frame [0, vectors), so a
+    // home tile receiving every replica's rows grows once, not once per replica.
+    void cover(int64_t v0, int64_t count, int64_t w, int64_t f, int64_t vectors)
     {
         if (covers(v0, count))
             return;
-        const int64_t nlo = empty() ? v0 : std::min(lo, v0), nhi = empty() ? v0 + count : std::max(hi, v0 + count);
+        const int64_t nlo = empty() ? v0 : 0, nhi = empty() ? v0 + count : vectors;
         std::vector<T> next(static_cast<size_t>(f * (nhi - nlo) * w), T{0});
         for (int64_t fr = 0; fr < frames && !empty(); ++fr)
             std::copy(row(fr, lo), row(fr, lo) + (hi - lo) * w, next.begin() + (fr * (nhi - nlo) + lo - nlo) * w);
@@ -214,7 +216,7 @@ private:
         const LayerProgram& l = m_prog.layers[layer];
         LayerBuffers& b = buffers(t, layer);
         const bool fresh = b.acc.empty();
-        b.acc.cover(v0, count, l.cols, m_frames);
+        b.acc.cover(v0, count, l.cols, m_frames, l.vectors);
         if (fresh)
             return; // a new buffer is all 0
         for (int64_t f = 0; f < m_frames; ++f)
@@ -313,7 +315,7 @@ private:
         LayerBuffers& b = buffers(t, layer);
         if (!b.acc.covers(v0, count))
             fail("layer '", l.view.nodeName, "': no accumulators for vectors [", v0, ", +", count, ")");
-        b.y.cover(v0, count, l.cols, m_frames);
+        b.y.cover(v0, count, l.cols, m_frames, l.vectors);
         for (int64_t f = 0; f < m_frames; ++f)
             epilogueRows(b.acc.row(f, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
                          b.y.row(f, v0));
@@ -432,7 +434,7 @@ private:
         const int64_t width = count * l.cols;
         if (add && !buffer.covers(v0, count))
             fail("layer '", l.view.nodeName, "': partial sums arrive for vectors [", v0, ", +", count, ") this tile has not cleared");
-        buffer.cover(v0, count, l.cols, m_frames);
+        buffer.cover(v0, count, l.cols, m_frames, l.vectors);
         for (int64_t f = 0; f < m_frames; ++f) {
             T* dst = buffer.row(f, v0);
             const T* src = data.data() + f * width;
