@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
 
 namespace tessera::sim {
 
@@ -18,9 +19,24 @@ namespace {
 using namespace tessera::package;
 using analog::AnalogLayer;
 
+// A buffer that is written before it is read: no zero fill.
+template <class T>
+struct Scratch {
+    std::unique_ptr<T[]> data;
+    size_t size = 0;
+    T* reserve(size_t n)
+    {
+        if (n > size) {
+            data.reset(new T[n]);
+            size = n;
+        }
+        return data.get();
+    }
+};
+
 struct Sums {
-    std::vector<int64_t> exact; // [F][count][cols]
-    std::vector<double> real;   // the same with programming error (noise on)
+    Scratch<int64_t> exact;   // [F][count][cols]
+    std::vector<double> real; // the same as reals (noise on)
 };
 
 struct ArrayState {
@@ -250,16 +266,16 @@ private:
                                        bp.block->colBegin, bp.block->colEnd, out.real.data() + f * perFrame);
             return;
         }
-        out.exact.resize(static_cast<size_t>(m_frames * perFrame));
+        int64_t* sums = out.exact.reserve(static_cast<size_t>(m_frames * perFrame));
         if (s.count == l.vectors) { // every vector of every frame: one kernel call
             const kernels::InputCodes in{x + bp.xOffset, m_frames * l.vectors, l.kTotal, num.inputBits, num.inputSigned};
-            kernels::blockProduct(*bp.packed, in, 0, out.exact.data(), bp.cols);
+            kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
             return;
         }
         for (int64_t f = 0; f < m_frames; ++f) {
             const kernels::InputCodes in{x + (f * l.vectors + s.v0) * l.kTotal + bp.xOffset, s.count, l.kTotal,
                                          num.inputBits, num.inputSigned};
-            kernels::blockProduct(*bp.packed, in, 0, out.exact.data() + f * perFrame, bp.cols);
+            kernels::blockProduct(*bp.packed, in, 0, sums + f * perFrame, bp.cols);
         }
     }
 
@@ -275,7 +291,7 @@ private:
         const int64_t perFrame = s.count * bp.cols, c0 = bp.block->colBegin, n = l.cols;
         if (const AnalogLayer* layer = noisy(s.layer)) {
             if (!layer->hasProgrammingError())
-                sums.real.assign(sums.exact.begin(), sums.exact.end());
+                sums.real.assign(sums.exact.data.get(), sums.exact.data.get() + m_frames * perFrame);
             for (int64_t f = 0; f < m_frames; ++f) {
                 const int64_t firstVector = static_cast<int64_t>(m_in.firstFrame + f) * l.vectors + s.v0;
                 layer->addDigitizedNoisy(sums.real.data() + f * perFrame, s.count, bp.cols, c0, bp.cols, bp.rowBlock,
@@ -284,7 +300,7 @@ private:
             return;
         }
         for (int64_t f = 0; f < m_frames; ++f)
-            adcAccumulate(sums.exact.data() + f * perFrame, s.count, bp.cols, bp.shift, l.layer->programmed.adcMax,
+            adcAccumulate(sums.exact.data.get() + f * perFrame, s.count, bp.cols, bp.shift, l.layer->programmed.adcMax,
                           acc.row(f, s.v0) + c0, n);
     }
 
