@@ -272,11 +272,17 @@ private:
             kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
             return;
         }
-        for (int64_t f = 0; f < m_frames; ++f) {
-            const kernels::InputCodes in{x + (f * l.vectors + s.v0) * l.kTotal + bp.xOffset, s.count, l.kTotal,
-                                         num.inputBits, num.inputSigned};
-            kernels::blockProduct(*bp.packed, in, 0, sums + f * perFrame, bp.cols);
-        }
+        // A share of each frame's vectors: the block's rows of every frame side by side, then
+        // one kernel call for all of them.
+        const int64_t rows = bp.packed->rows();
+        int32_t* packed = m_rows.reserve(static_cast<size_t>(m_frames * s.count * rows));
+        for (int64_t f = 0; f < m_frames; ++f)
+            for (int64_t i = 0; i < s.count; ++i) {
+                const int32_t* src = x + (f * l.vectors + s.v0 + i) * l.kTotal + bp.xOffset;
+                std::copy(src, src + rows, packed + (f * s.count + i) * rows);
+            }
+        const kernels::InputCodes in{packed, m_frames * s.count, rows, num.inputBits, num.inputSigned};
+        kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
     }
 
     void digitize(Tile& t, int64_t array, int64_t block)
@@ -498,6 +504,7 @@ private:
     std::map<int64_t, std::vector<int32_t>> m_gathered;
     std::map<int64_t, std::vector<Tensor>> m_outputs;
     std::vector<float> m_scratch;
+    Scratch<int32_t> m_rows; // MVM: a replica's input rows of every frame, side by side
 };
 
 } // namespace
