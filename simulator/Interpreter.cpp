@@ -404,8 +404,8 @@ private:
             for (size_t i = 0; i < outs.size(); ++i) {
                 const TensorQuantization& q = m_pkg.tensors[dp.op->outputs[i]].quant;
                 if (q.quantized && outs[i].dtype() == DType::Float32)
-                    analog::fakeQuantize(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
-                                         analog::codeRange(q.bits, q.isSigned));
+                    fakeQuantizeRow(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
+                                    analog::codeRange(q.bits, q.isSigned));
                 results[i].push_back(std::move(outs[i]));
             }
         }

@@ -1,11 +1,14 @@
 // The simulator's vectorized ADC and epilogue loops equal core's scalar definitions
 // (adcConvert, epilogue: core/analog/AnalogModel.h) on random sums, exact ties, both signs,
-// every shift and values beyond the 64-bit fast path.
+// every shift and values beyond the 64-bit fast path; the same for fake quantization
+// (ties, signed zeros, infinities, NaN).
 #include "core/analog/AnalogModel.h"
 #include "simulator/SimKernels.h"
 
 #include <QtTest>
 
+#include <cmath>
+#include <cstring>
 #include <random>
 
 using namespace tessera;
@@ -51,6 +54,23 @@ private slots:
             for (int64_t c = 0; c < cols; ++c)
                 want[i * cols + c] = analog::epilogue(acc[i * cols + c] + bias[c], rq[c], out);
         QCOMPARE(got, want);
+    }
+
+    void fakeQuantizeEqualsCore()
+    {
+        std::mt19937_64 rng(3);
+        std::vector<float> x;
+        for (int i = 0; i < 500; ++i)
+            x.push_back(std::ldexp(static_cast<float>(static_cast<int64_t>(rng() % 20001) - 10000) / 100.0f, static_cast<int>(rng() % 9) - 4));
+        for (float v : {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.0f, -0.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, 127.5f, -127.5f})
+            x.push_back(v);
+        for (const analog::CodeRange range : {analog::codeRange(8, true), analog::codeRange(8, false), analog::codeRange(4, true)})
+            for (double scale : {1.0, 0.5, 0.0390625, 0.1}) {
+                std::vector<float> got = x, want = x;
+                tessera::sim::fakeQuantizeRow(got.data(), static_cast<int64_t>(got.size()), scale, range);
+                analog::fakeQuantize(want.data(), static_cast<int64_t>(want.size()), scale, range);
+                QVERIFY(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+            }
     }
 };
 
