@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
 
 namespace tessera::sim {
 
@@ -18,9 +19,24 @@ namespace {
 using namespace tessera::package;
 using analog::AnalogLayer;
 
+// A buffer that is written before it is read: no zero fill.
+template <class T>
+struct Scratch {
+    std::unique_ptr<T[]> data;
+    size_t size = 0;
+    T* reserve(size_t n)
+    {
+        if (n > size) {
+            data.reset(new T[n]);
+            size = n;
+        }
+        return data.get();
+    }
+};
+
 struct Sums {
-    std::vector<int64_t> exact; // [F][count][cols]
-    std::vector<double> real;   // the same with programming error (noise on)
+    Scratch<int64_t> exact;   // [F][count][cols]
+    std::vector<double> real; // the same as reals (noise on)
 };
 
 struct ArrayState {
@@ -38,12 +54,14 @@ struct RowBuffer {
     bool empty() const { return data.empty(); }
     T* row(int64_t f, int64_t v) { return data.data() + (f * (hi - lo) + v - lo) * width; }
     bool covers(int64_t v0, int64_t count) const { return !empty() && v0 >= lo && v0 + count <= hi; }
-    // Grows the window to hold rows [v0, v0 + count), new rows 0.
-    void cover(int64_t v0, int64_t count, int64_t w, int64_t f)
+    // Grows the window to hold rows [v0, v0 + count), new rows 0: first to exactly those
+    // rows (a replica's share), on any later growth to the whole frame [0, vectors), so a
+    // home tile receiving every replica's rows grows once, not once per replica.
+    void cover(int64_t v0, int64_t count, int64_t w, int64_t f, int64_t vectors)
     {
         if (covers(v0, count))
             return;
-        const int64_t nlo = empty() ? v0 : std::min(lo, v0), nhi = empty() ? v0 + count : std::max(hi, v0 + count);
+        const int64_t nlo = empty() ? v0 : 0, nhi = empty() ? v0 + count : vectors;
         std::vector<T> next(static_cast<size_t>(f * (nhi - nlo) * w), T{0});
         for (int64_t fr = 0; fr < frames && !empty(); ++fr)
             std::copy(row(fr, lo), row(fr, lo) + (hi - lo) * w, next.begin() + (fr * (nhi - nlo) + lo - nlo) * w);
@@ -189,7 +207,8 @@ private:
         if (it == m_gathered.end()) {
             const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
             const double scale = l.layer->programmed.params.inputScale;
-            std::vector<int32_t> all(static_cast<size_t>(m_frames * l.vectors * l.kTotal));
+            std::vector<int32_t> all;
+            all.reserve(static_cast<size_t>(m_frames * l.vectors * l.kTotal));
             for (int64_t f = 0; f < m_frames; ++f) {
                 const Tensor& x = frames[f];
                 Tensor codes(DType::Int32, x.shape());
@@ -201,7 +220,7 @@ private:
                 const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes, m);
                 if (m != l.vectors)
                     fail("layer '", l.view.nodeName, "': ", m, " input vectors, the package says ", l.vectors);
-                std::copy(matrix.begin(), matrix.end(), all.begin() + f * l.vectors * l.kTotal);
+                all.insert(all.end(), matrix.begin(), matrix.end());
             }
             it = m_gathered.emplace(layer, std::move(all)).first;
         }
@@ -212,7 +231,10 @@ private:
     {
         const LayerProgram& l = m_prog.layers[layer];
         LayerBuffers& b = buffers(t, layer);
-        b.acc.cover(v0, count, l.cols, m_frames);
+        const bool fresh = b.acc.empty();
+        b.acc.cover(v0, count, l.cols, m_frames, l.vectors);
+        if (fresh)
+            return; // a new buffer is all 0
         for (int64_t f = 0; f < m_frames; ++f)
             std::fill_n(b.acc.row(f, v0), count * l.cols, int64_t{0});
     }
@@ -244,17 +266,23 @@ private:
                                        bp.block->colBegin, bp.block->colEnd, out.real.data() + f * perFrame);
             return;
         }
-        out.exact.resize(static_cast<size_t>(m_frames * perFrame));
+        int64_t* sums = out.exact.reserve(static_cast<size_t>(m_frames * perFrame));
         if (s.count == l.vectors) { // every vector of every frame: one kernel call
             const kernels::InputCodes in{x + bp.xOffset, m_frames * l.vectors, l.kTotal, num.inputBits, num.inputSigned};
-            kernels::blockProduct(*bp.packed, in, 0, out.exact.data(), bp.cols);
+            kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
             return;
         }
-        for (int64_t f = 0; f < m_frames; ++f) {
-            const kernels::InputCodes in{x + (f * l.vectors + s.v0) * l.kTotal + bp.xOffset, s.count, l.kTotal,
-                                         num.inputBits, num.inputSigned};
-            kernels::blockProduct(*bp.packed, in, 0, out.exact.data() + f * perFrame, bp.cols);
-        }
+        // A share of each frame's vectors: the block's rows of every frame side by side, then
+        // one kernel call for all of them.
+        const int64_t rows = bp.packed->rows();
+        int32_t* packed = m_rows.reserve(static_cast<size_t>(m_frames * s.count * rows));
+        for (int64_t f = 0; f < m_frames; ++f)
+            for (int64_t i = 0; i < s.count; ++i) {
+                const int32_t* src = x + (f * l.vectors + s.v0 + i) * l.kTotal + bp.xOffset;
+                std::copy(src, src + rows, packed + (f * s.count + i) * rows);
+            }
+        const kernels::InputCodes in{packed, m_frames * s.count, rows, num.inputBits, num.inputSigned};
+        kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
     }
 
     void digitize(Tile& t, int64_t array, int64_t block)
@@ -269,7 +297,7 @@ private:
         const int64_t perFrame = s.count * bp.cols, c0 = bp.block->colBegin, n = l.cols;
         if (const AnalogLayer* layer = noisy(s.layer)) {
             if (!layer->hasProgrammingError())
-                sums.real.assign(sums.exact.begin(), sums.exact.end());
+                sums.real.assign(sums.exact.data.get(), sums.exact.data.get() + m_frames * perFrame);
             for (int64_t f = 0; f < m_frames; ++f) {
                 const int64_t firstVector = static_cast<int64_t>(m_in.firstFrame + f) * l.vectors + s.v0;
                 layer->addDigitizedNoisy(sums.real.data() + f * perFrame, s.count, bp.cols, c0, bp.cols, bp.rowBlock,
@@ -278,7 +306,7 @@ private:
             return;
         }
         for (int64_t f = 0; f < m_frames; ++f)
-            adcAccumulate(sums.exact.data() + f * perFrame, s.count, bp.cols, bp.shift, l.layer->programmed.adcMax,
+            adcAccumulate(sums.exact.data.get() + f * perFrame, s.count, bp.cols, bp.shift, l.layer->programmed.adcMax,
                           acc.row(f, s.v0) + c0, n);
     }
 
@@ -309,7 +337,7 @@ private:
         LayerBuffers& b = buffers(t, layer);
         if (!b.acc.covers(v0, count))
             fail("layer '", l.view.nodeName, "': no accumulators for vectors [", v0, ", +", count, ")");
-        b.y.cover(v0, count, l.cols, m_frames);
+        b.y.cover(v0, count, l.cols, m_frames, l.vectors);
         for (int64_t f = 0; f < m_frames; ++f)
             epilogueRows(b.acc.row(f, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
                          b.y.row(f, v0));
@@ -376,8 +404,8 @@ private:
             for (size_t i = 0; i < outs.size(); ++i) {
                 const TensorQuantization& q = m_pkg.tensors[dp.op->outputs[i]].quant;
                 if (q.quantized && outs[i].dtype() == DType::Float32)
-                    analog::fakeQuantize(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
-                                         analog::codeRange(q.bits, q.isSigned));
+                    fakeQuantizeRow(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
+                                    analog::codeRange(q.bits, q.isSigned));
                 results[i].push_back(std::move(outs[i]));
             }
         }
@@ -428,7 +456,7 @@ private:
         const int64_t width = count * l.cols;
         if (add && !buffer.covers(v0, count))
             fail("layer '", l.view.nodeName, "': partial sums arrive for vectors [", v0, ", +", count, ") this tile has not cleared");
-        buffer.cover(v0, count, l.cols, m_frames);
+        buffer.cover(v0, count, l.cols, m_frames, l.vectors);
         for (int64_t f = 0; f < m_frames; ++f) {
             T* dst = buffer.row(f, v0);
             const T* src = data.data() + f * width;
@@ -476,6 +504,7 @@ private:
     std::map<int64_t, std::vector<int32_t>> m_gathered;
     std::map<int64_t, std::vector<Tensor>> m_outputs;
     std::vector<float> m_scratch;
+    Scratch<int32_t> m_rows; // MVM: a replica's input rows of every frame, side by side
 };
 
 } // namespace

@@ -5,6 +5,8 @@
 // quantized reference executor: with noise off, outputs are bit-identical to it; with
 // noise on, the same seed gives the same outputs (noise keyed per block and vector, not
 // by call order). Reads core types and the package only; never the compiler.
+// Implementation: Program.cpp (prepared once), Interpreter.cpp (the opcodes, per-tile
+// state, message channels, scheduler), SimKernels.cpp (per-element loops).
 #include "core/Tensor.h"
 #include "core/package/Package.h"
 
@@ -40,7 +42,8 @@ public:
     // One tensor per package input, in Package::inputs order: float32 (quantized here by
     // the input's I/O descriptor) or already-quantized codes in the tensor's element type.
     // The leading dimension may be a multiple of the descriptor's: that many frames.
-    // Returns one float32 tensor per package output (dequantized), frames stacked.
+    // Returns one float32 tensor per package output (dequantized), frames stacked (an
+    // output that is not float in the graph, e.g. ArgMax indices, keeps its own type).
     // Thread-safe: run() is const and may be called from several threads at once.
     std::vector<Tensor> run(const std::vector<Tensor>& inputs, const RunOptions& options = {}) const;
 

@@ -2,9 +2,27 @@
 
 #include "core/analog/AnalogModel.h"
 
+#include <cmath>
 #include <vector>
 
 namespace tessera::sim {
+
+namespace {
+
+// adcConvert for a shift in [1, 61], branch free (round half to even: up when
+// r + (q & 1) > half), so the loop vectorizes.
+void adcRow(const int64_t* __restrict p, int64_t cols, int64_t shift, int64_t half, int64_t adcMax, int64_t* __restrict acc)
+{
+    for (int64_t j = 0; j < cols; ++j) {
+        int64_t q = p[j] >> shift;
+        const int64_t r = p[j] - (q << shift);
+        q -= (half - (r + (q & 1))) >> 63;
+        q = q < -adcMax ? -adcMax : (q > adcMax ? adcMax : q);
+        acc[j] += q << shift;
+    }
+}
+
+} // namespace
 
 void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
                    int64_t ldAcc)
@@ -15,6 +33,8 @@ void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, 
         if (shift == 0)
             for (int64_t j = 0; j < cols; ++j)
                 row[j] += analog::saturate(p[j], -adcMax, adcMax);
+        else if (shift <= 61)
+            adcRow(p, cols, shift, int64_t(1) << (shift - 1), adcMax, row);
         else
             for (int64_t j = 0; j < cols; ++j)
                 row[j] += analog::adcConvert(p[j], shift, adcMax);
@@ -25,20 +45,20 @@ namespace {
 
 // requant.apply for |v| < 2^32 and shift in [1, 61] (Numerics.h's 64-bit path: round half
 // to even), branch free so the loop vectorizes: round up when r + (q & 1) > half.
-inline int64_t applyFast(int64_t v, int64_t multiplier, int64_t shift)
+// (half = 2^(shift-1) is precomputed: GCC 12 does not vectorize 1 << variable.)
+inline int64_t applyFast(int64_t v, int64_t multiplier, int64_t shift, int64_t half)
 {
     const int64_t p = v * multiplier;
     const int64_t q = p >> shift;
-    const int64_t r = p - static_cast<int64_t>(static_cast<uint64_t>(q) << shift);
-    const int64_t half = int64_t(1) << (shift - 1);
+    const int64_t r = p - (q << shift);
     return q - ((half - (r + (q & 1))) >> 63);
 }
 
-void fastRow(const int64_t* __restrict v, const int64_t* __restrict mult, const int64_t* __restrict shift, int64_t cols,
-             int64_t lo, int64_t hi, int32_t* __restrict y)
+void fastRow(const int64_t* __restrict v, const int64_t* __restrict mult, const int64_t* __restrict shift,
+             const int64_t* __restrict half, int64_t cols, int64_t lo, int64_t hi, int32_t* __restrict y)
 {
     for (int64_t c = 0; c < cols; ++c) {
-        const int64_t q = applyFast(v[c], mult[c], shift[c]);
+        const int64_t q = applyFast(v[c], mult[c], shift[c], half[c]);
         y[c] = static_cast<int32_t>(q < lo ? lo : (q > hi ? hi : q));
     }
 }
@@ -61,19 +81,36 @@ void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t*
                   const analog::Requantizer* requant, analog::CodeRange out, int32_t* y)
 {
     bool fastShifts = true;
-    std::vector<int64_t> mult(static_cast<size_t>(cols)), shift(static_cast<size_t>(cols)), v(static_cast<size_t>(cols));
+    std::vector<int64_t> mult(static_cast<size_t>(cols)), shift(mult.size()), half(mult.size()), v(mult.size());
     for (int64_t c = 0; c < cols; ++c) {
         mult[c] = requant[c].multiplier;
         shift[c] = requant[c].shift;
         fastShifts = fastShifts && shift[c] >= 1 && shift[c] <= 61;
+        half[c] = fastShifts ? int64_t(1) << (shift[c] - 1) : 0;
     }
     for (int64_t i = 0; i < rows; ++i) {
         int32_t* yi = y + i * cols;
         if (biasRow(acc + i * cols, bias, cols, v.data()) == 0 && fastShifts)
-            fastRow(v.data(), mult.data(), shift.data(), cols, out.lo, out.hi, yi);
+            fastRow(v.data(), mult.data(), shift.data(), half.data(), cols, out.lo, out.hi, yi);
         else
             for (int64_t c = 0; c < cols; ++c)
                 yi[c] = analog::epilogue(v[c], requant[c], out);
+    }
+}
+
+void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog::CodeRange range)
+{
+    // saturate(roundHalfEven(x / scale)) * scale: below 2^52, (q + 2^52) - 2^52 (with q's
+    // sign) is the nearest integer, ties to even (Numerics.h); larger magnitudes and
+    // infinities saturate either way; NaN is 0.
+    const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
+    for (int64_t i = 0; i < count; ++i) {
+        const double q = static_cast<double>(data[i]) / scale;
+        const double big = std::copysign(4503599627370496.0, q);
+        double r = std::fabs(q) < 4503599627370496.0 ? (q + big) - big : q;
+        r = q == q ? r : 0.0;
+        r = r < lo ? lo : (r > hi ? hi : r);
+        data[i] = static_cast<float>(r * scale);
     }
 }
 

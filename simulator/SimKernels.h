@@ -15,4 +15,7 @@ void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, 
 void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t* bias,
                   const analog::Requantizer* requant, analog::CodeRange out, int32_t* y);
 
+// analog::fakeQuantize (core/analog/Numerics.h) of float data in place, branch free.
+void fakeQuantizeRow(float* data, int64_t count, double scale, analog::CodeRange range);
+
 } // namespace tessera::sim

@@ -1,8 +1,9 @@
 // `tessera simulate model.tpkg --input x.npy [--output y.npy] [--labels y.npy]
-// [--reference r.npy] [--noise off|default] [--seed N] [--threads N]`: runs the package's
+// [--reference r.npy] [--noise off|default] [--seed N] [--seeds N] [--threads N]`: runs the package's
 // tile programs on the virtual chip (simulator/Machine.h) for every frame of the input,
 // prints frames, accuracy against labels, agreement with reference outputs (top-1 and bit
-// for bit), and the simulator's own wall time and frames per second.
+// for bit), accuracy over several noise seeds (mean and spread), and the simulator's own
+// wall time and frames per second.
 #include "app/cli/Commands.h"
 #include "app/cli/Support.h"
 #include "core/Error.h"
@@ -12,7 +13,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -25,8 +28,42 @@ struct SimulateArgs {
     std::string package, input, output, labels, reference;
     std::string noise = "off";
     int64_t seed = -1;
+    int64_t seeds = 1; // with --noise default and --labels: accuracy over this many seeds
     int threads = 1;
 };
+
+double accuracyOf(const Tensor& scores, const std::vector<int64_t>& labels, const std::string& path)
+{
+    const std::vector<int64_t> top = argmaxRows(scores);
+    if (labels.size() != top.size())
+        fail(path, ": ", labels.size(), " labels for ", top.size(), " frames");
+    int64_t correct = 0;
+    for (size_t i = 0; i < top.size(); ++i)
+        correct += top[i] == labels[i];
+    return static_cast<double>(correct) / static_cast<double>(std::max<size_t>(1, top.size()));
+}
+
+// Accuracy with noise on over seeds seed0, seed0 + 1, ...: mean and spread (sample std).
+void printSeedSpread(const sim::Machine& machine, const Tensor& x, sim::RunOptions ro, int64_t seeds,
+                     const std::vector<int64_t>& labels, const std::string& path)
+{
+    std::vector<double> acc;
+    const uint64_t seed0 = ro.overrideSeed ? ro.seed : machine.package().nonIdealities.seed;
+    for (int64_t i = 0; i < seeds; ++i) {
+        ro.overrideSeed = true;
+        ro.seed = seed0 + static_cast<uint64_t>(i);
+        acc.push_back(accuracyOf(machine.run({x}, ro)[0], labels, path));
+    }
+    double mean = 0, var = 0;
+    for (double a : acc)
+        mean += a / static_cast<double>(acc.size());
+    for (double a : acc)
+        var += (a - mean) * (a - mean) / static_cast<double>(std::max<size_t>(1, acc.size() - 1));
+    std::printf("top-1 accuracy over %lld seeds (%llu..%llu): mean %.2f%%, spread (std) %.2f%%, min %.2f%%, max %.2f%%\n",
+                static_cast<long long>(seeds), static_cast<unsigned long long>(seed0),
+                static_cast<unsigned long long>(seed0 + seeds - 1), 100 * mean, 100 * std::sqrt(var),
+                100 * *std::min_element(acc.begin(), acc.end()), 100 * *std::max_element(acc.begin(), acc.end()));
+}
 
 // Top-1 agreement and exact equality of two score tensors [frames, classes].
 void printAgreement(const Tensor& got, const Tensor& ref, const std::string& path)
@@ -50,6 +87,8 @@ int runSimulate(const SimulateArgs& o)
 {
     if (o.noise != "off" && o.noise != "default")
         fail("--noise: 'off' or 'default' (the package's non-idealities), got '", o.noise, "'");
+    if (o.seeds > 1 && (o.noise != "default" || o.labels.empty()))
+        fail("--seeds: needs --noise default and --labels (accuracy over several noise seeds)");
     const auto load0 = std::chrono::steady_clock::now();
     const sim::Machine machine(package::readPackage(o.package));
     const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
@@ -73,14 +112,12 @@ int runSimulate(const SimulateArgs& o)
                 pkg.header.target.name.c_str(), static_cast<long long>(frames), o.input.c_str(), o.noise.c_str());
     if (!o.labels.empty()) {
         const std::vector<int64_t> labels = readNpy(o.labels).toInt64Vector();
-        const std::vector<int64_t> top = argmaxRows(outs[0]);
-        if (labels.size() != top.size())
-            fail(o.labels, ": ", labels.size(), " labels for ", top.size(), " frames");
-        int64_t correct = 0;
-        for (size_t i = 0; i < top.size(); ++i)
-            correct += top[i] == labels[i];
-        std::printf("top-1 accuracy: %.2f%% (%lld/%lld correct)\n", 100.0 * correct / std::max<size_t>(1, top.size()),
-                    static_cast<long long>(correct), static_cast<long long>(top.size()));
+        const double acc = accuracyOf(outs[0], labels, o.labels);
+        std::printf("top-1 accuracy: %.2f%% (%lld/%lld correct)\n", 100.0 * acc,
+                    static_cast<long long>(std::llround(acc * static_cast<double>(labels.size()))),
+                    static_cast<long long>(labels.size()));
+        if (o.seeds > 1)
+            printSeedSpread(machine, x, ro, o.seeds, labels, o.labels);
     }
     if (!o.reference.empty())
         printAgreement(outs[0], readNpy(o.reference), o.reference);
@@ -104,6 +141,7 @@ CommandRun declareSimulate(CLI::App& sub)
     sub.add_option("--reference", o->reference, "Reference outputs (.npy): top-1 agreement and bit-exactness");
     sub.add_option("--noise", o->noise, "off (default) or default: the package's non-idealities");
     sub.add_option("--seed", o->seed, "Seed of the non-idealities (replaces the package's)");
+    sub.add_option("--seeds", o->seeds, "With --noise default and --labels: accuracy mean and spread over N seeds (from --seed)");
     sub.add_option("--threads", o->threads, "Worker threads for the frames (0: every core; results do not depend on it)");
     return [o] {
         applyThreads(o->threads);

@@ -9,7 +9,7 @@
 namespace tessera::package {
 
 // The tile programs, one instruction per line with named operands and what it refers to
-// ("ANALOG_MVM array=0 block=1  ; layer 'fc1' rows [0,512) cols [0,128)"). tile >= 0:
+// ("MVM       array=0 block=1  ; layer 'fc1' rows [0,512) cols [0,128) ..."). tile >= 0:
 // only that tile's program (throws tessera::Error when the tile has none).
 std::string disassemble(const Package& pkg, int64_t tile = -1);
 

@@ -7,8 +7,11 @@
 
 #include "core/io/Npy.h"
 
+#include "../core/OpTestHarness.h"
+
 using namespace tessera;
 using namespace tessera::testing;
+using tessera::testing::filled;
 
 namespace {
 
@@ -65,9 +68,9 @@ private slots:
         QFETCH(QString, target);
         const ModelCase& c = kModels[index];
         quant::ModelGraphs model(data(c.model), c.shape);
-        const Graph& g = model.forBatch(1);
         const Tensor calib = quant::sliceRows(readNpy(data(c.calib)), 0, std::min<int64_t>(8, readNpy(data(c.calib)).dim(0)));
         const QuantSpec spec = quantizeFor(model, calib, target.toStdString());
+        const Graph& g = model.forBatch(1); // after calibration (it may equalize or smooth the graphs)
         const compiler::CompileResult r = compiler::compileGraph(g, loadTarget(target.toStdString()), &spec);
         if (!r.fits)
             QSKIP(qPrintable("does not fit: " + QString::fromStdString(r.fitMessage)));
@@ -79,13 +82,13 @@ private slots:
     void noiseOnEqualsReferenceWithNoise()
     {
         quant::ModelGraphs model(data("mnist/mnist_lenet.onnx"));
-        const Graph& g = model.forBatch(1);
         analog::NonIdealities ni;
         ni.weightProgramNoise = 0.02;
         ni.readNoise = 0.02;
         ni.adcOffset = 0.5;
         ni.seed = 7;
         const QuantSpec spec = quantizeFor(model, quant::sliceRows(readNpy(data("mnist/mnist_calib_x.npy")), 0, 8), "m1076", ni);
+        const Graph& g = model.forBatch(1);
         const Tensor x = quant::sliceRows(readNpy(data("mnist/mnist_test_x16.npy")), 0, 4);
         expectBitExact(g, spec, compileFor(g, spec, "m1076"), x, true);
     }
@@ -93,12 +96,12 @@ private slots:
     void readNoiseOnTest4EqualsReference()
     {
         quant::ModelGraphs model(data("mnist/mnist_lenet.onnx"));
-        const Graph& g = model.forBatch(1);
         analog::NonIdealities ni;
         ni.readNoise = 0.03;
         ni.adcOffset = 0.3;
         ni.seed = 11;
         const QuantSpec spec = quantizeFor(model, quant::sliceRows(readNpy(data("mnist/mnist_calib_x.npy")), 0, 8), "test4", ni);
+        const Graph& g = model.forBatch(1);
         const Tensor x = quant::sliceRows(readNpy(data("mnist/mnist_test_x16.npy")), 0, 3);
         expectBitExact(g, spec, compileFor(g, spec, "test4"), x, true);
     }
@@ -106,11 +109,11 @@ private slots:
     void sameAcrossThreadsAndSplits()
     {
         quant::ModelGraphs model(data("mnist/mnist_lenet.onnx"));
-        const Graph& g = model.forBatch(1);
         analog::NonIdealities ni;
         ni.readNoise = 0.05;
         ni.seed = 3;
         const QuantSpec spec = quantizeFor(model, quant::sliceRows(readNpy(data("mnist/mnist_calib_x.npy")), 0, 8), "m1076", ni);
+        const Graph& g = model.forBatch(1);
         const sim::Machine machine(compileFor(g, spec, "m1076"));
         const Tensor x = quant::sliceRows(readNpy(data("mnist/mnist_test_x16.npy")), 0, 8);
         sim::RunOptions o;
@@ -130,15 +133,38 @@ private slots:
         QVERIFY(!sameBits(machine.run({x}, o)[0], all, why)); // another seed draws other noise
     }
 
-    // Opt-in: the 640x640 detector (ConvTranspose) takes minutes to calibrate here.
+    // Inputs given as codes in the input tensor's element type equal float inputs.
+    void codeInputsEqualFloatInputs()
+    {
+        quant::ModelGraphs model(data("mnist/mnist_lenet.onnx"));
+        const QuantSpec spec = quantizeFor(model, quant::sliceRows(readNpy(data("mnist/mnist_calib_x.npy")), 0, 8), "m1076");
+        const sim::Machine machine(compileFor(model.forBatch(1), spec, "m1076"));
+        const package::PackageTensor& in = machine.package().tensors[machine.package().inputs[0]];
+        QVERIFY(in.quant.quantized);
+        const Tensor x = quant::sliceRows(readNpy(data("mnist/mnist_test_x16.npy")), 0, 4);
+        Tensor codes(package::computeDType(in.type), x.shape());
+        const analog::CodeRange range = analog::codeRange(in.quant.bits, in.quant.isSigned);
+        for (int64_t i = 0; i < x.numel(); ++i) {
+            const int64_t c = analog::quantizeValue(x.data<float>()[i], in.quant.scale, range);
+            if (in.type == package::ElementType::UInt8)
+                codes.mutableData<uint8_t>()[i] = static_cast<uint8_t>(c);
+            else
+                codes.mutableData<int8_t>()[i] = static_cast<int8_t>(c);
+        }
+        TESSERA_COMPARE_BITS(machine.run({codes})[0], machine.run({x})[0]);
+    }
+
+    // The 640x640 detector (ConvTranspose upsampling, 64 analog layers), calibrated on one
+    // random frame: slow (10-30 s on this shared machine), opt-in like the detector's PTQ
+    // check. tests/simulator/test_machine_graphs.cpp covers ConvTranspose by default.
     void ocrDetectorBitExact()
     {
         if (qEnvironmentVariableIsEmpty("TESSERA_SIM_OCR_DET"))
-            QSKIP("set TESSERA_SIM_OCR_DET=1 to run the OCR detector on the simulator (minutes)");
+            QSKIP("set TESSERA_SIM_OCR_DET=1 to run the OCR detector on the simulator (10-30 s)");
         quant::ModelGraphs model(data("ocr/ch_PP-OCRv4_det_infer.onnx"), {1, 3, 640, 640});
-        const Graph& g = model.forBatch(1);
-        const Tensor x = Tensor(DType::Float32, {1, 3, 640, 640});
+        const Tensor x = filled({1, 3, 640, 640}, -1.5f, 1.5f, 21);
         const QuantSpec spec = quantizeFor(model, x, "m1076");
+        const Graph& g = model.forBatch(1);
         expectBitExact(g, spec, compileFor(g, spec, "m1076"), x, false);
     }
 };

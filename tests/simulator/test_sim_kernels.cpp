@@ -1,0 +1,78 @@
+// The simulator's vectorized ADC and epilogue loops equal core's scalar definitions
+// (adcConvert, epilogue: core/analog/AnalogModel.h) on random sums, exact ties, both signs,
+// every shift and values beyond the 64-bit fast path; the same for fake quantization
+// (ties, signed zeros, infinities, NaN).
+#include "core/analog/AnalogModel.h"
+#include "simulator/SimKernels.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace tessera;
+
+class TestSimKernels : public QObject {
+    Q_OBJECT
+private slots:
+    void adcEqualsAdcConvert()
+    {
+        std::mt19937_64 rng(7);
+        for (int shift = 0; shift <= 62; ++shift) {
+            std::vector<int64_t> sums(37), acc(37, 5), want(37, 5);
+            for (size_t i = 0; i < sums.size(); ++i) {
+                const int64_t base = static_cast<int64_t>(rng() % (int64_t(1) << 40)) - (int64_t(1) << 39);
+                const int64_t tie = shift > 0 ? (int64_t(1) << (shift - 1)) * (2 * static_cast<int64_t>(i % 7) - 7) : 0;
+                sums[i] = i % 3 == 0 ? tie : base; // exact ties x.5 of both parities and signs
+            }
+            const int64_t adcMax = 2047;
+            tessera::sim::adcAccumulate(sums.data(), 1, 37, shift, adcMax, acc.data(), 37);
+            for (size_t i = 0; i < sums.size(); ++i)
+                want[i] += analog::adcConvert(sums[i], shift, adcMax);
+            QCOMPARE(acc, want);
+        }
+    }
+
+    void epilogueEqualsEpilogue()
+    {
+        std::mt19937_64 rng(9);
+        const int64_t cols = 19, rows = 40;
+        std::vector<analog::Requantizer> rq;
+        std::vector<int64_t> bias;
+        for (int64_t c = 0; c < cols; ++c) {
+            rq.push_back(analog::Requantizer::fromReal(std::ldexp(1.0 + 0.01 * c, -static_cast<int>(c % 20))));
+            bias.push_back(static_cast<int64_t>(rng() % 2001) - 1000);
+        }
+        std::vector<int64_t> acc(static_cast<size_t>(rows * cols));
+        for (size_t i = 0; i < acc.size(); ++i) // small values, ties, and some beyond 2^32
+            acc[i] = i % 11 == 0 ? (int64_t(1) << 33) + static_cast<int64_t>(i) : static_cast<int64_t>(rng() % 200001) - 100000;
+        const analog::CodeRange out = analog::codeRange(8, true);
+        std::vector<int32_t> got(acc.size()), want(acc.size());
+        tessera::sim::epilogueRows(acc.data(), rows, cols, bias.data(), rq.data(), out, got.data());
+        for (int64_t i = 0; i < rows; ++i)
+            for (int64_t c = 0; c < cols; ++c)
+                want[i * cols + c] = analog::epilogue(acc[i * cols + c] + bias[c], rq[c], out);
+        QCOMPARE(got, want);
+    }
+
+    void fakeQuantizeEqualsCore()
+    {
+        std::mt19937_64 rng(3);
+        std::vector<float> x;
+        for (int i = 0; i < 500; ++i)
+            x.push_back(std::ldexp(static_cast<float>(static_cast<int64_t>(rng() % 20001) - 10000) / 100.0f, static_cast<int>(rng() % 9) - 4));
+        for (float v : {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.0f, -0.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, 127.5f, -127.5f})
+            x.push_back(v);
+        for (const analog::CodeRange range : {analog::codeRange(8, true), analog::codeRange(8, false), analog::codeRange(4, true)})
+            for (double scale : {1.0, 0.5, 0.0390625, 0.1}) {
+                std::vector<float> got = x, want = x;
+                tessera::sim::fakeQuantizeRow(got.data(), static_cast<int64_t>(got.size()), scale, range);
+                analog::fakeQuantize(want.data(), static_cast<int64_t>(want.size()), scale, range);
+                QVERIFY(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+            }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestSimKernels)
+#include "test_sim_kernels.moc"
