@@ -46,6 +46,10 @@ struct PerfOptions {
     double hostBytePj = 80.0; // PCIe 2.x link energy per byte (~10 pJ/bit, assumption)
     int traceFrames = 8;      // frames whose slices the report keeps (the trace)
     int maxFrames = 512;      // more frames are run until the pipeline is in steady state
+    // A tile finishes all its steps of frame f before it starts any of frame f + 1 (tile
+    // programs run once per frame, strictly in order); false: tiles interleave frames, as
+    // the compiler's estimate assumes.
+    bool tileFrameOrder = false;
     // Per layer name ("*": every analog layer) what-if DAC / ADC bits.
     std::map<std::string, LayerBits> bits;
 };
