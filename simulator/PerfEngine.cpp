@@ -431,6 +431,7 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
     r.model = pkg.header.modelName;
     r.target = target.name;
     r.bands = options.bands;
+    r.tileFrameOrder = options.tileFrameOrder;
     fillTimes(target, w, probe, run, submit, r);
     r.boundNsPerFrame = worst >= 0 ? bound[worst] : 0;
     r.bottleneckKind = worst >= 0 ? kindName(w.resources[worst].kind) : "";

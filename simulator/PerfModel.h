@@ -100,6 +100,7 @@ struct PerfTrack {
 struct PerfReport {
     std::string model, target;
     int frames = 0, bands = 0;
+    bool tileFrameOrder = false;
     double latencyNs = 0;        // frame 0 on an idle chip: host input -> host output
     double frameIntervalNs = 0;  // steady state: completion interval of the later frames
     std::vector<double> frameDoneNs; // completion time of each frame
