@@ -61,7 +61,28 @@ struct Run {
     std::vector<PerfSlice> slices;
 
     int traceFrames = 0;
-    Run(const FrameWork& work, int f, int trace) : w(work), frames(f), traceFrames(trace) {}
+    bool tileFrameOrder = false; // a tile finishes frame f's steps before any of f + 1's
+    Run(const FrameWork& work, int f, int trace, bool frameOrder = false)
+        : w(work), frames(f), traceFrames(trace), tileFrameOrder(frameOrder)
+    {
+        std::map<int64_t, int> dense;
+        tileOf.assign(w.resources.size(), -1);
+        for (size_t r = 0; r < w.resources.size(); ++r)
+            if (w.resources[r].tile >= 0) {
+                auto it = dense.emplace(w.resources[r].tile, static_cast<int>(dense.size())).first;
+                tileOf[r] = it->second;
+                if (static_cast<int>(tileResources.size()) <= it->second)
+                    tileResources.resize(it->second + 1);
+                tileResources[it->second].push_back(static_cast<int>(r));
+            }
+        stepsPerTile.assign(tileResources.size(), 0);
+        for (const Step& s : w.steps)
+            if (s.resource >= 0 && tileOf[s.resource] >= 0)
+                ++stepsPerTile[tileOf[s.resource]];
+    }
+    std::vector<int> tileOf;                     // resource -> dense tile index, -1: host / link
+    std::vector<std::vector<int>> tileResources; // dense tile -> its resources
+    std::vector<int> stepsPerTile, tileFrame, remaining; // remaining[tile x frames + f]
 
     // Events (time, kind, global step g = frame x steps + step): kind 0 ready, 1 done;
     // at equal times readiness first, so a freed resource sees every step waiting.
@@ -84,6 +105,8 @@ struct Run {
         for (auto it = st.waiting.begin(); it != st.waiting.end();) {
             const int64_t g = *it;
             const Step& s = step(g);
+            if (tileFrameOrder && tileOf[r] >= 0 && g / stepCount() > tileFrame[tileOf[r]])
+                break; // the tile is still on an earlier frame
             const bool join = array && s.phase >= 0 && s.phase == st.phase && !trackBusy[s.track];
             if (st.running > 0 && !join) {
                 if (!array || st.phase < 0)
@@ -99,6 +122,22 @@ struct Run {
             startAt[g] = t;
             events.push({t + s.ns, 1, g});
         }
+    }
+
+    // Frame order per tile: when the tile's last step of its current frame is done, it
+    // moves on to the next frame and its resources take that frame's waiting steps.
+    void finishOnTile(int r, int frame, double t)
+    {
+        const int ti = tileOf[r];
+        if (!tileFrameOrder || ti < 0)
+            return;
+        --remaining[ti * frames + frame];
+        const int before = tileFrame[ti];
+        while (tileFrame[ti] < frames && remaining[ti * frames + tileFrame[ti]] == 0)
+            ++tileFrame[ti];
+        if (tileFrame[ti] != before)
+            for (int other : tileResources[ti])
+                dispatch(other, t);
     }
 
     void ready(int64_t g, double t)
@@ -130,6 +169,10 @@ struct Run {
             if ((deps[g] = w.steps[g % S].deps) == 0)
                 events.push({static_cast<double>(g / S) * submitInterval, 0, g});
         states.assign(w.resources.size(), {});
+        tileFrame.assign(tileResources.size(), 0);
+        remaining.assign(tileResources.size() * frames, 0);
+        for (size_t ti = 0; ti < tileResources.size(); ++ti)
+            std::fill(remaining.begin() + ti * frames, remaining.begin() + (ti + 1) * frames, stepsPerTile[ti]);
         startAt.assign(static_cast<size_t>(S * frames), 0.0);
         free.assign(w.resources.size(), 0.0);
         trackBusy.assign(w.tracks.size(), 0);
@@ -152,6 +195,7 @@ struct Run {
                 if (s.track >= 0)
                     trackBusy[s.track] = 0;
                 dispatch(s.resource, t);
+                finishOnTile(s.resource, frame, t);
             }
             for (int next : s.succ) {
                 const int64_t n = frame * S + next;
@@ -381,12 +425,13 @@ PerfReport modelPerformance(const package::Package& pkg, const Target& target, c
     probe.execute(submit);
     const double depth = submit > 0 ? std::ceil(probe.done[0] / submit) : 0;
     const int frames = std::max(std::max(1, options.frames), static_cast<int>(std::min<double>(options.maxFrames, 4 * depth + 16)));
-    Run run(w, frames, options.traceFrames);
+    Run run(w, frames, options.traceFrames, options.tileFrameOrder);
     run.execute(submit);
     PerfReport r;
     r.model = pkg.header.modelName;
     r.target = target.name;
     r.bands = options.bands;
+    r.tileFrameOrder = options.tileFrameOrder;
     fillTimes(target, w, probe, run, submit, r);
     r.boundNsPerFrame = worst >= 0 ? bound[worst] : 0;
     r.bottleneckKind = worst >= 0 ? kindName(w.resources[worst].kind) : "";

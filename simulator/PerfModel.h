@@ -46,6 +46,10 @@ struct PerfOptions {
     double hostBytePj = 80.0; // PCIe 2.x link energy per byte (~10 pJ/bit, assumption)
     int traceFrames = 8;      // frames whose slices the report keeps (the trace)
     int maxFrames = 512;      // more frames are run until the pipeline is in steady state
+    // A tile finishes all its steps of frame f before it starts any of frame f + 1 (tile
+    // programs run once per frame, strictly in order); false: tiles interleave frames, as
+    // the compiler's estimate assumes.
+    bool tileFrameOrder = false;
     // Per layer name ("*": every analog layer) what-if DAC / ADC bits.
     std::map<std::string, LayerBits> bits;
 };
@@ -96,6 +100,7 @@ struct PerfTrack {
 struct PerfReport {
     std::string model, target;
     int frames = 0, bands = 0;
+    bool tileFrameOrder = false;
     double latencyNs = 0;        // frame 0 on an idle chip: host input -> host output
     double frameIntervalNs = 0;  // steady state: completion interval of the later frames
     std::vector<double> frameDoneNs; // completion time of each frame

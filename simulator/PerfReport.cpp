@@ -26,6 +26,7 @@ nlohmann::json toJson(const PerfReport& r)
             {"target", r.target},
             {"frames", r.frames},
             {"bands", r.bands},
+            {"tile_frame_order", r.tileFrameOrder},
             {"latency_us", r.latencyNs / 1000},
             {"frame_interval_us", r.frameIntervalNs / 1000},
             {"loaded_latency_us", r.loadedLatencyNs / 1000},
@@ -53,8 +54,8 @@ std::string summaryText(const PerfReport& r)
 {
     std::ostringstream out;
     char line[512];
-    std::snprintf(line, sizeof line, "performance model: %s on %s (%d frames run, %d bands per layer)\n",
-                  r.model.c_str(), r.target.c_str(), r.frames, r.bands);
+    std::snprintf(line, sizeof line, "performance model: %s on %s (%d frames run, %d bands per layer%s)\n",
+                  r.model.c_str(), r.target.c_str(), r.frames, r.bands, r.tileFrameOrder ? ", tile frame order" : "");
     out << line;
     std::snprintf(line, sizeof line, "  latency %.1f us, %.1f frames/s (bound %.1f), %.1f uJ/frame (%.3f pJ/MAC), %.2f W\n",
                   r.latencyNs / 1000, r.fps, r.boundNsPerFrame > 0 ? 1e9 / r.boundNsPerFrame : 0.0,

@@ -75,6 +75,8 @@ CommandRun declarePerf(CLI::App& sub)
         ->check(CLI::Range(1, 1024));
     sub.add_option("--trace", o->trace, "write the timeline as Chrome/Perfetto trace-event JSON");
     sub.add_option("--trace-frames", o->options.traceFrames, "frames the timeline shows (default 8)")->check(CLI::Range(1, 4096));
+    sub.add_flag("--tile-frame-order", o->options.tileFrameOrder,
+                 "a tile finishes a frame before it starts the next (tile programs run once per frame)");
     sub.add_option("--bits", o->bits, "what-if DAC and ADC bits: NAME=IN,ADC (NAME * for every layer), e.g. '*=4,' conv1=8,6");
     sub.add_option("--report", o->report, "write the report as JSON (latency_us, fps, energy_uj_per_frame, ...)");
     return [o] { return runPerf(*o); };

@@ -100,6 +100,7 @@ private slots:
     void inputBitsScaleTheAnalogTime();
     void adcBitsScaleTheAdcEnergy();
     void digitalOpOnTheProcessorIsTheBottleneck();
+    void tileFrameOrderSerializesATilesFrames();
     void traceHasOneTrackPerTileAndNoOverlaps();
     void costModelRanksBitChoices();
 };
@@ -254,6 +255,27 @@ void TestPerf::digitalOpOnTheProcessorIsTheBottleneck()
     QVERIFY(r.bottleneck.find("tile 3") != std::string::npos);
     QCOMPARE(r.layers.back().unit, std::string("processor"));
     QVERIFY(std::abs(r.fps * r.boundNsPerFrame / 1e9 - 1) < 0.01);
+}
+
+void TestPerf::tileFrameOrderSerializesATilesFrames()
+{
+    const Target t = chip(2, 2);
+    Package p = start(t, {1, 64}); // A (tile 0) -> B (tile 1) -> C (tile 0)
+    const int64_t a = layer(p, t, 0, 64, 32, {1, 32});
+    const int64_t b = layer(p, t, a, 32, 32, {1, 32});
+    p.outputs.push_back(layer(p, t, b, 32, 16, {1, 16}));
+    place(p, 0, 0, 0, 0);
+    place(p, 1, 1, 0, 0);
+    place(p, 0, 2, 64, 32);
+    PerfOptions o = one(32);
+    const PerfReport interleaved = modelPerformance(p, o);
+    o.tileFrameOrder = true;
+    const PerfReport ordered = modelPerformance(p, o);
+    // Interleaved: the busiest resource bounds the interval. In frame order, tile 0 starts
+    // A of frame f + 1 only after C of frame f: the chain without the host transfers.
+    QVERIFY(std::abs(interleaved.frameIntervalNs / interleaved.boundNsPerFrame - 1) < 0.01);
+    const double chain = ordered.latencyNs - 64 / t.host.bandwidthGBs - 16 / t.host.bandwidthGBs;
+    QVERIFY2(std::abs(ordered.frameIntervalNs / chain - 1) < 0.01, std::to_string(ordered.frameIntervalNs).c_str());
 }
 
 void TestPerf::traceHasOneTrackPerTileAndNoOverlaps()
