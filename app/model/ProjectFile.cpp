@@ -21,7 +21,11 @@ QString toRelative(const QString& path, const QString& dir)
 
 QString toAbsolute(const QString& path, const QString& dir)
 {
-    return path.isEmpty() ? QString() : QDir::cleanPath(QDir(dir).absoluteFilePath(path));
+    if (path.isEmpty())
+        return {};
+    // Qt reads a leading ':' as a resource path (absolute); in a project it is a file name.
+    const QString file = path.startsWith(':') ? "./" + path : path;
+    return QDir::cleanPath(QDir(dir).absoluteFilePath(file));
 }
 
 bool isPanelPathKey(const QString& key)
