@@ -100,7 +100,8 @@ ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, 
     for (auto it = layerObj.begin(); it != layerObj.end(); ++it) {
         if (!it.value().isObject())
             bad(QString("layer '%1': choices must be an object").arg(it.key()));
-        project.layers.insert(it.key(), it.value().toObject());
+        if (!it.value().toObject().isEmpty()) // like projectToJson: a layer without choices is not stored
+            project.layers.insert(it.key(), it.value().toObject());
     }
     project.panels = convertPanelPaths(json.value("panels").toObject(), projectDir, toAbsolute);
     return project;
