@@ -49,7 +49,7 @@ for target in "${TARGETS[@]}"; do
       cp "$MODELS"/ocr/calib_lines/*.png "$MODELS"/ocr/line.png "$MODELS"/ocr/page.png "$seeds/"
       max_len=20000 ;;
     fuzz_project)
-      cp "$ROOT"/tests/data/projects/*.tessera "$seeds/"
+      cp "$ROOT"/tests/data/projects/*.tessera "$ROOT"/tests/fuzz/regressions/*.tessera "$seeds/"
       max_len=20000 ;;
     *) echo "error: unknown target $target" >&2; exit 1 ;;
   esac

@@ -21,7 +21,11 @@ QString toRelative(const QString& path, const QString& dir)
 
 QString toAbsolute(const QString& path, const QString& dir)
 {
-    return path.isEmpty() ? QString() : QDir::cleanPath(QDir(dir).absoluteFilePath(path));
+    if (path.isEmpty())
+        return {};
+    // Qt reads a leading ':' as a resource path (absolute); in a project it is a file name.
+    const QString file = path.startsWith(':') ? "./" + path : path;
+    return QDir::cleanPath(QDir(dir).absoluteFilePath(file));
 }
 
 bool isPanelPathKey(const QString& key)
@@ -96,7 +100,8 @@ ProjectFile projectFromJson(const QJsonObject& json, const QString& projectDir, 
     for (auto it = layerObj.begin(); it != layerObj.end(); ++it) {
         if (!it.value().isObject())
             bad(QString("layer '%1': choices must be an object").arg(it.key()));
-        project.layers.insert(it.key(), it.value().toObject());
+        if (!it.value().toObject().isEmpty()) // like projectToJson: a layer without choices is not stored
+            project.layers.insert(it.key(), it.value().toObject());
     }
     project.panels = convertPanelPaths(json.value("panels").toObject(), projectDir, toAbsolute);
     return project;

@@ -117,6 +117,24 @@ private slots:
         QCOMPARE(error(2), QString()); // whole versions still read
     }
 
+    // Found by fuzz_project: a model path starting with ':' was taken for a Qt resource,
+    // so saving the project changed it.
+    void colonPathsAreFilesNextToTheProject()
+    {
+        const QJsonObject json{{"format", "tessera-project"}, {"version", 2}, {"model", ": /models/net.onnx"},
+                               {"panels", QJsonObject{{"quant", QJsonObject{{"calibrationPath", ":c.npy"}}}}}};
+        const ProjectFile p = projectFromJson(json, "/p", "p.tessera");
+        QCOMPARE(p.modelPath, QString("/p/: /models/net.onnx"));
+        QCOMPARE(p.panels["quant"].toObject()["calibrationPath"].toString(), QString("/p/:c.npy"));
+        QCOMPARE(projectFromJson(projectToJson(p, "/p"), "/p", "again.tessera"), p);
+        // Also found by it: a layer with no choices was kept on reading but not written.
+        const QJsonObject empty{{"format", "tessera-project"}, {"version", 2}, {"model", "m.onnx"},
+                                {"layers", QJsonObject{{"conv", QJsonObject{}}, {"fc", QJsonObject{{"bits", 4}}}}}};
+        const ProjectFile q = projectFromJson(empty, "/p", "p.tessera");
+        QCOMPARE(q.layers.keys(), QStringList{"fc"});
+        QCOMPARE(projectFromJson(projectToJson(q, "/p"), "/p", "again.tessera"), q);
+    }
+
     // Layouts share one Graphviz context (a context per layout leaked each time): the same
     // graph laid out again gives the same positions, and a different graph its own.
     void graphvizLayoutsReuseOneContext()

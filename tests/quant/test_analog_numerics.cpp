@@ -171,7 +171,7 @@ private slots:
         for (int64_t v : values)
             for (int shift = 0; shift < 64; ++shift) {
                 QCOMPARE(roundingShiftRightEven(v, shift), roundingShiftRightEven128(v, shift));
-                const int64_t tie = shift > 0 ? (v >> shift << shift) + (int64_t(1) << (shift - 1)) : v;
+                const int64_t tie = shift > 0 ? shiftLeft(v >> shift, shift) + (int64_t(1) << (shift - 1)) : v;
                 QCOMPARE(roundingShiftRightEven(tie, shift), roundingShiftRightEven128(tie, shift));
             }
         for (double m : {1e-9, 0.0173, 0.5, 0.999999, 3.7, 1000.0}) {
