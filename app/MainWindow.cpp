@@ -18,6 +18,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -210,6 +211,14 @@ void MainWindow::createViewAndHelpMenus()
         m_view->setLegendRows(byBits->isChecked() ? m_quant->bitsLegend() : QVector<QPair<QColor, QString>>{});
     };
     connect(byBits, &QAction::toggled, this, recolour);
+    // The view mode is part of the project: saved with it, restored when it is opened.
+    connect(byBits, &QAction::toggled, this, [this](bool on) {
+        QJsonObject view = m_model.panelState("view");
+        view["colourByBits"] = on;
+        m_model.setPanelState("view", view);
+    });
+    connect(&m_model, &ProjectModel::projectChanged, this,
+            [this, byBits] { byBits->setChecked(m_model.panelState("view").value("colourByBits").toBool()); });
     connect(m_quant->controller(), &QuantController::bitsChanged, this, [byBits, recolour] {
         if (byBits->isChecked())
             recolour();

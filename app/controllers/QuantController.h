@@ -65,6 +65,8 @@ public:
     void setEvalData(const QString& inputsNpy, const QString& labelsNpy);
     void setSampleLimits(int64_t calibration, int64_t evaluation);
     void setWorkDir(const QString& dir); // where quant.json, sensitivity.json... go
+    // Copies results kept in the app cache (unsaved work) to <project>.quant/ (on save).
+    void moveCachesInto(const QString& projectPath);
     QString workDir() const;
     QString evalInputs() const;
     QString evalLabels() const;
