@@ -52,6 +52,8 @@ signals:
     // Before the project is written to `path` (absolute): owners of project files move them
     // next to it and update their paths in the panel state, which is then saved.
     void aboutToSave(const QString& path);
+    // The chosen input shapes changed (SetInputShapes): the model is imported again with them.
+    void inputShapesChanged();
 
 private:
     void markDirty();
