@@ -1,6 +1,8 @@
 #include "app/MainWindow.h"
 
+#include "app/model/InputShapes.h"
 #include "app/model/ModelLoader.h"
+#include "app/panels/InputShapeDialog.h"
 #include "app/panels/ChipPanel.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
@@ -18,6 +20,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -168,6 +171,13 @@ void MainWindow::createProjectAndEditMenus()
             m_model.setDatasetPath(path);
     });
 
+    QMenu* modelMenu = menuBar()->addMenu(tr("&Model"));
+    modelMenu->addAction(tr("&Input Shapes…"), this, [this] {
+        if (m_model.hasDocument())
+            InputShapeDialog(&m_model, this).exec();
+    })->setObjectName("actionInputShapes");
+    connect(&m_model, &ProjectModel::inputShapesChanged, this, &MainWindow::reloadModel);
+
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = m_model.undoStack()->createUndoAction(this);
     undo->setShortcut(QKeySequence::Undo);
@@ -210,6 +220,14 @@ void MainWindow::createViewAndHelpMenus()
         m_view->setLegendRows(byBits->isChecked() ? m_quant->bitsLegend() : QVector<QPair<QColor, QString>>{});
     };
     connect(byBits, &QAction::toggled, this, recolour);
+    // The view mode is part of the project: saved with it, restored when it is opened.
+    connect(byBits, &QAction::toggled, this, [this](bool on) {
+        QJsonObject view = m_model.panelState("view");
+        view["colourByBits"] = on;
+        m_model.setPanelState("view", view);
+    });
+    connect(&m_model, &ProjectModel::projectChanged, this,
+            [this, byBits] { byBits->setChecked(m_model.panelState("view").value("colourByBits").toBool()); });
     connect(m_quant->controller(), &QuantController::bitsChanged, this, [byBits, recolour] {
         if (byBits->isChecked())
             recolour();
@@ -419,8 +437,9 @@ void MainWindow::loadModel(const QString& modelPath, std::optional<ProjectFile> 
     const std::string path = modelPath.toStdString();
     const QString title = tr("Open %1").arg(QFileInfo(modelPath).fileName());
     const QString recent = projectPath.isEmpty() ? modelPath : projectPath;
-    m_jobs.start(title, "load", [this, path, project, projectPath, modelPath, recent](ProgressSink& progress) -> JobApply {
-        DocumentPtr doc = loadModelDocument(path, progress);
+    const InputShapeMap shapes = project ? inputShapesOf(*project) : InputShapeMap{};
+    m_jobs.start(title, "load", [this, path, shapes, project, projectPath, modelPath, recent](ProgressSink& progress) -> JobApply {
+        DocumentPtr doc = loadModelDocument(path, progress, shapes);
         return [this, doc, project, projectPath, modelPath, recent] {
             if (project)
                 m_model.adoptProject(*project, projectPath);
@@ -434,6 +453,19 @@ void MainWindow::loadModel(const QString& modelPath, std::optional<ProjectFile> 
                               true);
         };
     });
+}
+
+void MainWindow::reloadModel()
+{
+    const QString modelPath = m_model.project().modelPath;
+    if (modelPath.isEmpty())
+        return;
+    const InputShapeMap shapes = inputShapesOf(m_model.project());
+    m_jobs.start(tr("Re-import %1").arg(QFileInfo(modelPath).fileName()), "load",
+                 [this, path = modelPath.toStdString(), shapes](ProgressSink& progress) -> JobApply {
+                     DocumentPtr doc = loadModelDocument(path, progress, shapes);
+                     return [this, doc] { m_model.setDocument(doc); };
+                 });
 }
 
 void MainWindow::showDocument(DocumentPtr doc)

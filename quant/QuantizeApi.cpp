@@ -2,6 +2,10 @@
 
 #include "core/Error.h"
 #include "core/io/FileIO.h"
+#include "core/target/AnalogCost.h"
+#include "core/target/Target.h"
+
+#include <memory>
 
 namespace tessera::quant {
 
@@ -135,10 +139,15 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     const SensitivityReport sens = req.sensitivityPath.empty()
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
                                        : readSensitivityFor(req.sensitivityPath, base, so.bits, !data.labels.empty());
-    analog::DefaultCostModel costModel;
-    const MixedPrecisionReport mp = searchMixedPrecision(model, base, data, sens, req.options, costModel, &searchPart);
+    std::unique_ptr<analog::CostModel> costModel;
+    if (req.target.empty())
+        costModel = std::make_unique<analog::DefaultCostModel>();
+    else
+        costModel = std::make_unique<TargetCostModel>(loadTarget(req.target));
+    const MixedPrecisionReport mp = searchMixedPrecision(model, base, data, sens, req.options, *costModel, &searchPart);
     nlohmann::json report = toJson(mp);
     report["objective"] = costObjectiveName(req.options.objective);
+    report["cost_model"] = req.target.empty() ? std::string("generic") : req.target;
     report["sensitivity"] = toJson(sens);
     if (held > 0 && mp.chosen >= 0)
         report["held_out"] = heldOutCheck(model, mp, sliceDataset(all, all.count() - held, held, "held out"), req.options,

@@ -80,6 +80,9 @@ struct MixedPrecisionRequest {
     MixedPrecisionOptions options;
     TaskOverride task;
     std::string sensitivityPath; // a `tessera sensitivity` report to reuse (optional)
+    // Hardware target (preset or JSON) whose timing and energy price the energy / latency
+    // objectives (TargetCostModel, core/target/AnalogCost.h); empty: the generic cost model.
+    std::string target;
     // Fraction of the samples (the last ones) held out of the search; the chosen point is
     // measured on them and the report says whether it meets the budget there (0: none).
     double holdout = 0.0;

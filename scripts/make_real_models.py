@@ -80,14 +80,14 @@ def identity_count(path):
     return sum(1 for n in onnx.load(path).graph.node if n.op_type == "Identity")
 
 
-def make_transformer(out_dir, seed, seq=32, d_model=256):
-    name = "transformer_encoder"
+def make_transformer(out_dir, seed, seq=32, d_model=256, layers=4):
+    name = "transformer_encoder" if layers == 4 else f"transformer_encoder_{layers}"
     path = os.path.join(out_dir, f"{name}.onnx")
     if not os.path.exists(path):
         torch.manual_seed(seed)
         layer = torch.nn.TransformerEncoderLayer(d_model, nhead=4, dim_feedforward=4 * d_model, dropout=0.0,
                                                  batch_first=True)
-        model = torch.nn.TransformerEncoder(layer, num_layers=4, enable_nested_tensor=False)
+        model = torch.nn.TransformerEncoder(layer, num_layers=layers, enable_nested_tensor=False)
         export(model, torch.randn(1, seq, d_model), path, grad=True)
         log(f"wrote {path}")
     count = identity_count(path)
@@ -106,6 +106,10 @@ def main():
     make_vision(out_dir, "resnet50", torchvision.models.resnet50, 50)
     make_vision(out_dir, "mobilenet_v3_small", torchvision.models.mobilenet_v3_small, 3)
     make_transformer(out_dir, 4)
+    # A deep encoder for the studio's layout benchmark (TESSERA_DEEP_TRANSFORMER_LAYERS=48).
+    deep = int(os.environ.get("TESSERA_DEEP_TRANSFORMER_LAYERS", "0"))
+    if deep > 0:
+        make_transformer(out_dir, 4, layers=deep)
 
 
 if __name__ == "__main__":

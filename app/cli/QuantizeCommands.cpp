@@ -264,6 +264,8 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     sub.add_option("--max-cost", req->options.maxCost, "cost budget in the objective's unit (-1: no limit)")
         ->check(numberIn(-1));
     sub.add_option("--objective", *objective, "weight-bits | energy | latency");
+    sub.add_option("--target", req->target,
+                   "hardware target (preset or JSON) whose analog timing and energy price the energy / latency objectives");
     sub.add_option("--bits", req->options.bits, "bit depths to use (default 8 6 4 3 2)");
     sub.add_option("-o,--output", req->chosenQuantPath, "quantization JSON of the chosen point");
     sub.add_option("--report", req->reportPath, "JSON report (points, Pareto front, sensitivity); stdout then gets a summary");

@@ -1,6 +1,7 @@
 #include "app/controllers/QuantController.h"
 
 #include "core/quantspec/JsonFields.h"
+#include "app/controllers/QuantArtifacts.h"
 
 #include "app/model/LayerEdits.h"
 #include "core/Error.h"
@@ -9,6 +10,7 @@
 #include "quant/QuantizeApi.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QPointer>
 #include <QStandardPaths>
@@ -32,12 +34,6 @@ quant::DataSource npySource(const QString& inputs, const QString& labels, int64_
     src.labelsNpy = str(labels);
     src.limit = limit;
     return src;
-}
-
-// SQNR as JSON writes it: null for +inf (identical to FP32).
-double dbFromJson(const nlohmann::json& v)
-{
-    return v.is_null() ? std::numeric_limits<double>::infinity() : v.get<double>();
 }
 
 } // namespace
@@ -112,6 +108,7 @@ QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject*
         if (key == "bits" || key == SetLayerAdcBits::kKey)
             emit bitsChanged();
     });
+    connect(m_model, &ProjectModel::aboutToSave, this, &QuantController::moveCachesInto);
     connect(m_jobs, &JobManager::jobEnded, this, [this](int id) {
         if (id == m_job) {
             m_job = 0;
@@ -177,9 +174,27 @@ QString QuantController::workDir() const
         const QFileInfo project(m_model->projectPath());
         dir = project.absoluteDir().filePath(project.completeBaseName() + ".quant");
     }
-    if (dir.isEmpty())
-        dir = QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)).filePath("quant");
+    if (dir.isEmpty()) // unsaved: this model's own cache folder, moved into the project on save
+        dir = modelCacheDir(m_model->project().modelPath);
     return dir;
+}
+
+void QuantController::moveCachesInto(const QString& projectPath)
+{
+    const QFileInfo project(projectPath);
+    const QString dir = project.absoluteDir().filePath(project.completeBaseName() + ".quant");
+    for (const char* key : {"quantResultPath", "sensitivityCachePath", "paretoCachePath", "evaluationPath"}) {
+        const QString from = stateString(key);
+        if (!isInAppCache(from) || !QFileInfo::exists(from))
+            continue; // already the project's, or chosen by the user
+        QDir().mkpath(dir);
+        const QString to = QDir(dir).filePath(QFileInfo(from).fileName());
+        QFile::remove(to);
+        if (QFile::copy(from, to))
+            setState(key, to);
+        else
+            emit message(tr("could not copy %1 into the project folder %2").arg(from, dir));
+    }
 }
 
 QString QuantController::evalInputs() const
@@ -331,12 +346,25 @@ void QuantController::loadCaches()
             emit message(QString::fromStdString(e.what()));
         }
     }
+    const QString eval = stateString("evaluationPath");
+    if (!eval.isEmpty() && QFileInfo::exists(eval) && !m_measurement) {
+        try {
+            std::vector<quant::LayerError> layers;
+            QuantMeasurement m = measurementFromJson(jsonfields::readJsonFile(str(eval)), layers, str(eval));
+            m.sqnr = buildSqnrProfile(layers, m_model->document()->graph());
+            m_measurement = std::move(m);
+            emit measurementChanged();
+        } catch (const Error& e) {
+            emit message(QString::fromStdString(e.what()));
+        }
+    }
     const QString quantPath = quantResultPath();
     if (quantPath.isEmpty() || !QFileInfo::exists(quantPath) || m_base || m_job)
         return;
-    const std::string model = str(modelPath());
-    startJob(tr("Load quantization result"), [model, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
+    const std::string model = str(modelPath()), hash = m_model->document()->report().contentHash;
+    startJob(tr("Load quantization result"), [model, hash, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
         auto base = std::make_shared<const QuantSpec>(readQuantSpec(path));
+        checkSpecMatchesModel(*base, hash, model, false); // a stale cache is said, never loaded
         quant::ModelGraphs graphs = quant::openModelFor(model, *base); // its input shape and rewrites
         auto graph = std::make_shared<const Graph>(graphs.forBatch(graphs.runBatch(1)));
         return [self, base, graph] {
@@ -472,27 +500,17 @@ int QuantController::evaluate()
     return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
         writeQuantSpec(req.quantPath, withChosenBits(*base, graphs.forBatch(graphs.runBatch(1)), bits, adc));
-        const nlohmann::json j = quant::runQuantEval(req, &sink);
-        QuantMeasurement m;
-        m.weightBits = bits;
-        m.adcBits = adc;
-        m.cost = cost;
-        m.samples = j.at("samples").get<int64_t>();
-        m.agreement = j.at("agreement").get<double>();
-        m.hasLabels = j.contains("quant_top1");
-        m.fp32Top1 = j.value("fp32_top1", 0.0);
-        m.quantTop1 = j.value("quant_top1", 0.0);
-        m.accuracyDrop = m.hasLabels ? m.fp32Top1 - m.quantTop1 : 1.0 - m.agreement;
-        m.outputSqnrDb = dbFromJson(j.at("output_sqnr_db"));
+        const nlohmann::json j = measurementJson(quant::runQuantEval(req, &sink), bits, adc, cost);
+        const std::string path = str(QFileInfo(QString::fromStdString(req.quantPath)).dir().filePath("evaluation.json"));
+        writeFileAtomic(path, j.dump(1) + "\n");
         std::vector<quant::LayerError> layers;
-        for (const auto& l : j.at("layers"))
-            layers.push_back({l.at("node").get<std::string>(), l.at("op").get<std::string>(), l.at("value").get<std::string>(),
-                              l.at("analog").get<bool>(), dbFromJson(l.at("sqnr_db"))});
-        return [self, m, layers = std::move(layers)]() mutable {
+        QuantMeasurement m = measurementFromJson(j, layers, path);
+        return [self, m, layers = std::move(layers), path = QString::fromStdString(path)]() mutable {
             if (!self || !self->m_model->hasDocument())
                 return;
             m.sqnr = buildSqnrProfile(layers, self->m_model->document()->graph());
             self->m_measurement = std::move(m);
+            self->setState("evaluationPath", path);
             emit self->measurementChanged();
         };
     });

@@ -36,6 +36,7 @@ struct QuantMeasurement {
     double fp32Top1 = 0.0;
     double quantTop1 = 0.0;
     double agreement = 0.0;
+    std::string metric; // what `agreement` is for the output's task ("sequence_agreement", ...)
     double accuracyDrop = 0.0;
     double cost = 0.0;
     int64_t samples = 0;
@@ -63,6 +64,8 @@ public:
     void setEvalData(const QString& inputsNpy, const QString& labelsNpy);
     void setSampleLimits(int64_t calibration, int64_t evaluation);
     void setWorkDir(const QString& dir); // where quant.json, sensitivity.json... go
+    // Copies results kept in the app cache (unsaved work) to <project>.quant/ (on save).
+    void moveCachesInto(const QString& projectPath);
     QString workDir() const;
     QString evalInputs() const;
     QString evalLabels() const;

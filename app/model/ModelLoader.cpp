@@ -6,7 +6,7 @@
 
 namespace tessera::studio {
 
-DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress)
+DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress, const std::map<std::string, Shape>& inputShapes)
 {
     progress.checkpoint(0.0, "reading " + path);
     std::error_code ec;
@@ -15,7 +15,9 @@ DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress)
     std::string strictError;
     ImportedModel model;
     try {
-        model = importOnnxFile(path);
+        ImportOptions strict;
+        strict.inputShapes = inputShapes;
+        model = importOnnxFile(path, strict);
     } catch (const Cancelled&) {
         throw;
     } catch (const Error& e) {
@@ -23,6 +25,7 @@ DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress)
         progress.checkpoint(0.4, "strict import failed, importing for inspection only");
         ImportOptions lenient;
         lenient.lenient = true;
+        lenient.inputShapes = inputShapes;
         try {
             model = importOnnxFile(path, lenient);
         } catch (const Error&) {

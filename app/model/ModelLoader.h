@@ -5,11 +5,14 @@
 #include "app/model/GraphDocument.h"
 #include "core/Progress.h"
 
+#include <map>
 #include <string>
 
 namespace tessera::studio {
 
 // Throws tessera::Error naming the file when neither import works (corrupt file).
-DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress);
+// `inputShapes` fixes named inputs (symbolic dims chosen in Model > Input Shapes).
+DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress,
+                              const std::map<std::string, Shape>& inputShapes = {});
 
 } // namespace tessera::studio

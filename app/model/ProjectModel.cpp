@@ -39,6 +39,7 @@ void ProjectModel::adoptProject(ProjectFile project, const QString& path)
 
 void ProjectModel::saveProject(const QString& path)
 {
+    emit aboutToSave(QFileInfo(path).absoluteFilePath());
     writeProjectFile(path, m_project);
     m_projectPath = QFileInfo(path).absoluteFilePath();
     m_dirty = false;

@@ -49,6 +49,11 @@ signals:
     void projectChanged(); // path, settings or choices replaced wholesale
     void layerChoiceChanged(const QString& layer, const QString& key);
     void modifiedChanged(bool modified);
+    // Before the project is written to `path` (absolute): owners of project files move them
+    // next to it and update their paths in the panel state, which is then saved.
+    void aboutToSave(const QString& path);
+    // The chosen input shapes changed (SetInputShapes): the model is imported again with them.
+    void inputShapesChanged();
 
 private:
     void markDirty();

@@ -279,6 +279,24 @@ void QuantPanel::refreshBits()
     refreshEstimate();
 }
 
+namespace {
+
+// How a task's agreement figure reads in the panel (OutputScorer's metric names).
+QString metricLabel(const std::string& metric)
+{
+    if (metric == "sequence_agreement")
+        return QObject::tr("sequences read alike (CTC)");
+    if (metric == "mask_iou")
+        return QObject::tr("mask IoU");
+    if (metric == "pixel_agreement")
+        return QObject::tr("pixel agreement");
+    if (metric == "one_minus_relative_error")
+        return QObject::tr("1 - relative error");
+    return QObject::tr("top-1 agreement");
+}
+
+} // namespace
+
 void QuantPanel::refreshEstimate()
 {
     const double drop = m_controller->estimatedDrop(), cost = m_controller->estimatedCost();
@@ -286,7 +304,7 @@ void QuantPanel::refreshEstimate()
                        .arg(ppText(drop), std::isnan(cost) ? QStringLiteral("–") : tr("%1 Mbit").arg(cost / 1e6, 0, 'f', 3));
     if (const auto& m = m_controller->lastMeasurement()) {
         const QString what = m->hasLabels ? tr("top-1 %1% (FP32 %2%)").arg(m->quantTop1 * 100, 0, 'f', 2).arg(m->fp32Top1 * 100, 0, 'f', 2)
-                                          : tr("agreement with FP32 %1%").arg(m->agreement * 100, 0, 'f', 2);
+                                          : tr("%1 with FP32 %2%").arg(metricLabel(m->metric)).arg(m->agreement * 100, 0, 'f', 2);
         text += tr("<br><b>Measured</b> (%1 samples): %2, drop %3 pp%4")
                     .arg(m->samples)
                     .arg(what, ppText(m->accuracyDrop),

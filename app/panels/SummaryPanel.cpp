@@ -110,6 +110,14 @@ void SummaryPanel::fillTotals(const GraphDocument& document)
         notes << tr("Shown for inspection only — strict import failed: %1").arg(QString::fromStdString(doc->strictImportError()));
     for (const std::string& w : doc->warnings())
         notes << tr("Warning: %1").arg(QString::fromStdString(w));
+    if (const auto& guessed = doc->report().defaultedDims; !guessed.empty()) {
+        QStringList dims;
+        for (const std::string& d : guessed)
+            dims << QString::fromStdString(d);
+        notes << tr("Symbolic dims set to 1, so shapes, MACs and placement describe a guessed input: %1. "
+                    "Set the real sizes in Model > Input Shapes…")
+                     .arg(dims.join(", "));
+    }
     QString note = notes.join("\n");
     m_importNote->setToolTip(note.size() > 320 ? note : QString());
     if (note.size() > 320) // the full text is in the tooltip and the Log panel

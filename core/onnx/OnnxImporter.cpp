@@ -455,6 +455,7 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
     m_graph.name = g.name();
     addInitializers();
     addGraphInputs();
+    report.defaultedDims = m_guessedDims;
     std::vector<NodeDraft> drafts = readNodes();
     addNodes(drafts, report);
     markOutputs();

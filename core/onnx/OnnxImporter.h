@@ -44,6 +44,9 @@ struct ImportReport {
     // record it to refuse being used with another model.
     std::string contentHash;
     std::vector<UnsupportedNode> unsupported; // filled in lenient mode
+    // Symbolic input dims past the batch axis that were set to dynamicDimValue, e.g.
+    // "input 'x' axis 2 ('H')": shapes and counts then describe a guessed input.
+    std::vector<std::string> defaultedDims;
     // Lenient mode only: problems that did not stop the import (e.g. shape inference
     // failed, so shapes are missing).
     std::vector<std::string> warnings;

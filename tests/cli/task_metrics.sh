@@ -32,6 +32,11 @@ expect_no_grep "$OUT" '"points"' "the whole report on stdout"
 expect_grep "$WORK/mp.json" '"points"' "search report"
 expect_grep "$WORK/mp.json" '"held_out"' "held-out check in the report"
 expect_grep "$OUT" 'held out \(6 samples\): accuracy drop .*(meets the budget|MISSES the budget)' "held-out line"
+# The energy objective priced by a target's analog timing and energy.
+expect_exit 0 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \
+  --bits 8 4 --task classification --sensitivity "$S" --objective energy --target m1076 --report "$WORK/energy.json"
+expect_grep "$WORK/energy.json" '"cost_model": "m1076"' "target cost model"
+expect_grep "$WORK/energy.json" '"objective": "energy"' "energy objective"
 # Nothing meets an impossible budget: the chosen spec is not written, the report is.
 expect_exit 1 "$TESSERA" mixed-precision "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \
   --bits 8 4 --task classification --sensitivity "$S" --max-cost 1 --report "$WORK/none.json" -o "$WORK/none.quant.json"

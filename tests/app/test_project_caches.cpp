@@ -1,0 +1,135 @@
+// A project owns its results, offscreen: calibrate and evaluate mnist_lenet without
+// choosing a work folder, save the project, calibrate another model, reopen the project:
+// the calibration, the evaluation, the chosen bits and "colour nodes by bits" are as saved,
+// and the files live next to the project. A cache made for another model is refused.
+#include "app/MainWindow.h"
+#include "app/controllers/QuantArtifacts.h"
+#include "app/panels/LogPanel.h"
+#include "app/panels/QuantPanel.h"
+
+#include <QAction>
+#include <QDir>
+#include <QFile>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace tessera;
+using namespace tessera::studio;
+
+namespace {
+
+const QString kMnist = QStringLiteral(TESSERA_TEST_DATA "/models/mnist");
+
+// Hidden while opening: unsaved work is discarded without the "Save changes?" question.
+bool openAndWait(MainWindow& w, const QString& path)
+{
+    w.hide();
+    QSignalSpy shown(&w, &MainWindow::documentShown);
+    w.openPath(path);
+    const bool ok = shown.wait(20000) || shown.count() > 0;
+    w.show();
+    return ok;
+}
+
+bool waitQuant(QuantController* ctl)
+{
+    QElapsedTimer t;
+    t.start();
+    while (ctl->runningJob() && t.elapsed() < 60000)
+        QTest::qWait(20);
+    return ctl->runningJob() == 0;
+}
+
+// Opens `model` in a fresh project with the MNIST data, calibrates and evaluates it.
+void calibrateAndEvaluate(MainWindow& w, const QString& model)
+{
+    QVERIFY(openAndWait(w, model));
+    QuantController* ctl = w.quantPanel()->controller();
+    w.projectModel()->setDatasetPath(kMnist + "/mnist_calib_x.npy");
+    ctl->setEvalData(kMnist + "/mnist_test_x.npy", kMnist + "/mnist_test_y.npy");
+    ctl->setSampleLimits(64, 64);
+    QVERIFY(ctl->calibrate() > 0);
+    QVERIFY(waitQuant(ctl));
+    QVERIFY(ctl->isCalibrated());
+    QVERIFY(ctl->evaluate() > 0);
+    QVERIFY(waitQuant(ctl));
+    QVERIFY(ctl->lastMeasurement().has_value());
+}
+
+} // namespace
+
+class TestProjectCaches : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("TesseraTest");
+        QCoreApplication::setApplicationName("ProjectCachesTest");
+        QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)).removeRecursively();
+    }
+
+    void unsavedModelsHaveTheirOwnCacheFolders()
+    {
+        QVERIFY(modelCacheDir(kMnist + "/mnist_lenet.onnx") != modelCacheDir(kMnist + "/mnist_wide.onnx"));
+        QVERIFY(isInAppCache(modelCacheDir(kMnist + "/mnist_lenet.onnx")));
+        QVERIFY(!isInAppCache(kMnist + "/mnist_lenet.onnx"));
+    }
+
+    void projectReopensAsSavedAfterOtherModels()
+    {
+        QTemporaryDir dir;
+        const QString projectPath = dir.filePath("lenet.tessera");
+        MainWindow w;
+        w.show();
+        QuantController* ctl = w.quantPanel()->controller();
+        calibrateAndEvaluate(w, kMnist + "/mnist_lenet.onnx");
+        const QString layer = ctl->layers()[1].name;
+        ctl->setBits(layer, 3);
+        w.findChild<QAction*>("actionColourByBits")->setChecked(true);
+        QVERIFY(w.saveProjectTo(projectPath));
+        const double agreement = ctl->lastMeasurement()->agreement;
+        const int64_t samples = ctl->lastMeasurement()->samples;
+        // The results moved next to the project.
+        for (const QString& path : {ctl->quantResultPath(), ctl->workDir()})
+            QVERIFY2(path.startsWith(dir.filePath("lenet.quant")), qPrintable(path));
+
+        calibrateAndEvaluate(w, kMnist + "/mnist_wide.onnx"); // another model, unsaved
+        QVERIFY(!w.findChild<QAction*>("actionColourByBits")->isChecked());
+        QVERIFY(openAndWait(w, kMnist + "/mnist_mobile.onnx"));
+
+        QVERIFY(openAndWait(w, projectPath));
+        QVERIFY(waitQuant(ctl));
+        QVERIFY(ctl->isCalibrated());
+        QCOMPARE(ctl->bitsOf(layer), 3);
+        QVERIFY(ctl->lastMeasurement().has_value());
+        QCOMPARE(ctl->lastMeasurement()->agreement, agreement);
+        QCOMPARE(ctl->lastMeasurement()->samples, samples);
+        QVERIFY(!ctl->lastMeasurement()->sqnr.points.empty());
+        QVERIFY(w.findChild<QAction*>("actionColourByBits")->isChecked());
+        QVERIFY(!w.projectModel()->isModified());
+    }
+
+    void staleCacheIsSaidNotLoaded()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QuantController* ctl = w.quantPanel()->controller();
+        calibrateAndEvaluate(w, kMnist + "/mnist_lenet.onnx");
+        QVERIFY(w.saveProjectTo(dir.filePath("p.tessera")));
+        const QString wide = modelCacheDir(kMnist + "/mnist_wide.onnx") + "/quant.json"; // from the test above
+        QVERIFY(QFileInfo::exists(wide));
+        QFile::remove(ctl->quantResultPath());
+        QVERIFY(QFile::copy(wide, ctl->quantResultPath())); // the model changed under the project
+        QVERIFY(openAndWait(w, dir.filePath("p.tessera")));
+        QVERIFY(waitQuant(ctl));
+        QVERIFY(!ctl->isCalibrated());
+        QVERIFY(w.log()->plainText().contains("made for another model"));
+    }
+};
+
+QTEST_MAIN(TestProjectCaches)
+#include "test_project_caches.moc"
