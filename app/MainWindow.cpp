@@ -165,10 +165,19 @@ void MainWindow::createProjectAndEditMenus()
             m_chip->controller()->setTarget(target);
     });
     project->addAction(tr("&Calibration Dataset…"), this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Calibration dataset"), m_model.project().datasetPath,
+        const QString path = QFileDialog::getOpenFileName(this, tr("Calibration dataset"),
+                                                          m_model.project().datasetPath.isEmpty()
+                                                              ? QFileInfo(m_model.project().modelPath).absolutePath()
+                                                              : m_model.project().datasetPath,
                                                           tr("NumPy arrays (*.npy);;All files (*)"));
         if (!path.isEmpty())
             m_model.setDatasetPath(path);
+    });
+    project->addAction(tr("Calibration &Image Folder…"), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Calibration images (PNG)"),
+                                                              QFileInfo(m_model.project().modelPath).absolutePath());
+        if (!dir.isEmpty())
+            m_model.setDatasetPath(dir);
     });
 
     QMenu* modelMenu = menuBar()->addMenu(tr("&Model"));

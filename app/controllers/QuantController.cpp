@@ -11,6 +11,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QFileInfo>
 #include <QPointer>
 #include <QStandardPaths>
@@ -27,14 +28,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string str(const QString& s) { return s.toStdString(); }
 
-quant::DataSource npySource(const QString& inputs, const QString& labels, int64_t limit)
-{
-    quant::DataSource src;
-    src.npyFiles = {str(inputs)};
-    src.labelsNpy = str(labels);
-    src.limit = limit;
-    return src;
-}
+
 
 } // namespace
 
@@ -177,6 +171,45 @@ QString QuantController::workDir() const
     if (dir.isEmpty()) // unsaved: this model's own cache folder, moved into the project on save
         dir = modelCacheDir(m_model->project().modelPath);
     return dir;
+}
+
+quant::DataSource QuantController::dataSource(const QString& inputs, const QString& labels, int64_t limit) const
+{
+    quant::DataSource src;
+    src.labelsNpy = str(labels);
+    src.limit = limit;
+    if (!QFileInfo(inputs).isDir()) {
+        src.npyFiles = {str(inputs)};
+        return src;
+    }
+    // A folder of PNG images, preprocessed as `tessera quantize --images` does: the size and
+    // channels of the model's input, mean/std/BGR from the dock's state (ImageNet-style
+    // projects set imageMean, imageStd, imageBgr in panels.quant).
+    src.imageFolder = str(inputs);
+    quant::ImagePreprocess& pre = src.preprocess;
+    if (m_model->hasDocument() && !m_model->document()->graph().inputs().empty()) {
+        const Graph& g = m_model->document()->graph();
+        const Shape& in = g.value(g.inputs()[0]).shape;
+        if (in.size() == 4) {
+            pre.channels = in[1] == 1 ? 1 : 3;
+            pre.height = in[2];
+            pre.width = in[3];
+        }
+    }
+    const QJsonObject state = m_model->panelState(kPanelId);
+    const auto floats = [&](const char* key, std::vector<float>& out) {
+        if (const QJsonArray values = state.value(key).toArray(); !values.isEmpty()) {
+            out.clear();
+            for (const QJsonValue& v : values)
+                out.push_back(static_cast<float>(v.toDouble()));
+        }
+    };
+    pre.mean.assign(pre.channels, 0.0f);
+    pre.std.assign(pre.channels, 1.0f);
+    floats("imageMean", pre.mean);
+    floats("imageStd", pre.std);
+    pre.bgr = state.value("imageBgr").toBool();
+    return src;
 }
 
 void QuantController::moveCachesInto(const QString& projectPath)
@@ -416,7 +449,7 @@ int QuantController::calibrate()
         return 0;
     quant::QuantizeRequest req;
     req.modelPath = str(modelPath());
-    req.calibration = npySource(m_model->project().datasetPath, {}, m_model->panelState(kPanelId).value("calibrationLimit").toInteger());
+    req.calibration = dataSource(m_model->project().datasetPath, {}, m_model->panelState(kPanelId).value("calibrationLimit").toInteger());
     req.outputPath = str(QDir(workDir()).filePath("quant.json"));
     return startJob(tr("Calibrate"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         auto base = std::make_shared<const QuantSpec>(quant::runQuantize(req, &sink));
@@ -441,7 +474,7 @@ int QuantController::analyzeSensitivity()
     quant::SensitivityRequest req;
     req.modelPath = str(modelPath());
     req.quantPath = str(quantResultPath());
-    req.data = npySource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
+    req.data = dataSource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
     req.options.bits = m_bitDepths;
     req.outputPath = str(QDir(workDir()).filePath("sensitivity.json"));
     return startJob(tr("Analyze sensitivity"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
@@ -462,7 +495,7 @@ int QuantController::searchMixedPrecision()
     if (!checkReady(true, true))
         return 0;
     const std::string model = str(modelPath());
-    const quant::DataSource data = npySource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
+    const quant::DataSource data = dataSource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
     quant::MixedPrecisionOptions options;
     options.bits = m_bitDepths;
     options.maxAccuracyDrop = m_maxDrop;
@@ -493,7 +526,7 @@ int QuantController::evaluate()
     quant::EvalRequest req;
     req.modelPath = str(modelPath());
     req.quantPath = str(QDir(workDir()).filePath("quant_chosen.json"));
-    req.data = npySource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
+    req.data = dataSource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
     req.perLayer = true;
     const std::map<std::string, int> bits = chosenBits(), adc = chosenAdcBits();
     const double cost = estimatedCost();

@@ -10,6 +10,7 @@
 #include "app/jobs/JobManager.h"
 #include "app/model/ProjectModel.h"
 #include "core/quantspec/QuantSpec.h"
+#include "quant/QuantizeApi.h"
 #include "quant/Sensitivity.h"
 
 #include <QObject>
@@ -66,6 +67,8 @@ public:
     void setWorkDir(const QString& dir); // where quant.json, sensitivity.json... go
     // Copies results kept in the app cache (unsaved work) to <project>.quant/ (on save).
     void moveCachesInto(const QString& projectPath);
+    // Samples from an .npy file or, when `inputs` is a folder, its PNG images.
+    quant::DataSource dataSource(const QString& inputs, const QString& labels, int64_t limit) const;
     QString workDir() const;
     QString evalInputs() const;
     QString evalLabels() const;

@@ -155,6 +155,14 @@ QWidget* QuantPanel::createButtons()
         return b;
     };
     add(tr("Eval Data…"), tr("Evaluation inputs (.npy) and optional labels (.npy)"), [this] { chooseEvalData(); });
+    add(tr("Eval Images…"), tr("Evaluation inputs: a folder of PNG images, resized to the model's input"), [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Evaluation images"),
+                                                              QFileInfo(m_model->project().modelPath).absolutePath());
+        if (!dir.isEmpty()) {
+            m_controller->setEvalData(dir, {});
+            refreshEstimate();
+        }
+    });
     m_jobButtons << add(tr("Calibrate"), tr("Post-training calibration on the project's dataset"), [this] { m_controller->calibrate(); });
     m_jobButtons << add(tr("Sensitivity"), tr("Measure every analog layer alone at every bit depth"),
                         [this] { m_controller->analyzeSensitivity(); });

@@ -87,7 +87,13 @@ void GraphView::showInitialView()
     if (zoom() < style::kLabelZoom) {
         setTransform(QTransform::fromScale(0.85, 0.85));
         const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
-        centerOn(sceneRect().center().x(), sceneRect().top() + visible.height() / 2);
+        double x = sceneRect().center().x(); // under the first graph input when there is one
+        for (int i = 0; i < m_scene->nodeItemCount(); ++i)
+            if (m_scene->itemAt(i)->displayNode().kind == DisplayKind::GraphInput) {
+                x = m_scene->itemAt(i)->sceneBoundingRect().center().x();
+                break;
+            }
+        centerOn(x, sceneRect().top() + visible.height() / 2);
         emit zoomChanged(zoom());
     }
 }

@@ -7,7 +7,10 @@
 #include "app/panels/LogPanel.h"
 #include "app/panels/QuantPanel.h"
 
+#include "core/io/Npy.h"
+
 #include <QAction>
+#include <QImage>
 #include <QDir>
 #include <QFile>
 #include <QSignalSpy>
@@ -42,13 +45,16 @@ bool waitQuant(QuantController* ctl)
     return ctl->runningJob() == 0;
 }
 
-// Opens `model` in a fresh project with the MNIST data, calibrates and evaluates it.
-void calibrateAndEvaluate(MainWindow& w, const QString& model)
+// Opens `model` in a fresh project with the data given (MNIST .npy files by default),
+// calibrates and evaluates it.
+void calibrateAndEvaluate(MainWindow& w, const QString& model, const QString& calibration = kMnist + "/mnist_calib_x.npy",
+                          const QString& eval = kMnist + "/mnist_test_x.npy",
+                          const QString& labels = kMnist + "/mnist_test_y.npy")
 {
     QVERIFY(openAndWait(w, model));
     QuantController* ctl = w.quantPanel()->controller();
-    w.projectModel()->setDatasetPath(kMnist + "/mnist_calib_x.npy");
-    ctl->setEvalData(kMnist + "/mnist_test_x.npy", kMnist + "/mnist_test_y.npy");
+    w.projectModel()->setDatasetPath(calibration);
+    ctl->setEvalData(eval, labels);
     ctl->setSampleLimits(64, 64);
     QVERIFY(ctl->calibrate() > 0);
     QVERIFY(waitQuant(ctl));
@@ -110,6 +116,28 @@ private slots:
         QVERIFY(!ctl->lastMeasurement()->sqnr.points.empty());
         QVERIFY(w.findChild<QAction*>("actionColourByBits")->isChecked());
         QVERIFY(!w.projectModel()->isModified());
+    }
+
+    // PNG folders as calibration and evaluation data, loaded like `quantize --images`: the
+    // images are the first MNIST samples written as 8-bit grayscale PNGs.
+    void imageFoldersCalibrateAndEvaluate()
+    {
+        QTemporaryDir dir;
+        const Tensor x = readNpy((kMnist + "/mnist_calib_x.npy").toStdString());
+        const std::vector<float> v = x.toFloatVector();
+        for (int i = 0; i < 12; ++i) {
+            QImage image(28, 28, QImage::Format_Grayscale8);
+            for (int p = 0; p < 28 * 28; ++p)
+                image.bits()[(p / 28) * image.bytesPerLine() + p % 28] =
+                    static_cast<uchar>(std::clamp(v[i * 784 + p], 0.0f, 1.0f) * 255.0f + 0.5f);
+            QVERIFY(image.save(dir.filePath(QString("img%1.png").arg(i, 2, 10, QChar('0')))));
+        }
+        MainWindow w;
+        w.show();
+        calibrateAndEvaluate(w, kMnist + "/mnist_lenet.onnx", dir.path(), dir.path(), {});
+        QuantController* ctl = w.quantPanel()->controller();
+        QCOMPARE(ctl->dataSource(dir.path(), {}, 0).preprocess.channels, 1);
+        QCOMPARE(ctl->lastMeasurement()->samples, int64_t{12});
     }
 
     void staleCacheIsSaidNotLoaded()
