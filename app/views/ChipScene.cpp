@@ -164,6 +164,12 @@ void ChipScene::setColouring(ChipColouring mode)
     recolour();
 }
 
+void ChipScene::setTileBusy(const QVector<double>& busy)
+{
+    m_tileBusy = busy;
+    recolour();
+}
+
 void ChipScene::highlightBlocks(const QVector<int>& blocks)
 {
     m_highlighted = blocks;
@@ -183,7 +189,10 @@ void ChipScene::recolour()
     const QColor mark = m_palette.color(QPalette::Highlight), text = m_palette.color(QPalette::Text);
     for (int t = 0; t < m_tiles.size(); ++t) {
         const double share = m_maxTraffic > 0 ? m_tileTraffic[t] / m_maxTraffic : 0.0;
-        m_tiles[t]->setBrush(m_mode == ChipColouring::NocTraffic ? heat(m_palette, share) : m_palette.color(QPalette::Base));
+        const double busy = t < m_tileBusy.size() ? m_tileBusy[t] : 0.0;
+        m_tiles[t]->setBrush(m_mode == ChipColouring::NocTraffic ? heat(m_palette, share)
+                             : m_mode == ChipColouring::TileBusy ? heat(m_palette, busy)
+                                                                 : m_palette.color(QPalette::Base));
         m_tiles[t]->setPen(tileHit[t] ? QPen(mark, 4) : QPen(m_palette.color(QPalette::Mid), 1));
     }
     for (int i = 0; i < m_blocks.size(); ++i) {
@@ -191,7 +200,7 @@ void ChipScene::recolour()
             continue; // not placed on an array
         const compiler::LayerPlan& layer = m_result->layers[m_result->blocks[i].layer];
         QColor fill = m_mode == ChipColouring::BitDepth ? bitsColour(layer.weightBits) : layerColour(layer.node);
-        if (m_mode == ChipColouring::NocTraffic)
+        if (m_mode == ChipColouring::NocTraffic || m_mode == ChipColouring::TileBusy)
             fill.setAlphaF(0.35f);
         if (any && !blockHit[i])
             fill.setAlphaF(fill.alphaF() * 0.3f);

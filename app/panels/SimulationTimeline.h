@@ -1,0 +1,44 @@
+#pragma once
+// One frame of the performance model as a Gantt chart (QCustomPlot): a row per tile
+// resource (its arrays and its digital unit) that works on frame 0, a bar per busy interval
+// coloured like the layer in the chip view. Clicking a bar reports its layer and tile.
+#include "simulator/PerfModel.h"
+
+#include <qcustomplot.h>
+
+#include <QVector>
+
+namespace tessera::studio {
+
+struct TimelineBar {
+    int row = 0;
+    double startUs = 0, endUs = 0;
+    std::string label; // layer / op name (PerfReport::labels)
+    int64_t tile = -1;
+};
+
+class SimulationTimeline : public QCustomPlot {
+    Q_OBJECT
+public:
+    explicit SimulationTimeline(QWidget* parent = nullptr);
+
+    void showReport(const sim::PerfReport* report); // null: empty
+    const QVector<TimelineBar>& bars() const { return m_bars; }
+    QPoint barCentre(int bar) const; // widget pixels
+    // Outlines the bars of this layer ("" none).
+    void highlightLayer(const std::string& label);
+
+signals:
+    void barClicked(const QString& label, qint64 tile);
+
+protected:
+    void mousePressEvent(QMouseEvent* event) override;
+
+private:
+    int barAt(const QPointF& pixel) const;
+
+    QVector<TimelineBar> m_bars;
+    QVector<QCPItemRect*> m_items;
+};
+
+} // namespace tessera::studio
