@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
@@ -111,7 +112,10 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     leftLayout->addWidget(m_compare);
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(left);
-    split->addWidget(m_timeline);
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(m_timeline);
+    scroll->setWidgetResizable(true);
+    split->addWidget(scroll);
     split->setStretchFactor(1, 1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);

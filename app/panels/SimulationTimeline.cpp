@@ -11,6 +11,7 @@ namespace tessera::studio {
 namespace {
 
 constexpr double kBarHalf = 0.38; // of a row
+constexpr int kRowPixels = 16;
 
 } // namespace
 
@@ -30,25 +31,28 @@ void SimulationTimeline::showReport(const sim::PerfReport* report)
     themePlot(this);
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
     if (report) {
-        std::map<int, int> rowOfTrack; // tracks of tiles that work on frame 0, in track order
+        std::map<int64_t, int> rowOfTile; // tiles that work on frame 0, in tile order
         for (const sim::PerfSlice& s : report->slices)
             if (s.frame == 0 && report->tracks[s.track].tile >= 0)
-                rowOfTrack[s.track] = 0;
+                rowOfTile[report->tracks[s.track].tile] = 0;
         int row = 0;
-        for (auto& [track, r] : rowOfTrack) {
+        for (auto& [tile, r] : rowOfTile) {
             r = row;
-            ticker->addTick(row++, QString::fromStdString(report->tracks[track].name));
+            ticker->addTick(row++, tr("tile %1").arg(tile));
         }
+        setMinimumHeight(std::max(110, row * kRowPixels + 50));
         for (const sim::PerfSlice& s : report->slices) {
-            if (s.frame != 0 || !rowOfTrack.count(s.track))
+            const int64_t tile = report->tracks[s.track].tile;
+            if (s.frame != 0 || !rowOfTile.count(tile))
                 continue;
-            const TimelineBar bar{rowOfTrack[s.track], s.startNs / 1e3, s.endNs / 1e3, report->labels[s.label],
-                                  report->tracks[s.track].tile};
+            const TimelineBar bar{rowOfTile[tile], s.startNs / 1e3, s.endNs / 1e3, report->labels[s.label], tile};
             auto* item = new QCPItemRect(this);
             item->topLeft->setCoords(bar.startUs, bar.row - kBarHalf);
             item->bottomRight->setCoords(bar.endUs, bar.row + kBarHalf);
             const QColor fill = ChipScene::layerColour(bar.label);
-            item->setBrush(fill);
+            QColor translucent = fill;
+            translucent.setAlphaF(0.8f); // the arrays and the digital unit of a tile overlap in time
+            item->setBrush(translucent);
             item->setPen(QPen(fill.darker(140), 0));
             item->setSelectable(false);
             m_bars << bar;

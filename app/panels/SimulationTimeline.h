@@ -1,7 +1,8 @@
 #pragma once
-// One frame of the performance model as a Gantt chart (QCustomPlot): a row per tile
-// resource (its arrays and its digital unit) that works on frame 0, a bar per busy interval
-// coloured like the layer in the chip view. Clicking a bar reports its layer and tile.
+// One frame of the performance model as a Gantt chart (QCustomPlot): a row per tile that
+// works on frame 0, a bar per busy interval of its arrays and digital unit, coloured like
+// the layer in the chip view. Clicking a bar reports its layer and tile. The plot is as
+// tall as its rows need (put it in a scroll area).
 #include "simulator/PerfModel.h"
 
 #include <qcustomplot.h>
