@@ -302,10 +302,22 @@ QVector<double> SimulationController::tileBusy() const
 
 NodeId SimulationController::nodeOfName(const std::string& name) const
 {
+    // Performance-model labels: a layer ("/c1/Conv"), its epilogue ("/c1/Conv epilogue"), a
+    // digital op's or transfer's tensor ("/MaxPool_output_0", ".../smoothed"): the node, else
+    // the producer of the tensor, dropping a trailing " word" or "/part" until one matches.
     if (!m_model->hasDocument())
         return kNoNode;
-    const std::optional<NodeId> id = m_model->document()->graph().findNode(name);
-    return id ? *id : kNoNode;
+    const Graph& g = m_model->document()->graph();
+    std::string key = name.substr(0, name.find(' '));
+    while (!key.empty()) {
+        if (const std::optional<NodeId> node = g.findNode(key))
+            return *node;
+        if (const std::optional<ValueId> value = g.findValue(key); value && g.value(*value).producer != kNoNode)
+            return g.value(*value).producer;
+        const size_t slash = key.rfind('/');
+        key = slash == std::string::npos || slash == 0 ? std::string() : key.substr(0, slash);
+    }
+    return kNoNode;
 }
 
 } // namespace tessera::studio

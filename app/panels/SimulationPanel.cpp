@@ -9,6 +9,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTableWidget>
@@ -95,6 +96,10 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     m_compare->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_compare->setMaximumHeight(90);
     m_timeline = new SimulationTimeline;
+    m_timeline->setLayerResolver([this](const std::string& label) {
+        const NodeId node = m_controller->nodeOfName(label);
+        return node == kNoNode ? std::string() : m_model->document()->graph().node(node).name;
+    });
 
     auto* bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Samples")));
@@ -106,10 +111,11 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     auto* left = new QWidget;
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
-    leftLayout->addWidget(m_results, 1);
+    leftLayout->addWidget(m_results);
     leftLayout->addWidget(new QLabel(tr("<b>Before / after the last bit change</b>")));
     leftLayout->addWidget(m_changed);
     leftLayout->addWidget(m_compare);
+    leftLayout->addStretch(1);
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(left);
     auto* scroll = new QScrollArea;
@@ -117,6 +123,7 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     scroll->setWidgetResizable(true);
     split->addWidget(scroll);
     split->setStretchFactor(1, 1);
+    split->setSizes({480, 720});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
@@ -145,6 +152,8 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
 
 void SimulationPanel::refresh()
 {
+    const QSignalBlocker quiet(m_samples);
+    m_samples->setValue(static_cast<int>(m_controller->sampleLimit()));
     const SimulationResult* r = m_controller->result();
     m_results->setText(r ? resultsHtml(*r) : tr("Compile in the Chip View, then Run to simulate the package."));
     m_timeline->showReport(r ? &r->perf : nullptr);

@@ -26,6 +26,7 @@ SimulationTimeline::SimulationTimeline(QWidget* parent) : QCustomPlot(parent)
 void SimulationTimeline::showReport(const sim::PerfReport* report)
 {
     clearItems();
+    clearGraphs();
     m_bars.clear();
     m_items.clear();
     themePlot(this);
@@ -45,11 +46,13 @@ void SimulationTimeline::showReport(const sim::PerfReport* report)
             const int64_t tile = report->tracks[s.track].tile;
             if (s.frame != 0 || !rowOfTile.count(tile))
                 continue;
-            const TimelineBar bar{rowOfTile[tile], s.startNs / 1e3, s.endNs / 1e3, report->labels[s.label], tile};
+            const std::string& label = report->labels[s.label];
+            const std::string layer = m_resolve ? m_resolve(label) : std::string();
+            const TimelineBar bar{rowOfTile[tile], s.startNs / 1e3, s.endNs / 1e3, label, layer.empty() ? label : layer, tile};
             auto* item = new QCPItemRect(this);
             item->topLeft->setCoords(bar.startUs, bar.row - kBarHalf);
             item->bottomRight->setCoords(bar.endUs, bar.row + kBarHalf);
-            const QColor fill = ChipScene::layerColour(bar.label);
+            const QColor fill = ChipScene::layerColour(bar.layer);
             QColor translucent = fill;
             translucent.setAlphaF(0.8f); // the arrays and the digital unit of a tile overlap in time
             item->setBrush(translucent);
@@ -58,6 +61,7 @@ void SimulationTimeline::showReport(const sim::PerfReport* report)
             m_bars << bar;
             m_items << item;
         }
+        addLegend();
         double end = 0;
         for (const TimelineBar& b : m_bars)
             end = std::max(end, b.endUs);
@@ -71,11 +75,35 @@ void SimulationTimeline::showReport(const sim::PerfReport* report)
     replot();
 }
 
+void SimulationTimeline::addLegend()
+{
+    // Empty graphs that only carry a layer's name and colour into the legend, in first-bar order.
+    QStringList seen;
+    for (const TimelineBar& bar : m_bars) {
+        const QString name = QString::fromStdString(bar.layer);
+        if (seen.contains(name))
+            continue;
+        seen << name;
+        QCPGraph* g = addGraph();
+        g->setName(shortNodeName(name));
+        g->setLineStyle(QCPGraph::lsNone);
+        const QColor c = ChipScene::layerColour(bar.layer);
+        g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, c.darker(140), c, 8));
+    }
+    legend->setVisible(!seen.isEmpty());
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setWrap(4);
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.8);
+    legend->setFont(small);
+    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+}
+
 void SimulationTimeline::highlightLayer(const std::string& label)
 {
     for (int i = 0; i < m_bars.size(); ++i) {
-        const QColor fill = ChipScene::layerColour(m_bars[i].label);
-        const bool hit = !label.empty() && m_bars[i].label == label;
+        const QColor fill = ChipScene::layerColour(m_bars[i].layer);
+        const bool hit = !label.empty() && m_bars[i].layer == label;
         m_items[i]->setPen(hit ? QPen(style::textColor(), 2) : QPen(fill.darker(140), 0));
     }
     replot();
@@ -104,7 +132,7 @@ void SimulationTimeline::mousePressEvent(QMouseEvent* event)
 {
     const int bar = event->button() == Qt::LeftButton ? barAt(event->position()) : -1;
     if (bar >= 0)
-        emit barClicked(QString::fromStdString(m_bars[bar].label), m_bars[bar].tile);
+        emit barClicked(QString::fromStdString(m_bars[bar].layer), m_bars[bar].tile);
     QCustomPlot::mousePressEvent(event);
 }
 

@@ -9,12 +9,15 @@
 
 #include <QVector>
 
+#include <functional>
+
 namespace tessera::studio {
 
 struct TimelineBar {
     int row = 0;
     double startUs = 0, endUs = 0;
-    std::string label; // layer / op name (PerfReport::labels)
+    std::string label; // PerfReport::labels: layer, "<layer> epilogue", a tensor...
+    std::string layer; // the node it belongs to (colour, legend, click); label if none
     int64_t tile = -1;
 };
 
@@ -22,6 +25,9 @@ class SimulationTimeline : public QCustomPlot {
     Q_OBJECT
 public:
     explicit SimulationTimeline(QWidget* parent = nullptr);
+
+    // Maps a label to its node's name ("" when none); set before showReport.
+    void setLayerResolver(std::function<std::string(const std::string&)> resolve) { m_resolve = std::move(resolve); }
 
     void showReport(const sim::PerfReport* report); // null: empty
     const QVector<TimelineBar>& bars() const { return m_bars; }
@@ -37,7 +43,9 @@ protected:
 
 private:
     int barAt(const QPointF& pixel) const;
+    void addLegend();
 
+    std::function<std::string(const std::string&)> m_resolve;
     QVector<TimelineBar> m_bars;
     QVector<QCPItemRect*> m_items;
 };

@@ -61,6 +61,8 @@ void ChipScene::build(const compiler::CompileResult* result, const QPalette& pal
     clear();
     m_blocks.clear();
     m_tiles.clear();
+    m_tileText.clear();
+    m_utilText.clear();
     m_highlighted.clear();
     m_result = result;
     m_palette = palette;
@@ -120,6 +122,8 @@ void ChipScene::addTile(int t, const QPalette& palette)
     text->setPos(r.left() + kPad, r.top() + kTile);
     text->setZValue(3);
     text->setAcceptedMouseButtons(Qt::NoButton);
+    m_tileText << text;
+    m_utilText << utilText;
     item->setToolTip(tr("tile (%1, %2)\n%3 array(s), %4% of cells used\nSRAM %5 of %6\nNoC traffic through it: %7 / frame")
                          .arg(tile.coord.row)
                          .arg(tile.coord.col)
@@ -194,6 +198,7 @@ void ChipScene::recolour()
                              : m_mode == ChipColouring::TileBusy ? heat(m_palette, busy)
                                                                  : m_palette.color(QPalette::Base));
         m_tiles[t]->setPen(tileHit[t] ? QPen(mark, 4) : QPen(m_palette.color(QPalette::Mid), 1));
+        m_tileText[t]->setText(m_mode == ChipColouring::TileBusy ? tr("busy %1%").arg(100.0 * busy, 0, 'f', 0) : m_utilText[t]);
     }
     for (int i = 0; i < m_blocks.size(); ++i) {
         if (!m_blocks[i])

@@ -14,6 +14,7 @@
 #include <functional>
 
 class QGraphicsRectItem;
+class QGraphicsSimpleTextItem;
 
 namespace tessera::studio {
 
@@ -56,6 +57,8 @@ private:
     QVector<double> m_tileTraffic; // bytes per frame through each tile
     double m_maxTraffic = 0;
     QVector<double> m_tileBusy;
+    QVector<QGraphicsSimpleTextItem*> m_tileText; // under each tile: cell utilization or busy %
+    QStringList m_utilText;
     QVector<int> m_highlighted;
     QPalette m_palette;
 };

@@ -118,15 +118,15 @@ private slots:
         QVERIFY(!tl->bars().isEmpty());
         int pick = -1;
         for (int i = 0; i < tl->bars().size(); ++i)
-            if (m_sim->nodeOfName(tl->bars()[i].label) != kNoNode)
-                pick = i;
+            if (tl->bars()[i].label.find("epilogue") != std::string::npos)
+                pick = i; // the epilogue of a layer (its digital unit) selects that layer
         QVERIFY(pick >= 0);
         tl->replot();
         QTest::mouseClick(tl, Qt::LeftButton, {}, tl->barCentre(pick));
         const NodeId node = m_window->projectModel()->selection()->current();
         QVERIFY(node != kNoNode);
         const std::string& name = m_window->projectModel()->document()->graph().node(node).name;
-        QCOMPARE(name, tl->bars()[pick].label);
+        QCOMPARE(name + " epilogue", tl->bars()[pick].label);
         QCOMPARE(m_panel->selectedTile(), tl->bars()[pick].tile);
     }
 
@@ -154,10 +154,21 @@ private slots:
         const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
         if (dir.isEmpty())
             QSKIP("set TESSERA_SCREENSHOT_DIR to write simulation-panel.png");
-        m_window->chipPanel()->modeBox()->setCurrentIndex(static_cast<int>(ChipColouring::TileBusy));
-        m_window->findChild<QDockWidget*>("simulation")->raise();
+        // An ADC change: the before/after row then differs in time and energy too.
+        const QString layer = m_quant->layers().first().name;
+        const auto before = m_sim->result()->compiled;
+        m_quant->setAdcBits(layer, 6);
+        QVERIFY(waitFor([&] { return m_sim->result()->compiled != before && !m_sim->runningJob(); }));
+        QDockWidget* sim = m_window->findChild<QDockWidget*>("simulation");
+        m_window->resizeDocks({sim}, {560}, Qt::Vertical);
+        sim->raise();
         QTest::qWait(200);
         QVERIFY(m_window->grab().save(dir + "/simulation-panel.png"));
+        m_window->chipPanel()->modeBox()->setCurrentIndex(static_cast<int>(ChipColouring::TileBusy));
+        QDockWidget* chip = m_window->findChild<QDockWidget*>("chip");
+        chip->raise();
+        QTest::qWait(200);
+        QVERIFY(chip->grab().save(dir + "/chip-view-tile-busy.png"));
     }
 };
 
