@@ -116,8 +116,12 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     leftLayout->addWidget(m_changed);
     leftLayout->addWidget(m_compare);
     leftLayout->addStretch(1);
+    auto* leftScroll = new QScrollArea; // the dock never forces its tab group to grow
+    leftScroll->setWidget(left);
+    leftScroll->setWidgetResizable(true);
+    leftScroll->setFrameShape(QFrame::NoFrame);
     auto* split = new QSplitter(Qt::Horizontal);
-    split->addWidget(left);
+    split->addWidget(leftScroll);
     auto* scroll = new QScrollArea;
     scroll->setWidget(m_timeline);
     scroll->setWidgetResizable(true);

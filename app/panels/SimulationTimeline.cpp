@@ -32,30 +32,38 @@ void SimulationTimeline::showReport(const sim::PerfReport* report)
     themePlot(this);
     auto ticker = QSharedPointer<QCPAxisTickerText>::create();
     if (report) {
-        std::map<int64_t, int> rowOfTile; // tiles that work on frame 0, in tile order
+        // Rows: tiles that work on frame 0; lanes in a row: that tile's tracks (its arrays,
+        // its digital unit), so bars never overlap.
+        std::map<int64_t, std::map<int, int>> lanesOfTile; // tile -> track -> lane
         for (const sim::PerfSlice& s : report->slices)
             if (s.frame == 0 && report->tracks[s.track].tile >= 0)
-                rowOfTile[report->tracks[s.track].tile] = 0;
+                lanesOfTile[report->tracks[s.track].tile][s.track] = 0;
+        std::map<int64_t, int> rowOfTile;
         int row = 0;
-        for (auto& [tile, r] : rowOfTile) {
-            r = row;
+        for (auto& [tile, lanes] : lanesOfTile) {
+            int lane = 0;
+            for (auto& entry : lanes)
+                entry.second = lane++;
+            rowOfTile[tile] = row;
             ticker->addTick(row++, tr("tile %1").arg(tile));
         }
         setMinimumHeight(std::max(110, row * kRowPixels + 50));
         for (const sim::PerfSlice& s : report->slices) {
             const int64_t tile = report->tracks[s.track].tile;
-            if (s.frame != 0 || !rowOfTile.count(tile))
+            if (s.frame != 0 || tile < 0)
                 continue;
+            const std::map<int, int>& lanes = lanesOfTile[tile];
+            const double h = 2 * kBarHalf / static_cast<double>(lanes.size());
+            const double y0 = rowOfTile[tile] - kBarHalf + h * lanes.at(s.track);
             const std::string& label = report->labels[s.label];
             const std::string layer = m_resolve ? m_resolve(label) : std::string();
-            const TimelineBar bar{rowOfTile[tile], s.startNs / 1e3, s.endNs / 1e3, label, layer.empty() ? label : layer, tile};
+            const TimelineBar bar{rowOfTile[tile], y0, y0 + h, s.startNs / 1e3, s.endNs / 1e3, label,
+                                  layer.empty() ? label : layer, tile};
             auto* item = new QCPItemRect(this);
-            item->topLeft->setCoords(bar.startUs, bar.row - kBarHalf);
-            item->bottomRight->setCoords(bar.endUs, bar.row + kBarHalf);
+            item->topLeft->setCoords(bar.startUs, bar.y0);
+            item->bottomRight->setCoords(bar.endUs, bar.y1);
             const QColor fill = ChipScene::layerColour(bar.layer);
-            QColor translucent = fill;
-            translucent.setAlphaF(0.8f); // the arrays and the digital unit of a tile overlap in time
-            item->setBrush(translucent);
+            item->setBrush(fill);
             item->setPen(QPen(fill.darker(140), 0));
             item->setSelectable(false);
             m_bars << bar;
@@ -113,19 +121,28 @@ QPoint SimulationTimeline::barCentre(int bar) const
 {
     const TimelineBar& b = m_bars[bar];
     return QPoint(static_cast<int>(xAxis->coordToPixel((b.startUs + b.endUs) / 2)),
-                  static_cast<int>(yAxis->coordToPixel(b.row)));
+                  static_cast<int>(yAxis->coordToPixel((b.y0 + b.y1) / 2)));
 }
 
 int SimulationTimeline::barAt(const QPointF& pixel) const
 {
+    // The bar under the point, else the nearest one within 3 pixels (thin bars stay clickable).
     const double x = xAxis->pixelToCoord(pixel.x()), y = yAxis->pixelToCoord(pixel.y());
-    const double slack = std::abs(xAxis->pixelToCoord(pixel.x() + 2) - x); // thin bars stay clickable
+    double best = std::abs(xAxis->pixelToCoord(pixel.x() + 3) - x);
+    int hit = -1;
     for (int i = 0; i < m_bars.size(); ++i) {
         const TimelineBar& b = m_bars[i];
-        if (std::abs(y - b.row) <= kBarHalf && x >= b.startUs - slack && x <= b.endUs + slack)
-            return i;
+        if (y < b.y0 || y > b.y1)
+            continue;
+        const double distance = x < b.startUs ? b.startUs - x : x > b.endUs ? x - b.endUs : 0.0;
+        if (distance <= best) {
+            best = distance;
+            hit = i;
+            if (distance == 0.0)
+                break;
+        }
     }
-    return -1;
+    return hit;
 }
 
 void SimulationTimeline::mousePressEvent(QMouseEvent* event)

@@ -1,6 +1,7 @@
 #pragma once
 // One frame of the performance model as a Gantt chart (QCustomPlot): a row per tile that
-// works on frame 0, a bar per busy interval of its arrays and digital unit, coloured like
+// works on frame 0, in it a lane per array and one for the digital unit, a bar per busy
+// interval, coloured like
 // the layer in the chip view. Clicking a bar reports its layer and tile. The plot is as
 // tall as its rows need (put it in a scroll area).
 #include "simulator/PerfModel.h"
@@ -15,6 +16,7 @@ namespace tessera::studio {
 
 struct TimelineBar {
     int row = 0;
+    double y0 = 0, y1 = 0; // its lane in the row (plot coordinates)
     double startUs = 0, endUs = 0;
     std::string label; // PerfReport::labels: layer, "<layer> epilogue", a tensor...
     std::string layer; // the node it belongs to (colour, legend, click); label if none

@@ -114,12 +114,19 @@ private slots:
 
     void clickingATimelineBarSelectsItsLayer()
     {
+        QDockWidget* dock = m_window->findChild<QDockWidget*>("simulation");
+        dock->setFloating(true); // room for the plot whatever the screen
+        dock->resize(1200, 600);
+        QTest::qWait(50);
         SimulationTimeline* tl = m_panel->timeline();
         QVERIFY(!tl->bars().isEmpty());
-        int pick = -1;
-        for (int i = 0; i < tl->bars().size(); ++i)
-            if (tl->bars()[i].label.find("epilogue") != std::string::npos)
-                pick = i; // the epilogue of a layer (its digital unit) selects that layer
+        int pick = -1; // the widest epilogue: it runs on the digital unit and selects its layer
+        for (int i = 0; i < tl->bars().size(); ++i) {
+            const TimelineBar& b = tl->bars()[i];
+            if (b.label.find("epilogue") != std::string::npos &&
+                (pick < 0 || b.endUs - b.startUs > tl->bars()[pick].endUs - tl->bars()[pick].startUs))
+                pick = i;
+        }
         QVERIFY(pick >= 0);
         tl->replot();
         QTest::mouseClick(tl, Qt::LeftButton, {}, tl->barCentre(pick));
@@ -128,6 +135,7 @@ private slots:
         const std::string& name = m_window->projectModel()->document()->graph().node(node).name;
         QCOMPARE(name + " epilogue", tl->bars()[pick].label);
         QCOMPARE(m_panel->selectedTile(), tl->bars()[pick].tile);
+        dock->setFloating(false);
     }
 
     void bitChangeUpdatesBeforeAfter()
