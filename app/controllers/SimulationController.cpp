@@ -291,13 +291,24 @@ QVector<double> SimulationController::tileBusy() const
     QVector<double> busy;
     if (!m_current)
         return busy;
-    const compiler::CompileResult& r = m_current->compiled->result;
-    busy.fill(0.0, static_cast<int>(r.tiles.size()));
+    busy.fill(0.0, static_cast<int>(m_current->compiled->result.tiles.size()));
     for (const sim::TilePerf& t : m_current->perf.tiles)
-        for (int i = 0; i < busy.size(); ++i)
-            if (r.tiles[i].coord.row == t.row && r.tiles[i].coord.col == t.col)
-                busy[i] = t.busy;
+        if (const int i = compiledTileOf(t.tile); i >= 0)
+            busy[i] = t.busy;
     return busy;
+}
+
+int SimulationController::compiledTileOf(int64_t perfTile) const
+{
+    if (!m_current)
+        return -1;
+    const std::vector<compiler::TilePlan>& tiles = m_current->compiled->result.tiles;
+    for (const sim::TilePerf& t : m_current->perf.tiles)
+        if (t.tile == perfTile)
+            for (size_t i = 0; i < tiles.size(); ++i)
+                if (tiles[i].coord.row == t.row && tiles[i].coord.col == t.col)
+                    return static_cast<int>(i);
+    return -1;
 }
 
 NodeId SimulationController::nodeOfName(const std::string& name) const

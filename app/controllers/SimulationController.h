@@ -69,6 +69,8 @@ public:
 
     // Per-tile busy fraction of the last result, by compiled tile index (empty without one).
     QVector<double> tileBusy() const;
+    // Index into the compiled tiles of a performance-model tile id (-1 when none).
+    int compiledTileOf(int64_t perfTile) const;
     // The document node of a layer or op name of the performance model (kNoNode if none).
     NodeId nodeOfName(const std::string& name) const;
 

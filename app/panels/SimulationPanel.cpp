@@ -181,15 +181,18 @@ void SimulationPanel::refreshCompare()
 
 void SimulationPanel::onBarClicked(const QString& label, qint64 tile)
 {
-    m_tile = tile;
     const NodeId node = m_controller->nodeOfName(label.toStdString());
     if (node != kNoNode)
-        m_model->selection()->select(node, true);
+        m_model->selection()->select(node, true); // clears an earlier tile mark
+    m_tile = tile;
+    m_chip->scene()->markTile(m_controller->compiledTileOf(tile));
     emit message(tr("timeline: %1 on tile %2").arg(label).arg(tile), false);
 }
 
 void SimulationPanel::followSelection()
 {
+    m_tile = -1;
+    m_chip->scene()->markTile(-1);
     const NodeId node = m_model->selection()->current();
     m_timeline->highlightLayer(node != kNoNode && m_model->hasDocument() ? m_model->document()->graph().node(node).name : "");
 }

@@ -168,6 +168,12 @@ void ChipScene::setColouring(ChipColouring mode)
     recolour();
 }
 
+void ChipScene::markTile(int tile)
+{
+    m_marked = tile;
+    recolour();
+}
+
 void ChipScene::setTileBusy(const QVector<double>& busy)
 {
     m_tileBusy = busy;
@@ -197,7 +203,9 @@ void ChipScene::recolour()
         m_tiles[t]->setBrush(m_mode == ChipColouring::NocTraffic ? heat(m_palette, share)
                              : m_mode == ChipColouring::TileBusy ? heat(m_palette, busy)
                                                                  : m_palette.color(QPalette::Base));
-        m_tiles[t]->setPen(tileHit[t] ? QPen(mark, 4) : QPen(m_palette.color(QPalette::Mid), 1));
+        m_tiles[t]->setPen(t == m_marked ? QPen(text, 4, Qt::DashLine)
+                           : tileHit[t]  ? QPen(mark, 4)
+                                         : QPen(m_palette.color(QPalette::Mid), 1));
         m_tileText[t]->setText(m_mode == ChipColouring::TileBusy ? tr("busy %1%").arg(100.0 * busy, 0, 'f', 0) : m_utilText[t]);
     }
     for (int i = 0; i < m_blocks.size(); ++i) {

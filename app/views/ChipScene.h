@@ -35,6 +35,9 @@ public:
     ChipColouring colouring() const { return m_mode; }
     // Outlines these blocks (and frames their tiles); the others are dimmed when any is set.
     void highlightBlocks(const QVector<int>& blocks);
+    // Frames one tile (a timeline click; -1: none) with a dashed highlight, kept across builds.
+    void markTile(int tile);
+    int markedTile() const { return m_marked; }
     // Busy fraction in [0, 1] per tile (by result tile index; kept across builds).
     void setTileBusy(const QVector<double>& busy);
     const QVector<double>& tileBusy() const { return m_tileBusy; }
@@ -57,6 +60,7 @@ private:
     QVector<double> m_tileTraffic; // bytes per frame through each tile
     double m_maxTraffic = 0;
     QVector<double> m_tileBusy;
+    int m_marked = -1;
     QVector<QGraphicsSimpleTextItem*> m_tileText; // under each tile: cell utilization or busy %
     QStringList m_utilText;
     QVector<int> m_highlighted;

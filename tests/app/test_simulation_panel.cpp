@@ -135,6 +135,14 @@ private slots:
         const std::string& name = m_window->projectModel()->document()->graph().node(node).name;
         QCOMPARE(name + " epilogue", tl->bars()[pick].label);
         QCOMPARE(m_panel->selectedTile(), tl->bars()[pick].tile);
+        // ... and frames that tile in the chip view: the compiled tile at the perf tile's position
+        const int marked = m_window->chipPanel()->scene()->markedTile();
+        QVERIFY(marked >= 0);
+        const TileCoord at = m_sim->result()->compiled->result.tiles[marked].coord;
+        bool same = false;
+        for (const sim::TilePerf& t : m_sim->result()->perf.tiles)
+            same |= t.tile == tl->bars()[pick].tile && t.row == at.row && t.col == at.col;
+        QVERIFY(same);
         dock->setFloating(false);
     }
 
