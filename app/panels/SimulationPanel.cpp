@@ -101,6 +101,13 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
         return node == kNoNode ? std::string() : m_model->document()->graph().node(node).name;
     });
 
+    layOut();
+    connectSignals();
+    refresh();
+}
+
+void SimulationPanel::layOut()
+{
     auto* bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Samples")));
     bar->addWidget(m_samples);
@@ -133,6 +140,10 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     layout->addLayout(bar);
     layout->addWidget(split, 1);
 
+}
+
+void SimulationPanel::connectSignals()
+{
     connect(m_run, &QPushButton::clicked, m_controller, [this] { m_controller->run(); });
     connect(m_cancel, &QPushButton::clicked, m_controller, &SimulationController::cancel);
     connect(m_samples, &QSpinBox::valueChanged, m_controller, [this](int n) { m_controller->setSampleLimit(n); });
@@ -149,9 +160,8 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     connect(m_controller, &SimulationController::message, this, &SimulationPanel::message);
     connect(m_timeline, &SimulationTimeline::barClicked, this, &SimulationPanel::onBarClicked);
     connect(m_model->selection(), &SelectionModel::selectionChanged, this, &SimulationPanel::followSelection);
-    connect(chip->controller(), &CompileController::resultChanged, this,
+    connect(m_chip->controller(), &CompileController::resultChanged, this,
             [this] { m_chip->scene()->setTileBusy(m_controller->tileBusy()); });
-    refresh();
 }
 
 void SimulationPanel::refresh()

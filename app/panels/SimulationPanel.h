@@ -36,6 +36,8 @@ signals:
     void message(const QString& text, bool isError);
 
 private:
+    void layOut();
+    void connectSignals();
     void refresh();
     void refreshCompare();
     void followSelection();
