@@ -7,6 +7,7 @@
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
 #include "app/panels/QuantPanel.h"
+#include "app/panels/SimulationPanel.h"
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
@@ -43,7 +44,7 @@ namespace tessera::studio {
 
 namespace {
 constexpr int kMaxRecent = 10;
-constexpr int kStateVersion = 2; // bump when the default dock layout changes
+constexpr int kStateVersion = 3; // bump when the default dock layout changes
 const QSize kDefaultSize(1500, 920);
 constexpr double kBottomDockShare = 0.36; // of the window height, the rest for the graph
 } // namespace
@@ -129,6 +130,10 @@ void MainWindow::createPanels()
     tabifyDockWidget(quant, addPanel("chip", tr("Chip View"), m_chip, Qt::BottomDockWidgetArea));
     quant->raise();
     connect(m_chip, &ChipPanel::message, m_log, &LogPanel::append);
+    auto* sim = new SimulationPanel(&m_model, &m_jobs, m_quant->controller(), m_chip);
+    tabifyDockWidget(quant, addPanel("simulation", tr("Simulation"), sim, Qt::BottomDockWidgetArea));
+    connect(sim, &SimulationPanel::message, m_log, &LogPanel::append);
+    quant->raise();
 }
 
 void MainWindow::createActions()

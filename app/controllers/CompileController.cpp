@@ -53,6 +53,14 @@ QString reportPathFor(const QString& packagePath)
 
 } // namespace
 
+package::Package packageOf(const CompiledModel& compiled)
+{
+    const compiler::CompileResult& r = compiled.result;
+    const compiler::PackageIdentity id{r.model, compiled.graphs->contentHash(),
+                                       compiled.spec ? compiler::specContentHash(*compiled.spec) : ""};
+    return compiler::buildPackage(*compiled.graph, r, compiled.spec.get(), id);
+}
+
 CompileController::CompileController(ProjectModel* model, JobManager* jobs, QuantController* quant, QObject* parent)
     : QObject(parent), m_model(model), m_jobs(jobs), m_quant(quant)
 {
@@ -171,9 +179,7 @@ int CompileController::startExport(const QString& path)
                     [compiled, pkgPath, reportPath, self = QPointer(this)](ProgressSink& sink) -> JobApply {
                         sink.checkpoint(0.0, "building the package");
                         const compiler::CompileResult& r = compiled->result;
-                        const compiler::PackageIdentity id{r.model, compiled->graphs->contentHash(),
-                                                           compiled->spec ? compiler::specContentHash(*compiled->spec) : ""};
-                        const package::Package pkg = compiler::buildPackage(*compiled->graph, r, compiled->spec.get(), id);
+                        const package::Package pkg = packageOf(*compiled);
                         sink.checkpoint(0.8, "writing the package");
                         package::writePackage(pkgPath, pkg);
                         writeFileAtomic(reportPath, compiler::reportJson(r).dump(1) + "\n");

@@ -12,6 +12,7 @@
 #include "app/jobs/JobManager.h"
 #include "app/model/ProjectModel.h"
 #include "compiler/Compiler.h"
+#include "core/package/Package.h"
 
 #include <QObject>
 #include <QVector>
@@ -37,6 +38,10 @@ struct CompiledModel {
     QString target;
     std::map<std::string, int> bits, adcBits; // the choices it was compiled with
 };
+
+// The deployment package of a compile (compiler::buildPackage with the model's identity), as
+// File > Export Deployment Binary writes it and the simulation panel runs it.
+package::Package packageOf(const CompiledModel& compiled);
 
 class CompileController : public QObject {
     Q_OBJECT

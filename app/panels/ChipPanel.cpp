@@ -21,7 +21,7 @@ ChipPanel::ChipPanel(ProjectModel* model, JobManager* jobs, QuantController* qua
     m_target->setToolTip(tr("Hardware target the model is compiled for (saved in the project)"));
     m_mode = new QComboBox;
     m_mode->setObjectName("chipMode");
-    m_mode->addItems({tr("Layers / utilization"), tr("Bit depth"), tr("NoC traffic")});
+    m_mode->addItems({tr("Layers / utilization"), tr("Bit depth"), tr("NoC traffic"), tr("Tile busy")});
     m_compile = new QPushButton(tr("Compile"));
     m_compile->setObjectName("chipCompile");
     m_cancel = new QPushButton(tr("Cancel"));

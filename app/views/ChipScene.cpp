@@ -61,6 +61,8 @@ void ChipScene::build(const compiler::CompileResult* result, const QPalette& pal
     clear();
     m_blocks.clear();
     m_tiles.clear();
+    m_tileText.clear();
+    m_utilText.clear();
     m_highlighted.clear();
     m_result = result;
     m_palette = palette;
@@ -120,6 +122,8 @@ void ChipScene::addTile(int t, const QPalette& palette)
     text->setPos(r.left() + kPad, r.top() + kTile);
     text->setZValue(3);
     text->setAcceptedMouseButtons(Qt::NoButton);
+    m_tileText << text;
+    m_utilText << utilText;
     item->setToolTip(tr("tile (%1, %2)\n%3 array(s), %4% of cells used\nSRAM %5 of %6\nNoC traffic through it: %7 / frame")
                          .arg(tile.coord.row)
                          .arg(tile.coord.col)
@@ -164,6 +168,18 @@ void ChipScene::setColouring(ChipColouring mode)
     recolour();
 }
 
+void ChipScene::markTile(int tile)
+{
+    m_marked = tile;
+    recolour();
+}
+
+void ChipScene::setTileBusy(const QVector<double>& busy)
+{
+    m_tileBusy = busy;
+    recolour();
+}
+
 void ChipScene::highlightBlocks(const QVector<int>& blocks)
 {
     m_highlighted = blocks;
@@ -183,15 +199,21 @@ void ChipScene::recolour()
     const QColor mark = m_palette.color(QPalette::Highlight), text = m_palette.color(QPalette::Text);
     for (int t = 0; t < m_tiles.size(); ++t) {
         const double share = m_maxTraffic > 0 ? m_tileTraffic[t] / m_maxTraffic : 0.0;
-        m_tiles[t]->setBrush(m_mode == ChipColouring::NocTraffic ? heat(m_palette, share) : m_palette.color(QPalette::Base));
-        m_tiles[t]->setPen(tileHit[t] ? QPen(mark, 4) : QPen(m_palette.color(QPalette::Mid), 1));
+        const double busy = t < m_tileBusy.size() ? m_tileBusy[t] : 0.0;
+        m_tiles[t]->setBrush(m_mode == ChipColouring::NocTraffic ? heat(m_palette, share)
+                             : m_mode == ChipColouring::TileBusy ? heat(m_palette, busy)
+                                                                 : m_palette.color(QPalette::Base));
+        m_tiles[t]->setPen(t == m_marked ? QPen(text, 4, Qt::DashLine)
+                           : tileHit[t]  ? QPen(mark, 4)
+                                         : QPen(m_palette.color(QPalette::Mid), 1));
+        m_tileText[t]->setText(m_mode == ChipColouring::TileBusy ? tr("busy %1%").arg(100.0 * busy, 0, 'f', 0) : m_utilText[t]);
     }
     for (int i = 0; i < m_blocks.size(); ++i) {
         if (!m_blocks[i])
             continue; // not placed on an array
         const compiler::LayerPlan& layer = m_result->layers[m_result->blocks[i].layer];
         QColor fill = m_mode == ChipColouring::BitDepth ? bitsColour(layer.weightBits) : layerColour(layer.node);
-        if (m_mode == ChipColouring::NocTraffic)
+        if (m_mode == ChipColouring::NocTraffic || m_mode == ChipColouring::TileBusy)
             fill.setAlphaF(0.35f);
         if (any && !blockHit[i])
             fill.setAlphaF(fill.alphaF() * 0.3f);

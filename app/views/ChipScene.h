@@ -14,10 +14,12 @@
 #include <functional>
 
 class QGraphicsRectItem;
+class QGraphicsSimpleTextItem;
 
 namespace tessera::studio {
 
-enum class ChipColouring { Utilization, BitDepth, NocTraffic };
+// TileBusy: the simulation panel's per-tile busy fraction (sim::PerfReport) as a heat map.
+enum class ChipColouring { Utilization, BitDepth, NocTraffic, TileBusy };
 
 class ChipScene : public QGraphicsScene {
     Q_OBJECT
@@ -33,6 +35,12 @@ public:
     ChipColouring colouring() const { return m_mode; }
     // Outlines these blocks (and frames their tiles); the others are dimmed when any is set.
     void highlightBlocks(const QVector<int>& blocks);
+    // Frames one tile (a timeline click; -1: none) with a dashed highlight, kept across builds.
+    void markTile(int tile);
+    int markedTile() const { return m_marked; }
+    // Busy fraction in [0, 1] per tile (by result tile index; kept across builds).
+    void setTileBusy(const QVector<double>& busy);
+    const QVector<double>& tileBusy() const { return m_tileBusy; }
     const QVector<int>& highlighted() const { return m_highlighted; }
     // By block index (null for a block on no array).
     const QVector<QGraphicsRectItem*>& blockItems() const { return m_blocks; }
@@ -51,6 +59,10 @@ private:
     QVector<QGraphicsRectItem*> m_blocks, m_tiles;
     QVector<double> m_tileTraffic; // bytes per frame through each tile
     double m_maxTraffic = 0;
+    QVector<double> m_tileBusy;
+    int m_marked = -1;
+    QVector<QGraphicsSimpleTextItem*> m_tileText; // under each tile: cell utilization or busy %
+    QStringList m_utilText;
     QVector<int> m_highlighted;
     QPalette m_palette;
 };

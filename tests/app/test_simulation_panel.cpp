@@ -1,0 +1,192 @@
+// The simulation dock on mnist_lenet for m1076, offscreen: calibrate (64 samples), the
+// controller compiles and simulates 64 labelled test samples; the simulator's outputs are
+// bit-identical to the quantized reference, its figures are the performance model's of the
+// same package (run here); the chip view's "Tile busy" heat map colours busy tiles; clicking
+// a timeline bar selects its layer; a bit change recompiles, simulates again and fills the
+// before/after table. TESSERA_SCREENSHOT_DIR=dir saves dir/simulation-panel.png.
+#include "app/MainWindow.h"
+#include "app/controllers/QuantController.h"
+#include "app/panels/ChipPanel.h"
+#include "app/panels/QuantPanel.h"
+#include "app/panels/SimulationPanel.h"
+#include "app/panels/SimulationTimeline.h"
+
+#include <QComboBox>
+#include <QDockWidget>
+#include <QGraphicsRectItem>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace tessera;
+using namespace tessera::studio;
+
+namespace {
+
+const QString kMnist = QStringLiteral(TESSERA_TEST_DATA "/models/mnist");
+
+bool waitFor(const std::function<bool()>& done, int timeoutMs = 60000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < timeoutMs)
+        QTest::qWait(20);
+    return done();
+}
+
+} // namespace
+
+class TestSimulationPanel : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<MainWindow> m_window;
+    SimulationPanel* m_panel = nullptr;
+    SimulationController* m_sim = nullptr;
+    QuantController* m_quant = nullptr;
+
+private slots:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        QCoreApplication::setOrganizationName("TesseraTest");
+        QCoreApplication::setApplicationName("SimulationPanelTest");
+        QVERIFY(m_dir.isValid());
+        m_window = std::make_unique<MainWindow>();
+        m_window->resize(1600, 1000);
+        m_window->show();
+        QSignalSpy shown(m_window.get(), &MainWindow::documentShown);
+        m_window->openPath(kMnist + "/mnist_lenet.onnx");
+        QVERIFY(shown.wait(60000) || shown.count() > 0);
+        m_panel = m_window->findChild<SimulationPanel*>();
+        QVERIFY(m_panel);
+        m_sim = m_panel->controller();
+        m_quant = m_window->quantPanel()->controller();
+        m_window->projectModel()->setDatasetPath(kMnist + "/mnist_calib_x.npy");
+        m_quant->setEvalData(kMnist + "/mnist_test_x.npy", kMnist + "/mnist_test_y.npy");
+        m_quant->setSampleLimits(64, 64);
+        m_quant->setWorkDir(m_dir.filePath("work"));
+        QVERIFY(m_quant->calibrate() > 0);
+        QVERIFY(waitFor([this] { return m_quant->isCalibrated() && !m_quant->runningJob(); }));
+        QDockWidget* dock = m_window->findChild<QDockWidget*>("simulation");
+        QVERIFY(dock);
+        dock->show();
+        dock->raise();
+    }
+
+    void simulatesMnistBitIdentical()
+    {
+        m_sim->setSampleLimit(64);
+        m_sim->run(); // compiles first
+        QVERIFY(waitFor([this] { return m_sim->result() && m_sim->result()->frames > 0 && !m_sim->runningJob(); }));
+        const SimulationResult& r = *m_sim->result();
+        QCOMPARE(r.frames, int64_t(64));
+        QVERIFY(r.bitIdentical.has_value());
+        QVERIFY(*r.bitIdentical);
+        QVERIFY(r.hasLabels);
+        QCOMPARE(r.simTop1, r.quantTop1); // same outputs, same labels
+        QVERIFY(r.fp32Top1 > 0.8);
+        const sim::PerfReport perf = sim::modelPerformance(packageOf(*r.compiled));
+        QCOMPARE(r.perf.latencyNs, perf.latencyNs);
+        QCOMPARE(r.perf.energyPjPerFrame, perf.energyPjPerFrame);
+        QVERIFY(m_panel->resultsLabel()->text().contains("Bit-identical to the quantized reference</td><td><b>yes"));
+    }
+
+    void tileBusyHeatMapColoursBusyTiles()
+    {
+        ChipPanel* chip = m_window->chipPanel();
+        chip->modeBox()->setCurrentIndex(static_cast<int>(ChipColouring::TileBusy));
+        const QVector<double> busy = chip->scene()->tileBusy();
+        QCOMPARE(busy, m_sim->tileBusy());
+        const QColor base = chip->palette().color(QPalette::Base);
+        int coloured = 0;
+        for (int t = 0; t < busy.size(); ++t) {
+            const bool differs = chip->scene()->tileItems()[t]->brush().color() != base;
+            if (busy[t] == 0.0 || busy[t] > 0.01)
+                QCOMPARE(differs, busy[t] > 0);
+            coloured += differs;
+        }
+        QVERIFY(coloured > 0);
+    }
+
+    void clickingATimelineBarSelectsItsLayer()
+    {
+        QDockWidget* dock = m_window->findChild<QDockWidget*>("simulation");
+        dock->setFloating(true); // room for the plot whatever the screen
+        dock->resize(1200, 600);
+        QTest::qWait(50);
+        SimulationTimeline* tl = m_panel->timeline();
+        QVERIFY(!tl->bars().isEmpty());
+        int pick = -1; // the widest epilogue: it runs on the digital unit and selects its layer
+        for (int i = 0; i < tl->bars().size(); ++i) {
+            const TimelineBar& b = tl->bars()[i];
+            if (b.label.find("epilogue") != std::string::npos &&
+                (pick < 0 || b.endUs - b.startUs > tl->bars()[pick].endUs - tl->bars()[pick].startUs))
+                pick = i;
+        }
+        QVERIFY(pick >= 0);
+        tl->replot();
+        QTest::mouseClick(tl, Qt::LeftButton, {}, tl->barCentre(pick));
+        const NodeId node = m_window->projectModel()->selection()->current();
+        QVERIFY(node != kNoNode);
+        const std::string& name = m_window->projectModel()->document()->graph().node(node).name;
+        QCOMPARE(name + " epilogue", tl->bars()[pick].label);
+        QCOMPARE(m_panel->selectedTile(), tl->bars()[pick].tile);
+        // ... and frames that tile in the chip view: the compiled tile at the perf tile's position
+        const int marked = m_window->chipPanel()->scene()->markedTile();
+        QVERIFY(marked >= 0);
+        const TileCoord at = m_sim->result()->compiled->result.tiles[marked].coord;
+        bool same = false;
+        for (const sim::TilePerf& t : m_sim->result()->perf.tiles)
+            same |= t.tile == tl->bars()[pick].tile && t.row == at.row && t.col == at.col;
+        QVERIFY(same);
+        dock->setFloating(false);
+    }
+
+    void bitChangeUpdatesBeforeAfter()
+    {
+        m_window->chipPanel()->controller()->setAutoRecompileSeconds(60);
+        const QString layer = m_quant->layers().first().name;
+        const std::shared_ptr<const CompiledModel> before = m_sim->result()->compiled;
+        m_quant->setBits(layer, 4);
+        QVERIFY(waitFor([&] {
+            return m_sim->previous() && m_sim->result()->compiled != before && m_sim->result()->frames > 0 && !m_sim->runningJob();
+        }));
+        QCOMPARE(m_sim->previous()->compiled, before);
+        QCOMPARE(m_sim->result()->compiled->bits.at(layer.toStdString()), 4);
+        QTableWidget* t = m_panel->beforeAfter();
+        QCOMPARE(t->item(0, 0)->text(), QString::number(before->result.tilesUsed));
+        QCOMPARE(t->item(1, 2)->text(), QString::number(m_sim->result()->perf.latencyNs / 1e3, 'f', 1));
+        QVERIFY(t->item(1, 5)->text().endsWith("%"));
+        QVERIFY(*m_sim->result()->bitIdentical);
+        QVERIFY(describeBitChanges(*before, *m_sim->result()->compiled).contains(layer + " 8→4 bits"));
+    }
+
+    void screenshot()
+    {
+        const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
+        if (dir.isEmpty())
+            QSKIP("set TESSERA_SCREENSHOT_DIR to write simulation-panel.png");
+        // An ADC change: the before/after row then differs in time and energy too.
+        const QString layer = m_quant->layers().first().name;
+        const auto before = m_sim->result()->compiled;
+        m_quant->setAdcBits(layer, 6);
+        QVERIFY(waitFor([&] { return m_sim->result()->compiled != before && !m_sim->runningJob(); }));
+        QDockWidget* sim = m_window->findChild<QDockWidget*>("simulation");
+        m_window->resizeDocks({sim}, {560}, Qt::Vertical);
+        sim->raise();
+        QTest::qWait(200);
+        QVERIFY(m_window->grab().save(dir + "/simulation-panel.png"));
+        m_window->chipPanel()->modeBox()->setCurrentIndex(static_cast<int>(ChipColouring::TileBusy));
+        QDockWidget* chip = m_window->findChild<QDockWidget*>("chip");
+        chip->raise();
+        QTest::qWait(200);
+        QVERIFY(chip->grab().save(dir + "/chip-view-tile-busy.png"));
+    }
+};
+
+QTEST_MAIN(TestSimulationPanel)
+#include "test_simulation_panel.moc"
