@@ -118,8 +118,8 @@ void MainWindow::createPanels()
     m_summary = new SummaryPanel(&m_model);
     m_inspector = new InspectorPanel(&m_model);
     m_log = new LogPanel(&m_jobs);
-    QDockWidget* summary = addPanel("summary", tr("Model Summary"), m_summary, Qt::LeftDockWidgetArea);
-    QDockWidget* inspector = addPanel("inspector", tr("Inspector"), m_inspector, Qt::RightDockWidgetArea);
+    addPanel("summary", tr("Model Summary"), m_summary, Qt::LeftDockWidgetArea);
+    addPanel("inspector", tr("Inspector"), m_inspector, Qt::RightDockWidgetArea);
     QDockWidget* log = addPanel("log", tr("Log"), m_log, Qt::BottomDockWidgetArea);
     connect(m_inspector, &InspectorPanel::message, m_log, &LogPanel::append);
     m_quant = new QuantPanel(&m_model, &m_jobs);

@@ -33,3 +33,7 @@ echo "== tessera compile mnist_lenet.onnx for the M1076-class chip (report headl
 "$TESSERA" compile "$MNIST/mnist_lenet.onnx" --quant "$OUT/mnist_lenet.quant.json" --target m1076 \
   -o "$OUT/mnist_lenet.tpkg" --report "$OUT/mnist_lenet.report.json" 2>/dev/null | head -n 3
 "$TESSERA" package info "$OUT/mnist_lenet.tpkg" | head -n 8
+echo
+echo "== tessera simulate mnist_lenet.tpkg: the package on the virtual chip, 2,000 test digits (FP32 and ANA8 above)"
+"$TESSERA" simulate "$OUT/mnist_lenet.tpkg" --input "$MNIST/mnist_test_x.npy" --labels "$MNIST/mnist_test_y.npy" \
+  --threads 0 --report "$OUT/mnist_lenet.sim.json"

@@ -3,13 +3,19 @@
 // tile programs on the virtual chip (simulator/Machine.h) for every frame of the input,
 // prints frames, accuracy against labels, agreement with reference outputs (top-1 and bit
 // for bit), accuracy over several noise seeds (mean and spread), and the simulator's own
-// wall time and frames per second.
+// wall time and frames per second; then the chip's figures from the performance model
+// (simulator/PerfModel.h): latency, frames/s, energy per frame, power, bottleneck, with
+// --report (JSON: the performance report plus the functional results) and --trace
+// (Perfetto timeline).
 #include "app/cli/Commands.h"
 #include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/io/Npy.h"
 #include "core/package/PackageIO.h"
+#include "core/io/FileIO.h"
 #include "simulator/Machine.h"
+#include "simulator/PerfModel.h"
+#include "simulator/Trace.h"
 
 #include <CLI/CLI.hpp>
 
@@ -25,7 +31,7 @@ namespace tessera::cli {
 namespace {
 
 struct SimulateArgs {
-    std::string package, input, output, labels, reference;
+    std::string package, input, output, labels, reference, report, trace;
     std::string noise = "off";
     int64_t seed = -1;
     int64_t seeds = 1; // with --noise default and --labels: accuracy over this many seeds
@@ -126,6 +132,22 @@ int runSimulate(const SimulateArgs& o)
                 o.threads == 1 ? "" : "s", formatSeconds(loadSeconds).c_str());
     if (!o.output.empty())
         writeNpy(o.output, outs[0]);
+    const sim::PerfReport perf = sim::modelPerformance(pkg);
+    std::printf("on the chip (performance model, %s): latency %.1f us, %.1f frames/s, %.2f uJ/frame, %.2f W; "
+                "bottleneck %s\n",
+                perf.target.c_str(), perf.latencyNs / 1e3, perf.fps, perf.energyPjPerFrame / 1e6, perf.averagePowerW,
+                perf.bottleneck.c_str());
+    if (!o.report.empty()) {
+        nlohmann::json j = sim::toJson(perf);
+        j["simulated_frames"] = frames;
+        j["simulator_seconds"] = seconds;
+        j["noise"] = o.noise;
+        if (!o.labels.empty())
+            j["top1"] = accuracyOf(outs[0], readNpy(o.labels).toInt64Vector(), o.labels);
+        writeFileAtomic(o.report, j.dump(1) + "\n");
+    }
+    if (!o.trace.empty())
+        sim::writeTrace(o.trace, perf);
     return kExitOk;
 }
 
@@ -143,6 +165,10 @@ CommandRun declareSimulate(CLI::App& sub)
     sub.add_option("--seed", o->seed, "Seed of the non-idealities (replaces the package's)");
     sub.add_option("--seeds", o->seeds, "With --noise default and --labels: accuracy mean and spread over N seeds (from --seed)");
     sub.add_option("--threads", o->threads, "Worker threads for the frames (0: every core; results do not depend on it)");
+    sub.add_option("--report", o->report,
+                   "Write JSON: the performance model's report (latency_us, fps, energy_uj_per_frame, average_power_w, "
+                   "bottleneck, layers, tiles) and the simulated frames and accuracy");
+    sub.add_option("--trace", o->trace, "Write the performance model's timeline (Chrome/Perfetto trace-event JSON)");
     return [o] {
         applyThreads(o->threads);
         return runSimulate(*o);

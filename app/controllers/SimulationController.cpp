@@ -3,6 +3,7 @@
 #include "app/controllers/QuantController.h"
 #include "core/Error.h"
 #include "core/Executor.h"
+#include "quant/OutputScorer.h"
 #include "quant/QuantizeApi.h"
 #include "quant/QuantizedExecutor.h"
 #include "simulator/Machine.h"
@@ -20,25 +21,17 @@ namespace {
 constexpr int64_t kDefaultSamples = 200;
 constexpr int64_t kChunkFrames = 32; // frames per simulator call (progress and cancel)
 
-// Index of the largest value of each frame's first output.
-std::vector<int64_t> argmaxPerFrame(const Tensor& scores, int64_t frames)
+// `out` scored against `ref` (samples stacked on dim 0) as the output's task says
+// (quant/OutputScorer.h): agreement, and top-1 of both with classification labels.
+quant::EvalReport scoreAgainst(const Tensor& ref, const Tensor& out, const TaskLayout& task,
+                               const std::vector<int64_t>& labels)
 {
-    std::vector<int64_t> top(static_cast<size_t>(frames), 0);
-    const float* v = scores.data<float>();
-    const int64_t per = scores.numel() / std::max<int64_t>(1, frames);
-    for (int64_t f = 0; f < frames; ++f)
-        for (int64_t i = 1; i < per; ++i)
-            if (v[f * per + i] > v[f * per + top[f]])
-                top[f] = i;
-    return top;
-}
-
-double share(const std::vector<int64_t>& a, const std::vector<int64_t>& b)
-{
-    int64_t same = 0;
-    for (size_t i = 0; i < a.size(); ++i)
-        same += a[i] == b[i];
-    return a.empty() ? 0.0 : static_cast<double>(same) / static_cast<double>(a.size());
+    const std::vector<float> r = ref.castTo(DType::Float32).toFloatVector(), o = out.castTo(DType::Float32).toFloatVector();
+    quant::OutputScorer scorer(r.data(), ref.numel() / std::max<int64_t>(1, ref.dim(0)), task, labels);
+    scorer.add(0, o.data(), static_cast<int64_t>(o.size()));
+    quant::EvalReport e;
+    scorer.finish(e);
+    return e;
 }
 
 int64_t differing(const Tensor& a, const Tensor& b)
@@ -95,24 +88,27 @@ void simulateData(const package::Package& pkg, const SimInput& in, SimulationRes
     sink.checkpoint(0.75, "FP32 reference");
     Executor fp32(graph);
     const Tensor fpOut = stackFrames(x, per, [&](const Tensor& part) { return fp32.run({part})[0]; });
-    const std::vector<int64_t> simTop = argmaxPerFrame(simOut, r.frames), fpTop = argmaxPerFrame(fpOut, r.frames);
-    r.agreementFp32 = share(simTop, fpTop);
-    std::vector<int64_t> quantTop;
+    const Value& output = graph.value(graph.outputs()[0]);
+    const Shape sampleShape(output.shape.begin() + 1, output.shape.end());
+    const TaskLayout task =
+        resolveTask(in.compiled->spec ? in.compiled->spec->config.task : OutputTask{}, sampleShape, output.name);
+    const int64_t samples = x.dim(0);
+    r.hasLabels = static_cast<int64_t>(data.labels.size()) >= samples && task.kind == TaskKind::Classification;
+    const std::vector<int64_t> labels =
+        r.hasLabels ? std::vector<int64_t>(data.labels.begin(), data.labels.begin() + samples) : std::vector<int64_t>{};
+    const quant::EvalReport vsFp32 = scoreAgainst(fpOut, simOut, task, labels);
+    r.agreementFp32 = vsFp32.agreement;
+    r.simTop1 = vsFp32.quantTop1;
+    r.fp32Top1 = vsFp32.fp32Top1;
     if (in.compiled->spec) {
         sink.checkpoint(0.85, "quantized reference");
         quant::QuantizedExecutor q(graph, *in.compiled->spec);
         const Tensor qOut = stackFrames(x, per, [&](const Tensor& part) { return q.run({part})[0]; });
         r.differingValues = differing(simOut, qOut);
         r.bitIdentical = r.differingValues == 0;
-        quantTop = argmaxPerFrame(qOut, r.frames);
-        r.agreementQuant = share(simTop, quantTop);
-    }
-    r.hasLabels = static_cast<int64_t>(data.labels.size()) >= r.frames * per && per == 1;
-    if (r.hasLabels) {
-        const std::vector<int64_t> labels(data.labels.begin(), data.labels.begin() + r.frames);
-        r.simTop1 = share(simTop, labels);
-        r.fp32Top1 = share(fpTop, labels);
-        r.quantTop1 = quantTop.empty() ? 0.0 : share(quantTop, labels);
+        const quant::EvalReport vsQuant = scoreAgainst(qOut, simOut, task, labels);
+        r.agreementQuant = vsQuant.agreement;
+        r.quantTop1 = vsQuant.fp32Top1; // the reference's own top-1 against the labels
     }
 }
 

@@ -26,6 +26,14 @@ expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise defa
 expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise default --seed 3 --reference "$WORK/n3.npy" --threads 2
 expect_grep "$OUT" 'bit-exact with .*n3\.npy: yes$' "same seed"
 
+# The chip's figures from the performance model, the JSON report and the Perfetto trace.
+expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --report "$WORK/sim.json" --trace "$WORK/trace.json"
+expect_grep "$OUT" '^on the chip \(performance model, m1076\): latency [0-9.]+ us, [0-9.]+ frames/s, [0-9.]+ uJ/frame' "chip figures"
+for key in latency_us fps energy_uj_per_frame average_power_w bottleneck simulated_frames; do
+  expect_grep "$WORK/sim.json" "\"$key\"" "simulate --report"
+done
+expect_grep "$WORK/trace.json" '"traceEvents"' "simulate --trace"
+
 expect_exit 1 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$MODELS/digits/digits_test_x8.npy"
 expect_grep "$ERR" "input '.*' expects \[1,1,28,28\]" "stderr (wrong input)"
 expect_exit 1 "$TESSERA" simulate "$LENET" --input "$X16"
