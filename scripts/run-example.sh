@@ -31,8 +31,10 @@ echo "== tessera eval mnist_lenet.onnx: FP32, then the quantized model on 2,000 
 echo
 echo "== tessera compile mnist_lenet.onnx for the M1076-class chip (report headline; package and report JSON in $OUT)"
 "$TESSERA" compile "$MNIST/mnist_lenet.onnx" --quant "$OUT/mnist_lenet.quant.json" --target m1076 \
-  -o "$OUT/mnist_lenet.tpkg" --report "$OUT/mnist_lenet.report.json" 2>/dev/null | head -n 3
-"$TESSERA" package info "$OUT/mnist_lenet.tpkg" | head -n 8
+  -o "$OUT/mnist_lenet.tpkg" --report "$OUT/mnist_lenet.report.json" 2>/dev/null > "$OUT/compile.txt"
+head -n 3 "$OUT/compile.txt" # (whole output files, then head: a pipe into head would cut the writer off)
+"$TESSERA" package info "$OUT/mnist_lenet.tpkg" > "$OUT/package.txt"
+head -n 8 "$OUT/package.txt"
 echo
 echo "== tessera simulate mnist_lenet.tpkg: the package on the virtual chip, 2,000 test digits (FP32 and ANA8 above)"
 "$TESSERA" simulate "$OUT/mnist_lenet.tpkg" --input "$MNIST/mnist_test_x.npy" --labels "$MNIST/mnist_test_y.npy" \
