@@ -4,6 +4,7 @@
 
 #include "core/Error.h"
 #include "core/ShapeInference.h"
+#include "core/io/FileIO.h"
 #include "core/io/Npy.h"
 #include "core/quantspec/GraphRewrites.h"
 
@@ -52,6 +53,49 @@ Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::st
         data.labels = loadLabels(labelsPath, total);
     data.labelsSource = labelsPath;
     return data;
+}
+
+namespace {
+
+std::vector<std::string> textLines(const std::string& path)
+{
+    const std::string text = readFileBytes(path, uint64_t(1) << 28);
+    std::vector<std::string> lines;
+    size_t at = 0;
+    while (at < text.size()) {
+        size_t end = text.find('\n', at);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string line = text.substr(at, end - at);
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        lines.push_back(std::move(line));
+        at = end + 1;
+    }
+    return lines;
+}
+
+} // namespace
+
+std::vector<std::string> loadTextLabels(const std::string& path, int64_t count)
+{
+    std::vector<std::string> lines = textLines(path);
+    if (static_cast<int64_t>(lines.size()) != count)
+        fail(path, ": ", lines.size(), " label lines for ", count, " samples (one line per sample)");
+    return lines;
+}
+
+std::vector<std::string> loadKeys(const std::string& path, bool withSpace)
+{
+    std::vector<std::string> keys = textLines(path);
+    for (size_t i = 0; i < keys.size(); ++i)
+        if (keys[i].empty())
+            fail(path, ": line ", i + 1, " is empty (one character or token per line)");
+    if (keys.empty())
+        fail(path, ": no keys");
+    if (withSpace)
+        keys.push_back(" ");
+    return keys;
 }
 
 std::vector<int64_t> loadLabels(const std::string& path, int64_t count)

@@ -22,6 +22,10 @@ namespace tessera::quant {
 struct Dataset {
     Tensor inputs;               // float32 [N, ...]
     std::vector<int64_t> labels; // empty or N entries
+    // Sequence outputs: one label text per sample, and the keys (class c >= 1 is keys[c - 1];
+    // class 0 the CTC blank, PaddleOCR's convention). Empty: none.
+    std::vector<std::string> textLabels;
+    std::vector<std::string> keys;
     std::string source;
     std::string labelsSource; // the labels file, for messages
     int64_t count() const { return inputs.isValid() ? inputs.dim(0) : 0; }
@@ -31,6 +35,11 @@ struct Dataset {
 // float64) and labels from an optional integer .npy. Throws tessera::Error naming the
 // file on a wrong dtype, mismatched shapes, empty data or NaN/Inf.
 Dataset loadNpyDataset(const std::vector<std::string>& inputPaths, const std::string& labelsPath = {});
+// Label texts, one line per sample (UTF-8, a trailing newline optional), exactly `count` of
+// them; keys, one per line (a PaddleOCR dictionary; `withSpace` appends " "). Errors name
+// the file and the line.
+std::vector<std::string> loadTextLabels(const std::string& path, int64_t count);
+std::vector<std::string> loadKeys(const std::string& path, bool withSpace);
 
 // Integer labels from an .npy file; throws unless it holds exactly `count` integers, none
 // negative (the error names the first bad index).

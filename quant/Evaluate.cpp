@@ -120,6 +120,8 @@ void scoreOutputs(EvalReport& rep, const TaskLayout& task, const std::vector<flo
     if (task.kind == TaskKind::Classification)
         checkLabelRange(data.labels, perSample, data.labelsSource);
     OutputScorer scorer(fpOut.data(), perSample, task, data.labels);
+    if (!data.textLabels.empty())
+        scorer.setTextLabels(data.textLabels, data.keys);
     scorer.add(0, qOut.data(), static_cast<int64_t>(qOut.size()));
     scorer.finish(rep);
 }
@@ -149,7 +151,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     const auto t0 = std::chrono::steady_clock::now();
     EvalReport rep;
     rep.samples = data.count();
-    rep.hasLabels = !data.labels.empty();
+    rep.hasLabels = !data.labels.empty() || !data.textLabels.empty();
     std::vector<float> fpOut, qOut;
     Fp32Reference shape; // graph output 0's per-sample shape and name
     std::map<std::string, Accum> perNode;
@@ -210,7 +212,9 @@ nlohmann::json toJson(const TaskScores& t)
             {"sequence_agreement", figure(t.sequenceAgreement)},
             {"pixel_agreement", figure(t.pixelAgreement)},
             {"mask_iou", figure(t.maskIou)},
-            {"relative_error", figure(t.relativeError)}};
+            {"relative_error", figure(t.relativeError)},
+            {"fp32_cer", figure(t.fp32Cer)},
+            {"quant_cer", figure(t.quantCer)}};
 }
 
 nlohmann::json toJson(const EvalReport& r)

@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "quant/Evaluate.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tessera::quant {
@@ -32,6 +33,43 @@ double maskIou(const float* fp, const float* q, int64_t n, double threshold)
 
 } // namespace
 
+int64_t editDistance(const std::u32string& a, const std::u32string& b)
+{
+    std::vector<int64_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j)
+        row[j] = static_cast<int64_t>(j);
+    for (size_t i = 1; i <= a.size(); ++i) {
+        int64_t diagonal = row[0];
+        row[0] = static_cast<int64_t>(i);
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const int64_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+std::u32string utf32(const std::string& s)
+{
+    std::u32string out;
+    for (size_t i = 0; i < s.size();) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        const int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (n == 0 || i + n > s.size()) {
+            out.push_back(0xFFFD);
+            ++i;
+            continue;
+        }
+        char32_t cp = n == 1 ? c : c & (0x7F >> n);
+        for (int k = 1; k < n; ++k)
+            cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+        out.push_back(cp);
+        i += n;
+    }
+    return out;
+}
+
 std::vector<int64_t> ctcDecode(const float* seq, int64_t positions, int64_t classes, int64_t stride, int64_t blank)
 {
     std::vector<int64_t> out;
@@ -54,23 +92,62 @@ OutputScorer::OutputScorer(const float* fp32, int64_t perSample, const TaskLayou
              taskKindName(task.kind), " (evaluate without labels, or choose --task classification)");
 }
 
-void OutputScorer::addSample(const float* fp, const float* q, int64_t label)
+void OutputScorer::setTextLabels(const std::vector<std::string>& texts, const std::vector<std::string>& keys)
+{
+    if (m_task.kind != TaskKind::Sequence)
+        fail("label texts score sequence outputs; this output is scored as ", taskKindName(m_task.kind),
+             " (choose --task sequence, or give integer labels)");
+    if (static_cast<int64_t>(keys.size()) + 1 < m_task.classes)
+        fail("the keys give ", keys.size(), " characters for a sequence output of ", m_task.classes,
+             " classes (class 0 is the blank; PaddleOCR dictionaries often need --keys-space)");
+    m_texts = &texts;
+    m_keys = &keys;
+}
+
+std::string OutputScorer::text(const std::vector<int64_t>& classes) const
+{
+    std::string out;
+    for (int64_t c : classes)
+        if (c >= 1 && c - 1 < static_cast<int64_t>(m_keys->size()))
+            out += (*m_keys)[static_cast<size_t>(c - 1)];
+    return out;
+}
+
+void OutputScorer::addSequence(const float* fp, const float* q, int64_t sample)
+{
+    const TaskLayout& t = m_task;
+    for (int64_t p = 0; p < t.positions; ++p)
+        m_positionsAgree += argmax(fp + p * t.positionStride, t.classes, 1) == argmax(q + p * t.positionStride, t.classes, 1);
+    m_positions += t.positions;
+    const std::vector<int64_t> a = ctcDecode(fp, t.positions, t.classes, t.positionStride, t.blank);
+    const std::vector<int64_t> b = ctcDecode(q, t.positions, t.classes, t.positionStride, t.blank);
+    m_agree += a == b;
+    if (!m_texts)
+        return;
+    const std::string& label = (*m_texts)[static_cast<size_t>(sample)];
+    const std::string fpText = text(a), qText = text(b);
+    m_fpCorrect += fpText == label;
+    m_qCorrect += qText == label;
+    const std::u32string want = utf32(label);
+    m_labelChars += static_cast<int64_t>(want.size());
+    m_fpEdits += editDistance(utf32(fpText), want);
+    m_qEdits += editDistance(utf32(qText), want);
+}
+
+void OutputScorer::addSample(const float* fp, const float* q, int64_t sample)
 {
     const TaskLayout& t = m_task;
     switch (t.kind) {
     case TaskKind::Classification: {
         const int64_t a = argmax(fp, m_per, 1), b = argmax(q, m_per, 1);
+        const int64_t label = m_labels.empty() ? -1 : m_labels[static_cast<size_t>(sample)];
         m_agree += a == b;
         m_fpCorrect += a == label;
         m_qCorrect += b == label;
         break;
     }
     case TaskKind::Sequence:
-        for (int64_t p = 0; p < t.positions; ++p)
-            m_positionsAgree += argmax(fp + p * t.positionStride, t.classes, 1) == argmax(q + p * t.positionStride, t.classes, 1);
-        m_positions += t.positions;
-        m_agree += ctcDecode(fp, t.positions, t.classes, t.positionStride, t.blank) ==
-                   ctcDecode(q, t.positions, t.classes, t.positionStride, t.blank);
+        addSequence(fp, q, sample);
         break;
     case TaskKind::Dense:
         if (t.classes == 1) {
@@ -94,7 +171,7 @@ void OutputScorer::add(int64_t first, const float* q, int64_t count)
         m_noise += (double(fp[i]) - q[i]) * (double(fp[i]) - q[i]);
     }
     for (int64_t i = 0; i < count / m_per; ++i)
-        addSample(fp + i * m_per, q + i * m_per, m_labels.empty() ? -1 : m_labels[first + i]);
+        addSample(fp + i * m_per, q + i * m_per, first + i);
     m_samples += count / m_per;
 }
 
@@ -106,7 +183,11 @@ void OutputScorer::finish(EvalReport& rep) const
     s.kind = m_task.kind;
     s.relativeError = m_signal > 0.0 ? std::sqrt(m_noise / m_signal) : (m_noise > 0.0 ? INFINITY : 0.0);
     rep.samples = m_samples;
-    rep.hasLabels = !m_labels.empty();
+    rep.hasLabels = !m_labels.empty() || m_texts;
+    if (m_texts && m_labelChars > 0) {
+        s.fp32Cer = double(m_fpEdits) / double(m_labelChars);
+        s.quantCer = double(m_qEdits) / double(m_labelChars);
+    }
     rep.fp32Top1 = double(m_fpCorrect) / n;
     rep.quantTop1 = double(m_qCorrect) / n;
     rep.outputSqnrDb = sqnrDb(m_signal, m_noise);

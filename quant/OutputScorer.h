@@ -20,9 +20,17 @@ struct TaskScores {
     double pixelAgreement = -1.0;     // dense, C > 1: pixels whose argmax agrees
     double maskIou = -1.0;            // dense, C = 1: mean IoU of the thresholded masks
     double relativeError = -1.0;      // every task: sqrt(sum (fp - q)^2 / sum fp^2)
+    // Sequence with label texts: character error rate (edit distance / label characters)
+    // of the FP32 and quantized decodings; exact lines are top-1 (EvalReport::*Top1).
+    double fp32Cer = -1.0, quantCer = -1.0;
 };
 
 struct EvalReport;
+
+// Levenshtein distance between two sequences of Unicode code points.
+int64_t editDistance(const std::u32string& a, const std::u32string& b);
+// UTF-8 -> code points (an invalid byte becomes U+FFFD).
+std::u32string utf32(const std::string& utf8);
 
 // Greedy CTC decoding of one [T, C] sequence (values of position t at t * stride): argmax
 // per position, repeats collapsed, blanks dropped.
@@ -33,6 +41,9 @@ public:
     // `fp32`: [N, perSample]; `labels`: empty, or one class per sample (classification only:
     // fails naming the task otherwise). Both outlive the scorer.
     OutputScorer(const float* fp32, int64_t perSample, const TaskLayout& task, const std::vector<int64_t>& labels);
+    // Sequence outputs read against label texts (Dataset::textLabels, one per sample): a
+    // decoded class c >= 1 is keys[c - 1] (0: the blank). Both outlive the scorer.
+    void setTextLabels(const std::vector<std::string>& texts, const std::vector<std::string>& keys);
     // Quantized outputs of samples [first, first + count / perSample).
     void add(int64_t first, const float* quantized, int64_t count);
     // Fills samples, hasLabels, fp32Top1, quantTop1, agreement (the task's primary figure),
@@ -40,12 +51,17 @@ public:
     void finish(EvalReport& report) const;
 
 private:
-    void addSample(const float* fp, const float* q, int64_t label);
+    void addSample(const float* fp, const float* q, int64_t sample);
+    void addSequence(const float* fp, const float* q, int64_t sample);
+    std::string text(const std::vector<int64_t>& classes) const;
 
     const float* m_fp;
     int64_t m_per;
     TaskLayout m_task;
     const std::vector<int64_t>& m_labels;
+    const std::vector<std::string>* m_texts = nullptr;
+    const std::vector<std::string>* m_keys = nullptr;
+    int64_t m_labelChars = 0, m_fpEdits = 0, m_qEdits = 0;
     int64_t m_samples = 0, m_fpCorrect = 0, m_qCorrect = 0, m_agree = 0;
     int64_t m_positions = 0, m_positionsAgree = 0;
     double m_iouSum = 0.0;

@@ -29,10 +29,21 @@ Dataset loadDataSource(const DataSource& s)
     data.labelsSource = s.labelsNpy;
     if (s.limit < 0)
         fail("sample limit must be >= 0");
+    if (s.labelsText.empty() != s.keys.empty())
+        fail("label texts and keys go together (--label-text FILE --keys FILE)");
+    if (!s.labelsText.empty()) {
+        if (!data.labels.empty())
+            fail("give integer labels or label texts, not both");
+        data.textLabels = loadTextLabels(s.labelsText, data.count());
+        data.keys = loadKeys(s.keys, s.keysWithSpace);
+        data.labelsSource = s.labelsText;
+    }
     if (s.limit > 0 && s.limit < data.count()) {
         data.inputs = sliceRows(data.inputs, 0, s.limit);
         if (!data.labels.empty())
             data.labels.resize(static_cast<size_t>(s.limit));
+        if (!data.textLabels.empty())
+            data.textLabels.resize(static_cast<size_t>(s.limit));
         data.source += strCat(" (first ", s.limit, ")");
     }
     return data;
@@ -98,6 +109,8 @@ Dataset sliceDataset(const Dataset& d, int64_t begin, int64_t count, const std::
     out.inputs = sliceRows(d.inputs, begin, count);
     if (!d.labels.empty())
         out.labels.assign(d.labels.begin() + begin, d.labels.begin() + begin + count);
+    if (!d.textLabels.empty())
+        out.textLabels.assign(d.textLabels.begin() + begin, d.textLabels.begin() + begin + count);
     out.source = strCat(d.source, " (", what, ")");
     return out;
 }
@@ -138,7 +151,8 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     so.batchSize = req.options.batchSize;
     const SensitivityReport sens = req.sensitivityPath.empty()
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
-                                       : readSensitivityFor(req.sensitivityPath, base, so.bits, !data.labels.empty());
+                                       : readSensitivityFor(req.sensitivityPath, base, so.bits,
+                                                            !data.labels.empty() || !data.textLabels.empty());
     std::unique_ptr<analog::CostModel> costModel;
     if (req.target.empty())
         costModel = std::make_unique<analog::DefaultCostModel>();

@@ -26,6 +26,9 @@ struct DataSource {
     std::string imageFolder;
     ImagePreprocess preprocess;
     std::string labelsNpy; // optional
+    std::string labelsText; // optional: one label text per sample (sequence outputs)
+    std::string keys;       // with labelsText: the class -> character dictionary
+    bool keysWithSpace = false;
     int64_t limit = 0;     // use only the first `limit` samples (0: all)
 };
 Dataset loadDataSource(const DataSource& source);

@@ -117,7 +117,7 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
     const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
     const Graph& g = model.forBatch(model.declaredBatch()); // the layers' weights: any batch
     SensitivityReport rep;
-    rep.hasLabels = !data.labels.empty();
+    rep.hasLabels = !data.labels.empty() || !data.textLabels.empty();
     const double total = static_cast<double>(base.layers.size() * options.bits.size());
     int done = 0;
     for (const LayerQuant& l : base.layers)
@@ -160,13 +160,16 @@ bool sameProgramming(const LayerQuant& a, const LayerQuant& b)
 
 // Every trial's programming (setLayerWeightBits, the costly weight observer), in parallel.
 std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const std::vector<int>& bits,
-                              const Fp32Reference& ref, const std::vector<int64_t>& labels)
+                              const Fp32Reference& ref, const Dataset& data)
 {
     std::vector<Trial> trials;
     const TaskLayout task = taskLayout(base, ref);
     for (size_t i = 0; i < base.layers.size(); ++i)
-        for (int b : bits)
-            trials.push_back({i, b, base.layers[i], OutputScorer(ref.outputs.data(), ref.perSample, task, labels)});
+        for (int b : bits) {
+            trials.push_back({i, b, base.layers[i], OutputScorer(ref.outputs.data(), ref.perSample, task, data.labels)});
+            if (!data.textLabels.empty())
+                trials.back().score.setTextLabels(data.textLabels, data.keys);
+        }
     parallelFor(0, static_cast<int64_t>(trials.size()), 1, [&](int64_t lo, int64_t hi) {
         QuantSpec r = base;
         for (int64_t t = lo; t < hi; ++t) {
@@ -237,7 +240,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
     ProgressSink& sink = progress ? *progress : silent;
     const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
     sink.checkpoint(0.0, "programming every layer at every depth");
-    std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options.bits, ref, data.labels);
+    std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options.bits, ref, data);
     const size_t workers = static_cast<size_t>(std::max(1, threadCount()));
     std::map<const Graph*, std::vector<std::unique_ptr<QuantizedExecutor>>> executors; // per batch size run
     std::vector<std::vector<Trial*>> dealt;
@@ -263,7 +266,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
         });
     });
     SensitivityReport rep;
-    rep.hasLabels = !data.labels.empty();
+    rep.hasLabels = !data.labels.empty() || !data.textLabels.empty();
     for (const Trial& t : trials) {
         EvalReport e;
         t.score.finish(e);

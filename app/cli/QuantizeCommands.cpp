@@ -22,8 +22,8 @@ using namespace tessera::quant;
 
 struct DataArgs {
     std::vector<std::string> npy;
-    std::string images, labels, size, mean, std;
-    bool bgr = false;
+    std::string images, labels, labelText, keys, size, mean, std;
+    bool bgr = false, keysSpace = false;
     int64_t limit = 0;
 };
 
@@ -76,6 +76,10 @@ void addDataOptions(CLI::App& sub, DataArgs& d, const char* role)
     sub.add_option("--data", d.npy, std::string(role) + " samples: .npy file(s), float32 [N, ...]");
     sub.add_option("--images", d.images, std::string(role) + " samples: a folder of .png images");
     sub.add_option("--labels", d.labels, "integer labels .npy (one per sample)");
+    sub.add_option("--label-text", d.labelText,
+                   "sequence outputs: a text file with one label line per sample (exact lines and character error rate)");
+    sub.add_option("--keys", d.keys, "with --label-text: the dictionary, one character per line (class c >= 1 is line c)");
+    sub.add_flag("--keys-space", d.keysSpace, "with --keys: the last class is a space (PaddleOCR's use_space_char)");
     sub.add_option("--size", d.size, "images: resize to WxH (e.g. 640x640)");
     sub.add_option("--mean", d.mean, "images: per-channel mean after /255, e.g. 0.485,0.456,0.406");
     sub.add_option("--std", d.std, "images: per-channel std, e.g. 0.229,0.224,0.225");
@@ -107,6 +111,9 @@ DataSource toSource(const DataArgs& d)
     s.npyFiles = d.npy;
     s.imageFolder = d.images;
     s.labelsNpy = d.labels;
+    s.labelsText = d.labelText;
+    s.keys = d.keys;
+    s.keysWithSpace = d.keysSpace;
     s.limit = d.limit;
     s.preprocess.bgr = d.bgr;
     if (!d.mean.empty())

@@ -20,6 +20,18 @@ expect_grep "$OUT" '"metric": "top1_agreement"' "override to classification"
 expect_grep "$OUT" '"quant_top1"' "top-1 with labels"
 expect_exit 2 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --task segmentation
 
+# Label texts (sequence outputs): refused for a classifier, and when the line count differs.
+printf 'a\nb\n' >"$WORK/keys.txt"
+for i in $(seq 360); do echo "line $i"; done >"$WORK/lines.txt"
+expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 64 \
+  --label-text "$WORK/lines.txt" --keys "$WORK/keys.txt" --task classification
+expect_grep "$ERR" "label texts score sequence outputs; this output is scored as classification" "label texts on a classifier"
+expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 64 \
+  --label-text "$WORK/keys.txt" --keys "$WORK/keys.txt"
+expect_grep "$ERR" "keys.txt: 2 label lines for 360 samples" "label line count"
+expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --label-text "$WORK/lines.txt"
+expect_grep "$ERR" "label texts and keys go together" "label texts without keys"
+
 # Label-free sensitivity: top-1 is null, not 0; its report feeds the search.
 S="$WORK/sens.json"
 expect_exit 0 "$TESSERA" sensitivity "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 32 \

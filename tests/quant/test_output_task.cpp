@@ -86,6 +86,35 @@ private slots:
         QCOMPARE(r.task.positionAgreement, 4.0 / 8.0); // sample 0: 2 of 4, sample 1: 2 of 4
     }
 
+    void editDistanceOnCodePoints()
+    {
+        QCOMPARE(editDistance(utf32("kitten"), utf32("sitting")), int64_t(3));
+        QCOMPARE(utf32("a\xc3\xa9\xe4\xb8\xad").size(), size_t(3)); // a, e-acute, a CJK character
+        QCOMPARE(editDistance(utf32("\xe4\xb8\xad"), utf32("\xe6\x96\x87")), int64_t(1));
+    }
+
+    void sequenceAgainstLabelTexts()
+    {
+        const TaskLayout task = resolveTask({}, {4, 3}, "y"); // blank 0, keys a = 1, b = 2
+        // Sample 0: both decode "ab" (label "ab"). Sample 1: FP32 "bb", quantized "b" (label "bb").
+        const std::vector<float> fp = cat(oneHot({1, 0, 2, 2}, 3), oneHot({2, 0, 2, 0}, 3));
+        const std::vector<float> q = cat(oneHot({1, 1, 2, 0}, 3), oneHot({2, 2, 0, 0}, 3));
+        const std::vector<std::string> texts{"ab", "bb"}, keys{"a", "b"};
+        OutputScorer scorer(fp.data(), 12, task, {});
+        scorer.setTextLabels(texts, keys);
+        scorer.add(0, q.data(), 24);
+        EvalReport r;
+        scorer.finish(r);
+        QVERIFY(r.hasLabels);
+        QCOMPARE(r.fp32Top1, 1.0);
+        QCOMPARE(r.quantTop1, 0.5);
+        QCOMPARE(r.task.fp32Cer, 0.0);
+        QCOMPARE(r.task.quantCer, 0.25); // one deletion in 4 label characters
+        const std::vector<std::string> fewKeys{"a"};
+        OutputScorer other(fp.data(), 12, task, {});
+        QVERIFY_THROWS_EXCEPTION(Error, other.setTextLabels(texts, fewKeys)); // 3 classes need 2 keys
+    }
+
     void denseMaskIouAndPixelArgmax()
     {
         const TaskLayout mask = resolveTask({}, {1, 2, 2}, "map");
