@@ -36,6 +36,13 @@ void row(QTreeWidgetItem* parent, const QString& key, const QString& value, cons
     item->setToolTip(1, tip.isEmpty() ? value : tip);
 }
 
+// The header: a large kind (op type, "graph input") over the name.
+QString titleHtml(const QString& kind, const QString& name)
+{
+    return QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:%3'>%2</span>")
+        .arg(kind.toHtmlEscaped(), name.toHtmlEscaped(), style::subtleTextColor().name());
+}
+
 } // namespace
 
 InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(parent), m_model(model)
@@ -119,8 +126,7 @@ void InspectorPanel::showGraphValue(ValueId value)
     showNode(kNoNode); // clears the tree and the weights box
     const GraphValueDetails d = describeGraphValue(*m_model->document(), value);
     const TensorRow& t = d.tensor;
-    m_title->setText(QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:%3'>%2</span>")
-                         .arg(t.role.toHtmlEscaped(), t.name.toHtmlEscaped(), style::subtleTextColor().name()));
+    m_title->setText(titleHtml(t.role, t.name));
     m_placement->setText(tr("%1 %2 [%3]").arg(t.name.toHtmlEscaped(), t.dtype, t.shape));
     auto* tensor = section(m_tree, tr("Tensor"));
     row(tensor, tr("name"), t.name);
@@ -157,8 +163,7 @@ void InspectorPanel::showNode(NodeId node)
         return;
     }
     const NodeDetails d = describeNodeDetails(*doc, node);
-    m_title->setText(QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:%3'>%2</span>")
-                         .arg(d.opType.toHtmlEscaped(), d.name.toHtmlEscaped(), style::subtleTextColor().name()));
+    m_title->setText(titleHtml(d.opType, d.name));
     const QColor color = style::placementColor(doc->analysis(node).placement.placement);
     m_placement->setText(QString("<b style='color:%1'>%2</b> — %3")
                              .arg(color.name(), d.placement, d.placementReason.toHtmlEscaped()));

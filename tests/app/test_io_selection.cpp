@@ -3,6 +3,7 @@
 // the input's pill or the value in the selection model shows its name, dtype, dims, role
 // and consumers in the inspector. TESSERA_SCREENSHOT_DIR=dir saves dir/inspector-graph-input.png.
 #include "app/MainWindow.h"
+#include "app/model/NodeDetails.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/views/GraphScene.h"
 
@@ -35,8 +36,10 @@ private slots:
         QString text = w.inspector()->shownText();
         QVERIFY2(text.contains("name: input") && text.contains("float32") && text.contains("1×1×28×28"), qPrintable(text));
         QVERIFY(text.contains("graph input") && text.contains("(Conv)"));
-        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty())
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            QTest::qWait(200); // let the dock lay out the new header
             QVERIFY(w.grab().save(dir + "/inspector-graph-input.png"));
+        }
 
         w.projectModel()->selection()->selectValue(g.outputs().at(0));
         QVERIFY(w.graphScene()->itemForValue(g.outputs().at(0))->isSelected() && !pill->isSelected());
@@ -47,6 +50,18 @@ private slots:
         w.projectModel()->selection()->select(g.value(g.outputs().at(0)).producer);
         QCOMPARE(w.projectModel()->selection()->currentValue(), kNoValue);
         QVERIFY(!w.inspector()->shownText().contains("graph output"));
+    }
+
+    void symbolicDimsAreNamed()
+    {
+        // The OCR detector's input x is declared [?, 3, ?, ?]; the import sets H and W to 1.
+        const std::string path = TESSERA_TEST_DATA "/models/ocr/ch_PP-OCRv4_det_infer.onnx";
+        ImportedModel m = importOnnxFile(path);
+        GraphDocument doc(std::move(m.graph), std::move(m.report), path);
+        const GraphValueDetails d = describeGraphValue(doc, doc.graph().inputs().at(0));
+        QVERIFY2(d.symbolicDims.size() == 2, qPrintable(d.symbolicDims.join("; ")));
+        QVERIFY(d.symbolicDims[0].startsWith("axis 2 '") && d.symbolicDims[0].endsWith("set to 1"));
+        QVERIFY(d.isInput && !d.isOutput && d.producer.isEmpty() && !d.consumers.isEmpty());
     }
 };
 
