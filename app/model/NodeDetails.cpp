@@ -2,6 +2,8 @@
 
 #include "app/views/NodeStyle.h"
 
+#include <QRegularExpression>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -27,7 +29,51 @@ TensorRow tensorRow(const Graph& g, const QString& role, ValueId id)
     return row;
 }
 
+QString nodeText(const Graph& g, NodeId id)
+{
+    const Node& n = g.node(id);
+    return QString("%1 (%2)").arg(QString::fromStdString(n.name), QString::fromStdString(n.opType));
+}
+
+// The import report names each defaulted symbolic dim as "input 'x' axis 2 ('H')".
+QStringList symbolicDimsOf(const GraphDocument& doc, const Value& v)
+{
+    static const QRegularExpression pattern("^input '(.*)' axis (\\d+) \\('(.*)'\\)$");
+    QStringList dims;
+    for (const std::string& text : doc.report().defaultedDims) {
+        const QRegularExpressionMatch m = pattern.match(QString::fromStdString(text));
+        if (!m.hasMatch() || m.captured(1).toStdString() != v.name)
+            continue;
+        const int axis = m.captured(2).toInt();
+        const QString size = axis < static_cast<int>(v.shape.size()) ? QString::number(v.shape[axis]) : "?";
+        dims << QString("axis %1 '%2' set to %3").arg(m.captured(2), m.captured(3), size);
+    }
+    return dims;
+}
+
 } // namespace
+
+GraphValueDetails describeGraphValue(const GraphDocument& doc, ValueId id)
+{
+    const Graph& g = doc.graph();
+    const Value& v = g.value(id);
+    GraphValueDetails d;
+    d.isInput = std::find(g.inputs().begin(), g.inputs().end(), id) != g.inputs().end();
+    d.isOutput = std::find(g.outputs().begin(), g.outputs().end(), id) != g.outputs().end();
+    QStringList roles;
+    if (d.isInput)
+        roles << QStringLiteral("graph input");
+    if (d.isOutput)
+        roles << QStringLiteral("graph output");
+    d.tensor = tensorRow(g, roles.join(QStringLiteral(" and ")), id);
+    d.symbolicDims = symbolicDimsOf(doc, v);
+    if (v.producer != kNoNode)
+        d.producer << nodeText(g, v.producer);
+    for (NodeId c : v.consumers)
+        if (!g.node(c).removed)
+            d.consumers << nodeText(g, c);
+    return d;
+}
 
 NodeDetails describeNodeDetails(const GraphDocument& doc, NodeId id)
 {

@@ -3,6 +3,7 @@
 #include "app/model/GraphDocument.h"
 
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 #include <vector>
@@ -33,6 +34,18 @@ struct NodeDetails {
 };
 
 NodeDetails describeNodeDetails(const GraphDocument& doc, NodeId node);
+
+// What the inspector shows about a selected graph input or output.
+struct GraphValueDetails {
+    TensorRow tensor;          // role "graph input" / "graph output"
+    bool isInput = false;
+    bool isOutput = false;
+    QStringList symbolicDims;  // "axis 2 'H' set to 1" from the import report
+    QStringList producer;      // "/c1/Conv (Conv)"; empty for a graph input
+    QStringList consumers;
+};
+
+GraphValueDetails describeGraphValue(const GraphDocument& doc, ValueId value);
 
 struct TensorStats {
     int64_t count = 0;

@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -33,6 +34,13 @@ void row(QTreeWidgetItem* parent, const QString& key, const QString& value, cons
 {
     auto* item = new QTreeWidgetItem(parent, {key, value});
     item->setToolTip(1, tip.isEmpty() ? value : tip);
+}
+
+// The header: a large kind (op type, "graph input") over the name.
+QString titleHtml(const QString& kind, const QString& name)
+{
+    return QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:%3'>%2</span>")
+        .arg(kind.toHtmlEscaped(), name.toHtmlEscaped(), style::subtleTextColor().name());
 }
 
 } // namespace
@@ -84,7 +92,7 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     layout->addWidget(m_weightsBox, 2);
     m_weightsBox->hide();
 
-    connect(m_model->selection(), &SelectionModel::selectionChanged, this, [this](NodeId n) { showNode(n); });
+    connect(m_model->selection(), &SelectionModel::selectionChanged, this, &InspectorPanel::showSelection);
     connect(m_model, &ProjectModel::documentChanged, this, [this] { showNode(kNoNode); });
     connect(m_tensorChoice, &QComboBox::currentIndexChanged, this,
             [this](int i) { showTensor(i < 0 ? kNoValue : m_tensorChoice->itemData(i).toInt()); });
@@ -94,6 +102,49 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
 QString InspectorPanel::headerText() const
 {
     return m_title->text();
+}
+
+QString InspectorPanel::shownText() const
+{
+    QStringList lines{m_title->text(), m_placement->text()};
+    for (QTreeWidgetItemIterator it(m_tree); *it; ++it)
+        lines << QString("%1: %2").arg((*it)->text(0), (*it)->text(1));
+    return lines.join('\n');
+}
+
+void InspectorPanel::showSelection()
+{
+    const ValueId value = m_model->selection()->currentValue();
+    if (value != kNoValue && m_model->document())
+        showGraphValue(value);
+    else
+        showNode(m_model->selection()->current());
+}
+
+void InspectorPanel::showGraphValue(ValueId value)
+{
+    showNode(kNoNode); // clears the tree and the weights box
+    const GraphValueDetails d = describeGraphValue(*m_model->document(), value);
+    const TensorRow& t = d.tensor;
+    m_title->setText(titleHtml(t.role, t.name));
+    m_placement->setText(tr("%1 %2 [%3]").arg(t.name.toHtmlEscaped(), t.dtype, t.shape));
+    auto* tensor = section(m_tree, tr("Tensor"));
+    row(tensor, tr("name"), t.name);
+    row(tensor, tr("role"), t.role);
+    row(tensor, tr("dtype"), t.dtype);
+    row(tensor, tr("dims"), t.shape);
+    if (!d.symbolicDims.isEmpty()) {
+        auto* symbolic = section(m_tree, tr("Symbolic dims"));
+        for (const QString& dim : d.symbolicDims)
+            row(symbolic, tr("defaulted"), dim);
+    }
+    if (!d.producer.isEmpty())
+        row(section(m_tree, tr("Producer")), tr("node"), d.producer.first());
+    auto* consumers = section(m_tree, tr("Consumers"));
+    for (const QString& c : d.consumers)
+        row(consumers, tr("node"), c);
+    if (d.consumers.isEmpty())
+        row(consumers, tr("node"), tr("(none)"));
 }
 
 void InspectorPanel::showNode(NodeId node)
@@ -112,8 +163,7 @@ void InspectorPanel::showNode(NodeId node)
         return;
     }
     const NodeDetails d = describeNodeDetails(*doc, node);
-    m_title->setText(QString("<span style='font-size:13pt; font-weight:600'>%1</span><br><span style='color:%3'>%2</span>")
-                         .arg(d.opType.toHtmlEscaped(), d.name.toHtmlEscaped(), style::subtleTextColor().name()));
+    m_title->setText(titleHtml(d.opType, d.name));
     const QColor color = style::placementColor(doc->analysis(node).placement.placement);
     m_placement->setText(QString("<b style='color:%1'>%2</b> — %3")
                              .arg(color.name(), d.placement, d.placementReason.toHtmlEscaped()));

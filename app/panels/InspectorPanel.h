@@ -1,7 +1,8 @@
 #pragma once
 // Inspector dock: the selected node's op, placement, attributes, input/output tensors,
 // params and MACs, and for a constant (weight) input its histogram and statistics, with
-// export to .npy.
+// export to .npy. For a selected graph input/output: its name, dtype, dims (symbolic
+// ones named), role and producer/consumers.
 #include "app/model/NodeDetails.h"
 #include "app/model/ProjectModel.h"
 
@@ -24,6 +25,8 @@ public:
     NodeId shownNode() const { return m_node; }
     QTreeWidget* tree() const { return m_tree; }
     QString headerText() const;
+    // The header and every tree row as "key: value" lines.
+    QString shownText() const;
     ValueId shownTensor() const { return m_tensor; }
     const TensorStats& shownStats() const { return m_stats; }
     // Writes the tensor shown in the histogram to `path` (.npy). Throws tessera::Error.
@@ -33,7 +36,9 @@ signals:
     void message(const QString& text, bool isError);
 
 private:
+    void showSelection();
     void showNode(NodeId node);
+    void showGraphValue(ValueId value);
     void showTensor(ValueId value);
     void onExportClicked();
 

@@ -91,49 +91,84 @@ NodeItem* GraphScene::itemForNode(NodeId node) const
     return index >= 0 && index < static_cast<int>(m_nodeItems.size()) ? m_nodeItems[index] : nullptr;
 }
 
+NodeItem* GraphScene::itemForValue(ValueId value) const
+{
+    if (value == kNoValue)
+        return nullptr;
+    for (NodeItem* item : m_nodeItems)
+        if (item->displayNode().kind != DisplayKind::Op && item->displayNode().value == value)
+            return item;
+    return nullptr;
+}
+
 void GraphScene::onSceneSelectionChanged()
 {
     if (m_syncing)
         return;
     QVector<NodeId> nodes;
-    for (QGraphicsItem* item : selectedItems())
-        if (auto* node = qgraphicsitem_cast<NodeItem*>(item); node && node->nodeId() != kNoNode)
+    QVector<int> indices;
+    ValueId value = kNoValue;
+    for (QGraphicsItem* item : selectedItems()) {
+        auto* node = qgraphicsitem_cast<NodeItem*>(item);
+        if (!node)
+            continue;
+        indices.append(node->displayIndex());
+        if (node->nodeId() != kNoNode)
             nodes.append(node->nodeId());
+        else
+            value = node->displayNode().value;
+    }
     m_syncing = true;
-    if (nodes.size() == 1)
+    if (nodes.isEmpty() && indices.size() == 1)
+        m_model->selection()->selectValue(value, false);
+    else if (nodes.size() == 1)
         m_model->selection()->select(nodes.first(), false);
     else
         m_model->selection()->setSelection(nodes);
     m_syncing = false;
-    highlightEdges(nodes);
+    highlightEdges(indices);
 }
 
 void GraphScene::onModelSelectionChanged(NodeId current, bool reveal)
 {
     if (!m_doc)
         return;
-    const QVector<NodeId>& selected = m_model->selection()->selected();
+    const SelectionModel* selection = m_model->selection();
+    NodeItem* valueItem = itemForValue(selection->currentValue());
     if (!m_syncing) {
         m_syncing = true;
         clearSelection();
-        for (NodeId id : selected)
+        for (NodeId id : selection->selected())
             if (NodeItem* item = itemForNode(id))
                 item->setSelected(true);
+        if (valueItem)
+            valueItem->setSelected(true);
         m_syncing = false;
-        highlightEdges(selected);
+        QVector<int> indices = displayIndicesOf(selection->selected());
+        if (valueItem)
+            indices.append(valueItem->displayIndex());
+        highlightEdges(indices);
     }
-    if (reveal)
-        if (NodeItem* item = itemForNode(current))
-            emit revealRequested(item->sceneBoundingRect());
+    NodeItem* shown = valueItem ? valueItem : itemForNode(current);
+    if (reveal && shown)
+        emit revealRequested(shown->sceneBoundingRect());
 }
 
-void GraphScene::highlightEdges(const QVector<NodeId>& nodes)
+QVector<int> GraphScene::displayIndicesOf(const QVector<NodeId>& nodes) const
+{
+    QVector<int> indices;
+    for (NodeId id : nodes)
+        indices.append(m_doc->displayIndexOf(id));
+    return indices;
+}
+
+void GraphScene::highlightEdges(const QVector<int>& displayIndices)
 {
     for (EdgeItem* e : m_highlighted)
         e->setHighlighted(false);
     m_highlighted.clear();
-    for (NodeId id : nodes) {
-        auto it = m_edgesOf.find(m_doc->displayIndexOf(id));
+    for (int index : displayIndices) {
+        auto it = m_edgesOf.find(index);
         if (it == m_edgesOf.end())
             continue;
         for (int e : it->second) {

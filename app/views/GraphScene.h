@@ -25,6 +25,8 @@ public:
     const DocumentPtr& document() const { return m_doc; }
     int nodeItemCount() const { return static_cast<int>(m_nodeItems.size()); }
     NodeItem* itemForNode(NodeId node) const;
+    // The pill of a graph input/output (its input pill when it is both), or nullptr.
+    NodeItem* itemForValue(ValueId value) const;
     NodeItem* itemAt(int displayIndex) const { return m_nodeItems.at(displayIndex); }
     // Overrides op node colours (e.g. by quantization bits): `colour` returns the colour of
     // a node or an invalid QColor to keep its placement colour; nullptr restores all.
@@ -38,7 +40,8 @@ signals:
 private:
     void onSceneSelectionChanged();
     void onModelSelectionChanged(NodeId current, bool reveal);
-    void highlightEdges(const QVector<NodeId>& nodes);
+    void highlightEdges(const QVector<int>& displayIndices);
+    QVector<int> displayIndicesOf(const QVector<NodeId>& nodes) const;
 
     ProjectModel* m_model;
     DocumentPtr m_doc;
