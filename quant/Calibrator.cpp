@@ -303,4 +303,20 @@ void setLayerWeightBits(QuantSpec& result, const Graph& graph, const std::string
     result.config.layerWeightBits[layer] = bits;
 }
 
+QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
+                         const std::map<std::string, int>& adcBits)
+{
+    QuantSpec r = base;
+    for (const auto& [layer, b] : bits)
+        if (const LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
+            setLayerWeightBits(r, graph, layer, b);
+    for (const auto& [layer, b] : adcBits)
+        if (LayerQuant* l = r.findLayer(layer); l && l->adcBits != b) {
+            checkAdcBits(b, strCat("layer '", layer, "'"));
+            l->adcBits = b;
+            r.config.layerAdcBits[layer] = b;
+        }
+    return r;
+}
+
 } // namespace tessera::quant

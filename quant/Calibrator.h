@@ -8,6 +8,9 @@
 #include "quant/Dataset.h"
 #include "core/quantspec/QuantSpec.h"
 
+#include <map>
+#include <string>
+
 namespace tessera::quant {
 
 // Throws tessera::Error (nothing written) on bad data or config: wrong shape/dtype,
@@ -22,6 +25,13 @@ QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& 
 // dropped (correctBiases measures a new one). `graph` must come from a ModelGraphs
 // prepared for the result (prepareModel). Throws on an unknown layer or bits out of range.
 void setLayerWeightBits(QuantSpec& result, const Graph& graph, const std::string& layer, int bits);
+
+// The chosen bits applied to a calibrated result: weight bits per layer (setLayerWeightBits
+// on `graph`, for changed layers) and ADC bits per layer (the ADC range is in product units,
+// so only the ADC's resolution changes with its bits). The studio, the compiler panel and
+// the mixed-precision search use it. Throws naming the layer on ADC bits out of range.
+QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
+                         const std::map<std::string, int>& adcBits = {});
 
 // Re-measures every analog layer's ADC range on `data` (ideal ADCs, no non-idealities).
 void calibrateAdcRanges(QuantSpec& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress = nullptr,

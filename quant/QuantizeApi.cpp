@@ -148,11 +148,12 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     SubProgress sensPart(sink, 0.0, 0.45), searchPart(sink, 0.45, 0.9), checkPart(sink, 0.9, 1.0);
     SensitivityOptions so;
     so.bits = req.options.bits;
+    so.adcBits = req.options.adcBits;
     so.batchSize = req.options.batchSize;
     const SensitivityReport sens = req.sensitivityPath.empty()
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
                                        : readSensitivityFor(req.sensitivityPath, base, so.bits,
-                                                            !data.labels.empty() || !data.textLabels.empty());
+                                                            !data.labels.empty() || !data.textLabels.empty(), so.adcBits);
     std::unique_ptr<analog::CostModel> costModel;
     if (req.target.empty())
         costModel = std::make_unique<analog::DefaultCostModel>();

@@ -37,7 +37,46 @@ void checkBitsList(const std::vector<int>& bits)
         checkWeightBits(b, "bit-depth list");
 }
 
-analog::LayerWork workOf(const LayerQuant& l, const Graph& g, int weightBits)
+void checkAdcBitsList(const std::vector<int>& adcBits)
+{
+    for (int b : adcBits)
+        checkAdcBits(b, "ADC bit-depth list");
+}
+
+// One sensitivity trial: a layer (index into the base's layers) at a weight depth, or with
+// adcBits > 0 at that ADC depth (its weights as in the base).
+struct TrialKey {
+    size_t layer = 0;
+    int bits = 8;
+    int adcBits = 0;
+};
+
+std::vector<TrialKey> trialKeys(const QuantSpec& base, const SensitivityOptions& o)
+{
+    std::vector<TrialKey> keys;
+    for (size_t i = 0; i < base.layers.size(); ++i) {
+        for (int b : o.bits)
+            keys.push_back({i, b, 0});
+        for (int a : o.adcBits)
+            keys.push_back({i, base.layers[i].weightBits, a});
+    }
+    return keys;
+}
+
+// The base with one trial applied (withChosenBits: the one way bits are set on a spec).
+QuantSpec withTrial(const QuantSpec& base, const Graph& g, const TrialKey& k)
+{
+    const std::string& name = base.layers[k.layer].node;
+    return k.adcBits > 0 ? withChosenBits(base, g, {}, {{name, k.adcBits}}) : withChosenBits(base, g, {{name, k.bits}});
+}
+
+std::string trialName(const std::string& layer, const TrialKey& k)
+{
+    return k.adcBits > 0 ? strCat("layer ", layer, " at ", k.adcBits, " ADC bits")
+                         : strCat("layer ", layer, " at ", k.bits, " bits");
+}
+
+analog::LayerWork workOf(const LayerQuant& l, const Graph& g, int weightBits, int adcBits)
 {
     std::optional<NodeId> id = g.findNode(l.node);
     if (!id)
@@ -49,7 +88,7 @@ analog::LayerWork workOf(const LayerQuant& l, const Graph& g, int weightBits)
     w.vectors = numElements(g.value(g.node(*id).outputs[0]).shape) / std::max<int64_t>(1, l.cols);
     w.weightBits = weightBits;
     w.inputBits = l.inputBits;
-    w.adcBits = l.adcBits;
+    w.adcBits = adcBits;
     return w;
 }
 
@@ -101,7 +140,15 @@ int choosePoint(const std::vector<ParetoPoint>& pts, const MixedPrecisionOptions
 const SensitivityEntry* SensitivityReport::find(const std::string& layer, int bits) const
 {
     for (const SensitivityEntry& e : entries)
-        if (e.layer == layer && e.bits == bits)
+        if (e.layer == layer && e.bits == bits && e.adcBits == 0)
+            return &e;
+    return nullptr;
+}
+
+const SensitivityEntry* SensitivityReport::findAdc(const std::string& layer, int adcBits) const
+{
+    for (const SensitivityEntry& e : entries)
+        if (e.layer == layer && e.adcBits == adcBits && adcBits > 0)
             return &e;
     return nullptr;
 }
@@ -110,6 +157,7 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
                                                const SensitivityOptions& options, ProgressSink* progress)
 {
     checkBitsList(options.bits);
+    checkAdcBitsList(options.adcBits);
     prepareModel(model, base);
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
@@ -118,22 +166,22 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
     const Graph& g = model.forBatch(model.declaredBatch()); // the layers' weights: any batch
     SensitivityReport rep;
     rep.hasLabels = !data.labels.empty() || !data.textLabels.empty();
-    const double total = static_cast<double>(base.layers.size() * options.bits.size());
+    const std::vector<TrialKey> keys = trialKeys(base, options);
+    const double total = static_cast<double>(keys.size());
     int done = 0;
-    for (const LayerQuant& l : base.layers)
-        for (int bits : options.bits) {
-            SubProgress sub(sink, done / total, (done + 1) / total);
-            sub.checkpoint(0.0, strCat("layer ", l.node, " at ", bits, " bits"));
-            QuantSpec r = base;
-            setLayerWeightBits(r, g, l.node, bits);
-            EvalOptions eo;
-            eo.batchSize = options.batchSize;
-            const EvalReport e = evaluate(model, r, data, eo, &sub, &ref);
-            rep.fp32Top1 = e.fp32Top1;
-            rep.metric = e.task.metric;
-            rep.entries.push_back({l.node, bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement, e.outputSqnrDb});
-            ++done;
-        }
+    for (const TrialKey& k : keys) {
+        const LayerQuant& l = base.layers[k.layer];
+        SubProgress sub(sink, done / total, (done + 1) / total);
+        sub.checkpoint(0.0, trialName(l.node, k));
+        EvalOptions eo;
+        eo.batchSize = options.batchSize;
+        const EvalReport e = evaluate(model, withTrial(base, g, k), data, eo, &sub, &ref);
+        rep.fp32Top1 = e.fp32Top1;
+        rep.metric = e.task.metric;
+        rep.entries.push_back({l.node, k.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement,
+                               e.outputSqnrDb, k.adcBits});
+        ++done;
+    }
     rep.seconds = secondsSince(t0);
     return rep;
 }
@@ -144,8 +192,7 @@ namespace {
 // programming is the base's (e.g. 8 bits over an 8-bit base without bias correction)
 // scores the base run's outputs.
 struct Trial {
-    size_t layer = 0; // index into the base's layers
-    int bits = 8;
+    TrialKey key;
     LayerQuant program;
     OutputScorer score;
     bool isBase = false;
@@ -159,25 +206,21 @@ bool sameProgramming(const LayerQuant& a, const LayerQuant& b)
 }
 
 // Every trial's programming (setLayerWeightBits, the costly weight observer), in parallel.
-std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const std::vector<int>& bits,
+std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const SensitivityOptions& options,
                               const Fp32Reference& ref, const Dataset& data)
 {
     std::vector<Trial> trials;
     const TaskLayout task = taskLayout(base, ref);
-    for (size_t i = 0; i < base.layers.size(); ++i)
-        for (int b : bits) {
-            trials.push_back({i, b, base.layers[i], OutputScorer(ref.outputs.data(), ref.perSample, task, data.labels)});
-            if (!data.textLabels.empty())
-                trials.back().score.setTextLabels(data.textLabels, data.keys);
-        }
+    for (const TrialKey& k : trialKeys(base, options)) {
+        trials.push_back({k, base.layers[k.layer], OutputScorer(ref.outputs.data(), ref.perSample, task, data.labels)});
+        if (!data.textLabels.empty())
+            trials.back().score.setTextLabels(data.textLabels, data.keys);
+    }
     parallelFor(0, static_cast<int64_t>(trials.size()), 1, [&](int64_t lo, int64_t hi) {
-        QuantSpec r = base;
         for (int64_t t = lo; t < hi; ++t) {
-            const size_t i = trials[t].layer;
-            setLayerWeightBits(r, g, base.layers[i].node, trials[t].bits);
-            trials[t].program = r.layers[i];
-            trials[t].isBase = sameProgramming(r.layers[i], base.layers[i]);
-            r.layers[i] = base.layers[i];
+            const size_t i = trials[t].key.layer;
+            trials[t].program = withTrial(base, g, trials[t].key).layers[i];
+            trials[t].isBase = sameProgramming(trials[t].program, base.layers[i]);
         }
     });
     return trials;
@@ -199,7 +242,7 @@ void runWorker(QuantizedExecutor& qx, const ModelBatch& b, const std::vector<Tri
             continue;
         }
         if (sink)
-            sink->checkpoint(lo + (hi - lo) * k / mine.size(), strCat("layer ", t.program.node, " at ", t.bits, " bits"));
+            sink->checkpoint(lo + (hi - lo) * k / mine.size(), trialName(t.program.node, t.key));
         qx.advance(snap, t.step);
         qx.reprogramLayer(t.program);
         const std::vector<float> out = realOutput0(b, qx.runFrom(snap)[0]);
@@ -234,13 +277,14 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
                                      const SensitivityOptions& options, ProgressSink* progress)
 {
     checkBitsList(options.bits);
+    checkAdcBitsList(options.adcBits);
     prepareModel(model, base);
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
     const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
     sink.checkpoint(0.0, "programming every layer at every depth");
-    std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options.bits, ref, data);
+    std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options, ref, data);
     const size_t workers = static_cast<size_t>(std::max(1, threadCount()));
     std::map<const Graph*, std::vector<std::unique_ptr<QuantizedExecutor>>> executors; // per batch size run
     std::vector<std::vector<Trial*>> dealt;
@@ -270,10 +314,11 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
     for (const Trial& t : trials) {
         EvalReport e;
         t.score.finish(e);
-        const LayerQuant& l = base.layers[t.layer];
+        const LayerQuant& l = base.layers[t.key.layer];
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
-        rep.entries.push_back({l.node, t.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement, e.outputSqnrDb});
+        rep.entries.push_back({l.node, t.key.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement,
+                               e.outputSqnrDb, t.key.adcBits});
     }
     rep.seconds = secondsSince(t0);
     return rep;
@@ -301,42 +346,78 @@ double resultCost(const QuantSpec& result, const Graph& g, const analog::CostMod
 {
     double sum = 0.0;
     for (const LayerQuant& l : result.layers)
-        sum += objectiveOf(model.layerCost(workOf(l, g, l.weightBits), result.config.geometry), objective);
+        sum += objectiveOf(model.layerCost(workOf(l, g, l.weightBits, l.adcBits), result.config.geometry), objective);
     return sum;
 }
 
 namespace {
 
-struct GreedyStep {
-    const LayerQuant* layer = nullptr;
-    int bits = 0;
+// One configuration of the search: weight and ADC bits per layer.
+struct SearchState {
+    std::map<std::string, int> weightBits, adcBits;
 };
 
-// The next layer to lower by one depth: least predicted noise added (from the sensitivity
-// table) per unit of cost saved. No layer: every one is at its lowest depth.
+using LayerCostFn = std::function<double(const LayerQuant&, int weightBits, int adcBits)>;
+
+struct GreedyStep {
+    const LayerQuant* layer = nullptr;
+    int weightBits = 0, adcBits = 0; // the layer's new depths
+    double score = 1e300;            // predicted noise added per unit of cost saved
+};
+
+// Predicted noise added by going from the depth of `cur` to that of `next` on one axis
+// (`cur` absent: the base's depth, taken as adding nothing).
+double predictedNoise(const SensitivityEntry& next, const SensitivityEntry* cur)
+{
+    return std::max(1e-12, noiseRatio(next.outputSqnrDb) - (cur ? noiseRatio(cur->outputSqnrDb) : 0.0));
+}
+
+// The next lower depth than `cur` in `depths` (sorted high to low), 0 when none.
+int nextLower(const std::vector<int>& depths, int cur)
+{
+    auto next = std::find_if(depths.begin(), depths.end(), [&](int b) { return b < cur; });
+    return next == depths.end() ? 0 : *next;
+}
+
+// The next step: one layer lowered by one depth on one axis (weight or ADC bits), least
+// predicted noise added (from the sensitivity table) per unit of cost saved. No layer:
+// every one is at its lowest depths.
 GreedyStep cheapestStep(const QuantSpec& base, const SensitivityReport& sens, const std::vector<int>& bits,
-                        const std::map<std::string, int>& state,
-                        const std::function<double(const LayerQuant&, int)>& layerCost)
+                        const std::vector<int>& adcBits, const SearchState& state, const LayerCostFn& layerCost)
 {
     GreedyStep pick;
-    double bestScore = 1e300;
-    for (const LayerQuant& l : base.layers) {
-        const int cur = state.at(l.node);
-        auto next = std::find_if(bits.begin(), bits.end(), [&](int b) { return b < cur; });
-        if (next == bits.end())
-            continue;
-        const SensitivityEntry* en = sens.find(l.node, *next);
-        const SensitivityEntry* ec = sens.find(l.node, cur);
+    auto consider = [&](const LayerQuant& l, int w, int a, const SensitivityEntry* en, const SensitivityEntry* ec) {
         if (!en)
-            continue;
-        const double predicted = std::max(1e-12, noiseRatio(en->outputSqnrDb) - (ec ? noiseRatio(ec->outputSqnrDb) : 0.0));
-        const double saved = std::max(1e-12, layerCost(l, cur) - layerCost(l, *next));
-        if (predicted / saved < bestScore) {
-            bestScore = predicted / saved;
-            pick = {&l, *next};
-        }
+            return;
+        const int w0 = state.weightBits.at(l.node), a0 = state.adcBits.at(l.node);
+        const double saved = std::max(1e-12, layerCost(l, w0, a0) - layerCost(l, w, a));
+        const double score = predictedNoise(*en, ec) / saved;
+        if (score < pick.score)
+            pick = {&l, w, a, score};
+    };
+    for (const LayerQuant& l : base.layers) {
+        const int w = state.weightBits.at(l.node), a = state.adcBits.at(l.node);
+        if (const int nw = nextLower(bits, w))
+            consider(l, nw, a, sens.find(l.node, nw), sens.find(l.node, w));
+        if (const int na = nextLower(adcBits, a))
+            consider(l, w, na, sens.findAdc(l.node, na), sens.findAdc(l.node, a));
     }
     return pick;
+}
+
+void checkSearchAxes(const MixedPrecisionOptions& o)
+{
+    checkBitsList(o.bits);
+    checkAdcBitsList(o.adcBits);
+    if (!o.adcBits.empty() && o.objective == CostObjective::WeightBits)
+        fail("ADC bit depths as a search axis need the energy or latency objective (ADC bits do not change "
+             "weight storage)");
+}
+
+std::vector<int> highToLow(std::vector<int> depths)
+{
+    std::sort(depths.rbegin(), depths.rend());
+    return depths;
 }
 
 } // namespace
@@ -345,47 +426,41 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
                                           const SensitivityReport& sens, const MixedPrecisionOptions& o,
                                           const analog::CostModel& costModel, ProgressSink* progress)
 {
-    checkBitsList(o.bits);
+    checkSearchAxes(o);
     prepareModel(model, base);
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
-    std::vector<int> bits = o.bits;
-    std::sort(bits.rbegin(), bits.rend());
+    const std::vector<int> bits = highToLow(o.bits), adcBits = highToLow(o.adcBits);
     const Graph& g1 = model.forBatch(model.runBatch(1)); // costs per sample (per fixed batch when only that runs)
     const Graph& g = model.forBatch(model.declaredBatch());
     const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
 
-    std::map<std::string, int> state;
+    SearchState state;
     int64_t totalParams = 0;
     for (const LayerQuant& l : base.layers) {
-        state[l.node] = l.weightBits;
+        state.weightBits[l.node] = l.weightBits;
+        state.adcBits[l.node] = l.adcBits;
         totalParams += l.rows * l.cols;
     }
-    auto layerCost = [&](const LayerQuant& l, int b) {
-        return objectiveOf(costModel.layerCost(workOf(l, g1, b), base.config.geometry), o.objective);
+    const LayerCostFn layerCost = [&](const LayerQuant& l, int w, int a) {
+        return objectiveOf(costModel.layerCost(workOf(l, g1, w, a), base.config.geometry), o.objective);
     };
-    auto build = [&](const std::map<std::string, int>& s) {
-        QuantSpec r = base;
-        for (const auto& [name, b] : s)
-            if (base.findLayer(name)->weightBits != b)
-                setLayerWeightBits(r, g, name, b);
-        return r;
-    };
+    auto build = [&](const SearchState& s) { return withChosenBits(base, g, s.weightBits, s.adcBits); };
     MixedPrecisionReport rep;
-    auto measure = [&](const std::map<std::string, int>& s, double fraction) {
+    auto measure = [&](const SearchState& s, double fraction) {
         sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
-        const QuantSpec r = build(s);
         EvalOptions eo;
         eo.batchSize = o.batchSize;
         eo.metricCommand = o.metricCommand;
-        const EvalReport e = evaluate(model, r, data, eo, nullptr, &ref);
+        const EvalReport e = evaluate(model, build(s), data, eo, nullptr, &ref);
         ParetoPoint p;
-        p.weightBits = s;
+        p.weightBits = s.weightBits;
+        p.adcBits = s.adcBits;
         int64_t low = 0;
         for (const LayerQuant& l : base.layers) {
-            p.cost += layerCost(l, s.at(l.node));
-            low += s.at(l.node) <= 3 ? l.rows * l.cols : 0;
+            p.cost += layerCost(l, s.weightBits.at(l.node), s.adcBits.at(l.node));
+            low += s.weightBits.at(l.node) <= 3 ? l.rows * l.cols : 0;
         }
         p.top1 = e.quantTop1;
         p.accuracyDrop = accuracyDropOf(e);
@@ -395,13 +470,14 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         rep.measured.push_back(p);
         return p;
     };
-    const size_t maxSteps = base.layers.size() * bits.size();
+    const size_t maxSteps = base.layers.size() * (bits.size() + adcBits.size());
     measure(state, 0.0);
     for (size_t step = 1; step <= maxSteps; ++step) {
-        const GreedyStep pick = cheapestStep(base, sens, bits, state, layerCost);
+        const GreedyStep pick = cheapestStep(base, sens, bits, adcBits, state, layerCost);
         if (!pick.layer)
             break;
-        state[pick.layer->node] = pick.bits;
+        state.weightBits[pick.layer->node] = pick.weightBits;
+        state.adcBits[pick.layer->node] = pick.adcBits;
         const ParetoPoint p = measure(state, static_cast<double>(step) / maxSteps);
         if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop && o.maxCost < 0)
             break;
@@ -409,7 +485,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
     markPareto(rep.measured);
     rep.chosen = choosePoint(rep.measured, o);
     if (rep.chosen >= 0)
-        rep.chosenResult = build(rep.measured[rep.chosen].weightBits);
+        rep.chosenResult = build({rep.measured[rep.chosen].weightBits, rep.measured[rep.chosen].adcBits});
     rep.seconds = secondsSince(t0);
     return rep;
 }
@@ -417,7 +493,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
 nlohmann::json toJson(const SensitivityReport& r)
 {
     nlohmann::json entries = nlohmann::json::array();
-    for (const SensitivityEntry& e : r.entries)
+    for (const SensitivityEntry& e : r.entries) {
         entries.push_back({{"layer", e.layer},
                            {"bits", e.bits},
                            {"params", e.params},
@@ -425,6 +501,9 @@ nlohmann::json toJson(const SensitivityReport& r)
                            {"accuracy_drop", e.accuracyDrop},
                            {"agreement", e.agreement},
                            {"output_sqnr_db", std::isfinite(e.outputSqnrDb) ? nlohmann::json(e.outputSqnrDb) : nlohmann::json()}});
+        if (e.adcBits > 0) // an ADC trial
+            entries.back()["adc_bits"] = e.adcBits;
+    }
     return {{"has_labels", r.hasLabels},
             {"agreement_metric", r.metric},
             {"fp32_top1", r.hasLabels ? nlohmann::json(r.fp32Top1) : nlohmann::json()},
@@ -457,23 +536,29 @@ SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string
         x.outputSqnrDb = has(e, "output_sqnr_db") && !e.at("output_sqnr_db").is_null()
                              ? getDouble(e, "output_sqnr_db", where)
                              : std::numeric_limits<double>::infinity();
+        x.adcBits = has(e, "adc_bits") ? static_cast<int>(getInt(e, "adc_bits", where, 2, 32)) : 0;
         r.entries.push_back(x);
     }
     return r;
 }
 
 SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
-                                     bool hasLabels)
+                                     bool hasLabels, const std::vector<int>& adcBits)
 {
     SensitivityReport r = sensitivityFromJson(jsonfields::readJsonFile(path), path);
     if (r.hasLabels != hasLabels)
         fail(path, ": the sensitivity report was measured ", r.hasLabels ? "with" : "without",
              " labels, this search runs ", hasLabels ? "with" : "without", " them; measure it again on this data");
-    for (const LayerQuant& l : base.layers)
+    for (const LayerQuant& l : base.layers) {
         for (int b : bits)
             if (!r.find(l.node, b))
                 fail(path, ": no entry for layer '", l.node, "' at ", b,
                      " bits (it was measured for another model or other --bits; measure it again)");
+        for (int a : adcBits)
+            if (!r.findAdc(l.node, a))
+                fail(path, ": no entry for layer '", l.node, "' at ", a,
+                     " ADC bits (it was measured without --adc-bits-options ", a, "; measure it again)");
+    }
     return r;
 }
 
@@ -482,6 +567,7 @@ nlohmann::json toJson(const MixedPrecisionReport& r)
     nlohmann::json pts = nlohmann::json::array();
     for (const ParetoPoint& p : r.measured)
         pts.push_back({{"weight_bits", p.weightBits},
+                       {"adc_bits", p.adcBits},
                        {"cost", p.cost},
                        {"top1", p.top1},
                        {"accuracy_drop", p.accuracyDrop},

@@ -4,8 +4,12 @@
 // the accuracy drop vs FP32 (with labels), the top-1 agreement with FP32 and the output
 // SQNR vs FP32 (label-free). A cancellable job with progress.
 //
+// With ADC depths given, the table also has (layer, ADC bits) trials: that layer's ADC at
+// that resolution, its weights (and everything else) as in the base.
+//
 // Mixed precision: a greedy descent guided by the sensitivity table lowers one layer's
-// weight bits at a time (smallest predicted noise increase per cost saved), MEASURES each
+// weight bits, or with an ADC axis its ADC bits, at a time (smallest predicted noise
+// increase per cost saved), MEASURES each
 // configuration, and returns every measured point, the Pareto front (cost vs accuracy)
 // and the point chosen under the budget.
 #include "core/Progress.h"
@@ -24,6 +28,7 @@ namespace tessera::quant {
 
 struct SensitivityOptions {
     std::vector<int> bits{8, 6, 4, 3, 2};
+    std::vector<int> adcBits; // ADC depths to try per layer (weights as in the base); empty: none
     int64_t batchSize = 100;
 };
 
@@ -35,6 +40,7 @@ struct SensitivityEntry {
     double accuracyDrop = 0.0; // FP32 top-1 - top1 (labels) else 1 - agreement
     double agreement = 0.0;
     double outputSqnrDb = 0.0;
+    int adcBits = 0; // > 0: an ADC trial at these ADC bits (`bits` = the base's weight bits); 0: a weight trial
 };
 
 struct SensitivityReport {
@@ -43,7 +49,8 @@ struct SensitivityReport {
     double fp32Top1 = 0.0;
     std::vector<SensitivityEntry> entries;
     double seconds = 0.0;
-    const SensitivityEntry* find(const std::string& layer, int bits) const;
+    const SensitivityEntry* find(const std::string& layer, int bits) const; // weight trials
+    const SensitivityEntry* findAdc(const std::string& layer, int adcBits) const;
 };
 
 // Work saved: per batch, the base model runs once, layer by layer, and every trial of
@@ -71,6 +78,9 @@ struct MixedPrecisionOptions {
     double maxCost = -1.0;         // in the objective's unit; <0: no limit
     CostObjective objective = CostObjective::WeightBits;
     std::vector<int> bits{8, 6, 4, 3, 2};
+    // Second search axis: ADC depths per layer (only with the energy or latency objective,
+    // whose cost depends on them; the sensitivity table needs their trials). Empty: off.
+    std::vector<int> adcBits;
     int64_t batchSize = 100;
     // Stop descending once the measured drop exceeds this multiple of maxAccuracyDrop.
     double stopFactor = 3.0;
@@ -81,6 +91,7 @@ struct MixedPrecisionOptions {
 
 struct ParetoPoint {
     std::map<std::string, int> weightBits;
+    std::map<std::string, int> adcBits;
     double cost = 0.0;
     double top1 = 0.0;
     double accuracyDrop = 0.0;
@@ -104,10 +115,11 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
 nlohmann::json toJson(const SensitivityReport& report);
 // A `tessera sensitivity` report (toJson) read back, every field checked; errors name `source`.
 SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
-// A `tessera sensitivity` report read back for a search over `bits` on `base`: every field
-// checked; refused naming the file when a layer or depth is missing or labels differ.
+// A `tessera sensitivity` report read back for a search over `bits` (and ADC `adcBits`) on
+// `base`: every field checked; refused naming the file when a layer or depth is missing or
+// labels differ.
 SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
-                                     bool hasLabels);
+                                     bool hasLabels, const std::vector<int>& adcBits = {});
 nlohmann::json toJson(const MixedPrecisionReport& report);
 
 } // namespace tessera::quant

@@ -245,6 +245,8 @@ CommandRun declareSensitivity(CLI::App& sub)
     sub.add_option("quant", req->quantPath, "base quantization JSON (normally 8 bits)")->required();
     addDataOptions(sub, *data, "evaluation");
     sub.add_option("--bits", req->options.bits, "bit depths to try (default 8 6 4 3 2)");
+    sub.add_option("--adc-bits-options", req->options.adcBits,
+                   "ADC bit depths to try per layer too, e.g. 12 10 8 6 (default: none)");
     sub.add_option("-o,--output", req->outputPath, "JSON report to write");
     addTaskOptions(sub, req->task);
     auto threads = std::make_shared<int>(1);
@@ -274,6 +276,9 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     sub.add_option("--target", req->target,
                    "hardware target (preset or JSON) whose analog timing and energy price the energy / latency objectives");
     sub.add_option("--bits", req->options.bits, "bit depths to use (default 8 6 4 3 2)");
+    sub.add_option("--adc-bits-options", req->options.adcBits,
+                   "also search per-layer ADC bits over these depths, e.g. 12 10 8 6 (energy / latency objectives; "
+                   "default: off, the base's ADC bits)");
     sub.add_option("-o,--output", req->chosenQuantPath, "quantization JSON of the chosen point");
     sub.add_option("--report", req->reportPath, "JSON report (points, Pareto front, sensitivity); stdout then gets a summary");
     sub.add_option("--sensitivity", req->sensitivityPath,

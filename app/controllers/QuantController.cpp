@@ -32,24 +32,6 @@ std::string str(const QString& s) { return s.toStdString(); }
 
 } // namespace
 
-// The chosen bits applied to the base result (weight scales recomputed per changed layer;
-// the ADC range is in product units, so only the ADC's resolution changes with its bits).
-QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
-                         const std::map<std::string, int>& adcBits)
-{
-    QuantSpec r = base;
-    for (const auto& [layer, b] : bits)
-        if (const LayerQuant* l = base.findLayer(layer); l && l->weightBits != b)
-            quant::setLayerWeightBits(r, graph, layer, b);
-    for (const auto& [layer, b] : adcBits)
-        if (LayerQuant* l = r.findLayer(layer); l && l->adcBits != b) {
-            checkAdcBits(b, strCat("layer '", layer, "'"));
-            l->adcBits = b;
-            r.config.layerAdcBits[layer] = b;
-        }
-    return r;
-}
-
 std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const std::string& source)
 {
     try {
@@ -57,6 +39,7 @@ std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const st
         for (const auto& e : j.at("points")) {
             quant::ParetoPoint p;
             p.weightBits = e.at("weight_bits").get<std::map<std::string, int>>();
+            p.adcBits = e.value("adc_bits", std::map<std::string, int>{});
             p.cost = e.at("cost").get<double>();
             p.top1 = e.at("top1").get<double>();
             p.accuracyDrop = e.at("accuracy_drop").get<double>();

@@ -10,6 +10,7 @@
 #include "app/jobs/JobManager.h"
 #include "app/model/ProjectModel.h"
 #include "core/quantspec/QuantSpec.h"
+#include "quant/Calibrator.h"
 #include "quant/QuantizeApi.h"
 #include "quant/Sensitivity.h"
 
@@ -45,10 +46,8 @@ struct QuantMeasurement {
     SqnrProfile sqnr; // per-node cumulative SQNR (EvalRequest::perLayer)
 };
 
-// The chosen bits applied to a calibrated result (weight scales recomputed per changed layer
-// on `graph`; the ADC's resolution per layer). Evaluate and the compiler use it.
-QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
-                         const std::map<std::string, int>& adcBits = {});
+// The chosen bits applied to a calibrated result: quant/Calibrator.h (the search uses it too).
+using quant::withChosenBits;
 
 // Parses the measured points of a mixed-precision report (toJson(MixedPrecisionReport)).
 std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& json, const std::string& source);

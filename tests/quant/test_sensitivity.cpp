@@ -5,6 +5,8 @@
 #include "core/Error.h"
 #include "core/Parallel.h"
 #include "core/analog/CostModel.h"
+#include "core/target/AnalogCost.h"
+#include "core/target/Target.h"
 #include "quant/Calibrator.h"
 #include "quant/Evaluate.h"
 #include "quant/Sensitivity.h"
@@ -19,6 +21,21 @@ using namespace tessera::quant;
 namespace {
 
 std::string mnist(const std::string& file) { return std::string(TESSERA_TEST_DATA) + "/models/mnist/" + file; }
+std::string digits(const std::string& file) { return std::string(TESSERA_TEST_DATA) + "/models/digits/" + file; }
+
+// A result's energy per frame priced by the target from its layers as written (the test's
+// own LayerWork, not the search's).
+double energyPj(const QuantSpec& r, const Graph& g, const TargetCostModel& target)
+{
+    double sum = 0.0;
+    for (const LayerQuant& l : r.layers) {
+        analog::LayerWork w{l.rows, l.cols, l.groups};
+        w.vectors = numElements(g.value(g.node(*g.findNode(l.node)).outputs[0]).shape) / l.cols;
+        w.weightBits = l.weightBits, w.inputBits = l.inputBits, w.adcBits = l.adcBits;
+        sum += target.layerCost(w, r.config.geometry).energyPj;
+    }
+    return sum;
+}
 
 // Cancels after a number of progress reports.
 class CancelAfter : public ProgressSink {
@@ -44,6 +61,7 @@ void compareTables(const SensitivityReport& fast, const SensitivityReport& full)
         const SensitivityEntry &a = fast.entries[i], &b = full.entries[i];
         QCOMPARE(a.layer, b.layer);
         QCOMPARE(a.bits, b.bits);
+        QCOMPARE(a.adcBits, b.adcBits);
         QCOMPARE(a.params, b.params);
         // Bit for bit (QCOMPARE on doubles is fuzzy).
         QVERIFY2(a.top1 == b.top1, a.layer.c_str());
@@ -135,6 +153,7 @@ private slots:
         d.labels.assign(m_test.labels.begin(), m_test.labels.begin() + 90);
         SensitivityOptions so;
         so.bits = {8, 4, 2};
+        so.adcBits = {6}; // ADC trials too
         so.batchSize = 40;
         const SensitivityReport full = analyzeSensitivityByFullRuns(model, base, d, so);
         for (int threads : {1, 2}) { // trials split over workers: the same numbers
@@ -143,6 +162,46 @@ private slots:
         }
         setThreadCount(1);
         QVERIFY(full.find(base.layers[0].node, 2)->outputSqnrDb < full.find(base.layers[0].node, 8)->outputSqnrDb);
+    }
+
+    // ADC bits as a second axis of an energy search: the chosen point lowers some layer's
+    // ADC and costs less than the base; with the axis off, ADC trials in the table change
+    // nothing and every point keeps the base's ADC bits.
+    void adcAxisLowersEnergy()
+    {
+        ModelGraphs model(digits("digits_cnn.onnx"));
+        const Dataset d = loadNpyDataset({digits("digits_test_x8.npy")}, digits("digits_test_y.npy"));
+        const QuantSpec base = calibrate(model, d, QuantConfig{});
+        SensitivityOptions so;
+        so.adcBits = {12, 10, 8, 6};
+        const SensitivityReport sens = analyzeSensitivity(model, base, d, so);
+        const TargetCostModel target(loadTarget("m1076"));
+        MixedPrecisionOptions mo;
+        mo.objective = CostObjective::Energy;
+        mo.maxAccuracyDrop = 0.02;
+        mo.adcBits = so.adcBits;
+        const MixedPrecisionReport mp = searchMixedPrecision(model, base, d, sens, mo, target);
+        QVERIFY(mp.chosen > 0);
+        const Graph& g1 = model.forBatch(model.runBatch(1));
+        QVERIFY(energyPj(mp.chosenResult, g1, target) < energyPj(base, g1, target));
+        bool lowered = false;
+        for (const LayerQuant& l : mp.chosenResult.layers)
+            lowered |= l.adcBits < base.findLayer(l.node)->adcBits;
+        QVERIFY(lowered);
+
+        mo.adcBits.clear();
+        SensitivityOptions weightsOnly;
+        const MixedPrecisionReport off = searchMixedPrecision(model, base, d, sens, mo, target);
+        const MixedPrecisionReport today =
+            searchMixedPrecision(model, base, d, analyzeSensitivity(model, base, d, weightsOnly), mo, target);
+        QCOMPARE(off.measured.size(), today.measured.size());
+        for (size_t i = 0; i < off.measured.size(); ++i) {
+            QVERIFY(off.measured[i].weightBits == today.measured[i].weightBits);
+            QVERIFY(off.measured[i].cost == today.measured[i].cost && off.measured[i].top1 == today.measured[i].top1);
+            for (const LayerQuant& l : base.layers)
+                QCOMPARE(off.measured[i].adcBits.at(l.node), l.adcBits);
+        }
+        QCOMPARE(off.chosen, today.chosen);
     }
 
     // An 8-bit trial over an 8-bit base without bias correction is the base itself (its
