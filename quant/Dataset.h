@@ -22,12 +22,12 @@ namespace tessera::quant {
 struct Dataset {
     Tensor inputs;               // float32 [N, ...]
     std::vector<int64_t> labels; // empty or N entries
+    std::string source;
+    std::string labelsSource; // the labels file, for messages
     // Sequence outputs: one label text per sample, and the keys (class c >= 1 is keys[c - 1];
     // class 0 the CTC blank, PaddleOCR's convention). Empty: none.
     std::vector<std::string> textLabels;
     std::vector<std::string> keys;
-    std::string source;
-    std::string labelsSource; // the labels file, for messages
     int64_t count() const { return inputs.isValid() ? inputs.dim(0) : 0; }
 };
 
