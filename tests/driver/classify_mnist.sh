@@ -2,8 +2,7 @@
 # examples/classify_mnist on the bundled MNIST test set: compile mnist_lenet with its
 # quantization spec for m1076, classify the 2,000 test images through the host driver, and
 # get exactly the quantized reference executor's accuracy (`tessera eval --quant`; the
-# simulator is bit-exact with it, noise off). Exit 77 (skipped) while the package
-# interpreter is not built yet.
+# simulator is bit-exact with it, noise off).
 # Usage: bash classify_mnist.sh <tessera> <tests/data> <classify_mnist>
 # shellcheck source=../cli/lib/common.bash
 source "$(dirname "$0")/../cli/lib/common.bash"
@@ -17,13 +16,7 @@ expect_exit 0 "$TESSERA" compile "$M/mnist_lenet.onnx" --quant "$SPEC" --target 
 expect_exit 1 "$EXAMPLE" "$WORK/lenet.tpkg" "$M/mnist_test_x.npy" "$M/mnist_test_y.npy" --device sim:m1108
 expect_grep "$ERR" 'wrong_target: .*lenet\.tpkg: built for m1076, the device is m1108' "stderr"
 
-got=0
-"$EXAMPLE" "$WORK/lenet.tpkg" "$M/mnist_test_x.npy" "$M/mnist_test_y.npy" --batch 100 >"$OUT" 2>"$ERR" || got=$?
-if [ "$got" -ne 0 ] && grep -q 'not built yet' "$ERR"; then
-  echo "SKIP: $(cat "$ERR")"
-  exit 77
-fi
-[ "$got" -eq 0 ] || fail "classify_mnist exited with $got"
+expect_exit 0 "$EXAMPLE" "$WORK/lenet.tpkg" "$M/mnist_test_x.npy" "$M/mnist_test_y.npy" --batch 100
 cat "$OUT"
 expect_grep "$OUT" 'on sim:m1076: input \[1,1,28,28\] float32 -> uint8 codes' "descriptor line"
 expect_grep "$OUT" '^accuracy [0-9.]+% \([0-9]+/2000 correct\), [0-9.]+ frames/s' "result line"
