@@ -29,6 +29,7 @@ struct Dataset {
     std::vector<std::string> textLabels;
     std::vector<std::string> keys;
     int64_t count() const { return inputs.isValid() ? inputs.dim(0) : 0; }
+    bool hasLabels() const { return !labels.empty() || !textLabels.empty(); }
 };
 
 // Loads inputs from one or more .npy files (concatenated along axis 0; float32 or

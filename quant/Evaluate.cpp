@@ -151,7 +151,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     const auto t0 = std::chrono::steady_clock::now();
     EvalReport rep;
     rep.samples = data.count();
-    rep.hasLabels = !data.labels.empty() || !data.textLabels.empty();
+    rep.hasLabels = data.hasLabels();
     std::vector<float> fpOut, qOut;
     Fp32Reference shape; // graph output 0's per-sample shape and name
     std::map<std::string, Accum> perNode;

@@ -153,7 +153,7 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     const SensitivityReport sens = req.sensitivityPath.empty()
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
                                        : readSensitivityFor(req.sensitivityPath, base, so.bits,
-                                                            !data.labels.empty() || !data.textLabels.empty(), so.adcBits);
+                                                            data.hasLabels(), so.adcBits);
     std::unique_ptr<analog::CostModel> costModel;
     if (req.target.empty())
         costModel = std::make_unique<analog::DefaultCostModel>();

@@ -153,19 +153,31 @@ const SensitivityEntry* SensitivityReport::findAdc(const std::string& layer, int
     return nullptr;
 }
 
-SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
-                                               const SensitivityOptions& options, ProgressSink* progress)
+namespace {
+
+// What both ways of measuring the table start with: the options checked, the model
+// prepared for the base, the FP32 reference computed.
+Fp32Reference startSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                               const SensitivityOptions& options, ProgressSink& sink)
 {
     checkBitsList(options.bits);
     checkAdcBitsList(options.adcBits);
     prepareModel(model, base);
+    return computeFp32Reference(model, data, options.batchSize, &sink);
+}
+
+} // namespace
+
+SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                                               const SensitivityOptions& options, ProgressSink* progress)
+{
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
-    const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
+    const Fp32Reference ref = startSensitivity(model, base, data, options, sink);
     const Graph& g = model.forBatch(model.declaredBatch()); // the layers' weights: any batch
     SensitivityReport rep;
-    rep.hasLabels = !data.labels.empty() || !data.textLabels.empty();
+    rep.hasLabels = data.hasLabels();
     const std::vector<TrialKey> keys = trialKeys(base, options);
     const double total = static_cast<double>(keys.size());
     int done = 0;
@@ -276,13 +288,10 @@ std::vector<std::vector<Trial*>> dealTrials(std::vector<Trial>& trials, size_t w
 SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                      const SensitivityOptions& options, ProgressSink* progress)
 {
-    checkBitsList(options.bits);
-    checkAdcBitsList(options.adcBits);
-    prepareModel(model, base);
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
-    const Fp32Reference ref = computeFp32Reference(model, data, options.batchSize, &sink);
+    const Fp32Reference ref = startSensitivity(model, base, data, options, sink);
     sink.checkpoint(0.0, "programming every layer at every depth");
     std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options, ref, data);
     const size_t workers = static_cast<size_t>(std::max(1, threadCount()));
@@ -310,7 +319,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
         });
     });
     SensitivityReport rep;
-    rep.hasLabels = !data.labels.empty() || !data.textLabels.empty();
+    rep.hasLabels = data.hasLabels();
     for (const Trial& t : trials) {
         EvalReport e;
         t.score.finish(e);
