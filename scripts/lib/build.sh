@@ -7,13 +7,14 @@ TESSERA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TESSERA_BUILD_DIR="${TESSERA_BUILD_DIR:-$TESSERA_ROOT/build}"
 
 # Debian 12 packages: compiler and build tools, Qt 6 for the studio, ONNX + protobuf for
-# import, Eigen, JSON, CLI11, graph layout, benchmarks, and an X server for screenshots.
+# import, Eigen, JSON, CLI11, graph layout, benchmarks, libtorch for retraining, and an X server for screenshots.
 TESSERA_PACKAGES=(
   g++ make cmake pkg-config ccache
   qt6-base-dev qt6-base-dev-tools qt6-svg-dev libqcustomplot-dev libgl1-mesa-dev
   libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev
   libeigen3-dev nlohmann-json3-dev libcli11-dev
   libgraphviz-dev libigraph-dev libbenchmark-dev libpng-dev libxxhash-dev
+  libtorch-dev
   xvfb xauth
 )
 

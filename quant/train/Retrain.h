@@ -1,0 +1,73 @@
+#pragma once
+// The retraining verb (`tessera retrain`, the studio's Retrain job): fine-tunes a model's
+// FP32 weights through the graph IR's torch module (quant/train/TorchGraph.h), optionally
+// quantization-aware and analog-aware (quant/train/QatHooks.h), and writes the tuned model
+// as a new ONNX file plus its quantization spec, so every other verb takes it as it takes
+// any model. All user errors are tessera::Error before anything is written; outputs are
+// written atomically at the end (and checkpoints during the run).
+#include "core/Progress.h"
+#include "quant/QuantizeApi.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera::train {
+
+struct RetrainOptions {
+    int epochs = 10;
+    double learningRate = 1e-4;
+    int64_t batchSize = 64;
+    double holdout = 0.1;  // fraction of the labelled data held out for early stopping
+    int patience = 3;      // epochs without held-out improvement before stopping (0: never)
+    uint64_t seed = 0;     // data order, held-out split and noise draws
+    // "off": quantization-aware only; "default": the spec's non-idealities, or the default
+    // analog-noise model when the spec has none (docs/analog-model.md).
+    std::string analogNoise = "off";
+    int threads = 0; // torch threads (0: all cores)
+};
+
+struct RetrainRequest {
+    std::string modelPath;
+    std::string quantPath; // the quantization spec to train against (empty: FP32 fine-tuning)
+    quant::DataSource data; // labelled training data (labels required)
+    RetrainOptions options;
+    std::string outputModel;    // tuned ONNX (required)
+    std::string outputQuant;    // its quantization spec (required with quantPath)
+    std::string checkpointPath; // empty: <outputModel>.ckpt; resumed when it exists and matches
+    bool resume = true;
+};
+
+// One finished epoch (held-out figures on the held-out split, with the training forward:
+// quantized/noisy when the run is).
+struct EpochReport {
+    int epoch = 0; // 1-based
+    int epochs = 0;
+    double trainLoss = 0.0;
+    double trainAccuracy = 0.0; // fraction in [0, 1]
+    double heldoutLoss = 0.0;
+    double heldoutAccuracy = 0.0;
+    double seconds = 0.0; // wall time of the epoch
+    bool best = false;    // the new best held-out result (checkpoint written)
+};
+
+struct RetrainResult {
+    std::vector<EpochReport> epochs;
+    int bestEpoch = 0;
+    std::string stopReason; // "epochs", "early stop", "cancelled", "NaN loss at epoch 3, batch 7"
+    // Held-out accuracy before training (the starting model, same forward) and of the best weights.
+    double heldoutBefore = 0.0;
+    double heldoutAfter = 0.0;
+    std::string outputModel;
+    std::string outputQuant;
+};
+
+using EpochCallback = std::function<void(const EpochReport&)>;
+
+// Runs the whole flow. Cancellation through `progress` (Ctrl+C in the CLI, Cancel in the
+// studio) stops after the current batch and still writes the best weights seen so far.
+RetrainResult runRetrain(const RetrainRequest& request, ProgressSink* progress = nullptr,
+                         const EpochCallback& onEpoch = {});
+
+} // namespace tessera::train
