@@ -2,7 +2,6 @@
 
 #include "app/views/NodeStyle.h"
 
-#include <QRegularExpression>
 
 #include <algorithm>
 #include <cmath>
@@ -35,18 +34,15 @@ QString nodeText(const Graph& g, NodeId id)
     return QString("%1 (%2)").arg(QString::fromStdString(n.name), QString::fromStdString(n.opType));
 }
 
-// The import report names each defaulted symbolic dim as "input 'x' axis 2 ('H')".
+// The import report's defaulted symbolic dims of value `v`.
 QStringList symbolicDimsOf(const GraphDocument& doc, const Value& v)
 {
-    static const QRegularExpression pattern("^input '(.*)' axis (\\d+) \\('(.*)'\\)$");
     QStringList dims;
-    for (const std::string& text : doc.report().defaultedDims) {
-        const QRegularExpressionMatch m = pattern.match(QString::fromStdString(text));
-        if (!m.hasMatch() || m.captured(1).toStdString() != v.name)
+    for (const DefaultedDim& d : doc.report().defaultedDims) {
+        if (d.input != v.name)
             continue;
-        const int axis = m.captured(2).toInt();
-        const QString size = axis < static_cast<int>(v.shape.size()) ? QString::number(v.shape[axis]) : "?";
-        dims << QString("axis %1 '%2' set to %3").arg(m.captured(2), m.captured(3), size);
+        const QString size = d.axis < static_cast<int64_t>(v.shape.size()) ? QString::number(v.shape[d.axis]) : "?";
+        dims << QString("axis %1 '%2' set to %3").arg(d.axis).arg(QString::fromStdString(d.symbol), size);
     }
     return dims;
 }

@@ -31,8 +31,8 @@ InputShapeDialog::InputShapeDialog(ProjectModel* model, QWidget* parent) : QDial
     auto* note = new QLabel;
     note->setWordWrap(true);
     QStringList guessed;
-    for (const std::string& d : doc->report().defaultedDims)
-        guessed << QString::fromStdString(d).toHtmlEscaped();
+    for (const DefaultedDim& d : doc->report().defaultedDims)
+        guessed << QString::fromStdString(d.text()).toHtmlEscaped();
     note->setText(guessed.isEmpty() ? tr("Every input dimension is fixed by the model or by the project.")
                                     : tr("<b>Symbolic dims set to 1:</b> %1. Give the real sizes, e.g. 1, 3, 640, 640.")
                                           .arg(guessed.join(", ")));

@@ -14,7 +14,14 @@ namespace tessera::studio {
 
 namespace {
 constexpr int kNodeRole = Qt::UserRole + 1;
+constexpr int kValueRole = Qt::UserRole + 2; // a graph input/output
+
+// "float32 1×3×640×640"
+QString typeText(const Value& v)
+{
+    return QString("%1 %2").arg(QString::fromLatin1(dtypeName(v.dtype)), shapeText(v.shape));
 }
+} // namespace
 
 SummaryPanel::SummaryPanel(ProjectModel* model, QWidget* parent) : QWidget(parent), m_model(model)
 {
@@ -48,11 +55,15 @@ SummaryPanel::SummaryPanel(ProjectModel* model, QWidget* parent) : QWidget(paren
     connect(m_model, &ProjectModel::documentChanged, this, &SummaryPanel::rebuild);
     connect(m_placements, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
         const QVariant node = item->data(0, kNodeRole);
+        const QVariant value = item->data(0, kValueRole);
         if (node.isValid())
             m_model->selection()->select(node.toInt(), true);
+        else if (value.isValid())
+            m_model->selection()->selectValue(value.toInt(), true);
     });
     connect(m_model->selection(), &SelectionModel::selectionChanged, this, [this](NodeId current) {
-        QTreeWidgetItem* item = itemForNode(current);
+        const ValueId value = m_model->selection()->currentValue();
+        QTreeWidgetItem* item = value != kNoValue ? itemForValue(value) : itemForNode(current);
         m_placements->blockSignals(true);
         m_placements->setCurrentItem(item);
         if (item)
@@ -78,6 +89,19 @@ QTreeWidgetItem* SummaryPanel::itemForNode(NodeId node) const
     return nullptr;
 }
 
+QTreeWidgetItem* SummaryPanel::itemForValue(ValueId value) const
+{
+    for (int g = 0; g < m_placements->topLevelItemCount(); ++g) {
+        QTreeWidgetItem* group = m_placements->topLevelItem(g);
+        for (int i = 0; i < group->childCount(); ++i) {
+            const QVariant v = group->child(i)->data(0, kValueRole);
+            if (v.isValid() && v.toInt() == value)
+                return group->child(i);
+        }
+    }
+    return nullptr;
+}
+
 void SummaryPanel::rebuild()
 {
     m_ops->clear();
@@ -89,7 +113,29 @@ void SummaryPanel::rebuild()
         return;
     }
     fillTotals(*doc);
+    fillInputsOutputs(*doc);
     fillPlacements(*doc);
+}
+
+void SummaryPanel::fillInputsOutputs(const GraphDocument& doc)
+{
+    const Graph& g = doc.graph();
+    auto* group = new QTreeWidgetItem(m_placements, {tr("Inputs and outputs (%1)").arg(g.inputs().size() + g.outputs().size())});
+    QFont f = group->font(0);
+    f.setBold(true);
+    group->setFont(0, f);
+    auto add = [&](ValueId id, const QString& role) {
+        const Value& v = g.value(id);
+        auto* item = new QTreeWidgetItem(group, {QString("%1  %2").arg(role, QString::fromStdString(v.name)), typeText(v)});
+        item->setData(0, kValueRole, id);
+        item->setToolTip(0, item->text(0));
+        item->setToolTip(1, item->text(1));
+    };
+    for (ValueId id : g.inputs())
+        add(id, tr("input"));
+    for (ValueId id : g.outputs())
+        add(id, tr("output"));
+    group->setExpanded(true);
 }
 
 void SummaryPanel::fillTotals(const GraphDocument& document)
@@ -112,8 +158,8 @@ void SummaryPanel::fillTotals(const GraphDocument& document)
         notes << tr("Warning: %1").arg(QString::fromStdString(w));
     if (const auto& guessed = doc->report().defaultedDims; !guessed.empty()) {
         QStringList dims;
-        for (const std::string& d : guessed)
-            dims << QString::fromStdString(d);
+        for (const DefaultedDim& d : guessed)
+            dims << QString::fromStdString(d.text());
         notes << tr("Symbolic dims set to 1, so shapes, MACs and placement describe a guessed input: %1. "
                     "Set the real sizes in Model > Input Shapes…")
                      .arg(dims.join(", "));

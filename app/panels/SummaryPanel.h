@@ -1,6 +1,7 @@
 #pragma once
 // Model summary dock: totals (params, MACs, layers by kind), and what runs where, with
-// every unsupported node and why. Clicking an entry selects and reveals its node.
+// every unsupported node and why, and the graph's inputs and outputs. Clicking an entry
+// selects and reveals its node or value.
 #include "app/model/ProjectModel.h"
 
 #include <QWidget>
@@ -20,11 +21,14 @@ public:
     QString totalsText() const;
     // The tree item for a node (nullptr if not listed).
     QTreeWidgetItem* itemForNode(NodeId node) const;
+    // The tree item for a graph input/output (nullptr if not one).
+    QTreeWidgetItem* itemForValue(ValueId value) const;
 
 private:
     void rebuild();
     void fillTotals(const GraphDocument& doc);     // totals, import notes, ops table
-    void fillPlacements(const GraphDocument& doc); // the "where it runs" tree
+    void fillInputsOutputs(const GraphDocument& doc); // graph inputs and outputs, selectable
+    void fillPlacements(const GraphDocument& doc);    // the "where it runs" tree
 
     ProjectModel* m_model;
     QLabel* m_totals;

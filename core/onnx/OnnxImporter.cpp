@@ -178,7 +178,7 @@ private:
     std::string m_baseDir;
     const ImportOptions& m_options;
     int64_t m_opset = 0;
-    mutable std::vector<std::string> m_guessedDims; // symbolic input dims set to dynamicDimValue (filled while reading input shapes)
+    mutable std::vector<DefaultedDim> m_guessedDims; // symbolic input dims set to dynamicDimValue (filled while reading input shapes)
     Graph m_graph;
     std::set<std::string> m_initializerNames;
 };
@@ -231,7 +231,7 @@ Shape ModelBuilder::resolveInputShape(const onnx::ValueInfoProto& info) const
         } else if (m_options.dynamicDimValue > 0) {
             shape.push_back(m_options.dynamicDimValue);
             if (i > 0) // a free batch dim is harmless; free spatial dims usually are not
-                m_guessedDims.push_back(strCat(what, " axis ", i, " ('", d.dim_param(), "')"));
+                m_guessedDims.push_back({info.name(), i, d.dim_param()});
         } else {
             fail(what, " has a symbolic dimension '", d.dim_param(), "' at axis ", i,
                  " and no value for it; give the shape with ImportOptions::inputShapes");
@@ -470,7 +470,7 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
         } catch (const Error& e) {
             std::string message = e.what();
             if (!m_guessedDims.empty())
-                message += strCat(" (symbolic dims were set to ", m_options.dynamicDimValue, ": ", m_guessedDims[0],
+                message += strCat(" (symbolic dims were set to ", m_options.dynamicDimValue, ": ", m_guessedDims[0].text(),
                                   m_guessedDims.size() > 1 ? strCat(" and ", m_guessedDims.size() - 1, " more") : "",
                                   "; give the input's real shape, e.g. `tessera inspect --shape NAME=D0,D1,...`)");
             if (!m_options.lenient)
@@ -486,6 +486,11 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
 }
 
 } // namespace
+
+std::string DefaultedDim::text() const
+{
+    return strCat("input '", input, "' axis ", axis, " ('", symbol, "')");
+}
 
 ImportedModel importOnnxBytes(const std::string& bytes, const std::string& sourceName, const ImportOptions& options,
                               const std::string& baseDir)

@@ -36,6 +36,16 @@ struct UnsupportedNode {
     std::string reason;
 };
 
+// A symbolic (or unknown) input dim past the batch axis that the import set to
+// ImportOptions::dynamicDimValue: shapes and counts then describe a guessed input.
+struct DefaultedDim {
+    std::string input;  // the graph input's name
+    int64_t axis = 0;
+    std::string symbol; // the ONNX dim_param ("H"); empty for an unnamed unknown dim
+    // "input 'x' axis 2 ('H')": how messages name it.
+    std::string text() const;
+};
+
 struct ImportReport {
     std::string sourcePath;
     int64_t opsetVersion = 0;
@@ -44,9 +54,8 @@ struct ImportReport {
     // record it to refuse being used with another model.
     std::string contentHash;
     std::vector<UnsupportedNode> unsupported; // filled in lenient mode
-    // Symbolic input dims past the batch axis that were set to dynamicDimValue, e.g.
-    // "input 'x' axis 2 ('H')": shapes and counts then describe a guessed input.
-    std::vector<std::string> defaultedDims;
+    // Symbolic input dims past the batch axis that were set to dynamicDimValue.
+    std::vector<DefaultedDim> defaultedDims;
     // Lenient mode only: problems that did not stop the import (e.g. shape inference
     // failed, so shapes are missing).
     std::vector<std::string> warnings;

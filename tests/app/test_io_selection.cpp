@@ -5,10 +5,12 @@
 #include "app/MainWindow.h"
 #include "app/model/NodeDetails.h"
 #include "app/panels/InspectorPanel.h"
+#include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTreeWidget>
 #include <QtTest>
 
 using namespace tessera;
@@ -50,6 +52,36 @@ private slots:
         w.projectModel()->selection()->select(g.value(g.outputs().at(0)).producer);
         QCOMPARE(w.projectModel()->selection()->currentValue(), kNoValue);
         QVERIFY(!w.inspector()->shownText().contains("graph output"));
+    }
+
+    // The Model Summary lists the graph's inputs and outputs; clicking one selects the value
+    // (graph pill and inspector follow), and a value selected elsewhere is current there.
+    void summaryListsInputsAndOutputs()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        MainWindow w;
+        w.resize(1500, 900);
+        w.show();
+        QSignalSpy shown(&w, &MainWindow::documentShown);
+        w.openPath(QStringLiteral(TESSERA_TEST_DATA "/models/mnist/mnist_lenet.onnx"));
+        QVERIFY(shown.wait(30000) || shown.count() > 0);
+        const Graph& g = w.projectModel()->document()->graph();
+        QTreeWidgetItem* in = w.summary()->itemForValue(g.inputs().at(0));
+        QVERIFY(in);
+        QCOMPARE(in->text(0), QString("input  input"));
+        QCOMPARE(in->text(1), QString("float32 1×1×28×28"));
+        QTreeWidget* tree = w.summary()->placementTree();
+        emit tree->itemClicked(in, 0);
+        QCOMPARE(w.projectModel()->selection()->currentValue(), g.inputs().at(0));
+        QVERIFY(w.graphScene()->itemForValue(g.inputs().at(0))->isSelected());
+        QVERIFY(w.inspector()->shownText().contains("graph input"));
+        w.projectModel()->selection()->selectValue(g.outputs().at(0));
+        QCOMPARE(tree->currentItem(), w.summary()->itemForValue(g.outputs().at(0)));
+        QCOMPARE(tree->currentItem()->text(1), QString("float32 1×10"));
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            QTest::qWait(200);
+            QVERIFY(w.grab().save(dir + "/summary-inputs-outputs.png"));
+        }
     }
 
     void symbolicDimsAreNamed()

@@ -190,6 +190,19 @@ private slots:
         expectError([&] { importOnnxBytes(m.bytes(), "b1.onnx", options); }, {"b1.onnx", "dimension 3 at axis 1"});
     }
 
+    // The OCR detector's input x is declared [?, 3, ?, ?]: the report names the two spatial
+    // dims it set to 1 (input, axis, symbol), not the batch.
+    void defaultedDimsAreReportedAsFields()
+    {
+        const ImportedModel m = importOnnxFile(kModels + "ocr/ch_PP-OCRv4_det_infer.onnx");
+        QCOMPARE(m.report.defaultedDims.size(), size_t(2));
+        const DefaultedDim& h = m.report.defaultedDims[0];
+        QCOMPARE(h.input, std::string("x"));
+        QCOMPARE(h.axis, int64_t(2));
+        QCOMPARE(m.report.defaultedDims[1].axis, int64_t(3));
+        QCOMPARE(h.text(), "input 'x' axis 2 ('" + h.symbol + "')");
+    }
+
     void symbolicDimWithoutValueIsAnError()
     {
         OnnxModel m(13);
