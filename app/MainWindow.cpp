@@ -2,6 +2,7 @@
 
 #include "app/model/InputShapes.h"
 #include "app/model/ModelLoader.h"
+#include "app/panels/ImagePreprocessDialog.h"
 #include "app/panels/InputShapeDialog.h"
 #include "app/panels/ChipPanel.h"
 #include "app/panels/InspectorPanel.h"
@@ -184,6 +185,9 @@ void MainWindow::createProjectAndEditMenus()
         if (!dir.isEmpty())
             m_model.setDatasetPath(dir);
     });
+    project->addAction(tr("Image &Preprocessing…"), this, [this] {
+        ImagePreprocessDialog(&m_model, this).exec();
+    })->setObjectName("actionImagePreprocessing");
 
     QMenu* modelMenu = menuBar()->addMenu(tr("&Model"));
     modelMenu->addAction(tr("&Input Shapes…"), this, [this] {

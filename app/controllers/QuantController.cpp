@@ -1,5 +1,7 @@
 #include "app/controllers/QuantController.h"
 
+#include "app/model/ImagePreprocessing.h"
+
 #include "core/quantspec/JsonFields.h"
 #include "app/controllers/QuantArtifacts.h"
 
@@ -166,32 +168,34 @@ quant::DataSource QuantController::dataSource(const QString& inputs, const QStri
         return src;
     }
     // A folder of PNG images, preprocessed as `tessera quantize --images` does: the size and
-    // channels of the model's input, mean/std/BGR from the dock's state (ImageNet-style
-    // projects set imageMean, imageStd, imageBgr in panels.quant).
+    // channels of the model's input, scale/mean/std/BGR as the project sets them.
     src.imageFolder = str(inputs);
     quant::ImagePreprocess& pre = src.preprocess;
     if (m_model->hasDocument() && !m_model->document()->graph().inputs().empty()) {
         const Graph& g = m_model->document()->graph();
         const Shape& in = g.value(g.inputs()[0]).shape;
         if (in.size() == 4) {
+            // A symbolic height or width the import set to 1 is not a size to resize to:
+            // the images keep theirs (Model > Input Shapes… fixes it otherwise).
+            const auto given = [&](int64_t axis) {
+                for (const DefaultedDim& d : m_model->document()->report().defaultedDims)
+                    if (d.input == g.value(g.inputs()[0]).name && d.axis == axis)
+                        return int64_t{0};
+                return in[static_cast<size_t>(axis)];
+            };
             pre.channels = in[1] == 1 ? 1 : 3;
-            pre.height = in[2];
-            pre.width = in[3];
+            pre.height = given(2);
+            pre.width = given(3);
         }
     }
-    const QJsonObject state = m_model->panelState(kPanelId);
-    const auto floats = [&](const char* key, std::vector<float>& out) {
-        if (const QJsonArray values = state.value(key).toArray(); !values.isEmpty()) {
-            out.clear();
-            for (const QJsonValue& v : values)
-                out.push_back(static_cast<float>(v.toDouble()));
-        }
+    const ImagePreprocessing chosen = imagePreprocessingOf(m_model->project()); // Project > Image Preprocessing…
+    const auto perChannel = [&](const std::vector<float>& v) {
+        return v.size() == 1 ? std::vector<float>(static_cast<size_t>(pre.channels), v[0]) : v;
     };
-    pre.mean.assign(pre.channels, 0.0f);
-    pre.std.assign(pre.channels, 1.0f);
-    floats("imageMean", pre.mean);
-    floats("imageStd", pre.std);
-    pre.bgr = state.value("imageBgr").toBool();
+    pre.mean = perChannel(chosen.mean);
+    pre.std = perChannel(chosen.std);
+    pre.bgr = chosen.bgr;
+    pre.scale = chosen.scale;
     return src;
 }
 
