@@ -8,6 +8,7 @@
 #include "core/io/Npy.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <algorithm>
@@ -25,7 +26,38 @@ struct EvalOptions {
     bool noOptimize = false;
     bool force = false; // use a quantization file made for another model
     int threads = 1;
+    bool json = false; // print the result as one JSON object
 };
+
+struct EvalFigures {
+    int64_t count = 0, correct = 0, batches = 0, batch = 0;
+    double seconds = 0.0;
+};
+
+void printEval(const EvalOptions& o, const EvalFigures& f, const quant::ModelGraphs& graphs)
+{
+    const char* executor = o.quant.empty() ? "FP32 reference executor" : "quantized reference executor";
+    const double rate = f.count / std::max(f.seconds, 1e-9);
+    if (o.json) {
+        nlohmann::json j = {{"model", o.model},       {"data", o.data},           {"labels", o.labels},
+                            {"quant", o.quant},       {"samples", f.count},       {"correct", f.correct},
+                            {"top1", static_cast<double>(f.correct) / f.count}, {"seconds", f.seconds},
+                            {"samples_per_second", rate}, {"executor", executor}, {"batches", f.batches},
+                            {"batch", f.batch}};
+        if (!graphs.fixedBatchReason().empty())
+            j["fixed_batch"] = {{"batch", graphs.declaredBatch()}, {"reason", graphs.fixedBatchReason()}};
+        std::printf("%s\n", j.dump(1).c_str());
+        return;
+    }
+    std::printf("model %s on %lld samples from %s\n", o.model.c_str(), static_cast<long long>(f.count), o.data.c_str());
+    std::printf("top-1 accuracy: %.2f%% (%lld/%lld correct)\n", 100.0 * f.correct / f.count,
+                static_cast<long long>(f.correct), static_cast<long long>(f.count));
+    std::printf("time: %s in %lld batches of %lld (%.0f samples/s, %s)\n", formatSeconds(f.seconds).c_str(),
+                static_cast<long long>(f.batches), static_cast<long long>(f.batch), rate, executor);
+    if (!graphs.fixedBatchReason().empty())
+        std::printf("note: the model runs only batches of %lld (%s)\n", static_cast<long long>(graphs.declaredBatch()),
+                    graphs.fixedBatchReason().c_str());
+}
 
 int runEval(const EvalOptions& o)
 {
@@ -66,17 +98,9 @@ int runEval(const EvalOptions& o)
         batch = std::max(batch, b.inputs.dim(0));
     };
     runner.forEachRun(data, o.data, o.batch, "evaluating batch", progress, score);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     progress.finish();
-    std::printf("model %s on %lld samples from %s\n", o.model.c_str(), static_cast<long long>(count), o.data.c_str());
-    std::printf("top-1 accuracy: %.2f%% (%lld/%lld correct)\n", 100.0 * correct / count, static_cast<long long>(correct),
-                static_cast<long long>(count));
-    std::printf("time: %s in %lld batches of %lld (%.0f samples/s, %s)\n", formatSeconds(seconds).c_str(),
-                static_cast<long long>(batches), static_cast<long long>(batch), count / std::max(seconds, 1e-9),
-                o.quant.empty() ? "FP32 reference executor" : "quantized reference executor");
-    if (!runner.graphs().fixedBatchReason().empty())
-        std::printf("note: the model runs only batches of %lld (%s)\n",
-                    static_cast<long long>(runner.graphs().declaredBatch()), runner.graphs().fixedBatchReason().c_str());
+    printEval(o, {count, correct, batches, batch, seconds}, runner.graphs());
     return kExitOk;
 }
 
@@ -93,6 +117,7 @@ CommandRun declareEval(CLI::App& sub)
     addThreadsOption(sub, o->threads);
     sub.add_option("--quant", o->quant, "Quantization JSON: evaluate the quantized model (tessera quantize)");
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
+    sub.add_flag("--json", o->json, "Print the result as JSON (top1 as a fraction, samples, correct, seconds...)");
     return [o] { return runEval(*o); };
 }
 

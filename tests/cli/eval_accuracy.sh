@@ -20,6 +20,15 @@ cat "$OUT"
 
 expect_no_grep "$OUT" 'evaluating batch' "stdout (progress belongs on stderr)"
 
+# --json: the same figures as one JSON object on stdout (and nothing else there).
+expect_exit 0 "$TESSERA" eval "$D/digits_cnn.onnx" --data "$D/digits_test_x8.npy" --labels "$D/digits_test_y.npy" --json
+python3 - "$OUT" <<'PY' || { echo "FAIL: eval --json"; exit 1; }
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert (j["samples"], j["correct"]) == (360, 357), j
+assert abs(j["top1"] - 357 / 360) < 1e-12 and j["executor"] == "FP32 reference executor", j
+PY
+
 # Labels that do not match the data are a user error naming the file.
 expect_exit 1 "$TESSERA" eval "$D/digits_cnn.onnx" --data "$D/digits_test_x8.npy" --labels "$M/mnist_test_y.npy"
 expect_grep "$ERR" 'mnist_test_y\.npy' "error message"
