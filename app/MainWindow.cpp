@@ -149,6 +149,9 @@ void MainWindow::createActions()
     save->setShortcut(QKeySequence::Save);
     save->setObjectName("actionSave");
     file->addAction(tr("Save Project &As…"), this, &MainWindow::onSaveAs)->setShortcut(QKeySequence::SaveAs);
+    QAction* close = file->addAction(tr("&Close"), this, [this] { closeProject(); });
+    close->setShortcut(QKeySequence::Close);
+    close->setObjectName("actionClose");
     file->addSeparator();
     file->addAction(tr("&Export Deployment Binary…"), this, &MainWindow::onExportPackage)->setObjectName("actionExportPackage");
     file->addSeparator();
@@ -392,6 +395,17 @@ void MainWindow::closeEvent(QCloseEvent* event)
     event->accept();
 }
 
+bool MainWindow::closeProject()
+{
+    if (!maybeSave())
+        return false;
+    m_jobs.cancelAll();
+    m_model.setDocument(nullptr);
+    m_model.newProject(QString());
+    updateTitle();
+    return true;
+}
+
 bool MainWindow::maybeSave()
 {
     if (!m_model.isModified() || !isVisible())
@@ -565,6 +579,13 @@ void MainWindow::rebuildRecentMenu()
     const QStringList files = recentFiles();
     for (const QString& f : files)
         m_recentMenu->addAction(QFileInfo(f).fileName(), this, [this, f] { openPath(f); })->setToolTip(f);
+    if (!files.isEmpty()) {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(tr("&Clear Recent Files"), this, [this] {
+            QSettings().remove("recentFiles");
+            rebuildRecentMenu();
+        })->setObjectName("actionClearRecent");
+    }
     m_recentMenu->setEnabled(!files.isEmpty());
     m_recentMenu->setToolTipsVisible(true);
 }

@@ -35,6 +35,9 @@ public:
     void openPath(const QString& path);
     // Shows an in-memory document (synthetic graphs, tests).
     void showDocument(DocumentPtr doc);
+    // File > Close: asks to save changes, cancels running jobs and leaves the empty studio.
+    // Returns false when the user cancelled.
+    bool closeProject();
     bool saveProjectTo(const QString& path); // false (and a log entry) on failure
 
     // Adds a dock with a View menu toggle; `id` names it in the saved window state.

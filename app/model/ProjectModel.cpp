@@ -19,7 +19,7 @@ void ProjectModel::setDocument(DocumentPtr document)
 void ProjectModel::newProject(const QString& modelPath)
 {
     m_project = ProjectFile{};
-    m_project.modelPath = QFileInfo(modelPath).absoluteFilePath();
+    m_project.modelPath = modelPath.isEmpty() ? QString() : QFileInfo(modelPath).absoluteFilePath();
     m_projectPath.clear();
     m_undo.clear();
     m_dirty = false;

@@ -113,14 +113,18 @@ void SummaryPanel::rebuild()
         return;
     }
     fillTotals(*doc);
-    fillInputsOutputs(*doc);
     fillPlacements(*doc);
+    fillInputsOutputs(*doc);
 }
 
 void SummaryPanel::fillInputsOutputs(const GraphDocument& doc)
 {
     const Graph& g = doc.graph();
-    auto* group = new QTreeWidgetItem(m_placements, {tr("Inputs and outputs (%1)").arg(g.inputs().size() + g.outputs().size())});
+    // After the unsupported nodes (what the user has to act on), before analog and digital.
+    auto* group = new QTreeWidgetItem({tr("Inputs and outputs (%1)").arg(g.inputs().size() + g.outputs().size())});
+    const bool unsupportedFirst = doc.totals().nodesByPlacement[static_cast<int>(Placement::Unsupported)] > 0 ||
+                                  !doc.hiddenUnsupported().empty();
+    m_placements->insertTopLevelItem(unsupportedFirst ? 1 : 0, group);
     QFont f = group->font(0);
     f.setBold(true);
     group->setFont(0, f);

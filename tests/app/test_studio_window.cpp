@@ -80,6 +80,30 @@ private slots:
         QVERIFY(w.recentFiles().contains(QFileInfo(path).absoluteFilePath()));
     }
 
+    // File > Close leaves the empty studio (no model, untitled, summary empty) and another
+    // model opens after it; Open Recent > Clear Recent Files empties the list.
+    void closeThenOpenAnotherAndClearRecent()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, kModels + "/mnist/mnist_lenet.onnx"));
+        w.projectModel()->selection()->select(w.projectModel()->document()->graph().topologicalOrder().front());
+        w.findChild<QAction*>("actionClose")->trigger();
+        QVERIFY(!w.projectModel()->hasDocument());
+        QVERIFY(w.projectModel()->project().modelPath.isEmpty());
+        QVERIFY(w.windowTitle().contains("untitled"));
+        QCOMPARE(w.graphScene()->nodeItemCount(), 0);
+        QCOMPARE(w.summary()->totalsText(), QString("No model loaded"));
+        QVERIFY(openAndWait(w, kModels + "/digits/digits_cnn.onnx"));
+        QVERIFY(w.windowTitle().contains("digits_cnn.onnx"));
+        QVERIFY(w.recentFiles().size() >= 2);
+        QAction* clear = w.findChild<QAction*>("actionClearRecent");
+        QVERIFY(clear);
+        clear->trigger();
+        QVERIFY(w.recentFiles().isEmpty());
+        QCOMPARE(w.log()->errorCount(), 0);
+    }
+
     void searchSelectsAndCentresNode()
     {
         MainWindow w;
