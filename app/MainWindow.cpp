@@ -10,6 +10,7 @@
 #include "app/panels/QuantPanel.h"
 #include "app/panels/SimulationPanel.h"
 #include "app/panels/SummaryPanel.h"
+#include "app/views/GraphExport.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
 #include "app/views/NodeStyle.h"
@@ -154,6 +155,7 @@ void MainWindow::createActions()
     close->setObjectName("actionClose");
     file->addSeparator();
     file->addAction(tr("&Export Deployment Binary…"), this, &MainWindow::onExportPackage)->setObjectName("actionExportPackage");
+    file->addAction(tr("Export &Graph Image…"), this, &MainWindow::onExportGraphImage)->setObjectName("actionExportGraphImage");
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
@@ -393,6 +395,24 @@ void MainWindow::closeEvent(QCloseEvent* event)
     settings.setValue("window/state", saveState(kStateVersion));
     m_jobs.cancelAll();
     event->accept();
+}
+
+void MainWindow::onExportGraphImage()
+{
+    if (!m_model.hasDocument())
+        return;
+    const QFileInfo model(m_model.project().modelPath);
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export graph image"),
+                                                      model.absoluteDir().filePath(model.completeBaseName() + ".png"),
+                                                      tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    if (path.isEmpty())
+        return;
+    try {
+        exportGraphImage(*m_scene, path);
+        m_log->append(tr("Graph image written to %1").arg(path));
+    } catch (const Error& e) {
+        m_log->append(QString::fromStdString(e.what()), true);
+    }
 }
 
 bool MainWindow::closeProject()

@@ -82,6 +82,7 @@ private:
     void rebuildRecentMenu();
     void updateTitle();
     void onOpen();
+    void onExportGraphImage(); // File > Export Graph Image… (app/views/GraphExport.h)
     bool onSave();
     bool onSaveAs();
     bool maybeSave();
