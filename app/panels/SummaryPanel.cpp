@@ -115,6 +115,31 @@ void SummaryPanel::rebuild()
     fillTotals(*doc);
     fillPlacements(*doc);
     fillInputsOutputs(*doc);
+    fillProperties(*doc);
+}
+
+void SummaryPanel::fillProperties(const GraphDocument& doc)
+{
+    const ImportReport& r = doc.report();
+    auto* group = new QTreeWidgetItem(m_placements, {tr("Model properties")});
+    QFont f = group->font(0);
+    f.setBold(true);
+    group->setFont(0, f);
+    auto add = [&](const QString& key, const std::string& value) {
+        if (value.empty())
+            return;
+        auto* item = new QTreeWidgetItem(group, {key, QString::fromStdString(value)});
+        item->setToolTip(1, item->text(1));
+    };
+    add(tr("graph"), doc.graph().name);
+    add(tr("producer"), r.producer);
+    add(tr("opset"), r.opsetVersion > 0 ? std::to_string(r.opsetVersion) : std::string());
+    add(tr("IR version"), r.irVersion > 0 ? std::to_string(r.irVersion) : std::string());
+    add(tr("description"), r.docString);
+    for (const auto& [key, value] : r.metadata)
+        add(QString::fromStdString(key), value);
+    add(tr("content hash"), r.contentHash);
+    group->setExpanded(false);
 }
 
 void SummaryPanel::fillInputsOutputs(const GraphDocument& doc)

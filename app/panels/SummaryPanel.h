@@ -29,6 +29,7 @@ private:
     void fillTotals(const GraphDocument& doc);     // totals, import notes, ops table
     void fillInputsOutputs(const GraphDocument& doc); // graph inputs and outputs, selectable
     void fillPlacements(const GraphDocument& doc);    // the "where it runs" tree
+    void fillProperties(const GraphDocument& doc);    // producer, opset, IR version, metadata
 
     ProjectModel* m_model;
     QLabel* m_totals;

@@ -449,6 +449,10 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
     report.opsetVersion = m_opset;
     report.producer = m_model->producer_name() +
                       (m_model->producer_version().empty() ? "" : " " + m_model->producer_version());
+    report.irVersion = m_model->ir_version();
+    report.docString = m_model->doc_string();
+    for (const onnx::StringStringEntryProto& p : m_model->metadata_props())
+        report.metadata.emplace_back(p.key(), p.value());
     const onnx::GraphProto& g = m_model->graph();
     if (g.node_size() == 0)
         fail("graph has no nodes");

@@ -50,6 +50,9 @@ struct ImportReport {
     std::string sourcePath;
     int64_t opsetVersion = 0;
     std::string producer; // e.g. "pytorch 1.13"
+    int64_t irVersion = 0;
+    std::string docString;                                      // ModelProto.doc_string
+    std::vector<std::pair<std::string, std::string>> metadata; // ModelProto.metadata_props, in file order
     // What the model computes, hashed (core/quantspec/ModelHash.h): specs and packages
     // record it to refuse being used with another model.
     std::string contentHash;

@@ -6,6 +6,7 @@
 #include "app/model/NodeDetails.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/SummaryPanel.h"
+#include "app/model/ModelLoader.h"
 #include "app/views/GraphScene.h"
 
 #include <QSignalSpy>
@@ -82,6 +83,29 @@ private slots:
             QTest::qWait(200);
             QVERIFY(w.grab().save(dir + "/summary-inputs-outputs.png"));
         }
+    }
+
+    // Model properties as the file declares them (python3-onnx reads mnist_lenet.onnx as
+    // producer pytorch 1.13.0, IR version 7, opset 13).
+    void summaryShowsModelProperties()
+    {
+        ProjectModel model;
+        SummaryPanel panel(&model);
+        SilentProgress quiet;
+        model.setDocument(loadModelDocument(TESSERA_TEST_DATA "/models/mnist/mnist_lenet.onnx", quiet));
+        QTreeWidget* tree = panel.placementTree();
+        QTreeWidgetItem* props = nullptr;
+        for (int i = 0; i < tree->topLevelItemCount(); ++i)
+            if (tree->topLevelItem(i)->text(0) == "Model properties")
+                props = tree->topLevelItem(i);
+        QVERIFY(props);
+        QMap<QString, QString> rows;
+        for (int i = 0; i < props->childCount(); ++i)
+            rows[props->child(i)->text(0)] = props->child(i)->text(1);
+        QCOMPARE(rows.value("producer"), QString("pytorch 1.13.0"));
+        QCOMPARE(rows.value("opset"), QString("13"));
+        QCOMPARE(rows.value("IR version"), QString("7"));
+        QVERIFY(rows.value("content hash").startsWith("xxh3-64:"));
     }
 
     void symbolicDimsAreNamed()
