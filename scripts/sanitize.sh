@@ -68,7 +68,8 @@ area_targets() {
   esac
 }
 
-configure
+# The test step leaves a configured tree alone: a build may be running in it.
+[[ "$STEP" == test && -f "$BUILD/CMakeCache.txt" ]] || configure
 if [[ -n "${list:-}" ]]; then
   for a in "${ALL_AREAS[@]}"; do
     printf '%-10s %s tests\n' "$a" "$(cd "$BUILD" && ctest -N -R "^${a}_" | sed -n 's/^Total Tests: //p')"
