@@ -39,10 +39,10 @@ struct Accum {
     }
 };
 
-// Graph output 0 of one sample of a batch: its shape without the batch axis, and its name.
-void describeOutput(Fp32Reference& ref, const ModelBatch& b)
+// Graph output 0 of one sample: its shape without the batch axis, and its name.
+void describeOutput(Fp32Reference& ref, const Graph& g)
 {
-    const Value& v = b.graph.value(b.graph.outputs()[0]);
+    const Value& v = g.value(g.outputs()[0]);
     ref.outputName = v.name;
     ref.sampleShape = v.shape.empty() ? Shape{} : Shape(v.shape.begin() + 1, v.shape.end());
 }
@@ -65,8 +65,26 @@ double accuracyDropOf(const EvalReport& r)
     return r.hasLabels ? r.fp32Top1 - r.quantTop1 : 1.0 - r.agreement;
 }
 
+void checkLabelsBeforeRunning(ModelGraphs& model, const Dataset& data, const QuantSpec* spec)
+{
+    if (!data.hasLabels())
+        return;
+    Fp32Reference out; // shapes are static: the declared graph gives one sample's output
+    describeOutput(out, model.forBatch(model.declaredBatch()));
+    const int64_t perSample = numElements(out.sampleShape);
+    const TaskLayout task = spec ? taskLayout(*spec, out) : TaskLayout{}; // no spec: as classification
+    if (spec) { // what the scorer refuses: labels for another task, keys that do not fit
+        OutputScorer scorer(nullptr, perSample, task, data.labels);
+        if (!data.textLabels.empty())
+            scorer.setTextLabels(data.textLabels, data.keys);
+    }
+    if (task.kind == TaskKind::Classification)
+        checkLabelRange(data.labels, perSample, data.labelsSource); // top-1 labels index the output
+}
+
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
+    checkLabelsBeforeRunning(model, data);
     Fp32Reference ref;
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
@@ -74,10 +92,9 @@ Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int6
         Executor exec(b.graph);
         appendOutput(ref.outputs, b, exec.run({b.inputs})[0]);
         if (b.first == 0)
-            describeOutput(ref, b);
+            describeOutput(ref, b.graph);
     });
     ref.perSample = static_cast<int64_t>(ref.outputs.size()) / data.count();
-    checkLabelRange(data.labels, ref.perSample, data.labelsSource); // top-1 labels index the output
     return ref;
 }
 
@@ -116,9 +133,7 @@ void scoreOutputs(EvalReport& rep, const TaskLayout& task, const std::vector<flo
 {
     if (fpOut.size() != qOut.size())
         fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
-    const int64_t perSample = static_cast<int64_t>(qOut.size()) / rep.samples;
-    if (task.kind == TaskKind::Classification)
-        checkLabelRange(data.labels, perSample, data.labelsSource);
+    const int64_t perSample = static_cast<int64_t>(qOut.size()) / rep.samples; // labels checked before the runs
     OutputScorer scorer(fpOut.data(), perSample, task, data.labels);
     if (!data.textLabels.empty())
         scorer.setTextLabels(data.textLabels, data.keys);
@@ -146,6 +161,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
                     ProgressSink* progress, const Fp32Reference* reference)
 {
     prepareModel(model, result);
+    checkLabelsBeforeRunning(model, data, &result);
     const int64_t batchSize =
         options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes) : options.batchSize;
     const auto t0 = std::chrono::steady_clock::now();
@@ -161,7 +177,7 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "evaluating");
         const Graph& g = b.graph;
         if (b.first == 0)
-            describeOutput(shape, b);
+            describeOutput(shape, g);
         std::unique_ptr<Executor> fp; // only when FP32 values are needed (planning allocates)
         if (!reference || options.perLayer) {
             ExecutorOptions eo;

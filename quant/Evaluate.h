@@ -65,6 +65,11 @@ struct Fp32Reference {
 };
 // How graph output 0 is scored: the spec's task resolved against the output's shape.
 TaskLayout taskLayout(const QuantSpec& spec, const Fp32Reference& reference);
+// Refuses labels that cannot score graph output 0, from the graph alone and before anything
+// runs, so a bad labels file fails at once rather than after the evaluation: a class outside
+// the output's (naming the file and the index) and, given the spec, labels for another task
+// or keys that do not fit a sequence output. evaluate and computeFp32Reference call it first.
+void checkLabelsBeforeRunning(ModelGraphs& model, const Dataset& data, const QuantSpec* spec = nullptr);
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize = 100,
                                    ProgressSink* progress = nullptr);
 

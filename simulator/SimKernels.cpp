@@ -15,10 +15,10 @@ void adcRow(const int64_t* __restrict p, int64_t cols, int64_t shift, int64_t ha
 {
     for (int64_t j = 0; j < cols; ++j) {
         int64_t q = p[j] >> shift;
-        const int64_t r = p[j] - (q << shift);
+        const int64_t r = p[j] - analog::shiftLeft(q, static_cast<int>(shift));
         q -= (half - (r + (q & 1))) >> 63;
         q = q < -adcMax ? -adcMax : (q > adcMax ? adcMax : q);
-        acc[j] += q << shift;
+        acc[j] += analog::shiftLeft(q, static_cast<int>(shift));
     }
 }
 
@@ -50,7 +50,7 @@ inline int64_t applyFast(int64_t v, int64_t multiplier, int64_t shift, int64_t h
 {
     const int64_t p = v * multiplier;
     const int64_t q = p >> shift;
-    const int64_t r = p - (q << shift);
+    const int64_t r = p - analog::shiftLeft(q, static_cast<int>(shift)); // q may be negative
     return q - ((half - (r + (q & 1))) >> 63);
 }
 

@@ -82,15 +82,16 @@ int runEval(const EvalOptions& o)
     if (data.dtype() != inputType)
         data = data.castTo(inputType);
 
+    const Shape& outShape = runner.graph().value(runner.graph().outputs()[0]).shape;
+    if (outShape.size() != 2)
+        fail(o.model, ": output has shape ", shapeToString(outShape), "; eval needs [batch, classes] scores");
+    quant::checkLabelRange(labels, outShape[1], o.labels); // before the runs: a bad file fails at once
+
     ConsoleProgress progress(true);
     int64_t correct = 0, batches = 0, batch = 0;
     auto start = std::chrono::steady_clock::now();
     auto score = [&](const quant::ModelBatch& b, const std::vector<Tensor>& outs) {
         const Tensor scores = b.realOutput(outs[0], o.model);
-        if (scores.rank() != 2)
-            fail(o.model, ": output has shape ", shapeToString(scores.shape()), "; eval needs [batch, classes] scores");
-        if (batches == 0)
-            quant::checkLabelRange(labels, scores.dim(1), o.labels);
         std::vector<int64_t> top = argmaxRows(scores);
         for (int64_t r = 0; r < b.rows; ++r)
             correct += top[r] == labels[b.first + r];

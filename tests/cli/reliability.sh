@@ -51,6 +51,14 @@ expect_grep "$ERR" "labels99\.npy: label 99 at index 5 is outside the model's 10
 expect_exit 0 "$TESSERA" quantize "$CNN" -o "$WORK/q.json" --data "$X8"
 expect_exit 1 "$TESSERA" quant-eval "$CNN" "$WORK/q.json" --data "$X8" --labels "$WORK/labels99.npy"
 expect_grep "$ERR" "labels99\.npy: label 99 at index 5 is outside" "stderr"
+# quant-eval checks the labels before it evaluates: mnist_wide on 2,000 digits takes seconds
+# (progress lines on stderr after a quarter second), a bad last label fails with none.
+cp "$MODELS/mnist/mnist_test_y.npy" "$WORK/last99.npy"
+patch_npy "$WORK/last99.npy" 1999 8 6300000000000000
+expect_exit 1 "$TESSERA" quant-eval "$MODELS/mnist/mnist_wide.onnx" "$DATA/quant/mnist_wide_adc32.json" \
+  --data "$MODELS/mnist/mnist_test_x.npy" --labels "$WORK/last99.npy"
+expect_grep "$ERR" "last99\.npy: label 99 at index 1999 is outside the model's 10 classes" "stderr"
+expect_no_grep "$ERR" "evaluating|running" "stderr (nothing may run before the labels are checked)"
 cp "$Y" "$WORK/negative.npy"
 patch_npy "$WORK/negative.npy" 7 8 ffffffffffffffff
 expect_exit 1 "$TESSERA" eval "$CNN" --data "$X8" --labels "$WORK/negative.npy"

@@ -5,6 +5,7 @@
 #include "core/Error.h"
 #include "core/ShapeInference.h"
 #include "core/quantspec/QuantSpec.h"
+#include "quant/Calibrator.h"
 #include "quant/Evaluate.h"
 #include "quant/OutputScorer.h"
 #include "quant/Sensitivity.h"
@@ -43,6 +44,28 @@ std::vector<float> cat(std::vector<float> a, const std::vector<float>& b)
     a.insert(a.end(), b.begin(), b.end());
     return a;
 }
+
+// x [N, 4] -> Relu -> y [N, 4], batch symbolic: a 4-class "classifier".
+ModelGraphs reluModel()
+{
+    Graph g;
+    g.name = "relu";
+    const ValueId x = g.addValue("x", DType::Float32, {1, 4});
+    const ValueId y = g.addValue("y");
+    g.addNode("act", "Relu", {x}, {y});
+    g.markGraphInput(x);
+    g.markGraphOutput(y);
+    inferShapes(g);
+    return ModelGraphs(std::move(g));
+}
+
+// Counts progress reports: any report means a run has started.
+class CountingProgress : public ProgressSink {
+public:
+    void report(double, std::string_view) override { ++reports; }
+    bool isCancelled() const override { return false; }
+    int reports = 0;
+};
 
 } // namespace
 
@@ -160,18 +183,34 @@ private slots:
     // x [N, 4] -> Relu -> y [N, 4], batch symbolic: per sample 2 x 16 bytes of activations.
     void perLayerRunsStayWithinTheBudget()
     {
-        Graph g;
-        g.name = "relu";
-        const ValueId x = g.addValue("x", DType::Float32, {1, 4});
-        const ValueId y = g.addValue("y");
-        g.addNode("act", "Relu", {x}, {y});
-        g.markGraphInput(x);
-        g.markGraphOutput(y);
-        inferShapes(g);
-        ModelGraphs model(std::move(g));
+        ModelGraphs model = reluModel();
         QCOMPARE(perLayerBatchSize(model, 100, 100), int64_t(3)); // 3 x 32 <= 100 bytes
         QCOMPARE(perLayerBatchSize(model, 2, 100), int64_t(2));
         QCOMPARE(perLayerBatchSize(model, 100, 10), int64_t(1));
+    }
+
+    // A label outside the output's 4 classes is refused before the first run (no progress
+    // reported), by evaluate and by the FP32 reference that sensitivity and search share.
+    void badLabelsFailBeforeAnyRun()
+    {
+        ModelGraphs model = reluModel();
+        Dataset data;
+        data.inputs = Tensor::fromVector<float>(std::vector<float>(12, 1.0f), {3, 4});
+        const QuantSpec spec = calibrate(model, data, QuantConfig{});
+        data.labels = {0, 4, 1};
+        data.labelsSource = "bad_labels.npy";
+        CountingProgress progress;
+        try {
+            evaluate(model, spec, data, {}, &progress);
+            QFAIL("label 4 of a 4-class output was accepted");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("bad_labels.npy: label 4 at index 1 is outside the model's 4 classes") !=
+                         std::string::npos,
+                     e.what());
+        }
+        QCOMPARE(progress.reports, 0);
+        QVERIFY_THROWS_EXCEPTION(Error, computeFp32Reference(model, data, 100, &progress));
+        QCOMPARE(progress.reports, 0);
     }
 
     void sensitivityReportReadBack()
