@@ -49,6 +49,13 @@ void describeOutput(Fp32Reference& ref, const ModelBatch& b)
 
 } // namespace
 
+Tensor outputsTensor(const std::vector<float>& outputs, int64_t samples, const Shape& sampleShape)
+{
+    Shape all{samples};
+    all.insert(all.end(), sampleShape.begin(), sampleShape.end());
+    return Tensor::fromVector<float>(outputs, all);
+}
+
 double sqnrDb(double signal, double noise)
 {
     if (noise <= 0.0)
@@ -188,12 +195,12 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     if (reference && !options.perLayer)
         fpOut = reference->outputs;
     scoreOutputs(rep, taskLayout(result, shape), fpOut, qOut, data);
-    if (!options.metricCommand.empty()) {
-        Shape all{rep.samples};
-        all.insert(all.end(), shape.sampleShape.begin(), shape.sampleShape.end());
-        const Tensor ref = Tensor::fromVector<float>(fpOut, all), out = Tensor::fromVector<float>(qOut, all);
-        rep.userMetric = {true, runMetricCommand(options.metricCommand, ref, ref),
-                          runMetricCommand(options.metricCommand, ref, out)};
+    if (options.metric || !options.metricCommand.empty()) {
+        std::unique_ptr<MetricCommand> own;
+        if (!options.metric)
+            own = std::make_unique<MetricCommand>(options.metricCommand, outputsTensor(fpOut, rep.samples, shape.sampleShape));
+        MetricCommand& metric = options.metric ? *options.metric : *own;
+        rep.userMetric = {true, metric.ceiling(), metric.score(outputsTensor(qOut, rep.samples, shape.sampleShape))};
     }
     for (LayerError& l : order) {
         l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);

@@ -150,6 +150,7 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     so.bits = req.options.bits;
     so.adcBits = req.options.adcBits;
     so.batchSize = req.options.batchSize;
+    so.metricCommand = req.options.metricCommand;
     const SensitivityReport sens = req.sensitivityPath.empty()
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
                                        : readSensitivityFor(req.sensitivityPath, base, so.bits,

@@ -249,6 +249,7 @@ CommandRun declareSensitivity(CLI::App& sub)
                    "ADC bit depths to try per layer too, e.g. 12 10 8 6 (default: none)");
     sub.add_option("-o,--output", req->outputPath, "JSON report to write");
     addTaskOptions(sub, req->task);
+    addMetricOption(sub, req->options.metricCommand);
     auto threads = std::make_shared<int>(1);
     addThreadsOption(sub, *threads);
     return [=] {

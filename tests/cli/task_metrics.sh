@@ -71,4 +71,9 @@ expect_grep "$ERR" "failed \(exit status 3\): boom" "failing metric command"
 expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 16 \
   --metric-cmd 'echo hello {out}'
 expect_grep "$ERR" "as its last line, not a number" "metric printing no number"
+# The sensitivity table in the metric's units: its drops are byte counts, the command named.
+expect_exit 0 "$TESSERA" sensitivity "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 16 --bits 8 2 \
+  --metric-cmd "$M"
+expect_grep "$OUT" '"user_metric": "bash .*bytes_differ.sh \{ref\} \{out\}"' "sensitivity names the user metric"
+expect_grep "$OUT" '"accuracy_drop": [1-9][0-9]*\.0' "sensitivity drops in the metric's units"
 echo "user metric: ok"
