@@ -531,6 +531,7 @@ void forEachBatchOfShape(ModelGraphs& model, const Tensor& samples, const std::s
 void forEachModelBatch(ModelGraphs& model, const Tensor& samples, const std::string& source, int64_t batchSize,
                        const ModelBatchFn& fn)
 {
+    checkSamplesFitGraph(samples, source, model.forBatch(model.declaredBatch())); // one shape: the imported one
     forEachBatchOfShape(model, samples, source, batchSize, 0, fn);
 }
 
