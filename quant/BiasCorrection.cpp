@@ -114,11 +114,11 @@ std::vector<double> measureMeanError(const QuantSpec& result, ModelGraphs& model
     prepareModel(model, result);
     QuantizedExecutorOptions qo;
     qo.nonIdealities = false;
-    std::map<int64_t, std::unique_ptr<Prefix>> prefixes; // by batch size
+    std::map<const Graph*, std::unique_ptr<Prefix>> prefixes; // by graph (batch size and sample shape)
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), strCat("bias correction: ", layer));
-        std::unique_ptr<Prefix>& p = prefixes[b.inputs.dim(0)];
+        std::unique_ptr<Prefix>& p = prefixes[&b.graph];
         if (!p)
             p = prefixUpTo(b.graph, result, layer);
         const Node& node = p->graph.node(*p->graph.findNode(layer));

@@ -153,10 +153,101 @@ void checkSamplesFitGraph(const Tensor& samples, const std::string& source, cons
 
 void checkDatasetFitsGraph(const Dataset& data, const Graph& graph)
 {
-    checkSamplesFitGraph(data.inputs, data.source, graph);
+    if (data.shapeGroups.empty()) // groups: each is checked against the graph at its shape
+        checkSamplesFitGraph(data.inputs, data.source, graph);
     const Value& in = graph.value(graph.inputs()[0]);
     if (in.dtype != DType::Float32)
         fail("graph input '", in.name, "' is ", dtypeName(in.dtype), "; calibration data must feed a float32 input");
+}
+
+int64_t Dataset::count() const
+{
+    if (shapeGroups.empty())
+        return inputs.isValid() ? inputs.dim(0) : 0;
+    int64_t n = 0;
+    for (const Tensor& g : shapeGroups)
+        n += g.dim(0);
+    return n;
+}
+
+namespace {
+
+template <typename T>
+std::vector<T> slice(const std::vector<T>& v, int64_t begin, int64_t count)
+{
+    return v.empty() ? v : std::vector<T>(v.begin() + begin, v.begin() + begin + count);
+}
+
+} // namespace
+
+std::vector<Dataset> splitByShape(const Dataset& data)
+{
+    if (data.shapeGroups.empty())
+        return {data};
+    std::vector<Dataset> out;
+    int64_t begin = 0;
+    for (const Tensor& g : data.shapeGroups) {
+        Dataset d;
+        d.inputs = g;
+        d.shapeGroups = {g};
+        d.sourceIndex = slice(data.sourceIndex, begin, g.dim(0));
+        d.labels = slice(data.labels, begin, g.dim(0));
+        d.textLabels = slice(data.textLabels, begin, g.dim(0));
+        d.keys = data.keys;
+        d.labelsSource = data.labelsSource;
+        d.source = strCat(data.source, " (samples of shape ", shapeToString(Shape(g.shape().begin() + 1, g.shape().end())), ")");
+        out.push_back(std::move(d));
+        begin += g.dim(0);
+    }
+    return out;
+}
+
+void orderLabelsLikeSamples(Dataset& data)
+{
+    auto reorder = [&](auto& v) {
+        if (v.empty() || data.sourceIndex.empty())
+            return;
+        auto copy = v;
+        for (size_t i = 0; i < data.sourceIndex.size(); ++i)
+            v[i] = copy.at(static_cast<size_t>(data.sourceIndex[i]));
+    };
+    reorder(data.labels);
+    reorder(data.textLabels);
+}
+
+Dataset firstSamples(const Dataset& data, int64_t n)
+{
+    Dataset out = data;
+    if (n <= 0 || n >= data.count())
+        return out;
+    if (data.shapeGroups.empty()) {
+        out.inputs = sliceRows(data.inputs, 0, n);
+        out.labels = slice(data.labels, 0, n);
+        out.textLabels = slice(data.textLabels, 0, n);
+        return out;
+    }
+    out.shapeGroups.clear();
+    out.sourceIndex.clear();
+    out.labels.clear();
+    out.textLabels.clear();
+    int64_t sample = 0;
+    for (const Tensor& g : data.shapeGroups) {
+        std::vector<Tensor> kept;
+        for (int64_t r = 0; r < g.dim(0); ++r, ++sample) {
+            if (data.sourceIndex[sample] >= n)
+                continue;
+            kept.push_back(sliceRows(g, r, 1));
+            out.sourceIndex.push_back(data.sourceIndex[sample]);
+            if (!data.labels.empty())
+                out.labels.push_back(data.labels[sample]);
+            if (!data.textLabels.empty())
+                out.textLabels.push_back(data.textLabels[sample]);
+        }
+        if (!kept.empty())
+            out.shapeGroups.push_back(concatRows(kept));
+    }
+    out.inputs = out.shapeGroups.front();
+    return out;
 }
 
 Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count)
@@ -174,6 +265,15 @@ namespace {
 int64_t batchOf(const Graph& g)
 {
     return g.inputs().empty() || g.value(g.inputs()[0]).shape.empty() ? 1 : g.value(g.inputs()[0]).shape[0];
+}
+
+// The graph input's shape without its batch dim.
+Shape sampleShapeOf(const Graph& g)
+{
+    if (g.inputs().empty() || g.value(g.inputs()[0]).shape.empty())
+        return {};
+    const Shape& s = g.value(g.inputs()[0]).shape;
+    return Shape(s.begin() + 1, s.end());
 }
 
 // Every output's dim 0 must follow the input's batch, or the graph does not batch samples.
@@ -226,62 +326,74 @@ ModelGraphs::ModelGraphs(std::string onnxPath, Shape inputShape, bool cleanup)
     m_name = std::filesystem::path(m_path).stem().string();
     m_template = std::make_unique<Graph>(*g);
     m_declaredBatch = batchOf(*g);
-    m_graphs[m_declaredBatch] = std::move(g);
+    m_sampleShape = sampleShapeOf(*g);
+    m_graphs[{m_sampleShape, m_declaredBatch}] = std::move(g);
 }
 
 ModelGraphs::ModelGraphs(Graph graph)
     : m_name(graph.name), m_contentHash(graphContentHash(graph)), m_template(std::make_unique<Graph>(std::move(graph)))
 {
     m_declaredBatch = batchOf(*m_template);
+    m_sampleShape = sampleShapeOf(*m_template);
     if (!m_template->inputs().empty() && !m_template->value(m_template->inputs()[0]).shape.empty())
-        m_graphs[m_declaredBatch] = std::make_unique<Graph>(*m_template);
+        m_graphs[{m_sampleShape, m_declaredBatch}] = std::make_unique<Graph>(*m_template);
 }
 
-std::unique_ptr<Graph> ModelGraphs::rebatched(int64_t batch) const
+std::unique_ptr<Graph> ModelGraphs::rebatched(const Shape& sample, int64_t batch) const
 {
+    auto withBatch = [&](Shape s) {
+        if (s.empty())
+            return s;
+        if (sample != m_sampleShape && s.size() == sample.size() + 1)
+            std::copy(sample.begin(), sample.end(), s.begin() + 1);
+        s[0] = batch;
+        return s;
+    };
     std::unique_ptr<Graph> g;
     if (!m_path.empty()) {
         ImportOptions options;
         options.runCleanupPasses = m_cleanup;
         options.freeBatchDim = true;
-        for (ValueId in : m_template->inputs()) {
-            Shape s = m_template->value(in).shape;
-            if (!s.empty())
-                s[0] = batch;
-            options.inputShapes[m_template->value(in).name] = s;
-        }
+        for (ValueId in : m_template->inputs())
+            options.inputShapes[m_template->value(in).name] = withBatch(m_template->value(in).shape);
         g = std::make_unique<Graph>(importOnnxFile(m_path, options).graph);
     } else {
         g = std::make_unique<Graph>(*m_template);
         for (ValueId in : g->inputs())
-            if (!g->value(in).shape.empty())
-                g->value(in).shape[0] = batch;
+            g->value(in).shape = withBatch(g->value(in).shape);
         inferShapes(*g);
     }
     checkOutputsFollowBatch(*g, batch);
     return g;
 }
 
-const Graph& ModelGraphs::forBatch(int64_t batch)
+const Graph& ModelGraphs::forBatch(int64_t batch) { return forShape(m_sampleShape, batch); }
+
+const Graph& ModelGraphs::forShape(const Shape& wanted, int64_t batch)
 {
-    auto it = m_graphs.find(batch);
+    const Shape& sample = wanted.empty() ? m_sampleShape : wanted;
+    auto it = m_graphs.find({sample, batch});
     if (it != m_graphs.end())
         return *it->second;
-    std::unique_ptr<Graph> g;
-    if (batch == m_declaredBatch) {
-        g = std::make_unique<Graph>(*m_template);
-    } else {
-        try {
-            g = rebatched(batch);
-        } catch (const Cancelled&) {
-            throw;
-        } catch (const Error& e) {
-            fail("model '", m_name, "' is declared with batch ", m_declaredBatch, " and cannot run a batch of ", batch,
-                 ": ", e.what());
-        }
+    if (batch == m_declaredBatch && sample == m_sampleShape)
+        return cached(sample, batch, std::make_unique<Graph>(*m_template));
+    try {
+        return cached(sample, batch, rebatched(sample, batch));
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const Error& e) {
+        if (sample != m_sampleShape)
+            fail("model '", m_name, "' cannot run samples of shape ", shapeToString(sample), " (imported at ",
+                 shapeToString(m_sampleShape), "): ", e.what());
+        fail("model '", m_name, "' is declared with batch ", m_declaredBatch, " and cannot run a batch of ", batch,
+             ": ", e.what());
     }
+}
+
+const Graph& ModelGraphs::cached(const Shape& sample, int64_t batch, std::unique_ptr<Graph> g)
+{
     applyQuantRewrites(*g, m_equalization, m_smoothing);
-    return *(m_graphs[batch] = std::move(g));
+    return *(m_graphs[{sample, batch}] = std::move(g));
 }
 
 int64_t ModelGraphs::runBatch(int64_t wanted)
@@ -397,23 +509,42 @@ Tensor ModelBatch::realOutput(const Tensor& t, const std::string& what) const
     return real(t);
 }
 
-void forEachModelBatch(ModelGraphs& model, const Tensor& samples, const std::string& source, int64_t batchSize,
-                       const ModelBatchFn& fn)
+namespace {
+
+// The runs of one tensor of samples at its own shape; sample numbers start at `offset`.
+void forEachBatchOfShape(ModelGraphs& model, const Tensor& samples, const std::string& source, int64_t batchSize,
+                         int64_t offset, const ModelBatchFn& fn)
 {
-    checkSamplesFitGraph(samples, source, model.forBatch(model.declaredBatch()));
+    const Shape sample(samples.shape().begin() + 1, samples.shape().end());
+    checkSamplesFitGraph(samples, source, model.forShape(sample, model.declaredBatch()));
     const int64_t n = samples.dim(0);
     const int64_t step = model.runBatch(std::max<int64_t>(1, std::min(batchSize, n)));
     for (int64_t begin = 0; begin < n; begin += step) {
         const int64_t rows = std::min(step, n - begin);
         const int64_t batch = rows == step ? step : model.runBatch(rows);
-        fn(ModelBatch{model.forBatch(batch), paddedRows(samples, begin, rows, batch), begin, rows});
+        fn(ModelBatch{model.forShape(sample, batch), paddedRows(samples, begin, rows, batch), offset + begin, rows});
     }
+}
+
+} // namespace
+
+void forEachModelBatch(ModelGraphs& model, const Tensor& samples, const std::string& source, int64_t batchSize,
+                       const ModelBatchFn& fn)
+{
+    checkSamplesFitGraph(samples, source, model.forBatch(model.declaredBatch())); // one shape: the imported one
+    forEachBatchOfShape(model, samples, source, batchSize, 0, fn);
 }
 
 void forEachModelBatch(ModelGraphs& model, const Dataset& data, int64_t batchSize, const ModelBatchFn& fn)
 {
     checkDatasetFitsGraph(data, model.forBatch(model.declaredBatch()));
-    forEachModelBatch(model, data.inputs, data.source, batchSize, fn);
+    if (data.shapeGroups.empty())
+        return forEachBatchOfShape(model, data.inputs, data.source, batchSize, 0, fn);
+    int64_t offset = 0;
+    for (const Tensor& group : data.shapeGroups) { // each shape its own runs; samples numbered on
+        forEachBatchOfShape(model, group, data.source, batchSize, offset, fn);
+        offset += group.dim(0);
+    }
 }
 
 } // namespace tessera::quant

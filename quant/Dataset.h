@@ -28,7 +28,14 @@ struct Dataset {
     // class 0 the CTC blank, PaddleOCR's convention). Empty: none.
     std::vector<std::string> textLabels;
     std::vector<std::string> keys;
-    int64_t count() const { return inputs.isValid() ? inputs.dim(0) : 0; }
+    // Samples of different shapes (images at their own width, ImagePreprocess::autoWidth):
+    // one float32 [n_g, ...] tensor per shape, samples numbered group after group (labels
+    // in that order), `inputs` then the first group; sourceIndex[i] is sample i's position
+    // in the source (file order). Empty: every sample is in `inputs`.
+    std::vector<Tensor> shapeGroups;
+    std::vector<int64_t> sourceIndex;
+    int64_t count() const;
+    bool severalShapes() const { return shapeGroups.size() > 1; }
     bool hasLabels() const { return !labels.empty() || !textLabels.empty(); }
 };
 
@@ -58,6 +65,14 @@ void checkSamplesFitGraph(const Tensor& samples, const std::string& source, cons
 // The same for calibration/evaluation data, whose input must also be float32.
 void checkDatasetFitsGraph(const Dataset& data, const Graph& graph);
 
+// Each shape group as a data set of that one group (its labels with it, run at its shape);
+// plain data: itself.
+std::vector<Dataset> splitByShape(const Dataset& data);
+// Labels read in source order (file order) put in the data's sample order (sourceIndex).
+void orderLabelsLikeSamples(Dataset& data);
+// Only the first `n` samples in source order (--limit), groups kept.
+Dataset firstSamples(const Dataset& data, int64_t n);
+
 // Rows [begin, begin + count) of a [N, ...] tensor (a copy).
 Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count);
 // The tensors one after the other along axis 0 (equal dtypes and trailing dims).
@@ -82,6 +97,10 @@ public:
     // The graph at `batch`: the declared one, or any other the model re-infers at with
     // every output's dim 0 equal to `batch`; throws naming the model and output otherwise.
     const Graph& forBatch(int64_t batch);
+    // The graph at `batch` for samples of shape `sample` (one sample's input shape without
+    // the batch dim; empty: the shape imported), the model imported again at that shape
+    // (symbolic dims, e.g. a text recognizer's width). Throws naming the shape otherwise.
+    const Graph& forShape(const Shape& sample, int64_t batch);
     const std::string& name() const { return m_name; }
     // The model's content hash (core/quantspec/ModelHash.h): what a spec records and is
     // checked against.
@@ -103,7 +122,8 @@ public:
     const std::vector<InputSmoothing>& smoothing() const { return m_smoothing; }
 
 private:
-    std::unique_ptr<Graph> rebatched(int64_t batch) const;
+    std::unique_ptr<Graph> rebatched(const Shape& sample, int64_t batch) const;
+    const Graph& cached(const Shape& sample, int64_t batch, std::unique_ptr<Graph> g);
 
     std::string m_path;
     std::string m_name;
@@ -115,7 +135,8 @@ private:
     std::string m_fixedReason;
     std::vector<ChannelScaling> m_equalization;
     std::vector<InputSmoothing> m_smoothing;
-    std::map<int64_t, std::unique_ptr<Graph>> m_graphs;
+    Shape m_sampleShape; // the imported input's shape without its batch dim
+    std::map<std::pair<Shape, int64_t>, std::unique_ptr<Graph>> m_graphs; // by (sample shape, batch)
 };
 
 // ModelGraphs(modelPath, samples' shape): the samples ([N, ...] from `source`) fix the

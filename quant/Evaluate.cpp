@@ -49,6 +49,13 @@ void describeOutput(Fp32Reference& ref, const Graph& g)
 
 } // namespace
 
+Tensor outputsTensor(const std::vector<float>& outputs, int64_t samples, const Shape& sampleShape)
+{
+    Shape all{samples};
+    all.insert(all.end(), sampleShape.begin(), sampleShape.end());
+    return Tensor::fromVector<float>(outputs, all);
+}
+
 double sqnrDb(double signal, double noise)
 {
     if (noise <= 0.0)
@@ -84,6 +91,9 @@ void checkLabelsBeforeRunning(ModelGraphs& model, const Dataset& data, const Qua
 
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
+    if (data.severalShapes())
+        fail(data.source, ": samples of ", data.shapeGroups.size(), " shapes; the sensitivity table and the mixed-precision "
+                          "search compare outputs of one shape: give one --size WxH");
     checkLabelsBeforeRunning(model, data);
     Fp32Reference ref;
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
@@ -127,18 +137,74 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
 
 namespace {
 
-// Top-1 of both, their agreement and the output SQNR, from graph output 0 of every sample.
-void scoreOutputs(EvalReport& rep, const TaskLayout& task, const std::vector<float>& fpOut,
-                  const std::vector<float>& qOut, const Dataset& data)
+// Top-1 of both, their agreement and the output SQNR, from graph output 0 of every sample
+// (the scorer reads `fpOut` and `data`'s labels until it is finished).
+OutputScorer scoreOutputs(const TaskLayout& task, const std::vector<float>& fpOut, const std::vector<float>& qOut,
+                          const Dataset& data)
 {
     if (fpOut.size() != qOut.size())
         fail("evaluation: FP32 reference has ", fpOut.size(), " values, quantized run ", qOut.size());
-    const int64_t perSample = static_cast<int64_t>(qOut.size()) / rep.samples; // labels checked before the runs
+    const int64_t perSample = static_cast<int64_t>(qOut.size()) / data.count(); // labels checked before the runs
     OutputScorer scorer(fpOut.data(), perSample, task, data.labels);
     if (!data.textLabels.empty())
         scorer.setTextLabels(data.textLabels, data.keys);
     scorer.add(0, qOut.data(), static_cast<int64_t>(qOut.size()));
-    scorer.finish(rep);
+    return scorer;
+}
+
+// One evaluation's runs over data of one shape: the outputs of both and, per layer, the
+// sums of its cumulative SQNR.
+struct EvalRun {
+    std::vector<float> fpOut, qOut;
+    Fp32Reference shape; // graph output 0's per-sample shape and name
+    std::map<std::string, Accum> perNode;
+    std::vector<LayerError> order;
+};
+
+EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
+                      ProgressSink* progress, const Fp32Reference* reference);
+
+// Layers in order with their SQNR from the sums.
+void finishLayers(EvalReport& rep, std::vector<LayerError> order, std::map<std::string, Accum>& perNode)
+{
+    for (LayerError& l : order) {
+        l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);
+        rep.layers.push_back(l);
+    }
+}
+
+// Data of several shapes (Dataset::shapeGroups): each group evaluated at its shape, the
+// scores and per-layer sums added up.
+EvalReport evaluateByShape(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
+                           ProgressSink* progress)
+{
+    if (options.metric || !options.metricCommand.empty())
+        fail(data.source, ": a metric command needs the outputs as one .npy, and samples of different shapes give "
+                          "outputs of different shapes; give one --size WxH");
+    const std::vector<Dataset> groups = splitByShape(data);
+    std::vector<EvalRun> runs;
+    std::vector<OutputScorer> scorers;
+    std::map<std::string, Accum> perNode;
+    EvalReport rep;
+    int64_t done = 0;
+    for (const Dataset& g : groups) {
+        SilentProgress silent;
+        SubProgress part(progress ? *progress : silent, double(done) / data.count(), double(done + g.count()) / data.count());
+        runs.push_back(runEvaluation(model, result, g, options, &part, nullptr));
+        done += g.count();
+    }
+    for (size_t i = 0; i < groups.size(); ++i) {
+        scorers.push_back(scoreOutputs(taskLayout(result, runs[i].shape), runs[i].fpOut, runs[i].qOut, groups[i]));
+        if (i > 0)
+            scorers[0].merge(scorers[i]);
+        for (const auto& [node, a] : runs[i].perNode) {
+            perNode[node].signal += a.signal;
+            perNode[node].noise += a.noise;
+        }
+    }
+    scorers[0].finish(rep);
+    finishLayers(rep, runs[0].order, perNode);
+    return rep;
 }
 
 } // namespace
@@ -157,21 +223,18 @@ int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetB
     return std::max<int64_t>(1, std::min(requested, budgetBytes / perSample));
 }
 
-EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
-                    ProgressSink* progress, const Fp32Reference* reference)
+namespace {
+
+EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
+                      ProgressSink* progress, const Fp32Reference* reference)
 {
-    prepareModel(model, result);
-    checkLabelsBeforeRunning(model, data, &result);
     const int64_t batchSize =
         options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes) : options.batchSize;
-    const auto t0 = std::chrono::steady_clock::now();
-    EvalReport rep;
-    rep.samples = data.count();
-    rep.hasLabels = data.hasLabels();
-    std::vector<float> fpOut, qOut;
-    Fp32Reference shape; // graph output 0's per-sample shape and name
-    std::map<std::string, Accum> perNode;
-    std::vector<LayerError> order;
+    EvalRun run;
+    std::vector<float>&fpOut = run.fpOut, &qOut = run.qOut;
+    Fp32Reference& shape = run.shape;
+    std::map<std::string, Accum>& perNode = run.perNode;
+    std::vector<LayerError>& order = run.order;
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "evaluating");
@@ -203,18 +266,37 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
     });
     if (reference && !options.perLayer)
         fpOut = reference->outputs;
-    scoreOutputs(rep, taskLayout(result, shape), fpOut, qOut, data);
-    if (!options.metricCommand.empty()) {
-        Shape all{rep.samples};
-        all.insert(all.end(), shape.sampleShape.begin(), shape.sampleShape.end());
-        const Tensor ref = Tensor::fromVector<float>(fpOut, all), out = Tensor::fromVector<float>(qOut, all);
-        rep.userMetric = {true, runMetricCommand(options.metricCommand, ref, ref),
-                          runMetricCommand(options.metricCommand, ref, out)};
+    return run;
+}
+
+} // namespace
+
+EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& data, const EvalOptions& options,
+                    ProgressSink* progress, const Fp32Reference* reference)
+{
+    prepareModel(model, result);
+    checkLabelsBeforeRunning(model, data, &result); // a bad labels file fails before any run
+    const auto t0 = std::chrono::steady_clock::now();
+    if (data.severalShapes()) {
+        if (reference)
+            fail(data.source, ": samples of several shapes are evaluated shape by shape, without a stored FP32 reference");
+        EvalReport rep = evaluateByShape(model, result, data, options, progress);
+        rep.seconds = secondsSince(t0);
+        return rep;
     }
-    for (LayerError& l : order) {
-        l.sqnrDb = sqnrDb(perNode[l.node].signal, perNode[l.node].noise);
-        rep.layers.push_back(l);
+    EvalRun run = runEvaluation(model, result, data, options, progress, reference);
+    const std::vector<float>&fpOut = run.fpOut, &qOut = run.qOut;
+    const Fp32Reference& shape = run.shape;
+    EvalReport rep;
+    scoreOutputs(taskLayout(result, shape), fpOut, qOut, data).finish(rep);
+    if (options.metric || !options.metricCommand.empty()) {
+        std::unique_ptr<MetricCommand> own;
+        if (!options.metric)
+            own = std::make_unique<MetricCommand>(options.metricCommand, outputsTensor(fpOut, rep.samples, shape.sampleShape));
+        MetricCommand& metric = options.metric ? *options.metric : *own;
+        rep.userMetric = {true, metric.ceiling(), metric.score(outputsTensor(qOut, rep.samples, shape.sampleShape))};
     }
+    finishLayers(rep, run.order, run.perNode);
     rep.seconds = secondsSince(t0);
     return rep;
 }

@@ -16,6 +16,8 @@
 
 namespace tessera::quant {
 
+class MetricCommand;
+
 struct LayerError {
     std::string node;
     std::string opType;
@@ -50,6 +52,9 @@ struct EvalOptions {
     int64_t perLayerBudgetBytes = int64_t(512) << 20;
     // The user's metric, 'CMD {ref} {out}' (quant/MetricCommand.h); empty: none.
     std::string metricCommand;
+    // Or the same metric already holding these data's FP32 outputs and its ceiling (a search
+    // measuring many configurations runs the command once per configuration): used instead.
+    MetricCommand* metric = nullptr;
 };
 
 // The samples per run that keep all of one run's activations (FP32, every value of the
@@ -82,6 +87,9 @@ EvalReport evaluate(ModelGraphs& model, const QuantSpec& result, const Dataset& 
 // Quantized outputs of graph output 0 for all samples ([N, perSample]).
 std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& result, const Dataset& data,
                                        int64_t batchSize = 100, ProgressSink* progress = nullptr);
+
+// Outputs of `samples` samples ([N * prod(sampleShape)]) as a tensor [N, sampleShape...].
+Tensor outputsTensor(const std::vector<float>& outputs, int64_t samples, const Shape& sampleShape);
 
 double sqnrDb(double signal, double noise);
 // What budgets are in: the user metric's ceiling - its quantized score when given, else

@@ -73,7 +73,11 @@ void checkPreprocess(const ImagePreprocess& pre, const std::string& where)
     for (float s : pre.std)
         if (!(s > 0.0f))
             fail(where, ": std values must be positive");
-    if (pre.width < 0 || pre.height < 0 || (pre.width == 0) != (pre.height == 0))
+    if (pre.autoWidth && (pre.height <= 0 || pre.widthMultiple <= 0 || pre.maxWidth < pre.widthMultiple ||
+                          pre.maxWidth > kMaxImageSide))
+        fail(where, ": an automatic width needs a height, a positive width multiple and a maximum width of at least "
+                    "one multiple and at most ", kMaxImageSide);
+    if (!pre.autoWidth && (pre.width < 0 || pre.height < 0 || (pre.width == 0) != (pre.height == 0)))
         fail(where, ": give both width and height (or neither)");
     if (pre.width > kMaxImageSide || pre.height > kMaxImageSide)
         fail(where, ": resize size ", pre.width, "x", pre.height, " exceeds the limit of ", kMaxImageSide, " a side");
@@ -90,7 +94,8 @@ Tensor decodePngImage(const std::string& bytes, const std::string& sourceName, c
 {
     checkPreprocess(pre, sourceName);
     const Rgb img = decodePng(bytes, sourceName);
-    const int64_t w = pre.width ? pre.width : img.width, h = pre.height ? pre.height : img.height;
+    const int64_t h = pre.height ? pre.height : img.height;
+    const int64_t w = pre.autoWidth ? autoWidthOf(img.width, img.height, pre) : pre.width ? pre.width : img.width;
     const bool resize = w != img.width || h != img.height;
     const double sy = static_cast<double>(img.height) / h, sx = static_cast<double>(img.width) / w;
     Tensor t(DType::Float32, {1, pre.channels, h, w});
@@ -110,6 +115,49 @@ Tensor decodePngImage(const std::string& bytes, const std::string& sourceName, c
     return t;
 }
 
+int64_t autoWidthOf(int64_t width, int64_t height, const ImagePreprocess& pre)
+{
+    const double scaled = static_cast<double>(width) * static_cast<double>(pre.height) / static_cast<double>(height);
+    const int64_t m = pre.widthMultiple;
+    const int64_t rounded = std::max<int64_t>(1, std::llround(scaled / static_cast<double>(m))) * m;
+    return std::min(rounded, pre.maxWidth / m * m);
+}
+
+namespace {
+
+// Images of different shapes as one group per shape, in order of first appearance.
+Dataset groupedImages(const std::vector<Tensor>& images)
+{
+    std::vector<Shape> shapes;
+    std::vector<std::vector<size_t>> members;
+    for (size_t i = 0; i < images.size(); ++i) {
+        auto it = std::find(shapes.begin(), shapes.end(), images[i].shape());
+        if (it == shapes.end()) {
+            shapes.push_back(images[i].shape());
+            members.emplace_back();
+            it = shapes.end() - 1;
+        }
+        members[static_cast<size_t>(it - shapes.begin())].push_back(i);
+    }
+    Dataset data;
+    for (const std::vector<size_t>& group : members) {
+        std::vector<Tensor> parts;
+        for (size_t i : group) {
+            parts.push_back(images[i]);
+            data.sourceIndex.push_back(static_cast<int64_t>(i));
+        }
+        data.shapeGroups.push_back(concatRows(parts));
+    }
+    data.inputs = data.shapeGroups.front();
+    if (data.shapeGroups.size() == 1) { // one shape: plain data
+        data.shapeGroups.clear();
+        data.sourceIndex.clear();
+    }
+    return data;
+}
+
+} // namespace
+
 Dataset loadImageFolder(const std::string& folder, const ImagePreprocess& pre)
 {
     namespace fs = std::filesystem;
@@ -126,20 +174,12 @@ Dataset loadImageFolder(const std::string& folder, const ImagePreprocess& pre)
     std::vector<Tensor> images;
     for (const std::string& f : files) {
         images.push_back(loadPngImage(f, pre));
-        if (images.back().shape() != images.front().shape())
+        if (!pre.autoWidth && images.back().shape() != images.front().shape())
             fail(f, ": size ", shapeToString(images.back().shape()), " differs from ", files.front(), "'s ",
                  shapeToString(images.front().shape()), " (set a resize width and height)");
     }
-    Shape shape = images.front().shape();
-    shape[0] = static_cast<int64_t>(images.size());
-    Dataset data;
+    Dataset data = groupedImages(images);
     data.source = folder;
-    data.inputs = Tensor(DType::Float32, shape);
-    float* dst = data.inputs.mutableData<float>();
-    for (const Tensor& t : images) {
-        std::memcpy(dst, t.data<float>(), t.byteSize());
-        dst += t.numel();
-    }
     return data;
 }
 

@@ -19,6 +19,13 @@ namespace tessera::quant {
 struct ImagePreprocess {
     int64_t width = 0;  // 0: keep the image's size (all images must then agree)
     int64_t height = 0;
+    // Variable width (`--size AUTOx48`, text lines): each image is resized to `height` with
+    // its aspect ratio kept, its width rounded to the nearest multiple of `widthMultiple`
+    // (at least one multiple) and capped at `maxWidth` (rounded down to a multiple). Images
+    // of different widths then form shape groups (Dataset::shapeGroups).
+    bool autoWidth = false;
+    int64_t widthMultiple = 8;
+    int64_t maxWidth = 2048;
     int channels = 3;   // 3 (RGB/BGR) or 1 (luma)
     bool bgr = false;
     float scale = 1.0f / 255.0f;
@@ -32,7 +39,12 @@ Tensor loadPngImage(const std::string& path, const ImagePreprocess& pre);
 // The same for a PNG file's bytes; `sourceName` is used in messages.
 Tensor decodePngImage(const std::string& bytes, const std::string& sourceName, const ImagePreprocess& pre);
 
-// Every *.png in `folder` as [N, C, H, W]. Throws when the folder has no PNG files.
+// The width an image of `width` x `height` pixels gets under autoWidth.
+int64_t autoWidthOf(int64_t width, int64_t height, const ImagePreprocess& pre);
+
+// Every *.png in `folder` as [N, C, H, W]; with autoWidth, one group per width (samples in
+// file order within a group, groups by first appearance; Dataset::sourceIndex gives each
+// sample's file position). Throws when the folder has no PNG files.
 Dataset loadImageFolder(const std::string& folder, const ImagePreprocess& pre);
 
 } // namespace tessera::quant

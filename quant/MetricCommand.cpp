@@ -31,23 +31,6 @@ std::string replaceAll(std::string s, const std::string& from, const std::string
     return s;
 }
 
-// A scratch folder removed when it goes out of scope.
-struct ScratchDir {
-    std::filesystem::path path;
-    ScratchDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "tessera-metric-XXXXXX").string();
-        if (!mkdtemp(pattern.data()))
-            fail("metric command: cannot create a scratch folder in ", std::filesystem::temp_directory_path().string());
-        path = pattern;
-    }
-    ~ScratchDir()
-    {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
-
 std::string lastLine(const std::string& text)
 {
     size_t end = text.find_last_not_of(" \t\r\n");
@@ -57,42 +40,85 @@ std::string lastLine(const std::string& text)
     return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin == std::string::npos ? 0 : begin + 1));
 }
 
+
+std::filesystem::path makeScratchDir()
+{
+    std::string pattern = (std::filesystem::temp_directory_path() / "tessera-metric-XXXXXX").string();
+    if (!mkdtemp(pattern.data()))
+        fail("metric command: cannot create a scratch folder in ", std::filesystem::temp_directory_path().string());
+    return pattern;
+}
+
 } // namespace
 
-double runMetricCommand(const std::string& command, const Tensor& ref, const Tensor& out)
+MetricCommand::MetricCommand(std::string command, const Tensor& ref) : m_command(std::move(command))
 {
-    if (command.find("{out}") == std::string::npos)
-        fail("metric command '", command, "' has no {out} (the quantized outputs' .npy)");
-    ScratchDir dir;
-    const std::string refPath = (dir.path / "ref.npy").string(), outPath = (dir.path / "out.npy").string();
-    const std::string errPath = (dir.path / "stderr.txt").string();
-    writeNpy(refPath, ref);
+    if (m_command.find("{out}") == std::string::npos)
+        fail("metric command '", m_command, "' has no {out} (the quantized outputs' .npy)");
+    m_dir = makeScratchDir();
+    m_refPath = (m_dir / "ref.npy").string();
+    writeNpy(m_refPath, ref);
+}
+
+MetricCommand::~MetricCommand()
+{
+    std::error_code ec;
+    std::filesystem::remove_all(m_dir, ec);
+}
+
+double MetricCommand::ceiling()
+{
+    std::lock_guard<std::mutex> lock(m_ceilingMutex);
+    if (!m_ceiling)
+        m_ceiling = runOn(m_refPath, "ceiling");
+    return *m_ceiling;
+}
+
+double MetricCommand::score(const Tensor& out) const
+{
+    const std::string tag = std::to_string(m_runs++);
+    const std::string outPath = (m_dir / ("out" + tag + ".npy")).string();
     writeNpy(outPath, out);
-    const std::string line = replaceAll(replaceAll(command, "{ref}", shellQuoted(refPath)), "{out}", shellQuoted(outPath)) +
-                             " 2>" + shellQuoted(errPath);
+    struct Remove {
+        std::string path;
+        ~Remove() { std::filesystem::remove(path); }
+    } remove{outPath};
+    return runOn(outPath, tag);
+}
+
+double MetricCommand::runOn(const std::string& outPath, const std::string& tag) const
+{
+    const std::string errPath = (m_dir / ("stderr" + tag + ".txt")).string();
+    const std::string line = replaceAll(replaceAll(m_command, "{ref}", shellQuoted(m_refPath)), "{out}",
+                                        shellQuoted(outPath)) + " 2>" + shellQuoted(errPath);
     FILE* pipe = popen(line.c_str(), "r");
     if (!pipe)
-        fail("metric command '", command, "' could not be started: ", std::strerror(errno));
+        fail("metric command '", m_command, "' could not be started: ", std::strerror(errno));
     std::string text;
     char buf[4096];
     for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;)
         text.append(buf, n);
     const int status = pclose(pipe);
-    if (status != 0) {
-        std::string err;
-        try {
-            err = readFileBytes(errPath, 1 << 16);
-        } catch (const Error&) {
-        }
-        fail("metric command '", command, "' failed (exit status ", WIFEXITED(status) ? WEXITSTATUS(status) : status,
-             ")", err.empty() ? "" : ": ", lastLine(err));
+    std::string err;
+    try {
+        err = readFileBytes(errPath, 1 << 16);
+    } catch (const Error&) {
     }
+    std::filesystem::remove(errPath);
+    if (status != 0)
+        fail("metric command '", m_command, "' failed (exit status ", WIFEXITED(status) ? WEXITSTATUS(status) : status,
+             ")", err.empty() ? "" : ": ", lastLine(err));
     const std::string number = lastLine(text);
     char* end = nullptr;
     const double v = std::strtod(number.c_str(), &end);
     if (number.empty() || *end != '\0' || !std::isfinite(v))
-        fail("metric command '", command, "' printed '", number, "' as its last line, not a number");
+        fail("metric command '", m_command, "' printed '", number, "' as its last line, not a number");
     return v;
+}
+
+double runMetricCommand(const std::string& command, const Tensor& ref, const Tensor& out)
+{
+    return MetricCommand(command, ref).score(out);
 }
 
 } // namespace tessera::quant

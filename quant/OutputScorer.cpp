@@ -175,6 +175,17 @@ void OutputScorer::add(int64_t first, const float* q, int64_t count)
     m_samples += count / m_per;
 }
 
+void OutputScorer::merge(const OutputScorer& o)
+{
+    for (int64_t OutputScorer::*count :
+         {&OutputScorer::m_labelChars, &OutputScorer::m_fpEdits, &OutputScorer::m_qEdits, &OutputScorer::m_samples,
+          &OutputScorer::m_fpCorrect, &OutputScorer::m_qCorrect, &OutputScorer::m_agree, &OutputScorer::m_positions,
+          &OutputScorer::m_positionsAgree})
+        this->*count += o.*count;
+    for (double OutputScorer::*sum : {&OutputScorer::m_iouSum, &OutputScorer::m_signal, &OutputScorer::m_noise})
+        this->*sum += o.*sum;
+}
+
 void OutputScorer::finish(EvalReport& rep) const
 {
     const double n = static_cast<double>(m_samples);

@@ -49,6 +49,8 @@ public:
     // Fills samples, hasLabels, fp32Top1, quantTop1, agreement (the task's primary figure),
     // outputSqnrDb and task.
     void finish(EvalReport& report) const;
+    // Adds another scorer's counts (the same task on other samples, e.g. another shape group).
+    void merge(const OutputScorer& other);
 
 private:
     void addSample(const float* fp, const float* q, int64_t sample);

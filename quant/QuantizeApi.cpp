@@ -38,12 +38,9 @@ Dataset loadDataSource(const DataSource& s)
         data.keys = loadKeys(s.keys, s.keysWithSpace);
         data.labelsSource = s.labelsText;
     }
+    orderLabelsLikeSamples(data); // labels come in file order, shape groups reorder the samples
     if (s.limit > 0 && s.limit < data.count()) {
-        data.inputs = sliceRows(data.inputs, 0, s.limit);
-        if (!data.labels.empty())
-            data.labels.resize(static_cast<size_t>(s.limit));
-        if (!data.textLabels.empty())
-            data.textLabels.resize(static_cast<size_t>(s.limit));
+        data = firstSamples(data, s.limit);
         data.source += strCat(" (first ", s.limit, ")");
     }
     return data;
@@ -136,6 +133,9 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     QuantSpec base = readQuantSpec(req.quantPath);
     req.task.applyTo(base.config.task);
     const Dataset all = loadDataSource(req.data);
+    if (all.severalShapes())
+        fail(all.source, ": samples of ", all.shapeGroups.size(), " shapes; the mixed-precision search compares outputs "
+                         "of one shape: give one --size WxH");
     if (!(req.holdout >= 0.0 && req.holdout < 1.0))
         fail("--holdout must be in [0, 1), got ", req.holdout);
     const int64_t held = static_cast<int64_t>(static_cast<double>(all.count()) * req.holdout);
@@ -150,6 +150,7 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     so.bits = req.options.bits;
     so.adcBits = req.options.adcBits;
     so.batchSize = req.options.batchSize;
+    so.metricCommand = req.options.metricCommand;
     const SensitivityReport sens = req.sensitivityPath.empty()
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
                                        : readSensitivityFor(req.sensitivityPath, base, so.bits,

@@ -6,6 +6,7 @@
 #include "core/Error.h"
 #include "core/analog/AnalogLowering.h"
 #include "quant/Calibrator.h"
+#include "quant/MetricCommand.h"
 #include "quant/QuantizedExecutor.h"
 #include "core/Parallel.h"
 
@@ -14,6 +15,8 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <memory>
+#include <optional>
 
 namespace tessera::quant {
 
@@ -166,6 +169,18 @@ Fp32Reference startSensitivity(ModelGraphs& model, const QuantSpec& base, const 
     return computeFp32Reference(model, data, options.batchSize, &sink);
 }
 
+// The user's metric over these FP32 outputs, its ceiling measured (none without a command).
+std::unique_ptr<MetricCommand> userMetricOf(const SensitivityOptions& options, const Fp32Reference& ref,
+                                            const Dataset& data)
+{
+    if (options.metricCommand.empty())
+        return nullptr;
+    auto metric = std::make_unique<MetricCommand>(options.metricCommand,
+                                                  outputsTensor(ref.outputs, data.count(), ref.sampleShape));
+    metric->ceiling();
+    return metric;
+}
+
 } // namespace
 
 SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
@@ -178,6 +193,8 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
     const Graph& g = model.forBatch(model.declaredBatch()); // the layers' weights: any batch
     SensitivityReport rep;
     rep.hasLabels = data.hasLabels();
+    std::unique_ptr<MetricCommand> metric = userMetricOf(options, ref, data);
+    rep.userMetric = options.metricCommand;
     const std::vector<TrialKey> keys = trialKeys(base, options);
     const double total = static_cast<double>(keys.size());
     int done = 0;
@@ -187,6 +204,7 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
         sub.checkpoint(0.0, trialName(l.node, k));
         EvalOptions eo;
         eo.batchSize = options.batchSize;
+        eo.metric = metric.get();
         const EvalReport e = evaluate(model, withTrial(base, g, k), data, eo, &sub, &ref);
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
@@ -209,7 +227,44 @@ struct Trial {
     OutputScorer score;
     bool isBase = false;
     size_t step = 0; // the layer's node step
+    std::vector<float> outputs; // with a user metric: every sample's outputs until the last batch
+    double userDrop = 0.0;      // with a user metric: its ceiling - its score of `outputs`
 };
+
+// The user's metric of a sensitivity run: the command and the outputs' layout.
+struct TrialMetric {
+    MetricCommand& command;
+    int64_t samples = 0;
+    Shape sampleShape;
+    size_t values() const { return static_cast<size_t>(samples * numElements(sampleShape)); }
+};
+
+// One batch's outputs of a trial, scored; with a user metric kept, and once every sample
+// is in, scored by the command (once per trial) and released.
+void recordTrialOutput(Trial& t, int64_t first, const std::vector<float>& out, const TrialMetric* metric)
+{
+    t.score.add(first, out.data(), static_cast<int64_t>(out.size()));
+    if (!metric)
+        return;
+    t.outputs.insert(t.outputs.end(), out.begin(), out.end());
+    if (t.outputs.size() < metric->values())
+        return;
+    t.userDrop = metric->command.ceiling() - metric->command.score(outputsTensor(t.outputs, metric->samples,
+                                                                                  metric->sampleShape));
+    std::vector<float>().swap(t.outputs);
+}
+
+// Keeping every trial's outputs until the last batch must fit the budget.
+void checkTrialOutputsFit(size_t trials, const Fp32Reference& ref, int64_t samples, const SensitivityOptions& o)
+{
+    if (samples <= o.batchSize)
+        return; // one batch: a trial's outputs are scored and released within it
+    const double bytes = double(trials) * double(ref.perSample) * double(samples) * sizeof(float);
+    if (bytes > double(o.metricBudgetBytes))
+        fail("--metric-cmd on the sensitivity table keeps every trial's outputs until the last batch: ", trials,
+             " trials x ", samples, " samples x ", ref.perSample, " values need ", int64_t(bytes / (1 << 20)),
+             " MB (limit ", o.metricBudgetBytes >> 20, " MB); use fewer samples (--limit) or fewer --bits");
+}
 
 bool sameProgramming(const LayerQuant& a, const LayerQuant& b)
 {
@@ -224,7 +279,8 @@ std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const Sensi
     std::vector<Trial> trials;
     const TaskLayout task = taskLayout(base, ref);
     for (const TrialKey& k : trialKeys(base, options)) {
-        trials.push_back({k, base.layers[k.layer], OutputScorer(ref.outputs.data(), ref.perSample, task, data.labels)});
+        trials.push_back({k, base.layers[k.layer], OutputScorer(ref.outputs.data(), ref.perSample, task, data.labels), false, 0,
+                          {}, 0.0});
         if (!data.textLabels.empty())
             trials.back().score.setTextLabels(data.textLabels, data.keys);
     }
@@ -241,8 +297,8 @@ std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const Sensi
 // One worker's trials on one batch (`mine`: in node order of their layers): its base run
 // advances layer by layer and each trial resumes from the values before its layer with
 // that layer reprogrammed; trials with the base's programming score the base's outputs.
-void runWorker(QuantizedExecutor& qx, const ModelBatch& b, const std::vector<Trial*>& mine, ProgressSink* sink,
-               double lo, double hi, const std::atomic<bool>& stop)
+void runWorker(QuantizedExecutor& qx, const ModelBatch& b, const std::vector<Trial*>& mine, const TrialMetric* metric,
+               ProgressSink* sink, double lo, double hi, const std::atomic<bool>& stop)
 {
     qx.setReadNoiseStream(static_cast<uint64_t>(b.first));
     ExecutionSnapshot snap = qx.start({b.inputs});
@@ -259,14 +315,14 @@ void runWorker(QuantizedExecutor& qx, const ModelBatch& b, const std::vector<Tri
         qx.reprogramLayer(t.program);
         const std::vector<float> out = realOutput0(b, qx.runFrom(snap)[0]);
         qx.restoreLayer(t.program.node);
-        t.score.add(b.first, out.data(), static_cast<int64_t>(out.size()));
+        recordTrialOutput(t, b.first, out, metric);
     }
     if (asBase.empty() || stop)
         return;
     qx.advance(snap, qx.stepCount());
     const std::vector<float> out = realOutput0(b, qx.runFrom(snap)[0]);
     for (Trial* t : asBase)
-        t->score.add(b.first, out.data(), static_cast<int64_t>(out.size()));
+        recordTrialOutput(*t, b.first, out, metric);
 }
 
 // The trials split over `workers`: in node order of their layers, dealt round-robin so
@@ -294,6 +350,13 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
     const Fp32Reference ref = startSensitivity(model, base, data, options, sink);
     sink.checkpoint(0.0, "programming every layer at every depth");
     std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options, ref, data);
+    std::unique_ptr<MetricCommand> command;
+    std::optional<TrialMetric> metric;
+    if (!options.metricCommand.empty()) {
+        checkTrialOutputsFit(trials.size(), ref, data.count(), options);
+        command = userMetricOf(options, ref, data);
+        metric.emplace(TrialMetric{*command, data.count(), ref.sampleShape});
+    }
     const size_t workers = static_cast<size_t>(std::max(1, threadCount()));
     std::map<const Graph*, std::vector<std::unique_ptr<QuantizedExecutor>>> executors; // per batch size run
     std::vector<std::vector<Trial*>> dealt;
@@ -311,7 +374,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
         parallelFor(0, static_cast<int64_t>(workers), 1, [&](int64_t lo, int64_t hi) {
             try { // worker 0 runs on the caller: it alone reports progress and sees a cancel
                 for (int64_t w = lo; w < hi; ++w)
-                    runWorker(*qx[w], b, dealt[w], w == 0 ? &sink : nullptr, b.first / n, (b.first + b.rows) / n, stop);
+                    runWorker(*qx[w], b, dealt[w], metric ? &*metric : nullptr, w == 0 ? &sink : nullptr, b.first / n, (b.first + b.rows) / n, stop);
             } catch (...) {
                 stop = true;
                 throw;
@@ -320,14 +383,15 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
     });
     SensitivityReport rep;
     rep.hasLabels = data.hasLabels();
+    rep.userMetric = options.metricCommand;
     for (const Trial& t : trials) {
         EvalReport e;
         t.score.finish(e);
         const LayerQuant& l = base.layers[t.key.layer];
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
-        rep.entries.push_back({l.node, t.key.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement,
-                               e.outputSqnrDb, t.key.adcBits});
+        rep.entries.push_back({l.node, t.key.bits, l.rows * l.cols, e.quantTop1, metric ? t.userDrop : accuracyDropOf(e),
+                               e.agreement, e.outputSqnrDb, t.key.adcBits});
     }
     rep.seconds = secondsSince(t0);
     return rep;
@@ -444,6 +508,9 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
     const Graph& g1 = model.forBatch(model.runBatch(1)); // costs per sample (per fixed batch when only that runs)
     const Graph& g = model.forBatch(model.declaredBatch());
     const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
+    SensitivityOptions metricOptions;
+    metricOptions.metricCommand = o.metricCommand;
+    const std::unique_ptr<MetricCommand> metric = userMetricOf(metricOptions, ref, data); // ceiling once
 
     SearchState state;
     int64_t totalParams = 0;
@@ -461,7 +528,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
         EvalOptions eo;
         eo.batchSize = o.batchSize;
-        eo.metricCommand = o.metricCommand;
+        eo.metric = metric.get();
         const EvalReport e = evaluate(model, build(s), data, eo, nullptr, &ref);
         ParetoPoint p;
         p.weightBits = s.weightBits;
@@ -515,6 +582,7 @@ nlohmann::json toJson(const SensitivityReport& r)
     }
     return {{"has_labels", r.hasLabels},
             {"agreement_metric", r.metric},
+            {"user_metric", r.userMetric.empty() ? nlohmann::json() : nlohmann::json(r.userMetric)},
             {"fp32_top1", r.hasLabels ? nlohmann::json(r.fp32Top1) : nlohmann::json()},
             {"seconds", r.seconds},
             {"entries", entries}};
@@ -526,6 +594,7 @@ SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string
     SensitivityReport r;
     r.hasLabels = getBool(j, "has_labels", source);
     r.metric = getString(j, "agreement_metric", source, "");
+    r.userMetric = has(j, "user_metric") && !j.at("user_metric").is_null() ? getString(j, "user_metric", source) : "";
     r.seconds = getDouble(j, "seconds", source, 0.0, 1e12, 0.0);
     if (r.hasLabels)
         r.fp32Top1 = getDouble(j, "fp32_top1", source, 0.0, 1.0);

@@ -30,6 +30,13 @@ struct SensitivityOptions {
     std::vector<int> bits{8, 6, 4, 3, 2};
     std::vector<int> adcBits; // ADC depths to try per layer (weights as in the base); empty: none
     int64_t batchSize = 100;
+    // The user's metric, 'CMD {ref} {out}' (quant/MetricCommand.h): each entry's accuracy
+    // drop is then in its units (ceiling - score), the command run once per trial on that
+    // trial's outputs of every sample (kept until its last batch). Empty: the task metric.
+    std::string metricCommand;
+    // Refused (naming the size) when keeping every trial's outputs until the last batch
+    // would need more than this many bytes (only with more than one batch).
+    int64_t metricBudgetBytes = int64_t(2) << 30;
 };
 
 struct SensitivityEntry {
@@ -37,7 +44,7 @@ struct SensitivityEntry {
     int bits = 8;
     int64_t params = 0;
     double top1 = 0.0;         // with labels
-    double accuracyDrop = 0.0; // FP32 top-1 - top1 (labels) else 1 - agreement
+    double accuracyDrop = 0.0; // the user metric's drop when given, else FP32 top-1 - top1 (labels) else 1 - agreement
     double agreement = 0.0;
     double outputSqnrDb = 0.0;
     int adcBits = 0; // > 0: an ADC trial at these ADC bits (`bits` = the base's weight bits); 0: a weight trial
@@ -46,6 +53,7 @@ struct SensitivityEntry {
 struct SensitivityReport {
     bool hasLabels = false;
     std::string metric; // what each entry's agreement is (TaskScores::metric)
+    std::string userMetric; // the metric command the drops are in (empty: the task metric)
     double fp32Top1 = 0.0;
     std::vector<SensitivityEntry> entries;
     double seconds = 0.0;
@@ -84,8 +92,9 @@ struct MixedPrecisionOptions {
     int64_t batchSize = 100;
     // Stop descending once the measured drop exceeds this multiple of maxAccuracyDrop.
     double stopFactor = 3.0;
-    // Every measured point scored by the user's metric (EvalOptions::metricCommand): the
-    // budget is then in its units. The sensitivity table still ranks by the task metric.
+    // Every measured point scored by the user's metric (EvalOptions::metricCommand), the
+    // command run once per point (its ceiling once): the budget is then in its units. The
+    // greedy order comes from the table's output SQNR either way.
     std::string metricCommand;
 };
 

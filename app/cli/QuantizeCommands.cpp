@@ -25,6 +25,7 @@ struct DataArgs {
     std::string images, labels, labelText, keys, size, mean, std;
     bool bgr = false, keysSpace = false;
     int64_t limit = 0;
+    int64_t widthMultiple = 8, maxWidth = 2048;
 };
 
 // "NAME=BITS": node names may themselves contain '=' rarely, so split at the last one.
@@ -80,7 +81,13 @@ void addDataOptions(CLI::App& sub, DataArgs& d, const char* role)
                    "sequence outputs: a text file with one label line per sample (exact lines and character error rate)");
     sub.add_option("--keys", d.keys, "with --label-text: the dictionary, one character per line (class c >= 1 is line c)");
     sub.add_flag("--keys-space", d.keysSpace, "with --keys: the last class is a space (PaddleOCR's use_space_char)");
-    sub.add_option("--size", d.size, "images: resize to WxH (e.g. 640x640)");
+    sub.add_option("--size", d.size,
+                   "images: resize to WxH (e.g. 640x640), or AUTOxH: height H, width from the aspect ratio "
+                   "(text lines; samples are grouped by width)");
+    sub.add_option("--width-multiple", d.widthMultiple, "with --size AUTOxH: round widths to a multiple of this (default 8)")
+        ->check(CLI::PositiveNumber);
+    sub.add_option("--max-width", d.maxWidth, "with --size AUTOxH: the widest width (default 2048)")
+        ->check(CLI::PositiveNumber);
     sub.add_option("--mean", d.mean, "images: per-channel mean after /255, e.g. 0.485,0.456,0.406");
     sub.add_option("--std", d.std, "images: per-channel std, e.g. 0.229,0.224,0.225");
     sub.add_flag("--bgr", d.bgr, "images: BGR channel order");
@@ -124,10 +131,16 @@ DataSource toSource(const DataArgs& d)
         const size_t x = d.size.find('x');
         const std::string w = d.size.substr(0, x), h = x == std::string::npos ? "" : d.size.substr(x + 1);
         auto whole = [](const std::string& t) { return !t.empty() && t.size() < 10 && t.find_first_not_of("0123456789") == std::string::npos; };
-        if (!whole(w) || !whole(h) || std::stoll(w) == 0 || std::stoll(h) == 0)
-            fail("--size: expected WxH in positive whole pixels (e.g. 640x640), got '", d.size, "'");
-        s.preprocess.width = std::stoll(w);
+        if (h == "AUTO" || h == "auto")
+            fail("--size '", d.size, "': the width follows the aspect ratio, the height is fixed: write AUTOx", w);
+        s.preprocess.autoWidth = w == "AUTO" || w == "auto";
+        if ((!s.preprocess.autoWidth && !whole(w)) || !whole(h) || (!s.preprocess.autoWidth && std::stoll(w) == 0) ||
+            std::stoll(h) == 0)
+            fail("--size: expected WxH in positive whole pixels (e.g. 640x640) or AUTOxH (e.g. AUTOx48), got '", d.size, "'");
+        s.preprocess.width = s.preprocess.autoWidth ? 0 : std::stoll(w);
         s.preprocess.height = std::stoll(h);
+        s.preprocess.widthMultiple = d.widthMultiple;
+        s.preprocess.maxWidth = d.maxWidth;
     }
     return s;
 }
@@ -249,6 +262,7 @@ CommandRun declareSensitivity(CLI::App& sub)
                    "ADC bit depths to try per layer too, e.g. 12 10 8 6 (default: none)");
     sub.add_option("-o,--output", req->outputPath, "JSON report to write");
     addTaskOptions(sub, req->task);
+    addMetricOption(sub, req->options.metricCommand);
     auto threads = std::make_shared<int>(1);
     addThreadsOption(sub, *threads);
     return [=] {

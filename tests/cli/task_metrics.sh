@@ -71,4 +71,19 @@ expect_grep "$ERR" "failed \(exit status 3\): boom" "failing metric command"
 expect_exit 1 "$TESSERA" quant-eval "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 16 \
   --metric-cmd 'echo hello {out}'
 expect_grep "$ERR" "as its last line, not a number" "metric printing no number"
+# The sensitivity table in the metric's units: its drops are byte counts, the command named.
+expect_exit 0 "$TESSERA" sensitivity "$D/digits_cnn.onnx" "$Q" --data "$D/digits_test_x8.npy" --limit 16 --bits 8 2 \
+  --metric-cmd "$M"
+expect_grep "$OUT" '"user_metric": "bash .*bytes_differ.sh \{ref\} \{out\}"' "sensitivity names the user metric"
+expect_grep "$OUT" '"accuracy_drop": [1-9][0-9]*\.0' "sensitivity drops in the metric's units"
 echo "user metric: ok"
+
+# Variable-size images: the width follows the aspect ratio (W x H order, AUTO first).
+expect_exit 1 "$TESSERA" quantize "$MODELS/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" --images "$MODELS/ocr/calib_lines" \
+  --size 48xAUTO -o "$WORK/auto.json"
+expect_grep "$ERR" "write AUTOx48" "the automatic side spelled out"
+expect_exit 0 "$TESSERA" quantize "$MODELS/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" --images "$MODELS/ocr/calib_lines" \
+  --size AUTOx48 --limit 4 -o "$WORK/auto.json"
+tr -d ' \n' < "$WORK/auto.json" > "$WORK/auto.flat"
+expect_grep "$WORK/auto.flat" '"input_shape":\[1,3,48,192\]' "192x48 lines keep their width"
+echo "variable size: ok"

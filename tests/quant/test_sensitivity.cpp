@@ -11,6 +11,7 @@
 #include "quant/Evaluate.h"
 #include "quant/Sensitivity.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -216,6 +217,38 @@ private slots:
         d.inputs = sliceRows(m_test.inputs, 0, 200);
         d.labels.assign(m_test.labels.begin(), m_test.labels.begin() + 200);
         compareTables(analyzeSensitivity(model, base, d, so), analyzeSensitivityByFullRuns(model, base, d, so));
+    }
+
+    // The user's metric in the table: the command runs once for the ceiling and once per
+    // trial, the drops equal one full evaluation per trial with that metric, and a trial
+    // programmed as the base scores the bytes in which the base's outputs differ from FP32.
+    void userMetricRanksTheTable()
+    {
+        ModelGraphs model(digits("digits_cnn.onnx"));
+        Dataset d = loadNpyDataset({digits("digits_test_x8.npy")});
+        d.inputs = sliceRows(d.inputs, 0, 12);
+        const QuantSpec base = calibrate(model, d, QuantConfig{});
+        QTemporaryDir dir;
+        const std::string count = dir.filePath("runs").toStdString();
+        SensitivityOptions so;
+        so.bits = {8, 2};
+        so.batchSize = 5; // several batches: outputs kept per trial until the last one
+        so.metricCommand = "echo >> '" + count + "'; " + std::string(TESSERA_TEST_DATA) +
+                           "/../cli/lib/bytes_differ.sh {ref} {out}";
+        const SensitivityReport fast = analyzeSensitivity(model, base, d, so);
+        QFile runs(QString::fromStdString(count));
+        QVERIFY(runs.open(QIODevice::ReadOnly));
+        QCOMPARE(runs.readAll().count('\n'), qsizetype(fast.entries.size() + 1));
+        QCOMPARE(fast.userMetric, so.metricCommand);
+        compareTables(fast, analyzeSensitivityByFullRuns(model, base, d, so));
+        const std::vector<float> fp = computeFp32Reference(model, d).outputs;
+        const std::vector<float> q = runQuantizedOutputs(model, base, d);
+        int64_t differ = 0;
+        for (size_t i = 0; i < fp.size() * sizeof(float); ++i)
+            differ += reinterpret_cast<const char*>(fp.data())[i] != reinterpret_cast<const char*>(q.data())[i];
+        QVERIFY(differ > 0);
+        QCOMPARE(fast.find(base.layers[0].node, 8)->accuracyDrop, double(differ));
+        QVERIFY(fast.find(base.layers[0].node, 2)->accuracyDrop > 0.0);
     }
 
     void sensitivityIsCancellable()
