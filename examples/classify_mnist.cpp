@@ -23,6 +23,7 @@ namespace {
 struct Args {
     std::string package, images, labels, device = "sim:m1076";
     int64_t batch = 100;
+    int workers = 1;
 };
 
 bool parseArgs(int argc, char** argv, Args& a)
@@ -33,6 +34,8 @@ bool parseArgs(int argc, char** argv, Args& a)
             a.device = argv[++i];
         else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
             a.batch = std::atoll(argv[++i]);
+        else if (!std::strcmp(argv[i], "--workers") && i + 1 < argc)
+            a.workers = std::atoi(argv[++i]);
         else
             positional.push_back(argv[i]);
     }
@@ -73,7 +76,7 @@ int main(int argc, char** argv)
 {
     Args a;
     if (!parseArgs(argc, argv, a)) {
-        std::fprintf(stderr, "usage: classify_mnist PACKAGE IMAGES.npy LABELS.npy [--device sim:m1076] [--batch N]\n");
+        std::fprintf(stderr, "usage: classify_mnist PACKAGE IMAGES.npy LABELS.npy [--device sim:m1076] [--batch N] [--workers N]\n");
         return 2;
     }
     try {
@@ -82,6 +85,7 @@ int main(int argc, char** argv)
             throw Error(a.labels + ": expected int64 labels [" + std::to_string(images.dim(0)) + "], one per image");
         driver::DeviceOptions options;
         options.maxInFlight = 4;
+        options.workers = a.workers;
         driver::Device dev = driver::Device::open(a.device, options);
         dev.load(a.package);
         const driver::TensorInfo input = dev.model().inputs.at(0);
@@ -104,9 +108,9 @@ int main(int argc, char** argv)
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         std::printf("accuracy %.2f%% (%lld/%lld correct), %.1f frames/s (%lld frames in %.3f s, batches of %lld, "
-                    "%d in flight)\n",
+                    "%d in flight, %d worker%s)\n",
                     100.0 * double(hits) / double(n), (long long)hits, (long long)n, double(n) / seconds,
-                    (long long)n, seconds, (long long)a.batch, options.maxInFlight);
+                    (long long)n, seconds, (long long)a.batch, options.maxInFlight, a.workers, a.workers == 1 ? "" : "s");
         return 0;
     } catch (const driver::DriverError& e) {
         std::fprintf(stderr, "classify_mnist: %s: %s\n", driver::errorCodeName(e.code()), e.what());

@@ -76,7 +76,8 @@ std::unique_ptr<QuantizedExecutor::AnalogNode> QuantizedExecutor::prepareAnalog(
         params.numerics.adcBits = 32;
         params.numerics.adcRange = 0;
     }
-    NonIdealities ni = m_options.nonIdealities ? m_result.config.nonIdealities : NonIdealities{};
+    const MvmUnit unit = m_options.simdLayers.count(layer.node) ? MvmUnit::Simd : MvmUnit::Arrays;
+    const NonIdealities ni = nonIdealitiesOn(unit, m_options.nonIdealities ? m_result.config.nonIdealities : NonIdealities{});
     const std::vector<float> bias = layerBias(layer, a->view);
     if (a->view.scatter == OutputScatter::Permute) {
         a->layer = std::make_unique<AnalogLayer>(params, a->view.weights.data(), bias, ni);

@@ -18,6 +18,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct QuantizedExecutorOptions {
     // index of each input vector (core/analog/AnalogModel.h), so every sample draws its own
     // noise and a sample draws the same noise in any batch split.
     uint64_t readNoiseStream = 0;
+    // Layers (node names) the deployment runs on a tile's SIMD engine instead of arrays
+    // (package::simdLayerNames of the compiled package): they carry no non-idealities
+    // (analog::nonIdealitiesOn). Empty: every analog layer is on arrays.
+    std::set<std::string> simdLayers;
 };
 
 // Rounds float data in place to `q`'s grid: saturate(roundHalfEven(x / s)) * s

@@ -1,5 +1,5 @@
-// Host driver: devices, loading, blocking runs and the in-order frame queue with its one
-// worker thread (threading model: simulator/Driver.h, docs/host-driver.md).
+// Host driver: devices, loading, blocking runs and the in-order frame queue with its
+// worker threads (threading model: simulator/Driver.h, docs/host-driver.md).
 #include "simulator/DriverDetail.h"
 
 #include "core/package/PackageIO.h"
@@ -50,7 +50,7 @@ void finish(Core& core, FrameState& frame, Outputs outputs, std::string error)
     core.changed.notify_all();
 }
 
-// The worker: runs queued frames one at a time in submission order until closed.
+// A worker: takes queued frames in submission order and runs them until closed.
 void workerLoop(Core& core)
 {
     for (;;) {
@@ -69,7 +69,7 @@ void workerLoop(Core& core)
         std::string error;
         Outputs outputs;
         try {
-            outputs = frame->model->engine(frame->inputs, core.options.run);
+            outputs = frame->model->engine(frame->inputs, frame->run);
         } catch (const std::exception& e) {
             error = *e.what() ? e.what() : "the engine threw an exception without a message";
         } catch (...) {
@@ -166,6 +166,9 @@ Device Device::open(const std::string& name, DeviceOptions options)
     if (options.maxInFlight < 1)
         throw DriverError(ErrorCode::BadOptions,
                           strCat("device '", name, "': maxInFlight is ", options.maxInFlight, ", it must be >= 1"));
+    if (options.workers < 1)
+        throw DriverError(ErrorCode::BadOptions,
+                          strCat("device '", name, "': workers is ", options.workers, ", it must be >= 1"));
     auto core = std::make_shared<Core>();
     std::string spec;
     core->targetSummary = deviceTarget(name, spec);
@@ -174,7 +177,8 @@ Device Device::open(const std::string& name, DeviceOptions options)
     if (!options.engine)
         options.engine = simulatorEngine;
     core->options = std::move(options);
-    core->worker = std::thread(workerLoop, std::ref(*core));
+    for (int i = 0; i < core->options.workers; ++i)
+        core->workers.emplace_back(workerLoop, std::ref(*core));
     return Device(std::move(core));
 }
 
@@ -255,7 +259,9 @@ ModelInfo Device::model() const
     return currentModel(core, "model()")->info;
 }
 
-Outputs Device::run(const Inputs& inputs) const
+Outputs Device::run(const Inputs& inputs) const { return run(inputs, openCore(m_core, "run").options.run); }
+
+Outputs Device::run(const Inputs& inputs, const sim::RunOptions& options) const
 {
     Core& core = openCore(m_core, "run");
     std::shared_ptr<const Model> model;
@@ -264,13 +270,16 @@ Outputs Device::run(const Inputs& inputs) const
         model = currentModel(core, "run");
     }
     const std::vector<Tensor> ordered = detail::checkInputs(model->info, inputs);
-    return model->engine(ordered, core.options.run);
+    return model->engine(ordered, options);
 }
 
-Frame Device::submit(const Inputs& inputs)
+Frame Device::submit(const Inputs& inputs) { return submit(inputs, openCore(m_core, "submit").options.run); }
+
+Frame Device::submit(const Inputs& inputs, const sim::RunOptions& options)
 {
     Core& core = openCore(m_core, "submit");
     auto frame = std::make_shared<FrameState>();
+    frame->run = options;
     {
         std::lock_guard lock(core.mutex);
         frame->model = currentModel(core, "submit");
@@ -347,8 +356,9 @@ void Device::close()
         core.changed.notify_all();
     }
     std::lock_guard join(core.joinMutex);
-    if (core.worker.joinable())
-        core.worker.join();
+    for (std::thread& w : core.workers)
+        if (w.joinable())
+            w.join();
 }
 
 } // namespace tessera::driver

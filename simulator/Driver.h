@@ -20,9 +20,11 @@
 //
 // Threading (docs/host-driver.md): every member of Device may be called from any number of
 // threads at once (except moving and destroying it). run() executes on the calling thread;
-// submit() queues the frame for the device's one worker thread, which runs frames one by one
-// in submission order. Both call the same engine with the same options, so a frame's result
-// is the same whichever way it ran. At most maxInFlight submitted frames are queued or
+// submit() queues the frame for the device's worker threads (DeviceOptions::workers, default
+// 1), which take frames in submission order; with one worker they also finish in that order,
+// with more several run at once and may finish in any order. Both call the same engine, with
+// the device's options or the frame's own (run/submit with sim::RunOptions: its seed, its
+// frame index for the noise), so a frame's result is the same whichever way it ran. At most maxInFlight submitted frames are queued or
 // running; submit() on a full device blocks until a slot frees (submitTimeout bounds that,
 // then QueueFullError). close() cancels queued frames (their wait throws Cancelled), lets
 // the running one finish, joins the worker and returns: it never hangs on a frame.
@@ -86,8 +88,12 @@ struct DeviceOptions {
     // finishes its frame, so this ends), 0 throws QueueFullError at once, positive waits
     // that long, then throws QueueFullError.
     std::chrono::milliseconds submitTimeout{-1};
-    // Passed to the engine for every frame (noise, seed, threads per call).
+    // Passed to the engine for every frame that brings no options of its own (noise, seed,
+    // frame index of the noise, threads per call).
     sim::RunOptions run;
+    // Worker threads running submitted frames (>= 1). On the simulator one frame runs on one
+    // thread, so 2 workers use both cores of this machine for a stream of frames.
+    int workers = 1;
     // Empty: simulatorEngine.
     EngineFactory engine;
 };
@@ -136,10 +142,14 @@ public:
     bool hasModel() const;
     ModelInfo model() const; // throws NoModel
 
-    // Checks the inputs against the descriptors (InputError), then runs them on this thread.
+    // Checks the inputs against the descriptors (InputError), then runs them on this thread,
+    // with the device's options or the given ones.
     Outputs run(const Inputs& inputs) const;
-    // Checks and copies the inputs and queues them (see DeviceOptions::submitTimeout).
+    Outputs run(const Inputs& inputs, const sim::RunOptions& options) const;
+    // Checks and copies the inputs and queues them (see DeviceOptions::submitTimeout); the
+    // frame runs with the device's options or its own (e.g. a seed or frame index per frame).
     Frame submit(const Inputs& inputs);
+    Frame submit(const Inputs& inputs, const sim::RunOptions& options);
     // The frame's outputs; rethrows its failure (ExecutionFailed, Cancelled). Throws
     // TimeoutError (naming the frame and whether it is queued or running) if it is not
     // finished within `timeout`; the frame keeps going and may be waited for again.

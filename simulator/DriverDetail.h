@@ -24,6 +24,7 @@ struct FrameState {
     std::shared_ptr<Core> core;
     std::shared_ptr<const Model> model;
     std::vector<Tensor> inputs; // checked, in Package::inputs order
+    sim::RunOptions run;        // the device's or the frame's own
     // Guarded by core->mutex:
     FrameStage stage = FrameStage::Queued;
     Outputs outputs;
@@ -46,7 +47,7 @@ struct Core {
     bool closed = false;
 
     std::mutex joinMutex; // close() from several threads: all return after the join
-    std::thread worker;
+    std::vector<std::thread> workers;
 };
 
 // Checks `inputs` by name against the model's input descriptors and returns them in

@@ -74,7 +74,7 @@ struct RowBuffer {
 };
 
 struct LayerBuffers {
-    const std::vector<int32_t>* x = nullptr; // input codes [F * V, groups * K]
+    const int32_t* x = nullptr; // input codes [F * V, groups * K]
     RowBuffer<int64_t> acc;                  // accumulators, N wide
     RowBuffer<int32_t> y;                    // output codes, N wide
 };
@@ -207,24 +207,28 @@ private:
         if (it == m_gathered.end()) {
             const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
             const double scale = l.layer->programmed.params.inputScale;
-            std::vector<int32_t> all;
-            all.reserve(static_cast<size_t>(m_frames * l.vectors * l.kTotal));
+            const int64_t perFrame = l.vectors * l.kTotal;
+            Scratch<int32_t>& all = m_gathered[layer];
+            all.reserve(static_cast<size_t>(m_frames * perFrame)); // every element written below
             for (int64_t f = 0; f < m_frames; ++f) {
                 const Tensor& x = frames[f];
+                if (!l.gather.empty()) {
+                    int32_t* cd = m_codes.reserve(static_cast<size_t>(x.numel()));
+                    quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, cd);
+                    analog::gatherInputMatrix(l.gather, cd, all.data.get() + f * perFrame);
+                    continue;
+                }
                 Tensor codes(DType::Int32, x.shape());
-                const float* xd = x.data<float>();
-                int32_t* cd = codes.mutableData<int32_t>();
-                for (int64_t i = 0, n = x.numel(); i < n; ++i)
-                    cd[i] = static_cast<int32_t>(analog::quantizeValue(xd[i], scale, l.inRange));
+                quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, codes.mutableData<int32_t>());
                 int64_t m = 0;
                 const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes, m);
                 if (m != l.vectors)
                     fail("layer '", l.view.nodeName, "': ", m, " input vectors, the package says ", l.vectors);
-                all.insert(all.end(), matrix.begin(), matrix.end());
+                std::copy(matrix.begin(), matrix.end(), all.data.get() + f * perFrame);
             }
-            it = m_gathered.emplace(layer, std::move(all)).first;
+            it = m_gathered.find(layer);
         }
-        buffers(t, layer).x = &it->second;
+        buffers(t, layer).x = it->second.data.get();
     }
 
     void clear(Tile& t, int64_t layer, int64_t v0, int64_t count)
@@ -255,7 +259,7 @@ private:
         const BlockProgram& bp = m_prog.arrays.at({t.program->tile, array})[block];
         const ArrayState& s = t.arrays[array];
         const LayerProgram& l = m_prog.layers[s.layer];
-        const int32_t* x = buffers(t, s.layer, true).x->data();
+        const int32_t* x = buffers(t, s.layer, true).x;
         const analog::LayerNumerics& num = l.layer->programmed.params.numerics;
         Sums& out = t.arrays[array].sums[block];
         const int64_t perFrame = s.count * bp.cols;
@@ -272,16 +276,9 @@ private:
             kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
             return;
         }
-        // A share of each frame's vectors: the block's rows of every frame side by side, then
-        // one kernel call for all of them.
-        const int64_t rows = bp.packed->rows();
-        int32_t* packed = m_rows.reserve(static_cast<size_t>(m_frames * s.count * rows));
-        for (int64_t f = 0; f < m_frames; ++f)
-            for (int64_t i = 0; i < s.count; ++i) {
-                const int32_t* src = x + (f * l.vectors + s.v0 + i) * l.kTotal + bp.xOffset;
-                std::copy(src, src + rows, packed + (f * s.count + i) * rows);
-            }
-        const kernels::InputCodes in{packed, m_frames * s.count, rows, num.inputBits, num.inputSigned};
+        // A share of each frame's vectors (a replica): one kernel call over every frame's run.
+        const kernels::InputCodes in{x + s.v0 * l.kTotal + bp.xOffset, m_frames * s.count, l.kTotal, num.inputBits,
+                                     num.inputSigned, s.count, l.vectors * l.kTotal};
         kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
     }
 
@@ -320,7 +317,7 @@ private:
             fail("layer '", l.view.nodeName, "': no accumulators for these vectors (no CLEAR)");
         std::vector<int64_t> sums(static_cast<size_t>(count * l.cols));
         for (int64_t f = 0; f < m_frames; ++f) {
-            const kernels::InputCodes in{b.x->data() + (f * l.vectors + v0) * l.kTotal, count, l.kTotal,
+            const kernels::InputCodes in{b.x + (f * l.vectors + v0) * l.kTotal, count, l.kTotal,
                                          prog.params.numerics.inputBits, prog.params.numerics.inputSigned};
             int64_t* acc = b.acc.row(f, v0);
             for (int64_t blk = 0; blk < prog.blocks(); ++blk) {
@@ -501,10 +498,10 @@ private:
     int64_t m_frames;
     std::vector<Tile> m_tiles;
     std::map<std::pair<int64_t, int64_t>, std::deque<Message>> m_channels;
-    std::map<int64_t, std::vector<int32_t>> m_gathered;
+    std::map<int64_t, Scratch<int32_t>> m_gathered; // X of every frame, by layer
     std::map<int64_t, std::vector<Tensor>> m_outputs;
     std::vector<float> m_scratch;
-    Scratch<int32_t> m_rows; // MVM: a replica's input rows of every frame, side by side
+    Scratch<int32_t> m_codes; // GATHER: one frame's input codes
 };
 
 } // namespace

@@ -21,7 +21,8 @@ struct BatchInput {
     std::vector<std::vector<Tensor>> frames;
     int64_t frameCount = 0;
     uint64_t firstFrame = 0; // global index of frame 0 (read-noise keys)
-    // Noisy layers (one per package layer) when noise is on, else empty.
+    // When noise is on, one entry per package layer: its noisy model, or null where the layer
+    // carries no noise (on the SIMD engine: analog::nonIdealitiesOn). Null when noise is off.
     const std::vector<std::unique_ptr<analog::AnalogLayer>>* noisy = nullptr;
 };
 

@@ -131,8 +131,10 @@ std::vector<Tensor> Machine::run(const std::vector<Tensor>& inputs, const RunOpt
             auto& slot = m_state->noisy[ni.seed];
             if (!slot) {
                 auto layers = std::make_shared<NoisyLayers>();
-                for (const PackageLayer& l : pkg.layers)
-                    layers->push_back(std::make_unique<analog::AnalogLayer>(l.programmed, ni));
+                for (const PackageLayer& l : pkg.layers) {
+                    const analog::NonIdealities own = analog::nonIdealitiesOn(mvmUnit(l), ni);
+                    layers->push_back(own.any() ? std::make_unique<analog::AnalogLayer>(l.programmed, own) : nullptr);
+                }
                 slot = layers;
             }
             noisy = slot;

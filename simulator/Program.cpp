@@ -37,12 +37,15 @@ void prepareLayer(const Package& pkg, const PackageLayer& l, LayerProgram& out)
     if (!def)
         fail("layer '", prog.params.name, "': op ", l.opType, " does not lower onto an array");
     out.map = def->scatterMap(out.graph, node, out.view);
+    out.gather = analog::analogInputGather(out.graph, node, out.view);
     out.vectors = l.vectorsPerFrame;
     out.kTotal = prog.params.groups * prog.params.rows;
     out.cols = prog.params.cols;
     if (static_cast<int64_t>(out.map.size()) != out.vectors * out.cols)
         fail("layer '", prog.params.name, "': the package says ", out.vectors, " vectors per frame, its lowering has ",
              out.map.size() / out.cols);
+    if (static_cast<int64_t>(out.gather.size()) != out.vectors * out.kTotal)
+        out.gather.clear(); // GATHER lowers each frame and names the mismatch
     if (l.simd)
         out.simdLevels = std::make_unique<kernels::PackedLevels>(prog.levels.data(), prog.params.cols, prog.params.rows,
                                                                  prog.params.groups, prog.params.numerics.rowsPerBlock);

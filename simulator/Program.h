@@ -24,6 +24,7 @@ struct LayerProgram {
     NodeId node = kNoNode;
     analog::AnalogMatmulView view; // geometry only (no weights)
     ScatterMap map;                // column result [V, N] -> output element
+    std::vector<int32_t> gather;   // input element of each X element (analog::analogInputGather; empty: lower per frame)
     int64_t vectors = 0;           // V per frame
     int64_t kTotal = 0;            // groups * K
     int64_t cols = 0;              // N

@@ -98,20 +98,35 @@ void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t*
     }
 }
 
+namespace {
+
+// saturate(roundHalfEven(x / scale)) as a double: below 2^52, (q + 2^52) - 2^52 (with q's
+// sign) is the nearest integer, ties to even (Numerics.h); larger magnitudes and infinities
+// saturate either way; NaN is 0. Branch free, so the loops below vectorize.
+inline double quantizedCode(float x, double scale, double lo, double hi)
+{
+    const double q = static_cast<double>(x) / scale;
+    const double big = std::copysign(4503599627370496.0, q);
+    double r = std::fabs(q) < 4503599627370496.0 ? (q + big) - big : q;
+    r = q == q ? r : 0.0;
+    return r < lo ? lo : (r > hi ? hi : r);
+}
+
+} // namespace
+
 void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog::CodeRange range)
 {
-    // saturate(roundHalfEven(x / scale)) * scale: below 2^52, (q + 2^52) - 2^52 (with q's
-    // sign) is the nearest integer, ties to even (Numerics.h); larger magnitudes and
-    // infinities saturate either way; NaN is 0.
     const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
-    for (int64_t i = 0; i < count; ++i) {
-        const double q = static_cast<double>(data[i]) / scale;
-        const double big = std::copysign(4503599627370496.0, q);
-        double r = std::fabs(q) < 4503599627370496.0 ? (q + big) - big : q;
-        r = q == q ? r : 0.0;
-        r = r < lo ? lo : (r > hi ? hi : r);
-        data[i] = static_cast<float>(r * scale);
-    }
+    for (int64_t i = 0; i < count; ++i)
+        data[i] = static_cast<float>(quantizedCode(data[i], scale, lo, hi) * scale);
+}
+
+void quantizeRow(const float* __restrict data, int64_t count, double scale, analog::CodeRange range,
+                 int32_t* __restrict codes)
+{
+    const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
+    for (int64_t i = 0; i < count; ++i)
+        codes[i] = static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi));
 }
 
 } // namespace tessera::sim

@@ -17,5 +17,7 @@ void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t*
 
 // analog::fakeQuantize (core/analog/Numerics.h) of float data in place, branch free.
 void fakeQuantizeRow(float* data, int64_t count, double scale, analog::CodeRange range);
+// codes[i] = analog::quantizeValue(data[i], scale, range) (a range within int32), branch free.
+void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t* codes);
 
 } // namespace tessera::sim

@@ -19,6 +19,7 @@ const std::vector<CommandSpec>& commandTable()
         {"package", "Show a deployment package (.tpkg): 'info FILE' summary, 'disasm FILE [--tile N]' tile programs", declarePackage},
         {"simulate", "Run a deployment package on the virtual chip: outputs, accuracy, agreement, simulator frames/s", declareSimulate},
         {"perf", "Performance model of a package on its target: latency, frames/s, energy, power, bottleneck; Perfetto trace", declarePerf},
+        {"bench", "The simulator's speed on a package (frames/s, CPU and wall), next to ONNX Runtime FP32 measured in the same run", declareBench},
     };
     return table;
 }

@@ -48,5 +48,6 @@ CommandRun declareCompile(CLI::App& sub);
 CommandRun declarePackage(CLI::App& sub);
 CommandRun declareSimulate(CLI::App& sub);
 CommandRun declarePerf(CLI::App& sub);
+CommandRun declareBench(CLI::App& sub);
 
 } // namespace tessera::cli

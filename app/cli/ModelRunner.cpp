@@ -39,6 +39,7 @@ void ModelRunner::forEachRun(const Tensor& samples, const std::string& source, i
         quant::QuantizedExecutorOptions qo; // one per run, its read noise as quant::evaluate draws it
         qo.nonIdealities = m_options.nonIdealities;
         qo.readNoiseStream = static_cast<uint64_t>(b.first);
+        qo.simdLayers = m_options.simdLayers;
         fn(b, quant::QuantizedExecutor(b.graph, *m_result, qo).run({b.inputs}, {}, &step));
     });
 }

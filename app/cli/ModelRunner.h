@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace tessera::cli {
@@ -19,6 +20,7 @@ struct ModelRunnerOptions {
     bool optimize = true;
     bool nonIdealities = true; // quantized: the result's noise / ADC offsets
     bool force = false;        // use a quantization file made for another model
+    std::set<std::string> simdLayers; // quantized: layers the package runs on the SIMD engine (no noise)
 };
 
 class ModelRunner {

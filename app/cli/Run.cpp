@@ -1,11 +1,13 @@
 // `tessera run`: the FP32 reference executor on an .npy input; with --quant, the quantized
-// reference executor (the analog numeric model) running a quantization result.
+// reference executor (the analog numeric model) running a quantization result; with
+// --package, its noise drawn as the compiled package places the layers.
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "app/cli/ModelRunner.h"
 #include "app/cli/Support.h"
 #include "core/Error.h"
 #include "core/io/Npy.h"
+#include "core/package/PackageIO.h"
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +22,7 @@ namespace {
 struct RunOptions {
     std::string model, input, output;
     std::string quant; // quantization JSON: run the quantized executor
+    std::string package; // with quant: noise as this compiled package places the layers
     bool noNonIdealities = false;
     int rows = 5; // rows whose top-1 is printed
     bool noOptimize = false;
@@ -93,6 +96,11 @@ int runRun(const RunOptions& o)
     ro.optimize = !o.noOptimize;
     ro.force = o.force;
     ro.nonIdealities = !o.noNonIdealities;
+    if (!o.package.empty()) {
+        if (o.quant.empty())
+            fail("--package: needs --quant (it says which layers of the quantized model carry noise)");
+        ro.simdLayers = package::simdLayerNames(package::readPackage(o.package));
+    }
     ModelRunner runner(ro, input, o.input);
     const Graph& g = runner.graph();
     const Value& in = g.value(g.inputs()[0]);
@@ -136,6 +144,9 @@ CommandRun declareRun(CLI::App& sub)
     sub.add_option("--quant", o->quant, "Quantization JSON: run the quantized model (the analog numeric model)");
     sub.add_flag("--force", o->force, "Use a quantization file made for another model (its content hash differs)");
     addThreadsOption(sub, o->threads);
+    sub.add_option("--package", o->package,
+                   "With --quant: the compiled package (.tpkg); its layers on the SIMD engine carry no noise, as in "
+                   "`tessera simulate --noise default`");
     sub.add_flag("--ideal", o->noNonIdealities, "With --quant: ignore the result's non-idealities (noise, ADC offset)");
     return [o] { return runRun(*o); };
 }

@@ -59,6 +59,37 @@ std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, con
     return codes;
 }
 
+std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, const AnalogMatmulView& view)
+{
+    const Shape& shape = graph.value(node.inputs[0]).shape;
+    const int64_t n = numElements(shape);
+    if (n >= (int64_t{1} << 24))
+        return {};
+    Tensor probe(DType::Int32, shape);
+    int32_t* p = probe.mutableData<int32_t>();
+    for (int64_t i = 0; i < n; ++i)
+        p[i] = static_cast<int32_t>(i + 1); // 0 stays padding
+    int64_t m = 0;
+    std::vector<int32_t> map = analogInputMatrix(graph, node, view, probe, m);
+    for (int32_t& e : map)
+        e -= 1;
+    for (int64_t i = 0; i < n; ++i) // a second input: codes a gather maps exactly, padding 0
+        p[i] = static_cast<int32_t>((i * 7919 + 13) % 251) - 125;
+    const std::vector<int32_t> want = analogInputMatrix(graph, node, view, probe, m);
+    std::vector<int32_t> got(map.size());
+    gatherInputMatrix(map, p, got.data());
+    return got == want ? map : std::vector<int32_t>{};
+}
+
+void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out)
+{
+    for (size_t e = 0; e < map.size(); ++e) { // branch free: padding reads element 0, then keeps 0
+        const int32_t i = map[e];
+        const int32_t v = codes[i < 0 ? 0 : i];
+        out[e] = i < 0 ? 0 : v;
+    }
+}
+
 void scatterAnalogOutput(const Graph& graph, const Node& node, const AnalogMatmulView& view,
                          const std::vector<int32_t>& y, Tensor& outputCodes)
 {

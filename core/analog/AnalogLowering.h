@@ -39,6 +39,18 @@ AnalogMatmulView lowerAnalogNode(const Graph& graph, const Node& node);
 std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, const AnalogMatmulView& view,
                                        const Tensor& inputCodes, int64_t& m);
 
+// The input-code matrix of one run as a gather from input 0: matrix element e is input
+// element map[e], or padding (code 0) where map[e] < 0, so that
+// analogInputMatrix(codes)[e] == (map[e] < 0 ? 0 : codes[map[e]]) for any codes. Every
+// lowering of the registry assembles vectors by copying input elements (im2col, transposes),
+// so the map comes from lowering the element indices themselves; it is then checked against
+// analogInputMatrix on a second input and is empty when the lowering is not such a gather or
+// the input has 2^24 elements or more (indices exact in float). For executors that assemble
+// the same layer's vectors many times (the simulator): gatherInputMatrix applies it.
+std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, const AnalogMatmulView& view);
+// out[e] = map[e] < 0 ? 0 : codes[map[e]] for every e < map.size().
+void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out);
+
 // Scatters the array's output codes [M, N] into the node's output layout (Int32 tensor
 // of the output's shape: NC... for Conv, [..., N] for Gemm/MatMul). Only for views whose
 // scatter is a permutation (view.scatter == OutputScatter::Permute); a ConvTranspose

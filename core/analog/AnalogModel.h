@@ -50,6 +50,18 @@ struct NonIdealities {
     bool any() const { return weightProgramNoise > 0.0 || readNoise > 0.0 || adcOffset > 0.0; }
 };
 
+// Where a layer's matrix-vector products run: the compiler's choice, recorded in the
+// package (package::PackageLayer::simd) and given to the quantized reference executor
+// (quant::QuantizedExecutorOptions::simdLayers). The one rule of where non-idealities apply:
+// they are properties of the flash arrays, so a layer on the arrays carries all of them and a
+// layer on a tile's SIMD engine (a depthwise layer the compiler found cheaper there) computes
+// the analog model's ideal digitized sums with none of them.
+enum class MvmUnit { Arrays, Simd };
+inline NonIdealities nonIdealitiesOn(MvmUnit unit, const NonIdealities& chip)
+{
+    return unit == MvmUnit::Arrays ? chip : NonIdealities{};
+}
+
 // Bit widths and ranges of one layer.
 struct LayerNumerics {
     int weightBits = 8;        // 2..8 (levels per cell)

@@ -107,9 +107,11 @@ uint32_t packRow(const int32_t* src, int64_t kb, int64_t kbPad, uint32_t offset,
         if constexpr (Planes == 2)
             p1[t] = static_cast<uint8_t>(u >> 8);
     }
-    std::memset(p0 + kb, 0, static_cast<size_t>(kbPad - kb));
-    if constexpr (Planes == 2)
-        std::memset(p1 + kb, 0, static_cast<size_t>(kbPad - kb));
+    for (int64_t t = kb; t < kbPad; ++t) { // at most 3 bytes: no memset call per row
+        p0[t] = 0;
+        if constexpr (Planes == 2)
+            p1[t] = 0;
+    }
     return seen;
 }
 
@@ -132,7 +134,7 @@ int64_t packInputs(const PackedLevels& w, const InputCodes& x, const Coding& c, 
     for (int64_t i = 0; i < mc; ++i)
         for (int64_t b = b0; b < b1; ++b) {
             const int64_t kb = std::min(rpb, k - b * rpb);
-            const int32_t* src = x.data + (i0 + i) * x.stride + g * k + b * rpb;
+            const int32_t* src = x.vector(i0 + i) + g * k + b * rpb;
             uint8_t* p0 = buf.data() + i * lda + padStart(w, b) - padStart(w, b0);
             const int64_t kbPad = roundUp4(kb);
             seen |= c.planes == 1 ? packRow<1>(src, kb, kbPad, offset, p0, nullptr)
@@ -181,7 +183,7 @@ void depthwiseProduct(const PackedLevels& w, const InputCodes& x, const Coding& 
     prod.resize(static_cast<size_t>(len));
     uint32_t seen = 0;
     for (int64_t i = 0; i < x.count; ++i) {
-        const int32_t* xi = x.data + i * x.stride;
+        const int32_t* xi = x.vector(i);
         const int8_t* lv = w.plainLevels();
         for (int64_t t = 0; t < len; ++t) {
             seen |= static_cast<uint32_t>(xi[t]) + offset;

@@ -79,14 +79,22 @@ private:
     std::vector<int64_t> m_colSums; // [groups][blocks][N/groups]
 };
 
-// Input codes x: vector i, group g, row k at data[i * stride + g * K + k]. Codes must lie in
-// the code range of (bits, isSigned) of core/analog/Numerics.h (checked: tessera::Error).
+// Input codes x: vector i, group g, row k at vector(i)[g * K + k], where vector(i) is
+// data + i * stride, or with runs of runLength vectors (the same rows of several frames)
+// data + (i / runLength) * runStride + (i % runLength) * stride. Codes must lie in the code
+// range of (bits, isSigned) of core/analog/Numerics.h (checked: tessera::Error).
 struct InputCodes {
     const int32_t* data = nullptr;
     int64_t count = 0;   // M, vectors
     int64_t stride = 0;  // elements between vectors (>= groups * K)
     int bits = 8;        // 2..16
     bool isSigned = false;
+    int64_t runLength = 0; // vectors per run (0: one run of all `count`)
+    int64_t runStride = 0; // elements between runs
+    const int32_t* vector(int64_t i) const
+    {
+        return runLength > 0 ? data + (i / runLength) * runStride + (i % runLength) * stride : data + i * stride;
+    }
 };
 
 // out[i * ldo + n] = P_b[i, n] for block b (overwritten), all N columns.

@@ -81,6 +81,17 @@ ElementType elementTypeOf(DType type)
     fail("a package cannot store ", dtypeName(type), " tensors");
 }
 
+analog::MvmUnit mvmUnit(const PackageLayer& layer) { return layer.simd ? analog::MvmUnit::Simd : analog::MvmUnit::Arrays; }
+
+std::set<std::string> simdLayerNames(const Package& pkg)
+{
+    std::set<std::string> names;
+    for (const PackageLayer& l : pkg.layers)
+        if (mvmUnit(l) == analog::MvmUnit::Simd)
+            names.insert(l.programmed.params.name);
+    return names;
+}
+
 int8_t cellLevel(const Package& pkg, const ArrayImage& array, int64_t row, int64_t col)
 {
     for (const PlacedBlock& b : array.blocks) {

@@ -29,6 +29,7 @@
 
 #include <array>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,7 +96,8 @@ struct PackageLayer {
     std::vector<int64_t> channelBias; // sumBeforeEpilogue: bias code per output channel (else empty)
     int64_t vectorsPerFrame = 0;      // input vectors of one frame (output pixels, rows of A, input pixels)
     // Runs on a tile's SIMD engine (MATVEC) instead of arrays (a depthwise layer the
-    // compiler found cheaper there): no placed blocks, one replica, no analog noise.
+    // compiler found cheaper there): no placed blocks, one replica, no analog noise
+    // (analog::nonIdealitiesOn; mvmUnit below).
     bool simd = false;
 };
 
@@ -266,6 +268,12 @@ struct Package {
     std::vector<int64_t> inputs;  // tensor ids of the model's inputs, in graph order
     std::vector<int64_t> outputs; // tensor ids of the model's outputs
 };
+
+// Where layer `layer` runs its matrix-vector products (analog::nonIdealitiesOn says what
+// that means for noise), and the names of the layers on the SIMD engine: what the quantized
+// reference executor needs to draw the package's noise (QuantizedExecutorOptions::simdLayers).
+analog::MvmUnit mvmUnit(const PackageLayer& layer);
+std::set<std::string> simdLayerNames(const Package& pkg);
 
 // The level of array cell (row, col): its block's layer level, 0 outside every block.
 int8_t cellLevel(const Package& pkg, const ArrayImage& array, int64_t row, int64_t col);

@@ -2,7 +2,8 @@
 # `tessera simulate`: MNIST LeNet quantized for m1076 and compiled runs on the virtual chip
 # over the 2,000 test images (accuracy above 95%, frames/s printed); the same outputs with
 # 1 and 2 threads (bit for bit); with --noise default the same seed reproduces (the spec has
-# no non-idealities here: noise on equals off); a wrong input and a non-package fail with
+# no non-idealities here: noise on equals off); noise on with depthwise layers on the SIMD
+# engine equals `run --quant --package`; a wrong input and a non-package fail with
 # exit 1 naming the file.
 # shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
@@ -25,6 +26,20 @@ X16="$MODELS/mnist/mnist_test_x16.npy"
 expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise default --seed 3 -o "$WORK/n3.npy"
 expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise default --seed 3 --reference "$WORK/n3.npy" --threads 2
 expect_grep "$OUT" 'bit-exact with .*n3\.npy: yes$' "same seed"
+
+# Noise on a model with depthwise layers on the SIMD engine: `run --quant --package` draws
+# the noise as the package places the layers and equals the simulator bit for bit.
+MOBILE="$MODELS/mnist/mnist_mobile.onnx"
+expect_exit 0 "$TESSERA" quantize "$MOBILE" --data "$MODELS/mnist/mnist_calib_x.npy" --limit 16 --target m1076 -o "$WORK/m.json"
+sed -e 's/"read_noise": 0.0/"read_noise": 0.02/' -e 's/"weight_program_noise": 0.0/"weight_program_noise": 0.02/' \
+  -e 's/"adc_offset_lsb": 0.0/"adc_offset_lsb": 0.5/' "$WORK/m.json" > "$WORK/mn.json"
+expect_exit 0 "$TESSERA" compile "$MOBILE" --quant "$WORK/mn.json" --target m1076 -o "$WORK/mobile.tpkg"
+expect_grep "$OUT" ' Conv +simd ' "compile (a depthwise layer on the SIMD engine)"
+expect_exit 0 "$TESSERA" run "$MOBILE" --quant "$WORK/mn.json" --package "$WORK/mobile.tpkg" -i "$X16" -o "$WORK/mref.npy"
+expect_exit 0 "$TESSERA" simulate "$WORK/mobile.tpkg" --input "$X16" --noise default --reference "$WORK/mref.npy"
+expect_grep "$OUT" 'bit-exact with .*mref\.npy: yes$' "noise on, depthwise on SIMD"
+expect_exit 1 "$TESSERA" run "$MOBILE" --package "$WORK/mobile.tpkg" -i "$X16"
+expect_grep "$ERR" '--package: needs --quant' "stderr (--package without --quant)"
 
 # The chip's figures from the performance model, the JSON report and the Perfetto trace.
 expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --report "$WORK/sim.json" --trace "$WORK/trace.json"

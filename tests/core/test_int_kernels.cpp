@@ -218,6 +218,33 @@ private slots:
         QVERIFY(split == naive(c, op, 0, c.k));
     }
 
+    // Runs (InputCodes::runLength/runStride): vectors [v0, v0 + 5) of each of 3 "frames" of
+    // 11 vectors give the naive sums of exactly those vectors (a replica's share), for plain
+    // and depthwise levels.
+    void runsAddressTheirVectors_data() { addPathRows(); }
+    void runsAddressTheirVectors()
+    {
+        const IntKernel path = pathArg();
+        requirePath(path);
+        for (const Case& c : {Case{33, 40, 24, 1, 16, 8, true}, Case{33, 9, 6, 6, 1024, 8, false}}) {
+            const Operands op = randomOperands(c, 91);
+            const PackedLevels w(op.levels.data(), c.n, c.k, c.groups, c.rpb, path);
+            const int64_t stride = op.x.stride, v0 = 4, count = 5, frames = 3, perFrame = 11;
+            InputCodes runs = op.x;
+            runs.data = op.codes.data() + v0 * stride;
+            runs.count = frames * count;
+            runs.runLength = count;
+            runs.runStride = perFrame * stride;
+            std::vector<int64_t> got(static_cast<size_t>(runs.count * c.n), -1);
+            fullProduct(w, runs, got.data(), c.n);
+            const std::vector<int64_t> all = naive(c, op, 0, c.k);
+            for (int64_t f = 0; f < frames; ++f)
+                for (int64_t i = 0; i < count; ++i)
+                    for (int64_t n = 0; n < c.n; ++n)
+                        QCOMPARE(got[(f * count + i) * c.n + n], all[(f * perFrame + v0 + i) * c.n + n]);
+        }
+    }
+
     void codesOutsideTheRangeAreRejected()
     {
         const Case c{2, 8, 4, 1, 8, 4, true};

@@ -140,6 +140,28 @@ private slots:
         QVERIFY2(maxAbsDiff(y, runFp32(s)) < 1e-5f, qPrintable(QString::number(maxAbsDiff(y, runFp32(s)))));
     }
 
+    // The gather map of the input-code matrix (every case: im2col with pads, strides,
+    // dilations, groups; transposes; ConvTranspose's input pixels) reproduces
+    // analogInputMatrix on codes it was not derived from.
+    void inputGatherEqualsInputMatrix_data() { viewTimesInputVectorsIsTheKernel_data(); }
+    void inputGatherEqualsInputMatrix()
+    {
+        QFETCH(int, index);
+        const SingleOpGraph s = build(cases()[index]);
+        const Node& node = s.graph.node(s.node);
+        const analog::AnalogMatmulView view = analog::lowerAnalogNode(s.graph, node);
+        const std::vector<int32_t> map = analog::analogInputGather(s.graph, node, view);
+        QVERIFY(!map.empty());
+        Tensor codes(DType::Int32, s.graph.value(node.inputs[0]).shape);
+        for (int64_t i = 0; i < codes.numel(); ++i)
+            codes.mutableData<int32_t>()[i] = static_cast<int32_t>(i % 17) - 8;
+        int64_t m = 0;
+        const std::vector<int32_t> want = analog::analogInputMatrix(s.graph, node, view, codes, m);
+        std::vector<int32_t> got(map.size(), 99);
+        analog::gatherInputMatrix(map, codes.data<int32_t>(), got.data());
+        QVERIFY(got == want);
+    }
+
     void writeBackRoundTripKeepsTheOutput_data() { viewTimesInputVectorsIsTheKernel_data(); }
     void writeBackRoundTripKeepsTheOutput()
     {

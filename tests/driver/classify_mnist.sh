@@ -22,6 +22,9 @@ expect_grep "$OUT" 'on sim:m1076: input \[1,1,28,28\] float32 -> uint8 codes' "d
 expect_grep "$OUT" '^accuracy [0-9.]+% \([0-9]+/2000 correct\), [0-9.]+ frames/s' "result line"
 
 cp "$OUT" "$WORK/example.out"
+# Two worker threads: the same answers (frames may finish in any order, waited in order).
+expect_exit 0 "$EXAMPLE" "$WORK/lenet.tpkg" "$M/mnist_test_x.npy" "$M/mnist_test_y.npy" --batch 100 --workers 2
+expect_grep "$OUT" "$(grep -Eo '[0-9]+/2000 correct' "$WORK/example.out").*4 in flight, 2 workers" "two workers"
 expect_exit 0 "$TESSERA" eval "$M/mnist_lenet.onnx" --quant "$SPEC" --data "$M/mnist_test_x.npy" --labels "$M/mnist_test_y.npy"
 want="$(grep -Eo '[0-9]+/2000 correct' "$OUT")"
 have="$(grep -Eo '[0-9]+/2000 correct' "$WORK/example.out")"

@@ -15,6 +15,7 @@
 #include <QtTest>
 
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,12 +45,14 @@ inline package::Package compileFor(const Graph& g, const QuantSpec& spec, const 
     return package::parsePackage(bytes, "compiled.tpkg");
 }
 
-// The quantized reference's outputs for frames [0, frames) of x, one frame at a time.
+// The quantized reference's outputs for frames [0, frames) of x, one frame at a time; the
+// layers in `simdLayers` (package::simdLayerNames) run as the package places them.
 inline std::vector<Tensor> referenceOutputs(const Graph& g, const QuantSpec& spec, const Tensor& x, bool noise,
-                                            uint64_t firstFrame = 0)
+                                            uint64_t firstFrame = 0, const std::set<std::string>& simdLayers = {})
 {
     quant::QuantizedExecutorOptions o;
     o.nonIdealities = noise;
+    o.simdLayers = simdLayers;
     quant::QuantizedExecutor q(g, spec, o);
     const int64_t per = g.value(g.inputs()[0]).shape[0];
     std::vector<std::vector<Tensor>> frames;

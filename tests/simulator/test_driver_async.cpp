@@ -192,6 +192,55 @@ private slots:
         }
     }
 
+    // Two workers: two frames are inside the engine at once (each waits on the gate, so one
+    // worker alone could never let the second in), and both finish once it opens.
+    void twoWorkersRunTwoFramesAtOnce()
+    {
+        Gate gate;
+        DeviceOptions o;
+        o.engine = gatedEngine(gate);
+        o.workers = 2;
+        Device dev = Device::open("sim:m1076", o);
+        dev.load(testPackage(), "two_gemms.tpkg");
+        const Frame a = dev.submit(frameOf(dev, 1)), b = dev.submit(frameOf(dev, 2)), c = dev.submit(frameOf(dev, 3));
+        gate.waitEntered(2);
+        QCOMPARE(a.stage(), FrameStage::Running);
+        QCOMPARE(b.stage(), FrameStage::Running);
+        QCOMPARE(c.stage(), FrameStage::Queued);
+        gate.open();
+        for (const Frame& f : {a, b, c})
+            QCOMPARE(dev.wait(f, milliseconds(10000))[0].data<float>()[0], 2.0f * float(f.id()));
+        o.workers = 0;
+        QCOMPARE(errorOf([&] { Device::open("sim:m1076", o); }), ErrorCode::BadOptions);
+    }
+
+    // Each frame's own RunOptions reach the engine (run and submit); without them, the device's.
+    void framesCarryTheirOwnRunOptions()
+    {
+        std::mutex m;
+        std::vector<uint64_t> seeds;
+        EngineFactory recording = [&](const package::Package&) {
+            return [&](const std::vector<Tensor>& in, const sim::RunOptions& ro) {
+                std::lock_guard lock(m);
+                seeds.push_back(ro.seed);
+                return testing::doubled(in);
+            };
+        };
+        DeviceOptions o;
+        o.engine = recording;
+        o.run.seed = 5;
+        Device dev = Device::open("sim:m1076", o);
+        dev.load(testPackage(), "two_gemms.tpkg");
+        sim::RunOptions own;
+        own.seed = 9;
+        dev.wait(dev.submit(frameOf(dev, 1), own), milliseconds(10000));
+        dev.wait(dev.submit(frameOf(dev, 1)), milliseconds(10000));
+        own.seed = 11;
+        dev.run(frameOf(dev, 1), own);
+        dev.run(frameOf(dev, 1));
+        QCOMPARE(seeds, (std::vector<uint64_t>{9, 5, 11, 5}));
+    }
+
     // close(): the running frame finishes, queued ones are cancelled, a blocked submitter
     // and a waiter are released; nothing hangs.
     void closeCancelsQueuedFramesAndFinishesTheRunningOne()

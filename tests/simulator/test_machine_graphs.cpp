@@ -56,7 +56,7 @@ void expectBitExact(const Graph& original, const std::string& target, const anal
     sim::RunOptions o;
     o.noise = noise.any();
     const std::vector<Tensor> got = sim::Machine(pkg).run({x}, o);
-    const std::vector<Tensor> want = referenceOutputs(g, spec, x, noise.any());
+    const std::vector<Tensor> want = referenceOutputs(g, spec, x, noise.any(), 0, package::simdLayerNames(pkg));
     TESSERA_COMPARE_BITS(got[0], want[0]);
 }
 

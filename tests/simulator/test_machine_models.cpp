@@ -42,7 +42,7 @@ void expectBitExact(const Graph& g, const QuantSpec& spec, const package::Packag
     o.noise = noise;
     o.threads = 2;
     const std::vector<Tensor> got = machine.run({x}, o);
-    const std::vector<Tensor> want = referenceOutputs(g, spec, x, noise);
+    const std::vector<Tensor> want = referenceOutputs(g, spec, x, noise, 0, package::simdLayerNames(pkg));
     QCOMPARE(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i)
         TESSERA_COMPARE_BITS(got[i], want[i]);
@@ -91,6 +91,39 @@ private slots:
         const Graph& g = model.forBatch(1);
         const Tensor x = quant::sliceRows(readNpy(data("mnist/mnist_test_x16.npy")), 0, 4);
         expectBitExact(g, spec, compileFor(g, spec, "m1076"), x, true);
+    }
+
+    // Models with depthwise layers the compiler runs on the SIMD engine (MATVEC): with every
+    // non-ideality on, the simulator equals the reference told the package's placement, and
+    // differs from a reference that puts those layers on arrays (so the rule is exercised).
+    void depthwiseModelsNoiseOnEqualReference_data()
+    {
+        QTest::addColumn<int>("index");
+        for (int i : {2, 4, 5})
+            QTest::newRow(kModels[i].model) << i;
+    }
+
+    void depthwiseModelsNoiseOnEqualReference()
+    {
+        QFETCH(int, index);
+        const ModelCase& c = kModels[index];
+        quant::ModelGraphs model(data(c.model), c.shape);
+        analog::NonIdealities ni;
+        ni.weightProgramNoise = 0.02;
+        ni.readNoise = 0.02;
+        ni.adcOffset = 0.5;
+        ni.seed = 5;
+        const Tensor calib = readNpy(data(c.calib));
+        const QuantSpec spec = quantizeFor(model, quant::sliceRows(calib, 0, std::min<int64_t>(8, calib.dim(0))), "m1076", ni);
+        const Graph& g = model.forBatch(1);
+        const package::Package pkg = compileFor(g, spec, "m1076");
+        QVERIFY(!package::simdLayerNames(pkg).empty());
+        const Tensor x = quant::sliceRows(readNpy(data(c.test)), 0, 2);
+        expectBitExact(g, spec, pkg, x, true);
+        sim::RunOptions o;
+        o.noise = true;
+        std::string why;
+        QVERIFY(!sameBits(sim::Machine(pkg).run({x}, o)[0], referenceOutputs(g, spec, x, true)[0], why));
     }
 
     void readNoiseOnTest4EqualsReference()

@@ -70,6 +70,10 @@ private slots:
                 tessera::sim::fakeQuantizeRow(got.data(), static_cast<int64_t>(got.size()), scale, range);
                 analog::fakeQuantize(want.data(), static_cast<int64_t>(want.size()), scale, range);
                 QVERIFY(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+                std::vector<int32_t> codes(x.size());
+                tessera::sim::quantizeRow(x.data(), static_cast<int64_t>(x.size()), scale, range, codes.data());
+                for (size_t i = 0; i < x.size(); ++i)
+                    QCOMPARE(int64_t{codes[i]}, analog::quantizeValue(x[i], scale, range));
             }
     }
 };
