@@ -50,6 +50,11 @@ struct EvalOptions {
     int64_t perLayerBudgetBytes = int64_t(512) << 20;
     // The user's metric, 'CMD {ref} {out}' (quant/MetricCommand.h); empty: none.
     std::string metricCommand;
+    // FP32 values from this model instead of the evaluated one (null: the same model), e.g.
+    // the original of a tuned model (AdaRound, retraining): FP32 top-1, agreement and every
+    // SQNR are then against it; per-layer values are matched by node name (nodes it lacks
+    // are not scored).
+    ModelGraphs* referenceModel = nullptr;
 };
 
 // The samples per run that keep all of one run's activations (FP32, every value of the

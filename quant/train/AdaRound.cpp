@@ -230,6 +230,7 @@ torch::Tensor learnLevels(const LayerProblem& p, const LayerSamples& s, const Ad
     std::vector<int64_t> idx(static_cast<size_t>(batch));
     const int warm = static_cast<int>(o.warmup * o.iterations);
     const double lo = static_cast<double>(p.levels.lo), hi = static_cast<double>(p.levels.hi);
+    const double signal = std::max(s.target.pow(2).mean().item<double>(), 1e-30);
     for (int it = 0; it < o.iterations; ++it) {
         if (it % 50 == 0)
             progress.checkpoint(0.1 + 0.9 * it / o.iterations,
@@ -240,9 +241,9 @@ torch::Tensor learnLevels(const LayerProblem& p, const LayerSamples& s, const Ad
         const torch::Tensor h = rectifiedSigmoid(v);
         const torch::Tensor w = torch::clamp(floorW + h, lo, hi) * p.scales;
         const torch::Tensor y = clampTo(layerProduct(p, s.xq.index_select(0, rows), w, p.qBias), p.qLo, p.qHi);
-        torch::Tensor loss = (y - s.target.index_select(0, rows)).pow(2).sum(1).mean();
+        torch::Tensor loss = (y - s.target.index_select(0, rows)).pow(2).mean() / signal;
         if (it >= warm)
-            loss = loss + o.regularization * (1.0 - (2.0 * h - 1.0).abs().pow(betaAt(o, it, warm))).sum();
+            loss = loss + o.regularization * (1.0 - (2.0 * h - 1.0).abs().pow(betaAt(o, it, warm))).mean();
         adam.zero_grad();
         loss.backward();
         adam.step();

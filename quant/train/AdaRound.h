@@ -33,7 +33,7 @@ struct AdaRoundOptions {
     double betaStart = 20.0, betaEnd = 2.0;
     double warmup = 0.2;        // fraction of the iterations without the regularizer
     uint64_t seed = 0;          // subsample, batch order, torch's generator
-    int threads = 0;            // torch threads (0: all cores)
+    int threads = 1;            // torch threads (0: all cores; layers of MNIST size run best on one)
     int64_t runBatch = 64;      // samples per executor run while collecting inputs
 };
 

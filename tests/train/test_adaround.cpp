@@ -84,6 +84,9 @@ train::AdaRoundOptions fastOptions(uint64_t seed = 1)
     o.batchVectors = 256;
     o.seed = seed;
     o.threads = 1;
+    if (getenv("ADA_LR")) o.learningRate = atof(getenv("ADA_LR"));
+    if (getenv("ADA_REG")) o.regularization = atof(getenv("ADA_REG"));
+    if (getenv("ADA_IT")) o.iterations = atoi(getenv("ADA_IT"));
     return o;
 }
 
@@ -146,6 +149,8 @@ private slots:
             QVERIFY(learned <= nearest);
         }
         for (const train::AdaRoundLayerReport& l : m_report.layers) {
+            qInfo("%s: %lld of %lld levels changed, MSE %.4g -> %.4g", l.layer.c_str(), (long long)l.changed,
+                  (long long)l.weights, l.nearestError, l.learnedError);
             QVERIFY(l.skipped.empty());
             QVERIFY(l.changed > 0);
             QVERIFY(l.learnedError <= l.nearestError);
