@@ -18,7 +18,7 @@ void addAdaRoundOptions(CLI::App& sub, AdaRoundArgs& a)
     sub.add_flag("--adaround", a.enabled,
                  "learn each analog layer's weight rounding on the calibration data (AdaRound); writes a tuned model "
                  "(--model-out) whose spec is -o");
-    sub.add_option("--adaround-iters", a.iterations, "AdaRound iterations per layer (default 2000)")->check(numberIn(1));
+    sub.add_option("--adaround-iters", a.iterations, "AdaRound iterations per layer (default 1000)")->check(numberIn(1));
     sub.add_option("--adaround-lr", a.learningRate, "AdaRound learning rate (Adam, default 0.01)")->check(numberIn(0, 1e300, true));
     sub.add_option("--adaround-seed", a.seed, "AdaRound seed (subsample and batch order)")->check(numberIn(0));
     sub.add_option("--model-out", a.modelOut, "with --adaround: the tuned ONNX model to write");

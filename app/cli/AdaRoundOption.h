@@ -15,7 +15,7 @@ namespace tessera::cli {
 
 struct AdaRoundArgs {
     bool enabled = false;
-    int iterations = 2000;
+    int iterations = 1000;
     double learningRate = 1e-2;
     int64_t seed = 0;
     std::string modelOut;

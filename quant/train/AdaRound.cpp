@@ -100,6 +100,8 @@ torch::Tensor layerProduct(const LayerProblem& p, const torch::Tensor& x, const 
     if (p.groups == 1)
         return torch::addmm(bias, x, w.t());
     const int64_t b = x.size(0), perGroup = p.cols / p.groups;
+    if (perGroup == 1) // depthwise: one column per group, an elementwise product per group
+        return (x.view({b, p.groups, p.rows}) * w.view({1, p.groups, p.rows})).sum(2) + bias;
     const torch::Tensor y = torch::einsum("bgk,gnk->bgn", {x.view({b, p.groups, p.rows}),
                                                          w.view({p.groups, perGroup, p.rows})});
     return y.reshape({b, p.cols}) + bias;
@@ -295,7 +297,14 @@ AdaRoundLayerReport roundLayer(Graph& graph, quant::ModelGraphs& fpModel, const 
     r.vectors = s.xq.size(0);
     r.nearestError = reconstructionError(p, s, nearest * p.scales);
     r.learnedError = reconstructionError(p, s, learned * p.scales);
-    snapWeights(graph, p, learned);
+    if (r.learnedError > r.nearestError) {
+        r.skipped = "learned levels did not lower the error on the calibration vectors: kept round-to-nearest";
+        r.changed = 0;
+        r.learnedError = r.nearestError;
+        snapWeights(graph, p, nearest);
+    } else {
+        snapWeights(graph, p, learned);
+    }
     r.seconds = secondsSince(t0);
     return r;
 }

@@ -84,9 +84,6 @@ train::AdaRoundOptions fastOptions(uint64_t seed = 1)
     o.batchVectors = 256;
     o.seed = seed;
     o.threads = 1;
-    if (getenv("ADA_LR")) o.learningRate = atof(getenv("ADA_LR"));
-    if (getenv("ADA_REG")) o.regularization = atof(getenv("ADA_REG"));
-    if (getenv("ADA_IT")) o.iterations = atoi(getenv("ADA_IT"));
     return o;
 }
 
