@@ -9,6 +9,7 @@
 #include "core/ShapeInference.h"
 #include "core/analog/SpecProgramming.h"
 #include "quant/Calibrator.h"
+#include "quant/Evaluate.h"
 #include "quant/QuantizedExecutor.h"
 #include "quant/train/AdaRound.h"
 
@@ -200,6 +201,30 @@ private slots:
         CancelAtTraining cancel;
         QVERIFY_THROWS_EXCEPTION(Cancelled, train::runAdaRoundQuantize(req, &cancel));
         QVERIFY(QDir(dir.path()).isEmpty());
+    }
+
+    // The tuned ONNX and its spec, as written, are what any verb takes: the spec matches the
+    // model (hash), and the quantized model agrees with the original FP32 model.
+    void writesATunedModelWithItsSpec()
+    {
+        QTemporaryDir dir;
+        train::AdaRoundRequest req;
+        req.quantize.modelPath = mnist("mnist_lenet.onnx");
+        req.quantize.calibration.npyFiles = {mnist("mnist_calib_x.npy")};
+        req.quantize.calibration.limit = 64;
+        req.quantize.config.weightBits = 4;
+        req.quantize.outputPath = dir.filePath("q.json").toStdString();
+        req.modelOut = dir.filePath("tuned.onnx").toStdString();
+        req.options = fastOptions();
+        req.options.iterations = 50;
+        train::runAdaRoundQuantize(req);
+        const QuantSpec spec = readQuantSpec(req.quantize.outputPath);
+        QVERIFY(spec.smoothing.empty() && spec.equalization.empty());
+        ModelGraphs tuned = openModelFor(req.modelOut, spec), original(mnist("mnist_lenet.onnx"));
+        EvalOptions eo;
+        eo.referenceModel = &original;
+        const EvalReport rep = evaluate(tuned, spec, loadNpyDataset({mnist("mnist_test_x16.npy")}), eo);
+        QVERIFY2(rep.agreement >= 0.9, std::to_string(rep.agreement).c_str());
     }
 
     void refusesWithoutModelOut()
