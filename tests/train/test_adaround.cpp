@@ -227,6 +227,27 @@ private slots:
         QVERIFY2(rep.agreement >= 0.9, std::to_string(rep.agreement).c_str());
     }
 
+    // evaluate() against another model's FP32 (quant-eval --fp32-model): against a copy of
+    // the same model it reports what it reports without one; against the original, the
+    // tuned model's figures are the independent measure above.
+    void referenceModelScoresAgainstItsFp32()
+    {
+        ModelGraphs same{Graph(m_fp32)}, copy{Graph(m_fp32)}, tuned{Graph(m_tuned)};
+        EvalOptions eo;
+        eo.perLayer = true;
+        const EvalReport plain = evaluate(same, m_spec, randomData(2), eo);
+        eo.referenceModel = &copy;
+        const EvalReport referenced = evaluate(same, m_spec, randomData(2), eo);
+        QCOMPARE(referenced.outputSqnrDb, plain.outputSqnrDb);
+        QCOMPARE(referenced.layers.size(), plain.layers.size());
+        QuantSpec forTuned = m_spec; // made for the original: the tuned graph has another hash
+        forTuned.modelHash.clear();
+        const EvalReport tunedVsOriginal = evaluate(tuned, forTuned, randomData(2), eo);
+        const double noise = outputError(m_fp32, m_tuned, m_spec, randomData(2));
+        QVERIFY(tunedVsOriginal.outputSqnrDb > plain.outputSqnrDb);
+        QVERIFY(noise < outputError(m_fp32, m_fp32, m_spec, randomData(2)));
+    }
+
     void refusesWithoutModelOut()
     {
         train::AdaRoundRequest req;
