@@ -9,6 +9,7 @@
 #include "core/WeightMatrix.h"
 #include "core/analog/AnalogLowering.h"
 #include "core/analog/Numerics.h"
+#include "core/analog/Random.h"
 #include "core/analog/SpecProgramming.h"
 #include "quant/BiasCorrection.h"
 #include "quant/QuantizedExecutor.h"
@@ -142,10 +143,16 @@ struct RowSampler {
     }
 };
 
+// The array's input vectors of one batch at the layer ([m, width], padding samples dropped).
+struct BatchVectors {
+    std::vector<float> q, f; // quantized-model inputs, FP32-model inputs
+    int64_t m = 0, width = 0;
+};
+
 // Both runs of one batch up to the layer: the FP32 input (original model) and the
 // quantized input (the model with earlier layers rounded), as the array's input vectors.
-void addBatch(RowSampler& sampler, const Graph& fpGraph, const Graph& qGraph, const QuantSpec& spec,
-              const LayerQuant& layer, const quant::ModelBatch& b)
+BatchVectors batchVectors(const Graph& fpGraph, const Graph& qGraph, const QuantSpec& spec, const LayerQuant& layer,
+                          const quant::ModelBatch& b)
 {
     const Node& fpNode = fpGraph.node(*fpGraph.findNode(layer.node));
     Executor fp(fpGraph, ExecutorOptions{false});
@@ -164,11 +171,13 @@ void addBatch(RowSampler& sampler, const Graph& fpGraph, const Graph& qGraph, co
 
     const WeightMatrixDef& def = *weightMatrixDef(qNode);
     const WeightMatrix view = weightMatrixOf(qGraph, qNode);
-    int64_t m = 0, mf = 0;
-    const std::vector<float> vq = def.inputVectors(qGraph, qNode, view, xq, m);
-    const std::vector<float> vf = def.inputVectors(fpGraph, fpNode, view, xf, mf);
-    const int64_t real = m / b.inputs.dim(0) * b.rows; // vectors of real (not padding) samples
-    sampler.add(vq, vf, real, view.groups * view.rows);
+    BatchVectors v;
+    int64_t mf = 0;
+    v.q = def.inputVectors(qGraph, qNode, view, xq, v.m);
+    v.f = def.inputVectors(fpGraph, fpNode, view, xf, mf);
+    v.m = v.m / b.inputs.dim(0) * b.rows; // vectors of real (not padding) samples
+    v.width = view.groups * view.rows;
+    return v;
 }
 
 LayerSamples collectSamples(quant::ModelGraphs& fpModel, quant::ModelGraphs& qModel, const QuantSpec& spec,
@@ -176,18 +185,17 @@ LayerSamples collectSamples(quant::ModelGraphs& fpModel, quant::ModelGraphs& qMo
                             const AdaRoundOptions& o, ProgressSink& progress)
 {
     RowSampler sampler;
-    sampler.rng.seed(o.seed ^ std::hash<std::string>{}(layer.node));
+    sampler.rng.seed(o.seed ^ analog::Random::nameKey(layer.node));
     bool first = true;
     quant::forEachModelBatch(qModel, data, o.runBatch, [&](const quant::ModelBatch& b) {
         progress.checkpoint(0.1 * b.first / data.count(), strCat("adaround ", layer.node, ": collecting inputs"));
-        const Graph& fpGraph = fpModel.forBatch(b.inputs.dim(0));
-        const size_t before = sampler.q.size();
-        addBatch(sampler, fpGraph, b.graph, spec, layer, b);
-        if (first) { // vectors per sample, known after the first batch: the subsample rate
-            const double perSample = double(sampler.q.size() - before) / (p.groups * p.rows) / b.rows;
-            sampler.keep = std::min(1.0, double(o.maxVectors) / (perSample * data.count()));
+        const BatchVectors v = batchVectors(fpModel.forBatch(b.inputs.dim(0)), b.graph, spec, layer, b);
+        if (first) { // vectors per sample, known at the first batch: the subsample rate
+            const double total = double(v.m) / b.rows * data.count();
+            sampler.keep = std::min(1.0, double(o.maxVectors) / total);
             first = false;
         }
+        sampler.add(v.q, v.f, v.m, v.width);
     });
     const int64_t width = p.groups * p.rows, v = static_cast<int64_t>(sampler.q.size()) / width;
     if (v == 0)
