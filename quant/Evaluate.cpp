@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace tessera::quant {
 
@@ -242,10 +243,11 @@ EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset
         if (b.first == 0)
             describeOutput(shape, g);
         std::unique_ptr<Executor> fp; // only when FP32 values are needed (planning allocates)
+        const Graph& fg = options.referenceModel ? options.referenceModel->forBatch(b.inputs.dim(0)) : g;
         if (!reference || options.perLayer) {
             ExecutorOptions eo;
             eo.reuseBuffers = !options.perLayer;
-            fp = std::make_unique<Executor>(g, eo);
+            fp = std::make_unique<Executor>(fg, eo);
             appendOutput(fpOut, b, fp->run({b.inputs})[0]);
         }
         QuantizedExecutorOptions qo;
@@ -254,9 +256,13 @@ EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset
         Executor::NodeObserver observer;
         if (options.perLayer)
             observer = [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {
-                if (fp->valueTensor(node.outputs[0]).dtype() != DType::Float32)
+                const std::optional<NodeId> fn = &fg == &g ? std::optional<NodeId>(0) : fg.findNode(node.name);
+                if (!fn)
                     return;
-                const Tensor f = b.real(fp->valueTensor(node.outputs[0])), q = b.real(*outs[0]);
+                const ValueId fv = &fg == &g ? node.outputs[0] : fg.node(*fn).outputs[0];
+                if (fp->valueTensor(fv).dtype() != DType::Float32 || fp->valueTensor(fv).numel() != outs[0]->numel())
+                    return;
+                const Tensor f = b.real(fp->valueTensor(fv)), q = b.real(*outs[0]);
                 if (!perNode.count(node.name))
                     order.push_back({node.name, node.opType, g.value(node.outputs[0]).name,
                                      analog::isLowerableAnalogNode(g, node), 0.0});

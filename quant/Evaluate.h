@@ -55,6 +55,11 @@ struct EvalOptions {
     // Or the same metric already holding these data's FP32 outputs and its ceiling (a search
     // measuring many configurations runs the command once per configuration): used instead.
     MetricCommand* metric = nullptr;
+    // FP32 values from this model instead of the evaluated one (null: the same model), e.g.
+    // the original of a tuned model (AdaRound, retraining): FP32 top-1, agreement and every
+    // SQNR are then against it; per-layer values are matched by node name (nodes it lacks
+    // are not scored).
+    ModelGraphs* referenceModel = nullptr;
 };
 
 // The samples per run that keep all of one run's activations (FP32, every value of the

@@ -6,6 +6,7 @@
 #include "core/target/Target.h"
 
 #include <memory>
+#include <optional>
 
 namespace tessera::quant {
 
@@ -82,7 +83,15 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
     EvalOptions eo;
     eo.perLayer = req.perLayer;
     eo.metricCommand = req.metricCommand;
-    return toJson(evaluate(model, result, data, eo, progress));
+    std::optional<ModelGraphs> reference;
+    if (!req.referenceModelPath.empty()) {
+        reference.emplace(openModelFor(req.referenceModelPath, data));
+        eo.referenceModel = &*reference;
+    }
+    nlohmann::json report = toJson(evaluate(model, result, data, eo, progress));
+    if (reference)
+        report["fp32_model"] = req.referenceModelPath;
+    return report;
 }
 
 nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progress)

@@ -63,6 +63,8 @@ struct EvalRequest {
     bool nonIdealities = true; // use the JSON's non-ideality settings
     TaskOverride task;
     std::string metricCommand; // the user's metric, 'CMD {ref} {out}' (optional)
+    // FP32 reference from another model (the original of a tuned model; optional).
+    std::string referenceModelPath;
 };
 nlohmann::json runQuantEval(const EvalRequest& request, ProgressSink* progress = nullptr);
 

@@ -1,5 +1,6 @@
 // `tessera quantize | quant-eval | sensitivity | mixed-precision`: the quantizer's verbs.
 // Thin wrappers over quant/QuantizeApi.h (all checks and atomic writes live there).
+#include "app/cli/AdaRoundOption.h"
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "app/cli/Support.h"
@@ -215,7 +216,10 @@ CommandRun declareQuantize(CLI::App& sub)
     addTaskOptions(sub, req->task);
     sub.add_option("--digital-bits", req->config.highPrecisionBits,
                    "bits of tensors no analog layer reads (the vector engine's path; default 16)");
+    auto adaround = std::make_shared<AdaRoundArgs>();
+    addAdaRoundOptions(sub, *adaround);
     return [=] {
+        checkAdaRoundArgs(*adaround);
         if (!target->empty())
             req->config.geometry = arrayGeometry(loadTarget(*target));
         for (const std::string& item : *layerBits)
@@ -224,6 +228,10 @@ CommandRun declareQuantize(CLI::App& sub)
         req->config.activationObserver.kind = parseObserver(*obs);
         req->config.weightObserver = parseObserver(*wobs);
         req->calibration = toSource(*data);
+        if (adaround->enabled) {
+            runAdaRound(*adaround, *req);
+            return int(kExitOk);
+        }
         ConsoleProgress progress(!consoleOptions().quiet);
         const QuantSpec r = runQuantize(*req, &progress);
         progress.finish();
@@ -242,6 +250,9 @@ CommandRun declareQuantEval(CLI::App& sub)
     addDataOptions(sub, *data, "evaluation");
     addTaskOptions(sub, req->task);
     addMetricOption(sub, req->metricCommand);
+    sub.add_option("--fp32-model", req->referenceModelPath,
+                   "score against this model's FP32 outputs and activations (the original of a tuned model, e.g. "
+                   "from quantize --adaround), matched by node name");
     return [=] {
         req->data = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
