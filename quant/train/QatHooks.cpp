@@ -80,7 +80,7 @@ analog::NonIdealities defaultAnalogNoise(uint64_t seed)
 {
     analog::NonIdealities ni;
     ni.weightProgramNoise = 0.02;
-    ni.readNoise = 0.02;
+    ni.readNoise = 0.06;
     ni.adcOffset = 0.5;
     ni.seed = seed;
     return ni;
