@@ -27,6 +27,7 @@ struct Args {
     std::string model, quant, trainX, trainY, testX, testY, out = "qat";
     RetrainOptions options;
     int seeds = 5;
+    int64_t limit = 0;
     bool skipTrain = false;
     bool noiseEval = false;
 };
@@ -46,6 +47,7 @@ RetrainResult retrain(const Args& a)
     r.quantPath = a.quant;
     r.data.npyFiles = {a.trainX};
     r.data.labelsNpy = a.trainY;
+    r.data.limit = a.limit;
     r.options = a.options;
     r.outputModel = a.out + ".onnx";
     r.outputQuant = a.out + ".quant.json";
@@ -66,6 +68,7 @@ void run(const Args& a)
     ideal.config.nonIdealities = {};
     const double ptqTop1 = accuracyOf(executorPredictions(a.model, ideal, test, 500), test.labels);
     std::printf("PTQ top-1 %.2f%%\n", 100.0 * ptqTop1);
+    std::fflush(stdout);
     if (!a.skipTrain) {
         const RetrainResult r = retrain(a);
         std::printf("retrained: %s, best epoch %d, held-out %.2f%% -> %.2f%%\n", r.stopReason.c_str(), r.bestEpoch,
@@ -105,11 +108,14 @@ int main(int argc, char** argv)
     app.add_option("--test-x", a.testX, "test samples .npy")->required();
     app.add_option("--test-y", a.testY, "test labels .npy")->required();
     app.add_option("--epochs", a.options.epochs, "epochs");
+    app.add_option("--limit", a.limit, "use only the first N training samples");
+    app.add_option("--holdout", a.options.holdout, "held-out fraction (0: keep the last epoch's weights)");
     app.add_option("--lr", a.options.learningRate, "Adam learning rate");
     app.add_option("--batch", a.options.batchSize, "batch size");
     app.add_option("--patience", a.options.patience, "early-stopping patience");
     app.add_option("--seed", a.options.seed, "training seed (split, order, read noise; the training chip)");
     app.add_option("--analog-noise", a.options.analogNoise, "off | default: train with the analog noise");
+    app.add_option("--threads", a.options.threads, "torch threads (0: every core)");
     app.add_option("--seeds", a.seeds, "chips (noise seeds 1..N) for the noisy evaluation");
     app.add_flag("--noise-eval", a.noiseEval, "evaluate PTQ and tuned under the analog noise");
     app.add_flag("--skip-train", a.skipTrain, "evaluate the existing <out>.onnx / <out>.quant.json");
