@@ -42,6 +42,7 @@ private slots:
         r.data.labelsNpy = mnist("mnist_test_y.npy");
         r.data.limit = 1000;
         r.options.epochs = 1;
+        r.options.holdout = 0.0; // keep the trained weights (no held-out choice of the starting ones)
         r.options.learningRate = 3e-4;
         r.outputModel = base + "/tuned.onnx";
         r.outputQuant = base + "/tuned.quant.json";
