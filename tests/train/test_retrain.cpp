@@ -4,6 +4,7 @@
 // cannot use is refused before anything is written.
 #include "core/Error.h"
 #include "core/io/FileIO.h"
+#include "quant/QuantizeApi.h"
 #include "quant/train/Retrain.h"
 
 #include <QTemporaryDir>
@@ -85,6 +86,33 @@ private slots:
         QCOMPARE(r.bestEpoch, 0); // the starting weights are the last good ones
         QVERIFY(std::filesystem::exists(r.outputModel));
         QVERIFY(!std::filesystem::exists(r.outputModel + ".ckpt")); // no epoch completed
+    }
+    void quantizationAwareRunWritesTheTunedSpec()
+    {
+        QTemporaryDir dir;
+        quant::QuantizeRequest q;
+        q.modelPath = mnist("mnist_lenet.onnx");
+        q.calibration.npyFiles = {mnist("mnist_calib_x.npy")};
+        q.calibration.limit = 64;
+        q.config.weightBits = 4;
+        q.outputPath = dir.filePath("lenet4.json").toStdString();
+        quant::runQuantize(q);
+        RetrainRequest r = lenetRequest(dir, "qat", 1);
+        r.quantPath = q.outputPath;
+        r.outputQuant = dir.filePath("qat.json").toStdString();
+        const RetrainResult result = runRetrain(r);
+        QVERIFY(result.heldoutAfter >= result.heldoutBefore);
+        quant::EvalRequest e; // the pair goes through the normal quantized path
+        e.modelPath = result.outputModel;
+        e.quantPath = result.outputQuant;
+        e.data = r.data;
+        e.perLayer = false;
+        QVERIFY(quant::runQuantEval(e).contains("quant_top1"));
+        RetrainRequest other = r; // the spec of mnist_lenet for another model
+        other.modelPath = mnist("mnist_wide.onnx");
+        other.outputModel = dir.filePath("other.onnx").toStdString();
+        QVERIFY_THROWS_EXCEPTION(Error, runRetrain(other));
+        QVERIFY(!std::filesystem::exists(other.outputModel));
     }
     void unusableDataIsRefusedBeforeWriting()
     {
