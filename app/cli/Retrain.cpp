@@ -65,7 +65,8 @@ CommandRun declareRetrain(CLI::App& sub)
     sub.add_option("--analog-noise", o.analogNoise,
                    "off: quantization-aware only; default: the spec's non-idealities, or the default noise model")
         ->check(CLI::IsMember({"off", "default"}));
-    sub.add_option("--threads", o.threads, "torch threads (0: every core)")->check(numberIn(0));
+    o.threads = 1; // as the other verbs: on a shared machine more threads mostly spin (docs/retraining.md)
+    sub.add_option("--threads", o.threads, "torch threads (default 1, 0: every core)")->check(numberIn(0));
     sub.add_option("-o,--output", req->outputModel, "tuned ONNX model to write")->required();
     sub.add_option("--quant-out", req->outputQuant, "the tuned model's quantization JSON (with --quant)");
     sub.add_option("--checkpoint", req->checkpointPath, "checkpoint file (default: OUTPUT.ckpt); resumed when present");

@@ -67,6 +67,18 @@ private slots:
         QCOMPARE(c.epochs[1].trainLoss, a.epochs[1].trainLoss);
         QCOMPARE(readFileBytes(c.outputModel), readFileBytes(a.outputModel));
     }
+    void earlyStopKeepsTheStartingWeightsWhenTrainingHurts()
+    {
+        QTemporaryDir dir;
+        RetrainRequest r = lenetRequest(dir, "early", 5);
+        r.options.learningRate = 0.05; // far too large for a trained model: held-out accuracy falls
+        r.options.patience = 1;
+        const RetrainResult result = runRetrain(r);
+        QVERIFY2(result.stopReason.rfind("early stop", 0) == 0, result.stopReason.c_str());
+        QCOMPARE(result.epochs.size(), size_t(1));
+        QCOMPARE(result.bestEpoch, 0);
+        QCOMPARE(result.heldoutAfter, result.heldoutBefore);
+    }
     void cancelKeepsTheBestWeightsAndWritesThem()
     {
         QTemporaryDir dir;
