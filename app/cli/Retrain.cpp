@@ -54,14 +54,14 @@ CommandRun declareRetrain(CLI::App& sub)
     sub.add_option("model", req->modelPath, "ONNX model")->required();
     sub.add_option("--quant", req->quantPath, "quantization JSON to train against (quantization-aware; omit: FP32)");
     const DataSourceOptions data = addDataSourceOptions(sub, "training");
-    sub.add_option("--epochs", o.epochs, "training epochs")->check(numberIn(1));
-    sub.add_option("--lr", o.learningRate, "Adam learning rate")->check(numberIn(0, 1e300, true));
-    sub.add_option("--batch", o.batchSize, "samples per training step")->check(numberIn(1));
-    sub.add_option("--holdout", o.holdout, "fraction held out for early stopping and the best-weights choice")
+    sub.add_option("--epochs", o.epochs, "training epochs (default 10)")->check(numberIn(1));
+    sub.add_option("--lr", o.learningRate, "Adam learning rate (default 1e-4)")->check(numberIn(0, 1e300, true));
+    sub.add_option("--batch", o.batchSize, "samples per training step (default 64)")->check(numberIn(1));
+    sub.add_option("--holdout", o.holdout, "fraction held out for early stopping and the best-weights choice (default 0.1)")
         ->check(numberIn(0, 0.99));
-    sub.add_option("--patience", o.patience, "epochs without held-out improvement before stopping (0: never)")
+    sub.add_option("--patience", o.patience, "epochs without held-out improvement before stopping (default 3, 0: never)")
         ->check(numberIn(0));
-    sub.add_option("--seed", o.seed, "seed of the data order, held-out split and noise draws");
+    sub.add_option("--seed", o.seed, "seed of the data order, held-out split and noise draws (default 0)");
     sub.add_option("--analog-noise", o.analogNoise,
                    "off: quantization-aware only; default: the spec's non-idealities, or the default noise model")
         ->check(CLI::IsMember({"off", "default"}));
@@ -70,9 +70,11 @@ CommandRun declareRetrain(CLI::App& sub)
     sub.add_option("-o,--output", req->outputModel, "tuned ONNX model to write")->required();
     sub.add_option("--quant-out", req->outputQuant, "the tuned model's quantization JSON (with --quant)");
     sub.add_option("--checkpoint", req->checkpointPath, "checkpoint file (default: OUTPUT.ckpt); resumed when present");
-    sub.add_flag("!--no-resume", req->resume, "start over even when the checkpoint exists");
+    auto noResume = std::make_shared<bool>(false);
+    sub.add_flag("--no-resume", *noResume, "start over even when the checkpoint exists");
     return [=] {
         req->data = data();
+        req->resume = !*noResume;
         ConsoleProgress progress(!consoleOptions().quiet);
         const train::RetrainResult r = train::runRetrain(*req, &progress, [&](const train::EpochReport& e) {
             progress.finish();
