@@ -19,6 +19,7 @@ const std::vector<CommandSpec>& commandTable()
         {"package", "Show a deployment package (.tpkg): 'info FILE' summary, 'disasm FILE [--tile N]' tile programs", declarePackage},
         {"simulate", "Run a deployment package on the virtual chip: outputs, accuracy, agreement, simulator frames/s", declareSimulate},
         {"perf", "Performance model of a package on its target: latency, frames/s, energy, power, bottleneck; Perfetto trace", declarePerf},
+        {"retrain", "Fine-tune a model on labelled data (FP32, or quantization-/analog-aware): tuned ONNX plus its spec", declareRetrain},
     };
     return table;
 }

@@ -106,17 +106,18 @@ std::optional<TrainState> loadCheckpoint(const std::string& path, const std::str
         fail(path, ": checkpoint of another run (other model, spec, seed, held-out split, batch or noise setting); "
                    "delete it or pass --no-resume to start over");
     try {
-        torch::Tensor t;
-        archive.read("epoch", t);
-        s.epoch = static_cast<int>(t.item<int64_t>());
-        archive.read("best_epoch", t);
-        s.bestEpoch = static_cast<int>(t.item<int64_t>());
-        archive.read("best_figures", t);
-        s.bestAccuracy = t[0].item<double>();
-        s.bestLoss = t[1].item<double>();
-        s.before = t[2].item<double>();
-        archive.read("history", t);
-        s.history = historyOf(t, 0);
+        auto read = [&](const char* name) { // a fresh tensor each time: read() into a defined one copies
+            torch::Tensor t;
+            archive.read(name, t);
+            return t;
+        };
+        s.epoch = static_cast<int>(read("epoch").item<int64_t>());
+        s.bestEpoch = static_cast<int>(read("best_epoch").item<int64_t>());
+        const torch::Tensor figures = read("best_figures");
+        s.bestAccuracy = figures[0].item<double>();
+        s.bestLoss = figures[1].item<double>();
+        s.before = figures[2].item<double>();
+        s.history = historyOf(read("history"), 0);
         const std::vector<torch::Tensor> params = readTensors(archive, "param");
         s.best = readTensors(archive, "best");
         if (params.size() != trained.size() || s.best.size() != trained.size())
@@ -130,10 +131,10 @@ std::optional<TrainState> loadCheckpoint(const std::string& path, const std::str
         torch::serialize::InputArchive optim;
         archive.read("optimizer", optim);
         optimizer.load(optim);
-        archive.read("rng", t);
+        const torch::Tensor rng = read("rng");
         at::Generator gen = at::detail::getDefaultCPUGenerator();
         std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_state(t);
+        gen.set_state(rng);
     } catch (const c10::Error& e) {
         fail(path, ": damaged checkpoint (", e.what_without_backtrace(), "); delete it or pass --no-resume");
     }

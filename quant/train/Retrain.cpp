@@ -98,7 +98,8 @@ Session openSession(const RetrainRequest& r, const quant::Dataset& data)
     QatOptions qo;
     qo.seed = r.options.seed;
     qo.analogNoise = r.options.analogNoise == "default";
-    qo.noise = s.spec->config.nonIdealities.any() ? s.spec->config.nonIdealities : defaultAnalogNoise(r.options.seed);
+    if (qo.analogNoise) // off: no noise at all, whatever the spec says
+        qo.noise = s.spec->config.nonIdealities.any() ? s.spec->config.nonIdealities : defaultAnalogNoise(r.options.seed);
     s.hooks = makeQatHooks(s.module->graph(), *s.spec, qo);
 #else
     fail("quantization-aware retraining (--quant) is not in this build; FP32 fine-tuning runs without --quant");

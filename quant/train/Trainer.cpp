@@ -130,24 +130,27 @@ Trainer::Stop Trainer::runEpoch(const TrainData& data, int epoch, EpochReport& r
     return Stop::None;
 }
 
+TrainState Trainer::startState(const TrainData& data, const CheckpointSetup& checkpoint,
+                               const std::vector<torch::Tensor>& params)
+{
+    if (checkpoint.resume && !checkpoint.path.empty())
+        if (std::optional<TrainState> resumed = loadCheckpoint(checkpoint.path, checkpoint.key, params, *m_optimizer))
+            return *resumed;
+    TrainState state;
+    const Measured start =
+        measure(m_module, m_hooks, data, data.heldout.empty() ? data.train : data.heldout, m_options.batchSize);
+    state.before = state.bestAccuracy = start.accuracy;
+    state.bestLoss = start.loss;
+    for (const torch::Tensor& p : params)
+        state.best.push_back(p.detach().clone());
+    return state;
+}
+
 RetrainResult Trainer::train(const TrainData& data, const CheckpointSetup& checkpoint, ProgressSink* progress,
                              const EpochCallback& onEpoch)
 {
     const std::vector<torch::Tensor> params = trained();
-    std::optional<TrainState> resumed;
-    if (checkpoint.resume && !checkpoint.path.empty())
-        resumed = loadCheckpoint(checkpoint.path, checkpoint.key, params, *m_optimizer);
-    TrainState state;
-    if (resumed) {
-        state = *resumed;
-    } else {
-        const Measured start = measure(m_module, m_hooks, data, data.heldout.empty() ? data.train : data.heldout,
-                                       m_options.batchSize);
-        state.before = state.bestAccuracy = start.accuracy;
-        state.bestLoss = start.loss;
-        for (const torch::Tensor& p : params)
-            state.best.push_back(p.detach().clone());
-    }
+    TrainState state = startState(data, checkpoint, params);
     RetrainResult result;
     result.stopReason = "epochs";
     for (int epoch = state.epoch + 1; epoch <= m_options.epochs; ++epoch) {

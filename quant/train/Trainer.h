@@ -16,6 +16,8 @@
 
 namespace tessera::train {
 
+struct TrainState; // Checkpoint.h
+
 // Labelled samples as torch tensors and the split of their indices.
 struct TrainData {
     torch::Tensor inputs; // float32 [N, ...]
@@ -50,6 +52,9 @@ public:
 private:
     enum class Stop { None, Cancelled, NaN };
     Stop runEpoch(const TrainData& data, int epoch, EpochReport& report, ProgressSink* progress);
+    // The checkpoint's state when resuming, else the starting weights measured as epoch 0.
+    TrainState startState(const TrainData& data, const CheckpointSetup& checkpoint,
+                          const std::vector<torch::Tensor>& params);
     std::vector<torch::Tensor> trained() const;
 
     TorchGraph& m_module;
