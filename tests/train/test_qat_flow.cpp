@@ -44,6 +44,7 @@ private slots:
         r.options.epochs = 1;
         r.options.holdout = 0.0; // keep the trained weights (no held-out choice of the starting ones)
         r.options.learningRate = 3e-4;
+        r.options.threads = 1;
         r.outputModel = base + "/tuned.onnx";
         r.outputQuant = base + "/tuned.quant.json";
         runRetrain(r);
