@@ -20,6 +20,7 @@ const std::vector<CommandSpec>& commandTable()
         {"simulate", "Run a deployment package on the virtual chip: outputs, accuracy, agreement, simulator frames/s", declareSimulate},
         {"perf", "Performance model of a package on its target: latency, frames/s, energy, power, bottleneck; Perfetto trace", declarePerf},
         {"bench", "The simulator's speed on a package (frames/s, CPU and wall), next to ONNX Runtime FP32 measured in the same run", declareBench},
+        {"retrain", "Fine-tune a model on labelled data (FP32, or quantization-/analog-aware): tuned ONNX plus its spec", declareRetrain},
     };
     return table;
 }

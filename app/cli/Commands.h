@@ -10,6 +10,9 @@
 namespace CLI {
 class App;
 }
+namespace tessera::quant {
+struct DataSource;
+}
 
 namespace tessera::cli {
 
@@ -49,5 +52,11 @@ CommandRun declarePackage(CLI::App& sub);
 CommandRun declareSimulate(CLI::App& sub);
 CommandRun declarePerf(CLI::App& sub);
 CommandRun declareBench(CLI::App& sub);
+CommandRun declareRetrain(CLI::App& sub);
+
+// The data options of `quantize` (--data, --images, --labels, --size, --limit...) on another
+// verb (retrain); call the result once the command line is parsed (QuantizeCommands.cpp).
+using DataSourceOptions = std::function<quant::DataSource()>;
+DataSourceOptions addDataSourceOptions(CLI::App& sub, const char* role);
 
 } // namespace tessera::cli

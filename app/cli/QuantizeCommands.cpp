@@ -331,4 +331,11 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     };
 }
 
+DataSourceOptions addDataSourceOptions(CLI::App& sub, const char* role)
+{
+    auto data = std::make_shared<DataArgs>();
+    addDataOptions(sub, *data, role);
+    return [data] { return toSource(*data); };
+}
+
 } // namespace tessera::cli
