@@ -126,6 +126,46 @@ Tensors padForward(const TorchOpCall& c)
     return {torch::constant_pad_nd(x, torchPads, value)};
 }
 
+// Mean over `axes` (attribute, or constant input 1 in opset 18; empty: every axis unless
+// noop_with_empty_axes), keepdims as core reads them.
+Tensors reduceMeanForward(const TorchOpCall& c)
+{
+    const torch::Tensor& x = c.in(0);
+    std::vector<int64_t> axes =
+        c.hasInput(1) ? c.constant(1, "axes").toInt64Vector() : attrOf<std::vector<int64_t>>(c.node, "axes");
+    if (axes.empty() && attrOf<int64_t>(c.node, "noop_with_empty_axes") != 0)
+        return {x};
+    if (axes.empty())
+        for (int64_t d = 0; d < x.dim(); ++d)
+            axes.push_back(d);
+    return {x.mean(axes, attrOf<int64_t>(c.node, "keepdims") != 0)};
+}
+
+// [start, end) with positive steps along constant axes; torch clamps the bounds as ONNX does.
+Tensors sliceForward(const TorchOpCall& c)
+{
+    torch::Tensor y = c.in(0);
+    const std::vector<int64_t> starts = c.constant(1, "starts").toInt64Vector();
+    const std::vector<int64_t> ends = c.constant(2, "ends").toInt64Vector();
+    std::vector<int64_t> axes, steps(starts.size(), 1);
+    if (c.hasInput(3))
+        axes = c.constant(3, "axes").toInt64Vector();
+    else
+        for (size_t i = 0; i < starts.size(); ++i)
+            axes.push_back(static_cast<int64_t>(i));
+    if (c.hasInput(4))
+        steps = c.constant(4, "steps").toInt64Vector();
+    if (axes.size() != starts.size() || ends.size() != starts.size() || steps.size() != starts.size())
+        fail(describeNode(c.node), ": starts, ends, axes and steps differ in length");
+    for (size_t i = 0; i < starts.size(); ++i) {
+        if (steps[i] < 1)
+            fail(describeNode(c.node), ": step ", steps[i], " is not supported by the trainer (positive steps only)");
+        const int64_t axis = axes[i] < 0 ? axes[i] + y.dim() : axes[i];
+        y = y.slice(axis, starts[i], ends[i], steps[i]);
+    }
+    return {y};
+}
+
 void registerActivations()
 {
     OpRegistry::setColumn<TorchForward>("Relu", unary([](const Node&, const torch::Tensor& x) { return torch::relu(x); }));
@@ -154,6 +194,10 @@ void registerTorchPointwiseOps()
     OpRegistry::setColumn<TorchForward>("Sub", binary([](const torch::Tensor& a, const torch::Tensor& b) { return a - b; }));
     OpRegistry::setColumn<TorchForward>("Mul", binary([](const torch::Tensor& a, const torch::Tensor& b) { return a * b; }));
     OpRegistry::setColumn<TorchForward>("Div", binary([](const torch::Tensor& a, const torch::Tensor& b) { return a / b; }));
+    OpRegistry::setColumn<TorchForward>("Pow", binary([](const torch::Tensor& a, const torch::Tensor& b) { return torch::pow(a, b); }));
+    OpRegistry::setColumn<TorchForward>("Sqrt", unary([](const Node&, const torch::Tensor& x) { return torch::sqrt(x); }));
+    OpRegistry::setColumn<TorchForward>("ReduceMean", {reduceMeanForward});
+    OpRegistry::setColumn<TorchForward>("Slice", {sliceForward});
     OpRegistry::setColumn<TorchForward>("Concat", {concatForward});
     OpRegistry::setColumn<TorchForward>("Pad", {padForward});
     OpRegistry::setColumn<TorchForward>("Transpose", {transposeForward});

@@ -68,15 +68,8 @@ expect_exit 0 "$TESSERA" retrain "$M/mnist_lenet.onnx" --data "$X" --labels "$Y"
 # Ctrl+C after the first epoch: exit 130, the best weights so far are written.
 "$TESSERA" retrain "$M/mnist_lenet.onnx" --data "$X" --labels "$Y" --epochs 50 --batch 8 --seed 5 \
   -o "$WORK/cancel.onnx" >"$OUT" 2>"$ERR" &
-pid=$!
-for _ in $(seq 600); do
-  grep -q '^epoch 1/50' "$OUT" 2>/dev/null && break
-  sleep 0.1
-done
-kill -INT "$pid"
-code=0
-wait "$pid" || code=$?
-[ "$code" -eq 130 ] || fail "interrupted retrain exited with $code, expected 130"
+interrupt_when $! "$OUT" '^epoch 1/50'
+[ "$INTERRUPTED_CODE" -eq 130 ] || fail "interrupted retrain exited with $INTERRUPTED_CODE, expected 130"
 expect_grep "$OUT" "^stopped: cancelled" "stdout"
 [ -s "$WORK/cancel.onnx" ] || fail "a cancelled retrain wrote no model"
 echo "retrain CLI: ok"

@@ -66,7 +66,9 @@ double oneNodeError(const Graph& g)
     const torch::Tensor x = torch::randn({1, 2, 7, 7});
     TorchGraph module(g);
     Executor exec(g);
-    return relativeError(module.forward({x}), exec.run({fromTorch(x)}));
+    const double err = relativeError(module.forward({x}), exec.run({fromTorch(x)}));
+    qInfo("%s: max error %.2e of the output scale", g.name.c_str(), err);
+    return err;
 }
 
 } // namespace
@@ -74,6 +76,7 @@ double oneNodeError(const Graph& g)
 class TestTorchGraph : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { torch::manual_seed(1); } // the one-node tests' random inputs and weights
     void forwardEqualsExecutorOnBundledModels()
     {
         const std::string mnistX = model("mnist", "mnist_test_x16.npy");
@@ -89,17 +92,27 @@ private slots:
         pool.set("strides", std::vector<int64_t>{2, 2});
         pool.set("pads", std::vector<int64_t>{1, 0, 0, 1});
         pool.set("ceil_mode", int64_t{1});
-        QVERIFY(oneNodeError(oneNode("MaxPool", pool)) < 1e-6);
-        QVERIFY(oneNodeError(oneNode("AveragePool", pool)) < 1e-6);
+        QVERIFY(oneNodeError(oneNode("MaxPool", pool)) < 1e-5);
+        QVERIFY(oneNodeError(oneNode("AveragePool", pool)) < 1e-5);
         pool.set("count_include_pad", int64_t{1});
-        QVERIFY(oneNodeError(oneNode("AveragePool", pool)) < 1e-6);
+        QVERIFY(oneNodeError(oneNode("AveragePool", pool)) < 1e-5);
         Attributes conv; // depthwise, asymmetric pads, fused ReLU6
         conv.set("group", int64_t{2});
         conv.set("pads", std::vector<int64_t>{0, 1, 2, 0});
         conv.set("fused_activation", std::string("Clip"));
         conv.set("fused_min", 0.0f);
         conv.set("fused_max", 0.5f);
-        QVERIFY(oneNodeError(oneNode("Conv", conv, {fromTorch(torch::randn({2, 1, 3, 3})), fromTorch(torch::randn({2}))})) < 1e-6);
+        QVERIFY(oneNodeError(oneNode("Conv", conv, {fromTorch(torch::randn({2, 1, 3, 3})), fromTorch(torch::randn({2}))})) < 1e-5);
+    }
+    void reductionsSlicesAndPowers()
+    {
+        Attributes mean;
+        mean.set("axes", std::vector<int64_t>{1, 3});
+        QVERIFY(oneNodeError(oneNode("ReduceMean", mean)) < 1e-5);
+        const Tensor starts = Tensor::fromVector<int64_t>({1, -5}, {2}), ends = Tensor::fromVector<int64_t>({7, 100}, {2});
+        const Tensor axes = Tensor::fromVector<int64_t>({2, 3}, {2}), steps = Tensor::fromVector<int64_t>({2, 1}, {2});
+        QVERIFY(oneNodeError(oneNode("Slice", {}, {starts, ends, axes, steps})) < 1e-5);
+        QVERIFY(oneNodeError(oneNode("Pow", {}, {Tensor::scalar<float>(2.0f)})) < 1e-5);
     }
     void gradientsReachEveryParameter()
     {
@@ -125,7 +138,7 @@ private slots:
         const Graph out = module.exportGraph();
         const torch::Tensor exported = toTorch(out.value(*out.findValue("c0")).constant);
         QVERIFY(torch::allclose(exported, 2.0 * toTorch(g.value(*g.findValue("c0")).constant)));
-        QVERIFY(oneNodeError(out) < 1e-6);
+        QVERIFY(oneNodeError(out) < 1e-5);
     }
     void unsupportedOpsAreListedInOneError()
     {
@@ -135,7 +148,7 @@ private slots:
         ValueId a = g.addValue("a"), b = g.addValue("b"), c = g.addValue("c");
         g.addNode("erf1", "Erf", {x}, {a});
         g.addNode("erf2", "Erf", {a}, {b});
-        g.addNode("root", "Sqrt", {b}, {c});
+        g.addNode("root", "Exp", {b}, {c});
         g.markGraphInput(x);
         g.markGraphOutput(c);
         inferShapes(g);
@@ -145,7 +158,7 @@ private slots:
         } catch (const Error& e) {
             const QString msg = e.what();
             QVERIFY2(msg.contains("3 nodes of 2 op types") && msg.contains("Erf ('erf1', 'erf2')") &&
-                         msg.contains("Sqrt ('root')"),
+                         msg.contains("Exp ('root')"),
                      e.what());
         }
     }

@@ -51,3 +51,16 @@ write_f32_npy() {
     done
   } >"$path"
 }
+
+# interrupt_when PID FILE REGEX: waits (up to 60 s) until FILE has a line matching REGEX,
+# sends SIGINT (Ctrl+C) to PID and leaves its exit code in INTERRUPTED_CODE.
+interrupt_when() {
+  local pid="$1" file="$2" regex="$3"
+  for _ in $(seq 600); do
+    grep -Eq -- "$regex" "$file" 2>/dev/null && break
+    sleep 0.1
+  done
+  kill -INT "$pid"
+  INTERRUPTED_CODE=0
+  wait "$pid" || INTERRUPTED_CODE=$?
+}
