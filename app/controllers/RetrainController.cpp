@@ -148,7 +148,10 @@ void RetrainController::setSettings(const RetrainSettings& r)
     s["analogNoise"] = QString::fromStdString(o.analogNoise);
     s["trainSamples"] = static_cast<qint64>(r.trainSamples);
     s["noiseSeeds"] = r.noiseSeeds;
+    if (s == m_model->panelState(kPanelId))
+        return;
     m_model->setPanelState(kPanelId, s);
+    emit settingsChanged();
 }
 
 void RetrainController::setTrainingData(const QString& inputs, const QString& labels)

@@ -87,6 +87,7 @@ signals:
     void progress(double fraction, const QString& text);
     void message(const QString& text, bool isError);
     void blockerChanged(); // data, calibration or the document changed
+    void settingsChanged();
 
 private:
     QString state(const QString& key) const;

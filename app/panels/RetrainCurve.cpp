@@ -31,8 +31,8 @@ RetrainCurve::RetrainCurve(QWidget* parent) : QWidget(parent), m_plot(new QCusto
     const QColor acc = style::onTheme(QColor("#1d4ed8"), QColor("#93c5fd"));
     m_trainLoss = lineGraph(m_plot, m_plot->yAxis, loss, Qt::SolidLine, tr("train loss"));
     m_heldLoss = lineGraph(m_plot, m_plot->yAxis, loss, Qt::DashLine, tr("held-out loss"));
-    m_trainAcc = lineGraph(m_plot, m_plot->yAxis2, acc, Qt::SolidLine, tr("train accuracy"));
-    m_heldAcc = lineGraph(m_plot, m_plot->yAxis2, acc, Qt::DashLine, tr("held-out accuracy"));
+    m_trainAcc = lineGraph(m_plot, m_plot->yAxis2, acc, Qt::SolidLine, tr("train acc."));
+    m_heldAcc = lineGraph(m_plot, m_plot->yAxis2, acc, Qt::DashLine, tr("held-out acc."));
     m_best = m_plot->addGraph(m_plot->xAxis, m_plot->yAxis2);
     m_best->setLineStyle(QCPGraph::lsNone);
     m_best->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(acc, 2.0), Qt::NoBrush, 14));
@@ -49,7 +49,8 @@ RetrainCurve::RetrainCurve(QWidget* parent) : QWidget(parent), m_plot(new QCusto
     QFont small = m_plot->font();
     small.setPointSizeF(small.pointSizeF() * 0.8);
     m_plot->legend->setFont(small);
-    m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    m_plot->legend->setWrap(3); // two rows: the legend must not set the plot's width
+    m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
     m_plot->legend->setBorderPen(Qt::NoPen);
     m_plot->plotLayout()->insertRow(0);
     m_plot->plotLayout()->addElement(0, 0, m_plot->legend);

@@ -70,19 +70,25 @@ RetrainPanel::RetrainPanel(ProjectModel* model, JobManager* jobs, QuantControlle
     : QWidget(parent), m_model(model), m_controller(new RetrainController(model, jobs, quant, std::move(runner), this)),
       m_curve(new RetrainCurve)
 {
-    auto* split = new QSplitter(Qt::Horizontal);
+    QWidget* settings = createSettings();
     auto* settingsScroll = new QScrollArea; // the dock never forces its tab group to grow
-    settingsScroll->setWidget(createSettings());
+    settingsScroll->setWidget(settings);
     settingsScroll->setWidgetResizable(true);
     settingsScroll->setFrameShape(QFrame::NoFrame);
+    settingsScroll->setMinimumWidth(settings->sizeHint().width() + 16);
+    settingsScroll->setMaximumWidth(settingsScroll->minimumWidth() + 40);
+    auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(settingsScroll);
     split->addWidget(m_curve);
     split->addWidget(createResults());
-    split->setStretchFactor(1, 3);
+    split->setStretchFactor(0, 0);
+    split->setStretchFactor(1, 2);
     split->setStretchFactor(2, 3);
-    split->setSizes({300, 560, 560});
+    split->setChildrenCollapsible(false);
+    split->setSizes({settingsScroll->minimumWidth(), 400, 600});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(createBar());
     layout->addWidget(split, 1);
     connectSignals();
     loadSettings();
@@ -90,25 +96,49 @@ RetrainPanel::RetrainPanel(ProjectModel* model, JobManager* jobs, QuantControlle
     refreshOutcome();
 }
 
+QWidget* RetrainPanel::createBar()
+{
+    auto* choose = new QPushButton(tr("Training Data…"));
+    choose->setToolTip(tr("Labelled training inputs (.npy) and labels (.npy); default: the Quantization dock's evaluation data"));
+    connect(choose, &QPushButton::clicked, this, &RetrainPanel::chooseTrainingData);
+    m_data = new QLabel;
+    m_data->setStyleSheet(style::subtleLabelCss());
+    m_start = new QPushButton(tr("Start"));
+    m_start->setObjectName("retrainStart");
+    m_cancel = new QPushButton(tr("Cancel"));
+    m_cancel->setToolTip(tr("Stop after the current batch and keep the best weights (again: skip the comparison)"));
+    m_cancel->setEnabled(false);
+    m_progress = new QProgressBar;
+    m_progress->setRange(0, 100);
+    m_progress->setMaximumWidth(160);
+    m_status = new QLabel;
+    m_status->setObjectName("retrainStatus");
+    m_status->setWordWrap(true);
+    auto* bar = new QWidget;
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(choose);
+    row->addWidget(m_data);
+    row->addSpacing(12);
+    row->addWidget(m_start);
+    row->addWidget(m_cancel);
+    row->addWidget(m_progress);
+    row->addWidget(m_status, 1);
+    return bar;
+}
+
 QWidget* RetrainPanel::createSettings()
 {
     auto* box = new QWidget;
     auto* form = new QFormLayout(box);
     form->setContentsMargins(0, 0, 4, 0);
-    form->setVerticalSpacing(3);
+    form->setVerticalSpacing(2);
     auto spin = [](int lo, int hi, const QString& tip) {
         auto* s = new QSpinBox;
         s->setRange(lo, hi);
         s->setToolTip(tip);
         return s;
     };
-    m_data = new QLabel;
-    m_data->setWordWrap(true);
-    m_data->setStyleSheet(style::subtleLabelCss());
-    auto* choose = new QPushButton(tr("Training Data…"));
-    choose->setToolTip(tr("Labelled training inputs (.npy) and labels (.npy); default: the Quantization dock's evaluation data"));
-    connect(choose, &QPushButton::clicked, this, &RetrainPanel::chooseTrainingData);
-    form->addRow(choose, m_data);
     m_epochs = spin(1, 1000, tr("Epochs at most (early stopping may end sooner)"));
     form->addRow(tr("Epochs"), m_epochs);
     m_lr = new QDoubleSpinBox;
@@ -140,22 +170,6 @@ QWidget* RetrainPanel::createSettings()
     m_noiseSeeds = spin(0, 50, tr("Noise seeds of the before/after accuracy under noise (0: none)"));
     m_noiseSeeds->setSpecialValueText(tr("none"));
     form->addRow(tr("Noise seeds"), m_noiseSeeds);
-    m_start = new QPushButton(tr("Start"));
-    m_start->setObjectName("retrainStart");
-    m_cancel = new QPushButton(tr("Cancel"));
-    m_cancel->setToolTip(tr("Stop after the current batch and keep the best weights (again: skip the comparison)"));
-    m_cancel->setEnabled(false);
-    auto* buttons = new QHBoxLayout;
-    buttons->addWidget(m_start);
-    buttons->addWidget(m_cancel);
-    form->addRow(buttons);
-    m_progress = new QProgressBar;
-    m_progress->setRange(0, 100);
-    form->addRow(m_progress);
-    m_status = new QLabel;
-    m_status->setWordWrap(true);
-    m_status->setObjectName("retrainStatus");
-    form->addRow(m_status);
     return box;
 }
 
@@ -166,9 +180,18 @@ QWidget* RetrainPanel::createResults()
     m_summary->setTextFormat(Qt::RichText);
     m_overall = compactTable(3, {tr("Before"), tr("After"), tr("Change")});
     m_overall->setRowCount(OverallRows);
-    m_overall->setVerticalHeaderLabels({tr("Held-out (training forward)"), tr("Evaluation top-1 (quantized)"),
-                                        tr("FP32 top-1"), tr("Output SQNR dB"), tr("Under noise: mean ± sd")});
-    m_overall->setFixedHeight(m_overall->horizontalHeader()->sizeHint().height() + OverallRows * 20 + 4);
+    m_overall->setVerticalHeaderLabels({tr("Held-out"), tr("Eval top-1"), tr("FP32 top-1"), tr("Output SQNR dB"), tr("Under noise")});
+    const QStringList tips{tr("Held-out split of the training data, with the training forward (quantized, noisy when trained so)"),
+                           tr("Evaluation data through the quantized executor, ideal analog numerics"),
+                           tr("Evaluation data through the FP32 model (the tuned weights change it too)"),
+                           tr("SQNR of the quantized output against the same model's FP32 output"),
+                           tr("Evaluation top-1 with the noise model, mean ± standard deviation over the noise seeds")};
+    for (int r = 0; r < OverallRows; ++r)
+        m_overall->verticalHeaderItem(r)->setToolTip(tips[r]);
+    m_overall->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_overall->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_overall->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_overall->setFixedHeight(m_overall->horizontalHeader()->sizeHint().height() + OverallRows * 20 + 2 * m_overall->frameWidth());
     m_layers = compactTable(4, {tr("Layer"), tr("SQNR before dB"), tr("after dB"), tr("Change")});
     m_layers->verticalHeader()->hide();
     m_layers->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
@@ -179,12 +202,10 @@ QWidget* RetrainPanel::createResults()
     auto* layout = new QVBoxLayout(box);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(3);
-    auto* top = new QHBoxLayout;
-    top->addWidget(m_summary, 1);
-    top->addWidget(m_adopt, 0, Qt::AlignTop);
-    layout->addLayout(top);
+    layout->addWidget(m_summary);
     layout->addWidget(m_overall);
     layout->addWidget(m_layers, 1);
+    layout->addWidget(m_adopt, 0, Qt::AlignLeft);
     return box;
 }
 
@@ -215,6 +236,7 @@ void RetrainPanel::connectSignals()
     });
     connect(m_controller, &RetrainController::message, this, &RetrainPanel::message);
     connect(m_model, &ProjectModel::projectChanged, this, &RetrainPanel::loadSettings);
+    connect(m_controller, &RetrainController::settingsChanged, this, &RetrainPanel::loadSettings);
 }
 
 void RetrainPanel::chooseTrainingData()
@@ -296,7 +318,7 @@ void RetrainPanel::refreshOutcome()
         return;
     }
     const train::RetrainResult& r = o->result;
-    QString text = tr("<b>Before / after</b> — %1, best epoch %2 of %3 kept: <i>%4</i>")
+    QString text = tr("<b>Before / after</b> — %1 · best epoch %2 of %3 kept · <i>%4</i>")
                        .arg(QString::fromStdString(r.stopReason).toHtmlEscaped())
                        .arg(r.bestEpoch)
                        .arg(r.epochs.size())
@@ -304,7 +326,7 @@ void RetrainPanel::refreshOutcome()
     if (!o->comparison.note.empty())
         text += "<br>" + QString::fromStdString(o->comparison.note).toHtmlEscaped();
     if (m_controller->trainsOnEvaluationData())
-        text += tr("<br>trained on the evaluation data: the evaluation rows measure training samples");
+        text += tr("<br>trained on the evaluation data: evaluation rows measure seen samples");
     m_summary->setText(text);
     fillOverall(*o);
     fillLayers(*o);
@@ -331,11 +353,10 @@ void RetrainPanel::fillOverall(const RetrainOutcome& o)
     const double sb = b.measured ? b.outputSqnrDb : nan, sa = a.measured ? a.outputSqnrDb : nan;
     row(OutputSqnr, db(sb), db(sa), change(sb, sa, 1, "dB"));
     row(UnderNoise, noiseText(b), noiseText(a), change(b.noisyMean(), a.noisyMean(), 100, "pp"));
-    const QString seeds = tr("%1 noise seeds (1…%1)").arg(a.noisy.size());
-    m_overall->verticalHeaderItem(UnderNoise)->setToolTip(a.noisy.empty() ? QString::fromStdString(o.comparison.note) : seeds);
-    const QString evalWhat = b.hasLabels ? tr("top-1 on %1 evaluation samples, ideal analog numerics").arg(b.samples)
-                                         : tr("agreement with FP32 on %1 evaluation samples (no labels)").arg(b.samples);
-    m_overall->verticalHeaderItem(EvalTop1)->setToolTip(evalWhat);
+    m_overall->item(UnderNoise, 1)->setToolTip(a.noisy.empty() ? QString::fromStdString(o.comparison.note)
+                                                                : tr("%1 noise seeds (1…%1)").arg(a.noisy.size()));
+    m_overall->item(EvalTop1, 1)->setToolTip(b.hasLabels ? tr("top-1 on %1 evaluation samples").arg(b.samples)
+                                                         : tr("agreement with FP32 on %1 evaluation samples (no labels)").arg(b.samples));
 }
 
 void RetrainPanel::fillLayers(const RetrainOutcome& o)
@@ -348,7 +369,9 @@ void RetrainPanel::fillLayers(const RetrainOutcome& o)
     m_layers->setRowCount(static_cast<int>(rows.size()));
     for (int r = 0; r < static_cast<int>(rows.size()); ++r) {
         const double before = b.sqnrOf(rows[r]->node), after = rows[r]->sqnrDb;
-        m_layers->setItem(r, 0, cell(QString::fromStdString(rows[r]->node), false));
+        QTableWidgetItem* name = cell(QString::fromStdString(rows[r]->node), false);
+        name->setToolTip(name->text());
+        m_layers->setItem(r, 0, name);
         m_layers->setItem(r, 1, cell(db(before)));
         m_layers->setItem(r, 2, cell(db(after)));
         QTableWidgetItem* d = cell(change(before, after, 1, "dB"));

@@ -44,6 +44,7 @@ signals:
     void message(const QString& text, bool isError);
 
 private:
+    QWidget* createBar();
     QWidget* createSettings();
     QWidget* createResults();
     void connectSignals();

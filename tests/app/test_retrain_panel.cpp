@@ -206,6 +206,10 @@ private slots:
         QCOMPARE(c.after.noisy, c.before.noisy); // same weights, same seeds, same draws
         QVERIFY(c.before.noisySpread() >= 0.0);
         QVERIFY(m_panel->overallTable()->item(RetrainPanel::UnderNoise, 1)->text().contains("±"));
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            m_panel->resize(1150, 330); // the bottom dock of the default window
+            QVERIFY(m_panel->grab().save(dir + "/retrain-panel-fake.png"));
+        }
     }
 
     void adoptingIsUndoable()
