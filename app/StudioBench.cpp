@@ -9,6 +9,9 @@
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QScrollBar>
+
+#include <algorithm>
 
 #include <cstdio>
 
@@ -19,6 +22,41 @@ namespace {
 double msSince(const QElapsedTimer& t)
 {
     return static_cast<double>(t.nsecsElapsed()) / 1e6;
+}
+
+// The worst time of `step` followed by a synchronous repaint, over `count` calls.
+template <class Step> double worstStepMs(GraphView& view, int count, Step step)
+{
+    double worst = 0.0;
+    for (int i = 0; i < count; ++i) {
+        QElapsedTimer clock;
+        clock.start();
+        step(i);
+        view.viewport()->repaint();
+        worst = std::max(worst, msSince(clock));
+    }
+    return worst;
+}
+
+// Zoom steps in and out around the initial and the fitted view; pan steps each way.
+void benchInteraction(GraphView& view, BenchRow& row)
+{
+    auto zoomSteps = [&view](int i) { view.zoomBy(i < 4 ? 1.25 : 0.8); };
+    view.showInitialView();
+    view.viewport()->repaint();
+    const double fromInitial = worstStepMs(view, 8, zoomSteps);
+    view.fitToWindow();
+    view.viewport()->repaint();
+    const double fromFitted = worstStepMs(view, 8, zoomSteps);
+    row.zoomStepMs = std::max(fromInitial, fromFitted);
+    view.showInitialView();
+    view.viewport()->repaint();
+    QScrollBar* h = view.horizontalScrollBar();
+    QScrollBar* v = view.verticalScrollBar();
+    row.panStepMs = worstStepMs(view, 8, [&](int i) {
+        QScrollBar* bar = i % 2 ? v : h;
+        bar->setValue(bar->value() + (i < 4 ? 100 : -100));
+    });
 }
 
 BenchRow benchOne(const QString& source, LayoutEngine engine)
@@ -56,6 +94,7 @@ BenchRow benchOne(const QString& source, LayoutEngine engine)
     clock.restart();
     view.viewport()->repaint();
     row.fitPaintMs = msSince(clock);
+    benchInteraction(view, row);
     return row;
 }
 
@@ -71,14 +110,14 @@ QVector<BenchRow> runLayoutBench(const QStringList& sources, LayoutEngine engine
 
 int printLayoutBench(const QStringList& sources, LayoutEngine engine)
 {
-    std::printf("%-28s %6s %6s  %-16s %10s %10s %12s %10s %12s\n", "graph", "nodes", "edges", "engine", "layout ms",
-                "scene ms", "1st paint ms", "total ms", "fit paint ms");
+    std::printf("%-28s %6s %6s  %-16s %10s %10s %12s %10s %12s %8s %8s\n", "graph", "nodes", "edges", "engine",
+                "layout ms", "scene ms", "1st paint ms", "total ms", "fit paint ms", "zoom ms", "pan ms");
     for (const QString& s : sources) {
         try {
             const BenchRow r = benchOne(s, engine);
-            std::printf("%-28s %6d %6d  %-16s %10.1f %10.1f %12.1f %10.1f %12.1f\n", qPrintable(r.name), r.nodes,
-                        r.edges, qPrintable(r.engine), r.layoutMs, r.buildMs, r.firstPaintMs,
-                        r.layoutMs + r.buildMs + r.firstPaintMs, r.fitPaintMs);
+            std::printf("%-28s %6d %6d  %-16s %10.1f %10.1f %12.1f %10.1f %12.1f %8.1f %8.1f\n", qPrintable(r.name),
+                        r.nodes, r.edges, qPrintable(r.engine), r.layoutMs, r.buildMs, r.firstPaintMs,
+                        r.layoutMs + r.buildMs + r.firstPaintMs, r.fitPaintMs, r.zoomStepMs, r.panStepMs);
         } catch (const std::exception& e) {
             std::printf("%-28s failed: %s\n", qPrintable(s), e.what());
         }

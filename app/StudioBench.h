@@ -16,6 +16,11 @@ struct BenchRow {
     double buildMs = 0;      // scene items
     double firstPaintMs = 0; // first paint of the initial view
     double fitPaintMs = 0;   // a paint with the whole graph fitted (every item visible)
+    // One interaction step (the view change plus its synchronous repaint), worst of the
+    // steps tried: a wheel zoom step (x1.25 in and out, from the initial view and from the
+    // fitted view, through the label threshold) and a pan step (100 px each way).
+    double zoomStepMs = 0;
+    double panStepMs = 0;
 };
 
 // Each entry of `sources` is a model path or "synthetic:N".

@@ -87,6 +87,20 @@ const AttrSpec* OpDef::findAttr(const std::string& name) const
     return nullptr;
 }
 
+const void* OpDef::findColumn(std::type_index type) const
+{
+    auto it = m_columns.find(type);
+    return it == m_columns.end() ? nullptr : it->second.get();
+}
+
+void OpRegistry::setColumnErased(const std::string& op, std::type_index type, std::shared_ptr<const void> value)
+{
+    const OpDef* def = global().find(op);
+    if (!def)
+        throw std::logic_error(strCat("setColumn: op '", op, "' is not in the registry"));
+    def->m_columns[type] = std::move(value);
+}
+
 const OpDef* opDefOf(const Node& node) { return node.op ? node.op : OpRegistry::global().find(node.opType); }
 
 namespace {

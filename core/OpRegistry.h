@@ -15,6 +15,14 @@
 // (activation fusion), channelAffine (BatchNorm folding), forwardsInput (aliases such as
 // Identity), and attr (declared attributes with their defaults, read through attrOf: the
 // only place a default is written).
+//
+// Extension columns (TVM's set_attr): a library outside core adds a column of its own type
+// to existing rows without core knowing the type (quant/train registers its torch forward
+// per op this way, so core never sees torch):
+//   OpRegistry::setColumn<TorchForward>("Conv", TorchForward{...});
+//   if (const TorchForward* f = opDefOf(node)->column<TorchForward>()) ...
+// Values are stored type-erased, one per (row, type). Register before the first lookup
+// (e.g. once behind std::call_once): setColumn and column may not race.
 #include "core/Graph.h"
 #include "core/WeightMatrix.h"
 
@@ -22,6 +30,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
 namespace tessera {
@@ -239,7 +249,15 @@ public:
     PlacementDecision placeNode(const Node& node, const Graph& graph) const;
     OpCost costOf(const Node& node, const Graph& graph) const;
 
+    // The extension column of type T on this row (OpRegistry::setColumn), or null.
+    template <class T> const T* column() const { return static_cast<const T*>(findColumn(typeid(T))); }
+
 private:
+    friend class OpRegistry;
+    const void* findColumn(std::type_index type) const;
+    // Extension columns by type; mutable so the process-wide (const) table takes them.
+    mutable std::map<std::type_index, std::shared_ptr<const void>> m_columns;
+
     std::string m_name;
     std::string m_doc;
     int m_minInputs = 1, m_maxInputs = 1, m_minOutputs = 1, m_maxOutputs = 1;
@@ -265,7 +283,16 @@ public:
     const OpDef* find(const std::string& name) const;
     std::vector<const OpDef*> all() const;
 
+    // Sets the extension column T of the global table's row `op` (replacing an earlier
+    // value). An op the table does not have is a programming error (std::logic_error).
+    template <class T> static void setColumn(const std::string& op, T value)
+    {
+        setColumnErased(op, typeid(T), std::make_shared<const T>(std::move(value)));
+    }
+
 private:
+    static void setColumnErased(const std::string& op, std::type_index type, std::shared_ptr<const void> value);
+
     std::map<std::string, std::unique_ptr<OpDef>> m_ops;
 };
 

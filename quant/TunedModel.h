@@ -20,7 +20,8 @@ struct TunedModelFiles {
 // `modelHash` set for the new file. Before writing anything it re-imports the exported
 // bytes and checks that every layer and tensor the spec names is there and that the
 // re-imported graph computes what `prepared` does; both files are written atomically.
-// Throws tessera::Error naming the file, layer or tensor otherwise.
+// Throws tessera::Error naming the file, layer or tensor otherwise. The exported input
+// keeps `prepared`'s batch; other batches re-infer as for any fixed-batch export.
 void saveTunedModel(const Graph& prepared, const QuantSpec* spec, const TunedModelFiles& out);
 
 } // namespace tessera::quant

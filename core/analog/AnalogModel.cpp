@@ -155,6 +155,17 @@ double readNoiseDraw(const NonIdealities& ni, uint64_t layerKey, int64_t block, 
         Random::key({ni.seed, layerKey, kReadKind, uint64_t(block), uint64_t(column), uint64_t(vector)}));
 }
 
+double programmingErrorSigma(const ProgrammedLayer& layer, const NonIdealities& ni)
+{
+    return ni.weightProgramNoise * static_cast<double>(maxCode(layer.params.numerics.weightBits, true));
+}
+
+double readNoiseSigma(const ProgrammedLayer& layer, const NonIdealities& ni)
+{
+    return ni.readNoise * static_cast<double>(maxAbs(layer.inputRange())) *
+           static_cast<double>(maxCode(layer.params.numerics.weightBits, true));
+}
+
 // ---- AnalogLayer ----
 
 AnalogLayer::AnalogLayer(AnalogLayerParams params, const float* weights, const std::vector<float>& bias,
@@ -169,9 +180,8 @@ AnalogLayer::AnalogLayer(ProgrammedLayer programmed, const NonIdealities& nonIde
     const AnalogLayerParams& p = m_prog.params;
     const int64_t n = p.cols, k = p.rows;
     m_packed = std::make_unique<kernels::PackedLevels>(m_prog.levels.data(), n, k, p.groups, p.numerics.rowsPerBlock);
-    const int64_t wMax = maxCode(p.numerics.weightBits, true);
     if (m_nonIdeal.weightProgramNoise > 0.0) {
-        const double sigma = m_nonIdeal.weightProgramNoise * static_cast<double>(wMax);
+        const double sigma = programmingErrorSigma(m_prog, m_nonIdeal);
         m_noisyLevels.resize(m_prog.levels.size());
         for (int64_t c = 0; c < n; ++c)
             for (int64_t r = 0; r < k; ++r)
@@ -183,8 +193,7 @@ AnalogLayer::AnalogLayer(ProgrammedLayer programmed, const NonIdealities& nonIde
             for (int64_t c = 0; c < n; ++c)
                 m_adcOffsets[b * n + c] = adcOffsetLsb(m_nonIdeal, m_key, b, c);
     }
-    // Read noise sigma in units of one full-scale product (max input code x max level).
-    m_readSigma = m_nonIdeal.readNoise * static_cast<double>(maxAbs(m_prog.inputRange())) * static_cast<double>(wMax);
+    m_readSigma = readNoiseSigma(m_prog, m_nonIdeal);
 }
 
 AnalogLayer::~AnalogLayer() = default;

@@ -143,6 +143,11 @@ double adcOffsetLsb(const NonIdealities& ni, uint64_t layerKey, int64_t block, i
 // Read noise of one analog sum, in N(0,1) units; `vector` is the global index of the
 // input vector (sample index x vectors per sample + vector within the sample).
 double readNoiseDraw(const NonIdealities& ni, uint64_t layerKey, int64_t block, int64_t column, int64_t vector);
+// The draws' scales (docs/analog-model.md, Non-idealities): programming error sigma in weight
+// levels (weightProgramNoise x the largest level), read noise sigma in product units
+// (readNoise x max input code x the largest level).
+double programmingErrorSigma(const ProgrammedLayer& layer, const NonIdealities& ni);
+double readNoiseSigma(const ProgrammedLayer& layer, const NonIdealities& ni);
 
 // Runs a programmed layer on the host CPU with the integer kernels (core/kernels/IntGemm.h),
 // exactly as the analog model defines; with non-idealities, as the noise model defines.
