@@ -74,9 +74,11 @@ RetrainComparison compareRetrain(const RetrainCompareInput& in, ProgressSink& pr
     progress.checkpoint(0.0, "loading the evaluation data");
     const quant::Dataset data = quant::loadDataSource(in.data);
     const QuantSpec start = readQuantSpec(in.startQuant), tuned = readQuantSpec(in.tunedQuant);
-    c.noise = tuned.config.nonIdealities.any() ? tuned.config.nonIdealities : start.config.nonIdealities;
+    c.noise = tuned.config.nonIdealities.any() ? tuned.config.nonIdealities
+              : start.config.nonIdealities.any() ? start.config.nonIdealities
+                                                 : in.fallbackNoise;
     if (!c.noise.any())
-        c.note = "no noise model in either spec: accuracy under noise not measured";
+        c.note = "no noise model (neither spec has non-idealities): accuracy under noise not measured";
     else if (in.noiseSeeds <= 0)
         c.note = "noise seeds 0: accuracy under noise not measured";
     {

@@ -4,8 +4,9 @@
 // the tuned model with its spec, on the same evaluation data:
 //  - ideal analog numerics (non-idealities off): top-1 with labels (else the task's
 //    agreement with FP32), output SQNR and the per-layer cumulative SQNR;
-//  - under noise, when a noise model is known (the tuned spec's non-idealities, else the
-//    starting spec's): the accuracy for seeds 1..N, shown as mean and spread.
+//  - under noise: the tuned spec's non-idealities, else the starting spec's, else
+//    `fallbackNoise` (the default analog-noise model the engine trains with): the accuracy
+//    for noise seeds 1..N, shown as mean and spread.
 #include "core/analog/AnalogModel.h"
 #include "core/Progress.h"
 #include "quant/QuantizeApi.h"
@@ -43,6 +44,7 @@ struct RetrainCompareInput {
     std::string tunedModel, tunedQuant;
     quant::DataSource data; // evaluation data
     int noiseSeeds = 5;
+    analog::NonIdealities fallbackNoise; // used when neither spec has non-idealities
 };
 
 // Throws tessera::Error (a file that cannot be read, data that does not fit) or Cancelled.

@@ -1,6 +1,7 @@
 #include "app/controllers/RetrainController.h"
 
 #include "app/controllers/QuantController.h"
+#include "app/controllers/RetrainNoise.h"
 #include "app/model/AdoptTunedModel.h"
 #include "core/Error.h"
 #include "core/quantspec/QuantSpec.h"
@@ -65,6 +66,10 @@ RetrainController::RetrainController(ProjectModel* model, JobManager* jobs, Quan
                                      QObject* parent)
     : QObject(parent), m_model(model), m_jobs(jobs), m_quant(quant), m_runner(std::move(runner))
 {
+#if TESSERA_HAVE_TRAINING
+    if (!m_runner)
+        m_runner = &train::runRetrain;
+#endif
     connect(m_model, &ProjectModel::documentChanged, this, [this] {
         const QString now = m_model->hasDocument() ? QString::fromStdString(m_model->document()->sourcePath()) : QString();
         const bool related = m_outcome && (QFileInfo(now) == QFileInfo(QString::fromStdString(m_outcome->result.outputModel)) ||
@@ -227,6 +232,7 @@ int RetrainController::start()
     job.compare.data = m_quant->dataSource(m_quant->evalInputs(), m_quant->evalLabels(),
                                            m_model->panelState(QuantController::kPanelId).value("evalLimit").toInteger());
     job.compare.noiseSeeds = s.noiseSeeds;
+    job.compare.fallbackNoise = trainingDefaultNoise(s.options.seed);
     QDir().mkpath(QFileInfo(QString::fromStdString(job.request.quantPath)).absolutePath());
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_epochs.clear();

@@ -7,12 +7,17 @@
 // The runner is injected: a deterministic fake with runRetrain's signature (epochs with
 // made-up figures, the tuned model = a copy of the starting one), so the dock is tested
 // apart from the engine (tests/train tests the engine).
+#include "app/MainWindow.h"
 #include "app/controllers/QuantController.h"
+#include "app/panels/QuantPanel.h"
+#include "app/views/NodeStyle.h"
 #include "app/model/ModelLoader.h"
 #include "app/panels/RetrainCurve.h"
 #include "app/panels/RetrainPanel.h"
 #include "core/quantspec/QuantSpec.h"
 
+#include <QApplication>
+#include <QDockWidget>
 #include <QFile>
 #include <QPushButton>
 #include <QStandardPaths>
@@ -137,6 +142,9 @@ private slots:
     void curveGetsOnePointPerEpoch()
     {
         setEpochs(3);
+        RetrainSettings s = ctl()->settings();
+        s.noiseSeeds = 0; // under noise: accuracyUnderNoiseOverSeeds
+        ctl()->setSettings(s);
         int seen = 0;
         connect(ctl(), &RetrainController::epochAdded, this, [&] { QCOMPARE(m_panel->curve()->pointCount(), ++seen); });
         QVERIFY(ctl()->start() > 0);
@@ -165,7 +173,7 @@ private slots:
         QTableWidget* t = m_panel->overallTable();
         QCOMPARE(t->item(RetrainPanel::EvalTop1, 0)->text(), QString::number(100.0 * ref.at("quant_top1").get<double>(), 'f', 2) + " %");
         QCOMPARE(t->item(RetrainPanel::HeldOut, 1)->text(), QString("91.50 %"));
-        QCOMPARE(t->item(RetrainPanel::UnderNoise, 0)->text(), QString("—")); // no noise model in the spec
+        QCOMPARE(t->item(RetrainPanel::UnderNoise, 0)->text(), QString("—")); // noise seeds 0
         QCOMPARE(m_panel->layerTable()->rowCount(), m_quant->layers().size());
         QVERIFY(m_panel->adoptButton()->isEnabled());
     }
@@ -225,6 +233,81 @@ private slots:
         QCOMPARE(m_model.project().modelPath, original);
         QVERIFY(!ctl()->isAdopted());
     }
+
+#if TESSERA_HAVE_TRAINING
+    // The engine itself (runRetrain): quantization-aware, 2 epochs on 256 labelled digits.
+    void retrainsWithTheEngine()
+    {
+        m_panel = std::make_unique<RetrainPanel>(&m_model, &m_jobs, m_quant.get()); // default runner
+        QVERIFY(ctl()->available());
+        RetrainSettings s = ctl()->settings();
+        s.options.epochs = 2;
+        s.options.batchSize = 32;
+        s.options.holdout = 0.25;
+        s.options.patience = 0;
+        s.trainSamples = 256;
+        s.noiseSeeds = 2;
+        ctl()->setSettings(s);
+        QVERIFY(ctl()->start() > 0);
+        QVERIFY(waitFor([this] { return !ctl()->runningJob(); }, 300000));
+        QVERIFY(ctl()->outcome());
+        const RetrainOutcome& o = *ctl()->outcome();
+        QCOMPARE(o.result.epochs.size(), size_t(2));
+        QCOMPARE(m_panel->curve()->pointCount(), 2);
+        QVERIFY(QFileInfo::exists(QString::fromStdString(o.result.outputModel)));
+        QVERIFY(o.comparison.after.measured);
+        QCOMPARE(o.comparison.after.noisy.size(), size_t(2)); // the default analog-noise model
+        QVERIFY(o.comparison.after.top1 > 0.5);
+    }
+
+    // TESSERA_SCREENSHOT_DIR=dir: the studio window with a finished run on mnist_mobile, every
+    // analog layer at 3 bits, 2,000 test digits for the comparison; training data from
+    // TESSERA_MNIST_TRAIN_DIR (mnist_train_x.npy / mnist_train_y.npy, first 2,000), else the
+    // test digits. TESSERA_STUDIO_THEME=dark writes retrain-panel-dark.png.
+    void screenshot()
+    {
+        const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
+        if (dir.isEmpty())
+            QSKIP("set TESSERA_SCREENSHOT_DIR to write retrain-panel.png");
+        const bool dark = qEnvironmentVariable("TESSERA_STUDIO_THEME") == "dark";
+        QApplication::setStyle("Fusion");
+        if (dark)
+            QApplication::setPalette(style::darkPalette());
+        MainWindow window;
+        window.resize(1600, 1000);
+        window.show();
+        QSignalSpy shown(&window, &MainWindow::documentShown);
+        window.openPath(kMnist + "/mnist_mobile.onnx");
+        QVERIFY(shown.wait(60000) || shown.count() > 0);
+        QuantController* quant = window.quantPanel()->controller();
+        window.projectModel()->setDatasetPath(kMnist + "/mnist_calib_x.npy");
+        quant->setEvalData(kMnist + "/mnist_test_x.npy", kMnist + "/mnist_test_y.npy");
+        quant->setWorkDir(m_dir.filePath("shot"));
+        QVERIFY(quant->calibrate() > 0);
+        QVERIFY(waitFor([quant] { return quant->isCalibrated() && !quant->runningJob(); }));
+        std::map<std::string, int> bits;
+        for (const QuantLayer& l : quant->layers())
+            bits[l.name.toStdString()] = 3;
+        quant->applyConfiguration(bits, "all layers at 3 bits");
+        auto* panel = window.findChild<RetrainPanel*>();
+        const QString train = qEnvironmentVariable("TESSERA_MNIST_TRAIN_DIR");
+        if (!train.isEmpty())
+            panel->controller()->setTrainingData(train + "/mnist_train_x.npy", train + "/mnist_train_y.npy");
+        RetrainSettings s = panel->controller()->settings();
+        s.options.epochs = 6;
+        s.options.learningRate = 5e-4;
+        s.options.patience = 0;
+        s.trainSamples = 2000;
+        panel->controller()->setSettings(s);
+        window.quantPanel()->retrainButton()->click();
+        QVERIFY(panel->controller()->start() > 0);
+        QVERIFY(waitFor([panel] { return !panel->controller()->runningJob(); }, 1200000));
+        QVERIFY(panel->controller()->outcome());
+        window.resizeDocks({window.findChild<QDockWidget*>("retrain")}, {380}, Qt::Vertical);
+        QTest::qWait(200);
+        QVERIFY(window.grab().save(dir + (dark ? "/retrain-panel-dark.png" : "/retrain-panel.png")));
+    }
+#endif
 };
 
 QTEST_MAIN(TestRetrainPanel)
