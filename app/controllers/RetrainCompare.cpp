@@ -29,7 +29,7 @@ double RetrainEval::noisySpread() const
 
 double RetrainEval::sqnrOf(const std::string& node) const
 {
-    for (const quant::LayerError& l : layers)
+    for (const quant::LayerError& l : report.layers)
         if (l.node == node)
             return l.sqnrDb;
     return std::numeric_limits<double>::quiet_NaN();
@@ -46,22 +46,14 @@ RetrainEval evaluateOne(const std::string& modelPath, QuantSpec spec, const quan
     spec.config.nonIdealities = {};
     quant::EvalOptions ideal;
     ideal.perLayer = true;
-    const quant::EvalReport r = quant::evaluate(model, spec, data, ideal, &sink, &fp32);
     RetrainEval e;
+    e.report = quant::evaluate(model, spec, data, ideal, &sink, &fp32);
     e.measured = true;
-    e.hasLabels = r.hasLabels;
-    e.samples = r.samples;
-    e.top1 = r.quantTop1;
-    e.fp32Top1 = r.fp32Top1;
-    e.agreement = r.agreement;
-    e.outputSqnrDb = r.outputSqnrDb;
-    e.layers = r.layers;
     for (int s = 1; noise.any() && s <= seeds; ++s) {
         sink.checkpoint(0.5, "noise seed " + std::to_string(s) + " of " + std::to_string(seeds));
         spec.config.nonIdealities = noise;
         spec.config.nonIdealities.seed = static_cast<uint64_t>(s);
-        const quant::EvalReport n = quant::evaluate(model, spec, data, {}, &sink, &fp32);
-        e.noisy.push_back(n.hasLabels ? n.quantTop1 : n.agreement);
+        e.noisy.push_back(accuracyOf(quant::evaluate(model, spec, data, {}, &sink, &fp32)));
     }
     return e;
 }

@@ -9,6 +9,7 @@
 //    for noise seeds 1..N, shown as mean and spread.
 #include "core/analog/AnalogModel.h"
 #include "core/Progress.h"
+#include "quant/Evaluate.h"
 #include "quant/QuantizeApi.h"
 
 #include <string>
@@ -16,18 +17,15 @@
 
 namespace tessera::studio {
 
+// Top-1 with labels, else the task's agreement with FP32: what "accuracy" means here.
+inline double accuracyOf(const quant::EvalReport& r) { return r.hasLabels ? r.quantTop1 : r.agreement; }
+
 struct RetrainEval {
     bool measured = false;
-    bool hasLabels = false;
-    int64_t samples = 0;
-    double top1 = 0.0;     // quantized top-1 (fraction; with labels)
-    double fp32Top1 = 0.0; // the FP32 model's own top-1 (with labels)
-    double agreement = 0.0;
-    double outputSqnrDb = 0.0;
-    std::vector<quant::LayerError> layers; // per node, cumulative SQNR
-    std::vector<double> noisy;             // accuracy() per noise seed (empty: not measured)
+    quant::EvalReport report; // ideal numerics, per-layer SQNR in report.layers
+    std::vector<double> noisy; // accuracy() per noise seed (empty: not measured)
 
-    double accuracy() const { return hasLabels ? top1 : agreement; }
+    double accuracy() const { return accuracyOf(report); }
     double noisyMean() const;
     double noisySpread() const; // sample standard deviation (0 with fewer than 2 seeds)
     double sqnrOf(const std::string& node) const; // NaN when not listed

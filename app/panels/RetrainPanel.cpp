@@ -348,22 +348,22 @@ void RetrainPanel::fillOverall(const RetrainOutcome& o)
     row(HeldOut, pct(o.result.heldoutBefore), pct(o.result.heldoutAfter), change(o.result.heldoutBefore, o.result.heldoutAfter, 100, "pp"));
     const double eb = b.measured ? b.accuracy() : nan, ea = a.measured ? a.accuracy() : nan;
     row(EvalTop1, pct(eb), pct(ea), change(eb, ea, 100, "pp"));
-    const double fb = b.measured && b.hasLabels ? b.fp32Top1 : nan, fa = a.measured && a.hasLabels ? a.fp32Top1 : nan;
+    const double fb = b.measured && b.report.hasLabels ? b.report.fp32Top1 : nan, fa = a.measured && a.report.hasLabels ? a.report.fp32Top1 : nan;
     row(Fp32Top1, pct(fb), pct(fa), change(fb, fa, 100, "pp"));
-    const double sb = b.measured ? b.outputSqnrDb : nan, sa = a.measured ? a.outputSqnrDb : nan;
+    const double sb = b.measured ? b.report.outputSqnrDb : nan, sa = a.measured ? a.report.outputSqnrDb : nan;
     row(OutputSqnr, db(sb), db(sa), change(sb, sa, 1, "dB"));
     row(UnderNoise, noiseText(b), noiseText(a), change(b.noisyMean(), a.noisyMean(), 100, "pp"));
     m_overall->item(UnderNoise, 1)->setToolTip(a.noisy.empty() ? QString::fromStdString(o.comparison.note)
                                                                 : tr("%1 noise seeds (1…%1)").arg(a.noisy.size()));
-    m_overall->item(EvalTop1, 1)->setToolTip(b.hasLabels ? tr("top-1 on %1 evaluation samples").arg(b.samples)
-                                                         : tr("agreement with FP32 on %1 evaluation samples (no labels)").arg(b.samples));
+    m_overall->item(EvalTop1, 1)->setToolTip(b.report.hasLabels ? tr("top-1 on %1 evaluation samples").arg(b.report.samples)
+                                                         : tr("agreement with FP32 on %1 evaluation samples (no labels)").arg(b.report.samples));
 }
 
 void RetrainPanel::fillLayers(const RetrainOutcome& o)
 {
     const RetrainEval &b = o.comparison.before, &a = o.comparison.after;
     std::vector<const quant::LayerError*> rows;
-    for (const quant::LayerError& l : a.layers)
+    for (const quant::LayerError& l : a.report.layers)
         if (l.analog)
             rows.push_back(&l);
     m_layers->setRowCount(static_cast<int>(rows.size()));
