@@ -263,7 +263,8 @@ private slots:
     // TESSERA_SCREENSHOT_DIR=dir: the studio window with a finished run on mnist_mobile, every
     // analog layer at 3 bits, 2,000 test digits for the comparison; training data from
     // TESSERA_MNIST_TRAIN_DIR (mnist_train_x.npy / mnist_train_y.npy, first 1,000), else the
-    // test digits; 5 epochs (minutes on a busy 2-core machine: set QTEST_FUNCTION_TIMEOUT). TESSERA_STUDIO_THEME=dark writes retrain-panel-dark.png.
+    // test digits; 5 epochs (TESSERA_SHOT_EPOCHS; minutes on a busy 2-core machine: set
+    // QTEST_FUNCTION_TIMEOUT). TESSERA_STUDIO_THEME=dark writes retrain-panel-dark.png.
     void screenshot()
     {
         const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
@@ -294,7 +295,7 @@ private slots:
         if (!train.isEmpty())
             panel->controller()->setTrainingData(train + "/mnist_train_x.npy", train + "/mnist_train_y.npy");
         RetrainSettings s = panel->controller()->settings();
-        s.options.epochs = 5;
+        s.options.epochs = qEnvironmentVariableIntValue("TESSERA_SHOT_EPOCHS") ? qEnvironmentVariableIntValue("TESSERA_SHOT_EPOCHS") : 5;
         s.options.learningRate = 5e-4;
         s.options.patience = 0;
         s.trainSamples = 1000;
