@@ -263,8 +263,8 @@ private slots:
     // TESSERA_SCREENSHOT_DIR=dir: the studio window with a finished run on mnist_mobile, every
     // analog layer at 3 bits, 2,000 test digits for the comparison; training data from
     // TESSERA_MNIST_TRAIN_DIR (mnist_train_x.npy / mnist_train_y.npy, first 1,000), else the
-    // test digits; 5 epochs (TESSERA_SHOT_EPOCHS; minutes on a busy 2-core machine: set
-    // QTEST_FUNCTION_TIMEOUT). TESSERA_STUDIO_THEME=dark writes retrain-panel-dark.png.
+    // test digits; 5 epochs (TESSERA_SHOT_EPOCHS, TESSERA_SHOT_SAMPLES, TESSERA_SHOT_EVAL
+    // evaluation samples; minutes on a busy 2-core machine: set QTEST_FUNCTION_TIMEOUT). TESSERA_STUDIO_THEME=dark writes retrain-panel-dark.png.
     void screenshot()
     {
         const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
@@ -284,6 +284,7 @@ private slots:
         window.projectModel()->setDatasetPath(kMnist + "/mnist_calib_x.npy");
         quant->setEvalData(kMnist + "/mnist_test_x.npy", kMnist + "/mnist_test_y.npy");
         quant->setWorkDir(m_dir.filePath("shot"));
+        quant->setSampleLimits(0, qEnvironmentVariableIntValue("TESSERA_SHOT_EVAL")); // 0: all
         QVERIFY(quant->calibrate() > 0);
         QVERIFY(waitFor([quant] { return quant->isCalibrated() && !quant->runningJob(); }));
         std::map<std::string, int> bits;
@@ -298,7 +299,7 @@ private slots:
         s.options.epochs = qEnvironmentVariableIntValue("TESSERA_SHOT_EPOCHS") ? qEnvironmentVariableIntValue("TESSERA_SHOT_EPOCHS") : 5;
         s.options.learningRate = 5e-4;
         s.options.patience = 0;
-        s.trainSamples = 1000;
+        s.trainSamples = qEnvironmentVariableIntValue("TESSERA_SHOT_SAMPLES") ? qEnvironmentVariableIntValue("TESSERA_SHOT_SAMPLES") : 1000;
         panel->controller()->setSettings(s);
         window.quantPanel()->retrainButton()->click();
         QVERIFY(panel->controller()->start() > 0);
