@@ -124,6 +124,9 @@ QWidget* RetrainPanel::createBar()
     row->addWidget(m_cancel);
     row->addWidget(m_progress);
     row->addWidget(m_status, 1);
+    m_adopt = new QPushButton(tr("Adopt Tuned Model"));
+    m_adopt->setToolTip(tr("Continue the project with the tuned model and its spec (Edit > Undo goes back)"));
+    row->addWidget(m_adopt);
     return bar;
 }
 
@@ -196,8 +199,7 @@ QWidget* RetrainPanel::createResults()
     m_layers->verticalHeader()->hide();
     m_layers->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_layers->horizontalHeader()->setStretchLastSection(false);
-    m_adopt = new QPushButton(tr("Adopt Tuned Model"));
-    m_adopt->setToolTip(tr("Continue the project with the tuned model and its spec (Edit > Undo goes back)"));
+    m_layers->setMinimumHeight(60); // the dock keeps the curve's axis in view
     auto* box = new QWidget;
     auto* layout = new QVBoxLayout(box);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -205,7 +207,6 @@ QWidget* RetrainPanel::createResults()
     layout->addWidget(m_summary);
     layout->addWidget(m_overall);
     layout->addWidget(m_layers, 1);
-    layout->addWidget(m_adopt, 0, Qt::AlignLeft);
     return box;
 }
 
