@@ -8,6 +8,7 @@
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
 #include "app/panels/QuantPanel.h"
+#include "app/panels/RetrainPanel.h"
 #include "app/panels/SimulationPanel.h"
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphExport.h"
@@ -30,6 +31,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
@@ -135,6 +137,18 @@ void MainWindow::createPanels()
     auto* sim = new SimulationPanel(&m_model, &m_jobs, m_quant->controller(), m_chip);
     tabifyDockWidget(quant, addPanel("simulation", tr("Simulation"), sim, Qt::BottomDockWidgetArea));
     connect(sim, &SimulationPanel::message, m_log, &LogPanel::append);
+    auto* retrain = new RetrainPanel(&m_model, &m_jobs, m_quant->controller());
+    QDockWidget* retrainDock = addPanel("retrain", tr("Retrain"), retrain, Qt::BottomDockWidgetArea);
+    tabifyDockWidget(quant, retrainDock);
+    connect(retrain, &RetrainPanel::message, m_log, &LogPanel::append);
+    QPushButton* toRetrain = m_quant->retrainButton();
+    toRetrain->setEnabled(retrain->controller()->available());
+    if (!retrain->controller()->available())
+        toRetrain->setToolTip(RetrainController::trainingMissingText());
+    connect(toRetrain, &QPushButton::clicked, retrainDock, [retrainDock] {
+        retrainDock->show();
+        retrainDock->raise();
+    });
     quant->raise();
 }
 
@@ -200,6 +214,7 @@ void MainWindow::createProjectAndEditMenus()
             InputShapeDialog(&m_model, this).exec();
     })->setObjectName("actionInputShapes");
     connect(&m_model, &ProjectModel::inputShapesChanged, this, &MainWindow::reloadModel);
+    connect(&m_model, &ProjectModel::modelPathChanged, this, &MainWindow::reloadModel);
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = m_model.undoStack()->createUndoAction(this);

@@ -133,6 +133,7 @@ void QuantController::setEvalData(const QString& inputsNpy, const QString& label
 {
     setState("evalDataPath", QFileInfo(inputsNpy).absoluteFilePath());
     setState("evalLabelsPath", labelsNpy.isEmpty() ? QString() : QFileInfo(labelsNpy).absoluteFilePath());
+    emit evalDataChanged();
 }
 
 void QuantController::setSampleLimits(int64_t calibration, int64_t evaluation)

@@ -124,6 +124,7 @@ signals:
     void paretoChanged();
     void measurementChanged();
     void calibrationChanged();
+    void evalDataChanged(); // setEvalData
     void busyChanged(bool busy);
     void message(const QString& text);
 

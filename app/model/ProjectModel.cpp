@@ -56,6 +56,16 @@ void ProjectModel::markDirty()
         emit modifiedChanged(true);
 }
 
+void ProjectModel::setModelPath(const QString& path)
+{
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    if (m_project.modelPath == absolute)
+        return;
+    m_project.modelPath = absolute;
+    markDirty();
+    emit modelPathChanged();
+}
+
 void ProjectModel::setHardwareTarget(const QString& target)
 {
     if (m_project.hardwareTarget == target)

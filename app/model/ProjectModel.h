@@ -33,6 +33,9 @@ public:
     void saveProject(const QString& path); // throws tessera::Error
     bool isModified() const { return m_dirty || !m_undo.isClean(); }
 
+    // Another model file for the project (an undo command's setter: AdoptTunedModel); the
+    // window imports it again (modelPathChanged).
+    void setModelPath(const QString& path);
     void setHardwareTarget(const QString& target);
     void setDatasetPath(const QString& path);
     // Free-form panel state stored in the project file.
@@ -54,6 +57,8 @@ signals:
     void aboutToSave(const QString& path);
     // The chosen input shapes changed (SetInputShapes): the model is imported again with them.
     void inputShapesChanged();
+    // The project's model file changed (setModelPath): the model is imported from it.
+    void modelPathChanged();
 
 private:
     void markDirty();

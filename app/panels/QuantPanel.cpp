@@ -171,6 +171,7 @@ QWidget* QuantPanel::createButtons()
     m_jobButtons << add(tr("Evaluate"), tr("Measure the chosen bits on the evaluation data"), [this] { m_controller->evaluate(); });
     m_cancel = add(tr("Cancel"), tr("Stop the running quantization job"), [this] { m_controller->cancel(); });
     m_cancel->setEnabled(false);
+    m_retrain = add(tr("Retrain…"), tr("Fine-tune the model at the chosen bits (the Retrain dock)"), [] {});
     row->addStretch(1);
     connect(m_controller, &QuantController::busyChanged, this, [this](bool busy) {
         for (QPushButton* b : m_jobButtons)

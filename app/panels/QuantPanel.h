@@ -37,6 +37,8 @@ public:
     // Brings a chart's tab to the front (the SQNR chart, bar chart or Pareto plot).
     void showChart(QWidget* chart);
     QLabel* estimateLabel() const { return m_estimate; }
+    // "Retrain…": brings the Retrain dock forward (the window connects it).
+    QPushButton* retrainButton() const { return m_retrain; }
     // Table column of a bit depth's heat-map cell (-1 if not listed).
     int columnOfBits(int bits) const;
     // Graph colouring by chosen bits (for GraphScene::setNodeColouring): analog layers get
@@ -76,6 +78,7 @@ private:
     QLabel* m_data;
     QList<QPushButton*> m_jobButtons;
     QPushButton* m_cancel = nullptr;
+    QPushButton* m_retrain = nullptr;
     bool m_syncing = false;
 };
 
