@@ -53,6 +53,9 @@ CommandRun declareSimulate(CLI::App& sub);
 CommandRun declarePerf(CLI::App& sub);
 CommandRun declareBench(CLI::App& sub);
 CommandRun declareRetrain(CLI::App& sub);
+// Whether this binary has the training library: `tessera-train` does, `tessera` does not
+// (main.cpp hands retraining command lines over to tessera-train).
+bool trainingBuiltIn();
 
 // The data options of `quantize` (--data, --images, --labels, --size, --limit...) on another
 // verb (retrain); call the result once the command line is parsed (QuantizeCommands.cpp).

@@ -85,7 +85,11 @@ CommandRun declareRetrain(CLI::App& sub)
     };
 }
 
+bool trainingBuiltIn() { return true; }
+
 #else
+
+bool trainingBuiltIn() { return false; }
 
 CommandRun declareRetrain(CLI::App& sub)
 {

@@ -8,15 +8,55 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <map>
+#include <string>
+
+#include <unistd.h>
 
 using namespace tessera;
 using namespace tessera::cli;
 
+namespace {
+
+// The retraining verbs (retrain, quantize --adaround) need libtorch, whose loading costs
+// every start about 0.4 s of CPU; `tessera` is built without it and hands those command
+// lines to `tessera-train` next to it (the same verbs, built with the training library).
+bool wantsTraining(int argc, char** argv)
+{
+    if (argc > 1 && std::strcmp(argv[1], "retrain") == 0)
+        return true;
+    for (int i = 2; i < argc; ++i)
+        if (std::strcmp(argv[i], "--adaround") == 0)
+            return true;
+    return false;
+}
+
+// Replaces this process with tessera-train (same arguments); returns when there is none.
+void forwardToTrainingTool(char** argv)
+{
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        return;
+    const std::string tool = (self.parent_path() / "tessera-train").string();
+    if (::access(tool.c_str(), X_OK) != 0)
+        return;
+    argv[0] = const_cast<char*>(tool.c_str());
+    ::execv(tool.c_str(), argv);
+    std::fprintf(stderr, "tessera: could not start %s: %s\n", tool.c_str(), std::strerror(errno));
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
     tessera::keepFreedMemoryForReuse();
+    if (!trainingBuiltIn() && wantsTraining(argc, argv))
+        forwardToTrainingTool(argv); // without tessera-train, the verb itself says training was not built
     CLI::App app{"Tessera: import, inspect and run ONNX models for an analog matrix processor"};
     app.name("tessera");
     app.require_subcommand(1);
