@@ -25,6 +25,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/app/WaitFor.h"
+
 #include <atomic>
 #include <thread>
 
@@ -35,14 +37,7 @@ namespace {
 
 const QString kMnist = QStringLiteral(TESSERA_TEST_DATA "/models/mnist");
 
-bool waitFor(const std::function<bool()>& done, int timeoutMs = 60000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done() && t.elapsed() < timeoutMs)
-        QTest::qWait(20);
-    return done();
-}
+using testing::waitFor;
 
 // runRetrain's contract, faked: one report per epoch (loss 1/epoch, accuracy rising),
 // stops on cancel, "writes" the tuned model as a copy of the starting one and its spec

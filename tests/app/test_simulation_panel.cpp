@@ -21,6 +21,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/app/WaitFor.h"
+
 using namespace tessera;
 using namespace tessera::studio;
 
@@ -28,14 +30,7 @@ namespace {
 
 const QString kMnist = QStringLiteral(TESSERA_TEST_DATA "/models/mnist");
 
-bool waitFor(const std::function<bool()>& done, int timeoutMs = 60000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done() && t.elapsed() < timeoutMs)
-        QTest::qWait(20);
-    return done();
-}
+using testing::waitFor;
 
 } // namespace
 
