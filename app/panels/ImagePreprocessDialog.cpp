@@ -1,11 +1,12 @@
 #include "app/panels/ImagePreprocessDialog.h"
 
+#include "app/panels/DialogButtons.h"
+
 #include "app/views/NodeStyle.h"
 #include "core/Error.h"
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -36,19 +37,8 @@ ImagePreprocessDialog::ImagePreprocessDialog(ProjectModel* model, QWidget* paren
     form->addRow(QString(), m_bgr);
     layout->addLayout(form);
     m_preview = new QLabel;
-    m_error = new QLabel;
-    m_error->setWordWrap(true);
-    m_error->setStyleSheet(QString("QLabel { color:%1; }").arg(style::warningTextColor().name()));
     layout->addWidget(m_preview);
-    layout->addWidget(m_error);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    connect(buttons, &QDialogButtonBox::accepted, this, [this] {
-        m_error->setText(apply());
-        if (m_error->text().isEmpty())
-            accept();
-    });
-    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    layout->addWidget(buttons);
+    m_error = addErrorAndButtons(this, layout, [this] { return apply(); });
 
     showValues(imagePreprocessingOf(model->project()));
     connect(m_preset, &QComboBox::activated, this, [this](int index) {

@@ -1,9 +1,10 @@
 #include "app/panels/InputShapeDialog.h"
 
+#include "app/panels/DialogButtons.h"
+
 #include "app/views/NodeStyle.h"
 #include "core/Error.h"
 
-#include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -48,18 +49,7 @@ InputShapeDialog::InputShapeDialog(ProjectModel* model, QWidget* parent) : QDial
         form->addRow(QString("%1  (%2)").arg(name, dtypeName(v.dtype)), edit);
     }
     layout->addLayout(form);
-    m_error = new QLabel;
-    m_error->setWordWrap(true);
-    m_error->setStyleSheet(QString("QLabel { color:%1; }").arg(style::warningTextColor().name()));
-    layout->addWidget(m_error);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    connect(buttons, &QDialogButtonBox::accepted, this, [this] {
-        m_error->setText(apply());
-        if (m_error->text().isEmpty())
-            accept();
-    });
-    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
-    layout->addWidget(buttons);
+    m_error = addErrorAndButtons(this, layout, [this] { return apply(); });
 }
 
 QString InputShapeDialog::apply()

@@ -17,18 +17,26 @@
 using namespace tessera;
 using namespace tessera::studio;
 
+namespace {
+// mnist_lenet (input float32 [1,1,28,28], output float32 [1,10]) in a shown 1500x900 window.
+bool openLenet(MainWindow& w)
+{
+    QStandardPaths::setTestModeEnabled(true);
+    w.resize(1500, 900);
+    w.show();
+    QSignalSpy shown(&w, &MainWindow::documentShown);
+    w.openPath(QStringLiteral(TESSERA_TEST_DATA "/models/mnist/mnist_lenet.onnx"));
+    return shown.wait(30000) || shown.count() > 0;
+}
+} // namespace
+
 class TestIoSelection : public QObject {
     Q_OBJECT
 private slots:
     void inspectorShowsGraphInputAndOutput()
     {
-        QStandardPaths::setTestModeEnabled(true);
         MainWindow w;
-        w.resize(1500, 900);
-        w.show();
-        QSignalSpy shown(&w, &MainWindow::documentShown);
-        w.openPath(QStringLiteral(TESSERA_TEST_DATA "/models/mnist/mnist_lenet.onnx"));
-        QVERIFY(shown.wait(30000) || shown.count() > 0);
+        QVERIFY(openLenet(w));
         const Graph& g = w.projectModel()->document()->graph();
 
         // Clicking the input's pill selects the value everywhere.
@@ -59,13 +67,8 @@ private slots:
     // (graph pill and inspector follow), and a value selected elsewhere is current there.
     void summaryListsInputsAndOutputs()
     {
-        QStandardPaths::setTestModeEnabled(true);
         MainWindow w;
-        w.resize(1500, 900);
-        w.show();
-        QSignalSpy shown(&w, &MainWindow::documentShown);
-        w.openPath(QStringLiteral(TESSERA_TEST_DATA "/models/mnist/mnist_lenet.onnx"));
-        QVERIFY(shown.wait(30000) || shown.count() > 0);
+        QVERIFY(openLenet(w));
         const Graph& g = w.projectModel()->document()->graph();
         QTreeWidgetItem* in = w.summary()->itemForValue(g.inputs().at(0));
         QVERIFY(in);
