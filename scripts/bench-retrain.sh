@@ -5,7 +5,9 @@
 # Prints each model's parameters and MACs (tessera inspect), test accuracy before and after
 # (tessera eval) and the retrain log (wall seconds per epoch; CPU seconds of the whole run).
 # THREADS (default 1: on a shared machine torch's extra threads mostly spin) and LR override. Needs build/app/tessera built with
-# the training library, and /work/shared/models/mnist (or MNIST_TRAIN=dir).
+# the training library, and the 8,000 training digits (mnist_train_x.npy / mnist_train_y.npy)
+# in MNIST_TRAIN (default: ../shared/models/mnist next to the repository, where development
+# machines have them; see tests/data/LICENSES.md for where they come from).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 EPOCHS="${1:-3}"
@@ -14,7 +16,9 @@ MODELS=("${@:-lenet mobile wide}")
 read -r -a MODELS <<<"${MODELS[*]}"
 T="${TESSERA:-$ROOT/build/app/tessera}"
 M="$ROOT/tests/data/models/mnist"
-TRAIN="${MNIST_TRAIN:-/work/shared/models/mnist}"
+TRAIN="${MNIST_TRAIN:-$ROOT/../shared/models/mnist}"
+[[ -f "$TRAIN/mnist_train_x.npy" && -f "$TRAIN/mnist_train_y.npy" ]] ||
+  { echo "error: no mnist_train_x.npy / mnist_train_y.npy in $TRAIN (set MNIST_TRAIN=dir)" >&2; exit 1; }
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 for m in "${MODELS[@]}"; do

@@ -93,7 +93,7 @@ void TestPerfModels::agreesWithTheCompilerEstimate()
     QVERIFY(r.latencyNs > 0 && r.energyPjPerFrame > 0);
 }
 
-// Opt-in (a 100 MB package, ~3 s): TESSERA_RESNET50=/work/real-models/resnet50.onnx.
+// Opt-in (a 100 MB package, ~3 s): TESSERA_RESNET50=build/real-models/resnet50.onnx.
 void TestPerfModels::resnet50OnM1076()
 {
     const char* path = std::getenv("TESSERA_RESNET50");
