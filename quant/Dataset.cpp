@@ -252,6 +252,9 @@ Dataset firstSamples(const Dataset& data, int64_t n)
 
 Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count)
 {
+    if (all.rank() < 1 || begin < 0 || count < 0 || begin + count > all.dim(0))
+        fail("rows [", begin, ", ", begin + count, ") of a tensor of shape ", shapeToString(all.shape()),
+             " do not exist");
     Shape s = all.shape();
     s[0] = count;
     Tensor out(all.dtype(), s);

@@ -73,7 +73,8 @@ void orderLabelsLikeSamples(Dataset& data);
 // Only the first `n` samples in source order (--limit), groups kept.
 Dataset firstSamples(const Dataset& data, int64_t n);
 
-// Rows [begin, begin + count) of a [N, ...] tensor (a copy).
+// Rows [begin, begin + count) of a [N, ...] tensor (a copy); throws tessera::Error when
+// they are not all there.
 Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count);
 // The tensors one after the other along axis 0 (equal dtypes and trailing dims).
 Tensor concatRows(const std::vector<Tensor>& parts);

@@ -78,6 +78,20 @@ private:
     }
 
 private slots:
+    // Rows past the end are refused, not read past the buffer (the sanitizer found a
+    // 2-row slice of a 1-row tensor).
+    void sliceRowsChecksBounds()
+    {
+        Tensor t(DType::Float32, {2, 3});
+        for (int i = 0; i < 6; ++i)
+            t.mutableData<float>()[i] = static_cast<float>(i);
+        QCOMPARE(sliceRows(t, 1, 1).toFloatVector(), (std::vector<float>{3, 4, 5}));
+        QCOMPARE(sliceRows(t, 2, 0).dim(0), int64_t(0));
+        QVERIFY_THROWS_EXCEPTION(Error, sliceRows(t, 0, 3));
+        QVERIFY_THROWS_EXCEPTION(Error, sliceRows(t, 2, 1));
+        QVERIFY_THROWS_EXCEPTION(Error, sliceRows(t, -1, 1));
+    }
+
     void jsonRoundTripGivesIdenticalResults()
     {
         const std::string out = tmp("lenet.quant.json");

@@ -118,7 +118,8 @@ private slots:
         const Graph& g = model.forBatch(1);
         const package::Package pkg = compileFor(g, spec, "m1076");
         QVERIFY(!package::simdLayerNames(pkg).empty());
-        const Tensor x = quant::sliceRows(readNpy(data(c.test)), 0, 2);
+        const Tensor test = readNpy(data(c.test));
+        const Tensor x = quant::sliceRows(test, 0, std::min<int64_t>(2, test.dim(0))); // OCR cls: one line
         expectBitExact(g, spec, pkg, x, true);
         sim::RunOptions o;
         o.noise = true;
