@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Garbage is refused or flagged, never used silently (issue 12): option ranges people read,
 # NaN/Inf inputs (run warns, eval refuses), labels outside the model's classes, data of
-# the wrong shape naming the data file.
+# the wrong shape naming the data file, a quantization layer of another op.
 # shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 CNN="$MODELS/digits/digits_cnn.onnx"
@@ -63,6 +63,12 @@ cp "$Y" "$WORK/negative.npy"
 patch_npy "$WORK/negative.npy" 7 8 ffffffffffffffff
 expect_exit 1 "$TESSERA" eval "$CNN" --data "$X8" --labels "$WORK/negative.npy"
 expect_grep "$ERR" "negative\.npy: label -1 at index 7 is negative" "stderr"
+
+# A quantization file whose layer op is not the model's node's is refused, naming both ops.
+sed '0,/"op": "Conv"/s//"op": "Gemm"/' "$DATA/quant/mnist_lenet_adc32.json" >"$WORK/other_op.json"
+expect_exit 1 "$TESSERA" quant-eval "$MODELS/mnist/mnist_lenet.onnx" "$WORK/other_op.json" \
+  --data "$MODELS/mnist/mnist_test_x.npy" --labels "$MODELS/mnist/mnist_test_y.npy" --limit 10
+expect_grep "$ERR" "layer '/c1/Conv': the result says op 'Gemm', the graph's node is a 'Conv'" "stderr"
 
 # Data of the wrong shape names the data file (and the model).
 expect_exit 1 "$TESSERA" eval "$CNN" --data "$MODELS/digits/digits_test_x16.npy" --labels "$Y"

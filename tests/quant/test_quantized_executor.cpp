@@ -1,7 +1,9 @@
 // The quantized reference executor on hand-built graphs: a ConvTranspose on arrays (its
 // column sums scattered before the epilogue) equals the FP32 op when every step is exact,
 // and the non-idealities are order-independent: the same seed gives identical outputs for
-// any batch split, and a block-by-block reference in shuffled order draws the same noise.
+// any batch split, and a block-by-block reference in shuffled order draws the same noise;
+// a layer whose op is not the node's is refused.
+#include "core/Error.h"
 #include "core/Executor.h"
 #include "core/ShapeInference.h"
 #include "core/analog/AnalogLowering.h"
@@ -87,6 +89,25 @@ private slots:
         const Tensor x = integerInput(2);
         const Tensor expected = Executor(g).run({x})[0];
         QCOMPARE(q.run({x})[0].toFloatVector(), expected.toFloatVector());
+    }
+
+    // A layer whose op is not the node's (a file for another model, or edited) is refused
+    // naming the layer and both ops (issue 12: it was used silently).
+    void layerOfAnotherOpIsRefused()
+    {
+        const Graph g = convTransposeGraph(1);
+        QuantSpec spec = unitSpec(g, 8);
+        spec.layers[0].opType = "ConvTranspose";
+        QuantizedExecutor same(g, spec);
+        spec.layers[0].opType = "Conv";
+        QString e;
+        try {
+            QuantizedExecutor other(g, spec);
+        } catch (const Error& err) {
+            e = err.what();
+        }
+        QVERIFY2(e.contains("layer 'up'") && e.contains("op 'Conv'") && e.contains("node is a 'ConvTranspose'"),
+                 qPrintable(e));
     }
 
     // Every non-ideality on: running 6 samples at once, one by one, or as 4 + 2 gives
