@@ -59,6 +59,19 @@ ModelGraphs openModelFor(const std::string& modelPath, const QuantSpec& result)
     return model;
 }
 
+namespace {
+
+// `spec` for `model`: refused when it was made for another model, unless `force`; a forced
+// spec is then this model's, so the stages after it do not refuse it again.
+void adoptSpec(QuantSpec& spec, const ModelGraphs& model, bool force)
+{
+    checkSpecMatchesModel(spec, model.contentHash(), model.name(), force);
+    if (force)
+        spec.modelHash = model.contentHash();
+}
+
+} // namespace
+
 QuantSpec runQuantize(const QuantizeRequest& req, ProgressSink* progress)
 {
     const Dataset data = loadDataSource(req.calibration);
@@ -80,6 +93,7 @@ nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
     req.task.applyTo(result.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
+    adoptSpec(result, model, req.force);
     EvalOptions eo;
     eo.perLayer = req.perLayer;
     eo.metricCommand = req.metricCommand;
@@ -100,6 +114,7 @@ nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progr
     req.task.applyTo(base.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);
+    adoptSpec(base, model, req.force);
     const nlohmann::json report = toJson(analyzeSensitivity(model, base, data, req.options, progress));
     if (!req.outputPath.empty())
         writeFileAtomic(req.outputPath, report.dump(1) + "\n");
@@ -152,6 +167,7 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
         fail("--holdout ", req.holdout, " of ", all.count(), " samples leaves no samples on one side");
     const Dataset data = held > 0 ? sliceDataset(all, 0, all.count() - held, "search") : all;
     ModelGraphs model = openModelFor(req.modelPath, data);
+    adoptSpec(base, model, req.force);
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
     SubProgress sensPart(sink, 0.0, 0.45), searchPart(sink, 0.45, 0.9), checkPart(sink, 0.9, 1.0);

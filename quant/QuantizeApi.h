@@ -65,6 +65,8 @@ struct EvalRequest {
     std::string metricCommand; // the user's metric, 'CMD {ref} {out}' (optional)
     // FP32 reference from another model (the original of a tuned model; optional).
     std::string referenceModelPath;
+    // Use a quantization file made for another model (its content hash differs); refused otherwise.
+    bool force = false;
 };
 nlohmann::json runQuantEval(const EvalRequest& request, ProgressSink* progress = nullptr);
 
@@ -75,6 +77,8 @@ struct SensitivityRequest {
     SensitivityOptions options;
     TaskOverride task;
     std::string outputPath; // JSON report (optional)
+    // Use a quantization file made for another model (its content hash differs); refused otherwise.
+    bool force = false;
 };
 nlohmann::json runSensitivity(const SensitivityRequest& request, ProgressSink* progress = nullptr);
 
@@ -93,6 +97,8 @@ struct MixedPrecisionRequest {
     double holdout = 0.0;
     std::string reportPath;      // JSON report (optional)
     std::string chosenQuantPath; // quantization JSON of the chosen point (optional)
+    // Use a quantization file made for another model (its content hash differs); refused otherwise.
+    bool force = false;
 };
 nlohmann::json runMixedPrecision(const MixedPrecisionRequest& request, ProgressSink* progress = nullptr);
 

@@ -113,6 +113,12 @@ void addMetricOption(CLI::App& sub, std::string& command)
                    "number, higher is better; drops and budgets are then in its units");
 }
 
+// --force of the verbs that read a quantization file (as for run, eval, compile, export-qdq).
+void addForceFlag(CLI::App& sub, bool& force)
+{
+    sub.add_flag("--force", force, "Use a quantization file made for another model (its content hash differs)");
+}
+
 DataSource toSource(const DataArgs& d)
 {
     DataSource s;
@@ -253,6 +259,7 @@ CommandRun declareQuantEval(CLI::App& sub)
     sub.add_option("--fp32-model", req->referenceModelPath,
                    "score against this model's FP32 outputs and activations (the original of a tuned model, e.g. "
                    "from quantize --adaround), matched by node name");
+    addForceFlag(sub, req->force);
     return [=] {
         req->data = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
@@ -272,6 +279,7 @@ CommandRun declareSensitivity(CLI::App& sub)
     sub.add_option("--adc-bits-options", req->options.adcBits,
                    "ADC bit depths to try per layer too, e.g. 12 10 8 6 (default: none)");
     sub.add_option("-o,--output", req->outputPath, "JSON report to write");
+    addForceFlag(sub, req->force);
     addTaskOptions(sub, req->task);
     addMetricOption(sub, req->options.metricCommand);
     auto threads = std::make_shared<int>(1);
@@ -313,6 +321,7 @@ CommandRun declareMixedPrecision(CLI::App& sub)
                    "fraction of the samples (the last ones) kept out of the search; the chosen point is measured on "
                    "them and the report says whether it meets the budget there (default 0.2; 0: off)")
         ->check(CLI::Range(0.0, 0.95));
+    addForceFlag(sub, req->force);
     addTaskOptions(sub, req->task);
     addMetricOption(sub, req->options.metricCommand);
     return [=] {

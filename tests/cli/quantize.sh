@@ -65,4 +65,12 @@ expect_grep "$ERR" 'percentile: must be a number in \(0, 100\], got nan' "error 
 expect_exit 1 "$TESSERA" eval "$M/mnist_wide.onnx" -d "$M/mnist_test_x.npy" -l "$M/mnist_test_y.npy" --quant "$Q"
 expect_grep "$ERR" "made for another model.*mnist_lenet.*mnist_wide" "wrong-model message"
 expect_grep "$Q" '"model_hash": "xxh3-64:' "model hash recorded"
+# quant-eval, sensitivity and mixed-precision refuse it too and take the --force the message
+# offers: forced, what fails next is the layers' fit to the other graph.
+for verb in quant-eval sensitivity mixed-precision; do
+  expect_exit 1 "$TESSERA" "$verb" "$M/mnist_wide.onnx" "$Q" --data "$M/mnist_test_x.npy" --limit 8
+  expect_grep "$ERR" "made for another model.*pass --force" "$verb: wrong-model message"
+  expect_exit 1 "$TESSERA" "$verb" "$M/mnist_wide.onnx" "$Q" --data "$M/mnist_test_x.npy" --limit 8 --force
+  expect_no_grep "$ERR" "made for another model|not expected" "$verb --force"
+done
 echo "quantize: ok"
