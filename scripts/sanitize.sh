@@ -11,10 +11,15 @@
 #                                            seconds under the sanitizers
 #   scripts/sanitize.sh compiler -- -E perf  arguments after -- (or from the first option
 #                                            that is not the script's) go to ctest
+#   TESSERA_SANITIZE_KIND=thread scripts/sanitize.sh
+#                                            ThreadSanitizer instead, in build-tsan/: the host
+#                                            driver's tests (areas driver and the simulator's
+#                                            simulator_test_driver*); a data race fails the test
 #
 # Areas: core quant train compiler simulator driver cli app (tests named <area>_...).
 # Environment:
-#   TESSERA_SANITIZE_BUILD_DIR  build directory (default build-sanitize)
+#   TESSERA_SANITIZE_KIND       address (default: ASan + UBSan + LSan) | thread (TSan)
+#   TESSERA_SANITIZE_BUILD_DIR  build directory (default build-sanitize, build-tsan for thread)
 #   TESSERA_SANITIZE_JOBS       build jobs (2)
 #   TESSERA_TEST_JOBS           ctest jobs (2)
 #   TESSERA_SANITIZE_STEP       build | test | all (default): build now and run later, e.g. run
@@ -23,7 +28,9 @@
 #   TESSERA_SANITIZE_TRAINING   ON | OFF (default ON): the libtorch retraining library
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="${TESSERA_SANITIZE_BUILD_DIR:-$ROOT/build-sanitize}"
+KIND="${TESSERA_SANITIZE_KIND:-address}"
+[[ "$KIND" == address || "$KIND" == thread ]] || { echo "sanitize.sh: TESSERA_SANITIZE_KIND is address or thread, not '$KIND'" >&2; exit 2; }
+if [[ "$KIND" == thread ]]; then BUILD="${TESSERA_SANITIZE_BUILD_DIR:-$ROOT/build-tsan}"; else BUILD="${TESSERA_SANITIZE_BUILD_DIR:-$ROOT/build-sanitize}"; fi
 [[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
 JOBS="${TESSERA_SANITIZE_JOBS:-2}"
 STEP="${TESSERA_SANITIZE_STEP:-all}"
@@ -34,6 +41,14 @@ ALL_AREAS=(core quant train compiler simulator driver cli app)
 # non-idealities, bias correction: 20-220 s each) are left to the full run.
 FAST_TESTS='^(core_test_.*|compiler_test_.*|train_test_.*|quant_test_(analog_numerics|equalization|fixed_batch|output_task|qdq_export|quant_io|quantized_executor|smoothing))$'
 FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+LINK="-fsanitize=address,undefined"
+# ThreadSanitizer: the host driver's threads (workers, several submitters, close). Release
+# with -g; no studio (Qt's own locks are not instrumented) and no libtorch.
+if [[ "$KIND" == thread ]]; then
+  FLAGS="-fsanitize=thread -g" LINK="-fsanitize=thread"
+  ALL_AREAS=(driver simulator)
+  DRIVER_TESTS='^(driver_.*|simulator_test_driver.*)$'
+fi
 
 areas=() ctest_args=() fast=0
 while [[ $# -gt 0 ]]; do
@@ -52,12 +67,13 @@ done
 # RelWithDebInfo: -O2 keeps the numerics tests within their timeouts, -g names the lines.
 # Examples build (driver_classify_mnist); benchmarks and fuzzers have their own builds.
 configure() {
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DTESSERA_BUILD_APP=ON -DTESSERA_BUILD_TESTS=ON -DTESSERA_BUILD_FUZZ=OFF -DTESSERA_BUILD_BENCH=OFF \
-    -DTESSERA_BUILD_TRAINING="${TESSERA_SANITIZE_TRAINING:-ON}" -DTESSERA_TEST_TIMEOUT_SCALE=4 \
+  local type=RelWithDebInfo app=ON training="${TESSERA_SANITIZE_TRAINING:-ON}"
+  [[ "$KIND" != thread ]] || type=Release app=OFF training=OFF
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE="$type" \
+    -DTESSERA_BUILD_APP="$app" -DTESSERA_BUILD_TESTS=ON -DTESSERA_BUILD_FUZZ=OFF -DTESSERA_BUILD_BENCH=OFF \
+    -DTESSERA_BUILD_TRAINING="$training" -DTESSERA_TEST_TIMEOUT_SCALE=4 \
     -DCMAKE_CXX_FLAGS="$FLAGS" -DCMAKE_C_FLAGS="$FLAGS" \
-    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
-    -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+    -DCMAKE_EXE_LINKER_FLAGS="$LINK" -DCMAKE_SHARED_LINKER_FLAGS="$LINK" >/dev/null
 }
 
 # The build targets of an area: its test executables, plus the binaries its scripts run.
@@ -66,6 +82,8 @@ area_targets() {
   case "$area" in
     cli) echo tessera ;;
     driver) echo tessera classify_mnist ;; # and the libraries driver_find_package installs
+    simulator) # TSan: only the driver's tests, else every simulator test (falls through)
+      if [[ "$KIND" == thread ]]; then echo simulator_test_driver simulator_test_driver_async; return; fi ;&
     *) cmake --build "$BUILD" --target help | sed -n "s/^\.\.\. \(${area}_test_[A-Za-z0-9_]*\)$/\1/p" ;;
   esac
 }
@@ -80,6 +98,7 @@ if [[ -n "${list:-}" ]]; then
 fi
 
 regex="^($(IFS='|'; echo "${areas[*]}"))_"
+[[ "$KIND" != thread ]] || regex="$DRIVER_TESTS"
 [[ $fast -eq 0 ]] || regex="$FAST_TESTS"
 if [[ "$STEP" != test ]]; then
   if [[ -n "${TESSERA_SANITIZE_TARGETS:-}" ]]; then
@@ -100,11 +119,13 @@ if [[ "$STEP" != test ]]; then
 fi
 [[ "$STEP" != build ]] || exit 0
 
+# TSan: a race is reported and the process exits 66 at the end, so the test fails.
+export TSAN_OPTIONS="second_deadlock_stack=1:${TSAN_OPTIONS:-}"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 # driver_find_package builds an outside project against the installed (instrumented)
 # libraries: CMake takes its first flags from these.
-export CXXFLAGS="$FLAGS" LDFLAGS="-fsanitize=address,undefined"
+export CXXFLAGS="$FLAGS" LDFLAGS="$LINK"
 cd "$BUILD"
 ctest --output-on-failure -j"${TESSERA_TEST_JOBS:-2}" -R "$regex" "${ctest_args[@]}"
