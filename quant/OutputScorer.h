@@ -41,6 +41,9 @@ public:
     // `fp32`: [N, perSample]; `labels`: empty, or one class per sample (classification only:
     // fails naming the task otherwise). Both outlive the scorer.
     OutputScorer(const float* fp32, int64_t perSample, const TaskLayout& task, const std::vector<int64_t>& labels);
+    // The scorer keeps a reference to the labels: a temporary (`{}`) would dangle (ASan:
+    // stack-use-after-scope in finish()), so it does not compile.
+    OutputScorer(const float* fp32, int64_t perSample, const TaskLayout& task, std::vector<int64_t>&& labels) = delete;
     // Sequence outputs read against label texts (Dataset::textLabels, one per sample): a
     // decoded class c >= 1 is keys[c - 1] (0: the blank). Both outlive the scorer.
     void setTextLabels(const std::vector<std::string>& texts, const std::vector<std::string>& keys);

@@ -123,7 +123,8 @@ private slots:
         const std::vector<float> fp = cat(oneHot({1, 0, 2, 2}, 3), oneHot({2, 0, 2, 0}, 3));
         const std::vector<float> q = cat(oneHot({1, 1, 2, 0}, 3), oneHot({2, 2, 0, 0}, 3));
         const std::vector<std::string> texts{"ab", "bb"}, keys{"a", "b"};
-        OutputScorer scorer(fp.data(), 12, task, {});
+        const std::vector<int64_t> noLabels; // outlives the scorers (a `{}` dangled)
+        OutputScorer scorer(fp.data(), 12, task, noLabels);
         scorer.setTextLabels(texts, keys);
         scorer.add(0, q.data(), 24);
         EvalReport r;
@@ -134,7 +135,7 @@ private slots:
         QCOMPARE(r.task.fp32Cer, 0.0);
         QCOMPARE(r.task.quantCer, 0.25); // one deletion in 4 label characters
         const std::vector<std::string> fewKeys{"a"};
-        OutputScorer other(fp.data(), 12, task, {});
+        OutputScorer other(fp.data(), 12, task, noLabels);
         QVERIFY_THROWS_EXCEPTION(Error, other.setTextLabels(texts, fewKeys)); // 3 classes need 2 keys
     }
 
