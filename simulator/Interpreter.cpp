@@ -74,7 +74,8 @@ struct RowBuffer {
 };
 
 struct LayerBuffers {
-    const int32_t* x = nullptr; // input codes [F * V, groups * K]
+    const int32_t* x = nullptr;     // input codes [F * V, groups * K], or
+    const uint8_t* bytes = nullptr; // the same as kernel bytes, rows LayerProgram::byteStride apart
     RowBuffer<int64_t> acc;                  // accumulators, N wide
     RowBuffer<int32_t> y;                    // output codes, N wide
 };
@@ -193,16 +194,47 @@ private:
     {
         LayerBuffers& b = t.layers[layer];
         const LayerProgram& l = m_prog.layers[layer];
-        if (needInput && !b.x)
+        if (needInput && !b.x && !b.bytes)
             fail("layer '", l.view.nodeName, "': its input vectors were not gathered on this tile");
         return b;
     }
 
     // GATHER: the layer's input codes for the whole frame, made once per batch (every tile's
     // copy of the input tensor holds the same values) and shared; the rows are the tile's.
+    // As the kernels' bytes where the layer allows it and no programming error needs codes.
     void gather(Tile& t, int64_t layer)
     {
         const LayerProgram& l = m_prog.layers[layer];
+        const AnalogLayer* n = noisy(layer);
+        if (l.byteStride > 0 && !(n && n->hasProgrammingError()))
+            buffers(t, layer).bytes = gatheredBytes(t, l, layer);
+        else
+            buffers(t, layer).x = gatheredCodes(t, l, layer);
+    }
+
+    const uint8_t* gatheredBytes(const Tile& t, const LayerProgram& l, int64_t layer)
+    {
+        auto it = m_gatheredBytes.find(layer);
+        if (it != m_gatheredBytes.end())
+            return it->second.data.get();
+        const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
+        const analog::ProgrammedLayer& prog = l.layer->programmed;
+        const int32_t offset = kernels::inputByteOffset(prog.params.numerics.inputBits, prog.params.numerics.inputSigned);
+        const int64_t perFrame = l.vectors * l.byteStride, tail = m_frames * perFrame;
+        uint8_t* all = m_gatheredBytes[layer].reserve(static_cast<size_t>(tail + kernels::kInputBytesTail));
+        std::fill_n(all + tail, kernels::kInputBytesTail, uint8_t{0});
+        for (int64_t f = 0; f < m_frames; ++f) {
+            const Tensor& x = frames[f];
+            uint8_t* codes = m_bytes.reserve(static_cast<size_t>(x.numel()));
+            quantizeBytes(x.data<float>(), x.numel(), prog.params.inputScale, l.inRange, offset, codes);
+            analog::gatherInputRows(l.gather, l.kTotal, static_cast<const uint8_t*>(codes), static_cast<uint8_t>(offset),
+                                    all + f * perFrame, l.byteStride);
+        }
+        return all;
+    }
+
+    const int32_t* gatheredCodes(const Tile& t, const LayerProgram& l, int64_t layer)
+    {
         auto it = m_gathered.find(layer);
         if (it == m_gathered.end()) {
             const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
@@ -228,7 +260,7 @@ private:
             }
             it = m_gathered.find(layer);
         }
-        buffers(t, layer).x = it->second.data.get();
+        return it->second.data.get();
     }
 
     void clear(Tile& t, int64_t layer, int64_t v0, int64_t count)
@@ -271,6 +303,13 @@ private:
             return;
         }
         int64_t* sums = out.exact.reserve(static_cast<size_t>(m_frames * perFrame));
+        if (const uint8_t* bytes = buffers(t, s.layer).bytes) { // every frame's run of vectors in place
+            const int64_t stride = l.byteStride;
+            const kernels::InputBytes in{bytes + s.v0 * stride + bp.xOffset, m_frames * s.count, stride, num.inputBits,
+                                         num.inputSigned, s.count, l.vectors * stride};
+            kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
+            return;
+        }
         if (s.count == l.vectors) { // every vector of every frame: one kernel call
             const kernels::InputCodes in{x + bp.xOffset, m_frames * l.vectors, l.kTotal, num.inputBits, num.inputSigned};
             kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
@@ -499,9 +538,11 @@ private:
     std::vector<Tile> m_tiles;
     std::map<std::pair<int64_t, int64_t>, std::deque<Message>> m_channels;
     std::map<int64_t, Scratch<int32_t>> m_gathered; // X of every frame, by layer
+    std::map<int64_t, Scratch<uint8_t>> m_gatheredBytes; // the same as kernel bytes
     std::map<int64_t, std::vector<Tensor>> m_outputs;
     std::vector<float> m_scratch;
     Scratch<int32_t> m_codes; // GATHER: one frame's input codes
+    Scratch<uint8_t> m_bytes; // the same as kernel bytes
 };
 
 } // namespace

@@ -51,6 +51,14 @@ void prepareLayer(const Package& pkg, const PackageLayer& l, LayerProgram& out)
                                                                  prog.params.groups, prog.params.numerics.rowsPerBlock);
     out.inRange = prog.inputRange();
     out.outRange = prog.outputRange();
+    const analog::LayerNumerics& num = prog.params.numerics;
+    if (!out.gather.empty() && !l.simd && num.inputBits <= 8) {
+        const int32_t offset = kernels::inputByteOffset(num.inputBits, num.inputSigned);
+        if (out.inRange.lo < -offset || out.inRange.hi > 255 - offset)
+            fail("layer '", prog.params.name, "': input codes [", out.inRange.lo, ", ", out.inRange.hi,
+                 "] do not fit the integer kernels' bytes");
+        out.byteStride = (out.kTotal + 3) / 4 * 4;
+    }
 }
 
 BlockProgram prepareBlock(const Package& pkg, const PlacedBlock& b)

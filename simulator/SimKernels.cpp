@@ -121,12 +121,28 @@ void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog
         data[i] = static_cast<float>(quantizedCode(data[i], scale, lo, hi) * scale);
 }
 
-void quantizeRow(const float* __restrict data, int64_t count, double scale, analog::CodeRange range,
-                 int32_t* __restrict codes)
+namespace {
+
+template <class T>
+void quantizeCodes(const float* __restrict data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
+                   T* __restrict codes)
 {
     const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
     for (int64_t i = 0; i < count; ++i)
-        codes[i] = static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi));
+        codes[i] = static_cast<T>(static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi)) + offset);
+}
+
+} // namespace
+
+void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t* codes)
+{
+    quantizeCodes(data, count, scale, range, 0, codes);
+}
+
+void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
+                   uint8_t* bytes)
+{
+    quantizeCodes(data, count, scale, range, offset, bytes);
 }
 
 } // namespace tessera::sim

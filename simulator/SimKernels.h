@@ -19,5 +19,10 @@ void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t*
 void fakeQuantizeRow(float* data, int64_t count, double scale, analog::CodeRange range);
 // codes[i] = analog::quantizeValue(data[i], scale, range) (a range within int32), branch free.
 void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t* codes);
+// bytes[i] = analog::quantizeValue(data[i], scale, range) + offset: the integer kernels' byte
+// form (kernels::InputBytes, offset = kernels::inputByteOffset), for a range within
+// [-offset, 255 - offset]; branch free.
+void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
+                   uint8_t* bytes);
 
 } // namespace tessera::sim
