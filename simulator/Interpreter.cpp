@@ -34,13 +34,21 @@ struct Scratch {
     }
 };
 
+struct Drive {
+    int64_t layer = -1, v0 = 0, count = 0;
+};
+
 struct Sums {
     Scratch<int64_t> exact;   // [F][count][cols]
     std::vector<double> real; // the same as reals (noise on)
+    // Noise off: the MVM only records its drive, and its ADC computes the exact sums a few
+    // frames at a time into a cache-sized buffer and digitizes them at once (the same
+    // values: X and the levels do not change within a batch).
+    bool deferred = false;
+    Drive drive;
 };
 
-struct ArrayState {
-    int64_t layer = -1, v0 = 0, count = 0;
+struct ArrayState : Drive {
     std::map<int64_t, Sums> sums; // by placed block (validatePackage: an ADC follows its MVM)
 };
 
@@ -292,32 +300,39 @@ private:
         const ArrayState& s = t.arrays[array];
         const LayerProgram& l = m_prog.layers[s.layer];
         const int32_t* x = buffers(t, s.layer, true).x;
-        const analog::LayerNumerics& num = l.layer->programmed.params.numerics;
         Sums& out = t.arrays[array].sums[block];
         const int64_t perFrame = s.count * bp.cols;
-        if (const AnalogLayer* n = noisy(s.layer); n && n->hasProgrammingError()) {
+        out.drive = s;
+        out.deferred = noisy(s.layer) == nullptr;
+        if (out.deferred)
+            return;
+        if (const AnalogLayer* n = noisy(s.layer); n->hasProgrammingError()) {
             out.real.resize(static_cast<size_t>(m_frames * perFrame));
             for (int64_t f = 0; f < m_frames; ++f)
                 n->programmedBlockSums(x + (f * l.vectors + s.v0) * l.kTotal, s.count, l.kTotal, bp.rowBlock,
                                        bp.block->colBegin, bp.block->colEnd, out.real.data() + f * perFrame);
             return;
         }
-        int64_t* sums = out.exact.reserve(static_cast<size_t>(m_frames * perFrame));
-        if (const uint8_t* bytes = buffers(t, s.layer).bytes) { // every frame's run of vectors in place
+        blockSums(t, bp, s, 0, m_frames, out.exact.reserve(static_cast<size_t>(m_frames * perFrame)));
+    }
+
+    // The exact sums of block bp over the driven vectors of frames [f0, f1): [f1 - f0][count][cols],
+    // one kernel call over every frame's run of vectors, read in place.
+    void blockSums(Tile& t, const BlockProgram& bp, const Drive& d, int64_t f0, int64_t f1, int64_t* sums)
+    {
+        const LayerProgram& l = m_prog.layers[d.layer];
+        const LayerBuffers& b = buffers(t, d.layer, true);
+        const analog::LayerNumerics& num = l.layer->programmed.params.numerics;
+        const int64_t count = (f1 - f0) * d.count;
+        if (b.bytes) {
             const int64_t stride = l.byteStride;
-            const kernels::InputBytes in{bytes + s.v0 * stride + bp.xOffset, m_frames * s.count, stride, num.inputBits,
-                                         num.inputSigned, s.count, l.vectors * stride};
+            const kernels::InputBytes in{b.bytes + (f0 * l.vectors + d.v0) * stride + bp.xOffset, count, stride,
+                                         num.inputBits, num.inputSigned, d.count, l.vectors * stride};
             kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
             return;
         }
-        if (s.count == l.vectors) { // every vector of every frame: one kernel call
-            const kernels::InputCodes in{x + bp.xOffset, m_frames * l.vectors, l.kTotal, num.inputBits, num.inputSigned};
-            kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
-            return;
-        }
-        // A share of each frame's vectors (a replica): one kernel call over every frame's run.
-        const kernels::InputCodes in{x + s.v0 * l.kTotal + bp.xOffset, m_frames * s.count, l.kTotal, num.inputBits,
-                                     num.inputSigned, s.count, l.vectors * l.kTotal};
+        const kernels::InputCodes in{b.x + (f0 * l.vectors + d.v0) * l.kTotal + bp.xOffset, count, l.kTotal,
+                                     num.inputBits, num.inputSigned, d.count, l.vectors * l.kTotal};
         kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
     }
 
@@ -331,7 +346,20 @@ private:
             fail("layer '", l.view.nodeName, "': no accumulators for vectors [", s.v0, ", +", s.count, ") (no CLEAR)");
         Sums& sums = s.sums.at(block);
         const int64_t perFrame = s.count * bp.cols, c0 = bp.block->colBegin, n = l.cols;
-        if (const AnalogLayer* layer = noisy(s.layer)) {
+        const int64_t adcMax = l.layer->programmed.adcMax;
+        if (sums.deferred) { // frames in chunks of about 256 KB of sums (at least 16 frames)
+            const int64_t chunk = std::max<int64_t>(16, (int64_t{32} << 10) / std::max<int64_t>(perFrame, 1));
+            int64_t* buf = m_chunk.reserve(static_cast<size_t>(std::min(chunk, m_frames) * perFrame));
+            for (int64_t f0 = 0; f0 < m_frames; f0 += chunk) {
+                const int64_t f1 = std::min(m_frames, f0 + chunk);
+                blockSums(t, bp, sums.drive, f0, f1, buf);
+                for (int64_t f = f0; f < f1; ++f)
+                    adcAccumulate(buf + (f - f0) * perFrame, s.count, bp.cols, bp.shift, adcMax, acc.row(f, s.v0) + c0, n);
+            }
+            sums.deferred = false;
+            return;
+        }
+        if (const AnalogLayer* layer = noisy(s.layer)) { // not deferred
             if (!layer->hasProgrammingError())
                 sums.real.assign(sums.exact.data.get(), sums.exact.data.get() + m_frames * perFrame);
             for (int64_t f = 0; f < m_frames; ++f) {
@@ -339,11 +367,7 @@ private:
                 layer->addDigitizedNoisy(sums.real.data() + f * perFrame, s.count, bp.cols, c0, bp.cols, bp.rowBlock,
                                          firstVector, acc.row(f, s.v0) + c0, n);
             }
-            return;
         }
-        for (int64_t f = 0; f < m_frames; ++f)
-            adcAccumulate(sums.exact.data.get() + f * perFrame, s.count, bp.cols, bp.shift, l.layer->programmed.adcMax,
-                          acc.row(f, s.v0) + c0, n);
     }
 
     // MATVEC: every row block's exact sums, digitized by the ADC rule, added into ACC.
@@ -543,6 +567,7 @@ private:
     std::vector<float> m_scratch;
     Scratch<int32_t> m_codes; // GATHER: one frame's input codes
     Scratch<uint8_t> m_bytes; // the same as kernel bytes
+    Scratch<int64_t> m_chunk; // ADC: a few frames' exact sums
 };
 
 } // namespace
