@@ -54,30 +54,59 @@ struct ArrayState : Drive {
 
 // Rows [lo, hi) of a layer's [V, N] buffer for every frame of the batch: a tile holds only
 // the vectors it works on (a replica's share), the layer's home tile all of them.
+// Rows are 0 until written, but the zeros are written lazily: a row is "pending" (0, not yet
+// stored) until settle() stores them just before a read, or a full overwrite (wrote()) makes
+// them unnecessary. So CLEAR and a growing window cost no pass over memory.
 template <class T>
 struct RowBuffer {
     int64_t lo = 0, hi = 0, width = 0, frames = 0;
-    std::vector<T> data; // [frames][hi - lo][width]
+    std::unique_ptr<T[]> data; // [frames][hi - lo][width]
+    std::vector<char> pending; // per row of the window: 0 not yet stored
 
-    bool empty() const { return data.empty(); }
-    T* row(int64_t f, int64_t v) { return data.data() + (f * (hi - lo) + v - lo) * width; }
+    bool empty() const { return !data; }
+    T* row(int64_t f, int64_t v) { return data.get() + (f * (hi - lo) + v - lo) * width; }
     bool covers(int64_t v0, int64_t count) const { return !empty() && v0 >= lo && v0 + count <= hi; }
-    // Grows the window to hold rows [v0, v0 + count), new rows 0: first to exactly those
-    // rows (a replica's share), on any later growth to the whole frame [0, vectors), so a
-    // home tile receiving every replica's rows grows once, not once per replica.
+    // Grows the window to hold rows [v0, v0 + count), new rows 0 (pending): first to exactly
+    // those rows (a replica's share), on any later growth to the whole frame [0, vectors), so
+    // a home tile receiving every replica's rows grows once, not once per replica.
     void cover(int64_t v0, int64_t count, int64_t w, int64_t f, int64_t vectors)
     {
         if (covers(v0, count))
             return;
         const int64_t nlo = empty() ? v0 : 0, nhi = empty() ? v0 + count : vectors;
-        std::vector<T> next(static_cast<size_t>(f * (nhi - nlo) * w), T{0});
+        std::unique_ptr<T[]> next(new T[static_cast<size_t>(f * (nhi - nlo) * w)]);
+        std::vector<char> nextPending(static_cast<size_t>(nhi - nlo), 1);
         for (int64_t fr = 0; fr < frames && !empty(); ++fr)
-            std::copy(row(fr, lo), row(fr, lo) + (hi - lo) * w, next.begin() + (fr * (nhi - nlo) + lo - nlo) * w);
+            std::copy(row(fr, lo), row(fr, lo) + (hi - lo) * w, next.get() + (fr * (nhi - nlo) + lo - nlo) * w);
+        if (!empty())
+            std::copy(pending.begin(), pending.end(), nextPending.begin() + (lo - nlo));
         data = std::move(next);
+        pending = std::move(nextPending);
         lo = nlo;
         hi = nhi;
         width = w;
         frames = f;
+    }
+    // Rows [v0, v0 + count) become 0 again (CLEAR).
+    void zero(int64_t v0, int64_t count) { std::fill_n(pending.begin() + (v0 - lo), count, char{1}); }
+    // Stores the pending zeros of rows [v0, v0 + count) for frames [f0, f1) (the rows stay pending
+    // for the others); settle() does all frames and marks the rows stored.
+    void settleFrames(int64_t v0, int64_t count, int64_t f0, int64_t f1)
+    {
+        for (int64_t v = v0; v < v0 + count; ++v)
+            if (pending[v - lo])
+                for (int64_t f = f0; f < f1; ++f)
+                    std::fill_n(row(f, v), width, T{0});
+    }
+    void settle(int64_t v0, int64_t count)
+    {
+        settleFrames(v0, count, 0, frames);
+        wrote(v0, count);
+    }
+    void wrote(int64_t v0, int64_t count) { std::fill_n(pending.begin() + (v0 - lo), count, char{0}); }
+    bool allPending(int64_t v0, int64_t count) const
+    {
+        return std::all_of(pending.begin() + (v0 - lo), pending.begin() + (v0 - lo + count), [](char p) { return p != 0; });
     }
 };
 
@@ -275,12 +304,8 @@ private:
     {
         const LayerProgram& l = m_prog.layers[layer];
         LayerBuffers& b = buffers(t, layer);
-        const bool fresh = b.acc.empty();
         b.acc.cover(v0, count, l.cols, m_frames, l.vectors);
-        if (fresh)
-            return; // a new buffer is all 0
-        for (int64_t f = 0; f < m_frames; ++f)
-            std::fill_n(b.acc.row(f, v0), count * l.cols, int64_t{0});
+        b.acc.zero(v0, count);
     }
 
     void drive(Tile& t, int64_t array, int64_t layer, int64_t v0, int64_t count)
@@ -348,17 +373,24 @@ private:
         const int64_t perFrame = s.count * bp.cols, c0 = bp.block->colBegin, n = l.cols;
         const int64_t adcMax = l.layer->programmed.adcMax;
         if (sums.deferred) { // frames in chunks of about 256 KB of sums (at least 16 frames)
+            // A block of every column into rows that are all 0: the ADC stores.
+            const bool store = bp.cols == n && acc.allPending(s.v0, s.count);
             const int64_t chunk = std::max<int64_t>(16, (int64_t{32} << 10) / std::max<int64_t>(perFrame, 1));
             int64_t* buf = m_chunk.reserve(static_cast<size_t>(std::min(chunk, m_frames) * perFrame));
             for (int64_t f0 = 0; f0 < m_frames; f0 += chunk) {
                 const int64_t f1 = std::min(m_frames, f0 + chunk);
                 blockSums(t, bp, sums.drive, f0, f1, buf);
+                if (!store)
+                    acc.settleFrames(s.v0, s.count, f0, f1); // the zeros of CLEAR, while in cache
                 for (int64_t f = f0; f < f1; ++f)
-                    adcAccumulate(buf + (f - f0) * perFrame, s.count, bp.cols, bp.shift, adcMax, acc.row(f, s.v0) + c0, n);
+                    adcAccumulate(buf + (f - f0) * perFrame, s.count, bp.cols, bp.shift, adcMax, acc.row(f, s.v0) + c0,
+                                  n, store);
             }
+            acc.wrote(s.v0, s.count);
             sums.deferred = false;
             return;
         }
+        acc.settle(s.v0, s.count);
         if (const AnalogLayer* layer = noisy(s.layer)) { // not deferred
             if (!layer->hasProgrammingError())
                 sums.real.assign(sums.exact.data.get(), sums.exact.data.get() + m_frames * perFrame);
@@ -378,6 +410,7 @@ private:
         LayerBuffers& b = buffers(t, layer, true);
         if (!b.acc.covers(v0, count))
             fail("layer '", l.view.nodeName, "': no accumulators for these vectors (no CLEAR)");
+        b.acc.settle(v0, count);
         std::vector<int64_t> sums(static_cast<size_t>(count * l.cols));
         for (int64_t f = 0; f < m_frames; ++f) {
             const kernels::InputCodes in{b.x + (f * l.vectors + v0) * l.kTotal, count, l.kTotal,
@@ -397,7 +430,9 @@ private:
         LayerBuffers& b = buffers(t, layer);
         if (!b.acc.covers(v0, count))
             fail("layer '", l.view.nodeName, "': no accumulators for vectors [", v0, ", +", count, ")");
+        b.acc.settle(v0, count);
         b.y.cover(v0, count, l.cols, m_frames, l.vectors);
+        b.y.wrote(v0, count);
         for (int64_t f = 0; f < m_frames; ++f)
             epilogueRows(b.acc.row(f, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
                          b.y.row(f, v0));
@@ -419,6 +454,8 @@ private:
             if (!(pl.sumBeforeEpilogue ? acc.covers(0, l.vectors) : codes.covers(0, l.vectors)))
                 fail("layer '", l.view.nodeName, "': this tile does not hold the ", pl.sumBeforeEpilogue ? "accumulators" : "output codes",
                      " of every vector of the frame");
+            if (f == 0)
+                pl.sumBeforeEpilogue ? acc.settle(0, l.vectors) : codes.settle(0, l.vectors);
             if (!pl.sumBeforeEpilogue) {
                 const int32_t* y = codes.row(f, 0);
                 for (size_t i = 0; i < l.map.size(); ++i)
@@ -479,6 +516,7 @@ private:
     {
         if (!buffer.covers(v0, count))
             fail("layer '", l.view.nodeName, "': nothing to send for vectors [", v0, ", +", count, ")");
+        buffer.settle(v0, count);
         std::vector<T> out;
         out.reserve(static_cast<size_t>(m_frames * count * l.cols));
         for (int64_t f = 0; f < m_frames; ++f)
@@ -517,6 +555,10 @@ private:
         if (add && !buffer.covers(v0, count))
             fail("layer '", l.view.nodeName, "': partial sums arrive for vectors [", v0, ", +", count, ") this tile has not cleared");
         buffer.cover(v0, count, l.cols, m_frames, l.vectors);
+        if (add)
+            buffer.settle(v0, count);
+        else
+            buffer.wrote(v0, count);
         for (int64_t f = 0; f < m_frames; ++f) {
             T* dst = buffer.row(f, v0);
             const T* src = data.data() + f * width;

@@ -11,6 +11,7 @@ namespace {
 
 // adcConvert for a shift in [1, 61], branch free (round half to even: up when
 // r + (q & 1) > half), so the loop vectorizes.
+template <bool Store>
 void adcRow(const int64_t* __restrict p, int64_t cols, int64_t shift, int64_t half, int64_t adcMax, int64_t* __restrict acc)
 {
     for (int64_t j = 0; j < cols; ++j) {
@@ -18,27 +19,36 @@ void adcRow(const int64_t* __restrict p, int64_t cols, int64_t shift, int64_t ha
         const int64_t r = p[j] - analog::shiftLeft(q, static_cast<int>(shift));
         q -= (half - (r + (q & 1))) >> 63;
         q = q < -adcMax ? -adcMax : (q > adcMax ? adcMax : q);
-        acc[j] += analog::shiftLeft(q, static_cast<int>(shift));
+        acc[j] = (Store ? 0 : acc[j]) + analog::shiftLeft(q, static_cast<int>(shift));
     }
 }
 
-} // namespace
-
-void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
-                   int64_t ldAcc)
+template <bool Store>
+void adcRows(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc, int64_t ldAcc)
 {
     for (int64_t i = 0; i < count; ++i) {
         const int64_t* p = sums + i * cols;
         int64_t* row = acc + i * ldAcc;
         if (shift == 0)
             for (int64_t j = 0; j < cols; ++j)
-                row[j] += analog::saturate(p[j], -adcMax, adcMax);
+                row[j] = (Store ? 0 : row[j]) + analog::saturate(p[j], -adcMax, adcMax);
         else if (shift <= 61)
-            adcRow(p, cols, shift, int64_t(1) << (shift - 1), adcMax, row);
+            adcRow<Store>(p, cols, shift, int64_t(1) << (shift - 1), adcMax, row);
         else
             for (int64_t j = 0; j < cols; ++j)
-                row[j] += analog::adcConvert(p[j], shift, adcMax);
+                row[j] = (Store ? 0 : row[j]) + analog::adcConvert(p[j], shift, adcMax);
     }
+}
+
+} // namespace
+
+void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
+                   int64_t ldAcc, bool store)
+{
+    if (store)
+        adcRows<true>(sums, count, cols, shift, adcMax, acc, ldAcc);
+    else
+        adcRows<false>(sums, count, cols, shift, adcMax, acc, ldAcc);
 }
 
 namespace {

@@ -8,9 +8,10 @@
 
 namespace tessera::sim {
 
-// acc[i * ldAcc + j] += adcConvert(sums[i * cols + j], shift, adcMax), i < count, j < cols.
+// acc[i * ldAcc + j] += adcConvert(sums[i * cols + j], shift, adcMax), i < count, j < cols
+// (= when store: the first block into accumulators that are 0).
 void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
-                   int64_t ldAcc);
+                   int64_t ldAcc, bool store = false);
 // y[i * cols + c] = epilogue(acc[i * cols + c] + bias[c], requant[c], out), i < rows.
 void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t* bias,
                   const analog::Requantizer* requant, analog::CodeRange out, int32_t* y);

@@ -31,6 +31,10 @@ private slots:
             for (size_t i = 0; i < sums.size(); ++i)
                 want[i] += analog::adcConvert(sums[i], shift, adcMax);
             QCOMPARE(acc, want);
+            std::vector<int64_t> stored(acc.size(), -7); // store mode: as if acc were 0
+            tessera::sim::adcAccumulate(sums.data(), 1, 37, shift, adcMax, stored.data(), 37, true);
+            for (size_t i = 0; i < sums.size(); ++i)
+                QCOMPARE(stored[i], analog::adcConvert(sums[i], shift, adcMax));
         }
     }
 
