@@ -433,9 +433,9 @@ private:
         b.acc.settle(v0, count);
         b.y.cover(v0, count, l.cols, m_frames, l.vectors);
         b.y.wrote(v0, count);
-        for (int64_t f = 0; f < m_frames; ++f)
-            epilogueRows(b.acc.row(f, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
-                         b.y.row(f, v0));
+        const int64_t accFrame = (b.acc.hi - b.acc.lo) * l.cols, yFrame = (b.y.hi - b.y.lo) * l.cols;
+        epilogueRows(b.acc.row(0, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
+                     b.y.row(0, v0), m_frames, accFrame, yFrame);
     }
 
     void scatterOut(Tile& t, int64_t layer)
@@ -447,7 +447,9 @@ private:
         const double sy = pl.programmed.params.output.scale;
         std::vector<Tensor> outs;
         for (int64_t f = 0; f < m_frames; ++f) {
-            Tensor out(DType::Float32, yt.shape);
+            // Every element is written below when the map is a permutation (or sums are scattered).
+            Tensor out = pl.sumBeforeEpilogue || l.mapCoversOutput ? Tensor::uninitialized(DType::Float32, yt.shape)
+                                                                    : Tensor(DType::Float32, yt.shape);
             float* od = out.mutableData<float>();
             RowBuffer<int64_t>& acc = b.acc;
             RowBuffer<int32_t>& codes = b.y;
@@ -493,7 +495,8 @@ private:
             outs.reserve(dp.op->outputs.size());
             std::vector<Tensor*> outPtrs;
             for (int64_t id : dp.op->outputs) {
-                outs.emplace_back(computeDType(m_pkg.tensors[id].compute), m_pkg.tensors[id].shape);
+                // op kernels write every output element (core's executor hands them reused buffers)
+                outs.push_back(Tensor::uninitialized(computeDType(m_pkg.tensors[id].compute), m_pkg.tensors[id].shape));
                 outPtrs.push_back(&outs.back());
             }
             KernelContext ctx(node, ins, outPtrs, m_scratch);

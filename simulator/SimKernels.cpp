@@ -88,24 +88,28 @@ int64_t biasRow(const int64_t* __restrict acc, const int64_t* __restrict bias, i
 } // namespace
 
 void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t* bias,
-                  const analog::Requantizer* requant, analog::CodeRange out, int32_t* y)
+                  const analog::Requantizer* requant, analog::CodeRange out, int32_t* y, int64_t frames,
+                  int64_t accFrame, int64_t yFrame)
 {
     bool fastShifts = true;
-    std::vector<int64_t> mult(static_cast<size_t>(cols)), shift(mult.size()), half(mult.size()), v(mult.size());
+    thread_local std::vector<int64_t> table;
+    table.resize(static_cast<size_t>(4 * cols));
+    int64_t *mult = table.data(), *shift = mult + cols, *half = shift + cols, *v = half + cols;
     for (int64_t c = 0; c < cols; ++c) {
         mult[c] = requant[c].multiplier;
         shift[c] = requant[c].shift;
         fastShifts = fastShifts && shift[c] >= 1 && shift[c] <= 61;
         half[c] = fastShifts ? int64_t(1) << (shift[c] - 1) : 0;
     }
-    for (int64_t i = 0; i < rows; ++i) {
-        int32_t* yi = y + i * cols;
-        if (biasRow(acc + i * cols, bias, cols, v.data()) == 0 && fastShifts)
-            fastRow(v.data(), mult.data(), shift.data(), half.data(), cols, out.lo, out.hi, yi);
-        else
-            for (int64_t c = 0; c < cols; ++c)
-                yi[c] = analog::epilogue(v[c], requant[c], out);
-    }
+    for (int64_t f = 0; f < frames; ++f)
+        for (int64_t i = 0; i < rows; ++i) {
+            int32_t* yi = y + f * yFrame + i * cols;
+            if (biasRow(acc + f * accFrame + i * cols, bias, cols, v) == 0 && fastShifts)
+                fastRow(v, mult, shift, half, cols, out.lo, out.hi, yi);
+            else
+                for (int64_t c = 0; c < cols; ++c)
+                    yi[c] = analog::epilogue(v[c], requant[c], out);
+        }
 }
 
 namespace {
