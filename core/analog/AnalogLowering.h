@@ -54,7 +54,7 @@ void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, in
 // input bytes, kernels::InputBytes) into rows `stride` elements apart: row v, element r is
 // map[v * rowLength + r] < 0 ? pad : codes[map[v * rowLength + r]], and elements
 // [rowLength, stride) of every row are `pad`. Branch free: padding reads element 0, then
-// keeps `pad` (T: an integer type).
+// keeps `pad`.
 template <class T>
 void gatherInputRows(const std::vector<int32_t>& map, int64_t rowLength, const T* codes, T pad, T* out, int64_t stride)
 {
@@ -62,11 +62,10 @@ void gatherInputRows(const std::vector<int32_t>& map, int64_t rowLength, const T
     for (int64_t v = 0; v < rows; ++v) {
         const int32_t* m = map.data() + v * rowLength;
         T* o = out + v * stride;
-        for (int64_t r = 0; r < rowLength; ++r) { // masks, not a select: compilers branch on that
+        for (int64_t r = 0; r < rowLength; ++r) {
             const int32_t i = m[r];
-            const int32_t keep = ~(i >> 31); // all ones unless padding
-            const T c = codes[i & keep];
-            o[r] = static_cast<T>((c & keep) | (pad & ~keep));
+            const T c = codes[i < 0 ? 0 : i];
+            o[r] = i < 0 ? pad : c;
         }
         for (int64_t r = rowLength; r < stride; ++r)
             o[r] = pad;
