@@ -64,7 +64,11 @@ std::string shapeToString(const Shape& shape)
     return out.str();
 }
 
-Tensor::Tensor(DType type, Shape shape) : m_type(type), m_shape(std::move(shape))
+Tensor::Tensor(DType type, Shape shape) : Tensor(type, std::move(shape), true) {}
+
+Tensor Tensor::uninitialized(DType type, Shape shape) { return Tensor(type, std::move(shape), false); }
+
+Tensor::Tensor(DType type, Shape shape, bool zero) : m_type(type), m_shape(std::move(shape))
 {
     for (int64_t d : m_shape)
         if (d < 0)
@@ -74,7 +78,8 @@ Tensor::Tensor(DType type, Shape shape) : m_type(type), m_shape(std::move(shape)
     void* memory = std::aligned_alloc(64, padded ? padded : 64);
     if (!memory)
         throw std::bad_alloc();
-    std::memset(memory, 0, padded ? padded : 64);
+    if (zero)
+        std::memset(memory, 0, padded ? padded : 64);
     m_owner = std::shared_ptr<void>(memory, [](void* p) { std::free(p); });
     m_data = memory;
 }

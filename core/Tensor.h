@@ -34,6 +34,9 @@ public:
     Tensor() = default;
     // Allocates zero-filled, 64-byte aligned storage.
     Tensor(DType type, Shape shape);
+    // The same storage left unwritten, for a tensor the caller fills in full right away (the
+    // simulator's per-frame outputs): no pass over memory before the real one.
+    static Tensor uninitialized(DType type, Shape shape);
 
     // Wraps memory owned by someone else without copying; `owner` keeps it alive.
     static Tensor wrap(DType type, Shape shape, const void* data, std::shared_ptr<const void> owner);
@@ -90,6 +93,8 @@ public:
     std::vector<float> toFloatVector() const;
 
 private:
+    Tensor(DType type, Shape shape, bool zero);
+
     DType m_type = DType::Undefined;
     Shape m_shape;
     std::shared_ptr<const void> m_owner;

@@ -5,6 +5,7 @@
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/analog/Numerics.h"
+#include "simulator/RowBuffer.h"
 #include "simulator/SimKernels.h"
 
 #include <algorithm>
@@ -19,62 +20,27 @@ namespace {
 using namespace tessera::package;
 using analog::AnalogLayer;
 
-// A buffer that is written before it is read: no zero fill.
-template <class T>
-struct Scratch {
-    std::unique_ptr<T[]> data;
-    size_t size = 0;
-    T* reserve(size_t n)
-    {
-        if (n > size) {
-            data.reset(new T[n]);
-            size = n;
-        }
-        return data.get();
-    }
+struct Drive {
+    int64_t layer = -1, v0 = 0, count = 0;
 };
 
 struct Sums {
     Scratch<int64_t> exact;   // [F][count][cols]
     std::vector<double> real; // the same as reals (noise on)
+    // Noise off: the MVM only records its drive, and its ADC computes the exact sums a few
+    // frames at a time into a cache-sized buffer and digitizes them at once (the same
+    // values: X and the levels do not change within a batch).
+    bool deferred = false;
+    Drive drive;
 };
 
-struct ArrayState {
-    int64_t layer = -1, v0 = 0, count = 0;
+struct ArrayState : Drive {
     std::map<int64_t, Sums> sums; // by placed block (validatePackage: an ADC follows its MVM)
 };
 
-// Rows [lo, hi) of a layer's [V, N] buffer for every frame of the batch: a tile holds only
-// the vectors it works on (a replica's share), the layer's home tile all of them.
-template <class T>
-struct RowBuffer {
-    int64_t lo = 0, hi = 0, width = 0, frames = 0;
-    std::vector<T> data; // [frames][hi - lo][width]
-
-    bool empty() const { return data.empty(); }
-    T* row(int64_t f, int64_t v) { return data.data() + (f * (hi - lo) + v - lo) * width; }
-    bool covers(int64_t v0, int64_t count) const { return !empty() && v0 >= lo && v0 + count <= hi; }
-    // Grows the window to hold rows [v0, v0 + count), new rows 0: first to exactly those
-    // rows (a replica's share), on any later growth to the whole frame [0, vectors), so a
-    // home tile receiving every replica's rows grows once, not once per replica.
-    void cover(int64_t v0, int64_t count, int64_t w, int64_t f, int64_t vectors)
-    {
-        if (covers(v0, count))
-            return;
-        const int64_t nlo = empty() ? v0 : 0, nhi = empty() ? v0 + count : vectors;
-        std::vector<T> next(static_cast<size_t>(f * (nhi - nlo) * w), T{0});
-        for (int64_t fr = 0; fr < frames && !empty(); ++fr)
-            std::copy(row(fr, lo), row(fr, lo) + (hi - lo) * w, next.begin() + (fr * (nhi - nlo) + lo - nlo) * w);
-        data = std::move(next);
-        lo = nlo;
-        hi = nhi;
-        width = w;
-        frames = f;
-    }
-};
-
 struct LayerBuffers {
-    const int32_t* x = nullptr; // input codes [F * V, groups * K]
+    const int32_t* x = nullptr;     // input codes [F * V, groups * K], or
+    const uint8_t* bytes = nullptr; // the same as kernel bytes, rows LayerProgram::byteStride apart
     RowBuffer<int64_t> acc;                  // accumulators, N wide
     RowBuffer<int32_t> y;                    // output codes, N wide
 };
@@ -193,16 +159,47 @@ private:
     {
         LayerBuffers& b = t.layers[layer];
         const LayerProgram& l = m_prog.layers[layer];
-        if (needInput && !b.x)
+        if (needInput && !b.x && !b.bytes)
             fail("layer '", l.view.nodeName, "': its input vectors were not gathered on this tile");
         return b;
     }
 
     // GATHER: the layer's input codes for the whole frame, made once per batch (every tile's
     // copy of the input tensor holds the same values) and shared; the rows are the tile's.
+    // As the kernels' bytes where the layer allows it and no programming error needs codes.
     void gather(Tile& t, int64_t layer)
     {
         const LayerProgram& l = m_prog.layers[layer];
+        const AnalogLayer* n = noisy(layer);
+        if (l.byteStride > 0 && !(n && n->hasProgrammingError()))
+            buffers(t, layer).bytes = gatheredBytes(t, l, layer);
+        else
+            buffers(t, layer).x = gatheredCodes(t, l, layer);
+    }
+
+    const uint8_t* gatheredBytes(const Tile& t, const LayerProgram& l, int64_t layer)
+    {
+        auto it = m_gatheredBytes.find(layer);
+        if (it != m_gatheredBytes.end())
+            return it->second.data.get();
+        const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
+        const analog::ProgrammedLayer& prog = l.layer->programmed;
+        const int32_t offset = kernels::inputByteOffset(prog.params.numerics.inputBits, prog.params.numerics.inputSigned);
+        const int64_t perFrame = l.vectors * l.byteStride, tail = m_frames * perFrame;
+        uint8_t* all = m_gatheredBytes[layer].reserve(static_cast<size_t>(tail + kernels::kInputBytesTail));
+        std::fill_n(all + tail, kernels::kInputBytesTail, uint8_t{0});
+        for (int64_t f = 0; f < m_frames; ++f) {
+            const Tensor& x = frames[f];
+            uint8_t* codes = m_bytes.reserve(static_cast<size_t>(x.numel()));
+            quantizeBytes(x.data<float>(), x.numel(), prog.params.inputScale, l.inRange, offset, codes);
+            analog::gatherInputRows(l.gather, l.kTotal, static_cast<const uint8_t*>(codes), static_cast<uint8_t>(offset),
+                                    all + f * perFrame, l.byteStride);
+        }
+        return all;
+    }
+
+    const int32_t* gatheredCodes(const Tile& t, const LayerProgram& l, int64_t layer)
+    {
         auto it = m_gathered.find(layer);
         if (it == m_gathered.end()) {
             const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
@@ -228,19 +225,15 @@ private:
             }
             it = m_gathered.find(layer);
         }
-        buffers(t, layer).x = it->second.data.get();
+        return it->second.data.get();
     }
 
     void clear(Tile& t, int64_t layer, int64_t v0, int64_t count)
     {
         const LayerProgram& l = m_prog.layers[layer];
         LayerBuffers& b = buffers(t, layer);
-        const bool fresh = b.acc.empty();
         b.acc.cover(v0, count, l.cols, m_frames, l.vectors);
-        if (fresh)
-            return; // a new buffer is all 0
-        for (int64_t f = 0; f < m_frames; ++f)
-            std::fill_n(b.acc.row(f, v0), count * l.cols, int64_t{0});
+        b.acc.zero(v0, count);
     }
 
     void drive(Tile& t, int64_t array, int64_t layer, int64_t v0, int64_t count)
@@ -260,25 +253,39 @@ private:
         const ArrayState& s = t.arrays[array];
         const LayerProgram& l = m_prog.layers[s.layer];
         const int32_t* x = buffers(t, s.layer, true).x;
-        const analog::LayerNumerics& num = l.layer->programmed.params.numerics;
         Sums& out = t.arrays[array].sums[block];
         const int64_t perFrame = s.count * bp.cols;
-        if (const AnalogLayer* n = noisy(s.layer); n && n->hasProgrammingError()) {
+        out.drive = s;
+        out.deferred = noisy(s.layer) == nullptr;
+        if (out.deferred)
+            return;
+        if (const AnalogLayer* n = noisy(s.layer); n->hasProgrammingError()) {
             out.real.resize(static_cast<size_t>(m_frames * perFrame));
             for (int64_t f = 0; f < m_frames; ++f)
                 n->programmedBlockSums(x + (f * l.vectors + s.v0) * l.kTotal, s.count, l.kTotal, bp.rowBlock,
                                        bp.block->colBegin, bp.block->colEnd, out.real.data() + f * perFrame);
             return;
         }
-        int64_t* sums = out.exact.reserve(static_cast<size_t>(m_frames * perFrame));
-        if (s.count == l.vectors) { // every vector of every frame: one kernel call
-            const kernels::InputCodes in{x + bp.xOffset, m_frames * l.vectors, l.kTotal, num.inputBits, num.inputSigned};
+        blockSums(t, bp, s, 0, m_frames, out.exact.reserve(static_cast<size_t>(m_frames * perFrame)));
+    }
+
+    // The exact sums of block bp over the driven vectors of frames [f0, f1): [f1 - f0][count][cols],
+    // one kernel call over every frame's run of vectors, read in place.
+    void blockSums(Tile& t, const BlockProgram& bp, const Drive& d, int64_t f0, int64_t f1, int64_t* sums)
+    {
+        const LayerProgram& l = m_prog.layers[d.layer];
+        const LayerBuffers& b = buffers(t, d.layer, true);
+        const analog::LayerNumerics& num = l.layer->programmed.params.numerics;
+        const int64_t count = (f1 - f0) * d.count;
+        if (b.bytes) {
+            const int64_t stride = l.byteStride;
+            const kernels::InputBytes in{b.bytes + (f0 * l.vectors + d.v0) * stride + bp.xOffset, count, stride,
+                                         num.inputBits, num.inputSigned, d.count, l.vectors * stride};
             kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
             return;
         }
-        // A share of each frame's vectors (a replica): one kernel call over every frame's run.
-        const kernels::InputCodes in{x + s.v0 * l.kTotal + bp.xOffset, m_frames * s.count, l.kTotal, num.inputBits,
-                                     num.inputSigned, s.count, l.vectors * l.kTotal};
+        const kernels::InputCodes in{b.x + (f0 * l.vectors + d.v0) * l.kTotal + bp.xOffset, count, l.kTotal,
+                                     num.inputBits, num.inputSigned, d.count, l.vectors * l.kTotal};
         kernels::blockProduct(*bp.packed, in, 0, sums, bp.cols);
     }
 
@@ -292,7 +299,27 @@ private:
             fail("layer '", l.view.nodeName, "': no accumulators for vectors [", s.v0, ", +", s.count, ") (no CLEAR)");
         Sums& sums = s.sums.at(block);
         const int64_t perFrame = s.count * bp.cols, c0 = bp.block->colBegin, n = l.cols;
-        if (const AnalogLayer* layer = noisy(s.layer)) {
+        const int64_t adcMax = l.layer->programmed.adcMax;
+        if (sums.deferred) { // frames in chunks of about 256 KB of sums (at least 16 frames)
+            // A block of every column into rows that are all 0: the ADC stores.
+            const bool store = bp.cols == n && acc.allPending(s.v0, s.count);
+            const int64_t chunk = std::max<int64_t>(16, (int64_t{32} << 10) / std::max<int64_t>(perFrame, 1));
+            int64_t* buf = m_chunk.reserve(static_cast<size_t>(std::min(chunk, m_frames) * perFrame));
+            for (int64_t f0 = 0; f0 < m_frames; f0 += chunk) {
+                const int64_t f1 = std::min(m_frames, f0 + chunk);
+                blockSums(t, bp, sums.drive, f0, f1, buf);
+                if (!store)
+                    acc.settleFrames(s.v0, s.count, f0, f1); // the zeros of CLEAR, while in cache
+                for (int64_t f = f0; f < f1; ++f)
+                    adcAccumulate(buf + (f - f0) * perFrame, s.count, bp.cols, bp.shift, adcMax, acc.row(f, s.v0) + c0,
+                                  n, store);
+            }
+            acc.wrote(s.v0, s.count);
+            sums.deferred = false;
+            return;
+        }
+        acc.settle(s.v0, s.count);
+        if (const AnalogLayer* layer = noisy(s.layer)) { // not deferred
             if (!layer->hasProgrammingError())
                 sums.real.assign(sums.exact.data.get(), sums.exact.data.get() + m_frames * perFrame);
             for (int64_t f = 0; f < m_frames; ++f) {
@@ -300,11 +327,7 @@ private:
                 layer->addDigitizedNoisy(sums.real.data() + f * perFrame, s.count, bp.cols, c0, bp.cols, bp.rowBlock,
                                          firstVector, acc.row(f, s.v0) + c0, n);
             }
-            return;
         }
-        for (int64_t f = 0; f < m_frames; ++f)
-            adcAccumulate(sums.exact.data.get() + f * perFrame, s.count, bp.cols, bp.shift, l.layer->programmed.adcMax,
-                          acc.row(f, s.v0) + c0, n);
     }
 
     // MATVEC: every row block's exact sums, digitized by the ADC rule, added into ACC.
@@ -315,6 +338,7 @@ private:
         LayerBuffers& b = buffers(t, layer, true);
         if (!b.acc.covers(v0, count))
             fail("layer '", l.view.nodeName, "': no accumulators for these vectors (no CLEAR)");
+        b.acc.settle(v0, count);
         std::vector<int64_t> sums(static_cast<size_t>(count * l.cols));
         for (int64_t f = 0; f < m_frames; ++f) {
             const kernels::InputCodes in{b.x + (f * l.vectors + v0) * l.kTotal, count, l.kTotal,
@@ -334,10 +358,12 @@ private:
         LayerBuffers& b = buffers(t, layer);
         if (!b.acc.covers(v0, count))
             fail("layer '", l.view.nodeName, "': no accumulators for vectors [", v0, ", +", count, ")");
+        b.acc.settle(v0, count);
         b.y.cover(v0, count, l.cols, m_frames, l.vectors);
-        for (int64_t f = 0; f < m_frames; ++f)
-            epilogueRows(b.acc.row(f, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
-                         b.y.row(f, v0));
+        b.y.wrote(v0, count);
+        const int64_t accFrame = (b.acc.hi - b.acc.lo) * l.cols, yFrame = (b.y.hi - b.y.lo) * l.cols;
+        epilogueRows(b.acc.row(0, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
+                     b.y.row(0, v0), m_frames, accFrame, yFrame);
     }
 
     void scatterOut(Tile& t, int64_t layer)
@@ -349,13 +375,17 @@ private:
         const double sy = pl.programmed.params.output.scale;
         std::vector<Tensor> outs;
         for (int64_t f = 0; f < m_frames; ++f) {
-            Tensor out(DType::Float32, yt.shape);
+            // Every element is written below when the map is a permutation (or sums are scattered).
+            Tensor out = pl.sumBeforeEpilogue || l.mapCoversOutput ? Tensor::uninitialized(DType::Float32, yt.shape)
+                                                                    : Tensor(DType::Float32, yt.shape);
             float* od = out.mutableData<float>();
             RowBuffer<int64_t>& acc = b.acc;
             RowBuffer<int32_t>& codes = b.y;
             if (!(pl.sumBeforeEpilogue ? acc.covers(0, l.vectors) : codes.covers(0, l.vectors)))
                 fail("layer '", l.view.nodeName, "': this tile does not hold the ", pl.sumBeforeEpilogue ? "accumulators" : "output codes",
                      " of every vector of the frame");
+            if (f == 0)
+                pl.sumBeforeEpilogue ? acc.settle(0, l.vectors) : codes.settle(0, l.vectors);
             if (!pl.sumBeforeEpilogue) {
                 const int32_t* y = codes.row(f, 0);
                 for (size_t i = 0; i < l.map.size(); ++i)
@@ -393,7 +423,8 @@ private:
             outs.reserve(dp.op->outputs.size());
             std::vector<Tensor*> outPtrs;
             for (int64_t id : dp.op->outputs) {
-                outs.emplace_back(computeDType(m_pkg.tensors[id].compute), m_pkg.tensors[id].shape);
+                // op kernels write every output element (core's executor hands them reused buffers)
+                outs.push_back(Tensor::uninitialized(computeDType(m_pkg.tensors[id].compute), m_pkg.tensors[id].shape));
                 outPtrs.push_back(&outs.back());
             }
             KernelContext ctx(node, ins, outPtrs, m_scratch);
@@ -416,6 +447,7 @@ private:
     {
         if (!buffer.covers(v0, count))
             fail("layer '", l.view.nodeName, "': nothing to send for vectors [", v0, ", +", count, ")");
+        buffer.settle(v0, count);
         std::vector<T> out;
         out.reserve(static_cast<size_t>(m_frames * count * l.cols));
         for (int64_t f = 0; f < m_frames; ++f)
@@ -454,6 +486,10 @@ private:
         if (add && !buffer.covers(v0, count))
             fail("layer '", l.view.nodeName, "': partial sums arrive for vectors [", v0, ", +", count, ") this tile has not cleared");
         buffer.cover(v0, count, l.cols, m_frames, l.vectors);
+        if (add)
+            buffer.settle(v0, count);
+        else
+            buffer.wrote(v0, count);
         for (int64_t f = 0; f < m_frames; ++f) {
             T* dst = buffer.row(f, v0);
             const T* src = data.data() + f * width;
@@ -499,9 +535,12 @@ private:
     std::vector<Tile> m_tiles;
     std::map<std::pair<int64_t, int64_t>, std::deque<Message>> m_channels;
     std::map<int64_t, Scratch<int32_t>> m_gathered; // X of every frame, by layer
+    std::map<int64_t, Scratch<uint8_t>> m_gatheredBytes; // the same as kernel bytes
     std::map<int64_t, std::vector<Tensor>> m_outputs;
     std::vector<float> m_scratch;
     Scratch<int32_t> m_codes; // GATHER: one frame's input codes
+    Scratch<uint8_t> m_bytes; // the same as kernel bytes
+    Scratch<int64_t> m_chunk; // ADC: a few frames' exact sums
 };
 
 } // namespace

@@ -38,6 +38,14 @@ void prepareLayer(const Package& pkg, const PackageLayer& l, LayerProgram& out)
         fail("layer '", prog.params.name, "': op ", l.opType, " does not lower onto an array");
     out.map = def->scatterMap(out.graph, node, out.view);
     out.gather = analog::analogInputGather(out.graph, node, out.view);
+    std::vector<char> hit(static_cast<size_t>(numElements(y.shape)), 0);
+    out.mapCoversOutput = out.map.size() == hit.size();
+    for (size_t i = 0; i < out.map.size() && out.mapCoversOutput; ++i) {
+        const auto e = static_cast<size_t>(out.map[i]);
+        out.mapCoversOutput = e < hit.size() && !hit[e];
+        if (out.mapCoversOutput)
+            hit[e] = 1;
+    }
     out.vectors = l.vectorsPerFrame;
     out.kTotal = prog.params.groups * prog.params.rows;
     out.cols = prog.params.cols;
@@ -51,6 +59,14 @@ void prepareLayer(const Package& pkg, const PackageLayer& l, LayerProgram& out)
                                                                  prog.params.groups, prog.params.numerics.rowsPerBlock);
     out.inRange = prog.inputRange();
     out.outRange = prog.outputRange();
+    const analog::LayerNumerics& num = prog.params.numerics;
+    if (!out.gather.empty() && !l.simd && num.inputBits <= 8) {
+        const int32_t offset = kernels::inputByteOffset(num.inputBits, num.inputSigned);
+        if (out.inRange.lo < -offset || out.inRange.hi > 255 - offset)
+            fail("layer '", prog.params.name, "': input codes [", out.inRange.lo, ", ", out.inRange.hi,
+                 "] do not fit the integer kernels' bytes");
+        out.byteStride = (out.kTotal + 3) / 4 * 4;
+    }
 }
 
 BlockProgram prepareBlock(const Package& pkg, const PlacedBlock& b)

@@ -24,7 +24,11 @@ struct LayerProgram {
     NodeId node = kNoNode;
     analog::AnalogMatmulView view; // geometry only (no weights)
     ScatterMap map;                // column result [V, N] -> output element
+    bool mapCoversOutput = false;  // map is a permutation of the output's elements (SCATTER writes each once)
     std::vector<int32_t> gather;   // input element of each X element (analog::analogInputGather; empty: lower per frame)
+    // Row stride of X as the integer kernels' bytes (kernels::InputBytes), 0 where X stays
+    // int32 codes (no gather map, SIMD layers, inputs wider than 8 bits).
+    int64_t byteStride = 0;
     int64_t vectors = 0;           // V per frame
     int64_t kTotal = 0;            // groups * K
     int64_t cols = 0;              // N

@@ -11,6 +11,7 @@ namespace {
 
 // adcConvert for a shift in [1, 61], branch free (round half to even: up when
 // r + (q & 1) > half), so the loop vectorizes.
+template <bool Store>
 void adcRow(const int64_t* __restrict p, int64_t cols, int64_t shift, int64_t half, int64_t adcMax, int64_t* __restrict acc)
 {
     for (int64_t j = 0; j < cols; ++j) {
@@ -18,27 +19,36 @@ void adcRow(const int64_t* __restrict p, int64_t cols, int64_t shift, int64_t ha
         const int64_t r = p[j] - analog::shiftLeft(q, static_cast<int>(shift));
         q -= (half - (r + (q & 1))) >> 63;
         q = q < -adcMax ? -adcMax : (q > adcMax ? adcMax : q);
-        acc[j] += analog::shiftLeft(q, static_cast<int>(shift));
+        acc[j] = (Store ? 0 : acc[j]) + analog::shiftLeft(q, static_cast<int>(shift));
     }
 }
 
-} // namespace
-
-void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
-                   int64_t ldAcc)
+template <bool Store>
+void adcRows(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc, int64_t ldAcc)
 {
     for (int64_t i = 0; i < count; ++i) {
         const int64_t* p = sums + i * cols;
         int64_t* row = acc + i * ldAcc;
         if (shift == 0)
             for (int64_t j = 0; j < cols; ++j)
-                row[j] += analog::saturate(p[j], -adcMax, adcMax);
+                row[j] = (Store ? 0 : row[j]) + analog::saturate(p[j], -adcMax, adcMax);
         else if (shift <= 61)
-            adcRow(p, cols, shift, int64_t(1) << (shift - 1), adcMax, row);
+            adcRow<Store>(p, cols, shift, int64_t(1) << (shift - 1), adcMax, row);
         else
             for (int64_t j = 0; j < cols; ++j)
-                row[j] += analog::adcConvert(p[j], shift, adcMax);
+                row[j] = (Store ? 0 : row[j]) + analog::adcConvert(p[j], shift, adcMax);
     }
+}
+
+} // namespace
+
+void adcAccumulate(const int64_t* sums, int64_t count, int64_t cols, int shift, int64_t adcMax, int64_t* acc,
+                   int64_t ldAcc, bool store)
+{
+    if (store)
+        adcRows<true>(sums, count, cols, shift, adcMax, acc, ldAcc);
+    else
+        adcRows<false>(sums, count, cols, shift, adcMax, acc, ldAcc);
 }
 
 namespace {
@@ -78,24 +88,28 @@ int64_t biasRow(const int64_t* __restrict acc, const int64_t* __restrict bias, i
 } // namespace
 
 void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t* bias,
-                  const analog::Requantizer* requant, analog::CodeRange out, int32_t* y)
+                  const analog::Requantizer* requant, analog::CodeRange out, int32_t* y, int64_t frames,
+                  int64_t accFrame, int64_t yFrame)
 {
     bool fastShifts = true;
-    std::vector<int64_t> mult(static_cast<size_t>(cols)), shift(mult.size()), half(mult.size()), v(mult.size());
+    thread_local std::vector<int64_t> table;
+    table.resize(static_cast<size_t>(4 * cols));
+    int64_t *mult = table.data(), *shift = mult + cols, *half = shift + cols, *v = half + cols;
     for (int64_t c = 0; c < cols; ++c) {
         mult[c] = requant[c].multiplier;
         shift[c] = requant[c].shift;
         fastShifts = fastShifts && shift[c] >= 1 && shift[c] <= 61;
         half[c] = fastShifts ? int64_t(1) << (shift[c] - 1) : 0;
     }
-    for (int64_t i = 0; i < rows; ++i) {
-        int32_t* yi = y + i * cols;
-        if (biasRow(acc + i * cols, bias, cols, v.data()) == 0 && fastShifts)
-            fastRow(v.data(), mult.data(), shift.data(), half.data(), cols, out.lo, out.hi, yi);
-        else
-            for (int64_t c = 0; c < cols; ++c)
-                yi[c] = analog::epilogue(v[c], requant[c], out);
-    }
+    for (int64_t f = 0; f < frames; ++f)
+        for (int64_t i = 0; i < rows; ++i) {
+            int32_t* yi = y + f * yFrame + i * cols;
+            if (biasRow(acc + f * accFrame + i * cols, bias, cols, v) == 0 && fastShifts)
+                fastRow(v, mult, shift, half, cols, out.lo, out.hi, yi);
+            else
+                for (int64_t c = 0; c < cols; ++c)
+                    yi[c] = analog::epilogue(v[c], requant[c], out);
+        }
 }
 
 namespace {
@@ -121,12 +135,28 @@ void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog
         data[i] = static_cast<float>(quantizedCode(data[i], scale, lo, hi) * scale);
 }
 
-void quantizeRow(const float* __restrict data, int64_t count, double scale, analog::CodeRange range,
-                 int32_t* __restrict codes)
+namespace {
+
+template <class T>
+void quantizeCodes(const float* __restrict data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
+                   T* __restrict codes)
 {
     const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
     for (int64_t i = 0; i < count; ++i)
-        codes[i] = static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi));
+        codes[i] = static_cast<T>(static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi)) + offset);
+}
+
+} // namespace
+
+void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t* codes)
+{
+    quantizeCodes(data, count, scale, range, 0, codes);
+}
+
+void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
+                   uint8_t* bytes)
+{
+    quantizeCodes(data, count, scale, range, offset, bytes);
 }
 
 } // namespace tessera::sim

@@ -83,11 +83,8 @@ std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, con
 
 void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out)
 {
-    for (size_t e = 0; e < map.size(); ++e) { // branch free: padding reads element 0, then keeps 0
-        const int32_t i = map[e];
-        const int32_t v = codes[i < 0 ? 0 : i];
-        out[e] = i < 0 ? 0 : v;
-    }
+    const auto all = static_cast<int64_t>(map.size());
+    gatherInputRows(map, all, codes, int32_t{0}, out, all);
 }
 
 void scatterAnalogOutput(const Graph& graph, const Node& node, const AnalogMatmulView& view,

@@ -50,6 +50,27 @@ std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, con
 std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, const AnalogMatmulView& view);
 // out[e] = map[e] < 0 ? 0 : codes[map[e]] for every e < map.size().
 void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out);
+// The same gather for codes of any element type (the simulator gathers the integer kernels'
+// input bytes, kernels::InputBytes) into rows `stride` elements apart: row v, element r is
+// map[v * rowLength + r] < 0 ? pad : codes[map[v * rowLength + r]], and elements
+// [rowLength, stride) of every row are `pad`. Branch free: padding reads element 0, then
+// keeps `pad`.
+template <class T>
+void gatherInputRows(const std::vector<int32_t>& map, int64_t rowLength, const T* codes, T pad, T* out, int64_t stride)
+{
+    const int64_t rows = rowLength > 0 ? static_cast<int64_t>(map.size()) / rowLength : 0;
+    for (int64_t v = 0; v < rows; ++v) {
+        const int32_t* m = map.data() + v * rowLength;
+        T* o = out + v * stride;
+        for (int64_t r = 0; r < rowLength; ++r) {
+            const int32_t i = m[r];
+            const T c = codes[i < 0 ? 0 : i];
+            o[r] = i < 0 ? pad : c;
+        }
+        for (int64_t r = rowLength; r < stride; ++r)
+            o[r] = pad;
+    }
+}
 
 // Scatters the array's output codes [M, N] into the node's output layout (Int32 tensor
 // of the output's shape: NC... for Conv, [..., N] for Gemm/MatMul). Only for views whose

@@ -84,11 +84,12 @@ struct Coding {
     int planes = 1;
 };
 
-Coding coding(const InputCodes& x)
+template <class T>
+Coding coding(const InputRows<T>& x)
 {
     if (x.bits < 2 || x.bits > 16)
         fail("integer kernel: input bits ", x.bits, " out of range [2, 16]");
-    return {x.isSigned ? int64_t{1} << (x.bits - 1) : 0, x.bits <= 8 ? 1 : 2};
+    return {inputByteOffset(x.bits, x.isSigned), x.bits <= 8 ? 1 : 2};
 }
 
 // Padded row where block b starts (b == blocks: the end).
@@ -147,7 +148,7 @@ int64_t packInputs(const PackedLevels& w, const InputCodes& x, const Coding& c, 
 
 // out[i, g*ng + j] -= offset * (sum of column j's levels over blocks [b0, b1)); row by row,
 // so the output is walked in memory order.
-void subtractOffset(const PackedLevels& w, const InputCodes& x, int64_t offset, int64_t b0, int64_t b1, int64_t* out,
+void subtractOffset(const PackedLevels& w, int64_t count, int64_t offset, int64_t b0, int64_t b1, int64_t* out,
                     int64_t ldo)
 {
     const int64_t n = w.cols(), ng = n / w.groups();
@@ -157,12 +158,13 @@ void subtractOffset(const PackedLevels& w, const InputCodes& x, int64_t offset, 
             corr[col] += w.colSum(col / ng, b, col % ng);
         corr[col] *= offset;
     }
-    for (int64_t i = 0; i < x.count; ++i)
+    for (int64_t i = 0; i < count; ++i)
         for (int64_t col = 0; col < n; ++col)
             out[i * ldo + col] -= corr[col];
 }
 
-void checkInputs(const PackedLevels& w, const InputCodes& x, int64_t ldo)
+template <class T>
+void checkInputs(const PackedLevels& w, const InputRows<T>& x, int64_t ldo)
 {
     if (x.count < 0 || x.stride < w.groups() * w.rows() || (x.count > 0 && x.data == nullptr) || ldo < w.cols())
         fail("integer kernel: bad operands (count ", x.count, ", stride ", x.stride, ", ldo ", ldo, ") for ",
@@ -200,6 +202,30 @@ void depthwiseProduct(const PackedLevels& w, const InputCodes& x, const Coding& 
         failCodeRange(x, c);
 }
 
+// The path's micro-kernel over one input plane (mc vectors lda bytes apart, starting at
+// quad quad0 of group g's levels, nq quads), in chunks of kMaxChunkRows rows; the first
+// chunk stores when `store` is set, the others add.
+void runPlane(const PackedLevels& w, const PathLayout& path, const uint8_t* a, int64_t lda, int64_t mc, int64_t g,
+              int64_t quad0, int64_t nq, int shift, bool store, int64_t* out, int64_t ldo)
+{
+    constexpr int64_t kChunkQuads = detail::kMaxChunkRows / 4;
+    for (int64_t q = 0; q < nq; q += kChunkQuads) {
+        KernelArgs args;
+        args.a = a + q * 4;
+        args.lda = lda;
+        args.m = mc;
+        args.w = w.group(g) + (quad0 + q) * path.quadBytes;
+        args.panelStride = w.panelStride();
+        args.nq = std::min(kChunkQuads, nq - q);
+        args.ng = w.cols() / w.groups();
+        args.out = out;
+        args.ldo = ldo;
+        args.shift = shift;
+        args.store = store && q == 0;
+        path.fn(args);
+    }
+}
+
 // Products over blocks [b0, b1) (one sum), overwriting out[M, N].
 void rangeProduct(const PackedLevels& w, const InputCodes& x, int64_t b0, int64_t b1, int64_t* out, int64_t ldo)
 {
@@ -209,33 +235,33 @@ void rangeProduct(const PackedLevels& w, const InputCodes& x, int64_t b0, int64_
         return depthwiseProduct(w, x, c, b0, b1, out, ldo);
     const PathLayout path = pathLayout(w.kernel());
     const int64_t ng = w.cols() / w.groups();
-    for (int64_t i = 0; i < x.count; ++i)
-        std::fill(out + i * ldo, out + i * ldo + w.cols(), int64_t{0});
     constexpr int64_t kVectorsPerPack = 240; // packed inputs stay in L2 while the kernel runs
-    constexpr int64_t kChunkQuads = detail::kMaxChunkRows / 4;
     thread_local std::vector<uint8_t> buf;
     for (int64_t g = 0; g < w.groups(); ++g)
         for (int64_t i0 = 0; i0 < x.count; i0 += kVectorsPerPack) {
             const int64_t mc = std::min(kVectorsPerPack, x.count - i0);
             const int64_t lda = packInputs(w, x, c, g, i0, mc, b0, b1, buf);
             for (int p = 0; p < c.planes; ++p)
-                for (int64_t q = 0; q < lda / 4; q += kChunkQuads) {
-                    KernelArgs args;
-                    args.a = buf.data() + p * mc * lda + q * 4;
-                    args.lda = lda;
-                    args.m = mc;
-                    args.w = w.group(g) + (padStart(w, b0) / 4 + q) * path.quadBytes;
-                    args.panelStride = w.panelStride();
-                    args.nq = std::min(kChunkQuads, lda / 4 - q);
-                    args.ng = ng;
-                    args.out = out + i0 * ldo + g * ng;
-                    args.ldo = ldo;
-                    args.shift = 8 * p;
-                    path.fn(args);
-                }
+                runPlane(w, path, buf.data() + p * mc * lda, lda, mc, g, padStart(w, b0) / 4, lda / 4, 8 * p, p == 0,
+                         out + i0 * ldo + g * ng, ldo);
         }
     if (c.offset != 0)
-        subtractOffset(w, x, c.offset, b0, b1, out, ldo);
+        subtractOffset(w, x.count, c.offset, b0, b1, out, ldo);
+}
+
+// Depthwise block b on bytes: out[i, g] = sum over the block's rows of (byte - offset) * w[g, r].
+void depthwiseBytes(const PackedLevels& w, const InputBytes& x, int64_t offset, int64_t b, int64_t* out, int64_t ldo)
+{
+    const int64_t k = w.rows(), r0 = b * w.rowsPerBlock(), r1 = std::min(k, r0 + w.rowsPerBlock());
+    for (int64_t i = 0; i < x.count; ++i) {
+        const uint8_t* xi = x.vector(i);
+        for (int64_t g = 0; g < w.groups(); ++g) {
+            int64_t sum = 0;
+            for (int64_t r = r0; r < r1; ++r)
+                sum += (int64_t{xi[g * k + r]} - offset) * w.plainLevels()[g * k + r];
+            out[i * ldo + g] = sum;
+        }
+    }
 }
 
 } // namespace
@@ -319,6 +345,29 @@ void blockProduct(const PackedLevels& w, const InputCodes& x, int64_t block, int
     rangeProduct(w, x, block, block + 1, out, ldo);
 }
 
+void blockProduct(const PackedLevels& w, const InputBytes& x, int64_t block, int64_t* out, int64_t ldo)
+{
+    if (block < 0 || block >= w.blocks())
+        fail("integer kernel: row block ", block, " of ", w.blocks());
+    checkInputs(w, x, ldo);
+    const Coding c = coding(x);
+    if (c.planes != 1)
+        fail("integer kernel: byte inputs take at most 8 bits, got ", x.bits);
+    if (w.depthwise())
+        return depthwiseBytes(w, x, c.offset, block, out, ldo);
+    const PathLayout path = pathLayout(w.kernel());
+    const int64_t k = w.rows(), ng = w.cols() / w.groups(), r0 = block * w.rowsPerBlock();
+    const int64_t quads = roundUp4(std::min(w.rowsPerBlock(), k - r0)) / 4;
+    const bool oneRun = x.runLength <= 0 || x.runStride == x.runLength * x.stride; // runs that touch
+    const int64_t run = oneRun ? std::max<int64_t>(x.count, 1) : x.runLength;
+    for (int64_t g = 0; g < w.groups(); ++g)
+        for (int64_t i0 = 0; i0 < x.count; i0 += run)
+            runPlane(w, path, x.vector(i0) + g * k + r0, x.stride, std::min(run, x.count - i0), g, padStart(w, block) / 4,
+                     quads, 0, true, out + i0 * ldo + g * ng, ldo);
+    if (c.offset != 0)
+        subtractOffset(w, x.count, c.offset, block, block + 1, out, ldo);
+}
+
 void blockProducts(const PackedLevels& w, const InputCodes& x, int64_t* out)
 {
     for (int64_t b = 0; b < w.blocks(); ++b)
@@ -356,7 +405,7 @@ void gemmPortable(const KernelArgs& args)
             }
             const int32_t sums[4] = {s0, s1, s2, s3};
             for (int64_t c = 0; c < cols; ++c)
-                out[j0 + c] += static_cast<int64_t>(sums[c]) * mul;
+                out[j0 + c] = (args.store ? 0 : out[j0 + c]) + static_cast<int64_t>(sums[c]) * mul;
         }
     }
 }

@@ -79,23 +79,36 @@ private:
     std::vector<int64_t> m_colSums; // [groups][blocks][N/groups]
 };
 
-// Input codes x: vector i, group g, row k at vector(i)[g * K + k], where vector(i) is
+// Input vectors: vector i, group g, row k at vector(i)[g * K + k], where vector(i) is
 // data + i * stride, or with runs of runLength vectors (the same rows of several frames)
-// data + (i / runLength) * runStride + (i % runLength) * stride. Codes must lie in the code
-// range of (bits, isSigned) of core/analog/Numerics.h (checked: tessera::Error).
-struct InputCodes {
-    const int32_t* data = nullptr;
+// data + (i / runLength) * runStride + (i % runLength) * stride.
+template <class T>
+struct InputRows {
+    const T* data = nullptr;
     int64_t count = 0;   // M, vectors
     int64_t stride = 0;  // elements between vectors (>= groups * K)
     int bits = 8;        // 2..16
     bool isSigned = false;
     int64_t runLength = 0; // vectors per run (0: one run of all `count`)
     int64_t runStride = 0; // elements between runs
-    const int32_t* vector(int64_t i) const
+    const T* vector(int64_t i) const
     {
         return runLength > 0 ? data + (i / runLength) * runStride + (i % runLength) * stride : data + i * stride;
     }
 };
+
+// Codes as int32: they must lie in the code range of (bits, isSigned) of
+// core/analog/Numerics.h (checked: tessera::Error).
+using InputCodes = InputRows<int32_t>;
+
+// Codes already in the kernels' byte form, for callers that assemble the same layer's
+// vectors once and multiply them by several blocks (the simulator): byte = code +
+// inputByteOffset(bits, isSigned), bits <= 8. The caller guarantees the code range (bytes
+// are not checked). A kernel reads up to kInputBytesTail bytes past a block's last row
+// (any value: the packed levels there are 0), so those bytes must be readable.
+using InputBytes = InputRows<uint8_t>;
+constexpr int64_t kInputBytesTail = 3;
+inline int32_t inputByteOffset(int bits, bool isSigned) { return isSigned ? int32_t{1} << (bits - 1) : 0; }
 
 // out[i * ldo + n] = P_b[i, n] for block b (overwritten), all N columns.
 void blockProduct(const PackedLevels& w, const InputCodes& x, int64_t block, int64_t* out, int64_t ldo);
@@ -103,5 +116,7 @@ void blockProduct(const PackedLevels& w, const InputCodes& x, int64_t block, int
 void blockProducts(const PackedLevels& w, const InputCodes& x, int64_t* out);
 // The sum over all rows (= sum of all block products): the transparent-ADC case.
 void fullProduct(const PackedLevels& w, const InputCodes& x, int64_t* out, int64_t ldo);
+// blockProduct on byte inputs: block b's rows of vector i at x.vector(i) + g * K + b * rowsPerBlock.
+void blockProduct(const PackedLevels& w, const InputBytes& x, int64_t block, int64_t* out, int64_t ldo);
 
 } // namespace tessera::kernels

@@ -58,7 +58,7 @@ void tile(const KernelArgs& k, int64_t i0, int64_t panel0)
             const int64_t col0 = (panel0 + v) * 8;
             int64_t* out = k.out + (i0 + r) * k.ldo + col0;
             for (int64_t c = 0; c < 8 && col0 + c < k.ng; ++c)
-                out[c] += static_cast<int64_t>(sums[c]) * mul;
+                out[c] = (k.store ? 0 : out[c]) + static_cast<int64_t>(sums[c]) * mul;
         }
 }
 

@@ -18,13 +18,18 @@ constexpr int kMr = 6, kNv = 4;
 // through a scratch register (two extra moves per vpdpbusd, half the speed of this form).
 inline void dpbusd(__m512i& acc, __m512i a, __m512i w) { asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w)); }
 
-// out[0..cols) += acc * 2^shift, widened to int64 (cols <= 16).
-inline void addWidened(int64_t* out, __m512i acc, int cols, __m512i shift)
+// out[0..cols) += acc * 2^shift (= when store), widened to int64 (cols <= 16).
+inline void addWidened(int64_t* out, __m512i acc, int cols, __m512i shift, bool store)
 {
     const __mmask8 mlo = cols >= 8 ? 0xFF : static_cast<__mmask8>((1u << cols) - 1);
     const __mmask8 mhi = cols >= 16 ? 0xFF : (cols <= 8 ? 0 : static_cast<__mmask8>((1u << (cols - 8)) - 1));
     const __m512i lo = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(acc)), shift);
     const __m512i hi = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(acc, 1)), shift);
+    if (store) {
+        _mm512_mask_storeu_epi64(out, mlo, lo);
+        _mm512_mask_storeu_epi64(out + 8, mhi, hi);
+        return;
+    }
     _mm512_mask_storeu_epi64(out, mlo, _mm512_add_epi64(_mm512_maskz_loadu_epi64(mlo, out), lo));
     _mm512_mask_storeu_epi64(out + 8, mhi, _mm512_add_epi64(_mm512_maskz_loadu_epi64(mhi, out + 8), hi));
 }
@@ -63,7 +68,7 @@ void tile(const KernelArgs& k, int64_t i0, int64_t panel0)
         for (int v = 0; v < NV; ++v) {
             const int64_t col0 = (panel0 + v) * 16;
             const int64_t cols = k.ng - col0 < 16 ? k.ng - col0 : 16;
-            addWidened(k.out + (i0 + r) * k.ldo + col0, acc[r][v], static_cast<int>(cols), shift);
+            addWidened(k.out + (i0 + r) * k.ldo + col0, acc[r][v], static_cast<int>(cols), shift, k.store);
         }
 }
 

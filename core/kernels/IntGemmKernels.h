@@ -14,7 +14,8 @@ namespace tessera::kernels::detail {
 //   avx512vnni: panel = 16 columns, per quad 16 x 4 int8 (column-major within the quad)
 //   avx2:       panel = 8 columns,  per quad 8 x (w0, w2) int16 then 8 x (w1, w3) int16
 // a and w point at the first quad of the range; a kernel adds (sum over quads [0, nq) of
-// a * w) * 2^shift to out[i * ldo + j] for i < m, j < ng. Exactness: |a| <= 255, |w| <= 128, nq * 4 <= kMaxChunkRows rows, so every
+// a * w) * 2^shift to out[i * ldo + j] for i < m, j < ng (stores it when `store` is set:
+// the first chunk of a product, so outputs need no zero fill). Exactness: |a| <= 255, |w| <= 128, nq * 4 <= kMaxChunkRows rows, so every
 // int32 partial sum is below 65536 * 255 * 128 = 2,139,095,040 < 2^31 - 1.
 constexpr int64_t kMaxChunkRows = 65536;
 
@@ -29,6 +30,7 @@ struct KernelArgs {
     int64_t* out = nullptr;
     int64_t ldo = 0;
     int shift = 0;
+    bool store = false;
 };
 
 // Columns per panel of each path (a panel's quad is 4 bytes per column for portable, 64 bytes otherwise).

@@ -245,6 +245,32 @@ private slots:
         }
     }
 
+    // Byte inputs (code + offset, 3 readable tail bytes of garbage) give every block's naive
+    // sums, with runs, groups, depthwise and signed codes.
+    void bytesEqualNaiveBlocks_data() { addPathRows(); }
+    void bytesEqualNaiveBlocks()
+    {
+        const IntKernel path = pathArg();
+        requirePath(path);
+        for (const Case& c : {Case{33, 40, 24, 2, 13, 8, true, 1}, Case{33, 9, 6, 6, 4, 7, false}, Case{33, 70, 17, 1, 64, 5, true}}) {
+            const Operands op = randomOperands(c, 17);
+            const PackedLevels w(op.levels.data(), c.n, c.k, c.groups, c.rpb, path);
+            std::vector<uint8_t> bytes(op.codes.size() + kInputBytesTail, 0xA5);
+            for (size_t e = 0; e < op.codes.size(); ++e)
+                bytes[e] = static_cast<uint8_t>(op.codes[e] + inputByteOffset(c.bits, c.isSigned));
+            const int64_t count = 5, runs = 3, perRun = 11; // vectors [v0, v0 + 5) of 3 runs of 11
+            InputBytes x{bytes.data() + 4 * op.x.stride, runs * count, op.x.stride, c.bits, c.isSigned, count, perRun * op.x.stride};
+            for (int64_t b = 0; b < w.blocks(); ++b) {
+                std::vector<int64_t> got(static_cast<size_t>(x.count * c.n), -1);
+                blockProduct(w, x, b, got.data(), c.n);
+                const std::vector<int64_t> ref = naive(c, op, b * c.rpb, std::min(c.k, (b + 1) * c.rpb));
+                for (int64_t i = 0; i < x.count; ++i)
+                    for (int64_t n = 0; n < c.n; ++n)
+                        QCOMPARE(got[i * c.n + n], ref[((i / count) * perRun + 4 + i % count) * c.n + n]);
+            }
+        }
+    }
+
     void codesOutsideTheRangeAreRejected()
     {
         const Case c{2, 8, 4, 1, 8, 4, true};

@@ -31,6 +31,10 @@ private slots:
             for (size_t i = 0; i < sums.size(); ++i)
                 want[i] += analog::adcConvert(sums[i], shift, adcMax);
             QCOMPARE(acc, want);
+            std::vector<int64_t> stored(acc.size(), -7); // store mode: as if acc were 0
+            tessera::sim::adcAccumulate(sums.data(), 1, 37, shift, adcMax, stored.data(), 37, true);
+            for (size_t i = 0; i < sums.size(); ++i)
+                QCOMPARE(stored[i], analog::adcConvert(sums[i], shift, adcMax));
         }
     }
 
@@ -74,6 +78,11 @@ private slots:
                 tessera::sim::quantizeRow(x.data(), static_cast<int64_t>(x.size()), scale, range, codes.data());
                 for (size_t i = 0; i < x.size(); ++i)
                     QCOMPARE(int64_t{codes[i]}, analog::quantizeValue(x[i], scale, range));
+                const int32_t offset = range.lo < 0 ? -static_cast<int32_t>(range.lo) + 1 : 0; // 2^(bits-1)
+                std::vector<uint8_t> bytes(x.size());
+                tessera::sim::quantizeBytes(x.data(), static_cast<int64_t>(x.size()), scale, range, offset, bytes.data());
+                for (size_t i = 0; i < x.size(); ++i)
+                    QCOMPARE(int64_t{bytes[i]}, analog::quantizeValue(x[i], scale, range) + offset);
             }
     }
 };
