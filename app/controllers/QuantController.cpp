@@ -262,13 +262,28 @@ void QuantController::setBits(const QString& layer, int bits)
         m_model->undoStack()->push(new SetLayerBits(m_model, layer, bits));
 }
 
-void QuantController::applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text)
+void QuantController::applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text,
+                                         const std::map<std::string, int>& adcBits)
 {
     QUndoStack* undo = m_model->undoStack();
     undo->beginMacro(text);
     for (const auto& [layer, bits] : weightBits)
         setBits(QString::fromStdString(layer), bits);
+    for (const auto& [layer, bits] : adcBits)
+        setAdcBits(QString::fromStdString(layer), bits);
     undo->endMacro();
+}
+
+void QuantController::loadParetoReport(const QString& path)
+{
+    try {
+        m_pareto = paretoFromJson(jsonfields::readJsonFile(str(path)), str(path));
+    } catch (const Error& e) {
+        emit message(QString::fromStdString(e.what()));
+        return;
+    }
+    setState("paretoCachePath", path);
+    emit paretoChanged();
 }
 
 std::map<std::string, int> QuantController::chosenBits() const
@@ -281,8 +296,13 @@ std::map<std::string, int> QuantController::chosenBits() const
 
 int QuantController::adcBitsOf(const QString& layer) const
 {
+    return m_model->layerChoice(layer, SetLayerAdcBits::kKey).toInt(defaultAdcBitsOf(layer));
+}
+
+int QuantController::defaultAdcBitsOf(const QString& layer) const
+{
     const LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
-    return m_model->layerChoice(layer, SetLayerAdcBits::kKey).toInt(base ? base->adcBits : QuantConfig{}.adcBits);
+    return base ? base->adcBits : QuantConfig{}.adcBits;
 }
 
 void QuantController::setAdcBits(const QString& layer, int bits)

@@ -208,7 +208,8 @@ void QuantParetoPlot::onClick(QCPAbstractPlottable* plottable, int dataIndex)
         return;
     const quant::ParetoPoint& p = m_controller->paretoPoints().at((*order)[dataIndex]);
     m_controller->applyConfiguration(
-        p.weightBits, tr("Apply mixed-precision point (%1 Mbit, %2 pp)").arg(p.cost / kMbit, 0, 'f', 3).arg(p.accuracyDrop * 100.0, 0, 'f', 2));
+        p.weightBits, tr("Apply mixed-precision point (%1 Mbit, %2 pp)").arg(p.cost / kMbit, 0, 'f', 3).arg(p.accuracyDrop * 100.0, 0, 'f', 2),
+        p.adcBits);
 }
 
 } // namespace tessera::studio
