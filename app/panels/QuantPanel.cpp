@@ -246,6 +246,13 @@ void QuantPanel::rebuildTable()
     followSelection(m_model->selection()->current());
 }
 
+void QuantPanel::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_table)
+        rebuildTable();
+}
+
 void QuantPanel::refreshSqnr()
 {
     const auto& layers = m_controller->layers();

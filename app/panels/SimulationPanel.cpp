@@ -10,6 +10,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QProgressBar>
+#include <QScrollBar>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
@@ -39,9 +40,9 @@ void noiseRows(const SimulationResult& r, const std::function<void(const QString
     const QString source = r.noise == "default" ? QObject::tr("default")
                                                 : QFileInfo(QString::fromStdString(r.noise)).fileName().toHtmlEscaped();
     row(QObject::tr("Noise model"), QObject::tr("%1: %2").arg(source, QString::fromStdString(sim::describeNoise(r.noiseModel))));
-    const QString what = r.hasLabels ? QObject::tr("Top-1 accuracy, noise on (%1 seeds %2–%3)")
-                                     : QObject::tr("Agreement with FP32, noise on (%1 seeds %2–%3)");
-    row(what.arg(s.values.size()).arg(s.firstSeed).arg(s.firstSeed + s.values.size() - 1),
+    const QString what = r.hasLabels ? QObject::tr("Top-1, noise on (seeds %1–%2)")
+                                     : QObject::tr("Agreement with FP32, noise on (seeds %1–%2)");
+    row(what.arg(s.firstSeed).arg(s.firstSeed + s.values.size() - 1),
         QObject::tr("%1 <span style='font-weight:normal'>(min %2, max %3)</span>")
             .arg(meanSpread(s), percent(s.min), percent(s.max)));
 }
@@ -138,7 +139,8 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     m_compare->setVerticalHeaderLabels({tr("Before"), tr("After")});
     m_compare->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_compare->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_compare->setMaximumHeight(90);
+    m_compare->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_compare->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     m_timeline = new SimulationTimeline;
     m_timeline->setLayerResolver([this](const std::string& label) {
         const NodeId node = m_controller->nodeOfName(label);
@@ -182,7 +184,7 @@ void SimulationPanel::layOut()
     scroll->setWidgetResizable(true);
     split->addWidget(scroll);
     split->setStretchFactor(1, 1);
-    split->setSizes({480, 720});
+    split->setSizes({600, 700});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
@@ -271,6 +273,11 @@ void SimulationPanel::refreshCompare()
         for (int col = 0; col < m_compare->columnCount(); ++col)
             m_compare->setItem(row, col, new QTableWidgetItem(col < cells.size() ? cells[col] : QString()));
     }
+    // Header, both rows and room for a horizontal scroll bar: never cut off vertically.
+    m_compare->resizeRowsToContents();
+    m_compare->setFixedHeight(m_compare->horizontalHeader()->sizeHint().height() + m_compare->rowHeight(0) +
+                              m_compare->rowHeight(1) + 2 * m_compare->frameWidth() +
+                              m_compare->horizontalScrollBar()->sizeHint().height());
     const QString change = rows[0] && rows[1] ? describeBitChanges(*rows[0]->compiled, *rows[1]->compiled) : QString();
     m_changed->setText(change.isEmpty() ? tr("change a layer's bits: the chip view recompiles and this row updates")
                                         : tr("changed: %1").arg(change.toHtmlEscaped()));

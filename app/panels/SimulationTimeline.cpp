@@ -23,6 +23,15 @@ SimulationTimeline::SimulationTimeline(QWidget* parent) : QCustomPlot(parent)
     showReport(nullptr);
 }
 
+void SimulationTimeline::changeEvent(QEvent* event)
+{
+    QCustomPlot::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) {
+        themePlot(this);
+        replot();
+    }
+}
+
 void SimulationTimeline::showReport(const sim::PerfReport* report)
 {
     clearItems();

@@ -7,9 +7,12 @@
 #include "app/panels/QuantPanel.h"
 #include "app/panels/QuantPlots.h"
 #include "app/views/GraphScene.h"
+#include "app/views/NodeStyle.h"
 #include "core/io/FileIO.h"
 
 #include <QAction>
+#include <QApplication>
+#include <QStyle>
 #include <QComboBox>
 #include <QDir>
 #include <QJsonDocument>
@@ -336,6 +339,13 @@ private slots:
             QCOMPARE(cell->text(), QString::number(adc.at(name)));
             QCOMPARE(cell->font().bold(), adc.at(name) != m_ctl->defaultAdcBitsOf(m_ctl->layers()[r].name));
         }
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty())
+            for (const bool dark : {false, true}) {
+                QApplication::setPalette(dark ? style::darkPalette() : QApplication::style()->standardPalette());
+                QTest::qWait(150);
+                QVERIFY(m_panel->grab().save(dir + (dark ? "/quant-pareto-adc-dark.png" : "/quant-pareto-adc.png")));
+            }
+        QApplication::setPalette(QApplication::style()->standardPalette());
         m_model->undoStack()->undo();
         QCOMPARE(m_ctl->chosenBits(), bitsBefore);
         QCOMPARE(m_ctl->chosenAdcBits(), adcBefore);

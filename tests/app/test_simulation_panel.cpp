@@ -12,11 +12,14 @@
 #include "app/panels/QuantPanel.h"
 #include "app/panels/SimulationPanel.h"
 #include "app/panels/SimulationTimeline.h"
+#include "app/views/NodeStyle.h"
 #include "core/TensorRows.h"
 #include "core/io/Npy.h"
 #include "simulator/Machine.h"
 
+#include <QApplication>
 #include <QComboBox>
+#include <QStyle>
 #include <QDockWidget>
 #include <QGraphicsRectItem>
 #include <QJsonDocument>
@@ -193,7 +196,7 @@ private slots:
         QVERIFY(s.min <= s.mean && s.mean <= s.max && s.spread >= 0);
         QVERIFY(s.values[0] != s.values[1] || s.values[1] != s.values[2] || s.spread == 0);
         const QString html = m_panel->resultsLabel()->text();
-        QVERIFY(html.contains("Top-1 accuracy, noise on (3 seeds"));
+        QVERIFY(html.contains(QString("Top-1, noise on (seeds %1–%2)").arg(s.firstSeed).arg(s.firstSeed + 2)));
         QVERIFY(html.contains(QString("%1 ± ").arg(100 * s.mean, 0, 'f', 1)));
     }
 
@@ -280,16 +283,31 @@ private slots:
         const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
         if (dir.isEmpty())
             QSKIP("set TESSERA_SCREENSHOT_DIR to write simulation-panel.png");
-        // An ADC change: the before/after row then differs in time and energy too.
+        // Noise on (the default model, 5 seeds) and an ADC change: the before/after row then
+        // differs in time, energy and noisy accuracy too.
+        m_sim->setNoise("default");
+        m_sim->setSeeds(5);
         const QString layer = m_quant->layers().first().name;
         const auto before = m_sim->result()->compiled;
         m_quant->setAdcBits(layer, 6);
         QVERIFY(waitFor([&] { return m_sim->result()->compiled != before && !m_sim->runningJob(); }));
+        QVERIFY(m_sim->result()->noisy && m_sim->result()->noisy->values.size() == 5);
         QDockWidget* sim = m_window->findChild<QDockWidget*>("simulation");
         m_window->resizeDocks({sim}, {560}, Qt::Vertical);
         sim->raise();
         QTest::qWait(200);
         QVERIFY(m_window->grab().save(dir + "/simulation-panel.png"));
+        // The dock alone, light and dark palette.
+        sim->setFloating(true);
+        sim->resize(1300, 560);
+        for (const bool dark : {false, true}) {
+            QApplication::setPalette(dark ? style::darkPalette() : QApplication::style()->standardPalette());
+            m_panel->timeline()->replot();
+            QTest::qWait(200);
+            QVERIFY(sim->grab().save(dir + (dark ? "/simulation-panel-noise-dark.png" : "/simulation-panel-noise.png")));
+        }
+        QApplication::setPalette(QApplication::style()->standardPalette());
+        sim->setFloating(false);
         m_window->chipPanel()->modeBox()->setCurrentIndex(static_cast<int>(ChipColouring::TileBusy));
         QDockWidget* chip = m_window->findChild<QDockWidget*>("chip");
         chip->raise();
