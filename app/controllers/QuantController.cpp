@@ -57,6 +57,16 @@ std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const st
     }
 }
 
+namespace {
+
+// The cost objective of a mixed-precision report (reports without one: weight bits).
+quant::CostObjective objectiveOf(const nlohmann::json& report)
+{
+    return quant::parseCostObjective(report.value("objective", std::string("weight-bits")));
+}
+
+} // namespace
+
 QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject* parent)
     : QObject(parent), m_model(model), m_jobs(jobs)
 {
@@ -277,7 +287,9 @@ void QuantController::applyConfiguration(const std::map<std::string, int>& weigh
 void QuantController::loadParetoReport(const QString& path)
 {
     try {
-        m_pareto = paretoFromJson(jsonfields::readJsonFile(str(path)), str(path));
+        const nlohmann::json report = jsonfields::readJsonFile(str(path));
+        m_pareto = paretoFromJson(report, str(path));
+        m_paretoObjective = objectiveOf(report);
     } catch (const Error& e) {
         emit message(QString::fromStdString(e.what()));
         return;
@@ -381,7 +393,9 @@ void QuantController::loadCaches()
     const QString pareto = stateString("paretoCachePath");
     if (!pareto.isEmpty() && QFileInfo::exists(pareto) && m_pareto.empty()) {
         try {
-            m_pareto = paretoFromJson(jsonfields::readJsonFile(str(pareto)), str(pareto));
+            const nlohmann::json report = jsonfields::readJsonFile(str(pareto));
+            m_pareto = paretoFromJson(report, str(pareto));
+            m_paretoObjective = objectiveOf(report);
             emit paretoChanged();
         } catch (const Error& e) {
             emit message(QString::fromStdString(e.what()));
@@ -521,6 +535,7 @@ int QuantController::searchMixedPrecision()
             if (!self)
                 return;
             self->m_pareto = points;
+            self->m_paretoObjective = quant::CostObjective::WeightBits;
             self->setState("paretoCachePath", path);
             emit self->paretoChanged();
         };

@@ -108,6 +108,8 @@ public:
     // calibration.
     double estimatedCost() const;
     const std::vector<quant::ParetoPoint>& paretoPoints() const { return m_pareto; }
+    // What the points' cost is (the report's "objective"): weight-bits, energy or latency.
+    quant::CostObjective paretoObjective() const { return m_paretoObjective; }
     const std::optional<QuantMeasurement>& lastMeasurement() const { return m_measurement; }
     // The calibrated result and the batch-1 graph it was made for (null before calibration).
     std::shared_ptr<const QuantSpec> baseResult() const { return m_base; }
@@ -150,6 +152,7 @@ private:
     std::shared_ptr<const Graph> m_costGraph; // batch-1 graph for resultCost
     std::optional<quant::SensitivityReport> m_sensitivity;
     std::vector<quant::ParetoPoint> m_pareto;
+    quant::CostObjective m_paretoObjective = quant::CostObjective::WeightBits;
     std::optional<QuantMeasurement> m_measurement;
     std::vector<int> m_bitDepths{8, 6, 4, 3, 2};
     double m_maxDrop = 0.01;

@@ -272,6 +272,14 @@ void SimulationPanel::refreshCompare()
         const QStringList cells = rows[row] ? compareCells(*rows[row]) : QStringList();
         for (int col = 0; col < m_compare->columnCount(); ++col)
             m_compare->setItem(row, col, new QTableWidgetItem(col < cells.size() ? cells[col] : QString()));
+        if (rows[row] && rows[row]->noisy) {
+            const sim::SeedSpread& n = *rows[row]->noisy;
+            m_compare->item(row, 6)->setToolTip(tr("%1 seeds (%2–%3): min %4, max %5")
+                                                    .arg(n.values.size())
+                                                    .arg(n.firstSeed)
+                                                    .arg(n.firstSeed + n.values.size() - 1)
+                                                    .arg(percent(n.min), percent(n.max)));
+        }
     }
     // Header, both rows and room for a horizontal scroll bar: never cut off vertically.
     m_compare->resizeRowsToContents();
