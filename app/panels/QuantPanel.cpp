@@ -287,6 +287,7 @@ void QuantPanel::refreshBits()
         const int adcBits = m_controller->adcBitsOf(layers[r].name), adcDefault = m_controller->defaultAdcBitsOf(layers[r].name);
         adc->setText(QString::number(adcBits));
         adc->setBackground(adcBits != adcDefault ? style::tint(QColor("#bfdbfe")) : style::surfaceColor());
+        adc->setForeground(style::textColor());
         adc->setToolTip(adcBits != adcDefault ? tr("ADC %1 bits (calibrated: %2)").arg(adcBits).arg(adcDefault) : QString());
         QFont adcFont = adc->font();
         adcFont.setBold(adcBits != adcDefault);
