@@ -6,6 +6,7 @@
 //  - ModelGraphs: the model imported once per batch size (shapes are static) and the
 //    batch sizes it takes; forEachModelBatch runs data of any length through it.
 #include "core/Graph.h"
+#include "core/TensorRows.h"
 #include "core/onnx/OnnxImporter.h"
 #include "quant/Equalization.h"
 #include "quant/Smoothing.h"
@@ -73,11 +74,9 @@ void orderLabelsLikeSamples(Dataset& data);
 // Only the first `n` samples in source order (--limit), groups kept.
 Dataset firstSamples(const Dataset& data, int64_t n);
 
-// Rows [begin, begin + count) of a [N, ...] tensor (a copy); throws tessera::Error when
-// they are not all there.
-Tensor sliceRows(const Tensor& all, int64_t begin, int64_t count);
-// The tensors one after the other along axis 0 (equal dtypes and trailing dims).
-Tensor concatRows(const std::vector<Tensor>& parts);
+// Rows of a [N, ...] tensor (core/TensorRows.h), here for the quantizer's callers.
+using tessera::concatRows;
+using tessera::sliceRows;
 
 // The model, imported once per batch size (shapes are static), and the batch sizes it takes:
 //  - any, when its batch dim is symbolic, or fixed (torch.onnx.export writes batch 1 unless

@@ -1,5 +1,5 @@
 // `tessera simulate model.tpkg --input x.npy [--output y.npy] [--labels y.npy]
-// [--reference r.npy] [--noise off|default] [--seed N] [--seeds N] [--threads N]`: runs the package's
+// [--reference r.npy] [--noise off|default|FILE] [--seed N] [--seeds N] [--threads N]`: runs the package's
 // tile programs on the virtual chip (simulator/Machine.h) for every frame of the input,
 // prints frames, accuracy against labels, agreement with reference outputs (top-1 and bit
 // for bit), accuracy over several noise seeds (mean and spread), and the simulator's own
@@ -15,6 +15,7 @@
 #include "core/io/FileIO.h"
 #include "simulator/Machine.h"
 #include "simulator/PerfModel.h"
+#include "simulator/SeedSweep.h"
 #include "simulator/Trace.h"
 
 #include <CLI/CLI.hpp>
@@ -34,7 +35,7 @@ struct SimulateArgs {
     std::string package, input, output, labels, reference, report, trace;
     std::string noise = "off";
     int64_t seed = -1;
-    int64_t seeds = 1; // with --noise default and --labels: accuracy over this many seeds
+    int64_t seeds = 1; // with noise on and --labels: accuracy over this many seeds
     int threads = 1;
 };
 
@@ -49,26 +50,21 @@ double accuracyOf(const Tensor& scores, const std::vector<int64_t>& labels, cons
     return static_cast<double>(correct) / static_cast<double>(std::max<size_t>(1, top.size()));
 }
 
-// Accuracy with noise on over seeds seed0, seed0 + 1, ...: mean and spread (sample std).
-void printSeedSpread(const sim::Machine& machine, const Tensor& x, sim::RunOptions ro, int64_t seeds,
+// Accuracy with noise on over seeds seed0, seed0 + 1, ... (sim::sweepSeeds): mean, spread
+// (sample std), min and max.
+void printSeedSpread(const sim::Machine& machine, const Tensor& x, const sim::RunOptions& ro, int64_t seeds,
                      const std::vector<int64_t>& labels, const std::string& path)
 {
-    std::vector<double> acc;
-    const uint64_t seed0 = ro.overrideSeed ? ro.seed : machine.package().nonIdealities.seed;
-    for (int64_t i = 0; i < seeds; ++i) {
-        ro.overrideSeed = true;
-        ro.seed = seed0 + static_cast<uint64_t>(i);
-        acc.push_back(accuracyOf(machine.run({x}, ro)[0], labels, path));
-    }
-    double mean = 0, var = 0;
-    for (double a : acc)
-        mean += a / static_cast<double>(acc.size());
-    for (double a : acc)
-        var += (a - mean) * (a - mean) / static_cast<double>(std::max<size_t>(1, acc.size() - 1));
+    sim::SeedSweepOptions so;
+    so.firstSeed = ro.overrideSeed ? ro.seed : machine.package().nonIdealities.seed;
+    so.seeds = static_cast<int>(seeds);
+    so.threads = ro.threads;
+    const sim::SeedSpread s =
+        sim::sweepSeeds(machine, x, so, [&](const Tensor& out) { return accuracyOf(out, labels, path); });
     std::printf("top-1 accuracy over %lld seeds (%llu..%llu): mean %.2f%%, spread (std) %.2f%%, min %.2f%%, max %.2f%%\n",
-                static_cast<long long>(seeds), static_cast<unsigned long long>(seed0),
-                static_cast<unsigned long long>(seed0 + seeds - 1), 100 * mean, 100 * std::sqrt(var),
-                100 * *std::min_element(acc.begin(), acc.end()), 100 * *std::max_element(acc.begin(), acc.end()));
+                static_cast<long long>(seeds), static_cast<unsigned long long>(so.firstSeed),
+                static_cast<unsigned long long>(so.firstSeed + seeds - 1), 100 * s.mean, 100 * s.spread, 100 * s.min,
+                100 * s.max);
 }
 
 // Top-1 agreement and exact equality of two score tensors [frames, classes].
@@ -91,12 +87,14 @@ void printAgreement(const Tensor& got, const Tensor& ref, const std::string& pat
 
 int runSimulate(const SimulateArgs& o)
 {
-    if (o.noise != "off" && o.noise != "default")
-        fail("--noise: 'off' or 'default' (the package's non-idealities), got '", o.noise, "'");
-    if (o.seeds > 1 && (o.noise != "default" || o.labels.empty()))
-        fail("--seeds: needs --noise default and --labels (accuracy over several noise seeds)");
+    if (o.seeds > 1 && (o.noise == "off" || o.labels.empty()))
+        fail("--seeds: needs --noise default or FILE and --labels (accuracy over several noise seeds)");
     const auto load0 = std::chrono::steady_clock::now();
-    const sim::Machine machine(package::readPackage(o.package));
+    package::Package read = package::readPackage(o.package);
+    const analog::NonIdealities noise = sim::noiseModel(o.noise, read);
+    if (noise.any())
+        read.nonIdealities = noise;
+    const sim::Machine machine(std::move(read));
     const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - load0).count();
     const package::Package& pkg = machine.package();
     if (pkg.inputs.size() != 1)
@@ -106,7 +104,7 @@ int runSimulate(const SimulateArgs& o)
     if (x.dtype() != DType::Float32 && !in.quant.quantized)
         x = x.castTo(package::computeDType(in.compute));
     sim::RunOptions ro;
-    ro.noise = o.noise == "default";
+    ro.noise = noise.any();
     ro.overrideSeed = o.seed >= 0;
     ro.seed = static_cast<uint64_t>(std::max<int64_t>(0, o.seed));
     ro.threads = o.threads;
@@ -114,8 +112,10 @@ int runSimulate(const SimulateArgs& o)
     const std::vector<Tensor> outs = machine.run({x}, ro);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const int64_t frames = in.shape.empty() || in.shape[0] == 0 ? 1 : x.dim(0) / in.shape[0];
-    std::printf("package %s (%s, target %s): %lld frames from %s, noise %s\n", o.package.c_str(), pkg.header.modelName.c_str(),
-                pkg.header.target.name.c_str(), static_cast<long long>(frames), o.input.c_str(), o.noise.c_str());
+    std::printf("package %s (%s, target %s): %lld frames from %s, noise %s%s%s%s\n", o.package.c_str(),
+                pkg.header.modelName.c_str(), pkg.header.target.name.c_str(), static_cast<long long>(frames), o.input.c_str(),
+                o.noise.c_str(), noise.any() ? " (" : "", noise.any() ? sim::describeNoise(noise).c_str() : "",
+                noise.any() ? ")" : "");
     if (!o.labels.empty()) {
         const std::vector<int64_t> labels = readNpy(o.labels).toInt64Vector();
         const double acc = accuracyOf(outs[0], labels, o.labels);
@@ -161,9 +161,11 @@ CommandRun declareSimulate(CLI::App& sub)
     sub.add_option("-o,--output", o->output, "Write the first output (dequantized float32) as .npy");
     sub.add_option("--labels", o->labels, "Integer labels (.npy): top-1 accuracy of the first output");
     sub.add_option("--reference", o->reference, "Reference outputs (.npy): top-1 agreement and bit-exactness");
-    sub.add_option("--noise", o->noise, "off (default) or default: the package's non-idealities");
+    sub.add_option("--noise", o->noise,
+                   "off (default); default: the package's non-idealities, or the default analog-noise model when it has "
+                   "none; or a noise-model file (JSON: non_idealities, or a quantization spec with them)");
     sub.add_option("--seed", o->seed, "Seed of the non-idealities (replaces the package's)");
-    sub.add_option("--seeds", o->seeds, "With --noise default and --labels: accuracy mean and spread over N seeds (from --seed)");
+    sub.add_option("--seeds", o->seeds, "With noise on and --labels: accuracy mean, spread, min and max over N seeds (from --seed)");
     sub.add_option("--threads", o->threads, "Worker threads for the frames (0: every core; results do not depend on it)");
     sub.add_option("--report", o->report,
                    "Write JSON: the performance model's report (latency_us, fps, energy_uj_per_frame, average_power_w, "

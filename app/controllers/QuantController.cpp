@@ -57,6 +57,16 @@ std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const st
     }
 }
 
+namespace {
+
+// The cost objective of a mixed-precision report (reports without one: weight bits).
+quant::CostObjective objectiveOf(const nlohmann::json& report)
+{
+    return quant::parseCostObjective(report.value("objective", std::string("weight-bits")));
+}
+
+} // namespace
+
 QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject* parent)
     : QObject(parent), m_model(model), m_jobs(jobs)
 {
@@ -262,13 +272,30 @@ void QuantController::setBits(const QString& layer, int bits)
         m_model->undoStack()->push(new SetLayerBits(m_model, layer, bits));
 }
 
-void QuantController::applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text)
+void QuantController::applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text,
+                                         const std::map<std::string, int>& adcBits)
 {
     QUndoStack* undo = m_model->undoStack();
     undo->beginMacro(text);
     for (const auto& [layer, bits] : weightBits)
         setBits(QString::fromStdString(layer), bits);
+    for (const auto& [layer, bits] : adcBits)
+        setAdcBits(QString::fromStdString(layer), bits);
     undo->endMacro();
+}
+
+void QuantController::loadParetoReport(const QString& path)
+{
+    try {
+        const nlohmann::json report = jsonfields::readJsonFile(str(path));
+        m_pareto = paretoFromJson(report, str(path));
+        m_paretoObjective = objectiveOf(report);
+    } catch (const Error& e) {
+        emit message(QString::fromStdString(e.what()));
+        return;
+    }
+    setState("paretoCachePath", path);
+    emit paretoChanged();
 }
 
 std::map<std::string, int> QuantController::chosenBits() const
@@ -281,8 +308,13 @@ std::map<std::string, int> QuantController::chosenBits() const
 
 int QuantController::adcBitsOf(const QString& layer) const
 {
+    return m_model->layerChoice(layer, SetLayerAdcBits::kKey).toInt(defaultAdcBitsOf(layer));
+}
+
+int QuantController::defaultAdcBitsOf(const QString& layer) const
+{
     const LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
-    return m_model->layerChoice(layer, SetLayerAdcBits::kKey).toInt(base ? base->adcBits : QuantConfig{}.adcBits);
+    return base ? base->adcBits : QuantConfig{}.adcBits;
 }
 
 void QuantController::setAdcBits(const QString& layer, int bits)
@@ -361,7 +393,9 @@ void QuantController::loadCaches()
     const QString pareto = stateString("paretoCachePath");
     if (!pareto.isEmpty() && QFileInfo::exists(pareto) && m_pareto.empty()) {
         try {
-            m_pareto = paretoFromJson(jsonfields::readJsonFile(str(pareto)), str(pareto));
+            const nlohmann::json report = jsonfields::readJsonFile(str(pareto));
+            m_pareto = paretoFromJson(report, str(pareto));
+            m_paretoObjective = objectiveOf(report);
             emit paretoChanged();
         } catch (const Error& e) {
             emit message(QString::fromStdString(e.what()));
@@ -501,6 +535,7 @@ int QuantController::searchMixedPrecision()
             if (!self)
                 return;
             self->m_pareto = points;
+            self->m_paretoObjective = quant::CostObjective::WeightBits;
             self->setState("paretoCachePath", path);
             emit self->paretoChanged();
         };

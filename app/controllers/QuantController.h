@@ -74,6 +74,9 @@ public:
     QString quantResultPath() const { return stateString("quantResultPath"); }
     QString sensitivityCachePath() const { return stateString("sensitivityCachePath"); }
     QString paretoCachePath() const { return stateString("paretoCachePath"); }
+    // Reads a `tessera mixed-precision` report (e.g. an energy search with an ADC axis) as the
+    // Pareto points; its path goes into the panel state. Errors via message().
+    void loadParetoReport(const QString& path);
     std::vector<int> bitDepths() const { return m_bitDepths; }
     void setMaxAccuracyDrop(double fraction) { m_maxDrop = fraction; }
 
@@ -83,11 +86,14 @@ public:
     int bitsOf(const QString& layer) const;
     // Undoable (one SetLayerBits command; nothing is pushed when the bits do not change).
     void setBits(const QString& layer, int bits);
-    // Undoable as one macro: sets every listed layer (a Pareto point's configuration).
-    void applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text);
+    // Undoable as one macro: sets every listed layer's weight bits and ADC bits (a Pareto
+    // point's configuration: the search varies both per layer).
+    void applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text,
+                            const std::map<std::string, int>& adcBits = {});
     std::map<std::string, int> chosenBits() const;
     // ADC bits of a layer: the project's choice, else the calibrated result's, else 12.
     int adcBitsOf(const QString& layer) const;
+    int defaultAdcBitsOf(const QString& layer) const; // the calibrated result's, else 12
     void setAdcBits(const QString& layer, int bits); // undoable (SetLayerAdcBits)
     std::map<std::string, int> chosenAdcBits() const;
 
@@ -102,6 +108,8 @@ public:
     // calibration.
     double estimatedCost() const;
     const std::vector<quant::ParetoPoint>& paretoPoints() const { return m_pareto; }
+    // What the points' cost is (the report's "objective"): weight-bits, energy or latency.
+    quant::CostObjective paretoObjective() const { return m_paretoObjective; }
     const std::optional<QuantMeasurement>& lastMeasurement() const { return m_measurement; }
     // The calibrated result and the batch-1 graph it was made for (null before calibration).
     std::shared_ptr<const QuantSpec> baseResult() const { return m_base; }
@@ -144,6 +152,7 @@ private:
     std::shared_ptr<const Graph> m_costGraph; // batch-1 graph for resultCost
     std::optional<quant::SensitivityReport> m_sensitivity;
     std::vector<quant::ParetoPoint> m_pareto;
+    quant::CostObjective m_paretoObjective = quant::CostObjective::WeightBits;
     std::optional<QuantMeasurement> m_measurement;
     std::vector<int> m_bitDepths{8, 6, 4, 3, 2};
     double m_maxDrop = 0.01;

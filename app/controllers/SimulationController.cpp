@@ -19,6 +19,7 @@ namespace tessera::studio {
 namespace {
 
 constexpr int64_t kDefaultSamples = 200;
+constexpr int kDefaultSeeds = 5;
 constexpr int64_t kChunkFrames = 32; // frames per simulator call (progress and cancel)
 
 // `out` scored against `ref` (samples stacked on dim 0) as the output's task says
@@ -49,6 +50,16 @@ int64_t differing(const Tensor& a, const Tensor& b)
 struct SimInput {
     std::shared_ptr<const CompiledModel> compiled;
     quant::DataSource data; // no files: performance only
+    std::string noise = "off"; // `tessera simulate --noise`: off, default or a file
+    int seeds = kDefaultSeeds;
+};
+
+// The frames of a data run and what its outputs are scored against.
+struct ScoredFrames {
+    Tensor x;     // whole graph batches of samples
+    Tensor fpOut; // FP32 outputs of x
+    TaskLayout task;
+    std::vector<int64_t> labels; // empty: agreement with FP32
 };
 
 // The frames of every output of `run(frame slice)`, one call per graph batch, stacked.
@@ -62,7 +73,7 @@ Tensor stackFrames(const Tensor& x, int64_t per, Run&& run)
 }
 
 // The simulator over the data in chunks, then both references on the same frames.
-void simulateData(const package::Package& pkg, const SimInput& in, SimulationResult& r, ProgressSink& sink)
+ScoredFrames simulateData(const package::Package& pkg, const SimInput& in, SimulationResult& r, ProgressSink& sink)
 {
     sink.checkpoint(0.05, "loading the evaluation data");
     const quant::Dataset data = quant::loadDataSource(in.data);
@@ -110,6 +121,27 @@ void simulateData(const package::Package& pkg, const SimInput& in, SimulationRes
         r.agreementQuant = vsQuant.agreement;
         r.quantTop1 = vsQuant.fp32Top1; // the reference's own top-1 against the labels
     }
+    return {x, fpOut, task, labels};
+}
+
+// The package with the chosen noise model, once per seed over the same frames.
+void simulateNoise(package::Package pkg, const SimInput& in, const ScoredFrames& f, SimulationResult& r,
+                   ProgressSink& sink)
+{
+    r.noiseModel = sim::noiseModel(in.noise, pkg);
+    pkg.nonIdealities = r.noiseModel;
+    const sim::Machine machine(std::move(pkg));
+    sim::SeedSweepOptions o;
+    o.firstSeed = r.noiseModel.seed;
+    o.seeds = std::max(1, in.seeds);
+    o.chunkFrames = kChunkFrames;
+    const bool labelled = r.hasLabels;
+    const auto t0 = std::chrono::steady_clock::now();
+    r.noisy = sim::sweepSeeds(machine, f.x, o, [&](const Tensor& out) {
+        const quant::EvalReport e = scoreAgainst(f.fpOut, out, f.task, f.labels);
+        return labelled ? e.quantTop1 : e.agreement; // as SimulationResult::accuracy()
+    }, &sink);
+    r.noisySeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 std::shared_ptr<SimulationResult> simulate(const SimInput& in, ProgressSink& sink)
@@ -118,8 +150,14 @@ std::shared_ptr<SimulationResult> simulate(const SimInput& in, ProgressSink& sin
     r->compiled = in.compiled;
     sink.checkpoint(0.0, "building the package");
     const package::Package pkg = packageOf(*in.compiled);
-    if (!in.data.npyFiles.empty())
-        simulateData(pkg, in, *r, sink);
+    r->noise = in.noise;
+    if (!in.data.npyFiles.empty()) {
+        const bool noisy = in.noise != "off";
+        SubProgress clean(sink, 0.0, noisy ? 0.35 : 0.95), seeds(sink, 0.35, 0.95);
+        const ScoredFrames frames = simulateData(pkg, in, *r, clean);
+        if (noisy)
+            simulateNoise(pkg, in, frames, *r, seeds);
+    }
     sink.checkpoint(0.95, "performance model");
     r->perf = sim::modelPerformance(pkg);
     return r;
@@ -184,6 +222,46 @@ void SimulationController::setSampleLimit(int64_t samples)
     QJsonObject state = m_model->panelState(kPanelId);
     state["samples"] = static_cast<double>(samples);
     m_model->setPanelState(kPanelId, state);
+    emit settingsChanged();
+}
+
+QString SimulationController::noise() const
+{
+    const QString n = m_model->panelState(kPanelId).value("noise").toString("off");
+    return n == "default" || n == "file" ? n : QString("off");
+}
+
+QString SimulationController::noiseFile() const
+{
+    return m_model->panelState(kPanelId).value("noiseFilePath").toString();
+}
+
+void SimulationController::setNoise(const QString& choice, const QString& file)
+{
+    QJsonObject state = m_model->panelState(kPanelId);
+    state["noise"] = choice;
+    if (!file.isEmpty())
+        state["noiseFilePath"] = file;
+    m_model->setPanelState(kPanelId, state);
+    emit settingsChanged();
+}
+
+int SimulationController::seeds() const
+{
+    return std::max(1, m_model->panelState(kPanelId).value("seeds").toInt(kDefaultSeeds));
+}
+
+void SimulationController::setSeeds(int seeds)
+{
+    QJsonObject state = m_model->panelState(kPanelId);
+    state["seeds"] = std::max(1, seeds);
+    m_model->setPanelState(kPanelId, state);
+    emit settingsChanged();
+}
+
+QString SimulationController::noiseArgument() const
+{
+    return noise() == "file" ? noiseFile() : noise();
 }
 
 QString SimulationController::dataPath() const
@@ -199,6 +277,10 @@ int SimulationController::run()
     }
     if (dataPath().isEmpty()) {
         emit message(tr("Simulate: choose data first (Project > Calibration Dataset or the quantization dock's Eval Data…)"), true);
+        return 0;
+    }
+    if (noise() == "file" && noiseFile().isEmpty()) {
+        emit message(tr("Simulate: choose a noise-model file (Noise > File…) or another noise setting"), true);
         return 0;
     }
     m_follow = true;
@@ -241,9 +323,13 @@ int SimulationController::startJob(bool withData)
         if (m_quant)
             in.data.labelsNpy = m_quant->evalLabels().toStdString();
         in.data.limit = sampleLimit();
+        in.noise = noiseArgument().toStdString();
+        in.seeds = seeds();
     }
-    const QString title = withData ? tr("Simulate %1 samples").arg(sampleLimit() ? QString::number(sampleLimit()) : tr("all"))
-                                   : tr("Performance model");
+    QString title = withData ? tr("Simulate %1 samples").arg(sampleLimit() ? QString::number(sampleLimit()) : tr("all"))
+                             : tr("Performance model");
+    if (withData && in.noise != "off")
+        title += tr(", noise on over %n seed(s)", "", in.seeds);
     m_job = m_jobs->start(title, "simulate", [in, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         std::shared_ptr<const SimulationResult> result = simulate(in, sink);
         return [self, result] {
@@ -271,6 +357,11 @@ void SimulationController::apply(std::shared_ptr<const SimulationResult> result)
         text += tr("; %1 frames, bit-identical to the quantized reference: %2")
                     .arg(r.frames)
                     .arg(!r.bitIdentical ? tr("n/a") : *r.bitIdentical ? tr("yes") : tr("no"));
+    if (r.noisy)
+        text += tr("; noise on: %1 ± %2 % over %3 seeds")
+                    .arg(100 * r.noisy->mean, 0, 'f', 2)
+                    .arg(100 * r.noisy->spread, 0, 'f', 2)
+                    .arg(r.noisy->values.size());
     emit message(text, r.bitIdentical && !*r.bitIdentical);
     emit resultChanged();
 }

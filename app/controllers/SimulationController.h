@@ -6,12 +6,16 @@
 //    JobManager job with progress and cancel;
 //  - the outputs against the FP32 executor and the quantized reference executor (top-1
 //    agreement, accuracy with labels, bit identity with the quantized reference);
+//  - with noise on (off / default / a noise-model file, as `tessera simulate --noise`), the
+//    package once more per seed (sim::sweepSeeds, simulator/SeedSweep.h): accuracy as mean,
+//    spread, min and max next to the noise-off figures;
 //  - the performance model (sim::modelPerformance) of the same package: latency, frames/s,
 //    energy, power, bottleneck, per-tile busy fractions and the first frame's timeline;
 //  - before/after: when a layer's bits change, the chip view recompiles and this controller
 //    simulates again; the previous result is kept next to the new one.
 #include "app/controllers/CompileController.h"
 #include "simulator/PerfModel.h"
+#include "simulator/SeedSweep.h"
 
 #include <QObject>
 
@@ -34,6 +38,12 @@ struct SimulationResult {
     std::optional<bool> bitIdentical;                // with the quantized reference (none: not calibrated)
     int64_t differingValues = 0;                     // output values that differ from it
     double simSeconds = 0;                           // wall time of the simulator's frames
+    // Noise on: the choice it ran with ("default", a file), the model drawn and accuracy()
+    // per seed (none: noise off or no data run).
+    std::string noise = "off";
+    analog::NonIdealities noiseModel;
+    std::optional<sim::SeedSpread> noisy;
+    double noisySeconds = 0; // wall time of the seed runs
     // Accuracy to compare configurations: top-1 with labels, else agreement with FP32.
     double accuracy() const { return hasLabels ? simTop1 : agreementFp32; }
 };
@@ -53,6 +63,15 @@ public:
     int64_t sampleLimit() const;
     void setSampleLimit(int64_t samples);
     QString dataPath() const; // the quantization dock's evaluation inputs (default: the dataset)
+    // Noise of the data runs, stored in the panel state: "off", "default" or "file" (the
+    // noise-model file noiseFile(), a JSON of non_idealities or a quantization spec), and the
+    // number of seeds (default 5). noiseArgument(): the choice as `tessera simulate --noise`.
+    QString noise() const;
+    QString noiseFile() const;
+    void setNoise(const QString& choice, const QString& file = {});
+    int seeds() const;
+    void setSeeds(int seeds);
+    QString noiseArgument() const;
 
     // Simulates the current compile (compiling first when it is missing or stale); once run,
     // every later compile is simulated again (the before/after row). Returns the job id
@@ -76,6 +95,7 @@ public:
 
 signals:
     void resultChanged();
+    void settingsChanged(); // samples, noise or seeds
     void busyChanged(bool busy);
     void progress(double fraction, const QString& text);
     void message(const QString& text, bool isError);

@@ -246,6 +246,13 @@ void QuantPanel::rebuildTable()
     followSelection(m_model->selection()->current());
 }
 
+void QuantPanel::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_table)
+        rebuildTable();
+}
+
 void QuantPanel::refreshSqnr()
 {
     const auto& layers = m_controller->layers();
@@ -275,7 +282,16 @@ void QuantPanel::refreshBits()
     for (int r = 0; r < layers.size() && r < m_table->rowCount(); ++r) {
         const int bits = m_controller->bitsOf(layers[r].name);
         m_table->item(r, kBitsColumn)->setText(QString::number(bits));
-        m_table->item(r, kAdcColumn)->setText(QString::number(m_controller->adcBitsOf(layers[r].name)));
+        // An ADC resolution other than the calibrated one (a Pareto point's, or set by hand) is tinted.
+        QTableWidgetItem* adc = m_table->item(r, kAdcColumn);
+        const int adcBits = m_controller->adcBitsOf(layers[r].name), adcDefault = m_controller->defaultAdcBitsOf(layers[r].name);
+        adc->setText(QString::number(adcBits));
+        adc->setBackground(adcBits != adcDefault ? style::tint(QColor("#bfdbfe")) : style::surfaceColor());
+        adc->setForeground(style::textColor());
+        adc->setToolTip(adcBits != adcDefault ? tr("ADC %1 bits (calibrated: %2)").arg(adcBits).arg(adcDefault) : QString());
+        QFont adcFont = adc->font();
+        adcFont.setBold(adcBits != adcDefault);
+        adc->setFont(adcFont);
         // The chosen depth's heat-map cell is framed in bold.
         for (size_t c = 0; c < depths.size(); ++c) {
             QTableWidgetItem* cell = m_table->item(r, kFirstHeatColumn + static_cast<int>(c));

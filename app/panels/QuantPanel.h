@@ -7,6 +7,7 @@
 // Logic lives in QuantController / QuantLayerInspector.
 #include "app/controllers/QuantController.h"
 
+#include <QEvent>
 #include <QWidget>
 
 #include <functional>
@@ -56,6 +57,9 @@ public:
 signals:
     void message(const QString& text, bool isError);
 
+protected:
+    void changeEvent(QEvent* event) override; // palette change: the table's tints again
+
 private:
     QWidget* createButtons();
     void chooseEvalData();
@@ -68,7 +72,7 @@ private:
 
     ProjectModel* m_model;
     QuantController* m_controller;
-    QTableWidget* m_table;
+    QTableWidget* m_table = nullptr;
     QuantBarChart* m_bars;
     QuantParetoPlot* m_pareto;
     QuantSqnrChart* m_sqnr;

@@ -124,7 +124,6 @@ QuantParetoPlot::QuantParetoPlot(QuantController* controller, QWidget* parent) :
     m_current = makeGraph(QColor("#dc2626"), QCPScatterStyle::ssCrossCircle, 12, tr("chosen (estimate)"));
     m_lastEval = makeGraph(QColor("#16a34a"), QCPScatterStyle::ssDiamond, 12, tr("chosen (measured)"));
     m_lastEval->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QColor("#14532d"), QColor("#22c55e"), 12));
-    m_plot->xAxis->setLabel(tr("cost: weight storage (Mbit)"));
     m_plot->yAxis->setLabel(tr("accuracy drop (pp)"));
     m_plot->legend->setVisible(true);
     QFont small = m_plot->font();
@@ -146,8 +145,34 @@ QuantParetoPlot::QuantParetoPlot(QuantController* controller, QWidget* parent) :
     rebuild();
 }
 
+bool QuantParetoPlot::costIsWeightBits() const
+{
+    return m_controller->paretoObjective() == quant::CostObjective::WeightBits;
+}
+
+double QuantParetoPlot::costScale() const
+{
+    switch (m_controller->paretoObjective()) {
+    case quant::CostObjective::Energy: return 1e6;  // pJ -> µJ
+    case quant::CostObjective::Latency: return 1e3; // ns -> µs
+    case quant::CostObjective::WeightBits: break;
+    }
+    return kMbit;
+}
+
+QString QuantParetoPlot::costLabel() const
+{
+    switch (m_controller->paretoObjective()) {
+    case quant::CostObjective::Energy: return tr("cost: analog energy per frame (µJ, cost model)");
+    case quant::CostObjective::Latency: return tr("cost: analog latency per frame (µs, cost model)");
+    case quant::CostObjective::WeightBits: break;
+    }
+    return tr("cost: weight storage (Mbit)");
+}
+
 void QuantParetoPlot::rebuild()
 {
+    m_plot->xAxis->setLabel(costLabel());
     const auto& pts = m_controller->paretoPoints();
     m_measuredOrder.clear();
     m_frontOrder.clear();
@@ -162,7 +187,7 @@ void QuantParetoPlot::rebuild()
     auto fill = [&](QCPGraph* g, const std::vector<int>& order) {
         QVector<double> x, y;
         for (int i : order) {
-            x << pts[i].cost / kMbit;
+            x << pts[i].cost / costScale();
             y << pts[i].accuracyDrop * 100.0;
         }
         g->setData(x, y, true);
@@ -176,10 +201,12 @@ void QuantParetoPlot::updateMarkers()
 {
     m_current->data()->clear();
     m_lastEval->data()->clear();
+    // The chosen bits' estimate and measurement are priced in weight storage: shown only on
+    // that axis.
     const double cost = m_controller->estimatedCost(), drop = m_controller->estimatedDrop();
-    if (!std::isnan(cost) && !std::isnan(drop))
+    if (!std::isnan(cost) && !std::isnan(drop) && costIsWeightBits())
         m_current->addData(cost / kMbit, drop * 100.0);
-    if (const auto& m = m_controller->lastMeasurement(); m && !std::isnan(m->cost))
+    if (const auto& m = m_controller->lastMeasurement(); m && !std::isnan(m->cost) && costIsWeightBits())
         m_lastEval->addData(m->cost / kMbit, m->accuracyDrop * 100.0);
     m_plot->rescaleAxes();
     // Margins so points on the edge stay clickable and visible.
@@ -194,7 +221,7 @@ void QuantParetoPlot::updateMarkers()
 QPoint QuantParetoPlot::pointCenter(int pointIndex) const
 {
     const quant::ParetoPoint& p = m_controller->paretoPoints().at(pointIndex);
-    const QPoint inPlot(int(m_plot->xAxis->coordToPixel(p.cost / kMbit)),
+    const QPoint inPlot(int(m_plot->xAxis->coordToPixel(p.cost / costScale())),
                         int(m_plot->yAxis->coordToPixel(p.accuracyDrop * 100.0)));
     return m_plot->mapTo(this, inPlot);
 }
@@ -208,7 +235,8 @@ void QuantParetoPlot::onClick(QCPAbstractPlottable* plottable, int dataIndex)
         return;
     const quant::ParetoPoint& p = m_controller->paretoPoints().at((*order)[dataIndex]);
     m_controller->applyConfiguration(
-        p.weightBits, tr("Apply mixed-precision point (%1 Mbit, %2 pp)").arg(p.cost / kMbit, 0, 'f', 3).arg(p.accuracyDrop * 100.0, 0, 'f', 2));
+        p.weightBits, tr("Apply mixed-precision point (cost %1, %2 pp)").arg(p.cost / costScale(), 0, 'g', 4).arg(p.accuracyDrop * 100.0, 0, 'f', 2),
+        p.adcBits);
 }
 
 } // namespace tessera::studio

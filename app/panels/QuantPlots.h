@@ -46,6 +46,10 @@ private:
     void rebuild();
     void updateMarkers();
     void onClick(QCPAbstractPlottable* plottable, int dataIndex);
+    // The cost axis of the points' objective: divisor of the cost and axis label.
+    double costScale() const;
+    QString costLabel() const;
+    bool costIsWeightBits() const;
 
     QuantController* m_controller;
     QCustomPlot* m_plot;

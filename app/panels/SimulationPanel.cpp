@@ -3,10 +3,14 @@
 #include "app/panels/ChipPanel.h"
 #include "app/panels/SimulationTimeline.h"
 
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QProgressBar>
+#include <QScrollBar>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
@@ -15,11 +19,33 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <functional>
+
 namespace tessera::studio {
 
 namespace {
 
 QString percent(double fraction) { return QString("%1 %").arg(100.0 * fraction, 0, 'f', 1); }
+
+// "97.1 ± 0.4 %": the mean and spread of the seeds with noise on.
+QString meanSpread(const sim::SeedSpread& s)
+{
+    return QString("%1 ± %2 %").arg(100.0 * s.mean, 0, 'f', 1).arg(100.0 * s.spread, 0, 'f', 1);
+}
+
+// The noise rows of a data run with noise on.
+void noiseRows(const SimulationResult& r, const std::function<void(const QString&, const QString&)>& row)
+{
+    const sim::SeedSpread& s = *r.noisy;
+    const QString source = r.noise == "default" ? QObject::tr("default")
+                                                : QFileInfo(QString::fromStdString(r.noise)).fileName().toHtmlEscaped();
+    row(QObject::tr("Noise model"), QObject::tr("%1: %2").arg(source, QString::fromStdString(sim::describeNoise(r.noiseModel))));
+    const QString what = r.hasLabels ? QObject::tr("Top-1, noise on (seeds %1–%2)")
+                                     : QObject::tr("Agreement with FP32, noise on (seeds %1–%2)");
+    row(what.arg(s.firstSeed).arg(s.firstSeed + s.values.size() - 1),
+        QObject::tr("%1 <span style='font-weight:normal'>(min %2, max %3)</span>")
+            .arg(meanSpread(s), percent(s.min), percent(s.max)));
+}
 
 // The before/after columns of one result.
 QStringList compareCells(const SimulationResult& r)
@@ -30,7 +56,8 @@ QStringList compareCells(const SimulationResult& r)
             QString::number(r.perf.latencyNs / 1e3, 'f', 1),
             QString::number(r.perf.fps, 'f', 0),
             QString::number(r.perf.energyPjPerFrame / 1e6, 'f', 2),
-            r.frames ? percent(r.accuracy()) + (r.hasLabels ? QString() : QObject::tr(" agr.")) : QString("—")};
+            r.frames ? percent(r.accuracy()) + (r.hasLabels ? QString() : QObject::tr(" agr.")) : QString("—"),
+            r.noisy ? meanSpread(*r.noisy) : QString("—")};
 }
 
 QString resultsHtml(const SimulationResult& r)
@@ -48,8 +75,11 @@ QString resultsHtml(const SimulationResult& r)
             !r.bitIdentical ? QObject::tr("n/a (not calibrated)")
             : *r.bitIdentical ? QObject::tr("yes")
                               : QObject::tr("<span style='color:#dc2626'>no</span> (%1 values differ)").arg(r.differingValues));
+        if (r.noisy)
+            noiseRows(r, row);
         row(QObject::tr("Simulator wall time"),
-            QObject::tr("%1 s (%2 frames/s on this machine)").arg(r.simSeconds, 0, 'f', 2).arg(r.frames / std::max(r.simSeconds, 1e-9), 0, 'f', 0));
+            QObject::tr("%1 s (%2 frames/s on this machine)").arg(r.simSeconds, 0, 'f', 2).arg(r.frames / std::max(r.simSeconds, 1e-9), 0, 'f', 0) +
+                (r.noisy ? QObject::tr(" + %1 s for the seeds").arg(r.noisySeconds, 0, 'f', 2) : QString()));
     } else {
         row(QObject::tr("Outputs"), QObject::tr("not simulated yet: press Run"));
     }
@@ -74,6 +104,21 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     m_samples->setSpecialValueText(tr("all"));
     m_samples->setToolTip(tr("First N samples of the evaluation data (0: all)"));
     m_samples->setValue(static_cast<int>(m_controller->sampleLimit()));
+    m_noise = new QComboBox;
+    m_noise->setObjectName("simNoise");
+    m_noise->addItem(tr("Noise off"), "off");
+    m_noise->addItem(tr("Noise: default"), "default");
+    m_noise->addItem(tr("Noise: file"), "file");
+    m_noise->setToolTip(tr("Non-idealities of the runs, as `tessera simulate --noise`: off; default (the spec's, or the "
+                           "default analog-noise model when it has none); or a noise-model file (JSON)"));
+    m_noiseFile = new QPushButton(tr("File…"));
+    m_noiseFile->setObjectName("simNoiseFile");
+    m_noiseFile->setToolTip(tr("Noise-model file: {\"read_noise\": 0.06, \"weight_program_noise\": 0.02, "
+                               "\"adc_offset_lsb\": 0.5, \"seed\": 0}, or a quantization spec with non_idealities"));
+    m_seeds = new QSpinBox;
+    m_seeds->setObjectName("simSeeds");
+    m_seeds->setRange(1, 100);
+    m_seeds->setToolTip(tr("Noise seeds: the package runs once per seed; accuracy as mean ± spread"));
     m_run = new QPushButton(tr("Run"));
     m_run->setObjectName("simRun");
     m_cancel = new QPushButton(tr("Cancel"));
@@ -88,13 +133,14 @@ SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantCon
     m_results->setWordWrap(true);
     m_changed = new QLabel;
     m_changed->setWordWrap(true);
-    m_compare = new QTableWidget(2, 6);
+    m_compare = new QTableWidget(2, 7);
     m_compare->setObjectName("simBeforeAfter");
-    m_compare->setHorizontalHeaderLabels({tr("Tiles"), tr("Blocks"), tr("Latency µs"), tr("Frames/s"), tr("µJ/frame"), tr("Accuracy")});
+    m_compare->setHorizontalHeaderLabels({tr("Tiles"), tr("Blocks"), tr("Latency µs"), tr("Frames/s"), tr("µJ/frame"), tr("Accuracy"), tr("Noise on")});
     m_compare->setVerticalHeaderLabels({tr("Before"), tr("After")});
     m_compare->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_compare->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_compare->setMaximumHeight(90);
+    m_compare->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_compare->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     m_timeline = new SimulationTimeline;
     m_timeline->setLayerResolver([this](const std::string& label) {
         const NodeId node = m_controller->nodeOfName(label);
@@ -111,6 +157,10 @@ void SimulationPanel::layOut()
     auto* bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Samples")));
     bar->addWidget(m_samples);
+    bar->addWidget(m_noise);
+    bar->addWidget(m_noiseFile);
+    bar->addWidget(new QLabel(tr("Seeds")));
+    bar->addWidget(m_seeds);
     bar->addWidget(m_run);
     bar->addWidget(m_cancel);
     bar->addWidget(m_progress);
@@ -134,7 +184,7 @@ void SimulationPanel::layOut()
     scroll->setWidgetResizable(true);
     split->addWidget(scroll);
     split->setStretchFactor(1, 1);
-    split->setSizes({480, 720});
+    split->setSizes({600, 700});
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
@@ -147,6 +197,17 @@ void SimulationPanel::connectSignals()
     connect(m_run, &QPushButton::clicked, m_controller, [this] { m_controller->run(); });
     connect(m_cancel, &QPushButton::clicked, m_controller, &SimulationController::cancel);
     connect(m_samples, &QSpinBox::valueChanged, m_controller, [this](int n) { m_controller->setSampleLimit(n); });
+    connect(m_seeds, &QSpinBox::valueChanged, m_controller, [this](int n) { m_controller->setSeeds(n); });
+    connect(m_noise, &QComboBox::activated, this, &SimulationPanel::onNoiseChosen);
+    connect(m_noiseFile, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Noise-model file"), m_controller->noiseFile(),
+                                                          tr("Noise model (*.json);;All files (*)"));
+        if (!file.isEmpty())
+            m_controller->setNoise("file", file);
+        refreshNoise();
+    });
+    connect(m_model, &ProjectModel::projectChanged, this, &SimulationPanel::refreshNoise);
+    connect(m_controller, &SimulationController::settingsChanged, this, &SimulationPanel::refreshNoise);
     connect(m_controller, &SimulationController::busyChanged, this, [this](bool busy) {
         m_cancel->setEnabled(busy);
         m_progress->setValue(busy ? 0 : 100);
@@ -164,10 +225,38 @@ void SimulationPanel::connectSignals()
             [this] { m_chip->scene()->setTileBusy(m_controller->tileBusy()); });
 }
 
+void SimulationPanel::refreshNoise()
+{
+    const QSignalBlocker quietNoise(m_noise), quietSeeds(m_seeds), quietSamples(m_samples);
+    m_samples->setValue(static_cast<int>(m_controller->sampleLimit()));
+    m_noise->setCurrentIndex(std::max(0, m_noise->findData(m_controller->noise())));
+    const QString file = m_controller->noiseFile();
+    m_noiseFile->setText(file.isEmpty() ? tr("File…") : QFileInfo(file).fileName());
+    m_noiseFile->setVisible(m_controller->noise() == "file");
+    m_seeds->setValue(m_controller->seeds());
+    m_seeds->setEnabled(m_controller->noise() != "off");
+}
+
+void SimulationPanel::onNoiseChosen(int index)
+{
+    const QString choice = m_noise->itemData(index).toString();
+    if (choice == "file" && m_controller->noiseFile().isEmpty()) {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Noise-model file"), QString(),
+                                                          tr("Noise model (*.json);;All files (*)"));
+        if (file.isEmpty()) {
+            refreshNoise(); // back to the previous choice
+            return;
+        }
+        m_controller->setNoise(choice, file);
+    } else {
+        m_controller->setNoise(choice);
+    }
+    refreshNoise();
+}
+
 void SimulationPanel::refresh()
 {
-    const QSignalBlocker quiet(m_samples);
-    m_samples->setValue(static_cast<int>(m_controller->sampleLimit()));
+    refreshNoise();
     const SimulationResult* r = m_controller->result();
     m_results->setText(r ? resultsHtml(*r) : tr("Compile in the Chip View, then Run to simulate the package."));
     m_timeline->showReport(r ? &r->perf : nullptr);
@@ -183,7 +272,20 @@ void SimulationPanel::refreshCompare()
         const QStringList cells = rows[row] ? compareCells(*rows[row]) : QStringList();
         for (int col = 0; col < m_compare->columnCount(); ++col)
             m_compare->setItem(row, col, new QTableWidgetItem(col < cells.size() ? cells[col] : QString()));
+        if (rows[row] && rows[row]->noisy) {
+            const sim::SeedSpread& n = *rows[row]->noisy;
+            m_compare->item(row, 6)->setToolTip(tr("%1 seeds (%2–%3): min %4, max %5")
+                                                    .arg(n.values.size())
+                                                    .arg(n.firstSeed)
+                                                    .arg(n.firstSeed + n.values.size() - 1)
+                                                    .arg(percent(n.min), percent(n.max)));
+        }
     }
+    // Header, both rows and room for a horizontal scroll bar: never cut off vertically.
+    m_compare->resizeRowsToContents();
+    m_compare->setFixedHeight(m_compare->horizontalHeader()->sizeHint().height() + m_compare->rowHeight(0) +
+                              m_compare->rowHeight(1) + 2 * m_compare->frameWidth() +
+                              m_compare->horizontalScrollBar()->sizeHint().height());
     const QString change = rows[0] && rows[1] ? describeBitChanges(*rows[0]->compiled, *rows[1]->compiled) : QString();
     m_changed->setText(change.isEmpty() ? tr("change a layer's bits: the chip view recompiles and this row updates")
                                         : tr("changed: %1").arg(change.toHtmlEscaped()));

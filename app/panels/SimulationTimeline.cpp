@@ -20,7 +20,22 @@ SimulationTimeline::SimulationTimeline(QWidget* parent) : QCustomPlot(parent)
     setObjectName("simTimeline");
     styleQuantPlot(this);
     xAxis->setLabel(tr("time in frame 0 (µs)"));
+    // The legend in a row above the plot, never over the bars.
+    axisRect()->insetLayout()->take(legend);
+    plotLayout()->insertRow(0);
+    plotLayout()->addElement(0, 0, legend);
+    plotLayout()->setRowStretchFactor(0, 0.001);
+    legend->setMargins(QMargins(6, 2, 6, 2));
     showReport(nullptr);
+}
+
+void SimulationTimeline::changeEvent(QEvent* event)
+{
+    QCustomPlot::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange) {
+        themePlot(this);
+        replot();
+    }
 }
 
 void SimulationTimeline::showReport(const sim::PerfReport* report)
@@ -99,12 +114,14 @@ void SimulationTimeline::addLegend()
         g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, c.darker(140), c, 8));
     }
     legend->setVisible(!seen.isEmpty());
+    constexpr int kColumns = 6;
     legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    legend->setWrap(4);
+    legend->setWrap(kColumns);
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.8);
     legend->setFont(small);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    // Room for the legend's rows on top of the tiles' rows.
+    setMinimumHeight(minimumHeight() + 18 * ((static_cast<int>(seen.size()) + kColumns - 1) / kColumns));
 }
 
 void SimulationTimeline::highlightLayer(const std::string& label)

@@ -42,6 +42,7 @@ signals:
 
 protected:
     void mousePressEvent(QMouseEvent* event) override;
+    void changeEvent(QEvent* event) override; // palette change: themed again
 
 private:
     int barAt(const QPointF& pixel) const;

@@ -50,6 +50,20 @@ struct NonIdealities {
     bool any() const { return weightProgramNoise > 0.0 || readNoise > 0.0 || adcOffset > 0.0; }
 };
 
+// The default analog-noise model, for a spec or package that has no non-idealities of its
+// own: programming error 0.02 (aihwkit's example), read noise 0.06 (aihwkit's default
+// out_noise), ADC offset 0.5 LSB. Retraining trains with it (train::defaultAnalogNoise) and
+// `tessera simulate --noise default` / the studio's simulation dock run with it.
+inline NonIdealities defaultNonIdealities(uint64_t seed = 0)
+{
+    NonIdealities ni;
+    ni.weightProgramNoise = 0.02;
+    ni.readNoise = 0.06;
+    ni.adcOffset = 0.5;
+    ni.seed = seed;
+    return ni;
+}
+
 // Where a layer's matrix-vector products run: the compiler's choice, recorded in the
 // package (package::PackageLayer::simd) and given to the quantized reference executor
 // (quant::QuantizedExecutorOptions::simdLayers). The one rule of where non-idealities apply:

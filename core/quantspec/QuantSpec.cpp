@@ -367,4 +367,21 @@ QuantSpec readQuantSpec(const std::string& path)
     return quantSpecFromJson(readJsonFile(path), path);
 }
 
+analog::NonIdealities readNonIdealities(const std::string& path)
+{
+    const json file = readJsonFile(path);
+    const json* j = &file;
+    if (j->is_object() && has(*j, "config"))
+        j = &member(*j, "config", path);
+    if (j->is_object() && has(*j, "non_idealities"))
+        j = &member(*j, "non_idealities", path);
+    if (!j->is_object())
+        fail(path, ": a noise model must be a JSON object (non_idealities, or a quantization spec with them)");
+    analog::NonIdealities ni;
+    nonIdealitiesFromJson(*j, path + ": non_idealities", ni);
+    if (!ni.any())
+        fail(path, ": no non-ideality set (weight_program_noise, read_noise and adc_offset_lsb are all 0 or absent)");
+    return ni;
+}
+
 } // namespace tessera

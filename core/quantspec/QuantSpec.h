@@ -149,6 +149,12 @@ QuantSpec readQuantSpec(const std::string& path);
 void checkSpecMatchesModel(const QuantSpec& spec, const std::string& modelHash, const std::string& modelName,
                            bool force = false);
 
+// A noise-model file (`tessera simulate --noise FILE`, the studio's simulation dock): a
+// quantization spec or its config (their "non_idealities"), or that object itself:
+// {"weight_program_noise": 0.02, "read_noise": 0.06, "adc_offset_lsb": 0.5, "seed": 0}.
+// Every field range-checked; refused naming the file when it sets no non-ideality.
+analog::NonIdealities readNonIdealities(const std::string& path);
+
 // Bit-depth checks shared by the JSON reader, the CLI and the searches.
 void checkWeightBits(int bits, const std::string& where);
 void checkActivationBits(int bits, const std::string& where);

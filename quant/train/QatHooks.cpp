@@ -78,12 +78,7 @@ private:
 
 analog::NonIdealities defaultAnalogNoise(uint64_t seed)
 {
-    analog::NonIdealities ni;
-    ni.weightProgramNoise = 0.02;
-    ni.readNoise = 0.06;
-    ni.adcOffset = 0.5;
-    ni.seed = seed;
-    return ni;
+    return analog::defaultNonIdealities(seed);
 }
 
 std::unique_ptr<QatHooks> makeQatHooks(const Graph& prepared, const QuantSpec& spec, const QatOptions& options)

@@ -40,9 +40,8 @@ public:
 };
 
 // The default analog-noise model (`--analog-noise default` when the spec has none):
-// programming error 0.02 of the largest level (aihwkit's example weight noise), read noise
-// 0.06 full-scale products (aihwkit's default out_noise), ADC offset 0.5 LSB (an
-// assumption; no public Mythic figure). docs/analog-model.md, Non-idealities.
+// analog::defaultNonIdealities (core/analog/AnalogModel.h; ADC offset 0.5 LSB is an
+// assumption, no public Mythic figure). docs/analog-model.md, Non-idealities.
 analog::NonIdealities defaultAnalogNoise(uint64_t seed = 0);
 
 // `prepared`: the graph the spec's layers refer to (quant::openModelFor(model, spec) with

@@ -1,13 +1,18 @@
 // The Quantization dock driven offscreen on mnist_lenet: calibrate, sensitivity table,
 // heat-map / bar / Pareto clicks (undoable), shared selection, evaluate, cancel, graph
-// colouring by bits and the project file round trip. Samples are limited (128 calibration,
+// colouring by bits and the project file round trip; a Pareto point of a report with per-layer
+// ADC bits sets weight and ADC bits as one undoable command. Samples are limited (128 calibration,
 // 200 evaluation) to keep the whole test well under a minute.
 #include "app/MainWindow.h"
 #include "app/panels/QuantPanel.h"
 #include "app/panels/QuantPlots.h"
 #include "app/views/GraphScene.h"
+#include "app/views/NodeStyle.h"
+#include "core/io/FileIO.h"
 
 #include <QAction>
+#include <QApplication>
+#include <QStyle>
 #include <QComboBox>
 #include <QDir>
 #include <QJsonDocument>
@@ -284,6 +289,71 @@ private slots:
             QCOMPARE(c->paretoPoints()[i].weightBits, m_ctl->paretoPoints()[i].weightBits);
             QCOMPARE(c->paretoPoints()[i].accuracyDrop, m_ctl->paretoPoints()[i].accuracyDrop);
         }
+    }
+
+    void paretoPointSetsWeightAndAdcBits()
+    {
+        // A report as `tessera mixed-precision --objective energy --adc-bits-options ...` writes:
+        // point 1 lowers weight and ADC bits per layer.
+        std::map<std::string, int> weights, adc;
+        int i = 0;
+        for (const QuantLayer& l : m_ctl->layers()) {
+            weights[l.name.toStdString()] = i % 2 ? 6 : 3;
+            adc[l.name.toStdString()] = 6 + 2 * (i++ % 3);
+        }
+        const auto point = [](const std::map<std::string, int>& w, const std::map<std::string, int>& a, double cost,
+                              double drop) {
+            return nlohmann::json{{"weight_bits", w}, {"adc_bits", a}, {"cost", cost}, {"top1", 0.9}, {"accuracy_drop", drop},
+                                  {"agreement", 0.95}, {"output_sqnr_db", 20.0}, {"pareto", true}};
+        };
+        const nlohmann::json report{{"points", {point(m_ctl->chosenBits(), m_ctl->chosenAdcBits(), 2e6, 0.0),
+                                                point(weights, adc, 1e6, 0.01)}},
+                                    {"chosen", 1}, {"objective", "energy"}};
+        const QString path = m_dir.filePath("energy_search.json");
+        writeFileAtomic(path.toStdString(), report.dump());
+        m_ctl->loadParetoReport(path);
+        QCOMPARE(m_ctl->paretoPoints().size(), size_t(2));
+        QCOMPARE(m_ctl->paretoPoints()[1].adcBits, adc);
+        const std::map<std::string, int> bitsBefore = m_ctl->chosenBits(), adcBefore = m_ctl->chosenAdcBits();
+        QVERIFY(adcBefore != adc);
+
+        QuantParetoPlot* plot = m_panel->paretoPlot();
+        m_panel->showChart(plot);
+        QCOMPARE(m_ctl->paretoObjective(), quant::CostObjective::Energy);
+        QVERIFY(plot->plot()->xAxis->label().contains("energy per frame (µJ"));
+        const int undoBefore = m_model->undoStack()->index();
+        QTest::mouseClick(plot->plot(), Qt::LeftButton, {}, plot->plot()->mapFrom(plot, plot->pointCenter(1)));
+        QCOMPARE(m_model->undoStack()->index(), undoBefore + 1); // one command
+        QCOMPARE(m_ctl->chosenBits(), weights);
+        QCOMPARE(m_ctl->chosenAdcBits(), adc);
+        // The spec the chip view compiles and Evaluate measures carries them.
+        const QuantSpec spec = withChosenBits(*m_ctl->baseResult(), *m_ctl->resultGraph(), m_ctl->chosenBits(), m_ctl->chosenAdcBits());
+        for (const auto& [layer, bits] : adc) {
+            QCOMPARE(spec.findLayer(layer)->adcBits, bits);
+            QCOMPARE(spec.findLayer(layer)->weightBits, weights.at(layer));
+        }
+        // The table shows them; an ADC depth other than the calibrated one is tinted.
+        const int adcColumn = 5;
+        QCOMPARE(m_panel->table()->horizontalHeaderItem(adcColumn)->text(), QString("ADC"));
+        for (int r = 0; r < m_ctl->layers().size(); ++r) {
+            QTableWidgetItem* cell = m_panel->table()->item(r, adcColumn);
+            const std::string name = m_ctl->layers()[r].name.toStdString();
+            QCOMPARE(cell->text(), QString::number(adc.at(name)));
+            QCOMPARE(cell->font().bold(), adc.at(name) != m_ctl->defaultAdcBitsOf(m_ctl->layers()[r].name));
+        }
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty())
+            for (const bool dark : {false, true}) {
+                QApplication::setPalette(dark ? style::darkPalette() : QApplication::style()->standardPalette());
+                QTest::qWait(150);
+                // Dark: the table only (the dock's plots take the palette when they are made,
+                // not on a later palette change).
+                QWidget* shot = dark ? static_cast<QWidget*>(m_panel->table()) : m_panel;
+                QVERIFY(shot->grab().save(dir + (dark ? "/quant-pareto-adc-dark.png" : "/quant-pareto-adc.png")));
+            }
+        QApplication::setPalette(QApplication::style()->standardPalette());
+        m_model->undoStack()->undo();
+        QCOMPARE(m_ctl->chosenBits(), bitsBefore);
+        QCOMPARE(m_ctl->chosenAdcBits(), adcBefore);
     }
 
     void cleanupTestCase() { m_window.reset(); }

@@ -2,18 +2,27 @@
 // controller compiles and simulates 64 labelled test samples; the simulator's outputs are
 // bit-identical to the quantized reference, its figures are the performance model's of the
 // same package (run here); the chip view's "Tile busy" heat map colours busy tiles; clicking
-// a timeline bar selects its layer; a bit change recompiles, simulates again and fills the
-// before/after table. TESSERA_SCREENSHOT_DIR=dir saves dir/simulation-panel.png.
+// a timeline bar selects its layer; noise on (default model, a noise-model file) over several
+// seeds gives each seed's accuracy as the simulator run alone gives it, cancels, and is saved
+// with the project; a bit change recompiles, simulates again (noise on too) and fills the
+// before/after table. TESSERA_SCREENSHOT_DIR=dir saves dir/simulation-panel*.png.
 #include "app/MainWindow.h"
 #include "app/controllers/QuantController.h"
 #include "app/panels/ChipPanel.h"
 #include "app/panels/QuantPanel.h"
 #include "app/panels/SimulationPanel.h"
 #include "app/panels/SimulationTimeline.h"
+#include "app/views/NodeStyle.h"
+#include "core/TensorRows.h"
+#include "core/io/Npy.h"
+#include "simulator/Machine.h"
 
+#include <QApplication>
 #include <QComboBox>
+#include <QStyle>
 #include <QDockWidget>
 #include <QGraphicsRectItem>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -31,6 +40,18 @@ namespace {
 const QString kMnist = QStringLiteral(TESSERA_TEST_DATA "/models/mnist");
 
 using testing::waitFor;
+
+// Top-1 of `scores` [N, classes] against the first N labels: counted here, not by the code
+// under test.
+double top1(const Tensor& scores, const std::vector<int64_t>& labels)
+{
+    const int64_t n = scores.dim(0), classes = scores.dim(1);
+    const float* p = scores.data<float>();
+    int64_t correct = 0;
+    for (int64_t i = 0; i < n; ++i)
+        correct += std::max_element(p + i * classes, p + (i + 1) * classes) - (p + i * classes) == labels[i];
+    return static_cast<double>(correct) / static_cast<double>(n);
+}
 
 } // namespace
 
@@ -141,6 +162,98 @@ private slots:
         dock->setFloating(false);
     }
 
+    void noiseOnOverSeedsScoresEachSeed()
+    {
+        m_sim->setNoise("default");
+        m_sim->setSeeds(3);
+        QCOMPARE(m_panel->noiseBox()->currentData().toString(), QString("default"));
+        QVERIFY(m_panel->seedsBox()->isEnabled());
+        QVERIFY(m_sim->run() > 0); // the compile is current
+        QVERIFY(waitFor([this] { return !m_sim->runningJob() && m_sim->result()->noisy.has_value(); }));
+        const SimulationResult& r = *m_sim->result();
+        QVERIFY(*r.bitIdentical); // the noise-off run is still checked
+        // The spec has no non-idealities: "default" is the default analog-noise model.
+        QCOMPARE(r.noiseModel.readNoise, 0.06);
+        QCOMPARE(r.noiseModel.weightProgramNoise, 0.02);
+        QCOMPARE(r.noiseModel.adcOffset, 0.5);
+        const sim::SeedSpread& s = *r.noisy;
+        QCOMPARE(s.values.size(), size_t(3));
+        // Each seed as one simulator call on all 64 frames gives (the controller runs chunks).
+        package::Package pkg = packageOf(*r.compiled);
+        pkg.nonIdealities = r.noiseModel;
+        const sim::Machine machine(std::move(pkg));
+        const Tensor x = sliceRows(readNpy((kMnist + "/mnist_test_x.npy").toStdString()), 0, 64);
+        const std::vector<int64_t> labels = readNpy((kMnist + "/mnist_test_y.npy").toStdString()).toInt64Vector();
+        double sum = 0;
+        for (int i = 0; i < 3; ++i) {
+            sim::RunOptions o;
+            o.noise = o.overrideSeed = true;
+            o.seed = s.firstSeed + static_cast<uint64_t>(i);
+            QCOMPARE(s.values[i], top1(machine.run({x}, o)[0], labels));
+            sum += s.values[i];
+        }
+        QCOMPARE(s.mean, sum / 3);
+        QVERIFY(s.min <= s.mean && s.mean <= s.max && s.spread >= 0);
+        QVERIFY(s.values[0] != s.values[1] || s.values[1] != s.values[2] || s.spread == 0);
+        const QString html = m_panel->resultsLabel()->text();
+        QVERIFY(html.contains(QString("Top-1, noise on (seeds %1–%2)").arg(s.firstSeed).arg(s.firstSeed + 2)));
+        QVERIFY(html.contains(QString("%1 ± ").arg(100 * s.mean, 0, 'f', 1)));
+    }
+
+    void noiseFileGivesItsModelAndSeed()
+    {
+        const QString file = m_dir.filePath("noise.json");
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"read_noise": 0.2, "seed": 7})");
+        f.close();
+        m_sim->setNoise("file", file);
+        m_sim->setSeeds(2);
+        QCOMPARE(m_sim->noiseArgument(), file);
+        QVERIFY(m_sim->run() > 0);
+        QVERIFY(waitFor([this] { return !m_sim->runningJob() && m_sim->result()->noise == m_sim->noiseArgument().toStdString(); }));
+        const SimulationResult& r = *m_sim->result();
+        QCOMPARE(r.noiseModel.readNoise, 0.2);
+        QCOMPARE(r.noiseModel.weightProgramNoise, 0.0);
+        QCOMPARE(r.noisy->firstSeed, uint64_t(7));
+        QCOMPARE(r.noisy->values.size(), size_t(2));
+        QVERIFY(m_panel->resultsLabel()->text().contains("noise.json: read noise 0.2"));
+    }
+
+    void cancelStopsTheSeedRuns()
+    {
+        m_sim->setNoise("default");
+        m_sim->setSeeds(20);
+        m_sim->setSampleLimit(0); // every test digit, 20 seeds: long enough to cancel
+        const SimulationResult* before = m_sim->result();
+        QSignalSpy cancelled(m_window->jobs(), &JobManager::jobCancelled);
+        QSignalSpy progress(m_sim, &SimulationController::progress);
+        const int job = m_sim->run();
+        QVERIFY(job > 0);
+        QVERIFY(waitFor([&] { return !progress.isEmpty() && progress.last().at(1).toString().contains("noise seed"); }));
+        m_sim->cancel();
+        QVERIFY(waitFor([this] { return !m_sim->runningJob(); }, 20000));
+        QCOMPARE(cancelled.count(), 1);
+        QCOMPARE(m_sim->result(), before); // the earlier result stays
+        m_sim->setSampleLimit(64);
+        m_sim->setSeeds(3);
+    }
+
+    void noiseSettingsAreSavedWithTheProject()
+    {
+        m_sim->setNoise("file", m_dir.filePath("noise.json"));
+        const QString path = m_dir.filePath("lenet.tessera");
+        QVERIFY(m_window->saveProjectTo(path));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject sim = QJsonDocument::fromJson(f.readAll()).object()["panels"].toObject()["simulation"].toObject();
+        QCOMPARE(sim["noise"].toString(), QString("file"));
+        QCOMPARE(sim["noiseFilePath"].toString(), QString("noise.json")); // relative to the project
+        QCOMPARE(sim["seeds"].toInt(), 3);
+        m_sim->setNoise("default");
+        QCOMPARE(m_panel->noiseBox()->currentData().toString(), QString("default"));
+    }
+
     void bitChangeUpdatesBeforeAfter()
     {
         m_window->chipPanel()->controller()->setAutoRecompileSeconds(60);
@@ -156,6 +269,11 @@ private slots:
         QCOMPARE(t->item(0, 0)->text(), QString::number(before->result.tilesUsed));
         QCOMPARE(t->item(1, 2)->text(), QString::number(m_sim->result()->perf.latencyNs / 1e3, 'f', 1));
         QVERIFY(t->item(1, 5)->text().endsWith("%"));
+        // Noise on: both rows carry the mean ± spread over the seeds.
+        QVERIFY(m_sim->previous()->noisy && m_sim->result()->noisy);
+        QCOMPARE(t->item(1, 6)->text(), QString("%1 ± %2 %").arg(100 * m_sim->result()->noisy->mean, 0, 'f', 1)
+                                            .arg(100 * m_sim->result()->noisy->spread, 0, 'f', 1));
+        QVERIFY(t->item(0, 6)->text().contains("±"));
         QVERIFY(*m_sim->result()->bitIdentical);
         QVERIFY(describeBitChanges(*before, *m_sim->result()->compiled).contains(layer + " 8→4 bits"));
     }
@@ -165,16 +283,31 @@ private slots:
         const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
         if (dir.isEmpty())
             QSKIP("set TESSERA_SCREENSHOT_DIR to write simulation-panel.png");
-        // An ADC change: the before/after row then differs in time and energy too.
+        // Noise on (the default model, 5 seeds) and an ADC change: the before/after row then
+        // differs in time, energy and noisy accuracy too.
+        m_sim->setNoise("default");
+        m_sim->setSeeds(5);
         const QString layer = m_quant->layers().first().name;
         const auto before = m_sim->result()->compiled;
         m_quant->setAdcBits(layer, 6);
         QVERIFY(waitFor([&] { return m_sim->result()->compiled != before && !m_sim->runningJob(); }));
+        QVERIFY(m_sim->result()->noisy && m_sim->result()->noisy->values.size() == 5);
         QDockWidget* sim = m_window->findChild<QDockWidget*>("simulation");
         m_window->resizeDocks({sim}, {560}, Qt::Vertical);
         sim->raise();
         QTest::qWait(200);
         QVERIFY(m_window->grab().save(dir + "/simulation-panel.png"));
+        // The dock alone, light and dark palette.
+        sim->setFloating(true);
+        sim->resize(1300, 560);
+        for (const bool dark : {false, true}) {
+            QApplication::setPalette(dark ? style::darkPalette() : QApplication::style()->standardPalette());
+            m_panel->timeline()->replot();
+            QTest::qWait(200);
+            QVERIFY(sim->grab().save(dir + (dark ? "/simulation-panel-noise-dark.png" : "/simulation-panel-noise.png")));
+        }
+        QApplication::setPalette(QApplication::style()->standardPalette());
+        sim->setFloating(false);
         m_window->chipPanel()->modeBox()->setCurrentIndex(static_cast<int>(ChipColouring::TileBusy));
         QDockWidget* chip = m_window->findChild<QDockWidget*>("chip");
         chip->raise();

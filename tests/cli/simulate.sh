@@ -2,7 +2,8 @@
 # `tessera simulate`: MNIST LeNet quantized for m1076 and compiled runs on the virtual chip
 # over the 2,000 test images (accuracy above 95%, frames/s printed); the same outputs with
 # 1 and 2 threads (bit for bit); with --noise default the same seed reproduces (the spec has
-# no non-idealities here: noise on equals off); noise on with depthwise layers on the SIMD
+# no non-idealities here: the default analog-noise model); --noise FILE with --seeds prints the
+# accuracy over seeds, and a file without noise is refused; noise on with depthwise layers on the SIMD
 # engine equals `run --quant --package`; a wrong input and a non-package fail with
 # exit 1 naming the file.
 # shellcheck source=lib/common.bash
@@ -26,6 +27,14 @@ X16="$MODELS/mnist/mnist_test_x16.npy"
 expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise default --seed 3 -o "$WORK/n3.npy"
 expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise default --seed 3 --reference "$WORK/n3.npy" --threads 2
 expect_grep "$OUT" 'bit-exact with .*n3\.npy: yes$' "same seed"
+expect_grep "$OUT" 'noise default \(read noise 0\.06, programming error 0\.02, ADC offset 0\.5 LSB\)' "default noise model"
+echo '{"read_noise": 0.1, "seed": 4}' > "$WORK/noise.json"
+expect_exit 0 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X" --labels "$Y" --noise "$WORK/noise.json" --seeds 2
+expect_grep "$OUT" 'noise .*noise\.json \(read noise 0\.1\)' "--noise FILE"
+expect_grep "$OUT" '^top-1 accuracy over 2 seeds \(4\.\.5\): mean [0-9.]+%, spread \(std\) [0-9.]+%, min' "--seeds"
+echo '{"seed": 4}' > "$WORK/quiet.json"
+expect_exit 1 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise "$WORK/quiet.json"
+expect_grep "$ERR" 'quiet\.json: no non-ideality set' "stderr (noise file without noise)"
 
 # Noise on a model with depthwise layers on the SIMD engine: `run --quant --package` draws
 # the noise as the package places the layers and equals the simulator bit for bit.
@@ -54,5 +63,5 @@ expect_grep "$ERR" "input '.*' expects \[1,1,28,28\]" "stderr (wrong input)"
 expect_exit 1 "$TESSERA" simulate "$LENET" --input "$X16"
 expect_grep "$ERR" 'mnist_lenet\.onnx: not a Tessera package' "stderr (not a package)"
 expect_exit 1 "$TESSERA" simulate "$WORK/lenet.tpkg" --input "$X16" --noise loud
-expect_grep "$ERR" "--noise: 'off' or 'default'" "stderr (bad --noise)"
+expect_grep "$ERR" "loud" "stderr (bad --noise names it)"
 echo "ok"
