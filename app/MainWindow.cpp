@@ -67,14 +67,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setCentralWidget(m_view);
 
     connect(m_layout, &LayoutController::layoutReady, this, [this] {
-        m_scene->build(m_layout->layoutDocument(), *m_layout->layout());
-        statusBar()->showMessage(tr("Laid out %1 nodes with %2 in %3 ms")
-                                     .arg(m_layout->layoutDocument()->displayNodes().size())
+        m_scene->build(m_layout->layoutDocument(), *m_layout->layout(), m_layout->layoutBlocks());
+        const int focus = m_layout->blocks()->takeFocusScope();
+        if (focus >= 0) // keep the block just expanded or collapsed in view
+            m_view->showRegion(m_scene->groupForScope(focus) ? m_scene->groupForScope(focus)->sceneBoundingRect()
+                                                             : m_scene->scopeRect(focus));
+        statusBar()->showMessage(tr("Laid out %1 boxes with %2 in %3 ms")
+                                     .arg(m_layout->layout()->centers.size())
                                      .arg(m_layout->layout()->engine)
                                      .arg(m_layout->layout()->milliseconds, 0, 'f', 0),
                                  8000);
         emit documentShown();
     });
+    connect(m_scene, &GraphScene::scopeCollapseRequested, m_layout->blocks(), &BlockController::setCollapsed);
+    connect(m_scene, &GraphScene::hiddenNodeRevealRequested, m_layout->blocks(), &BlockController::reveal);
     connect(m_view, &GraphView::firstPainted, this, [this](double ms) {
         if (m_layout->layout())
             m_log->append(tr("Graph on screen: layout %1 ms (%2), scene + first paint %3 ms")
@@ -247,6 +253,14 @@ void MainWindow::createViewAndHelpMenus()
     minimap->setCheckable(true);
     minimap->setChecked(true);
     connect(minimap, &QAction::toggled, m_view, &GraphView::setMinimapVisible);
+    QAction* collapse = m_viewMenu->addAction(tr("&Collapse Blocks"));
+    collapse->setObjectName("actionCollapseBlocks");
+    collapse->setCheckable(true);
+    collapse->setToolTip(tr("Draw each repeated block (name scope, e.g. one transformer layer) as one box; "
+                            "on by default above %1 nodes")
+                             .arg(kCollapseAboveNodes));
+    connect(collapse, &QAction::triggered, m_layout->blocks(), &BlockController::setEnabled);
+    connect(m_layout->blocks(), &BlockController::enabledChanged, collapse, &QAction::setChecked);
     m_viewMenu->addAction(style::icon("relayout"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
     m_viewMenu->addAction(tr("Reset &Window Layout"), this, &MainWindow::resetLayout)->setObjectName("actionResetLayout");
     m_viewMenu->addSeparator();

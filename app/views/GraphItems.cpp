@@ -1,6 +1,7 @@
 #include "app/views/GraphItems.h"
 
 #include <QFontMetricsF>
+#include <QObject>
 #include <QGraphicsSceneHoverEvent>
 #include <QPainter>
 #include <QPainterPathStroker>
@@ -63,6 +64,65 @@ void NodeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
         painter->setPen(border);
         painter->setBrush(Qt::NoBrush);
         painter->drawRoundedRect(m_rect, radius, radius);
+    }
+}
+
+GroupItem::GroupItem(int scope, QString path, NodeLabel label, QColor color, QSizeF size)
+    : NodeItem(-1, DisplayNode{}, std::move(label), color, size), m_scope(scope), m_path(std::move(path))
+{
+    setToolTip(QObject::tr("%1 — %2, %3\nDouble-click or + to expand").arg(m_path, m_label.name, m_label.shape));
+}
+
+QRectF GroupItem::expandButtonRect() const
+{
+    const double e = style::kGroupExtra;
+    return QRectF(m_rect.right() - e - style::kHeaderHeight, m_rect.top(), style::kHeaderHeight, style::kHeaderHeight);
+}
+
+void GroupItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*)
+{
+    const double lod = option->levelOfDetailFromTransform(painter->worldTransform());
+    const bool selected = isSelected();
+    const double e = style::kGroupExtra;
+    const QRectF card = m_rect.adjusted(0, 0, -e, -e);
+    if (lod < 0.3) {
+        painter->fillRect(card.translated(e, e), m_color.darker(140));
+        painter->fillRect(card, selected ? style::highlightColor() : m_color);
+        return;
+    }
+    painter->setRenderHint(QPainter::Antialiasing, lod > 0.6);
+    const QPen border(selected ? style::highlightColor() : m_color.darker(130), selected ? 3 : 1.5);
+    painter->setPen(QPen(m_color.darker(130), 1));
+    painter->setBrush(style::mix(style::surfaceColor(), m_color, 0.25));
+    for (double offset : {e, e / 2}) // the stack behind the front card
+        painter->drawRoundedRect(card.translated(offset, offset), 5, 5);
+    painter->setPen(border);
+    painter->setBrush(style::surfaceColor());
+    painter->drawRoundedRect(card, 5, 5);
+    const QRectF head(card.left(), card.top(), card.width(), style::kHeaderHeight);
+    QPainterPath header;
+    header.setFillRule(Qt::WindingFill);
+    header.addRoundedRect(head, 5, 5);
+    header.addRect(head.adjusted(0, 5, 0, 0));
+    painter->setPen(Qt::NoPen);
+    painter->setBrush(m_color);
+    painter->drawPath(header);
+    if (lod < style::kLabelZoom)
+        return;
+    painter->setPen(QColor(Qt::white));
+    painter->setFont(style::titleFont());
+    painter->drawText(head.adjusted(6, 0, -style::kHeaderHeight, 0), Qt::AlignVCenter | Qt::AlignLeft, m_label.title);
+    painter->drawText(expandButtonRect(), Qt::AlignCenter, QStringLiteral("+"));
+    painter->setFont(style::bodyFont());
+    painter->setPen(style::textColor());
+    const QRectF line(card.left() + 4, head.bottom() + 1, card.width() - 8, style::kLineHeight);
+    painter->drawText(line, Qt::AlignCenter, m_label.name);
+    painter->setPen(style::subtleTextColor());
+    painter->drawText(line.translated(0, style::kLineHeight), Qt::AlignCenter, m_label.shape);
+    if (selected) {
+        painter->setPen(border);
+        painter->setBrush(Qt::NoBrush);
+        painter->drawRoundedRect(card, 5, 5);
     }
 }
 

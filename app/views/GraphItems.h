@@ -26,12 +26,31 @@ public:
     QRectF boundingRect() const override { return m_rect; }
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
 
-private:
+protected:
     int m_index;
     DisplayNode m_node;
     NodeLabel m_label;
     QColor m_color;
     QRectF m_rect;
+};
+
+// A collapsed block (name scope): one box with the scope's name, node count, analog MACs
+// and params, drawn as a stack of cards; its "+" (or a double-click) expands it.
+class GroupItem : public NodeItem {
+public:
+    enum { Type = UserType + 3 };
+    GroupItem(int scope, QString path, NodeLabel label, QColor color, QSizeF size);
+
+    int type() const override { return Type; }
+    int scope() const { return m_scope; }
+    const QString& path() const { return m_path; }
+    // The "+" button in the header, in item coordinates.
+    QRectF expandButtonRect() const;
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+private:
+    int m_scope;
+    QString m_path;
 };
 
 class EdgeItem : public QGraphicsItem {

@@ -24,6 +24,8 @@ public:
     // Fit, or the top of the graph at a readable zoom when fitting makes it unreadable.
     void showInitialView();
     double zoom() const { return transform().m11(); }
+    // Centres a scene region (an expanded block), or its top when it is taller than the view.
+    void showRegion(const QRectF& rect);
     void setMinimapVisible(bool visible);
     // Replaces the placement legend (e.g. a bits legend while nodes are coloured by bits);
     // empty rows bring the placement legend back.
@@ -56,6 +58,7 @@ private:
     bool m_awaitingFirstPaint = false;
     double m_firstPaintMs = 0;
     bool m_minimapWanted = true;
+    std::weak_ptr<const GraphDocument> m_shownDocument; // the document of the last build
 };
 
 // Overview of the whole scene (a cached picture) with the visible area as a frame;
