@@ -126,6 +126,39 @@ void GroupItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option,
     }
 }
 
+ScopeFrameItem::ScopeFrameItem(int scope, QString path, QColor color, const QRectF& membersRect, int depth)
+    : m_scope(scope), m_path(std::move(path)), m_color(color)
+{
+    const double pad = std::max(4.0, 12.0 - 3.0 * depth); // nested frames stay inside their parent
+    m_rect = membersRect.adjusted(-pad, -pad - style::kLineHeight, pad, pad);
+    setZValue(-1 + 0.01 * depth);
+    setAcceptedMouseButtons(Qt::NoButton);
+    setToolTip(QObject::tr("%1 (expanded): − collapses it").arg(m_path));
+}
+
+QRectF ScopeFrameItem::collapseButtonRect() const
+{
+    return QRectF(m_rect.left() + 2, m_rect.top() + 1, style::kLineHeight, style::kLineHeight);
+}
+
+void ScopeFrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget*)
+{
+    const double lod = option->levelOfDetailFromTransform(painter->worldTransform());
+    QColor fill = m_color;
+    fill.setAlpha(style::isDarkPalette() ? 40 : 22);
+    painter->setRenderHint(QPainter::Antialiasing, lod > 0.6);
+    painter->setPen(QPen(m_color, 1, Qt::DashLine));
+    painter->setBrush(fill);
+    painter->drawRoundedRect(m_rect, 8, 8);
+    if (lod < style::kLabelZoom)
+        return;
+    painter->setFont(style::titleFont());
+    painter->setPen(m_color.darker(style::isDarkPalette() ? 70 : 130));
+    painter->drawText(collapseButtonRect(), Qt::AlignCenter, QStringLiteral("\u2212"));
+    painter->drawText(QRectF(collapseButtonRect().right() + 2, m_rect.top() + 1, m_rect.width() - 24, style::kLineHeight),
+                      Qt::AlignVCenter | Qt::AlignLeft, m_path);
+}
+
 EdgeItem::EdgeItem(QPainterPath path, QString tensorText) : m_path(std::move(path)), m_text(std::move(tensorText))
 {
     m_bounds = m_path.controlPointRect().adjusted(-6, -6, 6, 6);

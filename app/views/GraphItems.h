@@ -53,6 +53,26 @@ private:
     QString m_path;
 };
 
+// The frame behind the members of an expanded block: its name and a "−" that collapses it.
+// Presses fall through to the scene (pan, rubber band) except on the "−".
+class ScopeFrameItem : public QGraphicsItem {
+public:
+    enum { Type = UserType + 4 };
+    ScopeFrameItem(int scope, QString path, QColor color, const QRectF& membersRect, int depth);
+
+    int type() const override { return Type; }
+    int scope() const { return m_scope; }
+    QRectF collapseButtonRect() const;
+    QRectF boundingRect() const override { return m_rect; }
+    void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
+
+private:
+    int m_scope;
+    QString m_path;
+    QColor m_color;
+    QRectF m_rect;
+};
+
 class EdgeItem : public QGraphicsItem {
 public:
     enum { Type = UserType + 2 };

@@ -34,6 +34,7 @@ void GraphScene::clearGraph()
     m_nodeItems.clear();
     m_groupItems.clear();
     m_boxItems.clear();
+    m_frameItems.clear();
     m_edgeItems.clear();
     m_edgesOf.clear();
     m_highlighted.clear();
@@ -89,6 +90,7 @@ void GraphScene::build(const DocumentPtr& doc, const LayoutResult& layout, const
         m_edgesOf[edges[e].from].push_back(static_cast<int>(e));
         m_edgesOf[edges[e].to].push_back(static_cast<int>(e));
     }
+    addScopeFrames();
     setItemIndexMethod(BspTreeIndex);
     setSceneRect(layout.bounds.adjusted(-60, -60, 60, 60));
     const NodeId current = m_model->selection()->current();
@@ -131,6 +133,45 @@ GroupItem* GraphScene::groupForNode(NodeId node) const
 {
     NodeItem* box = boxForNode(node);
     return box && box->type() == GroupItem::Type ? static_cast<GroupItem*>(box) : nullptr;
+}
+
+void GraphScene::addScopeFrames()
+{
+    // Only while blocks are collapsed: a frame for each expanded block with a card or block
+    // of its own inside (a graph drawn whole has none).
+    constexpr size_t kMaxFrames = 200;
+    const std::vector<char>& collapsed = m_blocks.view->collapsed();
+    if (!m_blocks.tree || collapsed.empty())
+        return;
+    for (size_t s = 0; s < collapsed.size() && m_frameItems.size() < kMaxFrames; ++s) {
+        const BlockScope& scope = m_blocks.tree->scope(static_cast<int>(s));
+        if (collapsed[s] || !m_blocks.tree->collapsible(static_cast<int>(s)))
+            continue;
+        QRectF rect;
+        bool hidden = false; // inside a collapsed outer block
+        for (int display : scope.members) {
+            const int item = m_blocks.view->itemOfDisplay(display);
+            const int itemScope = m_blocks.view->items()[item].scope;
+            hidden = itemScope >= 0 && m_blocks.tree->scope(itemScope).depth < scope.depth;
+            if (hidden)
+                break;
+            rect |= m_boxItems[item]->sceneBoundingRect();
+        }
+        if (hidden || rect.isEmpty())
+            continue;
+        auto* frame = new ScopeFrameItem(static_cast<int>(s), QString::fromStdString(scope.path), groupColor(scope), rect,
+                                         scope.depth);
+        addItem(frame);
+        m_frameItems.push_back(frame);
+    }
+}
+
+ScopeFrameItem* GraphScene::frameForScope(int scope) const
+{
+    for (ScopeFrameItem* frame : m_frameItems)
+        if (frame->scope() == scope)
+            return frame;
+    return nullptr;
 }
 
 GroupItem* GraphScene::groupForScope(int scope) const
@@ -253,6 +294,13 @@ void GraphScene::mousePressEvent(QGraphicsSceneMouseEvent* event)
         event->accept();
         return;
     }
+    if (event->button() == Qt::LeftButton && !group)
+        for (ScopeFrameItem* frame : m_frameItems) // the innermost frame's "−" is on top
+            if (frame->collapseButtonRect().contains(event->scenePos())) {
+                emit scopeCollapseRequested(frame->scope(), true);
+                event->accept();
+                return;
+            }
     QGraphicsScene::mousePressEvent(event);
 }
 

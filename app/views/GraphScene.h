@@ -37,6 +37,8 @@ public:
     // The collapsed block hiding a node, nullptr when the node has its own card.
     GroupItem* groupForNode(NodeId node) const;
     GroupItem* groupForScope(int scope) const;
+    int frameItemCount() const { return static_cast<int>(m_frameItems.size()); }
+    ScopeFrameItem* frameForScope(int scope) const; // an expanded block's frame, or nullptr
     // The region of a scope's members (cards and blocks), empty when none is drawn.
     QRectF scopeRect(int scope) const;
     // The pill of a graph input/output (its input pill when it is both), or nullptr.
@@ -67,6 +69,7 @@ private:
     QVector<int> itemIndicesOf(const QVector<NodeId>& nodes) const;
     NodeItem* boxForNode(NodeId node) const; // its card or its block
     GroupItem* groupAt(const QPointF& scenePos) const;
+    void addScopeFrames();
 
     ProjectModel* m_model;
     DocumentPtr m_doc;
@@ -74,6 +77,7 @@ private:
     std::vector<NodeItem*> m_nodeItems;                 // drawn cards
     std::vector<GroupItem*> m_groupItems;               // collapsed blocks
     std::vector<NodeItem*> m_boxItems;                  // by layout item index
+    std::vector<ScopeFrameItem*> m_frameItems;          // expanded blocks
     std::vector<EdgeItem*> m_edgeItems;                 // by layout edge index
     std::unordered_map<int, std::vector<int>> m_edgesOf; // layout item index -> edges
     std::vector<EdgeItem*> m_highlighted;
