@@ -43,7 +43,7 @@ int LayoutController::relayout()
     const BlockSnapshot blocks = m_blocks.snapshot();
     auto input = std::make_shared<LayoutInput>(layoutInputFor(*doc, blocks));
     const LayoutEngine engine = m_engine;
-    const QString title = QString("Layout (%1 nodes)").arg(input->sizes.size());
+    const QString title = QString("Layout (%1 boxes)").arg(input->sizes.size());
     m_pendingJob = m_jobs->start(title, "layout", [this, doc, blocks, input, engine](ProgressSink& progress) -> JobApply {
         auto result = std::make_shared<const LayoutResult>(computeLayout(*input, engine, progress));
         return [this, doc, blocks, result] {
