@@ -253,6 +253,10 @@ void MainWindow::createViewAndHelpMenus()
     minimap->setCheckable(true);
     minimap->setChecked(true);
     connect(minimap, &QAction::toggled, m_view, &GraphView::setMinimapVisible);
+    QAction* shapes = m_viewMenu->addAction(tr("Tensor &Shapes on Edges"));
+    shapes->setObjectName("actionEdgeShapes");
+    shapes->setCheckable(true);
+    connect(shapes, &QAction::toggled, m_scene, &GraphScene::setEdgeShapesShown);
     QAction* collapse = m_viewMenu->addAction(tr("&Collapse Blocks"));
     collapse->setObjectName("actionCollapseBlocks");
     collapse->setCheckable(true);
@@ -295,6 +299,7 @@ void MainWindow::createViewAndHelpMenus()
                                     "Up / Down  go to producer / consumer\n"
                                     "Left / Right  previous / next sibling\n"
                                     "+ / -  zoom,  0  fit to window,  drag to pan\n"
+                                    "Double-click a block (or its +)  expand it; − on its frame collapses it\n"
                                     "Ctrl+Z / Ctrl+Shift+Z  undo / redo"));
     });
     help->addAction(tr("&About Tessera Studio"), this, [this] {

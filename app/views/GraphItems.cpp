@@ -159,9 +159,14 @@ void ScopeFrameItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* op
                       Qt::AlignVCenter | Qt::AlignLeft, m_path);
 }
 
-EdgeItem::EdgeItem(QPainterPath path, QString tensorText) : m_path(std::move(path)), m_text(std::move(tensorText))
+EdgeItem::EdgeItem(QPainterPath path, QString tensorText, QString shapeLabel)
+    : m_path(std::move(path)), m_text(std::move(tensorText)), m_shapeLabel(std::move(shapeLabel))
 {
-    m_bounds = m_path.controlPointRect().adjusted(-6, -6, 6, 6);
+    // Measuring every label would cost as much as the layout: 7 px a character is an upper
+    // bound of the body font's digits and "×".
+    const QPointF mid = m_path.pointAtPercent(0.5);
+    m_labelRect = QRectF(mid + QPointF(4, -8), QSizeF(m_shapeLabel.size() * 7.0 + 8, 16));
+    m_bounds = m_path.controlPointRect().adjusted(-6, -6, 6, 6) | m_labelRect;
     setAcceptHoverEvents(true);
     setZValue(0);
 }
@@ -171,6 +176,14 @@ QPainterPath EdgeItem::shape() const
     QPainterPathStroker stroker;
     stroker.setWidth(8);
     return stroker.createStroke(m_path);
+}
+
+void EdgeItem::setShapeLabelShown(bool on)
+{
+    if (m_labelShown == on)
+        return;
+    m_labelShown = on;
+    update();
 }
 
 void EdgeItem::setHighlighted(bool on)
@@ -207,6 +220,17 @@ void EdgeItem::paint(QPainter* painter, const QStyleOptionGraphicsItem* option, 
     painter->setPen(Qt::NoPen);
     painter->setBrush(color);
     painter->drawPolygon(head);
+    if (m_labelShown && !m_hovered && !m_shapeLabel.isEmpty() && lod >= style::kLabelZoom) {
+        painter->setFont(style::bodyFont());
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(style::canvasColor());
+        QFontMetricsF fm(painter->font());
+        const QRectF box(m_labelRect.topLeft(), QSizeF(std::min(m_labelRect.width(), fm.horizontalAdvance(m_shapeLabel) + 6),
+                                                     m_labelRect.height()));
+        painter->drawRect(box);
+        painter->setPen(style::subtleTextColor());
+        painter->drawText(box, Qt::AlignCenter, m_shapeLabel);
+    }
     if (m_hovered) { // the tensor's shape, next to the edge's middle
         painter->setFont(style::bodyFont());
         const QPointF mid = m_path.pointAtPercent(0.5);

@@ -76,10 +76,13 @@ private:
 class EdgeItem : public QGraphicsItem {
 public:
     enum { Type = UserType + 2 };
-    EdgeItem(QPainterPath path, QString tensorText);
+    // `shapeLabel`: the tensor's dims, drawn next to the edge while labels are shown.
+    EdgeItem(QPainterPath path, QString tensorText, QString shapeLabel = {});
 
     int type() const override { return Type; }
     const QString& tensorText() const { return m_text; }
+    void setShapeLabelShown(bool on);
+    bool shapeLabelShown() const { return m_labelShown; }
     QRectF boundingRect() const override { return m_bounds; }
     QPainterPath shape() const override;
     void paint(QPainter* painter, const QStyleOptionGraphicsItem* option, QWidget* widget) override;
@@ -92,7 +95,10 @@ protected:
 private:
     QPainterPath m_path;
     QString m_text;
+    QString m_shapeLabel;
+    QRectF m_labelRect; // where the shape label goes (scene units)
     QRectF m_bounds;
+    bool m_labelShown = false;
     bool m_hovered = false;
     bool m_highlighted = false;
 };

@@ -84,7 +84,8 @@ void GraphScene::build(const DocumentPtr& doc, const LayoutResult& layout, const
         QString text = QString("%1: %2").arg(QString::fromStdString(v.name), tensorTypeText(v));
         if (edges[e].count > 1)
             text += tr("  (+%1 more tensors)").arg(edges[e].count - 1);
-        auto* item = new EdgeItem(layout.edgePaths.at(e), text);
+        auto* item = new EdgeItem(layout.edgePaths.at(e), text, shapeText(v.shape));
+        item->setShapeLabelShown(m_edgeShapes);
         addItem(item);
         m_edgeItems.push_back(item);
         m_edgesOf[edges[e].from].push_back(static_cast<int>(e));
@@ -100,6 +101,13 @@ void GraphScene::build(const DocumentPtr& doc, const LayoutResult& layout, const
     if (m_colouring)
         setNodeColouring(m_colouring);
     emit built();
+}
+
+void GraphScene::setEdgeShapesShown(bool on)
+{
+    m_edgeShapes = on;
+    for (EdgeItem* edge : m_edgeItems)
+        edge->setShapeLabelShown(on);
 }
 
 void GraphScene::setNodeColouring(std::function<QColor(NodeId)> colour)

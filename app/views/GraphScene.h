@@ -48,6 +48,10 @@ public:
     // a node or an invalid QColor to keep its placement colour; nullptr restores all.
     // Kept across rebuilds.
     void setNodeColouring(std::function<QColor(NodeId)> colour);
+    // Tensor dims as labels on every edge (View > Tensor Shapes on Edges); kept across rebuilds.
+    void setEdgeShapesShown(bool on);
+    bool edgeShapesShown() const { return m_edgeShapes; }
+    const std::vector<EdgeItem*>& edgeItems() const { return m_edgeItems; }
 
 signals:
     void revealRequested(const QRectF& rect);
@@ -83,6 +87,7 @@ private:
     std::vector<EdgeItem*> m_highlighted;
     std::function<QColor(NodeId)> m_colouring;
     bool m_syncing = false;
+    bool m_edgeShapes = false;
     NodeId m_pendingReveal = kNoNode; // hidden node to reveal once its block is expanded
 };
 

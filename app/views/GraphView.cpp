@@ -166,9 +166,24 @@ void GraphView::resizeEvent(QResizeEvent* event)
     updateMinimap();
 }
 
+QString GraphView::emptyStateText() const
+{
+    if (scene() == m_scene && !m_scene->boxItems().empty())
+        return {};
+    return tr("Open a model or project\n\nFile > Open… (Ctrl+O), Open Recent, or drop an .onnx / .tessera file here");
+}
+
 void GraphView::paintEvent(QPaintEvent* event)
 {
     QGraphicsView::paintEvent(event);
+    if (const QString hint = emptyStateText(); !hint.isEmpty()) {
+        QPainter p(viewport());
+        QFont font = style::bodyFont();
+        font.setPointSizeF(font.pointSizeF() * 1.3);
+        p.setFont(font);
+        p.setPen(style::subtleTextColor());
+        p.drawText(viewport()->rect().adjusted(24, 24, -24, -24), Qt::AlignCenter | Qt::TextWordWrap, hint);
+    }
     if (m_awaitingFirstPaint) {
         m_awaitingFirstPaint = false;
         m_firstPaintMs = static_cast<double>(m_buildClock.nsecsElapsed()) / 1e6;

@@ -31,6 +31,8 @@ public:
     // empty rows bring the placement legend back.
     void setLegendRows(const QVector<QPair<QColor, QString>>& rows);
     QVector<QPair<QColor, QString>> legendRows() const;
+    // The hint drawn on an empty canvas ("Open a model…"), empty while a graph is shown.
+    QString emptyStateText() const;
     // Milliseconds from GraphScene::built to the end of the first paint after it.
     double lastFirstPaintMs() const { return m_firstPaintMs; }
 

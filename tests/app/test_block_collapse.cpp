@@ -144,6 +144,26 @@ private slots:
         QCOMPARE(scene->groupItemCount(), kLayers - 1); // only layers.90 and its self_attn opened
     }
 
+    void edgeShapesAreOptionalLabels()
+    {
+        MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(showAndWait(w, resnetLike()));
+        GraphView* view = w.graphView();
+        view->setTransform(QTransform());
+        const QImage before = view->viewport()->grab().toImage();
+        auto* action = w.findChild<QAction*>("actionEdgeShapes");
+        QVERIFY(action && !action->isChecked());
+        action->trigger();
+        for (EdgeItem* edge : w.graphScene()->edgeItems())
+            QVERIFY(edge->shapeLabelShown());
+        QVERIFY(view->viewport()->grab().toImage() != before); // "1×4" next to the edges
+        // Kept when the graph is laid out again.
+        QVERIFY(relaidOut(w, [&] { w.layoutController()->relayout(); }));
+        QVERIFY(w.graphScene()->edgeItems().front()->shapeLabelShown());
+    }
+
     void screenshotsOfCollapsedRealExports()
     {
         const QString shots = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");

@@ -196,6 +196,16 @@ private slots:
         QCOMPARE(m_ctl->chosenBits(), pts[pick].weightBits);
         QCOMPARE(m_model->undoStack()->index(), undoBefore + 1); // one macro
         QCOMPARE(m_ctl->estimatedCost(), pts[pick].cost);
+        // Hovering a point names its cost, drop and bit mix; empty space has no tip.
+        int lowest = 99, atLowest = 0;
+        for (const auto& [layer, bits] : pts[pick].weightBits)
+            lowest = std::min(lowest, bits);
+        for (const auto& [layer, bits] : pts[pick].weightBits)
+            atLowest += bits == lowest;
+        const QString tip = plot->toolTipAt(plot->pointCenter(pick));
+        QVERIFY2(tip.contains(QString::number(pts[pick].accuracyDrop * 100.0, 'f', 2) + " pp"), qPrintable(tip));
+        QVERIFY2(tip.contains(QString("%1 × %2-bit").arg(atLowest).arg(lowest)), qPrintable(tip));
+        QVERIFY(plot->toolTipAt(QPoint(-50, -50)).isEmpty());
     }
 
     void graphColoursNodesByBits()

@@ -86,13 +86,16 @@ private slots:
     {
         MainWindow w;
         w.show();
+        QVERIFY(w.graphView()->emptyStateText().contains("Open a model")); // the empty studio says what to do
         QVERIFY(openAndWait(w, kModels + "/mnist/mnist_lenet.onnx"));
+        QVERIFY(w.graphView()->emptyStateText().isEmpty());
         w.projectModel()->selection()->select(w.projectModel()->document()->graph().topologicalOrder().front());
         w.findChild<QAction*>("actionClose")->trigger();
         QVERIFY(!w.projectModel()->hasDocument());
         QVERIFY(w.projectModel()->project().modelPath.isEmpty());
         QVERIFY(w.windowTitle().contains("untitled"));
         QCOMPARE(w.graphScene()->nodeItemCount(), 0);
+        QVERIFY(!w.graphView()->emptyStateText().isEmpty());
         QCOMPARE(w.summary()->totalsText(), QString("No model loaded"));
         QVERIFY(openAndWait(w, kModels + "/digits/digits_cnn.onnx"));
         QVERIFY(w.windowTitle().contains("digits_cnn.onnx"));
@@ -152,6 +155,7 @@ private slots:
         QCOMPARE(QString::fromStdString(g.value(w.inspector()->shownTensor()).name), QString("onnx::Conv_98"));
         // Histogram statistics describe that weight: 16 filters of 1x3x3.
         QCOMPARE(w.inspector()->shownStats().count, int64_t(16 * 9));
+        QVERIFY(w.inspector()->shownValuesText().isEmpty()); // 144 values: the histogram only
 
         QTemporaryDir dir;
         const QString npy = dir.filePath("w.npy");
