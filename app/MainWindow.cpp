@@ -10,6 +10,7 @@
 #include "app/panels/QuantPanel.h"
 #include "app/panels/RetrainPanel.h"
 #include "app/panels/SimulationPanel.h"
+#include "app/panels/SearchResults.h"
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphExport.h"
 #include "app/views/GraphScene.h"
@@ -332,6 +333,7 @@ void MainWindow::createToolBar()
     m_searchStatus->setContentsMargins(8, 0, 8, 0);
     bar->addWidget(m_searchStatus);
     connect(m_searchField, &QLineEdit::returnPressed, this, [this] { m_search->findNext(m_searchField->text()); });
+    m_searchResults = new SearchResults(m_searchField, m_search, &m_model);
     connect(m_search, &SearchController::statusChanged, m_searchStatus, &QLabel::setText);
 }
 

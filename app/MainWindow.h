@@ -24,6 +24,7 @@ class SummaryPanel;
 class LogPanel;
 class QuantPanel;
 class ChipPanel;
+class SearchResults;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -55,6 +56,7 @@ public:
     QuantPanel* quantPanel() const { return m_quant; }
     ChipPanel* chipPanel() const { return m_chip; }
     QLineEdit* searchField() const { return m_searchField; }
+    SearchResults* searchResults() const { return m_searchResults; }
     QStringList recentFiles() const;
 
 signals:
@@ -104,6 +106,7 @@ private:
     QMenu* m_panelsMenu = nullptr;
     QMenu* m_recentMenu = nullptr;
     QLineEdit* m_searchField = nullptr;
+    SearchResults* m_searchResults = nullptr;
     QLabel* m_searchStatus = nullptr;
     QLabel* m_statusText = nullptr;
     QLabel* m_zoomLabel = nullptr;

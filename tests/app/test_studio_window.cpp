@@ -7,6 +7,7 @@
 #include "app/model/SyntheticGraph.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
+#include "app/panels/SearchResults.h"
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
@@ -136,6 +137,23 @@ private slots:
         const QRect vp = w.graphView()->viewport()->rect();
         QVERIFY2(std::abs(centre.x() - vp.center().x()) < 40 && std::abs(centre.y() - vp.center().y()) < 40,
                  qPrintable(QString("node at %1,%2").arg(centre.x()).arg(centre.y())));
+    }
+
+    void searchResultsListTheMatches()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, kModels + "/digits/digits_resnet.onnx"));
+        QTest::keyClicks(w.searchField(), "conv");
+        // Every match, ranked as Find steps through them; picking one selects it.
+        const QVector<NodeId> found = w.searchController()->matches("conv");
+        QVERIFY(found.size() > 3);
+        QCOMPARE(w.searchResults()->rowCount(), static_cast<int>(found.size()));
+        for (int i = 0; i < static_cast<int>(found.size()); ++i)
+            QCOMPARE(w.searchResults()->nodeAt(i), found[i]);
+        w.searchResults()->pick(2);
+        QCOMPARE(w.projectModel()->selection()->current(), found[2]);
+        QVERIFY(w.graphScene()->itemForNode(found[2])->isSelected());
     }
 
     void inspectorShowsAttributesAndWeights()
