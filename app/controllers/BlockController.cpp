@@ -1,6 +1,12 @@
 #include "app/controllers/BlockController.h"
 
+#include <QJsonObject>
+
 namespace tessera::studio {
+
+namespace {
+const QString kPanel = QStringLiteral("view");
+} // namespace
 
 void BlockController::setDocument(const DocumentPtr& doc)
 {
@@ -8,9 +14,12 @@ void BlockController::setDocument(const DocumentPtr& doc)
         return;
     m_doc = doc;
     m_tree = doc ? std::make_shared<const ScopeTree>(*doc) : nullptr;
-    m_collapsed = m_tree ? m_tree->defaultCollapsed() : std::vector<char>{};
+    m_default = m_tree ? m_tree->defaultCollapsed() : std::vector<char>{};
+    m_collapsed = m_default;
     m_focusScope = -1;
-    const bool on = m_tree && !m_tree->isEmpty() && doc->totals().nodes > kCollapseAboveNodes;
+    bool on = false;
+    if (m_tree && !m_tree->isEmpty())
+        on = restoreFromProject(doc->totals().nodes > kCollapseAboveNodes);
     if (on != m_enabled) {
         m_enabled = on;
         emit enabledChanged(on);
@@ -22,11 +31,40 @@ void BlockController::setEnabled(bool on)
     if (on == m_enabled)
         return;
     m_enabled = on;
-    if (m_tree)
-        m_collapsed = m_tree->defaultCollapsed();
+    m_collapsed = m_default;
     m_focusScope = -1;
+    saveToProject();
     emit enabledChanged(on);
     emit changed();
+}
+
+bool BlockController::restoreFromProject(bool enabledByDefault)
+{
+    if (!m_project)
+        return enabledByDefault;
+    const QJsonObject view = m_project->panelState(kPanel);
+    const bool enabled = view.contains("collapseBlocks") ? view.value("collapseBlocks").toBool() : enabledByDefault;
+    const QJsonObject overrides = view.value("blockOverrides").toObject();
+    for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+        const int scope = m_tree->findPath(it.key().toStdString());
+        if (scope >= 0) // a scope the model no longer has is ignored
+            m_collapsed[scope] = it.value().toBool();
+    }
+    return enabled;
+}
+
+void BlockController::saveToProject() const
+{
+    if (!m_project || !m_tree)
+        return;
+    QJsonObject view = m_project->panelState(kPanel);
+    view["collapseBlocks"] = m_enabled;
+    QJsonObject overrides;
+    for (size_t s = 0; s < m_collapsed.size(); ++s)
+        if (m_collapsed[s] != m_default[s])
+            overrides[QString::fromStdString(m_tree->scope(static_cast<int>(s)).path)] = bool(m_collapsed[s]);
+    view["blockOverrides"] = overrides;
+    m_project->setPanelState(kPanel, view);
 }
 
 void BlockController::setCollapsed(int scope, bool collapsed)
@@ -44,6 +82,7 @@ void BlockController::setCollapsed(int scope, bool collapsed)
     }
     m_collapsed[scope] = collapsed;
     m_focusScope = scope;
+    saveToProject();
     emit changed();
 }
 
@@ -60,6 +99,7 @@ bool BlockController::reveal(NodeId node)
     if (first < 0)
         return false;
     m_focusScope = -1; // the scene reveals the selected node itself
+    saveToProject();
     emit changed();
     return true;
 }

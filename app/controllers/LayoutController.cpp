@@ -5,7 +5,7 @@
 namespace tessera::studio {
 
 LayoutController::LayoutController(ProjectModel* model, JobManager* jobs, QObject* parent)
-    : QObject(parent), m_model(model), m_jobs(jobs)
+    : QObject(parent), m_model(model), m_jobs(jobs), m_blocks(model)
 {
     connect(m_model, &ProjectModel::documentChanged, this, [this] {
         m_blocks.setDocument(m_model->document()); // before the layout: it lays out its view

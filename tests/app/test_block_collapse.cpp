@@ -144,6 +144,38 @@ private slots:
         QCOMPARE(scene->groupItemCount(), kLayers - 1); // only layers.90 and its self_attn opened
     }
 
+    void choiceIsPartOfTheProject()
+    {
+        ProjectFile saved;
+        {
+            MainWindow w;
+            w.show();
+            QVERIFY(showAndWait(w, transformerLike(kLayers)));
+            const int scope = w.graphScene()->blocks().tree->findPath("layers.5");
+            QVERIFY(relaidOut(w, [&] { w.layoutController()->blocks()->setCollapsed(scope, false); }));
+            QVERIFY(w.projectModel()->isModified());
+            saved = w.projectModel()->project();
+        }
+        // Reopened: layers.5 open again (its self_attn a block), the other layers collapsed.
+        MainWindow w;
+        w.show();
+        w.projectModel()->adoptProject(saved, "reopened.tessera");
+        QVERIFY(relaidOut(w, [&] { w.projectModel()->setDocument(transformerLike(kLayers)); }));
+        QVERIFY(!w.graphScene()->groupForNode(nodeNamed(w, "/layers.5/Add")));
+        QVERIFY(w.graphScene()->groupForNode(nodeNamed(w, "/layers.6/Add")));
+        QCOMPARE(w.graphScene()->groupItemCount(), kLayers);
+        QVERIFY(!w.projectModel()->isModified());
+        // Switched off, it opens whole.
+        QVERIFY(relaidOut(w, [&] { collapseAction(w)->trigger(); }));
+        saved = w.projectModel()->project();
+        MainWindow again;
+        again.show();
+        again.projectModel()->adoptProject(saved, "reopened.tessera");
+        QVERIFY(relaidOut(again, [&] { again.projectModel()->setDocument(transformerLike(kLayers)); }));
+        QVERIFY(!collapseAction(again)->isChecked());
+        QCOMPARE(again.graphScene()->groupItemCount(), 0);
+    }
+
     void edgeShapesAreOptionalLabels()
     {
         MainWindow w;

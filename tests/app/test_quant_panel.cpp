@@ -217,6 +217,10 @@ private slots:
             QCOMPARE(m_window->graphScene()->itemForNode(l.node)->color(), bitsColour(m_ctl->bitsOf(l.name)));
         toggle->setChecked(false);
         QVERIFY(m_window->graphScene()->itemForNode(m_ctl->layers()[0].node)->color() != bitsColour(2));
+        // A 4-bit node stays distinct from the selection outline (amber): RGB distance > 100.
+        const QColor four = bitsColour(4), outline = style::highlightColor();
+        const int dr = four.red() - outline.red(), dg = four.green() - outline.green(), db = four.blue() - outline.blue();
+        QVERIFY(dr * dr + dg * dg + db * db > 100 * 100);
     }
 
     void evaluateMeasuresChosenBits()
