@@ -10,6 +10,7 @@
 #include "tests/app/WaitFor.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -202,6 +203,10 @@ private slots:
         const QString models = qEnvironmentVariable("TESSERA_REAL_MODELS");
         if (shots.isEmpty() || models.isEmpty())
             QSKIP("set TESSERA_SCREENSHOT_DIR and TESSERA_REAL_MODELS for the screenshots");
+        const bool dark = qEnvironmentVariable("TESSERA_STUDIO_THEME") == "dark"; // as main() does
+        if (dark)
+            QApplication::setPalette(style::darkPalette());
+        const QString suffix = dark ? "-dark.png" : ".png";
         MainWindow w;
         w.resize(1500, 920);
         w.show();
@@ -211,19 +216,19 @@ private slots:
         QVERIFY(collapseAction(w)->isChecked());
         QVERIFY(w.graphScene()->groupItemCount() >= 100);
         QTest::qWait(200);
-        QVERIFY(w.grab().save(shots + "/collapsed-transformer100.png"));
+        QVERIFY(w.grab().save(shots + "/collapsed-transformer100" + suffix));
         w.openPath(models + "/resnet50.onnx");
         QVERIFY(shown.wait(60000));
         QVERIFY(relaidOut(w, [&] { collapseAction(w)->trigger(); }));
         QCOMPARE(w.graphScene()->groupItemCount(), 4);
         QTest::qWait(200);
-        QVERIFY(w.grab().save(shots + "/collapsed-resnet50.png"));
+        QVERIFY(w.grab().save(shots + "/collapsed-resnet50" + suffix));
         // Its first stage opened: a frame around the three bottleneck blocks.
         const int stage = w.graphScene()->blocks().tree->findPath("layer1");
         QVERIFY(relaidOut(w, [&] { w.layoutController()->blocks()->setCollapsed(stage, false); }));
         QCOMPARE(w.graphScene()->groupItemCount(), 6);
         QTest::qWait(200);
-        QVERIFY(w.grab().save(shots + "/collapsed-resnet50-layer1.png"));
+        QVERIFY(w.grab().save(shots + "/collapsed-resnet50-layer1" + suffix));
     }
 };
 
