@@ -1,6 +1,7 @@
 #pragma once
 // The studio frame: graph view in the centre, docks around it, one job framework, one
 // project model. New panels (quantization, tile packing, simulation) call addPanel().
+// Menus and tool bar are defined in MainWindowMenus.cpp.
 #include "app/controllers/LayoutController.h"
 #include "app/controllers/NavigationController.h"
 #include "app/controllers/SearchController.h"
