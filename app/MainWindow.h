@@ -1,6 +1,7 @@
 #pragma once
 // The studio frame: graph view in the centre, docks around it, one job framework, one
 // project model. New panels (quantization, tile packing, simulation) call addPanel().
+// Menus and tool bar are defined in MainWindowMenus.cpp.
 #include "app/controllers/LayoutController.h"
 #include "app/controllers/NavigationController.h"
 #include "app/controllers/SearchController.h"
@@ -24,6 +25,7 @@ class SummaryPanel;
 class LogPanel;
 class QuantPanel;
 class ChipPanel;
+class SearchResults;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -55,6 +57,7 @@ public:
     QuantPanel* quantPanel() const { return m_quant; }
     ChipPanel* chipPanel() const { return m_chip; }
     QLineEdit* searchField() const { return m_searchField; }
+    SearchResults* searchResults() const { return m_searchResults; }
     QStringList recentFiles() const;
 
 signals:
@@ -104,6 +107,7 @@ private:
     QMenu* m_panelsMenu = nullptr;
     QMenu* m_recentMenu = nullptr;
     QLineEdit* m_searchField = nullptr;
+    SearchResults* m_searchResults = nullptr;
     QLabel* m_searchStatus = nullptr;
     QLabel* m_statusText = nullptr;
     QLabel* m_zoomLabel = nullptr;

@@ -5,18 +5,31 @@
 namespace tessera::studio {
 
 LayoutController::LayoutController(ProjectModel* model, JobManager* jobs, QObject* parent)
-    : QObject(parent), m_model(model), m_jobs(jobs)
+    : QObject(parent), m_model(model), m_jobs(jobs), m_blocks(model)
 {
-    connect(m_model, &ProjectModel::documentChanged, this, [this] { relayout(); });
+    connect(m_model, &ProjectModel::documentChanged, this, [this] {
+        m_blocks.setDocument(m_model->document()); // before the layout: it lays out its view
+        relayout();
+    });
+    connect(&m_blocks, &BlockController::changed, this, [this] { relayout(); });
 }
 
-LayoutInput LayoutController::layoutInputFor(const GraphDocument& doc)
+LayoutInput LayoutController::layoutInputFor(const GraphDocument& doc, const BlockSnapshot& blocks)
 {
     LayoutInput input;
-    input.sizes.reserve(doc.displayNodes().size());
-    for (const DisplayNode& n : doc.displayNodes())
-        input.sizes.push_back(nodeSize(nodeLabel(doc, n)));
-    for (const DisplayEdge& e : doc.displayEdges())
+    if (!blocks.view) {
+        input.sizes.reserve(doc.displayNodes().size());
+        for (const DisplayNode& n : doc.displayNodes())
+            input.sizes.push_back(nodeSize(nodeLabel(doc, n)));
+        for (const DisplayEdge& e : doc.displayEdges())
+            input.edges.emplace_back(e.from, e.to);
+        return input;
+    }
+    const int items = static_cast<int>(blocks.view->items().size());
+    input.sizes.reserve(items);
+    for (int i = 0; i < items; ++i)
+        input.sizes.push_back(blockItemSize(doc, blocks, i));
+    for (const BlockEdge& e : blocks.view->edges())
         input.edges.emplace_back(e.from, e.to);
     return input;
 }
@@ -27,16 +40,18 @@ int LayoutController::relayout()
     if (!doc)
         return 0;
     // Sizes need font metrics, so they are measured here on the UI thread.
-    auto input = std::make_shared<LayoutInput>(layoutInputFor(*doc));
+    const BlockSnapshot blocks = m_blocks.snapshot();
+    auto input = std::make_shared<LayoutInput>(layoutInputFor(*doc, blocks));
     const LayoutEngine engine = m_engine;
-    const QString title = QString("Layout (%1 nodes)").arg(doc->displayNodes().size());
-    m_pendingJob = m_jobs->start(title, "layout", [this, doc, input, engine](ProgressSink& progress) -> JobApply {
+    const QString title = QString("Layout (%1 boxes)").arg(input->sizes.size());
+    m_pendingJob = m_jobs->start(title, "layout", [this, doc, blocks, input, engine](ProgressSink& progress) -> JobApply {
         auto result = std::make_shared<const LayoutResult>(computeLayout(*input, engine, progress));
-        return [this, doc, result] {
+        return [this, doc, blocks, result] {
             if (m_model->document() != doc)
                 return; // the document changed while this layout ran
             m_layout = result;
             m_layoutDocument = doc;
+            m_layoutBlocks = blocks;
             emit layoutReady();
         };
     });

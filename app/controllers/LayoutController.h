@@ -1,6 +1,9 @@
 #pragma once
 // Lays out the current document whenever it changes, as a "layout" job: a newer request
 // cancels the older one, and a result for a document that is no longer current is dropped.
+// What is laid out is the document's collapsed view (BlockController): a change of the
+// collapsed blocks lays out again the same way.
+#include "app/controllers/BlockController.h"
 #include "app/jobs/JobManager.h"
 #include "app/layout/GraphLayout.h"
 #include "app/model/ProjectModel.h"
@@ -19,12 +22,15 @@ public:
     // Starts a layout of the current document (no-op without one). Returns the job id.
     int relayout();
 
-    // The last finished layout and the document it belongs to.
+    // The last finished layout, the document and the collapsed view it belongs to.
     const std::shared_ptr<const LayoutResult>& layout() const { return m_layout; }
     const DocumentPtr& layoutDocument() const { return m_layoutDocument; }
+    const BlockSnapshot& layoutBlocks() const { return m_layoutBlocks; }
     int pendingJob() const { return m_pendingJob; }
+    BlockController* blocks() { return &m_blocks; }
 
-    static LayoutInput layoutInputFor(const GraphDocument& doc);
+    // Node sizes and edges of a collapsed view (every node when `blocks` has no view).
+    static LayoutInput layoutInputFor(const GraphDocument& doc, const BlockSnapshot& blocks = {});
 
 signals:
     void layoutReady();
@@ -32,9 +38,11 @@ signals:
 private:
     ProjectModel* m_model;
     JobManager* m_jobs;
+    BlockController m_blocks;
     LayoutEngine m_engine = LayoutEngine::Auto;
     std::shared_ptr<const LayoutResult> m_layout;
     DocumentPtr m_layoutDocument;
+    BlockSnapshot m_layoutBlocks;
     int m_pendingJob = 0;
 };
 

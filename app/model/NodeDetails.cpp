@@ -94,6 +94,24 @@ NodeDetails describeNodeDetails(const GraphDocument& doc, NodeId id)
     return d;
 }
 
+QString tensorValuesText(const Tensor& tensor, int64_t maxValues)
+{
+    const int64_t n = tensor.numel();
+    if (n == 0 || n > maxValues)
+        return {};
+    const Shape& shape = tensor.shape();
+    const int64_t rowLength = shape.size() == 2 && shape[1] > 0 ? shape[1] : n;
+    QStringList rows, row;
+    for (int64_t i = 0; i < n; ++i) {
+        row << QString::number(tensor.valueAsDouble(i), 'g', 5);
+        if ((i + 1) % rowLength == 0) {
+            rows << row.join(", ");
+            row.clear();
+        }
+    }
+    return rows.join("\n");
+}
+
 TensorStats tensorStats(const Tensor& tensor, int bins)
 {
     TensorStats s;

@@ -56,5 +56,8 @@ struct TensorStats {
 
 // Statistics and a `bins`-bin histogram of a numeric tensor (any dtype).
 TensorStats tensorStats(const Tensor& tensor, int bins = 64);
+// The values of a small constant (at most `maxValues`, else empty) as text: comma-separated,
+// one row per index of the first axis for a 2-D tensor (the Inspector's value viewer).
+QString tensorValuesText(const Tensor& tensor, int64_t maxValues = 64);
 
 } // namespace tessera::studio

@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QFileDialog>
 #include <QHeaderView>
+#include <QFontDatabase>
 #include <QLabel>
 #include <QPushButton>
 #include <QTreeWidget>
@@ -89,6 +90,12 @@ InspectorPanel::InspectorPanel(ProjectModel* model, QWidget* parent) : QWidget(p
     m_statsLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_statsLabel->setWordWrap(true);
     weights->addWidget(m_statsLabel);
+    m_valuesLabel = new QLabel; // the values themselves, for small constants
+    m_valuesLabel->setObjectName("tensorValues");
+    m_valuesLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_valuesLabel->setWordWrap(true);
+    m_valuesLabel->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    weights->addWidget(m_valuesLabel);
     layout->addWidget(m_weightsBox, 2);
     m_weightsBox->hide();
 
@@ -197,6 +204,7 @@ void InspectorPanel::showTensor(ValueId value)
     m_plot->clearPlottables();
     m_stats = {};
     const DocumentPtr& doc = m_model->document();
+    m_valuesLabel->clear();
     if (!doc || value == kNoValue) {
         m_statsLabel->clear();
         m_plot->replot();
@@ -218,6 +226,12 @@ void InspectorPanel::showTensor(ValueId value)
                               .arg(m_stats.max, 0, 'g', 4)
                               .arg(m_stats.mean, 0, 'g', 4)
                               .arg(m_stats.std, 0, 'g', 4));
+    m_valuesLabel->setText(tensorValuesText(doc->graph().value(value).constant));
+}
+
+QString InspectorPanel::shownValuesText() const
+{
+    return m_valuesLabel->text();
 }
 
 void InspectorPanel::exportShownTensor(const QString& path) const

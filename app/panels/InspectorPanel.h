@@ -29,6 +29,8 @@ public:
     QString shownText() const;
     ValueId shownTensor() const { return m_tensor; }
     const TensorStats& shownStats() const { return m_stats; }
+    // The shown constant's values (small constants only, else empty).
+    QString shownValuesText() const;
     // Writes the tensor shown in the histogram to `path` (.npy). Throws tessera::Error.
     void exportShownTensor(const QString& path) const;
 
@@ -52,6 +54,7 @@ private:
     QComboBox* m_tensorChoice;
     QCustomPlot* m_plot;
     QLabel* m_statsLabel;
+    QLabel* m_valuesLabel;
     QPushButton* m_export;
     QWidget* m_weightsBox;
 };

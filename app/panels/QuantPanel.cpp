@@ -58,8 +58,8 @@ QColor bitsColour(int bits)
         return QColor("#0f766e");
     if (bits >= 6)
         return QColor("#14b8a6");
-    if (bits >= 4)
-        return QColor("#d97706");
+    if (bits >= 4) // lime, not amber: amber is the selection outline
+        return QColor("#65a30d");
     return bits == 3 ? QColor("#ea580c") : QColor("#dc2626");
 }
 
@@ -183,8 +183,9 @@ QWidget* QuantPanel::createButtons()
 
 void QuantPanel::chooseEvalData()
 {
-    const QString inputs = QFileDialog::getOpenFileName(this, tr("Evaluation inputs"), m_controller->evalInputs(),
-                                                        tr("NumPy arrays (*.npy)"));
+    const QString start = m_controller->evalInputs().isEmpty() ? QFileInfo(m_model->project().modelPath).absolutePath()
+                                                               : m_controller->evalInputs();
+    const QString inputs = QFileDialog::getOpenFileName(this, tr("Evaluation inputs"), start, tr("NumPy arrays (*.npy)"));
     if (inputs.isEmpty())
         return;
     const QString labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel: none, label-free)"),

@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QToolTip>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -137,6 +138,14 @@ QuantParetoPlot::QuantParetoPlot(QuantController* controller, QWidget* parent) :
 
     connect(m_plot, &QCustomPlot::plottableClick, this,
             [this](QCPAbstractPlottable* p, int i, QMouseEvent*) { onClick(p, i); });
+    connect(m_plot, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+        const QString tip = toolTipAt(m_plot->mapTo(this, event->pos()));
+        m_plot->setToolTip(tip);
+        if (tip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(event->globalPosition().toPoint(), tip, m_plot);
+    });
     connect(m_controller, &QuantController::paretoChanged, this, &QuantParetoPlot::rebuild);
     connect(m_controller, &QuantController::bitsChanged, this, &QuantParetoPlot::updateMarkers);
     connect(m_controller, &QuantController::sensitivityChanged, this, &QuantParetoPlot::updateMarkers);
@@ -216,6 +225,29 @@ void QuantParetoPlot::updateMarkers()
         axis->setRange(r.lower - pad, r.upper + pad);
     }
     m_plot->replot();
+}
+
+QString QuantParetoPlot::toolTipAt(const QPoint& widgetPos) const
+{
+    const auto& pts = m_controller->paretoPoints();
+    for (int i = 0; i < static_cast<int>(pts.size()); ++i) {
+        if ((pointCenter(i) - widgetPos).manhattanLength() > 8)
+            continue;
+        const quant::ParetoPoint& p = pts[i];
+        std::map<int, int> layersAtBits;
+        for (const auto& [layer, bits] : p.weightBits)
+            layersAtBits[bits]++;
+        QStringList mix;
+        for (auto it = layersAtBits.rbegin(); it != layersAtBits.rend(); ++it)
+            mix << tr("%1 × %2-bit").arg(it->second).arg(it->first);
+        return tr("%1%2 Mbit · drop %3 pp · top-1 %4%\n%5\nClick to apply")
+            .arg(p.onFront ? tr("Pareto front: ") : QString())
+            .arg(p.cost / kMbit, 0, 'f', 3)
+            .arg(p.accuracyDrop * 100.0, 0, 'f', 2)
+            .arg(p.top1 * 100.0, 0, 'f', 1)
+            .arg(mix.join(", "));
+    }
+    return {};
 }
 
 QPoint QuantParetoPlot::pointCenter(int pointIndex) const

@@ -41,6 +41,9 @@ public:
     QCustomPlot* plot() const { return m_plot; }
     // Widget position of measured point i (index into QuantController::paretoPoints()).
     QPoint pointCenter(int pointIndex) const;
+    // Hover text of the measured point under a widget position (within 8 px), else empty:
+    // cost, drop, top-1 and how many layers at each bit depth.
+    QString toolTipAt(const QPoint& widgetPos) const;
 
 private:
     void rebuild();

@@ -119,6 +119,10 @@ void QuantSqnrChart::rebuild()
     else
         m_plot->xAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     m_plot->xAxis->setRange(0.3, std::max<double>(pts.size(), 1) + 0.7);
+    for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis}) { // no numbers on an empty chart
+        axis->setTickLabels(!pts.empty());
+        axis->setTicks(!pts.empty());
+    }
     m_plot->yAxis->setRange(bottom - 3.0, top + 4.0);
     updateSelection();
 }

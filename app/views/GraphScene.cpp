@@ -1,5 +1,11 @@
 #include "app/views/GraphScene.h"
 
+#include <QGraphicsSceneContextMenuEvent>
+#include <QGraphicsSceneMouseEvent>
+#include <QMenu>
+
+#include <algorithm>
+
 namespace tessera::studio {
 
 GraphScene::GraphScene(ProjectModel* model, QObject* parent) : QGraphicsScene(parent), m_model(model)
@@ -26,50 +32,82 @@ void GraphScene::clearGraph()
     clear();
     m_syncing = false;
     m_nodeItems.clear();
+    m_groupItems.clear();
+    m_boxItems.clear();
+    m_frameItems.clear();
     m_edgeItems.clear();
     m_edgesOf.clear();
     m_highlighted.clear();
     m_doc.reset();
+    m_blocks = {};
 }
 
-void GraphScene::build(const DocumentPtr& doc, const LayoutResult& layout)
+void GraphScene::build(const DocumentPtr& doc, const LayoutResult& layout, const BlockSnapshot& blocks)
 {
     clearGraph();
     m_doc = doc;
+    m_blocks = blocks;
+    if (!m_blocks.view) // every display node drawn
+        m_blocks.view = std::make_shared<const BlockView>(*doc, nullptr, std::vector<char>{});
     const auto& nodes = doc->displayNodes();
-    const auto& edges = doc->displayEdges();
+    const auto& items = m_blocks.view->items();
     // Indexing while thousands of items are added is slow; index once at the end.
     setItemIndexMethod(NoIndex);
-    m_nodeItems.reserve(nodes.size());
-    for (size_t i = 0; i < nodes.size(); ++i) {
-        NodeLabel label = nodeLabel(*doc, nodes[i]);
-        const QSizeF size = i < layout.sizes.size() ? layout.sizes[i] : nodeSize(label);
-        auto* item = new NodeItem(static_cast<int>(i), nodes[i], std::move(label), nodeColor(*doc, nodes[i]), size);
-        item->setPos(layout.centers.at(i));
-        if (nodes[i].kind == DisplayKind::Op) {
-            const auto& placement = doc->analysis(nodes[i].node).placement;
-            item->setToolTip(QString("%1 — %2").arg(placementName(placement.placement),
-                                                    QString::fromStdString(placement.reason)));
+    m_boxItems.reserve(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        const QSizeF size = i < layout.sizes.size() ? layout.sizes[i] : blockItemSize(*doc, m_blocks, static_cast<int>(i));
+        NodeItem* item = nullptr;
+        if (items[i].scope >= 0) {
+            const BlockScope& scope = m_blocks.tree->scope(items[i].scope);
+            auto* group = new GroupItem(items[i].scope, QString::fromStdString(scope.path), groupLabel(scope),
+                                        groupColor(scope), size);
+            m_groupItems.push_back(group);
+            item = group;
+        } else {
+            const DisplayNode& node = nodes[items[i].display];
+            item = new NodeItem(items[i].display, node, nodeLabel(*doc, node), nodeColor(*doc, node), size);
+            if (node.kind == DisplayKind::Op) {
+                const auto& placement = doc->analysis(node.node).placement;
+                item->setToolTip(QString("%1 — %2").arg(placementName(placement.placement),
+                                                        QString::fromStdString(placement.reason)));
+            }
+            m_nodeItems.push_back(item);
         }
+        item->setPos(layout.centers.at(i));
         addItem(item);
-        m_nodeItems.push_back(item);
+        m_boxItems.push_back(item);
     }
+    const auto& edges = m_blocks.view->edges();
     m_edgeItems.reserve(edges.size());
     for (size_t e = 0; e < edges.size(); ++e) {
         const Value& v = doc->graph().value(edges[e].value);
-        auto* item = new EdgeItem(layout.edgePaths.at(e), QString("%1: %2").arg(QString::fromStdString(v.name),
-                                                                                tensorTypeText(v)));
+        QString text = QString("%1: %2").arg(QString::fromStdString(v.name), tensorTypeText(v));
+        if (edges[e].count > 1)
+            text += tr("  (+%1 more tensors)").arg(edges[e].count - 1);
+        auto* item = new EdgeItem(layout.edgePaths.at(e), text, shapeText(v.shape));
+        item->setShapeLabelShown(m_edgeShapes);
         addItem(item);
         m_edgeItems.push_back(item);
         m_edgesOf[edges[e].from].push_back(static_cast<int>(e));
         m_edgesOf[edges[e].to].push_back(static_cast<int>(e));
     }
+    addScopeFrames();
     setItemIndexMethod(BspTreeIndex);
     setSceneRect(layout.bounds.adjusted(-60, -60, 60, 60));
-    onModelSelectionChanged(m_model->selection()->current(), false);
+    const NodeId current = m_model->selection()->current();
+    const bool revealNow = current != kNoNode && current == m_pendingReveal && itemForNode(current);
+    m_pendingReveal = kNoNode;
+    onModelSelectionChanged(current, revealNow);
     if (m_colouring)
         setNodeColouring(m_colouring);
     emit built();
+}
+
+void GraphScene::setEdgeShapesShown(bool on)
+{
+    m_edgeShapes = on;
+    for (EdgeItem* edge : m_edgeItems)
+        edge->setShapeLabelShown(on);
 }
 
 void GraphScene::setNodeColouring(std::function<QColor(NodeId)> colour)
@@ -83,12 +121,81 @@ void GraphScene::setNodeColouring(std::function<QColor(NodeId)> colour)
     }
 }
 
-NodeItem* GraphScene::itemForNode(NodeId node) const
+NodeItem* GraphScene::boxForNode(NodeId node) const
 {
     if (!m_doc)
         return nullptr;
     const int index = m_doc->displayIndexOf(node);
-    return index >= 0 && index < static_cast<int>(m_nodeItems.size()) ? m_nodeItems[index] : nullptr;
+    if (index < 0 || index >= static_cast<int>(m_doc->displayNodes().size()))
+        return nullptr;
+    return m_boxItems.at(m_blocks.view->itemOfDisplay(index));
+}
+
+NodeItem* GraphScene::itemForNode(NodeId node) const
+{
+    NodeItem* box = boxForNode(node);
+    return box && box->type() == NodeItem::Type ? box : nullptr;
+}
+
+GroupItem* GraphScene::groupForNode(NodeId node) const
+{
+    NodeItem* box = boxForNode(node);
+    return box && box->type() == GroupItem::Type ? static_cast<GroupItem*>(box) : nullptr;
+}
+
+void GraphScene::addScopeFrames()
+{
+    // Only while blocks are collapsed: a frame for each expanded block with a card or block
+    // of its own inside (a graph drawn whole has none).
+    constexpr size_t kMaxFrames = 200;
+    const std::vector<char>& collapsed = m_blocks.view->collapsed();
+    if (!m_blocks.tree || collapsed.empty())
+        return;
+    for (size_t s = 0; s < collapsed.size() && m_frameItems.size() < kMaxFrames; ++s) {
+        const BlockScope& scope = m_blocks.tree->scope(static_cast<int>(s));
+        if (collapsed[s] || !m_blocks.tree->collapsible(static_cast<int>(s)))
+            continue;
+        QRectF rect;
+        bool hidden = false; // inside a collapsed outer block
+        for (int display : scope.members) {
+            const int item = m_blocks.view->itemOfDisplay(display);
+            const int itemScope = m_blocks.view->items()[item].scope;
+            hidden = itemScope >= 0 && m_blocks.tree->scope(itemScope).depth < scope.depth;
+            if (hidden)
+                break;
+            rect |= m_boxItems[item]->sceneBoundingRect();
+        }
+        if (hidden || rect.isEmpty())
+            continue;
+        auto* frame = new ScopeFrameItem(static_cast<int>(s), QString::fromStdString(scope.path), groupColor(scope), rect,
+                                         scope.depth);
+        addItem(frame);
+        m_frameItems.push_back(frame);
+    }
+}
+
+ScopeFrameItem* GraphScene::frameForScope(int scope) const
+{
+    for (ScopeFrameItem* frame : m_frameItems)
+        if (frame->scope() == scope)
+            return frame;
+    return nullptr;
+}
+
+GroupItem* GraphScene::groupForScope(int scope) const
+{
+    const int item = m_blocks.view ? m_blocks.view->itemOfScope(scope) : -1;
+    return item >= 0 ? static_cast<GroupItem*>(m_boxItems.at(item)) : nullptr;
+}
+
+QRectF GraphScene::scopeRect(int scope) const
+{
+    QRectF rect;
+    if (!m_blocks.tree || scope < 0 || scope >= static_cast<int>(m_blocks.tree->scopes().size()))
+        return rect;
+    for (int display : m_blocks.tree->scope(scope).members)
+        rect |= m_boxItems.at(m_blocks.view->itemOfDisplay(display))->sceneBoundingRect();
+    return rect;
 }
 
 NodeItem* GraphScene::itemForValue(ValueId value) const
@@ -109,10 +216,16 @@ void GraphScene::onSceneSelectionChanged()
     QVector<int> indices;
     ValueId value = kNoValue;
     for (QGraphicsItem* item : selectedItems()) {
+        if (auto* group = qgraphicsitem_cast<GroupItem*>(item)) { // a block selects its nodes
+            indices.append(m_blocks.view->itemOfScope(group->scope()));
+            for (int display : m_blocks.tree->scope(group->scope()).members)
+                nodes.append(m_doc->displayNodes()[display].node);
+            continue;
+        }
         auto* node = qgraphicsitem_cast<NodeItem*>(item);
         if (!node)
             continue;
-        indices.append(node->displayIndex());
+        indices.append(m_blocks.view->itemOfDisplay(node->displayIndex()));
         if (node->nodeId() != kNoNode)
             nodes.append(node->nodeId());
         else
@@ -139,27 +252,101 @@ void GraphScene::onModelSelectionChanged(NodeId current, bool reveal)
         m_syncing = true;
         clearSelection();
         for (NodeId id : selection->selected())
-            if (NodeItem* item = itemForNode(id))
+            if (NodeItem* item = boxForNode(id))
                 item->setSelected(true);
         if (valueItem)
             valueItem->setSelected(true);
         m_syncing = false;
-        QVector<int> indices = displayIndicesOf(selection->selected());
+        QVector<int> indices = itemIndicesOf(selection->selected());
         if (valueItem)
-            indices.append(valueItem->displayIndex());
+            indices.append(m_blocks.view->itemOfDisplay(valueItem->displayIndex()));
         highlightEdges(indices);
     }
-    NodeItem* shown = valueItem ? valueItem : itemForNode(current);
+    if (reveal && !valueItem && current != kNoNode && groupForNode(current)) {
+        // Hidden in a block: have it expanded; the next build reveals the node.
+        m_pendingReveal = current;
+        emit hiddenNodeRevealRequested(current);
+        return;
+    }
+    NodeItem* shown = valueItem ? valueItem : boxForNode(current);
     if (reveal && shown)
         emit revealRequested(shown->sceneBoundingRect());
 }
 
-QVector<int> GraphScene::displayIndicesOf(const QVector<NodeId>& nodes) const
+QVector<int> GraphScene::itemIndicesOf(const QVector<NodeId>& nodes) const
 {
     QVector<int> indices;
-    for (NodeId id : nodes)
-        indices.append(m_doc->displayIndexOf(id));
+    for (NodeId id : nodes) {
+        const int display = m_doc->displayIndexOf(id);
+        if (display >= 0)
+            indices.append(m_blocks.view->itemOfDisplay(display));
+    }
+    std::sort(indices.begin(), indices.end());
+    indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
     return indices;
+}
+
+GroupItem* GraphScene::groupAt(const QPointF& scenePos) const
+{
+    for (QGraphicsItem* item : items(scenePos))
+        if (auto* group = qgraphicsitem_cast<GroupItem*>(item))
+            return group;
+    return nullptr;
+}
+
+void GraphScene::mousePressEvent(QGraphicsSceneMouseEvent* event)
+{
+    GroupItem* group = event->button() == Qt::LeftButton ? groupAt(event->scenePos()) : nullptr;
+    if (group && group->expandButtonRect().contains(group->mapFromScene(event->scenePos()))) {
+        emit scopeCollapseRequested(group->scope(), false);
+        event->accept();
+        return;
+    }
+    if (event->button() == Qt::LeftButton && !group)
+        for (ScopeFrameItem* frame : m_frameItems) // the innermost frame's "−" is on top
+            if (frame->collapseButtonRect().contains(event->scenePos())) {
+                emit scopeCollapseRequested(frame->scope(), true);
+                event->accept();
+                return;
+            }
+    QGraphicsScene::mousePressEvent(event);
+}
+
+void GraphScene::mouseDoubleClickEvent(QGraphicsSceneMouseEvent* event)
+{
+    if (GroupItem* group = groupAt(event->scenePos())) {
+        emit scopeCollapseRequested(group->scope(), false);
+        event->accept();
+        return;
+    }
+    QGraphicsScene::mouseDoubleClickEvent(event);
+}
+
+void GraphScene::contextMenuEvent(QGraphicsSceneContextMenuEvent* event)
+{
+    if (!m_blocks.tree)
+        return;
+    QMenu menu;
+    if (GroupItem* group = groupAt(event->scenePos())) {
+        menu.addAction(tr("Expand %1").arg(group->path()), this,
+                       [this, s = group->scope()] { emit scopeCollapseRequested(s, false); });
+        for (int s = m_blocks.tree->scope(group->scope()).parent; s >= 0; s = m_blocks.tree->scope(s).parent)
+            menu.addAction(tr("Collapse %1").arg(QString::fromStdString(m_blocks.tree->scope(s).path)), this,
+                           [this, s] { emit scopeCollapseRequested(s, true); });
+    } else {
+        for (QGraphicsItem* item : items(event->scenePos())) {
+            auto* node = qgraphicsitem_cast<NodeItem*>(item);
+            if (!node)
+                continue;
+            for (int s = m_blocks.tree->scopeOf(node->displayIndex()); s >= 0; s = m_blocks.tree->scope(s).parent)
+                if (m_blocks.tree->collapsible(s))
+                    menu.addAction(tr("Collapse %1").arg(QString::fromStdString(m_blocks.tree->scope(s).path)), this,
+                                   [this, s] { emit scopeCollapseRequested(s, true); });
+            break;
+        }
+    }
+    if (!menu.isEmpty())
+        menu.exec(event->screenPos());
 }
 
 void GraphScene::highlightEdges(const QVector<int>& displayIndices)

@@ -41,7 +41,10 @@ void GraphView::onBuilt()
     m_awaitingFirstPaint = true;
     m_legend->setDocument(m_scene->document());
     m_legend->setVisible(m_scene->document() != nullptr);
-    showInitialView();
+    // A block expanded or collapsed: the same graph, so keep the zoom (the caller centres).
+    if (m_scene->document() != m_shownDocument.lock())
+        showInitialView();
+    m_shownDocument = m_scene->document();
     m_minimap->refreshPicture();
     placeOverlays();
     updateMinimap();
@@ -98,6 +101,17 @@ void GraphView::showInitialView()
     }
 }
 
+void GraphView::showRegion(const QRectF& rect)
+{
+    if (rect.isEmpty())
+        return;
+    // Its top at the top of the view when it is taller than the view, else its centre.
+    const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+    const double y = rect.height() > visible.height() * 0.9 ? rect.top() + visible.height() * 0.45 : rect.center().y();
+    centerOn(rect.center().x(), y);
+    updateMinimap();
+}
+
 void GraphView::setMinimapVisible(bool visible)
 {
     m_minimapWanted = visible;
@@ -115,7 +129,7 @@ void GraphView::updateMinimap()
     // Only useful when part of the graph is out of view.
     const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
     // sceneRect() has a 60 px margin around the items.
-    const bool needed = m_scene->nodeItemCount() > 0 && !visible.contains(m_scene->sceneRect().adjusted(50, 50, -50, -50));
+    const bool needed = !m_scene->boxItems().empty() && !visible.contains(m_scene->sceneRect().adjusted(50, 50, -50, -50));
     m_minimap->setVisible(m_minimapWanted && needed);
     m_minimap->update();
 }
@@ -152,9 +166,24 @@ void GraphView::resizeEvent(QResizeEvent* event)
     updateMinimap();
 }
 
+QString GraphView::emptyStateText() const
+{
+    if (scene() == m_scene && !m_scene->boxItems().empty())
+        return {};
+    return tr("Open a model or project\n\nFile > Open… (Ctrl+O), Open Recent, or drop an .onnx / .tessera file here");
+}
+
 void GraphView::paintEvent(QPaintEvent* event)
 {
     QGraphicsView::paintEvent(event);
+    if (const QString hint = emptyStateText(); !hint.isEmpty()) {
+        QPainter p(viewport());
+        QFont font = style::bodyFont();
+        font.setPointSizeF(font.pointSizeF() * 1.3);
+        p.setFont(font);
+        p.setPen(style::subtleTextColor());
+        p.drawText(viewport()->rect().adjusted(24, 24, -24, -24), Qt::AlignCenter | Qt::TextWordWrap, hint);
+    }
     if (m_awaitingFirstPaint) {
         m_awaitingFirstPaint = false;
         m_firstPaintMs = static_cast<double>(m_buildClock.nsecsElapsed()) / 1e6;
@@ -191,7 +220,7 @@ Minimap::Minimap(GraphView* view) : QWidget(view), m_view(view)
 void Minimap::refreshPicture()
 {
     const QRectF src = m_view->scene()->sceneRect();
-    if (src.isEmpty() || m_view->graphScene()->nodeItemCount() == 0) {
+    if (src.isEmpty() || m_view->graphScene()->boxItems().empty()) {
         m_picture = QPixmap();
         return;
     }
@@ -205,8 +234,7 @@ void Minimap::refreshPicture()
     QPainter p(&m_picture);
     const double sx = size.width() / src.width(), sy = size.height() / src.height();
     GraphScene* scene = m_view->graphScene();
-    for (int i = 0; i < scene->nodeItemCount(); ++i) {
-        const NodeItem* item = scene->itemAt(i);
+    for (const NodeItem* item : scene->boxItems()) {
         const QRectF r = item->sceneBoundingRect();
         p.fillRect(QRectF((r.left() - src.left()) * sx, (r.top() - src.top()) * sy, std::max(1.0, r.width() * sx),
                           std::max(1.0, r.height() * sy)),

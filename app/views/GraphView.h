@@ -24,11 +24,15 @@ public:
     // Fit, or the top of the graph at a readable zoom when fitting makes it unreadable.
     void showInitialView();
     double zoom() const { return transform().m11(); }
+    // Centres a scene region (an expanded block), or its top when it is taller than the view.
+    void showRegion(const QRectF& rect);
     void setMinimapVisible(bool visible);
     // Replaces the placement legend (e.g. a bits legend while nodes are coloured by bits);
     // empty rows bring the placement legend back.
     void setLegendRows(const QVector<QPair<QColor, QString>>& rows);
     QVector<QPair<QColor, QString>> legendRows() const;
+    // The hint drawn on an empty canvas ("Open a model…"), empty while a graph is shown.
+    QString emptyStateText() const;
     // Milliseconds from GraphScene::built to the end of the first paint after it.
     double lastFirstPaintMs() const { return m_firstPaintMs; }
 
@@ -56,6 +60,7 @@ private:
     bool m_awaitingFirstPaint = false;
     double m_firstPaintMs = 0;
     bool m_minimapWanted = true;
+    std::weak_ptr<const GraphDocument> m_shownDocument; // the document of the last build
 };
 
 // Overview of the whole scene (a cached picture) with the visible area as a frame;

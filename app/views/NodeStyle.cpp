@@ -221,6 +221,37 @@ QSizeF nodeSize(const NodeLabel& label)
     return QSizeF(std::clamp(w + 20, 96.0, 240.0), style::kHeaderHeight + 2 * style::kLineHeight + 4);
 }
 
+NodeLabel groupLabel(const BlockScope& scope)
+{
+    NodeLabel label;
+    label.title = QString::fromStdString(scope.name);
+    const int n = static_cast<int>(scope.members.size());
+    label.name = QString("%1 nodes · %2 analog").arg(n).arg(scope.analogNodes);
+    label.shape = QString("%1 analog MACs · %2 params")
+                      .arg(QString::fromStdString(humanCount(scope.analogMacs)), QString::fromStdString(humanCount(scope.params)));
+    return label;
+}
+
+QSizeF groupSize(const NodeLabel& label)
+{
+    const QSizeF card = nodeSize(label);
+    return QSizeF(std::max(card.width() + 16, 160.0), card.height() + style::kGroupExtra);
+}
+
+QSizeF blockItemSize(const GraphDocument& doc, const BlockSnapshot& blocks, int item)
+{
+    const BlockItem& b = blocks.view->items().at(item);
+    if (b.scope >= 0)
+        return groupSize(groupLabel(blocks.tree->scope(b.scope)));
+    return nodeSize(nodeLabel(doc, doc.displayNodes().at(b.display)));
+}
+
+QColor groupColor(const BlockScope& scope)
+{
+    const bool analog = scope.macs > 0 ? scope.analogMacs * 2 >= scope.macs : scope.analogNodes > 0;
+    return style::placementColor(analog ? Placement::Analog : Placement::Digital);
+}
+
 QColor nodeColor(const GraphDocument& doc, const DisplayNode& node)
 {
     if (node.kind != DisplayKind::Op)

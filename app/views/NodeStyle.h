@@ -1,6 +1,7 @@
 #pragma once
 // How a display node looks: its three text lines, colours, fonts and size. Shared by the
 // scene (painting), the layout controller (sizes) and the legend, so they always agree.
+#include "app/model/BlockScopes.h"
 #include "app/model/GraphDocument.h"
 
 #include <QColor>
@@ -52,6 +53,7 @@ QFont titleFont();
 QFont bodyFont();
 constexpr double kHeaderHeight = 20;
 constexpr double kLineHeight = 16;
+constexpr double kGroupExtra = 10; // stacked-card offset of a collapsed block
 constexpr double kLabelZoom = 0.55; // below this zoom node cards are drawn without text
 } // namespace style
 
@@ -60,6 +62,14 @@ QString tensorTypeText(const Value& value); // "float32 [1×3×32×32]"
 NodeLabel nodeLabel(const GraphDocument& doc, const DisplayNode& node);
 // Needs a QGuiApplication (font metrics): call on the UI thread.
 QSizeF nodeSize(const NodeLabel& label);
+// A collapsed block: title = scope name, then "53 nodes · 12 analog", then
+// "1.2 M analog MACs · 3.1 M params".
+NodeLabel groupLabel(const BlockScope& scope);
+QSizeF groupSize(const NodeLabel& label); // taller and wider than a node card (stacked look)
+// The size of item `item` of a collapsed view (a node card or a group box).
+QSizeF blockItemSize(const GraphDocument& doc, const BlockSnapshot& blocks, int item);
+// Colour of a collapsed block: analog when most of its MACs run analog, else digital.
+QColor groupColor(const BlockScope& scope);
 // The colour of a display node: placement for ops, neutral for inputs/outputs.
 QColor nodeColor(const GraphDocument& doc, const DisplayNode& node);
 

@@ -124,9 +124,11 @@ private slots:
     void evaluateFillsSqnrChartAndColumn()
     {
         QCOMPARE(m_panel->sqnrChart()->pointCount(), 0);
+        QVERIFY(!m_panel->sqnrChart()->plot()->xAxis->tickLabels() && !m_panel->sqnrChart()->plot()->yAxis->tickLabels());
         m_ctl->setBits(m_ctl->layers()[bigLayer()].name, 2); // a clear drop at that layer
         QVERIFY(m_ctl->evaluate() > 0);
         QVERIFY(waitQuant());
+        QVERIFY(m_panel->sqnrChart()->plot()->xAxis->tickLabels() && m_panel->sqnrChart()->plot()->yAxis->tickLabels());
         // The engine's report on the same data and configuration, computed here.
         quant::ModelGraphs graphs(modelPath().toStdString());
         const QuantSpec chosen = readQuantSpec(QDir(m_ctl->workDir()).filePath("quant_chosen.json").toStdString());

@@ -201,6 +201,16 @@ private slots:
         QCOMPARE(m_ctl->chosenBits(), pts[pick].weightBits);
         QCOMPARE(m_model->undoStack()->index(), undoBefore + 1); // one macro
         QCOMPARE(m_ctl->estimatedCost(), pts[pick].cost);
+        // Hovering a point names its cost, drop and bit mix; empty space has no tip.
+        int lowest = 99, atLowest = 0;
+        for (const auto& [layer, bits] : pts[pick].weightBits)
+            lowest = std::min(lowest, bits);
+        for (const auto& [layer, bits] : pts[pick].weightBits)
+            atLowest += bits == lowest;
+        const QString tip = plot->toolTipAt(plot->pointCenter(pick));
+        QVERIFY2(tip.contains(QString::number(pts[pick].accuracyDrop * 100.0, 'f', 2) + " pp"), qPrintable(tip));
+        QVERIFY2(tip.contains(QString("%1 × %2-bit").arg(atLowest).arg(lowest)), qPrintable(tip));
+        QVERIFY(plot->toolTipAt(QPoint(-50, -50)).isEmpty());
     }
 
     void graphColoursNodesByBits()
@@ -212,6 +222,10 @@ private slots:
             QCOMPARE(m_window->graphScene()->itemForNode(l.node)->color(), bitsColour(m_ctl->bitsOf(l.name)));
         toggle->setChecked(false);
         QVERIFY(m_window->graphScene()->itemForNode(m_ctl->layers()[0].node)->color() != bitsColour(2));
+        // A 4-bit node stays distinct from the selection outline (amber): RGB distance > 100.
+        const QColor four = bitsColour(4), outline = style::highlightColor();
+        const int dr = four.red() - outline.red(), dg = four.green() - outline.green(), db = four.blue() - outline.blue();
+        QVERIFY(dr * dr + dg * dg + db * db > 100 * 100);
     }
 
     void evaluateMeasuresChosenBits()

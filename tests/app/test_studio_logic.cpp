@@ -275,6 +275,15 @@ private slots:
         QCOMPARE(s.binCenters.front(), 1.375);
     }
 
+    void smallConstantsShowTheirValues()
+    {
+        // A 2x3 constant reads row by row; one value past the limit shows nothing.
+        const Tensor t = Tensor::fromVector<float>({1, -2.5f, 0.125f, 4, 5, 6}, {2, 3});
+        QCOMPARE(tensorValuesText(t), QString("1, -2.5, 0.125\n4, 5, 6"));
+        QCOMPARE(tensorValuesText(Tensor::fromVector<float>({7, 8}, {2})), QString("7, 8"));
+        QVERIFY(tensorValuesText(t, 5).isEmpty());
+    }
+
     void syntheticGraphReachesTargetSize()
     {
         DocumentPtr doc = makeSyntheticDocument(8000);

@@ -7,6 +7,7 @@
 #include "app/model/SyntheticGraph.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
+#include "app/panels/SearchResults.h"
 #include "app/panels/SummaryPanel.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
@@ -86,13 +87,16 @@ private slots:
     {
         MainWindow w;
         w.show();
+        QVERIFY(w.graphView()->emptyStateText().contains("Open a model")); // the empty studio says what to do
         QVERIFY(openAndWait(w, kModels + "/mnist/mnist_lenet.onnx"));
+        QVERIFY(w.graphView()->emptyStateText().isEmpty());
         w.projectModel()->selection()->select(w.projectModel()->document()->graph().topologicalOrder().front());
         w.findChild<QAction*>("actionClose")->trigger();
         QVERIFY(!w.projectModel()->hasDocument());
         QVERIFY(w.projectModel()->project().modelPath.isEmpty());
         QVERIFY(w.windowTitle().contains("untitled"));
         QCOMPARE(w.graphScene()->nodeItemCount(), 0);
+        QVERIFY(!w.graphView()->emptyStateText().isEmpty());
         QCOMPARE(w.summary()->totalsText(), QString("No model loaded"));
         QVERIFY(openAndWait(w, kModels + "/digits/digits_cnn.onnx"));
         QVERIFY(w.windowTitle().contains("digits_cnn.onnx"));
@@ -135,6 +139,23 @@ private slots:
                  qPrintable(QString("node at %1,%2").arg(centre.x()).arg(centre.y())));
     }
 
+    void searchResultsListTheMatches()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, kModels + "/digits/digits_resnet.onnx"));
+        QTest::keyClicks(w.searchField(), "conv");
+        // Every match, ranked as Find steps through them; picking one selects it.
+        const QVector<NodeId> found = w.searchController()->matches("conv");
+        QVERIFY(found.size() > 3);
+        QCOMPARE(w.searchResults()->rowCount(), static_cast<int>(found.size()));
+        for (int i = 0; i < static_cast<int>(found.size()); ++i)
+            QCOMPARE(w.searchResults()->nodeAt(i), found[i]);
+        w.searchResults()->pick(2);
+        QCOMPARE(w.projectModel()->selection()->current(), found[2]);
+        QVERIFY(w.graphScene()->itemForNode(found[2])->isSelected());
+    }
+
     void inspectorShowsAttributesAndWeights()
     {
         MainWindow w;
@@ -152,6 +173,7 @@ private slots:
         QCOMPARE(QString::fromStdString(g.value(w.inspector()->shownTensor()).name), QString("onnx::Conv_98"));
         // Histogram statistics describe that weight: 16 filters of 1x3x3.
         QCOMPARE(w.inspector()->shownStats().count, int64_t(16 * 9));
+        QVERIFY(w.inspector()->shownValuesText().isEmpty()); // 144 values: the histogram only
 
         QTemporaryDir dir;
         const QString npy = dir.filePath("w.npy");
