@@ -130,6 +130,9 @@ struct ProgrammedLayer {
 // requantizers; picks each block's ADC shift: the smallest s with adcMax * 2^s >= the
 // calibrated range (params.numerics.adcRange; 0: the worst case). Throws naming the layer.
 ProgrammedLayer program(AnalogLayerParams params, const float* weights, const std::vector<float>& bias);
+// The ADC shift program() picks for a calibrated range (> 0): the smallest s with
+// adcMax * 2^s >= range (at most 62).
+int adcShiftFor(int64_t range, int64_t adcMax);
 
 // ---- The stateless per-block steps (docs/analog-model.md); every executor uses these. ----
 
