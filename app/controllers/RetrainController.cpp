@@ -256,6 +256,7 @@ int RetrainController::start()
         outcome->comparison = compareAfter(job, outcome->result, sink);
         return [self, run, outcome] { if (self) self->apply(run, outcome); };
     });
+    m_jobs->setStopHandler(m_job, [self = QPointer(this)] { if (self) self->cancel(); }); // status bar's Cancel
     m_stopping = false;
     emit runStarted();
     emit busyChanged(true);

@@ -118,7 +118,8 @@ std::string runKey(const RetrainRequest& r, const Session& s, int64_t samples)
     const std::string spec = s.spec ? toJson(*s.spec).dump() : std::string();
     return strCat("model ", s.model->contentHash(), " spec ", textHash(spec), " seed ", r.options.seed, " holdout ",
                   r.options.holdout, " batch ", r.options.batchSize, " noise ", r.options.analogNoise, " samples ",
-                  samples, " lr ", r.options.learningRate, " ", r.options.lrSchedule, " epochs ", r.options.epochs,
+                  samples, " lr ", r.options.learningRate, " ", r.options.lrSchedule,
+                  r.options.lrSchedule == "cosine" ? strCat(" epochs ", r.options.epochs) : std::string(), // the schedule's length
                   " activation scales ", r.options.learnActivationScales, " scale lr x", r.options.scaleLrFactor);
 }
 
