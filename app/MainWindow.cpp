@@ -179,7 +179,7 @@ void MainWindow::createStatusBar()
     statusBar()->addPermanentWidget(m_cancel);
     statusBar()->addPermanentWidget(m_zoomLabel);
     connect(m_view, &GraphView::zoomChanged, this, [this](double z) { m_zoomLabel->setText(QString("%1%").arg(qRound(z * 100))); });
-    connect(m_cancel, &QToolButton::clicked, this, [this] { m_jobs.cancelAll(); });
+    connect(m_cancel, &QToolButton::clicked, this, [this] { m_jobs.stopAll(); }); // a retrain keeps its best weights
     connect(&m_jobs, &JobManager::jobStarted, this, [this](int id, const QString& title) {
         m_shownJob = id;
         m_statusText->setText(title);

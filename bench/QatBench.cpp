@@ -116,11 +116,16 @@ int main(int argc, char** argv)
     app.add_option("--seed", a.options.seed, "training seed (split, order, read noise; the training chip)");
     app.add_option("--analog-noise", a.options.analogNoise, "off | default: train with the analog noise");
     app.add_option("--threads", a.options.threads, "torch threads (0: every core)");
+    app.add_option("--scale-lr", a.options.scaleLrFactor, "learned scales' rate as a multiple of --lr");
+    app.add_option("--lr-schedule", a.options.lrSchedule, "constant | cosine");
+    bool fixedActivations = false;
+    app.add_flag("--fixed-activation-scales", fixedActivations, "keep the spec's activation scales and ADC ranges");
     app.add_option("--seeds", a.seeds, "chips (noise seeds 1..N) for the noisy evaluation");
     app.add_flag("--noise-eval", a.noiseEval, "evaluate PTQ and tuned under the analog noise");
     app.add_flag("--skip-train", a.skipTrain, "evaluate the existing <out>.onnx / <out>.quant.json");
     app.add_option("-o,--out", a.out, "output prefix (<out>.onnx, <out>.quant.json)");
     CLI11_PARSE(app, argc, argv);
+    a.options.learnActivationScales = !fixedActivations;
     try {
         run(a);
     } catch (const std::exception& e) {

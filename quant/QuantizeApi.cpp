@@ -1,6 +1,7 @@
 #include "quant/QuantizeApi.h"
 
 #include "core/Error.h"
+#include "core/analog/AnalogModel.h"
 #include "core/io/FileIO.h"
 #include "core/target/AnalogCost.h"
 #include "core/target/Target.h"
@@ -88,8 +89,13 @@ QuantSpec runQuantize(const QuantizeRequest& req, ProgressSink* progress)
 nlohmann::json runQuantEval(const EvalRequest& req, ProgressSink* progress)
 {
     QuantSpec result = readQuantSpec(req.quantPath);
+    analog::NonIdealities& ni = result.config.nonIdealities;
+    if (req.defaultNoise)
+        ni = analog::noiseOrDefault(ni);
+    if (req.noiseSeed)
+        ni.seed = *req.noiseSeed;
     if (!req.nonIdealities)
-        result.config.nonIdealities = {};
+        ni = {};
     req.task.applyTo(result.config.task);
     const Dataset data = loadDataSource(req.data);
     ModelGraphs model = openModelFor(req.modelPath, data);

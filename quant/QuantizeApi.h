@@ -61,6 +61,8 @@ struct EvalRequest {
     DataSource data;
     bool perLayer = true;
     bool nonIdealities = true; // use the JSON's non-ideality settings
+    bool defaultNoise = false; // the JSON's, or the default noise model when it has none
+    std::optional<uint64_t> noiseSeed; // replaces the non-idealities' seed (another chip)
     TaskOverride task;
     std::string metricCommand; // the user's metric, 'CMD {ref} {out}' (optional)
     // FP32 reference from another model (the original of a tuned model; optional).

@@ -15,7 +15,7 @@ analog::NonIdealities noiseModel(const std::string& choice, const package::Packa
     if (choice == "off")
         return {};
     if (choice == "default")
-        return pkg.nonIdealities.any() ? pkg.nonIdealities : analog::defaultNonIdealities(pkg.nonIdealities.seed);
+        return analog::noiseOrDefault(pkg.nonIdealities);
     if (choice.empty())
         fail("noise: 'off', 'default' or a noise-model file (.json), got nothing");
     return readNonIdealities(choice);

@@ -260,8 +260,19 @@ CommandRun declareQuantEval(CLI::App& sub)
                    "score against this model's FP32 outputs and activations (the original of a tuned model, e.g. "
                    "from quantize --adaround), matched by node name");
     addForceFlag(sub, req->force);
+    auto noise = std::make_shared<std::string>();
+    sub.add_option("--noise", *noise,
+                   "off: ideal chip; default: the JSON's non-idealities, or the default analog-noise model when it "
+                   "has none (omitted: the JSON's)")
+        ->check(CLI::IsMember({"off", "default"}));
+    auto seed = std::make_shared<int64_t>(-1);
+    sub.add_option("--seed", *seed, "noise seed (another chip; default: the JSON's)")->check(numberIn(0));
     return [=] {
         req->data = toSource(*data);
+        req->nonIdealities = *noise != "off";
+        req->defaultNoise = *noise == "default";
+        if (*seed >= 0)
+            req->noiseSeed = static_cast<uint64_t>(*seed);
         ConsoleProgress progress(!consoleOptions().quiet);
         printJson(runQuantEval(*req, &progress), progress);
         return int(kExitOk);

@@ -65,6 +65,13 @@ CommandRun declareRetrain(CLI::App& sub)
     sub.add_option("--analog-noise", o.analogNoise,
                    "off: quantization-aware only; default: the spec's non-idealities, or the default noise model")
         ->check(CLI::IsMember({"off", "default"}));
+    sub.add_option("--lr-schedule", o.lrSchedule, "constant (default) or cosine: the rate falls to 0 over the run")
+        ->check(CLI::IsMember({"constant", "cosine"}));
+    sub.add_option("--scale-lr", o.scaleLrFactor, "with --quant: the learned scales' rate as a multiple of --lr (default 1)")
+        ->check(numberIn(0, 1e6, true));
+    auto fixedActivations = std::make_shared<bool>(false);
+    sub.add_flag("--fixed-activation-scales", *fixedActivations,
+                 "with --quant: keep the spec's activation scales and ADC ranges (default: learn them)");
     o.threads = 1; // as the other verbs: on a shared machine more threads mostly spin (docs/retraining.md)
     sub.add_option("--threads", o.threads, "torch threads (default 1, 0: every core)")->check(numberIn(0));
     sub.add_option("-o,--output", req->outputModel, "tuned ONNX model to write")->required();
@@ -75,6 +82,7 @@ CommandRun declareRetrain(CLI::App& sub)
     return [=] {
         req->data = data();
         req->resume = !*noResume;
+        req->options.learnActivationScales = !*fixedActivations;
         ConsoleProgress progress(!consoleOptions().quiet);
         const train::RetrainResult r = train::runRetrain(*req, &progress, [&](const train::EpochReport& e) {
             progress.finish();

@@ -1,7 +1,7 @@
 #include "app/controllers/RetrainController.h"
 
 #include "app/controllers/QuantController.h"
-#include "app/controllers/RetrainNoise.h"
+#include "core/analog/AnalogModel.h"
 #include "app/model/AdoptTunedModel.h"
 #include "core/Error.h"
 #include "core/quantspec/QuantSpec.h"
@@ -232,7 +232,7 @@ int RetrainController::start()
     job.compare.data = m_quant->dataSource(m_quant->evalInputs(), m_quant->evalLabels(),
                                            m_model->panelState(QuantController::kPanelId).value("evalLimit").toInteger());
     job.compare.noiseSeeds = s.noiseSeeds;
-    job.compare.fallbackNoise = trainingDefaultNoise(s.options.seed);
+    job.compare.fallbackNoise = analog::defaultNonIdealities(s.options.seed);
     QDir().mkpath(QFileInfo(QString::fromStdString(job.request.quantPath)).absolutePath());
     m_stop = std::make_shared<std::atomic<bool>>(false);
     m_epochs.clear();
@@ -256,6 +256,7 @@ int RetrainController::start()
         outcome->comparison = compareAfter(job, outcome->result, sink);
         return [self, run, outcome] { if (self) self->apply(run, outcome); };
     });
+    m_jobs->setStopHandler(m_job, [self = QPointer(this)] { if (self) self->cancel(); }); // status bar's Cancel
     m_stopping = false;
     emit runStarted();
     emit busyChanged(true);

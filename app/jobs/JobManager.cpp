@@ -99,6 +99,7 @@ void JobManager::finish(int jobId, JobApply apply, const QString& error, bool ca
     if (!job)
         return;
     m_jobs.remove(jobId);
+    m_stopHandlers.remove(jobId);
     cancelled = cancelled || job->isCancelled(); // a result that arrives after cancel is dropped
     if (cancelled) {
         emit jobCancelled(jobId, job->title);
@@ -128,6 +129,23 @@ void JobManager::cancelAll()
 {
     for (auto& job : m_jobs)
         job->cancelled = true;
+}
+
+void JobManager::setStopHandler(int jobId, std::function<void()> stop)
+{
+    if (m_jobs.contains(jobId))
+        m_stopHandlers.insert(jobId, std::move(stop));
+}
+
+void JobManager::stopAll()
+{
+    for (int id : m_jobs.keys()) {
+        const auto handler = m_stopHandlers.constFind(id);
+        if (handler != m_stopHandlers.constEnd())
+            (*handler)();
+        else
+            cancel(id);
+    }
 }
 
 QString JobManager::title(int jobId) const

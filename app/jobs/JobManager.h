@@ -30,7 +30,12 @@ public:
     // running job with the same kind is cancelled first (its result is dropped).
     int start(const QString& title, const QString& kind, JobWork work, bool replaceSameKind = true);
     void cancel(int jobId);
-    void cancelAll();
+    void cancelAll(); // closing: every job's result is dropped
+    // A job's own answer to the user's Cancel (the status bar's), e.g. retraining stops after
+    // the current batch and keeps its best weights. Cleared when the job ends.
+    void setStopHandler(int jobId, std::function<void()> stop);
+    // The status bar's Cancel: each running job's stop handler, or cancel() without one.
+    void stopAll();
     bool isRunning(int jobId) const { return m_jobs.contains(jobId); }
     int runningCount() const { return m_jobs.size(); }
     QString title(int jobId) const;
@@ -52,6 +57,7 @@ private:
 
     QThreadPool m_pool;
     QHash<int, std::shared_ptr<JobState>> m_jobs;
+    QHash<int, std::function<void()>> m_stopHandlers;
     int m_nextId = 1;
 };
 

@@ -25,7 +25,7 @@ QCPGraph* lineGraph(QCustomPlot* plot, QCPAxis* valueAxis, const QColor& colour,
 RetrainCurve::RetrainCurve(QWidget* parent) : QWidget(parent), m_plot(new QCustomPlot)
 {
     styleQuantPlot(m_plot);
-    m_plot->setMinimumHeight(160);
+    m_plot->setMinimumHeight(120); // legend, axes and a curve in a default-height dock
     m_plot->yAxis2->setVisible(true);
     const QColor loss = style::onTheme(QColor("#c2410c"), QColor("#fdba74"));
     const QColor acc = style::onTheme(QColor("#1d4ed8"), QColor("#93c5fd"));

@@ -80,7 +80,11 @@ RetrainPanel::RetrainPanel(ProjectModel* model, JobManager* jobs, QuantControlle
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(settingsScroll);
     split->addWidget(m_curve);
-    split->addWidget(createResults());
+    auto* resultsScroll = new QScrollArea; // the tables scroll: the dock's height goes to the curve
+    resultsScroll->setWidget(createResults());
+    resultsScroll->setWidgetResizable(true);
+    resultsScroll->setFrameShape(QFrame::NoFrame);
+    split->addWidget(resultsScroll);
     split->setStretchFactor(0, 0);
     split->setStretchFactor(1, 2);
     split->setStretchFactor(2, 3);
@@ -113,7 +117,8 @@ QWidget* RetrainPanel::createBar()
     m_progress->setMaximumWidth(160);
     m_status = new QLabel;
     m_status->setObjectName("retrainStatus");
-    m_status->setWordWrap(true);
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // one line: a long reason
+    // must not make the bar (and the dock) taller; the whole text is the tooltip
     auto* bar = new QWidget;
     auto* row = new QHBoxLayout(bar);
     row->setContentsMargins(0, 0, 0, 0);
@@ -303,6 +308,7 @@ void RetrainPanel::refreshState()
         m_status->setText(m_controller->isStopping() ? tr("stopping after the current batch…") : tr("training…"));
     else
         m_status->setText(why.isEmpty() || why == tr("a retraining run is in progress") ? QString() : why);
+    m_status->setToolTip(m_status->text());
 }
 
 void RetrainPanel::refreshOutcome()

@@ -126,11 +126,16 @@ ProgrammedLayer program(AnalogLayerParams params, const float* weights, const st
     }
     p.adcMax = maxCode(lp.numerics.adcBits, true);
     const int64_t range = lp.numerics.adcRange > 0 ? lp.numerics.adcRange : p.worstCaseBlockSum();
-    int shift = 0;
-    while (shift < 62 && p.adcMax <= ((range - 1) >> shift)) // adcMax * 2^shift < range, without overflow
-        ++shift;
-    p.adcShifts.assign(static_cast<size_t>(p.blocks()), shift); // one calibrated range per layer today
+    p.adcShifts.assign(static_cast<size_t>(p.blocks()), adcShiftFor(range, p.adcMax)); // one range per layer today
     return p;
+}
+
+int adcShiftFor(int64_t range, int64_t adcMax)
+{
+    int shift = 0;
+    while (shift < 62 && adcMax <= ((range - 1) >> shift)) // adcMax * 2^shift < range, without overflow
+        ++shift;
+    return shift;
 }
 
 int64_t adcConvertNoisy(double blockSum, int shift, int64_t adcMax, double offsetLsb)

@@ -64,6 +64,12 @@ inline NonIdealities defaultNonIdealities(uint64_t seed = 0)
     return ni;
 }
 
+// `noise` "default": the spec's non-idealities when it has any, else the default model.
+inline NonIdealities noiseOrDefault(const NonIdealities& spec)
+{
+    return spec.any() ? spec : defaultNonIdealities(spec.seed);
+}
+
 // Where a layer's matrix-vector products run: the compiler's choice, recorded in the
 // package (package::PackageLayer::simd) and given to the quantized reference executor
 // (quant::QuantizedExecutorOptions::simdLayers). The one rule of where non-idealities apply:
@@ -144,6 +150,9 @@ struct ProgrammedLayer {
 // requantizers; picks each block's ADC shift: the smallest s with adcMax * 2^s >= the
 // calibrated range (params.numerics.adcRange; 0: the worst case). Throws naming the layer.
 ProgrammedLayer program(AnalogLayerParams params, const float* weights, const std::vector<float>& bias);
+// The ADC shift program() picks for a calibrated range (> 0): the smallest s with
+// adcMax * 2^s >= range (at most 62).
+int adcShiftFor(int64_t range, int64_t adcMax);
 
 // ---- The stateless per-block steps (docs/analog-model.md); every executor uses these. ----
 

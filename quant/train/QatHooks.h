@@ -28,12 +28,22 @@ struct QatOptions {
     uint64_t seed = 0;
     // Learn every layer's per-channel weight scales (LSQ-style, as log-scale factors).
     bool learnScales = true;
+    // Learn the scale of every requantized tensor that feeds analog layers only (LSQ-style,
+    // one log-factor per tensor, shared by its rounding and the layers' DAC): clipping
+    // against resolution and, under noise, the signal against the read noise, which is in
+    // integer product units. Each such layer's calibrated ADC range follows (QatLayer::adcRange).
+    bool learnActivationScales = true;
+    // In training, a fresh chip (programming error, ADC offsets) at every forward pass, so the
+    // weights learn to live with any chip rather than the seed's; measurement (hooks not
+    // training) uses the seed's chip.
+    bool freshChipPerStep = true;
 };
 
 class QatHooks : public ForwardHooks {
 public:
-    // The spec for the current weights: learned weight scales written back and the rewrites
-    // cleared (the tuned model has them baked in); activation scales and ADC ranges as given.
+    // The spec for the current weights: learned weight scales, activation scales and the ADC
+    // ranges that follow them written back, the rewrites cleared (the tuned model has them
+    // baked in).
     virtual QuantSpec tunedSpec() const = 0;
     // The non-idealities the forward injects (all zero when analogNoise is off).
     virtual const analog::NonIdealities& noise() const = 0;

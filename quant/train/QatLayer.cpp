@@ -102,6 +102,8 @@ QatLayer::QatLayer(const Graph& prepared, const Node& node, const QuantSpec& spe
     if (!layer.biasCorrection.empty())
         m_biasCorrection = doubles(layer.biasCorrection);
     m_baseScales = doubles(m_prog.params.weightScales);
+    m_baseInputScale = m_prog.params.inputScale;
+    m_baseAdcRange = m_prog.params.numerics.adcRange;
     m_logScale = torch::zeros({m_prog.params.cols}, torch::kDouble).set_requires_grad(options.learnScales);
     // Integer block sums stay exact in float32 below 2^24; otherwise (and with real-valued
     // programmed levels) they are formed in double.
@@ -110,9 +112,9 @@ QatLayer::QatLayer(const Graph& prepared, const Node& node, const QuantSpec& spe
     setupNoise(options);
 }
 
-// Programming error and ADC offsets are fixed per chip (noise.seed): core's keyed draws,
-// computed once. Read noise is drawn at every forward pass from a torch generator seeded
-// with (options.seed, layer): the same Gaussian, in the same units, as core's draws.
+// The seed's chip (noise.seed): programming error and ADC offsets from core's keyed draws,
+// computed once. Fresh chips (chip(true)) and read noise come from a torch generator seeded
+// with (options.seed, layer): the same Gaussians, in the same units, as core's draws.
 void QatLayer::setupNoise(const QatOptions& options)
 {
     const NonIdealities& ni = options.noise;
@@ -121,22 +123,57 @@ void QatLayer::setupNoise(const QatOptions& options)
     const AnalogLayerParams& p = m_prog.params;
     const uint64_t key = Random::nameKey(p.name);
     if (ni.weightProgramNoise > 0.0) {
-        const double sigma = programmingErrorSigma(m_prog, ni);
+        m_programSigma = programmingErrorSigma(m_prog, ni);
         std::vector<double> error(static_cast<size_t>(p.cols * p.rows));
         for (int64_t c = 0; c < p.cols; ++c)
             for (int64_t r = 0; r < p.rows; ++r)
-                error[c * p.rows + r] = sigma * programmingError(ni, key, c, r);
-        m_programError = doubles(error).view({p.cols, p.rows});
+                error[c * p.rows + r] = m_programSigma * programmingError(ni, key, c, r);
+        m_seedChip.programError = doubles(error).view({p.cols, p.rows});
     }
     if (ni.adcOffset > 0.0) {
+        m_offsetSigma = ni.adcOffset;
         std::vector<double> offsets(static_cast<size_t>(m_prog.blocks() * p.cols));
         for (int64_t b = 0; b < m_prog.blocks(); ++b)
             for (int64_t c = 0; c < p.cols; ++c)
                 offsets[b * p.cols + c] = adcOffsetLsb(ni, key, b, c);
-        m_adcOffsets = doubles(offsets).view({m_prog.blocks(), p.cols});
+        m_seedChip.adcOffsets = doubles(offsets).view({m_prog.blocks(), p.cols});
     }
     m_readSigma = readNoiseSigma(m_prog, ni);
     m_generator = at::make_generator<at::CPUGeneratorImpl>(Random::mix(options.seed, key));
+}
+
+QatLayer::Chip QatLayer::chip(bool fresh)
+{
+    if (!fresh)
+        return m_seedChip;
+    const AnalogLayerParams& p = m_prog.params;
+    const auto options = torch::TensorOptions().dtype(torch::kDouble);
+    Chip c;
+    if (m_seedChip.programError.defined())
+        c.programError = m_programSigma * at::randn({p.cols, p.rows}, m_generator, options);
+    if (m_seedChip.adcOffsets.defined())
+        c.adcOffsets = m_offsetSigma * at::randn({m_prog.blocks(), p.cols}, m_generator, options);
+    return c;
+}
+
+double QatLayer::inputScale() const
+{
+    return m_inputLogScale.defined() ? m_baseInputScale * std::exp(m_inputLogScale.item<double>()) : m_baseInputScale;
+}
+
+torch::Tensor QatLayer::inputScaleTensor() const
+{
+    if (m_inputLogScale.defined())
+        return m_baseInputScale * m_inputLogScale.exp();
+    return torch::scalar_tensor(m_baseInputScale, torch::kDouble);
+}
+
+int64_t QatLayer::adcRange() const
+{
+    if (m_baseAdcRange <= 0 || !m_inputLogScale.defined())
+        return m_baseAdcRange;
+    const double factor = m_baseInputScale / inputScale();
+    return static_cast<int64_t>(std::ceil(static_cast<double>(m_baseAdcRange) * factor));
 }
 
 std::vector<double> QatLayer::weightScales() const
@@ -166,7 +203,7 @@ torch::Tensor QatLayer::viewWeights(const torch::Tensor& weight) const
 
 // Bias codes sat_int32(rhe(bias / (sx sw[n]))) of the bias the epilogue adds (layerBias:
 // the node's bias minus the spec's bias correction, in float).
-torch::Tensor QatLayer::viewBias(const torch::Tensor& bias, const torch::Tensor& scales) const
+torch::Tensor QatLayer::viewBias(const torch::Tensor& bias, const torch::Tensor& units) const
 {
     const int64_t n = m_prog.params.cols;
     torch::Tensor b = torch::zeros({n}, torch::kFloat);
@@ -174,7 +211,7 @@ torch::Tensor QatLayer::viewBias(const torch::Tensor& bias, const torch::Tensor&
         b = (bias.to(torch::kFloat).reshape({-1}) * m_biasFactor).expand({n});
     if (m_biasCorrection.defined())
         b = (b.to(torch::kDouble) - m_biasCorrection).to(torch::kFloat);
-    return codesSte(b.to(torch::kDouble) / (scales * m_prog.params.inputScale), {INT32_MIN, INT32_MAX});
+    return codesSte(b.to(torch::kDouble) / units, {INT32_MIN, INT32_MAX});
 }
 
 torch::Tensor QatLayer::padForConv(const torch::Tensor& codes, const Node& node)
@@ -215,30 +252,32 @@ torch::Tensor QatLayer::blockSums(const torch::Tensor& codes, const torch::Tenso
 
 // ADC of one row block: c = sat(rhe(p / 2^s + offset), +-adcMax) x 2^s, read noise added to
 // p first (adcConvert / adcConvertNoisy of AnalogModel.h).
-torch::Tensor QatLayer::digitize(const torch::Tensor& sums, int64_t block, bool noisy)
+torch::Tensor QatLayer::digitize(const torch::Tensor& sums, int64_t block, int shift, bool noisy,
+                                 const torch::Tensor& offsets)
 {
     torch::Tensor s = sums;
     if (noisy && m_readSigma > 0.0)
         s = s + m_readSigma * at::randn(s.sizes(), m_generator, s.options());
-    const double step = std::ldexp(1.0, m_prog.adcShifts[block]);
+    const double step = std::ldexp(1.0, shift);
     torch::Tensor v = s / step;
-    if (noisy && m_adcOffsets.defined())
-        v = v + perChannel(m_adcOffsets[block], v.dim());
+    if (noisy && offsets.defined())
+        v = v + perChannel(offsets[block], v.dim());
     return codesSte(v, {-m_prog.adcMax, m_prog.adcMax}) * step;
 }
 
 // Epilogue: y = sat(requant_n(acc), output range and activation clamp). The forward value
 // is the Q31 requantizer's exact integer result; the gradient that of acc x sx sw / sy.
-torch::Tensor QatLayer::requantize(const torch::Tensor& acc, const torch::Tensor& scales) const
+torch::Tensor QatLayer::requantize(const torch::Tensor& acc, const torch::Tensor& scales, const torch::Tensor& sx) const
 {
     const AnalogLayerParams& p = m_prog.params;
     const CodeRange out = m_prog.outputRange();
     const std::vector<double> sw = weightScales();
+    const double inputScale = sx.item<double>();
     std::vector<int64_t> mult(sw.size()), pow2(sw.size()), half(sw.size());
     std::vector<double> real(sw.size());
     bool exact = true;
     for (size_t c = 0; c < sw.size(); ++c) {
-        const Requantizer q = Requantizer::fromReal(p.inputScale * sw[c] / p.output.scale);
+        const Requantizer q = Requantizer::fromReal(inputScale * sw[c] / p.output.scale);
         exact = exact && q.shift <= 62;
         mult[c] = q.multiplier;
         pow2[c] = int64_t(1) << std::min(q.shift, 62);
@@ -247,7 +286,7 @@ torch::Tensor QatLayer::requantize(const torch::Tensor& acc, const torch::Tensor
     }
     const int64_t rank = acc.dim();
     const torch::Tensor surrogate =
-        (acc * perChannel(scales * p.inputScale / p.output.scale, rank)).clamp(double(out.lo), double(out.hi));
+        (acc * perChannel(scales * sx / p.output.scale, rank)).clamp(double(out.lo), double(out.hi));
     const torch::Tensor a = acc.detach();
     torch::Tensor y;
     if (exact && a.abs().max().item<double>() < 4294967296.0) // |acc| < 2^32: the product fits in int64
@@ -260,29 +299,34 @@ torch::Tensor QatLayer::requantize(const torch::Tensor& acc, const torch::Tensor
     return surrogate + (y - surrogate).detach();
 }
 
-torch::Tensor QatLayer::forward(const AnalogCall& call, bool noisy)
+torch::Tensor QatLayer::forward(const AnalogCall& call, bool noisy, bool freshChip)
 {
     const AnalogLayerParams& p = m_prog.params;
-    torch::Tensor codes = quantizeSte(call.input, p.inputScale, m_prog.inputRange());
+    const torch::Tensor sx = inputScaleTensor();
+    torch::Tensor codes = codesSte(call.input.to(torch::kDouble) / sx, m_prog.inputRange());
     const torch::Tensor scales = m_baseScales * m_logScale.exp();
     torch::Tensor levels = codesSte(viewWeights(call.weight).to(torch::kDouble) / scales.unsqueeze(1),
                                     codeRange(p.numerics.weightBits, true));
-    if (noisy && m_programError.defined())
-        levels = levels + m_programError;
+    const Chip c = noisy ? chip(freshChip) : Chip{};
+    if (c.programError.defined())
+        levels = levels + c.programError;
     if (m_product == Product::Conv) {
         m_convWeightShape = call.weight.sizes().vec();
         codes = padForConv(codes, call.node);
     }
     codes = codes.to(m_sumType);
     levels = levels.to(m_sumType);
+    const int64_t range = adcRange(); // the ADC follows a learned input scale
     torch::Tensor acc;
     for (int64_t b = 0; b < m_prog.blocks(); ++b) {
-        const torch::Tensor digitized = digitize(blockSums(codes, levels, b).to(torch::kDouble), b, noisy);
+        const int shift = range > 0 ? adcShiftFor(range, m_prog.adcMax) : m_prog.adcShifts[b];
+        const torch::Tensor sums = blockSums(codes, levels, b).to(torch::kDouble);
+        const torch::Tensor digitized = digitize(sums, b, shift, noisy, c.adcOffsets);
         acc = acc.defined() ? acc + digitized : digitized;
     }
     if (call.bias.defined() || m_biasCorrection.defined())
-        acc = acc + perChannel(viewBias(call.bias, scales), acc.dim());
-    return (requantize(acc, scales) * p.output.scale).to(torch::kFloat);
+        acc = acc + perChannel(viewBias(call.bias, scales * sx), acc.dim());
+    return (requantize(acc, scales, sx) * p.output.scale).to(torch::kFloat);
 }
 
 } // namespace tessera::train

@@ -41,6 +41,10 @@ void checkRequest(const RetrainRequest& r)
         fail("patience must be >= 0, got ", o.patience);
     if (o.analogNoise != "off" && o.analogNoise != "default")
         fail("analog noise must be 'off' or 'default', got '", o.analogNoise, "'");
+    if (!(o.scaleLrFactor > 0.0) || !std::isfinite(o.scaleLrFactor))
+        fail("scale learning-rate factor must be a positive number, got ", o.scaleLrFactor);
+    if (o.lrSchedule != "constant" && o.lrSchedule != "cosine")
+        fail("learning-rate schedule must be 'constant' or 'cosine', got '", o.lrSchedule, "'");
     if (o.analogNoise != "off" && r.quantPath.empty())
         fail("analog-aware retraining (--analog-noise ", o.analogNoise, ") needs a quantization spec (--quant q.json)");
 }
@@ -98,6 +102,7 @@ Session openSession(const RetrainRequest& r, const quant::Dataset& data)
     QatOptions qo;
     qo.seed = r.options.seed;
     qo.analogNoise = r.options.analogNoise == "default";
+    qo.learnActivationScales = r.options.learnActivationScales;
     if (qo.analogNoise) // off: no noise at all, whatever the spec says
         qo.noise = s.spec->config.nonIdealities.any() ? s.spec->config.nonIdealities : defaultAnalogNoise(r.options.seed);
     s.hooks = makeQatHooks(s.module->graph(), *s.spec, qo);
@@ -113,7 +118,9 @@ std::string runKey(const RetrainRequest& r, const Session& s, int64_t samples)
     const std::string spec = s.spec ? toJson(*s.spec).dump() : std::string();
     return strCat("model ", s.model->contentHash(), " spec ", textHash(spec), " seed ", r.options.seed, " holdout ",
                   r.options.holdout, " batch ", r.options.batchSize, " noise ", r.options.analogNoise, " samples ",
-                  samples);
+                  samples, " lr ", r.options.learningRate, " ", r.options.lrSchedule,
+                  r.options.lrSchedule == "cosine" ? strCat(" epochs ", r.options.epochs) : std::string(), // the schedule's length
+                  " activation scales ", r.options.learnActivationScales, " scale lr x", r.options.scaleLrFactor);
 }
 
 } // namespace

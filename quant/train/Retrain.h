@@ -25,6 +25,14 @@ struct RetrainOptions {
     // "off": quantization-aware only; "default": the spec's non-idealities, or the default
     // analog-noise model when the spec has none (docs/analog-model.md).
     std::string analogNoise = "off";
+    // "constant", or "cosine": the learning rate falls from --lr to 0 along a half cosine over
+    // every batch of the run (the last epochs settle at small steps).
+    std::string lrSchedule = "constant";
+    // Quantization-aware: learn the scales of the requantized tensors analog layers read
+    // (QatOptions::learnActivationScales), the ADC ranges following; weight scales are always learned.
+    bool learnActivationScales = true;
+    // The learned scales' (weight and activation log-factors) rate relative to --lr.
+    double scaleLrFactor = 1.0;
     int threads = 0; // torch threads (0: all cores)
 };
 

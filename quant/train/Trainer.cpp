@@ -83,7 +83,14 @@ Measured measure(TorchGraph& module, ForwardHooks* hooks, const TrainData& data,
 Trainer::Trainer(TorchGraph& module, ForwardHooks* hooks, const RetrainOptions& options)
     : m_module(module), m_hooks(hooks), m_options(options)
 {
-    m_optimizer = std::make_unique<torch::optim::Adam>(trained(), torch::optim::AdamOptions(options.learningRate));
+    // Two groups: the module's weights at --lr, the hooks' learned scales (log-factors,
+    // relative steps) at --lr x scaleLrFactor.
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(m_module.parameters(), std::make_unique<torch::optim::AdamOptions>(options.learningRate));
+    if (m_hooks && !m_hooks->parameters().empty())
+        groups.emplace_back(m_hooks->parameters(),
+                            std::make_unique<torch::optim::AdamOptions>(options.learningRate * options.scaleLrFactor));
+    m_optimizer = std::make_unique<torch::optim::Adam>(std::move(groups), torch::optim::AdamOptions(options.learningRate));
 }
 
 std::vector<torch::Tensor> Trainer::trained() const
@@ -93,6 +100,20 @@ std::vector<torch::Tensor> Trainer::trained() const
         for (const torch::Tensor& p : m_hooks->parameters())
             params.push_back(p);
     return params;
+}
+
+// The rate of the step at `fraction` of epoch `epoch` (1-based): constant, or a half cosine
+// from the base rate to 0 over the whole run (a function of the position only: resumes agree).
+void Trainer::setLearningRate(int epoch, double fraction)
+{
+    double lr = m_options.learningRate;
+    if (m_options.lrSchedule == "cosine") {
+        const double t = (epoch - 1 + fraction) / m_options.epochs;
+        lr *= 0.5 * (1.0 + std::cos(3.14159265358979323846 * t));
+    }
+    std::vector<torch::optim::OptimizerParamGroup>& groups = m_optimizer->param_groups();
+    for (size_t g = 0; g < groups.size(); ++g)
+        static_cast<torch::optim::AdamOptions&>(groups[g].options()).lr(g == 0 ? lr : lr * m_options.scaleLrFactor);
 }
 
 Trainer::Stop Trainer::runEpoch(const TrainData& data, int epoch, EpochReport& report, ProgressSink* progress)
@@ -116,6 +137,7 @@ Trainer::Stop Trainer::runEpoch(const TrainData& data, int epoch, EpochReport& r
             m_nanAt = strCat("NaN loss at epoch ", epoch, ", batch ", b + 1, " (lower --lr?)");
             return Stop::NaN;
         }
+        setLearningRate(epoch, double(b) / double(batches));
         m_optimizer->zero_grad();
         loss.backward();
         m_optimizer->step();

@@ -56,6 +56,7 @@ private:
     TrainState startState(const TrainData& data, const CheckpointSetup& checkpoint,
                           const std::vector<torch::Tensor>& params);
     std::vector<torch::Tensor> trained() const;
+    void setLearningRate(int epoch, double fraction);
 
     TorchGraph& m_module;
     ForwardHooks* m_hooks;

@@ -17,6 +17,7 @@
 #include "core/quantspec/QuantSpec.h"
 
 #include <QApplication>
+#include <QSignalSpy>
 #include <QDockWidget>
 #include <QFile>
 #include <QPushButton>
@@ -26,6 +27,8 @@
 #include <QtTest>
 
 #include "tests/app/WaitFor.h"
+
+#include <qcustomplot.h>
 
 #include <atomic>
 #include <thread>
@@ -191,6 +194,56 @@ private slots:
         QCOMPARE(static_cast<size_t>(m_panel->curve()->pointCount()), r.epochs.size());
         QVERIFY(ctl()->outcome()->comparison.after.measured); // best weights kept and compared
         QVERIFY(!m_panel->overallTable()->item(RetrainPanel::EvalTop1, 1)->text().isEmpty());
+    }
+
+    // The status bar's Cancel (JobManager::stopAll) is the dock's Cancel: the run stops after
+    // the batch and its best weights are kept and compared, not dropped.
+    void statusBarCancelKeepsTheResult()
+    {
+        m_fake.msPerEpoch = 40;
+        m_panel.reset();
+        m_panel = std::make_unique<RetrainPanel>(&m_model, &m_jobs, m_quant.get(), m_fake);
+        setEpochs(200);
+        QVERIFY(ctl()->start() > 0);
+        QVERIFY(waitFor([this] { return ctl()->epochs().size() >= 2; }));
+        m_jobs.stopAll();
+        QVERIFY(ctl()->isStopping());
+        QVERIFY(waitFor([this] { return !ctl()->runningJob(); }));
+        QVERIFY(ctl()->outcome());
+        QCOMPARE(QString::fromStdString(ctl()->outcome()->result.stopReason), QString("cancelled"));
+        QVERIFY(ctl()->outcome()->comparison.after.measured);
+    }
+
+    // At the studio's default size the Retrain dock shows its curve whole: the epoch axis
+    // and its labels inside the visible dock. TESSERA_SCREENSHOT_DIR: retrain-dock-default.png.
+    void dockShowsTheWholeCurveAtTheDefaultSize()
+    {
+        QApplication::setStyle("Fusion");
+        MainWindow window; // restores the default size and layout (test-mode settings)
+        window.show();
+        QSignalSpy shown(&window, &MainWindow::documentShown);
+        window.openPath(kMnist + "/mnist_mobile.onnx");
+        QVERIFY(shown.wait(60000) || shown.count() > 0);
+        auto* dock = window.findChild<QDockWidget*>("retrain");
+        auto* panel = window.findChild<RetrainPanel*>();
+        QVERIFY(dock && panel);
+        dock->raise();
+        panel->curve()->clear(3);
+        for (int e = 1; e <= 3; ++e)
+            panel->curve()->addEpoch({e, 3, 0.1 / e, 0.97 + 0.005 * e, 0.12 / e, 0.97 + 0.004 * e, 1.0, e == 3});
+        QTest::qWait(100);
+        QCustomPlot* plot = panel->curve()->plot();
+        plot->replot();
+        const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
+        if (!dir.isEmpty())
+            window.grab().save(dir + "/retrain-dock-default.png");
+        const int outerBottom = plot->axisRect()->outerRect().bottom(); // the epoch axis' labels included
+        QVERIFY2(outerBottom < plot->height(), qPrintable(QString("axis ends at %1 of %2").arg(outerBottom).arg(plot->height())));
+        const QPoint axisInDock = plot->mapTo(dock, QPoint(0, outerBottom));
+        QVERIFY2(axisInDock.y() < dock->height(), qPrintable(QString("axis at %1, dock %2 high").arg(axisInDock.y()).arg(dock->height())));
+        // Room for the curve itself: offscreen the default size is bounded by an 800x800
+        // screen (a 238-pixel dock); the studio's own default (1500x920) leaves more.
+        QVERIFY2(plot->axisRect()->height() >= 60, qPrintable(QString::number(plot->axisRect()->height())));
     }
 
     void accuracyUnderNoiseOverSeeds()

@@ -253,6 +253,43 @@ private slots:
         QCOMPARE(agreement(q, tuned, *hooks, 21), 1.0);
     }
 
+    // A learned activation scale (the input's, made a requantized tensor) moves the DAC codes
+    // and the ADC range with it: the executor run with the tuned spec gives the hooks' codes.
+    void tunedSpecFollowsLearnedActivationScale()
+    {
+        Quantized q(rowSplitConv(), 16, 4);
+        q.spec.tensors.at("x").policy = "requantize";
+        auto hooks = makeQatHooks(*q.graph, q.spec, {});
+        const std::vector<torch::Tensor> params = hooks->parameters();
+        QCOMPARE(params.size(), size_t{2}); // weight scales, the input's scale
+        {
+            torch::NoGradGuard noGrad;
+            params[1].fill_(-0.7); // codes about twice as large: the largest clip
+        }
+        const QuantSpec tuned = hooks->tunedSpec();
+        QVERIFY(std::fabs(tuned.tensors.at("x").scale / q.spec.tensors.at("x").scale - std::exp(-0.7)) < 1e-12);
+        QVERIFY(tuned.layers[0].adcRange >= 2 * q.spec.layers[0].adcRange);
+        QCOMPARE(agreement(q, tuned, *hooks, 23), 1.0);
+    }
+
+    // Training draws a new chip (programming error) at every step; measuring uses the seed's.
+    void trainingDrawsAFreshChipPerStep()
+    {
+        const Quantized q(rowSplitConv(), 16, 4);
+        QatOptions o;
+        o.analogNoise = true;
+        o.noise.weightProgramNoise = 0.05; // no read noise: a chip's outputs are fixed
+        auto hooks = makeQatHooks(*q.graph, q.spec, o);
+        const Tensor x = randomTensor({2, 4, 8, 8}, 12);
+        hooks->setTraining(false);
+        const torch::Tensor seedChip = runHooks(q, *hooks, x).output;
+        QVERIFY(runHooks(q, *hooks, x).output.equal(seedChip));
+        hooks->setTraining(true);
+        const torch::Tensor first = runHooks(q, *hooks, x).output;
+        QVERIFY(!first.equal(seedChip));
+        QVERIFY(!runHooks(q, *hooks, x).output.equal(first));
+    }
+
     // value(): a quantized tensor is rounded to its codes (gradient 1 inside, 0 where
     // clipped); a tensor kept in float is untouched.
     void valueRoundsToTheTensorCodes()
