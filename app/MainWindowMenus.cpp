@@ -19,8 +19,6 @@
 #include "app/views/GraphView.h"
 #include "app/views/NodeStyle.h"
 #include "app/views/WindowFit.h"
-#include <algorithm>
-
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -185,18 +183,8 @@ void MainWindow::createColouringActions()
         toggle->setObjectName("actionColour" + entry.id);
         toggle->setCheckable(true);
         auto recolour = [this, toggle, entry] {
-            for (QAction* other : m_viewMenu->actions()) // one colouring at a time
-                if (other != toggle && other->objectName().startsWith("actionColour") && toggle->isChecked())
-                    other->setChecked(false);
-            if (toggle->isChecked()) {
-                m_scene->setNodeColouring(entry.colouring(&m_workspace));
-                m_view->setLegendRows(entry.legend(&m_workspace));
-            } else if (!std::any_of(m_viewMenu->actions().begin(), m_viewMenu->actions().end(), [](QAction* a) {
-                           return a->objectName().startsWith("actionColour") && a->isChecked();
-                       })) {
-                m_scene->setNodeColouring(nullptr);
-                m_view->setLegendRows({});
-            }
+            m_scene->setNodeColouring(toggle->isChecked() ? entry.colouring(&m_workspace) : nullptr);
+            m_view->setLegendRows(toggle->isChecked() ? entry.legend(&m_workspace) : LegendRows{});
         };
         connect(toggle, &QAction::toggled, this, recolour);
         // The view mode is part of the project: saved with it, restored when it is opened.
