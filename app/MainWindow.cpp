@@ -7,6 +7,7 @@
 #include "app/panels/ChipPanel.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
+#include "app/panels/PanelRegistry.h"
 #include "app/panels/QuantPanel.h"
 #include "app/panels/RetrainPanel.h"
 #include "app/panels/SimulationPanel.h"
@@ -84,10 +85,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_scene, &GraphScene::hiddenNodeRevealRequested, m_layout->blocks(), &BlockController::reveal);
     connect(m_view, &GraphView::firstPainted, this, [this](double ms) {
         if (m_layout->layout())
-            m_log->append(tr("Graph on screen: layout %1 ms (%2), scene + first paint %3 ms")
+            m_workspace.report(tr("Graph on screen: layout %1 ms (%2), scene + first paint %3 ms")
                               .arg(m_layout->layout()->milliseconds, 0, 'f', 0)
                               .arg(m_layout->layout()->engine)
                               .arg(ms, 0, 'f', 0));
+    });
+    connect(&m_workspace, &Workspace::panelRequested, this, [this](const QString& id) {
+        if (auto* dock = findChild<QDockWidget*>(id)) {
+            dock->show();
+            dock->raise();
+        }
     });
     connect(&m_model, &ProjectModel::modifiedChanged, this, [this] { updateTitle(); });
     connect(&m_model, &ProjectModel::projectChanged, this, [this] { updateTitle(); });
@@ -104,6 +111,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 MainWindow::~MainWindow()
 {
     m_jobs.cancelAll();
+    // The panels observe the workspace, a member destroyed after this body: they go first.
+    qDeleteAll(findChildren<QDockWidget*>(Qt::FindDirectChildrenOnly));
 }
 
 QDockWidget* MainWindow::addPanel(const QString& id, const QString& title, QWidget* panel, Qt::DockWidgetArea area)
@@ -119,6 +128,7 @@ QDockWidget* MainWindow::addPanel(const QString& id, const QString& title, QWidg
     dock->setWidget(scroll);
     dock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     addDockWidget(area, dock);
+    m_panels.insert(id, panel);
     if (m_panelsMenu)
         m_panelsMenu->addAction(dock->toggleViewAction());
     return dock;
@@ -126,38 +136,33 @@ QDockWidget* MainWindow::addPanel(const QString& id, const QString& title, QWidg
 
 void MainWindow::createPanels()
 {
-    m_summary = new SummaryPanel(&m_model);
-    m_inspector = new InspectorPanel(&m_model);
-    m_log = new LogPanel(&m_jobs);
-    addPanel("summary", tr("Model Summary"), m_summary, Qt::LeftDockWidgetArea);
-    addPanel("inspector", tr("Inspector"), m_inspector, Qt::RightDockWidgetArea);
-    QDockWidget* log = addPanel("log", tr("Log"), m_log, Qt::BottomDockWidgetArea);
-    connect(m_inspector, &InspectorPanel::message, m_log, &LogPanel::append);
-    m_quant = new QuantPanel(&m_model, &m_jobs);
-    QDockWidget* quant = addPanel("quant", tr("Quantization"), m_quant, Qt::BottomDockWidgetArea);
-    splitDockWidget(quant, log, Qt::Horizontal);
-    connect(m_quant, &QuantPanel::message, m_log, &LogPanel::append);
-    m_chip = new ChipPanel(&m_model, &m_jobs, m_quant->controller());
-    tabifyDockWidget(quant, addPanel("chip", tr("Chip View"), m_chip, Qt::BottomDockWidgetArea));
-    quant->raise();
-    connect(m_chip, &ChipPanel::message, m_log, &LogPanel::append);
-    auto* sim = new SimulationPanel(&m_model, &m_jobs, m_quant->controller(), m_chip);
-    tabifyDockWidget(quant, addPanel("simulation", tr("Simulation"), sim, Qt::BottomDockWidgetArea));
-    connect(sim, &SimulationPanel::message, m_log, &LogPanel::append);
-    auto* retrain = new RetrainPanel(&m_model, &m_jobs, m_quant->controller());
-    QDockWidget* retrainDock = addPanel("retrain", tr("Retrain"), retrain, Qt::BottomDockWidgetArea);
-    tabifyDockWidget(quant, retrainDock);
-    connect(retrain, &RetrainPanel::message, m_log, &LogPanel::append);
-    QPushButton* toRetrain = m_quant->retrainButton();
-    toRetrain->setEnabled(retrain->controller()->available());
-    if (!retrain->controller()->available())
-        toRetrain->setToolTip(RetrainController::trainingMissingText());
-    connect(toRetrain, &QPushButton::clicked, retrainDock, [retrainDock] {
-        retrainDock->show();
-        retrainDock->raise();
-    });
-    quant->raise();
+    const PanelContext context{&m_workspace, [this](const QString& id) { return panel(id); }};
+    QVector<QDockWidget*> tabFronts; // a tab group shows the panel the others joined
+    for (const PanelEntry& entry : studioPanels()) {
+        QDockWidget* dock = addPanel(entry.id, entry.title, entry.create(context), entry.area);
+        if (auto* right = findChild<QDockWidget*>(entry.leftOf); right && !entry.leftOf.isEmpty())
+            splitDockWidget(dock, right, Qt::Horizontal);
+        if (auto* front = findChild<QDockWidget*>(entry.tabWith); front && !entry.tabWith.isEmpty()) {
+            tabifyDockWidget(front, dock);
+            if (!tabFronts.contains(front))
+                tabFronts.append(front);
+        }
+    }
+    for (QDockWidget* front : tabFronts)
+        front->raise();
 }
+
+template <class Panel>
+static Panel* panelOf(const MainWindow& w, const QString& id)
+{
+    return qobject_cast<Panel*>(w.panel(id));
+}
+
+InspectorPanel* MainWindow::inspector() const { return panelOf<InspectorPanel>(*this, "inspector"); }
+SummaryPanel* MainWindow::summary() const { return panelOf<SummaryPanel>(*this, "summary"); }
+LogPanel* MainWindow::log() const { return panelOf<LogPanel>(*this, "log"); }
+QuantPanel* MainWindow::quantPanel() const { return panelOf<QuantPanel>(*this, QuantController::kPanelId); }
+ChipPanel* MainWindow::chipPanel() const { return panelOf<ChipPanel>(*this, "chip"); }
 
 void MainWindow::createStatusBar()
 {
@@ -197,7 +202,7 @@ void MainWindow::createStatusBar()
         if (!busy)
             m_statusText->clear();
     });
-    connect(m_log, &LogPanel::errorLogged, this,
+    connect(log(), &LogPanel::errorLogged, this,
             [this](const QString& text) { statusBar()->showMessage(tr("Error: %1  (details in the Log panel)").arg(text.left(160)), 15000); });
 }
 
@@ -267,9 +272,9 @@ void MainWindow::onExportGraphImage()
         return;
     try {
         exportGraphImage(*m_scene, path);
-        m_log->append(tr("Graph image written to %1").arg(path));
+        m_workspace.report(tr("Graph image written to %1").arg(path));
     } catch (const Error& e) {
-        m_log->append(QString::fromStdString(e.what()), true);
+        m_workspace.report(QString::fromStdString(e.what()), true);
     }
 }
 
@@ -335,7 +340,7 @@ void MainWindow::openPath(const QString& path)
             const QString modelPath = project.modelPath;
             loadModel(modelPath, std::move(project), path);
         } catch (const std::exception& e) {
-            m_log->append(QString::fromUtf8(e.what()), true);
+            m_workspace.report(QString::fromUtf8(e.what()), true);
         }
         return;
     }
@@ -358,7 +363,7 @@ void MainWindow::loadModel(const QString& modelPath, std::optional<ProjectFile> 
             m_model.setDocument(doc);
             addRecentFile(recent);
             if (doc->isLenient())
-                m_log->append(tr("%1 has unsupported parts; shown for inspection: %2")
+                m_workspace.report(tr("%1 has unsupported parts; shown for inspection: %2")
                                   .arg(QFileInfo(modelPath).fileName(), QString::fromStdString(doc->strictImportError())),
                               true);
         };
@@ -389,10 +394,10 @@ bool MainWindow::saveProjectTo(const QString& path)
     try {
         m_model.saveProject(path);
         addRecentFile(path);
-        m_log->append(tr("Saved project %1").arg(path));
+        m_workspace.report(tr("Saved project %1").arg(path));
         return true;
     } catch (const std::exception& e) {
-        m_log->append(QString::fromUtf8(e.what()), true);
+        m_workspace.report(QString::fromUtf8(e.what()), true);
         return false;
     }
 }
@@ -431,7 +436,7 @@ void MainWindow::onExportPackage()
         return;
     if (!path.endsWith(".tpkg"))
         path += ".tpkg";
-    m_chip->controller()->exportPackage(path);
+    m_workspace.compile()->exportPackage(path);
 }
 
 QStringList MainWindow::recentFiles() const

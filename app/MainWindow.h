@@ -1,13 +1,14 @@
 #pragma once
-// The studio frame: graph view in the centre, docks around it, one job framework, one
-// project model. New panels (quantization, tile packing, simulation) call addPanel().
-// Menus and tool bar are defined in MainWindowMenus.cpp.
+// The studio frame: graph view in the centre, docks around it, one Workspace (project model,
+// jobs, the controllers and their artifacts). The docks come from the panel registry
+// (app/panels/PanelRegistry.h: add a row there for a new panel), the View menu's node
+// colourings from its colouring list. Menus and tool bar are defined in MainWindowMenus.cpp.
 #include "app/controllers/LayoutController.h"
 #include "app/controllers/NavigationController.h"
 #include "app/controllers/SearchController.h"
-#include "app/jobs/JobManager.h"
-#include "app/model/ProjectModel.h"
+#include "app/controllers/Workspace.h"
 
+#include <QHash>
 #include <QMainWindow>
 
 class QLabel;
@@ -45,17 +46,20 @@ public:
     // Adds a dock with a View menu toggle; `id` names it in the saved window state.
     QDockWidget* addPanel(const QString& id, const QString& title, QWidget* panel, Qt::DockWidgetArea area);
 
+    Workspace* workspace() { return &m_workspace; }
     ProjectModel* projectModel() { return &m_model; }
     JobManager* jobs() { return &m_jobs; }
+    // A registered panel by its id (PanelEntry::id), null if there is none.
+    QWidget* panel(const QString& id) const { return m_panels.value(id); }
     LayoutController* layoutController() { return m_layout; }
     SearchController* searchController() { return m_search; }
     GraphScene* graphScene() const { return m_scene; }
     GraphView* graphView() const { return m_view; }
-    InspectorPanel* inspector() const { return m_inspector; }
-    SummaryPanel* summary() const { return m_summary; }
-    LogPanel* log() const { return m_log; }
-    QuantPanel* quantPanel() const { return m_quant; }
-    ChipPanel* chipPanel() const { return m_chip; }
+    InspectorPanel* inspector() const;
+    SummaryPanel* summary() const;
+    LogPanel* log() const;
+    QuantPanel* quantPanel() const;
+    ChipPanel* chipPanel() const;
     QLineEdit* searchField() const { return m_searchField; }
     SearchResults* searchResults() const { return m_searchResults; }
     QStringList recentFiles() const;
@@ -75,7 +79,8 @@ private:
     void createViewAndHelpMenus();
     void createToolBar();
     void createStatusBar();
-    void createPanels();
+    void createPanels(); // studioPanels(), in order
+    void createColouringActions(); // nodeColourings(), in the View menu
     void restoreSettings();    // saved geometry kept on screen, else the default size and docks
     void applyDefaultLayout(); // dock sizes as shares of the window: the graph keeps most of it
     void resetLayout();        // View > Reset Window Layout
@@ -91,18 +96,15 @@ private:
     bool maybeSave();
     void onExportPackage();
 
-    ProjectModel m_model;
-    JobManager m_jobs;
+    Workspace m_workspace;
+    ProjectModel& m_model = *m_workspace.model();
+    JobManager& m_jobs = *m_workspace.jobs();
+    QHash<QString, QWidget*> m_panels; // registry id -> panel
     LayoutController* m_layout;
     SearchController* m_search;
     NavigationController* m_navigation;
     GraphScene* m_scene;
     GraphView* m_view;
-    InspectorPanel* m_inspector = nullptr;
-    SummaryPanel* m_summary = nullptr;
-    LogPanel* m_log = nullptr;
-    QuantPanel* m_quant = nullptr;
-    ChipPanel* m_chip = nullptr;
     QMenu* m_viewMenu = nullptr;
     QMenu* m_panelsMenu = nullptr;
     QMenu* m_recentMenu = nullptr;

@@ -8,6 +8,7 @@
 #include "app/panels/ChipPanel.h"
 #include "app/panels/InspectorPanel.h"
 #include "app/panels/LogPanel.h"
+#include "app/panels/PanelRegistry.h"
 #include "app/panels/QuantPanel.h"
 #include "app/panels/RetrainPanel.h"
 #include "app/panels/SimulationPanel.h"
@@ -74,10 +75,10 @@ void MainWindow::createProjectAndEditMenus()
     project->addAction(tr("&Hardware Target…"), this, [this] {
         bool ok = false;
         const QStringList targets = CompileController::targetPresets();
-        const int current = std::max<int>(0, static_cast<int>(targets.indexOf(m_chip->controller()->targetName())));
+        const int current = std::max<int>(0, static_cast<int>(targets.indexOf(m_workspace.compile()->targetName())));
         const QString target = QInputDialog::getItem(this, tr("Hardware target"), tr("Compile for:"), targets, current, false, &ok);
         if (ok)
-            m_chip->controller()->setTarget(target);
+            m_workspace.compile()->setTarget(target);
     });
     project->addAction(tr("&Calibration Dataset…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Calibration dataset"),
@@ -152,26 +153,7 @@ void MainWindow::createViewAndHelpMenus()
     m_viewMenu->addAction(style::icon("relayout"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
     m_viewMenu->addAction(tr("Reset &Window Layout"), this, &MainWindow::resetLayout)->setObjectName("actionResetLayout");
     m_viewMenu->addSeparator();
-    QAction* byBits = m_viewMenu->addAction(tr("Colour Nodes by &Bits"));
-    byBits->setObjectName("actionColourByBits");
-    byBits->setCheckable(true);
-    auto recolour = [this, byBits] {
-        m_scene->setNodeColouring(byBits->isChecked() ? m_quant->bitsColouring() : nullptr);
-        m_view->setLegendRows(byBits->isChecked() ? m_quant->bitsLegend() : QVector<QPair<QColor, QString>>{});
-    };
-    connect(byBits, &QAction::toggled, this, recolour);
-    // The view mode is part of the project: saved with it, restored when it is opened.
-    connect(byBits, &QAction::toggled, this, [this](bool on) {
-        QJsonObject view = m_model.panelState("view");
-        view["colourByBits"] = on;
-        m_model.setPanelState("view", view);
-    });
-    connect(&m_model, &ProjectModel::projectChanged, this,
-            [this, byBits] { byBits->setChecked(m_model.panelState("view").value("colourByBits").toBool()); });
-    connect(m_quant->controller(), &QuantController::bitsChanged, this, [byBits, recolour] {
-        if (byBits->isChecked())
-            recolour();
-    });
+    createColouringActions();
     m_panelsMenu = m_viewMenu->addMenu(tr("&Panels"));
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         m_panelsMenu->addAction(dock->toggleViewAction());
@@ -192,6 +174,33 @@ void MainWindow::createViewAndHelpMenus()
                               "matrix processors.")
                                .arg(QApplication::applicationVersion()));
     });
+}
+
+void MainWindow::createColouringActions()
+{
+    for (const NodeColouringEntry& entry : nodeColourings()) {
+        QAction* toggle = m_viewMenu->addAction(entry.title);
+        toggle->setObjectName("actionColour" + entry.id);
+        toggle->setCheckable(true);
+        auto recolour = [this, toggle, entry] {
+            m_scene->setNodeColouring(toggle->isChecked() ? entry.colouring(&m_workspace) : nullptr);
+            m_view->setLegendRows(toggle->isChecked() ? entry.legend(&m_workspace) : LegendRows{});
+        };
+        connect(toggle, &QAction::toggled, this, recolour);
+        // The view mode is part of the project: saved with it, restored when it is opened.
+        connect(toggle, &QAction::toggled, this, [this, key = entry.stateKey](bool on) {
+            QJsonObject view = m_model.panelState("view");
+            view[key] = on;
+            m_model.setPanelState("view", view);
+        });
+        connect(&m_model, &ProjectModel::projectChanged, this, [this, toggle, key = entry.stateKey] {
+            toggle->setChecked(m_model.panelState("view").value(key).toBool());
+        });
+        entry.watch(&m_workspace, toggle, [toggle, recolour] {
+            if (toggle->isChecked())
+                recolour();
+        });
+    }
 }
 
 void MainWindow::createToolBar()

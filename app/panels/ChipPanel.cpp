@@ -10,8 +10,8 @@
 
 namespace tessera::studio {
 
-ChipPanel::ChipPanel(ProjectModel* model, JobManager* jobs, QuantController* quant, QWidget* parent)
-    : QWidget(parent), m_model(model), m_controller(new CompileController(model, jobs, quant, this))
+ChipPanel::ChipPanel(ProjectModel* model, CompileController* compile, QWidget* parent)
+    : QWidget(parent), m_model(model), m_controller(compile)
 {
     m_scene = new ChipScene(this);
     m_view = new ChipView(m_scene);

@@ -18,7 +18,8 @@ class QuantController;
 class ChipPanel : public QWidget {
     Q_OBJECT
 public:
-    ChipPanel(ProjectModel* model, JobManager* jobs, QuantController* quant, QWidget* parent = nullptr);
+    // Observes `compile` (the workspace's; not owned).
+    ChipPanel(ProjectModel* model, CompileController* compile, QWidget* parent = nullptr);
 
     CompileController* controller() const { return m_controller; }
     ChipScene* scene() const { return m_scene; }

@@ -1,5 +1,7 @@
 #include "app/panels/QuantPanel.h"
 
+#include "app/controllers/Workspace.h"
+
 #include "app/panels/QuantLayerDetail.h"
 #include "app/panels/QuantPlots.h"
 #include "app/panels/QuantSqnrChart.h"
@@ -63,29 +65,30 @@ QColor bitsColour(int bits)
     return bits == 3 ? QColor("#ea580c") : QColor("#dc2626");
 }
 
-std::function<QColor(NodeId)> QuantPanel::bitsColouring() const
+std::function<QColor(NodeId)> bitsColouring(const QuantController* controller)
 {
-    return [c = m_controller](NodeId node) {
+    return [c = controller](NodeId node) {
         const int i = c->indexOfNode(node);
         return i < 0 ? QColor() : bitsColour(c->bitsOf(c->layers()[i].name));
     };
 }
 
-QVector<QPair<QColor, QString>> QuantPanel::bitsLegend() const
+QVector<QPair<QColor, QString>> bitsLegend(const QuantController* controller)
 {
     std::map<int, int, std::greater<>> layersAt; // bits -> layer count, 8 first
-    for (const QuantLayer& l : m_controller->layers())
-        ++layersAt[m_controller->bitsOf(l.name)];
+    for (const QuantLayer& l : controller->layers())
+        ++layersAt[controller->bitsOf(l.name)];
     QVector<QPair<QColor, QString>> rows;
     for (const auto& [bits, count] : layersAt)
-        rows.append({bitsColour(bits), tr("%1-bit weights  %2").arg(bits).arg(count)});
-    rows.append({style::placementColor(Placement::Digital), tr("other nodes: placement colour")});
+        rows.append({bitsColour(bits), QuantPanel::tr("%1-bit weights  %2").arg(bits).arg(count)});
+    rows.append({style::placementColor(Placement::Digital), QuantPanel::tr("other nodes: placement colour")});
     return rows;
 }
 
-QuantPanel::QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent)
-    : QWidget(parent), m_model(model), m_controller(new QuantController(model, jobs, this))
+QuantPanel::QuantPanel(Workspace* workspace, QWidget* parent)
+    : QWidget(parent), m_workspace(workspace), m_model(workspace->model()), m_controller(workspace->quant())
 {
+    JobManager* jobs = workspace->jobs();
     m_estimate = new QLabel;
     m_estimate->setTextFormat(Qt::RichText);
     m_estimate->setWordWrap(true);
@@ -171,7 +174,11 @@ QWidget* QuantPanel::createButtons()
     m_jobButtons << add(tr("Evaluate"), tr("Measure the chosen bits on the evaluation data"), [this] { m_controller->evaluate(); });
     m_cancel = add(tr("Cancel"), tr("Stop the running quantization job"), [this] { m_controller->cancel(); });
     m_cancel->setEnabled(false);
-    m_retrain = add(tr("Retrain…"), tr("Fine-tune the model at the chosen bits (the Retrain dock)"), [] {});
+    m_retrain = add(tr("Retrain…"), tr("Fine-tune the model at the chosen bits (the Retrain dock)"),
+                    [this] { m_workspace->requestPanel(RetrainController::kPanelId); });
+    m_retrain->setEnabled(m_workspace->retrain()->available());
+    if (!m_workspace->retrain()->available())
+        m_retrain->setToolTip(RetrainController::trainingMissingText());
     row->addStretch(1);
     connect(m_controller, &QuantController::busyChanged, this, [this](bool busy) {
         for (QPushButton* b : m_jobButtons)

@@ -23,11 +23,13 @@ class QuantBarChart;
 class QuantParetoPlot;
 class QuantSqnrChart;
 class QuantLayerDetail;
+class Workspace;
 
 class QuantPanel : public QWidget {
     Q_OBJECT
 public:
-    QuantPanel(ProjectModel* model, JobManager* jobs, QWidget* parent = nullptr);
+    // Observes the workspace's quantization controller (it does not own it).
+    explicit QuantPanel(Workspace* workspace, QWidget* parent = nullptr);
 
     QuantController* controller() const { return m_controller; }
     QTableWidget* table() const { return m_table; }
@@ -38,16 +40,10 @@ public:
     // Brings a chart's tab to the front (the SQNR chart, bar chart or Pareto plot).
     void showChart(QWidget* chart);
     QLabel* estimateLabel() const { return m_estimate; }
-    // "Retrain…": brings the Retrain dock forward (the window connects it).
+    // "Retrain…": asks the workspace for the Retrain panel (Workspace::requestPanel).
     QPushButton* retrainButton() const { return m_retrain; }
     // Table column of a bit depth's heat-map cell (-1 if not listed).
     int columnOfBits(int bits) const;
-    // Graph colouring by chosen bits (for GraphScene::setNodeColouring): analog layers get
-    // bitsColour(bits), other nodes keep their placement colour.
-    std::function<QColor(NodeId)> bitsColouring() const;
-    // Legend rows for that colouring: one per bit depth in use (with its layer count), then
-    // what the other nodes keep.
-    QVector<QPair<QColor, QString>> bitsLegend() const;
 
     static constexpr int kBitsColumn = 4;
     static constexpr int kAdcColumn = 5;
@@ -70,6 +66,7 @@ private:
     void onCellClicked(int row, int column);
     void followSelection(NodeId node);
 
+    Workspace* m_workspace;
     ProjectModel* m_model;
     QuantController* m_controller;
     QTableWidget* m_table = nullptr;
@@ -91,5 +88,11 @@ private:
 QColor dropColour(double drop);
 // Node colour for a weight bit depth: dark teal at 8 bits through amber to red at 2.
 QColor bitsColour(int bits);
+// Graph colouring by chosen bits (for GraphScene::setNodeColouring; a row of nodeColourings()):
+// analog layers get bitsColour(bits), other nodes keep their placement colour.
+std::function<QColor(NodeId)> bitsColouring(const QuantController* controller);
+// Legend rows for that colouring: one per bit depth in use (with its layer count), then what
+// the other nodes keep.
+QVector<QPair<QColor, QString>> bitsLegend(const QuantController* controller);
 
 } // namespace tessera::studio

@@ -66,8 +66,8 @@ QString noiseText(const RetrainEval& e)
 
 } // namespace
 
-RetrainPanel::RetrainPanel(ProjectModel* model, JobManager* jobs, QuantController* quant, RetrainRunner runner, QWidget* parent)
-    : QWidget(parent), m_model(model), m_controller(new RetrainController(model, jobs, quant, std::move(runner), this)),
+RetrainPanel::RetrainPanel(ProjectModel* model, RetrainController* retrain, QWidget* parent)
+    : QWidget(parent), m_model(model), m_controller(retrain),
       m_curve(new RetrainCurve)
 {
     QWidget* settings = createSettings();

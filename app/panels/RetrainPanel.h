@@ -24,8 +24,8 @@ class RetrainCurve;
 class RetrainPanel : public QWidget {
     Q_OBJECT
 public:
-    RetrainPanel(ProjectModel* model, JobManager* jobs, QuantController* quant, RetrainRunner runner = {},
-                 QWidget* parent = nullptr);
+    // Observes `retrain` (the workspace's; not owned).
+    RetrainPanel(ProjectModel* model, RetrainController* retrain, QWidget* parent = nullptr);
 
     RetrainController* controller() const { return m_controller; }
     RetrainCurve* curve() const { return m_curve; }

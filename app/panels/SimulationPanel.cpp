@@ -93,10 +93,8 @@ QString resultsHtml(const SimulationResult& r)
 
 } // namespace
 
-SimulationPanel::SimulationPanel(ProjectModel* model, JobManager* jobs, QuantController* quant, ChipPanel* chip,
-                                 QWidget* parent)
-    : QWidget(parent), m_model(model), m_chip(chip),
-      m_controller(new SimulationController(model, jobs, quant, chip->controller(), this))
+SimulationPanel::SimulationPanel(ProjectModel* model, SimulationController* simulation, ChipPanel* chip, QWidget* parent)
+    : QWidget(parent), m_model(model), m_chip(chip), m_controller(simulation)
 {
     m_samples = new QSpinBox;
     m_samples->setObjectName("simSamples");

@@ -24,8 +24,8 @@ class SimulationTimeline;
 class SimulationPanel : public QWidget {
     Q_OBJECT
 public:
-    SimulationPanel(ProjectModel* model, JobManager* jobs, QuantController* quant, ChipPanel* chip,
-                    QWidget* parent = nullptr);
+    // Observes `simulation` (the workspace's; not owned) and marks tiles in `chip`'s scene.
+    SimulationPanel(ProjectModel* model, SimulationController* simulation, ChipPanel* chip, QWidget* parent = nullptr);
 
     SimulationController* controller() const { return m_controller; }
     SimulationTimeline* timeline() const { return m_timeline; }

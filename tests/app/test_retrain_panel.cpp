@@ -89,9 +89,18 @@ private:
     ProjectModel m_model;
     JobManager m_jobs;
     std::unique_ptr<QuantController> m_quant;
+    std::unique_ptr<RetrainController> m_retrain; // outlives its panel
     std::unique_ptr<RetrainPanel> m_panel;
     FakeRunner m_fake;
     RetrainController* ctl() const { return m_panel->controller(); }
+
+    // A fresh controller (empty runner: the engine) and a panel observing it.
+    void makePanel(RetrainRunner runner)
+    {
+        m_panel.reset();
+        m_retrain = std::make_unique<RetrainController>(&m_model, &m_jobs, m_quant.get(), std::move(runner));
+        m_panel = std::make_unique<RetrainPanel>(&m_model, m_retrain.get());
+    }
 
     void setEpochs(int epochs)
     {
@@ -110,7 +119,7 @@ private slots:
         m_model.newProject(model);
         m_model.setDocument(loadModelDocument(model.toStdString(), quiet));
         m_quant = std::make_unique<QuantController>(&m_model, &m_jobs);
-        m_panel = std::make_unique<RetrainPanel>(&m_model, &m_jobs, m_quant.get(), m_fake);
+        makePanel(m_fake);
         m_panel->resize(1500, 360);
         m_panel->show();
         m_quant->setWorkDir(m_dir.filePath("work"));
@@ -180,7 +189,7 @@ private slots:
     {
         m_fake.msPerEpoch = 40;
         m_panel.reset();
-        m_panel = std::make_unique<RetrainPanel>(&m_model, &m_jobs, m_quant.get(), m_fake);
+        makePanel(m_fake);
         setEpochs(200);
         QVERIFY(ctl()->start() > 0);
         QVERIFY(waitFor([this] { return ctl()->epochs().size() >= 2; }));
@@ -250,7 +259,7 @@ private slots:
     {
         m_fake.msPerEpoch = 0;
         m_fake.noise.readNoise = 0.06;
-        m_panel = std::make_unique<RetrainPanel>(&m_model, &m_jobs, m_quant.get(), m_fake);
+        makePanel(m_fake);
         setEpochs(1);
         RetrainSettings s = ctl()->settings();
         s.noiseSeeds = 3;
@@ -286,7 +295,7 @@ private slots:
     // The engine itself (runRetrain): quantization-aware, 2 epochs on 256 labelled digits.
     void retrainsWithTheEngine()
     {
-        m_panel = std::make_unique<RetrainPanel>(&m_model, &m_jobs, m_quant.get()); // default runner
+        makePanel({}); // default runner
         QVERIFY(ctl()->available());
         RetrainSettings s = ctl()->settings();
         s.options.epochs = 2;

@@ -1,0 +1,65 @@
+#pragma once
+// The studio's one model of the project, without widgets (Qt Test drives it directly): the
+// ProjectModel (document, project file, selection, undo stack), the JobManager and the
+// controllers that make the project's artifacts: quantization (QuantController), compile
+// (CompileController), simulation (SimulationController) and retraining (RetrainController).
+// Panels receive the workspace (or their controller from it) and only observe; edits go
+// through the controllers, which push QUndoCommands on the model's undo stack. Each artifact
+// has an accessor and a signal here, so a new view need not know which controller makes it.
+#include "app/controllers/CompileController.h"
+#include "app/controllers/QuantController.h"
+#include "app/controllers/RetrainController.h"
+#include "app/controllers/SimulationController.h"
+#include "app/jobs/JobManager.h"
+#include "app/model/ProjectModel.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace tessera::studio {
+
+class Workspace : public QObject {
+    Q_OBJECT
+public:
+    // `retrainRunner` empty: the training engine when the studio was built with it (tests pass
+    // a fake, see RetrainController).
+    explicit Workspace(RetrainRunner retrainRunner = {}, QObject* parent = nullptr);
+    ~Workspace() override; // cancels running jobs first, then the controllers go
+
+    ProjectModel* model() { return &m_model; }
+    JobManager* jobs() { return &m_jobs; }
+    QuantController* quant() const { return m_quant.get(); }
+    CompileController* compile() const { return m_compile.get(); }
+    SimulationController* simulation() const { return m_simulation.get(); }
+    RetrainController* retrain() const { return m_retrain.get(); }
+
+    // The project's artifacts (null while there is none).
+    const DocumentPtr& document() const { return m_model.document(); }
+    std::shared_ptr<const QuantSpec> quantSpec() const { return m_quant->baseResult(); } // calibrated, before chosen bits
+    std::shared_ptr<const CompiledModel> compiled() const { return m_compile->compiled(); }
+    const SimulationResult* simulationResult() const { return m_simulation->result(); }
+
+    // Asks the window to show and raise a panel by its registry id (PanelRegistry.h).
+    void requestPanel(const QString& id) { emit panelRequested(id); }
+    // A line for the log (panels and controllers report here; the log panel observes it).
+    void report(const QString& text, bool isError = false) { emit message(text, isError); }
+
+signals:
+    void documentChanged();
+    void quantSpecChanged();      // calibration or the chosen bits changed
+    void compiledChanged();       // a compile finished or was dropped
+    void simulationResultChanged();
+    void panelRequested(const QString& id);
+    void message(const QString& text, bool isError);
+
+private:
+    ProjectModel m_model;
+    JobManager m_jobs;
+    std::unique_ptr<QuantController> m_quant;
+    std::unique_ptr<CompileController> m_compile;
+    std::unique_ptr<SimulationController> m_simulation;
+    std::unique_ptr<RetrainController> m_retrain;
+};
+
+} // namespace tessera::studio
