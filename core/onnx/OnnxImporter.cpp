@@ -466,7 +466,8 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
     m_graph.topologicalOrder(); // throws naming the nodes on a cycle
     if (report.unsupported.empty())
         report.contentHash = graphContentHash(m_graph); // of the file's nodes, aliases included
-    foldForwardedConstants(m_graph); // tombstones until compact() below
+    if (!m_options.keepForwardingNodes)
+        foldForwardedConstants(m_graph); // tombstones until compact() below
     if (report.unsupported.empty()) {
         try {
             inferShapes(m_graph);

@@ -85,6 +85,15 @@ private slots:
         }
     }
 
+    void keepingForwardingNodesGivesTheFileGraph()
+    {
+        ImportOptions asWritten;
+        asWritten.keepForwardingNodes = true;
+        const Graph g = importOnnxBytes(identityFedModel().bytes(), "identity.onnx", asWritten).graph;
+        QCOMPARE(g.liveNodeCount(), size_t{7}); // every node the file has
+        QCOMPARE(nodeNamed(g, "Identity_3").op->name(), std::string("Identity"));
+    }
+
     void foldedWeightsKeepTheFileValues()
     {
         ImportedModel model = importOnnxBytes(identityFedModel().bytes(), "identity.onnx");
