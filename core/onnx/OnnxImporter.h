@@ -28,10 +28,6 @@ struct ImportOptions {
     // checks that the outputs follow the new batch, quant::ModelGraphs). Last member:
     // ImportOptions is aggregate-initialized by position in places.
     bool freeBatchDim = false;
-    // Keep the nodes that forward a constant (PyTorch's Identity-of-weight aliases) instead
-    // of folding them into constants: the graph exactly as the file has it, for the studio's
-    // "Show As Imported" view only (placement and counts come from the folded graph).
-    bool keepForwardingNodes = false;
 };
 
 struct UnsupportedNode {

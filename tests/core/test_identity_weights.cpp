@@ -6,7 +6,7 @@
 
 #include "core/Executor.h"
 #include "core/OpRegistry.h"
-#include "core/onnx/OnnxImporter.h"
+#include "core/onnx/ImportAsWritten.h"
 
 #include <QtTest>
 
@@ -87,9 +87,7 @@ private slots:
 
     void keepingForwardingNodesGivesTheFileGraph()
     {
-        ImportOptions asWritten;
-        asWritten.keepForwardingNodes = true;
-        const Graph g = importOnnxBytes(identityFedModel().bytes(), "identity.onnx", asWritten).graph;
+        const Graph g = importOnnxBytesAsWritten(identityFedModel().bytes(), "identity.onnx").graph;
         QCOMPARE(g.liveNodeCount(), size_t{7}); // every node the file has
         QCOMPARE(nodeNamed(g, "Identity_3").op->name(), std::string("Identity"));
     }
