@@ -150,6 +150,13 @@ void MainWindow::createViewAndHelpMenus()
                              .arg(kCollapseAboveNodes));
     connect(collapse, &QAction::triggered, m_layout->blocks(), &BlockController::setEnabled);
     connect(m_layout->blocks(), &BlockController::enabledChanged, collapse, &QAction::setChecked);
+    QAction* asImported = m_viewMenu->addAction(tr("Show As &Imported"));
+    asImported->setObjectName("actionShowAsImported");
+    asImported->setCheckable(true);
+    asImported->setToolTip(tr("Draw the graph as the file has it (weights through Identity nodes); the Inspector "
+                              "says what each node became. Counts and placement stay those of the cleaned graph"));
+    connect(asImported, &QAction::triggered, m_layout, &LayoutController::setShowAsImported);
+    connect(m_layout, &LayoutController::showAsImportedChanged, asImported, &QAction::setChecked);
     m_viewMenu->addAction(style::icon("relayout"), tr("&Re-run Layout"), this, [this] { m_layout->relayout(); });
     m_viewMenu->addAction(tr("Reset &Window Layout"), this, &MainWindow::resetLayout)->setObjectName("actionResetLayout");
     m_viewMenu->addSeparator();

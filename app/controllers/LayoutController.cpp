@@ -4,14 +4,45 @@
 
 namespace tessera::studio {
 
+namespace {
+const QString kViewPanel = "view"; // the project's view options, shared with BlockController
+}
+
 LayoutController::LayoutController(ProjectModel* model, JobManager* jobs, QObject* parent)
     : QObject(parent), m_model(model), m_jobs(jobs), m_blocks(model)
 {
     connect(m_model, &ProjectModel::documentChanged, this, [this] {
-        m_blocks.setDocument(m_model->document()); // before the layout: it lays out its view
+        const bool asImported = m_model->panelState(kViewPanel).value("showAsImported").toBool();
+        if (asImported != m_asImported) {
+            m_asImported = asImported;
+            emit showAsImportedChanged(asImported);
+        }
+        m_blocks.setDocument(shownDocument()); // before the layout: it lays out its view
         relayout();
     });
     connect(&m_blocks, &BlockController::changed, this, [this] { relayout(); });
+}
+
+DocumentPtr LayoutController::shownDocument() const
+{
+    const DocumentPtr& doc = m_model->document();
+    return doc && m_asImported && doc->asImported() ? doc->asImported() : doc;
+}
+
+void LayoutController::setShowAsImported(bool on)
+{
+    if (on == m_asImported)
+        return;
+    m_asImported = on;
+    QJsonObject view = m_model->panelState(kViewPanel);
+    view["showAsImported"] = on;
+    m_model->setPanelState(kViewPanel, view);
+    emit showAsImportedChanged(on);
+    SelectionModel* selection = m_model->selection();
+    if (!on && selection->importedNode() != kNoNode) // keeps its cleaned counterpart, if any
+        selection->select(selection->current(), false);
+    m_blocks.setDocument(shownDocument());
+    relayout();
 }
 
 LayoutInput LayoutController::layoutInputFor(const GraphDocument& doc, const BlockSnapshot& blocks)
@@ -36,7 +67,7 @@ LayoutInput LayoutController::layoutInputFor(const GraphDocument& doc, const Blo
 
 int LayoutController::relayout()
 {
-    DocumentPtr doc = m_model->document();
+    DocumentPtr doc = shownDocument();
     if (!doc)
         return 0;
     // Sizes need font metrics, so they are measured here on the UI thread.
@@ -47,8 +78,8 @@ int LayoutController::relayout()
     m_pendingJob = m_jobs->start(title, "layout", [this, doc, blocks, input, engine](ProgressSink& progress) -> JobApply {
         auto result = std::make_shared<const LayoutResult>(computeLayout(*input, engine, progress));
         return [this, doc, blocks, result] {
-            if (m_model->document() != doc)
-                return; // the document changed while this layout ran
+            if (shownDocument() != doc)
+                return; // the document (or the view of it) changed while this layout ran
             m_layout = result;
             m_layoutDocument = doc;
             m_layoutBlocks = blocks;

@@ -29,11 +29,20 @@ public:
     int pendingJob() const { return m_pendingJob; }
     BlockController* blocks() { return &m_blocks; }
 
+    // View > Show As Imported: lay out the file's graph (the document's asImported(), weights
+    // through Identity nodes) instead of the cleaned one. Saved with the project
+    // (panels.view.showAsImported); off for every newly opened model without that choice.
+    void setShowAsImported(bool on);
+    bool showsAsImported() const { return m_asImported; }
+    // The document drawn now: the current one or its as-imported graph.
+    DocumentPtr shownDocument() const;
+
     // Node sizes and edges of a collapsed view (every node when `blocks` has no view).
     static LayoutInput layoutInputFor(const GraphDocument& doc, const BlockSnapshot& blocks = {});
 
 signals:
     void layoutReady();
+    void showAsImportedChanged(bool on);
 
 private:
     ProjectModel* m_model;
@@ -44,6 +53,7 @@ private:
     DocumentPtr m_layoutDocument;
     BlockSnapshot m_layoutBlocks;
     int m_pendingJob = 0;
+    bool m_asImported = false;
 };
 
 } // namespace tessera::studio

@@ -135,6 +135,38 @@ std::vector<NodeId> GraphDocument::producersOf(NodeId id) const
     return result;
 }
 
+const ImportedFate* GraphDocument::fateOf(NodeId rawNode) const
+{
+    return rawNode >= 0 && static_cast<size_t>(rawNode) < m_fates.size() ? &m_fates[rawNode] : nullptr;
+}
+
+NodeId GraphDocument::cleanedNodeOf(NodeId rawNode) const
+{
+    const ImportedFate* fate = fateOf(rawNode);
+    return fate ? fate->cleaned : kNoNode;
+}
+
+NodeId GraphDocument::importedNodeOf(NodeId cleanedNode) const
+{
+    return cleanedNode >= 0 && static_cast<size_t>(cleanedNode) < m_importedOfClean.size() ? m_importedOfClean[cleanedNode]
+                                                                                             : kNoNode;
+}
+
+void GraphDocument::attachAsImported(GraphDocument& cleaned, std::shared_ptr<GraphDocument> raw)
+{
+    raw->m_fates = mapImportedNodes(raw->graph(), cleaned.graph());
+    raw->m_importedOfClean.assign(cleaned.graph().nodeSlotCount(), kNoNode);
+    for (size_t id = 0; id < raw->m_fates.size(); ++id) {
+        const NodeId counterpart = raw->m_fates[id].cleaned;
+        if (counterpart == kNoNode)
+            continue;
+        raw->m_importedOfClean[counterpart] = static_cast<NodeId>(id);
+        raw->m_analysis[id] = cleaned.m_analysis[counterpart];
+    }
+    raw->m_totals = cleaned.m_totals;
+    cleaned.m_asImported = std::move(raw);
+}
+
 std::string humanCount(int64_t value)
 {
     const char* units[] = {"", " K", " M", " G", " T"};

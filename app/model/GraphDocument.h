@@ -2,6 +2,7 @@
 // The loaded model as every studio view sees it: the imported graph plus what the views
 // derive from it once (placement and cost per node, display nodes/edges, totals).
 // Immutable after construction, so worker threads (layout) can read it while the UI does.
+#include "app/model/AsImported.h"
 #include "core/Graph.h"
 #include "core/OpRegistry.h"
 #include "core/onnx/OnnxImporter.h"
@@ -78,6 +79,19 @@ public:
     // Producer nodes of a node's non-constant inputs, without duplicates.
     std::vector<NodeId> producersOf(NodeId node) const;
 
+    // The graph as the file has it (weights through Identity nodes), drawn by View > Show As
+    // Imported; null when the model was not imported twice (synthetic documents).
+    const std::shared_ptr<const GraphDocument>& asImported() const { return m_asImported; }
+    // On the as-imported document: what each node became in the cleaned one, and back.
+    bool isAsImported() const { return !m_fates.empty(); }
+    const ImportedFate* fateOf(NodeId rawNode) const;
+    NodeId cleanedNodeOf(NodeId rawNode) const; // kNoNode when it is not in the cleaned graph
+    NodeId importedNodeOf(NodeId cleanedNode) const;
+    // Pairs `raw` (the same file from importOnnxFileAsWritten, core/onnx/ImportAsWritten.h) with
+    // `cleaned`: raw nodes take the placement and cost of their cleaned counterpart and the
+    // totals are the cleaned graph's, so every count reads the same in both views.
+    static void attachAsImported(GraphDocument& cleaned, std::shared_ptr<GraphDocument> raw);
+
 private:
     void analyse();
     void buildDisplay();
@@ -95,6 +109,9 @@ private:
     std::vector<DisplayNode> m_displayNodes;
     std::vector<DisplayEdge> m_displayEdges;
     ModelTotals m_totals;
+    std::shared_ptr<const GraphDocument> m_asImported;
+    std::vector<ImportedFate> m_fates;     // as-imported document: by raw node id
+    std::vector<NodeId> m_importedOfClean; // as-imported document: by cleaned node id
 };
 
 using DocumentPtr = std::shared_ptr<const GraphDocument>;

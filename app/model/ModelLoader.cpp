@@ -1,10 +1,31 @@
 #include "app/model/ModelLoader.h"
 
 #include "core/Error.h"
+#include "core/onnx/ImportAsWritten.h"
 
 #include <filesystem>
 
 namespace tessera::studio {
+
+namespace {
+
+// The file imported again without folding the Identity aliases of weights, for View > Show
+// As Imported. A failure only leaves that view out.
+void attachAsImported(GraphDocument& doc, const std::string& path, const std::map<std::string, Shape>& inputShapes,
+                      bool lenient)
+{
+    ImportOptions options;
+    options.lenient = lenient;
+    options.inputShapes = inputShapes;
+    try {
+        ImportedModel raw = importOnnxFileAsWritten(path, options);
+        GraphDocument::attachAsImported(
+            doc, std::make_shared<GraphDocument>(std::move(raw.graph), std::move(raw.report), path, doc.strictImportError()));
+    } catch (const Error&) {
+    }
+}
+
+} // namespace
 
 DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress, const std::map<std::string, Shape>& inputShapes)
 {
@@ -34,6 +55,7 @@ DocumentPtr loadModelDocument(const std::string& path, ProgressSink& progress, c
     }
     progress.checkpoint(0.7, "analysing graph");
     auto doc = std::make_shared<GraphDocument>(std::move(model.graph), std::move(model.report), path, strictError);
+    attachAsImported(*doc, path, inputShapes, !strictError.empty());
     progress.checkpoint(1.0, "loaded");
     return doc;
 }

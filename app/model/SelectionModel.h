@@ -27,6 +27,11 @@ public:
     // Selects one graph input/output value; emits selectionChanged(kNoNode, reveal).
     void selectValue(ValueId value, bool reveal = true);
     void clear();
+    // A node picked in View > Show As Imported (an id of the document's asImported()), with
+    // its cleaned counterpart as the current node (kNoNode for an Identity folded away).
+    // Any other selection drops it.
+    void selectImported(NodeId importedNode, NodeId cleanedNode);
+    NodeId importedNode() const { return m_imported; }
 
 signals:
     void selectionChanged(tessera::NodeId current, bool reveal);
@@ -35,6 +40,8 @@ private:
     NodeId m_current = kNoNode;
     QVector<NodeId> m_selected;
     ValueId m_value = kNoValue;
+    NodeId m_imported = kNoNode;
+    bool dropImported(); // clears m_imported; returns whether it was set
 };
 
 } // namespace tessera::studio

@@ -121,6 +121,12 @@ QString InspectorPanel::shownText() const
 
 void InspectorPanel::showSelection()
 {
+    const DocumentPtr& doc = m_model->document();
+    const NodeId imported = m_model->selection()->importedNode();
+    if (imported != kNoNode && doc && doc->asImported()) {
+        showImportedNode(imported);
+        return;
+    }
     const ValueId value = m_model->selection()->currentValue();
     if (value != kNoValue && m_model->document())
         showGraphValue(value);
@@ -154,14 +160,29 @@ void InspectorPanel::showGraphValue(ValueId value)
         row(consumers, tr("node"), tr("(none)"));
 }
 
+void InspectorPanel::showImportedNode(NodeId importedNode)
+{
+    const DocumentPtr imported = m_model->document()->asImported();
+    showNodeOf(imported, importedNode);
+    m_node = m_model->selection()->current(); // its cleaned counterpart, if any
+    const ImportedFate* fate = imported->fateOf(importedNode);
+    if (fate)
+        row(section(m_tree, tr("As imported")), tr("became"), QString::fromStdString(fate->text()));
+}
+
 void InspectorPanel::showNode(NodeId node)
 {
+    showNodeOf(m_model->document(), node);
+}
+
+void InspectorPanel::showNodeOf(const DocumentPtr& doc, NodeId node)
+{
     m_node = node;
+    m_shownDoc = doc;
     m_tree->clear();
     m_tensorChoice->blockSignals(true);
     m_tensorChoice->clear();
     m_tensorChoice->blockSignals(false);
-    const DocumentPtr& doc = m_model->document();
     if (!doc || node == kNoNode) {
         m_title->setText(tr("No node selected"));
         m_placement->clear();
@@ -203,7 +224,7 @@ void InspectorPanel::showTensor(ValueId value)
     m_tensor = value;
     m_plot->clearPlottables();
     m_stats = {};
-    const DocumentPtr& doc = m_model->document();
+    const DocumentPtr& doc = m_shownDoc;
     m_valuesLabel->clear();
     if (!doc || value == kNoValue) {
         m_statsLabel->clear();
@@ -236,7 +257,7 @@ QString InspectorPanel::shownValuesText() const
 
 void InspectorPanel::exportShownTensor(const QString& path) const
 {
-    const DocumentPtr& doc = m_model->document();
+    const DocumentPtr& doc = m_shownDoc;
     if (!doc || m_tensor == kNoValue)
         fail("no tensor selected to export");
     writeNpy(path.toStdString(), doc->graph().value(m_tensor).constant);
@@ -244,7 +265,7 @@ void InspectorPanel::exportShownTensor(const QString& path) const
 
 void InspectorPanel::onExportClicked()
 {
-    const DocumentPtr& doc = m_model->document();
+    const DocumentPtr& doc = m_shownDoc;
     if (!doc || m_tensor == kNoValue)
         return;
     QString name = QString::fromStdString(doc->graph().value(m_tensor).name);

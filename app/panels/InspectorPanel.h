@@ -40,12 +40,17 @@ signals:
 private:
     void showSelection();
     void showNode(NodeId node);
+    // A node of `doc` (the project's document or its as-imported graph).
+    void showNodeOf(const DocumentPtr& doc, NodeId node);
+    // A node picked in View > Show As Imported, with what it became in the cleaned graph.
+    void showImportedNode(NodeId importedNode);
     void showGraphValue(ValueId value);
     void showTensor(ValueId value);
     void onExportClicked();
 
     ProjectModel* m_model;
     NodeId m_node = kNoNode;
+    DocumentPtr m_shownDoc; // the document whose node and tensors are shown
     ValueId m_tensor = kNoValue;
     TensorStats m_stats;
     QLabel* m_title;

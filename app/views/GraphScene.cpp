@@ -116,16 +116,32 @@ void GraphScene::setNodeColouring(std::function<QColor(NodeId)> colour)
     if (!m_doc)
         return;
     for (NodeItem* item : m_nodeItems) {
-        const QColor c = m_colouring && item->nodeId() != kNoNode ? m_colouring(item->nodeId()) : QColor();
+        const NodeId node = toModel(item->nodeId());
+        const QColor c = m_colouring && node != kNoNode ? m_colouring(node) : QColor();
         item->setColor(c.isValid() ? c : nodeColor(*m_doc, item->displayNode()));
     }
 }
 
+NodeId GraphScene::toShown(NodeId node) const
+{
+    return m_doc && m_doc->isAsImported() ? m_doc->importedNodeOf(node) : node;
+}
+
+NodeId GraphScene::toModel(NodeId shownNode) const
+{
+    return m_doc && m_doc->isAsImported() ? m_doc->cleanedNodeOf(shownNode) : shownNode;
+}
+
 NodeItem* GraphScene::boxForNode(NodeId node) const
+{
+    return boxForShown(toShown(node));
+}
+
+NodeItem* GraphScene::boxForShown(NodeId shownNode) const
 {
     if (!m_doc)
         return nullptr;
-    const int index = m_doc->displayIndexOf(node);
+    const int index = m_doc->displayIndexOf(shownNode);
     if (index < 0 || index >= static_cast<int>(m_doc->displayNodes().size()))
         return nullptr;
     return m_boxItems.at(m_blocks.view->itemOfDisplay(index));
@@ -232,14 +248,25 @@ void GraphScene::onSceneSelectionChanged()
             value = node->displayNode().value;
     }
     m_syncing = true;
-    if (nodes.isEmpty() && indices.size() == 1)
+    if (m_doc->isAsImported() && nodes.size() == 1 && indices.size() == 1)
+        m_model->selection()->selectImported(nodes.first(), toModel(nodes.first()));
+    else if (nodes.isEmpty() && indices.size() == 1)
         m_model->selection()->selectValue(value, false);
     else if (nodes.size() == 1)
         m_model->selection()->select(nodes.first(), false);
     else
-        m_model->selection()->setSelection(nodes);
+        m_model->selection()->setSelection(modelNodes(nodes));
     m_syncing = false;
     highlightEdges(indices);
+}
+
+QVector<NodeId> GraphScene::modelNodes(const QVector<NodeId>& shownNodes) const
+{
+    QVector<NodeId> nodes;
+    for (NodeId id : shownNodes)
+        if (toModel(id) != kNoNode)
+            nodes.append(toModel(id));
+    return nodes;
 }
 
 void GraphScene::onModelSelectionChanged(NodeId current, bool reveal)
@@ -256,8 +283,13 @@ void GraphScene::onModelSelectionChanged(NodeId current, bool reveal)
                 item->setSelected(true);
         if (valueItem)
             valueItem->setSelected(true);
+        NodeItem* imported = m_doc->isAsImported() ? boxForShown(selection->importedNode()) : nullptr;
+        if (imported)
+            imported->setSelected(true);
         m_syncing = false;
         QVector<int> indices = itemIndicesOf(selection->selected());
+        if (imported)
+            indices.append(m_blocks.view->itemOfDisplay(imported->displayIndex()));
         if (valueItem)
             indices.append(m_blocks.view->itemOfDisplay(valueItem->displayIndex()));
         highlightEdges(indices);
@@ -265,7 +297,7 @@ void GraphScene::onModelSelectionChanged(NodeId current, bool reveal)
     if (reveal && !valueItem && current != kNoNode && groupForNode(current)) {
         // Hidden in a block: have it expanded; the next build reveals the node.
         m_pendingReveal = current;
-        emit hiddenNodeRevealRequested(current);
+        emit hiddenNodeRevealRequested(toShown(current));
         return;
     }
     NodeItem* shown = valueItem ? valueItem : boxForNode(current);
@@ -277,7 +309,7 @@ QVector<int> GraphScene::itemIndicesOf(const QVector<NodeId>& nodes) const
 {
     QVector<int> indices;
     for (NodeId id : nodes) {
-        const int display = m_doc->displayIndexOf(id);
+        const int display = m_doc->displayIndexOf(toShown(id));
         if (display >= 0)
             indices.append(m_blocks.view->itemOfDisplay(display));
     }

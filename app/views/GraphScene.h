@@ -32,6 +32,8 @@ public:
     GroupItem* groupItemAt(int index) const { return m_groupItems.at(index); }
     // Every box (node cards and blocks) by layout item index.
     const std::vector<NodeItem*>& boxItems() const { return m_boxItems; }
+    // Node ids below are of the project's document, also while View > Show As Imported
+    // draws the file's graph (where an Identity folded away has no such id).
     // The card of a node, nullptr when it is hidden in a collapsed block (or not drawn).
     NodeItem* itemForNode(NodeId node) const;
     // The collapsed block hiding a node, nullptr when the node has its own card.
@@ -72,6 +74,12 @@ private:
     void highlightEdges(const QVector<int>& displayIndices);
     QVector<int> itemIndicesOf(const QVector<NodeId>& nodes) const;
     NodeItem* boxForNode(NodeId node) const; // its card or its block
+    NodeItem* boxForShown(NodeId shownNode) const;
+    // Node ids of the project's document <-> of the drawn one (they differ while the
+    // as-imported graph is drawn); kNoNode when the node is in one graph only.
+    NodeId toShown(NodeId node) const;
+    NodeId toModel(NodeId shownNode) const;
+    QVector<NodeId> modelNodes(const QVector<NodeId>& shownNodes) const;
     GroupItem* groupAt(const QPointF& scenePos) const;
     void addScopeFrames();
 

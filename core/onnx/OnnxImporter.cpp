@@ -7,6 +7,7 @@
 #include "core/io/FileIO.h"
 #include "core/onnx/OnnxNormalize.h"
 #include "core/onnx/OnnxTensor.h"
+#include "core/onnx/ImportAsWritten.h"
 #include "core/passes/EliminateIdentity.h"
 #include "core/passes/Pass.h"
 
@@ -160,6 +161,7 @@ public:
     }
 
     ImportedModel build(const std::string& sourceName);
+    void keepForwardingNodes() { m_keepForwardingNodes = true; } // core/onnx/ImportAsWritten.h
 
 private:
     void addInitializers();
@@ -181,6 +183,7 @@ private:
     mutable std::vector<DefaultedDim> m_guessedDims; // symbolic input dims set to dynamicDimValue (filled while reading input shapes)
     Graph m_graph;
     std::set<std::string> m_initializerNames;
+    bool m_keepForwardingNodes = false;
 };
 
 void ModelBuilder::addInitializers()
@@ -466,7 +469,8 @@ ImportedModel ModelBuilder::build(const std::string& sourceName)
     m_graph.topologicalOrder(); // throws naming the nodes on a cycle
     if (report.unsupported.empty())
         report.contentHash = graphContentHash(m_graph); // of the file's nodes, aliases included
-    foldForwardedConstants(m_graph); // tombstones until compact() below
+    if (!m_keepForwardingNodes)
+        foldForwardedConstants(m_graph); // tombstones until compact() below
     if (report.unsupported.empty()) {
         try {
             inferShapes(m_graph);
@@ -496,11 +500,15 @@ std::string DefaultedDim::text() const
     return strCat("input '", input, "' axis ", axis, " ('", symbol, "')");
 }
 
-ImportedModel importOnnxBytes(const std::string& bytes, const std::string& sourceName, const ImportOptions& options,
-                              const std::string& baseDir)
+namespace {
+
+ImportedModel importBytes(const std::string& bytes, const std::string& sourceName, const ImportOptions& options,
+                          const std::string& baseDir, bool asWritten)
 {
     try {
         ModelBuilder builder(parseModel(bytes), baseDir, options);
+        if (asWritten)
+            builder.keepForwardingNodes();
         return builder.build(sourceName);
     } catch (const Cancelled&) {
         throw;
@@ -513,11 +521,35 @@ ImportedModel importOnnxBytes(const std::string& bytes, const std::string& sourc
     }
 }
 
-ImportedModel importOnnxFile(const std::string& path, const ImportOptions& options)
+ImportedModel importFile(const std::string& path, const ImportOptions& options, bool asWritten)
 {
     std::string bytes = readFileBytes(path);
     std::string dir = std::filesystem::path(path).parent_path().string();
-    return importOnnxBytes(bytes, path, options, dir.empty() ? "." : dir);
+    return importBytes(bytes, path, options, dir.empty() ? "." : dir, asWritten);
+}
+
+} // namespace
+
+ImportedModel importOnnxBytes(const std::string& bytes, const std::string& sourceName, const ImportOptions& options,
+                              const std::string& baseDir)
+{
+    return importBytes(bytes, sourceName, options, baseDir, false);
+}
+
+ImportedModel importOnnxBytesAsWritten(const std::string& bytes, const std::string& sourceName,
+                                       const ImportOptions& options, const std::string& baseDir)
+{
+    return importBytes(bytes, sourceName, options, baseDir, true);
+}
+
+ImportedModel importOnnxFile(const std::string& path, const ImportOptions& options)
+{
+    return importFile(path, options, false);
+}
+
+ImportedModel importOnnxFileAsWritten(const std::string& path, const ImportOptions& options)
+{
+    return importFile(path, options, true);
 }
 
 Tensor readTensorProtoFile(const std::string& path)

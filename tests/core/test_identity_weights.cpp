@@ -6,7 +6,7 @@
 
 #include "core/Executor.h"
 #include "core/OpRegistry.h"
-#include "core/onnx/OnnxImporter.h"
+#include "core/onnx/ImportAsWritten.h"
 
 #include <QtTest>
 
@@ -83,6 +83,13 @@ private slots:
             QCOMPARE(n.op->costOf(n, g).params, cost.params);
             QCOMPARE(n.op->costOf(n, g).macs, cost.macs);
         }
+    }
+
+    void keepingForwardingNodesGivesTheFileGraph()
+    {
+        const Graph g = importOnnxBytesAsWritten(identityFedModel().bytes(), "identity.onnx").graph;
+        QCOMPARE(g.liveNodeCount(), size_t{7}); // every node the file has
+        QCOMPARE(nodeNamed(g, "Identity_3").op->name(), std::string("Identity"));
     }
 
     void foldedWeightsKeepTheFileValues()

@@ -1,0 +1,159 @@
+// The cleaned graph by default and View > Show As Imported (offscreen): on a small export
+// whose weights arrive through Identity nodes (written here with the importer tests' ONNX
+// writer), the default view draws no Identity and as many op cards as the file has nodes
+// minus its Identity nodes (both counted from the ModelProto); the toggle draws every file
+// node; a raw Identity names the weight it forwarded in the Inspector; selection carries
+// across the toggle; counts and placement stay the cleaned graph's; the choice is saved.
+// Screenshots (TESSERA_SCREENSHOT_DIR with TESSERA_REAL_MODELS): as-imported-transformer*.png.
+#include "app/MainWindow.h"
+#include "app/panels/InspectorPanel.h"
+#include "app/views/GraphItems.h"
+#include "app/views/GraphScene.h"
+#include "tests/core/test_onnx_import_util.h"
+
+#include <QAction>
+#include <QGraphicsView>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+using namespace tessera;
+using namespace tessera::studio;
+
+namespace {
+
+// x[1,4] @ Identity(W1[4,8]) -> Relu -> @ Identity(Identity(W2[8,3])), as torch.onnx writes
+// shared parameters.
+testing::OnnxModel identityExport()
+{
+    testing::OnnxModel m(13);
+    m.input("x", {1, 4});
+    m.initializer("W1", {4, 8}, std::vector<float>(32, 0.25f));
+    m.initializer("W2", {8, 3}, std::vector<float>(24, -0.5f));
+    m.node("Identity", {"W1"}, {"w1_alias"}, "Identity_0");
+    m.node("Identity", {"W2"}, {"w2_a"}, "Identity_1");
+    m.node("Identity", {"w2_a"}, {"w2_b"}, "Identity_2");
+    m.node("MatMul", {"x", "w1_alias"}, {"h"}, "fc1");
+    m.node("Relu", {"h"}, {"r"}, "relu");
+    m.node("MatMul", {"r", "w2_b"}, {"y"}, "fc2");
+    m.output("y");
+    return m;
+}
+
+int countOps(const onnx::ModelProto& model, const std::string& opType)
+{
+    int n = 0;
+    for (const onnx::NodeProto& node : model.graph().node())
+        n += opType.empty() || node.op_type() == opType;
+    return n;
+}
+
+// Op cards drawn, and how many of them are Identity nodes.
+std::pair<int, int> drawnOps(GraphScene* scene)
+{
+    int ops = 0, identities = 0;
+    for (NodeItem* item : scene->boxItems())
+        if (item->displayNode().kind == DisplayKind::Op) {
+            ++ops;
+            identities += scene->document()->graph().node(item->nodeId()).opType == "Identity";
+        }
+    return {ops, identities};
+}
+
+NodeItem* drawnNamed(GraphScene* scene, const std::string& name)
+{
+    for (NodeItem* item : scene->boxItems())
+        if (item->nodeId() != kNoNode && scene->document()->graph().node(item->nodeId()).name == name)
+            return item;
+    return nullptr;
+}
+
+bool toggled(MainWindow& w)
+{
+    QSignalSpy shown(&w, &MainWindow::documentShown);
+    w.findChild<QAction*>("actionShowAsImported")->trigger();
+    return shown.wait(30000) || shown.count() > 0;
+}
+
+bool opened(MainWindow& w, const QString& path)
+{
+    QSignalSpy shown(&w, &MainWindow::documentShown);
+    w.openPath(path);
+    return shown.wait(60000) || shown.count() > 0;
+}
+
+} // namespace
+
+class TestAsImported : public QObject {
+    Q_OBJECT
+private slots:
+    void cleanedByDefaultAsImportedOnToggle()
+    {
+        testing::OnnxModel model = identityExport();
+        const int fileNodes = countOps(model.proto(), ""), identities = countOps(model.proto(), "Identity");
+        QTemporaryDir dir;
+        const QString path = dir.filePath("identity_export.onnx");
+        std::ofstream(path.toStdString(), std::ios::binary) << model.bytes();
+        MainWindow w;
+        w.show();
+        QVERIFY(opened(w, path));
+        QCOMPARE(drawnOps(w.graphScene()), std::make_pair(fileNodes - identities, 0));
+        const ModelTotals totals = w.projectModel()->document()->totals();
+        QCOMPARE(totals.nodesByPlacement[int(Placement::Analog)], 2); // fc1 and fc2 see constant weights
+        QVERIFY(toggled(w));
+        QVERIFY(w.findChild<QAction*>("actionShowAsImported")->isChecked());
+        QCOMPARE(drawnOps(w.graphScene()), std::make_pair(fileNodes, identities));
+        const DocumentPtr& shown = w.graphScene()->document();
+        QCOMPARE(shown->totals().nodes, totals.nodes); // counts stay the cleaned graph's
+        QCOMPARE(shown->analysis(*shown->graph().findNode("fc2")).placement.placement, Placement::Analog);
+        // A folded Identity names the weight it forwarded (through the chain).
+        drawnNamed(w.graphScene(), "Identity_2")->setSelected(true);
+        QVERIFY(w.inspector()->shownText().contains("removed as Identity of weight W2 (now a constant input of fc2)"));
+        QCOMPARE(w.projectModel()->selection()->current(), kNoNode);
+        w.graphScene()->clearSelection();
+        drawnNamed(w.graphScene(), "fc1")->setSelected(true);
+        QVERIFY(w.inspector()->shownText().contains("became: unchanged"));
+        // Selection carries across the toggle, and the choice is a project view option.
+        QVERIFY(w.projectModel()->project().panels.value("view").toObject().value("showAsImported").toBool());
+        QVERIFY(toggled(w));
+        const NodeId fc1 = *w.projectModel()->document()->graph().findNode("fc1");
+        QCOMPARE(w.projectModel()->selection()->current(), fc1);
+        QVERIFY(w.graphScene()->itemForNode(fc1)->isSelected());
+        QVERIFY(toggled(w));
+        QVERIFY(drawnNamed(w.graphScene(), "fc1")->isSelected());
+    }
+
+    void screenshotsOfTheTransformerExport()
+    {
+        const QString shots = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
+        const QString models = qEnvironmentVariable("TESSERA_REAL_MODELS");
+        if (shots.isEmpty() || models.isEmpty())
+            QSKIP("set TESSERA_SCREENSHOT_DIR and TESSERA_REAL_MODELS for the screenshots");
+        MainWindow w;
+        w.resize(1500, 920);
+        w.show();
+        QVERIFY(opened(w, models + "/transformer_encoder.onnx"));
+        QTest::qWait(200);
+        QVERIFY(w.grab().save(shots + "/cleaned-transformer.png"));
+        const auto cleaned = drawnOps(w.graphScene());
+        QVERIFY(toggled(w));
+        const auto raw = drawnOps(w.graphScene());
+        qInfo("transformer_encoder: %d op nodes cleaned (%d Identity), %d as imported (%d Identity)", cleaned.first,
+              cleaned.second, raw.first, raw.second);
+        QCOMPARE(cleaned.second, 0);
+        QCOMPARE(raw.first - raw.second, cleaned.first);
+        for (NodeItem* item : w.graphScene()->boxItems())
+            if (item->nodeId() != kNoNode && w.graphScene()->document()->graph().node(item->nodeId()).opType == "Identity") {
+                item->setSelected(true);
+                w.graphScene()->views().first()->centerOn(item);
+                break;
+            }
+        QTest::qWait(200);
+        QVERIFY(w.grab().save(shots + "/as-imported-transformer.png"));
+    }
+};
+
+QTEST_MAIN(TestAsImported)
+#include "test_as_imported.moc"
