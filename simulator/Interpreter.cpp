@@ -207,6 +207,7 @@ private:
         if (it == m_gathered.end()) {
             const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
             const double scale = l.layer->programmed.params.inputScale;
+            const int64_t z = l.layer->programmed.params.numerics.inputZeroPoint; // padding reads z
             const int64_t perFrame = l.vectors * l.kTotal;
             Scratch<int32_t>& all = m_gathered[layer];
             all.reserve(static_cast<size_t>(m_frames * perFrame)); // every element written below
@@ -214,14 +215,15 @@ private:
                 const Tensor& x = frames[f];
                 if (!l.gather.empty()) {
                     int32_t* cd = m_codes.reserve(static_cast<size_t>(x.numel()));
-                    quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, cd);
-                    analog::gatherInputMatrix(l.gather, cd, all.data.get() + f * perFrame);
+                    quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, cd);
+                    analog::gatherInputMatrix(l.gather, cd, all.data.get() + f * perFrame, static_cast<int32_t>(z));
                     continue;
                 }
                 Tensor codes(DType::Int32, x.shape());
-                quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, codes.mutableData<int32_t>());
+                quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, codes.mutableData<int32_t>());
                 int64_t m = 0;
-                const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes, m);
+                const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes,
+                                                                              m, static_cast<int32_t>(z));
                 if (m != l.vectors)
                     fail("layer '", l.view.nodeName, "': ", m, " input vectors, the package says ", l.vectors);
                 std::copy(matrix.begin(), matrix.end(), all.data.get() + f * perFrame);
@@ -402,7 +404,7 @@ private:
                 const TensorQuantization& q = m_pkg.tensors[dp.op->outputs[i]].quant;
                 if (q.quantized && outs[i].dtype() == DType::Float32)
                     fakeQuantizeRow(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
-                                    analog::codeRange(q.bits, q.isSigned));
+                                    analog::codeRange(q.bits, q.isSigned), q.zeroPoint);
                 results[i].push_back(std::move(outs[i]));
             }
         }

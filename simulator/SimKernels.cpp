@@ -114,19 +114,22 @@ inline double quantizedCode(float x, double scale, double lo, double hi)
 
 } // namespace
 
-void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog::CodeRange range)
+void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint)
 {
-    const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
+    const analog::CodeRange c = analog::centeredRange(range, zeroPoint);
+    const double lo = static_cast<double>(c.lo), hi = static_cast<double>(c.hi);
     for (int64_t i = 0; i < count; ++i)
         data[i] = static_cast<float>(quantizedCode(data[i], scale, lo, hi) * scale);
 }
 
 void quantizeRow(const float* __restrict data, int64_t count, double scale, analog::CodeRange range,
-                 int32_t* __restrict codes)
+                 int64_t zeroPoint, int32_t* __restrict codes)
 {
-    const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
+    const analog::CodeRange c = analog::centeredRange(range, zeroPoint);
+    const double lo = static_cast<double>(c.lo), hi = static_cast<double>(c.hi);
+    const int32_t z = static_cast<int32_t>(zeroPoint);
     for (int64_t i = 0; i < count; ++i)
-        codes[i] = static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi));
+        codes[i] = static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi)) + z;
 }
 
 } // namespace tessera::sim

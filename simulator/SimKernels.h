@@ -16,8 +16,10 @@ void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t*
                   const analog::Requantizer* requant, analog::CodeRange out, int32_t* y);
 
 // analog::fakeQuantize (core/analog/Numerics.h) of float data in place, branch free.
-void fakeQuantizeRow(float* data, int64_t count, double scale, analog::CodeRange range);
-// codes[i] = analog::quantizeValue(data[i], scale, range) (a range within int32), branch free.
-void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t* codes);
+void fakeQuantizeRow(float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint);
+// codes[i] = analog::quantizeValue(data[i], scale, range, zeroPoint) (a range within int32),
+// branch free: the DAC codes of offset coding keep their zero point.
+void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint,
+                 int32_t* codes);
 
 } // namespace tessera::sim

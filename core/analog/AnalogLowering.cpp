@@ -50,12 +50,20 @@ AnalogMatmulView lowerAnalogNode(const Graph& graph, const Node& node)
 }
 
 std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, const AnalogMatmulView& view,
-                                       const Tensor& inputCodes, int64_t& m)
+                                       const Tensor& inputCodes, int64_t& m, int32_t padCode)
 {
-    const std::vector<float> x = columnOf(node).inputVectors(graph, node, view, inputCodes, m);
+    Tensor centered; // the lowering pads with 0: shift the codes so that padding lands on padCode
+    if (padCode != 0) {
+        centered = inputCodes.clone();
+        int32_t* c = centered.mutableData<int32_t>();
+        for (int64_t i = 0, n = centered.numel(); i < n; ++i)
+            c[i] -= padCode;
+    }
+    const std::vector<float> x =
+        columnOf(node).inputVectors(graph, node, view, padCode != 0 ? centered : inputCodes, m);
     std::vector<int32_t> codes(x.size());
     for (size_t i = 0; i < x.size(); ++i)
-        codes[i] = static_cast<int32_t>(x[i]); // codes are exact in float (< 2^24)
+        codes[i] = static_cast<int32_t>(x[i]) + padCode; // codes are exact in float (< 2^24)
     return codes;
 }
 
@@ -81,12 +89,12 @@ std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, con
     return got == want ? map : std::vector<int32_t>{};
 }
 
-void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out)
+void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out, int32_t padCode)
 {
-    for (size_t e = 0; e < map.size(); ++e) { // branch free: padding reads element 0, then keeps 0
+    for (size_t e = 0; e < map.size(); ++e) { // branch free: padding reads element 0, then keeps padCode
         const int32_t i = map[e];
         const int32_t v = codes[i < 0 ? 0 : i];
-        out[e] = i < 0 ? 0 : v;
+        out[e] = i < 0 ? padCode : v;
     }
 }
 

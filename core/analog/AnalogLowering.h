@@ -36,8 +36,9 @@ AnalogMatmulView lowerAnalogNode(const Graph& graph, const Node& node);
 
 // The array's input-code matrix for a batch: [M, groups*K] row-major, from the node's
 // input 0 given as integer codes (Int32 tensor of the input's shape). `m` receives M.
+// Padding reads `padCode`: the input's zero point (a real 0; Numerics.h, offset coding).
 std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, const AnalogMatmulView& view,
-                                       const Tensor& inputCodes, int64_t& m);
+                                       const Tensor& inputCodes, int64_t& m, int32_t padCode = 0);
 
 // The input-code matrix of one run as a gather from input 0: matrix element e is input
 // element map[e], or padding (code 0) where map[e] < 0, so that
@@ -48,8 +49,8 @@ std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, con
 // the input has 2^24 elements or more (indices exact in float). For executors that assemble
 // the same layer's vectors many times (the simulator): gatherInputMatrix applies it.
 std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, const AnalogMatmulView& view);
-// out[e] = map[e] < 0 ? 0 : codes[map[e]] for every e < map.size().
-void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out);
+// out[e] = map[e] < 0 ? padCode : codes[map[e]] for every e < map.size().
+void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out, int32_t padCode = 0);
 
 // Scatters the array's output codes [M, N] into the node's output layout (Int32 tensor
 // of the output's shape: NC... for Conv, [..., N] for Gemm/MatMul). Only for views whose

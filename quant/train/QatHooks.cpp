@@ -41,7 +41,7 @@ public:
         const TensorQuant* q = m_spec.findTensor(v.name);
         if (!q || !q->quantized || v.dtype != DType::Float32 || !t.is_floating_point())
             return t;
-        return fakeQuantizeSte(t, q->scale, analog::codeRange(q->bits, q->isSigned));
+        return fakeQuantizeSte(t, q->scale, analog::centeredRange(analog::codeRange(q->bits, q->isSigned), q->zeroPoint));
     }
 
     std::vector<torch::Tensor> parameters() override

@@ -189,7 +189,8 @@ torch::Tensor QatLayer::padForConv(const torch::Tensor& codes, const Node& node)
     }
     if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }))
         return codes;
-    return torch::constant_pad_nd(codes, pads, 0.0); // padding reads code 0
+    // Padding reads the real value 0: code 0, or the zero point of offset codes.
+    return torch::constant_pad_nd(codes, pads, static_cast<double>(m_prog.params.numerics.inputZeroPoint));
 }
 
 // The exact column sums of row block `block` (rows [b R, (b+1) R) of every group).
@@ -263,10 +264,16 @@ torch::Tensor QatLayer::requantize(const torch::Tensor& acc, const torch::Tensor
 torch::Tensor QatLayer::forward(const AnalogCall& call, bool noisy)
 {
     const AnalogLayerParams& p = m_prog.params;
-    torch::Tensor codes = quantizeSte(call.input, p.inputScale, m_prog.inputRange());
+    // DAC codes: offset codes keep their zero point z (Numerics.h), cancelled below as the
+    // bias codes of core do (AnalogModel.h, program()).
+    const int64_t z = p.numerics.inputZeroPoint;
+    torch::Tensor codes = quantizeSte(call.input, p.inputScale, centeredRange(m_prog.inputRange(), z)) + double(z);
     const torch::Tensor scales = m_baseScales * m_logScale.exp();
     torch::Tensor levels = codesSte(viewWeights(call.weight).to(torch::kDouble) / scales.unsqueeze(1),
                                     codeRange(p.numerics.weightBits, true));
+    // The offset's contribution z sum_k w[n,k], on the ideal levels as core folds it (its
+    // gradient cancels the one through the sums).
+    const torch::Tensor offset = z != 0 ? levels.to(torch::kDouble).sum(1) * double(z) : torch::Tensor();
     if (noisy && m_programError.defined())
         levels = levels + m_programError;
     if (m_product == Product::Conv) {
@@ -282,6 +289,8 @@ torch::Tensor QatLayer::forward(const AnalogCall& call, bool noisy)
     }
     if (call.bias.defined() || m_biasCorrection.defined())
         acc = acc + perChannel(viewBias(call.bias, scales), acc.dim());
+    if (z != 0)
+        acc = acc - perChannel(offset, acc.dim());
     return (requantize(acc, scales) * p.output.scale).to(torch::kFloat);
 }
 
