@@ -69,12 +69,12 @@ struct LayerNumerics {
     int weightBits = 8;        // 2..8 (levels per cell)
     int inputBits = 8;         // DAC bits, 2..16
     bool inputSigned = false;  // false: unsigned codes (input after ReLU, or offset codes)
-    int64_t inputZeroPoint = 0; // z of offset codes (unsigned only): DAC code = centered code + z
     int adcBits = 12;          // 2..32
     // Calibrated full scale of one block's column sum, in integer product units
     // (|sum x_code * w_level|). 0: not calibrated, use the worst case (never clips).
     int64_t adcRange = 0;
     int64_t rowsPerBlock = 1024; // the array's rows (ArrayGeometry::rows)
+    int64_t inputZeroPoint = 0; // z of offset codes (unsigned only): DAC code = centered code + z
 };
 
 // The digital epilogue of a layer: where its output codes go.
@@ -82,13 +82,13 @@ struct OutputCoding {
     double scale = 1.0;   // sy: the next tensor's scale
     int bits = 8;
     bool isSigned = true;
-    // Offset codes' zero point (unsigned only). The epilogue yields CENTERED codes
-    // (code - z, Numerics.h): outputRange() is the code range shifted by -z.
-    int64_t zeroPoint = 0;
     // Activation fused into the epilogue, as real bounds (-inf/+inf: none). Applied in the
     // code domain: lo -> roundHalfEven(lo / sy) (ReLU: 0).
     double clampLo = -1e300;
     double clampHi = 1e300;
+    // Offset codes' zero point (unsigned only). The epilogue yields CENTERED codes
+    // (code - z, Numerics.h): outputRange() is the code range shifted by -z.
+    int64_t zeroPoint = 0;
 };
 
 // Per-layer numbers the quantizer decides and the compiler/simulator consume.

@@ -111,10 +111,11 @@ inline RealRange representableRange(double scale, CodeRange range, int64_t zeroP
     return {static_cast<double>(c.lo) * scale, static_cast<double>(c.hi) * scale};
 }
 
-// Float -> code with scale `scale` (> 0) and zero point z: saturate(roundHalfEven(x / scale) + z).
+// Float -> code with scale `scale` (> 0) and zero point z: saturate(roundHalfEven(x / scale) + z),
+// computed as z + the centered code so that +-inf (int64 limits) cannot overflow.
 inline int64_t quantizeValue(double x, double scale, CodeRange range, int64_t zeroPoint = 0)
 {
-    return saturate(roundHalfEven(x / scale) + zeroPoint, range.lo, range.hi);
+    return saturate(roundHalfEven(x / scale), range.lo - zeroPoint, range.hi - zeroPoint) + zeroPoint;
 }
 
 // Fake quantization of a digital op's float output (the quantized reference executor and

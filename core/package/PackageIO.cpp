@@ -228,7 +228,7 @@ struct SectionDef {
     void (*write)(Writer&, const Package&);
     void (*read)(Reader&, Package&);
 };
-// Format version 2: exactly these sections, in this order.
+// Format versions 2 and 3: exactly these sections, in this order (3 adds zero points to layers and tensors).
 const SectionDef kSections[] = {
     {"HEAD", "header", writeHeader, readHeader},       {"NOIS", "noise", writeNoise, readNoise},
     {"LAYR", "layers", writeLayers, readLayers},       {"ARRY", "arrays", writeArrays, readArrays},

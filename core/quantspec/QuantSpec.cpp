@@ -171,7 +171,7 @@ json toJson(const QuantSpec& r)
                 {"model", r.model},
                 {"model_hash", r.modelHash},
                 {"input_shape", r.inputShape},
-                {"rounding", "round-half-to-even; saturating; symmetric codes, zero point 0"},
+                {"rounding", "round-half-to-even; saturating; symmetric codes, or unsigned offset codes with the tensor's zero_point"},
                 {"config", configToJson(r.config)},
                 {"equalization", equalization},
                 {"smoothing", smoothing},
