@@ -240,7 +240,11 @@ private:
             fail("layer '", lq.node, "': result says input '", lq.input, "', graph has '",
                  m_src.value(node.inputs[0]).name, "'");
         const std::vector<float> bias = layerBias(lq, view); // with the result's bias correction
-        const AnalogLayer layer(layerParams(m_result, lq, view), view.weights.data(), bias);
+        // The QDQ node reads real (dequantized) inputs: programmed without the input's zero
+        // point, its bias codes hold no offset to cancel (docs/analog-model.md, step 5).
+        AnalogLayerParams params = layerParams(m_result, lq, view);
+        params.numerics.inputZeroPoint = 0;
+        const AnalogLayer layer(params, view.weights.data(), bias);
         noteAdc(lq, layer);
         ++m_summary.analogLayers;
         std::vector<ValueId> inputs = {mapped(node.inputs[0]),
