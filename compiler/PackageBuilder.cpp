@@ -58,7 +58,7 @@ struct TableBuilder {
         t.type = storedType(tq, value.dtype);
         t.compute = elementTypeOf(value.dtype);
         if (tq && tq->quantized && value.dtype == DType::Float32)
-            t.quant = {true, tq->scale, tq->bits, tq->isSigned};
+            t.quant = {true, tq->scale, tq->bits, tq->isSigned, tq->zeroPoint};
         for (size_t tile = 0; tile < memory.size(); ++tile) {
             auto m = memory[tile].values.find(v);
             if (m != memory[tile].values.end())

@@ -63,9 +63,10 @@ LinearRange linearRangeOf(const Graph& g, const Node& node, const TensorQuant& o
 {
     const analog::AnalogMatmulView view = analog::lowerAnalogNode(g, node);
     LinearRange linear{view.clampLo, view.clampHi};
-    const double full = analog::maxCode(out.bits, out.isSigned) * out.scale;
-    linear.lo = std::max(linear.lo, out.isSigned ? -full : 0.0);
-    linear.hi = std::min(linear.hi, full);
+    const analog::RealRange codes =
+        analog::representableRange(out.scale, analog::codeRange(out.bits, out.isSigned), out.zeroPoint);
+    linear.lo = std::max(linear.lo, codes.lo);
+    linear.hi = std::min(linear.hi, codes.hi);
     return linear;
 }
 

@@ -52,18 +52,28 @@ void forEachActivation(ModelGraphs& model, const Dataset& data, int64_t batchSiz
     });
 }
 
-TensorQuant ownQuant(const ValueStats& s, int bits, const ObserverOptions& obs, const std::string& policy)
+// The observer's threshold T on |x| clips both sides: [max(min, -T), min(max, T)]; that
+// range is coded symmetric, unsigned or, when lopsided and `allowOffset`, with offset codes
+// (analog::chooseCoding).
+TensorQuant ownQuant(const ValueStats& s, int bits, const ObserverOptions& obs, const std::string& policy,
+                     bool allowOffset)
 {
     TensorQuant q;
     q.bits = bits;
-    q.isSigned = s.min < 0.0;
     q.observedMin = s.min;
     q.observedMax = s.max;
     q.policy = policy;
-    const int64_t levels = analog::maxCode(bits, q.isSigned);
+    const int64_t levels = analog::maxCode(bits, s.min < 0.0);
     const double t = obs.kind == ObserverKind::MinMax ? std::max(std::fabs(s.min), std::fabs(s.max))
                                                       : chooseThreshold(s.hist, levels, obs);
-    q.scale = t > 0.0 && std::isfinite(t) ? t / static_cast<double>(levels) : 1.0;
+    if (!(t > 0.0 && std::isfinite(t))) {
+        q.isSigned = s.min < 0.0;
+        return q;
+    }
+    const analog::TensorCoding c = analog::chooseCoding(std::max(s.min, -t), std::min(s.max, t), bits, allowOffset);
+    q.scale = c.scale;
+    q.zeroPoint = c.zeroPoint;
+    q.isSigned = c.isSigned;
     return q;
 }
 
@@ -76,6 +86,19 @@ std::set<ValueId> dacInputs(const Graph& g)
         if (analog::isLowerableAnalogNode(g, g.node(id)))
             dac.insert(g.node(id).inputs[0]);
     return dac;
+}
+
+// Inputs of analog layers that add columns before their epilogue (ConvTranspose): the
+// offset's contribution differs per column there and the bias is per channel, so those
+// tensors keep zero-point-free codes.
+std::set<ValueId> summedColumnInputs(const Graph& g)
+{
+    std::set<ValueId> out;
+    for (NodeId id : g.topologicalOrder())
+        if (analog::isLowerableAnalogNode(g, g.node(id)) &&
+            analog::lowerAnalogNode(g, g.node(id)).scatter != OutputScatter::Permute)
+            out.insert(g.node(id).inputs[0]);
+    return out;
 }
 
 double threshold(const TensorQuant& q) { return q.scale * static_cast<double>(analog::maxCode(q.bits, q.isSigned)); }
@@ -93,11 +116,13 @@ void assignTensors(QuantSpec& r, const Graph& g, const StatsMap& stats)
             fail("calibration saw no data for tensor '", name, "'");
         return it->second;
     };
-    const std::set<ValueId> dac = dacInputs(g);
+    const std::set<ValueId> dac = dacInputs(g), summed = summedColumnInputs(g);
     auto bitsOf = [&](ValueId v) { return dac.count(v) ? c.activationBits : c.highPrecisionBits; };
+    auto offsetOk = [&](ValueId v) { return c.offsetCoding && !summed.count(v); };
     for (ValueId in : g.inputs())
         if (g.value(in).dtype == DType::Float32)
-            r.tensors[g.value(in).name] = ownQuant(statsOf(g.value(in).name), bitsOf(in), c.activationObserver, "graph-input");
+            r.tensors[g.value(in).name] =
+                ownQuant(statsOf(g.value(in).name), bitsOf(in), c.activationObserver, "graph-input", offsetOk(in));
     for (NodeId id : g.topologicalOrder()) {
         const Node& node = g.node(id);
         const QuantPolicy policy = node.op->quantPolicyValue();
@@ -109,7 +134,7 @@ void assignTensors(QuantSpec& r, const Graph& g, const StatsMap& stats)
             const bool codes = policy != QuantPolicy::KeepFloat && policy != QuantPolicy::ShapeOnly;
             if (v.dtype == DType::Float32 && (codes || dac.count(out))) {
                 q = ownQuant(statsOf(v.name), bitsOf(out), c.activationObserver,
-                             codes ? quantPolicyName(policy) : "dac-input");
+                             codes ? quantPolicyName(policy) : "dac-input", offsetOk(out));
                 // ShareScale passes codes through when there is one activation input (MaxPool,
                 // Reshape) of the same width; with several (Concat) the inputs' scales differ,
                 // and a much narrower output (Clip(0, 6) of a +-100 input) gets its own grid.
@@ -120,9 +145,11 @@ void assignTensors(QuantSpec& r, const Graph& g, const StatsMap& stats)
                 if (codes && policy == QuantPolicy::ShareScale && activationInputs == 1 && node.hasInput(0) &&
                     !g.value(node.inputs[0]).isConstant())
                     shared = r.findTensor(g.value(node.inputs[0]).name);
-                if (shared && shared->quantized && shared->bits == q.bits && threshold(q) >= 0.5 * threshold(*shared)) {
+                if (shared && shared->quantized && shared->bits == q.bits && threshold(q) >= 0.5 * threshold(*shared) &&
+                    (shared->zeroPoint == 0 || offsetOk(out))) {
                     q.scale = shared->scale; // same codes as the input: no requantization
                     q.isSigned = shared->isSigned;
+                    q.zeroPoint = shared->zeroPoint;
                 }
             } else if (v.dtype == DType::Float32) {
                 const ValueStats& s = statsOf(v.name);

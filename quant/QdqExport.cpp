@@ -109,7 +109,9 @@ private:
     // The dequantized copy of `x` (named `outName`) on q's code grid.
     ValueId emitQuantize(const TensorQuant& q, ValueId x, const std::string& tensor, const std::string& outName)
     {
-        const CodeRange codes = codeRange(q.bits, q.isSigned);
+        // Centered codes (code - zero point, Numerics.h): the float emulation rounds onto them;
+        // QuantizeLinear takes the zero point itself.
+        const CodeRange codes = centeredRange(codeRange(q.bits, q.isSigned), q.zeroPoint);
         const auto scale = static_cast<float>(q.scale);
         // Bounds as float(code) * scale in float, which is what DequantizeLinear computes.
         const float lo = static_cast<float>(codes.lo) * scale, hi = static_cast<float>(codes.hi) * scale;
@@ -127,7 +129,7 @@ private:
         ++m_summary.qdqTensors;
         const int64_t typeLo = q.isSigned ? std::numeric_limits<int8_t>::min() : 0;
         const int64_t typeHi = q.isSigned ? std::numeric_limits<int8_t>::max() : std::numeric_limits<uint8_t>::max();
-        if (codes.lo != typeLo || codes.hi != typeHi) { // saturate to our range before rounding
+        if (codes.lo + q.zeroPoint != typeLo || codes.hi + q.zeroPoint != typeHi) { // saturate to our range before rounding
             ++m_summary.clippedTensors;
             x = addNode(strCat(tensor, "_code_range"), "Clip",
                         {x, constant(strCat(tensor, "_min"), Tensor::scalar<float>(lo)),
@@ -136,7 +138,8 @@ private:
         }
         const ValueId s = constant(strCat(tensor, "_scale"), Tensor::scalar<float>(scale));
         const ValueId zp = constant(strCat(tensor, "_zero_point"),
-                                    q.isSigned ? Tensor::scalar<int8_t>(0) : Tensor::scalar<uint8_t>(0));
+                                    q.isSigned ? Tensor::scalar<int8_t>(0)
+                                               : Tensor::scalar<uint8_t>(static_cast<uint8_t>(q.zeroPoint)));
         const ValueId codesValue = addNode(strCat(tensor, "_quantize"), "QuantizeLinear", {x, s, zp},
                                            fresh(strCat(tensor, "_quantized")));
         return addNode(strCat(tensor, "_dequantize"), "DequantizeLinear", {codesValue, s, zp}, outName);
@@ -237,7 +240,11 @@ private:
             fail("layer '", lq.node, "': result says input '", lq.input, "', graph has '",
                  m_src.value(node.inputs[0]).name, "'");
         const std::vector<float> bias = layerBias(lq, view); // with the result's bias correction
-        const AnalogLayer layer(layerParams(m_result, lq, view), view.weights.data(), bias);
+        // The QDQ node reads real (dequantized) inputs: programmed without the input's zero
+        // point, its bias codes hold no offset to cancel (docs/analog-model.md, step 5).
+        AnalogLayerParams params = layerParams(m_result, lq, view);
+        params.numerics.inputZeroPoint = 0;
+        const AnalogLayer layer(params, view.weights.data(), bias);
         noteAdc(lq, layer);
         ++m_summary.analogLayers;
         std::vector<ValueId> inputs = {mapped(node.inputs[0]),

@@ -23,7 +23,7 @@ struct QuantizedExecutor::AnalogNode {
 
 void fakeQuantize(float* data, int64_t count, const TensorQuant& q)
 {
-    analog::fakeQuantize(data, count, q.scale, codeRange(q.bits, q.isSigned));
+    analog::fakeQuantize(data, count, q.scale, codeRange(q.bits, q.isSigned), q.zeroPoint);
 }
 
 QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantSpec& result, QuantizedExecutorOptions options)
@@ -186,10 +186,11 @@ void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
     const float* xd = x.data<float>();
     int32_t* cd = codes.mutableData<int32_t>();
     const double inScale = a.input->scale;
+    const int64_t z = a.layer->params().numerics.inputZeroPoint; // DAC codes: centered + z
     for (int64_t i = 0, count = x.numel(); i < count; ++i)
-        cd[i] = static_cast<int32_t>(quantizeValue(xd[i], inScale, inRange));
+        cd[i] = static_cast<int32_t>(quantizeValue(xd[i], inScale, inRange, z));
     int64_t m = 0;
-    const std::vector<int32_t> matrix = analogInputMatrix(m_graph, node, a.view, codes, m);
+    const std::vector<int32_t> matrix = analogInputMatrix(m_graph, node, a.view, codes, m, static_cast<int32_t>(z));
     if (m_options.recordAdcRanges) {
         int64_t& r = m_adcRanges[node.name];
         r = std::max(r, a.layer->maxAbsBlockSum(matrix.data(), m));

@@ -48,7 +48,7 @@ struct TensorInfo {
     std::string name;
     Shape shape;                     // one call's shape; the leading dim may be a multiple
     DType codeType = DType::Float32; // element type of the codes the device stores
-    package::TensorQuantization quant; // quantized: real = code * quant.scale
+    package::TensorQuantization quant; // quantized: real = (code - quant.zeroPoint) * quant.scale
     // "input [1,1,28,28] float32 -> uint8 codes (scale 0.00392, 8 bits, unsigned)"
     std::string describe() const;
 };

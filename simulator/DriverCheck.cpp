@@ -101,11 +101,15 @@ std::string TensorInfo::describe() const
 {
     std::ostringstream out;
     out << name << " " << shapeToString(shape) << " ";
-    if (quant.quantized && codeType != DType::Float32)
+    if (quant.quantized && codeType != DType::Float32) {
         out << "float32 -> " << dtypeName(codeType) << " codes (scale " << quant.scale << ", " << quant.bits
-            << " bits, " << (quant.isSigned ? "signed" : "unsigned") << ")";
-    else
+            << " bits, " << (quant.isSigned ? "signed" : "unsigned");
+        if (quant.zeroPoint != 0)
+            out << ", zero point " << quant.zeroPoint;
+        out << ")";
+    } else {
         out << dtypeName(codeType);
+    }
     return out.str();
 }
 
@@ -142,7 +146,7 @@ Tensor quantize(const TensorInfo& info, const Tensor& values)
         using T = decltype(zero);
         T* out = codes.mutableData<T>();
         for (int64_t i = 0; i < values.numel(); ++i)
-            out[i] = static_cast<T>(analog::quantizeValue(values.data<float>()[i], info.quant.scale, range));
+            out[i] = static_cast<T>(analog::quantizeValue(values.data<float>()[i], info.quant.scale, range, info.quant.zeroPoint));
     });
     return codes;
 }
@@ -154,7 +158,8 @@ Tensor dequantize(const TensorInfo& info, const Tensor& codes)
     forCodeType(info, [&](auto zero) {
         using T = decltype(zero);
         for (int64_t i = 0; i < codes.numel(); ++i)
-            values.mutableData<float>()[i] = static_cast<float>(double(codes.data<T>()[i]) * info.quant.scale);
+            values.mutableData<float>()[i] =
+                static_cast<float>(double(codes.data<T>()[i] - info.quant.zeroPoint) * info.quant.scale);
     });
     return values;
 }

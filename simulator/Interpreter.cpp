@@ -185,15 +185,16 @@ private:
         const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
         const analog::ProgrammedLayer& prog = l.layer->programmed;
         const int32_t offset = kernels::inputByteOffset(prog.params.numerics.inputBits, prog.params.numerics.inputSigned);
+        const int64_t z = prog.params.numerics.inputZeroPoint; // padding reads z
         const int64_t perFrame = l.vectors * l.byteStride, tail = m_frames * perFrame;
         uint8_t* all = m_gatheredBytes[layer].reserve(static_cast<size_t>(tail + kernels::kInputBytesTail));
         std::fill_n(all + tail, kernels::kInputBytesTail, uint8_t{0});
         for (int64_t f = 0; f < m_frames; ++f) {
             const Tensor& x = frames[f];
             uint8_t* codes = m_bytes.reserve(static_cast<size_t>(x.numel()));
-            quantizeBytes(x.data<float>(), x.numel(), prog.params.inputScale, l.inRange, offset, codes);
-            analog::gatherInputRows(l.gather, l.kTotal, static_cast<const uint8_t*>(codes), static_cast<uint8_t>(offset),
-                                    all + f * perFrame, l.byteStride);
+            quantizeBytes(x.data<float>(), x.numel(), prog.params.inputScale, l.inRange, z, offset, codes);
+            analog::gatherInputRows(l.gather, l.kTotal, static_cast<const uint8_t*>(codes), static_cast<uint8_t>(z + offset),
+                                    all + f * perFrame, l.byteStride, static_cast<uint8_t>(offset));
         }
         return all;
     }
@@ -204,6 +205,7 @@ private:
         if (it == m_gathered.end()) {
             const std::vector<Tensor>& frames = tensorOn(t, l.layer->inputTensor);
             const double scale = l.layer->programmed.params.inputScale;
+            const int64_t z = l.layer->programmed.params.numerics.inputZeroPoint; // padding reads z
             const int64_t perFrame = l.vectors * l.kTotal;
             Scratch<int32_t>& all = m_gathered[layer];
             all.reserve(static_cast<size_t>(m_frames * perFrame)); // every element written below
@@ -211,14 +213,15 @@ private:
                 const Tensor& x = frames[f];
                 if (!l.gather.empty()) {
                     int32_t* cd = m_codes.reserve(static_cast<size_t>(x.numel()));
-                    quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, cd);
-                    analog::gatherInputMatrix(l.gather, cd, all.data.get() + f * perFrame);
+                    quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, cd);
+                    analog::gatherInputMatrix(l.gather, cd, all.data.get() + f * perFrame, static_cast<int32_t>(z));
                     continue;
                 }
                 Tensor codes(DType::Int32, x.shape());
-                quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, codes.mutableData<int32_t>());
+                quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, codes.mutableData<int32_t>());
                 int64_t m = 0;
-                const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes, m);
+                const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes,
+                                                                              m, static_cast<int32_t>(z));
                 if (m != l.vectors)
                     fail("layer '", l.view.nodeName, "': ", m, " input vectors, the package says ", l.vectors);
                 std::copy(matrix.begin(), matrix.end(), all.data.get() + f * perFrame);
@@ -433,7 +436,7 @@ private:
                 const TensorQuantization& q = m_pkg.tensors[dp.op->outputs[i]].quant;
                 if (q.quantized && outs[i].dtype() == DType::Float32)
                     fakeQuantizeRow(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
-                                    analog::codeRange(q.bits, q.isSigned));
+                                    analog::codeRange(q.bits, q.isSigned), q.zeroPoint);
                 results[i].push_back(std::move(outs[i]));
             }
         }

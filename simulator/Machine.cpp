@@ -70,10 +70,12 @@ std::vector<Tensor> splitFrames(const PackageTensor& desc, const Tensor& input, 
                 default: c = reinterpret_cast<const int32_t*>(src)[i]; break;
                 }
                 const analog::CodeRange r = analog::codeRange(desc.quant.bits, desc.quant.isSigned);
-                t.mutableData<float>()[i] = static_cast<float>(static_cast<double>(analog::saturate(c, r.lo, r.hi)) * desc.quant.scale);
+                const int64_t centered = analog::saturate(c, r.lo, r.hi) - desc.quant.zeroPoint;
+                t.mutableData<float>()[i] = static_cast<float>(static_cast<double>(centered) * desc.quant.scale);
             }
         if (desc.quant.quantized && !codes)
-            analog::fakeQuantize(t.mutableData<float>(), per, desc.quant.scale, analog::codeRange(desc.quant.bits, desc.quant.isSigned));
+            analog::fakeQuantize(t.mutableData<float>(), per, desc.quant.scale,
+                                 analog::codeRange(desc.quant.bits, desc.quant.isSigned), desc.quant.zeroPoint);
         out.push_back(std::move(t));
     }
     return out;

@@ -128,9 +128,10 @@ inline double quantizedCode(float x, double scale, double lo, double hi)
 
 } // namespace
 
-void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog::CodeRange range)
+void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint)
 {
-    const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
+    const analog::CodeRange c = analog::centeredRange(range, zeroPoint);
+    const double lo = static_cast<double>(c.lo), hi = static_cast<double>(c.hi);
     for (int64_t i = 0; i < count; ++i)
         data[i] = static_cast<float>(quantizedCode(data[i], scale, lo, hi) * scale);
 }
@@ -138,25 +139,28 @@ void fakeQuantizeRow(float* __restrict data, int64_t count, double scale, analog
 namespace {
 
 template <class T>
-void quantizeCodes(const float* __restrict data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
-                   T* __restrict codes)
+void quantizeCodes(const float* __restrict data, int64_t count, double scale, analog::CodeRange range,
+                   int64_t zeroPoint, int32_t offset, T* __restrict codes)
 {
-    const double lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
+    const analog::CodeRange c = analog::centeredRange(range, zeroPoint);
+    const double lo = static_cast<double>(c.lo), hi = static_cast<double>(c.hi);
+    const int32_t z = static_cast<int32_t>(zeroPoint);
     for (int64_t i = 0; i < count; ++i)
-        codes[i] = static_cast<T>(static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi)) + offset);
+        codes[i] = static_cast<T>(static_cast<int32_t>(quantizedCode(data[i], scale, lo, hi)) + z + offset);
 }
 
 } // namespace
 
-void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t* codes)
+void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint,
+                 int32_t* codes)
 {
-    quantizeCodes(data, count, scale, range, 0, codes);
+    quantizeCodes(data, count, scale, range, zeroPoint, 0, codes);
 }
 
-void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
-                   uint8_t* bytes)
+void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint,
+                   int32_t offset, uint8_t* bytes)
 {
-    quantizeCodes(data, count, scale, range, offset, bytes);
+    quantizeCodes(data, count, scale, range, zeroPoint, offset, bytes);
 }
 
 } // namespace tessera::sim

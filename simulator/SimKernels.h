@@ -19,13 +19,15 @@ void epilogueRows(const int64_t* acc, int64_t rows, int64_t cols, const int64_t*
                   int64_t accFrame = 0, int64_t yFrame = 0);
 
 // analog::fakeQuantize (core/analog/Numerics.h) of float data in place, branch free.
-void fakeQuantizeRow(float* data, int64_t count, double scale, analog::CodeRange range);
-// codes[i] = analog::quantizeValue(data[i], scale, range) (a range within int32), branch free.
-void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t* codes);
-// bytes[i] = analog::quantizeValue(data[i], scale, range) + offset: the integer kernels' byte
-// form (kernels::InputBytes, offset = kernels::inputByteOffset), for a range within
-// [-offset, 255 - offset]; branch free.
-void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int32_t offset,
-                   uint8_t* bytes);
+void fakeQuantizeRow(float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint);
+// codes[i] = analog::quantizeValue(data[i], scale, range, zeroPoint) (a range within int32),
+// branch free: the DAC codes of offset coding keep their zero point.
+void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint,
+                 int32_t* codes);
+// bytes[i] = analog::quantizeValue(data[i], scale, range, zeroPoint) + offset: the integer
+// kernels' byte form (kernels::InputBytes, offset = kernels::inputByteOffset), for a range
+// within [-offset, 255 - offset]; branch free.
+void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint,
+                   int32_t offset, uint8_t* bytes);
 
 } // namespace tessera::sim

@@ -217,6 +217,9 @@ CommandRun declareQuantize(CLI::App& sub)
     sub.add_option("--smooth-inputs", *smooth,
                    "per-channel input smoothing of analog layers with unbalanced input channels: all (default) | "
                    "depthwise (free at any weight bits; use it for low-bit mixed precision) | off");
+    sub.add_flag("--offset-coding,!--no-offset-coding", req->config.offsetCoding,
+                 "offset (zero-point) DAC codes for lopsided activations such as HardSwish outputs, the offset "
+                 "cancelled in the layer's bias (default on; off: every signed tensor symmetric)");
     sub.add_option("--smoothing-alpha", req->config.smoothingAlpha,
                    "smoothing balance: 0 moves nothing into the weights, 1 normalizes every input channel");
     addTaskOptions(sub, req->task);

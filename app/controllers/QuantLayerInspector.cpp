@@ -143,7 +143,7 @@ std::optional<GridHistogram> QuantLayerInspector::activationHistogram(const QStr
     const std::vector<float>* values = activations(layer);
     if (!t || !t->quantized || !values)
         return std::nullopt;
-    return gridHistogram(*values, t->scale, analog::codeRange(t->bits, t->isSigned));
+    return gridHistogram(*values, t->scale, analog::centeredRange(analog::codeRange(t->bits, t->isSigned), t->zeroPoint));
 }
 
 const std::vector<float>* QuantLayerInspector::activations(const QString& layer, int64_t* samples) const

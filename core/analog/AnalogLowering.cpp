@@ -50,12 +50,20 @@ AnalogMatmulView lowerAnalogNode(const Graph& graph, const Node& node)
 }
 
 std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, const AnalogMatmulView& view,
-                                       const Tensor& inputCodes, int64_t& m)
+                                       const Tensor& inputCodes, int64_t& m, int32_t padCode)
 {
-    const std::vector<float> x = columnOf(node).inputVectors(graph, node, view, inputCodes, m);
+    Tensor centered; // the lowering pads with 0: shift the codes so that padding lands on padCode
+    if (padCode != 0) {
+        centered = inputCodes.clone();
+        int32_t* c = centered.mutableData<int32_t>();
+        for (int64_t i = 0, n = centered.numel(); i < n; ++i)
+            c[i] -= padCode;
+    }
+    const std::vector<float> x =
+        columnOf(node).inputVectors(graph, node, view, padCode != 0 ? centered : inputCodes, m);
     std::vector<int32_t> codes(x.size());
     for (size_t i = 0; i < x.size(); ++i)
-        codes[i] = static_cast<int32_t>(x[i]); // codes are exact in float (< 2^24)
+        codes[i] = static_cast<int32_t>(x[i]) + padCode; // codes are exact in float (< 2^24)
     return codes;
 }
 
@@ -81,10 +89,10 @@ std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, con
     return got == want ? map : std::vector<int32_t>{};
 }
 
-void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out)
+void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out, int32_t padCode)
 {
     const auto all = static_cast<int64_t>(map.size());
-    gatherInputRows(map, all, codes, int32_t{0}, out, all);
+    gatherInputRows(map, all, codes, padCode, out, all, padCode);
 }
 
 void scatterAnalogOutput(const Graph& graph, const Node& node, const AnalogMatmulView& view,

@@ -36,8 +36,9 @@ AnalogMatmulView lowerAnalogNode(const Graph& graph, const Node& node);
 
 // The array's input-code matrix for a batch: [M, groups*K] row-major, from the node's
 // input 0 given as integer codes (Int32 tensor of the input's shape). `m` receives M.
+// Padding reads `padCode`: the input's zero point (a real 0; Numerics.h, offset coding).
 std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, const AnalogMatmulView& view,
-                                       const Tensor& inputCodes, int64_t& m);
+                                       const Tensor& inputCodes, int64_t& m, int32_t padCode = 0);
 
 // The input-code matrix of one run as a gather from input 0: matrix element e is input
 // element map[e], or padding (code 0) where map[e] < 0, so that
@@ -48,15 +49,17 @@ std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, con
 // the input has 2^24 elements or more (indices exact in float). For executors that assemble
 // the same layer's vectors many times (the simulator): gatherInputMatrix applies it.
 std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, const AnalogMatmulView& view);
-// out[e] = map[e] < 0 ? 0 : codes[map[e]] for every e < map.size().
-void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out);
+// out[e] = map[e] < 0 ? padCode : codes[map[e]] for every e < map.size().
+void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out, int32_t padCode = 0);
 // The same gather for codes of any element type (the simulator gathers the integer kernels'
 // input bytes, kernels::InputBytes) into rows `stride` elements apart: row v, element r is
-// map[v * rowLength + r] < 0 ? pad : codes[map[v * rowLength + r]], and elements
-// [rowLength, stride) of every row are `pad`. Branch free: padding reads element 0, then
+// map[v * rowLength + r] < 0 ? pad : codes[map[v * rowLength + r]] (pad: the code padding
+// reads, the zero point's code under offset coding), and elements [rowLength, stride) of
+// every row are `tail` (rows that do not exist: the code of 0). Branch free: padding reads element 0, then
 // keeps `pad`.
 template <class T>
-void gatherInputRows(const std::vector<int32_t>& map, int64_t rowLength, const T* codes, T pad, T* out, int64_t stride)
+void gatherInputRows(const std::vector<int32_t>& map, int64_t rowLength, const T* codes, T pad, T* out, int64_t stride,
+                     T tail)
 {
     const int64_t rows = rowLength > 0 ? static_cast<int64_t>(map.size()) / rowLength : 0;
     for (int64_t v = 0; v < rows; ++v) {
@@ -68,7 +71,7 @@ void gatherInputRows(const std::vector<int32_t>& map, int64_t rowLength, const T
             o[r] = i < 0 ? pad : c;
         }
         for (int64_t r = rowLength; r < stride; ++r)
-            o[r] = pad;
+            o[r] = tail;
     }
 }
 

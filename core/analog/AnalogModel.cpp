@@ -44,6 +44,12 @@ void validate(const AnalogLayerParams& p)
         fail("analog layer '", p.name, "': rows per block must be positive");
     if (p.numerics.adcRange < 0)
         fail("analog layer '", p.name, "': negative ADC range");
+    auto checkZeroPoint = [&](const char* what, int64_t z, int bits, bool isSigned) {
+        if (z != 0 && (isSigned || z < 0 || z > maxCode(bits, false)))
+            fail("analog layer '", p.name, "': ", what, " zero point ", z, " needs unsigned codes within ", bits, " bits");
+    };
+    checkZeroPoint("input", p.numerics.inputZeroPoint, p.numerics.inputBits, p.numerics.inputSigned);
+    checkZeroPoint("output", p.output.zeroPoint, p.output.bits, p.output.isSigned);
     if (!positiveFinite(p.inputScale) || !positiveFinite(p.output.scale))
         fail("analog layer '", p.name, "': input/output scales must be positive and finite");
     if (static_cast<int64_t>(p.weightScales.size()) != p.cols)
@@ -81,7 +87,7 @@ CodeRange ProgrammedLayer::inputRange() const { return codeRange(params.numerics
 
 CodeRange ProgrammedLayer::outputRange() const
 {
-    CodeRange r = codeRange(params.output.bits, params.output.isSigned);
+    CodeRange r = centeredRange(codeRange(params.output.bits, params.output.isSigned), params.output.zeroPoint);
     const double sy = params.output.scale;
     r.lo = std::max(r.lo, roundHalfEven(params.output.clampLo / sy));
     r.hi = std::min(r.hi, roundHalfEven(params.output.clampHi / sy));
@@ -118,10 +124,14 @@ ProgrammedLayer program(AnalogLayerParams params, const float* weights, const st
             p.levels[c * k + r] = static_cast<int8_t>(quantizeValue(weights[c * k + r], lp.weightScales[c], wRange));
     p.biasCodes.assign(static_cast<size_t>(n), 0);
     p.requant.resize(static_cast<size_t>(n));
+    const int64_t z = lp.numerics.inputZeroPoint;
     for (int64_t c = 0; c < n; ++c) {
         const double unit = lp.inputScale * lp.weightScales[c];
-        if (!bias.empty())
-            p.biasCodes[c] = saturate(roundHalfEven(bias[c] / unit), INT32_MIN, INT32_MAX);
+        int64_t offset = 0; // the input offset's contribution z * sum_k w[c,k], cancelled
+        for (int64_t r = 0; z != 0 && r < k; ++r)
+            offset += z * p.levels[c * k + r];
+        const int64_t code = bias.empty() ? 0 : roundHalfEven(bias[c] / unit);
+        p.biasCodes[c] = saturate(code - offset, INT32_MIN, INT32_MAX);
         p.requant[c] = Requantizer::fromReal(unit / lp.output.scale);
     }
     p.adcMax = maxCode(lp.numerics.adcBits, true);

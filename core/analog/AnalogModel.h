@@ -4,11 +4,13 @@
 // docs/analog-model.md explains every step and knob; in short, for output column n:
 //
 //   levels   w[n,k] = sat(roundHalfEven(W[n,k] / sw[n]), +-(2^(wb-1)-1))   (per channel)
-//   inputs   x[k]   = DAC codes, a bits, unsigned [0, 2^a-1] or signed +-(2^(a-1)-1)
+//   inputs   x[k]   = DAC codes, a bits, unsigned [0, 2^a-1] or signed +-(2^(a-1)-1);
+//            offset codes (zero point z, Numerics.h) are unsigned, x = d + z
 //   block    p_b[n] = sum over rows k of row block b of x[k] * w[n,k]      (the analog sum)
 //   ADC      c_b[n] = sat(roundHalfEven(p_b[n] / 2^s), +-(2^(adcBits-1)-1)); value c_b << s
 //            (2^s: the smallest power-of-two step whose full scale covers the calibrated range)
 //   digital  acc[n] = sum_b (c_b[n] << s) + biasCode[n]
+//            (biasCode[n] holds -z sum_k w[n,k]: the input offset cancelled)
 //   epilogue y[n]   = sat(requant_n(acc[n]), activation clamp ∩ output code range)
 //            requant_n = Requantizer(sx * sw[n] / sy) (core/analog/Numerics.h)
 //
@@ -86,12 +88,13 @@ inline NonIdealities nonIdealitiesOn(MvmUnit unit, const NonIdealities& chip)
 struct LayerNumerics {
     int weightBits = 8;        // 2..8 (levels per cell)
     int inputBits = 8;         // DAC bits, 2..16
-    bool inputSigned = false;  // false: unsigned codes (input after ReLU)
+    bool inputSigned = false;  // false: unsigned codes (input after ReLU, or offset codes)
     int adcBits = 12;          // 2..32
     // Calibrated full scale of one block's column sum, in integer product units
     // (|sum x_code * w_level|). 0: not calibrated, use the worst case (never clips).
     int64_t adcRange = 0;
     int64_t rowsPerBlock = 1024; // the array's rows (ArrayGeometry::rows)
+    int64_t inputZeroPoint = 0; // z of offset codes (unsigned only): DAC code = centered code + z
 };
 
 // The digital epilogue of a layer: where its output codes go.
@@ -103,6 +106,9 @@ struct OutputCoding {
     // code domain: lo -> roundHalfEven(lo / sy) (ReLU: 0).
     double clampLo = -1e300;
     double clampHi = 1e300;
+    // Offset codes' zero point (unsigned only). The epilogue yields CENTERED codes
+    // (code - z, Numerics.h): outputRange() is the code range shifted by -z.
+    int64_t zeroPoint = 0;
 };
 
 // Per-layer numbers the quantizer decides and the compiler/simulator consume.
@@ -130,14 +136,17 @@ std::vector<double> maxAbsWeightScales(const float* weights, int64_t n, int64_t 
 struct ProgrammedLayer {
     AnalogLayerParams params;
     std::vector<int8_t> levels;       // [N, K] row-major per-channel weight levels
-    std::vector<int64_t> biasCodes;   // N, in accumulator units (sx * sw[n]), int32-saturated
+    // N, in accumulator units (sx * sw[n]), int32-saturated: roundHalfEven(bias[n] / (sx sw[n]))
+    // - z sum_k w[n,k] (z: the input zero point; the offset's contribution cancelled).
+    std::vector<int64_t> biasCodes;
     std::vector<Requantizer> requant; // N: accumulator -> output code
     std::vector<int> adcShifts;       // per row block: the ADC step is 2^shift product units
     int64_t adcMax = 0;               // largest ADC code magnitude, 2^(adcBits-1)-1
 
     int64_t blocks() const; // row blocks per group: ceil(K / rowsPerBlock)
-    CodeRange inputRange() const;
-    CodeRange outputRange() const; // output code range intersected with the activation clamp
+    CodeRange inputRange() const;  // DAC codes (offset codes included: [0, 2^a-1])
+    // CENTERED output codes (code - zero point) intersected with the activation clamp.
+    CodeRange outputRange() const;
     // The largest |block sum| any input can produce (full rows of max codes x max levels).
     int64_t worstCaseBlockSum() const;
     // Every ADC has step 1 and covers any block sum: digitizing is the identity, so one

@@ -73,7 +73,7 @@ constexpr int64_t roundingShiftRightEven(int64_t v, int shift)
 
 // The integer code range of a `bits`-wide quantity. Signed codes are SYMMETRIC
 // [-(2^(b-1)-1), 2^(b-1)-1] (no -2^(b-1): the range is the same both ways and the zero
-// point is always 0). Unsigned codes are [0, 2^b-1] (inputs after ReLU).
+// point is 0). Unsigned codes are [0, 2^b-1] (inputs after ReLU, or offset codes).
 struct CodeRange {
     int64_t lo = 0;
     int64_t hi = 0;
@@ -87,18 +87,74 @@ inline CodeRange codeRange(int bits, bool isSigned)
 // The largest code magnitude: the divisor that turns a calibrated max |x| into a scale.
 inline int64_t maxCode(int bits, bool isSigned) { return codeRange(bits, isSigned).hi; }
 
-// Float -> code with scale `scale` (> 0): saturate(roundHalfEven(x / scale)).
-inline int64_t quantizeValue(double x, double scale, CodeRange range)
+// Offset (zero-point) coding, for tensors whose range is lopsided (HardSwish: >= -0.375):
+// unsigned codes with a zero point z in the range,
+//     code = sat(roundHalfEven(x / scale) + z, lo, hi),   real value = (code - z) * scale.
+// Symmetric and ReLU coding are the case z = 0. The CENTERED code d = code - z is
+// sat(roundHalfEven(x / scale), lo - z, hi - z): executors keep centered codes (and real
+// values d * scale) between layers, and only a DAC adds z. An analog layer cancels the
+// offset in its bias: sum_k (d_k + z) w[n,k] + (bias - z sum_k w[n,k]) = sum_k d_k w[n,k]
+// + bias (AnalogModel.h, program()). Padding of a convolution reads code z (real 0).
+inline CodeRange centeredRange(CodeRange range, int64_t zeroPoint)
 {
-    return saturate(roundHalfEven(x / scale), range.lo, range.hi);
+    return {range.lo - zeroPoint, range.hi - zeroPoint};
+}
+
+// The real values a coding represents: [(lo - z) * scale, (hi - z) * scale].
+struct RealRange {
+    double lo = 0.0;
+    double hi = 0.0;
+};
+inline RealRange representableRange(double scale, CodeRange range, int64_t zeroPoint)
+{
+    const CodeRange c = centeredRange(range, zeroPoint);
+    return {static_cast<double>(c.lo) * scale, static_cast<double>(c.hi) * scale};
+}
+
+// Float -> code with scale `scale` (> 0) and zero point z: saturate(roundHalfEven(x / scale) + z),
+// computed as z + the centered code so that +-inf (int64 limits) cannot overflow.
+inline int64_t quantizeValue(double x, double scale, CodeRange range, int64_t zeroPoint = 0)
+{
+    return saturate(roundHalfEven(x / scale), range.lo - zeroPoint, range.hi - zeroPoint) + zeroPoint;
 }
 
 // Fake quantization of a digital op's float output (the quantized reference executor and
-// the simulator): x -> saturate(roundHalfEven(x / scale)) * scale, in place.
-inline void fakeQuantize(float* data, int64_t count, double scale, CodeRange range)
+// the simulator): x -> (code - z) * scale = centered code * scale, in place.
+inline void fakeQuantize(float* data, int64_t count, double scale, CodeRange range, int64_t zeroPoint = 0)
 {
+    const CodeRange centered = centeredRange(range, zeroPoint);
     for (int64_t i = 0; i < count; ++i)
-        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], scale, range)) * scale);
+        data[i] = static_cast<float>(static_cast<double>(quantizeValue(data[i], scale, centered)) * scale);
+}
+
+// How a tensor with clipping bounds [lo, hi] (lo <= 0 <= hi) is coded at `bits` bits:
+// unsigned with z = 0 when lo == 0; else symmetric signed, or offset codes when the range
+// is lopsided: when offset codes make the step at least kOffsetGain times finer (a range
+// whose short side is under about half its long side). The offset scale spans [lo, hi]
+// with 2^b - 1 steps and z = roundHalfEven(-lo / scale), so 0 is exactly a code.
+struct TensorCoding {
+    double scale = 1.0;
+    int64_t zeroPoint = 0;
+    bool isSigned = true;
+};
+constexpr double kOffsetGain = 1.3;
+inline TensorCoding chooseCoding(double lo, double hi, int bits, bool allowOffset)
+{
+    TensorCoding c;
+    lo = std::fmin(lo, 0.0);
+    hi = std::fmax(hi, 0.0);
+    c.isSigned = lo < 0.0;
+    const double t = std::fmax(-lo, hi);
+    const double symmetric = t / static_cast<double>(maxCode(bits, c.isSigned));
+    c.scale = symmetric;
+    const int64_t top = maxCode(bits, false);
+    const double offset = (hi - lo) / static_cast<double>(top);
+    if (allowOffset && c.isSigned && offset * kOffsetGain <= symmetric && offset > 0.0) {
+        c.isSigned = false;
+        c.scale = offset;
+        c.zeroPoint = saturate(roundHalfEven(-lo / offset), 0, top);
+    }
+    return c;
 }
 
 // A positive real multiplier m represented as multiplier * 2^-shift, with multiplier in

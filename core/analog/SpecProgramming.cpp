@@ -24,6 +24,7 @@ AnalogLayerParams layerParams(const QuantSpec& result, const LayerQuant& layer, 
     p.numerics.weightBits = layer.weightBits;
     p.numerics.inputBits = in->bits;
     p.numerics.inputSigned = in->isSigned;
+    p.numerics.inputZeroPoint = in->zeroPoint;
     p.numerics.adcBits = layer.adcBits;
     p.numerics.adcRange = layer.adcRange;
     p.numerics.rowsPerBlock = result.config.geometry.rows;
@@ -32,6 +33,7 @@ AnalogLayerParams layerParams(const QuantSpec& result, const LayerQuant& layer, 
     p.output.scale = out->scale;
     p.output.bits = out->bits;
     p.output.isSigned = out->isSigned;
+    p.output.zeroPoint = out->zeroPoint;
     p.output.clampLo = view.clampLo;
     p.output.clampHi = view.clampHi;
     return p;

@@ -40,7 +40,7 @@ struct Target;
 namespace tessera::package {
 
 inline constexpr char kMagic[4] = {'T', 'P', 'K', 'G'};
-inline constexpr uint32_t kFormatVersion = 2;    // what writePackage writes
+inline constexpr uint32_t kFormatVersion = 3;    // what writePackage writes (3: zero points)
 inline constexpr uint32_t kMinFormatVersion = 2; // oldest version readPackage reads (format 1 was not executable)
 
 // The Tessera release (CMake PROJECT_VERSION), recorded in every package it writes.
@@ -235,9 +235,10 @@ ElementType elementTypeOf(DType type); // throws for types the format cannot sto
 
 struct TensorQuantization {
     bool quantized = false; // false: values as computed (float or integer)
-    double scale = 1.0;     // real = code * scale
+    double scale = 1.0;     // real = (code - zeroPoint) * scale
     int bits = 8;
     bool isSigned = true;
+    int64_t zeroPoint = 0;  // offset codes (unsigned; core/analog/Numerics.h); format 3
 };
 
 // Where (part of) a tensor lives: bytes [offset, offset + bytes) of a tile's SRAM.

@@ -101,8 +101,10 @@ void writeLayer(Writer& w, const PackageLayer& l)
     w.flag(l.sumBeforeEpilogue);
     w.i64s(l.channelBias);
     w.flag(l.simd);
+    w.i64(p.numerics.inputZeroPoint); // format 3
+    w.i64(p.output.zeroPoint);
 }
-void readLayer(Reader& r, PackageLayer& l)
+void readLayer(Reader& r, PackageLayer& l, uint32_t version)
 {
     analog::ProgrammedLayer& prog = l.programmed;
     analog::AnalogLayerParams& p = prog.params;
@@ -143,6 +145,10 @@ void readLayer(Reader& r, PackageLayer& l)
     l.sumBeforeEpilogue = r.flag("sum before epilogue");
     l.channelBias = r.i64s("channel bias codes", kMaxColumns);
     l.simd = r.flag("simd");
+    if (version >= 3) { // format 2 had no zero points
+        p.numerics.inputZeroPoint = r.i64();
+        p.output.zeroPoint = r.i64();
+    }
 }
 void writeLayers(Writer& w, const Package& pkg)
 {
@@ -150,7 +156,12 @@ void writeLayers(Writer& w, const Package& pkg)
     for (const PackageLayer& l : pkg.layers)
         writeLayer(w, l);
 }
-void readLayers(Reader& r, Package& pkg) { pkg.layers = readList<PackageLayer>(r, "layers", kMaxLayers, 64, readLayer); }
+void readLayers(Reader& r, Package& pkg)
+{
+    const uint32_t version = pkg.header.formatVersion;
+    pkg.layers = readList<PackageLayer>(r, "layers", kMaxLayers, 64,
+                                        [version](Reader& rr, PackageLayer& l) { readLayer(rr, l, version); });
+}
 
 // ---- arrays ----
 void writeArrays(Writer& w, const Package& pkg)
@@ -217,7 +228,7 @@ struct SectionDef {
     void (*write)(Writer&, const Package&);
     void (*read)(Reader&, Package&);
 };
-// Format version 2: exactly these sections, in this order.
+// Format versions 2 and 3: exactly these sections, in this order (3 adds zero points to layers and tensors).
 const SectionDef kSections[] = {
     {"HEAD", "header", writeHeader, readHeader},       {"NOIS", "noise", writeNoise, readNoise},
     {"LAYR", "layers", writeLayers, readLayers},       {"ARRY", "arrays", writeArrays, readArrays},

@@ -181,6 +181,7 @@ void writeTensors(Writer& w, const Package& pkg)
         w.f64(t.quant.scale);
         w.i32(t.quant.bits);
         w.flag(t.quant.isSigned);
+        w.i64(t.quant.zeroPoint); // format 3
         w.u64(t.placements.size());
         for (const TensorPlacement& p : t.placements)
             for (int64_t v : {p.tile, p.offset, p.bytes})
@@ -194,7 +195,7 @@ ElementType readElementType(Reader& r, const PackageTensor& t)
         r.bad("tensor '", t.name, "': unknown element type ", type, " (this reader knows 0-", kElementTypeCount - 1, ")");
     return static_cast<ElementType>(type);
 }
-void readTensor(Reader& r, PackageTensor& t)
+void readTensor(Reader& r, PackageTensor& t, uint32_t version)
 {
     t.id = r.i64();
     t.name = r.str("tensor name", kMaxNameBytes);
@@ -205,12 +206,19 @@ void readTensor(Reader& r, PackageTensor& t)
     t.quant.scale = r.f64();
     t.quant.bits = r.i32();
     t.quant.isSigned = r.flag("signed");
+    if (version >= 3) // format 2 had no zero points
+        t.quant.zeroPoint = r.i64();
     t.placements = readList<TensorPlacement>(r, "placements", kMaxPlacements, 24, [](Reader& rr, TensorPlacement& p) {
         for (int64_t* v : {&p.tile, &p.offset, &p.bytes})
             *v = rr.i64();
     });
 }
-void readTensors(Reader& r, Package& pkg) { pkg.tensors = readList<PackageTensor>(r, "tensors", kMaxTensors, 47, readTensor); }
+void readTensors(Reader& r, Package& pkg)
+{
+    const uint32_t version = pkg.header.formatVersion;
+    pkg.tensors = readList<PackageTensor>(r, "tensors", kMaxTensors, 47,
+                                          [version](Reader& rr, PackageTensor& t) { readTensor(rr, t, version); });
+}
 
 // ---- io ----
 void writeIo(Writer& w, const Package& pkg)

@@ -141,6 +141,8 @@ void ioInfo(std::ostringstream& out, const Package& pkg, const char* title, cons
         out << "  " << t.name << "  " << shapeText(t.shape) << " " << elementTypeName(t.type);
         if (t.quant.quantized)
             out << "  scale=" << t.quant.scale << " bits=" << t.quant.bits << (t.quant.isSigned ? " signed" : " unsigned");
+            if (t.quant.zeroPoint != 0)
+                out << " zero-point=" << t.quant.zeroPoint;
         out << "\n";
     }
 }

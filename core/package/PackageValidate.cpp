@@ -254,6 +254,8 @@ void checkTensors(const Package& pkg, const std::string& label)
         const TensorQuantization& q = x.quant;
         if (!std::isfinite(q.scale) || (q.quantized && (!(q.scale > 0.0) || !inRange(q.bits, 2, 32))))
             fail(where, "bad quantization (scale ", q.scale, ", ", q.bits, " bits)");
+        if (q.zeroPoint != 0 && (q.isSigned || !q.quantized || q.bits > 16 || !inRange(q.zeroPoint, 0, (int64_t(1) << q.bits) - 1)))
+            fail(where, "bad zero point ", q.zeroPoint, " (offset codes are unsigned, within ", q.bits, " bits)");
         for (const TensorPlacement& p : x.placements)
             if (!inRange(p.tile, 0, t.tiles - 1) || !inRange(p.bytes, 1, t.sramBytes) ||
                 !inRange(p.offset, 0, t.sramBytes - p.bytes))

@@ -127,6 +127,7 @@ json configToJson(const QuantConfig& c)
                 {"bias_correction", c.biasCorrection},
                 {"smooth_inputs", smoothingScopeName(c.smoothInputs)},
                 {"smoothing_alpha", c.smoothingAlpha},
+                {"offset_coding", c.offsetCoding},
                 {"task", toJson(c.task)},
                 {"non_idealities",
                  {{"weight_program_noise", c.nonIdealities.weightProgramNoise},
@@ -155,7 +156,7 @@ json toJson(const QuantSpec& r)
     for (const auto& [name, t] : r.tensors)
         tensors[name] = json{{"quantized", t.quantized}, {"scale", t.scale},       {"bits", t.bits},
                              {"signed", t.isSigned},     {"min", t.observedMin},   {"max", t.observedMax},
-                             {"policy", t.policy}};
+                             {"policy", t.policy},       {"zero_point", t.zeroPoint}};
     json layers = json::array();
     for (const LayerQuant& l : r.layers)
         layers.push_back(layerToJson(l));
@@ -170,7 +171,7 @@ json toJson(const QuantSpec& r)
                 {"model", r.model},
                 {"model_hash", r.modelHash},
                 {"input_shape", r.inputShape},
-                {"rounding", "round-half-to-even; saturating; symmetric codes, zero point 0"},
+                {"rounding", "round-half-to-even; saturating; symmetric codes, or unsigned offset codes with the tensor's zero_point"},
                 {"config", configToJson(r.config)},
                 {"equalization", equalization},
                 {"smoothing", smoothing},
@@ -225,6 +226,8 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     // Files from before smoothing existed did not smooth.
     c.smoothInputs = parseSmoothingScope(getString(j, "smooth_inputs", where, "off"));
     c.smoothingAlpha = getDouble(j, "smoothing_alpha", where, 0.0, 1.0, 0.5);
+    // Files from before offset coding (version 2 and older) coded every tensor symmetric.
+    c.offsetCoding = getBool(j, "offset_coding", where, false);
     if (has(j, "non_idealities"))
         nonIdealitiesFromJson(j.at("non_idealities"), where + ": non_idealities", c.nonIdealities);
     if (has(j, "task")) // files from before tasks existed: auto
@@ -247,6 +250,9 @@ TensorQuant tensorFromJson(const json& t, const std::string& where)
     }
     q.scale = getDouble(t, "scale", where, kMinScale, kMaxScale);
     q.bits = static_cast<int>(getInt(t, "bits", where, 2, 16));
+    q.zeroPoint = getInt(t, "zero_point", where, 0, analog::maxCode(q.bits, false), 0);
+    if (q.zeroPoint != 0 && q.isSigned)
+        fail(where, ": a zero point needs unsigned codes (\"signed\": false)");
     return q;
 }
 

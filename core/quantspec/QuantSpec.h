@@ -45,12 +45,15 @@ SmoothingScope parseSmoothingScope(const std::string& name);
 // How one activation tensor is coded between layers.
 struct TensorQuant {
     bool quantized = true; // false: kept in float (KeepFloat/ShapeOnly ops, non-float data)
-    double scale = 1.0;    // real value = code * scale (zero point 0)
+    double scale = 1.0;    // real value = (code - zeroPoint) * scale
     int bits = 8;
     bool isSigned = true;
     double observedMin = 0.0; // FP32 range seen during calibration
     double observedMax = 0.0;
     std::string policy;       // quant policy of the producer ("graph-input" for inputs)
+    // Offset coding (core/analog/Numerics.h, chooseCoding): unsigned codes whose zero point
+    // is z (0 <= z <= 2^bits - 1); 0 for symmetric and ReLU tensors. Format version 3.
+    int64_t zeroPoint = 0;
 };
 
 // One analog layer (a node lowered onto arrays).
@@ -108,13 +111,19 @@ struct QuantConfig {
     bool equalize = false;               // cross-layer equalization (quant/Equalization.h)
     bool biasCorrection = false;         // empirical bias correction (quant/BiasCorrection.h)
     SmoothingScope smoothInputs = SmoothingScope::All; // per-channel input smoothing (quant/Smoothing.h)
-    double smoothingAlpha = 0.5;         // activation/weight balance of the smoothing
+    // Activation/weight balance of the smoothing. 0.75 (was 0.5): PP-OCRv4 rec reads 91 of 100
+    // lines instead of 72 at ANA8 (docs/quantization.md, Input smoothing).
+    double smoothingAlpha = 0.75;
+    // Offset (zero-point) codes for lopsided tensors (analog::chooseCoding); false: every
+    // signed tensor symmetric, as before format version 3.
+    bool offsetCoding = true;
     OutputTask task;                     // how graph output 0 is scored (core/quantspec/OutputTask.h)
 };
 
 struct QuantSpec {
-    // 1: the first format; 2 adds model_hash. Version 1 files are still read.
-    static constexpr int kFormatVersion = 2;
+    // 1: the first format; 2 adds model_hash; 3 adds tensors' zero_point and the config's
+    // offset_coding (absent in older files: 0 and false). Versions 1 and 2 are still read.
+    static constexpr int kFormatVersion = 3;
     static constexpr int kOldestReadableVersion = 1;
     std::string model; // source model path or name
     // Content hash of the model the spec was made for (ImportReport::contentHash;

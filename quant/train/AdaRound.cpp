@@ -81,9 +81,10 @@ LayerProblem problemOf(const Graph& graph, const QuantSpec& spec, const LayerQua
     p.fpLo = view.clampLo, p.fpHi = view.clampHi;
     p.qLo = view.clampLo, p.qHi = view.clampHi;
     if (const TensorQuant* out = spec.findTensor(layer.output); out && out->quantized) {
-        const double full = static_cast<double>(analog::maxCode(out->bits, out->isSigned)) * out->scale;
-        p.qLo = std::max(p.qLo, out->isSigned ? -full : 0.0);
-        p.qHi = std::min(p.qHi, full);
+        const analog::RealRange codes =
+            analog::representableRange(out->scale, analog::codeRange(out->bits, out->isSigned), out->zeroPoint);
+        p.qLo = std::max(p.qLo, codes.lo);
+        p.qHi = std::min(p.qHi, codes.hi);
     }
     p.levels = analog::codeRange(layer.weightBits, true);
     return p;

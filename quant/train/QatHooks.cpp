@@ -44,7 +44,7 @@ public:
         const TensorQuant* q = m_spec.findTensor(v.name);
         if (!q || !q->quantized || v.dtype != DType::Float32 || !t.is_floating_point())
             return t;
-        const analog::CodeRange range = analog::codeRange(q->bits, q->isSigned);
+        const analog::CodeRange range = analog::centeredRange(analog::codeRange(q->bits, q->isSigned), q->zeroPoint);
         const auto learned = m_inputLogScales.find(v.name);
         if (learned == m_inputLogScales.end())
             return fakeQuantizeSte(t, q->scale, range);

@@ -226,7 +226,8 @@ torch::Tensor QatLayer::padForConv(const torch::Tensor& codes, const Node& node)
     }
     if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; }))
         return codes;
-    return torch::constant_pad_nd(codes, pads, 0.0); // padding reads code 0
+    // Padding reads the real value 0: code 0, or the zero point of offset codes.
+    return torch::constant_pad_nd(codes, pads, static_cast<double>(m_prog.params.numerics.inputZeroPoint));
 }
 
 // The exact column sums of row block `block` (rows [b R, (b+1) R) of every group).
@@ -303,10 +304,16 @@ torch::Tensor QatLayer::forward(const AnalogCall& call, bool noisy, bool freshCh
 {
     const AnalogLayerParams& p = m_prog.params;
     const torch::Tensor sx = inputScaleTensor();
-    torch::Tensor codes = codesSte(call.input.to(torch::kDouble) / sx, m_prog.inputRange());
+    // DAC codes: offset codes keep their zero point z (Numerics.h), cancelled below as the
+    // bias codes of core do (AnalogModel.h, program()).
+    const int64_t z = p.numerics.inputZeroPoint;
+    torch::Tensor codes = codesSte(call.input.to(torch::kDouble) / sx, centeredRange(m_prog.inputRange(), z)) + double(z);
     const torch::Tensor scales = m_baseScales * m_logScale.exp();
     torch::Tensor levels = codesSte(viewWeights(call.weight).to(torch::kDouble) / scales.unsqueeze(1),
                                     codeRange(p.numerics.weightBits, true));
+    // The offset's contribution z sum_k w[n,k], on the ideal levels as core folds it (its
+    // gradient cancels the one through the sums).
+    const torch::Tensor offset = z != 0 ? levels.to(torch::kDouble).sum(1) * double(z) : torch::Tensor();
     const Chip c = noisy ? chip(freshChip) : Chip{};
     if (c.programError.defined())
         levels = levels + c.programError;
@@ -326,6 +333,8 @@ torch::Tensor QatLayer::forward(const AnalogCall& call, bool noisy, bool freshCh
     }
     if (call.bias.defined() || m_biasCorrection.defined())
         acc = acc + perChannel(viewBias(call.bias, scales * sx), acc.dim());
+    if (z != 0)
+        acc = acc - perChannel(offset, acc.dim());
     return (requantize(acc, scales, sx) * p.output.scale).to(torch::kFloat);
 }
 

@@ -18,7 +18,7 @@ expect_exit 0 "$TESSERA" package disasm "$PKG" --tile 1
 expect_grep "$OUT" "^  0000  RECV +tile=0 buffer=tensor id=1 v0=0 count=0 add=0  ; from tile 0: tensor 'hidden'$" "disasm --tile 1"
 expect_no_grep "$OUT" '^tile 0:' "disasm --tile 1"
 expect_exit 1 "$TESSERA" package info "$DATA/packages/tiny.tpkg"
-expect_grep "$ERR" 'tiny\.tpkg: package format 1, this reader supports 2-2' "stderr (format 1)"
+expect_grep "$ERR" 'tiny\.tpkg: package format 1, this reader supports 2-3' "stderr (format 1)"
 expect_exit 1 "$TESSERA" package disasm "$PKG" --tile 7
 expect_grep "$ERR" 'tile 7 has no program \(tiles with programs: 0, 1\)' "stderr"
 

@@ -85,6 +85,8 @@ void compareLayer(const PackageLayer& x, const PackageLayer& y)
              std::vector<int>({q.numerics.weightBits, q.numerics.inputBits, q.numerics.adcBits, q.output.bits}));
     QCOMPARE(p.numerics.inputSigned, q.numerics.inputSigned);
     QCOMPARE(p.output.isSigned, q.output.isSigned);
+    QCOMPARE(p.numerics.inputZeroPoint, q.numerics.inputZeroPoint);
+    QCOMPARE(p.output.zeroPoint, q.output.zeroPoint);
     QCOMPARE(std::vector<double>({p.inputScale, p.output.scale, p.output.clampLo, p.output.clampHi}),
              std::vector<double>({q.inputScale, q.output.scale, q.output.clampLo, q.output.clampHi}));
     QCOMPARE(p.weightScales, q.weightScales);
@@ -133,6 +135,7 @@ void compareTensors(const PackageTensor& x, const PackageTensor& y)
     QCOMPARE(x.quant.scale, y.quant.scale);
     QCOMPARE(x.quant.bits, y.quant.bits);
     QCOMPARE(x.quant.isSigned, y.quant.isSigned);
+    QCOMPARE(x.quant.zeroPoint, y.quant.zeroPoint);
     QCOMPARE(x.placements.size(), y.placements.size());
     for (size_t i = 0; i < x.placements.size(); ++i)
         QCOMPARE(std::vector<int64_t>({x.placements[i].tile, x.placements[i].offset, x.placements[i].bytes}),
@@ -258,8 +261,26 @@ private slots:
         const Package pkg = testing::fixturePackage();
         writePackage(path, pkg);
         const Package back = readPackage(path, "tiny");
-        QCOMPARE(back.header.formatVersion, 2u);
+        QCOMPARE(back.header.formatVersion, 3u);
         comparePackages(pkg, back);
+    }
+
+    // Format 3's zero points (offset codes, core/analog/Numerics.h) of tensors and layers.
+    void zeroPointsRoundTrip()
+    {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("z.tpkg").toStdString();
+        Package pkg = testing::fixturePackage();
+        int64_t z = 3, set = 0;
+        for (PackageTensor& t : pkg.tensors)
+            if (t.quant.quantized && !t.quant.isSigned)
+                t.quant.zeroPoint = z++, ++set;
+        for (PackageLayer& l : pkg.layers)
+            if (!l.programmed.params.numerics.inputSigned)
+                l.programmed.params.numerics.inputZeroPoint = z++, ++set;
+        QVERIFY(set >= 2);
+        writePackage(path, pkg);
+        comparePackages(pkg, readPackage(path, "tiny"));
     }
 
     void writingTwiceGivesIdenticalBytes()
@@ -305,8 +326,8 @@ private slots:
     void otherFormatVersionNamesBoth()
     {
         std::string bytes = serializePackage(testing::fixturePackage());
-        bytes[4] = 3;
-        QCOMPARE(parseError(bytes), std::string("m.tpkg: package format 3, this reader supports 2-2"));
+        bytes[4] = 4;
+        QCOMPARE(parseError(bytes), std::string("m.tpkg: package format 4, this reader supports 2-3"));
     }
 
     void otherTargetNamesBoth()
@@ -488,12 +509,12 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, disassemble(pkg, 5));
     }
 
-    // tests/data/packages/tiny_v2.tpkg (the fixture, written once): packages written by an
+    // tests/data/packages/tiny_v3.tpkg (the fixture, written once): packages written by an
     // earlier build stay readable, and read -> write reproduces them byte for byte.
     // TESSERA_UPDATE_GOLDEN=1 rewrites it (only when the format version changes).
     void committedPackageStillReads()
     {
-        const std::string path = TESSERA_TEST_DATA "/packages/tiny_v2.tpkg";
+        const std::string path = TESSERA_TEST_DATA "/packages/tiny_v3.tpkg";
         if (qEnvironmentVariableIsSet("TESSERA_UPDATE_GOLDEN"))
             writePackage(path, testing::fixturePackage());
         const std::string bytes = readFileBytes(path);
@@ -504,6 +525,15 @@ private slots:
         QCOMPARE(disassemble(pkg, 0), disassemble(testing::fixturePackage(), 0));
     }
 
+    // tests/data/packages/tiny_v2.tpkg: format 2 (before zero points) still reads, with
+    // every zero point 0, and equals the fixture.
+    void formatTwoPackageStillReads()
+    {
+        const Package pkg = readPackage(TESSERA_TEST_DATA "/packages/tiny_v2.tpkg", "tiny");
+        QCOMPARE(pkg.header.formatVersion, 2u);
+        QCOMPARE(serializePackage(pkg), serializePackage(testing::fixturePackage()));
+    }
+
     // tests/data/packages/tiny.tpkg: format 1 (not executable) is refused naming both versions.
     void formatOnePackageIsRefused()
     {
@@ -512,7 +542,7 @@ private slots:
             readPackage(path);
             QFAIL("read a format 1 package");
         } catch (const Error& e) {
-            QCOMPARE(std::string(e.what()), path + ": package format 1, this reader supports 2-2");
+            QCOMPARE(std::string(e.what()), path + ": package format 1, this reader supports 2-3");
         }
     }
 

@@ -90,9 +90,34 @@ private slots:
         j["version"] = 1;
         j.erase("model_hash");
         QVERIFY(quantSpecFromJson(j, "old.json").modelHash.empty());
-        j["version"] = 3;
+        j["version"] = 4;
         const QString e = errorOf(j);
-        QVERIFY2(e.contains("quantization format 3, this reader supports 1-2"), qPrintable(e));
+        QVERIFY2(e.contains("quantization format 4, this reader supports 1-3"), qPrintable(e));
+    }
+
+    // Version 3 adds tensors' zero_point (offset codes) and the config's offset_coding;
+    // version 2 files have neither: zero points 0, offset coding off.
+    void zeroPointsRoundTripAndVersionTwoReads()
+    {
+        QuantSpec spec = smallSpec();
+        TensorQuant& t = spec.tensors.begin()->second;
+        t.quantized = true;
+        t.isSigned = false;
+        t.zeroPoint = 15;
+        json j = toJson(spec);
+        QCOMPARE(quantSpecFromJson(j, "z.json").tensors.begin()->second.zeroPoint, int64_t(15));
+        QVERIFY(quantSpecFromJson(j, "z.json").config.offsetCoding);
+        j["tensors"][spec.tensors.begin()->first]["signed"] = true;
+        QVERIFY2(errorOf(j).contains("zero point needs unsigned codes"), qPrintable(errorOf(j)));
+        j = toJson(smallSpec());
+        j["version"] = 2;
+        for (auto& [name, tensor] : j["tensors"].items())
+            tensor.erase("zero_point");
+        j["config"].erase("offset_coding");
+        const QuantSpec old = quantSpecFromJson(j, "v2.json");
+        QVERIFY(!old.config.offsetCoding);
+        for (const auto& [name, tensor] : old.tensors)
+            QCOMPARE(tensor.zeroPoint, int64_t(0));
     }
 
     void everyFieldIsRangeChecked_data()

@@ -369,6 +369,56 @@ private slots:
         p.inputScale = std::nan("");
         QVERIFY_THROWS_EXCEPTION(Error, AnalogLayer(p, w.data(), {}));
     }
+
+    // Offset coding (Numerics.h): a HardSwish-like range [-0.375, 6] at 8 bits gets scale
+    // 6.375 / 255 = 0.025 and zero point 0.375 / 0.025 = 15, half the symmetric step 6 / 127;
+    // a balanced range stays symmetric, a ReLU range unsigned, and without offsets symmetric.
+    void offsetCodingIsChosenForLopsidedRanges()
+    {
+        const TensorCoding hs = chooseCoding(-0.375, 6.0, 8, true);
+        QVERIFY(!hs.isSigned);
+        QCOMPARE(hs.zeroPoint, int64_t(15));
+        QVERIFY(std::fabs(hs.scale - 0.025) < 1e-15);
+        const TensorCoding sym = chooseCoding(-0.375, 6.0, 8, false);
+        QVERIFY(sym.isSigned && sym.zeroPoint == 0 && std::fabs(sym.scale - 6.0 / 127) < 1e-15);
+        const TensorCoding balanced = chooseCoding(-0.9, 1.0, 8, true);
+        QVERIFY(balanced.isSigned && balanced.zeroPoint == 0 && std::fabs(balanced.scale - 1.0 / 127) < 1e-15);
+        const TensorCoding relu = chooseCoding(0.0, 6.0, 8, true);
+        QVERIFY(!relu.isSigned && relu.zeroPoint == 0 && std::fabs(relu.scale - 6.0 / 255) < 1e-15);
+    }
+
+    // Codes with z = 15, scale 0.025: -0.5 saturates at code 0 (-0.375), 0 is code 15,
+    // 0.0376 / 0.025 = 1.504 -> code 17 (0.05), 7 saturates at 255 ((255 - 15) * 0.025 = 6).
+    void offsetCodesRoundTrip()
+    {
+        const CodeRange r = codeRange(8, false);
+        QCOMPARE(quantizeValue(-0.5, 0.025, r, 15), int64_t(0));
+        QCOMPARE(quantizeValue(0.0, 0.025, r, 15), int64_t(15));
+        QCOMPARE(quantizeValue(0.0376, 0.025, r, 15), int64_t(17));
+        QCOMPARE(quantizeValue(7.0, 0.025, r, 15), int64_t(255));
+        std::vector<float> v = {-0.5f, 0.0f, 0.0376f, 7.0f};
+        fakeQuantize(v.data(), 4, 0.025, r, 15);
+        QCOMPARE(v, std::vector<float>({float(-15 * 0.025), 0.0f, float(2 * 0.025), float(240 * 0.025)}));
+        const RealRange real = representableRange(0.025, r, 15);
+        QCOMPARE(real.lo, -15 * 0.025);
+        QCOMPARE(real.hi, 240 * 0.025);
+    }
+
+    // The offset cancels in the bias: levels [127, -10, 2] (handLayerWideAdc) with input zero
+    // point 5 give the bias code -5 * (127 - 10 + 2) = -595, and the centered codes [1, 2, 3]
+    // sent as DAC codes [6, 7, 8] sum to 6*127 - 70 + 16 - 595 = 113, handLayerWideAdc's sum.
+    void offsetCodesCancelInTheBias()
+    {
+        const std::vector<float> w = {31.75f, -2.625f, 0.375f};
+        AnalogLayerParams p = handParams(32, 0, 1024);
+        p.numerics.inputZeroPoint = 5;
+        AnalogLayer layer(p, w.data(), {});
+        QCOMPARE(layer.biasCodes(), std::vector<int64_t>({-595}));
+        const std::vector<int32_t> x = {6, 7, 8};
+        QCOMPARE(layer.accumulate(x.data(), 1)[0], int64_t(113));
+        p.numerics.inputSigned = true; // a zero point needs unsigned codes
+        QVERIFY_THROWS_EXCEPTION(Error, AnalogLayer(p, w.data(), {}));
+    }
 };
 
 QTEST_APPLESS_MAIN(TestAnalogNumerics)

@@ -68,21 +68,27 @@ private slots:
             x.push_back(std::ldexp(static_cast<float>(static_cast<int64_t>(rng() % 20001) - 10000) / 100.0f, static_cast<int>(rng() % 9) - 4));
         for (float v : {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.0f, -0.0f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN, 127.5f, -127.5f})
             x.push_back(v);
-        for (const analog::CodeRange range : {analog::codeRange(8, true), analog::codeRange(8, false), analog::codeRange(4, true)})
+        struct Coding {
+            analog::CodeRange range;
+            int64_t zeroPoint; // offset codes: unsigned with a zero point
+        };
+        for (const Coding c : {Coding{analog::codeRange(8, true), 0}, Coding{analog::codeRange(8, false), 0},
+                               Coding{analog::codeRange(4, true), 0}, Coding{analog::codeRange(8, false), 15}})
             for (double scale : {1.0, 0.5, 0.0390625, 0.1}) {
                 std::vector<float> got = x, want = x;
-                tessera::sim::fakeQuantizeRow(got.data(), static_cast<int64_t>(got.size()), scale, range);
-                analog::fakeQuantize(want.data(), static_cast<int64_t>(want.size()), scale, range);
+                tessera::sim::fakeQuantizeRow(got.data(), static_cast<int64_t>(got.size()), scale, c.range, c.zeroPoint);
+                analog::fakeQuantize(want.data(), static_cast<int64_t>(want.size()), scale, c.range, c.zeroPoint);
                 QVERIFY(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
                 std::vector<int32_t> codes(x.size());
-                tessera::sim::quantizeRow(x.data(), static_cast<int64_t>(x.size()), scale, range, codes.data());
+                tessera::sim::quantizeRow(x.data(), static_cast<int64_t>(x.size()), scale, c.range, c.zeroPoint, codes.data());
                 for (size_t i = 0; i < x.size(); ++i)
-                    QCOMPARE(int64_t{codes[i]}, analog::quantizeValue(x[i], scale, range));
-                const int32_t offset = range.lo < 0 ? -static_cast<int32_t>(range.lo) + 1 : 0; // 2^(bits-1)
+                    QCOMPARE(int64_t{codes[i]}, analog::quantizeValue(x[i], scale, c.range, c.zeroPoint));
+                const int32_t offset = c.range.lo < 0 ? -static_cast<int32_t>(c.range.lo) + 1 : 0; // 2^(bits-1)
                 std::vector<uint8_t> bytes(x.size());
-                tessera::sim::quantizeBytes(x.data(), static_cast<int64_t>(x.size()), scale, range, offset, bytes.data());
+                tessera::sim::quantizeBytes(x.data(), static_cast<int64_t>(x.size()), scale, c.range, c.zeroPoint, offset,
+                                            bytes.data());
                 for (size_t i = 0; i < x.size(); ++i)
-                    QCOMPARE(int64_t{bytes[i]}, analog::quantizeValue(x[i], scale, range) + offset);
+                    QCOMPARE(int64_t{bytes[i]}, analog::quantizeValue(x[i], scale, c.range, c.zeroPoint) + offset);
             }
     }
 };
