@@ -210,8 +210,7 @@ private slots:
     void statusBarCancelKeepsTheResult()
     {
         m_fake.msPerEpoch = 40;
-        m_panel.reset();
-        m_panel = std::make_unique<RetrainPanel>(&m_model, &m_jobs, m_quant.get(), m_fake);
+        makePanel(m_fake);
         setEpochs(200);
         QVERIFY(ctl()->start() > 0);
         QVERIFY(waitFor([this] { return ctl()->epochs().size() >= 2; }));
