@@ -230,10 +230,12 @@ void QuantParetoPlot::updateMarkers()
 QString QuantParetoPlot::toolTipAt(const QPoint& widgetPos) const
 {
     const auto& pts = m_controller->paretoPoints();
-    for (int i = 0; i < static_cast<int>(pts.size()); ++i) {
-        if ((pointCenter(i) - widgetPos).manhattanLength() > 8)
-            continue;
-        const quant::ParetoPoint& p = pts[i];
+    int nearest = -1, best = 9; // the nearest point within 8 px; the later one of two at the same spot
+    for (int i = 0; i < static_cast<int>(pts.size()); ++i)
+        if (const int d = (pointCenter(i) - widgetPos).manhattanLength(); d <= best)
+            nearest = i, best = d;
+    if (nearest >= 0) {
+        const quant::ParetoPoint& p = pts[nearest];
         std::map<int, int> layersAtBits;
         for (const auto& [layer, bits] : p.weightBits)
             layersAtBits[bits]++;
