@@ -120,7 +120,7 @@ fi
 [[ "$STEP" != build ]] || exit 0
 
 # TSan: a race is reported and the process exits 66 at the end, so the test fails.
-export TSAN_OPTIONS="second_deadlock_stack=1:${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS="suppressions=$ROOT/scripts/tsan.supp:second_deadlock_stack=1:${TSAN_OPTIONS:-}"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:allocator_may_return_null=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
