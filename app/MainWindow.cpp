@@ -61,9 +61,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     setWindowIcon(QIcon(":/icons/tessera.svg"));
     setAcceptDrops(true);
     setDockOptions(AnimatedDocks | AllowTabbedDocks | AllowNestedDocks);
-    m_layout = new LayoutController(&m_model, &m_jobs, this);
-    m_search = new SearchController(&m_model, this);
-    m_navigation = new NavigationController(&m_model, this);
     m_scene = new GraphScene(&m_model, this);
     m_view = new GraphView(m_scene, m_navigation, this);
     setCentralWidget(m_view);

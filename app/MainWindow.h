@@ -3,9 +3,6 @@
 // jobs, the controllers and their artifacts). The docks come from the panel registry
 // (app/panels/PanelRegistry.h: add a row there for a new panel), the View menu's node
 // colourings from its colouring list. Menus and tool bar are defined in MainWindowMenus.cpp.
-#include "app/controllers/LayoutController.h"
-#include "app/controllers/NavigationController.h"
-#include "app/controllers/SearchController.h"
 #include "app/controllers/Workspace.h"
 
 #include <QHash>
@@ -100,9 +97,9 @@ private:
     ProjectModel& m_model = *m_workspace.model();
     JobManager& m_jobs = *m_workspace.jobs();
     QHash<QString, QWidget*> m_panels; // registry id -> panel
-    LayoutController* m_layout;
-    SearchController* m_search;
-    NavigationController* m_navigation;
+    LayoutController* m_layout = m_workspace.layout();
+    SearchController* m_search = m_workspace.search();
+    NavigationController* m_navigation = m_workspace.navigation();
     GraphScene* m_scene;
     GraphView* m_view;
     QMenu* m_viewMenu = nullptr;

@@ -87,13 +87,13 @@ void MainWindow::createProjectAndEditMenus()
                                                               : m_model.project().datasetPath,
                                                           tr("NumPy arrays (*.npy);;All files (*)"));
         if (!path.isEmpty())
-            m_model.setDatasetPath(path);
+            m_workspace.chooseCalibrationData(path);
     });
     project->addAction(tr("Calibration &Image Folder…"), this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Calibration images (PNG)"),
                                                               QFileInfo(m_model.project().modelPath).absolutePath());
         if (!dir.isEmpty())
-            m_model.setDatasetPath(dir);
+            m_workspace.chooseCalibrationData(dir);
     });
     project->addAction(tr("Image &Preprocessing…"), this, [this] {
         ImagePreprocessDialog(&m_model, this).exec();
@@ -198,7 +198,7 @@ void MainWindow::createColouringActions()
         connect(toggle, &QAction::toggled, this, [this, key = entry.stateKey](bool on) {
             QJsonObject view = m_model.panelState("view");
             view[key] = on;
-            m_model.setPanelState("view", view);
+            m_model.setViewState("view", view);
         });
         connect(&m_model, &ProjectModel::projectChanged, this, [this, toggle, key = entry.stateKey] {
             toggle->setChecked(m_model.panelState("view").value(key).toBool());

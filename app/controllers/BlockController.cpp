@@ -64,7 +64,7 @@ void BlockController::saveToProject() const
         if (m_collapsed[s] != m_default[s])
             overrides[QString::fromStdString(m_tree->scope(static_cast<int>(s)).path)] = bool(m_collapsed[s]);
     view["blockOverrides"] = overrides;
-    m_project->setPanelState(kPanel, view);
+    m_project->setViewState(kPanel, view);
 }
 
 void BlockController::setCollapsed(int scope, bool collapsed)

@@ -36,7 +36,7 @@ void LayoutController::setShowAsImported(bool on)
     m_asImported = on;
     QJsonObject view = m_model->panelState(kViewPanel);
     view["showAsImported"] = on;
-    m_model->setPanelState(kViewPanel, view);
+    m_model->setViewState(kViewPanel, view);
     emit showAsImportedChanged(on);
     SelectionModel* selection = m_model->selection();
     if (!on && selection->importedNode() != kNoNode) // keeps its cleaned counterpart, if any

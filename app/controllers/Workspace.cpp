@@ -1,12 +1,17 @@
 #include "app/controllers/Workspace.h"
 
+#include "app/model/ShapesFromData.h"
+
 namespace tessera::studio {
 
 Workspace::Workspace(RetrainRunner retrainRunner, QObject* parent)
     : QObject(parent), m_quant(std::make_unique<QuantController>(&m_model, &m_jobs)),
       m_compile(std::make_unique<CompileController>(&m_model, &m_jobs, m_quant.get())),
       m_simulation(std::make_unique<SimulationController>(&m_model, &m_jobs, m_quant.get(), m_compile.get())),
-      m_retrain(std::make_unique<RetrainController>(&m_model, &m_jobs, m_quant.get(), std::move(retrainRunner)))
+      m_retrain(std::make_unique<RetrainController>(&m_model, &m_jobs, m_quant.get(), std::move(retrainRunner))),
+      m_layout(std::make_unique<LayoutController>(&m_model, &m_jobs)),
+      m_search(std::make_unique<SearchController>(&m_model)),
+      m_navigation(std::make_unique<NavigationController>(&m_model))
 {
     connect(&m_model, &ProjectModel::documentChanged, this, &Workspace::documentChanged);
     connect(m_quant.get(), &QuantController::calibrationChanged, this, &Workspace::quantSpecChanged);
@@ -18,10 +23,25 @@ Workspace::Workspace(RetrainRunner retrainRunner, QObject* parent)
 Workspace::~Workspace()
 {
     m_jobs.cancelAll();
+    m_navigation.reset();
+    m_search.reset();
+    m_layout.reset();
     m_retrain.reset();
     m_simulation.reset();
     m_compile.reset();
     m_quant.reset();
+}
+
+QString Workspace::chooseCalibrationData(const QString& path)
+{
+    m_model.setDatasetPath(path);
+    if (!m_model.hasDocument())
+        return {};
+    const DataShapeFit fit = fitShapesToData(*m_model.document(), m_model.project(), path);
+    if (fit.kind == DataShapeFit::Kind::Reshape)
+        m_model.undoStack()->push(new SetInputShapes(&m_model, fit.shapes));
+    report(fit.text, fit.kind == DataShapeFit::Kind::Misfit);
+    return fit.text;
 }
 
 } // namespace tessera::studio

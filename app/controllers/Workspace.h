@@ -6,7 +6,12 @@
 // Panels receive the workspace (or their controller from it) and only observe; edits go
 // through the controllers, which push QUndoCommands on the model's undo stack. Each artifact
 // has an accessor and a signal here, so a new view need not know which controller makes it.
+// The graph view's controllers live here too: layout (with the collapsed blocks), search and
+// keyboard navigation; the window only wires widgets to them.
 #include "app/controllers/CompileController.h"
+#include "app/controllers/LayoutController.h"
+#include "app/controllers/NavigationController.h"
+#include "app/controllers/SearchController.h"
 #include "app/controllers/QuantController.h"
 #include "app/controllers/RetrainController.h"
 #include "app/controllers/SimulationController.h"
@@ -33,12 +38,22 @@ public:
     CompileController* compile() const { return m_compile.get(); }
     SimulationController* simulation() const { return m_simulation.get(); }
     RetrainController* retrain() const { return m_retrain.get(); }
+    LayoutController* layout() const { return m_layout.get(); }
+    SearchController* search() const { return m_search.get(); }
+    NavigationController* navigation() const { return m_navigation.get(); }
 
     // The project's artifacts (null while there is none).
     const DocumentPtr& document() const { return m_model.document(); }
     std::shared_ptr<const QuantSpec> quantSpec() const { return m_quant->baseResult(); } // calibrated, before chosen bits
     std::shared_ptr<const CompiledModel> compiled() const { return m_compile->compiled(); }
     const SimulationResult* simulationResult() const { return m_simulation->result(); }
+
+    // Project > Calibration Dataset / Image Folder: makes `path` (an .npy file or a folder of
+    // PNG images) the project's calibration data. When its samples fix symbolic input dims
+    // (a detector's H and W) the input shapes are set from them as an undoable edit
+    // (SetInputShapes: the model is imported again); when they cannot feed the model the
+    // log says why, naming the file and the input, and the shapes stay. Returns the log line.
+    QString chooseCalibrationData(const QString& path);
 
     // Asks the window to show and raise a panel by its registry id (PanelRegistry.h).
     void requestPanel(const QString& id) { emit panelRequested(id); }
@@ -60,6 +75,9 @@ private:
     std::unique_ptr<CompileController> m_compile;
     std::unique_ptr<SimulationController> m_simulation;
     std::unique_ptr<RetrainController> m_retrain;
+    std::unique_ptr<LayoutController> m_layout;
+    std::unique_ptr<SearchController> m_search;
+    std::unique_ptr<NavigationController> m_navigation;
 };
 
 } // namespace tessera::studio

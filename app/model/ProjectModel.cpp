@@ -92,6 +92,11 @@ void ProjectModel::setPanelState(const QString& panelId, const QJsonObject& stat
     markDirty();
 }
 
+void ProjectModel::setViewState(const QString& panelId, const QJsonObject& state)
+{
+    m_project.panels[panelId] = state;
+}
+
 QJsonValue ProjectModel::layerChoice(const QString& layer, const QString& key) const
 {
     return m_project.layers.value(layer).value(key);

@@ -41,6 +41,10 @@ public:
     // Free-form panel state stored in the project file.
     QJsonObject panelState(const QString& panelId) const { return m_project.panels.value(panelId).toObject(); }
     void setPanelState(const QString& panelId, const QJsonObject& state);
+    // View state (view modes, expanded blocks, the as-imported toggle): stored in the panel
+    // state and saved with the project, but not an edit: it leaves the project unmodified and
+    // the undo stack clean, so looking at a model never asks to save it.
+    void setViewState(const QString& panelId, const QJsonObject& state);
 
     // Per-layer choices. Direct setters are for undo commands; UI goes through commands.
     QJsonValue layerChoice(const QString& layer, const QString& key) const;

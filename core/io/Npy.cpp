@@ -2,8 +2,10 @@
 
 #include "core/Error.h"
 #include "core/io/FileIO.h"
+#include "core/io/NpyHeader.h"
 
 #include <cstring>
+#include <fstream>
 #include <map>
 
 namespace tessera {
@@ -114,11 +116,15 @@ bool parseFortranOrder(const std::string& header, const std::string& source)
     fail(source, ": malformed .npy 'fortran_order'");
 }
 
-} // namespace
+struct NpyHeader {
+    DType type;
+    Shape shape;
+    size_t dataStart = 0;
+};
 
-Tensor parseNpy(const std::string& bytes, const std::string& sourceName)
+// The header at the start of `bytes` (the data may be absent: readNpyShape reads a prefix).
+NpyHeader parseHeader(const std::string& bytes, const std::string& src)
 {
-    const std::string& src = sourceName;
     if (bytes.size() < 10 || bytes.compare(0, 6, kMagic, 6) != 0)
         fail(src, ": not a .npy file (missing \\x93NUMPY magic)");
     const uint8_t major = static_cast<uint8_t>(bytes[6]);
@@ -141,14 +147,21 @@ Tensor parseNpy(const std::string& bytes, const std::string& sourceName)
     const DType type = dtypeFromDescr(parseDescr(header, src), src);
     if (parseFortranOrder(header, src))
         fail(src, ": Fortran-order (column-major) arrays are not supported; save with np.ascontiguousarray");
-    const Shape shape = parseShape(header, src);
+    return {type, parseShape(header, src), headerStart + headerLen};
+}
+
+} // namespace
+
+Tensor parseNpy(const std::string& bytes, const std::string& sourceName)
+{
+    const std::string& src = sourceName;
+    const auto [type, shape, dataStart] = parseHeader(bytes, src);
     int64_t count = 1;
     for (int64_t d : shape) {
         if (d != 0 && count > (int64_t(1) << 40) / d)
             fail(src, ": .npy shape ", shapeToString(shape), " is too large");
         count *= d;
     }
-    const size_t dataStart = headerStart + headerLen;
     const uint64_t need = static_cast<uint64_t>(count) * dtypeSize(type);
     if (bytes.size() - dataStart < need)
         fail(src, ": truncated .npy data (", bytes.size() - dataStart, " bytes, ", dtypeName(type),
@@ -157,6 +170,17 @@ Tensor parseNpy(const std::string& bytes, const std::string& sourceName)
     if (need)
         std::memcpy(t.mutableRawData(), bytes.data() + dataStart, need);
     return t;
+}
+
+Shape readNpyShape(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        fail(path, ": cannot open file");
+    std::string prefix(size_t{1} << 16, '\0'); // a header is at most a few KB
+    in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+    prefix.resize(static_cast<size_t>(in.gcount()));
+    return parseHeader(prefix, path).shape;
 }
 
 Tensor readNpy(const std::string& path)

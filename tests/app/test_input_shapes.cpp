@@ -4,8 +4,11 @@
 // the image (`tessera inspect --shape x=1,3,64,96` gives 36.9 M against 4.4 M for the guess).
 #include "app/MainWindow.h"
 #include "app/model/InputShapes.h"
+#include "app/model/ShapesFromData.h"
 #include "app/panels/InputShapeDialog.h"
+#include "core/io/Npy.h"
 
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
@@ -20,6 +23,27 @@ using namespace tessera::studio;
 namespace {
 
 const QString kDetector = QStringLiteral(TESSERA_TEST_DATA "/models/ocr/ch_PP-OCRv4_det_infer.onnx");
+const QString kFixedBatch = QStringLiteral(TESSERA_TEST_DATA "/models/fixedbatch/digits_cnn_b4_reshape.onnx");
+
+QString writeZeros(const QTemporaryDir& dir, const QString& name, const Shape& shape)
+{
+    const QString path = dir.filePath(name);
+    writeNpy(path.toStdString(), Tensor(DType::Float32, shape));
+    return path;
+}
+
+// PNGs of the given sizes (width, height) in a new folder `name` under `dir`.
+QString writeImages(const QTemporaryDir& dir, const QString& name, const QList<QSize>& sizes)
+{
+    QDir(dir.path()).mkdir(name);
+    const QString folder = dir.filePath(name);
+    for (int i = 0; i < sizes.size(); ++i) {
+        QImage image(sizes[i], QImage::Format_RGB888);
+        image.fill(Qt::gray);
+        image.save(QDir(folder).filePath(QString("img%1.png").arg(i)));
+    }
+    return folder;
+}
 
 bool waitShown(MainWindow& w, const std::function<void()>& action)
 {
@@ -32,6 +56,19 @@ Shape inputShape(MainWindow& w)
 {
     const Graph& g = w.projectModel()->document()->graph();
     return g.value(g.inputs().at(0)).shape;
+}
+
+bool summaryWarns(MainWindow& w);
+
+// Checks that choosing `data` as calibration data leaves the shapes and the
+// undo stack alone; `text` gets the log line (a misfit names the data and the input).
+bool unchangedByData(MainWindow& w, const QString& data, QString& text)
+{
+    const Shape before = inputShape(w);
+    const int edits = w.projectModel()->undoStack()->count();
+    text = w.workspace()->chooseCalibrationData(data);
+    return inputShape(w) == before && w.projectModel()->undoStack()->count() == edits &&
+           w.projectModel()->project().datasetPath == data;
 }
 
 bool summaryWarns(MainWindow& w)
@@ -95,6 +132,80 @@ private slots:
         QVERIFY(waitShown(reopened, [&] { reopened.openPath(project); }));
         QCOMPARE(inputShape(reopened), (Shape{1, 3, 64, 96}));
     }
+    // The OCR detector (input x [N, 3, H, W], opened as 1x3x1x1 with a warning): calibration
+    // data of 64x96 samples sets H and W (one undoable edit, the model imported again).
+    void calibrationDataSetsSymbolicDims()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 1, 1}));
+        QVERIFY(summaryWarns(w));
+        const QString npy = writeZeros(dir, "det_calib.npy", {5, 3, 64, 96});
+        QString text;
+        QVERIFY(waitShown(w, [&] { text = w.workspace()->chooseCalibrationData(npy); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 64, 96}));
+        QVERIFY2(text.contains("det_calib.npy") && text.contains("'x'"), qPrintable(text));
+        QVERIFY(!summaryWarns(w));
+        QCOMPARE(w.projectModel()->undoStack()->count(), 1);
+        QVERIFY(waitShown(w, [&] { w.projectModel()->undoStack()->undo(); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 1, 1}));
+        QVERIFY(summaryWarns(w));
+        QVERIFY(waitShown(w, [&] { w.projectModel()->undoStack()->redo(); }));
+        // Other data of the same sample shape fits the shapes now given; of another, resets them.
+        QString text2;
+        QVERIFY(unchangedByData(w, writeZeros(dir, "more.npy", {2, 3, 64, 96}), text2));
+        QVERIFY2(text2.contains("fits"), qPrintable(text2));
+        QVERIFY(waitShown(w, [&] { w.workspace()->chooseCalibrationData(writeZeros(dir, "big.npy", {1, 3, 128, 32})); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 128, 32}));
+    }
+
+    void imageFolderSetsSymbolicDims()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
+        const QString mixed = writeImages(dir, "mixed", {QSize(40, 56), QSize(48, 56)});
+        QString text;
+        QVERIFY(unchangedByData(w, mixed, text));
+        QVERIFY2(text.contains("different sizes") && text.contains("'x'") && text.contains(mixed), qPrintable(text));
+        QVERIFY(summaryWarns(w));
+        const QString same = writeImages(dir, "same", {QSize(40, 56), QSize(40, 56)});
+        QVERIFY(waitShown(w, [&] { w.workspace()->chooseCalibrationData(same); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 56, 40})); // N, C, height, width
+    }
+
+    // Data that cannot feed the model changes nothing and says why, naming the file and input.
+    void dataThatCannotFitIsNamed()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
+        const QString flat = writeZeros(dir, "flat.npy", {4, 64, 96});
+        QString text;
+        QVERIFY(unchangedByData(w, flat, text));
+        QVERIFY2(text.contains(flat) && text.contains("'x'") && text.contains("64×96"), qPrintable(text));
+        QVERIFY(summaryWarns(w)); // still the guessed 1x3x1x1
+    }
+
+    // A fixed batch of 4 takes any number of 1x8x8 samples; the batch is never taken from data.
+    void fixedBatchKeepsItsBatch()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QVERIFY(waitShown(w, [&] { w.openPath(kFixedBatch); }));
+        QCOMPARE(inputShape(w), (Shape{4, 1, 8, 8}));
+        QString text;
+        QVERIFY(unchangedByData(w, writeZeros(dir, "one.npy", {1, 1, 8, 8}), text));
+        QVERIFY2(text.contains("fits"), qPrintable(text));
+        QVERIFY(unchangedByData(w, writeZeros(dir, "nine.npy", {3, 1, 9, 9}), text));
+        QVERIFY2(text.contains("nine.npy") && text.contains("'input'") && text.contains("1×8×8"), qPrintable(text));
+    }
+
 };
 
 QTEST_MAIN(TestInputShapes)
