@@ -165,9 +165,7 @@ int QuantLayerInspector::collectActivations()
     std::vector<std::pair<std::string, std::string>> inputs;
     for (const LayerQuant& l : base->layers)
         inputs.emplace_back(l.node, l.input);
-    quant::DataSource src;
-    src.npyFiles = {dataset.toStdString()};
-    src.limit = kActivationSamples;
+    const quant::DataSource src = m_quant->dataSource(dataset, {}, kActivationSamples); // .npy or image folder
     const std::string model = m_model->document()->sourcePath();
     m_job = m_jobs->start(tr("Collect layer inputs"), "quant-activations",
                           [src, model, base, inputs, dataset, self = QPointer(this)](ProgressSink& sink) -> JobApply {

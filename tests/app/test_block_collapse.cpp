@@ -4,6 +4,7 @@
 // back. Screenshots (TESSERA_SCREENSHOT_DIR, with TESSERA_REAL_MODELS for the real
 // exports): collapsed-transformer100.png, collapsed-resnet50.png, collapsed-resnet50-layer1.png.
 #include "app/MainWindow.h"
+#include "app/model/ProjectFile.h"
 #include "app/views/GraphScene.h"
 #include "app/views/GraphView.h"
 #include "tests/app/ScopedGraphs.h"
@@ -12,6 +13,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace tessera;
@@ -154,7 +156,7 @@ private slots:
             QVERIFY(showAndWait(w, transformerLike(kLayers)));
             const int scope = w.graphScene()->blocks().tree->findPath("layers.5");
             QVERIFY(relaidOut(w, [&] { w.layoutController()->blocks()->setCollapsed(scope, false); }));
-            QVERIFY(w.projectModel()->isModified());
+            QVERIFY(!w.projectModel()->isModified()); // view state: saved, but not an edit
             saved = w.projectModel()->project();
         }
         // Reopened: layers.5 open again (its self_attn a block), the other layers collapsed.
@@ -175,6 +177,36 @@ private slots:
         QVERIFY(relaidOut(again, [&] { again.projectModel()->setDocument(transformerLike(kLayers)); }));
         QVERIFY(!collapseAction(again)->isChecked());
         QCOMPARE(again.graphScene()->groupItemCount(), 0);
+    }
+
+    // Looking at a model is not editing it: a search that expands a block, Colour by Bits and
+    // Collapse Blocks leave a saved project unmodified (no "Save changes?" on close) and the
+    // undo stack clean, and are saved with it all the same. A real edit still modifies it.
+    void viewStateLeavesTheProjectUnmodified()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("view.tessera");
+        MainWindow w;
+        w.show();
+        QVERIFY(showAndWait(w, transformerLike(kLayers)));
+        QVERIFY(w.saveProjectTo(path));
+        QVERIFY(relaidOut(w, [&] { w.searchController()->findNext("/layers.90/self_attn/Softmax"); }));
+        w.findChild<QAction*>("actionColourByBits")->trigger();
+        ProjectModel* model = w.projectModel();
+        QVERIFY(!model->isModified());
+        QVERIFY(!w.isWindowModified());
+        QVERIFY(model->undoStack()->isClean());
+        QVERIFY(w.saveProjectTo(path));
+        QVERIFY(!model->isModified());
+        const QJsonObject view = readProjectFile(path).panels.value("view").toObject();
+        QVERIFY(view.value("colourByBits").toBool());
+        QVERIFY(view.value("blockOverrides").toObject().contains("layers.90")); // expanded by the search
+        QVERIFY(relaidOut(w, [&] { collapseAction(w)->trigger(); }));
+        QVERIFY(!model->isModified());
+        QVERIFY(!w.workspace()->quant()->layers().isEmpty());
+        w.workspace()->quant()->setBits(w.workspace()->quant()->layers()[0].name, 4);
+        QVERIFY(model->isModified());
+        QVERIFY(w.isWindowModified());
     }
 
     void edgeShapesAreOptionalLabels()

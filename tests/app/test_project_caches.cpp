@@ -5,6 +5,7 @@
 #include "app/MainWindow.h"
 #include "app/controllers/QuantArtifacts.h"
 #include "app/panels/LogPanel.h"
+#include "app/panels/QuantLayerDetail.h"
 #include "app/panels/QuantPanel.h"
 
 #include "core/io/Npy.h"
@@ -156,6 +157,43 @@ private slots:
         QVERIFY(waitQuant(ctl));
         QVERIFY(!ctl->isCalibrated());
         QVERIFY(w.log()->plainText().contains("made for another model"));
+    }
+    // A project whose results cannot be read (corrupt files), opened after another model was
+    // calibrated, evaluated and had a layer's histograms on screen: nothing of that model stays
+    // (the layer names are the same in both MNIST models, so a leftover would look plausible).
+    void failedLoadLeavesNoStaleResults()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QuantController* ctl = w.quantPanel()->controller();
+        QuantLayerDetail* detail = w.quantPanel()->layerDetail();
+        calibrateAndEvaluate(w, kMnist + "/mnist_lenet.onnx");
+        const QString project = dir.filePath("broken.tessera");
+        QVERIFY(w.saveProjectTo(project));
+        const QString evaluation = w.projectModel()->panelState("quant").value("evaluationPath").toString();
+        for (const QString& path : {ctl->quantResultPath(), evaluation}) {
+            QFile f(path);
+            QVERIFY2(path.contains("broken.quant") && f.open(QIODevice::WriteOnly), qPrintable(path));
+            f.write("{ not json");
+        }
+        calibrateAndEvaluate(w, kMnist + "/mnist_wide.onnx");
+        w.projectModel()->selection()->select(ctl->layers()[0].node, true);
+        QCOMPARE(detail->shownLayer(), ctl->layers()[0].name);
+        QVERIFY(!detail->weightPlot()->gridLinePositions().empty()); // the wide model's grid is drawn
+
+        QVERIFY(openAndWait(w, project));
+        QVERIFY(waitQuant(ctl));
+        QVERIFY(w.log()->plainText().contains("broken.quant"));
+        QVERIFY(!ctl->isCalibrated());
+        QVERIFY(!ctl->sensitivity());
+        QVERIFY(!ctl->lastMeasurement());
+        QVERIFY(detail->weightPlot()->gridLinePositions().empty());
+        QVERIFY(detail->activationPlot()->gridLinePositions().empty());
+        QVERIFY(!detail->inspector()->hasActivations());
+        w.projectModel()->selection()->select(ctl->layers()[0].node, true); // same name as before
+        QVERIFY(detail->weightPlot()->gridLinePositions().empty());
+        QVERIFY(detail->weightPlot()->caption()->text().contains("Calibrate"));
     }
 };
 
