@@ -1,7 +1,5 @@
 #include "app/MainWindow.h"
 
-#include "app/model/InputShapes.h"
-#include "app/model/ModelLoader.h"
 #include "app/panels/ImagePreprocessDialog.h"
 #include "app/panels/InputShapeDialog.h"
 #include "app/panels/ChipPanel.h"
@@ -93,6 +91,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             dock->raise();
         }
     });
+    connect(&m_workspace, &Workspace::modelOpened, this, &MainWindow::addRecentFile);
     connect(&m_model, &ProjectModel::modifiedChanged, this, [this] { updateTitle(); });
     connect(&m_model, &ProjectModel::projectChanged, this, [this] { updateTitle(); });
     connect(&m_model, &ProjectModel::documentChanged, this, [this] { updateTitle(); });
@@ -335,49 +334,13 @@ void MainWindow::openPath(const QString& path)
         try {
             ProjectFile project = readProjectFile(path);
             const QString modelPath = project.modelPath;
-            loadModel(modelPath, std::move(project), path);
+            m_workspace.openModel(modelPath, std::move(project), path);
         } catch (const std::exception& e) {
             m_workspace.report(QString::fromUtf8(e.what()), true);
         }
         return;
     }
-    loadModel(path, std::nullopt, {});
-}
-
-void MainWindow::loadModel(const QString& modelPath, std::optional<ProjectFile> project, const QString& projectPath)
-{
-    const std::string path = modelPath.toStdString();
-    const QString title = tr("Open %1").arg(QFileInfo(modelPath).fileName());
-    const QString recent = projectPath.isEmpty() ? modelPath : projectPath;
-    const InputShapeMap shapes = project ? inputShapesOf(*project) : InputShapeMap{};
-    m_jobs.start(title, "load", [this, path, shapes, project, projectPath, modelPath, recent](ProgressSink& progress) -> JobApply {
-        DocumentPtr doc = loadModelDocument(path, progress, shapes);
-        return [this, doc, project, projectPath, modelPath, recent] {
-            if (project)
-                m_model.adoptProject(*project, projectPath);
-            else
-                m_model.newProject(modelPath);
-            m_model.setDocument(doc);
-            addRecentFile(recent);
-            if (doc->isLenient())
-                m_workspace.report(tr("%1 has unsupported parts; shown for inspection: %2")
-                                  .arg(QFileInfo(modelPath).fileName(), QString::fromStdString(doc->strictImportError())),
-                              true);
-        };
-    });
-}
-
-void MainWindow::reloadModel()
-{
-    const QString modelPath = m_model.project().modelPath;
-    if (modelPath.isEmpty())
-        return;
-    const InputShapeMap shapes = inputShapesOf(m_model.project());
-    m_jobs.start(tr("Re-import %1").arg(QFileInfo(modelPath).fileName()), "load",
-                 [this, path = modelPath.toStdString(), shapes](ProgressSink& progress) -> JobApply {
-                     DocumentPtr doc = loadModelDocument(path, progress, shapes);
-                     return [this, doc] { m_model.setDocument(doc); };
-                 });
+    m_workspace.openModel(path);
 }
 
 void MainWindow::showDocument(DocumentPtr doc)

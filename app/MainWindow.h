@@ -81,8 +81,6 @@ private:
     void restoreSettings();    // saved geometry kept on screen, else the default size and docks
     void applyDefaultLayout(); // dock sizes as shares of the window: the graph keeps most of it
     void resetLayout();        // View > Reset Window Layout
-    void loadModel(const QString& modelPath, std::optional<ProjectFile> project, const QString& projectPath);
-    void reloadModel(); // the same model with the project's input shapes (Model > Input Shapes)
     void addRecentFile(const QString& path);
     void rebuildRecentMenu();
     void updateTitle();

@@ -104,8 +104,6 @@ void MainWindow::createProjectAndEditMenus()
         if (m_model.hasDocument())
             InputShapeDialog(&m_model, this).exec();
     })->setObjectName("actionInputShapes");
-    connect(&m_model, &ProjectModel::inputShapesChanged, this, &MainWindow::reloadModel);
-    connect(&m_model, &ProjectModel::modelPathChanged, this, &MainWindow::reloadModel);
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     QAction* undo = m_model.undoStack()->createUndoAction(this);

@@ -1,6 +1,9 @@
 #include "app/controllers/Workspace.h"
 
+#include "app/model/ModelLoader.h"
 #include "app/model/ShapesFromData.h"
+
+#include <QFileInfo>
 
 namespace tessera::studio {
 
@@ -18,6 +21,8 @@ Workspace::Workspace(RetrainRunner retrainRunner, QObject* parent)
     connect(m_quant.get(), &QuantController::bitsChanged, this, &Workspace::quantSpecChanged);
     connect(m_compile.get(), &CompileController::resultChanged, this, &Workspace::compiledChanged);
     connect(m_simulation.get(), &SimulationController::resultChanged, this, &Workspace::simulationResultChanged);
+    connect(&m_model, &ProjectModel::inputShapesChanged, this, &Workspace::reloadModel);
+    connect(&m_model, &ProjectModel::modelPathChanged, this, &Workspace::reloadModel);
 }
 
 Workspace::~Workspace()
@@ -30,6 +35,43 @@ Workspace::~Workspace()
     m_simulation.reset();
     m_compile.reset();
     m_quant.reset();
+}
+
+int Workspace::openModel(const QString& modelPath, std::optional<ProjectFile> project, const QString& projectPath)
+{
+    const std::string path = modelPath.toStdString();
+    const InputShapeMap shapes = project ? inputShapesOf(*project) : InputShapeMap{};
+    const QString opened = projectPath.isEmpty() ? modelPath : projectPath;
+    return m_jobs.start(tr("Open %1").arg(QFileInfo(modelPath).fileName()), "load",
+                        [this, path, shapes, project, projectPath, modelPath, opened](ProgressSink& progress) -> JobApply {
+                            DocumentPtr doc = loadModelDocument(path, progress, shapes);
+                            return [this, doc, project, projectPath, modelPath, opened] {
+                                if (project)
+                                    m_model.adoptProject(*project, projectPath);
+                                else
+                                    m_model.newProject(modelPath);
+                                m_model.setDocument(doc);
+                                emit modelOpened(opened);
+                                if (doc->isLenient())
+                                    report(tr("%1 has unsupported parts; shown for inspection: %2")
+                                               .arg(QFileInfo(modelPath).fileName(),
+                                                    QString::fromStdString(doc->strictImportError())),
+                                           true);
+                            };
+                        });
+}
+
+int Workspace::reloadModel()
+{
+    const QString modelPath = m_model.project().modelPath;
+    if (modelPath.isEmpty())
+        return 0;
+    const InputShapeMap shapes = inputShapesOf(m_model.project());
+    return m_jobs.start(tr("Re-import %1").arg(QFileInfo(modelPath).fileName()), "load",
+                        [this, path = modelPath.toStdString(), shapes](ProgressSink& progress) -> JobApply {
+                            DocumentPtr doc = loadModelDocument(path, progress, shapes);
+                            return [this, doc] { m_model.setDocument(doc); };
+                        });
 }
 
 QString Workspace::chooseCalibrationData(const QString& path)

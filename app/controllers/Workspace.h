@@ -21,6 +21,7 @@
 #include <QObject>
 
 #include <memory>
+#include <optional>
 
 namespace tessera::studio {
 
@@ -48,6 +49,15 @@ public:
     std::shared_ptr<const CompiledModel> compiled() const { return m_compile->compiled(); }
     const SimulationResult* simulationResult() const { return m_simulation->result(); }
 
+    // Opens a model file in the background (a "load" job: a newer one cancels it), in a new
+    // project or in `project` read from `projectPath`; emits modelOpened when it is the
+    // document. Import errors go to the log.
+    int openModel(const QString& modelPath, std::optional<ProjectFile> project = std::nullopt,
+                  const QString& projectPath = {});
+    // The project's model imported again with the project's input shapes: run on
+    // SetInputShapes and on a new model path (AdoptTunedModel). The project stays.
+    int reloadModel();
+
     // Project > Calibration Dataset / Image Folder: makes `path` (an .npy file or a folder of
     // PNG images) the project's calibration data. When its samples fix symbolic input dims
     // (a detector's H and W) the input shapes are set from them as an undoable edit
@@ -66,6 +76,7 @@ signals:
     void compiledChanged();       // a compile finished or was dropped
     void simulationResultChanged();
     void panelRequested(const QString& id);
+    void modelOpened(const QString& path); // openModel's: the project's path, else the model's
     void message(const QString& text, bool isError);
 
 private:

@@ -206,6 +206,25 @@ private slots:
         QVERIFY2(text.contains("nine.npy") && text.contains("'input'") && text.contains("1×8×8"), qPrintable(text));
     }
 
+    // docs/screenshots/ocr-det-shape-from-data.png (with TESSERA_SCREENSHOT_DIR): the detector
+    // after choosing 640x640 calibration samples, the Log saying what was set.
+    void screenshotOfTheDetectorShapedByData()
+    {
+        const QString shots = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
+        if (shots.isEmpty())
+            QSKIP("set TESSERA_SCREENSHOT_DIR for the screenshot");
+        QTemporaryDir dir;
+        MainWindow w;
+        w.resize(1500, 920);
+        w.show();
+        QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
+        QVERIFY(w.grab().save(shots + "/ocr-det-before-data.png"));
+        const QString npy = writeZeros(dir, "det_calib_640.npy", {2, 3, 640, 640});
+        QVERIFY(waitShown(w, [&] { w.workspace()->chooseCalibrationData(npy); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 640, 640}));
+        QTest::qWait(300);
+        QVERIFY(w.grab().save(shots + "/ocr-det-shape-from-data.png"));
+    }
 };
 
 QTEST_MAIN(TestInputShapes)

@@ -4,6 +4,7 @@
 #include "core/Error.h"
 #include "core/io/FileIO.h"
 #include "core/io/Npy.h"
+#include "core/io/NpyHeader.h"
 
 #include <QDir>
 #include <QTemporaryDir>
@@ -158,6 +159,24 @@ private slots:
             QFAIL("expected an error");
         } catch (const Error& e) {
             QVERIFY(QString(e.what()).contains("trunc.npy") && QString(e.what()).contains("truncated"));
+        }
+    }
+    // The shape from the header alone: the header dict's own numbers, also when the data
+    // is cut off (nothing past the header is read); errors name the file.
+    void shapeIsReadFromTheHeaderOnly()
+    {
+        QTemporaryDir dir;
+        const std::string cut = dir.path().toStdString() + "/cut.npy";
+        writeFileAtomic(cut, npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (64, 3, 224, 224), }", "abcd"));
+        QCOMPARE(readNpyShape(cut), (Shape{64, 3, 224, 224}));
+        QVERIFY_THROWS_EXCEPTION(Error, readNpy(cut));
+        const std::string text = dir.path().toStdString() + "/text.npy";
+        writeFileAtomic(text, "not an array");
+        try {
+            readNpyShape(text);
+            QFAIL("expected an error");
+        } catch (const Error& e) {
+            QVERIFY(QString(e.what()).contains("text.npy"));
         }
     }
 };
