@@ -90,11 +90,15 @@ DataShapeFit fitShapesToData(const GraphDocument& doc, const ProjectFile& projec
         wanted[axis] = sample[axis - 1];
     }
     if (!fits) {
-        Shape expected(in.shape.begin() + 1, in.shape.end());
+        QStringList expected; // "3×?×?": a symbolic dim takes any size
+        for (size_t axis = 1; axis < in.shape.size(); ++axis)
+            expected << (given || symbolic.count(static_cast<int64_t>(axis)) ? QStringLiteral("?")
+                                                                              : QString::number(in.shape[axis]));
         fit.kind = DataShapeFit::Kind::Misfit;
         fit.text = QObject::tr("%1: samples of shape %2 cannot feed input '%3' of shape %4: each sample must be %5 "
-                               "(the input without its batch dim)")
-                       .arg(dataPath, dimsText(sample), name, dimsText(in.shape), dimsText(expected));
+                               "(the input without its batch dim%6)")
+                       .arg(dataPath, dimsText(sample), name, dimsText(in.shape), expected.join(QChar(0x00d7)),
+                            expected.contains("?") ? QObject::tr("; ? is a symbolic dim, any size") : QString());
         return fit;
     }
     if (wanted == in.shape) {

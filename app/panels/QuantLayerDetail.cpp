@@ -69,6 +69,10 @@ void QuantHistogramPlot::setHistogram(const std::optional<GridHistogram>& h, con
     m_clip.clear();
     m_bars->data()->clear();
     m_spike->setVisible(false);
+    for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis}) { // no meaningless ticks while empty
+        axis->setTickLabels(h.has_value());
+        axis->setTicks(h.has_value());
+    }
     if (!h) {
         m_caption->setText(emptyText);
         m_plot->replot();

@@ -187,7 +187,8 @@ private slots:
         const QString flat = writeZeros(dir, "flat.npy", {4, 64, 96});
         QString text;
         QVERIFY(unchangedByData(w, flat, text));
-        QVERIFY2(text.contains(flat) && text.contains("'x'") && text.contains("64×96"), qPrintable(text));
+        QVERIFY2(text.contains(flat) && text.contains("'x'") && text.contains("64×96") && text.contains("3×?×?"),
+                 qPrintable(text));
         QVERIFY(summaryWarns(w)); // still the guessed 1x3x1x1
     }
 

@@ -194,6 +194,7 @@ private slots:
         w.projectModel()->selection()->select(ctl->layers()[0].node, true); // same name as before
         QVERIFY(detail->weightPlot()->gridLinePositions().empty());
         QVERIFY(detail->weightPlot()->caption()->text().contains("Calibrate"));
+        QVERIFY(!detail->weightPlot()->plot()->yAxis->tickLabels()); // an empty plot shows no numbers
     }
 };
 
