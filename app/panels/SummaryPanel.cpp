@@ -82,9 +82,11 @@ QTreeWidgetItem* SummaryPanel::itemForNode(NodeId node) const
 {
     for (int g = 0; g < m_placements->topLevelItemCount(); ++g) {
         QTreeWidgetItem* group = m_placements->topLevelItem(g);
-        for (int i = 0; i < group->childCount(); ++i)
-            if (group->child(i)->data(0, kNodeRole).toInt() == node)
+        for (int i = 0; i < group->childCount(); ++i) {
+            const QVariant v = group->child(i)->data(0, kNodeRole); // unset on input/output rows
+            if (v.isValid() && v.toInt() == node)
                 return group->child(i);
+        }
     }
     return nullptr;
 }

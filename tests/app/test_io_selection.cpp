@@ -82,6 +82,11 @@ private slots:
         w.projectModel()->selection()->selectValue(g.outputs().at(0));
         QCOMPARE(tree->currentItem(), w.summary()->itemForValue(g.outputs().at(0)));
         QCOMPARE(tree->currentItem()->text(1), QString("float32 1×10"));
+        // Node 0 gets its own row, not the input's (whose unset node role reads as 0).
+        QVERIFY(w.projectModel()->document()->displayIndexOf(0) >= 0);
+        w.projectModel()->selection()->select(0, true);
+        QVERIFY(tree->currentItem() && tree->currentItem() != in);
+        QVERIFY(tree->currentItem()->text(0).endsWith(QString::fromStdString(g.node(0).name)));
         if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
             QTest::qWait(200);
             QVERIFY(w.grab().save(dir + "/summary-inputs-outputs.png"));
