@@ -21,7 +21,20 @@ Workspace::Workspace(RetrainRunner retrainRunner, QObject* parent)
     connect(m_quant.get(), &QuantController::bitsChanged, this, &Workspace::quantSpecChanged);
     connect(m_compile.get(), &CompileController::resultChanged, this, &Workspace::compiledChanged);
     connect(m_simulation.get(), &SimulationController::resultChanged, this, &Workspace::simulationResultChanged);
-    connect(&m_model, &ProjectModel::inputShapesChanged, this, &Workspace::reloadModel);
+    connect(&m_model, &ProjectModel::inputShapesChanged, this, [this] {
+        if (!m_undoingShapes)
+            reloadModel();
+    });
+    connect(&m_jobs, &JobManager::jobFailed, this, [this](int id, const QString&, const QString& error) {
+        QUndoStack* undo = m_model.undoStack();
+        const QUndoCommand* last = undo->index() > 0 ? undo->command(undo->index() - 1) : nullptr;
+        if (id != m_reloadJob || !dynamic_cast<const SetInputShapes*>(last))
+            return;
+        m_undoingShapes = true; // the document still has the shapes before the edit
+        undo->undo();
+        m_undoingShapes = false;
+        report(tr("Input shapes not applied (undone): %1").arg(error), true);
+    });
     connect(&m_model, &ProjectModel::modelPathChanged, this, &Workspace::reloadModel);
 }
 
@@ -67,7 +80,7 @@ int Workspace::reloadModel()
     if (modelPath.isEmpty())
         return 0;
     const InputShapeMap shapes = inputShapesOf(m_model.project());
-    return m_jobs.start(tr("Re-import %1").arg(QFileInfo(modelPath).fileName()), "load",
+    return m_reloadJob = m_jobs.start(tr("Re-import %1").arg(QFileInfo(modelPath).fileName()), "load",
                         [this, path = modelPath.toStdString(), shapes](ProgressSink& progress) -> JobApply {
                             DocumentPtr doc = loadModelDocument(path, progress, shapes);
                             return [this, doc] { m_model.setDocument(doc); };

@@ -55,7 +55,9 @@ public:
     int openModel(const QString& modelPath, std::optional<ProjectFile> project = std::nullopt,
                   const QString& projectPath = {});
     // The project's model imported again with the project's input shapes: run on
-    // SetInputShapes and on a new model path (AdoptTunedModel). The project stays.
+    // SetInputShapes and on a new model path (AdoptTunedModel). The project stays. When the
+    // import refuses shapes just set (a dim the model declares otherwise), that edit is
+    // undone and the log says why, so the project never holds shapes its model cannot take.
     int reloadModel();
 
     // Project > Calibration Dataset / Image Folder: makes `path` (an .npy file or a folder of
@@ -89,6 +91,8 @@ private:
     std::unique_ptr<LayoutController> m_layout;
     std::unique_ptr<SearchController> m_search;
     std::unique_ptr<NavigationController> m_navigation;
+    int m_reloadJob = 0;
+    bool m_undoingShapes = false; // the refused edit's undo needs no re-import
 };
 
 } // namespace tessera::studio

@@ -6,6 +6,7 @@
 #include "app/model/InputShapes.h"
 #include "app/model/ShapesFromData.h"
 #include "app/panels/InputShapeDialog.h"
+#include "app/panels/LogPanel.h"
 #include "core/io/Npy.h"
 
 #include <QImage>
@@ -205,6 +206,27 @@ private slots:
         QVERIFY2(text.contains("fits"), qPrintable(text));
         QVERIFY(unchangedByData(w, writeZeros(dir, "nine.npy", {3, 1, 9, 9}), text));
         QVERIFY2(text.contains("nine.npy") && text.contains("'input'") && text.contains("1×8×8"), qPrintable(text));
+    }
+
+    // Shapes the model refuses (the detector declares 3 channels): the import fails, the edit
+    // is undone, the project keeps no shapes (so it still reopens) and the log says why.
+    void refusedShapesAreUndone()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
+        InputShapeDialog dialog(w.projectModel());
+        dialog.dimsEdit("x")->setText("1, 4, 64, 64");
+        QSignalSpy ended(w.jobs(), &JobManager::jobEnded);
+        QVERIFY(dialog.apply().isEmpty()); // the rank is right: the import decides
+        QVERIFY(ended.wait(30000));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 1, 1}));
+        QVERIFY(inputShapesOf(w.projectModel()->project()).empty());
+        QVERIFY(!w.projectModel()->undoStack()->canUndo());
+        QVERIFY(w.projectModel()->undoStack()->canRedo());
+        QVERIFY(summaryWarns(w));
+        const QString log = w.log()->plainText();
+        QVERIFY2(log.contains("Input shapes not applied") && log.contains("declared with dimension 3"), qPrintable(log));
     }
 
     // docs/screenshots/ocr-det-shape-from-data.png (with TESSERA_SCREENSHOT_DIR): the detector
