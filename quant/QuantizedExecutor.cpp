@@ -183,6 +183,34 @@ Tensor QuantizedExecutor::summedOutput(const AnalogNode& a, const Node& node, co
     return outCodes;
 }
 
+namespace {
+
+// out[c * rows + r] = convert(y[r * cols + c]), in tiles that stay in cache.
+template <class In, class Out, class Convert>
+void transposeTiles(const In* y, int64_t rows, int64_t cols, Out* out, Convert convert)
+{
+    constexpr int64_t kTile = 32;
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+        for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+            const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+            for (int64_t c = c0; c < c1; ++c)
+                for (int64_t r = r0; r < r1; ++r)
+                    out[c * rows + r] = convert(y[r * cols + c]);
+        }
+}
+
+void transposeScaled(const int32_t* y, int64_t rows, int64_t cols, double scale, float* out)
+{
+    transposeTiles(y, rows, cols, out, [scale](int32_t v) { return static_cast<float>(v * scale); });
+}
+
+void transpose(const int32_t* x, int64_t rows, int64_t cols, int32_t* out)
+{
+    transposeTiles(x, rows, cols, out, [](int32_t v) { return v; });
+}
+
+} // namespace
+
 // Output of a layer with a per-sample lowering: a few samples' vectors at a time gathered
 // from the input codes, multiplied, and scattered into the float output, so no matrix of
 // the whole batch is built. Read noise keys as in permutedOutput.
@@ -199,9 +227,13 @@ Tensor QuantizedExecutor::sampleWiseOutput(AnalogNode& a, const Node& node, cons
         const int64_t s1 = std::min(l.samples, s0 + chunk), mc = (s1 - s0) * vps;
         m_matrix.resize(static_cast<size_t>(mc * l.rowLength));
         m_rows.resize(static_cast<size_t>(mc * n));
-        for (int64_t s = s0; s < s1; ++s)
-            gatherInputMatrix(l.gather, cd + s * l.inputPerSample, m_matrix.data() + (s - s0) * vps * l.rowLength,
-                              padCode);
+        for (int64_t s = s0; s < s1; ++s) {
+            int32_t* xs = m_matrix.data() + (s - s0) * vps * l.rowLength;
+            if (l.gatherTransposes)
+                transpose(cd + s * l.inputPerSample, l.rowLength, vps, xs);
+            else
+                gatherInputMatrix(l.gather, cd + s * l.inputPerSample, xs, padCode);
+        }
         if (m_options.recordAdcRanges) {
             int64_t& r = m_adcRanges[node.name];
             r = std::max(r, a.layer->maxAbsBlockSum(m_matrix.data(), mc));
@@ -210,8 +242,11 @@ Tensor QuantizedExecutor::sampleWiseOutput(AnalogNode& a, const Node& node, cons
         for (int64_t s = s0; s < s1; ++s) {
             float* os = od + s * l.outputPerSample;
             const int32_t* ys = m_rows.data() + (s - s0) * vps * n;
-            for (size_t j = 0; j < l.scatter.size(); ++j)
-                os[l.scatter[j]] = static_cast<float>(ys[j] * sy);
+            if (l.transposes)
+                transposeScaled(ys, vps, n, sy, os);
+            else
+                for (size_t j = 0; j < l.scatter.size(); ++j)
+                    os[l.scatter[j]] = static_cast<float>(ys[j] * sy);
         }
     }
     return out;

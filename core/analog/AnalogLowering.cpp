@@ -162,6 +162,14 @@ std::optional<SampleLowering> sampleLowering(const Graph& graph, const Node& nod
     if (!scatter || static_cast<int64_t>(scatter->size()) != l.vectorsPerSample * view.cols)
         return std::nullopt;
     l.scatter = std::move(*scatter);
+    l.gatherTransposes = l.inputPerSample == length;
+    for (int64_t v = 0; v < l.vectorsPerSample && l.gatherTransposes; ++v)
+        for (int64_t k = 0; k < l.rowLength && l.gatherTransposes; ++k)
+            l.gatherTransposes = l.gather[v * l.rowLength + k] == k * l.vectorsPerSample + v;
+    l.transposes = true;
+    for (int64_t v = 0; v < l.vectorsPerSample && l.transposes; ++v)
+        for (int64_t c = 0; c < view.cols && l.transposes; ++c)
+            l.transposes = l.scatter[v * view.cols + c] == c * l.vectorsPerSample + v;
     return l;
 }
 

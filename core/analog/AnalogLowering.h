@@ -66,6 +66,12 @@ struct SampleLowering {
     int64_t outputPerSample = 0;  // output elements per sample
     std::vector<int32_t> gather;  // [vectorsPerSample * rowLength], < 0: padding
     ScatterMap scatter;           // [vectorsPerSample * cols], within a sample's output
+    // The scatter is a transposition: column c of vector v goes to c * vectorsPerSample + v
+    // (a convolution's pixel-major results into its NC... output).
+    bool transposes = false;
+    // The gather is a transposition: element k of vector v is input element
+    // k * vectorsPerSample + v (a 1x1 convolution of stride 1 reading its NC... input).
+    bool gatherTransposes = false;
 };
 // Empty when the node's lowering has not that structure, sums columns before the epilogue
 // (ConvTranspose), or a sample has 2^24 input elements or more (indices exact in float).
