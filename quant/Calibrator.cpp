@@ -300,12 +300,13 @@ void calibrateAdcRanges(QuantSpec& result, ModelGraphs& model, const Dataset& da
     opt.recordAdcRanges = true;
     opt.nonIdealities = false;
     std::map<std::string, int64_t> ranges;
+    BatchQuantizedExecutor executors(result, opt);
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) { // padding repeats a sample: same maxima
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "calibrating ADC ranges");
-        QuantizedExecutor exec(b.graph, result, opt);
+        QuantizedExecutor& exec = executors.forGraph(b.graph);
         exec.run({b.inputs});
-        for (const auto& [name, v] : exec.adcRanges())
+        for (const auto& [name, v] : exec.adcRanges()) // maxima so far (an executor per graph)
             ranges[name] = std::max(ranges[name], v);
     });
     for (LayerQuant& l : result.layers)

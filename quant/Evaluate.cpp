@@ -125,13 +125,11 @@ std::vector<float> runQuantizedOutputs(ModelGraphs& model, const QuantSpec& resu
 {
     prepareModel(model, result);
     std::vector<float> all;
+    BatchQuantizedExecutor exec(result);
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "running quantized");
-        QuantizedExecutorOptions qo;
-        qo.readNoiseStream = static_cast<uint64_t>(b.first);
-        QuantizedExecutor exec(b.graph, result, qo);
-        appendOutput(all, b, exec.run({b.inputs})[0]);
+        appendOutput(all, b, exec.forGraph(b.graph, static_cast<uint64_t>(b.first)).run({b.inputs})[0]);
     });
     return all;
 }
@@ -236,6 +234,7 @@ EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset
     Fp32Reference& shape = run.shape;
     std::map<std::string, Accum>& perNode = run.perNode;
     std::vector<LayerError>& order = run.order;
+    BatchQuantizedExecutor quantized(result);
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), "evaluating");
@@ -250,9 +249,7 @@ EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset
             fp = std::make_unique<Executor>(fg, eo);
             appendOutput(fpOut, b, fp->run({b.inputs})[0]);
         }
-        QuantizedExecutorOptions qo;
-        qo.readNoiseStream = static_cast<uint64_t>(b.first);
-        QuantizedExecutor qx(g, result, qo);
+        QuantizedExecutor& qx = quantized.forGraph(g, static_cast<uint64_t>(b.first));
         Executor::NodeObserver observer;
         if (options.perLayer)
             observer = [&](NodeId, const Node& node, const std::vector<const Tensor*>& outs) {

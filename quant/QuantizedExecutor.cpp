@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/analog/Numerics.h"
+#include "core/kernels/ElementKernels.h"
 
 #include <algorithm>
 #include <optional>
@@ -19,11 +20,14 @@ struct QuantizedExecutor::AnalogNode {
     // bias code and requantizer of its columns (their weight scales are equal).
     std::vector<int64_t> channelBias;
     std::vector<Requantizer> channelRequant;
+    // The layer's per-sample lowering (found at the first run; empty when it has none),
+    // shared with the layer's reprogrammed versions (same node and geometry).
+    std::shared_ptr<const std::optional<SampleLowering>> lowering;
 };
 
 void fakeQuantize(float* data, int64_t count, const TensorQuant& q)
 {
-    analog::fakeQuantize(data, count, q.scale, codeRange(q.bits, q.isSigned), q.zeroPoint);
+    kernels::fakeQuantizeRow(data, count, q.scale, codeRange(q.bits, q.isSigned), q.zeroPoint);
 }
 
 QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantSpec& result, QuantizedExecutorOptions options)
@@ -109,6 +113,7 @@ void QuantizedExecutor::reprogramLayer(const LayerQuant& layer)
     const NodeId id = analogNodeOf(layer.node);
     std::unique_ptr<AnalogNode>& current = m_analog[id];
     std::unique_ptr<AnalogNode> next = prepareAnalog(m_graph.node(id), layer, current->view);
+    next->lowering = current->lowering;
     if (!m_replaced.count(id))
         m_replaced[id] = std::move(current);
     current = std::move(next);
@@ -178,29 +183,103 @@ Tensor QuantizedExecutor::summedOutput(const AnalogNode& a, const Node& node, co
     return outCodes;
 }
 
+namespace {
+
+// out[c * rows + r] = convert(y[r * cols + c]), in tiles that stay in cache.
+template <class In, class Out, class Convert>
+void transposeTiles(const In* y, int64_t rows, int64_t cols, Out* out, Convert convert)
+{
+    constexpr int64_t kTile = 32;
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+        for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+            const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+            for (int64_t c = c0; c < c1; ++c)
+                for (int64_t r = r0; r < r1; ++r)
+                    out[c * rows + r] = convert(y[r * cols + c]);
+        }
+}
+
+void transposeScaled(const int32_t* y, int64_t rows, int64_t cols, double scale, float* out)
+{
+    transposeTiles(y, rows, cols, out, [scale](int32_t v) { return static_cast<float>(v * scale); });
+}
+
+void transpose(const int32_t* x, int64_t rows, int64_t cols, int32_t* out)
+{
+    transposeTiles(x, rows, cols, out, [](int32_t v) { return v; });
+}
+
+} // namespace
+
+// Output of a layer with a per-sample lowering: a few samples' vectors at a time gathered
+// from the input codes, multiplied, and scattered into the float output, so no matrix of
+// the whole batch is built. Read noise keys as in permutedOutput.
+Tensor QuantizedExecutor::sampleWiseOutput(AnalogNode& a, const Node& node, const SampleLowering& l,
+                                           const Tensor& codes, int32_t padCode, int64_t firstVector)
+{
+    const int64_t n = a.view.cols, vps = l.vectorsPerSample;
+    const int64_t chunk = std::max<int64_t>(1, 1024 / std::max<int64_t>(1, vps)); // samples per product
+    Tensor out = Tensor::uninitialized(DType::Float32, m_graph.value(node.outputs[0]).shape);
+    float* od = out.mutableData<float>();
+    const int32_t* cd = codes.data<int32_t>();
+    const double sy = a.layer->params().output.scale;
+    for (int64_t s0 = 0; s0 < l.samples; s0 += chunk) {
+        const int64_t s1 = std::min(l.samples, s0 + chunk), mc = (s1 - s0) * vps;
+        m_matrix.resize(static_cast<size_t>(mc * l.rowLength));
+        m_rows.resize(static_cast<size_t>(mc * n));
+        for (int64_t s = s0; s < s1; ++s) {
+            int32_t* xs = m_matrix.data() + (s - s0) * vps * l.rowLength;
+            if (l.gatherTransposes)
+                transpose(cd + s * l.inputPerSample, l.rowLength, vps, xs);
+            else
+                gatherInputMatrix(l.gather, cd + s * l.inputPerSample, xs, padCode);
+        }
+        if (m_options.recordAdcRanges) {
+            int64_t& r = m_adcRanges[node.name];
+            r = std::max(r, a.layer->maxAbsBlockSum(m_matrix.data(), mc));
+        }
+        a.layer->run(m_matrix.data(), mc, m_rows.data(), firstVector + s0 * vps);
+        for (int64_t s = s0; s < s1; ++s) {
+            float* os = od + s * l.outputPerSample;
+            const int32_t* ys = m_rows.data() + (s - s0) * vps * n;
+            if (l.transposes)
+                transposeScaled(ys, vps, n, sy, os);
+            else
+                for (size_t j = 0; j < l.scatter.size(); ++j)
+                    os[l.scatter[j]] = static_cast<float>(ys[j] * sy);
+        }
+    }
+    return out;
+}
+
 void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
 {
     const Tensor& x = m_values[node.inputs[0]];
-    Tensor codes(DType::Int32, x.shape());
+    Tensor codes = Tensor::uninitialized(DType::Int32, x.shape()); // every element written below
     const CodeRange inRange = a.layer->inputRange();
-    const float* xd = x.data<float>();
-    int32_t* cd = codes.mutableData<int32_t>();
-    const double inScale = a.input->scale;
     const int64_t z = a.layer->params().numerics.inputZeroPoint; // DAC codes: centered + z
-    for (int64_t i = 0, count = x.numel(); i < count; ++i)
-        cd[i] = static_cast<int32_t>(quantizeValue(xd[i], inScale, inRange, z));
+    kernels::quantizeRow(x.data<float>(), x.numel(), a.input->scale, inRange, z, codes.mutableData<int32_t>());
+    const int64_t batch = x.shape().empty() ? 1 : std::max<int64_t>(1, x.shape()[0]);
+    if (a.channelRequant.empty()) {
+        if (!a.lowering)
+            a.lowering = std::make_shared<const std::optional<SampleLowering>>(sampleLowering(m_graph, node, a.view));
+        if (const std::optional<SampleLowering>& l = *a.lowering) {
+            const int64_t firstVector = static_cast<int64_t>(m_options.readNoiseStream) * l->vectorsPerSample;
+            m_values[node.outputs[0]] = sampleWiseOutput(a, node, *l, codes, static_cast<int32_t>(z), firstVector);
+            return;
+        }
+    }
     int64_t m = 0;
     const std::vector<int32_t> matrix = analogInputMatrix(m_graph, node, a.view, codes, m, static_cast<int32_t>(z));
     if (m_options.recordAdcRanges) {
         int64_t& r = m_adcRanges[node.name];
         r = std::max(r, a.layer->maxAbsBlockSum(matrix.data(), m));
     }
-    const int64_t batch = x.shape().empty() ? 1 : std::max<int64_t>(1, x.shape()[0]);
     const int64_t firstVector = static_cast<int64_t>(m_options.readNoiseStream) * (m / batch);
     const Value& outValue = m_graph.value(node.outputs[0]);
     Tensor outCodes = a.channelRequant.empty() ? permutedOutput(a, node, matrix, m, firstVector, codes)
                                                : summedOutput(a, node, matrix, m, firstVector);
-    Tensor out(DType::Float32, outValue.shape);
+    Tensor out = Tensor::uninitialized(DType::Float32, outValue.shape);
     const double sy = a.layer->params().output.scale;
     const int32_t* oc = outCodes.data<int32_t>();
     float* od = out.mutableData<float>();

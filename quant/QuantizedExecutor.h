@@ -100,6 +100,8 @@ private:
                           int64_t firstVector, Tensor& inputCodes) const;
     Tensor summedOutput(const AnalogNode& a, const Node& node, const std::vector<int32_t>& matrix, int64_t m,
                         int64_t firstVector) const;
+    Tensor sampleWiseOutput(AnalogNode& a, const Node& node, const analog::SampleLowering& l, const Tensor& codes,
+                            int32_t padCode, int64_t firstVector);
     void runDigital(const Node& node);
     void bindInputs(const std::vector<Tensor>& inputs);
 
@@ -114,8 +116,39 @@ private:
     std::vector<size_t> m_stepOf;                               // by node id
     std::vector<Tensor> m_values;
     std::vector<float> m_scratch;
+    std::vector<int32_t> m_matrix, m_rows; // sampleWiseOutput's input vectors and output codes
     std::map<std::string, int64_t> m_adcRanges;
     std::vector<std::string> m_fallbacks;
+};
+
+// The quantized executor of a sequence of batches, rebuilt only when the batch's graph
+// changes: ModelGraphs hands out one graph per batch size and sample shape, and
+// forEachModelBatch runs a shape's batches one after another, so the layers are programmed
+// and lowered once per graph, and one graph's executor is held at a time. Each batch's read
+// noise is keyed by its first sample (QuantizedExecutorOptions::readNoiseStream).
+class BatchQuantizedExecutor {
+public:
+    // `result` must outlive this object, and so must every graph handed to forGraph while
+    // its executor is held.
+    explicit BatchQuantizedExecutor(const QuantSpec& result, QuantizedExecutorOptions options = {})
+        : m_result(result), m_options(std::move(options)) {}
+
+    QuantizedExecutor& forGraph(const Graph& graph, uint64_t firstSample = 0)
+    {
+        if (!m_executor || m_graph != &graph) {
+            m_executor.reset(); // one at a time
+            m_executor = std::make_unique<QuantizedExecutor>(graph, m_result, m_options);
+            m_graph = &graph;
+        }
+        m_executor->setReadNoiseStream(firstSample);
+        return *m_executor;
+    }
+
+private:
+    const QuantSpec& m_result;
+    QuantizedExecutorOptions m_options;
+    const Graph* m_graph = nullptr;
+    std::unique_ptr<QuantizedExecutor> m_executor;
 };
 
 } // namespace tessera::quant

@@ -6,7 +6,7 @@
 #include "core/OpRegistry.h"
 #include "core/analog/Numerics.h"
 #include "simulator/RowBuffer.h"
-#include "simulator/SimKernels.h"
+#include "core/kernels/ElementKernels.h"
 
 #include <algorithm>
 #include <deque>
@@ -192,7 +192,7 @@ private:
         for (int64_t f = 0; f < m_frames; ++f) {
             const Tensor& x = frames[f];
             uint8_t* codes = m_bytes.reserve(static_cast<size_t>(x.numel()));
-            quantizeBytes(x.data<float>(), x.numel(), prog.params.inputScale, l.inRange, z, offset, codes);
+            kernels::quantizeBytes(x.data<float>(), x.numel(), prog.params.inputScale, l.inRange, z, offset, codes);
             analog::gatherInputRows(l.gather, l.kTotal, static_cast<const uint8_t*>(codes), static_cast<uint8_t>(z + offset),
                                     all + f * perFrame, l.byteStride, static_cast<uint8_t>(offset));
         }
@@ -213,12 +213,12 @@ private:
                 const Tensor& x = frames[f];
                 if (!l.gather.empty()) {
                     int32_t* cd = m_codes.reserve(static_cast<size_t>(x.numel()));
-                    quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, cd);
+                    kernels::quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, cd);
                     analog::gatherInputMatrix(l.gather, cd, all.data.get() + f * perFrame, static_cast<int32_t>(z));
                     continue;
                 }
                 Tensor codes(DType::Int32, x.shape());
-                quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, codes.mutableData<int32_t>());
+                kernels::quantizeRow(x.data<float>(), x.numel(), scale, l.inRange, z, codes.mutableData<int32_t>());
                 int64_t m = 0;
                 const std::vector<int32_t> matrix = analog::analogInputMatrix(l.graph, l.graph.node(l.node), l.view, codes,
                                                                               m, static_cast<int32_t>(z));
@@ -314,7 +314,7 @@ private:
                 if (!store)
                     acc.settleFrames(s.v0, s.count, f0, f1); // the zeros of CLEAR, while in cache
                 for (int64_t f = f0; f < f1; ++f)
-                    adcAccumulate(buf + (f - f0) * perFrame, s.count, bp.cols, bp.shift, adcMax, acc.row(f, s.v0) + c0,
+                    kernels::adcAccumulate(buf + (f - f0) * perFrame, s.count, bp.cols, bp.shift, adcMax, acc.row(f, s.v0) + c0,
                                   n, store);
             }
             acc.wrote(s.v0, s.count);
@@ -349,7 +349,7 @@ private:
             int64_t* acc = b.acc.row(f, v0);
             for (int64_t blk = 0; blk < prog.blocks(); ++blk) {
                 kernels::blockProduct(*l.simdLevels, in, blk, sums.data(), l.cols);
-                adcAccumulate(sums.data(), count, l.cols, prog.adcShifts[blk], prog.adcMax, acc, l.cols);
+                kernels::adcAccumulate(sums.data(), count, l.cols, prog.adcShifts[blk], prog.adcMax, acc, l.cols);
             }
         }
     }
@@ -365,7 +365,7 @@ private:
         b.y.cover(v0, count, l.cols, m_frames, l.vectors);
         b.y.wrote(v0, count);
         const int64_t accFrame = (b.acc.hi - b.acc.lo) * l.cols, yFrame = (b.y.hi - b.y.lo) * l.cols;
-        epilogueRows(b.acc.row(0, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
+        kernels::epilogueRows(b.acc.row(0, v0), count, l.cols, prog.biasCodes.data(), prog.requant.data(), l.outRange,
                      b.y.row(0, v0), m_frames, accFrame, yFrame);
     }
 
@@ -435,7 +435,7 @@ private:
             for (size_t i = 0; i < outs.size(); ++i) {
                 const TensorQuantization& q = m_pkg.tensors[dp.op->outputs[i]].quant;
                 if (q.quantized && outs[i].dtype() == DType::Float32)
-                    fakeQuantizeRow(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
+                    kernels::fakeQuantizeRow(outs[i].mutableData<float>(), outs[i].numel(), q.scale,
                                     analog::codeRange(q.bits, q.isSigned), q.zeroPoint);
                 results[i].push_back(std::move(outs[i]));
             }

@@ -6,8 +6,8 @@
 // noise on, the same seed gives the same outputs (noise keyed per block and vector, not
 // by call order). Reads core types and the package only; never the compiler.
 // Implementation: Program.cpp (prepared once), Interpreter.cpp (the opcodes, per-tile
-// state, message channels, scheduler; RowBuffer.h its row buffers), SimKernels.cpp
-// (per-element loops).
+// state, message channels, scheduler; RowBuffer.h its row buffers); the per-element loops
+// are core/kernels/ElementKernels.h.
 #include "core/Tensor.h"
 #include "core/package/Package.h"
 

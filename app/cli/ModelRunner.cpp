@@ -36,11 +36,13 @@ void ModelRunner::forEachRun(const Tensor& samples, const std::string& source, i
             fn(b, e->run({b.inputs}, {}, &step));
             return;
         }
-        quant::QuantizedExecutorOptions qo; // one per run, its read noise as quant::evaluate draws it
-        qo.nonIdealities = m_options.nonIdealities;
-        qo.readNoiseStream = static_cast<uint64_t>(b.first);
-        qo.simdLayers = m_options.simdLayers;
-        fn(b, quant::QuantizedExecutor(b.graph, *m_result, qo).run({b.inputs}, {}, &step));
+        if (!m_quantized) { // read noise keyed per batch as quant::evaluate draws it
+            quant::QuantizedExecutorOptions qo;
+            qo.nonIdealities = m_options.nonIdealities;
+            qo.simdLayers = m_options.simdLayers;
+            m_quantized = std::make_unique<quant::BatchQuantizedExecutor>(*m_result, qo);
+        }
+        fn(b, m_quantized->forGraph(b.graph, static_cast<uint64_t>(b.first)).run({b.inputs}, {}, &step));
     });
 }
 

@@ -44,6 +44,7 @@ private:
     std::unique_ptr<quant::ModelGraphs> m_graphs;
     std::unique_ptr<QuantSpec> m_result;
     std::map<int64_t, std::unique_ptr<Executor>> m_fp32; // by batch
+    std::unique_ptr<quant::BatchQuantizedExecutor> m_quantized;
 };
 
 } // namespace tessera::cli

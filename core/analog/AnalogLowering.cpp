@@ -89,6 +89,90 @@ std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, con
     return got == want ? map : std::vector<int32_t>{};
 }
 
+namespace {
+
+// Lowers `probe` (element i of input 0: value(i)) and returns the input vectors.
+template <class Value>
+std::vector<float> lowerProbe(const Graph& graph, const Node& node, const AnalogMatmulView& view, Value value,
+                              int64_t& m)
+{
+    Tensor probe(DType::Int32, graph.value(node.inputs[0]).shape);
+    int32_t* p = probe.mutableData<int32_t>();
+    for (int64_t i = 0, n = probe.numel(); i < n; ++i)
+        p[i] = value(i);
+    return columnOf(node).inputVectors(graph, node, view, probe, m);
+}
+
+// Sample 0's scatter map, when every sample's scatter is sample 0's shifted by one sample's
+// output and covers it exactly once.
+std::optional<ScatterMap> sampleScatter(const ScatterMap& all, int64_t samples, int64_t perSample)
+{
+    if (all.size() % static_cast<size_t>(samples) != 0)
+        return std::nullopt;
+    const int64_t length = static_cast<int64_t>(all.size()) / samples;
+    ScatterMap first(all.begin(), all.begin() + length);
+    std::vector<uint8_t> hits(static_cast<size_t>(perSample), 0);
+    for (int64_t j = 0; j < length; ++j) {
+        if (first[j] < 0 || first[j] >= perSample || hits[first[j]]++)
+            return std::nullopt;
+    }
+    if (std::find(hits.begin(), hits.end(), uint8_t{0}) != hits.end())
+        return std::nullopt;
+    for (int64_t s = 1; s < samples; ++s)
+        for (int64_t j = 0; j < length; ++j)
+            if (all[s * length + j] != s * perSample + first[j])
+                return std::nullopt;
+    return first;
+}
+
+} // namespace
+
+std::optional<SampleLowering> sampleLowering(const Graph& graph, const Node& node, const AnalogMatmulView& view)
+{
+    const Shape& in = graph.value(node.inputs[0]).shape;
+    const Shape& out = graph.value(node.outputs[0]).shape;
+    if (view.scatter != OutputScatter::Permute || in.empty() || out.empty() || in[0] != out[0] || in[0] < 1)
+        return std::nullopt;
+    SampleLowering l;
+    l.samples = in[0];
+    l.inputPerSample = numElements(in) / l.samples;
+    l.outputPerSample = numElements(out) / l.samples;
+    if (l.inputPerSample + 1 >= (int64_t{1} << 24) || l.samples + 1 >= (int64_t{1} << 24))
+        return std::nullopt;
+    int64_t m = 0;
+    const std::vector<float> within =
+        lowerProbe(graph, node, view, [&](int64_t i) { return static_cast<int32_t>(i % l.inputPerSample + 1); }, m);
+    if (m <= 0 || m % l.samples != 0)
+        return std::nullopt;
+    l.vectorsPerSample = m / l.samples;
+    l.rowLength = static_cast<int64_t>(within.size()) / m;
+    const int64_t length = l.vectorsPerSample * l.rowLength;
+    for (int64_t j = 0; j < length; ++j)
+        l.gather.push_back(static_cast<int32_t>(within[j]) - 1);
+    const std::vector<float> sample =
+        lowerProbe(graph, node, view, [&](int64_t i) { return static_cast<int32_t>(i / l.inputPerSample + 1); }, m);
+    for (int64_t s = 0; s < l.samples; ++s)
+        for (int64_t j = 0; j < length; ++j) {
+            const bool pad = l.gather[j] < 0;
+            if (within[s * length + j] != within[j] || sample[s * length + j] != (pad ? 0.0f : static_cast<float>(s + 1)))
+                return std::nullopt;
+        }
+    std::optional<ScatterMap> scatter =
+        sampleScatter(columnOf(node).scatterMap(graph, node, view), l.samples, l.outputPerSample);
+    if (!scatter || static_cast<int64_t>(scatter->size()) != l.vectorsPerSample * view.cols)
+        return std::nullopt;
+    l.scatter = std::move(*scatter);
+    l.gatherTransposes = l.inputPerSample == length;
+    for (int64_t v = 0; v < l.vectorsPerSample && l.gatherTransposes; ++v)
+        for (int64_t k = 0; k < l.rowLength && l.gatherTransposes; ++k)
+            l.gatherTransposes = l.gather[v * l.rowLength + k] == k * l.vectorsPerSample + v;
+    l.transposes = true;
+    for (int64_t v = 0; v < l.vectorsPerSample && l.transposes; ++v)
+        for (int64_t c = 0; c < view.cols && l.transposes; ++c)
+            l.transposes = l.scatter[v * view.cols + c] == c * l.vectorsPerSample + v;
+    return l;
+}
+
 void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out, int32_t padCode)
 {
     const auto all = static_cast<int64_t>(map.size());

@@ -10,6 +10,7 @@
 #include "core/WeightMatrix.h"
 #include "core/analog/AnalogModel.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,33 @@ std::vector<int32_t> analogInputMatrix(const Graph& graph, const Node& node, con
 // the input has 2^24 elements or more (indices exact in float). For executors that assemble
 // the same layer's vectors many times (the simulator): gatherInputMatrix applies it.
 std::vector<int32_t> analogInputGather(const Graph& graph, const Node& node, const AnalogMatmulView& view);
+// The lowering of one sample of a batch, for executors that run a batch sample by sample
+// without building the whole batch's input matrix (the quantized reference executor): when
+// vector v of sample s reads only sample s's input elements and writes only sample s's
+// output elements, at the same positions for every s, sample 0's gather map (as
+// analogInputGather) and scatter map apply to sample s at input offset s * inputPerSample
+// and output offset s * outputPerSample. Found by lowering two probes of the whole batch
+// (within-sample element indices, then sample indices) and checked element by element;
+// the scatter must write every output element of a sample exactly once.
+struct SampleLowering {
+    int64_t samples = 0;          // the batch: input and output dim 0
+    int64_t vectorsPerSample = 0; // M / samples
+    int64_t rowLength = 0;        // groups * K
+    int64_t inputPerSample = 0;   // input elements per sample
+    int64_t outputPerSample = 0;  // output elements per sample
+    std::vector<int32_t> gather;  // [vectorsPerSample * rowLength], < 0: padding
+    ScatterMap scatter;           // [vectorsPerSample * cols], within a sample's output
+    // The scatter is a transposition: column c of vector v goes to c * vectorsPerSample + v
+    // (a convolution's pixel-major results into its NC... output).
+    bool transposes = false;
+    // The gather is a transposition: element k of vector v is input element
+    // k * vectorsPerSample + v (a 1x1 convolution of stride 1 reading its NC... input).
+    bool gatherTransposes = false;
+};
+// Empty when the node's lowering has not that structure, sums columns before the epilogue
+// (ConvTranspose), or a sample has 2^24 input elements or more (indices exact in float).
+std::optional<SampleLowering> sampleLowering(const Graph& graph, const Node& node, const AnalogMatmulView& view);
+
 // out[e] = map[e] < 0 ? padCode : codes[map[e]] for every e < map.size().
 void gatherInputMatrix(const std::vector<int32_t>& map, const int32_t* codes, int32_t* out, int32_t padCode = 0);
 // The same gather for codes of any element type (the simulator gathers the integer kernels'

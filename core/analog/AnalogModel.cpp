@@ -2,6 +2,7 @@
 
 #include "core/Error.h"
 #include "core/analog/Random.h"
+#include "core/kernels/ElementKernels.h"
 
 #include <Eigen/Core>
 
@@ -237,15 +238,9 @@ void AnalogLayer::accumulateIdeal(const int32_t* x, int64_t m, int64_t* acc) con
     }
     const int64_t adcMax = m_prog.adcMax;
     for (int64_t b = 0; b < m_prog.blocks(); ++b) {
-        int64_t* sums = b == 0 ? acc : blockScratch(static_cast<size_t>(count)).data();
+        int64_t* sums = blockScratch(static_cast<size_t>(count)).data(); // not acc: the ADC loop does not alias
         kernels::blockProduct(*m_packed, in, b, sums, n);
-        const int shift = m_prog.adcShifts[b];
-        if (b == 0)
-            for (int64_t i = 0; i < count; ++i)
-                acc[i] = adcConvert(acc[i], shift, adcMax);
-        else
-            for (int64_t i = 0; i < count; ++i)
-                acc[i] += adcConvert(sums[i], shift, adcMax);
+        kernels::adcAccumulate(sums, m, n, m_prog.adcShifts[b], adcMax, acc, n, /*store=*/b == 0);
     }
 }
 
@@ -345,10 +340,7 @@ void AnalogLayer::run(const int32_t* x, int64_t m, int32_t* y, int64_t firstVect
     for (int64_t i0 = 0; i0 < m; i0 += kChunk) {
         const int64_t mc = std::min(kChunk, m - i0);
         accumulateInto(x + i0 * kTotal, mc, firstVector + i0, acc.data());
-        int32_t* yc = y + i0 * n;
-        for (int64_t i = 0; i < mc; ++i)
-            for (int64_t c = 0; c < n; ++c)
-                yc[i * n + c] = epilogue(acc[i * n + c] + bias[c], requant[c], out);
+        kernels::epilogueRows(acc.data(), mc, n, bias, requant, out, y + i0 * n);
     }
 }
 

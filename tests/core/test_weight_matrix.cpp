@@ -162,6 +162,42 @@ private slots:
         QVERIFY(got == want);
     }
 
+    // The per-sample lowering (every case with one output element per column: all but
+    // ConvTranspose): sample s's vectors gathered with sample 0's map at s's input offset
+    // are the batch's input-code matrix rows (padding reads the zero point's code), and
+    // sample 0's scatter map at s's output offset is scatterAnalogOutput.
+    void sampleLoweringReproducesTheBatch_data() { viewTimesInputVectorsIsTheKernel_data(); }
+    void sampleLoweringReproducesTheBatch()
+    {
+        QFETCH(int, index);
+        const SingleOpGraph s = build(cases()[index]);
+        const Node& node = s.graph.node(s.node);
+        const analog::AnalogMatmulView view = analog::lowerAnalogNode(s.graph, node);
+        const std::optional<analog::SampleLowering> l = analog::sampleLowering(s.graph, node, view);
+        QCOMPARE(l.has_value(), view.scatter == OutputScatter::Permute);
+        if (!l)
+            return;
+        Tensor codes(DType::Int32, s.graph.value(node.inputs[0]).shape);
+        for (int64_t i = 0; i < codes.numel(); ++i)
+            codes.mutableData<int32_t>()[i] = static_cast<int32_t>(i % 13) - 4;
+        int64_t m = 0;
+        const std::vector<int32_t> want = analog::analogInputMatrix(s.graph, node, view, codes, m, 3);
+        std::vector<int32_t> got(want.size(), 99);
+        for (int64_t k = 0; k < l->samples; ++k)
+            analog::gatherInputMatrix(l->gather, codes.data<int32_t>() + k * l->inputPerSample,
+                                      got.data() + k * l->vectorsPerSample * l->rowLength, 3);
+        QVERIFY(got == want);
+        std::vector<int32_t> y(static_cast<size_t>(m * view.cols));
+        for (size_t i = 0; i < y.size(); ++i)
+            y[i] = static_cast<int32_t>(i * 7 % 101);
+        Tensor wantOut(DType::Int32, s.graph.value(node.outputs[0]).shape), gotOut = wantOut.clone();
+        analog::scatterAnalogOutput(s.graph, node, view, y, wantOut);
+        for (int64_t k = 0; k < l->samples; ++k)
+            for (size_t j = 0; j < l->scatter.size(); ++j)
+                gotOut.mutableData<int32_t>()[k * l->outputPerSample + l->scatter[j]] = y[k * l->scatter.size() + j];
+        QVERIFY(gotOut.toFloatVector() == wantOut.toFloatVector());
+    }
+
     void writeBackRoundTripKeepsTheOutput_data() { viewTimesInputVectorsIsTheKernel_data(); }
     void writeBackRoundTripKeepsTheOutput()
     {

@@ -3,7 +3,7 @@
 // every shift and values beyond the 64-bit fast path; the same for fake quantization
 // (ties, signed zeros, infinities, NaN).
 #include "core/analog/AnalogModel.h"
-#include "simulator/SimKernels.h"
+#include "core/kernels/ElementKernels.h"
 
 #include <QtTest>
 
@@ -13,7 +13,7 @@
 
 using namespace tessera;
 
-class TestSimKernels : public QObject {
+class TestElementKernels : public QObject {
     Q_OBJECT
 private slots:
     void adcEqualsAdcConvert()
@@ -27,12 +27,12 @@ private slots:
                 sums[i] = i % 3 == 0 ? tie : base; // exact ties x.5 of both parities and signs
             }
             const int64_t adcMax = 2047;
-            tessera::sim::adcAccumulate(sums.data(), 1, 37, shift, adcMax, acc.data(), 37);
+            tessera::kernels::adcAccumulate(sums.data(), 1, 37, shift, adcMax, acc.data(), 37);
             for (size_t i = 0; i < sums.size(); ++i)
                 want[i] += analog::adcConvert(sums[i], shift, adcMax);
             QCOMPARE(acc, want);
             std::vector<int64_t> stored(acc.size(), -7); // store mode: as if acc were 0
-            tessera::sim::adcAccumulate(sums.data(), 1, 37, shift, adcMax, stored.data(), 37, true);
+            tessera::kernels::adcAccumulate(sums.data(), 1, 37, shift, adcMax, stored.data(), 37, true);
             for (size_t i = 0; i < sums.size(); ++i)
                 QCOMPARE(stored[i], analog::adcConvert(sums[i], shift, adcMax));
         }
@@ -53,7 +53,7 @@ private slots:
             acc[i] = i % 11 == 0 ? (int64_t(1) << 33) + static_cast<int64_t>(i) : static_cast<int64_t>(rng() % 200001) - 100000;
         const analog::CodeRange out = analog::codeRange(8, true);
         std::vector<int32_t> got(acc.size()), want(acc.size());
-        tessera::sim::epilogueRows(acc.data(), rows, cols, bias.data(), rq.data(), out, got.data());
+        tessera::kernels::epilogueRows(acc.data(), rows, cols, bias.data(), rq.data(), out, got.data());
         for (int64_t i = 0; i < rows; ++i)
             for (int64_t c = 0; c < cols; ++c)
                 want[i * cols + c] = analog::epilogue(acc[i * cols + c] + bias[c], rq[c], out);
@@ -76,16 +76,16 @@ private slots:
                                Coding{analog::codeRange(4, true), 0}, Coding{analog::codeRange(8, false), 15}})
             for (double scale : {1.0, 0.5, 0.0390625, 0.1}) {
                 std::vector<float> got = x, want = x;
-                tessera::sim::fakeQuantizeRow(got.data(), static_cast<int64_t>(got.size()), scale, c.range, c.zeroPoint);
+                tessera::kernels::fakeQuantizeRow(got.data(), static_cast<int64_t>(got.size()), scale, c.range, c.zeroPoint);
                 analog::fakeQuantize(want.data(), static_cast<int64_t>(want.size()), scale, c.range, c.zeroPoint);
                 QVERIFY(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
                 std::vector<int32_t> codes(x.size());
-                tessera::sim::quantizeRow(x.data(), static_cast<int64_t>(x.size()), scale, c.range, c.zeroPoint, codes.data());
+                tessera::kernels::quantizeRow(x.data(), static_cast<int64_t>(x.size()), scale, c.range, c.zeroPoint, codes.data());
                 for (size_t i = 0; i < x.size(); ++i)
                     QCOMPARE(int64_t{codes[i]}, analog::quantizeValue(x[i], scale, c.range, c.zeroPoint));
                 const int32_t offset = c.range.lo < 0 ? -static_cast<int32_t>(c.range.lo) + 1 : 0; // 2^(bits-1)
                 std::vector<uint8_t> bytes(x.size());
-                tessera::sim::quantizeBytes(x.data(), static_cast<int64_t>(x.size()), scale, c.range, c.zeroPoint, offset,
+                tessera::kernels::quantizeBytes(x.data(), static_cast<int64_t>(x.size()), scale, c.range, c.zeroPoint, offset,
                                             bytes.data());
                 for (size_t i = 0; i < x.size(); ++i)
                     QCOMPARE(int64_t{bytes[i]}, analog::quantizeValue(x[i], scale, c.range, c.zeroPoint) + offset);
@@ -93,5 +93,5 @@ private slots:
     }
 };
 
-QTEST_APPLESS_MAIN(TestSimKernels)
-#include "test_sim_kernels.moc"
+QTEST_APPLESS_MAIN(TestElementKernels)
+#include "test_element_kernels.moc"

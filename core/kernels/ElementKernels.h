@@ -1,12 +1,15 @@
 #pragma once
-// The simulator's per-element loops (internal): the ADC of a block's column sums and the
-// epilogue of accumulator rows, as core/analog/AnalogModel.h defines them (adcConvert,
-// epilogue), in a file compiled for the build machine's vector ISA.
+// The per-element loops of the analog numeric model, vectorized: the ADC of a block's column
+// sums, the epilogue of accumulator rows, DAC quantization and fake quantization, exactly as
+// core/analog/Numerics.h and AnalogModel.h define them (adcConvert, epilogue, quantizeValue,
+// fakeQuantize; tests/core/test_element_kernels.cpp checks each against its definition).
+// Compiled for the build machine's vector ISA (TESSERA_NATIVE). Shared by every executor of
+// the analog model: AnalogLayer (the quantized reference executor) and the simulator.
 #include "core/analog/Numerics.h"
 
 #include <cstdint>
 
-namespace tessera::sim {
+namespace tessera::kernels {
 
 // acc[i * ldAcc + j] += adcConvert(sums[i * cols + j], shift, adcMax), i < count, j < cols
 // (= when store: the first block into accumulators that are 0).
@@ -30,4 +33,4 @@ void quantizeRow(const float* data, int64_t count, double scale, analog::CodeRan
 void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeRange range, int64_t zeroPoint,
                    int32_t offset, uint8_t* bytes);
 
-} // namespace tessera::sim
+} // namespace tessera::kernels

@@ -1,11 +1,11 @@
-#include "simulator/SimKernels.h"
+#include "core/kernels/ElementKernels.h"
 
 #include "core/analog/AnalogModel.h"
 
 #include <cmath>
 #include <vector>
 
-namespace tessera::sim {
+namespace tessera::kernels {
 
 namespace {
 
@@ -163,4 +163,4 @@ void quantizeBytes(const float* data, int64_t count, double scale, analog::CodeR
     quantizeCodes(data, count, scale, range, zeroPoint, offset, bytes);
 }
 
-} // namespace tessera::sim
+} // namespace tessera::kernels
