@@ -7,6 +7,7 @@
 #include "quant/BiasCorrection.h"
 #include "quant/Observers.h"
 #include "quant/QuantizedExecutor.h"
+#include "quant/SmoothingSearch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -161,10 +162,11 @@ void assignTensors(QuantSpec& r, const Graph& g, const StatsMap& stats)
     }
 }
 
-// Per-input-channel ranges of every analog layer's input over the data (input smoothing).
-ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
+// Per-input-channel bounds of every analog layer's input over the data (input smoothing).
+ChannelBoundsMap collectChannelBounds(ModelGraphs& model, const Dataset& data, int64_t batchSize, double end,
+                                      ProgressSink* progress)
 {
-    ChannelRanges ranges;
+    ChannelBoundsMap bounds;
     auto observe = [&](const Graph& g, const std::string& name, const Tensor& t) {
         const std::optional<ValueId> v = g.findValue(name);
         if (!v)
@@ -172,11 +174,29 @@ ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int6
         for (NodeId reader : g.value(*v).consumers) {
             const Node& node = g.node(reader);
             if (node.inputs[0] == *v && analog::isLowerableAnalogNode(g, node))
-                observeChannelRanges(g, node, t, ranges[node.name]);
+                observeChannelBounds(g, node, t, bounds[node.name]);
         }
     };
-    forEachActivation(model, data, batchSize, progress, 0.0, 0.1, observe);
-    return ranges;
+    forEachActivation(model, data, batchSize, progress, 0.0, end, observe);
+    return bounds;
+}
+
+// The smoothing factors: one alpha, or each layer's best of config.smoothingAlphas
+// (quant/SmoothingSearch.h), measured in a second pass over the data.
+std::vector<InputSmoothing> chooseSmoothing(ModelGraphs& model, const Dataset& data, const QuantConfig& config,
+                                            int64_t batchSize, ProgressSink* progress)
+{
+    const bool search = config.smoothingAlphas.size() > 1;
+    const ChannelBoundsMap bounds = collectChannelBounds(model, data, batchSize, search ? 0.05 : 0.1, progress);
+    const Graph& g = model.forBatch(model.declaredBatch());
+    if (!search)
+        return computeSmoothing(g, channelRanges(bounds),
+                                config.smoothingAlphas.empty() ? config.smoothingAlpha : config.smoothingAlphas[0],
+                                config.smoothInputs);
+    SmoothingAlphaSearch chooser(g, bounds, config);
+    forEachActivation(model, data, batchSize, progress, 0.05, 0.1,
+                      [&](const Graph& bg, const std::string& name, const Tensor& t) { chooser.observe(bg, name, t); });
+    return chooser.chosen();
 }
 
 void assignLayers(QuantSpec& r, const Graph& g)
@@ -217,6 +237,9 @@ void validateConfig(const QuantConfig& c, const Graph& g)
     checkActivationBits(c.highPrecisionBits, "quantization config (high-precision bits)");
     if (!(c.smoothingAlpha >= 0.0 && c.smoothingAlpha <= 1.0))
         fail("quantization config: smoothing alpha must be in [0, 1], got ", c.smoothingAlpha);
+    for (double a : c.smoothingAlphas)
+        if (!(a >= 0.0 && a <= 1.0))
+            fail("quantization config: smoothing alpha candidates must be in [0, 1], got ", a);
     if (c.geometry.rows <= 0 || c.geometry.cols <= 0)
         fail("quantization config: array size must be positive");
     auto checkLayer = [&](const std::string& name) {
@@ -254,8 +277,7 @@ QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& 
         r.equalization = computeEqualization(model.forBatch(firstBatch));
     model.setEqualization(r.equalization);
     if (config.smoothInputs != SmoothingScope::Off)
-        r.smoothing = computeSmoothing(model.forBatch(firstBatch), collectChannelRanges(model, data, batchSize, progress),
-                                       config.smoothingAlpha, config.smoothInputs);
+        r.smoothing = chooseSmoothing(model, data, config, batchSize, progress);
     prepareModel(model, r);
     const Graph& g0 = model.forBatch(firstBatch);
 

@@ -93,7 +93,11 @@ struct ChannelScaling {
 struct InputSmoothing {
     std::string layer;           // analog node name
     std::vector<double> factors; // m_c per input channel, > 0
-    bool operator==(const InputSmoothing& o) const { return layer == o.layer && factors == o.factors; }
+    double alpha = -1.0;         // the balance the factors were made with (-1: not recorded)
+    bool operator==(const InputSmoothing& o) const
+    {
+        return layer == o.layer && factors == o.factors && alpha == o.alpha;
+    }
 };
 
 struct QuantConfig {
@@ -114,6 +118,10 @@ struct QuantConfig {
     // Activation/weight balance of the smoothing. 0.75 (was 0.5): PP-OCRv4 rec reads 91 of 100
     // lines instead of 72 at ANA8 (docs/quantization.md, Input smoothing).
     double smoothingAlpha = 0.75;
+    // Candidate alphas chosen per layer (quant/SmoothingSearch.h): each smoothed layer takes
+    // the candidate with the lowest output MSE on the calibration data, recorded per layer
+    // (InputSmoothing::alpha). Empty: every layer takes smoothingAlpha.
+    std::vector<double> smoothingAlphas{0.5, 0.75, 0.9};
     // Offset (zero-point) codes for lopsided tensors (analog::chooseCoding); false: every
     // signed tensor symmetric, as before format version 3.
     bool offsetCoding = true;

@@ -1,0 +1,209 @@
+#include "quant/SmoothingSearch.h"
+
+#include "core/Error.h"
+#include "core/WeightMatrix.h"
+#include "core/analog/AnalogLowering.h"
+#include "core/analog/Numerics.h"
+#include "quant/Observers.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessera::quant {
+
+namespace {
+
+// Runs of `inner` input elements share a channel: NC... inputs hold H*W... per channel.
+int64_t channelRun(const Node& node, const Tensor& x, int64_t channels)
+{
+    return channelsFirst(node) ? x.numel() / (x.dim(0) * channels) : 1;
+}
+
+// W m quantized per output channel and dequantized: the weights the array holds, in real units.
+std::vector<float> quantizedScaledWeights(const analog::AnalogMatmulView& view, const std::vector<double>& factors,
+                                          int bits, ObserverKind observer)
+{
+    const std::vector<int64_t> in = inChannelMap(view);
+    std::vector<float> w(view.weights.size());
+    for (size_t e = 0; e < w.size(); ++e)
+        w[e] = static_cast<float>(view.weights[e] * factors[static_cast<size_t>(in[e])]);
+    const std::vector<double> scales =
+        shareOutChannelScales(view, weightScales(w.data(), view.cols, view.rows, bits, observer));
+    const analog::CodeRange range = analog::codeRange(bits, true);
+    for (int64_t n = 0; n < view.cols; ++n)
+        for (int64_t k = 0; k < view.rows; ++k) {
+            float& v = w[static_cast<size_t>(n * view.rows + k)];
+            v = static_cast<float>(static_cast<double>(analog::quantizeValue(v, scales[n], range)) * scales[n]);
+        }
+    return w;
+}
+
+double dot(const float* a, const double* b, int64_t n)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        s += static_cast<double>(a[i]) * b[i];
+    return s;
+}
+
+} // namespace
+
+void observeChannelBounds(const Graph& g, const Node& node, const Tensor& x, ChannelBounds& b)
+{
+    const int64_t channels = smoothingChannels(g, node);
+    b.lo.resize(static_cast<size_t>(channels), 0.0);
+    b.hi.resize(static_cast<size_t>(channels), 0.0);
+    const float* d = x.data<float>();
+    const int64_t n = x.numel(), inner = channelRun(node, x, channels);
+    for (int64_t run = 0; run * inner < n; ++run) {
+        const size_t c = static_cast<size_t>(run % channels);
+        for (const float* p = d + run * inner; p < d + (run + 1) * inner; ++p)
+            if (std::isfinite(*p)) {
+                b.lo[c] = std::min<double>(b.lo[c], *p);
+                b.hi[c] = std::max<double>(b.hi[c], *p);
+            }
+    }
+}
+
+ChannelRanges channelRanges(const ChannelBoundsMap& bounds)
+{
+    ChannelRanges r;
+    for (const auto& [name, b] : bounds) {
+        std::vector<double>& v = r[name];
+        for (size_t c = 0; c < b.hi.size(); ++c)
+            v.push_back(std::max(-b.lo[c], b.hi[c]));
+    }
+    return r;
+}
+
+SmoothingAlphaSearch::SmoothingAlphaSearch(const Graph& g, const ChannelBoundsMap& bounds, const QuantConfig& config)
+    : m_config(config)
+{
+    if (config.smoothingAlphas.empty())
+        fail("input smoothing: no candidate alphas to choose from");
+    const ChannelRanges ranges = channelRanges(bounds);
+    std::vector<std::vector<InputSmoothing>> perAlpha; // the same layers at every alpha (the spread test ignores it)
+    for (double a : config.smoothingAlphas)
+        perAlpha.push_back(computeSmoothing(g, ranges, a, config.smoothInputs));
+    for (size_t i = 0; i < perAlpha[0].size(); ++i) {
+        const std::string& name = perAlpha[0][i].layer;
+        m_order.push_back(name);
+        bool differ = false;
+        for (const auto& s : perAlpha)
+            differ = differ || s[i].factors != perAlpha[0][i].factors;
+        if (!differ) {
+            m_fixed.push_back(perAlpha[0][i]);
+            continue;
+        }
+        const Node& node = g.node(*g.findNode(name));
+        const analog::AnalogMatmulView view = analog::lowerAnalogNode(g, node);
+        auto wb = config.layerWeightBits.find(name);
+        const int bits = wb == config.layerWeightBits.end() ? config.weightBits : wb->second;
+        const bool allowOffset = config.offsetCoding && view.scatter == OutputScatter::Permute;
+        const ChannelBounds& b = bounds.at(name);
+        Layer& layer = m_layers[name];
+        layer.weights = view.weights;
+        layer.rows = view.rows;
+        layer.cols = view.cols;
+        layer.groups = view.groups;
+        for (const auto& s : perAlpha) {
+            Candidate c;
+            c.smoothing = s[i];
+            double lo = 0.0, hi = 0.0;
+            for (size_t ch = 0; ch < b.hi.size(); ++ch) {
+                lo = std::min(lo, b.lo[ch] / c.smoothing.factors[ch]);
+                hi = std::max(hi, b.hi[ch] / c.smoothing.factors[ch]);
+            }
+            const analog::TensorCoding coding = analog::chooseCoding(lo, hi, config.activationBits, allowOffset);
+            c.scale = coding.scale > 0.0 ? coding.scale : 1.0;
+            c.zeroPoint = coding.zeroPoint;
+            c.isSigned = coding.isSigned;
+            c.weights = quantizedScaledWeights(view, c.smoothing.factors, bits, config.weightObserver);
+            layer.candidates.push_back(std::move(c));
+        }
+    }
+}
+
+void SmoothingAlphaSearch::observe(const Graph& g, const std::string& name, const Tensor& x)
+{
+    const std::optional<ValueId> v = g.findValue(name);
+    if (!v || m_layers.empty())
+        return;
+    for (NodeId reader : g.value(*v).consumers) {
+        const Node& node = g.node(reader);
+        auto it = m_layers.find(node.name);
+        if (it != m_layers.end() && node.inputs[0] == *v)
+            accumulate(it->second, g, node, x);
+    }
+}
+
+void SmoothingAlphaSearch::accumulate(Layer& layer, const Graph& g, const Node& node, const Tensor& x) const
+{
+    const std::vector<int32_t> map = analog::analogInputGather(g, node, analog::lowerAnalogNode(g, node));
+    const int64_t width = layer.groups * layer.rows, perGroup = layer.cols / layer.groups;
+    if (map.empty() || width == 0)
+        return; // not a gather (or too large to index): this batch does not vote
+    const int64_t vectors = static_cast<int64_t>(map.size()) / width;
+    const int64_t channels = smoothingChannels(g, node), inner = channelRun(node, x, channels);
+    const int64_t step = std::max<int64_t>(1, (vectors + kMaxVectors - 1) / kMaxVectors);
+    const float* xd = x.data<float>();
+    const size_t nc = layer.candidates.size();
+    std::vector<double> xr(static_cast<size_t>(width)), xq(nc * static_cast<size_t>(width));
+    for (int64_t r = 0; r < vectors; r += step) {
+        const int32_t* row = map.data() + r * width;
+        if (*std::max_element(row, row + width) >= x.numel())
+            continue; // a fixed batch's padding sample (x holds the real samples only)
+        for (int64_t e = 0; e < width; ++e) {
+            const int32_t i = row[e];
+            xr[e] = i < 0 ? 0.0 : xd[i];
+            const size_t c = i < 0 ? 0 : static_cast<size_t>((i / inner) % channels);
+            for (size_t k = 0; k < nc; ++k) {
+                const Candidate& cand = layer.candidates[k];
+                const analog::CodeRange range = analog::codeRange(m_config.activationBits, cand.isSigned);
+                const int64_t code =
+                    analog::quantizeValue(xr[e] / cand.smoothing.factors[c], cand.scale, range, cand.zeroPoint);
+                xq[k * width + e] = i < 0 ? 0.0 : static_cast<double>(code - cand.zeroPoint) * cand.scale;
+            }
+        }
+        for (int64_t n = 0; n < layer.cols; ++n) {
+            const int64_t offset = (n / perGroup) * layer.rows;
+            const double y = dot(layer.weights.data() + n * layer.rows, xr.data() + offset, layer.rows);
+            for (size_t k = 0; k < nc; ++k) {
+                const double d = y - dot(layer.candidates[k].weights.data() + n * layer.rows,
+                                         xq.data() + k * width + offset, layer.rows);
+                layer.candidates[k].error += d * d;
+            }
+        }
+        layer.outputs += layer.cols;
+    }
+}
+
+std::vector<InputSmoothing> SmoothingAlphaSearch::chosen() const
+{
+    std::vector<InputSmoothing> out;
+    size_t fixed = 0;
+    for (const std::string& name : m_order) {
+        auto it = m_layers.find(name);
+        if (it == m_layers.end()) {
+            out.push_back(m_fixed[fixed++]);
+            continue;
+        }
+        const std::vector<Candidate>& c = it->second.candidates;
+        size_t best = 0;
+        for (size_t k = 1; k < c.size(); ++k)
+            if (c[k].error < c[best].error)
+                best = k;
+        out.push_back(c[best].smoothing);
+    }
+    return out;
+}
+
+double SmoothingAlphaSearch::meanSquaredError(const std::string& layer, size_t i) const
+{
+    auto it = m_layers.find(layer);
+    if (it == m_layers.end() || i >= it->second.candidates.size() || it->second.outputs == 0)
+        return -1.0;
+    return it->second.candidates[i].error / static_cast<double>(it->second.outputs);
+}
+
+} // namespace tessera::quant
