@@ -187,14 +187,21 @@ std::vector<InputSmoothing> chooseSmoothing(ModelGraphs& model, const Dataset& d
                                             int64_t batchSize, ProgressSink* progress)
 {
     const bool search = config.smoothingAlphas.size() > 1;
-    const ChannelBoundsMap bounds = collectChannelBounds(model, data, batchSize, search ? 0.05 : 0.1, progress);
+    const ChannelBoundsMap bounds = collectChannelBounds(model, data, batchSize, search ? 0.03 : 0.1, progress);
     const Graph& g = model.forBatch(model.declaredBatch());
     if (!search)
         return computeSmoothing(g, channelRanges(bounds),
                                 config.smoothingAlphas.empty() ? config.smoothingAlpha : config.smoothingAlphas[0],
                                 config.smoothInputs);
     SmoothingAlphaSearch chooser(g, bounds, config);
-    forEachActivation(model, data, batchSize, progress, 0.05, 0.1,
+    if (chooser.needsHistograms()) {
+        forEachActivation(model, data, batchSize, progress, 0.03, 0.06,
+                          [&](const Graph& bg, const std::string& name, const Tensor& t) {
+                              chooser.observeHistograms(bg, name, t);
+                          });
+        chooser.finishHistograms();
+    }
+    forEachActivation(model, data, batchSize, progress, 0.06, 0.1,
                       [&](const Graph& bg, const std::string& name, const Tensor& t) { chooser.observe(bg, name, t); });
     return chooser.chosen();
 }

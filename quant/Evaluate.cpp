@@ -182,29 +182,33 @@ EvalReport evaluateByShape(ModelGraphs& model, const QuantSpec& result, const Da
     if (options.metric || !options.metricCommand.empty())
         fail(data.source, ": a metric command needs the outputs as one .npy, and samples of different shapes give "
                           "outputs of different shapes; give one --size WxH");
+    // Each group is scored as soon as it has run and its outputs dropped: memory holds one
+    // group's outputs, not every sample's (100 text lines at their widths: 2.4 GB before).
     const std::vector<Dataset> groups = splitByShape(data);
-    std::vector<EvalRun> runs;
-    std::vector<OutputScorer> scorers;
+    std::optional<OutputScorer> total; // reads groups[0]'s labels until finished
+    std::vector<LayerError> order;
     std::map<std::string, Accum> perNode;
     EvalReport rep;
     int64_t done = 0;
     for (const Dataset& g : groups) {
         SilentProgress silent;
         SubProgress part(progress ? *progress : silent, double(done) / data.count(), double(done + g.count()) / data.count());
-        runs.push_back(runEvaluation(model, result, g, options, &part, nullptr));
+        EvalRun run = runEvaluation(model, result, g, options, &part, nullptr);
         done += g.count();
-    }
-    for (size_t i = 0; i < groups.size(); ++i) {
-        scorers.push_back(scoreOutputs(taskLayout(result, runs[i].shape), runs[i].fpOut, runs[i].qOut, groups[i]));
-        if (i > 0)
-            scorers[0].merge(scorers[i]);
-        for (const auto& [node, a] : runs[i].perNode) {
+        OutputScorer scorer = scoreOutputs(taskLayout(result, run.shape), run.fpOut, run.qOut, g);
+        if (total)
+            total->merge(scorer);
+        else
+            total.emplace(scorer);
+        if (order.empty())
+            order = run.order;
+        for (const auto& [node, a] : run.perNode) {
             perNode[node].signal += a.signal;
             perNode[node].noise += a.noise;
         }
     }
-    scorers[0].finish(rep);
-    finishLayers(rep, runs[0].order, perNode);
+    total->finish(rep); // counts only: the outputs it pointed at are gone
+    finishLayers(rep, order, perNode);
     return rep;
 }
 

@@ -106,25 +106,26 @@ SmoothingAlphaSearch::SmoothingAlphaSearch(const Graph& g, const ChannelBoundsMa
         layer.rows = view.rows;
         layer.cols = view.cols;
         layer.groups = view.groups;
+        layer.allowOffset = allowOffset;
+        layer.signal.assign(static_cast<size_t>(view.cols), 0.0);
         for (const auto& s : perAlpha) {
             Candidate c;
             c.smoothing = s[i];
-            double lo = 0.0, hi = 0.0;
             for (size_t ch = 0; ch < b.hi.size(); ++ch) {
-                lo = std::min(lo, b.lo[ch] / c.smoothing.factors[ch]);
-                hi = std::max(hi, b.hi[ch] / c.smoothing.factors[ch]);
+                c.lo = std::min(c.lo, b.lo[ch] / c.smoothing.factors[ch]);
+                c.hi = std::max(c.hi, b.hi[ch] / c.smoothing.factors[ch]);
             }
-            const analog::TensorCoding coding = analog::chooseCoding(lo, hi, config.activationBits, allowOffset);
-            c.scale = coding.scale > 0.0 ? coding.scale : 1.0;
-            c.zeroPoint = coding.zeroPoint;
-            c.isSigned = coding.isSigned;
+            setCoding(c, allowOffset, std::max(-c.lo, c.hi));
+            if (needsHistograms())
+                c.hist = AbsHistogram(std::max(-c.lo, c.hi), config.activationObserver.bins);
+            c.noise.assign(static_cast<size_t>(view.cols), 0.0);
             c.weights = quantizedScaledWeights(view, c.smoothing.factors, bits, config.weightObserver);
             layer.candidates.push_back(std::move(c));
         }
     }
 }
 
-void SmoothingAlphaSearch::observe(const Graph& g, const std::string& name, const Tensor& x)
+template <class Fn> void SmoothingAlphaSearch::forReaders(const Graph& g, const std::string& name, Fn fn)
 {
     const std::optional<ValueId> v = g.findValue(name);
     if (!v || m_layers.empty())
@@ -133,8 +134,50 @@ void SmoothingAlphaSearch::observe(const Graph& g, const std::string& name, cons
         const Node& node = g.node(reader);
         auto it = m_layers.find(node.name);
         if (it != m_layers.end() && node.inputs[0] == *v)
-            accumulate(it->second, g, node, x);
+            fn(it->second, node);
     }
+}
+
+// As the calibrator codes a DAC input (Calibrator.cpp, ownQuant): the threshold clips both sides.
+void SmoothingAlphaSearch::setCoding(Candidate& c, bool allowOffset, double t) const
+{
+    if (!(t > 0.0 && std::isfinite(t)))
+        return; // all zeros: any scale codes them exactly
+    const analog::TensorCoding coding =
+        analog::chooseCoding(std::max(c.lo, -t), std::min(c.hi, t), m_config.activationBits, allowOffset);
+    c.scale = coding.scale;
+    c.zeroPoint = coding.zeroPoint;
+    c.isSigned = coding.isSigned;
+}
+
+bool SmoothingAlphaSearch::needsHistograms() const { return m_config.activationObserver.kind != ObserverKind::MinMax; }
+
+void SmoothingAlphaSearch::observeHistograms(const Graph& g, const std::string& name, const Tensor& x)
+{
+    forReaders(g, name, [&](Layer& layer, const Node& node) {
+        const int64_t channels = smoothingChannels(g, node), inner = channelRun(node, x, channels);
+        const float* d = x.data<float>();
+        std::vector<float> scaled(static_cast<size_t>(x.numel()));
+        for (Candidate& c : layer.candidates) {
+            for (int64_t i = 0; i < x.numel(); ++i)
+                scaled[i] = static_cast<float>(d[i] / c.smoothing.factors[static_cast<size_t>((i / inner) % channels)]);
+            c.hist.add(scaled.data(), x.numel());
+        }
+    });
+}
+
+void SmoothingAlphaSearch::finishHistograms()
+{
+    for (auto& [name, layer] : m_layers)
+        for (Candidate& c : layer.candidates) {
+            const int64_t levels = analog::maxCode(m_config.activationBits, c.lo < 0.0);
+            setCoding(c, layer.allowOffset, chooseThreshold(c.hist, levels, m_config.activationObserver));
+        }
+}
+
+void SmoothingAlphaSearch::observe(const Graph& g, const std::string& name, const Tensor& x)
+{
+    forReaders(g, name, [&](Layer& layer, const Node& node) { accumulate(layer, g, node, x); });
 }
 
 void SmoothingAlphaSearch::accumulate(Layer& layer, const Graph& g, const Node& node, const Tensor& x) const
@@ -168,10 +211,11 @@ void SmoothingAlphaSearch::accumulate(Layer& layer, const Graph& g, const Node& 
         for (int64_t n = 0; n < layer.cols; ++n) {
             const int64_t offset = (n / perGroup) * layer.rows;
             const double y = dot(layer.weights.data() + n * layer.rows, xr.data() + offset, layer.rows);
+            layer.signal[n] += y * y;
             for (size_t k = 0; k < nc; ++k) {
                 const double d = y - dot(layer.candidates[k].weights.data() + n * layer.rows,
                                          xq.data() + k * width + offset, layer.rows);
-                layer.candidates[k].error += d * d;
+                layer.candidates[k].noise[n] += d * d;
             }
         }
         layer.outputs += layer.cols;
@@ -188,22 +232,29 @@ std::vector<InputSmoothing> SmoothingAlphaSearch::chosen() const
             out.push_back(m_fixed[fixed++]);
             continue;
         }
-        const std::vector<Candidate>& c = it->second.candidates;
         size_t best = 0;
-        for (size_t k = 1; k < c.size(); ++k)
-            if (c[k].error < c[best].error)
+        for (size_t k = 1; k < it->second.candidates.size(); ++k)
+            if (relativeError(name, k) < relativeError(name, best))
                 best = k;
-        out.push_back(c[best].smoothing);
+        out.push_back(it->second.candidates[best].smoothing);
     }
     return out;
 }
 
-double SmoothingAlphaSearch::meanSquaredError(const std::string& layer, size_t i) const
+double SmoothingAlphaSearch::relativeError(const std::string& layer, size_t i) const
 {
     auto it = m_layers.find(layer);
     if (it == m_layers.end() || i >= it->second.candidates.size() || it->second.outputs == 0)
         return -1.0;
-    return it->second.candidates[i].error / static_cast<double>(it->second.outputs);
+    const Layer& l = it->second;
+    double sum = 0.0;
+    int64_t live = 0;
+    for (size_t n = 0; n < l.signal.size(); ++n)
+        if (l.signal[n] > 0.0) { // a dead column has nothing to lose
+            sum += l.candidates[i].noise[n] / l.signal[n];
+            ++live;
+        }
+    return live > 0 ? sum / static_cast<double>(live) : 0.0;
 }
 
 } // namespace tessera::quant
