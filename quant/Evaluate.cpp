@@ -214,10 +214,10 @@ EvalReport evaluateByShape(ModelGraphs& model, const QuantSpec& result, const Da
 
 } // namespace
 
-int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes)
+int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes, const Shape& sample)
 {
     const int64_t batch = model.runBatch(1);
-    const Graph& g = model.forBatch(batch);
+    const Graph& g = model.forShape(sample, batch);
     int64_t bytes = 0;
     for (ValueId id = 0; id < static_cast<ValueId>(g.valueCount()); ++id) {
         const Value& v = g.value(id);
@@ -234,7 +234,9 @@ EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset
                       ProgressSink* progress, const Fp32Reference* reference)
 {
     const int64_t batchSize =
-        options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes) : options.batchSize;
+        options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes,
+                                             Shape(data.inputs.shape().begin() + 1, data.inputs.shape().end()))
+                         : options.batchSize;
     EvalRun run;
     std::vector<float>&fpOut = run.fpOut, &qOut = run.qOut;
     Fp32Reference& shape = run.shape;

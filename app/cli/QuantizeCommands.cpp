@@ -225,7 +225,7 @@ CommandRun declareQuantize(CLI::App& sub)
         "one smoothing balance for every layer: 0 moves nothing into the weights, 1 normalizes every input channel");
     sub.add_option("--smoothing-alphas", req->config.smoothingAlphas,
                    "candidate balances, each smoothed layer takes the one with the lowest output error on the "
-                   "calibration data (default 0.5,0.75,0.9)")
+                   "calibration data, e.g. 0.5,0.75,0.9 (default: --smoothing-alpha for every layer)")
         ->delimiter(',')
         ->excludes(fixedAlpha);
     addTaskOptions(sub, req->task);
