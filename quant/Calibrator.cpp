@@ -187,22 +187,25 @@ std::vector<InputSmoothing> chooseSmoothing(ModelGraphs& model, const Dataset& d
                                             int64_t batchSize, ProgressSink* progress)
 {
     const bool search = config.smoothingAlphas.size() > 1;
-    const ChannelBoundsMap bounds = collectChannelBounds(model, data, batchSize, search ? 0.03 : 0.1, progress);
+    const ChannelBoundsMap bounds = collectChannelBounds(model, data, batchSize, search ? 0.02 : 0.1, progress);
     const Graph& g = model.forBatch(model.declaredBatch());
     if (!search)
         return computeSmoothing(g, channelRanges(bounds),
                                 config.smoothingAlphas.empty() ? config.smoothingAlpha : config.smoothingAlphas[0],
                                 config.smoothInputs);
     SmoothingAlphaSearch chooser(g, bounds, config);
-    if (chooser.needsHistograms()) {
-        forEachActivation(model, data, batchSize, progress, 0.03, 0.06,
-                          [&](const Graph& bg, const std::string& name, const Tensor& t) {
-                              chooser.observeHistograms(bg, name, t);
-                          });
-        chooser.finishHistograms();
-    }
-    forEachActivation(model, data, batchSize, progress, 0.06, 0.1,
-                      [&](const Graph& bg, const std::string& name, const Tensor& t) { chooser.observe(bg, name, t); });
+    using Observe = void (SmoothingAlphaSearch::*)(const Graph&, const std::string&, const Tensor&);
+    auto pass = [&](Observe fn, double begin, double end) {
+        forEachActivation(model, data, batchSize, progress, begin, end,
+                          [&](const Graph& bg, const std::string& name, const Tensor& t) { (chooser.*fn)(bg, name, t); });
+    };
+    if (chooser.needsHistograms())
+        pass(&SmoothingAlphaSearch::observeHistograms, 0.02, 0.04);
+    chooser.finishHistograms();
+    if (config.calibrateAdc)
+        pass(&SmoothingAlphaSearch::observeAdcRanges, 0.04, 0.07);
+    chooser.finishAdcRanges();
+    pass(&SmoothingAlphaSearch::observe, 0.07, 0.1);
     return chooser.chosen();
 }
 

@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "core/WeightMatrix.h"
 #include "core/analog/AnalogLowering.h"
+#include "core/analog/AnalogModel.h"
 #include "core/analog/Numerics.h"
 #include "quant/Observers.h"
 
@@ -19,23 +20,22 @@ int64_t channelRun(const Node& node, const Tensor& x, int64_t channels)
     return channelsFirst(node) ? x.numel() / (x.dim(0) * channels) : 1;
 }
 
-// W m quantized per output channel and dequantized: the weights the array holds, in real units.
-std::vector<float> quantizedScaledWeights(const analog::AnalogMatmulView& view, const std::vector<double>& factors,
-                                          int bits, ObserverKind observer)
+// W m quantized per output channel: levels [N, K] and their scales.
+void quantizeScaledWeights(const analog::AnalogMatmulView& view, const std::vector<double>& factors, int bits,
+                           ObserverKind observer, std::vector<int32_t>& levels, std::vector<double>& scales)
 {
     const std::vector<int64_t> in = inChannelMap(view);
     std::vector<float> w(view.weights.size());
     for (size_t e = 0; e < w.size(); ++e)
         w[e] = static_cast<float>(view.weights[e] * factors[static_cast<size_t>(in[e])]);
-    const std::vector<double> scales =
-        shareOutChannelScales(view, weightScales(w.data(), view.cols, view.rows, bits, observer));
+    scales = shareOutChannelScales(view, weightScales(w.data(), view.cols, view.rows, bits, observer));
     const analog::CodeRange range = analog::codeRange(bits, true);
+    levels.resize(w.size());
     for (int64_t n = 0; n < view.cols; ++n)
         for (int64_t k = 0; k < view.rows; ++k) {
-            float& v = w[static_cast<size_t>(n * view.rows + k)];
-            v = static_cast<float>(static_cast<double>(analog::quantizeValue(v, scales[n], range)) * scales[n]);
+            const size_t e = static_cast<size_t>(n * view.rows + k);
+            levels[e] = static_cast<int32_t>(analog::quantizeValue(w[e], scales[n], range));
         }
-    return w;
 }
 
 double dot(const float* a, const double* b, int64_t n)
@@ -107,6 +107,10 @@ SmoothingAlphaSearch::SmoothingAlphaSearch(const Graph& g, const ChannelBoundsMa
         layer.cols = view.cols;
         layer.groups = view.groups;
         layer.allowOffset = allowOffset;
+        layer.blockRows = config.geometry.rows;
+        layer.weightBits = bits;
+        auto ab = config.layerAdcBits.find(name);
+        layer.adcBits = ab == config.layerAdcBits.end() ? config.adcBits : ab->second;
         layer.signal.assign(static_cast<size_t>(view.cols), 0.0);
         for (const auto& s : perAlpha) {
             Candidate c;
@@ -119,7 +123,10 @@ SmoothingAlphaSearch::SmoothingAlphaSearch(const Graph& g, const ChannelBoundsMa
             if (needsHistograms())
                 c.hist = AbsHistogram(std::max(-c.lo, c.hi), config.activationObserver.bins);
             c.noise.assign(static_cast<size_t>(view.cols), 0.0);
-            c.weights = quantizedScaledWeights(view, c.smoothing.factors, bits, config.weightObserver);
+            quantizeScaledWeights(view, c.smoothing.factors, bits, config.weightObserver, c.levels, c.levelScale);
+            c.levelSum.assign(static_cast<size_t>(view.cols), 0);
+            for (size_t e = 0; e < c.levels.size(); ++e)
+                c.levelSum[e / static_cast<size_t>(view.rows)] += c.levels[e];
             layer.candidates.push_back(std::move(c));
         }
     }
@@ -168,6 +175,8 @@ void SmoothingAlphaSearch::observeHistograms(const Graph& g, const std::string& 
 
 void SmoothingAlphaSearch::finishHistograms()
 {
+    if (!needsHistograms())
+        return; // MinMax: the coding from the bounds stands
     for (auto& [name, layer] : m_layers)
         for (Candidate& c : layer.candidates) {
             const int64_t levels = analog::maxCode(m_config.activationBits, c.lo < 0.0);
@@ -175,12 +184,29 @@ void SmoothingAlphaSearch::finishHistograms()
         }
 }
 
-void SmoothingAlphaSearch::observe(const Graph& g, const std::string& name, const Tensor& x)
+void SmoothingAlphaSearch::observeAdcRanges(const Graph& g, const std::string& name, const Tensor& x)
 {
-    forReaders(g, name, [&](Layer& layer, const Node& node) { accumulate(layer, g, node, x); });
+    forReaders(g, name, [&](Layer& layer, const Node& node) { accumulate(layer, g, node, x, true); });
 }
 
-void SmoothingAlphaSearch::accumulate(Layer& layer, const Graph& g, const Node& node, const Tensor& x) const
+void SmoothingAlphaSearch::finishAdcRanges()
+{
+    for (auto& [name, layer] : m_layers)
+        for (Candidate& c : layer.candidates) {
+            const int64_t adcMax = analog::maxCode(layer.adcBits, true);
+            const int64_t worst = std::min(layer.rows, layer.blockRows) *
+                                  analog::maxCode(m_config.activationBits, false) * analog::maxCode(layer.weightBits, true);
+            c.adcShift = analog::adcShiftFor(m_config.calibrateAdc ? std::max<int64_t>(1, c.adcRange) : worst, adcMax);
+        }
+}
+
+void SmoothingAlphaSearch::observe(const Graph& g, const std::string& name, const Tensor& x)
+{
+    forReaders(g, name, [&](Layer& layer, const Node& node) { accumulate(layer, g, node, x, false); });
+}
+
+void SmoothingAlphaSearch::accumulate(Layer& layer, const Graph& g, const Node& node, const Tensor& x,
+                                      bool rangesOnly) const
 {
     const std::vector<int32_t> map = analog::analogInputGather(g, node, analog::lowerAnalogNode(g, node));
     const int64_t width = layer.groups * layer.rows, perGroup = layer.cols / layer.groups;
@@ -189,9 +215,11 @@ void SmoothingAlphaSearch::accumulate(Layer& layer, const Graph& g, const Node& 
     const int64_t vectors = static_cast<int64_t>(map.size()) / width;
     const int64_t channels = smoothingChannels(g, node), inner = channelRun(node, x, channels);
     const int64_t step = std::max<int64_t>(1, (vectors + kMaxVectors - 1) / kMaxVectors);
+    const int64_t adcMax = analog::maxCode(layer.adcBits, true);
     const float* xd = x.data<float>();
     const size_t nc = layer.candidates.size();
-    std::vector<double> xr(static_cast<size_t>(width)), xq(nc * static_cast<size_t>(width));
+    std::vector<double> xr(static_cast<size_t>(width));
+    std::vector<int64_t> codes(nc * static_cast<size_t>(width)); // DAC codes, zero point included
     for (int64_t r = 0; r < vectors; r += step) {
         const int32_t* row = map.data() + r * width;
         if (*std::max_element(row, row + width) >= x.numel())
@@ -203,22 +231,37 @@ void SmoothingAlphaSearch::accumulate(Layer& layer, const Graph& g, const Node& 
             for (size_t k = 0; k < nc; ++k) {
                 const Candidate& cand = layer.candidates[k];
                 const analog::CodeRange range = analog::codeRange(m_config.activationBits, cand.isSigned);
-                const int64_t code =
-                    analog::quantizeValue(xr[e] / cand.smoothing.factors[c], cand.scale, range, cand.zeroPoint);
-                xq[k * width + e] = i < 0 ? 0.0 : static_cast<double>(code - cand.zeroPoint) * cand.scale;
+                codes[k * width + e] = i < 0 ? cand.zeroPoint // padding reads the zero point
+                                             : analog::quantizeValue(xr[e] / cand.smoothing.factors[c], cand.scale,
+                                                                     range, cand.zeroPoint);
             }
         }
         for (int64_t n = 0; n < layer.cols; ++n) {
             const int64_t offset = (n / perGroup) * layer.rows;
-            const double y = dot(layer.weights.data() + n * layer.rows, xr.data() + offset, layer.rows);
+            const double y = rangesOnly ? 0.0 : dot(layer.weights.data() + n * layer.rows, xr.data() + offset, layer.rows);
             layer.signal[n] += y * y;
             for (size_t k = 0; k < nc; ++k) {
-                const double d = y - dot(layer.candidates[k].weights.data() + n * layer.rows,
-                                         xq.data() + k * width + offset, layer.rows);
-                layer.candidates[k].noise[n] += d * d;
+                Candidate& cand = layer.candidates[k];
+                const int32_t* w = cand.levels.data() + n * layer.rows;
+                const int64_t* xc = codes.data() + k * width + offset;
+                int64_t acc = 0;
+                for (int64_t b0 = 0; b0 < layer.rows; b0 += layer.blockRows) {
+                    int64_t p = 0;
+                    for (int64_t j = b0; j < std::min(layer.rows, b0 + layer.blockRows); ++j)
+                        p += xc[j] * w[j];
+                    if (rangesOnly)
+                        cand.adcRange = std::max(cand.adcRange, p < 0 ? -p : p);
+                    else
+                        acc += analog::adcConvert(p, cand.adcShift, adcMax);
+                }
+                if (rangesOnly)
+                    continue;
+                const double yq = static_cast<double>(acc - cand.zeroPoint * cand.levelSum[n]) * cand.scale *
+                                  cand.levelScale[n];
+                cand.noise[n] += (y - yq) * (y - yq);
             }
         }
-        layer.outputs += layer.cols;
+        layer.outputs += rangesOnly ? 0 : layer.cols;
     }
 }
 

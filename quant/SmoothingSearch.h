@@ -12,8 +12,9 @@
 // where 0.75 everywhere reads 95. y = W x is the FP32 output and yq the output of the smoothed layer with its input x / m
 // coded at the DAC width as the calibrator codes it (the activation observer's threshold on
 // x / m, then analog::chooseCoding, offset codes as the config allows) and its weights W m quantized per output channel (the config's
-// weight observer and bits). The ADC is left out: it sees the same real outputs whatever
-// the alpha. Layers whose factors do not depend on alpha (depthwise: alpha 1) are not
+// weight observer and bits), its block sums digitized by the layer's ADC (analog::adcConvert,
+// one shift per layer from the candidate's own calibrated range: the factors change the
+// columns' weight scales and so how much of the ADC's range each column uses). Layers whose factors do not depend on alpha (depthwise: alpha 1) are not
 // searched. The choice is recorded per layer (InputSmoothing::alpha) with its factors,
 // which core re-applies (core/quantspec/GraphRewrites.h).
 #include "core/Graph.h"
@@ -51,6 +52,12 @@ public:
     void observeHistograms(const Graph& graph, const std::string& name, const Tensor& x);
     void finishHistograms();
 
+    // The ADC: each candidate's calibrated range (largest |block sum| of DAC codes times weight
+    // levels over the sampled vectors), one pass of observeAdcRanges, then finishAdcRanges
+    // (also without the pass: the worst case when the config does not calibrate the ADC).
+    void observeAdcRanges(const Graph& graph, const std::string& name, const Tensor& x);
+    void finishAdcRanges();
+
     // Accumulates every candidate's output error for the analog layers reading value `name`
     // of `graph` (any batch size or input shape of the model), from `x`: that value's FP32 data.
     void observe(const Graph& graph, const std::string& name, const Tensor& x);
@@ -71,7 +78,11 @@ private:
         bool isSigned = true;
         double lo = 0.0, hi = 0.0; // min and max of x / m
         AbsHistogram hist;
-        std::vector<float> weights; // dequantized W m, [N, K]
+        std::vector<int32_t> levels;     // W m quantized per output column, [N, K]
+        std::vector<double> levelScale;  // per column
+        std::vector<int64_t> levelSum;   // per column: the zero point's share z * sum_k levels
+        int64_t adcRange = 0;            // largest |block sum| seen (observeAdcRanges)
+        int adcShift = 0;
         std::vector<double> noise; // per output column
     };
     struct Layer {
@@ -81,11 +92,14 @@ private:
         std::vector<double> signal; // per output column
         int64_t outputs = 0;        // error terms accumulated
         bool allowOffset = false;
+        int64_t blockRows = 1024; // rows per array block
+        int adcBits = 12;
+        int weightBits = 8;
     };
     // The layers reading value `name` of `graph` as their input 0, with that node.
     template <class Fn> void forReaders(const Graph& graph, const std::string& name, Fn fn);
     void setCoding(Candidate& c, bool allowOffset, double threshold) const;
-    void accumulate(Layer& layer, const Graph& graph, const Node& node, const Tensor& x) const;
+    void accumulate(Layer& layer, const Graph& graph, const Node& node, const Tensor& x, bool rangesOnly) const;
 
     QuantConfig m_config;
     std::vector<std::string> m_order; // layers in topological order
