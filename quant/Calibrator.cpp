@@ -7,6 +7,7 @@
 #include "quant/BiasCorrection.h"
 #include "quant/Observers.h"
 #include "quant/QuantizedExecutor.h"
+#include "quant/SmoothingSearch.h"
 
 #include <algorithm>
 #include <cmath>
@@ -161,10 +162,11 @@ void assignTensors(QuantSpec& r, const Graph& g, const StatsMap& stats)
     }
 }
 
-// Per-input-channel ranges of every analog layer's input over the data (input smoothing).
-ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
+// Per-input-channel bounds of every analog layer's input over the data (input smoothing).
+ChannelBoundsMap collectChannelBounds(ModelGraphs& model, const Dataset& data, int64_t batchSize, double end,
+                                      ProgressSink* progress)
 {
-    ChannelRanges ranges;
+    ChannelBoundsMap bounds;
     auto observe = [&](const Graph& g, const std::string& name, const Tensor& t) {
         const std::optional<ValueId> v = g.findValue(name);
         if (!v)
@@ -172,11 +174,39 @@ ChannelRanges collectChannelRanges(ModelGraphs& model, const Dataset& data, int6
         for (NodeId reader : g.value(*v).consumers) {
             const Node& node = g.node(reader);
             if (node.inputs[0] == *v && analog::isLowerableAnalogNode(g, node))
-                observeChannelRanges(g, node, t, ranges[node.name]);
+                observeChannelBounds(g, node, t, bounds[node.name]);
         }
     };
-    forEachActivation(model, data, batchSize, progress, 0.0, 0.1, observe);
-    return ranges;
+    forEachActivation(model, data, batchSize, progress, 0.0, end, observe);
+    return bounds;
+}
+
+// The smoothing factors: one alpha, or each layer's best of config.smoothingAlphas
+// (quant/SmoothingSearch.h), measured in a second pass over the data.
+std::vector<InputSmoothing> chooseSmoothing(ModelGraphs& model, const Dataset& data, const QuantConfig& config,
+                                            int64_t batchSize, ProgressSink* progress)
+{
+    const bool search = config.smoothingAlphas.size() > 1;
+    const ChannelBoundsMap bounds = collectChannelBounds(model, data, batchSize, search ? 0.02 : 0.1, progress);
+    const Graph& g = model.forBatch(model.declaredBatch());
+    if (!search)
+        return computeSmoothing(g, channelRanges(bounds),
+                                config.smoothingAlphas.empty() ? config.smoothingAlpha : config.smoothingAlphas[0],
+                                config.smoothInputs);
+    SmoothingAlphaSearch chooser(g, bounds, config);
+    using Observe = void (SmoothingAlphaSearch::*)(const Graph&, const std::string&, const Tensor&);
+    auto pass = [&](Observe fn, double begin, double end) {
+        forEachActivation(model, data, batchSize, progress, begin, end,
+                          [&](const Graph& bg, const std::string& name, const Tensor& t) { (chooser.*fn)(bg, name, t); });
+    };
+    if (chooser.needsHistograms())
+        pass(&SmoothingAlphaSearch::observeHistograms, 0.02, 0.04);
+    chooser.finishHistograms();
+    if (config.calibrateAdc)
+        pass(&SmoothingAlphaSearch::observeAdcRanges, 0.04, 0.07);
+    chooser.finishAdcRanges();
+    pass(&SmoothingAlphaSearch::observe, 0.07, 0.1);
+    return chooser.chosen();
 }
 
 void assignLayers(QuantSpec& r, const Graph& g)
@@ -217,6 +247,9 @@ void validateConfig(const QuantConfig& c, const Graph& g)
     checkActivationBits(c.highPrecisionBits, "quantization config (high-precision bits)");
     if (!(c.smoothingAlpha >= 0.0 && c.smoothingAlpha <= 1.0))
         fail("quantization config: smoothing alpha must be in [0, 1], got ", c.smoothingAlpha);
+    for (double a : c.smoothingAlphas)
+        if (!(a >= 0.0 && a <= 1.0))
+            fail("quantization config: smoothing alpha candidates must be in [0, 1], got ", a);
     if (c.geometry.rows <= 0 || c.geometry.cols <= 0)
         fail("quantization config: array size must be positive");
     auto checkLayer = [&](const std::string& name) {
@@ -254,8 +287,7 @@ QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& 
         r.equalization = computeEqualization(model.forBatch(firstBatch));
     model.setEqualization(r.equalization);
     if (config.smoothInputs != SmoothingScope::Off)
-        r.smoothing = computeSmoothing(model.forBatch(firstBatch), collectChannelRanges(model, data, batchSize, progress),
-                                       config.smoothingAlpha, config.smoothInputs);
+        r.smoothing = chooseSmoothing(model, data, config, batchSize, progress);
     prepareModel(model, r);
     const Graph& g0 = model.forBatch(firstBatch);
 

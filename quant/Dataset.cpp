@@ -368,6 +368,13 @@ const Graph& ModelGraphs::forShape(const Shape& wanted, int64_t batch)
 const Graph& ModelGraphs::cached(const Shape& sample, int64_t batch, std::unique_ptr<Graph> g)
 {
     applyQuantRewrites(*g, m_equalization, m_smoothing);
+    if (sample != m_sampleShape) {
+        if (m_otherShapes.size() >= kOtherShapeGraphs) {
+            m_graphs.erase(m_otherShapes.front());
+            m_otherShapes.pop_front();
+        }
+        m_otherShapes.push_back({sample, batch});
+    }
     return *(m_graphs[{sample, batch}] = std::move(g));
 }
 
@@ -397,6 +404,7 @@ void ModelGraphs::setEqualization(const std::vector<ChannelScaling>& scalings)
     applyQuantRewrites(probe, scalings, m_smoothing);
     m_equalization = scalings;
     m_graphs.clear();
+    m_otherShapes.clear();
 }
 
 void ModelGraphs::setSmoothing(const std::vector<InputSmoothing>& smoothing)
@@ -407,6 +415,7 @@ void ModelGraphs::setSmoothing(const std::vector<InputSmoothing>& smoothing)
     applyQuantRewrites(probe, m_equalization, smoothing);
     m_smoothing = smoothing;
     m_graphs.clear();
+    m_otherShapes.clear();
 }
 
 namespace {

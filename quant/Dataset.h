@@ -11,6 +11,7 @@
 #include "quant/Equalization.h"
 #include "quant/Smoothing.h"
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -100,7 +101,11 @@ public:
     // The graph at `batch` for samples of shape `sample` (one sample's input shape without
     // the batch dim; empty: the shape imported), the model imported again at that shape
     // (symbolic dims, e.g. a text recognizer's width). Throws naming the shape otherwise.
+    // Graphs of the imported sample shape stay cached; of other shapes only the last
+    // kOtherShapeGraphs made (each holds the weights: 100 text lines of 40 widths kept
+    // 2 GB of graphs), so such a reference lasts until that many other-shape graphs are made.
     const Graph& forShape(const Shape& sample, int64_t batch);
+    static constexpr size_t kOtherShapeGraphs = 3;
     const std::string& name() const { return m_name; }
     // The model's content hash (core/quantspec/ModelHash.h): what a spec records and is
     // checked against.
@@ -137,6 +142,7 @@ private:
     std::vector<InputSmoothing> m_smoothing;
     Shape m_sampleShape; // the imported input's shape without its batch dim
     std::map<std::pair<Shape, int64_t>, std::unique_ptr<Graph>> m_graphs; // by (sample shape, batch)
+    std::deque<std::pair<Shape, int64_t>> m_otherShapes; // cached keys of other sample shapes, oldest first
 };
 
 // ModelGraphs(modelPath, samples' shape): the samples ([N, ...] from `source`) fix the

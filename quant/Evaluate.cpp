@@ -180,38 +180,42 @@ EvalReport evaluateByShape(ModelGraphs& model, const QuantSpec& result, const Da
     if (options.metric || !options.metricCommand.empty())
         fail(data.source, ": a metric command needs the outputs as one .npy, and samples of different shapes give "
                           "outputs of different shapes; give one --size WxH");
+    // Each group is scored as soon as it has run and its outputs dropped: memory holds one
+    // group's outputs, not every sample's (100 text lines at their widths: 2.4 GB before).
     const std::vector<Dataset> groups = splitByShape(data);
-    std::vector<EvalRun> runs;
-    std::vector<OutputScorer> scorers;
+    std::optional<OutputScorer> total; // reads groups[0]'s labels until finished
+    std::vector<LayerError> order;
     std::map<std::string, Accum> perNode;
     EvalReport rep;
     int64_t done = 0;
     for (const Dataset& g : groups) {
         SilentProgress silent;
         SubProgress part(progress ? *progress : silent, double(done) / data.count(), double(done + g.count()) / data.count());
-        runs.push_back(runEvaluation(model, result, g, options, &part, nullptr));
+        EvalRun run = runEvaluation(model, result, g, options, &part, nullptr);
         done += g.count();
-    }
-    for (size_t i = 0; i < groups.size(); ++i) {
-        scorers.push_back(scoreOutputs(taskLayout(result, runs[i].shape), runs[i].fpOut, runs[i].qOut, groups[i]));
-        if (i > 0)
-            scorers[0].merge(scorers[i]);
-        for (const auto& [node, a] : runs[i].perNode) {
+        OutputScorer scorer = scoreOutputs(taskLayout(result, run.shape), run.fpOut, run.qOut, g);
+        if (total)
+            total->merge(scorer);
+        else
+            total.emplace(scorer);
+        if (order.empty())
+            order = run.order;
+        for (const auto& [node, a] : run.perNode) {
             perNode[node].signal += a.signal;
             perNode[node].noise += a.noise;
         }
     }
-    scorers[0].finish(rep);
-    finishLayers(rep, runs[0].order, perNode);
+    total->finish(rep); // counts only: the outputs it pointed at are gone
+    finishLayers(rep, order, perNode);
     return rep;
 }
 
 } // namespace
 
-int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes)
+int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes, const Shape& sample)
 {
     const int64_t batch = model.runBatch(1);
-    const Graph& g = model.forBatch(batch);
+    const Graph& g = model.forShape(sample, batch);
     int64_t bytes = 0;
     for (ValueId id = 0; id < static_cast<ValueId>(g.valueCount()); ++id) {
         const Value& v = g.value(id);
@@ -228,7 +232,9 @@ EvalRun runEvaluation(ModelGraphs& model, const QuantSpec& result, const Dataset
                       ProgressSink* progress, const Fp32Reference* reference)
 {
     const int64_t batchSize =
-        options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes) : options.batchSize;
+        options.perLayer ? perLayerBatchSize(model, options.batchSize, options.perLayerBudgetBytes,
+                                             Shape(data.inputs.shape().begin() + 1, data.inputs.shape().end()))
+                         : options.batchSize;
     EvalRun run;
     std::vector<float>&fpOut = run.fpOut, &qOut = run.qOut;
     Fp32Reference& shape = run.shape;

@@ -49,7 +49,9 @@ struct EvalOptions {
     bool perLayer = false;
     // Per-layer scoring keeps every FP32 activation of a run: runs are cut to fewer samples
     // so that these stay within this many bytes (perLayerBatchSize).
-    int64_t perLayerBudgetBytes = int64_t(512) << 20;
+    // 256 MB: with the quantized run's values and the weights, quant-eval of PP-OCRv4 rec over
+    // 100 lines at their widths peaks under 1 GB.
+    int64_t perLayerBudgetBytes = int64_t(256) << 20;
     // The user's metric, 'CMD {ref} {out}' (quant/MetricCommand.h); empty: none.
     std::string metricCommand;
     // Or the same metric already holding these data's FP32 outputs and its ceiling (a search
@@ -64,7 +66,8 @@ struct EvalOptions {
 
 // The samples per run that keep all of one run's activations (FP32, every value of the
 // graph) within `budgetBytes`: at least 1, at most `requested` (a fixed batch runs anyway).
-int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes);
+// `sample`: one sample's input shape (empty: the imported one); a wider text line holds more.
+int64_t perLayerBatchSize(ModelGraphs& model, int64_t requested, int64_t budgetBytes, const Shape& sample = {});
 
 // FP32 outputs (graph output 0, flattened per sample) computed once and reused.
 struct Fp32Reference {

@@ -64,7 +64,7 @@ std::vector<InputSmoothing> computeSmoothing(const Graph& g, const ChannelRanges
             continue;
         const double al = isDepthwise(g, node) ? 1.0 : alpha;
         const std::vector<double> w = weightInputRanges(g, node);
-        InputSmoothing s{node.name, std::vector<double>(a.size(), 1.0)};
+        InputSmoothing s{node.name, std::vector<double>(a.size(), 1.0), al};
         for (size_t c = 0; c < a.size(); ++c)
             if (a[c] > 0.0 && w[c] > 0.0)
                 s.factors[c] = std::pow(a[c], al) / std::pow(w[c], 1.0 - al);

@@ -220,8 +220,14 @@ CommandRun declareQuantize(CLI::App& sub)
     sub.add_flag("--offset-coding,!--no-offset-coding", req->config.offsetCoding,
                  "offset (zero-point) DAC codes for lopsided activations such as HardSwish outputs, the offset "
                  "cancelled in the layer's bias (default on; off: every signed tensor symmetric)");
-    sub.add_option("--smoothing-alpha", req->config.smoothingAlpha,
-                   "smoothing balance: 0 moves nothing into the weights, 1 normalizes every input channel");
+    CLI::Option* fixedAlpha = sub.add_option(
+        "--smoothing-alpha", req->config.smoothingAlpha,
+        "one smoothing balance for every layer: 0 moves nothing into the weights, 1 normalizes every input channel");
+    sub.add_option("--smoothing-alphas", req->config.smoothingAlphas,
+                   "candidate balances, each smoothed layer takes the one with the lowest output error on the "
+                   "calibration data, e.g. 0.5,0.75,0.9 (default: --smoothing-alpha for every layer)")
+        ->delimiter(',')
+        ->excludes(fixedAlpha);
     addTaskOptions(sub, req->task);
     sub.add_option("--digital-bits", req->config.highPrecisionBits,
                    "bits of tensors no analog layer reads (the vector engine's path; default 16)");
@@ -234,6 +240,8 @@ CommandRun declareQuantize(CLI::App& sub)
         for (const std::string& item : *layerBits)
             req->config.layerWeightBits[layerNameOf(item)] = layerBitsOf(item);
         req->config.smoothInputs = parseSmoothingScope(*smooth);
+        if (fixedAlpha->count() > 0)
+            req->config.smoothingAlphas.clear();
         req->config.activationObserver.kind = parseObserver(*obs);
         req->config.weightObserver = parseObserver(*wobs);
         req->calibration = toSource(*data);

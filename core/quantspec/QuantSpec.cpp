@@ -127,6 +127,7 @@ json configToJson(const QuantConfig& c)
                 {"bias_correction", c.biasCorrection},
                 {"smooth_inputs", smoothingScopeName(c.smoothInputs)},
                 {"smoothing_alpha", c.smoothingAlpha},
+                {"smoothing_alphas", c.smoothingAlphas},
                 {"offset_coding", c.offsetCoding},
                 {"task", toJson(c.task)},
                 {"non_idealities",
@@ -165,7 +166,12 @@ json toJson(const QuantSpec& r)
         equalization.push_back(json{{"first", cs.first}, {"second", cs.second}, {"scales", cs.scales}});
     json smoothing = json::array();
     for (const InputSmoothing& sm : r.smoothing)
-        smoothing.push_back(json{{"layer", sm.layer}, {"factors", sm.factors}});
+    {
+        json e{{"layer", sm.layer}, {"factors", sm.factors}};
+        if (sm.alpha >= 0.0)
+            e["alpha"] = sm.alpha;
+        smoothing.push_back(std::move(e));
+    }
     return json{{"format", "tessera-quant"},
                 {"version", QuantSpec::kFormatVersion},
                 {"model", r.model},
@@ -226,6 +232,9 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     // Files from before smoothing existed did not smooth.
     c.smoothInputs = parseSmoothingScope(getString(j, "smooth_inputs", where, "off"));
     c.smoothingAlpha = getDouble(j, "smoothing_alpha", where, 0.0, 1.0, 0.5);
+    // Files from before the per-layer choice used smoothing_alpha everywhere.
+    c.smoothingAlphas = has(j, "smoothing_alphas") ? getDoubles(j, "smoothing_alphas", where, false, 0.0, 1.0)
+                                                   : std::vector<double>{};
     // Files from before offset coding (version 2 and older) coded every tensor symmetric.
     c.offsetCoding = getBool(j, "offset_coding", where, false);
     if (has(j, "non_idealities"))
@@ -298,6 +307,7 @@ void rewritesFromJson(const json& j, const std::string& src, QuantSpec& r)
         InputSmoothing sm{getString(e, "layer", src + ": smoothing"), {}};
         sm.factors = getDoubles(e, "factors", strCat(src, ": smoothing of layer '", sm.layer, "'"), true, kMinScale,
                                 kMaxScale);
+        sm.alpha = getDouble(e, "alpha", strCat(src, ": smoothing of layer '", sm.layer, "'"), 0.0, 1.0, -1.0);
         r.smoothing.push_back(std::move(sm));
     }
 }

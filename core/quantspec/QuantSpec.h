@@ -93,7 +93,11 @@ struct ChannelScaling {
 struct InputSmoothing {
     std::string layer;           // analog node name
     std::vector<double> factors; // m_c per input channel, > 0
-    bool operator==(const InputSmoothing& o) const { return layer == o.layer && factors == o.factors; }
+    double alpha = -1.0;         // the balance the factors were made with (-1: not recorded)
+    bool operator==(const InputSmoothing& o) const
+    {
+        return layer == o.layer && factors == o.factors && alpha == o.alpha;
+    }
 };
 
 struct QuantConfig {
@@ -114,6 +118,12 @@ struct QuantConfig {
     // Activation/weight balance of the smoothing. 0.75 (was 0.5): PP-OCRv4 rec reads 91 of 100
     // lines instead of 72 at ANA8 (docs/quantization.md, Input smoothing).
     double smoothingAlpha = 0.75;
+    // Candidate alphas chosen per layer (quant/SmoothingSearch.h): each smoothed layer takes
+    // the candidate with the lowest output error on the calibration data, recorded per layer
+    // (InputSmoothing::alpha). Empty (the default): every layer takes smoothingAlpha. Not the
+    // default: on PP-OCRv4 rec {0.5, 0.75, 0.9} chosen per layer reads 90 lines of 100, 0.75
+    // everywhere 95 (docs/quantization.md, Input smoothing).
+    std::vector<double> smoothingAlphas;
     // Offset (zero-point) codes for lopsided tensors (analog::chooseCoding); false: every
     // signed tensor symmetric, as before format version 3.
     bool offsetCoding = true;

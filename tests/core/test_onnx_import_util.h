@@ -12,7 +12,8 @@
 
 namespace tessera::testing {
 
-constexpr int64_t kSymbolic = -1; // a dim written as dim_param "N"
+constexpr int64_t kSymbolic = -1;      // a dim written as dim_param "N"
+constexpr int64_t kSymbolicWidth = -2; // a second symbolic dim, dim_param "W"
 
 class OnnxModel {
 public:
@@ -118,6 +119,8 @@ private:
             auto* dim = shape->add_dim();
             if (d == kSymbolic)
                 dim->set_dim_param("N");
+            else if (d == kSymbolicWidth)
+                dim->set_dim_param("W");
             else
                 dim->set_dim_value(d);
         }
