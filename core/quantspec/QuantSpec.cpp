@@ -1,6 +1,7 @@
 #include "core/quantspec/QuantSpec.h"
 
 #include "core/Error.h"
+#include "core/Warning.h"
 #include "core/io/FileIO.h"
 #include "core/quantspec/JsonFields.h"
 
@@ -326,6 +327,7 @@ void headerFromJson(const json& j, const std::string& src, QuantSpec& r)
         v.get<int64_t>() > QuantSpec::kFormatVersion)
         fail(src, ": quantization format ", v.dump(), ", this reader supports ", QuantSpec::kOldestReadableVersion,
              "-", QuantSpec::kFormatVersion, " (made by another Tessera version?)");
+    r.source = src;
     r.model = getString(j, "model", src, "");
     r.modelHash = getString(j, "model_hash", src, "");
     if (has(j, "input_shape")) {
@@ -370,7 +372,22 @@ void writeQuantSpec(const std::string& path, const QuantSpec& spec)
 
 QuantSpec readQuantSpec(const std::string& path)
 {
-    return quantSpecFromJson(readJsonFile(path), path);
+    const json j = readJsonFile(path);
+    QuantSpec spec = quantSpecFromJson(j, path);
+    if (spec.modelHash.empty())
+        warn(strCat(path, ": ",
+                    j.at("version").get<int64_t>() == 1
+                        ? "a format-1 quantization file records no model content hash"
+                        : "the quantization file records no model content hash (\"model_hash\" is missing or "
+                          "empty: hand-written or edited?)",
+                    ", so it cannot be checked against the model it is used with; quantize the model again to "
+                    "record one"));
+    return spec;
+}
+
+std::string specWhere(const QuantSpec& spec)
+{
+    return spec.source.empty() ? std::string() : spec.source + ": ";
 }
 
 analog::NonIdealities readNonIdealities(const std::string& path)
