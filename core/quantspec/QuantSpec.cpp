@@ -100,7 +100,7 @@ void checkSpecMatchesModel(const QuantSpec& spec, const std::string& modelHash, 
 {
     if (force || spec.modelHash.empty() || modelHash.empty() || spec.modelHash == modelHash)
         return;
-    fail("the quantization file was made for another model: it was calibrated on '", spec.model, "' (content ",
+    fail(specWhere(spec), "the quantization file was made for another model: it was calibrated on '", spec.model, "' (content ",
          spec.modelHash, "), not on '", modelName, "' (content ", modelHash,
          "); quantize this model again, or pass --force to use it anyway");
 }
