@@ -5,9 +5,11 @@
 //   --find TEXT        select the first matching node once the graph is shown
 //   --dark             a dark Fusion palette (also TESSERA_STUDIO_THEME=dark)
 #include "core/Memory.h"
+#include "core/Warning.h"
 #include "app/MainWindow.h"
 #include "app/StudioBench.h"
 #include "app/model/SyntheticGraph.h"
+#include "app/panels/LogPanel.h"
 #include "app/views/NodeStyle.h"
 
 #include <QApplication>
@@ -56,10 +58,19 @@ int main(int argc, char** argv)
         QObject::connect(&window, &MainWindow::documentShown, &window,
                          [&window, text = parser.value(find)] { window.searchController()->findNext(text); });
     window.layoutController()->setEngine(layoutEngine);
+    // The engine's warnings (a quantization file without a model hash, ...) go to the Log
+    // panel, from whichever thread gives them; the handler is gone before the window.
+    LogPanel* log = window.log();
+    tessera::setWarningHandler([log](const std::string& text) {
+        QMetaObject::invokeMethod(log, [log, t = QString::fromStdString(text)] { log->append(QObject::tr("Warning: %1").arg(t)); },
+                                  Qt::QueuedConnection);
+    });
     window.show();
     if (parser.isSet(synthetic))
         window.showDocument(makeSyntheticDocument(parser.value(synthetic).toInt()));
     else if (!parser.positionalArguments().isEmpty())
         window.openPath(parser.positionalArguments().first());
-    return app.exec();
+    const int status = app.exec();
+    tessera::setWarningHandler(nullptr);
+    return status;
 }

@@ -78,11 +78,11 @@ void programLayer(const Graph& graph, const Node& node, const QuantSpec* spec, c
     if (spec) {
         const LayerQuant* lq = spec->findLayer(node.name);
         if (!lq)
-            fail("layer '", node.name, "': the quantization spec has no entry for it (made for another model?)");
+            fail(specWhere(*spec), "layer '", node.name, "': the quantization spec has no entry for it (made for another model?)");
         params = analog::layerParams(*spec, *lq, view);
         bias = analog::layerBias(*lq, view);
         if (params.numerics.rowsPerBlock != result.target.analog.array.rows)
-            fail("layer '", node.name, "': the quantization spec splits rows in blocks of ", params.numerics.rowsPerBlock,
+            fail(specWhere(*spec), "layer '", node.name, "': the quantization spec splits rows in blocks of ", params.numerics.rowsPerBlock,
                  " but target ", result.target.name, " has arrays of ", result.target.analog.array.rows,
                  " rows; quantize for this target (--target ", result.target.name, ")");
     } else {

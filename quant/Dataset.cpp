@@ -8,6 +8,7 @@
 #include "core/io/Npy.h"
 #include "core/quantspec/GraphRewrites.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -439,6 +440,30 @@ std::string stackedHint(const std::string& modelPath, const Tensor& samples)
                   " arrays of the input's full shape, reshape it to ", shapeToString(wanted), ")");
 }
 
+// When the model fails its shape check at its own declared input shape too (every dim but
+// the batch fixed), the model is at fault whatever the data: that error, saying so.
+std::string modelFaultAtDeclaredShape(const std::string& modelPath, bool cleanup)
+{
+    try {
+        ImportOptions probe;
+        probe.lenient = true;
+        const Graph g = importOnnxFile(modelPath, probe).graph;
+        if (g.inputs().size() != 1)
+            return {};
+        const Shape& declared = g.value(g.inputs()[0]).shape;
+        if (declared.empty() || std::any_of(declared.begin() + 1, declared.end(), [](int64_t d) { return d <= 0; }))
+            return {};
+        try {
+            ModelGraphs{modelPath, {}, cleanup};
+        } catch (const Error& e) {
+            return strCat(e.what(), " (at the model's own declared input shape ", shapeToString(declared),
+                          " too: the model is at fault, not the data)");
+        }
+    } catch (const Error&) {
+    }
+    return {};
+}
+
 } // namespace
 
 ModelGraphs openModelForSamples(const std::string& modelPath, const Tensor& samples, const std::string& source,
@@ -452,6 +477,8 @@ ModelGraphs openModelForSamples(const std::string& modelPath, const Tensor& samp
     } catch (const Cancelled&) {
         throw;
     } catch (const Error& e) {
+        if (const std::string modelFault = modelFaultAtDeclaredShape(modelPath, cleanup); !modelFault.empty())
+            throw Error(modelFault);
         const Shape one(sample.begin() + (sample.empty() ? 0 : 1), sample.end());
         fail(source, ": data of shape ", shapeToString(samples.shape()), " (samples of shape ", shapeToString(one),
              " stacked along axis 0) does not fit the model; each sample must have the input's shape without its "

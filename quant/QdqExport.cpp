@@ -27,7 +27,7 @@ public:
         m_out.name = src.name;
         for (const LayerQuant& l : result.layers) {
             if (!src.findNode(l.node))
-                fail("quantization result: layer '", l.node, "' is not a node of graph '", src.name, "'");
+                fail(specWhere(result), "quantization result: layer '", l.node, "' is not a node of graph '", src.name, "'");
             m_layers[l.node] = &l;
         }
         if (result.config.nonIdealities.any())
@@ -237,7 +237,7 @@ private:
     {
         const AnalogMatmulView view = lowerAnalogNode(m_src, node);
         if (m_src.value(node.inputs[0]).name != lq.input)
-            fail("layer '", lq.node, "': result says input '", lq.input, "', graph has '",
+            fail(specWhere(m_result), "layer '", lq.node, "': result says input '", lq.input, "', graph has '",
                  m_src.value(node.inputs[0]).name, "'");
         const std::vector<float> bias = layerBias(lq, view); // with the result's bias correction
         // The QDQ node reads real (dequantized) inputs: programmed without the input's zero

@@ -58,7 +58,7 @@ QuantizedExecutor::QuantizedExecutor(const Graph& graph, const QuantSpec& result
     for (const LayerQuant& layer : result.layers) {
         std::optional<NodeId> id = graph.findNode(layer.node);
         if (!id)
-            fail("quantization result: layer '", layer.node, "' is not a node of graph '", graph.name, "'");
+            fail(specWhere(result), "quantization result: layer '", layer.node, "' is not a node of graph '", graph.name, "'");
         const Node& node = graph.node(*id);
         m_analog[*id] = prepareAnalog(node, layer, lowerAnalogNode(graph, node));
     }
@@ -93,7 +93,7 @@ std::unique_ptr<QuantizedExecutor::AnalogNode> QuantizedExecutor::prepareAnalog(
     }
     a->input = m_result.findTensor(layer.input);
     if (m_graph.value(node.inputs[0]).name != layer.input)
-        fail("layer '", layer.node, "': result says input '", layer.input, "', graph has '",
+        fail(specWhere(m_result), "layer '", layer.node, "': result says input '", layer.input, "', graph has '",
              m_graph.value(node.inputs[0]).name, "'");
     return a;
 }

@@ -9,12 +9,12 @@ AnalogLayerParams layerParams(const QuantSpec& result, const LayerQuant& layer, 
     const TensorQuant* in = result.findTensor(layer.input);
     const TensorQuant* out = result.findTensor(layer.output);
     if (!in || !in->quantized || !out || !out->quantized)
-        fail("layer '", layer.node, "': its input and output tensors must be quantized in the result");
+        fail(specWhere(result), "layer '", layer.node, "': its input and output tensors must be quantized in the result");
     if (!layer.opType.empty() && layer.opType != view.opType) // an empty op: a hand-built spec
-        fail("layer '", layer.node, "': the result says op '", layer.opType, "', the graph's node is a '", view.opType,
+        fail(specWhere(result), "layer '", layer.node, "': the result says op '", layer.opType, "', the graph's node is a '", view.opType,
              "'; the quantization file does not fit this model");
     if (view.rows != layer.rows || view.cols != layer.cols || view.groups != layer.groups)
-        fail("layer '", layer.node, "': the result's geometry (", layer.rows, "x", layer.cols, ", groups ", layer.groups,
+        fail(specWhere(result), "layer '", layer.node, "': the result's geometry (", layer.rows, "x", layer.cols, ", groups ", layer.groups,
              ") does not match the graph (", view.rows, "x", view.cols, ", groups ", view.groups, ")");
     AnalogLayerParams p;
     p.name = layer.node;

@@ -1,6 +1,7 @@
 #include "core/quantspec/QuantSpec.h"
 
 #include "core/Error.h"
+#include "core/Warning.h"
 #include "core/io/FileIO.h"
 #include "core/quantspec/JsonFields.h"
 
@@ -99,7 +100,7 @@ void checkSpecMatchesModel(const QuantSpec& spec, const std::string& modelHash, 
 {
     if (force || spec.modelHash.empty() || modelHash.empty() || spec.modelHash == modelHash)
         return;
-    fail("the quantization file was made for another model: it was calibrated on '", spec.model, "' (content ",
+    fail(specWhere(spec), "the quantization file was made for another model: it was calibrated on '", spec.model, "' (content ",
          spec.modelHash, "), not on '", modelName, "' (content ", modelHash,
          "); quantize this model again, or pass --force to use it anyway");
 }
@@ -336,6 +337,7 @@ void headerFromJson(const json& j, const std::string& src, QuantSpec& r)
         v.get<int64_t>() > QuantSpec::kFormatVersion)
         fail(src, ": quantization format ", v.dump(), ", this reader supports ", QuantSpec::kOldestReadableVersion,
              "-", QuantSpec::kFormatVersion, " (made by another Tessera version?)");
+    r.source = src;
     r.model = getString(j, "model", src, "");
     r.modelHash = getString(j, "model_hash", src, "");
     if (has(j, "input_shape")) {
@@ -380,7 +382,22 @@ void writeQuantSpec(const std::string& path, const QuantSpec& spec)
 
 QuantSpec readQuantSpec(const std::string& path)
 {
-    return quantSpecFromJson(readJsonFile(path), path);
+    const json j = readJsonFile(path);
+    QuantSpec spec = quantSpecFromJson(j, path);
+    if (spec.modelHash.empty())
+        warn(strCat(path, ": ",
+                    j.at("version").get<int64_t>() == 1
+                        ? "a format-1 quantization file records no model content hash"
+                        : "the quantization file records no model content hash (\"model_hash\" is missing or "
+                          "empty: hand-written or edited?)",
+                    ", so it cannot be checked against the model it is used with; quantize the model again to "
+                    "record one"));
+    return spec;
+}
+
+std::string specWhere(const QuantSpec& spec)
+{
+    return spec.source.empty() ? std::string() : spec.source + ": ";
 }
 
 analog::NonIdealities readNonIdealities(const std::string& path)

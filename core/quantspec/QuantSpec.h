@@ -136,6 +136,9 @@ struct QuantSpec {
     static constexpr int kFormatVersion = 3;
     static constexpr int kOldestReadableVersion = 1;
     std::string model; // source model path or name
+    // Where the spec was read (quantSpecFromJson's sourceName, e.g. the file's path); empty
+    // for a spec made in memory. Not written: errors about the spec's layers name it.
+    std::string source;
     // Content hash of the model the spec was made for (ImportReport::contentHash;
     // empty in version 1 files: not checked).
     std::string modelHash;
@@ -161,10 +164,17 @@ nlohmann::json toJson(const QuantSpec& spec);
 // or layer. Version 1 files are read; other versions are refused naming both.
 QuantSpec quantSpecFromJson(const nlohmann::json& json, const std::string& sourceName);
 void writeQuantSpec(const std::string& path, const QuantSpec& spec); // atomic
+// A file without a model content hash (format 1, or "model_hash" missing or empty in a later
+// one: hand-written or edited) is read, like every readable version, but cannot be checked
+// against the model it is used with: readQuantSpec says so through tessera::warn, naming the
+// file (core/Warning.h), once per file and process.
 QuantSpec readQuantSpec(const std::string& path);
+// "<source>: " for a spec read from a file, else "": the prefix of errors about its layers.
+std::string specWhere(const QuantSpec& spec);
 
 // Refuses a spec made for another model (content hashes differ), naming both models;
-// a spec without a hash (version 1) passes. `force` turns the refusal into no check.
+// a spec without a hash passes (readQuantSpec warned when it read it). `force` turns the
+// refusal into no check.
 void checkSpecMatchesModel(const QuantSpec& spec, const std::string& modelHash, const std::string& modelName,
                            bool force = false);
 

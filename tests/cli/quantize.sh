@@ -73,4 +73,10 @@ for verb in quant-eval sensitivity mixed-precision; do
   expect_exit 1 "$TESSERA" "$verb" "$M/mnist_wide.onnx" "$Q" --data "$M/mnist_test_x.npy" --limit 8 --force
   expect_no_grep "$ERR" "made for another model|not expected" "$verb --force"
 done
+# The refusal names the quantization file; compile takes --force too (it refused anyway:
+# opening the model with the spec checked it unforced first).
+expect_exit 1 "$TESSERA" compile "$M/mnist_wide.onnx" --quant "$Q" --target m1076
+expect_grep "$ERR" "$(basename "$Q"): the quantization file was made for another model.*pass --force" "compile: wrong-model message"
+expect_exit 1 "$TESSERA" compile "$M/mnist_wide.onnx" --quant "$Q" --target m1076 --force
+expect_no_grep "$ERR" "made for another model|not expected" "compile --force"
 echo "quantize: ok"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Garbage is refused or flagged, never used silently (issue 12): option ranges people read,
 # NaN/Inf inputs (run warns, eval refuses), labels outside the model's classes, data of
-# the wrong shape naming the data file, a quantization layer of another op.
+# the wrong shape naming the data file, a quantization layer of another op (naming the file),
+# a quantization file without a model hash (a warning naming it).
 # shellcheck source=lib/common.bash
 source "$(dirname "$0")/lib/common.bash"
 CNN="$MODELS/digits/digits_cnn.onnx"
@@ -68,7 +69,17 @@ expect_grep "$ERR" "negative\.npy: label -1 at index 7 is negative" "stderr"
 sed '0,/"op": "Conv"/s//"op": "Gemm"/' "$DATA/quant/mnist_lenet_adc32.json" >"$WORK/other_op.json"
 expect_exit 1 "$TESSERA" quant-eval "$MODELS/mnist/mnist_lenet.onnx" "$WORK/other_op.json" \
   --data "$MODELS/mnist/mnist_test_x.npy" --labels "$MODELS/mnist/mnist_test_y.npy" --limit 10
-expect_grep "$ERR" "layer '/c1/Conv': the result says op 'Gemm', the graph's node is a 'Conv'" "stderr"
+expect_grep "$ERR" "other_op\.json: layer '/c1/Conv': the result says op 'Gemm', the graph's node is a 'Conv'" "stderr"
+
+# A file without a model content hash (the shipped format-1 files) is used, with a warning
+# naming it: it cannot be checked against the model. Said once, though several stages read it.
+expect_exit 0 "$TESSERA" quant-eval "$MODELS/mnist/mnist_lenet.onnx" "$DATA/quant/mnist_lenet_adc32.json" \
+  --data "$MODELS/mnist/mnist_test_x.npy" --labels "$MODELS/mnist/mnist_test_y.npy" --limit 10
+expect_grep "$ERR" "warning: .*mnist_lenet_adc32\.json: a format-1 quantization file records no model content hash, so it cannot be checked against the model" "stderr"
+[ "$(grep -c 'records no model content hash' "$ERR")" = 1 ] || fail "the missing hash was not said exactly once"
+# A file written now carries the hash: no such warning.
+expect_exit 0 "$TESSERA" quant-eval "$CNN" "$WORK/q.json" --data "$X8" --labels "$Y" --limit 10
+expect_no_grep "$ERR" "records no model content hash" "stderr"
 
 # Data of the wrong shape names the data file (and the model).
 expect_exit 1 "$TESSERA" eval "$CNN" --data "$MODELS/digits/digits_test_x16.npy" --labels "$Y"

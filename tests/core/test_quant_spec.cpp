@@ -2,10 +2,13 @@
 // validated with a message naming the key and layer, and the model content hash that
 // keeps a spec from being used with another model.
 #include "core/Error.h"
+#include "core/Warning.h"
+#include "core/io/FileIO.h"
 #include "core/onnx/OnnxImporter.h"
 #include "core/quantspec/ModelHash.h"
 #include "core/quantspec/QuantSpec.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace tessera;
@@ -195,6 +198,42 @@ private slots:
         }
         QVERIFY2(e.contains("tiny.onnx") && e.contains("other.onnx") && e.contains("--force"), qPrintable(e));
         checkSpecMatchesModel(s, "xxh3-64:ffffffffffffffff", "other.onnx", true); // forced
+    }
+
+    // A file without a hash cannot be checked against the model: read (every readable
+    // version is), but said once, naming the file; a file with its hash says nothing.
+    void fileWithoutHashWarnsNamingIt()
+    {
+        QTemporaryDir dir;
+        const std::string v1 = dir.filePath("old.json").toStdString(), v3 = dir.filePath("bare.json").toStdString();
+        const std::string hashed = dir.filePath("hashed.json").toStdString();
+        json j = toJson(smallSpec());
+        writeFileAtomic(hashed, j.dump());
+        j.erase("model_hash");
+        writeFileAtomic(v3, j.dump());
+        j["version"] = 1;
+        writeFileAtomic(v1, j.dump());
+        std::vector<std::string> said;
+        const WarningHandler previous = setWarningHandler([&](const std::string& w) { said.push_back(w); });
+        readQuantSpec(hashed);
+        QCOMPARE(said.size(), size_t(0));
+        for (int i = 0; i < 2; ++i)
+            readQuantSpec(v1); // twice: said once
+        readQuantSpec(v3);
+        setWarningHandler(previous);
+        QCOMPARE(said.size(), size_t(2));
+        QCOMPARE(QString::fromStdString(said[0]), QString::fromStdString(v1) +
+                 ": a format-1 quantization file records no model content hash, so it cannot be checked against "
+                 "the model it is used with; quantize the model again to record one");
+        QVERIFY2(said[1].rfind(v3 + ": the quantization file records no model content hash (\"model_hash\" is "
+                               "missing", 0) == 0, said[1].c_str());
+    }
+
+    // Errors about a spec's layers name the file it was read from.
+    void specRemembersWhereItWasRead()
+    {
+        QCOMPARE(QString::fromStdString(specWhere(quantSpecFromJson(toJson(smallSpec()), "q.json"))), QString("q.json: "));
+        QCOMPARE(QString::fromStdString(specWhere(smallSpec())), QString());
     }
 };
 

@@ -9,6 +9,7 @@
 #include "quant/ImageFolder.h"
 #include "quant/QuantizeApi.h"
 #include "quant/QuantizedExecutor.h"
+#include "tests/core/test_onnx_import_util.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -58,6 +59,22 @@ std::string pngDeclaring(uint32_t width, uint32_t height)
     put32(20, height);
     put32(29, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(bytes.data() + 12), 17)));
     return bytes;
+}
+
+// x[1,1,8,8] -> Conv 3x3 (4 channels, every pad `pad`) -> Flatten -> Gemm with B [10, k].
+// pad 0 and k 144 (4 x 6 x 6) is a consistent model; pad 50000 makes Flatten's row
+// 4 x 100006^2 long, which no Gemm of K 144 takes: the model is at fault whatever the data.
+std::string convGemm(int64_t pad, int64_t k)
+{
+    testing::OnnxModel m(13);
+    m.input("x", {1, 1, 8, 8});
+    m.initializer("w", {4, 1, 3, 3}, std::vector<float>(36, 0.5f));
+    m.initializer("b", {10, k}, std::vector<float>(static_cast<size_t>(10 * k), 0.25f));
+    testing::addInts(m.node("Conv", {"x", "w"}, {"c"}, "conv"), "pads", {pad, pad, pad, pad});
+    testing::addInt(m.node("Flatten", {"c"}, {"f"}, "flat"), "axis", 1);
+    testing::addInt(m.node("Gemm", {"f", "b"}, {"y"}, "fc"), "transB", 1);
+    m.output("y");
+    return m.bytes();
 }
 
 } // namespace
@@ -157,6 +174,24 @@ private slots:
         e = errorOf([&] { runQuantize(req); });
         QVERIFY2(e.contains("/c1/Conv") && e.contains("weight bits 1"), qPrintable(e));
         QVERIFY(!std::filesystem::exists(out));
+    }
+
+    // A model whose shapes fail at its own declared input is blamed, not the data
+    // (issue 12: huge pads before a Gemm said the data file did not fit); data that does
+    // not fit a consistent model still names the data file.
+    void modelAtFaultIsNamedInsteadOfTheData()
+    {
+        const std::string bad = tmp("pads_gemm.onnx"), good = tmp("conv_gemm.onnx");
+        writeFileAtomic(bad, convGemm(50000, 144));
+        writeFileAtomic(good, convGemm(0, 144));
+        QString e = errorOf([&] { openModelForSamples(bad, Tensor(DType::Float32, {2, 1, 8, 8}), "x.npy"); });
+        QVERIFY2(e.startsWith(QString::fromStdString(bad)) && e.contains("Gemm node 'fc'") &&
+                     e.contains("at the model's own declared input shape [1,1,8,8] too: the model is at fault") &&
+                     !e.contains("x.npy"),
+                 qPrintable(e));
+        openModelForSamples(good, Tensor(DType::Float32, {2, 1, 8, 8}), "x.npy");
+        e = errorOf([&] { openModelForSamples(good, Tensor(DType::Float32, {2, 1, 9, 9}), "x.npy"); });
+        QVERIFY2(e.startsWith("x.npy: data of shape [2,1,9,9]") && !e.contains("at fault"), qPrintable(e));
     }
 
     void malformedJsonNamesTheFile()

@@ -152,13 +152,14 @@ private slots:
         spec.layers[0].opType = "ConvTranspose";
         QuantizedExecutor same(g, spec);
         spec.layers[0].opType = "Conv";
+        spec.source = "up.json"; // as readQuantSpec records it: the error names the file
         QString e;
         try {
             QuantizedExecutor other(g, spec);
         } catch (const Error& err) {
             e = err.what();
         }
-        QVERIFY2(e.contains("layer 'up'") && e.contains("op 'Conv'") && e.contains("node is a 'ConvTranspose'"),
+        QVERIFY2(e.startsWith("up.json: layer 'up'") && e.contains("op 'Conv'") && e.contains("node is a 'ConvTranspose'"),
                  qPrintable(e));
     }
 
