@@ -120,12 +120,17 @@ int main(int argc, char** argv)
     app.add_option("--lr-schedule", a.options.lrSchedule, "constant | cosine");
     bool fixedActivations = false;
     app.add_flag("--fixed-activation-scales", fixedActivations, "keep the spec's activation scales and ADC ranges");
+    bool oneChip = false;
+    app.add_flag("--one-training-chip", oneChip, "train on the seed's chip only (default: a fresh chip every step)");
+    app.add_option("--distill", a.options.distillWeight, "weight of distillation from the starting FP32 model");
+    app.add_option("--distill-temperature", a.options.distillTemperature, "its softening temperature");
     app.add_option("--seeds", a.seeds, "chips (noise seeds 1..N) for the noisy evaluation");
     app.add_flag("--noise-eval", a.noiseEval, "evaluate PTQ and tuned under the analog noise");
     app.add_flag("--skip-train", a.skipTrain, "evaluate the existing <out>.onnx / <out>.quant.json");
     app.add_option("-o,--out", a.out, "output prefix (<out>.onnx, <out>.quant.json)");
     CLI11_PARSE(app, argc, argv);
     a.options.learnActivationScales = !fixedActivations;
+    a.options.freshChipPerStep = !oneChip;
     try {
         run(a);
     } catch (const std::exception& e) {
