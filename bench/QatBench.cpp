@@ -30,6 +30,7 @@ struct Args {
     int64_t limit = 0;
     bool skipTrain = false;
     bool noiseEval = false;
+    bool ptqNoise = true;
 };
 
 void printNoisy(const char* what, const NoisyAccuracy& n)
@@ -91,7 +92,8 @@ void run(const Args& a)
     std::iota(seeds.begin(), seeds.end(), uint64_t{1});
     std::printf("noise: programming %.3f, read %.3f, ADC offset %.2f LSB; chips (seeds) 1..%d\n",
                 noise.weightProgramNoise, noise.readNoise, noise.adcOffset, a.seeds);
-    printNoisy("PTQ", noisyAccuracy(a.model, ptq, noise, seeds, test));
+    if (a.ptqNoise)
+        printNoisy("PTQ", noisyAccuracy(a.model, ptq, noise, seeds, test));
     printNoisy("tuned", noisyAccuracy(tunedModel, tuned, noise, seeds, test));
 }
 
@@ -120,12 +122,20 @@ int main(int argc, char** argv)
     app.add_option("--lr-schedule", a.options.lrSchedule, "constant | cosine");
     bool fixedActivations = false;
     app.add_flag("--fixed-activation-scales", fixedActivations, "keep the spec's activation scales and ADC ranges");
+    bool oneChip = false;
+    app.add_flag("--one-training-chip", oneChip, "train on the seed's chip only (default: a fresh chip every step)");
+    app.add_option("--distill", a.options.distillWeight, "weight of distillation from the starting FP32 model");
+    app.add_option("--distill-temperature", a.options.distillTemperature, "its softening temperature");
     app.add_option("--seeds", a.seeds, "chips (noise seeds 1..N) for the noisy evaluation");
     app.add_flag("--noise-eval", a.noiseEval, "evaluate PTQ and tuned under the analog noise");
+    bool noPtqNoise = false;
+    app.add_flag("--no-ptq-noise", noPtqNoise, "skip the PTQ model's noisy evaluation (it does not change between runs)");
     app.add_flag("--skip-train", a.skipTrain, "evaluate the existing <out>.onnx / <out>.quant.json");
     app.add_option("-o,--out", a.out, "output prefix (<out>.onnx, <out>.quant.json)");
     CLI11_PARSE(app, argc, argv);
     a.options.learnActivationScales = !fixedActivations;
+    a.options.freshChipPerStep = !oneChip;
+    a.ptqNoise = !noPtqNoise;
     try {
         run(a);
     } catch (const std::exception& e) {

@@ -72,6 +72,14 @@ CommandRun declareRetrain(CLI::App& sub)
     auto fixedActivations = std::make_shared<bool>(false);
     sub.add_flag("--fixed-activation-scales", *fixedActivations,
                  "with --quant: keep the spec's activation scales and ADC ranges (default: learn them)");
+    auto oneChip = std::make_shared<bool>(false);
+    sub.add_flag("--one-training-chip", *oneChip,
+                 "with --analog-noise: train on the seed's chip only (default: a fresh chip every step)");
+    sub.add_option("--distill", o.distillWeight,
+                   "weight in [0, 1] of distillation from the starting FP32 model's outputs (default 0: labels only)")
+        ->check(numberIn(0, 1));
+    sub.add_option("--distill-temperature", o.distillTemperature, "softening temperature of --distill (default 2)")
+        ->check(numberIn(0, 1e6, true));
     o.threads = 1; // as the other verbs: on a shared machine more threads mostly spin (docs/retraining.md)
     sub.add_option("--threads", o.threads, "torch threads (default 1, 0: every core)")->check(numberIn(0));
     sub.add_option("-o,--output", req->outputModel, "tuned ONNX model to write")->required();
@@ -83,6 +91,7 @@ CommandRun declareRetrain(CLI::App& sub)
         req->data = data();
         req->resume = !*noResume;
         req->options.learnActivationScales = !*fixedActivations;
+        req->options.freshChipPerStep = !*oneChip;
         ConsoleProgress progress(!consoleOptions().quiet);
         const train::RetrainResult r = train::runRetrain(*req, &progress, [&](const train::EpochReport& e) {
             progress.finish();

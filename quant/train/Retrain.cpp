@@ -45,6 +45,10 @@ void checkRequest(const RetrainRequest& r)
         fail("scale learning-rate factor must be a positive number, got ", o.scaleLrFactor);
     if (o.lrSchedule != "constant" && o.lrSchedule != "cosine")
         fail("learning-rate schedule must be 'constant' or 'cosine', got '", o.lrSchedule, "'");
+    if (!(o.distillWeight >= 0.0 && o.distillWeight <= 1.0))
+        fail("distillation weight must be in [0, 1], got ", o.distillWeight);
+    if (!(o.distillTemperature > 0.0) || !std::isfinite(o.distillTemperature))
+        fail("distillation temperature must be a positive number, got ", o.distillTemperature);
     if (o.analogNoise != "off" && r.quantPath.empty())
         fail("analog-aware retraining (--analog-noise ", o.analogNoise, ") needs a quantization spec (--quant q.json)");
 }
@@ -103,6 +107,7 @@ Session openSession(const RetrainRequest& r, const quant::Dataset& data)
     qo.seed = r.options.seed;
     qo.analogNoise = r.options.analogNoise == "default";
     qo.learnActivationScales = r.options.learnActivationScales;
+    qo.freshChipPerStep = r.options.freshChipPerStep;
     if (qo.analogNoise) // off: no noise at all, whatever the spec says
         qo.noise = s.spec->config.nonIdealities.any() ? s.spec->config.nonIdealities : defaultAnalogNoise(r.options.seed);
     s.hooks = makeQatHooks(s.module->graph(), *s.spec, qo);
@@ -120,7 +125,11 @@ std::string runKey(const RetrainRequest& r, const Session& s, int64_t samples)
                   r.options.holdout, " batch ", r.options.batchSize, " noise ", r.options.analogNoise, " samples ",
                   samples, " lr ", r.options.learningRate, " ", r.options.lrSchedule,
                   r.options.lrSchedule == "cosine" ? strCat(" epochs ", r.options.epochs) : std::string(), // the schedule's length
-                  " activation scales ", r.options.learnActivationScales, " scale lr x", r.options.scaleLrFactor);
+                  " activation scales ", r.options.learnActivationScales, " scale lr x", r.options.scaleLrFactor,
+                  r.options.freshChipPerStep ? "" : " one training chip",
+                  r.options.distillWeight > 0.0
+                      ? strCat(" distill ", r.options.distillWeight, " T ", r.options.distillTemperature)
+                      : std::string());
 }
 
 } // namespace

@@ -33,6 +33,14 @@ struct RetrainOptions {
     bool learnActivationScales = true;
     // The learned scales' (weight and activation log-factors) rate relative to --lr.
     double scaleLrFactor = 1.0;
+    // Analog-aware: a fresh chip (programming error, ADC offsets) at every training step
+    // (QatOptions::freshChipPerStep); false trains on the seed's one chip.
+    bool freshChipPerStep = true;
+    // Distillation from the starting FP32 model: the loss is (1 - w) x cross-entropy on the
+    // labels + w x T^2 x cross-entropy against the FP32 model's softened outputs (temperature
+    // T), computed once before training. 0: labels only.
+    double distillWeight = 0.0;
+    double distillTemperature = 2.0;
     int threads = 0; // torch threads (0: all cores)
 };
 

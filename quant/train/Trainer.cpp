@@ -116,6 +116,29 @@ void Trainer::setLearningRate(int epoch, double fraction)
         static_cast<torch::optim::AdamOptions&>(groups[g].options()).lr(g == 0 ? lr : lr * m_options.scaleLrFactor);
 }
 
+void Trainer::computeTeacher(const TrainData& data)
+{
+    if (m_options.distillWeight <= 0.0)
+        return;
+    torch::NoGradGuard noGrad;
+    std::vector<torch::Tensor> parts;
+    const int64_t n = data.inputs.size(0);
+    for (int64_t b = 0; b < n; b += m_options.batchSize)
+        parts.push_back(logitsOf(m_module, nullptr, data.inputs.slice(0, b, std::min(n, b + m_options.batchSize))));
+    m_teacher = torch::cat(parts).to(torch::kFloat);
+}
+
+torch::Tensor Trainer::stepLoss(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& idx) const
+{
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+    if (!m_teacher.defined())
+        return loss;
+    const double w = m_options.distillWeight, t = m_options.distillTemperature;
+    const torch::Tensor soft = torch::softmax(m_teacher.index_select(0, idx) / t, 1);
+    const torch::Tensor distill = -(soft * torch::log_softmax(logits / t, 1)).sum(1).mean() * (t * t);
+    return (1.0 - w) * loss + w * distill;
+}
+
 Trainer::Stop Trainer::runEpoch(const TrainData& data, int epoch, EpochReport& report, ProgressSink* progress)
 {
     const std::vector<int64_t> order = shuffled(data.train, derivedSeed(m_options.seed, static_cast<uint64_t>(epoch)));
@@ -131,7 +154,7 @@ Trainer::Stop Trainer::runEpoch(const TrainData& data, int epoch, EpochReport& r
         const torch::Tensor idx = indexRange(order, b * batch, std::min(order.size(), (b + 1) * batch));
         const torch::Tensor y = data.labels.index_select(0, idx);
         const torch::Tensor logits = logitsOf(m_module, m_hooks, data.inputs.index_select(0, idx));
-        torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y);
+        torch::Tensor loss = stepLoss(logits, y, idx);
         const double value = loss.item<double>();
         if (!std::isfinite(value)) {
             m_nanAt = strCat("NaN loss at epoch ", epoch, ", batch ", b + 1, " (lower --lr?)");
@@ -171,6 +194,7 @@ TrainState Trainer::startState(const TrainData& data, const CheckpointSetup& che
 RetrainResult Trainer::train(const TrainData& data, const CheckpointSetup& checkpoint, ProgressSink* progress,
                              const EpochCallback& onEpoch)
 {
+    computeTeacher(data); // before a resume loads trained weights: the teacher is the starting model
     const std::vector<torch::Tensor> params = trained();
     TrainState state = startState(data, checkpoint, params);
     RetrainResult result;

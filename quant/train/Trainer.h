@@ -1,6 +1,6 @@
 #pragma once
 // The training loop behind runRetrain: a seeded held-out split, seeded per-epoch order,
-// Adam on cross-entropy of the module's logits, held-out measurement after every epoch,
+// Adam on cross-entropy of the module's logits (optionally distilled from the starting FP32 model), held-out measurement after every epoch,
 // early stopping on held-out accuracy (ties: lower loss), a checkpoint after every epoch,
 // cancellation between batches and a NaN-loss stop. The best weights (held-out) are in the
 // module when train() returns.
@@ -57,12 +57,17 @@ private:
                           const std::vector<torch::Tensor>& params);
     std::vector<torch::Tensor> trained() const;
     void setLearningRate(int epoch, double fraction);
+    // Distillation: the starting model's FP32 logits of every sample (hooks off), and the
+    // step's loss against the labels and, with a distillation weight, those logits.
+    void computeTeacher(const TrainData& data);
+    torch::Tensor stepLoss(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& idx) const;
 
     TorchGraph& m_module;
     ForwardHooks* m_hooks;
     RetrainOptions m_options;
     std::unique_ptr<torch::optim::Adam> m_optimizer;
     std::string m_nanAt;
+    torch::Tensor m_teacher; // [samples, classes] FP32 logits, or undefined
 };
 
 } // namespace tessera::train

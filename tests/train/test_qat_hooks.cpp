@@ -12,6 +12,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 using namespace tessera;
@@ -78,7 +79,8 @@ struct Quantized {
     const Graph* graph = nullptr;
     int64_t batch = 0;
 
-    Quantized(Graph g, int64_t rows, int weightBits = 8)
+    // `calib`: the calibration samples (default: standard normal ones).
+    Quantized(Graph g, int64_t rows, int weightBits = 8, const std::function<Tensor(const Shape&)>& calib = {})
     {
         batch = g.value(g.inputs()[0]).shape[0];
         Shape calibShape = g.value(g.inputs()[0]).shape;
@@ -89,7 +91,7 @@ struct Quantized {
         config.geometry.rows = rows;
         config.weightBits = weightBits;
         Dataset data;
-        data.inputs = randomTensor(calibShape, 3);
+        data.inputs = calib ? calib(calibShape) : randomTensor(calibShape, 3);
         spec = calibrate(*model, data, config);
         graph = &model->forBatch(batch);
     }
@@ -127,10 +129,9 @@ std::vector<int64_t> codesOf(const std::vector<float>& values, double scale)
     return codes;
 }
 
-// Fraction of output codes of the hooks equal to the executor's on a batch of x.
-double agreement(const Quantized& q, const QuantSpec& spec, QatHooks& hooks, uint32_t seed)
+// Fraction of output codes of the hooks equal to the executor's on the batch x.
+double agreement(const Quantized& q, const QuantSpec& spec, QatHooks& hooks, const Tensor& x)
 {
-    const Tensor x = randomTensor(q.graph->value(q.graph->inputs()[0]).shape, seed);
     const std::vector<int64_t> expected =
         codesOf(QuantizedExecutor(*q.graph, spec).run({x})[0].toFloatVector(), q.outScale());
     const torch::Tensor out = runHooks(q, hooks, x).output.contiguous();
@@ -142,6 +143,21 @@ double agreement(const Quantized& q, const QuantSpec& spec, QatHooks& hooks, uin
     for (size_t i = 0; i < got.size(); ++i)
         same += got[i] == expected[i];
     return static_cast<double>(same) / static_cast<double>(got.size());
+}
+
+double agreement(const Quantized& q, const QuantSpec& spec, QatHooks& hooks, uint32_t seed)
+{
+    return agreement(q, spec, hooks, randomTensor(q.graph->value(q.graph->inputs()[0]).shape, seed));
+}
+
+// Lopsided samples (about [-0.3, 4]: a ReLU-like tail over a small negative side), which
+// the calibrator codes with offset codes.
+Tensor lopsided(const Shape& shape, uint32_t seed)
+{
+    std::vector<float> v = normals(numElements(shape), seed);
+    for (float& x : v)
+        x = x > 0.0f ? 2.0f * x : 0.15f * x;
+    return Tensor::fromVector<float>(v, shape);
 }
 
 double agreement(const Quantized& q, const QatOptions& options = {})
@@ -332,6 +348,25 @@ private slots:
         QVERIFY(executor > 0.05);
         QVERIFY2(std::fabs(hooks - executor) <= 0.1 * executor,
                  qPrintable(QString("executor %1, hooks %2").arg(executor).arg(hooks)));
+    }
+
+    // An offset-coded (zero-point) input: value() rounds it as core's fakeQuantize does
+    // (codes centered on z, core's centeredRange), and the row-split layer reading it gives
+    // the executor's output codes (DAC codes x - z, the zero point's share folded as core does).
+    void offsetCodedInputEqualsExecutor()
+    {
+        const Quantized q(rowSplitConv(), 16, 8, [](const Shape& s) { return lopsided(s, 3); });
+        const TensorQuant& tq = *q.spec.findTensor("x");
+        QVERIFY(!tq.isSigned);
+        QVERIFY2(tq.zeroPoint > 0, qPrintable(QString::number(tq.zeroPoint)));
+        auto hooks = makeQatHooks(*q.graph, q.spec, {});
+        const Tensor x = lopsided({2, 4, 8, 8}, 31);
+        Tensor expected = x.clone();
+        fakeQuantize(expected.mutableData<float>(), expected.numel(), tq);
+        const torch::Tensor r = hooks->value(*q.graph, q.graph->inputs()[0], toTorch(x));
+        QCOMPARE(std::vector<float>(r.data_ptr<float>(), r.data_ptr<float>() + r.numel()), expected.toFloatVector());
+        QVERIFY(r.min().item<double>() < 0.0); // the negative side is represented, not clipped to 0
+        QCOMPARE(agreement(q, q.spec, *hooks, x), 1.0);
     }
 
     void specForAnotherGraphIsRefused()

@@ -4,6 +4,7 @@
 // cannot use is refused before anything is written.
 #include "core/Error.h"
 #include "core/io/FileIO.h"
+#include "core/io/Npy.h"
 #include "quant/QuantizeApi.h"
 #include "quant/train/Retrain.h"
 
@@ -125,6 +126,26 @@ private slots:
         other.outputModel = dir.filePath("other.onnx").toStdString();
         QVERIFY_THROWS_EXCEPTION(Error, runRetrain(other));
         QVERIFY(!std::filesystem::exists(other.outputModel));
+    }
+    // Fully distilled (weight 1) from the starting FP32 model, a run never reads the labels:
+    // wrong labels give the same weights; at weight 0.5 they change the run.
+    void fullDistillationIgnoresTheLabels()
+    {
+        QTemporaryDir dir;
+        std::vector<int64_t> wrong = readNpy(mnist("mnist_test_y.npy")).toInt64Vector();
+        for (int64_t& y : wrong)
+            y = (y + 1) % 10;
+        const std::string wrongPath = dir.filePath("wrong_y.npy").toStdString();
+        writeNpy(wrongPath, Tensor::fromVector<int64_t>(wrong, {static_cast<int64_t>(wrong.size())}));
+        auto run = [&](const std::string& name, const std::string& labels, double weight) {
+            RetrainRequest r = lenetRequest(dir, name, 1);
+            r.data.labelsNpy = labels;
+            r.options.holdout = 0.0;
+            r.options.distillWeight = weight;
+            return readFileBytes(runRetrain(r).outputModel);
+        };
+        QCOMPARE(run("right", mnist("mnist_test_y.npy"), 1.0), run("wrong", wrongPath, 1.0));
+        QVERIFY(run("right_half", mnist("mnist_test_y.npy"), 0.5) != run("wrong_half", wrongPath, 0.5));
     }
     void unusableDataIsRefusedBeforeWriting()
     {
