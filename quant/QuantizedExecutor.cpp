@@ -185,7 +185,7 @@ void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
     const CodeRange inRange = a.layer->inputRange();
     const float* xd = x.data<float>();
     int32_t* cd = codes.mutableData<int32_t>();
-    const double inScale = a.input->scale;
+    const double inScale = a.layer->params().inputScale; // the layer's DAC coding (dacCoding)
     const int64_t z = a.layer->params().numerics.inputZeroPoint; // DAC codes: centered + z
     for (int64_t i = 0, count = x.numel(); i < count; ++i)
         cd[i] = static_cast<int32_t>(quantizeValue(xd[i], inScale, inRange, z));

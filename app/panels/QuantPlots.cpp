@@ -270,7 +270,7 @@ void QuantParetoPlot::onClick(QCPAbstractPlottable* plottable, int dataIndex)
     const quant::ParetoPoint& p = m_controller->paretoPoints().at((*order)[dataIndex]);
     m_controller->applyConfiguration(
         p.weightBits, tr("Apply mixed-precision point (cost %1, %2 pp)").arg(p.cost / costScale(), 0, 'g', 4).arg(p.accuracyDrop * 100.0, 0, 'f', 2),
-        p.adcBits);
+        p.adcBits, p.dacBits);
 }
 
 } // namespace tessera::studio
