@@ -113,13 +113,33 @@ private slots:
         o.frames = 1;
         const sim::PerfReport r8 = sim::modelPerformance(compileFor(g, m_base, "m1076"), o);
         const sim::PerfReport r4 = sim::modelPerformance(compileFor(g, m_dac4, "m1076"), o);
-        // One vector per frame: the second layer's read is 4 input-bit cycles shorter.
-        QVERIFY(std::abs((r8.latencyNs - r4.latencyNs) - 4 * t.analog.mvm.nsPerInputBit) < 1e-6);
+        // One vector per frame: the second layer's one read (16 columns) takes setup + a input-bit
+        // cycles + ceil(16 / ADCs) conversions of conversion_ns x adc / max_bits.
+        const auto busy = [&](const sim::PerfReport& r) {
+            for (const sim::LayerPerf& l : r.layers)
+                if (l.name == "second")
+                    return l.busyNsPerFrame;
+            return -1.0;
+        };
+        const int adc = m_dac4.findLayer("second")->adcBits;
+        const double conversions = std::ceil(16.0 / double(t.analog.adc.count)) * t.analog.adc.conversionNs * adc /
+                                   double(t.analog.adc.maxBits);
+        for (const auto& [r, a] : {std::pair{&r8, 8}, std::pair{&r4, 4}})
+            QVERIFY(std::abs(busy(*r) - (t.analog.mvm.setupNs + a * t.analog.mvm.nsPerInputBit + conversions)) < 1e-6);
+        QVERIFY(r4.latencyNs < r8.latencyNs);
         // Cell energy: (40 x 24 x 8 + 24 x 16 x a) x analog_mac_pj_per_input_bit.
         const double pj = t.energy.analogMacPjPerInputBit;
         QVERIFY(std::abs(r8.energy.analog - (40 * 24 * 8 + 24 * 16 * 8) * pj) < 1e-9 * r8.energy.analog);
         QVERIFY(std::abs(r4.energy.analog - (40 * 24 * 8 + 24 * 16 * 4) * pj) < 1e-9 * r8.energy.analog);
-        QVERIFY(r4.energyPjPerFrame < r8.energyPjPerFrame);
+        // The layer's own energy is lower. (The whole frame's need not be: the compiler places
+        // and replicates by time, so the packages' digital and NoC work differ on this tiny graph.)
+        const auto energy = [](const sim::PerfReport& r) {
+            for (const sim::LayerPerf& l : r.layers)
+                if (l.name == "second")
+                    return l.energyPjPerFrame;
+            return -1.0;
+        };
+        QVERIFY(energy(r4) > 0 && energy(r4) < energy(r8));
         QVERIFY(r4.fps >= r8.fps);
     }
 };
