@@ -227,6 +227,7 @@ QWidget* QuantPanel::createButtons()
     connect(m_model, &ProjectModel::projectChanged, this, [this] {
         m_objective->setCurrentIndex(m_objective->findData(static_cast<int>(m_controller->searchObjective())));
     });
+    row->addWidget(new QLabel(tr("Search by:")));
     row->addWidget(m_objective);
     m_jobButtons << add(tr("Search"), tr("Greedy mixed-precision search ranked by the chosen objective; every point measured"),
                         [this] { m_controller->searchMixedPrecision(); });

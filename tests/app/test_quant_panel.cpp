@@ -443,6 +443,11 @@ private slots:
         }
         QVERIFY(got.size() > 1);
         QVERIFY(dacLowered);
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            m_panel->showChart(m_panel->paretoPlot());
+            QTest::qWait(150);
+            QVERIFY(m_panel->grab().save(dir + "/quant-pareto-energy.png"));
+        }
         m_ctl->setSearchObjective(quant::CostObjective::WeightBits);
     }
 
