@@ -16,6 +16,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QJsonDocument>
+#include <QMenu>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableWidget>
@@ -458,8 +459,8 @@ private slots:
         QAction* exportPkg = m_window->findChild<QAction*>("actionExportPackage");
         QVERIFY(exportPkg);
         bool sameMenu = false;
-        for (QWidget* w : load->associatedWidgets())
-            sameMenu |= exportPkg->associatedWidgets().contains(w);
+        for (QObject* w : load->associatedObjects())
+            sameMenu |= qobject_cast<QMenu*>(w) && exportPkg->associatedObjects().contains(w);
         QVERIFY(sameMenu); // in the File menu
     }
 
