@@ -61,6 +61,17 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(tr("&Export Deployment Binary…"), this, &MainWindow::onExportPackage)->setObjectName("actionExportPackage");
     file->addAction(tr("Export &Graph Image…"), this, &MainWindow::onExportGraphImage)->setObjectName("actionExportGraphImage");
+    file->addAction(tr("Load Mixed-Precision &Report…"), this, [this] {
+        // A `tessera mixed-precision --report` file (e.g. an energy search with DAC and ADC axes)
+        // as the Pareto plot's points.
+        const QString path = QFileDialog::getOpenFileName(this, tr("Mixed-precision report"),
+                                                          QFileInfo(m_model.project().modelPath).absolutePath(),
+                                                          tr("JSON reports (*.json);;All files (*)"));
+        if (path.isEmpty())
+            return;
+        m_workspace.quant()->loadParetoReport(path);
+        m_workspace.requestPanel(QuantController::kPanelId);
+    })->setObjectName("actionLoadParetoReport");
     file->addSeparator();
     file->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 

@@ -226,7 +226,8 @@ void assignLayers(QuantSpec& r, const Graph& g)
         l.weightBits = wb == c.layerWeightBits.end() ? c.weightBits : wb->second;
         auto ab = c.layerAdcBits.find(node.name);
         l.adcBits = ab == c.layerAdcBits.end() ? c.adcBits : ab->second;
-        l.inputBits = r.tensors.at(l.input).bits;
+        auto db = c.layerDacBits.find(node.name);
+        l.inputBits = std::min(r.tensors.at(l.input).bits, db == c.layerDacBits.end() ? 16 : db->second);
         l.rows = view.rows;
         l.cols = view.cols;
         l.groups = view.groups;
@@ -264,6 +265,10 @@ void validateConfig(const QuantConfig& c, const Graph& g)
     for (const auto& [name, bits] : c.layerAdcBits) {
         checkLayer(name);
         checkAdcBits(bits, strCat("layer '", name, "'"));
+    }
+    for (const auto& [name, bits] : c.layerDacBits) {
+        checkLayer(name);
+        checkDacBits(bits, strCat("layer '", name, "'"));
     }
 }
 
@@ -363,8 +368,30 @@ void setLayerWeightBits(QuantSpec& result, const Graph& graph, const std::string
     result.config.layerWeightBits[layer] = bits;
 }
 
+void setLayerDacBits(QuantSpec& result, const std::string& layer, int bits)
+{
+    LayerQuant* l = result.findLayer(layer);
+    if (!l)
+        fail("unknown analog layer '", layer, "' in the quantization result of '", result.model, "'");
+    const TensorQuant* in = result.findTensor(l->input);
+    if (!in)
+        fail("layer '", layer, "': its input '", l->input, "' is not in the quantization result");
+    checkDacBits(bits, strCat("layer '", layer, "'"));
+    if (bits > in->bits)
+        fail("layer '", layer, "': DAC bits ", bits, " above its input's ", in->bits, " activation bits");
+    const int old = std::min(l->inputBits, in->bits);
+    const double ratio = static_cast<double>(analog::maxCode(bits, in->isSigned)) / analog::maxCode(old, in->isSigned);
+    l->adcRange = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(l->adcRange * ratio)));
+    l->inputBits = bits;
+    l->biasCorrection.clear(); // measured with the old input coding
+    if (bits == in->bits)
+        result.config.layerDacBits.erase(layer);
+    else
+        result.config.layerDacBits[layer] = bits;
+}
+
 QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
-                         const std::map<std::string, int>& adcBits)
+                         const std::map<std::string, int>& adcBits, const std::map<std::string, int>& dacBits)
 {
     QuantSpec r = base;
     for (const auto& [layer, b] : bits)
@@ -376,6 +403,9 @@ QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::m
             l->adcBits = b;
             r.config.layerAdcBits[layer] = b;
         }
+    for (const auto& [layer, b] : dacBits)
+        if (const LayerQuant* l = r.findLayer(layer); l && l->inputBits != b)
+            setLayerDacBits(r, layer, b);
     return r;
 }
 

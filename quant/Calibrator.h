@@ -26,12 +26,20 @@ QuantSpec calibrate(ModelGraphs& model, const Dataset& data, const QuantConfig& 
 // prepared for the result (prepareModel). Throws on an unknown layer or bits out of range.
 void setLayerWeightBits(QuantSpec& result, const Graph& graph, const std::string& layer, int bits);
 
+// Sets one layer's DAC (input) bits, 2..its input tensor's bits (analog::dacCoding): its
+// ADC range (product units) is rescaled by the ratio of the largest input codes (an
+// approximation, as for weight bits) and its bias correction dropped. Throws naming the
+// layer on an unknown layer or bits out of range.
+void setLayerDacBits(QuantSpec& result, const std::string& layer, int bits);
+
 // The chosen bits applied to a calibrated result: weight bits per layer (setLayerWeightBits
-// on `graph`, for changed layers) and ADC bits per layer (the ADC range is in product units,
-// so only the ADC's resolution changes with its bits). The studio, the compiler panel and
-// the mixed-precision search use it. Throws naming the layer on ADC bits out of range.
+// on `graph`, for changed layers), ADC bits per layer (the ADC range is in product units,
+// so only the ADC's resolution changes with its bits) and DAC bits per layer
+// (setLayerDacBits). The studio, the compiler panel and the mixed-precision search use it.
+// Throws naming the layer on ADC or DAC bits out of range.
 QuantSpec withChosenBits(const QuantSpec& base, const Graph& graph, const std::map<std::string, int>& bits,
-                         const std::map<std::string, int>& adcBits = {});
+                         const std::map<std::string, int>& adcBits = {},
+                         const std::map<std::string, int>& dacBits = {});
 
 // Re-measures every analog layer's ADC range on `data` (ideal ADCs, no non-idealities).
 void calibrateAdcRanges(QuantSpec& result, ModelGraphs& model, const Dataset& data, ProgressSink* progress = nullptr,

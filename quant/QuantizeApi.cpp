@@ -180,12 +180,13 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     SensitivityOptions so;
     so.bits = req.options.bits;
     so.adcBits = req.options.adcBits;
+    so.dacBits = req.options.dacBits;
     so.batchSize = req.options.batchSize;
     so.metricCommand = req.options.metricCommand;
     const SensitivityReport sens = req.sensitivityPath.empty()
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
                                        : readSensitivityFor(req.sensitivityPath, base, so.bits,
-                                                            data.hasLabels(), so.adcBits);
+                                                            data.hasLabels(), so.adcBits, so.dacBits);
     std::unique_ptr<analog::CostModel> costModel;
     if (req.target.empty())
         costModel = std::make_unique<analog::DefaultCostModel>();

@@ -258,7 +258,8 @@ void QuantizedExecutor::runAnalog(AnalogNode& a, const Node& node)
     Tensor codes = Tensor::uninitialized(DType::Int32, x.shape()); // every element written below
     const CodeRange inRange = a.layer->inputRange();
     const int64_t z = a.layer->params().numerics.inputZeroPoint; // DAC codes: centered + z
-    kernels::quantizeRow(x.data<float>(), x.numel(), a.input->scale, inRange, z, codes.mutableData<int32_t>());
+    const double inScale = a.layer->params().inputScale; // the layer's DAC coding (dacCoding)
+    kernels::quantizeRow(x.data<float>(), x.numel(), inScale, inRange, z, codes.mutableData<int32_t>());
     const int64_t batch = x.shape().empty() ? 1 : std::max<int64_t>(1, x.shape()[0]);
     if (a.channelRequant.empty()) {
         if (!a.lowering)

@@ -1,4 +1,5 @@
 #include "quant/Sensitivity.h"
+#include "quant/SearchSupport.h"
 
 #include "core/io/FileIO.h"
 #include "core/quantspec/JsonFields.h"
@@ -22,46 +23,27 @@ namespace tessera::quant {
 
 namespace {
 
-double secondsSince(std::chrono::steady_clock::time_point t0)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-
-// Output noise power relative to signal, from an SQNR in dB (additive across layers to
-// first order, which is what makes it a usable predictor for the greedy search).
-double noiseRatio(double sqnrDb) { return std::isfinite(sqnrDb) ? std::pow(10.0, -sqnrDb / 10.0) : 0.0; }
-
-void checkBitsList(const std::vector<int>& bits)
-{
-    if (bits.empty())
-        fail("no bit depths given");
-    for (int b : bits)
-        checkWeightBits(b, "bit-depth list");
-}
-
-void checkAdcBitsList(const std::vector<int>& adcBits)
-{
-    for (int b : adcBits)
-        checkAdcBits(b, "ADC bit-depth list");
-}
-
-// One sensitivity trial: a layer (index into the base's layers) at a weight depth, or with
-// adcBits > 0 at that ADC depth (its weights as in the base).
+// One sensitivity trial: a layer (index into the base's layers) at a weight depth, or on
+// one other axis (adcBits or dacBits > 0) at that depth (its weights as in the base).
 struct TrialKey {
     size_t layer = 0;
     int bits = 8;
     int adcBits = 0;
+    int dacBits = 0;
 };
 
 std::vector<TrialKey> trialKeys(const QuantSpec& base, const SensitivityOptions& o)
 {
     std::vector<TrialKey> keys;
     for (size_t i = 0; i < base.layers.size(); ++i) {
+        const LayerQuant& l = base.layers[i];
         for (int b : o.bits)
-            keys.push_back({i, b, 0});
+            keys.push_back({i, b, 0, 0});
         for (int a : o.adcBits)
-            keys.push_back({i, base.layers[i].weightBits, a});
+            keys.push_back({i, l.weightBits, a, 0});
+        for (int d : o.dacBits)
+            if (dacDepthFits(base, l, d))
+                keys.push_back({i, l.weightBits, 0, d});
     }
     return keys;
 }
@@ -70,72 +52,17 @@ std::vector<TrialKey> trialKeys(const QuantSpec& base, const SensitivityOptions&
 QuantSpec withTrial(const QuantSpec& base, const Graph& g, const TrialKey& k)
 {
     const std::string& name = base.layers[k.layer].node;
+    if (k.dacBits > 0)
+        return withChosenBits(base, g, {}, {}, {{name, k.dacBits}});
     return k.adcBits > 0 ? withChosenBits(base, g, {}, {{name, k.adcBits}}) : withChosenBits(base, g, {{name, k.bits}});
 }
 
 std::string trialName(const std::string& layer, const TrialKey& k)
 {
+    if (k.dacBits > 0)
+        return strCat("layer ", layer, " at ", k.dacBits, " DAC bits");
     return k.adcBits > 0 ? strCat("layer ", layer, " at ", k.adcBits, " ADC bits")
                          : strCat("layer ", layer, " at ", k.bits, " bits");
-}
-
-analog::LayerWork workOf(const LayerQuant& l, const Graph& g, int weightBits, int adcBits)
-{
-    std::optional<NodeId> id = g.findNode(l.node);
-    if (!id)
-        fail("layer '", l.node, "' is not in graph '", g.name, "'");
-    analog::LayerWork w;
-    w.rows = l.rows;
-    w.cols = l.cols;
-    w.groups = l.groups;
-    w.vectors = numElements(g.value(g.node(*id).outputs[0]).shape) / std::max<int64_t>(1, l.cols);
-    w.weightBits = weightBits;
-    w.inputBits = l.inputBits;
-    w.adcBits = adcBits;
-    return w;
-}
-
-double objectiveOf(const analog::LayerCost& c, CostObjective objective)
-{
-    switch (objective) {
-    case CostObjective::WeightBits: return static_cast<double>(c.weightStorageBits);
-    case CostObjective::Energy: return c.energyPj;
-    case CostObjective::Latency: return c.latencyNs;
-    }
-    return 0.0;
-}
-
-void markPareto(std::vector<ParetoPoint>& pts)
-{
-    for (ParetoPoint& p : pts) {
-        p.onFront = true;
-        for (const ParetoPoint& q : pts)
-            if (q.cost <= p.cost && q.accuracyDrop <= p.accuracyDrop &&
-                (q.cost < p.cost || q.accuracyDrop < p.accuracyDrop)) {
-                p.onFront = false;
-                break;
-            }
-    }
-}
-
-int choosePoint(const std::vector<ParetoPoint>& pts, const MixedPrecisionOptions& o)
-{
-    int best = -1;
-    for (int i = 0; i < static_cast<int>(pts.size()); ++i) {
-        const ParetoPoint& p = pts[i];
-        if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.maxAccuracyDrop + 1e-12)
-            continue;
-        if (o.maxCost >= 0 && p.cost > o.maxCost)
-            continue;
-        if (best < 0)
-            best = i;
-        else if (o.maxCost >= 0 && o.maxAccuracyDrop < 0) // cost budget: most accurate
-            best = p.accuracyDrop < pts[best].accuracyDrop ? i : best;
-        else // accuracy budget: cheapest
-            best = p.cost < pts[best].cost || (p.cost == pts[best].cost && p.accuracyDrop < pts[best].accuracyDrop) ? i
-                                                                                                                  : best;
-    }
-    return best;
 }
 
 } // namespace
@@ -156,20 +83,50 @@ const SensitivityEntry* SensitivityReport::findAdc(const std::string& layer, int
     return nullptr;
 }
 
-namespace {
+const SensitivityEntry* SensitivityReport::findDac(const std::string& layer, int dacBits) const
+{
+    for (const SensitivityEntry& e : entries)
+        if (e.layer == layer && e.dacBits == dacBits && dacBits > 0)
+            return &e;
+    return nullptr;
+}
 
+double secondsSince(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void checkDepthLists(const std::vector<int>& bits, const std::vector<int>& adcBits, const std::vector<int>& dacBits)
+{
+    if (bits.empty())
+        fail("no bit depths given");
+    for (int b : bits)
+        checkWeightBits(b, "bit-depth list");
+    for (int b : adcBits)
+        checkAdcBits(b, "ADC bit-depth list");
+    for (int b : dacBits)
+        checkDacBits(b, "DAC bit-depth list");
+}
+
+bool dacDepthFits(const QuantSpec& base, const LayerQuant& layer, int dacBits)
+{
+    const TensorQuant* in = base.findTensor(layer.input);
+    return !in || dacBits <= in->bits;
+}
+
+namespace {
 // What both ways of measuring the table start with: the options checked, the model
 // prepared for the base, the FP32 reference computed.
 Fp32Reference startSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                const SensitivityOptions& options, ProgressSink& sink)
 {
-    checkBitsList(options.bits);
-    checkAdcBitsList(options.adcBits);
+    checkDepthLists(options.bits, options.adcBits, options.dacBits);
     prepareModel(model, base);
     return computeFp32Reference(model, data, options.batchSize, &sink);
 }
 
-// The user's metric over these FP32 outputs, its ceiling measured (none without a command).
+} // namespace
+
 std::unique_ptr<MetricCommand> userMetricOf(const SensitivityOptions& options, const Fp32Reference& ref,
                                             const Dataset& data)
 {
@@ -181,7 +138,6 @@ std::unique_ptr<MetricCommand> userMetricOf(const SensitivityOptions& options, c
     return metric;
 }
 
-} // namespace
 
 SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                                const SensitivityOptions& options, ProgressSink* progress)
@@ -209,7 +165,7 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
         rep.entries.push_back({l.node, k.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement,
-                               e.outputSqnrDb, k.adcBits});
+                               e.outputSqnrDb, k.adcBits, k.dacBits});
         ++done;
     }
     rep.seconds = secondsSince(t0);
@@ -391,177 +347,8 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
         rep.entries.push_back({l.node, t.key.bits, l.rows * l.cols, e.quantTop1, metric ? t.userDrop : accuracyDropOf(e),
-                               e.agreement, e.outputSqnrDb, t.key.adcBits});
+                               e.agreement, e.outputSqnrDb, t.key.adcBits, t.key.dacBits});
     }
-    rep.seconds = secondsSince(t0);
-    return rep;
-}
-
-const char* costObjectiveName(CostObjective o)
-{
-    switch (o) {
-    case CostObjective::WeightBits: return "weight-bits";
-    case CostObjective::Energy: return "energy";
-    case CostObjective::Latency: return "latency";
-    }
-    return "weight-bits";
-}
-
-CostObjective parseCostObjective(const std::string& name)
-{
-    for (CostObjective o : {CostObjective::WeightBits, CostObjective::Energy, CostObjective::Latency})
-        if (name == costObjectiveName(o))
-            return o;
-    fail("unknown cost objective '", name, "' (expected weight-bits, energy or latency)");
-}
-
-double resultCost(const QuantSpec& result, const Graph& g, const analog::CostModel& model, CostObjective objective)
-{
-    double sum = 0.0;
-    for (const LayerQuant& l : result.layers)
-        sum += objectiveOf(model.layerCost(workOf(l, g, l.weightBits, l.adcBits), result.config.geometry), objective);
-    return sum;
-}
-
-namespace {
-
-// One configuration of the search: weight and ADC bits per layer.
-struct SearchState {
-    std::map<std::string, int> weightBits, adcBits;
-};
-
-using LayerCostFn = std::function<double(const LayerQuant&, int weightBits, int adcBits)>;
-
-struct GreedyStep {
-    const LayerQuant* layer = nullptr;
-    int weightBits = 0, adcBits = 0; // the layer's new depths
-    double score = 1e300;            // predicted noise added per unit of cost saved
-};
-
-// Predicted noise added by going from the depth of `cur` to that of `next` on one axis
-// (`cur` absent: the base's depth, taken as adding nothing).
-double predictedNoise(const SensitivityEntry& next, const SensitivityEntry* cur)
-{
-    return std::max(1e-12, noiseRatio(next.outputSqnrDb) - (cur ? noiseRatio(cur->outputSqnrDb) : 0.0));
-}
-
-// The next lower depth than `cur` in `depths` (sorted high to low), 0 when none.
-int nextLower(const std::vector<int>& depths, int cur)
-{
-    auto next = std::find_if(depths.begin(), depths.end(), [&](int b) { return b < cur; });
-    return next == depths.end() ? 0 : *next;
-}
-
-// The next step: one layer lowered by one depth on one axis (weight or ADC bits), least
-// predicted noise added (from the sensitivity table) per unit of cost saved. No layer:
-// every one is at its lowest depths.
-GreedyStep cheapestStep(const QuantSpec& base, const SensitivityReport& sens, const std::vector<int>& bits,
-                        const std::vector<int>& adcBits, const SearchState& state, const LayerCostFn& layerCost)
-{
-    GreedyStep pick;
-    auto consider = [&](const LayerQuant& l, int w, int a, const SensitivityEntry* en, const SensitivityEntry* ec) {
-        if (!en)
-            return;
-        const int w0 = state.weightBits.at(l.node), a0 = state.adcBits.at(l.node);
-        const double saved = std::max(1e-12, layerCost(l, w0, a0) - layerCost(l, w, a));
-        const double score = predictedNoise(*en, ec) / saved;
-        if (score < pick.score)
-            pick = {&l, w, a, score};
-    };
-    for (const LayerQuant& l : base.layers) {
-        const int w = state.weightBits.at(l.node), a = state.adcBits.at(l.node);
-        if (const int nw = nextLower(bits, w))
-            consider(l, nw, a, sens.find(l.node, nw), sens.find(l.node, w));
-        if (const int na = nextLower(adcBits, a))
-            consider(l, w, na, sens.findAdc(l.node, na), sens.findAdc(l.node, a));
-    }
-    return pick;
-}
-
-void checkSearchAxes(const MixedPrecisionOptions& o)
-{
-    checkBitsList(o.bits);
-    checkAdcBitsList(o.adcBits);
-    if (!o.adcBits.empty() && o.objective == CostObjective::WeightBits)
-        fail("ADC bit depths as a search axis need the energy or latency objective (ADC bits do not change "
-             "weight storage)");
-}
-
-std::vector<int> highToLow(std::vector<int> depths)
-{
-    std::sort(depths.rbegin(), depths.rend());
-    return depths;
-}
-
-} // namespace
-
-MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
-                                          const SensitivityReport& sens, const MixedPrecisionOptions& o,
-                                          const analog::CostModel& costModel, ProgressSink* progress)
-{
-    checkSearchAxes(o);
-    prepareModel(model, base);
-    const auto t0 = std::chrono::steady_clock::now();
-    SilentProgress silent;
-    ProgressSink& sink = progress ? *progress : silent;
-    const std::vector<int> bits = highToLow(o.bits), adcBits = highToLow(o.adcBits);
-    const Graph& g1 = model.forBatch(model.runBatch(1)); // costs per sample (per fixed batch when only that runs)
-    const Graph& g = model.forBatch(model.declaredBatch());
-    const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
-    SensitivityOptions metricOptions;
-    metricOptions.metricCommand = o.metricCommand;
-    const std::unique_ptr<MetricCommand> metric = userMetricOf(metricOptions, ref, data); // ceiling once
-
-    SearchState state;
-    int64_t totalParams = 0;
-    for (const LayerQuant& l : base.layers) {
-        state.weightBits[l.node] = l.weightBits;
-        state.adcBits[l.node] = l.adcBits;
-        totalParams += l.rows * l.cols;
-    }
-    const LayerCostFn layerCost = [&](const LayerQuant& l, int w, int a) {
-        return objectiveOf(costModel.layerCost(workOf(l, g1, w, a), base.config.geometry), o.objective);
-    };
-    auto build = [&](const SearchState& s) { return withChosenBits(base, g, s.weightBits, s.adcBits); };
-    MixedPrecisionReport rep;
-    auto measure = [&](const SearchState& s, double fraction) {
-        sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
-        EvalOptions eo;
-        eo.batchSize = o.batchSize;
-        eo.metric = metric.get();
-        const EvalReport e = evaluate(model, build(s), data, eo, nullptr, &ref);
-        ParetoPoint p;
-        p.weightBits = s.weightBits;
-        p.adcBits = s.adcBits;
-        int64_t low = 0;
-        for (const LayerQuant& l : base.layers) {
-            p.cost += layerCost(l, s.weightBits.at(l.node), s.adcBits.at(l.node));
-            low += s.weightBits.at(l.node) <= 3 ? l.rows * l.cols : 0;
-        }
-        p.top1 = e.quantTop1;
-        p.accuracyDrop = accuracyDropOf(e);
-        p.agreement = e.agreement;
-        p.outputSqnrDb = e.outputSqnrDb;
-        p.fractionWeightsAtMost3Bits = totalParams ? double(low) / totalParams : 0.0;
-        rep.measured.push_back(p);
-        return p;
-    };
-    const size_t maxSteps = base.layers.size() * (bits.size() + adcBits.size());
-    measure(state, 0.0);
-    for (size_t step = 1; step <= maxSteps; ++step) {
-        const GreedyStep pick = cheapestStep(base, sens, bits, adcBits, state, layerCost);
-        if (!pick.layer)
-            break;
-        state.weightBits[pick.layer->node] = pick.weightBits;
-        state.adcBits[pick.layer->node] = pick.adcBits;
-        const ParetoPoint p = measure(state, static_cast<double>(step) / maxSteps);
-        if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop && o.maxCost < 0)
-            break;
-    }
-    markPareto(rep.measured);
-    rep.chosen = choosePoint(rep.measured, o);
-    if (rep.chosen >= 0)
-        rep.chosenResult = build({rep.measured[rep.chosen].weightBits, rep.measured[rep.chosen].adcBits});
     rep.seconds = secondsSince(t0);
     return rep;
 }
@@ -579,6 +366,8 @@ nlohmann::json toJson(const SensitivityReport& r)
                            {"output_sqnr_db", std::isfinite(e.outputSqnrDb) ? nlohmann::json(e.outputSqnrDb) : nlohmann::json()}});
         if (e.adcBits > 0) // an ADC trial
             entries.back()["adc_bits"] = e.adcBits;
+        if (e.dacBits > 0) // a DAC trial
+            entries.back()["dac_bits"] = e.dacBits;
     }
     return {{"has_labels", r.hasLabels},
             {"agreement_metric", r.metric},
@@ -615,13 +404,14 @@ SensitivityReport sensitivityFromJson(const nlohmann::json& j, const std::string
                              ? getDouble(e, "output_sqnr_db", where)
                              : std::numeric_limits<double>::infinity();
         x.adcBits = has(e, "adc_bits") ? static_cast<int>(getInt(e, "adc_bits", where, 2, 32)) : 0;
+        x.dacBits = has(e, "dac_bits") ? static_cast<int>(getInt(e, "dac_bits", where, 2, 16)) : 0;
         r.entries.push_back(x);
     }
     return r;
 }
 
 SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
-                                     bool hasLabels, const std::vector<int>& adcBits)
+                                     bool hasLabels, const std::vector<int>& adcBits, const std::vector<int>& dacBits)
 {
     SensitivityReport r = sensitivityFromJson(jsonfields::readJsonFile(path), path);
     if (r.hasLabels != hasLabels)
@@ -636,24 +426,12 @@ SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& b
             if (!r.findAdc(l.node, a))
                 fail(path, ": no entry for layer '", l.node, "' at ", a,
                      " ADC bits (it was measured without --adc-bits-options ", a, "; measure it again)");
+        for (int d : dacBits)
+            if (dacDepthFits(base, l, d) && !r.findDac(l.node, d))
+                fail(path, ": no entry for layer '", l.node, "' at ", d,
+                     " DAC bits (it was measured without --dac-bits-options ", d, "; measure it again)");
     }
     return r;
-}
-
-nlohmann::json toJson(const MixedPrecisionReport& r)
-{
-    nlohmann::json pts = nlohmann::json::array();
-    for (const ParetoPoint& p : r.measured)
-        pts.push_back({{"weight_bits", p.weightBits},
-                       {"adc_bits", p.adcBits},
-                       {"cost", p.cost},
-                       {"top1", p.top1},
-                       {"accuracy_drop", p.accuracyDrop},
-                       {"agreement", p.agreement},
-                       {"output_sqnr_db", std::isfinite(p.outputSqnrDb) ? nlohmann::json(p.outputSqnrDb) : nlohmann::json()},
-                       {"fraction_weights_at_most_3_bits", p.fractionWeightsAtMost3Bits},
-                       {"pareto", p.onFront}});
-    return {{"points", pts}, {"chosen", r.chosen}, {"seconds", r.seconds}};
 }
 
 } // namespace tessera::quant

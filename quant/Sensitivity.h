@@ -5,11 +5,12 @@
 // SQNR vs FP32 (label-free). A cancellable job with progress.
 //
 // With ADC depths given, the table also has (layer, ADC bits) trials: that layer's ADC at
-// that resolution, its weights (and everything else) as in the base.
+// that resolution, its weights (and everything else) as in the base. With DAC depths, (layer,
+// DAC bits) trials likewise: that layer's input driven at that many bits (analog::dacCoding).
 //
-// Mixed precision: a greedy descent guided by the sensitivity table lowers one layer's
-// weight bits, or with an ADC axis its ADC bits, at a time (smallest predicted noise
-// increase per cost saved), MEASURES each
+// Mixed precision (quant/MixedPrecision.cpp): a greedy descent guided by the sensitivity
+// table lowers one layer's weight bits, or with an ADC or DAC axis its ADC or DAC bits, at a
+// time (smallest predicted noise increase per cost saved), MEASURES each
 // configuration, and returns every measured point, the Pareto front (cost vs accuracy)
 // and the point chosen under the budget.
 #include "core/Progress.h"
@@ -29,6 +30,8 @@ namespace tessera::quant {
 struct SensitivityOptions {
     std::vector<int> bits{8, 6, 4, 3, 2};
     std::vector<int> adcBits; // ADC depths to try per layer (weights as in the base); empty: none
+    // DAC (input) depths to try per layer, each up to the layer's input tensor bits; empty: none
+    std::vector<int> dacBits;
     int64_t batchSize = 100;
     // The user's metric, 'CMD {ref} {out}' (quant/MetricCommand.h): each entry's accuracy
     // drop is then in its units (ceiling - score), the command run once per trial on that
@@ -48,6 +51,7 @@ struct SensitivityEntry {
     double agreement = 0.0;
     double outputSqnrDb = 0.0;
     int adcBits = 0; // > 0: an ADC trial at these ADC bits (`bits` = the base's weight bits); 0: a weight trial
+    int dacBits = 0; // > 0: a DAC trial at these DAC bits (`bits` = the base's weight bits)
 };
 
 struct SensitivityReport {
@@ -59,6 +63,7 @@ struct SensitivityReport {
     double seconds = 0.0;
     const SensitivityEntry* find(const std::string& layer, int bits) const; // weight trials
     const SensitivityEntry* findAdc(const std::string& layer, int adcBits) const;
+    const SensitivityEntry* findDac(const std::string& layer, int dacBits) const;
 };
 
 // Work saved: per batch, the base model runs once, layer by layer, and every trial of
@@ -89,6 +94,9 @@ struct MixedPrecisionOptions {
     // Second search axis: ADC depths per layer (only with the energy or latency objective,
     // whose cost depends on them; the sensitivity table needs their trials). Empty: off.
     std::vector<int> adcBits;
+    // Third axis: DAC (input) depths per layer, up to each layer's input bits (energy or
+    // latency objective: bit-serial inputs take time and energy per bit). Empty: off.
+    std::vector<int> dacBits;
     int64_t batchSize = 100;
     // Stop descending once the measured drop exceeds this multiple of maxAccuracyDrop.
     double stopFactor = 3.0;
@@ -101,6 +109,7 @@ struct MixedPrecisionOptions {
 struct ParetoPoint {
     std::map<std::string, int> weightBits;
     std::map<std::string, int> adcBits;
+    std::map<std::string, int> dacBits; // every layer's DAC bits (the base's without a DAC axis)
     double cost = 0.0;
     double top1 = 0.0;
     double accuracyDrop = 0.0;
@@ -124,11 +133,12 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
 nlohmann::json toJson(const SensitivityReport& report);
 // A `tessera sensitivity` report (toJson) read back, every field checked; errors name `source`.
 SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::string& source);
-// A `tessera sensitivity` report read back for a search over `bits` (and ADC `adcBits`) on
+// A `tessera sensitivity` report read back for a search over `bits` (ADC `adcBits`, DAC `dacBits`) on
 // `base`: every field checked; refused naming the file when a layer or depth is missing or
 // labels differ.
 SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
-                                     bool hasLabels, const std::vector<int>& adcBits = {});
+                                     bool hasLabels, const std::vector<int>& adcBits = {},
+                                     const std::vector<int>& dacBits = {});
 nlohmann::json toJson(const MixedPrecisionReport& report);
 
 } // namespace tessera::quant

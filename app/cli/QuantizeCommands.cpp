@@ -300,6 +300,8 @@ CommandRun declareSensitivity(CLI::App& sub)
     sub.add_option("--bits", req->options.bits, "bit depths to try (default 8 6 4 3 2)");
     sub.add_option("--adc-bits-options", req->options.adcBits,
                    "ADC bit depths to try per layer too, e.g. 12 10 8 6 (default: none)");
+    sub.add_option("--dac-bits-options", req->options.dacBits,
+                   "DAC (input) bit depths to try per layer too, up to the activation bits, e.g. 8 6 4 (default: none)");
     sub.add_option("-o,--output", req->outputPath, "JSON report to write");
     addForceFlag(sub, req->force);
     addTaskOptions(sub, req->task);
@@ -334,6 +336,9 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     sub.add_option("--adc-bits-options", req->options.adcBits,
                    "also search per-layer ADC bits over these depths, e.g. 12 10 8 6 (energy / latency objectives; "
                    "default: off, the base's ADC bits)");
+    sub.add_option("--dac-bits-options", req->options.dacBits,
+                   "also search per-layer DAC (input) bits over these depths, up to the activation bits, e.g. 8 6 4 "
+                   "(energy / latency objectives: bit-serial inputs take time and energy per bit; default: off)");
     sub.add_option("-o,--output", req->chosenQuantPath, "quantization JSON of the chosen point");
     sub.add_option("--report", req->reportPath, "JSON report (points, Pareto front, sensitivity); stdout then gets a summary");
     sub.add_option("--sensitivity", req->sensitivityPath,

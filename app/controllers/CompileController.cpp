@@ -22,7 +22,7 @@ struct CompileInput {
     std::string modelPath;
     QString target;
     std::shared_ptr<const QuantSpec> base;
-    std::map<std::string, int> bits, adcBits;
+    std::map<std::string, int> bits, adcBits, dacBits;
 };
 
 std::shared_ptr<CompiledModel> compileModel(const CompileInput& in, ProgressSink& sink)
@@ -31,11 +31,12 @@ std::shared_ptr<CompiledModel> compileModel(const CompileInput& in, ProgressSink
     out->target = in.target;
     out->bits = in.bits;
     out->adcBits = in.adcBits;
+    out->dacBits = in.dacBits;
     const Target target = loadTarget(str(in.target));
     if (in.base) {
         out->graphs = std::make_shared<quant::ModelGraphs>(quant::openModelFor(in.modelPath, *in.base));
         out->graph = &out->graphs->forBatch(out->graphs->declaredBatch());
-        out->spec = std::make_shared<const QuantSpec>(withChosenBits(*in.base, *out->graph, in.bits, in.adcBits));
+        out->spec = std::make_shared<const QuantSpec>(withChosenBits(*in.base, *out->graph, in.bits, in.adcBits, in.dacBits));
     } else {
         out->graphs = std::make_shared<quant::ModelGraphs>(in.modelPath);
         out->graph = &out->graphs->forBatch(out->graphs->declaredBatch());
@@ -123,11 +124,12 @@ int CompileController::compile()
         emit message(tr("Compile: open a model first"), true);
         return 0;
     }
-    CompileInput in{m_model->document()->sourcePath(), targetName(), nullptr, {}, {}};
+    CompileInput in{m_model->document()->sourcePath(), targetName(), nullptr, {}, {}, {}};
     if (m_quant && m_quant->baseResult()) {
         in.base = m_quant->baseResult();
         in.bits = m_quant->chosenBits();
         in.adcBits = m_quant->chosenAdcBits();
+        in.dacBits = m_quant->chosenDacBits();
     }
     const QString title = tr("Compile %1 for %2").arg(QFileInfo(QString::fromStdString(in.modelPath)).fileName(), in.target);
     return startJob(title, [in, self = QPointer(this)](ProgressSink& sink) -> JobApply {
@@ -203,13 +205,15 @@ void CompileController::checkStale()
 {
     if (!m_compiled)
         return setStale(false);
-    std::map<std::string, int> bits, adc;
+    std::map<std::string, int> bits, adc, dac;
     if (m_quant && m_quant->baseResult()) {
         bits = m_quant->chosenBits();
         adc = m_quant->chosenAdcBits();
+        dac = m_quant->chosenDacBits();
     }
     const bool calibrated = m_quant && m_quant->baseResult();
     const bool stale = m_compiled->target != targetName() || bits != m_compiled->bits || adc != m_compiled->adcBits ||
+                       dac != m_compiled->dacBits ||
                        calibrated != (m_compiled->spec != nullptr);
     setStale(stale);
     maybeRecompile();

@@ -36,7 +36,7 @@ struct CompiledModel {
     const Graph* graph = nullptr; // owned by graphs
     std::shared_ptr<const QuantSpec> spec; // null: 8-bit weights from the model alone
     QString target;
-    std::map<std::string, int> bits, adcBits; // the choices it was compiled with
+    std::map<std::string, int> bits, adcBits, dacBits; // the choices it was compiled with
 };
 
 // The deployment package of a compile (compiler::buildPackage with the model's identity), as

@@ -38,11 +38,13 @@ bool isInAppCache(const QString& path)
 }
 
 nlohmann::json measurementJson(const nlohmann::json& evalJson, const std::map<std::string, int>& weightBits,
-                               const std::map<std::string, int>& adcBits, double cost)
+                               const std::map<std::string, int>& adcBits, double cost,
+                               const std::map<std::string, int>& dacBits)
 {
     nlohmann::json j = evalJson;
     j["weight_bits"] = weightBits;
     j["adc_bits"] = adcBits;
+    j["dac_bits"] = dacBits;
     j["cost"] = std::isnan(cost) ? nlohmann::json() : nlohmann::json(cost);
     return j;
 }
@@ -56,6 +58,8 @@ QuantMeasurement measurementFromJson(const nlohmann::json& j, std::vector<quant:
             m.weightBits = j.at("weight_bits").get<std::map<std::string, int>>();
         if (j.contains("adc_bits"))
             m.adcBits = j.at("adc_bits").get<std::map<std::string, int>>();
+        if (j.contains("dac_bits"))
+            m.dacBits = j.at("dac_bits").get<std::map<std::string, int>>();
         m.cost = j.contains("cost") && !j.at("cost").is_null() ? j.at("cost").get<double>()
                                                                  : std::numeric_limits<double>::quiet_NaN();
         m.samples = j.at("samples").get<int64_t>();

@@ -20,7 +20,8 @@ bool isInAppCache(const QString& path);
 // cost it measured. measurementFromJson gives back the measurement and its per-node errors
 // (the SQNR profile is rebuilt on the document's graph). Throws tessera::Error naming `source`.
 nlohmann::json measurementJson(const nlohmann::json& evalJson, const std::map<std::string, int>& weightBits,
-                               const std::map<std::string, int>& adcBits, double cost);
+                               const std::map<std::string, int>& adcBits, double cost,
+                               const std::map<std::string, int>& dacBits = {});
 QuantMeasurement measurementFromJson(const nlohmann::json& json, std::vector<quant::LayerError>& layers,
                                      const std::string& source);
 

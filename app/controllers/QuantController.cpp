@@ -7,6 +7,7 @@
 
 #include "app/model/LayerEdits.h"
 #include "core/Error.h"
+#include "core/analog/SpecProgramming.h"
 #include "core/io/FileIO.h"
 #include "quant/Calibrator.h"
 #include "quant/QuantizeApi.h"
@@ -42,6 +43,7 @@ std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const st
             quant::ParetoPoint p;
             p.weightBits = e.at("weight_bits").get<std::map<std::string, int>>();
             p.adcBits = e.value("adc_bits", std::map<std::string, int>{});
+            p.dacBits = e.value("dac_bits", std::map<std::string, int>{});
             p.cost = e.at("cost").get<double>();
             p.top1 = e.at("top1").get<double>();
             p.accuracyDrop = e.at("accuracy_drop").get<double>();
@@ -94,7 +96,7 @@ QuantController::QuantController(ProjectModel* model, JobManager* jobs, QObject*
             loadCaches();
     });
     connect(m_model, &ProjectModel::layerChoiceChanged, this, [this](const QString&, const QString& key) {
-        if (key == "bits" || key == SetLayerAdcBits::kKey)
+        if (key == "bits" || key == SetLayerAdcBits::kKey || key == SetLayerDacBits::kKey)
             emit bitsChanged();
     });
     connect(m_model, &ProjectModel::aboutToSave, this, &QuantController::moveCachesInto);
@@ -273,7 +275,8 @@ void QuantController::setBits(const QString& layer, int bits)
 }
 
 void QuantController::applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text,
-                                         const std::map<std::string, int>& adcBits)
+                                         const std::map<std::string, int>& adcBits,
+                                         const std::map<std::string, int>& dacBits)
 {
     QUndoStack* undo = m_model->undoStack();
     undo->beginMacro(text);
@@ -281,6 +284,8 @@ void QuantController::applyConfiguration(const std::map<std::string, int>& weigh
         setBits(QString::fromStdString(layer), bits);
     for (const auto& [layer, bits] : adcBits)
         setAdcBits(QString::fromStdString(layer), bits);
+    for (const auto& [layer, bits] : dacBits)
+        setDacBits(QString::fromStdString(layer), bits);
     undo->endMacro();
 }
 
@@ -331,13 +336,45 @@ std::map<std::string, int> QuantController::chosenAdcBits() const
     return bits;
 }
 
+int QuantController::dacBitsOf(const QString& layer) const
+{
+    return m_model->layerChoice(layer, SetLayerDacBits::kKey).toInt(defaultDacBitsOf(layer));
+}
+
+int QuantController::defaultDacBitsOf(const QString& layer) const
+{
+    const LayerQuant* base = m_base ? m_base->findLayer(str(layer)) : nullptr;
+    return base ? analog::layerDacBits(*m_base, *base) : 8;
+}
+
+void QuantController::setDacBits(const QString& layer, int bits)
+{
+    const int widest = defaultDacBitsOf(layer);
+    if (bits < 2 || bits > widest) {
+        emit message(tr("%1: DAC bits %2 out of range (2..%3, the bits of its input)").arg(layer).arg(bits).arg(widest));
+        return;
+    }
+    if (dacBitsOf(layer) != bits)
+        m_model->undoStack()->push(new SetLayerDacBits(m_model, layer, bits));
+}
+
+std::map<std::string, int> QuantController::chosenDacBits() const
+{
+    std::map<std::string, int> bits;
+    for (const QuantLayer& l : m_layers)
+        bits[str(l.name)] = dacBitsOf(l.name);
+    return bits;
+}
+
 std::optional<LayerQuant> QuantController::chosenLayer(const QString& layer) const
 {
     const std::string name = str(layer);
     if (!m_base || !m_costGraph || !m_base->findLayer(name))
         return std::nullopt;
     try {
-        return *withChosenBits(*m_base, *m_costGraph, {{name, bitsOf(layer)}}, {{name, adcBitsOf(layer)}}).findLayer(name);
+        return *withChosenBits(*m_base, *m_costGraph, {{name, bitsOf(layer)}}, {{name, adcBitsOf(layer)}},
+                               {{name, dacBitsOf(layer)}})
+                    .findLayer(name);
     } catch (const Error&) { // a cached result that does not fit the model (estimatedCost says so)
         return std::nullopt;
     }
@@ -498,6 +535,8 @@ int QuantController::analyzeSensitivity()
     req.quantPath = str(quantResultPath());
     req.data = dataSource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
     req.options.bits = m_bitDepths;
+    req.options.dacBits = searchDacBits(); // an energy or latency search reuses these trials
+    req.options.adcBits = searchAdcBits();
     req.outputPath = str(QDir(workDir()).filePath("sensitivity.json"));
     return startJob(tr("Analyze sensitivity"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::SensitivityReport report = quant::sensitivityFromJson(quant::runSensitivity(req, &sink), req.outputPath);
@@ -512,30 +551,76 @@ int QuantController::analyzeSensitivity()
     });
 }
 
+const std::vector<int>& QuantController::searchDacBits()
+{
+    static const std::vector<int> depths{8, 6, 4};
+    return depths;
+}
+
+const std::vector<int>& QuantController::searchAdcBits()
+{
+    static const std::vector<int> depths{12, 10, 8, 6};
+    return depths;
+}
+
+void QuantController::setSearchObjective(quant::CostObjective objective)
+{
+    setState("searchObjective", QString::fromLatin1(quant::costObjectiveName(objective)));
+}
+
+quant::CostObjective QuantController::searchObjective() const
+{
+    const QString name = stateString("searchObjective");
+    try {
+        return name.isEmpty() ? quant::CostObjective::WeightBits : quant::parseCostObjective(str(name));
+    } catch (const Error&) { // a project from a later version
+        return quant::CostObjective::WeightBits;
+    }
+}
+
+quant::MixedPrecisionRequest QuantController::searchRequest() const
+{
+    quant::MixedPrecisionRequest req;
+    req.modelPath = str(modelPath());
+    req.quantPath = str(quantResultPath());
+    req.data = dataSource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
+    req.options.bits = m_bitDepths;
+    req.options.maxAccuracyDrop = m_maxDrop;
+    req.options.objective = searchObjective();
+    if (req.options.objective != quant::CostObjective::WeightBits) {
+        req.options.dacBits = searchDacBits();
+        req.options.adcBits = searchAdcBits();
+        const QString target = m_model->project().hardwareTarget;
+        req.target = target.isEmpty() ? "m1076" : str(target); // CompileController::kDefaultTarget
+    }
+    req.reportPath = str(QDir(workDir()).filePath("mixed_precision.json"));
+    // Reuse the measured table when it has every trial the search needs (else the search measures one).
+    bool complete = m_sensitivity.has_value();
+    for (const QuantLayer& l : m_layers)
+        for (int d : req.options.dacBits)
+            complete = complete && (d >= defaultDacBitsOf(l.name) || m_sensitivity->findDac(str(l.name), d));
+    for (const QuantLayer& l : m_layers)
+        for (int a : req.options.adcBits)
+            complete = complete && m_sensitivity->findAdc(str(l.name), a);
+    if (complete)
+        req.sensitivityPath = str(sensitivityCachePath());
+    return req;
+}
+
 int QuantController::searchMixedPrecision()
 {
     if (!checkReady(true, true))
         return 0;
-    const std::string model = str(modelPath());
-    const quant::DataSource data = dataSource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
-    quant::MixedPrecisionOptions options;
-    options.bits = m_bitDepths;
-    options.maxAccuracyDrop = m_maxDrop;
-    const std::string reportPath = str(QDir(workDir()).filePath("mixed_precision.json"));
-    // The search reuses the table already measured (runMixedPrecision would measure it again).
-    return startJob(tr("Search mixed precision"), [model, data, options, reportPath, base = m_base, sens = *m_sensitivity,
-                                                   self = QPointer(this)](ProgressSink& sink) -> JobApply {
-        const quant::Dataset dataset = quant::loadDataSource(data);
-        quant::ModelGraphs graphs = quant::openModelFor(model, *base);
-        auto report = quant::searchMixedPrecision(graphs, *base, dataset, sens, options, analog::DefaultCostModel{}, &sink);
-        nlohmann::json json = toJson(report);
-        json["objective"] = quant::costObjectiveName(options.objective);
-        writeFileAtomic(reportPath, json.dump(1) + "\n");
-        return [self, points = std::move(report.measured), path = QString::fromStdString(reportPath)] {
+    const quant::MixedPrecisionRequest req = searchRequest();
+    return startJob(tr("Search mixed precision"), [req, self = QPointer(this)](ProgressSink& sink) -> JobApply {
+        const nlohmann::json report = quant::runMixedPrecision(req, &sink); // writes req.reportPath
+        std::vector<quant::ParetoPoint> points = paretoFromJson(report, req.reportPath);
+        const quant::CostObjective objective = objectiveOf(report);
+        return [self, points = std::move(points), objective, path = QString::fromStdString(req.reportPath)] {
             if (!self)
                 return;
             self->m_pareto = points;
-            self->m_paretoObjective = quant::CostObjective::WeightBits;
+            self->m_paretoObjective = objective;
             self->setState("paretoCachePath", path);
             emit self->paretoChanged();
         };
@@ -551,12 +636,12 @@ int QuantController::evaluate()
     req.quantPath = str(QDir(workDir()).filePath("quant_chosen.json"));
     req.data = dataSource(evalInputs(), evalLabels(), m_model->panelState(kPanelId).value("evalLimit").toInteger());
     req.perLayer = true;
-    const std::map<std::string, int> bits = chosenBits(), adc = chosenAdcBits();
+    const std::map<std::string, int> bits = chosenBits(), adc = chosenAdcBits(), dac = chosenDacBits();
     const double cost = estimatedCost();
-    return startJob(tr("Evaluate chosen bits"), [req, bits, adc, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
+    return startJob(tr("Evaluate chosen bits"), [req, bits, adc, dac, cost, base = m_base, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, *base);
-        writeQuantSpec(req.quantPath, withChosenBits(*base, graphs.forBatch(graphs.runBatch(1)), bits, adc));
-        const nlohmann::json j = measurementJson(quant::runQuantEval(req, &sink), bits, adc, cost);
+        writeQuantSpec(req.quantPath, withChosenBits(*base, graphs.forBatch(graphs.runBatch(1)), bits, adc, dac));
+        const nlohmann::json j = measurementJson(quant::runQuantEval(req, &sink), bits, adc, cost, dac);
         const std::string path = str(QFileInfo(QString::fromStdString(req.quantPath)).dir().filePath("evaluation.json"));
         writeFileAtomic(path, j.dump(1) + "\n");
         std::vector<quant::LayerError> layers;

@@ -1,7 +1,8 @@
 #pragma once
 // The quantization panel's logic, without widgets (Qt Test drives it directly):
-//  - the analog layers of the document and their chosen weight and ADC bits (stored in the
-//    project through the SetLayerBits / SetLayerAdcBits undo commands: undoable and saved);
+//  - the analog layers of the document and their chosen weight, DAC and ADC bits (stored in
+//    the project through the SetLayerBits / SetLayerDacBits / SetLayerAdcBits undo commands:
+//    undoable and saved);
 //  - the sensitivity table (quant::SensitivityReport) and the measured Pareto points;
 //  - an immediate estimate of accuracy drop and cost for the chosen bits;
 //  - the long work (calibrate, sensitivity, mixed-precision search, evaluate) as JobManager
@@ -34,6 +35,7 @@ struct QuantLayer {
 struct QuantMeasurement {
     std::map<std::string, int> weightBits;
     std::map<std::string, int> adcBits;
+    std::map<std::string, int> dacBits;
     bool hasLabels = false;
     double fp32Top1 = 0.0;
     double quantTop1 = 0.0;
@@ -79,6 +81,17 @@ public:
     void loadParetoReport(const QString& path);
     std::vector<int> bitDepths() const { return m_bitDepths; }
     void setMaxAccuracyDrop(double fraction) { m_maxDrop = fraction; }
+    // What Search ranks by (panel state "searchObjective"): weight storage, or energy per
+    // frame / latency per frame priced by the project's hardware target, the search then
+    // also lowering per-layer DAC and ADC bits (kSearchDacBits, kSearchAdcBits). The search
+    // is quant::runMixedPrecision, the CLI's `mixed-precision --objective`.
+    void setSearchObjective(quant::CostObjective objective);
+    quant::CostObjective searchObjective() const;
+    // The depths Sensitivity also measures, so that an energy or latency search can reuse the table.
+    static const std::vector<int>& searchDacBits();
+    static const std::vector<int>& searchAdcBits();
+    // The request Search runs (exposed for the tests: the same as the CLI's).
+    quant::MixedPrecisionRequest searchRequest() const;
 
     const QVector<QuantLayer>& layers() const { return m_layers; }
     int indexOfLayer(const QString& name) const;
@@ -86,16 +99,23 @@ public:
     int bitsOf(const QString& layer) const;
     // Undoable (one SetLayerBits command; nothing is pushed when the bits do not change).
     void setBits(const QString& layer, int bits);
-    // Undoable as one macro: sets every listed layer's weight bits and ADC bits (a Pareto
-    // point's configuration: the search varies both per layer).
+    // Undoable as one macro: sets every listed layer's weight, ADC and DAC bits (a Pareto
+    // point's configuration: the search varies all three per layer).
     void applyConfiguration(const std::map<std::string, int>& weightBits, const QString& text,
-                            const std::map<std::string, int>& adcBits = {});
+                            const std::map<std::string, int>& adcBits = {},
+                            const std::map<std::string, int>& dacBits = {});
     std::map<std::string, int> chosenBits() const;
     // ADC bits of a layer: the project's choice, else the calibrated result's, else 12.
     int adcBitsOf(const QString& layer) const;
     int defaultAdcBitsOf(const QString& layer) const; // the calibrated result's, else 12
     void setAdcBits(const QString& layer, int bits); // undoable (SetLayerAdcBits)
     std::map<std::string, int> chosenAdcBits() const;
+    // DAC bits of a layer: the project's choice, else the calibrated result's (its input's
+    // activation bits), else 8. At most the default (a DAC wider than its input reads the same codes).
+    int dacBitsOf(const QString& layer) const;
+    int defaultDacBitsOf(const QString& layer) const;
+    void setDacBits(const QString& layer, int bits); // undoable (SetLayerDacBits)
+    std::map<std::string, int> chosenDacBits() const;
 
     bool isCalibrated() const { return m_base != nullptr; }
     const quant::SensitivityReport* sensitivity() const { return m_sensitivity ? &*m_sensitivity : nullptr; }

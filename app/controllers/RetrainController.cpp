@@ -35,7 +35,7 @@ private:
 struct RetrainJob {
     train::RetrainRequest request;
     std::shared_ptr<const QuantSpec> base;
-    std::map<std::string, int> bits, adcBits;
+    std::map<std::string, int> bits, adcBits, dacBits;
     RetrainCompareInput compare;
 };
 
@@ -227,6 +227,7 @@ int RetrainController::start()
     job.base = m_quant->baseResult();
     job.bits = m_quant->chosenBits();
     job.adcBits = m_quant->chosenAdcBits();
+    job.dacBits = m_quant->chosenDacBits();
     job.compare.startModel = job.request.modelPath;
     job.compare.startQuant = job.request.quantPath;
     job.compare.data = m_quant->dataSource(m_quant->evalInputs(), m_quant->evalLabels(),
@@ -245,7 +246,7 @@ int RetrainController::start()
                           [job, runner = m_runner, stop = m_stop, onEpoch, run, self = QPointer(this)](ProgressSink& sink) -> JobApply {
         sink.checkpoint(0.0, "writing the starting spec (the chosen bits)");
         quant::ModelGraphs graphs = quant::openModelFor(job.request.modelPath, *job.base);
-        writeQuantSpec(job.request.quantPath, quant::withChosenBits(*job.base, graphs.forBatch(graphs.runBatch(1)), job.bits, job.adcBits));
+        writeQuantSpec(job.request.quantPath, quant::withChosenBits(*job.base, graphs.forBatch(graphs.runBatch(1)), job.bits, job.adcBits, job.dacBits));
         StopSink training(sink, stop);
         auto outcome = std::make_shared<RetrainOutcome>();
         outcome->result = runner(job.request, &training, onEpoch);

@@ -178,10 +178,13 @@ QString describeBitChanges(const CompiledModel& before, const CompiledModel& aft
         const std::string& n = layer.node;
         const QString wb = bitsText(before.bits, n, 8), wa = bitsText(after.bits, n, 8);
         const QString ab = bitsText(before.adcBits, n, 0), aa = bitsText(after.adcBits, n, 0);
+        const QString db = bitsText(before.dacBits, n, 0), da = bitsText(after.dacBits, n, 0);
         if (wb != wa)
             parts << QObject::tr("%1 %2→%3 bits").arg(QString::fromStdString(n), wb, wa);
         if (ab != aa)
             parts << QObject::tr("%1 ADC %2→%3 bits").arg(QString::fromStdString(n), ab == "0" ? "default" : ab, aa == "0" ? "default" : aa);
+        if (db != da)
+            parts << QObject::tr("%1 DAC %2→%3 bits").arg(QString::fromStdString(n), db == "0" ? "default" : db, da == "0" ? "default" : da);
     }
     if (before.target != after.target)
         parts << QObject::tr("target %1→%2").arg(before.target, after.target);
@@ -343,7 +346,7 @@ int SimulationController::startJob(bool withData)
 
 void SimulationController::apply(std::shared_ptr<const SimulationResult> result)
 {
-    const auto key = [](const CompiledModel& c) { return std::tie(c.bits, c.adcBits, c.target); };
+    const auto key = [](const CompiledModel& c) { return std::tie(c.bits, c.adcBits, c.dacBits, c.target); };
     if (m_current && key(*m_current->compiled) != key(*result->compiled))
         m_previous = m_current;
     m_current = std::move(result);

@@ -12,4 +12,12 @@ public:
     SetLayerAdcBits(ProjectModel* model, const QString& layer, int bits);
 };
 
+// DAC (input) bits of one analog layer (project key layers.<node>.dacBits; applied with
+// quant::setLayerDacBits when the chosen configuration is evaluated, compiled or simulated).
+class SetLayerDacBits : public SetLayerChoice {
+public:
+    static constexpr const char* kKey = "dacBits";
+    SetLayerDacBits(ProjectModel* model, const QString& layer, int bits);
+};
+
 } // namespace tessera::studio

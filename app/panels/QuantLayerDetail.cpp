@@ -202,7 +202,11 @@ void QuantLayerDetail::refresh()
     m_adc->setCurrentIndex(m_adc->findData(adc));
     m_refreshing = false;
     m_keep8->setEnabled(bits != 8);
-    m_title->setText(tr("<b>%1</b> — %2-bit weights, %3-bit ADC").arg(m_layer.toHtmlEscaped()).arg(bits).arg(adc));
+    m_title->setText(tr("<b>%1</b> — %2-bit weights, %3-bit DAC, %4-bit ADC")
+                         .arg(m_layer.toHtmlEscaped())
+                         .arg(bits)
+                         .arg(m_controller->dacBitsOf(m_layer))
+                         .arg(adc));
     if (!m_controller->isCalibrated()) {
         m_weights->setHistogram(std::nullopt, tr("Calibrate to see the weight grid."));
         m_activations->setHistogram(std::nullopt, tr("Calibrate to see the activation grid."));

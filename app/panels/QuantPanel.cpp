@@ -7,13 +7,16 @@
 #include "app/panels/QuantSqnrChart.h"
 #include "app/views/NodeStyle.h"
 
+#include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QSplitter>
+#include <QStyledItemDelegate>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -33,6 +36,44 @@ QTableWidgetItem* readOnlyItem(const QString& text, Qt::Alignment align = Qt::Al
     item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
     item->setTextAlignment(align);
     return item;
+}
+
+// A bits cell edited in place: a spin box over [lo, hi].
+class BitsDelegate : public QStyledItemDelegate {
+public:
+    BitsDelegate(int lo, int hi, QObject* parent) : QStyledItemDelegate(parent), m_lo(lo), m_hi(hi) {}
+    QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem&, const QModelIndex&) const override
+    {
+        auto* spin = new QSpinBox(parent);
+        spin->setRange(m_lo, m_hi);
+        spin->setSuffix(QObject::tr(" bits"));
+        return spin;
+    }
+
+private:
+    int m_lo, m_hi;
+};
+
+QTableWidgetItem* bitsItem()
+{
+    auto* item = new QTableWidgetItem;
+    item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsEditable);
+    item->setTextAlignment(Qt::AlignCenter);
+    return item;
+}
+
+// A DAC or ADC cell: its bits, tinted and bold when they differ from the calibrated ones.
+void showChoice(QTableWidgetItem* item, int bits, int calibrated, const QString& what)
+{
+    item->setData(Qt::EditRole, bits);
+    item->setBackground(bits != calibrated ? style::tint(QColor("#bfdbfe")) : style::surfaceColor());
+    item->setForeground(style::textColor());
+    item->setToolTip(bits != calibrated ? QObject::tr("%1 %2 bits (calibrated: %3); double-click to edit")
+                                              .arg(what).arg(bits).arg(calibrated)
+                                        : QObject::tr("%1 %2 bits; double-click to edit").arg(what).arg(bits));
+    QFont font = item->font();
+    font.setBold(bits != calibrated);
+    item->setFont(font);
 }
 
 QString ppText(double fraction)
@@ -128,6 +169,10 @@ QuantPanel::QuantPanel(Workspace* workspace, QWidget* parent)
     layout->addWidget(m_estimate);
     layout->addWidget(split, 1);
 
+    m_table->setItemDelegateForColumn(kDacColumn, new BitsDelegate(2, 16, m_table));
+    m_table->setItemDelegateForColumn(kAdcColumn, new BitsDelegate(2, 32, m_table));
+    m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    connect(m_table, &QTableWidget::itemChanged, this, &QuantPanel::onBitsEdited);
     connect(m_table, &QTableWidget::cellClicked, this, &QuantPanel::onCellClicked);
     connect(m_table, &QTableWidget::currentCellChanged, this, [this](int row) { // keyboard walking
         if (!m_syncing && row >= 0 && row < m_controller->layers().size())
@@ -169,7 +214,22 @@ QWidget* QuantPanel::createButtons()
     m_jobButtons << add(tr("Calibrate"), tr("Post-training calibration on the project's dataset"), [this] { m_controller->calibrate(); });
     m_jobButtons << add(tr("Sensitivity"), tr("Measure every analog layer alone at every bit depth"),
                         [this] { m_controller->analyzeSensitivity(); });
-    m_jobButtons << add(tr("Search"), tr("Greedy mixed-precision search; every point measured"),
+    m_objective = new QComboBox;
+    m_objective->addItem(tr("Weight storage"), static_cast<int>(quant::CostObjective::WeightBits));
+    m_objective->addItem(tr("Energy per frame"), static_cast<int>(quant::CostObjective::Energy));
+    m_objective->addItem(tr("Latency per frame"), static_cast<int>(quant::CostObjective::Latency));
+    m_objective->setToolTip(tr("What Search ranks by. Energy and latency are priced by the project's hardware "
+                               "target and also lower per-layer DAC and ADC bits (tessera mixed-precision --objective)"));
+    m_objective->setCurrentIndex(m_objective->findData(static_cast<int>(m_controller->searchObjective())));
+    connect(m_objective, &QComboBox::activated, this, [this] {
+        m_controller->setSearchObjective(static_cast<quant::CostObjective>(m_objective->currentData().toInt()));
+    });
+    connect(m_model, &ProjectModel::projectChanged, this, [this] {
+        m_objective->setCurrentIndex(m_objective->findData(static_cast<int>(m_controller->searchObjective())));
+    });
+    row->addWidget(new QLabel(tr("Search by:")));
+    row->addWidget(m_objective);
+    m_jobButtons << add(tr("Search"), tr("Greedy mixed-precision search ranked by the chosen objective; every point measured"),
                         [this] { m_controller->searchMixedPrecision(); });
     m_jobButtons << add(tr("Evaluate"), tr("Measure the chosen bits on the evaluation data"), [this] { m_controller->evaluate(); });
     m_cancel = add(tr("Cancel"), tr("Stop the running quantization job"), [this] { m_controller->cancel(); });
@@ -218,7 +278,7 @@ void QuantPanel::rebuildTable()
     const auto& layers = m_controller->layers();
     const std::vector<int> depths = m_controller->bitDepths();
     const QSignalBlocker block(m_table); // rebuilding must not select nodes
-    QStringList headers{tr("Layer"), tr("Op"), tr("Params"), tr("MACs"), tr("Bits"), tr("ADC"), tr("SQNR dB")};
+    QStringList headers{tr("Layer"), tr("Op"), tr("Params"), tr("MACs"), tr("Bits"), tr("DAC"), tr("ADC"), tr("SQNR dB")};
 
     for (int b : depths)
         headers << tr("%1b drop").arg(b);
@@ -234,7 +294,8 @@ void QuantPanel::rebuildTable()
         m_table->setItem(r, 2, readOnlyItem(QString::fromStdString(humanCount(l.params)), right));
         m_table->setItem(r, 3, readOnlyItem(QString::fromStdString(humanCount(l.macs)), right));
         m_table->setItem(r, kBitsColumn, readOnlyItem({}, Qt::AlignCenter));
-        m_table->setItem(r, kAdcColumn, readOnlyItem({}, Qt::AlignCenter));
+        m_table->setItem(r, kDacColumn, bitsItem());
+        m_table->setItem(r, kAdcColumn, bitsItem());
         m_table->setItem(r, kSqnrColumn, readOnlyItem({}, right));
         for (size_t c = 0; c < depths.size(); ++c) {
             const double drop = m_controller->measuredDrop(l.name, depths[c]);
@@ -287,19 +348,14 @@ void QuantPanel::refreshBits()
 {
     const auto& layers = m_controller->layers();
     const std::vector<int> depths = m_controller->bitDepths();
+    const QSignalBlocker block(m_table); // programmatic texts are not edits
     for (int r = 0; r < layers.size() && r < m_table->rowCount(); ++r) {
-        const int bits = m_controller->bitsOf(layers[r].name);
+        const QString& name = layers[r].name;
+        const int bits = m_controller->bitsOf(name);
         m_table->item(r, kBitsColumn)->setText(QString::number(bits));
-        // An ADC resolution other than the calibrated one (a Pareto point's, or set by hand) is tinted.
-        QTableWidgetItem* adc = m_table->item(r, kAdcColumn);
-        const int adcBits = m_controller->adcBitsOf(layers[r].name), adcDefault = m_controller->defaultAdcBitsOf(layers[r].name);
-        adc->setText(QString::number(adcBits));
-        adc->setBackground(adcBits != adcDefault ? style::tint(QColor("#bfdbfe")) : style::surfaceColor());
-        adc->setForeground(style::textColor());
-        adc->setToolTip(adcBits != adcDefault ? tr("ADC %1 bits (calibrated: %2)").arg(adcBits).arg(adcDefault) : QString());
-        QFont adcFont = adc->font();
-        adcFont.setBold(adcBits != adcDefault);
-        adc->setFont(adcFont);
+        // DAC and ADC bits other than the calibrated ones (a Pareto point's, or set by hand) are tinted.
+        showChoice(m_table->item(r, kDacColumn), m_controller->dacBitsOf(name), m_controller->defaultDacBitsOf(name), tr("DAC"));
+        showChoice(m_table->item(r, kAdcColumn), m_controller->adcBitsOf(name), m_controller->defaultAdcBitsOf(name), tr("ADC"));
         // The chosen depth's heat-map cell is framed in bold.
         for (size_t c = 0; c < depths.size(); ++c) {
             QTableWidgetItem* cell = m_table->item(r, kFirstHeatColumn + static_cast<int>(c));
@@ -341,7 +397,8 @@ void QuantPanel::refreshEstimate()
         text += tr("<br><b>Measured</b> (%1 samples): %2, drop %3 pp%4")
                     .arg(m->samples)
                     .arg(what, ppText(m->accuracyDrop),
-                         m->weightBits == m_controller->chosenBits() && m->adcBits == m_controller->chosenAdcBits()
+                         m->weightBits == m_controller->chosenBits() && m->adcBits == m_controller->chosenAdcBits() &&
+                                 (m->dacBits.empty() || m->dacBits == m_controller->chosenDacBits())
                              ? QString()
                              : tr(" <i>(for earlier bits)</i>"));
     }
@@ -367,6 +424,20 @@ void QuantPanel::onCellClicked(int row, int column)
     m_syncing = true;
     m_model->selection()->select(layers[row].node, true);
     m_syncing = false;
+}
+
+void QuantPanel::onBitsEdited(QTableWidgetItem* item)
+{
+    const auto& layers = m_controller->layers();
+    if (!item || item->row() < 0 || item->row() >= layers.size())
+        return;
+    const QString& name = layers[item->row()].name;
+    const int bits = item->data(Qt::EditRole).toInt();
+    if (item->column() == kDacColumn)
+        m_controller->setDacBits(name, bits);
+    else if (item->column() == kAdcColumn)
+        m_controller->setAdcBits(name, bits);
+    refreshBits(); // a refused value shows the layer's bits again
 }
 
 void QuantPanel::followSelection(NodeId node)

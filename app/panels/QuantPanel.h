@@ -12,7 +12,9 @@
 
 #include <functional>
 
+class QComboBox;
 class QLabel;
+class QTableWidgetItem;
 class QPushButton;
 class QTableWidget;
 class QTabWidget;
@@ -45,10 +47,14 @@ public:
     // Table column of a bit depth's heat-map cell (-1 if not listed).
     int columnOfBits(int bits) const;
 
+    // The DAC and ADC cells are editable (a spin box; undoable SetLayerDacBits / SetLayerAdcBits).
     static constexpr int kBitsColumn = 4;
-    static constexpr int kAdcColumn = 5;
-    static constexpr int kSqnrColumn = 6;
-    static constexpr int kFirstHeatColumn = 7;
+    static constexpr int kDacColumn = 5;
+    static constexpr int kAdcColumn = 6;
+    static constexpr int kSqnrColumn = 7;
+    static constexpr int kFirstHeatColumn = 8;
+    // What Search ranks by: weight storage, energy per frame, latency per frame.
+    QComboBox* objectiveBox() const { return m_objective; }
 
 signals:
     void message(const QString& text, bool isError);
@@ -64,6 +70,7 @@ private:
     void refreshEstimate();
     void refreshSqnr();
     void onCellClicked(int row, int column);
+    void onBitsEdited(QTableWidgetItem* item);
     void followSelection(NodeId node);
 
     Workspace* m_workspace;
@@ -79,6 +86,7 @@ private:
     QLabel* m_data;
     QList<QPushButton*> m_jobButtons;
     QPushButton* m_cancel = nullptr;
+    QComboBox* m_objective = nullptr;
     QPushButton* m_retrain = nullptr;
     bool m_syncing = false;
 };

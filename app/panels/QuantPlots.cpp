@@ -182,6 +182,17 @@ QString QuantParetoPlot::costLabel() const
 void QuantParetoPlot::rebuild()
 {
     m_plot->xAxis->setLabel(costLabel());
+    // Energy and latency span orders of magnitude (the base's 12-bit ADCs against the searched
+    // points): a log axis; weight storage stays linear. The chosen-bits markers (priced in
+    // weight storage) leave the legend with them.
+    const bool linear = costIsWeightBits();
+    if (linear != (m_plot->xAxis->scaleType() == QCPAxis::stLinear)) {
+        m_plot->xAxis->setScaleType(linear ? QCPAxis::stLinear : QCPAxis::stLogarithmic);
+        m_plot->xAxis->setTicker(linear ? QSharedPointer<QCPAxisTicker>(new QCPAxisTicker)
+                                        : QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog));
+    }
+    for (QCPGraph* g : {m_current, m_lastEval})
+        linear ? (void)g->addToLegend() : (void)g->removeFromLegend();
     const auto& pts = m_controller->paretoPoints();
     m_measuredOrder.clear();
     m_frontOrder.clear();
@@ -221,6 +232,10 @@ void QuantParetoPlot::updateMarkers()
     // Margins so points on the edge stay clickable and visible.
     for (QCPAxis* axis : {m_plot->xAxis, m_plot->yAxis}) {
         const QCPRange r = axis->range();
+        if (axis->scaleType() == QCPAxis::stLogarithmic && r.lower > 0) {
+            axis->setRange(r.lower / 1.3, r.upper * 1.3);
+            continue;
+        }
         const double pad = std::max(r.size() * 0.08, axis == m_plot->yAxis ? 0.2 : 0.01);
         axis->setRange(r.lower - pad, r.upper + pad);
     }
@@ -270,7 +285,7 @@ void QuantParetoPlot::onClick(QCPAbstractPlottable* plottable, int dataIndex)
     const quant::ParetoPoint& p = m_controller->paretoPoints().at((*order)[dataIndex]);
     m_controller->applyConfiguration(
         p.weightBits, tr("Apply mixed-precision point (cost %1, %2 pp)").arg(p.cost / costScale(), 0, 'g', 4).arg(p.accuracyDrop * 100.0, 0, 'f', 2),
-        p.adcBits);
+        p.adcBits, p.dacBits);
 }
 
 } // namespace tessera::studio

@@ -157,6 +157,27 @@ inline TensorCoding chooseCoding(double lo, double hi, int bits, bool allowOffse
     return c;
 }
 
+// A layer's DAC narrower than its input tensor's codes (per-layer DAC bits, LayerQuant::
+// inputBits < the tensor's bits): the DAC drives the same real range [lo, hi] with fewer,
+// coarser steps. Its scale is the tensor's times maxCode(tensor bits) / maxCode(dac bits)
+// (same signedness) and an offset code's zero point z scales down to roundHalfEven(z / that
+// ratio), so real 0 stays exactly a code. A DAC at least as wide as the tensor's codes
+// reads them as they are (the tensor's scale and z). Every stage takes a layer's input
+// coding from here (core/analog/SpecProgramming.cpp).
+struct DacCoding {
+    int bits = 8;
+    double scale = 1.0;
+    int64_t zeroPoint = 0;
+};
+inline DacCoding dacCoding(double tensorScale, int64_t tensorZeroPoint, int tensorBits, bool isSigned, int dacBits)
+{
+    if (dacBits >= tensorBits)
+        return {tensorBits, tensorScale, tensorZeroPoint};
+    const double ratio = static_cast<double>(maxCode(tensorBits, isSigned)) / static_cast<double>(maxCode(dacBits, isSigned));
+    const int64_t z = saturate(roundHalfEven(static_cast<double>(tensorZeroPoint) / ratio), 0, maxCode(dacBits, false));
+    return {dacBits, tensorScale * ratio, z};
+}
+
 // A positive real multiplier m represented as multiplier * 2^-shift, with multiplier in
 // [2^30, 2^31) (a Q31 mantissa) and shift in [0, 126]. apply(v) = round(v * m), ties to
 // even, computed exactly in 128-bit integers. Relative representation error <= 2^-31.

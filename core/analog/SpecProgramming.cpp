@@ -2,7 +2,15 @@
 
 #include "core/Error.h"
 
+#include <algorithm>
+
 namespace tessera::analog {
+
+int layerDacBits(const QuantSpec& spec, const LayerQuant& layer)
+{
+    const TensorQuant* in = spec.findTensor(layer.input);
+    return in ? std::min(layer.inputBits, in->bits) : layer.inputBits;
+}
 
 AnalogLayerParams layerParams(const QuantSpec& result, const LayerQuant& layer, const AnalogMatmulView& view)
 {
@@ -22,13 +30,15 @@ AnalogLayerParams layerParams(const QuantSpec& result, const LayerQuant& layer, 
     p.cols = view.cols;
     p.groups = view.groups;
     p.numerics.weightBits = layer.weightBits;
-    p.numerics.inputBits = in->bits;
+    // The layer's DAC bits (2..the tensor's bits) code its input (Numerics.h, dacCoding).
+    const DacCoding dac = dacCoding(in->scale, in->zeroPoint, in->bits, in->isSigned, layer.inputBits);
+    p.numerics.inputBits = dac.bits;
     p.numerics.inputSigned = in->isSigned;
-    p.numerics.inputZeroPoint = in->zeroPoint;
+    p.numerics.inputZeroPoint = dac.zeroPoint;
     p.numerics.adcBits = layer.adcBits;
     p.numerics.adcRange = layer.adcRange;
     p.numerics.rowsPerBlock = result.config.geometry.rows;
-    p.inputScale = in->scale;
+    p.inputScale = dac.scale;
     p.weightScales = layer.weightScales;
     p.output.scale = out->scale;
     p.output.bits = out->bits;

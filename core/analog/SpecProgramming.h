@@ -11,6 +11,10 @@
 
 namespace tessera::analog {
 
+// The bits a layer's DAC drives: min(layer.inputBits, its input tensor's bits) (dacCoding,
+// core/analog/Numerics.h); layer.inputBits when the input is not in the spec.
+int layerDacBits(const QuantSpec& spec, const LayerQuant& layer);
+
 // The AnalogLayerParams of one calibrated layer; throws tessera::Error naming the layer
 // when the spec does not fit the lowered node (geometry, tensors not quantized).
 AnalogLayerParams layerParams(const QuantSpec& spec, const LayerQuant& layer, const AnalogMatmulView& view);

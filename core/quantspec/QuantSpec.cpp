@@ -95,6 +95,12 @@ void checkAdcBits(int bits, const std::string& where)
         fail(where, ": ADC bits ", bits, " out of range (2..32)");
 }
 
+void checkDacBits(int bits, const std::string& where)
+{
+    if (bits < 2 || bits > 16)
+        fail(where, ": DAC bits ", bits, " out of range (2..16)");
+}
+
 void checkSpecMatchesModel(const QuantSpec& spec, const std::string& modelHash, const std::string& modelName,
                            bool force)
 {
@@ -121,6 +127,7 @@ json configToJson(const QuantConfig& c)
                 {"weight_observer", observerName(c.weightObserver)},
                 {"layer_weight_bits", c.layerWeightBits},
                 {"layer_adc_bits", c.layerAdcBits},
+                {"layer_dac_bits", c.layerDacBits},
                 {"array_rows", c.geometry.rows},
                 {"array_cols", c.geometry.cols},
                 {"calibrate_adc", c.calibrateAdc},
@@ -225,6 +232,7 @@ QuantConfig configFromJson(const json& j, const std::string& src)
     c.weightObserver = parseObserver(getString(j, "weight_observer", where));
     c.layerWeightBits = bitsMap(j, "layer_weight_bits", where, 2, 8);
     c.layerAdcBits = bitsMap(j, "layer_adc_bits", where, 2, 32);
+    c.layerDacBits = bitsMap(j, "layer_dac_bits", where, 2, 16);
     c.geometry.rows = getInt(j, "array_rows", where, 1, 1 << 20, 1024);
     c.geometry.cols = getInt(j, "array_cols", where, 1, 1 << 20, 1024);
     c.calibrateAdc = getBool(j, "calibrate_adc", where, true);

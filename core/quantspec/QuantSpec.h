@@ -63,6 +63,8 @@ struct LayerQuant {
     std::string input;  // value names
     std::string output;
     int weightBits = 8;
+    // DAC bits: the layer drives its input at min(inputBits, the input tensor's bits)
+    // (analog::dacCoding, core/analog/Numerics.h); time and energy grow with them.
     int inputBits = 8;
     int adcBits = 12;
     int64_t adcRange = 0;     // calibrated max |block sum| in integer product units (0: worst case)
@@ -109,6 +111,9 @@ struct QuantConfig {
     ObserverKind weightObserver = ObserverKind::Mse;
     std::map<std::string, int> layerWeightBits; // per node name
     std::map<std::string, int> layerAdcBits;
+    // Per-layer DAC (input) bits below the activation bits (analog::dacCoding); absent: the
+    // input tensor's bits.
+    std::map<std::string, int> layerDacBits;
     analog::ArrayGeometry geometry;
     analog::NonIdealities nonIdealities; // used by the quantized executor only
     bool calibrateAdc = true;            // calibrate ADC ranges per layer (else worst case)
@@ -188,5 +193,6 @@ analog::NonIdealities readNonIdealities(const std::string& path);
 void checkWeightBits(int bits, const std::string& where);
 void checkActivationBits(int bits, const std::string& where);
 void checkAdcBits(int bits, const std::string& where);
+void checkDacBits(int bits, const std::string& where); // 2..16
 
 } // namespace tessera

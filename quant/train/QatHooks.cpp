@@ -2,6 +2,7 @@
 
 #include "core/Error.h"
 #include "core/analog/AnalogModel.h"
+#include "core/analog/SpecProgramming.h"
 #include "quant/train/QatLayer.h"
 #include "quant/train/Ste.h"
 
@@ -72,8 +73,12 @@ public:
             const QatLayer& q = *m_layers.at(layer.node);
             layer.weightScales = q.weightScales();
             layer.adcRange = q.adcRange();
-            if (m_inputLogScales.count(layer.input))
-                tuned.tensors.at(layer.input).scale = q.inputScale();
+            if (m_inputLogScales.count(layer.input)) { // the layer's DAC scale back to its tensor's (dacCoding)
+                TensorQuant& t = tuned.tensors.at(layer.input);
+                const int dac = analog::layerDacBits(tuned, layer);
+                t.scale = q.inputScale() * static_cast<double>(analog::maxCode(dac, t.isSigned)) /
+                          static_cast<double>(analog::maxCode(t.bits, t.isSigned));
+            }
         }
         tuned.equalization.clear(); // the tuned model has the rewrites baked in
         tuned.smoothing.clear();

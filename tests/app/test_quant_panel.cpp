@@ -16,6 +16,7 @@
 #include <QComboBox>
 #include <QDir>
 #include <QJsonDocument>
+#include <QMenu>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableWidget>
@@ -129,7 +130,10 @@ private slots:
         QVERIFY(s);
         QVERIFY(s->hasLabels);
         const auto depths = m_ctl->bitDepths();
-        QCOMPARE(s->entries.size(), size_t(m_ctl->layers().size()) * depths.size());
+        // Weight depths, and the DAC and ADC depths an energy or latency search reuses.
+        const size_t perLayer = depths.size() + QuantController::searchDacBits().size() + QuantController::searchAdcBits().size();
+        QCOMPARE(s->entries.size(), size_t(m_ctl->layers().size()) * perLayer);
+        QVERIFY(s->findDac(m_ctl->layers()[0].name.toStdString(), 4));
         QTableWidget* t = m_panel->table();
         for (int r = 0; r < t->rowCount(); ++r)
             for (int b : depths) {
@@ -307,21 +311,23 @@ private slots:
 
     void paretoPointSetsWeightAndAdcBits()
     {
-        // A report as `tessera mixed-precision --objective energy --adc-bits-options ...` writes:
-        // point 1 lowers weight and ADC bits per layer.
-        std::map<std::string, int> weights, adc;
+        // A report as `tessera mixed-precision --objective energy --adc-bits-options ...
+        // --dac-bits-options ...` writes: point 1 lowers weight, DAC and ADC bits per layer.
+        std::map<std::string, int> weights, adc, dac;
         int i = 0;
         for (const QuantLayer& l : m_ctl->layers()) {
             weights[l.name.toStdString()] = i % 2 ? 6 : 3;
+            dac[l.name.toStdString()] = 8 - 2 * (i % 3);
             adc[l.name.toStdString()] = 6 + 2 * (i++ % 3);
         }
-        const auto point = [](const std::map<std::string, int>& w, const std::map<std::string, int>& a, double cost,
-                              double drop) {
-            return nlohmann::json{{"weight_bits", w}, {"adc_bits", a}, {"cost", cost}, {"top1", 0.9}, {"accuracy_drop", drop},
-                                  {"agreement", 0.95}, {"output_sqnr_db", 20.0}, {"pareto", true}};
+        const auto point = [](const std::map<std::string, int>& w, const std::map<std::string, int>& a,
+                              const std::map<std::string, int>& d, double cost, double drop) {
+            return nlohmann::json{{"weight_bits", w}, {"adc_bits", a}, {"dac_bits", d}, {"cost", cost}, {"top1", 0.9},
+                                  {"accuracy_drop", drop}, {"agreement", 0.95}, {"output_sqnr_db", 20.0}, {"pareto", true}};
         };
-        const nlohmann::json report{{"points", {point(m_ctl->chosenBits(), m_ctl->chosenAdcBits(), 2e6, 0.0),
-                                                point(weights, adc, 1e6, 0.01)}},
+        const std::map<std::string, int> dacBefore = m_ctl->chosenDacBits();
+        const nlohmann::json report{{"points", {point(m_ctl->chosenBits(), m_ctl->chosenAdcBits(), dacBefore, 2e6, 0.0),
+                                                point(weights, adc, dac, 1e6, 0.01)}},
                                     {"chosen", 1}, {"objective", "energy"}};
         const QString path = m_dir.filePath("energy_search.json");
         writeFileAtomic(path.toStdString(), report.dump());
@@ -340,20 +346,26 @@ private slots:
         QCOMPARE(m_model->undoStack()->index(), undoBefore + 1); // one command
         QCOMPARE(m_ctl->chosenBits(), weights);
         QCOMPARE(m_ctl->chosenAdcBits(), adc);
+        QCOMPARE(m_ctl->chosenDacBits(), dac);
         // The spec the chip view compiles and Evaluate measures carries them.
-        const QuantSpec spec = withChosenBits(*m_ctl->baseResult(), *m_ctl->resultGraph(), m_ctl->chosenBits(), m_ctl->chosenAdcBits());
+        const QuantSpec spec = withChosenBits(*m_ctl->baseResult(), *m_ctl->resultGraph(), m_ctl->chosenBits(),
+                                              m_ctl->chosenAdcBits(), m_ctl->chosenDacBits());
         for (const auto& [layer, bits] : adc) {
             QCOMPARE(spec.findLayer(layer)->adcBits, bits);
             QCOMPARE(spec.findLayer(layer)->weightBits, weights.at(layer));
+            QCOMPARE(spec.findLayer(layer)->inputBits, dac.at(layer));
         }
-        // The table shows them; an ADC depth other than the calibrated one is tinted.
-        const int adcColumn = 5;
-        QCOMPARE(m_panel->table()->horizontalHeaderItem(adcColumn)->text(), QString("ADC"));
+        // The table shows them; DAC and ADC depths other than the calibrated ones are tinted.
+        QCOMPARE(m_panel->table()->horizontalHeaderItem(QuantPanel::kAdcColumn)->text(), QString("ADC"));
+        QCOMPARE(m_panel->table()->horizontalHeaderItem(QuantPanel::kDacColumn)->text(), QString("DAC"));
         for (int r = 0; r < m_ctl->layers().size(); ++r) {
-            QTableWidgetItem* cell = m_panel->table()->item(r, adcColumn);
+            QTableWidgetItem* cell = m_panel->table()->item(r, QuantPanel::kAdcColumn);
             const std::string name = m_ctl->layers()[r].name.toStdString();
             QCOMPARE(cell->text(), QString::number(adc.at(name)));
             QCOMPARE(cell->font().bold(), adc.at(name) != m_ctl->defaultAdcBitsOf(m_ctl->layers()[r].name));
+            QTableWidgetItem* dacCell = m_panel->table()->item(r, QuantPanel::kDacColumn);
+            QCOMPARE(dacCell->text(), QString::number(dac.at(name)));
+            QCOMPARE(dacCell->font().bold(), dac.at(name) != 8);
         }
         if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty())
             for (const bool dark : {false, true}) {
@@ -368,6 +380,88 @@ private slots:
         m_model->undoStack()->undo();
         QCOMPARE(m_ctl->chosenBits(), bitsBefore);
         QCOMPARE(m_ctl->chosenAdcBits(), adcBefore);
+        QCOMPARE(m_ctl->chosenDacBits(), dacBefore);
+    }
+
+    // A DAC cell edited in the table: one undo step, saved in the project under
+    // layers.<node>.dacBits, refused above the input's 8 bits (the cell shows the bits again).
+    void dacCellEditIsUndoableAndSaved()
+    {
+        const QString name = m_ctl->layers()[1].name;
+        QTableWidgetItem* cell = m_panel->table()->item(1, QuantPanel::kDacColumn);
+        QVERIFY(cell->flags() & Qt::ItemIsEditable);
+        const int undoBefore = m_model->undoStack()->index();
+        cell->setData(Qt::EditRole, 5); // what the spin box commits
+        QCOMPARE(m_model->undoStack()->index(), undoBefore + 1);
+        QCOMPARE(m_ctl->dacBitsOf(name), 5);
+        QCOMPARE(m_ctl->chosenLayer(name)->inputBits, 5);
+        QVERIFY(m_panel->table()->item(1, QuantPanel::kDacColumn)->font().bold());
+        const QString path = m_dir.filePath("dac.tessera");
+        QVERIFY(m_window->saveProjectTo(path));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["layers"].toObject()[name].toObject()["dacBits"].toInt(), 5);
+        QSignalSpy msg(m_ctl, &QuantController::message);
+        m_panel->table()->item(1, QuantPanel::kDacColumn)->setData(Qt::EditRole, 12);
+        QCOMPARE(msg.count(), 1);
+        QCOMPARE(m_ctl->dacBitsOf(name), 5);
+        QCOMPARE(m_panel->table()->item(1, QuantPanel::kDacColumn)->text(), QString("5"));
+        m_model->undoStack()->undo();
+        QCOMPARE(m_ctl->dacBitsOf(name), 8);
+    }
+
+    // The dock's objective choice runs the CLI's search (quant::runMixedPrecision) with the
+    // DAC and ADC axes on the project's target, reusing the measured table: its points are the
+    // CLI's for the same request, number for number, and applying one sets all three bits.
+    void energyObjectiveRunsTheCliSearch()
+    {
+        QComboBox* box = m_panel->objectiveBox();
+        box->setCurrentIndex(box->findData(static_cast<int>(quant::CostObjective::Energy)));
+        emit box->activated(box->currentIndex());
+        QCOMPARE(m_ctl->searchObjective(), quant::CostObjective::Energy);
+        const quant::MixedPrecisionRequest req = m_ctl->searchRequest();
+        QCOMPARE(req.options.objective, quant::CostObjective::Energy);
+        QCOMPARE(req.options.dacBits, QuantController::searchDacBits());
+        QCOMPARE(req.options.adcBits, QuantController::searchAdcBits());
+        QCOMPARE(req.target, std::string("m1076"));
+        QCOMPARE(QString::fromStdString(req.sensitivityPath), m_ctl->sensitivityCachePath());
+        QVERIFY(m_ctl->searchMixedPrecision() > 0);
+        QVERIFY(waitIdle(m_ctl, 120000));
+        QCOMPARE(m_ctl->paretoObjective(), quant::CostObjective::Energy);
+        QVERIFY(m_panel->paretoPlot()->plot()->xAxis->label().contains("energy per frame"));
+        quant::MixedPrecisionRequest cli = req;
+        cli.reportPath = m_dir.filePath("cli_energy.json").toStdString();
+        const std::vector<quant::ParetoPoint> want = paretoFromJson(quant::runMixedPrecision(cli), cli.reportPath);
+        const std::vector<quant::ParetoPoint>& got = m_ctl->paretoPoints();
+        QCOMPARE(got.size(), want.size());
+        bool dacLowered = false;
+        for (size_t i = 0; i < got.size(); ++i) {
+            QVERIFY(got[i].weightBits == want[i].weightBits && got[i].dacBits == want[i].dacBits &&
+                    got[i].adcBits == want[i].adcBits);
+            QVERIFY(got[i].cost == want[i].cost && got[i].accuracyDrop == want[i].accuracyDrop);
+            for (const auto& [layer, bits] : got[i].dacBits)
+                dacLowered |= bits < 8;
+        }
+        QVERIFY(got.size() > 1);
+        QVERIFY(dacLowered);
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            m_panel->showChart(m_panel->paretoPlot());
+            QTest::qWait(150);
+            QVERIFY(m_panel->grab().save(dir + "/quant-pareto-energy.png"));
+        }
+        m_ctl->setSearchObjective(quant::CostObjective::WeightBits);
+    }
+
+    void fileMenuLoadsAParetoReport()
+    {
+        QAction* load = m_window->findChild<QAction*>("actionLoadParetoReport");
+        QVERIFY(load);
+        QAction* exportPkg = m_window->findChild<QAction*>("actionExportPackage");
+        QVERIFY(exportPkg);
+        bool sameMenu = false;
+        for (QObject* w : load->associatedObjects())
+            sameMenu |= qobject_cast<QMenu*>(w) && exportPkg->associatedObjects().contains(w);
+        QVERIFY(sameMenu); // in the File menu
     }
 
     void cleanupTestCase() { m_window.reset(); }

@@ -79,4 +79,18 @@ expect_exit 1 "$TESSERA" compile "$M/mnist_wide.onnx" --quant "$Q" --target m107
 expect_grep "$ERR" "$(basename "$Q"): the quantization file was made for another model.*pass --force" "compile: wrong-model message"
 expect_exit 1 "$TESSERA" compile "$M/mnist_wide.onnx" --quant "$Q" --target m1076 --force
 expect_no_grep "$ERR" "made for another model|not expected" "compile --force"
+# DAC bits as a search axis: the report's points carry dac_bits, the chosen spec its layers'
+# input_bits; with the weight-bits objective the axis is refused; a reused table without the
+# DAC trials is refused naming the file.
+D=(--data "$M/mnist_test_x.npy" --labels "$M/mnist_test_y.npy" --limit 64 --bits 8 4)
+expect_exit 0 "$TESSERA" mixed-precision "$M/mnist_lenet.onnx" "$Q" "${D[@]}" --objective latency --target m1076 \
+  --dac-bits-options 8 4 --max-drop 0.05 --holdout 0 --report "$WORK/dac.json" -o "$WORK/dac.quant.json"
+expect_grep "$WORK/dac.json" '"dac_bits"' "points' DAC bits"
+expect_grep "$WORK/dac.quant.json" '"input_bits": 4' "a layer at 4 DAC bits in the chosen spec"
+expect_exit 1 "$TESSERA" mixed-precision "$M/mnist_lenet.onnx" "$Q" "${D[@]}" --dac-bits-options 8 4
+expect_grep "$ERR" "DAC bit depths as a search axis need the energy or latency objective" "weight-bits refuses the DAC axis"
+expect_exit 0 "$TESSERA" sensitivity "$M/mnist_lenet.onnx" "$Q" "${D[@]}" -o "$WORK/sens84.json"
+expect_exit 1 "$TESSERA" mixed-precision "$M/mnist_lenet.onnx" "$Q" "${D[@]}" --objective energy --target m1076 \
+  --dac-bits-options 8 4 --sensitivity "$WORK/sens84.json"
+expect_grep "$ERR" "sens84.json: no entry for layer .* at [0-9]+ DAC bits" "table without DAC trials"
 echo "quantize: ok"

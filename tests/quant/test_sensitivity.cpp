@@ -63,6 +63,7 @@ void compareTables(const SensitivityReport& fast, const SensitivityReport& full)
         QCOMPARE(a.layer, b.layer);
         QCOMPARE(a.bits, b.bits);
         QCOMPARE(a.adcBits, b.adcBits);
+        QCOMPARE(a.dacBits, b.dacBits);
         QCOMPARE(a.params, b.params);
         // Bit for bit (QCOMPARE on doubles is fuzzy).
         QVERIFY2(a.top1 == b.top1, a.layer.c_str());
@@ -155,6 +156,7 @@ private slots:
         SensitivityOptions so;
         so.bits = {8, 4, 2};
         so.adcBits = {6}; // ADC trials too
+        so.dacBits = {5}; // and DAC trials
         so.batchSize = 40;
         const SensitivityReport full = analyzeSensitivityByFullRuns(model, base, d, so);
         for (int threads : {1, 2}) { // trials split over workers: the same numbers
@@ -203,6 +205,44 @@ private slots:
                 QCOMPARE(off.measured[i].adcBits.at(l.node), l.adcBits);
         }
         QCOMPARE(off.chosen, today.chosen);
+    }
+
+    // DAC (input) bits as an axis of an energy search, with weights and ADC: the chosen point
+    // drives some layer's input at fewer bits and costs less than the base, priced by the
+    // test's own LayerWork; every point's DAC bits are within the axis and a DAC trial at
+    // the base's 8 bits scores as the 8-bit weight trial (both are the base).
+    void dacAxisLowersEnergy()
+    {
+        ModelGraphs model(digits("digits_cnn.onnx"));
+        const Dataset d = loadNpyDataset({digits("digits_test_x8.npy")}, digits("digits_test_y.npy"));
+        const QuantSpec base = calibrate(model, d, QuantConfig{});
+        SensitivityOptions so;
+        so.adcBits = {12, 8};
+        so.dacBits = {8, 6, 4};
+        const SensitivityReport sens = analyzeSensitivity(model, base, d, so);
+        const std::string first = base.layers[0].node;
+        QVERIFY(sens.findDac(first, 8) && sens.findDac(first, 4) && sens.findDac(first, 8)->top1 == sens.find(first, 8)->top1);
+        QVERIFY(sens.findDac(first, 4)->outputSqnrDb < sens.findDac(first, 8)->outputSqnrDb);
+        const TargetCostModel target(loadTarget("m1076"));
+        MixedPrecisionOptions mo;
+        mo.objective = CostObjective::Energy;
+        mo.maxAccuracyDrop = 0.02;
+        mo.adcBits = so.adcBits;
+        mo.dacBits = so.dacBits;
+        const MixedPrecisionReport mp = searchMixedPrecision(model, base, d, sens, mo, target);
+        QVERIFY(mp.chosen > 0);
+        const Graph& g1 = model.forBatch(model.runBatch(1));
+        QVERIFY(energyPj(mp.chosenResult, g1, target) < energyPj(base, g1, target));
+        QVERIFY(std::abs(mp.measured[mp.chosen].cost - energyPj(mp.chosenResult, g1, target)) <
+                1e-9 * energyPj(base, g1, target));
+        bool lowered = false;
+        for (const LayerQuant& l : mp.chosenResult.layers) {
+            lowered |= l.inputBits < 8;
+            QCOMPARE(mp.measured[mp.chosen].dacBits.at(l.node), l.inputBits);
+        }
+        QVERIFY(lowered);
+        mo.objective = CostObjective::WeightBits; // DAC bits do not change weight storage
+        QVERIFY_EXCEPTION_THROWN(searchMixedPrecision(model, base, d, sens, mo, target), Error);
     }
 
     // An 8-bit trial over an 8-bit base without bias correction is the base itself (its
