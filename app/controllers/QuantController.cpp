@@ -456,7 +456,8 @@ void QuantController::loadCaches()
     const std::string model = str(modelPath()), hash = m_model->document()->report().contentHash;
     startJob(tr("Load quantization result"), [model, hash, path = str(quantPath), self = QPointer(this)](ProgressSink&) -> JobApply {
         auto base = std::make_shared<const QuantSpec>(readQuantSpec(path));
-        checkSpecMatchesModel(*base, hash, model, false); // a stale cache is said, never loaded
+        checkSpecMatchesModel(*base, hash, model, false, // a stale cache is said, never loaded
+                              "it was not loaded; calibrate again to replace it");
         quant::ModelGraphs graphs = quant::openModelFor(model, *base); // its input shape and rewrites
         auto graph = std::make_shared<const Graph>(graphs.forBatch(graphs.runBatch(1)));
         return [self, base, graph] {

@@ -102,13 +102,13 @@ void checkDacBits(int bits, const std::string& where)
 }
 
 void checkSpecMatchesModel(const QuantSpec& spec, const std::string& modelHash, const std::string& modelName,
-                           bool force)
+                           bool force, const std::string& remedy)
 {
     if (force || spec.modelHash.empty() || modelHash.empty() || spec.modelHash == modelHash)
         return;
     fail(specWhere(spec), "the quantization file was made for another model: it was calibrated on '", spec.model, "' (content ",
          spec.modelHash, "), not on '", modelName, "' (content ", modelHash,
-         "); quantize this model again, or pass --force to use it anyway");
+         "); ", remedy);
 }
 
 // ---- writing ----

@@ -179,9 +179,11 @@ std::string specWhere(const QuantSpec& spec);
 
 // Refuses a spec made for another model (content hashes differ), naming both models;
 // a spec without a hash passes (readQuantSpec warned when it read it). `force` turns the
-// refusal into no check.
+// refusal into no check. `remedy` ends the message: what the user can do (the CLI's
+// default names --force; the studio, which has no such option, says to calibrate again).
 void checkSpecMatchesModel(const QuantSpec& spec, const std::string& modelHash, const std::string& modelName,
-                           bool force = false);
+                           bool force = false,
+                           const std::string& remedy = "quantize this model again, or pass --force to use it anyway");
 
 // A noise-model file (`tessera simulate --noise FILE`, the studio's simulation dock): a
 // quantization spec or its config (their "non_idealities"), or that object itself:

@@ -157,6 +157,8 @@ private slots:
         QVERIFY(waitQuant(ctl));
         QVERIFY(!ctl->isCalibrated());
         QVERIFY(w.log()->plainText().contains("made for another model"));
+        QVERIFY(w.log()->plainText().contains("calibrate again to replace it")); // the studio has no --force
+        QVERIFY(!w.log()->plainText().contains("--force"));
     }
     // A project whose results cannot be read (corrupt files), opened after another model was
     // calibrated, evaluated and had a layer's histograms on screen: nothing of that model stays
