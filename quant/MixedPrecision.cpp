@@ -41,12 +41,16 @@ analog::LayerWork workOf(const LayerQuant& l, const Graph& g, const LayerBits& b
     return w;
 }
 
+// A layer's cost under the objective; the frame objectives' per-layer predictor is the
+// layer's energy (frame energy) or one-replica latency (frames/s).
 double objectiveOf(const analog::LayerCost& c, CostObjective objective)
 {
     switch (objective) {
     case CostObjective::WeightBits: return static_cast<double>(c.weightStorageBits);
-    case CostObjective::Energy: return c.energyPj;
-    case CostObjective::Latency: return c.latencyNs;
+    case CostObjective::Energy:
+    case CostObjective::FrameEnergy: return c.energyPj;
+    case CostObjective::Latency:
+    case CostObjective::Fps: return c.latencyNs;
     }
     return 0.0;
 }
@@ -92,16 +96,28 @@ const char* costObjectiveName(CostObjective o)
     case CostObjective::WeightBits: return "weight-bits";
     case CostObjective::Energy: return "energy";
     case CostObjective::Latency: return "latency";
+    case CostObjective::FrameEnergy: return "frame-energy";
+    case CostObjective::Fps: return "fps";
     }
     return "weight-bits";
 }
 
 CostObjective parseCostObjective(const std::string& name)
 {
-    for (CostObjective o : {CostObjective::WeightBits, CostObjective::Energy, CostObjective::Latency})
+    for (CostObjective o : {CostObjective::WeightBits, CostObjective::Energy, CostObjective::Latency,
+                            CostObjective::FrameEnergy, CostObjective::Fps})
         if (name == costObjectiveName(o))
             return o;
-    fail("unknown cost objective '", name, "' (expected weight-bits, energy or latency)");
+    fail("unknown cost objective '", name, "' (expected weight-bits, energy, latency, frame-energy or fps)");
+}
+
+bool isFrameObjective(CostObjective o) { return o == CostObjective::FrameEnergy || o == CostObjective::Fps; }
+
+double frameObjectiveValue(const FrameFigures& f, CostObjective o)
+{
+    if (o == CostObjective::Fps)
+        return f.fps > 0 ? 1e6 / f.fps : 1e300;
+    return f.energyUjPerFrame;
 }
 
 double resultCost(const QuantSpec& result, const Graph& g, const analog::CostModel& model, CostObjective objective)
@@ -139,6 +155,7 @@ using LayerCostFn = std::function<double(const LayerQuant&, const LayerBits&)>;
 struct GreedyStep {
     const LayerQuant* layer = nullptr;
     LayerBits bits;       // the layer's new depths
+    double noise = 0.0;   // predicted noise added (sensitivity table)
     double score = 1e300; // predicted noise added per unit of cost saved
 };
 
@@ -161,21 +178,20 @@ struct Axes {
     std::vector<int> weight, dac, adc;
 };
 
-// The next step: one layer lowered by one depth on one axis (weight, DAC or ADC bits),
-// least predicted noise added (from the sensitivity table) per unit of cost saved. No
-// layer: every one is at its lowest depths.
-GreedyStep cheapestStep(const QuantSpec& base, const SensitivityReport& sens, const Axes& axes,
-                        const SearchState& state, const LayerCostFn& layerCost)
+// Every possible next step, best first: one layer lowered by one depth on one axis (weight,
+// DAC or ADC bits), ranked by predicted noise added (from the sensitivity table) per unit of
+// cost saved under the per-layer cost model. Empty: every layer is at its lowest depths.
+std::vector<GreedyStep> rankedSteps(const QuantSpec& base, const SensitivityReport& sens, const Axes& axes,
+                                    const SearchState& state, const LayerCostFn& layerCost)
 {
-    GreedyStep pick;
+    std::vector<GreedyStep> steps;
     auto consider = [&](const LayerQuant& l, const LayerBits& next, const SensitivityEntry* en,
                         const SensitivityEntry* ec) {
         if (!en)
             return;
         const double saved = std::max(1e-12, layerCost(l, state.at(l.node)) - layerCost(l, next));
-        const double score = predictedNoise(*en, ec) / saved;
-        if (score < pick.score)
-            pick = {&l, next, score};
+        const double noise = predictedNoise(*en, ec);
+        steps.push_back({&l, next, noise, noise / saved});
     };
     for (const LayerQuant& l : base.layers) {
         const LayerBits cur = state.at(l.node);
@@ -189,15 +205,79 @@ GreedyStep cheapestStep(const QuantSpec& base, const SensitivityReport& sens, co
         if ((next.adc = nextLower(axes.adc, cur.adc)))
             consider(l, next, sens.findAdc(l.node, next.adc), sens.findAdc(l.node, cur.adc));
     }
-    return pick;
+    std::stable_sort(steps.begin(), steps.end(), [](const GreedyStep& a, const GreedyStep& b) { return a.score < b.score; });
+    return steps;
 }
 
-void checkSearchAxes(const MixedPrecisionOptions& o)
+// Prices configurations with the frame model, each distinct one once.
+class FramePricer {
+public:
+    using Build = std::function<QuantSpec(const SearchState&)>;
+    FramePricer(const FrameCostModel& model, const Graph& graph, Build build, ProgressSink& sink)
+        : m_model(model), m_graph(graph), m_build(std::move(build)), m_sink(sink)
+    {
+    }
+    const FrameFigures& of(const SearchState& s)
+    {
+        std::string key;
+        for (const auto& [name, b] : s)
+            key += strCat(name, ':', b.weight, '/', b.dac, '/', b.adc, ';');
+        if (auto it = m_cache.find(key); it != m_cache.end())
+            return it->second;
+        m_sink.checkpoint(fraction, strCat("pricing configuration ", calls + 1, " by the frame model"));
+        const auto t0 = std::chrono::steady_clock::now();
+        FrameFigures f = m_model.frameCost(m_graph, m_build(s));
+        seconds += secondsSince(t0);
+        ++calls;
+        return m_cache.emplace(key, std::move(f)).first->second;
+    }
+    double fraction = 0.0; // progress shown while pricing
+    int calls = 0;
+    double seconds = 0.0;
+
+private:
+    const FrameCostModel& m_model;
+    const Graph& m_graph;
+    Build m_build;
+    ProgressSink& m_sink;
+    std::map<std::string, FrameFigures> m_cache;
+};
+
+// A frame objective's step: the predictor's best `candidates` moves and every move on the
+// current bottleneck layers (at most two), priced by the frame model; the least predicted
+// noise per unit of frame cost saved. When none saves anything: the predictor's best.
+GreedyStep frameStep(const std::vector<GreedyStep>& ranked, const SearchState& state, FramePricer& pricer,
+                     CostObjective objective, int candidates)
+{
+    const FrameFigures cur = pricer.of(state);
+    const double now = frameObjectiveValue(cur, objective);
+    std::vector<std::string> hot(cur.bottleneckLayers.begin(),
+                                 cur.bottleneckLayers.begin() + std::min<size_t>(2, cur.bottleneckLayers.size()));
+    GreedyStep pick;
+    for (size_t i = 0; i < ranked.size(); ++i) {
+        const GreedyStep& c = ranked[i];
+        if (static_cast<int>(i) >= candidates && std::find(hot.begin(), hot.end(), c.layer->node) == hot.end())
+            continue;
+        SearchState next = state;
+        next[c.layer->node] = c.bits;
+        const double saved = now - frameObjectiveValue(pricer.of(next), objective);
+        if (saved > 1e-9 * std::abs(now) && c.noise / saved < pick.score)
+            pick = {c.layer, c.bits, c.noise, c.noise / saved};
+    }
+    return pick.layer ? pick : ranked.front();
+}
+
+void checkSearchAxes(const MixedPrecisionOptions& o, const FrameCostModel* frameCost)
 {
     checkDepthLists(o.bits, o.adcBits, o.dacBits);
     if ((!o.adcBits.empty() || !o.dacBits.empty()) && o.objective == CostObjective::WeightBits)
-        fail("ADC or DAC bit depths as a search axis need the energy or latency objective (they do not change "
-             "weight storage)");
+        fail("ADC or DAC bit depths as a search axis need an energy, latency, frame-energy or fps objective (they do "
+             "not change weight storage)");
+    if (isFrameObjective(o.objective) && !frameCost)
+        fail("the ", costObjectiveName(o.objective), " objective needs a frame cost model (a target to compile for and "
+             "the performance model)");
+    if (o.frameCandidates < 1)
+        fail("frame candidates per step must be at least 1, got ", o.frameCandidates);
 }
 
 std::vector<int> highToLow(std::vector<int> depths)
@@ -206,13 +286,32 @@ std::vector<int> highToLow(std::vector<int> depths)
     return depths;
 }
 
+// The measured points priced by the frame model for the report only (per-layer objectives):
+// the front and the chosen point; a configuration that does not compile is left unpriced.
+void priceFront(MixedPrecisionReport& rep, FramePricer& pricer, const std::function<SearchState(const ParetoPoint&)>& stateOf)
+{
+    for (int i = 0; i < static_cast<int>(rep.measured.size()); ++i) {
+        ParetoPoint& p = rep.measured[i];
+        if (!p.onFront && i != rep.chosen)
+            continue;
+        try {
+            p.frame = pricer.of(stateOf(p));
+            p.hasFrame = true;
+        } catch (const Cancelled&) {
+            throw;
+        } catch (const Error&) {
+        }
+    }
+}
+
 } // namespace
 
 MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                           const SensitivityReport& sens, const MixedPrecisionOptions& o,
-                                          const analog::CostModel& costModel, ProgressSink* progress)
+                                          const analog::CostModel& costModel, ProgressSink* progress,
+                                          const FrameCostModel* frameCost)
 {
-    checkSearchAxes(o);
+    checkSearchAxes(o, frameCost);
     prepareModel(model, base);
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
@@ -235,6 +334,10 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         return objectiveOf(costModel.layerCost(workOf(l, g1, b), base.config.geometry), o.objective);
     };
     auto build = [&](const BitMaps& m) { return withChosenBits(base, g, m.weight, m.adc, m.dac); };
+    const bool byFrame = isFrameObjective(o.objective);
+    std::optional<FramePricer> pricer;
+    if (frameCost)
+        pricer.emplace(*frameCost, g, [&](const SearchState& s) { return build(bitMaps(s)); }, sink);
     MixedPrecisionReport rep;
     auto measure = [&](const SearchState& s, double fraction) {
         sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
@@ -249,8 +352,14 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         p.dacBits = m.dac;
         int64_t low = 0;
         for (const LayerQuant& l : base.layers) {
-            p.cost += layerCost(l, s.at(l.node));
+            p.predictedCost += layerCost(l, s.at(l.node));
             low += s.at(l.node).weight <= 3 ? l.rows * l.cols : 0;
+        }
+        p.cost = p.predictedCost;
+        if (byFrame) { // re-scored: the front below is the frame model's
+            p.frame = pricer->of(s);
+            p.hasFrame = true;
+            p.cost = frameObjectiveValue(p.frame, o.objective);
         }
         p.top1 = e.quantTop1;
         p.accuracyDrop = accuracyDropOf(e);
@@ -263,28 +372,62 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
     const size_t maxSteps = base.layers.size() * (axes.weight.size() + axes.dac.size() + axes.adc.size());
     measure(state, 0.0);
     for (size_t step = 1; step <= maxSteps; ++step) {
-        const GreedyStep pick = cheapestStep(base, sens, axes, state, layerCost);
-        if (!pick.layer)
+        const std::vector<GreedyStep> ranked = rankedSteps(base, sens, axes, state, layerCost);
+        if (ranked.empty())
             break;
+        const double fraction = static_cast<double>(step) / maxSteps;
+        if (pricer)
+            pricer->fraction = fraction;
+        const GreedyStep pick = byFrame ? frameStep(ranked, state, *pricer, o.objective, o.frameCandidates) : ranked.front();
         state[pick.layer->node] = pick.bits;
-        const ParetoPoint p = measure(state, static_cast<double>(step) / maxSteps);
+        const ParetoPoint p = measure(state, fraction);
         if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop && o.maxCost < 0)
             break;
     }
     markPareto(rep.measured);
     rep.chosen = choosePoint(rep.measured, o);
+    auto stateOf = [&](const ParetoPoint& p) {
+        SearchState s;
+        for (const LayerQuant& l : base.layers)
+            s[l.node] = {p.weightBits.at(l.node), p.dacBits.at(l.node), p.adcBits.at(l.node)};
+        return s;
+    };
+    if (pricer && !byFrame)
+        priceFront(rep, *pricer, stateOf);
     if (rep.chosen >= 0) {
         const ParetoPoint& c = rep.measured[rep.chosen];
         rep.chosenResult = build({c.weightBits, c.dacBits, c.adcBits});
+    }
+    if (pricer) {
+        rep.frameModel = frameCost->describe();
+        rep.frameCalls = pricer->calls;
+        rep.frameSeconds = pricer->seconds;
     }
     rep.seconds = secondsSince(t0);
     return rep;
 }
 
+nlohmann::json toJson(const FrameFigures& f)
+{
+    return {{"energy_uj_per_frame", f.energyUjPerFrame}, {"latency_us", f.latencyUs}, {"fps", f.fps},
+            {"bottleneck", f.bottleneck}, {"bottleneck_layers", f.bottleneckLayers}};
+}
+
+FrameFigures frameFiguresFromJson(const nlohmann::json& j)
+{
+    FrameFigures f;
+    f.energyUjPerFrame = j.at("energy_uj_per_frame").get<double>();
+    f.latencyUs = j.at("latency_us").get<double>();
+    f.fps = j.at("fps").get<double>();
+    f.bottleneck = j.at("bottleneck").get<std::string>();
+    f.bottleneckLayers = j.value("bottleneck_layers", std::vector<std::string>{});
+    return f;
+}
+
 nlohmann::json toJson(const MixedPrecisionReport& r)
 {
     nlohmann::json pts = nlohmann::json::array();
-    for (const ParetoPoint& p : r.measured)
+    for (const ParetoPoint& p : r.measured) {
         pts.push_back({{"weight_bits", p.weightBits},
                        {"adc_bits", p.adcBits},
                        {"dac_bits", p.dacBits},
@@ -294,8 +437,15 @@ nlohmann::json toJson(const MixedPrecisionReport& r)
                        {"agreement", p.agreement},
                        {"output_sqnr_db", std::isfinite(p.outputSqnrDb) ? nlohmann::json(p.outputSqnrDb) : nlohmann::json()},
                        {"fraction_weights_at_most_3_bits", p.fractionWeightsAtMost3Bits},
-                       {"pareto", p.onFront}});
-    return {{"points", pts}, {"chosen", r.chosen}, {"seconds", r.seconds}};
+                       {"pareto", p.onFront},
+                       {"predicted_cost", p.predictedCost}});
+        if (p.hasFrame)
+            pts.back()["frame"] = toJson(p.frame);
+    }
+    nlohmann::json out{{"points", pts}, {"chosen", r.chosen}, {"seconds", r.seconds}};
+    if (!r.frameModel.empty())
+        out["frame_model"] = {{"model", r.frameModel}, {"calls", r.frameCalls}, {"seconds", r.frameSeconds}};
+    return out;
 }
 
 } // namespace tessera::quant

@@ -187,12 +187,15 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
                                        ? analyzeSensitivity(model, base, data, so, &sensPart)
                                        : readSensitivityFor(req.sensitivityPath, base, so.bits,
                                                             data.hasLabels(), so.adcBits, so.dacBits);
+    if (isFrameObjective(req.options.objective) && req.target.empty())
+        fail("--objective ", costObjectiveName(req.options.objective), " prices compiled frames: give --target");
     std::unique_ptr<analog::CostModel> costModel;
     if (req.target.empty())
         costModel = std::make_unique<analog::DefaultCostModel>();
     else
         costModel = std::make_unique<TargetCostModel>(loadTarget(req.target));
-    const MixedPrecisionReport mp = searchMixedPrecision(model, base, data, sens, req.options, *costModel, &searchPart);
+    const MixedPrecisionReport mp = searchMixedPrecision(model, base, data, sens, req.options, *costModel, &searchPart,
+                                                         req.frameCost.get());
     nlohmann::json report = toJson(mp);
     report["objective"] = costObjectiveName(req.options.objective);
     report["cost_model"] = req.target.empty() ? std::string("generic") : req.target;

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,10 @@ struct MixedPrecisionRequest {
     // Hardware target (preset or JSON) whose timing and energy price the energy / latency
     // objectives (TargetCostModel, core/target/AnalogCost.h); empty: the generic cost model.
     std::string target;
+    // Prices whole frames on that target (the frame-energy and fps objectives need it; with
+    // the others it adds frame figures to the front). The CLI and the studio give the
+    // compiler + performance model (app/framecost/PerfFrameCost.h); quant/ only sees this.
+    std::shared_ptr<const FrameCostModel> frameCost;
     // Fraction of the samples (the last ones) held out of the search; the chosen point is
     // measured on them and the report says whether it meets the budget there (0: none).
     double holdout = 0.0;

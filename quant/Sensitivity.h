@@ -15,6 +15,7 @@
 // and the point chosen under the budget.
 #include "core/Progress.h"
 #include "core/analog/CostModel.h"
+#include "core/target/FrameCost.h"
 #include "quant/Dataset.h"
 #include "quant/Evaluate.h"
 #include "core/quantspec/QuantSpec.h"
@@ -78,9 +79,16 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
                                                const SensitivityOptions& options = {},
                                                ProgressSink* progress = nullptr);
 
-enum class CostObjective { WeightBits, Energy, Latency };
+// WeightBits, Energy and Latency: per-layer sums of the cost model (storage in bits, pJ,
+// ns). FrameEnergy and Fps: the whole frame from a FrameCostModel (compiled, performance
+// model): energy per frame in uJ, and the steady-state frame interval in us (1e6 / frames/s,
+// so that lower is better on every objective).
+enum class CostObjective { WeightBits, Energy, Latency, FrameEnergy, Fps };
 const char* costObjectiveName(CostObjective objective);
 CostObjective parseCostObjective(const std::string& name);
+bool isFrameObjective(CostObjective objective);
+// A point's cost under a frame objective.
+double frameObjectiveValue(const FrameFigures& frame, CostObjective objective);
 
 // Cost of a whole result under the cost model, per inference (batch-1 graph).
 double resultCost(const QuantSpec& result, const Graph& batchOneGraph, const analog::CostModel& model,
@@ -97,6 +105,11 @@ struct MixedPrecisionOptions {
     // Third axis: DAC (input) depths per layer, up to each layer's input bits (energy or
     // latency objective: bit-serial inputs take time and energy per bit). Empty: off.
     std::vector<int> dacBits;
+    // Frame objectives: per step, the cost model's (per-layer energy or latency) best
+    // `frameCandidates` moves and every move on the current bottleneck layers (at most two)
+    // are priced by the frame model; the step taken is the least predicted noise per unit of
+    // frame cost saved. Each distinct configuration is priced once (cached).
+    int frameCandidates = 4;
     int64_t batchSize = 100;
     // Stop descending once the measured drop exceeds this multiple of maxAccuracyDrop.
     double stopFactor = 3.0;
@@ -117,6 +130,11 @@ struct ParetoPoint {
     double outputSqnrDb = 0.0;
     double fractionWeightsAtMost3Bits = 0.0;
     bool onFront = false;
+    // The cost model's per-layer sum for this configuration (the greedy predictor; equal to
+    // `cost` on the per-layer objectives).
+    double predictedCost = 0.0;
+    bool hasFrame = false; // frame figures known (frame objectives: every point)
+    FrameFigures frame;
 };
 
 struct MixedPrecisionReport {
@@ -124,11 +142,18 @@ struct MixedPrecisionReport {
     int chosen = -1;                   // index into measured, -1 when nothing meets the budget
     QuantSpec chosenResult;
     double seconds = 0.0;
+    std::string frameModel; // FrameCostModel::describe() (empty: none)
+    int frameCalls = 0;     // configurations priced by the frame model
+    double frameSeconds = 0.0;
 };
 
+// `frameCost`: required by the frame objectives (every measured point is priced by it and the
+// front is theirs); with a per-layer objective, when given, the front and the chosen point
+// also get frame figures (report only).
 MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
                                           const SensitivityReport& sensitivity, const MixedPrecisionOptions& options,
-                                          const analog::CostModel& costModel, ProgressSink* progress = nullptr);
+                                          const analog::CostModel& costModel, ProgressSink* progress = nullptr,
+                                          const FrameCostModel* frameCost = nullptr);
 
 nlohmann::json toJson(const SensitivityReport& report);
 // A `tessera sensitivity` report (toJson) read back, every field checked; errors name `source`.
@@ -139,6 +164,11 @@ SensitivityReport sensitivityFromJson(const nlohmann::json& json, const std::str
 SensitivityReport readSensitivityFor(const std::string& path, const QuantSpec& base, const std::vector<int>& bits,
                                      bool hasLabels, const std::vector<int>& adcBits = {},
                                      const std::vector<int>& dacBits = {});
+// Per point: cost (the objective's), predicted_cost, and with frame figures `frame`
+// {energy_uj_per_frame, latency_us, fps, bottleneck, bottleneck_layers}; `frame_model`
+// {model, calls, seconds} when a frame model priced points.
 nlohmann::json toJson(const MixedPrecisionReport& report);
+nlohmann::json toJson(const FrameFigures& frame);
+FrameFigures frameFiguresFromJson(const nlohmann::json& json); // toJson's, read back
 
 } // namespace tessera::quant

@@ -4,6 +4,7 @@
 #include "app/cli/Commands.h"
 #include "app/cli/Console.h"
 #include "app/cli/Support.h"
+#include "app/framecost/PerfFrameCost.h"
 #include "core/Error.h"
 #include "core/target/Target.h"
 #include "quant/QuantizeApi.h"
@@ -176,6 +177,17 @@ void printSearchSummary(const nlohmann::json& report, const std::string& path)
     std::printf("chosen: point %d, cost %.6g (%s), accuracy drop %.4f, agreement %.4f\n", chosen,
                 p.at("cost").get<double>(), report.at("objective").get<std::string>().c_str(),
                 p.at("accuracy_drop").get<double>(), p.at("agreement").get<double>());
+    if (p.contains("frame")) {
+        const nlohmann::json& f = p.at("frame");
+        std::printf("chosen frame: %.4g uJ/frame, %.6g frames/s, latency %.4g us; bottleneck %s\n",
+                    f.at("energy_uj_per_frame").get<double>(), f.at("fps").get<double>(), f.at("latency_us").get<double>(),
+                    f.at("bottleneck").get<std::string>().c_str());
+    }
+    if (report.contains("frame_model")) {
+        const nlohmann::json& m = report.at("frame_model");
+        std::printf("frame model (%s): %d configurations priced in %.2f s\n", m.at("model").get<std::string>().c_str(),
+                    m.at("calls").get<int>(), m.at("seconds").get<double>());
+    }
     printHeldOut(report);
 }
 
@@ -329,9 +341,18 @@ CommandRun declareMixedPrecision(CLI::App& sub)
         ->check(numberIn(-1, 1));
     sub.add_option("--max-cost", req->options.maxCost, "cost budget in the objective's unit (-1: no limit)")
         ->check(numberIn(-1));
-    sub.add_option("--objective", *objective, "weight-bits | energy | latency");
+    sub.add_option("--objective", *objective,
+                   "weight-bits | energy | latency (per-layer cost model: Mbit, pJ, ns) | frame-energy | fps (every "
+                   "point compiled for --target and run through the performance model: uJ per frame, frames/s; the "
+                   "fps cost is us per frame, 1e6 / fps)");
     sub.add_option("--target", req->target,
-                   "hardware target (preset or JSON) whose analog timing and energy price the energy / latency objectives");
+                   "hardware target (preset or JSON) whose analog timing and energy price the energy / latency "
+                   "objectives and that frame-energy / fps compile for (default for those: m1076); with a per-layer "
+                   "objective the front points also get frame figures");
+    sub.add_option("--frame-candidates", req->options.frameCandidates,
+                   "frame-energy / fps: per step, the cost model's best K moves (plus every move on the bottleneck "
+                   "layers) are compiled and priced by the performance model (default 4)")
+        ->check(CLI::Range(1, 64));
     sub.add_option("--bits", req->options.bits, "bit depths to use (default 8 6 4 3 2)");
     sub.add_option("--adc-bits-options", req->options.adcBits,
                    "also search per-layer ADC bits over these depths, e.g. 12 10 8 6 (energy / latency objectives; "
@@ -353,6 +374,10 @@ CommandRun declareMixedPrecision(CLI::App& sub)
     addMetricOption(sub, req->options.metricCommand);
     return [=] {
         req->options.objective = parseCostObjective(*objective);
+        if (isFrameObjective(req->options.objective) && req->target.empty())
+            req->target = "m1076"; // as `tessera compile`
+        if (!req->target.empty())
+            req->frameCost = std::make_shared<PerfFrameCost>(loadTarget(req->target));
         req->data = toSource(*data);
         ConsoleProgress progress(!consoleOptions().quiet);
         const nlohmann::json report = runMixedPrecision(*req, &progress);

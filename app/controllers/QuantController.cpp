@@ -4,6 +4,7 @@
 
 #include "core/quantspec/JsonFields.h"
 #include "app/controllers/QuantArtifacts.h"
+#include "app/framecost/PerfFrameCost.h"
 
 #include "app/model/LayerEdits.h"
 #include "core/Error.h"
@@ -51,6 +52,9 @@ std::vector<quant::ParetoPoint> paretoFromJson(const nlohmann::json& j, const st
             p.outputSqnrDb = dbFromJson(e.at("output_sqnr_db"));
             p.fractionWeightsAtMost3Bits = e.value("fraction_weights_at_most_3_bits", 0.0);
             p.onFront = e.at("pareto").get<bool>();
+            p.predictedCost = e.value("predicted_cost", p.cost);
+            if ((p.hasFrame = e.contains("frame")))
+                p.frame = quant::frameFiguresFromJson(e.at("frame"));
             points.push_back(std::move(p));
         }
         return points;
@@ -593,6 +597,7 @@ quant::MixedPrecisionRequest QuantController::searchRequest() const
         req.options.adcBits = searchAdcBits();
         const QString target = m_model->project().hardwareTarget;
         req.target = target.isEmpty() ? "m1076" : str(target); // CompileController::kDefaultTarget
+        req.frameCost = std::make_shared<PerfFrameCost>(loadTarget(req.target)); // as the CLI's --target
     }
     req.reportPath = str(QDir(workDir()).filePath("mixed_precision.json"));
     // Reuse the measured table when it has every trial the search needs (else the search measures one).

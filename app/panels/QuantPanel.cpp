@@ -216,10 +216,14 @@ QWidget* QuantPanel::createButtons()
                         [this] { m_controller->analyzeSensitivity(); });
     m_objective = new QComboBox;
     m_objective->addItem(tr("Weight storage"), static_cast<int>(quant::CostObjective::WeightBits));
-    m_objective->addItem(tr("Energy per frame"), static_cast<int>(quant::CostObjective::Energy));
-    m_objective->addItem(tr("Latency per frame"), static_cast<int>(quant::CostObjective::Latency));
-    m_objective->setToolTip(tr("What Search ranks by. Energy and latency are priced by the project's hardware "
-                               "target and also lower per-layer DAC and ADC bits (tessera mixed-precision --objective)"));
+    m_objective->addItem(tr("Energy per frame (layer sum)"), static_cast<int>(quant::CostObjective::Energy));
+    m_objective->addItem(tr("Latency per frame (layer sum)"), static_cast<int>(quant::CostObjective::Latency));
+    m_objective->addItem(tr("Energy per frame (simulated)"), static_cast<int>(quant::CostObjective::FrameEnergy));
+    m_objective->addItem(tr("Frames/s (simulated)"), static_cast<int>(quant::CostObjective::Fps));
+    m_objective->setToolTip(tr("What Search ranks by. Every objective but weight storage is priced by the project's "
+                               "hardware target and also lowers per-layer DAC and ADC bits; the layer sums come from the "
+                               "per-layer cost model, the simulated ones compile every point and run the performance "
+                               "model (tessera mixed-precision --objective energy | latency | frame-energy | fps)"));
     m_objective->setCurrentIndex(m_objective->findData(static_cast<int>(m_controller->searchObjective())));
     connect(m_objective, &QComboBox::activated, this, [this] {
         m_controller->setSearchObjective(static_cast<quant::CostObjective>(m_objective->currentData().toInt()));

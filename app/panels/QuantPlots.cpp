@@ -159,14 +159,16 @@ bool QuantParetoPlot::costIsWeightBits() const
     return m_controller->paretoObjective() == quant::CostObjective::WeightBits;
 }
 
-double QuantParetoPlot::costScale() const
+double QuantParetoPlot::xOf(const quant::ParetoPoint& p) const
 {
     switch (m_controller->paretoObjective()) {
-    case quant::CostObjective::Energy: return 1e6;  // pJ -> µJ
-    case quant::CostObjective::Latency: return 1e3; // ns -> µs
+    case quant::CostObjective::Energy: return p.cost / 1e6;  // pJ -> µJ
+    case quant::CostObjective::Latency: return p.cost / 1e3; // ns -> µs
+    case quant::CostObjective::FrameEnergy: return p.cost;   // µJ per frame
+    case quant::CostObjective::Fps: return p.cost > 0 ? 1e6 / p.cost : 0.0; // µs per frame -> frames/s
     case quant::CostObjective::WeightBits: break;
     }
-    return kMbit;
+    return p.cost / kMbit;
 }
 
 QString QuantParetoPlot::costLabel() const
@@ -174,25 +176,41 @@ QString QuantParetoPlot::costLabel() const
     switch (m_controller->paretoObjective()) {
     case quant::CostObjective::Energy: return tr("cost: analog energy per frame (µJ, cost model)");
     case quant::CostObjective::Latency: return tr("cost: analog latency per frame (µs, cost model)");
+    case quant::CostObjective::FrameEnergy: return tr("energy per frame (µJ/frame, simulated: performance model)");
+    case quant::CostObjective::Fps: return tr("throughput (frames/s, simulated: performance model; right is better)");
     case quant::CostObjective::WeightBits: break;
     }
     return tr("cost: weight storage (Mbit)");
 }
 
+QString QuantParetoPlot::costText(const quant::ParetoPoint& p) const
+{
+    switch (m_controller->paretoObjective()) {
+    case quant::CostObjective::Energy: return tr("%1 µJ (cost model)").arg(xOf(p), 0, 'g', 4);
+    case quant::CostObjective::Latency: return tr("%1 µs (cost model)").arg(xOf(p), 0, 'g', 4);
+    case quant::CostObjective::FrameEnergy: return tr("%1 µJ/frame").arg(xOf(p), 0, 'g', 4);
+    case quant::CostObjective::Fps: return tr("%1 frames/s").arg(xOf(p), 0, 'f', 0);
+    case quant::CostObjective::WeightBits: break;
+    }
+    return tr("%1 Mbit").arg(xOf(p), 0, 'f', 3);
+}
+
 void QuantParetoPlot::rebuild()
 {
     m_plot->xAxis->setLabel(costLabel());
-    // Energy and latency span orders of magnitude (the base's 12-bit ADCs against the searched
-    // points): a log axis; weight storage stays linear. The chosen-bits markers (priced in
-    // weight storage) leave the legend with them.
-    const bool linear = costIsWeightBits();
+    // The per-layer energy and latency span orders of magnitude (the base's 12-bit ADCs against
+    // the searched points): a log axis; weight storage and the simulated frame figures (static
+    // energy and the pipeline keep them within a small factor) stay linear. The chosen-bits
+    // markers (priced in weight storage) leave the legend on every axis but weight storage.
+    const quant::CostObjective objective = m_controller->paretoObjective();
+    const bool linear = objective != quant::CostObjective::Energy && objective != quant::CostObjective::Latency;
     if (linear != (m_plot->xAxis->scaleType() == QCPAxis::stLinear)) {
         m_plot->xAxis->setScaleType(linear ? QCPAxis::stLinear : QCPAxis::stLogarithmic);
         m_plot->xAxis->setTicker(linear ? QSharedPointer<QCPAxisTicker>(new QCPAxisTicker)
                                         : QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog));
     }
     for (QCPGraph* g : {m_current, m_lastEval})
-        linear ? (void)g->addToLegend() : (void)g->removeFromLegend();
+        costIsWeightBits() ? (void)g->addToLegend() : (void)g->removeFromLegend();
     const auto& pts = m_controller->paretoPoints();
     m_measuredOrder.clear();
     m_frontOrder.clear();
@@ -207,7 +225,7 @@ void QuantParetoPlot::rebuild()
     auto fill = [&](QCPGraph* g, const std::vector<int>& order) {
         QVector<double> x, y;
         for (int i : order) {
-            x << pts[i].cost / costScale();
+            x << xOf(pts[i]);
             y << pts[i].accuracyDrop * 100.0;
         }
         g->setData(x, y, true);
@@ -257,9 +275,9 @@ QString QuantParetoPlot::toolTipAt(const QPoint& widgetPos) const
         QStringList mix;
         for (auto it = layersAtBits.rbegin(); it != layersAtBits.rend(); ++it)
             mix << tr("%1 × %2-bit").arg(it->second).arg(it->first);
-        return tr("%1%2 Mbit · drop %3 pp · top-1 %4%\n%5\nClick to apply")
+        return tr("%1%2 · drop %3 pp · top-1 %4%\n%5\nClick to apply")
             .arg(p.onFront ? tr("Pareto front: ") : QString())
-            .arg(p.cost / kMbit, 0, 'f', 3)
+            .arg(costText(p))
             .arg(p.accuracyDrop * 100.0, 0, 'f', 2)
             .arg(p.top1 * 100.0, 0, 'f', 1)
             .arg(mix.join(", "));
@@ -270,7 +288,7 @@ QString QuantParetoPlot::toolTipAt(const QPoint& widgetPos) const
 QPoint QuantParetoPlot::pointCenter(int pointIndex) const
 {
     const quant::ParetoPoint& p = m_controller->paretoPoints().at(pointIndex);
-    const QPoint inPlot(int(m_plot->xAxis->coordToPixel(p.cost / costScale())),
+    const QPoint inPlot(int(m_plot->xAxis->coordToPixel(xOf(p))),
                         int(m_plot->yAxis->coordToPixel(p.accuracyDrop * 100.0)));
     return m_plot->mapTo(this, inPlot);
 }
@@ -284,7 +302,7 @@ void QuantParetoPlot::onClick(QCPAbstractPlottable* plottable, int dataIndex)
         return;
     const quant::ParetoPoint& p = m_controller->paretoPoints().at((*order)[dataIndex]);
     m_controller->applyConfiguration(
-        p.weightBits, tr("Apply mixed-precision point (cost %1, %2 pp)").arg(p.cost / costScale(), 0, 'g', 4).arg(p.accuracyDrop * 100.0, 0, 'f', 2),
+        p.weightBits, tr("Apply mixed-precision point (%1, %2 pp)").arg(costText(p)).arg(p.accuracyDrop * 100.0, 0, 'f', 2),
         p.adcBits, p.dacBits);
 }
 

@@ -49,9 +49,11 @@ private:
     void rebuild();
     void updateMarkers();
     void onClick(QCPAbstractPlottable* plottable, int dataIndex);
-    // The cost axis of the points' objective: divisor of the cost and axis label.
-    double costScale() const;
+    // The cost axis of the points' objective: a point's x (Mbit, µJ, µs, µJ/frame or
+    // frames/s), the axis label, and a point's cost as text with its unit.
+    double xOf(const quant::ParetoPoint& point) const;
     QString costLabel() const;
+    QString costText(const quant::ParetoPoint& point) const;
     bool costIsWeightBits() const;
 
     QuantController* m_controller;
