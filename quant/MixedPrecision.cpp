@@ -11,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <optional>
+#include <set>
 
 namespace tessera::quant {
 
@@ -181,13 +182,18 @@ struct Axes {
 // Every possible next step, best first: one layer lowered by one depth on one axis (weight,
 // DAC or ADC bits), ranked by predicted noise added (from the sensitivity table) per unit of
 // cost saved under the per-layer cost model. Empty: every layer is at its lowest depths.
+// A layer's axis (0 weight, 1 DAC, 2 ADC) the search no longer lowers.
+using FrozenAxes = std::set<std::pair<std::string, int>>;
+
+int axisOf(const LayerBits& from, const LayerBits& to) { return from.weight != to.weight ? 0 : from.dac != to.dac ? 1 : 2; }
+
 std::vector<GreedyStep> rankedSteps(const QuantSpec& base, const SensitivityReport& sens, const Axes& axes,
-                                    const SearchState& state, const LayerCostFn& layerCost)
+                                    const SearchState& state, const LayerCostFn& layerCost, const FrozenAxes& frozen)
 {
     std::vector<GreedyStep> steps;
     auto consider = [&](const LayerQuant& l, const LayerBits& next, const SensitivityEntry* en,
                         const SensitivityEntry* ec) {
-        if (!en)
+        if (!en || frozen.count({l.node, axisOf(state.at(l.node), next)}))
             return;
         const double saved = std::max(1e-12, layerCost(l, state.at(l.node)) - layerCost(l, next));
         const double noise = predictedNoise(*en, ec);
@@ -370,18 +376,29 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         return p;
     };
     const size_t maxSteps = base.layers.size() * (axes.weight.size() + axes.dac.size() + axes.adc.size());
+    FrozenAxes frozen;
     measure(state, 0.0);
     for (size_t step = 1; step <= maxSteps; ++step) {
-        const std::vector<GreedyStep> ranked = rankedSteps(base, sens, axes, state, layerCost);
+        const std::vector<GreedyStep> ranked = rankedSteps(base, sens, axes, state, layerCost, frozen);
         if (ranked.empty())
             break;
         const double fraction = static_cast<double>(step) / maxSteps;
         if (pricer)
             pricer->fraction = fraction;
         const GreedyStep pick = byFrame ? frameStep(ranked, state, *pricer, o.objective, o.frameCandidates) : ranked.front();
+        const LayerBits before = state.at(pick.layer->node);
         state[pick.layer->node] = pick.bits;
         const ParetoPoint p = measure(state, fraction);
-        if (o.maxAccuracyDrop >= 0 && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop && o.maxCost < 0)
+        const bool budgetOnly = o.maxAccuracyDrop >= 0 && o.maxCost < 0;
+        if (byFrame && budgetOnly && p.accuracyDrop > o.maxAccuracyDrop + 1e-12) {
+            // Frame objectives: a move over the budget (typically the bottleneck layer's) is
+            // undone and that layer's axis frozen; the search goes on with the other layers,
+            // whose time frees arrays for the compiler to replicate the bottleneck.
+            frozen.insert({pick.layer->node, axisOf(before, pick.bits)});
+            state[pick.layer->node] = before;
+            continue;
+        }
+        if (budgetOnly && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop)
             break;
     }
     markPareto(rep.measured);

@@ -8,7 +8,11 @@
 #include "app/panels/QuantPlots.h"
 #include "app/views/GraphScene.h"
 #include "app/views/NodeStyle.h"
+#include "compiler/PackageBuilder.h"
 #include "core/io/FileIO.h"
+#include "core/target/Target.h"
+#include "quant/QuantizeApi.h"
+#include "simulator/PerfModel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -448,6 +452,46 @@ private slots:
             m_panel->showChart(m_panel->paretoPlot());
             QTest::qWait(150);
             QVERIFY(m_panel->grab().save(dir + "/quant-pareto-energy.png"));
+        }
+        m_ctl->setSearchObjective(quant::CostObjective::WeightBits);
+    }
+
+    // "Frames/s (simulated)" runs the same CLI search priced by whole frames: every point
+    // compiled and run through the performance model; the x axis is frames/s, and the fastest
+    // point's figure is the performance model's for its spec compiled here.
+    void fpsObjectiveRunsTheCliSearch()
+    {
+        QComboBox* box = m_panel->objectiveBox();
+        box->setCurrentIndex(box->findData(static_cast<int>(quant::CostObjective::Fps)));
+        emit box->activated(box->currentIndex());
+        const quant::MixedPrecisionRequest req = m_ctl->searchRequest();
+        QCOMPARE(req.options.objective, quant::CostObjective::Fps);
+        QVERIFY(req.frameCost);
+        QVERIFY(m_ctl->searchMixedPrecision() > 0);
+        QVERIFY(waitIdle(m_ctl, 240000));
+        QCOMPARE(m_ctl->paretoObjective(), quant::CostObjective::Fps);
+        QVERIFY(m_panel->paretoPlot()->plot()->xAxis->label().contains("frames/s"));
+        const std::vector<quant::ParetoPoint>& pts = m_ctl->paretoPoints();
+        QVERIFY(pts.size() > 1);
+        const quant::ParetoPoint* fastest = &pts[0];
+        for (const quant::ParetoPoint& p : pts) {
+            QVERIFY(p.hasFrame && p.cost == 1e6 / p.frame.fps);
+            fastest = p.frame.fps > fastest->frame.fps ? &p : fastest;
+        }
+        QVERIFY(fastest->frame.fps > pts[0].frame.fps);
+        const QCPRange x = m_panel->paretoPlot()->plot()->xAxis->range();
+        QVERIFY(x.contains(fastest->frame.fps) && x.contains(pts[0].frame.fps));
+        const QuantSpec base = readQuantSpec(req.quantPath);
+        quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, base);
+        const Graph& g = graphs.forBatch(graphs.declaredBatch());
+        const QuantSpec spec = withChosenBits(base, g, fastest->weightBits, fastest->adcBits, fastest->dacBits);
+        const compiler::CompileResult r = compiler::compileGraph(g, loadTarget("m1076"), &spec);
+        const sim::PerfReport perf = sim::modelPerformance(compiler::buildPackage(g, r, &spec, {}));
+        QCOMPARE(fastest->frame.fps, perf.fps);
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty()) {
+            m_panel->showChart(m_panel->paretoPlot());
+            QTest::qWait(150);
+            QVERIFY(m_panel->grab().save(dir + "/quant-pareto-fps.png"));
         }
         m_ctl->setSearchObjective(quant::CostObjective::WeightBits);
     }

@@ -88,7 +88,7 @@ expect_exit 0 "$TESSERA" mixed-precision "$M/mnist_lenet.onnx" "$Q" "${D[@]}" --
 expect_grep "$WORK/dac.json" '"dac_bits"' "points' DAC bits"
 expect_grep "$WORK/dac.quant.json" '"input_bits": 4' "a layer at 4 DAC bits in the chosen spec"
 expect_exit 1 "$TESSERA" mixed-precision "$M/mnist_lenet.onnx" "$Q" "${D[@]}" --dac-bits-options 8 4
-expect_grep "$ERR" "DAC bit depths as a search axis need the energy or latency objective" "weight-bits refuses the DAC axis"
+expect_grep "$ERR" "DAC bit depths as a search axis need an energy, latency, frame-energy or fps objective" "weight-bits refuses the DAC axis"
 expect_exit 0 "$TESSERA" sensitivity "$M/mnist_lenet.onnx" "$Q" "${D[@]}" -o "$WORK/sens84.json"
 expect_exit 1 "$TESSERA" mixed-precision "$M/mnist_lenet.onnx" "$Q" "${D[@]}" --objective energy --target m1076 \
   --dac-bits-options 8 4 --sensitivity "$WORK/sens84.json"
