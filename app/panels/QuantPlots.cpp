@@ -219,7 +219,8 @@ void QuantParetoPlot::rebuild()
         if (pts[i].onFront)
             m_frontOrder.push_back(i);
     }
-    auto byCost = [&](int a, int b) { return pts[a].cost < pts[b].cost; };
+    // By x (the graphs take their keys sorted; frames/s runs opposite to the cost).
+    auto byCost = [&](int a, int b) { return xOf(pts[a]) < xOf(pts[b]); };
     std::stable_sort(m_measuredOrder.begin(), m_measuredOrder.end(), byCost);
     std::stable_sort(m_frontOrder.begin(), m_frontOrder.end(), byCost);
     auto fill = [&](QCPGraph* g, const std::vector<int>& order) {

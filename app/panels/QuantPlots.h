@@ -58,7 +58,7 @@ private:
 
     QuantController* m_controller;
     QCustomPlot* m_plot;
-    QCPGraph* m_measured; // all points, sorted by cost
+    QCPGraph* m_measured; // all points, sorted by x
     QCPGraph* m_front;    // Pareto front, joined
     QCPGraph* m_current;  // the chosen bits (estimate)
     QCPGraph* m_lastEval; // last "Evaluate" measurement

@@ -480,6 +480,7 @@ private slots:
         }
         QVERIFY(fastest->frame.fps > pts[0].frame.fps);
         const QCPRange x = m_panel->paretoPlot()->plot()->xAxis->range();
+        qInfo("x axis %g..%g, base %g, fastest %g fps", x.lower, x.upper, pts[0].frame.fps, fastest->frame.fps);
         QVERIFY(x.contains(fastest->frame.fps) && x.contains(pts[0].frame.fps));
         const QuantSpec base = readQuantSpec(req.quantPath);
         quant::ModelGraphs graphs = quant::openModelFor(req.modelPath, base);
