@@ -294,19 +294,108 @@ std::vector<int> highToLow(std::vector<int> depths)
 
 // The measured points priced by the frame model for the report only (per-layer objectives):
 // the front and the chosen point; a configuration that does not compile is left unpriced.
-void priceFront(MixedPrecisionReport& rep, FramePricer& pricer, const std::function<SearchState(const ParetoPoint&)>& stateOf)
+void priceFront(MixedPrecisionReport& rep, FramePricer& pricer, const QuantSpec& base)
 {
     for (int i = 0; i < static_cast<int>(rep.measured.size()); ++i) {
         ParetoPoint& p = rep.measured[i];
         if (!p.onFront && i != rep.chosen)
             continue;
+        SearchState s;
+        for (const LayerQuant& l : base.layers)
+            s[l.node] = {p.weightBits.at(l.node), p.dacBits.at(l.node), p.adcBits.at(l.node)};
         try {
-            p.frame = pricer.of(stateOf(p));
+            p.frame = pricer.of(s);
             p.hasFrame = true;
         } catch (const Cancelled&) {
             throw;
         } catch (const Error&) {
         }
+    }
+}
+
+} // namespace
+
+namespace {
+
+// Measures configurations of one search (accuracy on the data, cost) into its report.
+struct PointMeasurer {
+    ModelGraphs& model;
+    const QuantSpec& base;
+    const Dataset& data;
+    const MixedPrecisionOptions& o;
+    const Graph& graph; // the declared batch (specs are built for it)
+    LayerCostFn layerCost;
+    const Fp32Reference& ref;
+    MetricCommand* metric;
+    FramePricer* pricer; // frame objectives: every point priced by it
+    ProgressSink& sink;
+    int64_t totalParams = 0;
+
+    QuantSpec build(const BitMaps& m) const { return withChosenBits(base, graph, m.weight, m.adc, m.dac); }
+    ParetoPoint measure(const SearchState& s, double fraction, MixedPrecisionReport& rep) const
+    {
+        sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
+        EvalOptions eo;
+        eo.batchSize = o.batchSize;
+        eo.metric = metric;
+        const BitMaps m = bitMaps(s);
+        const EvalReport e = evaluate(model, build(m), data, eo, nullptr, &ref);
+        ParetoPoint p;
+        p.weightBits = m.weight;
+        p.adcBits = m.adc;
+        p.dacBits = m.dac;
+        int64_t low = 0;
+        for (const LayerQuant& l : base.layers) {
+            p.predictedCost += layerCost(l, s.at(l.node));
+            low += s.at(l.node).weight <= 3 ? l.rows * l.cols : 0;
+        }
+        p.cost = p.predictedCost;
+        if (isFrameObjective(o.objective)) { // re-scored: the front is the frame model's
+            p.frame = pricer->of(s);
+            p.hasFrame = true;
+            p.cost = frameObjectiveValue(p.frame, o.objective);
+        }
+        p.top1 = e.quantTop1;
+        p.accuracyDrop = accuracyDropOf(e);
+        p.agreement = e.agreement;
+        p.outputSqnrDb = e.outputSqnrDb;
+        p.fractionWeightsAtMost3Bits = totalParams ? double(low) / totalParams : 0.0;
+        rep.measured.push_back(p);
+        return p;
+    }
+};
+
+// The greedy descent from `state`: one measured point per step.
+void descend(const PointMeasurer& pm, const SensitivityReport& sens, const Axes& axes, SearchState state,
+             MixedPrecisionReport& rep)
+{
+    const MixedPrecisionOptions& o = pm.o;
+    const bool byFrame = isFrameObjective(o.objective);
+    const bool budgetOnly = o.maxAccuracyDrop >= 0 && o.maxCost < 0;
+    const size_t maxSteps = pm.base.layers.size() * (axes.weight.size() + axes.dac.size() + axes.adc.size());
+    FrozenAxes frozen;
+    pm.measure(state, 0.0, rep);
+    for (size_t step = 1; step <= maxSteps; ++step) {
+        const std::vector<GreedyStep> ranked = rankedSteps(pm.base, sens, axes, state, pm.layerCost, frozen);
+        if (ranked.empty())
+            break;
+        const double fraction = static_cast<double>(step) / maxSteps;
+        if (pm.pricer)
+            pm.pricer->fraction = fraction;
+        const GreedyStep pick = byFrame ? frameStep(ranked, state, *pm.pricer, o.objective, o.frameCandidates) : ranked.front();
+        const LayerBits before = state.at(pick.layer->node);
+        state[pick.layer->node] = pick.bits;
+        const ParetoPoint p = pm.measure(state, fraction, rep);
+        if (byFrame && budgetOnly && p.accuracyDrop > o.maxAccuracyDrop + 1e-12) {
+            // Frame objectives: a move over the budget (typically the bottleneck layer's) is
+            // undone and that layer's axis frozen; the search goes on with the other layers,
+            // whose time frees arrays for the compiler to replicate the bottleneck.
+            frozen.insert({pick.layer->node, axisOf(before, pick.bits)});
+            state[pick.layer->node] = before;
+            continue;
+        }
+        if (budgetOnly && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop)
+            break;
     }
 }
 
@@ -322,98 +411,33 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
     ProgressSink& sink = progress ? *progress : silent;
-    const Axes axes{highToLow(o.bits), highToLow(o.dacBits), highToLow(o.adcBits)};
     const Graph& g1 = model.forBatch(model.runBatch(1)); // costs per sample (per fixed batch when only that runs)
     const Graph& g = model.forBatch(model.declaredBatch());
     const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
     SensitivityOptions metricOptions;
     metricOptions.metricCommand = o.metricCommand;
     const std::unique_ptr<MetricCommand> metric = userMetricOf(metricOptions, ref, data); // ceiling once
-
-    SearchState state;
-    int64_t totalParams = 0;
-    for (const LayerQuant& l : base.layers) {
-        state[l.node] = {l.weightBits, analog::layerDacBits(base, l), l.adcBits};
-        totalParams += l.rows * l.cols;
-    }
     const LayerCostFn layerCost = [&](const LayerQuant& l, const LayerBits& b) {
         return objectiveOf(costModel.layerCost(workOf(l, g1, b), base.config.geometry), o.objective);
     };
-    auto build = [&](const BitMaps& m) { return withChosenBits(base, g, m.weight, m.adc, m.dac); };
-    const bool byFrame = isFrameObjective(o.objective);
+    PointMeasurer pm{model, base, data, o, g, layerCost, ref, metric.get(), nullptr, sink};
     std::optional<FramePricer> pricer;
     if (frameCost)
-        pricer.emplace(*frameCost, g, [&](const SearchState& s) { return build(bitMaps(s)); }, sink);
-    MixedPrecisionReport rep;
-    auto measure = [&](const SearchState& s, double fraction) {
-        sink.checkpoint(fraction, strCat("measuring configuration ", rep.measured.size() + 1));
-        EvalOptions eo;
-        eo.batchSize = o.batchSize;
-        eo.metric = metric.get();
-        const BitMaps m = bitMaps(s);
-        const EvalReport e = evaluate(model, build(m), data, eo, nullptr, &ref);
-        ParetoPoint p;
-        p.weightBits = m.weight;
-        p.adcBits = m.adc;
-        p.dacBits = m.dac;
-        int64_t low = 0;
-        for (const LayerQuant& l : base.layers) {
-            p.predictedCost += layerCost(l, s.at(l.node));
-            low += s.at(l.node).weight <= 3 ? l.rows * l.cols : 0;
-        }
-        p.cost = p.predictedCost;
-        if (byFrame) { // re-scored: the front below is the frame model's
-            p.frame = pricer->of(s);
-            p.hasFrame = true;
-            p.cost = frameObjectiveValue(p.frame, o.objective);
-        }
-        p.top1 = e.quantTop1;
-        p.accuracyDrop = accuracyDropOf(e);
-        p.agreement = e.agreement;
-        p.outputSqnrDb = e.outputSqnrDb;
-        p.fractionWeightsAtMost3Bits = totalParams ? double(low) / totalParams : 0.0;
-        rep.measured.push_back(p);
-        return p;
-    };
-    const size_t maxSteps = base.layers.size() * (axes.weight.size() + axes.dac.size() + axes.adc.size());
-    FrozenAxes frozen;
-    measure(state, 0.0);
-    for (size_t step = 1; step <= maxSteps; ++step) {
-        const std::vector<GreedyStep> ranked = rankedSteps(base, sens, axes, state, layerCost, frozen);
-        if (ranked.empty())
-            break;
-        const double fraction = static_cast<double>(step) / maxSteps;
-        if (pricer)
-            pricer->fraction = fraction;
-        const GreedyStep pick = byFrame ? frameStep(ranked, state, *pricer, o.objective, o.frameCandidates) : ranked.front();
-        const LayerBits before = state.at(pick.layer->node);
-        state[pick.layer->node] = pick.bits;
-        const ParetoPoint p = measure(state, fraction);
-        const bool budgetOnly = o.maxAccuracyDrop >= 0 && o.maxCost < 0;
-        if (byFrame && budgetOnly && p.accuracyDrop > o.maxAccuracyDrop + 1e-12) {
-            // Frame objectives: a move over the budget (typically the bottleneck layer's) is
-            // undone and that layer's axis frozen; the search goes on with the other layers,
-            // whose time frees arrays for the compiler to replicate the bottleneck.
-            frozen.insert({pick.layer->node, axisOf(before, pick.bits)});
-            state[pick.layer->node] = before;
-            continue;
-        }
-        if (budgetOnly && p.accuracyDrop > o.stopFactor * o.maxAccuracyDrop)
-            break;
+        pm.pricer = &pricer.emplace(*frameCost, g, [&](const SearchState& s) { return pm.build(bitMaps(s)); }, sink);
+    SearchState state;
+    for (const LayerQuant& l : base.layers) {
+        state[l.node] = {l.weightBits, analog::layerDacBits(base, l), l.adcBits};
+        pm.totalParams += l.rows * l.cols;
     }
+    MixedPrecisionReport rep;
+    descend(pm, sens, {highToLow(o.bits), highToLow(o.dacBits), highToLow(o.adcBits)}, state, rep);
     markPareto(rep.measured);
     rep.chosen = choosePoint(rep.measured, o);
-    auto stateOf = [&](const ParetoPoint& p) {
-        SearchState s;
-        for (const LayerQuant& l : base.layers)
-            s[l.node] = {p.weightBits.at(l.node), p.dacBits.at(l.node), p.adcBits.at(l.node)};
-        return s;
-    };
-    if (pricer && !byFrame)
-        priceFront(rep, *pricer, stateOf);
+    if (pricer && !isFrameObjective(o.objective))
+        priceFront(rep, *pricer, base);
     if (rep.chosen >= 0) {
         const ParetoPoint& c = rep.measured[rep.chosen];
-        rep.chosenResult = build({c.weightBits, c.dacBits, c.adcBits});
+        rep.chosenResult = pm.build({c.weightBits, c.dacBits, c.adcBits});
     }
     if (pricer) {
         rep.frameModel = frameCost->describe();
