@@ -410,6 +410,20 @@ void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t
     sgemm(transA, b.m_trans, m, b.m_n, b.m_k, alpha, a, lda, b.m_b, b.m_ldb, beta, c, ldc);
 }
 
+void sgemmPackedBoth(const PackedLhs& a, const PackedRhs& b, float* c, int64_t ldc)
+{
+#if defined(__AVX512F__)
+    if (!a.m_panels.empty() && !b.m_storage.empty()) {
+        GemmJob job = makeJob(a.m_trans, b.m_trans, a.m_m, b.m_n, a.m_k, 1.0f, a.m_a, a.m_lda, b.m_b, b.m_ldb, 0.0f,
+                              c, ldc);
+        job.prepacked = a.m_panels.data();
+        job.prepackedB = b.panels();
+        return parallelGemm(job);
+    }
+#endif
+    sgemm(a.m_trans, b.m_trans, a.m_m, b.m_n, a.m_k, 1.0f, a.m_a, a.m_lda, b.m_b, b.m_ldb, 0.0f, c, ldc);
+}
+
 void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                     int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc)
 {

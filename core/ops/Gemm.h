@@ -47,6 +47,7 @@ private:
     friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t,
                             const GemmEpilogue&);
     friend void sgemmPackedRows(const PackedLhs&, int64_t, const RhsRows&, float*, int64_t, const GemmEpilogue&);
+    friend void sgemmPackedBoth(const PackedLhs&, const class PackedRhs&, float*, int64_t);
     bool m_trans;
     int64_t m_m, m_k, m_lda;
     const float* m_a;
@@ -76,6 +77,7 @@ public:
 
 private:
     friend void sgemmPackedRhs(bool, int64_t, float, const float*, int64_t, const PackedRhs&, float, float*, int64_t);
+    friend void sgemmPackedBoth(const PackedLhs&, const PackedRhs&, float*, int64_t);
     bool m_trans;
     int64_t m_k, m_n, m_ldb;
     const float* m_b;
@@ -87,6 +89,10 @@ private:
 // sgemm(transA, transB, ...) with a pre-packed op(B).
 void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t lda, const PackedRhs& b, float beta,
                     float* c, int64_t ldc);
+
+// C[M x N] = A * B with both operands pre-packed (A.depth() == B.depth()): Winograd's
+// per-point products, whose B feeds several blocks of A's rows.
+void sgemmPackedBoth(const PackedLhs& a, const PackedRhs& b, float* c, int64_t ldc);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.

@@ -24,7 +24,8 @@ Tensor randomTensor(Shape shape, unsigned seed)
     return floats(v, std::move(shape));
 }
 
-// x [2,3,32,32] -> Conv 3x3 (32, bias, fused ReLU) -> depthwise 3x3 stride 2 -> Conv 1x1 (64)
+// x [2,3,32,32] -> Conv 3x3 (32, bias, fused ReLU) -> Conv 3x3 (32, Winograd) -> depthwise 3x3
+// stride 2 -> Conv 1x1 (64)
 // -> Conv 1x1 stride 2 (256) -> Flatten -> Gemm (10). Each step is big enough for the kernels
 // to split it: GEMM column panels (wide outputs), row blocks (the 8x8 one), channels.
 Graph smallConvNet()
@@ -33,11 +34,13 @@ Graph smallConvNet()
     ValueId x = g.addValue("x", DType::Float32, {2, 3, 32, 32});
     g.markGraphInput(x);
     auto value = [&](const char* name) { return g.addValue(name); };
-    ValueId c1 = value("c1"), c2 = value("c2"), c3 = value("c3"), c4 = value("c4"), flat = value("flat");
+    ValueId c1 = value("c1"), c1w = value("c1w"), c2 = value("c2"), c3 = value("c3"), c4 = value("c4"), flat = value("flat");
     ValueId y = value("y");
     g.addNode("conv1", "Conv", {x, g.addConstant("w1", randomTensor({32, 3, 3, 3}, 1)), g.addConstant("b1", randomTensor({32}, 2))},
               {c1}, attrs({{"pads", Ints{1, 1, 1, 1}}, {"fused_activation", std::string("Relu")}}));
-    g.addNode("dw", "Conv", {c1, g.addConstant("w2", randomTensor({32, 1, 3, 3}, 3))}, {c2},
+    g.addNode("wino", "Conv", {c1, g.addConstant("w1w", randomTensor({32, 32, 3, 3}, 7)), g.addConstant("b1w", randomTensor({32}, 8))},
+              {c1w}, attrs({{"pads", Ints{1, 1, 1, 1}}, {"fused_activation", std::string("Relu")}}));
+    g.addNode("dw", "Conv", {c1w, g.addConstant("w2", randomTensor({32, 1, 3, 3}, 3))}, {c2},
               attrs({{"group", int64_t{32}}, {"pads", Ints{1, 1, 1, 1}}, {"strides", Ints{2, 2}}}));
     g.addNode("pw", "Conv", {c2, g.addConstant("w3", randomTensor({64, 32, 1, 1}, 4))}, {c3}, {});
     g.addNode("down", "Conv", {c3, g.addConstant("w4", randomTensor({256, 64, 1, 1}, 5))}, {c4},
