@@ -204,7 +204,8 @@ bool winogradFits(const Geometry& g, int64_t inChannels, int64_t outChannels, in
 {
     return group == 1 && g.in[0] == 1 && g.out[0] == 1 && g.kernel[0] == 1 && g.kernel[1] == 3 && g.kernel[2] == 3 &&
            g.stride[1] == 1 && g.stride[2] == 1 && g.dilation[1] == 1 && g.dilation[2] == 1 && g.pad[1] >= 0 &&
-           g.pad[2] >= 0 && inChannels >= kWinogradMinChannels && outChannels >= kWinogradMinChannels;
+           g.pad[2] >= 0 && inChannels >= kWinogradMinChannels && outChannels >= kWinogradMinChannels &&
+           inChannels * outChannels >= kWinogradMinChannelProduct;
 }
 
 int64_t winogradTilesPerImage(const Geometry& g) { return tileRows(g) * tileCols(g); }

@@ -23,11 +23,15 @@
 namespace tessera::ops {
 
 // The rule ConvOps.cpp chooses Winograd by: a 2-D 3x3 stride-1 dilation-1 window, one
-// group, at least kWinogradMinChannels input and output channels (below that the
-// transforms cost more than the GEMM saves: measured on mnist_wide's 1-channel conv1), and
-// at least kWinogradMinTiles 4x4 output tiles per GEMM (`tiles`, summed over the images of
-// one block): fewer leave the 48-column micro-kernel mostly empty.
-constexpr int64_t kWinogradMinChannels = 16;
+// group, at least kWinogradMinChannels input and output channels and inChannels x
+// outChannels >= kWinogradMinChannelProduct (the transforms cost per channel what the GEMM
+// saves per channel pair: measured per layer on this machine (docs/benchmarks.md),
+// 128->256 at 7x7 runs 1.5x faster, 128x128 at 28x28 and 256x256 at 14x14 1.15-1.3x, 64->128
+// at 7x7 1.1x, while 64x64 at 56x56 is even and 32->64 at 14x14 is 15% slower), and at least
+// kWinogradMinTiles 4x4 output tiles per GEMM (`tiles`, summed over the images of one
+// block; 7x7 at batch 1 has 4 and stays on the transposed direct path).
+constexpr int64_t kWinogradMinChannels = 32;
+constexpr int64_t kWinogradMinChannelProduct = 64 * 128;
 constexpr int64_t kWinogradMinTiles = 16;
 bool winogradFits(const Geometry& g, int64_t inChannels, int64_t outChannels, int64_t group);
 // 4x4 output tiles of one image, and the images per block (about 256 tiles per GEMM).

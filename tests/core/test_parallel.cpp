@@ -24,8 +24,7 @@ Tensor randomTensor(Shape shape, unsigned seed)
     return floats(v, std::move(shape));
 }
 
-// x [2,3,32,32] -> Conv 3x3 (32, bias, fused ReLU) -> Conv 3x3 (32, Winograd) -> depthwise 3x3
-// stride 2 -> Conv 1x1 (64)
+// x [2,3,32,32] -> Conv 3x3 (32, bias, fused ReLU) -> depthwise 3x3 stride 2 -> Conv 1x1 (64)
 // -> Conv 1x1 stride 2 (256) -> Flatten -> Gemm (10). Each step is big enough for the kernels
 // to split it: GEMM column panels (wide outputs), row blocks (the 8x8 one), channels.
 Graph smallConvNet()
@@ -38,9 +37,10 @@ Graph smallConvNet()
     ValueId y = value("y");
     g.addNode("conv1", "Conv", {x, g.addConstant("w1", randomTensor({32, 3, 3, 3}, 1)), g.addConstant("b1", randomTensor({32}, 2))},
               {c1}, attrs({{"pads", Ints{1, 1, 1, 1}}, {"fused_activation", std::string("Relu")}}));
-    g.addNode("wino", "Conv", {c1, g.addConstant("w1w", randomTensor({32, 32, 3, 3}, 7)), g.addConstant("b1w", randomTensor({32}, 8))},
+    // A side output through Winograd (32 -> 256 channels, 3x3, stride 1: core/ops/Winograd.h).
+    g.addNode("wino", "Conv", {c1, g.addConstant("w1w", randomTensor({256, 32, 3, 3}, 7)), g.addConstant("b1w", randomTensor({256}, 8))},
               {c1w}, attrs({{"pads", Ints{1, 1, 1, 1}}, {"fused_activation", std::string("Relu")}}));
-    g.addNode("dw", "Conv", {c1w, g.addConstant("w2", randomTensor({32, 1, 3, 3}, 3))}, {c2},
+    g.addNode("dw", "Conv", {c1, g.addConstant("w2", randomTensor({32, 1, 3, 3}, 3))}, {c2},
               attrs({{"group", int64_t{32}}, {"pads", Ints{1, 1, 1, 1}}, {"strides", Ints{2, 2}}}));
     g.addNode("pw", "Conv", {c2, g.addConstant("w3", randomTensor({64, 32, 1, 1}, 4))}, {c3}, {});
     g.addNode("down", "Conv", {c3, g.addConstant("w4", randomTensor({256, 64, 1, 1}, 5))}, {c4},
@@ -50,6 +50,7 @@ Graph smallConvNet()
               attrs({{"transB", int64_t{1}}}));
     g.markGraphOutput(c3);
     g.markGraphOutput(y);
+    g.markGraphOutput(c1w);
     inferShapes(g);
     return g;
 }
@@ -105,7 +106,7 @@ private slots:
         const std::vector<Tensor> one = Executor(g).run({x});
         setThreadCount(2);
         const std::vector<Tensor> two = Executor(g).run({x});
-        QCOMPARE(one.size(), size_t{2});
+        QCOMPARE(one.size(), size_t{3});
         QCOMPARE(one[1].shape(), (Shape{2, 10}));
         for (size_t i = 0; i < one.size(); ++i)
             QVERIFY2(bitIdentical(one[i], two[i]), qPrintable(QString("output %1 differs").arg(i)));

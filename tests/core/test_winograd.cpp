@@ -72,6 +72,8 @@ const Case kCases[] = {
     {2, 16, 33, 5, 5, {0, 0, 0, 0}},   // valid conv: 3x3 output, one partial tile
     {1, 20, 16, 13, 7, {2, 0, 1, 2}},  // asymmetric pads
     {1, 64, 40, 28, 28, {1, 1, 1, 1}}, // ResNet-like plane, several 16-tile lanes
+    {2, 65, 130, 9, 11, {1, 1, 1, 1}}, // shapes the Conv op runs through Winograd
+    {1, 96, 100, 15, 13, {1, 1, 2, 1}},
 };
 
 } // namespace
@@ -99,9 +101,9 @@ private slots:
 
     void convOpChoosesItAndFusesRelu()
     {
-        // Shapes the rule picks Winograd for (>= 16 channels, >= 16 tiles per GEMM), with a
-        // fused ReLU applied in the inverse transform's store.
-        for (const Case& c : {kCases[0], kCases[3]}) {
+        // Shapes the rule picks Winograd for (channels, >= 16 tiles per GEMM), with a fused
+        // ReLU applied in the inverse transform's store.
+        for (const Case& c : {kCases[4], kCases[5]}) {
             QVERIFY(ops::winogradFits(geometryOf(c), c.in, c.out, 1));
             QVERIFY(c.batch * ops::winogradTilesPerImage(geometryOf(c)) >= ops::kWinogradMinTiles);
             Tensor x = filled({c.batch, c.in, c.h, c.w}, -1, 1, 4), w = filled({c.out, c.in, 3, 3}, -1, 1, 5);
@@ -142,16 +144,18 @@ private slots:
     void ruleLeavesOtherWindowsToTheDirectPath()
     {
         ops::Geometry g = geometryOf(kCases[0]);
-        QVERIFY(!ops::winogradFits(g, 8, 64, 1));  // too few input channels
-        QVERIFY(!ops::winogradFits(g, 64, 64, 2)); // groups
+        QVERIFY(ops::winogradFits(g, 128, 128, 1));
+        QVERIFY(!ops::winogradFits(g, 16, 1024, 1)); // too few input channels
+        QVERIFY(!ops::winogradFits(g, 64, 64, 1));   // too few channel pairs
+        QVERIFY(!ops::winogradFits(g, 128, 128, 2)); // groups
         g.stride[2] = 2;
-        QVERIFY(!ops::winogradFits(g, 64, 64, 1));
+        QVERIFY(!ops::winogradFits(g, 128, 128, 1));
         g = geometryOf(kCases[0]);
         g.dilation[1] = 2;
-        QVERIFY(!ops::winogradFits(g, 64, 64, 1));
+        QVERIFY(!ops::winogradFits(g, 128, 128, 1));
         g = geometryOf(kCases[0]);
         g.kernel[2] = 5;
-        QVERIFY(!ops::winogradFits(g, 64, 64, 1));
+        QVERIFY(!ops::winogradFits(g, 128, 128, 1));
     }
 };
 
