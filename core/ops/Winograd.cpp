@@ -23,7 +23,7 @@ constexpr int64_t kAlpha = 6;   // input tile edge
 constexpr int64_t kPoints = 36; // kAlpha * kAlpha
 // Tiles per GEMM aimed at: wide enough for the micro-kernel, small enough that V and M of a
 // block stay near the L2/L3 boundary.
-constexpr int64_t kTargetTiles = 256;
+constexpr int64_t kTargetTiles = 96;
 
 // G (6x3) of F(4x4, 3x3) with interpolation points 0, +-1, +-2 and infinity.
 constexpr double kG[kAlpha][3] = {{1.0 / 4, 0, 0},
@@ -106,7 +106,9 @@ void padChannel(const Geometry& g, const float* x, int64_t count, int64_t imageS
     for (int64_t i = 0; i < count; ++i)
         for (int64_t h = 0; h < g.in[1] && h + g.pad[1] < rows && w1 > 0; ++h) {
             const float* src = x + i * imageStride + h * g.in[2];
-            std::copy(src, src + w1, padded + (i * rows + h + g.pad[1]) * pitch + g.pad[2]);
+            float* dst = padded + (i * rows + h + g.pad[1]) * pitch + g.pad[2];
+            for (int64_t w = 0; w < w1; ++w) // rows are short (7, 14): no memmove call
+                dst[w] = src[w];
         }
 }
 
@@ -146,56 +148,104 @@ void transformChannel(const float* padded, int64_t pitch, const int32_t* offsets
     }
 }
 
-// A^T M[.][t] A + bias for every tile t of one output channel, clamped by the epilogue, into
-// out[16][tiles] (output row j, column q of a tile at 4j + q).
-void inverseTiles(const float* m, int64_t pointStride, int64_t tiles, float bias, const GemmEpilogue& e, float* out)
+// Where each tile of the block lands in an output channel: its first element's offset and how
+// many of its rows and columns lie inside the output.
+struct TileTargets {
+    std::vector<int32_t> offset;
+    std::vector<uint8_t> rows, cols;
+};
+
+TileTargets tileTargets(const Geometry& g, int64_t count, int64_t imageStride)
+{
+    TileTargets targets;
+    for (int64_t i = 0; i < count; ++i)
+        for (int64_t ty = 0; ty < tileRows(g); ++ty)
+            for (int64_t tx = 0; tx < tileCols(g); ++tx) {
+                targets.offset.push_back(static_cast<int32_t>(i * imageStride + ty * kTile * g.out[2] + tx * kTile));
+                targets.rows.push_back(static_cast<uint8_t>(std::min(kTile, g.out[1] - ty * kTile)));
+                targets.cols.push_back(static_cast<uint8_t>(std::min(kTile, g.out[2] - tx * kTile)));
+            }
+    return targets;
+}
+
+// tile[lane][4j + q] = o[4j + q][lane]: the 16 x 16 transpose that turns lanes (tiles) into
+// rows (one tile's 16 outputs each).
+void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
+{
+#if defined(__AVX512F__)
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; ++i)
+        r[i] = reinterpret_cast<__m512>(o[i]);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xDD);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
+    }
+    for (int i = 0; i < 4; ++i) {
+        _mm512_storeu_ps(tile[i], _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88));
+        _mm512_storeu_ps(tile[i + 8], _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD));
+        _mm512_storeu_ps(tile[i + 4], _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88));
+        _mm512_storeu_ps(tile[i + 12], _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD));
+    }
+#else
+    for (int64_t lane = 0; lane < kLanes; ++lane)
+        for (int64_t k = 0; k < kTile * kTile; ++k)
+            tile[lane][k] = o[k][lane];
+#endif
+}
+
+// One output channel y = A^T M[.][t] A + bias for every tile t of the block, clamped by the
+// epilogue, cropped to the output (row pitch `width`).
+void inverseChannel(const float* m, int64_t pointStride, int64_t tiles, const TileTargets& targets, int64_t width,
+                    float bias, const GemmEpilogue& e, float* y)
 {
     Lanes lo, hi;
     for (int64_t lane = 0; lane < kLanes; ++lane)
         lo[lane] = e.lo, hi[lane] = e.hi;
     for (int64_t t0 = 0; t0 < tiles; t0 += kLanes) {
         const int64_t n = std::min(kLanes, tiles - t0);
-        Lanes p[kPoints], col[kAlpha][kTile];
+        Lanes p[kPoints], col[kAlpha][kTile], o[kTile * kTile];
         for (int64_t xi = 0; xi < kPoints; ++xi)
             p[xi] = loadLanes(m + xi * pointStride + t0, n);
         for (int64_t l = 0; l < kAlpha; ++l) // A^T down each column
             TESSERA_WINOGRAD_AT(p[l], p[6 + l], p[12 + l], p[18 + l], p[24 + l], p[30 + l], col[l][0], col[l][1],
                                 col[l][2], col[l][3]);
         for (int64_t j = 0; j < kTile; ++j) {
-            Lanes o[kTile];
-            TESSERA_WINOGRAD_AT(col[0][j], col[1][j], col[2][j], col[3][j], col[4][j], col[5][j], o[0], o[1], o[2],
-                                o[3]);
-            for (int64_t q = 0; q < kTile; ++q) {
-                Lanes r = o[q] + bias;
-                if (e.clamp) // NaN passes, like std::min/max and the GEMM's epilogue
-                    r = r < lo ? lo : (r > hi ? hi : r);
-                storeLanes(out + (j * kTile + q) * tiles + t0, r, n);
+            Lanes* r = o + j * kTile;
+            TESSERA_WINOGRAD_AT(col[0][j], col[1][j], col[2][j], col[3][j], col[4][j], col[5][j], r[0], r[1], r[2],
+                                r[3]);
+        }
+        for (Lanes& v : o) {
+            v += bias;
+            if (e.clamp) // NaN passes, like std::min/max and the GEMM's epilogue
+                v = v < lo ? lo : (v > hi ? hi : v);
+        }
+        alignas(64) float tile[kLanes][kTile * kTile];
+        transposeLanes(o, tile);
+        for (int64_t lane = 0; lane < n; ++lane) {
+            const size_t t = static_cast<size_t>(t0 + lane);
+            float* dst = y + targets.offset[t];
+            const int64_t cols = targets.cols[t];
+            for (int64_t j = 0; j < targets.rows[t]; ++j) {
+                if (cols == kTile)
+                    std::memcpy(dst + j * width, tile[lane] + j * kTile, kTile * sizeof(float));
+                else
+                    for (int64_t q = 0; q < cols; ++q)
+                        dst[j * width + q] = tile[lane][j * kTile + q];
             }
         }
     }
-}
-
-// Output channel `y` of every image of the block (planes `imageStride` apart) from its
-// finished tiles, cropped to the output size.
-void storeChannel(const Geometry& g, const float* tiles, int64_t count, int64_t imageStride, float* y)
-{
-    const int64_t tr = tileRows(g), tc = tileCols(g), total = count * tr * tc, width = g.out[2];
-    const int64_t full = width / kTile; // tiles of the row that lie wholly inside
-    for (int64_t i = 0; i < count; ++i)
-        for (int64_t ty = 0; ty < tr; ++ty)
-            for (int64_t j = 0; j < kTile && ty * kTile + j < g.out[1]; ++j) {
-                float* row = y + i * imageStride + (ty * kTile + j) * width;
-                const float* c0 = tiles + j * kTile * total + (i * tr + ty) * tc;
-                const float *c1 = c0 + total, *c2 = c1 + total, *c3 = c2 + total;
-                for (int64_t tx = 0; tx < full; ++tx) {
-                    row[4 * tx] = c0[tx];
-                    row[4 * tx + 1] = c1[tx];
-                    row[4 * tx + 2] = c2[tx];
-                    row[4 * tx + 3] = c3[tx];
-                }
-                for (int64_t x = full * kTile; x < width; ++x)
-                    row[x] = c0[full + (x - full * kTile) * total];
-            }
 }
 
 } // namespace
@@ -252,6 +302,7 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
     float* v = scratch;
     float* m = scratch + kPoints * in * tiles;
     const std::vector<int32_t> offsets = tileOffsets(g, count);
+    const TileTargets targets = tileTargets(g, count, out * g.outSize());
     parallelFor(0, in, 1, [&](int64_t lo, int64_t hi) {
         thread_local std::vector<float> planes;
         planes.resize(static_cast<size_t>(padded));
@@ -269,13 +320,9 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
         for (int64_t xi = 0; xi < kPoints; ++xi)
             sgemmPackedBoth(w.point(chunk, xi), points[static_cast<size_t>(xi)], m + xi * rows * tiles, tiles);
         parallelFor(0, rows, 1, [&](int64_t lo, int64_t hi) {
-            thread_local std::vector<float> tileBuffer;
-            tileBuffer.resize(static_cast<size_t>(kTile * kTile * tiles));
-            for (int64_t oc = m0 + lo; oc < m0 + hi; ++oc) {
-                inverseTiles(m + (oc - m0) * tiles, rows * tiles, tiles, epilogue.rowBias ? epilogue.rowBias[oc] : 0.0f,
-                             epilogue, tileBuffer.data());
-                storeChannel(g, tileBuffer.data(), count, out * g.outSize(), y + oc * g.outSize());
-            }
+            for (int64_t oc = m0 + lo; oc < m0 + hi; ++oc)
+                inverseChannel(m + (oc - m0) * tiles, rows * tiles, tiles, targets, g.out[2],
+                               epilogue.rowBias ? epilogue.rowBias[oc] : 0.0f, epilogue, y + oc * g.outSize());
         });
     }
 }
