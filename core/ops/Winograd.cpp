@@ -317,8 +317,12 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
         points.emplace_back(false, in, tiles, v + xi * in * tiles, tiles);
     for (int64_t m0 = 0, chunk = 0; m0 < out; m0 += WinogradWeights::kOutChunk, ++chunk) {
         const int64_t rows = std::min(WinogradWeights::kOutChunk, out - m0);
-        for (int64_t xi = 0; xi < kPoints; ++xi)
-            sgemmPackedBoth(w.point(chunk, xi), points[static_cast<size_t>(xi)], m + xi * rows * tiles, tiles);
+        // One thread per point's product (a nested parallelFor inside the GEMM runs inline):
+        // one pool dispatch instead of 36 small ones; each product is the same at any count.
+        parallelFor(0, kPoints, 1, [&](int64_t lo, int64_t hi) {
+            for (int64_t xi = lo; xi < hi; ++xi)
+                sgemmPackedBoth(w.point(chunk, xi), points[static_cast<size_t>(xi)], m + xi * rows * tiles, tiles);
+        });
         parallelFor(0, rows, 1, [&](int64_t lo, int64_t hi) {
             for (int64_t oc = m0 + lo; oc < m0 + hi; ++oc)
                 inverseChannel(m + (oc - m0) * tiles, rows * tiles, tiles, targets, g.out[2],
