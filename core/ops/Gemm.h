@@ -72,15 +72,18 @@ void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, 
 class PackedRhs {
 public:
     PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb);
+    PackedRhs() = default;
+    // Packs another B into this one, reusing its storage (no new pages per call).
+    void pack(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb);
     int64_t depth() const { return m_k; }
     int64_t cols() const { return m_n; }
 
 private:
     friend void sgemmPackedRhs(bool, int64_t, float, const float*, int64_t, const PackedRhs&, float, float*, int64_t);
     friend void sgemmPackedBoth(const PackedLhs&, const PackedRhs&, float*, int64_t);
-    bool m_trans;
-    int64_t m_k, m_n, m_ldb;
-    const float* m_b;
+    bool m_trans = false;
+    int64_t m_k = 0, m_n = 0, m_ldb = 0;
+    const float* m_b = nullptr;
     std::vector<float> m_storage; // empty without the packed AVX-512 kernel
     size_t m_offset = 0;          // of the 64-byte aligned panels in m_storage
     const float* panels() const { return m_storage.data() + m_offset; }

@@ -311,10 +311,14 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
             transformChannel(planes.data(), pitch, offsets.data(), tiles, v + c * tiles, in * tiles);
         }
     });
-    std::vector<PackedRhs> points; // each point's V packed once for every chunk of output channels
-    points.reserve(kPoints);
-    for (int64_t xi = 0; xi < kPoints; ++xi)
-        points.emplace_back(false, in, tiles, v + xi * in * tiles, tiles);
+    // Each point's V packed once for every chunk of output channels, into storage kept from
+    // the last call (fresh pages per block cost as much as the transforms).
+    thread_local std::vector<PackedRhs> kept(kPoints);
+    std::vector<PackedRhs>& points = kept; // the caller's, also inside the workers
+    parallelFor(0, kPoints, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t xi = lo; xi < hi; ++xi)
+            points[static_cast<size_t>(xi)].pack(false, in, tiles, v + xi * in * tiles, tiles);
+    });
     for (int64_t m0 = 0, chunk = 0; m0 < out; m0 += WinogradWeights::kOutChunk, ++chunk) {
         const int64_t rows = std::min(WinogradWeights::kOutChunk, out - m0);
         // One thread per point's product (a nested parallelFor inside the GEMM runs inline):
