@@ -1,8 +1,11 @@
 // Winograd F(4x4, 3x3) convolution (see Winograd.h). Layouts, for a block of images with T
 // output tiles in all (tile t = (image * tileRows + ty) * tileCols + tx):
-//   V [36][inChannels][T]   transformed input tiles, point xi = 6 * k + l
-//   M [36][outChannels][T]  the 36 GEMM products, M[xi] = U[xi] x V[xi]
-// so each GEMM reads and writes whole rows, and both transforms run along t.
+//   V [36][inChannels][T]   transformed input tiles, point xi = 6 * k + l (then packed
+//                           once per block as each point's GEMM right-hand side)
+//   M [36][64][T]           the GEMM products of 64 output channels at a time,
+//                           M[xi] = U[xi] x V[xi], inverse-transformed before the next 64
+// so each GEMM reads and writes whole rows, and both transforms run along t, 16 tiles per
+// vector.
 #include "core/ops/Winograd.h"
 
 #include "core/Parallel.h"
