@@ -65,6 +65,9 @@ int64_t tileCols(const Geometry& g) { return (g.out[2] + kTile - 1) / kTile; }
 // vectors compile to AVX-512 with TESSERA_NATIVE and to narrower code elsewhere.
 constexpr int64_t kLanes = 16;
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+// Lanes are returned by value only between functions of this file, so the ABI note GCC gives
+// for builds without AVX-512 does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 Lanes loadLanes(const float* p, int64_t n)
 {
