@@ -359,6 +359,19 @@ ConvPath choosePath(const ConvArgs& c)
     return ConvPath::Gemm;
 }
 
+// Winograd over the batch, ops::winogradBlockImages images at a time.
+void winogradConvBatch(const ConvArgs& c, const ops::WinogradWeights& weights, KernelContext& ctx)
+{
+    const int64_t block = ops::winogradBlockImages(c.g);
+    const ops::GemmEpilogue epilogue = convEpilogue(c, 0);
+    for (int64_t n = 0; n < c.batch; n += block) {
+        const int64_t count = std::min(block, c.batch - n);
+        float* scratch = ctx.scratch(ops::winogradScratch(c.g, c.channels, c.outChannels, count));
+        ops::winogradConv(weights, c.g, c.x + n * c.channels * c.g.inSize(), count,
+                          c.y + n * c.outChannels * c.g.outSize(), epilogue, scratch);
+    }
+}
+
 void convKernel(KernelContext& ctx)
 {
     const Tensor& xt = ctx.in(0);
@@ -394,17 +407,8 @@ void convKernel(KernelContext& ctx)
     auto packed = ctx.cached<PackedConvWeights>(ctx.constantInput(1), [&] { return packConvWeights(c, path); });
     if (packed->path != path) // the cached form was made for another batch size
         packed = ctx.cached<PackedConvWeights>(false, [&] { return packConvWeights(c, path); });
-    if (path == ConvPath::Winograd) {
-        const int64_t block = ops::winogradBlockImages(c.g);
-        const ops::GemmEpilogue epilogue = convEpilogue(c, 0);
-        for (int64_t n = 0; n < c.batch; n += block) {
-            const int64_t count = std::min(block, c.batch - n);
-            float* scratch = ctx.scratch(ops::winogradScratch(c.g, c.channels, c.outChannels, count));
-            ops::winogradConv(*packed->winograd, c.g, c.x + n * c.channels * inSize, count,
-                              c.y + n * c.outChannels * outSize, epilogue, scratch);
-        }
-        return;
-    }
+    if (path == ConvPath::Winograd)
+        return winogradConvBatch(c, *packed->winograd, ctx);
     const int64_t block = gemmBlockImages(c.g);
     for (int64_t n = 0; n < c.batch; n += block) {
         if (path == ConvPath::Thin)
