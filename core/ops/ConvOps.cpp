@@ -10,9 +10,11 @@
 #include "core/ops/OpGroups.h"
 #include "core/ops/OpHelpers.h"
 #include "core/ops/WeightMatrixOps.h"
+#include "core/ops/Winograd.h"
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 namespace tessera {
 
@@ -185,17 +187,28 @@ struct ConvArgs {
     ops::FusedActivation act;
 };
 
-// The weights of every group packed for the GEMM: made once per executor when they are
-// constant (KernelContext::cached), else per call.
-// `thin`: as the right-hand side of the transposed product (thinConvBlock).
+// How a conv runs: the GEMM per block of images, its transposed form for thin outputs
+// (thinConvBlock), or Winograd F(4x4, 3x3) (core/ops/Winograd.h).
+enum class ConvPath { Gemm, Thin, Winograd };
+
+// The weights of every group packed for the chosen path: made once per executor when they
+// are constant (KernelContext::cached), else per call.
 struct PackedConvWeights {
+    ConvPath path = ConvPath::Gemm;
     std::vector<ops::PackedLhs> groups;
     std::vector<ops::PackedRhs> transposed;
+    std::unique_ptr<ops::WinogradWeights> winograd;
 };
 
-PackedConvWeights packConvWeights(const ConvArgs& c, bool thin)
+PackedConvWeights packConvWeights(const ConvArgs& c, ConvPath path)
 {
     PackedConvWeights packed;
+    packed.path = path;
+    if (path == ConvPath::Winograd) {
+        packed.winograd = std::make_unique<ops::WinogradWeights>(c.w, c.outChannels, c.channels);
+        return packed;
+    }
+    const bool thin = path == ConvPath::Thin;
     const int64_t groupOut = c.outChannels / c.group, kernelRows = c.channels / c.group * c.g.kernelSize();
     for (int64_t gi = 0; gi < c.group; ++gi) {
         const float* w = c.w + gi * groupOut * kernelRows;
@@ -328,6 +341,37 @@ void thinConvBlock(const ConvArgs& c, const std::vector<ops::PackedRhs>& weights
     }
 }
 
+int64_t gemmBlockImages(const Geometry& g)
+{
+    return std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(g.outSize(), 1));
+}
+
+// Winograd where it fits and its GEMMs get enough tiles (ops::winogradFits, kWinogradMinTiles);
+// else the transposed product when the output is thin, else the plain GEMM.
+ConvPath choosePath(const ConvArgs& c)
+{
+    const int64_t winogradTiles = std::min(ops::winogradBlockImages(c.g), c.batch) * ops::winogradTilesPerImage(c.g);
+    if (ops::winogradFits(c.g, c.channels, c.outChannels, c.group) && winogradTiles >= ops::kWinogradMinTiles)
+        return ConvPath::Winograd;
+    const int64_t columns = std::min(gemmBlockImages(c.g), c.batch) * c.g.outSize();
+    if (columns < kThinColumns && c.outChannels / c.group >= kThinColumns)
+        return ConvPath::Thin;
+    return ConvPath::Gemm;
+}
+
+// Winograd over the batch, ops::winogradBlockImages images at a time.
+void winogradConvBatch(const ConvArgs& c, const ops::WinogradWeights& weights, KernelContext& ctx)
+{
+    const int64_t block = ops::winogradBlockImages(c.g);
+    const ops::GemmEpilogue epilogue = convEpilogue(c, 0);
+    for (int64_t n = 0; n < c.batch; n += block) {
+        const int64_t count = std::min(block, c.batch - n);
+        float* scratch = ctx.scratch(ops::winogradScratch(c.g, c.channels, c.outChannels, count));
+        ops::winogradConv(weights, c.g, c.x + n * c.channels * c.g.inSize(), count,
+                          c.y + n * c.outChannels * c.g.outSize(), epilogue, scratch);
+    }
+}
+
 void convKernel(KernelContext& ctx)
 {
     const Tensor& xt = ctx.in(0);
@@ -359,11 +403,15 @@ void convKernel(KernelContext& ctx)
         }
         return;
     }
-    const int64_t block = std::max<int64_t>(1, kTargetGemmColumns / std::max<int64_t>(outSize, 1));
-    const bool thin = std::min(block, c.batch) * outSize < kThinColumns && c.outChannels / c.group >= kThinColumns;
-    const auto packed = ctx.cached<PackedConvWeights>(ctx.constantInput(1), [&] { return packConvWeights(c, thin); });
+    const ConvPath path = choosePath(c);
+    auto packed = ctx.cached<PackedConvWeights>(ctx.constantInput(1), [&] { return packConvWeights(c, path); });
+    if (packed->path != path) // the cached form was made for another batch size
+        packed = ctx.cached<PackedConvWeights>(false, [&] { return packConvWeights(c, path); });
+    if (path == ConvPath::Winograd)
+        return winogradConvBatch(c, *packed->winograd, ctx);
+    const int64_t block = gemmBlockImages(c.g);
     for (int64_t n = 0; n < c.batch; n += block) {
-        if (thin)
+        if (path == ConvPath::Thin)
             thinConvBlock(c, packed->transposed, n, std::min(block, c.batch - n), ctx);
         else
             gemmConvBlock(c, packed->groups, n, std::min(block, c.batch - n), ctx);

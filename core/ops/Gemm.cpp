@@ -381,13 +381,18 @@ void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, 
     sgemmPacked(a, n, 1.0f, matrix.data(), n, 0.0f, c, ldc, epilogue);
 }
 
-PackedRhs::PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb)
-    : m_trans(transB), m_k(k), m_n(n), m_ldb(ldb), m_b(b)
+PackedRhs::PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb) { pack(transB, k, n, b, ldb); }
+
+void PackedRhs::pack(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb)
 {
+    m_trans = transB, m_k = k, m_n = n, m_ldb = ldb, m_b = b;
 #if defined(__AVX512F__)
-    if (n == 0 || k == 0)
+    if (n == 0 || k == 0) {
+        m_storage.clear();
         return;
-    // The micro-kernel's aligned loads need 64-byte aligned panels.
+    }
+    // The micro-kernel's aligned loads need 64-byte aligned panels. A repack keeps the
+    // storage; packB writes every panel element.
     m_storage.resize(static_cast<size_t>(k * ((n + kNr - 1) / kNr * kNr)) + 16);
     m_offset = (64 - reinterpret_cast<uintptr_t>(m_storage.data()) % 64) % 64 / sizeof(float);
     for (int64_t pc = 0; pc < k; pc += kKc)
@@ -408,6 +413,20 @@ void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t
     }
 #endif
     sgemm(transA, b.m_trans, m, b.m_n, b.m_k, alpha, a, lda, b.m_b, b.m_ldb, beta, c, ldc);
+}
+
+void sgemmPackedBoth(const PackedLhs& a, const PackedRhs& b, float* c, int64_t ldc)
+{
+#if defined(__AVX512F__)
+    if (!a.m_panels.empty() && !b.m_storage.empty()) {
+        GemmJob job = makeJob(a.m_trans, b.m_trans, a.m_m, b.m_n, a.m_k, 1.0f, a.m_a, a.m_lda, b.m_b, b.m_ldb, 0.0f,
+                              c, ldc);
+        job.prepacked = a.m_panels.data();
+        job.prepackedB = b.panels();
+        return parallelGemm(job);
+    }
+#endif
+    sgemm(a.m_trans, b.m_trans, a.m_m, b.m_n, a.m_k, 1.0f, a.m_a, a.m_lda, b.m_b, b.m_ldb, 0.0f, c, ldc);
 }
 
 void sgemmReference(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -47,6 +47,7 @@ private:
     friend void sgemmPacked(const PackedLhs&, int64_t, float, const float*, int64_t, float, float*, int64_t,
                             const GemmEpilogue&);
     friend void sgemmPackedRows(const PackedLhs&, int64_t, const RhsRows&, float*, int64_t, const GemmEpilogue&);
+    friend void sgemmPackedBoth(const PackedLhs&, const class PackedRhs&, float*, int64_t);
     bool m_trans;
     int64_t m_m, m_k, m_lda;
     const float* m_a;
@@ -71,14 +72,18 @@ void sgemmPackedRows(const PackedLhs& a, int64_t n, const RhsRows& b, float* c, 
 class PackedRhs {
 public:
     PackedRhs(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb);
+    PackedRhs() = default;
+    // Packs another B into this one, reusing its storage (no new pages per call).
+    void pack(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb);
     int64_t depth() const { return m_k; }
     int64_t cols() const { return m_n; }
 
 private:
     friend void sgemmPackedRhs(bool, int64_t, float, const float*, int64_t, const PackedRhs&, float, float*, int64_t);
-    bool m_trans;
-    int64_t m_k, m_n, m_ldb;
-    const float* m_b;
+    friend void sgemmPackedBoth(const PackedLhs&, const PackedRhs&, float*, int64_t);
+    bool m_trans = false;
+    int64_t m_k = 0, m_n = 0, m_ldb = 0;
+    const float* m_b = nullptr;
     std::vector<float> m_storage; // empty without the packed AVX-512 kernel
     size_t m_offset = 0;          // of the 64-byte aligned panels in m_storage
     const float* panels() const { return m_storage.data() + m_offset; }
@@ -87,6 +92,10 @@ private:
 // sgemm(transA, transB, ...) with a pre-packed op(B).
 void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t lda, const PackedRhs& b, float beta,
                     float* c, int64_t ldc);
+
+// C[M x N] = A * B with both operands pre-packed (A.depth() == B.depth()): Winograd's
+// per-point products, whose B feeds several blocks of A's rows.
+void sgemmPackedBoth(const PackedLhs& a, const PackedRhs& b, float* c, int64_t ldc);
 
 // The same contract computed by Eigen alone: an independent implementation that tests
 // compare sgemm against.

@@ -33,10 +33,13 @@ Graph smallConvNet()
     ValueId x = g.addValue("x", DType::Float32, {2, 3, 32, 32});
     g.markGraphInput(x);
     auto value = [&](const char* name) { return g.addValue(name); };
-    ValueId c1 = value("c1"), c2 = value("c2"), c3 = value("c3"), c4 = value("c4"), flat = value("flat");
+    ValueId c1 = value("c1"), c1w = value("c1w"), c2 = value("c2"), c3 = value("c3"), c4 = value("c4"), flat = value("flat");
     ValueId y = value("y");
     g.addNode("conv1", "Conv", {x, g.addConstant("w1", randomTensor({32, 3, 3, 3}, 1)), g.addConstant("b1", randomTensor({32}, 2))},
               {c1}, attrs({{"pads", Ints{1, 1, 1, 1}}, {"fused_activation", std::string("Relu")}}));
+    // A side output through Winograd (32 -> 256 channels, 3x3, stride 1: core/ops/Winograd.h).
+    g.addNode("wino", "Conv", {c1, g.addConstant("w1w", randomTensor({256, 32, 3, 3}, 7)), g.addConstant("b1w", randomTensor({256}, 8))},
+              {c1w}, attrs({{"pads", Ints{1, 1, 1, 1}}, {"fused_activation", std::string("Relu")}}));
     g.addNode("dw", "Conv", {c1, g.addConstant("w2", randomTensor({32, 1, 3, 3}, 3))}, {c2},
               attrs({{"group", int64_t{32}}, {"pads", Ints{1, 1, 1, 1}}, {"strides", Ints{2, 2}}}));
     g.addNode("pw", "Conv", {c2, g.addConstant("w3", randomTensor({64, 32, 1, 1}, 4))}, {c3}, {});
@@ -47,6 +50,7 @@ Graph smallConvNet()
               attrs({{"transB", int64_t{1}}}));
     g.markGraphOutput(c3);
     g.markGraphOutput(y);
+    g.markGraphOutput(c1w);
     inferShapes(g);
     return g;
 }
@@ -102,7 +106,7 @@ private slots:
         const std::vector<Tensor> one = Executor(g).run({x});
         setThreadCount(2);
         const std::vector<Tensor> two = Executor(g).run({x});
-        QCOMPARE(one.size(), size_t{2});
+        QCOMPARE(one.size(), size_t{3});
         QCOMPARE(one[1].shape(), (Shape{2, 10}));
         for (size_t i = 0; i < one.size(); ++i)
             QVERIFY2(bitIdentical(one[i], two[i]), qPrintable(QString("output %1 differs").arg(i)));
