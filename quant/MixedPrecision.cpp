@@ -220,10 +220,15 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
     const Axes axes{highToLow(o.bits), highToLow(o.dacBits), highToLow(o.adcBits)};
     const Graph& g1 = model.forBatch(model.runBatch(1)); // costs per sample (per fixed batch when only that runs)
     const Graph& g = model.forBatch(model.declaredBatch());
-    const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
+    // Samples of several shapes: every configuration evaluated group by group (FP32 included,
+    // so memory holds one group's outputs, as in quant-eval), the scores combined over groups.
+    checkMetricOneShape(data, o.metricCommand);
+    std::optional<Fp32Reference> ref;
+    if (!data.severalShapes())
+        ref = computeFp32Reference(model, data, o.batchSize, &sink);
     SensitivityOptions metricOptions;
     metricOptions.metricCommand = o.metricCommand;
-    const std::unique_ptr<MetricCommand> metric = userMetricOf(metricOptions, ref, data); // ceiling once
+    const std::unique_ptr<MetricCommand> metric = ref ? userMetricOf(metricOptions, *ref, data) : nullptr; // ceiling once
 
     SearchState state;
     int64_t totalParams = 0;
@@ -242,7 +247,7 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
         eo.batchSize = o.batchSize;
         eo.metric = metric.get();
         const BitMaps m = bitMaps(s);
-        const EvalReport e = evaluate(model, build(m), data, eo, nullptr, &ref);
+        const EvalReport e = evaluate(model, build(m), data, eo, nullptr, ref ? &*ref : nullptr);
         ParetoPoint p;
         p.weightBits = m.weight;
         p.adcBits = m.adc;

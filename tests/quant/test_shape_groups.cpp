@@ -154,7 +154,7 @@ private slots:
         QCOMPARE(all.fp32Top1, (a.fp32Top1 * 6 + b.fp32Top1 * 4) / 10);
         QCOMPARE(all.layers.size(), a.layers.size());
         QVERIFY(std::isfinite(all.outputSqnrDb));
-        // The sensitivity table and the search compare outputs of one shape: refused, named.
+        // One FP32 reference holds outputs of one shape: callers run it group by group.
         QVERIFY_THROWS_EXCEPTION(Error, computeFp32Reference(model, data));
     }
 };
