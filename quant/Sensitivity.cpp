@@ -324,7 +324,8 @@ std::vector<std::vector<Trial*>> dealTrials(std::vector<Trial>& trials, size_t w
 
 namespace {
 
-// Every trial over data of one shape: per batch, each worker's base run and its trials'
+// Every trial over data of one shape (so its graphs, one per batch size, stay cached while
+// their executors run): per batch, each worker's base run and its trials'
 // suffixes (runWorker); with a user metric, each trial's drop once all samples are in.
 void runTrials(ModelGraphs& model, const QuantSpec& base, const Dataset& data, const Fp32Reference& ref,
                std::vector<Trial>& trials, const SensitivityOptions& options, ProgressSink& sink)

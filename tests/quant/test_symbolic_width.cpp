@@ -224,6 +224,26 @@ private slots:
             QCOMPARE(full.entries[i].outputSqnrDb, rep.entries[i].outputSqnrDb);
     }
 
+    // Bias correction over lines of more widths than ModelGraphs keeps graphs of: each run
+    // gets a prefix graph of its own shape (keyed by graph address, a dropped width's prefix
+    // was reused by a new graph at that address: "input 'x' expects float32[1,3,8,16]").
+    void biasCorrectionOverManyWidths()
+    {
+        QTemporaryDir dir;
+        ModelGraphs model(writeModel(dir, 16, 0), Shape{1, 3, 8, 12});
+        Dataset data;
+        for (int w = 0; w < 6; ++w)
+            data.shapeGroups.push_back(randomLines(1, 16 + 4 * w, uint32_t(w)));
+        data.inputs = data.shapeGroups[0];
+        data.source = "lines";
+        QuantConfig c;
+        c.biasCorrection = true;
+        const QuantSpec r = calibrate(model, data, c);
+        QCOMPARE(r.layers.size(), size_t(2));
+        for (const LayerQuant& l : r.layers)
+            QCOMPARE(l.biasCorrection.size(), size_t(l.cols));
+    }
+
     // The search over two widths measures each point over both (evaluation by width).
     void mixedPrecisionOverTwoWidths()
     {
