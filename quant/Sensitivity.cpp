@@ -123,12 +123,14 @@ void checkMetricOneShape(const Dataset& data, const std::string& metricCommand)
 
 namespace {
 // What both ways of measuring the table start with: the options checked, the model
-// prepared for the base.
-void startSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data, const SensitivityOptions& options)
+// prepared for the base; returns where progress goes (`silent` without a sink).
+ProgressSink& startSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                               const SensitivityOptions& options, ProgressSink* progress, SilentProgress& silent)
 {
     checkDepthLists(options.bits, options.adcBits, options.dacBits);
     checkMetricOneShape(data, options.metricCommand);
     prepareModel(model, base);
+    return progress ? *progress : silent;
 }
 
 } // namespace
@@ -150,8 +152,7 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
 {
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
-    ProgressSink& sink = progress ? *progress : silent;
-    startSensitivity(model, base, data, options);
+    ProgressSink& sink = startSensitivity(model, base, data, options, progress, silent);
     std::optional<Fp32Reference> ref; // several shapes: evaluated shape by shape, FP32 included
     if (!data.severalShapes())
         ref = computeFp32Reference(model, data, options.batchSize, &sink);
@@ -370,8 +371,7 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
 {
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
-    ProgressSink& sink = progress ? *progress : silent;
-    startSensitivity(model, base, data, options);
+    ProgressSink& sink = startSensitivity(model, base, data, options, progress, silent);
     sink.checkpoint(0.0, "programming every layer at every depth");
     const std::vector<TrialPlan> plans = planTrials(base, model.forBatch(model.declaredBatch()), options);
     // Data of several shapes run group by group (as evaluation does): each group's FP32

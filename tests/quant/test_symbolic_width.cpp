@@ -139,6 +139,14 @@ Dataset twoWidths()
     return data;
 }
 
+// The model calibrated on twoWidths().
+struct TwoWidthSetup {
+    QTemporaryDir dir;
+    ModelGraphs model{writeModel(dir, 16, 0), Shape{1, 3, 8, 12}};
+    Dataset data = twoWidths();
+    QuantSpec base = calibrate(model, data, QuantConfig{});
+};
+
 // One trial (layer `node` at `bits` weight bits) over the two widths, by hand: each width's
 // graph through both executors, lines read alike and the noise and signal powers added up.
 struct HandTrial {
@@ -200,10 +208,10 @@ private slots:
     // both widths' figures combined, checked against each trial done by hand.
     void sensitivityOverTwoWidths()
     {
-        QTemporaryDir dir;
-        ModelGraphs model(writeModel(dir, 16, 0), Shape{1, 3, 8, 12});
-        const Dataset data = twoWidths();
-        const QuantSpec base = calibrate(model, data, QuantConfig{});
+        TwoWidthSetup s;
+        ModelGraphs& model = s.model;
+        const Dataset& data = s.data;
+        const QuantSpec& base = s.base;
         SensitivityOptions o;
         o.bits = {6, 2};
         const SensitivityReport rep = analyzeSensitivity(model, base, data, o);
@@ -247,24 +255,21 @@ private slots:
     // The search over two widths measures each point over both (evaluation by width).
     void mixedPrecisionOverTwoWidths()
     {
-        QTemporaryDir dir;
-        ModelGraphs model(writeModel(dir, 16, 0), Shape{1, 3, 8, 12});
-        const Dataset data = twoWidths();
-        const QuantSpec base = calibrate(model, data, QuantConfig{});
+        TwoWidthSetup s;
         SensitivityOptions so;
         so.bits = {8, 4};
         MixedPrecisionOptions mo;
         mo.bits = {8, 4};
         mo.maxAccuracyDrop = -1.0;
-        const MixedPrecisionReport mp = searchMixedPrecision(model, base, data, analyzeSensitivity(model, base, data, so),
-                                                             mo, analog::DefaultCostModel());
-        QCOMPARE(mp.measured.size(), base.layers.size() + 1); // every layer lowered once
-        const ParetoPoint& last = mp.measured.back();
-        const HandTrial h0 = trialByHand(model, base, data, base.layers[0].node, 8);
+        const SensitivityReport table = analyzeSensitivity(s.model, s.base, s.data, so);
+        const MixedPrecisionReport mp = searchMixedPrecision(s.model, s.base, s.data, table, mo, analog::DefaultCostModel());
+        QCOMPARE(mp.measured.size(), s.base.layers.size() + 1); // every layer lowered once
+        const HandTrial h0 = trialByHand(s.model, s.base, s.data, s.base.layers[0].node, 8); // the base
         QVERIFY(std::fabs(mp.measured[0].outputSqnrDb - 10.0 * std::log10(h0.signal / h0.noise)) < 1e-6);
+        const ParetoPoint& last = mp.measured.back();
         for (const auto& [layer, bits] : last.weightBits)
             QCOMPARE(bits, 4);
-        const EvalReport all4 = evaluate(model, withChosenBits(base, model.forBatch(1), last.weightBits), data);
+        const EvalReport all4 = evaluate(s.model, withChosenBits(s.base, s.model.forBatch(1), last.weightBits), s.data);
         QCOMPARE(last.outputSqnrDb, all4.outputSqnrDb);
     }
 
