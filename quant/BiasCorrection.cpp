@@ -115,11 +115,13 @@ std::vector<double> measureMeanError(const QuantSpec& result, ModelGraphs& model
     prepareModel(model, result);
     QuantizedExecutorOptions qo;
     qo.nonIdealities = false;
-    std::map<const Graph*, std::unique_ptr<Prefix>> prefixes; // by graph (batch size and sample shape)
+    // By run shape (batch and sample), not by graph address: ModelGraphs drops graphs of other
+    // sample shapes (text lines of many widths), and a new graph can take a dropped one's address.
+    std::map<Shape, std::unique_ptr<Prefix>> prefixes;
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {
         if (progress)
             progress->checkpoint(static_cast<double>(b.first) / data.count(), strCat("bias correction: ", layer));
-        std::unique_ptr<Prefix>& p = prefixes[&b.graph];
+        std::unique_ptr<Prefix>& p = prefixes[b.inputs.shape()];
         if (!p)
             p = prefixUpTo(b.graph, result, layer);
         const Node& node = p->graph.node(*p->graph.findNode(layer));

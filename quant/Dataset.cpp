@@ -218,13 +218,16 @@ void orderLabelsLikeSamples(Dataset& data)
 
 Dataset firstSamples(const Dataset& data, int64_t n)
 {
+    return n <= 0 || n >= data.count() ? data : sourceRange(data, 0, n);
+}
+
+Dataset sourceRange(const Dataset& data, int64_t begin, int64_t end)
+{
     Dataset out = data;
-    if (n <= 0 || n >= data.count())
-        return out;
     if (data.shapeGroups.empty()) {
-        out.inputs = sliceRows(data.inputs, 0, n);
-        out.labels = slice(data.labels, 0, n);
-        out.textLabels = slice(data.textLabels, 0, n);
+        out.inputs = sliceRows(data.inputs, begin, end - begin);
+        out.labels = slice(data.labels, begin, end - begin);
+        out.textLabels = slice(data.textLabels, begin, end - begin);
         return out;
     }
     out.shapeGroups.clear();
@@ -235,10 +238,11 @@ Dataset firstSamples(const Dataset& data, int64_t n)
     for (const Tensor& g : data.shapeGroups) {
         std::vector<Tensor> kept;
         for (int64_t r = 0; r < g.dim(0); ++r, ++sample) {
-            if (data.sourceIndex[sample] >= n)
+            const int64_t at = data.sourceIndex[sample];
+            if (at < begin || at >= end)
                 continue;
             kept.push_back(sliceRows(g, r, 1));
-            out.sourceIndex.push_back(data.sourceIndex[sample]);
+            out.sourceIndex.push_back(at - begin);
             if (!data.labels.empty())
                 out.labels.push_back(data.labels[sample]);
             if (!data.textLabels.empty())
@@ -247,6 +251,8 @@ Dataset firstSamples(const Dataset& data, int64_t n)
         if (!kept.empty())
             out.shapeGroups.push_back(concatRows(kept));
     }
+    if (out.shapeGroups.empty())
+        fail(data.source, ": no samples in [", begin, ", ", end, ")");
     out.inputs = out.shapeGroups.front();
     return out;
 }

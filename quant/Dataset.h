@@ -74,6 +74,9 @@ std::vector<Dataset> splitByShape(const Dataset& data);
 void orderLabelsLikeSamples(Dataset& data);
 // Only the first `n` samples in source order (--limit), groups kept.
 Dataset firstSamples(const Dataset& data, int64_t n);
+// The samples at source positions [begin, end) (0 <= begin < end <= count), groups kept and
+// renumbered from 0 (a search's part and its held-out part).
+Dataset sourceRange(const Dataset& data, int64_t begin, int64_t end);
 
 // Rows of a [N, ...] tensor (core/TensorRows.h), here for the quantizer's callers.
 using tessera::concatRows;

@@ -93,8 +93,8 @@ void checkLabelsBeforeRunning(ModelGraphs& model, const Dataset& data, const Qua
 Fp32Reference computeFp32Reference(ModelGraphs& model, const Dataset& data, int64_t batchSize, ProgressSink* progress)
 {
     if (data.severalShapes())
-        fail(data.source, ": samples of ", data.shapeGroups.size(), " shapes; the sensitivity table and the mixed-precision "
-                          "search compare outputs of one shape: give one --size WxH");
+        fail(data.source, ": samples of ", data.shapeGroups.size(), " shapes have outputs of different shapes; "
+                          "their FP32 reference is computed group by group (splitByShape)");
     checkLabelsBeforeRunning(model, data);
     Fp32Reference ref;
     forEachModelBatch(model, data, batchSize, [&](const ModelBatch& b) {

@@ -325,7 +325,7 @@ struct PointMeasurer {
     const MixedPrecisionOptions& o;
     const Graph& graph; // the declared batch (specs are built for it)
     LayerCostFn layerCost;
-    const Fp32Reference& ref;
+    const Fp32Reference* ref; // null over samples of several shapes (evaluated group by group)
     MetricCommand* metric;
     FramePricer* pricer; // frame objectives: every point priced by it
     ProgressSink& sink;
@@ -339,7 +339,7 @@ struct PointMeasurer {
         eo.batchSize = o.batchSize;
         eo.metric = metric;
         const BitMaps m = bitMaps(s);
-        const EvalReport e = evaluate(model, build(m), data, eo, nullptr, &ref);
+        const EvalReport e = evaluate(model, build(m), data, eo, nullptr, ref);
         ParetoPoint p;
         p.weightBits = m.weight;
         p.adcBits = m.adc;
@@ -413,14 +413,19 @@ MixedPrecisionReport searchMixedPrecision(ModelGraphs& model, const QuantSpec& b
     ProgressSink& sink = progress ? *progress : silent;
     const Graph& g1 = model.forBatch(model.runBatch(1)); // costs per sample (per fixed batch when only that runs)
     const Graph& g = model.forBatch(model.declaredBatch());
-    const Fp32Reference ref = computeFp32Reference(model, data, o.batchSize, &sink);
+    // Samples of several shapes: every configuration evaluated group by group (FP32 included,
+    // so memory holds one group's outputs, as in quant-eval), the scores combined over groups.
+    checkMetricOneShape(data, o.metricCommand);
+    std::optional<Fp32Reference> ref;
+    if (!data.severalShapes())
+        ref = computeFp32Reference(model, data, o.batchSize, &sink);
     SensitivityOptions metricOptions;
     metricOptions.metricCommand = o.metricCommand;
-    const std::unique_ptr<MetricCommand> metric = userMetricOf(metricOptions, ref, data); // ceiling once
+    const std::unique_ptr<MetricCommand> metric = ref ? userMetricOf(metricOptions, *ref, data) : nullptr; // ceiling once
     const LayerCostFn layerCost = [&](const LayerQuant& l, const LayerBits& b) {
         return objectiveOf(costModel.layerCost(workOf(l, g1, b), base.config.geometry), o.objective);
     };
-    PointMeasurer pm{model, base, data, o, g, layerCost, ref, metric.get(), nullptr, sink};
+    PointMeasurer pm{model, base, data, o, g, layerCost, ref ? &*ref : nullptr, metric.get(), nullptr, sink};
     std::optional<FramePricer> pricer;
     if (frameCost)
         pm.pricer = &pricer.emplace(*frameCost, g, [&](const SearchState& s) { return pm.build(bitMaps(s)); }, sink);

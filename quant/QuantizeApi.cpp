@@ -129,15 +129,10 @@ nlohmann::json runSensitivity(const SensitivityRequest& req, ProgressSink* progr
 
 namespace {
 
-// Rows [begin, begin + count) of a data set, labels included.
+// Samples [begin, begin + count) in source order of a data set, labels and shape groups kept.
 Dataset sliceDataset(const Dataset& d, int64_t begin, int64_t count, const std::string& what)
 {
-    Dataset out = d;
-    out.inputs = sliceRows(d.inputs, begin, count);
-    if (!d.labels.empty())
-        out.labels.assign(d.labels.begin() + begin, d.labels.begin() + begin + count);
-    if (!d.textLabels.empty())
-        out.textLabels.assign(d.textLabels.begin() + begin, d.textLabels.begin() + begin + count);
+    Dataset out = sourceRange(d, begin, begin + count);
     out.source = strCat(d.source, " (", what, ")");
     return out;
 }
@@ -163,9 +158,6 @@ nlohmann::json runMixedPrecision(const MixedPrecisionRequest& req, ProgressSink*
     QuantSpec base = readQuantSpec(req.quantPath);
     req.task.applyTo(base.config.task);
     const Dataset all = loadDataSource(req.data);
-    if (all.severalShapes())
-        fail(all.source, ": samples of ", all.shapeGroups.size(), " shapes; the mixed-precision search compares outputs "
-                         "of one shape: give one --size WxH");
     if (!(req.holdout >= 0.0 && req.holdout < 1.0))
         fail("--holdout must be in [0, 1), got ", req.holdout);
     const int64_t held = static_cast<int64_t>(static_cast<double>(all.count()) * req.holdout);

@@ -18,6 +18,8 @@ void checkDepthLists(const std::vector<int>& bits, const std::vector<int>& adcBi
 // A DAC depth applies to a layer only up to its input tensor's bits (a wider DAC reads the
 // same codes: analog::dacCoding); the table has no trial above them.
 bool dacDepthFits(const QuantSpec& base, const LayerQuant& layer, int dacBits);
+// A metric command scores outputs of one shape: refused (naming the data) over several.
+void checkMetricOneShape(const Dataset& data, const std::string& metricCommand);
 // The user's metric over these FP32 outputs, its ceiling measured (none without a command).
 std::unique_ptr<MetricCommand> userMetricOf(const SensitivityOptions& options, const Fp32Reference& ref,
                                             const Dataset& data);

@@ -114,15 +114,23 @@ bool dacDepthFits(const QuantSpec& base, const LayerQuant& layer, int dacBits)
     return !in || dacBits <= in->bits;
 }
 
+void checkMetricOneShape(const Dataset& data, const std::string& metricCommand)
+{
+    if (data.severalShapes() && !metricCommand.empty())
+        fail(data.source, ": a metric command reads the outputs as one .npy, and samples of ", data.shapeGroups.size(),
+             " shapes give outputs of different shapes; give one --size WxH, or score by the task metric");
+}
+
 namespace {
 // What both ways of measuring the table start with: the options checked, the model
-// prepared for the base, the FP32 reference computed.
-Fp32Reference startSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
-                               const SensitivityOptions& options, ProgressSink& sink)
+// prepared for the base; returns where progress goes (`silent` without a sink).
+ProgressSink& startSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                               const SensitivityOptions& options, ProgressSink* progress, SilentProgress& silent)
 {
     checkDepthLists(options.bits, options.adcBits, options.dacBits);
+    checkMetricOneShape(data, options.metricCommand);
     prepareModel(model, base);
-    return computeFp32Reference(model, data, options.batchSize, &sink);
+    return progress ? *progress : silent;
 }
 
 } // namespace
@@ -144,12 +152,14 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
 {
     const auto t0 = std::chrono::steady_clock::now();
     SilentProgress silent;
-    ProgressSink& sink = progress ? *progress : silent;
-    const Fp32Reference ref = startSensitivity(model, base, data, options, sink);
+    ProgressSink& sink = startSensitivity(model, base, data, options, progress, silent);
+    std::optional<Fp32Reference> ref; // several shapes: evaluated shape by shape, FP32 included
+    if (!data.severalShapes())
+        ref = computeFp32Reference(model, data, options.batchSize, &sink);
     const Graph& g = model.forBatch(model.declaredBatch()); // the layers' weights: any batch
     SensitivityReport rep;
     rep.hasLabels = data.hasLabels();
-    std::unique_ptr<MetricCommand> metric = userMetricOf(options, ref, data);
+    std::unique_ptr<MetricCommand> metric = ref ? userMetricOf(options, *ref, data) : nullptr;
     rep.userMetric = options.metricCommand;
     const std::vector<TrialKey> keys = trialKeys(base, options);
     const double total = static_cast<double>(keys.size());
@@ -161,7 +171,7 @@ SensitivityReport analyzeSensitivityByFullRuns(ModelGraphs& model, const QuantSp
         EvalOptions eo;
         eo.batchSize = options.batchSize;
         eo.metric = metric.get();
-        const EvalReport e = evaluate(model, withTrial(base, g, k), data, eo, &sub, &ref);
+        const EvalReport e = evaluate(model, withTrial(base, g, k), data, eo, &sub, ref ? &*ref : nullptr);
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
         rep.entries.push_back({l.node, k.bits, l.rows * l.cols, e.quantTop1, accuracyDropOf(e), e.agreement,
@@ -228,25 +238,41 @@ bool sameProgramming(const LayerQuant& a, const LayerQuant& b)
            a.adcRange == b.adcRange && a.weightScales == b.weightScales && a.biasCorrection == b.biasCorrection;
 }
 
+// One trial's programming, made once and shared by every shape group's run.
+struct TrialPlan {
+    TrialKey key;
+    LayerQuant program;
+    bool isBase = false;
+};
+
 // Every trial's programming (setLayerWeightBits, the costly weight observer), in parallel.
-std::vector<Trial> makeTrials(const QuantSpec& base, const Graph& g, const SensitivityOptions& options,
-                              const Fp32Reference& ref, const Dataset& data)
+std::vector<TrialPlan> planTrials(const QuantSpec& base, const Graph& g, const SensitivityOptions& options)
+{
+    std::vector<TrialPlan> plans;
+    for (const TrialKey& k : trialKeys(base, options))
+        plans.push_back({k, base.layers[k.layer], false});
+    parallelFor(0, static_cast<int64_t>(plans.size()), 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t t = lo; t < hi; ++t) {
+            const size_t i = plans[t].key.layer;
+            plans[t].program = withTrial(base, g, plans[t].key).layers[i];
+            plans[t].isBase = sameProgramming(plans[t].program, base.layers[i]);
+        }
+    });
+    return plans;
+}
+
+// The trials of one run over `data` (one shape), each scored against `ref`.
+std::vector<Trial> makeTrials(const std::vector<TrialPlan>& plans, const QuantSpec& base, const Fp32Reference& ref,
+                              const Dataset& data)
 {
     std::vector<Trial> trials;
     const TaskLayout task = taskLayout(base, ref);
-    for (const TrialKey& k : trialKeys(base, options)) {
-        trials.push_back({k, base.layers[k.layer], OutputScorer(ref.outputs.data(), ref.perSample, task, data.labels), false, 0,
-                          {}, 0.0});
+    for (const TrialPlan& p : plans) {
+        trials.push_back({p.key, p.program, OutputScorer(ref.outputs.data(), ref.perSample, task, data.labels), p.isBase,
+                          0, {}, 0.0});
         if (!data.textLabels.empty())
             trials.back().score.setTextLabels(data.textLabels, data.keys);
     }
-    parallelFor(0, static_cast<int64_t>(trials.size()), 1, [&](int64_t lo, int64_t hi) {
-        for (int64_t t = lo; t < hi; ++t) {
-            const size_t i = trials[t].key.layer;
-            trials[t].program = withTrial(base, g, trials[t].key).layers[i];
-            trials[t].isBase = sameProgramming(trials[t].program, base.layers[i]);
-        }
-    });
     return trials;
 }
 
@@ -297,15 +323,14 @@ std::vector<std::vector<Trial*>> dealTrials(std::vector<Trial>& trials, size_t w
 
 } // namespace
 
-SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
-                                     const SensitivityOptions& options, ProgressSink* progress)
+namespace {
+
+// Every trial over data of one shape (so its graphs, one per batch size, stay cached while
+// their executors run): per batch, each worker's base run and its trials'
+// suffixes (runWorker); with a user metric, each trial's drop once all samples are in.
+void runTrials(ModelGraphs& model, const QuantSpec& base, const Dataset& data, const Fp32Reference& ref,
+               std::vector<Trial>& trials, const SensitivityOptions& options, ProgressSink& sink)
 {
-    const auto t0 = std::chrono::steady_clock::now();
-    SilentProgress silent;
-    ProgressSink& sink = progress ? *progress : silent;
-    const Fp32Reference ref = startSensitivity(model, base, data, options, sink);
-    sink.checkpoint(0.0, "programming every layer at every depth");
-    std::vector<Trial> trials = makeTrials(base, model.forBatch(model.declaredBatch()), options, ref, data);
     std::unique_ptr<MetricCommand> command;
     std::optional<TrialMetric> metric;
     if (!options.metricCommand.empty()) {
@@ -337,17 +362,51 @@ SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, 
             }
         });
     });
+}
+
+} // namespace
+
+SensitivityReport analyzeSensitivity(ModelGraphs& model, const QuantSpec& base, const Dataset& data,
+                                     const SensitivityOptions& options, ProgressSink* progress)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    SilentProgress silent;
+    ProgressSink& sink = startSensitivity(model, base, data, options, progress, silent);
+    sink.checkpoint(0.0, "programming every layer at every depth");
+    const std::vector<TrialPlan> plans = planTrials(base, model.forBatch(model.declaredBatch()), options);
+    // Data of several shapes run group by group (as evaluation does): each group's FP32
+    // reference and trial outputs are scored and dropped before the next; the trials'
+    // counts add up over the groups (OutputScorer::merge), so the table is the whole data's.
+    const std::vector<Dataset> groups = splitByShape(data);
+    std::vector<std::optional<OutputScorer>> totals(plans.size()); // read groups' labels until finished
+    std::vector<double> userDrops(plans.size(), 0.0);
+    int64_t done = 0;
+    for (const Dataset& group : groups) {
+        SubProgress part(sink, double(done) / data.count(), double(done + group.count()) / data.count());
+        done += group.count();
+        const Fp32Reference ref = computeFp32Reference(model, group, options.batchSize, &part);
+        std::vector<Trial> trials = makeTrials(plans, base, ref, group);
+        runTrials(model, base, group, ref, trials, options, part);
+        for (size_t i = 0; i < trials.size(); ++i) {
+            if (totals[i])
+                totals[i]->merge(trials[i].score);
+            else
+                totals[i].emplace(trials[i].score);
+            userDrops[i] = trials[i].userDrop; // one group only (startSensitivity)
+        }
+    }
     SensitivityReport rep;
     rep.hasLabels = data.hasLabels();
     rep.userMetric = options.metricCommand;
-    for (const Trial& t : trials) {
+    for (size_t i = 0; i < plans.size(); ++i) {
         EvalReport e;
-        t.score.finish(e);
-        const LayerQuant& l = base.layers[t.key.layer];
+        totals[i]->finish(e);
+        const LayerQuant& l = base.layers[plans[i].key.layer];
         rep.fp32Top1 = e.fp32Top1;
         rep.metric = e.task.metric;
-        rep.entries.push_back({l.node, t.key.bits, l.rows * l.cols, e.quantTop1, metric ? t.userDrop : accuracyDropOf(e),
-                               e.agreement, e.outputSqnrDb, t.key.adcBits, t.key.dacBits});
+        rep.entries.push_back({l.node, plans[i].key.bits, l.rows * l.cols, e.quantTop1,
+                               options.metricCommand.empty() ? accuracyDropOf(e) : userDrops[i], e.agreement,
+                               e.outputSqnrDb, plans[i].key.adcBits, plans[i].key.dacBits});
     }
     rep.seconds = secondsSince(t0);
     return rep;

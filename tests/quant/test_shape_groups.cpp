@@ -111,6 +111,26 @@ private slots:
 
     // Calibration sees every group: with min-max observers the input's scale is the largest
     // |x| over both groups (the wider one holds it), each group run at its own width.
+    // A range of source positions (a search's held-out part): the samples at those
+    // positions, still in their groups, labels with them, positions counted from 0.
+    void sourceRangeKeepsGroups()
+    {
+        Dataset d;
+        d.shapeGroups = {Tensor::fromVector<float>({0, 2, 4}, {3, 1}), Tensor::fromVector<float>({1, 1, 3, 3}, {2, 2})};
+        d.inputs = d.shapeGroups[0];
+        d.sourceIndex = {0, 2, 4, 1, 3}; // each value says where its sample was in the source
+        d.labels = {10, 12, 14, 11, 13};  // 10 + source position
+        const Dataset r = sourceRange(d, 2, 5); // positions 2, 3, 4
+        QCOMPARE(r.count(), int64_t(3));
+        QCOMPARE(r.shapeGroups.size(), size_t(2));
+        QCOMPARE(r.shapeGroups[0].toFloatVector(), (std::vector<float>{2, 4}));
+        QCOMPARE(r.shapeGroups[1].toFloatVector(), (std::vector<float>{3, 3}));
+        QCOMPARE(r.sourceIndex, (std::vector<int64_t>{0, 2, 1}));
+        QCOMPARE(r.labels, (std::vector<int64_t>{12, 14, 13}));
+        QCOMPARE(sourceRange(d, 0, 2).shapeGroups.size(), size_t(2)); // positions 0 and 1: one per group
+        QCOMPARE(sourceRange(d, 4, 5).count(), int64_t(1));
+    }
+
     void calibrationMergesShapeGroups()
     {
         ModelGraphs model(anyWidth());
@@ -154,7 +174,7 @@ private slots:
         QCOMPARE(all.fp32Top1, (a.fp32Top1 * 6 + b.fp32Top1 * 4) / 10);
         QCOMPARE(all.layers.size(), a.layers.size());
         QVERIFY(std::isfinite(all.outputSqnrDb));
-        // The sensitivity table and the search compare outputs of one shape: refused, named.
+        // One FP32 reference holds outputs of one shape: callers run it group by group.
         QVERIFY_THROWS_EXCEPTION(Error, computeFp32Reference(model, data));
     }
 };

@@ -8,6 +8,7 @@
 #include "quant/Calibrator.h"
 #include "quant/Evaluate.h"
 #include "quant/QuantizedExecutor.h"
+#include "quant/Sensitivity.h"
 
 #include <png.h>
 #include <sys/resource.h>
@@ -113,6 +114,64 @@ double runCli(const QStringList& args)
     return double(u.ru_maxrss) / 1024.0; // KB on Linux
 }
 
+// Greedy CTC decoding of one line's [W, 6] output, written out: argmax per column, repeats
+// collapsed, class 0 (the blank) dropped.
+std::vector<int> decodeLine(const float* y, int64_t columns)
+{
+    std::vector<int> out;
+    int last = -1;
+    for (int64_t c = 0; c < columns; ++c) {
+        const int k = int(std::max_element(y + c * 6, y + c * 6 + 6) - (y + c * 6));
+        if (k != last && k != 0)
+            out.push_back(k);
+        last = k;
+    }
+    return out;
+}
+
+// Two widths' lines (3 at width 12, 2 at width 20) and the model calibrated on them.
+Dataset twoWidths()
+{
+    Dataset data;
+    data.shapeGroups = {randomLines(3, 12, 1), randomLines(2, 20, 2)};
+    data.inputs = data.shapeGroups[0];
+    data.source = "lines";
+    return data;
+}
+
+// The model calibrated on twoWidths().
+struct TwoWidthSetup {
+    QTemporaryDir dir;
+    ModelGraphs model{writeModel(dir, 16, 0), Shape{1, 3, 8, 12}};
+    Dataset data = twoWidths();
+    QuantSpec base = calibrate(model, data, QuantConfig{});
+};
+
+// One trial (layer `node` at `bits` weight bits) over the two widths, by hand: each width's
+// graph through both executors, lines read alike and the noise and signal powers added up.
+struct HandTrial {
+    int64_t linesAlike = 0;
+    double signal = 0.0, noise = 0.0;
+};
+HandTrial trialByHand(ModelGraphs& model, const QuantSpec& base, const Dataset& data, const std::string& node, int bits)
+{
+    HandTrial h;
+    for (const Tensor& lines : data.shapeGroups) {
+        const Graph& g = model.forShape(Shape(lines.shape().begin() + 1, lines.shape().end()), lines.dim(0));
+        const QuantSpec trial = withChosenBits(base, g, {{node, bits}});
+        const std::vector<float> fp = Executor(g).run({lines})[0].toFloatVector();
+        const std::vector<float> q = QuantizedExecutor(g, trial).run({lines})[0].toFloatVector();
+        for (size_t i = 0; i < fp.size(); ++i) {
+            h.signal += double(fp[i]) * fp[i];
+            h.noise += (double(fp[i]) - q[i]) * (double(fp[i]) - q[i]);
+        }
+        const int64_t columns = lines.dim(3);
+        for (int64_t n = 0; n < lines.dim(0); ++n)
+            h.linesAlike += decodeLine(fp.data() + n * columns * 6, columns) == decodeLine(q.data() + n * columns * 6, columns);
+    }
+    return h;
+}
+
 } // namespace
 
 class TestSymbolicWidth : public QObject {
@@ -143,6 +202,75 @@ private slots:
         }
         QCOMPARE(positions, int64_t(3 * 12 + 2 * 20));
         QCOMPARE(rep.task.positionAgreement, double(agree) / double(positions));
+    }
+
+    // The sensitivity table over lines of two widths (run width by width): every entry is
+    // both widths' figures combined, checked against each trial done by hand.
+    void sensitivityOverTwoWidths()
+    {
+        TwoWidthSetup s;
+        ModelGraphs& model = s.model;
+        const Dataset& data = s.data;
+        const QuantSpec& base = s.base;
+        SensitivityOptions o;
+        o.bits = {6, 2};
+        const SensitivityReport rep = analyzeSensitivity(model, base, data, o);
+        QCOMPARE(rep.metric, std::string("sequence_agreement"));
+        QCOMPARE(rep.entries.size(), base.layers.size() * 2);
+        bool someLineLost = false;
+        for (const SensitivityEntry& e : rep.entries) {
+            const HandTrial h = trialByHand(model, base, data, e.layer, e.bits);
+            QCOMPARE(e.agreement, double(h.linesAlike) / 5.0);
+            QCOMPARE(e.accuracyDrop, 1.0 - double(h.linesAlike) / 5.0);
+            QVERIFY2(std::fabs(e.outputSqnrDb - 10.0 * std::log10(h.signal / h.noise)) < 1e-6,
+                     qPrintable(QString("%1 at %2 bits").arg(QString::fromStdString(e.layer)).arg(e.bits)));
+            someLineLost = someLineLost || h.linesAlike < 5;
+        }
+        QVERIFY(someLineLost); // 2 bits loses lines: the agreements are not all trivially 1
+        const SensitivityReport full = analyzeSensitivityByFullRuns(model, base, data, o); // the slow way, also by width
+        for (size_t i = 0; i < rep.entries.size(); ++i)
+            QCOMPARE(full.entries[i].outputSqnrDb, rep.entries[i].outputSqnrDb);
+    }
+
+    // Bias correction over lines of more widths than ModelGraphs keeps graphs of: each run
+    // gets a prefix graph of its own shape (keyed by graph address, a dropped width's prefix
+    // was reused by a new graph at that address: "input 'x' expects float32[1,3,8,16]").
+    void biasCorrectionOverManyWidths()
+    {
+        QTemporaryDir dir;
+        ModelGraphs model(writeModel(dir, 16, 0), Shape{1, 3, 8, 12});
+        Dataset data;
+        for (int w = 0; w < 6; ++w)
+            data.shapeGroups.push_back(randomLines(1, 16 + 4 * w, uint32_t(w)));
+        data.inputs = data.shapeGroups[0];
+        data.source = "lines";
+        QuantConfig c;
+        c.biasCorrection = true;
+        const QuantSpec r = calibrate(model, data, c);
+        QCOMPARE(r.layers.size(), size_t(2));
+        for (const LayerQuant& l : r.layers)
+            QCOMPARE(l.biasCorrection.size(), size_t(l.cols));
+    }
+
+    // The search over two widths measures each point over both (evaluation by width).
+    void mixedPrecisionOverTwoWidths()
+    {
+        TwoWidthSetup s;
+        SensitivityOptions so;
+        so.bits = {8, 4};
+        MixedPrecisionOptions mo;
+        mo.bits = {8, 4};
+        mo.maxAccuracyDrop = -1.0;
+        const SensitivityReport table = analyzeSensitivity(s.model, s.base, s.data, so);
+        const MixedPrecisionReport mp = searchMixedPrecision(s.model, s.base, s.data, table, mo, analog::DefaultCostModel());
+        QCOMPARE(mp.measured.size(), s.base.layers.size() + 1); // every layer lowered once
+        const HandTrial h0 = trialByHand(s.model, s.base, s.data, s.base.layers[0].node, 8); // the base
+        QVERIFY(std::fabs(mp.measured[0].outputSqnrDb - 10.0 * std::log10(h0.signal / h0.noise)) < 1e-6);
+        const ParetoPoint& last = mp.measured.back();
+        for (const auto& [layer, bits] : last.weightBits)
+            QCOMPARE(bits, 4);
+        const EvalReport all4 = evaluate(s.model, withChosenBits(s.base, s.model.forBatch(1), last.weightBits), s.data);
+        QCOMPARE(last.outputSqnrDb, all4.outputSqnrDb);
     }
 
     // 24 lines of 24 widths through quantize and quant-eval, a smoothed 1024 x 1024 MatMul
