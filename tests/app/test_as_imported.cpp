@@ -15,6 +15,7 @@
 #include "tests/core/test_onnx_import_util.h"
 
 #include <QAction>
+#include <QElapsedTimer>
 #include <QGraphicsView>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -64,6 +65,14 @@ testing::OnnxModel convBnReluExport()
     m.node("MatMul", {"f", "w_alias"}, {"y"}, "fc");
     m.output("y");
     return m;
+}
+
+// The model written to `name` in `dir`; its path.
+QString written(const QTemporaryDir& dir, const QString& name, testing::OnnxModel& model)
+{
+    const QString path = dir.filePath(name);
+    std::ofstream(path.toStdString(), std::ios::binary) << model.bytes();
+    return path;
 }
 
 int countOps(const onnx::ModelProto& model, const std::string& opType)
@@ -119,8 +128,7 @@ private slots:
         const int fileNodes = countOps(model.proto(), ""), identities = countOps(model.proto(), "Identity");
         const int relus = countOps(model.proto(), "Relu"); // fused into fc1 by the engines' cleanup
         QTemporaryDir dir;
-        const QString path = dir.filePath("identity_export.onnx");
-        std::ofstream(path.toStdString(), std::ios::binary) << model.bytes();
+        const QString path = written(dir, "identity_export.onnx", model);
         MainWindow w;
         w.show();
         QVERIFY(opened(w, path));
@@ -161,8 +169,7 @@ private slots:
         testing::OnnxModel model = convBnReluExport();
         const onnx::ModelProto& proto = model.proto();
         QTemporaryDir dir;
-        const QString path = dir.filePath("conv_bn_relu.onnx");
-        std::ofstream(path.toStdString(), std::ios::binary) << model.bytes();
+        const QString path = written(dir, "conv_bn_relu.onnx", model);
         MainWindow w;
         w.show();
         QVERIFY(opened(w, path));
@@ -198,6 +205,41 @@ private slots:
         const DocumentPtr& shown = w.graphScene()->document();
         QCOMPARE(shown->analysis(*shown->graph().findNode("relu")).placement.placement, Placement::Analog); // the conv's
         QCOMPARE(shown->totals().macs, w.projectModel()->document()->totals().macs);
+    }
+
+    // Node counts and open times of the real exports, and ResNet-50 cleaned and as imported
+    // with its stem Relu selected (fused into /conv1/Conv).
+    void realExportsCleanedAndAsImported()
+    {
+        const QString shots = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR");
+        const QString models = qEnvironmentVariable("TESSERA_REAL_MODELS");
+        if (shots.isEmpty() || models.isEmpty())
+            QSKIP("set TESSERA_SCREENSHOT_DIR and TESSERA_REAL_MODELS for the screenshots");
+        for (const char* name : {"mobilenet_v3_small", "transformer_encoder", "resnet50"}) {
+            MainWindow w;
+            w.resize(1500, 920);
+            w.show();
+            QElapsedTimer timer;
+            timer.start();
+            QVERIFY(opened(w, models + "/" + name + ".onnx"));
+            const qint64 ms = timer.elapsed();
+            const DocumentPtr& doc = w.projectModel()->document();
+            qInfo("%s: %zu nodes cleaned, %zu as imported, %d analog, opened and drawn in %lld ms", name,
+                  doc->graph().liveNodeCount(), doc->asImported()->graph().liveNodeCount(),
+                  doc->totals().nodesByPlacement[int(Placement::Analog)], ms);
+            if (std::string(name) != "resnet50")
+                continue;
+            QTest::qWait(200);
+            QVERIFY(w.grab().save(shots + "/resnet50-cleaned.png"));
+            QVERIFY(toggled(w));
+            NodeItem* relu = drawnNamed(w.graphScene(), "/relu/Relu");
+            QVERIFY(relu);
+            relu->setSelected(true);
+            w.graphScene()->views().first()->centerOn(relu);
+            QVERIFY(w.inspector()->shownText().contains("fused into /conv1/Conv as its activation"));
+            QTest::qWait(200);
+            QVERIFY(w.grab().save(shots + "/resnet50-as-imported.png"));
+        }
     }
 
     void screenshotsOfTheTransformerExport()
