@@ -48,7 +48,7 @@ namespace tessera::studio {
 
 namespace {
 constexpr int kMaxRecent = 10;
-constexpr int kStateVersion = 3; // bump when the default dock layout changes
+constexpr int kStateVersion = 4; // bump when the default dock layout changes
 const QSize kDefaultSize(1500, 920);
 constexpr double kBottomDockShare = 0.36; // of the window height, the rest for the graph
 } // namespace

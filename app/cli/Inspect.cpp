@@ -4,6 +4,7 @@
 #include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/onnx/SupportCheck.h"
+#include "core/passes/FoldLog.h"
 #include "core/passes/PassRegistry.h"
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,7 @@ struct InspectOptions {
     std::vector<std::string> passes; // --passes: exactly these, by name (empty: the default cleanup)
     bool listPasses = false;
     bool passLog = false;
+    bool provenance = false; // --provenance: what became of each removed node
     int64_t batch = 0; // 0: as the file declares (symbolic dims become 1)
     std::vector<std::string> shapes;
 };
@@ -170,7 +172,28 @@ nlohmann::json passLogJson(const PassContext& context)
     return list;
 }
 
-void printJson(const ImportedModel& model, const std::vector<LayerRow>& rows, const PassContext* passLog)
+nlohmann::json foldLogJson(const FoldLog& log)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const FoldRecord& r : log.records())
+        list.push_back({{"node", r.node}, {"op", r.op}, {"became", log.survivorOf(r.node)}, {"reason", r.reason},
+                        {"pass", r.pass}});
+    return list;
+}
+
+// "  relu1 (Relu) -> conv1: fused into conv1 as its activation", one line per removed node.
+std::string foldLogText(const FoldLog& log)
+{
+    std::string text;
+    for (const FoldRecord& r : log.records()) {
+        const std::string survivor = log.survivorOf(r.node);
+        text += strCat("  ", r.node, " (", r.op, ")", survivor.empty() ? "" : " -> " + survivor, ": ", r.reason, "\n");
+    }
+    return text;
+}
+
+void printJson(const ImportedModel& model, const std::vector<LayerRow>& rows, const PassContext* passLog,
+               const FoldLog* foldLog)
 {
     const Graph& g = model.graph;
     nlohmann::json layers = nlohmann::json::array();
@@ -196,6 +219,8 @@ void printJson(const ImportedModel& model, const std::vector<LayerRow>& rows, co
                             {"ops", byOp}}}};
     if (passLog)
         doc["pass_log"] = passLogJson(*passLog);
+    if (foldLog)
+        doc["provenance"] = foldLogJson(*foldLog);
     std::cout << doc.dump(2) << "\n";
 }
 
@@ -263,6 +288,9 @@ int runInspect(const InspectOptions& o)
         return reportSupport(o);
     createPasses(o.passes); // an unknown name fails before the import
     PassContext passContext;
+    FoldLog foldLog;
+    if (o.provenance)
+        passContext.foldLog = &foldLog;
     LoadRequest request;
     request.path = o.model;
     request.optimize = o.optimize;
@@ -282,12 +310,14 @@ int runInspect(const InspectOptions& o)
     }
     std::vector<LayerRow> rows = layerRows(model.graph);
     if (o.json) {
-        printJson(model, rows, o.passLog ? &passContext : nullptr);
+        printJson(model, rows, o.passLog ? &passContext : nullptr, o.provenance ? &foldLog : nullptr);
         return kExitOk;
     }
     printTable(model, rows, o);
     if (o.passLog)
         std::cout << "\npass log:\n" << passContext.formatLog();
+    if (o.provenance)
+        std::cout << "\nprovenance (" << foldLog.records().size() << " nodes removed):\n" << foldLogText(foldLog);
     return kExitOk;
 }
 
@@ -311,6 +341,10 @@ CommandRun declareInspect(CLI::App& sub)
         ->delimiter(',')
         ->needs(optimize);
     sub.add_flag("--pass-log", o->passLog, "With --optimize: print what each pass did (changed, nodes, ms)")
+        ->needs(optimize);
+    sub.add_flag("--provenance", o->provenance,
+                 "With --optimize: say what became of each node of the file the passes removed (fused into, "
+                 "folded into, constant-folded)")
         ->needs(optimize);
     sub.add_flag("--list-passes", o->listPasses, "List the graph passes --passes accepts, one line each, and exit");
     return [o] { return runInspect(*o); };

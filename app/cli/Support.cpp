@@ -2,7 +2,8 @@
 
 #include "core/Error.h"
 #include "core/Parallel.h"
-#include "core/passes/Pass.h"
+#include "core/onnx/ImportAsWritten.h"
+#include "core/passes/ImportCleanup.h"
 
 #include <CLI/CLI.hpp>
 
@@ -73,12 +74,17 @@ ImportedModel loadModel(const LoadRequest& request)
                     options.inputShapes[name] = shape;
                 }
     }
-    ImportedModel model = importOnnxFile(request.path, options);
-    if (request.optimize) {
-        PassContext defaults;
-        PassContext& context = request.passContext ? *request.passContext : defaults;
-        runPipeline(model.graph, request.passes.empty() ? defaultPipeline() : request.passes, context);
+    PassContext defaults;
+    PassContext& context = request.passContext ? *request.passContext : defaults;
+    const std::vector<std::string> passes = request.passes.empty() ? defaultPipeline() : request.passes;
+    if (request.optimize && context.foldLog) { // the file's own nodes, so each fold is recorded
+        ImportedModel model = importOnnxFileAsWritten(request.path, options);
+        cleanUpImportedGraph(model.graph, context, passes);
+        return model;
     }
+    ImportedModel model = importOnnxFile(request.path, options);
+    if (request.optimize)
+        runPipeline(model.graph, passes, context);
     return model;
 }
 

@@ -33,7 +33,8 @@ struct LoadRequest {
     std::optional<Shape> singleInputShape; // the shape of the data fed to a one-input model
     bool optimize = false;                // run the cleanup pipeline after import
     std::vector<std::string> passes;      // with optimize: these passes by name (empty: defaultPipeline())
-    PassContext* passContext = nullptr;   // with optimize: options and log of the run (null: defaults)
+    PassContext* passContext = nullptr;   // with optimize: options and log of the run (null: defaults);
+                                          // with its foldLog set, the file's Identity folding is recorded too
 };
 
 // Imports the model at the requested shapes. Input names are read from a lenient

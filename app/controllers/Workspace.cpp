@@ -89,13 +89,30 @@ int Workspace::reloadModel()
 
 QString Workspace::chooseCalibrationData(const QString& path)
 {
-    m_model.setDatasetPath(path);
-    if (!m_model.hasDocument())
+    return chooseData(path, tr("calibration dataset"), [this, path] { m_model.setDatasetPath(path); });
+}
+
+QString Workspace::chooseEvaluationData(const QString& inputs, const QString& labels)
+{
+    return chooseData(inputs, tr("evaluation data"), [this, inputs, labels] { m_quant->setEvalData(inputs, labels); });
+}
+
+QString Workspace::chooseData(const QString& path, const QString& role, const std::function<void()>& take)
+{
+    if (!m_model.hasDocument()) {
+        take();
         return {};
+    }
     const DataShapeFit fit = fitShapesToData(*m_model.document(), m_model.project(), path);
+    if (fit.kind == DataShapeFit::Kind::Misfit) {
+        const QString text = tr("%1. Not set as the %2: it stays as it was, nothing changed.").arg(fit.text, role);
+        report(text, true);
+        return text;
+    }
+    take();
     if (fit.kind == DataShapeFit::Kind::Reshape)
         m_model.undoStack()->push(new SetInputShapes(&m_model, fit.shapes));
-    report(fit.text, fit.kind == DataShapeFit::Kind::Misfit);
+    report(fit.text);
     return fit.text;
 }
 

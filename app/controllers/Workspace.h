@@ -20,6 +20,8 @@
 
 #include <QObject>
 
+#include <functional>
+
 #include <memory>
 #include <optional>
 
@@ -64,8 +66,11 @@ public:
     // PNG images) the project's calibration data. When its samples fix symbolic input dims
     // (a detector's H and W) the input shapes are set from them as an undoable edit
     // (SetInputShapes: the model is imported again); when they cannot feed the model the
-    // log says why, naming the file and the input, and the shapes stay. Returns the log line.
+    // log says why, naming the file and the input, and neither the dataset nor the shapes
+    // change. Returns the log line.
     QString chooseCalibrationData(const QString& path);
+    // The dock's Eval Data… / Eval Images…: the same for the evaluation data (and its labels).
+    QString chooseEvaluationData(const QString& inputs, const QString& labels = {});
 
     // Asks the window to show and raise a panel by its registry id (PanelRegistry.h).
     void requestPanel(const QString& id) { emit panelRequested(id); }
@@ -82,6 +87,10 @@ signals:
     void message(const QString& text, bool isError);
 
 private:
+    // Fits `path` to the model (ShapesFromData.h); unless it is a misfit, `take` makes it the
+    // project's `role` data and a reshape is pushed. Logs and returns the line.
+    QString chooseData(const QString& path, const QString& role, const std::function<void()>& take);
+
     ProjectModel m_model;
     JobManager m_jobs;
     std::unique_ptr<QuantController> m_quant;

@@ -152,14 +152,18 @@ NodeId GraphDocument::importedNodeOf(NodeId cleanedNode) const
                                                                                              : kNoNode;
 }
 
-void GraphDocument::attachAsImported(GraphDocument& cleaned, std::shared_ptr<GraphDocument> raw)
+void GraphDocument::attachAsImported(GraphDocument& cleaned, std::shared_ptr<GraphDocument> raw, const FoldLog& foldLog)
 {
-    raw->m_fates = mapImportedNodes(raw->graph(), cleaned.graph());
+    raw->m_fates = mapImportedNodes(raw->graph(), cleaned.graph(), foldLog);
     raw->m_importedOfClean.assign(cleaned.graph().nodeSlotCount(), kNoNode);
     for (size_t id = 0; id < raw->m_fates.size(); ++id) {
         const NodeId counterpart = raw->m_fates[id].cleaned;
         if (counterpart == kNoNode)
             continue;
+        if (raw->m_fates[id].kind == ImportedFate::Kind::MergedInto) {
+            raw->m_analysis[id] = {cleaned.m_analysis[counterpart].placement, {}};
+            continue;
+        }
         raw->m_importedOfClean[counterpart] = static_cast<NodeId>(id);
         raw->m_analysis[id] = cleaned.m_analysis[counterpart];
     }

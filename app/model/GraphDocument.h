@@ -88,9 +88,11 @@ public:
     NodeId cleanedNodeOf(NodeId rawNode) const; // kNoNode when it is not in the cleaned graph
     NodeId importedNodeOf(NodeId cleanedNode) const;
     // Pairs `raw` (the same file from importOnnxFileAsWritten, core/onnx/ImportAsWritten.h) with
-    // `cleaned`: raw nodes take the placement and cost of their cleaned counterpart and the
-    // totals are the cleaned graph's, so every count reads the same in both views.
-    static void attachAsImported(GraphDocument& cleaned, std::shared_ptr<GraphDocument> raw);
+    // `cleaned` (raw cleaned up with `foldLog` recorded): unchanged raw nodes take the
+    // placement and cost of their cleaned counterpart, a fused or folded one the placement of
+    // the node it became (its cost is in that node's), and the totals are the cleaned graph's,
+    // so every count reads the same in both views.
+    static void attachAsImported(GraphDocument& cleaned, std::shared_ptr<GraphDocument> raw, const FoldLog& foldLog);
 
 private:
     void analyse();

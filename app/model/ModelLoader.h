@@ -1,6 +1,9 @@
 #pragma once
-// Loading models for display. A model that fails strict import is imported again
-// leniently, so unsupported models still draw (their unknown nodes in red) and the
+// Loading models for display. The file is imported as written and cleaned up with the
+// engines' passes (core/passes/ImportCleanup.h): the document is the cleaned graph, the one
+// quantization, compile and simulation run, and its asImported() the file's own graph,
+// mapped through what the passes recorded. A model that fails strict import is imported
+// again leniently, so unsupported models still draw (their unknown nodes in red) and the
 // strict error is kept for the summary.
 #include "app/model/GraphDocument.h"
 #include "core/Progress.h"

@@ -40,7 +40,7 @@ QuantHistogramPlot::QuantHistogramPlot(const QString& xLabel, QWidget* parent) :
 {
     m_plot = new QCustomPlot;
     styleQuantPlot(m_plot);
-    m_plot->setMinimumHeight(110);
+    m_plot->setMinimumHeight(80);
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setPen(Qt::NoPen);
     m_bars->setBrush(QColor("#60a5fa"));

@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStyledItemDelegate>
 #include <QTabWidget>
@@ -151,16 +152,19 @@ QuantPanel::QuantPanel(Workspace* workspace, QWidget* parent)
     m_charts->addTab(m_bars, tr("Drop per layer"));
     m_charts->addTab(m_pareto, tr("Pareto"));
 
-    auto* bottom = new QSplitter(Qt::Horizontal);
-    bottom->addWidget(m_charts);
-    bottom->addWidget(m_detail);
-    bottom->setStretchFactor(0, 3);
-    bottom->setStretchFactor(1, 2);
-    auto* split = new QSplitter(Qt::Vertical);
-    split->addWidget(m_table);
-    split->addWidget(bottom);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
+    // The table over the charts on the left; the selected layer's two histograms on the right
+    // get the dock's full height (under the charts they were squeezed and the dock scrolled).
+    auto* left = new QSplitter(Qt::Vertical);
+    left->addWidget(m_table);
+    left->addWidget(m_charts);
+    left->setStretchFactor(0, 2);
+    left->setStretchFactor(1, 3);
+    left->setChildrenCollapsible(false);
+    auto* split = new QSplitter(Qt::Horizontal);
+    split->addWidget(left);
+    split->addWidget(m_detail);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
     split->setChildrenCollapsible(false);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -207,7 +211,7 @@ QWidget* QuantPanel::createButtons()
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Evaluation images"),
                                                               QFileInfo(m_model->project().modelPath).absolutePath());
         if (!dir.isEmpty()) {
-            m_controller->setEvalData(dir, {});
+            m_workspace->chooseEvaluationData(dir);
             refreshEstimate();
         }
     });
@@ -261,7 +265,7 @@ void QuantPanel::chooseEvalData()
         return;
     const QString labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel: none, label-free)"),
                                                         QFileInfo(inputs).absolutePath(), tr("NumPy arrays (*.npy)"));
-    m_controller->setEvalData(inputs, labels);
+    m_workspace->chooseEvaluationData(inputs, labels);
     refreshEstimate();
 }
 
@@ -454,8 +458,11 @@ void QuantPanel::followSelection(NodeId node)
         m_table->clearSelection();
         return;
     }
+    // Scroll to the row only: the heat-map column the user clicked stays under the mouse.
+    const int across = m_table->horizontalScrollBar()->value();
     m_table->selectRow(row);
     m_table->scrollToItem(m_table->item(row, 0));
+    m_table->horizontalScrollBar()->setValue(across);
 }
 
 } // namespace tessera::studio

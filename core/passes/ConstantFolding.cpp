@@ -48,9 +48,10 @@ bool worthFolding(const Graph& graph, const Node& node)
 
 // Turns the node's outputs into constants in place: value ids and names stay, so graph
 // outputs and downstream references need no rewiring.
-void replaceByConstants(Graph& graph, NodeId id, std::vector<Tensor> results)
+void replaceByConstants(Graph& graph, NodeId id, std::vector<Tensor> results, const PassContext& context)
 {
     Node& node = graph.node(id);
+    passes::recordRemoval(context, graph, id, kNoNode, node.outputs.empty() ? kNoValue : node.outputs[0], "constant-folded");
     for (size_t i = 0; i < node.outputs.size(); ++i) {
         Value& v = graph.value(node.outputs[i]);
         v.constant = std::move(results[i]);
@@ -61,7 +62,7 @@ void replaceByConstants(Graph& graph, NodeId id, std::vector<Tensor> results)
 
 } // namespace
 
-bool ConstantFolding::run(Graph& graph, const PassContext&)
+bool ConstantFolding::run(Graph& graph, const PassContext& context)
 {
     InferenceResult inferred = inferShapes(graph);
     bool changed = false;
@@ -79,7 +80,7 @@ bool ConstantFolding::run(Graph& graph, const PassContext&)
         }
         if (!allKnown && !evaluate(graph, node, results))
             continue;
-        replaceByConstants(graph, id, std::move(results));
+        replaceByConstants(graph, id, std::move(results), context);
         changed = true;
     }
     return passes::finishPass(graph, changed);

@@ -4,7 +4,7 @@
 
 namespace tessera {
 
-bool DeadCodeElimination::run(Graph& graph, const PassContext&)
+bool DeadCodeElimination::run(Graph& graph, const PassContext& context)
 {
     // Walk backwards from the graph outputs, marking every value something live reads.
     std::vector<bool> live(graph.valueCount(), false);
@@ -18,6 +18,7 @@ bool DeadCodeElimination::run(Graph& graph, const PassContext&)
         for (ValueId out : node.outputs)
             used = used || live[out];
         if (!used) {
+            passes::recordRemoval(context, graph, *it, kNoNode, kNoValue, "removed: no output reaches a graph output");
             graph.removeNode(*it);
             changed = true;
             continue;

@@ -1,7 +1,10 @@
 #include "core/passes/EliminateIdentity.h"
 
+#include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/passes/PassUtils.h"
+
+#include <map>
 
 namespace tessera {
 
@@ -19,12 +22,14 @@ bool isForwarding(const Graph& graph, const Node& node)
 }
 
 // Bypasses one forwarding node; returns false when it has to stay.
-bool bypass(Graph& graph, NodeId id)
+bool bypass(Graph& graph, NodeId id, const PassContext& context)
 {
     const Node& node = graph.node(id);
     ValueId in = node.inputs[0];
     ValueId out = node.outputs[0];
+    const std::string reason = strCat("removed: ", node.opType, " forwards its input");
     if (!graph.isGraphOutput(out)) {
+        passes::recordRemoval(context, graph, id, kNoNode, in, reason);
         graph.removeNode(id);
         graph.replaceAllUses(out, in);
         return true;
@@ -38,6 +43,7 @@ bool bypass(Graph& graph, NodeId id)
     for (size_t i = 0; i < p.outputs.size(); ++i)
         if (p.outputs[i] == in)
             passes::redirectOutput(graph, producer, i, out);
+    passes::recordRemoval(context, graph, id, kNoNode, out, reason);
     graph.removeNode(id);
     graph.rebuildUses();
     return true;
@@ -45,9 +51,12 @@ bool bypass(Graph& graph, NodeId id)
 
 } // namespace
 
-int foldForwardedConstants(Graph& graph)
+int foldForwardedConstants(Graph& graph, FoldLog* foldLog)
 {
     graph.rebuildUses();
+    PassContext context;
+    context.foldLog = foldLog;
+    std::map<ValueId, std::string> weightOf; // a folded output -> the initializer it forwards
     int folded = 0;
     for (NodeId id : graph.topologicalOrder()) {
         const Node& node = graph.node(id);
@@ -60,17 +69,21 @@ int foldForwardedConstants(Graph& graph)
         out.dtype = in.dtype;
         out.shape = in.shape;
         out.producer = kNoNode;
+        const auto origin = weightOf.find(node.inputs[0]);
+        weightOf[node.outputs[0]] = origin == weightOf.end() ? in.name : origin->second;
+        passes::recordRemoval(context, graph, id, kNoNode, node.outputs[0],
+                              strCat("removed as ", node.opType, " of weight ", weightOf[node.outputs[0]]));
         graph.removeNode(id);
         ++folded;
     }
     return folded;
 }
 
-bool EliminateIdentity::run(Graph& graph, const PassContext&)
+bool EliminateIdentity::run(Graph& graph, const PassContext& context)
 {
     bool changed = false;
     for (NodeId id : graph.topologicalOrder())
-        if (isForwarding(graph, graph.node(id)) && bypass(graph, id))
+        if (isForwarding(graph, graph.node(id)) && bypass(graph, id, context))
             changed = true;
     return passes::finishPass(graph, changed);
 }

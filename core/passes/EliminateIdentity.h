@@ -17,6 +17,7 @@ public:
 // duplicated initializers this way; the importer calls this so that every stage (placement,
 // counts, quantization, compile, the studio) sees the MatMul/Conv/Gemm weights as constants.
 // Leaves tombstones (call compact()); returns the number of nodes folded.
-int foldForwardedConstants(Graph& graph);
+// With `foldLog`, each folded node is recorded ("removed as Identity of weight W").
+int foldForwardedConstants(Graph& graph, FoldLog* foldLog = nullptr);
 
 } // namespace tessera

@@ -1,5 +1,6 @@
 #include "core/passes/FoldBatchNorm.h"
 
+#include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/WeightMatrix.h"
 #include "core/passes/PassUtils.h"
@@ -18,7 +19,7 @@ bool isFoldTarget(const Graph& graph, const Node& layer)
 }
 
 // y = s * (W x + b) + shift: W's output channel c and the bias scaled by s[c], shift added.
-bool foldInto(Graph& graph, NodeId layerId, NodeId bnId)
+bool foldInto(Graph& graph, NodeId layerId, NodeId bnId, const PassContext& context)
 {
     const Node& bn = graph.node(bnId);
     ChannelAffine affine;
@@ -36,6 +37,8 @@ bool foldInto(Graph& graph, NodeId layerId, NodeId bnId)
         view.bias[c] = affine.scale[c] * view.bias[c] + affine.shift[c];
     const ValueId bnOut = bn.outputs[0];
     writeWeightMatrix(graph, layerId, view);
+    passes::recordRemoval(context, graph, bnId, layerId, bnOut,
+                          strCat("folded into ", graph.node(layerId).name, " (", bn.opType, ": its weights and bias)"));
     graph.removeNode(bnId);
     passes::redirectOutput(graph, layerId, 0, bnOut);
     graph.rebuildUses();
@@ -44,7 +47,7 @@ bool foldInto(Graph& graph, NodeId layerId, NodeId bnId)
 
 } // namespace
 
-bool FoldBatchNorm::run(Graph& graph, const PassContext&)
+bool FoldBatchNorm::run(Graph& graph, const PassContext& context)
 {
     bool changed = false;
     for (NodeId id : graph.topologicalOrder()) {
@@ -56,7 +59,7 @@ bool FoldBatchNorm::run(Graph& graph, const PassContext&)
             graph.node(layer).outputs.size() != 1 || passes::soleConsumer(graph, bn.inputs[0]) != id ||
             graph.node(layer).attrs.has("fused_activation"))
             continue;
-        if (foldInto(graph, layer, id))
+        if (foldInto(graph, layer, id, context))
             changed = true;
     }
     return passes::finishPass(graph, changed);

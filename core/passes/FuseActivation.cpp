@@ -1,5 +1,6 @@
 #include "core/passes/FuseActivation.h"
 
+#include "core/Error.h"
 #include "core/OpRegistry.h"
 #include "core/passes/PassUtils.h"
 
@@ -23,7 +24,7 @@ const FusedActivationFn* fusableActivation(const Node& act)
 
 } // namespace
 
-bool FuseActivation::run(Graph& graph, const PassContext&)
+bool FuseActivation::run(Graph& graph, const PassContext& context)
 {
     bool changed = false;
     for (NodeId id : graph.topologicalOrder()) {
@@ -43,6 +44,7 @@ bool FuseActivation::run(Graph& graph, const PassContext&)
         // The layer now writes the activation's output, so that name (and any graph
         // output) survives.
         const ValueId actOut = act.outputs[0];
+        passes::recordRemoval(context, graph, id, layerId, actOut, strCat("fused into ", layer.name, " as its activation"));
         graph.removeNode(id);
         passes::redirectOutput(graph, layerId, 0, actOut);
         graph.rebuildUses();

@@ -10,6 +10,7 @@ namespace tessera {
 
 struct Target;      // core/target/Target.h
 class ProgressSink; // core/Progress.h
+class FoldLog;      // core/passes/FoldLog.h
 
 // One pass run inside a pipeline.
 struct PassLogEntry {
@@ -32,6 +33,9 @@ struct PassContext {
     int maxIterations = 4;                    // the pass list is repeated while something changes
     ProgressSink* progress = nullptr;         // told before each pass; cancelling it stops between passes
     std::vector<PassLogEntry> log;            // appended to by runPipeline
+    // When set, every pass that removes a node records what became of it (a side channel:
+    // passes write it through the const context; the caller owns it).
+    FoldLog* foldLog = nullptr;
 
     // "ConstantFolding  changed  120 -> 84 nodes  3.1 ms", one line per entry.
     std::string formatLog() const;

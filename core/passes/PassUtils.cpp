@@ -1,6 +1,7 @@
 #include "core/passes/PassUtils.h"
 
 #include "core/ShapeInference.h"
+#include "core/passes/FoldLog.h"
 
 namespace tessera::passes {
 
@@ -38,6 +39,16 @@ void redirectOutput(Graph& graph, NodeId node, size_t index, ValueId value)
 ValueId addDerivedConstant(Graph& graph, const std::string& base, Tensor data)
 {
     return graph.addConstant(graph.uniqueValueName(base), std::move(data));
+}
+
+void recordRemoval(const PassContext& context, const Graph& graph, NodeId removed, NodeId into, ValueId stand,
+                   std::string reason)
+{
+    if (!context.foldLog)
+        return;
+    const Node& node = graph.node(removed);
+    context.foldLog->record({node.name, node.opType, into == kNoNode ? std::string() : graph.node(into).name,
+                                stand == kNoValue ? std::string() : graph.value(stand).name, std::move(reason), {}});
 }
 
 bool finishPass(Graph& graph, bool changed)

@@ -1,6 +1,7 @@
 #pragma once
 // Small graph queries and the common epilogue shared by the passes in this folder.
 #include "core/Graph.h"
+#include "core/passes/PassContext.h"
 
 #include <vector>
 
@@ -24,6 +25,11 @@ void redirectOutput(Graph& graph, NodeId node, size_t index, ValueId value);
 // A new constant named after `base`, for rewritten weights (originals may be shared and
 // are read-only when wrapped from the file).
 ValueId addDerivedConstant(Graph& graph, const std::string& base, Tensor data);
+
+// Tells context.foldLog (when set) that `removed` is gone: `into` (kNoNode: none) now
+// does its work, `stand` (kNoValue: none) is the value its readers read instead, `reason` says how.
+void recordRemoval(const PassContext& context, const Graph& graph, NodeId removed, NodeId into, ValueId stand,
+                   std::string reason);
 
 // Every pass ends with this when it changed something: drop tombstones, re-infer shapes.
 bool finishPass(Graph& graph, bool changed);

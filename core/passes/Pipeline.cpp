@@ -4,6 +4,7 @@
 #include "core/Progress.h"
 #include "core/Verifier.h"
 #include "core/passes/PassRegistry.h"
+#include "core/passes/FoldLog.h"
 
 #include <algorithm>
 #include <chrono>
@@ -51,6 +52,8 @@ double millisecondsSince(std::chrono::steady_clock::time_point start)
 bool runOne(Graph& graph, Pass& pass, int iteration, PassContext& context)
 {
     PassLogEntry entry{pass.name(), iteration, false, graph.liveNodeCount()};
+    if (context.foldLog)
+        context.foldLog->setPass(entry.pass);
     auto start = std::chrono::steady_clock::now();
     entry.changed = pass.run(graph, context);
     entry.milliseconds = millisecondsSince(start);

@@ -3,12 +3,14 @@
 // the chosen shape (undoable, saved in the project, restored on reopen). The MACs grow with
 // the image (`tessera inspect --shape x=1,3,64,96` gives 36.9 M against 4.4 M for the guess).
 #include "app/MainWindow.h"
+#include "app/controllers/Workspace.h"
 #include "app/model/InputShapes.h"
 #include "app/model/ShapesFromData.h"
 #include "app/panels/InputShapeDialog.h"
 #include "app/panels/LogPanel.h"
 #include "core/io/Npy.h"
 
+#include <QFileInfo>
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
@@ -63,13 +65,16 @@ bool summaryWarns(MainWindow& w);
 
 // Checks that choosing `data` as calibration data leaves the shapes and the
 // undo stack alone; `text` gets the log line (a misfit names the data and the input).
-bool unchangedByData(MainWindow& w, const QString& data, QString& text)
+// Chooses `data` as calibration data: true when the shapes and the undo stack stay, and the
+// dataset becomes `data` when it fits (`taken`) or stays what it was when it does not.
+bool unchangedByData(MainWindow& w, const QString& data, QString& text, bool taken = true)
 {
     const Shape before = inputShape(w);
     const int edits = w.projectModel()->undoStack()->count();
+    const QString dataset = w.projectModel()->project().datasetPath;
     text = w.workspace()->chooseCalibrationData(data);
     return inputShape(w) == before && w.projectModel()->undoStack()->count() == edits &&
-           w.projectModel()->project().datasetPath == data;
+           w.projectModel()->project().datasetPath == (taken ? data : dataset);
 }
 
 bool summaryWarns(MainWindow& w)
@@ -170,7 +175,7 @@ private slots:
         QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
         const QString mixed = writeImages(dir, "mixed", {QSize(40, 56), QSize(48, 56)});
         QString text;
-        QVERIFY(unchangedByData(w, mixed, text));
+        QVERIFY(unchangedByData(w, mixed, text, false));
         QVERIFY2(text.contains("different sizes") && text.contains("'x'") && text.contains(mixed), qPrintable(text));
         QVERIFY(summaryWarns(w));
         const QString same = writeImages(dir, "same", {QSize(40, 56), QSize(40, 56)});
@@ -187,10 +192,33 @@ private slots:
         QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
         const QString flat = writeZeros(dir, "flat.npy", {4, 64, 96});
         QString text;
-        QVERIFY(unchangedByData(w, flat, text));
+        QVERIFY(unchangedByData(w, flat, text, false));
         QVERIFY2(text.contains(flat) && text.contains("'x'") && text.contains("64×96") && text.contains("3×?×?"),
                  qPrintable(text));
         QVERIFY(summaryWarns(w)); // still the guessed 1x3x1x1
+    }
+
+    // The dock's Eval Data… / Eval Images… take shapes from their samples the same way, and
+    // data that cannot feed the model is not made the evaluation data.
+    void evaluationDataSetsSymbolicDims()
+    {
+        QTemporaryDir dir;
+        MainWindow w;
+        w.show();
+        QVERIFY(waitShown(w, [&] { w.openPath(kDetector); }));
+        const QString flat = writeZeros(dir, "flat_eval.npy", {2, 64, 96});
+        const QString text = w.workspace()->chooseEvaluationData(flat);
+        QVERIFY2(text.contains("Not set as the evaluation data"), qPrintable(text));
+        QVERIFY(w.workspace()->quant()->evalInputs() != QFileInfo(flat).absoluteFilePath());
+        QCOMPARE(inputShape(w), (Shape{1, 3, 1, 1}));
+        const QString npy = writeZeros(dir, "det_eval.npy", {2, 3, 64, 96});
+        QVERIFY(waitShown(w, [&] { w.workspace()->chooseEvaluationData(npy); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 64, 96}));
+        QCOMPARE(w.workspace()->quant()->evalInputs(), QFileInfo(npy).absoluteFilePath());
+        QCOMPARE(w.projectModel()->undoStack()->count(), 1);
+        const QString images = writeImages(dir, "eval_png", {QSize(40, 56), QSize(40, 56)});
+        QVERIFY(waitShown(w, [&] { w.workspace()->chooseEvaluationData(images); }));
+        QCOMPARE(inputShape(w), (Shape{1, 3, 56, 40}));
     }
 
     // A fixed batch of 4 takes any number of 1x8x8 samples; the batch is never taken from data.
@@ -204,7 +232,8 @@ private slots:
         QString text;
         QVERIFY(unchangedByData(w, writeZeros(dir, "one.npy", {1, 1, 8, 8}), text));
         QVERIFY2(text.contains("fits"), qPrintable(text));
-        QVERIFY(unchangedByData(w, writeZeros(dir, "nine.npy", {3, 1, 9, 9}), text));
+        QVERIFY(unchangedByData(w, writeZeros(dir, "nine.npy", {3, 1, 9, 9}), text, false));
+        QVERIFY2(text.contains("Not set as the calibration dataset"), qPrintable(text));
         QVERIFY2(text.contains("nine.npy") && text.contains("'input'") && text.contains("1×8×8"), qPrintable(text));
     }
 

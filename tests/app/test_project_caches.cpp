@@ -7,6 +7,7 @@
 #include "app/panels/LogPanel.h"
 #include "app/panels/QuantLayerDetail.h"
 #include "app/panels/QuantPanel.h"
+#include "app/views/GraphScene.h"
 
 #include "core/io/Npy.h"
 
@@ -117,6 +118,35 @@ private slots:
         QVERIFY(!ctl->lastMeasurement()->sqnr.points.empty());
         QVERIFY(w.findChild<QAction*>("actionColourByBits")->isChecked());
         QVERIFY(!w.projectModel()->isModified());
+    }
+
+    // mnist_wide (Conv+ReLU x4, Gemm+ReLU): the studio draws the engines' cleaned graph, so every
+    // per-node SQNR point of an evaluation is a node on the canvas, and the file's five Relu
+    // nodes (fused, so they never get points) are only in View > Show As Imported.
+    void sqnrPointsLandOnDrawnNodes()
+    {
+        MainWindow w;
+        w.show();
+        QuantController* ctl = w.quantPanel()->controller();
+        calibrateAndEvaluate(w, kMnist + "/mnist_wide.onnx");
+        const SqnrProfile& profile = ctl->lastMeasurement()->sqnr;
+        QVERIFY(!profile.points.empty());
+        const Graph& raw = w.projectModel()->document()->asImported()->graph();
+        int drawn = 0;
+        for (const SqnrPoint& p : profile.points) {
+            if (p.id == kNoNode) { // a node the engine adds (e.g. a smoothing scale), not of the file
+                QVERIFY2(!raw.findNode(p.node.toStdString()), qPrintable(p.node));
+                continue;
+            }
+            QVERIFY2(w.graphScene()->itemForNode(p.id), qPrintable(p.node));
+            ++drawn;
+        }
+        QCOMPARE(drawn, int(w.projectModel()->document()->graph().liveNodeCount()));
+        int foldedInFile = 0;
+        for (NodeId id : raw.liveNodes())
+            foldedInFile += raw.node(id).opType == "BatchNormalization" || raw.node(id).opType == "Relu";
+        QCOMPARE(foldedInFile, 5);
+        QCOMPARE(raw.liveNodeCount(), w.projectModel()->document()->graph().liveNodeCount() + foldedInFile);
     }
 
     // PNG folders as calibration and evaluation data, loaded like `quantize --images`: the

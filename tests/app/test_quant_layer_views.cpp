@@ -22,6 +22,8 @@
 #include <QJsonDocument>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableWidget>
@@ -419,6 +421,20 @@ private slots:
             QVERIFY(window.save(QDir(dir).filePath("quant-panel" + suffix)));
             QVERIFY(dock.save(QDir(dir).filePath("quant-dock" + suffix)));
         }
+        // A 920 px window (the dock 36% of it): the histograms have the dock's full height
+        // beside the table and charts, and the dock scrolls less than half its height.
+        m_window->resize(1500, 920);
+        m_window->findChild<QAction*>("actionResetLayout")->trigger();
+        QTest::qWait(100);
+        const int plotHeight = m_panel->layerDetail()->activationPlot()->plot()->height();
+        auto* scroll = qobject_cast<QScrollArea*>(m_panel->parentWidget()->parentWidget());
+        const int overflow = scroll ? scroll->verticalScrollBar()->maximum() : -1;
+        qInfo("920 px window: dock %d px high, histogram plot %d px, dock scrolls by %d px", m_panel->height(), plotHeight,
+              overflow);
+        if (const QString dir = qEnvironmentVariable("TESSERA_SCREENSHOT_DIR"); !dir.isEmpty())
+            QVERIFY(m_window->grab().save(QDir(dir).filePath("quant-panel-920.png")));
+        QVERIFY(plotHeight >= 100);
+        QVERIFY(overflow >= 0 && overflow < m_panel->height() / 2);
     }
 
     void cleanupTestCase() { m_window.reset(); }

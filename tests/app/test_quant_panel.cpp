@@ -156,7 +156,8 @@ private slots:
     {
         const QuantLayer layer = m_ctl->layers()[0];
         const int undoBefore = m_model->undoStack()->index();
-        QTest::mouseClick(m_panel->table()->viewport(), Qt::LeftButton, {}, cellCenter(0, m_panel->columnOfBits(2)));
+        const QPoint at = cellCenter(0, m_panel->columnOfBits(2));
+        QTest::mouseClick(m_panel->table()->viewport(), Qt::LeftButton, {}, at);
         QCOMPARE(m_ctl->bitsOf(layer.name), 2);
         QCOMPARE(m_model->layerBits(layer.name, -1), 2);
         QCOMPARE(m_panel->table()->item(0, QuantPanel::kBitsColumn)->text(), QStringLiteral("2"));

@@ -52,6 +52,16 @@ expect_exit 0 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize --p
 expect_grep "$OUT" '^total: 7 layers,' "EliminateIdentity-only totals"
 expect_exit 1 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize --passes FoldBN
 expect_grep "$ERR" "unknown pass 'FoldBN'; known passes: .*FoldBatchNorm" "unknown pass error"
+# --provenance says what became of each removed node (the studio's Show As Imported mapping):
+# 7 file nodes, 5 after the cleanup, so 2 records; the same graph as plain --optimize.
+expect_exit 0 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize --provenance
+expect_grep "$OUT" '^total: 5 layers, 9,930 parameters,' "provenance: same optimized totals"
+expect_grep "$OUT" '^provenance \(2 nodes removed\):' "provenance: count"
+expect_grep "$OUT" '^  /Relu \(Relu\) -> /conv1/Conv: fused into /conv1/Conv as its activation' "provenance: fused ReLU"
+expect_exit 0 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --optimize --provenance --json
+expect_grep "$OUT" '"became": "/conv2/Conv"' "provenance JSON: survivor"
+expect_grep "$OUT" '"pass": "FuseActivation"' "provenance JSON: pass"
+expect_exit 2 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --provenance
 expect_exit 2 "$TESSERA" inspect "$MODELS/digits/digits_cnn.onnx" --passes FuseActivation
 expect_exit 0 "$TESSERA" inspect --list-passes
 for pass in ConstantFolding EliminateIdentity FoldBatchNorm FuseActivation DeadCodeElimination; do
