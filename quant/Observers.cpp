@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace tessera::quant {
@@ -97,8 +98,10 @@ double klForThreshold(const std::vector<double>& c, int i, int64_t levels)
     }
     const double pSum = std::accumulate(p.begin(), p.end(), 0.0);
     const double qSum = std::accumulate(q.begin(), q.end(), 0.0);
-    if (pSum <= 0.0 || qSum <= 0.0)
+    if (pSum <= 0.0)
         return 0.0;
+    if (qSum <= 0.0) // every value clipped into the last bin: Q is empty, the divergence infinite
+        return std::numeric_limits<double>::infinity();
     double kl = 0.0;
     for (int j = 0; j < i; ++j) {
         if (p[j] <= 0.0)
@@ -110,15 +113,21 @@ double klForThreshold(const std::vector<double>& c, int i, int64_t levels)
     return kl;
 }
 
+// TensorRT's search, stride bins/512. Candidates run from the full range down so that "no
+// clipping" is always one (an upward stride from `levels` skipped it) and ties keep the larger
+// threshold. Bin 0 is replaced by bin 1, as in NVIDIA's calibrator: exact zeros (ReLU outputs,
+// often most of a tensor) are coded exactly under any threshold, yet their spike, merged into
+// level 0, would pull the threshold down.
 double entropyThreshold(const AbsHistogram& h, int64_t levels)
 {
-    const auto& c = h.counts();
+    std::vector<double> c = h.counts();
     const int bins = static_cast<int>(c.size());
-    if (levels >= bins)
+    if (levels < 1 || levels >= bins)
         return h.maxAbs();
-    double bestKl = 1e300;
+    c[0] = c[1];
+    double bestKl = std::numeric_limits<double>::infinity();
     int bestI = bins;
-    for (int i = static_cast<int>(levels); i <= bins; i += std::max(1, bins / 512)) {
+    for (int i = bins; i >= levels; i -= std::max(1, bins / 512)) {
         const double kl = klForThreshold(c, i, levels);
         if (kl < bestKl) {
             bestKl = kl;

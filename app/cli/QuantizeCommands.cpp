@@ -213,7 +213,7 @@ CommandRun declareQuantize(CLI::App& sub)
     sub.add_option("--adc-bits", req->config.adcBits, "ADC bits (2..32)");
     auto layerBits = std::make_shared<std::vector<std::string>>();
     sub.add_option("--layer-bits", *layerBits, "per-layer weight bits: NAME=BITS ... (node names)");
-    sub.add_option("--observer", *obs, "activation observer: minmax | percentile | mse | entropy");
+    sub.add_option("--observer", *obs, "activation observer: minmax | percentile | mse | entropy (KL: clips the tail of spiky tensors, see docs)");
     sub.add_option("--percentile", req->config.activationObserver.percentile, "percentile observer's percentile, in (0, 100]")
         ->check(numberIn(0, 100, true));
     sub.add_option("--weight-observer", *wobs, "minmax | mse");
