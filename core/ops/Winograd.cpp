@@ -1,7 +1,7 @@
 // Winograd F(4x4, 3x3) convolution (see Winograd.h). Layouts, for a block of images with T
 // output tiles in all (tile t = (image * tileRows + ty) * tileCols + tx):
-//   V [36][inChannels][T]   transformed input tiles, point xi = 6 * k + l (then packed
-//                           once per block as each point's GEMM right-hand side)
+//   V [36] x [inChannels][T] transformed input tiles, point xi = 6 * k + l, written
+//                           straight into each point's PackedRhs (the GEMM's panels)
 //   M [36][64][T]           the GEMM products of 64 output channels at a time,
 //                           M[xi] = U[xi] x V[xi], inverse-transformed before the next 64
 // so each GEMM reads and writes whole rows, and both transforms run along t, 16 tiles per
@@ -64,6 +64,7 @@ int64_t tileCols(const Geometry& g) { return (g.out[2] + kTile - 1) / kTile; }
 // same code serves any plane size (7x7 planes have only two tiles per row). GCC's generic
 // vectors compile to AVX-512 with TESSERA_NATIVE and to narrower code elsewhere.
 constexpr int64_t kLanes = 16;
+static_assert(kLanes == PackedRhs::kWriteRun, "a vector of tiles is one contiguous run of a packed row");
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
 // Lanes are returned by value only between functions of this file, so the ABI note GCC gives
 // for builds without AVX-512 does not apply.
@@ -77,29 +78,6 @@ Lanes loadLanes(const float* p, int64_t n)
     else
         std::memcpy(&v, p, static_cast<size_t>(n) * sizeof(float));
     return v;
-}
-
-void storeLanes(float* p, const Lanes& v, int64_t n)
-{
-    if (n == kLanes)
-        std::memcpy(p, &v, sizeof v);
-    else
-        std::memcpy(p, &v, static_cast<size_t>(n) * sizeof(float));
-}
-
-// base[index[lane]] for lanes < n, zero above.
-Lanes gatherLanes(const float* base, const int32_t* index, int64_t n)
-{
-#if defined(__AVX512F__)
-    const __mmask16 mask = n == kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-    const __m512i i = _mm512_maskz_loadu_epi32(mask, index);
-    return reinterpret_cast<Lanes>(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, i, base, 4));
-#else
-    Lanes v = {};
-    for (int64_t lane = 0; lane < n; ++lane)
-        v[lane] = base[index[lane]];
-    return v;
-#endif
 }
 
 // Zero-bordered copies of one channel's planes for every image of the block, each
@@ -129,49 +107,6 @@ std::vector<int32_t> tileOffsets(const Geometry& g, int64_t count)
             for (int64_t tx = 0; tx < tc; ++tx)
                 offsets.push_back(static_cast<int32_t>((i * rows + ty * kTile) * pitch + tx * kTile));
     return offsets;
-}
-
-// V[xi][t] (xi-th row `pointStride` apart) = (B^T d_t B)[xi] for every tile t of one channel.
-void transformChannel(const float* padded, int64_t pitch, const int32_t* offsets, int64_t tiles, float* v,
-                      int64_t pointStride)
-{
-    for (int64_t t0 = 0; t0 < tiles; t0 += kLanes) {
-        const int64_t n = std::min(kLanes, tiles - t0);
-        Lanes d[kPoints], e[kPoints];
-        for (int64_t r = 0; r < kAlpha; ++r)
-            for (int64_t c = 0; c < kAlpha; ++c)
-                d[r * kAlpha + c] = gatherLanes(padded + r * pitch + c, offsets + t0, n);
-        for (int64_t c = 0; c < kAlpha; ++c) // B^T down each column
-            TESSERA_WINOGRAD_BT(d[c], d[6 + c], d[12 + c], d[18 + c], d[24 + c], d[30 + c], e[c], e[6 + c],
-                                e[12 + c], e[18 + c], e[24 + c], e[30 + c]);
-        for (int64_t k = 0; k < kAlpha; ++k) { // then along each row
-            const Lanes* r = e + k * kAlpha;
-            Lanes o[kAlpha];
-            TESSERA_WINOGRAD_BT(r[0], r[1], r[2], r[3], r[4], r[5], o[0], o[1], o[2], o[3], o[4], o[5]);
-            for (int64_t l = 0; l < kAlpha; ++l)
-                storeLanes(v + (k * kAlpha + l) * pointStride + t0, o[l], n);
-        }
-    }
-}
-
-// Where each tile of the block lands in an output channel: its first element's offset and how
-// many of its rows and columns lie inside the output.
-struct TileTargets {
-    std::vector<int32_t> offset;
-    std::vector<uint8_t> rows, cols;
-};
-
-TileTargets tileTargets(const Geometry& g, int64_t count, int64_t imageStride)
-{
-    TileTargets targets;
-    for (int64_t i = 0; i < count; ++i)
-        for (int64_t ty = 0; ty < tileRows(g); ++ty)
-            for (int64_t tx = 0; tx < tileCols(g); ++tx) {
-                targets.offset.push_back(static_cast<int32_t>(i * imageStride + ty * kTile * g.out[2] + tx * kTile));
-                targets.rows.push_back(static_cast<uint8_t>(std::min(kTile, g.out[1] - ty * kTile)));
-                targets.cols.push_back(static_cast<uint8_t>(std::min(kTile, g.out[2] - tx * kTile)));
-            }
-    return targets;
 }
 
 // tile[lane][4j + q] = o[4j + q][lane]: the 16 x 16 transpose that turns lanes (tiles) into
@@ -209,6 +144,67 @@ void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
         for (int64_t k = 0; k < kTile * kTile; ++k)
             tile[lane][k] = o[k][lane];
 #endif
+}
+
+// Each tile's 6x6 input is loaded as six rows of 8 floats (the last two belong to the next
+// tile), 16 tiles side by side, and turned into one vector per input element by 16 x 16
+// transposes: rows instead of AVX-512 gathers, which cost about 28 cycles each here.
+constexpr int64_t kRowLoad = 8;
+constexpr int64_t kLoaded = kAlpha * kRowLoad; // 48: three 16 x 16 blocks
+
+void loadTiles(const float* padded, int64_t pitch, const int32_t* offsets, int64_t n, Lanes* d)
+{
+    alignas(64) float rows[kLoaded / kLanes][kLanes][kLanes]; // [block][tile][element]
+    if (n < kLanes)
+        std::memset(rows, 0, sizeof rows);
+    for (int64_t lane = 0; lane < n; ++lane) {
+        const float* src = padded + offsets[lane];
+        for (int64_t r = 0; r < kAlpha; ++r)
+            std::memcpy(&rows[r / 2][lane][(r % 2) * kRowLoad], src + r * pitch, kRowLoad * sizeof(float));
+    }
+    for (int64_t b = 0; b < kLoaded / kLanes; ++b)
+        transposeLanes(reinterpret_cast<const Lanes*>(rows[b]), reinterpret_cast<float(*)[kLanes]>(d + b * kLanes));
+}
+
+// (B^T d_t B)[xi] for every tile t of one channel `c`, written straight into each point's
+// GEMM right-hand side (row c, column t of points[xi]).
+void transformChannel(const float* padded, int64_t pitch, const int32_t* offsets, int64_t tiles, int64_t c,
+                      std::vector<PackedRhs>& points)
+{
+    for (int64_t t0 = 0; t0 < tiles; t0 += kLanes) {
+        Lanes d[kLoaded], e[kPoints];
+        loadTiles(padded, pitch, offsets + t0, std::min(kLanes, tiles - t0), d);
+        for (int64_t c6 = 0; c6 < kAlpha; ++c6) // B^T down each column
+            TESSERA_WINOGRAD_BT(d[c6], d[8 + c6], d[16 + c6], d[24 + c6], d[32 + c6], d[40 + c6], e[c6], e[6 + c6],
+                                e[12 + c6], e[18 + c6], e[24 + c6], e[30 + c6]);
+        for (int64_t k = 0; k < kAlpha; ++k) { // then along each row
+            const Lanes* r = e + k * kAlpha;
+            Lanes o[kAlpha];
+            TESSERA_WINOGRAD_BT(r[0], r[1], r[2], r[3], r[4], r[5], o[0], o[1], o[2], o[3], o[4], o[5]);
+            for (int64_t l = 0; l < kAlpha; ++l) // zero lanes past the last tile: padding columns
+                std::memcpy(points[static_cast<size_t>(k * kAlpha + l)].at(c, t0), &o[l], sizeof(Lanes));
+        }
+    }
+}
+
+// Where each tile of the block lands in an output channel: its first element's offset and how
+// many of its rows and columns lie inside the output.
+struct TileTargets {
+    std::vector<int32_t> offset;
+    std::vector<uint8_t> rows, cols;
+};
+
+TileTargets tileTargets(const Geometry& g, int64_t count, int64_t imageStride)
+{
+    TileTargets targets;
+    for (int64_t i = 0; i < count; ++i)
+        for (int64_t ty = 0; ty < tileRows(g); ++ty)
+            for (int64_t tx = 0; tx < tileCols(g); ++tx) {
+                targets.offset.push_back(static_cast<int32_t>(i * imageStride + ty * kTile * g.out[2] + tx * kTile));
+                targets.rows.push_back(static_cast<uint8_t>(std::min(kTile, g.out[1] - ty * kTile)));
+                targets.cols.push_back(static_cast<uint8_t>(std::min(kTile, g.out[2] - tx * kTile)));
+            }
+    return targets;
 }
 
 // One output channel y = A^T M[.][t] A + bias for every tile t of the block, clamped by the
@@ -294,10 +290,10 @@ WinogradWeights::WinogradWeights(const float* w, int64_t outChannels, int64_t in
                                   m_u.data() + xi * plane + m0 * inChannels, inChannels);
 }
 
-size_t winogradScratch(const Geometry& g, int64_t inChannels, int64_t outChannels, int64_t count)
+size_t winogradScratch(const Geometry& g, int64_t /*inChannels*/, int64_t outChannels, int64_t count)
 {
     const int64_t tiles = count * winogradTilesPerImage(g);
-    return static_cast<size_t>(kPoints * (inChannels + std::min(WinogradWeights::kOutChunk, outChannels)) * tiles);
+    return static_cast<size_t>(kPoints * std::min(WinogradWeights::kOutChunk, outChannels) * tiles);
 }
 
 void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, int64_t count, float* y,
@@ -305,25 +301,23 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
 {
     const int64_t in = w.inChannels(), out = w.outChannels(), tiles = count * winogradTilesPerImage(g);
     const int64_t pitch = tileCols(g) * kTile + 2, padded = count * (tileRows(g) * kTile + 2) * pitch;
-    float* v = scratch;
-    float* m = scratch + kPoints * in * tiles;
+    float* m = scratch;
     const std::vector<int32_t> offsets = tileOffsets(g, count);
     const TileTargets targets = tileTargets(g, count, out * g.outSize());
-    parallelFor(0, in, 1, [&](int64_t lo, int64_t hi) {
-        thread_local std::vector<float> planes;
-        planes.resize(static_cast<size_t>(padded));
-        for (int64_t c = lo; c < hi; ++c) {
-            padChannel(g, x + c * g.inSize(), count, in * g.inSize(), planes.data());
-            transformChannel(planes.data(), pitch, offsets.data(), tiles, v + c * tiles, in * tiles);
-        }
-    });
-    // Each point's V packed once for every chunk of output channels, into storage kept from
-    // the last call (fresh pages per block cost as much as the transforms).
+    // Each point's V, the right-hand side of its products with every chunk of output
+    // channels, in storage kept from the last call (fresh pages per block cost as much as the
+    // transforms); the input transform writes it in the GEMM's packed layout.
     thread_local std::vector<PackedRhs> kept(kPoints);
     std::vector<PackedRhs>& points = kept; // the caller's, also inside the workers
-    parallelFor(0, kPoints, 1, [&](int64_t lo, int64_t hi) {
-        for (int64_t xi = lo; xi < hi; ++xi)
-            points[static_cast<size_t>(xi)].pack(false, in, tiles, v + xi * in * tiles, tiles);
+    for (PackedRhs& point : points)
+        point.prepare(in, tiles);
+    parallelFor(0, in, 1, [&](int64_t lo, int64_t hi) {
+        thread_local std::vector<float> planes;
+        planes.resize(static_cast<size_t>(padded + kRowLoad)); // loadTiles reads 2 past a tile's row
+        for (int64_t c = lo; c < hi; ++c) {
+            padChannel(g, x + c * g.inSize(), count, in * g.inSize(), planes.data());
+            transformChannel(planes.data(), pitch, offsets.data(), tiles, c, points);
+        }
     });
     for (int64_t m0 = 0, chunk = 0; m0 < out; m0 += WinogradWeights::kOutChunk, ++chunk) {
         const int64_t rows = std::min(WinogradWeights::kOutChunk, out - m0);
