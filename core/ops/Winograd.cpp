@@ -109,14 +109,14 @@ std::vector<int32_t> tileOffsets(const Geometry& g, int64_t count)
     return offsets;
 }
 
-// tile[lane][4j + q] = o[4j + q][lane]: the 16 x 16 transpose that turns lanes (tiles) into
-// rows (one tile's 16 outputs each).
-void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
-{
 #if defined(__AVX512F__)
-    __m512 r[16], t[16];
-    for (int i = 0; i < 16; ++i)
-        r[i] = reinterpret_cast<__m512>(o[i]);
+// r[k][lane] = r[lane][k] for 16 registers of 16 floats. (GCC 12 takes the intrinsics'
+// _mm512_undefined_ps() for an uninitialized read here: a false -Wuninitialized.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+void transpose16(__m512* r)
+{
+    __m512 t[16];
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
         t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
@@ -134,11 +134,26 @@ void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
         t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
     }
     for (int i = 0; i < 4; ++i) {
-        _mm512_storeu_ps(tile[i], _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88));
-        _mm512_storeu_ps(tile[i + 8], _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD));
-        _mm512_storeu_ps(tile[i + 4], _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88));
-        _mm512_storeu_ps(tile[i + 12], _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD));
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
     }
+}
+#pragma GCC diagnostic pop
+#endif
+
+// tile[lane][4j + q] = o[4j + q][lane]: the 16 x 16 transpose that turns lanes (tiles) into
+// rows (one tile's 16 outputs each).
+void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
+{
+#if defined(__AVX512F__)
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i)
+        r[i] = reinterpret_cast<__m512>(o[i]);
+    transpose16(r);
+    for (int i = 0; i < 16; ++i)
+        _mm512_storeu_ps(tile[i], r[i]);
 #else
     for (int64_t lane = 0; lane < kLanes; ++lane)
         for (int64_t k = 0; k < kTile * kTile; ++k)
@@ -148,22 +163,31 @@ void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
 
 // Each tile's 6x6 input is loaded as six rows of 8 floats (the last two belong to the next
 // tile), 16 tiles side by side, and turned into one vector per input element by 16 x 16
-// transposes: rows instead of AVX-512 gathers, which cost about 28 cycles each here.
+// transposes in registers: d[8r + c][lane] = tile lane's element (r, c). Row loads instead
+// of AVX-512 gathers, which cost about 28 cycles each here. Lanes past n are zero.
 constexpr int64_t kRowLoad = 8;
 constexpr int64_t kLoaded = kAlpha * kRowLoad; // 48: three 16 x 16 blocks
 
 void loadTiles(const float* padded, int64_t pitch, const int32_t* offsets, int64_t n, Lanes* d)
 {
-    alignas(64) float rows[kLoaded / kLanes][kLanes][kLanes]; // [block][tile][element]
-    if (n < kLanes)
-        std::memset(rows, 0, sizeof rows);
-    for (int64_t lane = 0; lane < n; ++lane) {
-        const float* src = padded + offsets[lane];
-        for (int64_t r = 0; r < kAlpha; ++r)
-            std::memcpy(&rows[r / 2][lane][(r % 2) * kRowLoad], src + r * pitch, kRowLoad * sizeof(float));
+#if defined(__AVX512F__)
+    for (int64_t b = 0; b < kLoaded / kLanes; ++b) { // input rows 2b and 2b + 1
+        __m512 r[16];
+        for (int64_t lane = 0; lane < kLanes; ++lane) {
+            const float* src = padded + offsets[std::min(lane, n - 1)] + 2 * b * pitch;
+            const __m512 both = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(src)),
+                                                   _mm256_loadu_ps(src + pitch), 1);
+            r[lane] = lane < n ? both : _mm512_setzero_ps();
+        }
+        transpose16(r);
+        for (int64_t k = 0; k < kLanes; ++k)
+            d[b * kLanes + k] = reinterpret_cast<Lanes>(r[k]);
     }
-    for (int64_t b = 0; b < kLoaded / kLanes; ++b)
-        transposeLanes(reinterpret_cast<const Lanes*>(rows[b]), reinterpret_cast<float(*)[kLanes]>(d + b * kLanes));
+#else
+    for (int64_t e = 0; e < kLoaded; ++e)
+        for (int64_t lane = 0; lane < kLanes; ++lane)
+            d[e][lane] = lane < n ? padded[offsets[lane] + e / kRowLoad * pitch + e % kRowLoad] : 0.0f;
+#endif
 }
 
 // (B^T d_t B)[xi] for every tile t of one channel `c`, written straight into each point's
@@ -207,6 +231,16 @@ TileTargets tileTargets(const Geometry& g, int64_t count, int64_t imageStride)
     return targets;
 }
 
+// dst[q] = row[q] for q < cols (<= 4): one masked store (GCC turns a loop into rep movsq).
+inline void storeRow(float* dst, const float* row, int64_t cols)
+{
+#if defined(__AVX512VL__)
+    _mm_mask_storeu_ps(dst, static_cast<__mmask8>((1u << cols) - 1), _mm_load_ps(row));
+#else
+    std::memcpy(dst, row, static_cast<size_t>(cols) * sizeof(float));
+#endif
+}
+
 // One output channel y = A^T M[.][t] A + bias for every tile t of the block, clamped by the
 // epilogue, cropped to the output (row pitch `width`).
 void inverseChannel(const float* m, int64_t pointStride, int64_t tiles, const TileTargets& targets, int64_t width,
@@ -239,13 +273,8 @@ void inverseChannel(const float* m, int64_t pointStride, int64_t tiles, const Ti
             const size_t t = static_cast<size_t>(t0 + lane);
             float* dst = y + targets.offset[t];
             const int64_t cols = targets.cols[t];
-            for (int64_t j = 0; j < targets.rows[t]; ++j) {
-                if (cols == kTile)
-                    std::memcpy(dst + j * width, tile[lane] + j * kTile, kTile * sizeof(float));
-                else
-                    for (int64_t q = 0; q < cols; ++q)
-                        dst[j * width + q] = tile[lane][j * kTile + q];
-            }
+            for (int64_t j = 0; j < targets.rows[t]; ++j)
+                storeRow(dst + j * width, tile[lane] + j * kTile, cols);
         }
     }
 }
