@@ -2,8 +2,9 @@
 // output tiles in all (tile t = (image * tileRows + ty) * tileCols + tx):
 //   V [36] x [inChannels][T] transformed input tiles, point xi = 6 * k + l, written
 //                           straight into each point's PackedRhs (the GEMM's panels)
-//   M [36][64][T]           the GEMM products of 64 output channels at a time,
-//                           M[xi] = U[xi] x V[xi], inverse-transformed before the next 64
+//   M [64][36][T]           the GEMM products of 64 output channels at a time,
+//                           M[.][xi] = U[xi] x V[xi] (C rows 36 T apart), so the inverse
+//                           transform of one channel reads one contiguous block
 // so each GEMM reads and writes whole rows, and both transforms run along t, 16 tiles per
 // vector.
 #include "core/ops/Winograd.h"
@@ -354,11 +355,11 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
         // one pool dispatch instead of 36 small ones; each product is the same at any count.
         parallelFor(0, kPoints, 1, [&](int64_t lo, int64_t hi) {
             for (int64_t xi = lo; xi < hi; ++xi)
-                sgemmPackedBoth(w.point(chunk, xi), points[static_cast<size_t>(xi)], m + xi * rows * tiles, tiles);
+                sgemmPackedBoth(w.point(chunk, xi), points[static_cast<size_t>(xi)], m + xi * tiles, kPoints * tiles);
         });
         parallelFor(0, rows, 1, [&](int64_t lo, int64_t hi) {
             for (int64_t oc = m0 + lo; oc < m0 + hi; ++oc)
-                inverseChannel(m + (oc - m0) * tiles, rows * tiles, tiles, targets, g.out[2],
+                inverseChannel(m + (oc - m0) * kPoints * tiles, tiles, tiles, targets, g.out[2],
                                epilogue.rowBias ? epilogue.rowBias[oc] : 0.0f, epilogue, y + oc * g.outSize());
         });
     }
