@@ -146,7 +146,8 @@ private slots:
         ops::Geometry g = geometryOf(kCases[0]);
         QVERIFY(ops::winogradFits(g, 128, 128, 1));
         QVERIFY(!ops::winogradFits(g, 16, 1024, 1)); // too few input channels
-        QVERIFY(!ops::winogradFits(g, 64, 64, 1));   // too few channel pairs
+        QVERIFY(ops::winogradFits(g, 32, 64, 1));
+        QVERIFY(!ops::winogradFits(g, 32, 32, 1));   // too few channel pairs
         QVERIFY(!ops::winogradFits(g, 128, 128, 2)); // groups
         g.stride[2] = 2;
         QVERIFY(!ops::winogradFits(g, 128, 128, 1));
