@@ -74,6 +74,7 @@ const Case kCases[] = {
     {1, 64, 40, 28, 28, {1, 1, 1, 1}}, // ResNet-like plane, several 16-tile lanes
     {2, 65, 130, 9, 11, {1, 1, 1, 1}}, // shapes the Conv op runs through Winograd
     {1, 96, 100, 15, 13, {1, 1, 2, 1}},
+    {1, 300, 24, 28, 30, {1, 1, 1, 1}}, // two GEMM depth blocks and two column panels of V
 };
 
 } // namespace
