@@ -402,6 +402,33 @@ void PackedRhs::pack(bool transB, int64_t k, int64_t n, const float* b, int64_t 
 #endif
 }
 
+void PackedRhs::prepare(int64_t k, int64_t n)
+{
+    m_trans = false, m_k = k, m_n = n;
+#if defined(__AVX512F__)
+    // Panels of kNr (3 x kWriteRun) columns, as PackedRhs::pack lays them out.
+    m_storage.resize(static_cast<size_t>(k * ((n + kNr - 1) / kNr * kNr)) + 16);
+    m_offset = (64 - reinterpret_cast<uintptr_t>(m_storage.data()) % 64) % 64 / sizeof(float);
+    m_b = nullptr;
+#else
+    // A row-major matrix with rows padded to kWriteRun, read by the Eigen GEMM.
+    m_ldb = (n + kWriteRun - 1) / kWriteRun * kWriteRun;
+    m_storage.resize(static_cast<size_t>(k * m_ldb));
+    m_offset = 0;
+    m_b = m_storage.data();
+#endif
+}
+
+float* PackedRhs::at(int64_t row, int64_t col)
+{
+#if defined(__AVX512F__)
+    const int64_t pc = row / kKc * kKc, jc = col / kNr * kNr;
+    return m_storage.data() + m_offset + rhsPanelOffset(m_n, m_k, pc, jc) + (row - pc) * kNr + (col - jc);
+#else
+    return m_storage.data() + row * m_ldb + col;
+#endif
+}
+
 void sgemmPackedRhs(bool transA, int64_t m, float alpha, const float* a, int64_t lda, const PackedRhs& b, float beta,
                     float* c, int64_t ldc)
 {

@@ -77,6 +77,14 @@ public:
     void pack(bool transB, int64_t k, int64_t n, const float* b, int64_t ldb);
     int64_t depth() const { return m_k; }
     int64_t cols() const { return m_n; }
+    // Lets a producer write B (not transposed) straight into the packed layout instead of
+    // packing a matrix: prepare(k, n) sizes the storage (kept from earlier calls), then
+    // at(row, col) is where B[row][col] goes. For col a multiple of kWriteRun, the
+    // kWriteRun elements B[row][col .. col + kWriteRun) follow contiguously from there, also
+    // past n (padding columns, which the kernels read but never store).
+    static constexpr int64_t kWriteRun = 16;
+    void prepare(int64_t k, int64_t n);
+    float* at(int64_t row, int64_t col);
 
 private:
     friend void sgemmPackedRhs(bool, int64_t, float, const float*, int64_t, const PackedRhs&, float, float*, int64_t);

@@ -1,9 +1,10 @@
 // Winograd F(4x4, 3x3) convolution (see Winograd.h). Layouts, for a block of images with T
 // output tiles in all (tile t = (image * tileRows + ty) * tileCols + tx):
-//   V [36][inChannels][T]   transformed input tiles, point xi = 6 * k + l (then packed
-//                           once per block as each point's GEMM right-hand side)
-//   M [36][64][T]           the GEMM products of 64 output channels at a time,
-//                           M[xi] = U[xi] x V[xi], inverse-transformed before the next 64
+//   V [36] x [inChannels][T] transformed input tiles, point xi = 6 * k + l, written
+//                           straight into each point's PackedRhs (the GEMM's panels)
+//   M [64][36][T]           the GEMM products of 64 output channels at a time,
+//                           M[.][xi] = U[xi] x V[xi] (C rows 36 T apart), so the inverse
+//                           transform of one channel reads one contiguous block
 // so each GEMM reads and writes whole rows, and both transforms run along t, 16 tiles per
 // vector.
 #include "core/ops/Winograd.h"
@@ -64,6 +65,7 @@ int64_t tileCols(const Geometry& g) { return (g.out[2] + kTile - 1) / kTile; }
 // same code serves any plane size (7x7 planes have only two tiles per row). GCC's generic
 // vectors compile to AVX-512 with TESSERA_NATIVE and to narrower code elsewhere.
 constexpr int64_t kLanes = 16;
+static_assert(kLanes == PackedRhs::kWriteRun, "a vector of tiles is one contiguous run of a packed row");
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
 // Lanes are returned by value only between functions of this file, so the ABI note GCC gives
 // for builds without AVX-512 does not apply.
@@ -77,29 +79,6 @@ Lanes loadLanes(const float* p, int64_t n)
     else
         std::memcpy(&v, p, static_cast<size_t>(n) * sizeof(float));
     return v;
-}
-
-void storeLanes(float* p, const Lanes& v, int64_t n)
-{
-    if (n == kLanes)
-        std::memcpy(p, &v, sizeof v);
-    else
-        std::memcpy(p, &v, static_cast<size_t>(n) * sizeof(float));
-}
-
-// base[index[lane]] for lanes < n, zero above.
-Lanes gatherLanes(const float* base, const int32_t* index, int64_t n)
-{
-#if defined(__AVX512F__)
-    const __mmask16 mask = n == kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-    const __m512i i = _mm512_maskz_loadu_epi32(mask, index);
-    return reinterpret_cast<Lanes>(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, i, base, 4));
-#else
-    Lanes v = {};
-    for (int64_t lane = 0; lane < n; ++lane)
-        v[lane] = base[index[lane]];
-    return v;
-#endif
 }
 
 // Zero-bordered copies of one channel's planes for every image of the block, each
@@ -131,25 +110,104 @@ std::vector<int32_t> tileOffsets(const Geometry& g, int64_t count)
     return offsets;
 }
 
-// V[xi][t] (xi-th row `pointStride` apart) = (B^T d_t B)[xi] for every tile t of one channel.
-void transformChannel(const float* padded, int64_t pitch, const int32_t* offsets, int64_t tiles, float* v,
-                      int64_t pointStride)
+#if defined(__AVX512F__)
+// r[k][lane] = r[lane][k] for 16 registers of 16 floats. (GCC 12 takes the intrinsics'
+// _mm512_undefined_ps() for an uninitialized read here: a false -Wuninitialized.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+void transpose16(__m512* r)
+{
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xDD);
+        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
+    }
+}
+#pragma GCC diagnostic pop
+#endif
+
+// tile[lane][4j + q] = o[4j + q][lane]: the 16 x 16 transpose that turns lanes (tiles) into
+// rows (one tile's 16 outputs each).
+void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
+{
+#if defined(__AVX512F__)
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i)
+        r[i] = reinterpret_cast<__m512>(o[i]);
+    transpose16(r);
+    for (int i = 0; i < 16; ++i)
+        _mm512_storeu_ps(tile[i], r[i]);
+#else
+    for (int64_t lane = 0; lane < kLanes; ++lane)
+        for (int64_t k = 0; k < kTile * kTile; ++k)
+            tile[lane][k] = o[k][lane];
+#endif
+}
+
+// Each tile's 6x6 input is loaded as six rows of 8 floats (the last two belong to the next
+// tile), 16 tiles side by side, and turned into one vector per input element by 16 x 16
+// transposes in registers: d[8r + c][lane] = tile lane's element (r, c). Row loads instead
+// of AVX-512 gathers, which cost about 28 cycles each here. Lanes past n are zero.
+constexpr int64_t kRowLoad = 8;
+constexpr int64_t kLoaded = kAlpha * kRowLoad; // 48: three 16 x 16 blocks
+
+void loadTiles(const float* padded, int64_t pitch, const int32_t* offsets, int64_t n, Lanes* d)
+{
+#if defined(__AVX512F__)
+    for (int64_t b = 0; b < kLoaded / kLanes; ++b) { // input rows 2b and 2b + 1
+        __m512 r[16];
+        for (int64_t lane = 0; lane < kLanes; ++lane) {
+            const float* src = padded + offsets[std::min(lane, n - 1)] + 2 * b * pitch;
+            const __m512 both = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(src)),
+                                                   _mm256_loadu_ps(src + pitch), 1);
+            r[lane] = lane < n ? both : _mm512_setzero_ps();
+        }
+        transpose16(r);
+        for (int64_t k = 0; k < kLanes; ++k)
+            d[b * kLanes + k] = reinterpret_cast<Lanes>(r[k]);
+    }
+#else
+    for (int64_t e = 0; e < kLoaded; ++e)
+        for (int64_t lane = 0; lane < kLanes; ++lane)
+            d[e][lane] = lane < n ? padded[offsets[lane] + e / kRowLoad * pitch + e % kRowLoad] : 0.0f;
+#endif
+}
+
+// (B^T d_t B)[xi] for every tile t of one channel `c`, written straight into each point's
+// GEMM right-hand side (row c, column t of points[xi]).
+void transformChannel(const float* padded, int64_t pitch, const int32_t* offsets, int64_t tiles, int64_t c,
+                      std::vector<PackedRhs>& points)
 {
     for (int64_t t0 = 0; t0 < tiles; t0 += kLanes) {
-        const int64_t n = std::min(kLanes, tiles - t0);
-        Lanes d[kPoints], e[kPoints];
-        for (int64_t r = 0; r < kAlpha; ++r)
-            for (int64_t c = 0; c < kAlpha; ++c)
-                d[r * kAlpha + c] = gatherLanes(padded + r * pitch + c, offsets + t0, n);
-        for (int64_t c = 0; c < kAlpha; ++c) // B^T down each column
-            TESSERA_WINOGRAD_BT(d[c], d[6 + c], d[12 + c], d[18 + c], d[24 + c], d[30 + c], e[c], e[6 + c],
-                                e[12 + c], e[18 + c], e[24 + c], e[30 + c]);
+        Lanes d[kLoaded], e[kPoints];
+        loadTiles(padded, pitch, offsets + t0, std::min(kLanes, tiles - t0), d);
+        for (int64_t c6 = 0; c6 < kAlpha; ++c6) // B^T down each column
+            TESSERA_WINOGRAD_BT(d[c6], d[8 + c6], d[16 + c6], d[24 + c6], d[32 + c6], d[40 + c6], e[c6], e[6 + c6],
+                                e[12 + c6], e[18 + c6], e[24 + c6], e[30 + c6]);
         for (int64_t k = 0; k < kAlpha; ++k) { // then along each row
             const Lanes* r = e + k * kAlpha;
             Lanes o[kAlpha];
             TESSERA_WINOGRAD_BT(r[0], r[1], r[2], r[3], r[4], r[5], o[0], o[1], o[2], o[3], o[4], o[5]);
-            for (int64_t l = 0; l < kAlpha; ++l)
-                storeLanes(v + (k * kAlpha + l) * pointStride + t0, o[l], n);
+            for (int64_t l = 0; l < kAlpha; ++l) // zero lanes past the last tile: padding columns
+                std::memcpy(points[static_cast<size_t>(k * kAlpha + l)].at(c, t0), &o[l], sizeof(Lanes));
         }
     }
 }
@@ -174,40 +232,13 @@ TileTargets tileTargets(const Geometry& g, int64_t count, int64_t imageStride)
     return targets;
 }
 
-// tile[lane][4j + q] = o[4j + q][lane]: the 16 x 16 transpose that turns lanes (tiles) into
-// rows (one tile's 16 outputs each).
-void transposeLanes(const Lanes* o, float (*tile)[kTile * kTile])
+// dst[q] = row[q] for q < cols (<= 4): one masked store (GCC turns a loop into rep movsq).
+inline void storeRow(float* dst, const float* row, int64_t cols)
 {
-#if defined(__AVX512F__)
-    __m512 r[16], t[16];
-    for (int i = 0; i < 16; ++i)
-        r[i] = reinterpret_cast<__m512>(o[i]);
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int i = 0; i < 4; ++i) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
-        t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xDD);
-        t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-        t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xDD);
-    }
-    for (int i = 0; i < 4; ++i) {
-        _mm512_storeu_ps(tile[i], _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88));
-        _mm512_storeu_ps(tile[i + 8], _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD));
-        _mm512_storeu_ps(tile[i + 4], _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88));
-        _mm512_storeu_ps(tile[i + 12], _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD));
-    }
+#if defined(__AVX512VL__)
+    _mm_mask_storeu_ps(dst, static_cast<__mmask8>((1u << cols) - 1), _mm_load_ps(row));
 #else
-    for (int64_t lane = 0; lane < kLanes; ++lane)
-        for (int64_t k = 0; k < kTile * kTile; ++k)
-            tile[lane][k] = o[k][lane];
+    std::memcpy(dst, row, static_cast<size_t>(cols) * sizeof(float));
 #endif
 }
 
@@ -243,13 +274,8 @@ void inverseChannel(const float* m, int64_t pointStride, int64_t tiles, const Ti
             const size_t t = static_cast<size_t>(t0 + lane);
             float* dst = y + targets.offset[t];
             const int64_t cols = targets.cols[t];
-            for (int64_t j = 0; j < targets.rows[t]; ++j) {
-                if (cols == kTile)
-                    std::memcpy(dst + j * width, tile[lane] + j * kTile, kTile * sizeof(float));
-                else
-                    for (int64_t q = 0; q < cols; ++q)
-                        dst[j * width + q] = tile[lane][j * kTile + q];
-            }
+            for (int64_t j = 0; j < targets.rows[t]; ++j)
+                storeRow(dst + j * width, tile[lane] + j * kTile, cols);
         }
     }
 }
@@ -294,10 +320,10 @@ WinogradWeights::WinogradWeights(const float* w, int64_t outChannels, int64_t in
                                   m_u.data() + xi * plane + m0 * inChannels, inChannels);
 }
 
-size_t winogradScratch(const Geometry& g, int64_t inChannels, int64_t outChannels, int64_t count)
+size_t winogradScratch(const Geometry& g, int64_t /*inChannels*/, int64_t outChannels, int64_t count)
 {
     const int64_t tiles = count * winogradTilesPerImage(g);
-    return static_cast<size_t>(kPoints * (inChannels + std::min(WinogradWeights::kOutChunk, outChannels)) * tiles);
+    return static_cast<size_t>(kPoints * std::min(WinogradWeights::kOutChunk, outChannels) * tiles);
 }
 
 void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, int64_t count, float* y,
@@ -305,25 +331,23 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
 {
     const int64_t in = w.inChannels(), out = w.outChannels(), tiles = count * winogradTilesPerImage(g);
     const int64_t pitch = tileCols(g) * kTile + 2, padded = count * (tileRows(g) * kTile + 2) * pitch;
-    float* v = scratch;
-    float* m = scratch + kPoints * in * tiles;
+    float* m = scratch;
     const std::vector<int32_t> offsets = tileOffsets(g, count);
     const TileTargets targets = tileTargets(g, count, out * g.outSize());
-    parallelFor(0, in, 1, [&](int64_t lo, int64_t hi) {
-        thread_local std::vector<float> planes;
-        planes.resize(static_cast<size_t>(padded));
-        for (int64_t c = lo; c < hi; ++c) {
-            padChannel(g, x + c * g.inSize(), count, in * g.inSize(), planes.data());
-            transformChannel(planes.data(), pitch, offsets.data(), tiles, v + c * tiles, in * tiles);
-        }
-    });
-    // Each point's V packed once for every chunk of output channels, into storage kept from
-    // the last call (fresh pages per block cost as much as the transforms).
+    // Each point's V, the right-hand side of its products with every chunk of output
+    // channels, in storage kept from the last call (fresh pages per block cost as much as the
+    // transforms); the input transform writes it in the GEMM's packed layout.
     thread_local std::vector<PackedRhs> kept(kPoints);
     std::vector<PackedRhs>& points = kept; // the caller's, also inside the workers
-    parallelFor(0, kPoints, 1, [&](int64_t lo, int64_t hi) {
-        for (int64_t xi = lo; xi < hi; ++xi)
-            points[static_cast<size_t>(xi)].pack(false, in, tiles, v + xi * in * tiles, tiles);
+    for (PackedRhs& point : points)
+        point.prepare(in, tiles);
+    parallelFor(0, in, 1, [&](int64_t lo, int64_t hi) {
+        thread_local std::vector<float> planes;
+        planes.resize(static_cast<size_t>(padded + kRowLoad)); // loadTiles reads 2 past a tile's row
+        for (int64_t c = lo; c < hi; ++c) {
+            padChannel(g, x + c * g.inSize(), count, in * g.inSize(), planes.data());
+            transformChannel(planes.data(), pitch, offsets.data(), tiles, c, points);
+        }
     });
     for (int64_t m0 = 0, chunk = 0; m0 < out; m0 += WinogradWeights::kOutChunk, ++chunk) {
         const int64_t rows = std::min(WinogradWeights::kOutChunk, out - m0);
@@ -331,11 +355,11 @@ void winogradConv(const WinogradWeights& w, const Geometry& g, const float* x, i
         // one pool dispatch instead of 36 small ones; each product is the same at any count.
         parallelFor(0, kPoints, 1, [&](int64_t lo, int64_t hi) {
             for (int64_t xi = lo; xi < hi; ++xi)
-                sgemmPackedBoth(w.point(chunk, xi), points[static_cast<size_t>(xi)], m + xi * rows * tiles, tiles);
+                sgemmPackedBoth(w.point(chunk, xi), points[static_cast<size_t>(xi)], m + xi * tiles, kPoints * tiles);
         });
         parallelFor(0, rows, 1, [&](int64_t lo, int64_t hi) {
             for (int64_t oc = m0 + lo; oc < m0 + hi; ++oc)
-                inverseChannel(m + (oc - m0) * tiles, rows * tiles, tiles, targets, g.out[2],
+                inverseChannel(m + (oc - m0) * kPoints * tiles, tiles, tiles, targets, g.out[2],
                                epilogue.rowBias ? epilogue.rowBias[oc] : 0.0f, epilogue, y + oc * g.outSize());
         });
     }

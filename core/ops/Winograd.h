@@ -26,16 +26,21 @@ namespace tessera::ops {
 // The rule ConvOps.cpp chooses Winograd by: a 2-D 3x3 stride-1 dilation-1 window, one
 // group, at least kWinogradMinChannels input and output channels and inChannels x
 // outChannels >= kWinogradMinChannelProduct (the transforms cost per channel what the GEMM
-// saves per channel pair: measured per layer on this machine (docs/benchmarks.md),
-// 128->256 at 7x7 runs 1.5x faster, 128x128 at 28x28 and 256x256 at 14x14 1.15-1.3x, 64->128
-// at 7x7 1.1x, while 64x64 at 56x56 is even and 32->64 at 14x14 is 15% slower), and at least
-// kWinogradMinTiles 4x4 output tiles per GEMM (`tiles`, summed over the images of one
-// block; 7x7 at batch 1 has 4 and stays on the transposed direct path).
+// saves per channel pair), and at least kWinogradMinTiles 4x4 output tiles per GEMM
+// (`tiles`, summed over the images of one block; 7x7 at batch 1 has 4 and stays on the
+// transposed direct path). Measured per layer on this machine (docs/benchmarks.md,
+// `tessera-bench --profile-nodes`, CPU time, alternating binaries). Round 1 (gathers): 128->256
+// at 7x7 1.4-1.5x faster than direct, 128x128 at 28x28 and 256x256 at 14x14 1.15-1.3x, 64->128
+// at 7x7 1.1x, 64x64 at 56x56 even, 32->64 at 14x14 15% slower. Round 2 (row loads, V written
+// in the GEMM's panels, products [channel][point][tile]): 128->256 and 64->128 at 7x7 another
+// 10-20% faster; 64x64 at 56x56 (ResNet-50 layer1) 1.1-1.3x faster than direct (4 of 4
+// alternations); 32->64 at 14x14 (mnist_wide conv2) even to 1.15x, the model 4-6% faster in
+// 3 of 3. Hence 32 x 64 channel pairs.
 constexpr int64_t kWinogradMinChannels = 32;
-constexpr int64_t kWinogradMinChannelProduct = 64 * 128;
+constexpr int64_t kWinogradMinChannelProduct = 32 * 64;
 constexpr int64_t kWinogradMinTiles = 16;
 bool winogradFits(const Geometry& g, int64_t inChannels, int64_t outChannels, int64_t group);
-// 4x4 output tiles of one image, and the images per block (about 256 tiles per GEMM).
+// 4x4 output tiles of one image, and the images per block (about 96 tiles per GEMM).
 int64_t winogradTilesPerImage(const Geometry& g);
 int64_t winogradBlockImages(const Geometry& g);
 

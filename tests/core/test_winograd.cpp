@@ -74,6 +74,7 @@ const Case kCases[] = {
     {1, 64, 40, 28, 28, {1, 1, 1, 1}}, // ResNet-like plane, several 16-tile lanes
     {2, 65, 130, 9, 11, {1, 1, 1, 1}}, // shapes the Conv op runs through Winograd
     {1, 96, 100, 15, 13, {1, 1, 2, 1}},
+    {1, 300, 24, 28, 30, {1, 1, 1, 1}}, // two GEMM depth blocks and two column panels of V
 };
 
 } // namespace
@@ -146,7 +147,8 @@ private slots:
         ops::Geometry g = geometryOf(kCases[0]);
         QVERIFY(ops::winogradFits(g, 128, 128, 1));
         QVERIFY(!ops::winogradFits(g, 16, 1024, 1)); // too few input channels
-        QVERIFY(!ops::winogradFits(g, 64, 64, 1));   // too few channel pairs
+        QVERIFY(ops::winogradFits(g, 32, 64, 1));
+        QVERIFY(!ops::winogradFits(g, 32, 32, 1));   // too few channel pairs
         QVERIFY(!ops::winogradFits(g, 128, 128, 2)); // groups
         g.stride[2] = 2;
         QVERIFY(!ops::winogradFits(g, 128, 128, 1));
