@@ -207,6 +207,32 @@ private slots:
         QCOMPARE(shown->totals().macs, w.projectModel()->document()->totals().macs);
     }
 
+    // The cleaned graph says what became of the file's nodes without the Inspector: the conv
+    // box reads "Conv + BN + Relu" (file order). As imported, the fused Relu is placed and
+    // counted with the conv, and its Inspector says so instead of "MACs: 0".
+    void fusedBoxesSayWhatTheyAbsorbed()
+    {
+        testing::OnnxModel model = convBnReluExport();
+        QTemporaryDir dir;
+        const QString path = written(dir, "conv_bn_relu.onnx", model);
+        MainWindow w;
+        w.show();
+        QVERIFY(opened(w, path));
+        QCOMPARE(drawnNamed(w.graphScene(), "conv")->label().title, QString("Conv + BN + Relu"));
+        QCOMPARE(drawnNamed(w.graphScene(), "fc")->label().title, QString("MatMul"));
+        const DocumentPtr cleaned = w.projectModel()->document();
+        const std::string convReason = cleaned->analysis(*cleaned->graph().findNode("conv")).placement.reason;
+        QVERIFY(toggled(w));
+        QCOMPARE(drawnNamed(w.graphScene(), "conv")->label().title, QString("Conv")); // the Relu has its own box
+        drawnNamed(w.graphScene(), "relu")->setSelected(true);
+        const QString text = w.inspector()->shownText();
+        QVERIFY2(text.contains("as part of conv (fused into conv as its activation), placed with it: " +
+                               QString::fromStdString(convReason).toHtmlEscaped()),
+                 qPrintable(text));
+        QVERIFY2(text.contains("counted in: conv") && !text.contains("MACs:"), qPrintable(text));
+        QVERIFY(text.indexOf("became: fused into conv") < text.indexOf("Cost")); // its own line, first
+    }
+
     // Node counts and open times of the real exports, and ResNet-50 cleaned and as imported
     // with its stem Relu selected (fused into /conv1/Conv).
     void realExportsCleanedAndAsImported()
