@@ -9,6 +9,7 @@
 // Screenshots (TESSERA_SCREENSHOT_DIR with TESSERA_REAL_MODELS): as-imported-transformer*.png.
 #include "app/MainWindow.h"
 #include "app/panels/InspectorPanel.h"
+#include "app/panels/QuantPanel.h"
 #include "app/views/GraphItems.h"
 #include "app/views/GraphScene.h"
 #include "quant/Dataset.h"
@@ -18,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QGraphicsView>
 #include <QSignalSpy>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -231,6 +233,35 @@ private slots:
                  qPrintable(text));
         QVERIFY2(text.contains("counted in: conv") && !text.contains("MACs:"), qPrintable(text));
         QVERIFY(text.indexOf("became: fused into conv") < text.indexOf("Cost")); // its own line, first
+    }
+
+    // The quantization table keeps the end of long exported names ("…/layer1.0/conv2/Conv")
+    // in a 920 px window (it was cut to "/…" on ResNet-50), and the tooltip has the whole name.
+    void quantTableKeepsTheEndOfLayerNames()
+    {
+        testing::OnnxModel m(13);
+        m.input("x", {1, 2, 6, 6});
+        m.initializer("W1", {3, 2, 3, 3}, std::vector<float>(54, 0.125f));
+        m.initializer("W2", {3, 3, 3, 3}, std::vector<float>(81, 0.25f));
+        const QString conv2 = "/layer1/layer1.0/conv2/Conv";
+        m.node("Conv", {"x", "W1"}, {"a"}, "/layer1/layer1.0/conv1/Conv");
+        m.node("Conv", {"a", "W2"}, {"y"}, conv2.toStdString());
+        m.output("y");
+        QTemporaryDir dir;
+        MainWindow w;
+        w.resize(1500, 920);
+        w.show();
+        QVERIFY(opened(w, written(dir, "long_names.onnx", m)));
+        w.findChild<QAction*>("actionResetLayout")->trigger();
+        QTest::qWait(50);
+        QTableWidget* table = w.quantPanel()->table();
+        const QList<QTableWidgetItem*> found = table->findItems(conv2, Qt::MatchExactly);
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found[0]->toolTip(), conv2);
+        QVERIFY(!table->wordWrap()); // wrapped, the first line "/layer1/layer1.0/…" is what shows
+        const int room = table->columnWidth(0) - 12; // the item's margins
+        const QString shown = table->fontMetrics().elidedText(conv2, table->textElideMode(), room);
+        QVERIFY2(shown.endsWith("conv2/Conv") && shown.size() >= 16, qPrintable(shown));
     }
 
     // Node counts and open times of the real exports, and ResNet-50 cleaned and as imported
