@@ -94,8 +94,7 @@ NodeDetails describeNodeDetails(const GraphDocument& doc, NodeId id)
     const ImportedFate* fate = doc.isAsImported() ? doc.fateOf(id) : nullptr;
     if (fate && fate->kind == ImportedFate::Kind::MergedInto) {
         d.mergedInto = QString::fromStdString(fate->cleanedName);
-        d.placementReason = QString::fromStdString(strCat("as part of ", fate->cleanedName, " (", fate->reason, "), placed with it: ",
-                                                          a.placement.reason));
+        d.placementReason = QString::fromStdString(strCat("as part of ", fate->cleanedName, ": ", a.placement.reason));
     }
     return d;
 }

@@ -228,7 +228,7 @@ private slots:
         QCOMPARE(drawnNamed(w.graphScene(), "conv")->label().title, QString("Conv")); // the Relu has its own box
         drawnNamed(w.graphScene(), "relu")->setSelected(true);
         const QString text = w.inspector()->shownText();
-        QVERIFY2(text.contains("as part of conv (fused into conv as its activation), placed with it: " +
+        QVERIFY2(text.contains("as part of conv: " +
                                QString::fromStdString(convReason).toHtmlEscaped()),
                  qPrintable(text));
         QVERIFY2(text.contains("counted in: conv") && !text.contains("MACs:"), qPrintable(text));
