@@ -52,7 +52,6 @@ QuantHistogramPlot::QuantHistogramPlot(const QString& xLabel, QWidget* parent) :
     m_spike->setVisible(false);
     m_caption = new QLabel;
     m_caption->setStyleSheet(style::subtleLabelCss());
-    m_caption->setMinimumWidth(1); // side by side, a long caption must not widen the dock
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
@@ -153,14 +152,11 @@ QuantLayerDetail::QuantLayerDetail(QuantController* controller, ProjectModel* mo
     top->addWidget(m_title, 1);
     top->addWidget(m_adc);
     top->addWidget(m_keep8);
-    // The two histograms side by side: stacked, each got half of a short dock's height.
-    auto* plots = new QHBoxLayout;
-    plots->addWidget(m_weights, 1);
-    plots->addWidget(m_activations, 1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(top);
-    layout->addLayout(plots, 1);
+    layout->addWidget(m_weights, 1);
+    layout->addWidget(m_activations, 1);
 
     connect(m_adc, &QComboBox::activated, this, [this] {
         if (!m_layer.isEmpty() && !m_refreshing)

@@ -135,11 +135,9 @@ QuantPanel::QuantPanel(Workspace* workspace, QWidget* parent)
     JobManager* jobs = workspace->jobs();
     m_estimate = new QLabel;
     m_estimate->setTextFormat(Qt::RichText);
+    m_estimate->setWordWrap(true);
     m_data = new QLabel;
-    // One line each, not wrapped: the dock's scroll area gives a height-for-width panel its
-    // preferred height, not its least one, and so scrolled even when everything fitted.
-    for (QLabel* label : {m_estimate, m_data})
-        label->setMinimumWidth(1); // a narrow dock clips the line instead of scrolling sideways
+    m_data->setWordWrap(true);
     m_data->setStyleSheet(style::subtleLabelCss());
     m_table = new QTableWidget;
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
