@@ -35,6 +35,7 @@ ImportedFate fateOf(const Graph& cleaned, const FoldLog& foldLog, const Node& no
     if (survivor && !record->into.empty()) {
         fate.kind = ImportedFate::Kind::MergedInto;
         fate.cleaned = *survivor;
+        fate.cleanedName = cleaned.node(*survivor).name;
         return fate;
     }
     fate.readers = readersOf(cleaned, record->value);

@@ -18,6 +18,7 @@ struct ImportedFate {
     // The cleaned node that carries it: the same node (Unchanged) or the node it was fused or
     // folded into (MergedInto); kNoNode for Removed.
     NodeId cleaned = kNoNode;
+    std::string cleanedName; // that node's name (MergedInto: the survivor's)
     std::string reason;  // the pass's words: "fused into /conv1/Conv as its activation"
     std::string readers; // Removed: "a constant input of X" / "read by X", of the value standing for its output
     // "unchanged", "fused into X as its activation", "removed as Identity of weight W (now a

@@ -156,12 +156,14 @@ void GraphDocument::attachAsImported(GraphDocument& cleaned, std::shared_ptr<Gra
 {
     raw->m_fates = mapImportedNodes(raw->graph(), cleaned.graph(), foldLog);
     raw->m_importedOfClean.assign(cleaned.graph().nodeSlotCount(), kNoNode);
+    cleaned.m_mergedOps.assign(cleaned.graph().nodeSlotCount(), {});
     for (size_t id = 0; id < raw->m_fates.size(); ++id) {
         const NodeId counterpart = raw->m_fates[id].cleaned;
         if (counterpart == kNoNode)
             continue;
         if (raw->m_fates[id].kind == ImportedFate::Kind::MergedInto) {
             raw->m_analysis[id] = {cleaned.m_analysis[counterpart].placement, {}};
+            cleaned.m_mergedOps[counterpart].push_back(raw->graph().node(static_cast<NodeId>(id)).opType);
             continue;
         }
         raw->m_importedOfClean[counterpart] = static_cast<NodeId>(id);
@@ -169,6 +171,12 @@ void GraphDocument::attachAsImported(GraphDocument& cleaned, std::shared_ptr<Gra
     }
     raw->m_totals = cleaned.m_totals;
     cleaned.m_asImported = std::move(raw);
+}
+
+const std::vector<std::string>& GraphDocument::mergedOps(NodeId node) const
+{
+    static const std::vector<std::string> none;
+    return node >= 0 && static_cast<size_t>(node) < m_mergedOps.size() ? m_mergedOps[node] : none;
 }
 
 std::string humanCount(int64_t value)

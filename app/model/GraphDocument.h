@@ -93,6 +93,10 @@ public:
     // the node it became (its cost is in that node's), and the totals are the cleaned graph's,
     // so every count reads the same in both views.
     static void attachAsImported(GraphDocument& cleaned, std::shared_ptr<GraphDocument> raw, const FoldLog& foldLog);
+    // On the cleaned document: the op types of the file's nodes the cleanup merged into `node`
+    // (a folded BatchNormalization, a fused activation), in file order; empty when none or
+    // when the model was not imported as written.
+    const std::vector<std::string>& mergedOps(NodeId node) const;
 
 private:
     void analyse();
@@ -114,6 +118,7 @@ private:
     std::shared_ptr<const GraphDocument> m_asImported;
     std::vector<ImportedFate> m_fates;     // as-imported document: by raw node id
     std::vector<NodeId> m_importedOfClean; // as-imported document: by cleaned node id
+    std::vector<std::vector<std::string>> m_mergedOps; // cleaned document: by node id
 };
 
 using DocumentPtr = std::shared_ptr<const GraphDocument>;

@@ -1,7 +1,7 @@
 #include "app/model/NodeDetails.h"
 
 #include "app/views/NodeStyle.h"
-
+#include "core/Error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -91,6 +91,11 @@ NodeDetails describeNodeDetails(const GraphDocument& doc, NodeId id)
     d.params = a.cost.params;
     d.macs = a.cost.macs;
     d.outputBytes = a.cost.outputBytes;
+    const ImportedFate* fate = doc.isAsImported() ? doc.fateOf(id) : nullptr;
+    if (fate && fate->kind == ImportedFate::Kind::MergedInto) {
+        d.mergedInto = QString::fromStdString(fate->cleanedName);
+        d.placementReason = QString::fromStdString(strCat("as part of ", fate->cleanedName, ": ", a.placement.reason));
+    }
     return d;
 }
 

@@ -25,6 +25,9 @@ struct NodeDetails {
     QString opDoc;
     QString placement; // "analog" / "digital" / "unsupported"
     QString placementReason;
+    // As imported, a node the cleanup fused or folded into another: that node's name. Its
+    // placement is that node's (placementReason says so) and its cost is counted there.
+    QString mergedInto;
     QVector<QPair<QString, QString>> attributes; // name -> value text (explicit ones)
     QVector<TensorRow> inputs;
     QVector<TensorRow> outputs;

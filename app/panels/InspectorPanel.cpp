@@ -37,6 +37,13 @@ void row(QTreeWidgetItem* parent, const QString& key, const QString& value, cons
     item->setToolTip(1, tip.isEmpty() ? value : tip);
 }
 
+void addCostRows(QTreeWidgetItem* cost, const NodeDetails& d)
+{
+    row(cost, QObject::tr("parameters"), QString::fromStdString(humanCount(d.params)), QString::number(d.params));
+    row(cost, QObject::tr("MACs"), QString::fromStdString(humanCount(d.macs)), QString::number(d.macs));
+    row(cost, QObject::tr("output bytes"), QString::fromStdString(humanCount(d.outputBytes)), QString::number(d.outputBytes));
+}
+
 // The header: a large kind (op type, "graph input") over the name.
 QString titleHtml(const QString& kind, const QString& name)
 {
@@ -166,8 +173,12 @@ void InspectorPanel::showImportedNode(NodeId importedNode)
     showNodeOf(imported, importedNode);
     m_node = m_model->selection()->current(); // its cleaned counterpart, if any
     const ImportedFate* fate = imported->fateOf(importedNode);
-    if (fate)
-        row(section(m_tree, tr("As imported")), tr("became"), QString::fromStdString(fate->text()));
+    if (!fate)
+        return;
+    QTreeWidgetItem* became = section(m_tree, tr("As imported"));
+    row(became, tr("became"), QString::fromStdString(fate->text()));
+    m_tree->insertTopLevelItem(0, m_tree->takeTopLevelItem(m_tree->indexOfTopLevelItem(became)));
+    became->setExpanded(true);
 }
 
 void InspectorPanel::showNode(NodeId node)
@@ -196,9 +207,10 @@ void InspectorPanel::showNodeOf(const DocumentPtr& doc, NodeId node)
     m_placement->setText(QString("<b style='color:%1'>%2</b> — %3")
                              .arg(color.name(), d.placement, d.placementReason.toHtmlEscaped()));
     auto* cost = section(m_tree, tr("Cost"));
-    row(cost, tr("parameters"), QString::fromStdString(humanCount(d.params)), QString::number(d.params));
-    row(cost, tr("MACs"), QString::fromStdString(humanCount(d.macs)), QString::number(d.macs));
-    row(cost, tr("output bytes"), QString::fromStdString(humanCount(d.outputBytes)), QString::number(d.outputBytes));
+    if (!d.mergedInto.isEmpty())
+        row(cost, tr("counted in"), d.mergedInto);
+    else
+        addCostRows(cost, d);
     if (!d.attributes.isEmpty()) {
         auto* attrs = section(m_tree, tr("Attributes"));
         for (const auto& [key, value] : d.attributes)

@@ -31,6 +31,8 @@ namespace tessera::studio {
 
 namespace {
 
+constexpr int kLayerTailChars = 22; // the Layer column's least width, in characters
+
 QTableWidgetItem* readOnlyItem(const QString& text, Qt::Alignment align = Qt::AlignLeft | Qt::AlignVCenter)
 {
     auto* item = new QTableWidgetItem(text);
@@ -142,6 +144,10 @@ QuantPanel::QuantPanel(Workspace* workspace, QWidget* parent)
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(22);
+    // Exported names differ at the end ("/layer1/layer1.0/conv2/Conv"): keep the tail.
+    m_table->setTextElideMode(Qt::ElideLeft);
+    m_table->setWordWrap(false); // a wrapped name is cut at its first line's end whatever the mode
+    m_table->viewport()->installEventFilter(this);
     m_table->setToolTip(tr("Accuracy drop (pp) with only that layer at that bit depth; click a cell to choose it"));
     m_bars = new QuantBarChart(m_controller, m_model);
     m_pareto = new QuantParetoPlot(m_controller);
@@ -298,6 +304,7 @@ void QuantPanel::rebuildTable()
     for (int r = 0; r < layers.size(); ++r) {
         const QuantLayer& l = layers[r];
         m_table->setItem(r, 0, readOnlyItem(l.name));
+        m_table->item(r, 0)->setToolTip(l.name);
         m_table->setItem(r, 1, readOnlyItem(l.opType));
         m_table->setItem(r, 2, readOnlyItem(QString::fromStdString(humanCount(l.params)), right));
         m_table->setItem(r, 3, readOnlyItem(QString::fromStdString(humanCount(l.macs)), right));
@@ -314,13 +321,37 @@ void QuantPanel::rebuildTable()
         }
     }
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Interactive);
+    const QFontMetrics metrics(m_table->font());
+    int longest = 0;
+    for (const QuantLayer& l : layers)
+        longest = std::max(longest, metrics.horizontalAdvance(l.name));
+    m_layerColumnFloor = std::min(longest, metrics.horizontalAdvance(QString(kLayerTailChars, 'x'))) + 12;
+    fitLayerColumn();
     // Keep two layers visible however the splitter is dragged.
     const int shown = 2;
     m_table->setMinimumHeight(m_table->horizontalHeader()->sizeHint().height() + shown * 22 + 4);
     refreshBits();
     refreshSqnr();
     followSelection(m_model->selection()->current());
+}
+
+// The Layer column takes the room the other columns leave, but never less than a name's
+// tail ("…/layer1.0/conv2/Conv"): a narrow table scrolls sideways instead of cutting it to "/…".
+void QuantPanel::fitLayerColumn()
+{
+    QHeaderView* header = m_table->horizontalHeader();
+    int others = 0;
+    for (int c = 1; c < m_table->columnCount(); ++c)
+        others += header->sectionSize(c);
+    header->resizeSection(0, std::max(m_layerColumnFloor, m_table->viewport()->width() - others));
+}
+
+bool QuantPanel::eventFilter(QObject* watched, QEvent* event)
+{
+    if (m_table && watched == m_table->viewport() && event->type() == QEvent::Resize)
+        fitLayerColumn();
+    return QWidget::eventFilter(watched, event);
 }
 
 void QuantPanel::changeEvent(QEvent* event)

@@ -61,11 +61,13 @@ signals:
 
 protected:
     void changeEvent(QEvent* event) override; // palette change: the table's tints again
+    bool eventFilter(QObject* watched, QEvent* event) override; // the table resized: fitLayerColumn
 
 private:
     QWidget* createButtons();
     void chooseEvalData();
     void rebuildTable();
+    void fitLayerColumn();
     void refreshBits();
     void refreshEstimate();
     void refreshSqnr();
@@ -89,6 +91,7 @@ private:
     QComboBox* m_objective = nullptr;
     QPushButton* m_retrain = nullptr;
     bool m_syncing = false;
+    int m_layerColumnFloor = 0; // px: the tail of the longest layer name (rebuildTable)
 };
 
 // Background colour of a heat-map cell for an accuracy drop (fraction): white at <= 0,

@@ -160,6 +160,28 @@ QString elide(const std::string& text, int maxChars)
     return QChar(0x2026) + s.right(maxChars - 1);
 }
 
+// A merged op in a box title: long names by their capitals ("BatchNormalization" -> "BN").
+QString shortOpName(const std::string& op)
+{
+    QString name = QString::fromStdString(op);
+    if (name.size() <= 12)
+        return name;
+    QString capitals;
+    for (QChar c : name)
+        if (c.isUpper())
+            capitals += c;
+    return capitals.size() >= 2 ? capitals : name.left(11) + QChar(0x2026);
+}
+
+// "Conv + BN + Relu": the op and what the cleanup merged into it (GraphDocument::mergedOps).
+QString opTitle(const GraphDocument& doc, NodeId id)
+{
+    QString title = QString::fromStdString(doc.graph().node(id).opType);
+    for (const std::string& op : doc.mergedOps(id))
+        title += QStringLiteral(" + ") + shortOpName(op);
+    return title;
+}
+
 } // namespace
 
 NodeLabel nodeLabel(const GraphDocument& doc, const DisplayNode& node)
@@ -168,7 +190,7 @@ NodeLabel nodeLabel(const GraphDocument& doc, const DisplayNode& node)
     NodeLabel label;
     if (node.kind == DisplayKind::Op) {
         const Node& n = g.node(node.node);
-        label.title = QString::fromStdString(n.opType);
+        label.title = opTitle(doc, node.node);
         label.name = elide(n.name, 26);
         if (!n.outputs.empty()) {
             const Value& out = g.value(n.outputs[0]);

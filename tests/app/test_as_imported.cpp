@@ -9,6 +9,7 @@
 // Screenshots (TESSERA_SCREENSHOT_DIR with TESSERA_REAL_MODELS): as-imported-transformer*.png.
 #include "app/MainWindow.h"
 #include "app/panels/InspectorPanel.h"
+#include "app/panels/QuantPanel.h"
 #include "app/views/GraphItems.h"
 #include "app/views/GraphScene.h"
 #include "quant/Dataset.h"
@@ -18,6 +19,7 @@
 #include <QElapsedTimer>
 #include <QGraphicsView>
 #include <QSignalSpy>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -205,6 +207,61 @@ private slots:
         const DocumentPtr& shown = w.graphScene()->document();
         QCOMPARE(shown->analysis(*shown->graph().findNode("relu")).placement.placement, Placement::Analog); // the conv's
         QCOMPARE(shown->totals().macs, w.projectModel()->document()->totals().macs);
+    }
+
+    // The cleaned graph says what became of the file's nodes without the Inspector: the conv
+    // box reads "Conv + BN + Relu" (file order). As imported, the fused Relu is placed and
+    // counted with the conv, and its Inspector says so instead of "MACs: 0".
+    void fusedBoxesSayWhatTheyAbsorbed()
+    {
+        testing::OnnxModel model = convBnReluExport();
+        QTemporaryDir dir;
+        const QString path = written(dir, "conv_bn_relu.onnx", model);
+        MainWindow w;
+        w.show();
+        QVERIFY(opened(w, path));
+        QCOMPARE(drawnNamed(w.graphScene(), "conv")->label().title, QString("Conv + BN + Relu"));
+        QCOMPARE(drawnNamed(w.graphScene(), "fc")->label().title, QString("MatMul"));
+        const DocumentPtr cleaned = w.projectModel()->document();
+        const std::string convReason = cleaned->analysis(*cleaned->graph().findNode("conv")).placement.reason;
+        QVERIFY(toggled(w));
+        QCOMPARE(drawnNamed(w.graphScene(), "conv")->label().title, QString("Conv")); // the Relu has its own box
+        drawnNamed(w.graphScene(), "relu")->setSelected(true);
+        const QString text = w.inspector()->shownText();
+        QVERIFY2(text.contains("as part of conv: " +
+                               QString::fromStdString(convReason).toHtmlEscaped()),
+                 qPrintable(text));
+        QVERIFY2(text.contains("counted in: conv") && !text.contains("MACs:"), qPrintable(text));
+        QVERIFY(text.indexOf("became: fused into conv") < text.indexOf("Cost")); // its own line, first
+    }
+
+    // The quantization table keeps the end of long exported names ("…/layer1.0/conv2/Conv")
+    // in a 920 px window (it was cut to "/…" on ResNet-50), and the tooltip has the whole name.
+    void quantTableKeepsTheEndOfLayerNames()
+    {
+        testing::OnnxModel m(13);
+        m.input("x", {1, 2, 6, 6});
+        m.initializer("W1", {3, 2, 3, 3}, std::vector<float>(54, 0.125f));
+        m.initializer("W2", {3, 3, 3, 3}, std::vector<float>(81, 0.25f));
+        const QString conv2 = "/layer1/layer1.0/conv2/Conv";
+        m.node("Conv", {"x", "W1"}, {"a"}, "/layer1/layer1.0/conv1/Conv");
+        m.node("Conv", {"a", "W2"}, {"y"}, conv2.toStdString());
+        m.output("y");
+        QTemporaryDir dir;
+        MainWindow w;
+        w.resize(1500, 920);
+        w.show();
+        QVERIFY(opened(w, written(dir, "long_names.onnx", m)));
+        w.findChild<QAction*>("actionResetLayout")->trigger();
+        QTest::qWait(50);
+        QTableWidget* table = w.quantPanel()->table();
+        const QList<QTableWidgetItem*> found = table->findItems(conv2, Qt::MatchExactly);
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found[0]->toolTip(), conv2);
+        QVERIFY(!table->wordWrap()); // wrapped, the first line "/layer1/layer1.0/…" is what shows
+        const int room = table->columnWidth(0) - 12; // the item's margins
+        const QString shown = table->fontMetrics().elidedText(conv2, table->textElideMode(), room);
+        QVERIFY2(shown.endsWith("conv2/Conv") && shown.size() >= 16, qPrintable(shown));
     }
 
     // Node counts and open times of the real exports, and ResNet-50 cleaned and as imported
