@@ -7,16 +7,10 @@
 # Usage: scripts/bench-dac-axis.sh [MODEL] [OBJECTIVE] [OUTDIR]   (run under nice -n 5)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-T="${TESSERA:-$ROOT/build/app/tessera} -q"
-M=$ROOT/tests/data/models/mnist
 MODEL=${1:-mnist_mobile}
 OBJ=${2:-latency}
 O=${3:-/tmp/dac-axis}
-mkdir -p "$O"
-$T quantize "$M/$MODEL.onnx" -o "$O/$MODEL.json" --data "$M/mnist_calib_x.npy" --target m1076 --smooth-inputs depthwise
-DATA=(--data "$M/mnist_test_x.npy" --labels "$M/mnist_test_y.npy" --limit 1000)
-[ -f "$O/${MODEL}_sens.json" ] || $T sensitivity "$M/$MODEL.onnx" "$O/$MODEL.json" "${DATA[@]}" \
-    --adc-bits-options 12 10 8 6 --dac-bits-options 8 6 5 4 3 -o "$O/${MODEL}_sens.json" > /dev/null
+. "$ROOT/scripts/lib/search-bench.sh"
 for axis in adc dac; do
     extra=()
     [ $axis = dac ] && extra=(--dac-bits-options 8 6 5 4 3)

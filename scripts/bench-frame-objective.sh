@@ -8,15 +8,9 @@
 # Usage: scripts/bench-frame-objective.sh [MODEL] [OUTDIR]   (run under nice -n 5)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-T="${TESSERA:-$ROOT/build/app/tessera} -q"
-M=$ROOT/tests/data/models/mnist
 MODEL=${1:-mnist_mobile}
 O=${2:-/tmp/frame-objective}
-mkdir -p "$O"
-$T quantize "$M/$MODEL.onnx" -o "$O/$MODEL.json" --data "$M/mnist_calib_x.npy" --target m1076 --smooth-inputs depthwise
-DATA=(--data "$M/mnist_test_x.npy" --labels "$M/mnist_test_y.npy" --limit 1000)
-[ -f "$O/${MODEL}_sens.json" ] || $T sensitivity "$M/$MODEL.onnx" "$O/$MODEL.json" "${DATA[@]}" \
-    --adc-bits-options 12 10 8 6 --dac-bits-options 8 6 5 4 3 -o "$O/${MODEL}_sens.json" > /dev/null
+. "$ROOT/scripts/lib/search-bench.sh"
 for obj in energy latency frame-energy fps; do
     $T mixed-precision "$M/$MODEL.onnx" "$O/$MODEL.json" "${DATA[@]}" --objective $obj --target m1076 \
         --adc-bits-options 12 10 8 6 --dac-bits-options 8 6 5 4 3 --max-drop 0.01 \
