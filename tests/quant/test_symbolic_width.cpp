@@ -291,6 +291,11 @@ private slots:
         const double evalMb = runCli(QStringList{"quant-eval", model, spec} + pre);
         QVERIFY(evalMb > 0.0);
         qInfo("peak resident: %.0f MB", evalMb);
+#if defined(__SANITIZE_ADDRESS__)
+        // AddressSanitizer's shadow memory and its quarantine of freed blocks (256 MB by
+        // default) make a resident-memory bound meaningless there; the runs above still count.
+        QSKIP("peak resident memory is not comparable under AddressSanitizer");
+#endif
         QVERIFY2(evalMb < 150.0, qPrintable(QString("peak %1 MB").arg(evalMb)));
     }
 };
