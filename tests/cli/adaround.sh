@@ -17,6 +17,15 @@ expect_exit 1 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x
 expect_grep "$ERR" "written by --adaround only" "--model-out without --adaround"
 [ ! -e "$WORK/a.json" ] && [ ! -e "$WORK/t.onnx" ] || fail "a refused request wrote a file"
 
+# A tessera built without the retraining library (TESSERA_BUILD_TRAINING=OFF, e.g. the quick
+# sanitizer build) refuses the tuning itself, as it must: skip the rest. The probe's output is
+# read whole (see retrain.sh).
+probe=$("$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_test_x16.npy" --limit 1 --adaround \
+  --adaround-iters 1 --model-out "$WORK/probe.onnx" -o "$WORK/probe.json" 2>&1 || true)
+if grep -q "needs the retraining library, which this tessera was built without" <<<"$probe"; then
+  echo "adaround: refusals checked; tuning not built: skipped"; exit 77
+fi
+
 expect_exit 0 "$TESSERA" quantize "$M/mnist_lenet.onnx" --data "$M/mnist_calib_x.npy" --limit 64 --weight-bits 4 \
   --adaround --adaround-iters 20 --model-out "$WORK/tuned.onnx" -o "$WORK/tuned.json"
 expect_grep "$OUT" '/c1/Conv: 4-bit, [0-9]+ of [0-9]+ levels changed' "per-layer line"
